@@ -1,0 +1,1 @@
+"""Users, roles, sessions, profiles and API tokens."""

@@ -1,0 +1,92 @@
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..clock import now
+from ..database import UTCDateTime
+from ..extensions import db
+
+ROLES = ("member", "moderator", "merchant", "admin")
+TIERS = ("registered", "shopper", "vip")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(32))
+    # Case-insensitive uniqueness: the casefolded form carries the unique constraint.
+    username_key: Mapped[str] = mapped_column(String(32), unique=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    tier: Mapped[str] = mapped_column(String(16), default="registered")
+    bio: Mapped[str] = mapped_column(Text, default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    post_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Bumped by logout-everywhere and password change: every session and remember
+    # cookie carrying an older version stops loading the user.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def roles(self) -> list[str]:
+        granted = ["member"]
+        if self.role == "admin":
+            granted += ["moderator", "admin"]
+        elif self.role in ("moderator", "merchant"):
+            granted.append(self.role)
+        return granted
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.has_role("moderator")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_until is not None and self.suspended_until > now()
+
+    @property
+    def initials(self) -> str:
+        parts = [p for p in self.username.replace("_", " ").replace("-", " ").split() if p]
+        letters = "".join(p[0] for p in parts[:2]) or self.username[:2]
+        return letters[:2].upper()
+
+    @property
+    def avatar_hue(self) -> int:
+        return (self.id * 7) % 12  # one of twelve palette classes (CSP forbids inline style)
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+
+class ApiToken(db.Model):
+    """A bearer token; only its SHA-256 is stored, the secret is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(64), default="api")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(back_populates="tokens")

@@ -1,0 +1,159 @@
+"""Declaring API endpoints: validation, auth, errors and the OpenAPI registry."""
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app, jsonify, request
+from flask_login import current_user
+from pydantic import BaseModel, ValidationError
+
+from ..errors import Forbidden, NotAuthenticated, ServiceError, ValidationFailed
+from ..extensions import db
+
+API_MODULES = ("accounts", "board", "meta")
+
+# path -> method -> operation (OpenAPI 3.1)
+OPERATIONS: dict[str, dict[str, dict]] = {}
+SCHEMAS: dict[str, dict] = {}
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "fields"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+            },
+        }
+    },
+}
+
+
+def _json_body() -> dict:
+    data = request.get_json(silent=True)
+    if data is None:
+        if request.get_data():
+            raise ValidationFailed("The body is not valid JSON.", code="invalid_json")
+        return {}
+    if not isinstance(data, dict):
+        raise ValidationFailed("The body must be a JSON object.", code="invalid_json")
+    return data
+
+
+def validate(model: type[BaseModel], data: dict) -> BaseModel:
+    """Validate ``data`` with ``model``; a 422 with per-field messages when it fails."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fields: dict[str, list[str]] = {}
+        for problem in exc.errors(include_url=False):
+            name = ".".join(str(part) for part in problem["loc"]) or "body"
+            fields.setdefault(name, []).append(problem["msg"])
+        raise ValidationFailed("Some fields are not valid.", fields=fields) from None
+
+
+def _schema_ref(model: type[BaseModel]) -> dict:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, definition in schema.pop("$defs", {}).items():
+        SCHEMAS[name] = definition
+    SCHEMAS[model.__name__] = schema
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def endpoint(
+    bp,
+    rule: str,
+    method: str,
+    *,
+    summary: str,
+    auth: str = "user",  # "anyone" | "user" | a role name
+    body: type[BaseModel] | None = None,
+    status: int = 200,
+    errors: tuple[int, ...] = (),
+    query: tuple[str, ...] = (),
+    tag: str = "",
+):
+    """Register ``func`` on ``bp`` and in the OpenAPI document.
+
+    ``func`` receives the validated body as ``data`` when ``body`` is given,
+    returns a JSON-able value (sent with ``status``) or a Response. A
+    ServiceError rolls the transaction back and becomes its 4xx JSON error; on
+    success the transaction is committed.
+    """
+
+    def decorate(func: Callable[..., Any]):
+        @functools.wraps(func)
+        def view(**kwargs):
+            if auth != "anyone":
+                if not current_user.is_authenticated:
+                    raise NotAuthenticated()
+                if auth != "user" and not current_user.has_role(auth):
+                    raise Forbidden(f"This needs the {auth} role.")
+            if body is not None:
+                kwargs["data"] = validate(body, _json_body())
+            try:
+                result = func(**kwargs)
+                db.session.commit()
+            except ServiceError:
+                db.session.rollback()
+                raise
+            if isinstance(result, current_app.response_class):
+                return result
+            if result is None:
+                return "", status
+            return jsonify(result), status
+
+        bp.add_url_rule(rule, endpoint=func.__name__, view_func=view, methods=[method])
+        openapi_path = "/api/v1" + rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+        operation: dict[str, Any] = {
+            "summary": summary,
+            "operationId": func.__name__,
+            "tags": [tag] if tag else [],
+            "responses": {str(status): {"description": "OK"}},
+        }
+        if auth != "anyone":
+            operation["security"] = [{"bearer": []}, {"session": []}]
+            errors_all = (401, *errors) if auth == "user" else (401, 403, *errors)
+        else:
+            errors_all = errors
+        for code in sorted(set(errors_all)):
+            operation["responses"][str(code)] = {
+                "description": "Error",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            }
+        params = [
+            {"name": name.split("<")[0], "in": "path", "required": True, "schema": {"type": "integer" if "int:" in part else "string"}}
+            for part in rule.split("/")
+            if part.startswith("<")
+            for name in [part.strip("<>").split(":")[-1]]
+        ]
+        params += [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}} for name in query]
+        if params:
+            operation["parameters"] = params
+        if body is not None:
+            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _schema_ref(body)}}}
+        OPERATIONS.setdefault(openapi_path, {})[method.lower()] = operation
+        return view
+
+    return decorate
+
+
+def openapi_document() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Plaza API", "version": "1.0.0"},
+        "servers": [{"url": "/"}],
+        "paths": OPERATIONS,
+        "components": {
+            "schemas": {"Error": ERROR_SCHEMA, **SCHEMAS},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+            },
+        },
+    }

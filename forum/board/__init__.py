@@ -1,0 +1,1 @@
+"""Categories, threads, posts, likes, mentions and search."""

@@ -1,0 +1,470 @@
+"""Board rules: categories, threads, posts, edits, likes, mentions, search.
+
+Every write goes through here. Counters move in SQL (``post_count + 1``) so
+concurrent replies never lose an update, and a post's position in its thread is
+taken from the thread's counter in the same statement, so page N of a thread is
+a range scan however deep it is.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app, url_for
+from sqlalchemy import and_, delete, func, insert, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from .. import markup, ratelimit, realtime
+from ..accounts.models import User
+from ..clock import now
+from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
+from ..extensions import db
+from ..notifications import service as notifications
+from ..pagination import decode, encode
+from .models import Category, Post, PostLike, PostRevision, Thread
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+TITLE_MIN, TITLE_MAX = 3, 200
+
+
+# --- checks ------------------------------------------------------------------------
+
+
+def can_moderate(user) -> bool:
+    return bool(user and getattr(user, "is_authenticated", False) and user.is_moderator)
+
+
+def check_body(body) -> str:
+    if not isinstance(body, str) or not body.strip():
+        raise field_error("body", "Write something first.")
+    if len(body) > current_app.config["POST_MAX_LENGTH"]:
+        raise field_error("body", f"Keep it under {current_app.config['POST_MAX_LENGTH']:,} characters.")
+    return body
+
+
+def check_title(title) -> str:
+    title = (title or "").strip() if isinstance(title, str) else ""
+    if not TITLE_MIN <= len(title) <= TITLE_MAX:
+        raise field_error("title", f"Use {TITLE_MIN}-{TITLE_MAX} characters.")
+    return title
+
+
+def check_can_post(user: User) -> None:
+    if user.is_suspended:
+        raise Forbidden("Your account is suspended.", code="suspended")
+    ratelimit.consume(
+        current_app.config["POST_LIMIT"], "post", user.id, message="You are posting too fast; wait a moment."
+    )
+
+
+# --- categories --------------------------------------------------------------------
+
+
+def list_categories() -> list[Category]:
+    return list(db.session.scalars(select(Category).order_by(Category.position, Category.name)))
+
+
+def get_category(slug: str) -> Category:
+    category = db.session.scalar(select(Category).where(Category.slug == slug))
+    if category is None:
+        raise NotFound("No such category.")
+    return category
+
+
+def create_category(actor: User, slug, name, description="", position: int | None = None) -> Category:
+    if not actor.is_admin:
+        raise Forbidden("Only admins manage categories.")
+    errors = {}
+    slug = (slug or "").strip().lower() if isinstance(slug, str) else ""
+    name = (name or "").strip() if isinstance(name, str) else ""
+    if not SLUG_RE.match(slug) or len(slug) > 48:
+        errors["slug"] = ["Use lowercase letters, digits and single dashes (max 48)."]
+    if not 2 <= len(name) <= 80:
+        errors["name"] = ["Use 2-80 characters."]
+    if not isinstance(description, str) or len(description) > 500:
+        errors["description"] = ["Keep it under 500 characters."]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    if db.session.scalar(select(Category.id).where(Category.slug == slug)):
+        raise Conflict("That slug is taken.", code="slug_taken", fields={"slug": ["That slug is taken."]})
+    if position is None:
+        position = (db.session.scalar(select(func.max(Category.position))) or 0) + 1
+    category = Category(slug=slug, name=name, description=description, position=position)
+    db.session.add(category)
+    db.session.flush()
+    return category
+
+
+def move_category(actor: User, category: Category, position: int) -> None:
+    if not actor.is_admin:
+        raise Forbidden("Only admins manage categories.")
+    category.position = int(position)
+
+
+# --- threads -----------------------------------------------------------------------
+
+
+def visible_threads(viewer=None):
+    query = select(Thread)
+    if not can_moderate(viewer):
+        query = query.where(Thread.deleted_at.is_(None))
+    return query
+
+
+def get_thread(thread_id: int, viewer=None) -> Thread:
+    thread = db.session.get(Thread, thread_id)
+    if thread is None or (thread.is_deleted and not can_moderate(viewer)):
+        raise NotFound("No such thread.")
+    return thread
+
+
+@dataclass
+class Page:
+    items: list
+    next_cursor: str | None
+
+
+def list_threads(category: Category | None, *, cursor: str | None = None, limit: int = 25, viewer=None) -> Page:
+    """Pinned first, then latest activity; keyset-paginated so deep pages stay fast."""
+    query = visible_threads(viewer).options(joinedload(Thread.author), joinedload(Thread.last_poster))
+    if category is not None:
+        query = query.where(Thread.category_id == category.id)
+    after = decode(cursor, 3)
+    if after is not None:
+        try:
+            pinned, when, last_id = bool(after[0]), datetime.fromisoformat(after[1]), int(after[2])
+        except (TypeError, ValueError):
+            raise field_error("cursor", "That cursor is not valid.") from None
+        query = query.where(
+            or_(
+                Thread.pinned < pinned,
+                and_(Thread.pinned == pinned, Thread.last_activity_at < when),
+                and_(Thread.pinned == pinned, Thread.last_activity_at == when, Thread.id < last_id),
+            )
+        )
+    query = query.order_by(Thread.pinned.desc(), Thread.last_activity_at.desc(), Thread.id.desc()).limit(limit + 1)
+    rows = list(db.session.scalars(query).unique())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode([last.pinned, last.last_activity_at.isoformat(), last.id])
+    return Page(rows, next_cursor)
+
+
+def create_thread(author: User, category: Category, title, body) -> Thread:
+    title = check_title(title)
+    body = check_body(body)
+    check_can_post(author)
+    thread = Thread(category_id=category.id, author_id=author.id, title=title, last_activity_at=now())
+    db.session.add(thread)
+    db.session.flush()
+    _add_post(author, thread, body, reply_to=None)
+    db.session.execute(
+        update(Category).where(Category.id == category.id).values(thread_count=Category.thread_count + 1)
+    )
+    return thread
+
+
+def first_post(thread: Thread) -> Post | None:
+    return db.session.scalar(select(Post).where(Post.thread_id == thread.id, Post.position == 1))
+
+
+# --- posts -------------------------------------------------------------------------
+
+
+def _add_post(author: User, thread: Thread, body: str, reply_to: Post | None) -> Post:
+    rendered = markup.render(body)
+    at = now()
+    position = db.session.execute(
+        update(Thread)
+        .where(Thread.id == thread.id)
+        .values(post_count=Thread.post_count + 1)
+        .returning(Thread.post_count)
+    ).scalar_one()
+    post = Post(
+        thread_id=thread.id,
+        author_id=author.id,
+        position=position,
+        reply_to_id=reply_to.id if reply_to else None,
+        body=body,
+        body_html=rendered.html,
+        embeds=[ref.key for ref in rendered.embeds],
+        created_at=at,
+    )
+    db.session.add(post)
+    db.session.flush()
+    db.session.execute(
+        update(Thread)
+        .where(Thread.id == thread.id)
+        .values(
+            reply_count=Thread.post_count - 1,
+            last_activity_at=at,
+            last_post_id=post.id,
+            last_poster_id=author.id,
+        )
+    )
+    db.session.execute(update(User).where(User.id == author.id).values(post_count=User.post_count + 1))
+    db.session.execute(
+        update(Category).where(Category.id == thread.category_id).values(post_count=Category.post_count + 1)
+    )
+    db.session.refresh(thread)
+    _notify_for_post(author, thread, post, rendered.mentions, reply_to)
+    return post
+
+
+def _post_url(post: Post) -> str:
+    return url_for("board.goto_post", post_id=post.id)
+
+
+def _notify_for_post(author: User, thread: Thread, post: Post, mentions: list[str], reply_to: Post | None) -> None:
+    told: set[int] = {author.id}
+    url = _post_url(post)
+    if mentions:
+        users = db.session.scalars(select(User).where(User.username_key.in_(mentions[:20])))
+        for user in users:
+            if user.id not in told:
+                notifications.notify(
+                    user.id, "mention", f"{author.username} mentioned you in “{thread.title}”", url, actor_id=author.id
+                )
+                told.add(user.id)
+    if reply_to is not None and reply_to.author_id not in told:
+        notifications.notify(
+            reply_to.author_id, "reply", f"{author.username} replied to your post in “{thread.title}”", url,
+            actor_id=author.id,
+        )
+        told.add(reply_to.author_id)
+    if post.position > 1 and thread.author_id not in told:
+        notifications.notify(
+            thread.author_id, "reply", f"{author.username} replied in “{thread.title}”", url, actor_id=author.id
+        )
+
+
+def reply(author: User, thread: Thread, body, *, reply_to_id: int | None = None) -> Post:
+    """Add a post to ``thread``. Raises Forbidden(thread_locked) unless a moderator."""
+    if thread.is_deleted:
+        raise NotFound("No such thread.")
+    if thread.locked and not can_moderate(author):
+        raise Forbidden("This thread is locked.", code="thread_locked")
+    body = check_body(body)
+    reply_to = None
+    if reply_to_id is not None:
+        reply_to = db.session.get(Post, reply_to_id)
+        if reply_to is None or reply_to.thread_id != thread.id:
+            raise field_error("reply_to", "You can only reply to a post in this thread.")
+    check_can_post(author)
+    post = _add_post(author, thread, body, reply_to)
+    realtime.announce(
+        "post_created",
+        {"thread_id": thread.id, "post_id": post.id, "position": post.position},
+        room=f"thread:{thread.id}",
+    )
+    return post
+
+
+def get_post(post_id: int, viewer=None) -> Post:
+    post = db.session.get(Post, post_id)
+    if post is None or not can_see_post(post, viewer):
+        raise NotFound("No such post.")
+    return post
+
+
+def can_see_post(post: Post, viewer) -> bool:
+    if can_moderate(viewer):
+        return True
+    if post.thread.is_deleted:
+        return False
+    if post.is_hidden:
+        return bool(viewer and getattr(viewer, "is_authenticated", False) and viewer.id == post.author_id)
+    return True
+
+
+def check_can_change(actor: User, post: Post) -> None:
+    if post.author_id != actor.id and not can_moderate(actor):
+        raise Forbidden("Only the author or a moderator can change this post.")
+    if post.is_deleted:
+        raise Conflict("This post was deleted.", code="post_deleted")
+    if post.thread.locked and not can_moderate(actor):
+        raise Forbidden("This thread is locked.", code="thread_locked")
+
+
+def edit_post(actor: User, post: Post, body) -> Post:
+    check_can_change(actor, post)
+    body = check_body(body)
+    if body == post.body:
+        return post
+    db.session.add(PostRevision(post_id=post.id, editor_id=actor.id, body=post.body))
+    rendered = markup.render(body)
+    post.body = body
+    post.body_html = rendered.html
+    post.embeds = [ref.key for ref in rendered.embeds]
+    post.edited_at = now()
+    db.session.flush()
+    realtime.announce("post_edited", {"thread_id": post.thread_id, "post_id": post.id}, room=f"thread:{post.thread_id}")
+    return post
+
+
+def revisions(post: Post) -> list[PostRevision]:
+    return list(
+        db.session.scalars(
+            select(PostRevision).where(PostRevision.post_id == post.id).order_by(PostRevision.id.desc())
+        )
+    )
+
+
+def delete_post(actor: User, post: Post) -> None:
+    """Soft delete; deleting a thread's first post deletes the thread."""
+    check_can_change(actor, post)
+    post.deleted_at = now()
+    post.deleted_by_id = actor.id
+    if post.position == 1:
+        post.thread.deleted_at = post.deleted_at
+    if actor.id != post.author_id:
+        from ..moderation import service as moderation
+
+        moderation.record(actor, "post.delete", "post", post.id, thread_id=post.thread_id)
+    realtime.announce("post_deleted", {"thread_id": post.thread_id, "post_id": post.id}, room=f"thread:{post.thread_id}")
+
+
+def like(user: User, post: Post) -> int:
+    """Like ``post`` once; returns the new count. Raises Conflict(already_liked)."""
+    if post.is_deleted or post.is_hidden:
+        raise NotFound("No such post.")
+    try:
+        with db.session.begin_nested():
+            db.session.execute(insert(PostLike).values(post_id=post.id, user_id=user.id, created_at=now()))
+    except IntegrityError:
+        raise Conflict("You already like this post.", code="already_liked") from None
+    db.session.execute(update(Post).where(Post.id == post.id).values(like_count=Post.like_count + 1))
+    db.session.refresh(post)
+    return post.like_count
+
+
+def unlike(user: User, post: Post) -> int:
+    removed = db.session.execute(
+        delete(PostLike).where(PostLike.post_id == post.id, PostLike.user_id == user.id)
+    ).rowcount
+    if removed:
+        db.session.execute(update(Post).where(Post.id == post.id).values(like_count=Post.like_count - 1))
+    db.session.refresh(post)
+    return post.like_count
+
+
+def liked_post_ids(user, post_ids: list[int]) -> set[int]:
+    if not user or not getattr(user, "is_authenticated", False) or not post_ids:
+        return set()
+    return set(
+        db.session.scalars(select(PostLike.post_id).where(PostLike.user_id == user.id, PostLike.post_id.in_(post_ids)))
+    )
+
+
+def page_count(thread: Thread) -> int:
+    per_page = current_app.config["POSTS_PER_PAGE"]
+    return max(1, -(-thread.post_count // per_page))
+
+
+def posts_on_page(thread: Thread, page: int, viewer=None) -> list[Post]:
+    """Posts at positions ((page-1)*n, page*n]: a range scan on (thread_id, position)."""
+    per_page = current_app.config["POSTS_PER_PAGE"]
+    start = (page - 1) * per_page
+    query = (
+        select(Post)
+        .options(joinedload(Post.author))
+        .where(Post.thread_id == thread.id, Post.position > start, Post.position <= start + per_page)
+        .order_by(Post.position)
+    )
+    return [post for post in db.session.scalars(query) if can_see_post(post, viewer)]
+
+
+def posts_after(thread: Thread, *, cursor: str | None, limit: int, viewer=None) -> Page:
+    """API pagination: posts after the cursor's position, oldest first."""
+    after = decode(cursor, 1)
+    position = 0
+    if after is not None:
+        try:
+            position = int(after[0])
+        except (TypeError, ValueError):
+            raise field_error("cursor", "That cursor is not valid.") from None
+    query = (
+        select(Post)
+        .options(joinedload(Post.author))
+        .where(Post.thread_id == thread.id, Post.position > position)
+        .order_by(Post.position)
+        .limit(limit + 1)
+    )
+    rows = list(db.session.scalars(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [post for post in rows if can_see_post(post, viewer) and not post.is_deleted]
+    return Page(items, encode([rows[-1].position]) if more else None)
+
+
+def page_of(post: Post) -> int:
+    per_page = current_app.config["POSTS_PER_PAGE"]
+    return (post.position - 1) // per_page + 1
+
+
+# --- search ------------------------------------------------------------------------
+
+
+_FTS_WORD_RE = re.compile(r"\w+", re.UNICODE)
+
+
+def search(q: str, *, cursor: str | None = None, limit: int = 20, viewer=None) -> Page:
+    """Full-text search over posts (and thread titles), newest first.
+
+    SQLite uses the FTS5 tables; PostgreSQL uses ``websearch_to_tsquery`` on the
+    GIN-indexed ``to_tsvector`` expressions. Items are posts; a thread whose title
+    matches contributes its first post.
+    """
+    words = _FTS_WORD_RE.findall(q or "")[:12]
+    if not words:
+        raise field_error("q", "Type at least one word to search for.")
+    after = decode(cursor, 1)
+    before_id = int(after[0]) if after and str(after[0]).isdigit() else None
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "sqlite":
+        match = " ".join(f'"{w}"' for w in words)
+        matching = text(
+            "SELECT rowid FROM posts_fts WHERE posts_fts MATCH :m "
+            "UNION SELECT p.id FROM threads_fts JOIN posts p ON p.thread_id = threads_fts.rowid AND p.position = 1 "
+            "WHERE threads_fts MATCH :m"
+        ).bindparams(m=match)
+        id_filter = Post.id.in_(matching)
+    else:
+        tsquery = func.websearch_to_tsquery("english", " ".join(words))
+        id_filter = or_(
+            func.to_tsvector("english", Post.body).op("@@")(tsquery),
+            and_(Post.position == 1, func.to_tsvector("english", Thread.title).op("@@")(tsquery)),
+        )
+    query = (
+        select(Post)
+        .join(Thread, Thread.id == Post.thread_id)
+        .options(joinedload(Post.author), joinedload(Post.thread))
+        .where(id_filter, Post.deleted_at.is_(None), Thread.deleted_at.is_(None))
+        .order_by(Post.id.desc())
+        .limit(limit + 1)
+    )
+    if not can_moderate(viewer):
+        query = query.where(Post.hidden_at.is_(None))
+    if before_id is not None:
+        query = query.where(Post.id < before_id)
+    rows = list(db.session.scalars(query).unique())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, encode([rows[-1].id]) if more else None)
+
+
+def recent_posts_by(user: User, *, viewer=None, limit: int = 10) -> list[Post]:
+    query = (
+        select(Post)
+        .join(Thread, Thread.id == Post.thread_id)
+        .options(joinedload(Post.thread))
+        .where(Post.author_id == user.id, Post.deleted_at.is_(None), Thread.deleted_at.is_(None))
+        .order_by(Post.id.desc())
+        .limit(limit)
+    )
+    if not can_moderate(viewer) and not (viewer and getattr(viewer, "id", None) == user.id):
+        query = query.where(Post.hidden_at.is_(None))
+    return list(db.session.scalars(query))

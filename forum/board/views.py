@@ -1,0 +1,211 @@
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from .. import markup
+from ..embeds import EmbedContext, preload
+from ..errors import ServiceError
+from ..web import apply_service_error
+from ..extensions import db
+from ..pagination import limit_from
+from . import service
+from .forms import CategoryForm, EditForm, MoveForm, ReplyForm, ThreadForm
+
+bp = Blueprint("board", __name__)
+
+
+
+
+def post_context(post) -> EmbedContext:
+    return EmbedContext("post", post.id, post.author_id)
+
+
+@bp.get("/c/<slug>")
+def category(slug: str):
+    cat = service.get_category(slug)
+    page = service.list_threads(
+        cat, cursor=request.args.get("cursor"), limit=limit_from(request.args.get("limit"), 25), viewer=current_user
+    )
+    return render_template("board/category.html", category=cat, page=page, categories=service.list_categories())
+
+
+@bp.route("/c/<slug>/new", methods=["GET", "POST"])
+@login_required
+def new_thread(slug: str):
+    cat = service.get_category(slug)
+    form = ThreadForm()
+    if form.validate_on_submit():
+        try:
+            thread = service.create_thread(current_user, cat, form.title.data, form.body.data)
+        except ServiceError as err:
+            db.session.rollback()
+            apply_service_error(form, err)
+        else:
+            db.session.commit()
+            return redirect(url_for("board.thread", thread_id=thread.id))
+    return render_template("board/new_thread.html", category=cat, form=form), (422 if form.is_submitted() else 200)
+
+
+@bp.get("/t/<int:thread_id>")
+def thread(thread_id: int):
+    item = service.get_thread(thread_id, viewer=current_user)
+    pages = service.page_count(item)
+    page = request.args.get("page", "1")
+    if not page.isdigit() or not 1 <= int(page) <= pages:
+        if page == "last":
+            return redirect(url_for("board.thread", thread_id=thread_id, page=pages))
+        abort(404)
+    page = int(page)
+    posts = service.posts_on_page(item, page, viewer=current_user)
+    preload(post.body_html for post in posts)
+    liked = service.liked_post_ids(current_user, [p.id for p in posts])
+    move_form = None
+    if service.can_moderate(current_user):
+        move_form = MoveForm()
+        move_form.category.choices = [(c.slug, c.name) for c in service.list_categories()]
+        move_form.category.data = item.category.slug
+    return render_template(
+        "board/thread.html",
+        thread=item,
+        posts=posts,
+        page=page,
+        pages=pages,
+        liked=liked,
+        form=ReplyForm(),
+        move_form=move_form,
+        post_context=post_context,
+    )
+
+
+@bp.post("/t/<int:thread_id>/reply")
+@login_required
+def reply(thread_id: int):
+    item = service.get_thread(thread_id, viewer=current_user)
+    form = ReplyForm()
+    if form.validate_on_submit():
+        try:
+            post = service.reply(current_user, item, form.body.data, reply_to_id=form.reply_to.data)
+        except ServiceError as err:
+            db.session.rollback()
+            apply_service_error(form, err)
+        else:
+            db.session.commit()
+            return redirect(url_for("board.goto_post", post_id=post.id))
+    pages = service.page_count(item)
+    posts = service.posts_on_page(item, pages, viewer=current_user)
+    return render_template(
+        "board/thread.html", thread=item, posts=posts, page=pages, pages=pages, form=form, move_form=None,
+        liked=service.liked_post_ids(current_user, [p.id for p in posts]), post_context=post_context,
+    ), 422
+
+
+@bp.get("/p/<int:post_id>")
+def goto_post(post_id: int):
+    post = service.get_post(post_id, viewer=current_user)
+    return redirect(
+        url_for("board.thread", thread_id=post.thread_id, page=service.page_of(post), _anchor=f"post-{post.id}")
+    )
+
+
+@bp.get("/t/<int:thread_id>/fragment/<int:post_id>")
+def post_fragment(thread_id: int, post_id: int):
+    """One rendered post, for live insertion when a reply arrives."""
+    post = service.get_post(post_id, viewer=current_user)
+    if post.thread_id != thread_id:
+        abort(404)
+    preload([post.body_html])
+    return render_template(
+        "board/_post.html", post=post, thread=post.thread, liked=service.liked_post_ids(current_user, [post.id]),
+        post_context=post_context,
+    )
+
+
+@bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_post(post_id: int):
+    post = service.get_post(post_id, viewer=current_user)
+    service.check_can_change(current_user, post)
+    form = EditForm(obj=post)
+    if form.validate_on_submit():
+        try:
+            service.edit_post(current_user, post, form.body.data)
+        except ServiceError as err:
+            db.session.rollback()
+            apply_service_error(form, err)
+        else:
+            db.session.commit()
+            return redirect(url_for("board.goto_post", post_id=post.id))
+    return render_template("board/edit_post.html", post=post, form=form), (422 if form.is_submitted() else 200)
+
+
+@bp.get("/p/<int:post_id>/revisions")
+def revisions(post_id: int):
+    post = service.get_post(post_id, viewer=current_user)
+    return render_template("board/revisions.html", post=post, revisions=service.revisions(post))
+
+
+@bp.post("/p/<int:post_id>/delete")
+@login_required
+def delete_post(post_id: int):
+    post = service.get_post(post_id, viewer=current_user)
+    thread_id = post.thread_id
+    service.delete_post(current_user, post)
+    db.session.commit()
+    if post.position == 1:
+        return redirect(url_for("board.category", slug=post.thread.category.slug))
+    return redirect(url_for("board.thread", thread_id=thread_id, page=service.page_of(post)))
+
+
+@bp.post("/p/<int:post_id>/like")
+@login_required
+def toggle_like(post_id: int):
+    post = service.get_post(post_id, viewer=current_user)
+    if post.id in service.liked_post_ids(current_user, [post.id]):
+        count, liked = service.unlike(current_user, post), False
+    else:
+        count, liked = service.like(current_user, post), True
+    db.session.commit()
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify({"liked": liked, "like_count": count})
+    return redirect(url_for("board.goto_post", post_id=post.id))
+
+
+@bp.post("/preview")
+@login_required
+def preview():
+    body = request.form.get("body", "")
+    if len(body) > 50_000:
+        return jsonify({"error": {"code": "too_long", "message": "Too long to preview.", "fields": {}}}), 422
+    return jsonify({"html": str(markup.preview(body))})
+
+
+@bp.get("/search")
+def search():
+    q = request.args.get("q", "").strip()
+    page = None
+    error = None
+    if q:
+        try:
+            page = service.search(q, cursor=request.args.get("cursor"), limit=20, viewer=current_user)
+        except ServiceError as err:
+            error = err.message
+    return render_template("board/search.html", q=q, page=page, error=error)
+
+
+@bp.route("/admin/categories", methods=["GET", "POST"])
+@login_required
+def admin_categories():
+    if not current_user.is_admin:
+        abort(403)
+    form = CategoryForm()
+    if form.validate_on_submit():
+        try:
+            service.create_category(current_user, form.slug.data, form.name.data, form.description.data or "")
+        except ServiceError as err:
+            db.session.rollback()
+            apply_service_error(form, err)
+        else:
+            db.session.commit()
+            return redirect(url_for("board.admin_categories"))
+    return render_template("board/admin_categories.html", form=form, categories=service.list_categories()), (
+        422 if form.is_submitted() and form.errors else 200
+    )

@@ -1,0 +1,109 @@
+"""Flask commands: users, demo data, background jobs and the server."""
+
+import os
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from .extensions import db
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(users)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(jobs_group)
+    app.cli.add_command(serve)
+
+
+@click.group(help="Manage users.")
+def users():
+    pass
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--role", type=click.Choice(["member", "moderator", "merchant", "admin"]), default="member")
+@with_appcontext
+def create_user(username, email, password, role):
+    """Create a user with a role (privileged users are made here, never by sign-up)."""
+    from .accounts import service
+    from .errors import ServiceError
+
+    try:
+        user = service.register(username, email, password, role=role)
+    except ServiceError as err:
+        db.session.rollback()
+        details = "; ".join(f"{k}: {' '.join(v)}" for k, v in err.fields.items())
+        raise click.ClickException(f"{err.message} {details}".strip()) from None
+    db.session.commit()
+    click.echo(f"created {user.username} ({role})")
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+@click.option("--reset", is_flag=True, help="Drop every table and rebuild the schema first.")
+@click.option("--seed", default=7, show_default=True)
+@with_appcontext
+def demo_command(if_empty, reset, seed):
+    """Fill a lively demo community (members, threads, offers, events...)."""
+    from . import demo
+    from .accounts.models import User
+
+    if reset:
+        db.drop_all()
+        from flask_migrate import stamp, upgrade
+
+        stamp(revision="base")
+        upgrade()
+    elif if_empty and db.session.query(User.id).first() is not None:
+        click.echo("demo data already present; skipping")
+        return
+    # Services build links (notifications) with url_for, which needs a request context.
+    with current_app.test_request_context("/"):
+        summary = demo.build(seed=seed)
+    click.echo(summary)
+
+
+@click.group("jobs", help="Background jobs (expiry of holds, team deadlines, reminders).")
+def jobs_group():
+    pass
+
+
+@jobs_group.command("run")
+def jobs_run():
+    """Run every job once."""
+    from . import jobs
+
+    for name, handled in jobs.run_all(current_app._get_current_object()).items():
+        click.echo(f"{name}: {handled}")
+
+
+@jobs_group.command("work")
+@click.option("--interval", type=float, default=None)
+def jobs_work(interval):
+    """Run the jobs forever, every few seconds (one such process per deployment)."""
+    from . import jobs
+
+    app = current_app._get_current_object()
+    jobs.work_forever(app, interval or app.config["JOBS_INTERVAL_SECONDS"])
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+def serve(host, port):
+    """Serve the site with Socket.IO (development and demo; see README for production)."""
+    from . import jobs
+    from .extensions import socketio
+
+    app = current_app._get_current_object()
+    if app.config["JOBS_IN_PROCESS"]:
+        socketio.start_background_task(
+            jobs.work_forever, app, app.config["JOBS_INTERVAL_SECONDS"], sleep=socketio.sleep
+        )
+    # `flask` sets FLASK_RUN_FROM_CLI, which makes app.run() a no-op; this command *is* the server.
+    os.environ.pop("FLASK_RUN_FROM_CLI", None)
+    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=True)

@@ -1,0 +1,90 @@
+"""Configuration defaults.
+
+Order of precedence (lowest first): these defaults, ``instance/config.py``,
+``FORUM_*`` environment variables (``app.config.from_prefixed_env("FORUM")``),
+and finally the mapping handed to ``create_app`` (tests).
+"""
+
+from datetime import timedelta
+
+
+class Defaults:
+    # Development-friendly defaults; ``check_production_settings`` refuses the
+    # unsafe ones when ENV is "production".
+    ENV = "development"
+    SECRET_KEY = None
+    SQLALCHEMY_DATABASE_URI = None  # filled in with instance/plaza.sqlite3
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLALCHEMY_RECORD_QUERIES = False
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    # Rate limits. RATELIMIT_ENABLED switches off Flask-Limiter *and* our own
+    # per-user posting/chat limits (benchmarks and acceptance suites).
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_IP = "20/minute;100/hour"
+    LOGIN_LIMIT_PER_ACCOUNT = "5/minute;30/hour"
+    POST_LIMIT = "10/minute;200/day"
+    CHAT_MESSAGE_LIMIT = "5/10second"
+
+    # Realtime: a Redis URL lets several server processes share Socket.IO rooms.
+    SOCKETIO_MESSAGE_QUEUE = None
+    SOCKETIO_CORS_ALLOWED_ORIGINS: list | None = None  # None: same origin only
+    CHAT_MAX_MESSAGE_LENGTH = 2000
+
+    # Background jobs (expiry of holds, reminders) run by `flask jobs work`,
+    # or inside the server process when JOBS_IN_PROCESS is true (dev, demo).
+    JOBS_IN_PROCESS = False
+    JOBS_INTERVAL_SECONDS = 15
+
+    POSTS_PER_PAGE = 20
+    THREADS_PER_PAGE = 25
+    POST_MAX_LENGTH = 50_000
+    EDIT_WINDOW_FOR_MEMBERS = None  # None: authors may always edit
+
+    PAYMENTS_SANDBOX = True
+    ORDER_PAYMENT_WINDOW_MINUTES = 30
+    ATTRIBUTION_WINDOW_DAYS = 7
+
+    MAIL_SERVER = None  # mail is optional; without it notifications stay in-app
+    MAIL_DEFAULT_SENDER = "plaza@localhost"
+
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    UPLOAD_MAX_BYTES = 2 * 1024 * 1024
+
+    CONTENT_SECURITY_POLICY = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+class ProductionSettingsError(RuntimeError):
+    """Raised at start-up when production runs with an unsafe setting."""
+
+
+def check_production_settings(config) -> None:
+    if config.get("ENV") != "production":
+        return
+    if not config.get("SECRET_KEY"):
+        raise ProductionSettingsError("FORUM_SECRET_KEY must be set in production")
+    if config.get("PAYMENTS_SANDBOX"):
+        raise ProductionSettingsError("PAYMENTS_SANDBOX must be false in production")
+    if str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://") and config.get(
+        "SOCKETIO_MESSAGE_QUEUE"
+    ):
+        raise ProductionSettingsError(
+            "with several processes, FORUM_RATELIMIT_STORAGE_URI must point at Redis"
+        )

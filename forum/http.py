@@ -1,0 +1,73 @@
+"""Cross-cutting HTTP behaviour: security headers and error pages.
+
+Every response carries the Content-Security-Policy (no inline script), nosniff,
+a referrer policy and frame protection. Errors answer in the caller's language:
+JSON ``{"error": {...}}`` under /api/, an HTML page elsewhere; never a bare 500
+for bad input.
+"""
+
+from flask import Flask, flash, jsonify, redirect, render_template, request
+from flask_limiter.errors import RateLimitExceeded
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .errors import RateLimited, ServiceError
+
+API_PREFIX = "/api/"
+
+
+def wants_json() -> bool:
+    return request.path.startswith(API_PREFIX) or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def error_response(code: str, message: str, status: int, fields=None):
+    if wants_json():
+        body = {"error": {"code": code, "message": message, "fields": fields or {}}}
+        return jsonify(body), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", app.config["CONTENT_SECURITY_POLICY"])
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+    @app.errorhandler(ServiceError)
+    def service_error(err: ServiceError):
+        if wants_json():
+            return jsonify(err.to_dict()), err.status
+        if err.status in (400, 409, 422, 429) and request.method == "POST" and request.referrer:
+            flash(err.message, "error")
+            return redirect(request.referrer)
+        return render_template("errors/error.html", status=err.status, message=err.message), err.status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(err: CSRFError):
+        return error_response("csrf_failed", "Your form expired or came from elsewhere; please try again.", 400)
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(err):
+        response = error_response(RateLimited.code, RateLimited.message, 429)
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException):
+        code = (err.name or "error").lower().replace(" ", "_")
+        return error_response(code, err.description or err.name, err.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected(err: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        if app.config.get("PROPAGATE_EXCEPTIONS_IN_TESTS"):
+            raise err
+        return error_response("internal_error", "Something went wrong on our side.", 500)

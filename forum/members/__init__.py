@@ -1,0 +1,1 @@
+"""Member operations: tiers, points and store-credit ledgers."""

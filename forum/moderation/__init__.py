@@ -1,0 +1,1 @@
+"""Moderator actions and the audit log that records every one of them."""

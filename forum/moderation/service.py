@@ -1,0 +1,98 @@
+"""Moderator actions. Each checks the actor's rights, changes state, and writes
+one audit entry in the same transaction."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from .. import realtime
+from ..accounts.models import User
+from ..board.models import Category, Post, Thread
+from ..clock import now
+from ..errors import Forbidden, ValidationFailed
+from ..extensions import db
+from .models import AuditEntry
+
+
+def check_moderator(actor) -> None:
+    if not (actor and getattr(actor, "is_authenticated", False) and actor.is_moderator):
+        raise Forbidden("Only moderators can do that.")
+
+
+def record(actor: User, action: str, target_type: str, target_id: int, **params) -> AuditEntry:
+    entry = AuditEntry(actor_id=actor.id, action=action, target_type=target_type, target_id=target_id, params=params)
+    db.session.add(entry)
+    return entry
+
+
+def _thread_changed(thread: Thread) -> None:
+    realtime.announce(
+        "thread_changed",
+        {"thread_id": thread.id, "locked": thread.locked, "pinned": thread.pinned},
+        room=f"thread:{thread.id}",
+    )
+
+
+def set_locked(actor: User, thread: Thread, locked: bool) -> None:
+    check_moderator(actor)
+    if thread.locked != locked:
+        thread.locked = locked
+        record(actor, "thread.lock" if locked else "thread.unlock", "thread", thread.id)
+        _thread_changed(thread)
+
+
+def set_pinned(actor: User, thread: Thread, pinned: bool) -> None:
+    check_moderator(actor)
+    if thread.pinned != pinned:
+        thread.pinned = pinned
+        record(actor, "thread.pin" if pinned else "thread.unpin", "thread", thread.id)
+        _thread_changed(thread)
+
+
+def move_thread(actor: User, thread: Thread, category: Category) -> None:
+    check_moderator(actor)
+    if thread.category_id == category.id:
+        return
+    old = thread.category_id
+    thread.category_id = category.id
+    record(actor, "thread.move", "thread", thread.id, from_category=old, to_category=category.id)
+
+
+def set_hidden(actor: User, post: Post, hidden: bool, reason: str = "") -> None:
+    check_moderator(actor)
+    if post.is_hidden == hidden:
+        return
+    post.hidden_at = now() if hidden else None
+    post.hidden_by_id = actor.id if hidden else None
+    record(actor, "post.hide" if hidden else "post.restore", "post", post.id, thread_id=post.thread_id, reason=reason[:200])
+    realtime.announce(
+        "post_hidden" if hidden else "post_restored",
+        {"thread_id": post.thread_id, "post_id": post.id},
+        room=f"thread:{post.thread_id}",
+    )
+
+
+def suspend(actor: User, user: User, days: int, reason: str = "") -> None:
+    check_moderator(actor)
+    if user.is_moderator and not actor.is_admin:
+        raise Forbidden("Only admins can suspend moderators.")
+    if not isinstance(days, int) or not 1 <= days <= 3650:
+        raise ValidationFailed(fields={"days": ["Use 1 to 3650 days."]})
+    user.suspended_until = now() + timedelta(days=days)
+    record(actor, "user.suspend", "user", user.id, days=days, reason=reason[:200])
+    from ..accounts import service as accounts
+
+    accounts.end_all_sessions(user)
+
+
+def unsuspend(actor: User, user: User) -> None:
+    check_moderator(actor)
+    user.suspended_until = None
+    record(actor, "user.unsuspend", "user", user.id)
+
+
+def audit_log(limit: int = 100, before_id: int | None = None) -> list[AuditEntry]:
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if before_id:
+        query = query.where(AuditEntry.id < before_id)
+    return list(db.session.scalars(query))

@@ -1,0 +1,1 @@
+"""The bell: mentions, replies and other things a member should know about."""

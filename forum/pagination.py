@@ -1,0 +1,39 @@
+"""Opaque cursors for keyset pagination (``?cursor=`` / ``?limit=`` in the API)."""
+
+import base64
+import json
+
+from .errors import field_error
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+def encode(values: list) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode(cursor: str | None, arity: int) -> list | None:
+    """Return the cursor's values, None for no cursor; raise a 400 field error when forged."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+    except (ValueError, UnicodeDecodeError):
+        raise field_error("cursor", "That cursor is not valid.") from None
+    if not isinstance(values, list) or len(values) != arity:
+        raise field_error("cursor", "That cursor is not valid.")
+    return values
+
+
+def limit_from(raw, default: int = DEFAULT_LIMIT) -> int:
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise field_error("limit", f"Use a whole number from 1 to {MAX_LIMIT}.") from None
+    if not 1 <= value <= MAX_LIMIT:
+        raise field_error("limit", f"Use a whole number from 1 to {MAX_LIMIT}.")
+    return value

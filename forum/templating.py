@@ -1,0 +1,64 @@
+"""Jinja filters and globals: times in the viewer's zone, money, widgets."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from flask_login import current_user
+
+from . import embeds
+from .clock import now
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CNY": "¥", "JPY": "¥"}
+ZERO_DECIMAL = {"JPY", "KRW"}
+
+
+def viewer_zone() -> ZoneInfo:
+    name = getattr(current_user, "timezone", None) or "UTC"
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def localtime(value: datetime | None, fmt: str = "%b %d, %Y %H:%M") -> str:
+    if value is None:
+        return ""
+    return value.astimezone(viewer_zone()).strftime(fmt)
+
+
+def timeago(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    seconds = int((now() - value).total_seconds())
+    if seconds < 60:
+        return "just now"
+    for unit, size in (("y", 31536000), ("mo", 2592000), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit} ago"
+    return "just now"
+
+
+def money(cents: int | None, currency: str = "USD") -> str:
+    if cents is None:
+        return ""
+    currency = (currency or "USD").upper()
+    symbol = CURRENCY_SYMBOLS.get(currency, currency + " ")
+    if currency in ZERO_DECIMAL:
+        return f"{symbol}{cents:,}"
+    sign = "-" if cents < 0 else ""
+    whole, frac = divmod(abs(cents), 100)
+    return f"{sign}{symbol}{whole:,}.{frac:02d}"
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(localtime=localtime, timeago=timeago, money=money)
+    app.jinja_env.globals.update(render_body=embeds.expand, EmbedContext=embeds.EmbedContext)
+
+    @app.context_processor
+    def bell():
+        if current_user.is_authenticated:
+            from .notifications.service import unread_count
+
+            return {"unread_notifications": unread_count(current_user.id)}
+        return {"unread_notifications": 0}

@@ -1,0 +1,121 @@
+/* Plaza's page behaviour. No inline scripts (CSP); user text is only ever
+   inserted as server-sanitized HTML or as textContent. */
+(function () {
+  "use strict";
+
+  const csrfToken = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
+
+  async function postForm(url, data) {
+    const body = new URLSearchParams(data);
+    body.set("csrf_token", csrfToken());
+    const response = await fetch(url, {
+      method: "POST", body, credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() },
+    });
+    return response;
+  }
+  window.Plaza = window.Plaza || {};
+  window.Plaza.postForm = postForm;
+  window.Plaza.csrfToken = csrfToken;
+
+  // Composer: Write / Preview tabs; the preview is rendered and sanitized by the server.
+  document.querySelectorAll("[data-composer]").forEach((composer) => {
+    const textarea = composer.querySelector("textarea");
+    const preview = composer.querySelector("[data-preview]");
+    composer.querySelectorAll("[data-tab]").forEach((tab) => {
+      tab.addEventListener("click", async () => {
+        const showPreview = tab.dataset.tab === "preview";
+        composer.querySelectorAll("[data-tab]").forEach((t) => {
+          t.classList.toggle("is-active", t === tab);
+          t.setAttribute("aria-selected", t === tab ? "true" : "false");
+        });
+        textarea.closest(".field").hidden = showPreview;
+        preview.hidden = !showPreview;
+        if (showPreview) {
+          preview.textContent = "Rendering…";
+          const response = await postForm("/preview", { body: textarea.value });
+          const data = await response.json().catch(() => ({}));
+          if (response.ok) preview.innerHTML = data.html || "<p class=\"muted\">Nothing to preview.</p>";
+          else preview.textContent = (data.error && data.error.message) || "Preview failed.";
+        }
+      });
+    });
+  });
+
+  // Likes without a page reload.
+  document.addEventListener("submit", async (event) => {
+    const form = event.target;
+    if (form.matches("[data-confirm]") && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+      return;
+    }
+    if (!form.matches("[data-like-form]")) return;
+    event.preventDefault();
+    const response = await postForm(form.action, {});
+    if (!response.ok) return;
+    const data = await response.json();
+    const button = form.querySelector("button");
+    button.classList.toggle("is-on", data.liked);
+    button.setAttribute("aria-pressed", data.liked ? "true" : "false");
+    form.querySelector("[data-like-count]").textContent = String(data.like_count);
+  });
+
+  // Reply to a specific post.
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-reply-button]");
+    if (!button) return;
+    const replyTo = document.querySelector("[data-reply-to]");
+    const label = document.querySelector("[data-replying-to]");
+    const textarea = document.querySelector("#reply textarea");
+    if (!replyTo || !textarea) return;
+    replyTo.value = button.dataset.postId;
+    label.hidden = false;
+    label.textContent = `Replying to #${button.dataset.position} by ${button.dataset.author}`;
+    if (!textarea.value.includes(`@${button.dataset.author}`)) textarea.value = `@${button.dataset.author} ` + textarea.value;
+    textarea.focus();
+    document.querySelector("#reply").scrollIntoView({ behavior: "smooth", block: "center" });
+  });
+
+  // Live updates: one /live connection per page; features listen on Plaza.live.
+  if (window.io) {
+    const live = window.io("/live", { transports: ["websocket", "polling"] });
+    window.Plaza.live = live;
+    const threadId = document.body.dataset.threadId;
+    live.on("connect", () => {
+      if (threadId) live.emit("watch", { room: `thread:${threadId}` });
+      document.querySelectorAll("[data-live-room]").forEach((el) => live.emit("watch", { room: el.dataset.liveRoom }));
+    });
+    const bellCount = document.querySelector("[data-bell-count]");
+    const setBell = (n) => {
+      if (!bellCount) return;
+      bellCount.textContent = String(n);
+      bellCount.classList.toggle("is-empty", !n);
+    };
+    live.on("notification", (data) => setBell(data.unread));
+    live.on("notification_count", (data) => setBell(data.unread));
+    live.on("logged_out", () => { live.disconnect(); });
+
+    // A new reply in the open thread: fetch its server-rendered fragment.
+    if (threadId) {
+      const page = Number(document.body.dataset.page), pages = Number(document.body.dataset.pages);
+      const note = document.querySelector("[data-live-note]");
+      live.on("post_created", async (data) => {
+        if (String(data.thread_id) !== threadId) return;
+        if (document.getElementById(`post-${data.post_id}`)) return;
+        if (page !== pages) { if (note) note.hidden = false; return; }
+        const response = await fetch(`/t/${threadId}/fragment/${data.post_id}`, { credentials: "same-origin" });
+        if (!response.ok) return;
+        const holder = document.createElement("div");
+        holder.innerHTML = await response.text();
+        const post = holder.firstElementChild;
+        if (post && !document.getElementById(post.id)) {
+          post.classList.add("is-new");
+          document.querySelector("[data-posts]").appendChild(post);
+        }
+      });
+      note?.querySelector("[data-live-load]")?.addEventListener("click", () => {
+        window.location.href = `/t/${threadId}?page=last`;
+      });
+    }
+  }
+})();
