@@ -12,6 +12,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     func,
+    literal_column,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -127,14 +128,16 @@ class PostLike(db.Model):
 
 # Full-text search. PostgreSQL: GIN indexes on to_tsvector expressions. SQLite: an
 # FTS5 table kept in step by triggers (external content, so text is not stored twice).
+# A literal (not a bound parameter) so queries match the index expression exactly.
+FTS_CONFIG = literal_column("'english'")
 Index(
     "ix_posts_fts",
-    func.to_tsvector("english", Post.body),
+    func.to_tsvector(FTS_CONFIG, Post.body),
     postgresql_using="gin",
 ).ddl_if(dialect="postgresql")
 Index(
     "ix_threads_fts",
-    func.to_tsvector("english", Thread.title),
+    func.to_tsvector(FTS_CONFIG, Thread.title),
     postgresql_using="gin",
 ).ddl_if(dialect="postgresql")
 

@@ -22,7 +22,7 @@ from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, field_erro
 from ..extensions import db
 from ..notifications import service as notifications
 from ..pagination import decode, encode
-from .models import Category, Post, PostLike, PostRevision, Thread
+from .models import FTS_CONFIG, Category, Post, PostLike, PostRevision, Thread
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TITLE_MIN, TITLE_MAX = 3, 200
@@ -433,10 +433,10 @@ def search(q: str, *, cursor: str | None = None, limit: int = 20, viewer=None) -
         ).bindparams(m=match)
         id_filter = Post.id.in_(matching)
     else:
-        tsquery = func.websearch_to_tsquery("english", " ".join(words))
+        tsquery = func.websearch_to_tsquery(FTS_CONFIG, " ".join(words))
         id_filter = or_(
-            func.to_tsvector("english", Post.body).op("@@")(tsquery),
-            and_(Post.position == 1, func.to_tsvector("english", Thread.title).op("@@")(tsquery)),
+            func.to_tsvector(FTS_CONFIG, Post.body).op("@@")(tsquery),
+            and_(Post.position == 1, func.to_tsvector(FTS_CONFIG, Thread.title).op("@@")(tsquery)),
         )
     query = (
         select(Post)

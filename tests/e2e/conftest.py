@@ -1,0 +1,131 @@
+"""Browser tests: Debian's Chromium driven by Playwright against a real server process.
+
+``live_server`` starts ``flask --app forum serve`` (Werkzeug + simple-websocket,
+the same Socket.IO stack as development) on a free port, pointed at the test's
+own database; the test seeds data through services in its own process, since
+both share the committed database. Screenshots go to test-artifacts/ (git-ignored).
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, url: str, process: subprocess.Popen, log: Path):
+        self.url = url
+        self.process = process
+        self.log = log
+
+    def __call__(self, path: str = "/") -> str:
+        return self.url + path
+
+
+def start_server(database_uri: str, tmp_path: Path, extra_env: dict | None = None) -> LiveServer:
+    port = free_port()
+    env = {
+        **os.environ,
+        "FORUM_ENV": "testing",
+        "FORUM_SECRET_KEY": "e2e-secret",
+        "FORUM_SQLALCHEMY_DATABASE_URI": database_uri,
+        "FORUM_RATELIMIT_ENABLED": "false",
+        "FORUM_SESSION_COOKIE_SECURE": "false",
+        "FORUM_REMEMBER_COOKIE_SECURE": "false",
+        "FORUM_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "FORUM_UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        **(extra_env or {}),
+    }
+    log = tmp_path / f"server-{port}.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "forum", "serve", "--port", str(port)],
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("server exited:\n" + log.read_text()[-3000:])
+        try:
+            if requests.get(url + "/healthz", timeout=1).status_code == 200:
+                return LiveServer(url, process, log)
+        except requests.RequestException:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("server did not start:\n" + log.read_text()[-3000:])
+
+
+@pytest.fixture
+def live_server(app, database_uri, tmp_path):
+    # ``app`` first: its fixture has built (SQLite copy / PostgreSQL truncate) the database.
+    server = start_server(database_uri, tmp_path)
+    yield server
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed: run `make chromium` (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser, request):
+    """A fresh browser context (its own cookies) per call; screenshots saved on teardown."""
+    contexts = []
+
+    def make(width: int = 1280, height: int = 900):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.console_errors = []
+        page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
+        return page
+
+    yield make
+    ARTIFACTS.mkdir(exist_ok=True)
+    for index, context in enumerate(contexts):
+        for number, page in enumerate(context.pages):
+            try:
+                page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{index}-{number}.png"), full_page=True)
+            except Exception:  # noqa: S110 (a page that already closed has nothing to show)
+                pass
+        context.close()
+
+
+def log_in(page, server: LiveServer, username: str, password: str) -> None:
+    page.goto(server("/login"))
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
