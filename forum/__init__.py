@@ -17,7 +17,7 @@ FEATURES = (
     "members",
     "pages",
 )
-SOCKET_MODULES: tuple[str, ...] = ()
+SOCKET_MODULES: tuple[str, ...] = ("live.sockets",)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -43,10 +43,14 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    # Socket handlers must be imported before the server exists: Flask-SocketIO keeps
+    # handlers declared earlier and re-attaches them to every app's server.
+    for name in SOCKET_MODULES:
+        import_module(f".{name}", __name__)
     socketio.init_app(
         app,
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
-        cors_allowed_origins=app.config["SOCKETIO_CORS_ALLOWED_ORIGINS"] or [],
+        cors_allowed_origins=app.config["SOCKETIO_CORS_ALLOWED_ORIGINS"],  # None: same origin only
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
         logger=False,
         engineio_logger=False,
@@ -57,8 +61,6 @@ def create_app(config: dict | None = None) -> Flask:
     from .api import bp as api_bp
 
     app.register_blueprint(api_bp)
-    for name in SOCKET_MODULES:
-        import_module(f".{name}", __name__)
 
     http.init_app(app)
     templating.init_app(app)
