@@ -115,7 +115,8 @@ def parse_time(field: str, value, *, required: bool = True) -> datetime | None:
         raise field_error(field, "Use an ISO 8601 time with an offset.")
     if value.tzinfo is None or value.utcoffset() is None:
         raise field_error(field, "Include a UTC offset (e.g. +02:00 or Z) so the time is not ambiguous.")
-    return value.astimezone(UTC)
+    # Whole seconds: what iCalendar can carry, so every export says exactly what we store.
+    return value.astimezone(UTC).replace(microsecond=0)
 
 
 def _text(value, default: str = "") -> str:
@@ -676,7 +677,12 @@ def remove_participant(actor: User, event: Event, user_id: int) -> Signup | None
 def _release(event: Event, signup: Signup, new_status: str) -> list[Signup]:
     """Move an active sign-up to ``new_status``; a freed seat promotes in the same transaction."""
     _lock_event(event)
+    # Read the sign-up again under the lock: it may have been promoted (or cancelled)
+    # by another transaction since it was loaded.
+    db.session.refresh(signup)
     old_status = signup.status
+    if old_status not in ACTIVE_STATES:
+        raise NotFound("That sign-up was already cancelled.", code="not_signed_up")
     moved = db.session.execute(
         update(Signup)
         .where(Signup.id == signup.id, Signup.status == old_status)
