@@ -24,9 +24,14 @@ class EventForm(FlaskForm):
     capacity = IntegerField("Seats", validators=[Optional()])
     signup_deadline = DateTimeLocalField("Sign-ups close", format=LOCAL_FORMATS, validators=[Optional()])
     sponsor_id = SelectField("Sponsor", coerce=int, validate_choice=False)
-    cover_colour = SelectField("Cover colour", choices=[(c, c.title()) for c in COVER_COLOURS])
+    cover_colour = SelectField("Cover colour", validate_choice=False)
     cover_image = FileField("Cover image")
     discussion_category = SelectField("Discussion thread", validate_choice=False)
+
+
+def colour_choices() -> list[tuple[str, str]]:
+    # Given after construction: wtforms 3.3 deprecates tuple choices in the constructor.
+    return [(colour, colour.title()) for colour in COVER_COLOURS]
 
 
 class MessageForm(FlaskForm):

@@ -24,7 +24,7 @@ from ..pagination import limit_from
 from ..templating import viewer_zone
 from ..web import apply_service_error
 from . import calendar, covers, service
-from .forms import CheckInForm, EventForm, MessageForm
+from .forms import CheckInForm, EventForm, MessageForm, colour_choices
 from .schemas import cover_url, dump_signup_result
 
 bp = Blueprint("events", __name__)
@@ -87,6 +87,7 @@ def month():
 def _prepare(form: EventForm) -> None:
     merchants = db.session.scalars(select(User).where(User.role == "merchant").order_by(User.username)).all()
     form.sponsor_id.choices = [(0, "No sponsor")] + [(m.id, m.username) for m in merchants]
+    form.cover_colour.choices = colour_choices()
     categories = board.list_categories()
     form.discussion_category.choices = [("", "Don't open a thread")] + [(c.slug, c.name) for c in categories]
 
