@@ -142,7 +142,8 @@ class _EmbedExtension(Extension):
         self.found = found
 
     def extendMarkdown(self, md):  # noqa: N802
-        md.inlinePatterns.register(_EmbedInline(EMBED_PATTERN, md, self.token, self.found), "plaza_embed", 200)
+        # Below "backtick" (190) so code spans are left alone, above "link" (160).
+        md.inlinePatterns.register(_EmbedInline(EMBED_PATTERN, md, self.token, self.found), "plaza_embed", 185)
 
 
 def placeholder(ref: EmbedRef) -> str:

@@ -64,8 +64,8 @@ class User(UserMixin, db.Model):
     @property
     def initials(self) -> str:
         parts = [p for p in self.username.replace("_", " ").replace("-", " ").split() if p]
-        letters = "".join(p[0] for p in parts[:2]) or self.username[:2]
-        return letters[:2].upper()
+        letters = "".join(p[0] for p in parts[:2]) if len(parts) > 1 else self.username[:2]
+        return letters.upper()
 
     @property
     def avatar_hue(self) -> int:
