@@ -4,6 +4,7 @@ import pytest
 
 from forum import create_app
 from forum.config import ProductionSettingsError
+from forum.extensions import db
 from tests.conftest import base_config, login
 
 PAGES = ["/", "/login", "/register", "/search?q=x", "/c/general", "/nowhere", "/api/v1/categories",
@@ -43,6 +44,8 @@ def test_session_cookie_is_secure_httponly_lax_outside_development(database_uri,
     remember_cookie = next(c for c in cookies if c.startswith("remember_token="))
     for cookie in (session_cookie, remember_cookie):
         assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    with app.app_context():
+        db.engine.dispose()
 
 
 def test_production_refuses_to_start_without_a_secret_key_or_with_sandbox_payments(database_uri):

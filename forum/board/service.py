@@ -136,13 +136,13 @@ def list_threads(category: Category | None, *, cursor: str | None = None, limit:
             pinned, when, last_id = bool(after[0]), datetime.fromisoformat(after[1]), int(after[2])
         except (TypeError, ValueError):
             raise field_error("cursor", "That cursor is not valid.") from None
-        query = query.where(
-            or_(
-                Thread.pinned < pinned,
-                and_(Thread.pinned == pinned, Thread.last_activity_at < when),
-                and_(Thread.pinned == pinned, Thread.last_activity_at == when, Thread.id < last_id),
-            )
+        older = or_(
+            Thread.last_activity_at < when, and_(Thread.last_activity_at == when, Thread.id < last_id)
         )
+        if pinned:  # still among the pinned threads; every unpinned one comes after
+            query = query.where(or_(Thread.pinned.is_(False), and_(Thread.pinned.is_(True), older)))
+        else:
+            query = query.where(Thread.pinned.is_(False), older)
     query = query.order_by(Thread.pinned.desc(), Thread.last_activity_at.desc(), Thread.id.desc()).limit(limit + 1)
     rows = list(db.session.scalars(query).unique())
     next_cursor = None
