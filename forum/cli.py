@@ -25,7 +25,9 @@ def users():
 @click.argument("username")
 @click.option("--email", required=True)
 @click.option("--password", required=True)
-@click.option("--role", type=click.Choice(["member", "moderator", "merchant", "admin"]), default="member")
+@click.option(
+    "--role", type=click.Choice(["member", "moderator", "merchant", "admin"]), default="member"
+)
 @with_appcontext
 def create_user(username, email, password, role):
     """Create a user with a role (privileged users are made here, never by sign-up)."""
@@ -106,4 +108,6 @@ def serve(host, port):
         )
     # `flask` sets FLASK_RUN_FROM_CLI, which makes app.run() a no-op; this command *is* the server.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
-    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=True)
+    socketio.run(
+        app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=True
+    )

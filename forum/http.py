@@ -49,7 +49,9 @@ def init_app(app: Flask) -> None:
         # No text field anywhere may hold NUL (PostgreSQL text cannot store it), so refuse
         # it at the door with a clear 400 instead of failing deep inside a query.
         if _has_nul(request):
-            return error_response("invalid_characters", "The request contains a NUL character.", 400)
+            return error_response(
+                "invalid_characters", "The request contains a NUL character.", 400
+            )
         return None
 
     @app.after_request
@@ -71,11 +73,15 @@ def init_app(app: Flask) -> None:
         if err.status in (400, 409, 422, 429) and request.method == "POST" and request.referrer:
             flash(err.message, "error")
             return redirect(request.referrer)
-        return render_template("errors/error.html", status=err.status, message=err.message), err.status
+        return render_template(
+            "errors/error.html", status=err.status, message=err.message
+        ), err.status
 
     @app.errorhandler(CSRFError)
     def csrf_error(err: CSRFError):
-        return error_response("csrf_failed", "Your form expired or came from elsewhere; please try again.", 400)
+        return error_response(
+            "csrf_failed", "Your form expired or came from elsewhere; please try again.", 400
+        )
 
     @app.errorhandler(RateLimitExceeded)
     def rate_limited(err):

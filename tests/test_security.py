@@ -7,8 +7,17 @@ from forum.config import ProductionSettingsError
 from forum.extensions import db
 from tests.conftest import base_config, login
 
-PAGES = ["/", "/login", "/register", "/search?q=x", "/c/general", "/nowhere", "/api/v1/categories",
-         "/api/v1/openapi.json", "/static/css/plaza.css"]
+PAGES = [
+    "/",
+    "/login",
+    "/register",
+    "/search?q=x",
+    "/c/general",
+    "/nowhere",
+    "/api/v1/categories",
+    "/api/v1/openapi.json",
+    "/static/css/plaza.css",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -16,7 +25,10 @@ def test_every_response_carries_security_headers(client, make_category, path):
     make_category("general")
     response = client.get(path)
     csp = response.headers["Content-Security-Policy"]
-    assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    assert (
+        "script-src 'self'" in csp
+        and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    )
     for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"):
         assert directive in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -37,8 +49,11 @@ def test_session_cookie_is_secure_httponly_lax_outside_development(database_uri,
     app = create_app(config)
     user = make_user.__class__(app)("cookieuser")
     client = app.test_client()
-    response = client.post("/login", data={"username": user.username, "password": user.password, "remember": "y"},
-                           base_url="https://localhost")
+    response = client.post(
+        "/login",
+        data={"username": user.username, "password": user.password, "remember": "y"},
+        base_url="https://localhost",
+    )
     cookies = response.headers.getlist("Set-Cookie")
     session_cookie = next(c for c in cookies if c.startswith("session="))
     remember_cookie = next(c for c in cookies if c.startswith("remember_token="))
@@ -49,7 +64,11 @@ def test_session_cookie_is_secure_httponly_lax_outside_development(database_uri,
 
 
 def test_production_refuses_to_start_without_a_secret_key_or_with_sandbox_payments(database_uri):
-    config = base_config(database_uri) | {"ENV": "production", "SECRET_KEY": None, "PAYMENTS_SANDBOX": False}
+    config = base_config(database_uri) | {
+        "ENV": "production",
+        "SECRET_KEY": None,
+        "PAYMENTS_SANDBOX": False,
+    }
     with pytest.raises(ProductionSettingsError):
         create_app(config)
     config |= {"SECRET_KEY": "s3cret", "PAYMENTS_SANDBOX": True}
@@ -57,11 +76,25 @@ def test_production_refuses_to_start_without_a_secret_key_or_with_sandbox_paymen
         create_app(config)
 
 
-ODD_PATHS = ["/t/0", "/t/999999999", "/t/1?page=abc", "/t/1?page=-3", "/c/%00", "/u/%ff%fe",
-             "/p/1/edit", "/search?q=%22%27%3B--", "/search?q=" + "a" * 3000, "/search?cursor=!!!&q=x",
-             "/c/general?cursor=bogus", "/c/general?limit=1000", "/api/v1/threads/abc",
-             "/api/v1/categories/general/threads?cursor=%%%", "/api/v1/categories/general/threads?limit=-1",
-             "/api/v1/search?q=", "/notifications/123"]
+ODD_PATHS = [
+    "/t/0",
+    "/t/999999999",
+    "/t/1?page=abc",
+    "/t/1?page=-3",
+    "/c/%00",
+    "/u/%ff%fe",
+    "/p/1/edit",
+    "/search?q=%22%27%3B--",
+    "/search?q=" + "a" * 3000,
+    "/search?cursor=!!!&q=x",
+    "/c/general?cursor=bogus",
+    "/c/general?limit=1000",
+    "/api/v1/threads/abc",
+    "/api/v1/categories/general/threads?cursor=%%%",
+    "/api/v1/categories/general/threads?limit=-1",
+    "/api/v1/search?q=",
+    "/notifications/123",
+]
 
 
 @pytest.mark.parametrize("path", ODD_PATHS)
@@ -99,7 +132,9 @@ def test_member_pages_are_not_visible_logged_out(client):
 
 def test_non_admin_cannot_manage_categories(member_client):
     assert member_client.get("/admin/categories").status_code == 403
-    assert member_client.post("/admin/categories", data={"slug": "x", "name": "X"}).status_code == 403
+    assert (
+        member_client.post("/admin/categories", data={"slug": "x", "name": "X"}).status_code == 403
+    )
 
 
 def test_login_helper_sanity(app, member):

@@ -1,11 +1,19 @@
 from zoneinfo import available_timezones
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..errors import ServiceError
-from ..web import apply_service_error, safe_next
 from ..extensions import db, limiter, login_manager
+from ..web import apply_service_error, safe_next
 from . import service
 from .forms import LoginForm, PasswordForm, ProfileForm, RegisterForm, TokenForm
 
@@ -28,10 +36,6 @@ def load_user_from_bearer(req):
     if header.startswith("Bearer "):
         return service.user_for_token(header[7:].strip())
     return None
-
-
-
-
 
 
 def _start_session(user, remember: bool) -> None:
@@ -122,7 +126,11 @@ def settings():
             flash("Profile saved.", "success")
             return redirect(url_for("accounts.settings"))
     return render_template(
-        "accounts/settings.html", form=form, password_form=password_form, token_form=token_form, new_token=None
+        "accounts/settings.html",
+        form=form,
+        password_form=password_form,
+        token_form=token_form,
+        new_token=None,
     ), (422 if form.errors else 200)
 
 
@@ -133,7 +141,9 @@ def change_password():
     password_form = PasswordForm(prefix="pw")
     if password_form.validate_on_submit():
         try:
-            service.change_password(user, password_form.current_password.data, password_form.new_password.data)
+            service.change_password(
+                user, password_form.current_password.data, password_form.new_password.data
+            )
         except ServiceError as err:
             db.session.rollback()
             apply_service_error(password_form, err)
@@ -146,7 +156,10 @@ def change_password():
     form = ProfileForm(obj=user, formdata=None)
     form.timezone.choices = ["UTC", *sorted(available_timezones() - {"UTC"})]
     return render_template(
-        "accounts/settings.html", form=form, password_form=password_form, token_form=TokenForm(prefix="tok"),
+        "accounts/settings.html",
+        form=form,
+        password_form=password_form,
+        token_form=TokenForm(prefix="tok"),
         new_token=None,
     ), 422
 
@@ -163,6 +176,9 @@ def create_token():
     form = ProfileForm(obj=user, formdata=None)
     form.timezone.choices = ["UTC", *sorted(available_timezones() - {"UTC"})]
     return render_template(
-        "accounts/settings.html", form=form, password_form=PasswordForm(prefix="pw"), token_form=token_form,
+        "accounts/settings.html",
+        form=form,
+        password_form=PasswordForm(prefix="pw"),
+        token_form=token_form,
         new_token=new_token,
     ), (200 if new_token else 422)

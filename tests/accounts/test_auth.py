@@ -11,7 +11,9 @@ def count_users(app) -> int:
 
 
 def register(client, username="newbie", email="newbie@example.com", password="long enough"):
-    return client.post("/register", data={"username": username, "email": email, "password": password})
+    return client.post(
+        "/register", data={"username": username, "email": email, "password": password}
+    )
 
 
 def test_register_logs_in_and_welcomes(app, client):
@@ -66,10 +68,15 @@ def test_login_username_is_case_insensitive(client, make_user):
 
 
 def test_next_parameter_only_redirects_on_site(client, member):
-    ok = client.post("/login?next=/search", data={"username": member.username, "password": member.password})
+    ok = client.post(
+        "/login?next=/search", data={"username": member.username, "password": member.password}
+    )
     assert ok.headers["Location"] == "/search"
     client.post("/logout")
-    evil = client.post("/login?next=//evil.example/x", data={"username": member.username, "password": member.password})
+    evil = client.post(
+        "/login?next=//evil.example/x",
+        data={"username": member.username, "password": member.password},
+    )
     assert evil.headers["Location"] == "/"
 
 
@@ -89,17 +96,24 @@ def test_password_change_ends_other_sessions_and_keeps_this_one(app, member):
     login(this, member)
     login(other, member)
     response = this.post(
-        "/settings/password", data={"pw-current_password": member.password, "pw-new_password": "a brand new secret"}
+        "/settings/password",
+        data={"pw-current_password": member.password, "pw-new_password": "a brand new secret"},
     )
     assert response.status_code == 302
     assert this.get("/settings").status_code == 200
     assert other.get("/settings").status_code == 302
-    assert app.test_client().post("/login", data={"username": member.username, "password": member.password}).status_code == 401
+    assert (
+        app.test_client()
+        .post("/login", data={"username": member.username, "password": member.password})
+        .status_code
+        == 401
+    )
 
 
 def test_password_change_with_wrong_current_password_changes_nothing(app, member, member_client):
     response = member_client.post(
-        "/settings/password", data={"pw-current_password": "wrong one!", "pw-new_password": "a brand new secret"}
+        "/settings/password",
+        data={"pw-current_password": "wrong one!", "pw-new_password": "a brand new secret"},
     )
     assert response.status_code == 422
     assert "not your current password" in response.get_data(as_text=True)
@@ -113,7 +127,9 @@ def test_session_rotates_at_login(app, client, member):
     assert client.get_cookie("session").value != "planted-by-attacker"
 
 
-def test_profile_shows_initials_bio_join_date_and_post_count(app, member, member_client, make_thread):
+def test_profile_shows_initials_bio_join_date_and_post_count(
+    app, member, member_client, make_thread
+):
     make_thread(member, body="hello")
     member_client.post("/settings", data={"bio": "I bake bread.", "timezone": "Europe/Paris"})
     page = member_client.get(f"/u/{member.username}").get_data(as_text=True)
@@ -132,11 +148,25 @@ def test_unknown_profile_is_404(client):
 
 
 def test_cli_creates_privileged_users(app, runner):
-    result = runner.invoke(args=["users", "create", "boss", "--email", "boss@example.com", "--password", "boss password", "--role", "admin"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "boss",
+            "--email",
+            "boss@example.com",
+            "--password",
+            "boss password",
+            "--role",
+            "admin",
+        ]
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert db.session.scalar(select(User.role).where(User.username == "boss")) == "admin"
-    again = runner.invoke(args=["users", "create", "BOSS", "--email", "b2@example.com", "--password", "boss password"])
+    again = runner.invoke(
+        args=["users", "create", "BOSS", "--email", "b2@example.com", "--password", "boss password"]
+    )
     assert again.exit_code != 0 and "taken" in again.output
 
 
@@ -151,5 +181,7 @@ def test_suspended_user_cannot_log_in_and_is_logged_out(app, make_user):
         moderation.suspend(db.session.get(User, mod.id), db.session.get(User, target.id), 3, "spam")
         db.session.commit()
     assert client.get("/settings").status_code == 302
-    refused = app.test_client().post("/login", data={"username": "troll", "password": target.password})
+    refused = app.test_client().post(
+        "/login", data={"username": "troll", "password": target.password}
+    )
     assert refused.status_code == 401 and "suspended" in refused.get_data(as_text=True)

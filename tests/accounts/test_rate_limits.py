@@ -16,7 +16,12 @@ def config_overrides():
 def test_failed_logins_are_limited_per_account_even_with_the_right_password(app, member):
     client = app.test_client()
     for _ in range(3):
-        assert client.post("/login", data={"username": member.username, "password": "wrong guess"}).status_code == 401
+        assert (
+            client.post(
+                "/login", data={"username": member.username, "password": "wrong guess"}
+            ).status_code
+            == 401
+        )
     blocked = client.post("/login", data={"username": member.username, "password": member.password})
     assert blocked.status_code == 429
     assert "Too many failed attempts" in blocked.get_data(as_text=True)
@@ -24,7 +29,10 @@ def test_failed_logins_are_limited_per_account_even_with_the_right_password(app,
 
 def test_unknown_accounts_are_limited_the_same_way(app):
     client = app.test_client()
-    answers = [client.post("/login", data={"username": "ghost", "password": "x" * 9}).status_code for _ in range(4)]
+    answers = [
+        client.post("/login", data={"username": "ghost", "password": "x" * 9}).status_code
+        for _ in range(4)
+    ]
     assert answers == [401, 401, 401, 429]
 
 
@@ -32,7 +40,9 @@ def test_login_is_limited_per_ip(app, make_user):
     users = [make_user(f"ipuser{i}") for i in range(3)]
     client = app.test_client()
     codes = [
-        client.post("/login", data={"username": users[i % 3].username, "password": "bad password"}).status_code
+        client.post(
+            "/login", data={"username": users[i % 3].username, "password": "bad password"}
+        ).status_code
         for i in range(9)
     ]
     assert codes[-1] == 429 and 429 not in codes[:8]
@@ -40,10 +50,16 @@ def test_login_is_limited_per_ip(app, make_user):
 
 def test_api_token_endpoint_is_limited(app, member):
     client = app.test_client()
-    codes = [client.post("/api/v1/auth/token", json={"username": member.username, "password": "bad bad bad"}).status_code
-             for _ in range(4)]
+    codes = [
+        client.post(
+            "/api/v1/auth/token", json={"username": member.username, "password": "bad bad bad"}
+        ).status_code
+        for _ in range(4)
+    ]
     assert codes == [401, 401, 401, 429]
-    again = client.post("/api/v1/auth/token", json={"username": member.username, "password": member.password})
+    again = client.post(
+        "/api/v1/auth/token", json={"username": member.username, "password": member.password}
+    )
     assert again.get_json()["error"]["code"] == "rate_limited"
 
 

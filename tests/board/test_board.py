@@ -11,24 +11,34 @@ from tests.conftest import login
 
 def post_ids(app, thread_id):
     with app.app_context():
-        return list(db.session.scalars(select(Post.id).where(Post.thread_id == thread_id).order_by(Post.position)))
+        return list(
+            db.session.scalars(
+                select(Post.id).where(Post.thread_id == thread_id).order_by(Post.position)
+            )
+        )
 
 
 def test_thread_with_markdown_and_reply_renders(app, member, member_client, make_category):
     make_category("general")
-    created = member_client.post("/c/general/new", data={"title": "Sourdough", "body": "# Starter\n\n*tangy*"})
+    created = member_client.post(
+        "/c/general/new", data={"title": "Sourdough", "body": "# Starter\n\n*tangy*"}
+    )
     thread_url = created.headers["Location"]
     reply = member_client.post(thread_url + "/reply", data={"body": "Feed it **twice** a day"})
     assert reply.status_code == 302
     page = member_client.get(thread_url).get_data(as_text=True)
-    assert "<h1>Starter</h1>" in page and "<em>tangy</em>" in page and "<strong>twice</strong>" in page
+    assert (
+        "<h1>Starter</h1>" in page and "<em>tangy</em>" in page and "<strong>twice</strong>" in page
+    )
     with app.app_context():
         thread = db.session.scalar(select(Thread))
         assert (thread.post_count, thread.reply_count) == (2, 1)
         assert db.session.get(User, member.id).post_count == 2
 
 
-def test_empty_title_or_body_shows_form_errors_and_writes_nothing(app, member_client, make_category):
+def test_empty_title_or_body_shows_form_errors_and_writes_nothing(
+    app, member_client, make_category
+):
     make_category("general")
     response = member_client.post("/c/general/new", data={"title": "  ", "body": ""})
     assert response.status_code == 422
@@ -59,14 +69,20 @@ def test_edit_keeps_revision_history(app, member, member_client, make_thread):
     member_client.post(f"/p/{post_id}/edit", data={"body": "version two"})
     member_client.post(f"/p/{post_id}/edit", data={"body": "version three"})
     with app.app_context():
-        bodies = db.session.scalars(select(PostRevision.body).where(PostRevision.post_id == post_id).order_by(PostRevision.id))
+        bodies = db.session.scalars(
+            select(PostRevision.body)
+            .where(PostRevision.post_id == post_id)
+            .order_by(PostRevision.id)
+        )
         assert list(bodies) == ["version one", "version two"]
         assert db.session.get(Post, post_id).edited_at is not None
     history = member_client.get(f"/p/{post_id}/revisions").get_data(as_text=True)
     assert "version one" in history and "version three" in history
 
 
-def test_soft_delete_keeps_the_row_and_shows_a_placeholder(app, member, member_client, make_thread, make_user):
+def test_soft_delete_keeps_the_row_and_shows_a_placeholder(
+    app, member, member_client, make_thread, make_user
+):
     thread_id = make_thread(member)
     member_client.post(f"/t/{thread_id}/reply", data={"body": "regrettable words"})
     reply_id = post_ids(app, thread_id)[1]
@@ -103,8 +119,14 @@ def test_locked_thread_refuses_replies_except_from_moderators(app, make_user, ma
         assert list(actions) == ["thread.lock"]
 
 
-def test_hidden_posts_are_invisible_to_others_but_not_to_author_and_moderators(app, make_user, make_thread):
-    author, mod, reader_user = make_user("author"), make_user("mod", role="moderator"), make_user("reader")
+def test_hidden_posts_are_invisible_to_others_but_not_to_author_and_moderators(
+    app, make_user, make_thread
+):
+    author, mod, reader_user = (
+        make_user("author"),
+        make_user("mod", role="moderator"),
+        make_user("reader"),
+    )
     thread_id = make_thread(author)
     author_client = app.test_client()
     login(author_client, author)
@@ -123,7 +145,10 @@ def test_hidden_posts_are_invisible_to_others_but_not_to_author_and_moderators(a
     moderator.post(f"/mod/p/{reply_id}/restore")
     assert "secret spam link" in reader.get(f"/t/{thread_id}").get_data(as_text=True)
     with app.app_context():
-        assert list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id))) == ["post.hide", "post.restore"]
+        assert list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id))) == [
+            "post.hide",
+            "post.restore",
+        ]
 
 
 def test_moderators_pin_and_move_threads(app, make_user, make_thread, make_category):
@@ -136,7 +161,11 @@ def test_moderators_pin_and_move_threads(app, make_user, make_thread, make_categ
     login(moderator, mod)
     moderator.post(f"/mod/t/{pinned}/pin")
     listing = app.test_client().get("/c/general").get_data(as_text=True)
-    assert listing.index("Rules thread") < listing.index("Newest thread") < listing.index("Older thread")
+    assert (
+        listing.index("Rules thread")
+        < listing.index("Newest thread")
+        < listing.index("Older thread")
+    )
     assert moderator.post(f"/mod/t/{first}/move", data={"category": "elsewhere"}).status_code == 302
     assert "Older thread" in app.test_client().get("/c/elsewhere").get_data(as_text=True)
     member = app.test_client()
@@ -174,18 +203,20 @@ def test_mentions_and_replies_notify_and_ring_the_bell(app, make_user, make_thre
     login(bob_client, bob)
     bob_client.post(f"/t/{thread_id}/reply", data={"body": "Ask @carol, and @nobody_here"})
     with app.app_context():
-        rows = db.session.execute(select(Notification.user_id, Notification.kind).order_by(Notification.id)).all()
+        rows = db.session.execute(
+            select(Notification.user_id, Notification.kind).order_by(Notification.id)
+        ).all()
         assert sorted(rows) == sorted([(carol.id, "mention"), (alice.id, "reply")])
     carol_client = app.test_client()
     login(carol_client, carol)
     home = carol_client.get("/").get_data(as_text=True)
-    assert 'data-bell-count>1<' in home
+    assert "data-bell-count>1<" in home
     listing = carol_client.get("/notifications/", headers={"Accept": "application/json"}).get_json()
     assert listing["unread"] == 1 and "bob mentioned you" in listing["items"][0]["text"]
     opened = carol_client.get(listing["items"][0]["url"])
     assert opened.status_code == 302
     assert f"/t/{thread_id}" in carol_client.get(opened.headers["Location"]).headers["Location"]
-    assert 'data-bell-count>0<' in carol_client.get("/").get_data(as_text=True)
+    assert "data-bell-count>0<" in carol_client.get("/").get_data(as_text=True)
     # Someone else's notification is not yours to open.
     assert bob_client.get(listing["items"][0]["url"]).status_code == 404
 
@@ -236,7 +267,9 @@ def test_search_finds_posts_and_titles_but_not_hidden_or_deleted(app, make_user,
         moderation.set_hidden(db.session.get(User, mod.id), hidden_post, True)
         db.session.commit()
         assert [p.thread.title for p in service.search("flaxseed").items] == ["Cast iron seasoning"]
-        assert [p.thread.title for p in service.search("seasoning").items] == ["Cast iron seasoning"]
+        assert [p.thread.title for p in service.search("seasoning").items] == [
+            "Cast iron seasoning"
+        ]
         assert service.search("nothing-like-this").items == []
     page = app.test_client().get("/search?q=flaxseed").get_data(as_text=True)
     assert "Cast iron seasoning" in page
@@ -255,7 +288,9 @@ def test_search_paginates_newest_first(app, make_user, make_thread):
 
 
 def test_preview_renders_sanitized_markdown(member_client):
-    response = member_client.post("/preview", data={"body": "**b** <script>x</script> [[product:9]]"})
+    response = member_client.post(
+        "/preview", data={"body": "**b** <script>x</script> [[product:9]]"}
+    )
     html = response.get_json()["html"]
     assert "<strong>b</strong>" in html and "<script" not in html
     assert "Offer unavailable" in html  # no shop yet: the neutral card

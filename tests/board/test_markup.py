@@ -23,8 +23,21 @@ XSS_CASES = {
 @pytest.mark.parametrize("source", XSS_CASES.values(), ids=XSS_CASES.keys())
 def test_dangerous_html_is_neutralised(source):
     html = render(source).html.lower()
-    for needle in ("<script", "onerror", "onload", "onclick", "<svg", "<iframe", "<style", "<form",
-                   "<input", "<button", "<math", "style=", "alert(1)</script"):
+    for needle in (
+        "<script",
+        "onerror",
+        "onload",
+        "onclick",
+        "<svg",
+        "<iframe",
+        "<style",
+        "<form",
+        "<input",
+        "<button",
+        "<math",
+        "style=",
+        "alert(1)</script",
+    ):
         assert needle not in html, (needle, html)
 
 
@@ -86,9 +99,19 @@ def test_benign_markdown_keeps_its_formatting():
         "[a link](https://example.com) ![pic](/static/favicon.svg)"
     )
     html = render(source).html
-    for fragment in ("<h1>Title</h1>", "<strong>bold</strong>", "<em>em</em>", "<code>code</code>",
-                     "<ul>", "<ol>", "<blockquote>", "<pre><code", "<table>", "<td>1</td>",
-                     'src="/static/favicon.svg"'):
+    for fragment in (
+        "<h1>Title</h1>",
+        "<strong>bold</strong>",
+        "<em>em</em>",
+        "<code>code</code>",
+        "<ul>",
+        "<ol>",
+        "<blockquote>",
+        "<pre><code",
+        "<table>",
+        "<td>1</td>",
+        'src="/static/favicon.svg"',
+    ):
         assert fragment in html, fragment
 
 

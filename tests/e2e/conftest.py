@@ -6,6 +6,7 @@ own database; the test seeds data through services in its own process, since
 both share the committed database. Screenshots go to test-artifacts/ (git-ignored).
 """
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -99,7 +100,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed: run `make chromium` (apt-get install chromium)")
+        pytest.fail(
+            "Debian's chromium is not installed: run `make chromium` (apt-get install chromium)"
+        )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
@@ -124,10 +127,12 @@ def new_page(browser, request):
     ARTIFACTS.mkdir(exist_ok=True)
     for index, context in enumerate(contexts):
         for number, page in enumerate(context.pages):
-            try:
-                page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{index}-{number}.png"), full_page=True)
-            except Exception:  # noqa: S110 (a page that already closed has nothing to show)
-                pass
+            # A page that already closed has nothing to show.
+            with contextlib.suppress(Exception):
+                page.screenshot(
+                    path=str(ARTIFACTS / f"{request.node.name}-{index}-{number}.png"),
+                    full_page=True,
+                )
         context.close()
 
 

@@ -27,7 +27,10 @@ def test_register_post_markdown_thread_and_reply(live_server, new_page, make_cat
     page.goto(live_server("/c/general"))
     page.click("text=New thread")
     page.fill("#title", "Markdown in the browser")
-    page.fill("#body", "# Heading\n\nSome **bold** text and a [link](https://example.com).\n\n<script>window.pwned=1</script>")
+    page.fill(
+        "#body",
+        "# Heading\n\nSome **bold** text and a [link](https://example.com).\n\n<script>window.pwned=1</script>",
+    )
     page.click("[data-tab=preview]")
     page.wait_for_selector("[data-preview] strong")
     assert page.locator("[data-preview] strong").inner_text() == "bold"
@@ -63,5 +66,7 @@ def test_a_reply_appears_live_in_another_open_page(live_server, new_page, make_u
     writer.fill("#reply textarea", "Hello from the other page")
     writer.click("text=Post reply")
 
-    reader.wait_for_selector("article.post.is-new >> text=Hello from the other page", timeout=10_000)
+    reader.wait_for_selector(
+        "article.post.is-new >> text=Hello from the other page", timeout=10_000
+    )
     assert reader.locator("article.post").count() == 2
