@@ -75,6 +75,7 @@ def jobs_group():
 
 
 @jobs_group.command("run")
+@with_appcontext
 def jobs_run():
     """Run every job once."""
     from . import jobs
@@ -85,6 +86,7 @@ def jobs_run():
 
 @jobs_group.command("work")
 @click.option("--interval", type=float, default=None)
+@with_appcontext
 def jobs_work(interval):
     """Run the jobs forever, every few seconds (one such process per deployment)."""
     from . import jobs
@@ -96,6 +98,7 @@ def jobs_work(interval):
 @click.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
+@with_appcontext
 def serve(host, port):
     """Serve the site with Socket.IO (development and demo; see README for production)."""
     from . import jobs
