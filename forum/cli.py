@@ -25,7 +25,9 @@ def users():
 @click.argument("username")
 @click.option("--email", required=True)
 @click.option("--password", required=True)
-@click.option("--role", type=click.Choice(["member", "moderator", "merchant", "admin"]), default="member")
+@click.option(
+    "--role", type=click.Choice(["member", "moderator", "merchant", "admin"]), default="member"
+)
 @with_appcontext
 def create_user(username, email, password, role):
     """Create a user with a role (privileged users are made here, never by sign-up)."""
@@ -73,6 +75,7 @@ def jobs_group():
 
 
 @jobs_group.command("run")
+@with_appcontext
 def jobs_run():
     """Run every job once."""
     from . import jobs
@@ -83,6 +86,7 @@ def jobs_run():
 
 @jobs_group.command("work")
 @click.option("--interval", type=float, default=None)
+@with_appcontext
 def jobs_work(interval):
     """Run the jobs forever, every few seconds (one such process per deployment)."""
     from . import jobs
@@ -94,6 +98,7 @@ def jobs_work(interval):
 @click.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
+@with_appcontext
 def serve(host, port):
     """Serve the site with Socket.IO (development and demo; see README for production)."""
     from . import jobs
@@ -106,4 +111,6 @@ def serve(host, port):
         )
     # `flask` sets FLASK_RUN_FROM_CLI, which makes app.run() a no-op; this command *is* the server.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
-    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=True)
+    socketio.run(
+        app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=True
+    )

@@ -1,8 +1,7 @@
 """Column types and small SQL building blocks shared by every feature's models."""
 
-from datetime import UTC, datetime
-
 import sqlite3
+from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, event, types
 from sqlalchemy.engine import Engine
@@ -33,7 +32,11 @@ class UTCDateTime(types.TypeDecorator):
 
 
 def is_sqlite(session_or_engine) -> bool:
-    bind = session_or_engine.get_bind() if hasattr(session_or_engine, "get_bind") else session_or_engine
+    bind = (
+        session_or_engine.get_bind()
+        if hasattr(session_or_engine, "get_bind")
+        else session_or_engine
+    )
     return bind.dialect.name == "sqlite"
 
 

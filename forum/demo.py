@@ -26,10 +26,38 @@ STAFF = (
     ("acme_store", "merchant", "acme@plaza.example"),
     ("green_grocer", "merchant", "grocer@plaza.example"),
 )
-MEMBER_NAMES = (
-    "alice bob carol dave erin frank grace heidi ivan judy mallory niaj olivia peggy rupert "
-    "sybil trent victor walter yuki zara amir bea chen dara emeka fatima gus hana ines"
-).split()
+MEMBER_NAMES = [
+    "alice",
+    "bob",
+    "carol",
+    "dave",
+    "erin",
+    "frank",
+    "grace",
+    "heidi",
+    "ivan",
+    "judy",
+    "mallory",
+    "niaj",
+    "olivia",
+    "peggy",
+    "rupert",
+    "sybil",
+    "trent",
+    "victor",
+    "walter",
+    "yuki",
+    "zara",
+    "amir",
+    "bea",
+    "chen",
+    "dara",
+    "emeka",
+    "fatima",
+    "gus",
+    "hana",
+    "ines",
+]
 CATEGORIES = (
     ("announcements", "Announcements", "News from the Plaza team."),
     ("deals", "Deals & group-buys", "Offers from our merchants, group-buys and flash sales."),
@@ -39,15 +67,45 @@ CATEGORIES = (
     ("off-topic", "Off-topic", "Everything else."),
 )
 TOPICS = {
-    "announcements": ["Welcome to Plaza!", "House rules, short version", "New: product cards in chat"],
-    "deals": ["Best budget headphones this month?", "Group-buy etiquette", "Is the snap-up worth it?",
-              "Share your best bargain", "Price tracking tips"],
-    "kitchen": ["Sourdough starter troubleshooting", "Cast iron care", "Weeknight noodle recipes",
-                "Which chef's knife?", "Fermenting hot sauce", "Meal prep for the week"],
-    "tech": ["Mechanical keyboards for beginners", "Home NAS on a budget", "Which e-reader?",
-             "Wi-Fi dead zones", "Linux on an old laptop", "USB-C chargers explained"],
-    "meetups": ["Saturday board-game night", "Photo walk by the river", "Online book club: March pick"],
-    "off-topic": ["What are you reading?", "Favourite podcasts", "Show your desk setup", "Rainy day movies"],
+    "announcements": [
+        "Welcome to Plaza!",
+        "House rules, short version",
+        "New: product cards in chat",
+    ],
+    "deals": [
+        "Best budget headphones this month?",
+        "Group-buy etiquette",
+        "Is the snap-up worth it?",
+        "Share your best bargain",
+        "Price tracking tips",
+    ],
+    "kitchen": [
+        "Sourdough starter troubleshooting",
+        "Cast iron care",
+        "Weeknight noodle recipes",
+        "Which chef's knife?",
+        "Fermenting hot sauce",
+        "Meal prep for the week",
+    ],
+    "tech": [
+        "Mechanical keyboards for beginners",
+        "Home NAS on a budget",
+        "Which e-reader?",
+        "Wi-Fi dead zones",
+        "Linux on an old laptop",
+        "USB-C chargers explained",
+    ],
+    "meetups": [
+        "Saturday board-game night",
+        "Photo walk by the river",
+        "Online book club: March pick",
+    ],
+    "off-topic": [
+        "What are you reading?",
+        "Favourite podcasts",
+        "Show your desk setup",
+        "Rainy day movies",
+    ],
 }
 SNIPPETS = [
     "I've been using this for **three months** now and it's held up well.",
@@ -91,7 +149,11 @@ def build(seed: int = 7) -> str:
     config["RATELIMIT_ENABLED"] = False
     config["PASSWORD_HASH_METHOD"] = "pbkdf2:sha256:60000"
     try:
-        staff = {role_name: _user(name, role, email) for name, role, email in STAFF for role_name in [name]}
+        staff = {
+            role_name: _user(name, role, email)
+            for name, role, email in STAFF
+            for role_name in [name]
+        }
         members = [_user(name, "member", f"{name}@plaza.example") for name in MEMBER_NAMES]
         ctx = DemoContext(
             rng=rng,
@@ -123,7 +185,9 @@ def build(seed: int = 7) -> str:
 
 def _board(ctx: DemoContext) -> None:
     rng = ctx.rng
-    categories = {slug: board.create_category(ctx.admin, slug, name, text) for slug, name, text in CATEGORIES}
+    categories = {
+        slug: board.create_category(ctx.admin, slug, name, text) for slug, name, text in CATEGORIES
+    }
     start = now() - timedelta(days=30)
     for slug, titles in TOPICS.items():
         for title in titles:
@@ -138,23 +202,53 @@ def _board(ctx: DemoContext) -> None:
                 if rng.random() < 0.15:
                     text = f"@{thread.author.username} " + text
                 board.reply(replier, thread, text)
-    things = ["air fryer", "standing desk", "rice cooker", "trail shoes", "phone case", "espresso grinder",
-              "robot vacuum", "monitor arm", "tea kettle", "router", "backpack", "smart plug", "e-bike",
-              "noise-cancelling earbuds", "camping stove", "desk lamp", "yoga mat", "blender"]
-    patterns = ["Thoughts on the {}?", "Best {} under $100", "My {} review after a month", "{} recommendations",
-                "Anyone returned their {}?", "Is a {} worth it?", "{}: what to look for"]
+    things = [
+        "air fryer",
+        "standing desk",
+        "rice cooker",
+        "trail shoes",
+        "phone case",
+        "espresso grinder",
+        "robot vacuum",
+        "monitor arm",
+        "tea kettle",
+        "router",
+        "backpack",
+        "smart plug",
+        "e-bike",
+        "noise-cancelling earbuds",
+        "camping stove",
+        "desk lamp",
+        "yoga mat",
+        "blender",
+    ]
+    patterns = [
+        "Thoughts on the {}?",
+        "Best {} under $100",
+        "My {} review after a month",
+        "{} recommendations",
+        "Anyone returned their {}?",
+        "Is a {} worth it?",
+        "{}: what to look for",
+    ]
     general = [c for c in categories.values() if c.slug != "announcements"]
     for index in range(170):
         title = rng.choice(patterns).format(rng.choice(things))
         title = title[0].upper() + title[1:]
-        thread = board.create_thread(rng.choice(ctx.members), rng.choice(general), title, rng.choice(SNIPPETS))
+        thread = board.create_thread(
+            rng.choice(ctx.members), rng.choice(general), title, rng.choice(SNIPPETS)
+        )
         ctx.threads.append(thread)
         for _ in range(rng.randint(0, 6 if index % 10 else 40)):
             board.reply(rng.choice(ctx.everyone), thread, rng.choice(SNIPPETS))
     # Spread the activity over the last month so listings look lived-in.
-    moments = sorted(start + timedelta(minutes=rng.randint(0, 30 * 24 * 60)) for _ in range(len(ctx.threads)))
+    moments = sorted(
+        start + timedelta(minutes=rng.randint(0, 30 * 24 * 60)) for _ in range(len(ctx.threads))
+    )
     for thread, moment in zip(rng.sample(ctx.threads, len(ctx.threads)), moments, strict=True):
-        posts = db.session.scalars(db.select(Post).where(Post.thread_id == thread.id).order_by(Post.position)).all()
+        posts = db.session.scalars(
+            db.select(Post).where(Post.thread_id == thread.id).order_by(Post.position)
+        ).all()
         when = moment
         step = (now() - moment) / (len(posts) + 1)
         for post in posts:
@@ -163,4 +257,6 @@ def _board(ctx: DemoContext) -> None:
         thread.created_at = posts[0].created_at
         thread.last_activity_at = posts[-1].created_at
     ctx.threads[0].pinned = True
-    ctx.summary.append(f"{sum(t.post_count for t in ctx.threads)} posts in {len(categories)} categories.")
+    ctx.summary.append(
+        f"{sum(t.post_count for t in ctx.threads)} posts in {len(categories)} categories."
+    )

@@ -29,7 +29,31 @@ def error_response(code: str, message: str, status: int, fields=None):
     return render_template("errors/error.html", status=status, message=message), status
 
 
+def _has_nul(request) -> bool:
+    if "\x00" in request.path:
+        return True
+    if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+        return True
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if request.mimetype == "application/json":
+            raw = request.get_data(cache=True)
+            return b"\x00" in raw or b"\\u0000" in raw
+        if any("\x00" in key or "\x00" in value for key, value in request.form.items(multi=True)):
+            return True
+    return False
+
+
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul_characters():
+        # No text field anywhere may hold NUL (PostgreSQL text cannot store it), so refuse
+        # it at the door with a clear 400 instead of failing deep inside a query.
+        if _has_nul(request):
+            return error_response(
+                "invalid_characters", "The request contains a NUL character.", 400
+            )
+        return None
+
     @app.after_request
     def security_headers(response):
         headers = response.headers
@@ -49,11 +73,15 @@ def init_app(app: Flask) -> None:
         if err.status in (400, 409, 422, 429) and request.method == "POST" and request.referrer:
             flash(err.message, "error")
             return redirect(request.referrer)
-        return render_template("errors/error.html", status=err.status, message=err.message), err.status
+        return render_template(
+            "errors/error.html", status=err.status, message=err.message
+        ), err.status
 
     @app.errorhandler(CSRFError)
     def csrf_error(err: CSRFError):
-        return error_response("csrf_failed", "Your form expired or came from elsewhere; please try again.", 400)
+        return error_response(
+            "csrf_failed", "Your form expired or came from elsewhere; please try again.", 400
+        )
 
     @app.errorhandler(RateLimitExceeded)
     def rate_limited(err):

@@ -50,7 +50,17 @@ ALLOWED_CLASSES = {"code": {f"language-{name}" for name in (
 )}}  # fmt: skip
 URL_SCHEMES = {"http", "https", "mailto"}
 URL_ATTRIBUTES = {"href", "src"}
-CLEAN_CONTENT_TAGS = {"script", "style", "svg", "math", "iframe", "object", "embed", "template", "noscript"}
+CLEAN_CONTENT_TAGS = {
+    "script",
+    "style",
+    "svg",
+    "math",
+    "iframe",
+    "object",
+    "embed",
+    "template",
+    "noscript",
+}
 LINK_REL = "nofollow ugc noopener"
 
 # Whitespace, control, format (zero-width, bidi) and other invisible characters that
@@ -142,7 +152,10 @@ class _EmbedExtension(Extension):
         self.found = found
 
     def extendMarkdown(self, md):  # noqa: N802
-        md.inlinePatterns.register(_EmbedInline(EMBED_PATTERN, md, self.token, self.found), "plaza_embed", 200)
+        # Below "backtick" (190) so code spans are left alone, above "link" (160).
+        md.inlinePatterns.register(
+            _EmbedInline(EMBED_PATTERN, md, self.token, self.found), "plaza_embed", 185
+        )
 
 
 def placeholder(ref: EmbedRef) -> str:

@@ -10,7 +10,11 @@ MAX_LIMIT = 100
 
 
 def encode(values: list) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
+    return (
+        base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode())
+        .decode()
+        .rstrip("=")
+    )
 
 
 def decode(cursor: str | None, arity: int) -> list | None:

@@ -19,7 +19,9 @@ def allowed(spec: str, scope: str, *identifiers) -> bool:
     """True while every window of ``spec`` (e.g. "5/10second;100/hour") has room."""
     if not _enabled():
         return True
-    return all(limiter.limiter.test(item, scope, *map(str, identifiers)) for item in parse_many(spec))
+    return all(
+        limiter.limiter.test(item, scope, *map(str, identifiers)) for item in parse_many(spec)
+    )
 
 
 def record(spec: str, scope: str, *identifiers) -> None:

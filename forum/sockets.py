@@ -53,8 +53,12 @@ def socket_event(*, login: bool = True, limit: str | None = None, scope: str | N
                     from flask import current_app
 
                     spec = current_app.config.get(limit, limit)
-                    ratelimit.consume(spec, scope or func.__name__, user.id,
-                                      message="You are sending too fast; wait a few seconds.")
+                    ratelimit.consume(
+                        spec,
+                        scope or func.__name__,
+                        user.id,
+                        message="You are sending too fast; wait a few seconds.",
+                    )
                 result = func(*args, **kwargs)
                 db.session.commit()
                 return result

@@ -11,17 +11,13 @@ config = context.config
 
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# Keep the application's (and the test runner's) loggers alive.
+fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 
 def get_engine():
-    try:
-        # this works with Flask-SQLAlchemy<3 and Alchemical
-        return current_app.extensions['migrate'].db.get_engine()
-    except (TypeError, AttributeError):
-        # this works with Flask-SQLAlchemy>=3
-        return current_app.extensions['migrate'].db.engine
+    return current_app.extensions['migrate'].db.engine
 
 
 def get_engine_url():
@@ -52,8 +48,9 @@ def get_metadata():
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    """SQLite's FTS5 shadow tables are made by the migration's raw DDL, not by models."""
-    if type_ == "table" and name and ("_fts" in name):
+    """Full-text search objects (SQLite FTS5 tables, PostgreSQL expression indexes) are
+    written by hand in the migration; autogenerate cannot compare them."""
+    if type_ in ("table", "index") and name and "_fts" in name:
         return False
     return True
 

@@ -186,7 +186,9 @@ class UserFactory:
         self.app = app
         self.count = 0
 
-    def __call__(self, username: str | None = None, *, role: str = "member", password: str = PASSWORD) -> UserRef:
+    def __call__(
+        self, username: str | None = None, *, role: str = "member", password: str = PASSWORD
+    ) -> UserRef:
         from forum.accounts import service
 
         self.count += 1
@@ -204,7 +206,12 @@ def make_user(app):
 
 def login(client, user: UserRef, remember: bool = False):
     response = client.post(
-        "/login", data={"username": user.username, "password": user.password, "remember": "y" if remember else ""}
+        "/login",
+        data={
+            "username": user.username,
+            "password": user.password,
+            "remember": "y" if remember else "",
+        },
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
@@ -251,7 +258,9 @@ def make_category(app, make_user):
         if "admin" not in state:
             state["admin"] = make_user("boardadmin", role="admin")
         with app_context(app), app.test_request_context("/"):
-            category = service.create_category(db.session.get(User, state["admin"].id), slug, name or slug.title())
+            category = service.create_category(
+                db.session.get(User, state["admin"].id), slug, name or slug.title()
+            )
             db.session.commit()
             return category.id
 
@@ -264,7 +273,12 @@ def make_thread(app, make_category):
     from forum.board import service
     from forum.board.models import Category
 
-    def create(author: UserRef, title: str = "A thread title", body: str = "First post body", category_id=None) -> int:
+    def create(
+        author: UserRef,
+        title: str = "A thread title",
+        body: str = "First post body",
+        category_id=None,
+    ) -> int:
         with app_context(app), app.test_request_context("/"):
             cid = category_id or make_category_default()
             thread = service.create_thread(
@@ -318,3 +332,26 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def count_queries(app):
+    """``with count_queries() as queries: ...`` then ``len(queries)``: catches N+1 loops."""
+    from sqlalchemy import event
+
+    @contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+
+    return counting

@@ -18,6 +18,17 @@ def test_anonymous_reader_watches_a_public_thread_and_sees_new_replies(app, make
 
 def test_unknown_or_malformed_rooms_are_refused(app):
     reader = socketio.test_client(app, namespace="/live")
-    assert reader.emit("watch", {"room": "user:1"}, namespace="/live", callback=True)["error"]["code"] == "forbidden"
-    assert reader.emit("watch", {"room": "thread:999"}, namespace="/live", callback=True)["error"]["code"] == "forbidden"
-    assert reader.emit("watch", "nonsense", namespace="/live", callback=True)["error"]["code"] == "invalid"
+    assert (
+        reader.emit("watch", {"room": "user:1"}, namespace="/live", callback=True)["error"]["code"]
+        == "forbidden"
+    )
+    assert (
+        reader.emit("watch", {"room": "thread:999"}, namespace="/live", callback=True)["error"][
+            "code"
+        ]
+        == "forbidden"
+    )
+    assert (
+        reader.emit("watch", "nonsense", namespace="/live", callback=True)["error"]["code"]
+        == "invalid"
+    )

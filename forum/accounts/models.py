@@ -32,7 +32,9 @@ class User(UserMixin, db.Model):
     suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
-    tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+    tokens: Mapped[list["ApiToken"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
@@ -64,8 +66,8 @@ class User(UserMixin, db.Model):
     @property
     def initials(self) -> str:
         parts = [p for p in self.username.replace("_", " ").replace("-", " ").split() if p]
-        letters = "".join(p[0] for p in parts[:2]) or self.username[:2]
-        return letters[:2].upper()
+        letters = "".join(p[0] for p in parts[:2]) if len(parts) > 1 else self.username[:2]
+        return letters.upper()
 
     @property
     def avatar_hue(self) -> int:

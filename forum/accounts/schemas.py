@@ -19,4 +19,9 @@ def dump_user_ref(user) -> dict:
 
 
 def dump_user(user) -> dict:
-    return {"id": user.id, "username": user.username, "roles": user.roles, "created_at": user.created_at.isoformat()}
+    return {
+        "id": user.id,
+        "username": user.username,
+        "roles": user.roles,
+        "created_at": user.created_at.isoformat(),
+    }

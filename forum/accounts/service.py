@@ -29,7 +29,9 @@ def username_key(username: str) -> str:
 
 
 def _hash_password(password: str) -> str:
-    return generate_password_hash(password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+    return generate_password_hash(
+        password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    )
 
 
 def check_registration(username: str, email: str, password: str) -> tuple[str, str]:
@@ -51,10 +53,16 @@ def check_registration(username: str, email: str, password: str) -> tuple[str, s
     if errors:
         raise ValidationFailed("Please correct the highlighted fields.", fields=errors)
     if db.session.scalar(select(User.id).where(User.username_key == username_key(username))):
-        raise Conflict("That username is taken.", code="username_taken", fields={"username": ["That username is taken."]})
+        raise Conflict(
+            "That username is taken.",
+            code="username_taken",
+            fields={"username": ["That username is taken."]},
+        )
     if db.session.scalar(select(User.id).where(User.email == email)):
         raise Conflict(
-            "An account with that email exists.", code="email_taken", fields={"email": ["An account with that email exists."]}
+            "An account with that email exists.",
+            code="email_taken",
+            fields={"email": ["An account with that email exists."]},
         )
     return username, email
 
@@ -94,7 +102,11 @@ def authenticate(username: str, password: str) -> User:
     if not ratelimit.allowed(spec, ACCOUNT_LIMIT_SCOPE, key):
         raise RateLimited("Too many failed attempts; wait a minute and try again.")
     user = db.session.scalar(select(User).where(User.username_key == key)) if key else None
-    if user is None or not isinstance(password, str) or not check_password_hash(user.password_hash, password):
+    if (
+        user is None
+        or not isinstance(password, str)
+        or not check_password_hash(user.password_hash, password)
+    ):
         ratelimit.record(spec, ACCOUNT_LIMIT_SCOPE, key)
         raise NotAuthenticated(BAD_CREDENTIALS, code="bad_credentials")
     if user.is_suspended:
@@ -126,7 +138,9 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     if not check_password_hash(user.password_hash, current_password or ""):
         raise ValidationFailed(fields={"current_password": ["That is not your current password."]})
     if not isinstance(new_password, str) or not (PASSWORD_MIN <= len(new_password) <= PASSWORD_MAX):
-        raise ValidationFailed(fields={"new_password": [f"Use {PASSWORD_MIN}-{PASSWORD_MAX} characters."]})
+        raise ValidationFailed(
+            fields={"new_password": [f"Use {PASSWORD_MIN}-{PASSWORD_MAX} characters."]}
+        )
     user.password_hash = _hash_password(new_password)
     for token in user.tokens:
         token.revoked_at = token.revoked_at or now()
@@ -170,7 +184,9 @@ def _token_digest(secret: str) -> str:
 def issue_token(user: User, name: str = "api") -> str:
     """Create a token and return its secret; only the digest is stored."""
     secret = "plz_" + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user=user, token_hash=_token_digest(secret), prefix=secret[:8], name=name[:64]))
+    db.session.add(
+        ApiToken(user=user, token_hash=_token_digest(secret), prefix=secret[:8], name=name[:64])
+    )
     return secret
 
 
@@ -178,7 +194,9 @@ def user_for_token(secret: str) -> User | None:
     if not secret or len(secret) > 200:
         return None
     token = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _token_digest(secret), ApiToken.revoked_at.is_(None))
+        select(ApiToken).where(
+            ApiToken.token_hash == _token_digest(secret), ApiToken.revoked_at.is_(None)
+        )
     )
     if token is None or token.user.is_suspended:
         return None

@@ -10,8 +10,17 @@ from .core import endpoint
 
 
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"])
-@endpoint(bp, "/auth/register", "POST", summary="Register and get a token", auth="anyone", body=RegisterBody,
-          status=201, errors=(409, 422, 429), tag="accounts")
+@endpoint(
+    bp,
+    "/auth/register",
+    "POST",
+    summary="Register and get a token",
+    auth="anyone",
+    body=RegisterBody,
+    status=201,
+    errors=(409, 422, 429),
+    tag="accounts",
+)
 def register(data: RegisterBody):
     user = service.register(data.username, data.email, data.password)
     token = service.issue_token(user, "register")
@@ -19,8 +28,16 @@ def register(data: RegisterBody):
 
 
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"])
-@endpoint(bp, "/auth/token", "POST", summary="Exchange username and password for a token", auth="anyone",
-          body=TokenBody, errors=(401, 422, 429), tag="accounts")
+@endpoint(
+    bp,
+    "/auth/token",
+    "POST",
+    summary="Exchange username and password for a token",
+    auth="anyone",
+    body=TokenBody,
+    errors=(401, 422, 429),
+    tag="accounts",
+)
 def token(data: TokenBody):
     user = service.authenticate(data.username, data.password)
     return {"token": service.issue_token(user, "api")}

@@ -27,37 +27,80 @@ def list_categories():
     return [dump_category(c) for c in service.list_categories()]
 
 
-@endpoint(bp, "/categories", "POST", summary="Create a category", auth="admin", body=CategoryBody, status=201,
-          errors=(409, 422), tag="board")
+@endpoint(
+    bp,
+    "/categories",
+    "POST",
+    summary="Create a category",
+    auth="admin",
+    body=CategoryBody,
+    status=201,
+    errors=(409, 422),
+    tag="board",
+)
 def create_category(data: CategoryBody):
     return dump_category(service.create_category(_user(), data.slug, data.name, data.description))
 
 
-@endpoint(bp, "/categories/<slug>/threads", "GET", summary="Threads of a category, pinned first", auth="anyone",
-          errors=(400, 404, 422), query=PAGE, tag="board")
+@endpoint(
+    bp,
+    "/categories/<slug>/threads",
+    "GET",
+    summary="Threads of a category, pinned first",
+    auth="anyone",
+    errors=(400, 404, 422),
+    query=PAGE,
+    tag="board",
+)
 def category_threads(slug: str):
     category = service.get_category(slug)
     page = service.list_threads(
-        category, cursor=request.args.get("cursor"), limit=limit_from(request.args.get("limit")), viewer=_user()
+        category,
+        cursor=request.args.get("cursor"),
+        limit=limit_from(request.args.get("limit")),
+        viewer=_user(),
     )
     return {"items": [dump_thread_summary(t) for t in page.items], "next_cursor": page.next_cursor}
 
 
-@endpoint(bp, "/threads", "POST", summary="Start a thread", body=ThreadBody, status=201,
-          errors=(404, 422, 429), tag="board")
+@endpoint(
+    bp,
+    "/threads",
+    "POST",
+    summary="Start a thread",
+    body=ThreadBody,
+    status=201,
+    errors=(404, 422, 429),
+    tag="board",
+)
 def create_thread(data: ThreadBody):
     category = service.get_category(data.category)
     thread = service.create_thread(_user(), category, data.title, data.body)
-    return {"id": thread.id, "title": thread.title, "category": category.slug,
-            "first_post": dump_post(service.first_post(thread))}
+    return {
+        "id": thread.id,
+        "title": thread.title,
+        "category": category.slug,
+        "first_post": dump_post(service.first_post(thread)),
+    }
 
 
-@endpoint(bp, "/threads/<int:thread_id>", "GET", summary="A thread and a page of its posts", auth="anyone",
-          errors=(400, 404, 422), query=PAGE, tag="board")
+@endpoint(
+    bp,
+    "/threads/<int:thread_id>",
+    "GET",
+    summary="A thread and a page of its posts",
+    auth="anyone",
+    errors=(400, 404, 422),
+    query=PAGE,
+    tag="board",
+)
 def get_thread(thread_id: int):
     thread = service.get_thread(thread_id, viewer=_user())
     page = service.posts_after(
-        thread, cursor=request.args.get("cursor"), limit=limit_from(request.args.get("limit")), viewer=_user()
+        thread,
+        cursor=request.args.get("cursor"),
+        limit=limit_from(request.args.get("limit")),
+        viewer=_user(),
     )
     return {
         **dump_thread_summary(thread),
@@ -65,50 +108,91 @@ def get_thread(thread_id: int):
     }
 
 
-@endpoint(bp, "/threads/<int:thread_id>/posts", "POST", summary="Reply to a thread", body=PostBody, status=201,
-          errors=(403, 404, 422, 429), tag="board")
+@endpoint(
+    bp,
+    "/threads/<int:thread_id>/posts",
+    "POST",
+    summary="Reply to a thread",
+    body=PostBody,
+    status=201,
+    errors=(403, 404, 422, 429),
+    tag="board",
+)
 def create_post(thread_id: int, data: PostBody):
     thread = service.get_thread(thread_id, viewer=_user())
     return dump_post(service.reply(_user(), thread, data.body, reply_to_id=data.reply_to))
 
 
-@endpoint(bp, "/posts/<int:post_id>", "PATCH", summary="Edit a post (a revision is kept)", body=EditBody,
-          errors=(403, 404, 409, 422), tag="board")
+@endpoint(
+    bp,
+    "/posts/<int:post_id>",
+    "PATCH",
+    summary="Edit a post (a revision is kept)",
+    body=EditBody,
+    errors=(403, 404, 409, 422),
+    tag="board",
+)
 def edit_post(post_id: int, data: EditBody):
     post = service.get_post(post_id, viewer=_user())
     return dump_post(service.edit_post(_user(), post, data.body))
 
 
-@endpoint(bp, "/posts/<int:post_id>", "DELETE", summary="Soft-delete a post", status=204,
-          errors=(403, 404, 409), tag="board")
+@endpoint(
+    bp,
+    "/posts/<int:post_id>",
+    "DELETE",
+    summary="Soft-delete a post",
+    status=204,
+    errors=(403, 404, 409),
+    tag="board",
+)
 def delete_post(post_id: int):
     post = service.get_post(post_id, viewer=_user())
     service.delete_post(_user(), post)
 
 
-@endpoint(bp, "/posts/<int:post_id>/like", "POST", summary="Like a post", errors=(404, 409), tag="board")
+@endpoint(
+    bp, "/posts/<int:post_id>/like", "POST", summary="Like a post", errors=(404, 409), tag="board"
+)
 def like_post(post_id: int):
     post = service.get_post(post_id, viewer=_user())
     return {"like_count": service.like(_user(), post)}
 
 
-@endpoint(bp, "/posts/<int:post_id>/like", "DELETE", summary="Remove your like", tag="board", errors=(404,))
+@endpoint(
+    bp,
+    "/posts/<int:post_id>/like",
+    "DELETE",
+    summary="Remove your like",
+    tag="board",
+    errors=(404,),
+)
 def unlike_post(post_id: int):
     post = service.get_post(post_id, viewer=_user())
     return {"like_count": service.unlike(_user(), post)}
 
 
-@endpoint(bp, "/search", "GET", summary="Full-text search over threads and posts", auth="anyone",
-          errors=(400, 422), query=("q", *PAGE), tag="board")
+@endpoint(
+    bp,
+    "/search",
+    "GET",
+    summary="Full-text search over threads and posts",
+    auth="anyone",
+    errors=(400, 422),
+    query=("q", *PAGE),
+    tag="board",
+)
 def search():
     page = service.search(
-        request.args.get("q", ""), cursor=request.args.get("cursor"), limit=limit_from(request.args.get("limit")),
+        request.args.get("q", ""),
+        cursor=request.args.get("cursor"),
+        limit=limit_from(request.args.get("limit")),
         viewer=_user(),
     )
     return {
         "items": [
-            {"type": "post", "thread": {"id": p.thread.id, "title": p.thread.title}, **dump_post(p)} for p in page.items
+            {"type": "post", "thread": {"id": p.thread.id, "title": p.thread.title}, **dump_post(p)}
+            for p in page.items
         ],
         "next_cursor": page.next_cursor,
     }
-

@@ -27,7 +27,10 @@ ERROR_SCHEMA = {
             "properties": {
                 "code": {"type": "string"},
                 "message": {"type": "string"},
-                "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
             },
         }
     },
@@ -127,16 +130,27 @@ def endpoint(
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
             }
         params = [
-            {"name": name.split("<")[0], "in": "path", "required": True, "schema": {"type": "integer" if "int:" in part else "string"}}
+            {
+                "name": name.split("<")[0],
+                "in": "path",
+                "required": True,
+                "schema": {"type": "integer" if "int:" in part else "string"},
+            }
             for part in rule.split("/")
             if part.startswith("<")
             for name in [part.strip("<>").split(":")[-1]]
         ]
-        params += [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}} for name in query]
+        params += [
+            {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+            for name in query
+        ]
         if params:
             operation["parameters"] = params
         if body is not None:
-            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _schema_ref(body)}}}
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": _schema_ref(body)}},
+            }
         OPERATIONS.setdefault(openapi_path, {})[method.lower()] = operation
         return view
 

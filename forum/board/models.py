@@ -121,8 +121,12 @@ class PostRevision(db.Model):
 class PostLike(db.Model):
     __tablename__ = "post_likes"
 
-    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
@@ -165,7 +169,11 @@ SQLITE_FTS_DROP = (
 )
 
 for _statement in SQLITE_FTS_DDL:
-    table = Thread.__table__ if "ON threads" in _statement or "threads_fts" in _statement else Post.__table__
+    table = (
+        Thread.__table__
+        if "ON threads" in _statement or "threads_fts" in _statement
+        else Post.__table__
+    )
     event.listen(table, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
 for _statement in SQLITE_FTS_DROP:
     table = Post.__table__ if "posts_fts" in _statement else Thread.__table__

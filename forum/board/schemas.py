@@ -28,11 +28,19 @@ class EditBody(Body):
 
 
 def dump_category(category) -> dict:
-    return {"id": category.id, "slug": category.slug, "name": category.name, "description": category.description}
+    return {
+        "id": category.id,
+        "slug": category.slug,
+        "name": category.name,
+        "description": category.description,
+    }
 
 
 def embed_refs(post) -> list[EmbedRef]:
-    return [EmbedRef(kind, int(ident)) for kind, _, ident in (key.partition(":") for key in post.embeds or [])]
+    return [
+        EmbedRef(kind, int(ident))
+        for kind, _, ident in (key.partition(":") for key in post.embeds or [])
+    ]
 
 
 def dump_post(post) -> dict:

@@ -39,7 +39,9 @@ def check_body(body) -> str:
     if not isinstance(body, str) or not body.strip():
         raise field_error("body", "Write something first.")
     if len(body) > current_app.config["POST_MAX_LENGTH"]:
-        raise field_error("body", f"Keep it under {current_app.config['POST_MAX_LENGTH']:,} characters.")
+        raise field_error(
+            "body", f"Keep it under {current_app.config['POST_MAX_LENGTH']:,} characters."
+        )
     return body
 
 
@@ -54,7 +56,10 @@ def check_can_post(user: User) -> None:
     if user.is_suspended:
         raise Forbidden("Your account is suspended.", code="suspended")
     ratelimit.consume(
-        current_app.config["POST_LIMIT"], "post", user.id, message="You are posting too fast; wait a moment."
+        current_app.config["POST_LIMIT"],
+        "post",
+        user.id,
+        message="You are posting too fast; wait a moment.",
     )
 
 
@@ -72,7 +77,9 @@ def get_category(slug: str) -> Category:
     return category
 
 
-def create_category(actor: User, slug, name, description="", position: int | None = None) -> Category:
+def create_category(
+    actor: User, slug, name, description="", position: int | None = None
+) -> Category:
     if not actor.is_admin:
         raise Forbidden("Only admins manage categories.")
     errors = {}
@@ -87,7 +94,9 @@ def create_category(actor: User, slug, name, description="", position: int | Non
     if errors:
         raise ValidationFailed(fields=errors)
     if db.session.scalar(select(Category.id).where(Category.slug == slug)):
-        raise Conflict("That slug is taken.", code="slug_taken", fields={"slug": ["That slug is taken."]})
+        raise Conflict(
+            "That slug is taken.", code="slug_taken", fields={"slug": ["That slug is taken."]}
+        )
     if position is None:
         position = (db.session.scalar(select(func.max(Category.position))) or 0) + 1
     category = Category(slug=slug, name=name, description=description, position=position)
@@ -125,9 +134,13 @@ class Page:
     next_cursor: str | None
 
 
-def list_threads(category: Category | None, *, cursor: str | None = None, limit: int = 25, viewer=None) -> Page:
+def list_threads(
+    category: Category | None, *, cursor: str | None = None, limit: int = 25, viewer=None
+) -> Page:
     """Pinned first, then latest activity; keyset-paginated so deep pages stay fast."""
-    query = visible_threads(viewer).options(joinedload(Thread.author), joinedload(Thread.last_poster))
+    query = visible_threads(viewer).options(
+        joinedload(Thread.author), joinedload(Thread.last_poster)
+    )
     if category is not None:
         query = query.where(Thread.category_id == category.id)
     after = decode(cursor, 3)
@@ -136,14 +149,17 @@ def list_threads(category: Category | None, *, cursor: str | None = None, limit:
             pinned, when, last_id = bool(after[0]), datetime.fromisoformat(after[1]), int(after[2])
         except (TypeError, ValueError):
             raise field_error("cursor", "That cursor is not valid.") from None
-        query = query.where(
-            or_(
-                Thread.pinned < pinned,
-                and_(Thread.pinned == pinned, Thread.last_activity_at < when),
-                and_(Thread.pinned == pinned, Thread.last_activity_at == when, Thread.id < last_id),
-            )
+        older = or_(
+            Thread.last_activity_at < when,
+            and_(Thread.last_activity_at == when, Thread.id < last_id),
         )
-    query = query.order_by(Thread.pinned.desc(), Thread.last_activity_at.desc(), Thread.id.desc()).limit(limit + 1)
+        if pinned:  # still among the pinned threads; every unpinned one comes after
+            query = query.where(or_(Thread.pinned.is_(False), and_(Thread.pinned.is_(True), older)))
+        else:
+            query = query.where(Thread.pinned.is_(False), older)
+    query = query.order_by(
+        Thread.pinned.desc(), Thread.last_activity_at.desc(), Thread.id.desc()
+    ).limit(limit + 1)
     rows = list(db.session.scalars(query).unique())
     next_cursor = None
     if len(rows) > limit:
@@ -157,12 +173,16 @@ def create_thread(author: User, category: Category, title, body) -> Thread:
     title = check_title(title)
     body = check_body(body)
     check_can_post(author)
-    thread = Thread(category_id=category.id, author_id=author.id, title=title, last_activity_at=now())
+    thread = Thread(
+        category_id=category.id, author_id=author.id, title=title, last_activity_at=now()
+    )
     db.session.add(thread)
     db.session.flush()
     _add_post(author, thread, body, reply_to=None)
     db.session.execute(
-        update(Category).where(Category.id == category.id).values(thread_count=Category.thread_count + 1)
+        update(Category)
+        .where(Category.id == category.id)
+        .values(thread_count=Category.thread_count + 1)
     )
     return thread
 
@@ -205,9 +225,13 @@ def _add_post(author: User, thread: Thread, body: str, reply_to: Post | None) ->
             last_poster_id=author.id,
         )
     )
-    db.session.execute(update(User).where(User.id == author.id).values(post_count=User.post_count + 1))
     db.session.execute(
-        update(Category).where(Category.id == thread.category_id).values(post_count=Category.post_count + 1)
+        update(User).where(User.id == author.id).values(post_count=User.post_count + 1)
+    )
+    db.session.execute(
+        update(Category)
+        .where(Category.id == thread.category_id)
+        .values(post_count=Category.post_count + 1)
     )
     db.session.refresh(thread)
     _notify_for_post(author, thread, post, rendered.mentions, reply_to)
@@ -218,7 +242,9 @@ def _post_url(post: Post) -> str:
     return url_for("board.goto_post", post_id=post.id)
 
 
-def _notify_for_post(author: User, thread: Thread, post: Post, mentions: list[str], reply_to: Post | None) -> None:
+def _notify_for_post(
+    author: User, thread: Thread, post: Post, mentions: list[str], reply_to: Post | None
+) -> None:
     told: set[int] = {author.id}
     url = _post_url(post)
     if mentions:
@@ -226,18 +252,29 @@ def _notify_for_post(author: User, thread: Thread, post: Post, mentions: list[st
         for user in users:
             if user.id not in told:
                 notifications.notify(
-                    user.id, "mention", f"{author.username} mentioned you in “{thread.title}”", url, actor_id=author.id
+                    user.id,
+                    "mention",
+                    f"{author.username} mentioned you in “{thread.title}”",
+                    url,
+                    actor_id=author.id,
                 )
                 told.add(user.id)
     if reply_to is not None and reply_to.author_id not in told:
         notifications.notify(
-            reply_to.author_id, "reply", f"{author.username} replied to your post in “{thread.title}”", url,
+            reply_to.author_id,
+            "reply",
+            f"{author.username} replied to your post in “{thread.title}”",
+            url,
             actor_id=author.id,
         )
         told.add(reply_to.author_id)
     if post.position > 1 and thread.author_id not in told:
         notifications.notify(
-            thread.author_id, "reply", f"{author.username} replied in “{thread.title}”", url, actor_id=author.id
+            thread.author_id,
+            "reply",
+            f"{author.username} replied in “{thread.title}”",
+            url,
+            actor_id=author.id,
         )
 
 
@@ -276,7 +313,9 @@ def can_see_post(post: Post, viewer) -> bool:
     if post.thread.is_deleted:
         return False
     if post.is_hidden:
-        return bool(viewer and getattr(viewer, "is_authenticated", False) and viewer.id == post.author_id)
+        return bool(
+            viewer and getattr(viewer, "is_authenticated", False) and viewer.id == post.author_id
+        )
     return True
 
 
@@ -301,14 +340,20 @@ def edit_post(actor: User, post: Post, body) -> Post:
     post.embeds = [ref.key for ref in rendered.embeds]
     post.edited_at = now()
     db.session.flush()
-    realtime.announce("post_edited", {"thread_id": post.thread_id, "post_id": post.id}, room=f"thread:{post.thread_id}")
+    realtime.announce(
+        "post_edited",
+        {"thread_id": post.thread_id, "post_id": post.id},
+        room=f"thread:{post.thread_id}",
+    )
     return post
 
 
 def revisions(post: Post) -> list[PostRevision]:
     return list(
         db.session.scalars(
-            select(PostRevision).where(PostRevision.post_id == post.id).order_by(PostRevision.id.desc())
+            select(PostRevision)
+            .where(PostRevision.post_id == post.id)
+            .order_by(PostRevision.id.desc())
         )
     )
 
@@ -324,7 +369,11 @@ def delete_post(actor: User, post: Post) -> None:
         from ..moderation import service as moderation
 
         moderation.record(actor, "post.delete", "post", post.id, thread_id=post.thread_id)
-    realtime.announce("post_deleted", {"thread_id": post.thread_id, "post_id": post.id}, room=f"thread:{post.thread_id}")
+    realtime.announce(
+        "post_deleted",
+        {"thread_id": post.thread_id, "post_id": post.id},
+        room=f"thread:{post.thread_id}",
+    )
 
 
 def like(user: User, post: Post) -> int:
@@ -333,10 +382,14 @@ def like(user: User, post: Post) -> int:
         raise NotFound("No such post.")
     try:
         with db.session.begin_nested():
-            db.session.execute(insert(PostLike).values(post_id=post.id, user_id=user.id, created_at=now()))
+            db.session.execute(
+                insert(PostLike).values(post_id=post.id, user_id=user.id, created_at=now())
+            )
     except IntegrityError:
         raise Conflict("You already like this post.", code="already_liked") from None
-    db.session.execute(update(Post).where(Post.id == post.id).values(like_count=Post.like_count + 1))
+    db.session.execute(
+        update(Post).where(Post.id == post.id).values(like_count=Post.like_count + 1)
+    )
     db.session.refresh(post)
     return post.like_count
 
@@ -346,7 +399,9 @@ def unlike(user: User, post: Post) -> int:
         delete(PostLike).where(PostLike.post_id == post.id, PostLike.user_id == user.id)
     ).rowcount
     if removed:
-        db.session.execute(update(Post).where(Post.id == post.id).values(like_count=Post.like_count - 1))
+        db.session.execute(
+            update(Post).where(Post.id == post.id).values(like_count=Post.like_count - 1)
+        )
     db.session.refresh(post)
     return post.like_count
 
@@ -355,7 +410,11 @@ def liked_post_ids(user, post_ids: list[int]) -> set[int]:
     if not user or not getattr(user, "is_authenticated", False) or not post_ids:
         return set()
     return set(
-        db.session.scalars(select(PostLike.post_id).where(PostLike.user_id == user.id, PostLike.post_id.in_(post_ids)))
+        db.session.scalars(
+            select(PostLike.post_id).where(
+                PostLike.user_id == user.id, PostLike.post_id.in_(post_ids)
+            )
+        )
     )
 
 
@@ -370,8 +429,10 @@ def posts_on_page(thread: Thread, page: int, viewer=None) -> list[Post]:
     start = (page - 1) * per_page
     query = (
         select(Post)
-        .options(joinedload(Post.author))
-        .where(Post.thread_id == thread.id, Post.position > start, Post.position <= start + per_page)
+        .options(joinedload(Post.author), joinedload(Post.reply_to))
+        .where(
+            Post.thread_id == thread.id, Post.position > start, Post.position <= start + per_page
+        )
         .order_by(Post.position)
     )
     return [post for post in db.session.scalars(query) if can_see_post(post, viewer)]

@@ -4,15 +4,13 @@ from flask_login import current_user, login_required
 from .. import markup
 from ..embeds import EmbedContext, preload
 from ..errors import ServiceError
-from ..web import apply_service_error
 from ..extensions import db
 from ..pagination import limit_from
+from ..web import form_status, run_form
 from . import service
 from .forms import CategoryForm, EditForm, MoveForm, ReplyForm, ThreadForm
 
 bp = Blueprint("board", __name__)
-
-
 
 
 def post_context(post) -> EmbedContext:
@@ -23,9 +21,14 @@ def post_context(post) -> EmbedContext:
 def category(slug: str):
     cat = service.get_category(slug)
     page = service.list_threads(
-        cat, cursor=request.args.get("cursor"), limit=limit_from(request.args.get("limit"), 25), viewer=current_user
+        cat,
+        cursor=request.args.get("cursor"),
+        limit=limit_from(request.args.get("limit"), 25),
+        viewer=current_user,
     )
-    return render_template("board/category.html", category=cat, page=page, categories=service.list_categories())
+    return render_template(
+        "board/category.html", category=cat, page=page, categories=service.list_categories()
+    )
 
 
 @bp.route("/c/<slug>/new", methods=["GET", "POST"])
@@ -33,16 +36,12 @@ def category(slug: str):
 def new_thread(slug: str):
     cat = service.get_category(slug)
     form = ThreadForm()
-    if form.validate_on_submit():
-        try:
-            thread = service.create_thread(current_user, cat, form.title.data, form.body.data)
-        except ServiceError as err:
-            db.session.rollback()
-            apply_service_error(form, err)
-        else:
-            db.session.commit()
-            return redirect(url_for("board.thread", thread_id=thread.id))
-    return render_template("board/new_thread.html", category=cat, form=form), (422 if form.is_submitted() else 200)
+    done = run_form(
+        form, lambda: service.create_thread(current_user, cat, form.title.data, form.body.data)
+    )
+    if done:
+        return redirect(url_for("board.thread", thread_id=done.value.id))
+    return render_template("board/new_thread.html", category=cat, form=form), form_status(form)
 
 
 @bp.get("/t/<int:thread_id>")
@@ -81,20 +80,24 @@ def thread(thread_id: int):
 def reply(thread_id: int):
     item = service.get_thread(thread_id, viewer=current_user)
     form = ReplyForm()
-    if form.validate_on_submit():
-        try:
-            post = service.reply(current_user, item, form.body.data, reply_to_id=form.reply_to.data)
-        except ServiceError as err:
-            db.session.rollback()
-            apply_service_error(form, err)
-        else:
-            db.session.commit()
-            return redirect(url_for("board.goto_post", post_id=post.id))
+    done = run_form(
+        form,
+        lambda: service.reply(current_user, item, form.body.data, reply_to_id=form.reply_to.data),
+    )
+    if done:
+        return redirect(url_for("board.goto_post", post_id=done.value.id))
     pages = service.page_count(item)
     posts = service.posts_on_page(item, pages, viewer=current_user)
     return render_template(
-        "board/thread.html", thread=item, posts=posts, page=pages, pages=pages, form=form, move_form=None,
-        liked=service.liked_post_ids(current_user, [p.id for p in posts]), post_context=post_context,
+        "board/thread.html",
+        thread=item,
+        posts=posts,
+        page=pages,
+        pages=pages,
+        form=form,
+        move_form=None,
+        liked=service.liked_post_ids(current_user, [p.id for p in posts]),
+        post_context=post_context,
     ), 422
 
 
@@ -102,7 +105,12 @@ def reply(thread_id: int):
 def goto_post(post_id: int):
     post = service.get_post(post_id, viewer=current_user)
     return redirect(
-        url_for("board.thread", thread_id=post.thread_id, page=service.page_of(post), _anchor=f"post-{post.id}")
+        url_for(
+            "board.thread",
+            thread_id=post.thread_id,
+            page=service.page_of(post),
+            _anchor=f"post-{post.id}",
+        )
     )
 
 
@@ -114,7 +122,10 @@ def post_fragment(thread_id: int, post_id: int):
         abort(404)
     preload([post.body_html])
     return render_template(
-        "board/_post.html", post=post, thread=post.thread, liked=service.liked_post_ids(current_user, [post.id]),
+        "board/_post.html",
+        post=post,
+        thread=post.thread,
+        liked=service.liked_post_ids(current_user, [post.id]),
         post_context=post_context,
     )
 
@@ -125,16 +136,9 @@ def edit_post(post_id: int):
     post = service.get_post(post_id, viewer=current_user)
     service.check_can_change(current_user, post)
     form = EditForm(obj=post)
-    if form.validate_on_submit():
-        try:
-            service.edit_post(current_user, post, form.body.data)
-        except ServiceError as err:
-            db.session.rollback()
-            apply_service_error(form, err)
-        else:
-            db.session.commit()
-            return redirect(url_for("board.goto_post", post_id=post.id))
-    return render_template("board/edit_post.html", post=post, form=form), (422 if form.is_submitted() else 200)
+    if run_form(form, lambda: service.edit_post(current_user, post, form.body.data)):
+        return redirect(url_for("board.goto_post", post_id=post.id))
+    return render_template("board/edit_post.html", post=post, form=form), form_status(form)
 
 
 @bp.get("/p/<int:post_id>/revisions")
@@ -174,7 +178,9 @@ def toggle_like(post_id: int):
 def preview():
     body = request.form.get("body", "")
     if len(body) > 50_000:
-        return jsonify({"error": {"code": "too_long", "message": "Too long to preview.", "fields": {}}}), 422
+        return jsonify(
+            {"error": {"code": "too_long", "message": "Too long to preview.", "fields": {}}}
+        ), 422
     return jsonify({"html": str(markup.preview(body))})
 
 
@@ -185,7 +191,9 @@ def search():
     error = None
     if q:
         try:
-            page = service.search(q, cursor=request.args.get("cursor"), limit=20, viewer=current_user)
+            page = service.search(
+                q, cursor=request.args.get("cursor"), limit=20, viewer=current_user
+            )
         except ServiceError as err:
             error = err.message
     return render_template("board/search.html", q=q, page=page, error=error)
@@ -197,15 +205,13 @@ def admin_categories():
     if not current_user.is_admin:
         abort(403)
     form = CategoryForm()
-    if form.validate_on_submit():
-        try:
-            service.create_category(current_user, form.slug.data, form.name.data, form.description.data or "")
-        except ServiceError as err:
-            db.session.rollback()
-            apply_service_error(form, err)
-        else:
-            db.session.commit()
-            return redirect(url_for("board.admin_categories"))
-    return render_template("board/admin_categories.html", form=form, categories=service.list_categories()), (
-        422 if form.is_submitted() and form.errors else 200
-    )
+    if run_form(
+        form,
+        lambda: service.create_category(
+            current_user, form.slug.data, form.name.data, form.description.data or ""
+        ),
+    ):
+        return redirect(url_for("board.admin_categories"))
+    return render_template(
+        "board/admin_categories.html", form=form, categories=service.list_categories()
+    ), (422 if form.is_submitted() and form.errors else 200)

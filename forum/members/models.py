@@ -21,7 +21,9 @@ class Wallet(db.Model):
         CheckConstraint("credit_cents >= 0", name="credit_not_negative"),
     )
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     points: Mapped[int] = mapped_column(Integer, default=0)
     credit_cents: Mapped[int] = mapped_column(Integer, default=0)
 

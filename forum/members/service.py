@@ -25,7 +25,9 @@ def wallet_for(user_id: int) -> Wallet:
     return wallet
 
 
-def post(user_id: int, account: str, amount: int, reason: str, *, key: str | None = None, **params) -> bool:
+def post(
+    user_id: int, account: str, amount: int, reason: str, *, key: str | None = None, **params
+) -> bool:
     """Add ``amount`` (negative to spend) to ``account``.
 
     Returns False when ``key`` was already used (nothing changes); raises Conflict
@@ -41,7 +43,12 @@ def post(user_id: int, account: str, amount: int, reason: str, *, key: str | Non
         with db.session.begin_nested():
             db.session.add(
                 LedgerEntry(
-                    user_id=user_id, account=account, amount=amount, reason=reason, idempotency_key=key, params=params
+                    user_id=user_id,
+                    account=account,
+                    amount=amount,
+                    reason=reason,
+                    idempotency_key=key,
+                    params=params,
                 )
             )
             db.session.flush()

@@ -13,6 +13,11 @@ bp = Blueprint("members", __name__)
 @login_required
 def wallet():
     entries = db.session.scalars(
-        select(LedgerEntry).where(LedgerEntry.user_id == current_user.id).order_by(LedgerEntry.id.desc()).limit(50)
+        select(LedgerEntry)
+        .where(LedgerEntry.user_id == current_user.id)
+        .order_by(LedgerEntry.id.desc())
+        .limit(50)
     )
-    return render_template("members/wallet.html", summary=service.summary(current_user), entries=list(entries))
+    return render_template(
+        "members/wallet.html", summary=service.summary(current_user), entries=list(entries)
+    )

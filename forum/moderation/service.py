@@ -20,7 +20,13 @@ def check_moderator(actor) -> None:
 
 
 def record(actor: User, action: str, target_type: str, target_id: int, **params) -> AuditEntry:
-    entry = AuditEntry(actor_id=actor.id, action=action, target_type=target_type, target_id=target_id, params=params)
+    entry = AuditEntry(
+        actor_id=actor.id,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        params=params,
+    )
     db.session.add(entry)
     return entry
 
@@ -64,7 +70,14 @@ def set_hidden(actor: User, post: Post, hidden: bool, reason: str = "") -> None:
         return
     post.hidden_at = now() if hidden else None
     post.hidden_by_id = actor.id if hidden else None
-    record(actor, "post.hide" if hidden else "post.restore", "post", post.id, thread_id=post.thread_id, reason=reason[:200])
+    record(
+        actor,
+        "post.hide" if hidden else "post.restore",
+        "post",
+        post.id,
+        thread_id=post.thread_id,
+        reason=reason[:200],
+    )
     realtime.announce(
         "post_hidden" if hidden else "post_restored",
         {"thread_id": post.thread_id, "post_id": post.id},

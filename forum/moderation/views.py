@@ -46,7 +46,9 @@ def post_action(post_id: int, action: str):
 def suspend(username: str):
     user = accounts.get_by_username(username)
     days = request.form.get("days", "")
-    service.suspend(current_user, user, int(days) if days.isdigit() else -1, request.form.get("reason", ""))
+    service.suspend(
+        current_user, user, int(days) if days.isdigit() else -1, request.form.get("reason", "")
+    )
     db.session.commit()
     return redirect(url_for("accounts.profile", username=user.username))
 
@@ -65,4 +67,7 @@ def unsuspend(username: str):
 def audit():
     service.check_moderator(current_user)
     before = request.args.get("before", "")
-    return render_template("moderation/audit.html", entries=service.audit_log(before_id=int(before) if before.isdigit() else None))
+    return render_template(
+        "moderation/audit.html",
+        entries=service.audit_log(before_id=int(before) if before.isdigit() else None),
+    )

@@ -11,46 +11,66 @@ from .models import Notification
 PAGE = 30
 
 
-def notify(user_id: int, kind: str, text: str, url: str, *, actor_id: int | None = None, **params) -> Notification | None:
+def notify(
+    user_id: int, kind: str, text: str, url: str, *, actor_id: int | None = None, **params
+) -> Notification | None:
     """Tell ``user_id`` something; nobody is notified of their own action."""
     if actor_id is not None and actor_id == user_id:
         return None
-    item = Notification(user_id=user_id, actor_id=actor_id, kind=kind, text=text[:300], url=url[:300], params=params)
+    item = Notification(
+        user_id=user_id, actor_id=actor_id, kind=kind, text=text[:300], url=url[:300], params=params
+    )
     db.session.add(item)
     db.session.flush()
     realtime.announce(
         "notification",
-        {"id": item.id, "kind": kind, "text": item.text, "url": item.url, "unread": unread_count(user_id)},
+        {
+            "id": item.id,
+            "kind": kind,
+            "text": item.text,
+            "url": item.url,
+            "unread": unread_count(user_id),
+        },
         room=f"user:{user_id}",
     )
     return item
 
 
 def unread_count(user_id: int) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Notification).where(
-            Notification.user_id == user_id, Notification.read_at.is_(None)
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
         )
-    ) or 0
+        or 0
+    )
 
 
 def recent(user_id: int, limit: int = PAGE) -> list[Notification]:
     return list(
         db.session.scalars(
-            select(Notification).where(Notification.user_id == user_id).order_by(Notification.id.desc()).limit(limit)
+            select(Notification)
+            .where(Notification.user_id == user_id)
+            .order_by(Notification.id.desc())
+            .limit(limit)
         )
     )
 
 
 def mark_read(user_id: int, notification_id: int | None = None) -> None:
     """Mark one (or, with no id, every) notification of ``user_id`` as read."""
-    query = update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    query = update(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)
+    )
     if notification_id is not None:
         if db.session.get(Notification, notification_id) is None:
             raise NotFound()
         query = query.where(Notification.id == notification_id)
     db.session.execute(query.values(read_at=now()))
-    realtime.announce("notification_count", {"unread": unread_count(user_id)}, room=f"user:{user_id}")
+    realtime.announce(
+        "notification_count", {"unread": unread_count(user_id)}, room=f"user:{user_id}"
+    )
 
 
 def open_notification(user_id: int, notification_id: int) -> str:

@@ -16,8 +16,14 @@ def index():
             {
                 "unread": service.unread_count(current_user.id),
                 "items": [
-                    {"id": n.id, "kind": n.kind, "text": n.text, "url": url_for("notifications.open", notification_id=n.id),
-                     "read": n.read_at is not None, "created_at": n.created_at.isoformat()}
+                    {
+                        "id": n.id,
+                        "kind": n.kind,
+                        "text": n.text,
+                        "url": url_for("notifications.open", notification_id=n.id),
+                        "read": n.read_at is not None,
+                        "created_at": n.created_at.isoformat(),
+                    }
                     for n in items
                 ],
             }

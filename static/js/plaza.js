@@ -81,10 +81,18 @@
     const live = window.io("/live", { transports: ["websocket", "polling"] });
     window.Plaza.live = live;
     const threadId = document.body.dataset.threadId;
+    // Watch the page's rooms; body[data-live="ready"] marks that every watch was acknowledged.
     live.on("connect", () => {
-      if (threadId) live.emit("watch", { room: `thread:${threadId}` });
-      document.querySelectorAll("[data-live-room]").forEach((el) => live.emit("watch", { room: el.dataset.liveRoom }));
+      const rooms = new Set();
+      if (threadId) rooms.add(`thread:${threadId}`);
+      document.querySelectorAll("[data-live-room]").forEach((el) => rooms.add(el.dataset.liveRoom));
+      let pending = rooms.size;
+      const done = () => { if (--pending <= 0) document.body.dataset.live = "ready"; };
+      if (!pending) document.body.dataset.live = "ready";
+      rooms.forEach((room) => live.emit("watch", { room }, done));
     });
+    live.on("disconnect", () => { delete document.body.dataset.live; });
+    window.Plaza.watch = (room) => live.emit("watch", { room });
     const bellCount = document.querySelector("[data-bell-count]");
     const setBell = (n) => {
       if (!bellCount) return;

@@ -6,6 +6,7 @@ own database; the test seeds data through services in its own process, since
 both share the committed database. Screenshots go to test-artifacts/ (git-ignored).
 """
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -30,10 +31,20 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, url: str, process: subprocess.Popen, log: Path):
+    def __init__(self, url: str, process: subprocess.Popen, log: Path, log_file):
         self.url = url
         self.process = process
         self.log = log
+        self.log_file = log_file
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log_file.close()
 
     def __call__(self, path: str = "/") -> str:
         return self.url + path
@@ -54,23 +65,25 @@ def start_server(database_uri: str, tmp_path: Path, extra_env: dict | None = Non
         **(extra_env or {}),
     }
     log = tmp_path / f"server-{port}.log"
+    log_file = log.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "forum", "serve", "--port", str(port)],
         env=env,
-        stdout=log.open("w"),
+        stdout=log_file,
         stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
+    server = LiveServer(f"http://127.0.0.1:{port}", process, log, log_file)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
+            server.stop()
             raise RuntimeError("server exited:\n" + log.read_text()[-3000:])
         try:
-            if requests.get(url + "/healthz", timeout=1).status_code == 200:
-                return LiveServer(url, process, log)
+            if requests.get(server.url + "/healthz", timeout=1).status_code == 200:
+                return server
         except requests.RequestException:
             time.sleep(0.2)
-    process.kill()
+    server.stop()
     raise RuntimeError("server did not start:\n" + log.read_text()[-3000:])
 
 
@@ -79,11 +92,7 @@ def live_server(app, database_uri, tmp_path):
     # ``app`` first: its fixture has built (SQLite copy / PostgreSQL truncate) the database.
     server = start_server(database_uri, tmp_path)
     yield server
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
+    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -91,7 +100,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed: run `make chromium` (apt-get install chromium)")
+        pytest.fail(
+            "Debian's chromium is not installed: run `make chromium` (apt-get install chromium)"
+        )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
@@ -116,10 +127,12 @@ def new_page(browser, request):
     ARTIFACTS.mkdir(exist_ok=True)
     for index, context in enumerate(contexts):
         for number, page in enumerate(context.pages):
-            try:
-                page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{index}-{number}.png"), full_page=True)
-            except Exception:  # noqa: S110 (a page that already closed has nothing to show)
-                pass
+            # A page that already closed has nothing to show.
+            with contextlib.suppress(Exception):
+                page.screenshot(
+                    path=str(ARTIFACTS / f"{request.node.name}-{index}-{number}.png"),
+                    full_page=True,
+                )
         context.close()
 
 
