@@ -32,7 +32,9 @@ def _uid(event: Event) -> str:
     return f"plaza-event-{event.id}@{request.host.split(':')[0] or 'plaza'}"
 
 
-def _vevent(event: Event, stamp: datetime, *, waitlisted: bool = False, code: str | None = None) -> VEvent:
+def _vevent(
+    event: Event, stamp: datetime, *, waitlisted: bool = False, code: str | None = None
+) -> VEvent:
     item = VEvent()
     link = url_for("events.detail", event_id=event.id, _external=True)
     item.add("uid", _uid(event))
@@ -74,6 +76,11 @@ def member_feed(username: str, signups: list[Signup]) -> bytes:
     stamp = now()
     for signup in signups:
         calendar.add_component(
-            _vevent(signup.event, stamp, waitlisted=signup.status == WAITLISTED, code=signup.checkin_code)
+            _vevent(
+                signup.event,
+                stamp,
+                waitlisted=signup.status == WAITLISTED,
+                code=signup.checkin_code,
+            )
         )
     return calendar.to_ical()

@@ -22,7 +22,9 @@ NAME_LENGTH = 32
 
 
 def folder() -> str:
-    base = current_app.config.get("UPLOAD_FOLDER") or os.path.join(current_app.instance_path, "uploads")
+    base = current_app.config.get("UPLOAD_FOLDER") or os.path.join(
+        current_app.instance_path, "uploads"
+    )
     path = os.path.join(base, "events")
     os.makedirs(path, exist_ok=True)
     return path
@@ -53,4 +55,9 @@ def save_cover(data: bytes) -> str:
 
 def is_cover_name(name: str) -> bool:
     stem, dot, ext = name.partition(".")
-    return dot == "." and ext == "jpg" and len(stem) == NAME_LENGTH and all(c in "0123456789abcdef" for c in stem)
+    return (
+        dot == "."
+        and ext == "jpg"
+        and len(stem) == NAME_LENGTH
+        and all(c in "0123456789abcdef" for c in stem)
+    )

@@ -14,13 +14,57 @@ from .models import ATTENDED, CONFIRMED, NO_SHOW, Signup
 
 UPCOMING = (
     # title, days ahead, hour (UTC), hours long, capacity, sign-ups, where, online, colour, sponsor index
-    ("Saturday board-game night", 3, 17, 4, 8, 12, "The Dice Tower café, 4 Market Row", None, "indigo", None),
+    (
+        "Saturday board-game night",
+        3,
+        17,
+        4,
+        8,
+        12,
+        "The Dice Tower café, 4 Market Row",
+        None,
+        "indigo",
+        None,
+    ),
     ("Photo walk by the river", 6, 9, 3, 15, 9, "Old Bridge, north end", None, "teal", None),
-    ("Online book club: March pick", 9, 19, 1, None, 12, "", "https://meet.example.com/plaza-books", "violet", None),
-    ("Espresso tasting with Acme Store", 4, 16, 2, 10, 13, "Acme Store, 21 High Street", None, "amber", 0),
+    (
+        "Online book club: March pick",
+        9,
+        19,
+        1,
+        None,
+        12,
+        "",
+        "https://meet.example.com/plaza-books",
+        "violet",
+        None,
+    ),
+    (
+        "Espresso tasting with Acme Store",
+        4,
+        16,
+        2,
+        10,
+        13,
+        "Acme Store, 21 High Street",
+        None,
+        "amber",
+        0,
+    ),
     ("Farm visit & picnic", 12, 10, 6, 20, 5, "Green Valley Farm", None, "emerald", 1),
     ("Linux install party", 20, 14, 5, 6, 2, "Library makerspace, room 2", None, "slate", None),
-    ("Intro to sourdough (online)", 15, 18, 2, 30, 7, "", "https://meet.example.com/sourdough", "rose", None),
+    (
+        "Intro to sourdough (online)",
+        15,
+        18,
+        2,
+        30,
+        7,
+        "",
+        "https://meet.example.com/sourdough",
+        "rose",
+        None,
+    ),
 )
 PAST = (
     ("Spring picnic in the park", 20, 12, 4, 12, 11, "Central Park, east lawn", "sky"),
@@ -40,13 +84,26 @@ def build(ctx) -> None:
     meetups = db.session.scalar(select(Category).where(Category.slug == "meetups"))
     made = []
     base = now().replace(minute=0, second=0, microsecond=0)
-    for index, (title, days, hour, hours, capacity, wanted, place, link, colour, sponsor) in enumerate(UPCOMING):
+    for index, (
+        title,
+        days,
+        hour,
+        hours,
+        capacity,
+        wanted,
+        place,
+        link,
+        colour,
+        sponsor,
+    ) in enumerate(UPCOMING):
         starts = (base + timedelta(days=days)).replace(hour=hour)
         host = members[(index * 5) % len(members)]
         event = service.create_event(
             host,
             title=title,
-            description=DESCRIPTIONS.get(title, f"Join us for {title.lower()}. Everyone is welcome."),
+            description=DESCRIPTIONS.get(
+                title, f"Join us for {title.lower()}. Everyone is welcome."
+            ),
             starts_at=starts,
             ends_at=starts + timedelta(hours=hours),
             location=place,
@@ -64,14 +121,24 @@ def build(ctx) -> None:
     # A reply in a meet-ups thread embeds the photo walk, so the card shows in the forum.
     talk = next((t for t in ctx.threads if t.category.slug == "meetups"), None)
     if talk is not None:
-        board.reply(rng.choice(members), talk, f"Anyone up for this? Still seats left:\n\n[[event:{made[1].id}]]")
+        board.reply(
+            rng.choice(members),
+            talk,
+            f"Anyone up for this? Still seats left:\n\n[[event:{made[1].id}]]",
+        )
 
     for index, (title, days_ago, hour, hours, capacity, wanted, place, colour) in enumerate(PAST):
         starts = (base + timedelta(days=2)).replace(hour=hour)
         host = members[(index * 7 + 3) % len(members)]
         event = service.create_event(
-            host, title=title, description=f"{title}: thanks to everyone who came!", starts_at=starts,
-            ends_at=starts + timedelta(hours=hours), location=place, capacity=capacity, cover_colour=colour,
+            host,
+            title=title,
+            description=f"{title}: thanks to everyone who came!",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=hours),
+            location=place,
+            capacity=capacity,
+            cover_colour=colour,
         )
         for member in rng.sample([m for m in members if m.id != host.id], wanted):
             service.sign_up(member, event)
@@ -85,12 +152,18 @@ def build(ctx) -> None:
             if signup.status == CONFIRMED:
                 came = rng.random() < 0.8
                 signup.attendance = ATTENDED if came else NO_SHOW
-                signup.checked_in_at = event.starts_at + timedelta(minutes=rng.randint(0, 40)) if came else None
+                signup.checked_in_at = (
+                    event.starts_at + timedelta(minutes=rng.randint(0, 40)) if came else None
+                )
                 signup.checked_in_by_id = host.id if came else None
                 signup.reminded_at = event.starts_at - timedelta(hours=20)
         made.append(event)
     db.session.flush()
-    full = sum(1 for e in made if e.capacity is not None and e.seats_taken >= e.capacity and not e.has_ended())
+    full = sum(
+        1
+        for e in made
+        if e.capacity is not None and e.seats_taken >= e.capacity and not e.has_ended()
+    )
     ctx.summary.append(
         f"{len(made)} events ({len(UPCOMING)} upcoming, {full} full with a waitlist, {len(PAST)} past)."
     )

@@ -22,7 +22,9 @@ class EventForm(FlaskForm):
     location = StringField("Place", validators=[Optional(), Length(max=300)])
     online_url = StringField("Online link", validators=[Optional(), Length(max=500)])
     capacity = IntegerField("Seats", validators=[Optional()])
-    signup_deadline = DateTimeLocalField("Sign-ups close", format=LOCAL_FORMATS, validators=[Optional()])
+    signup_deadline = DateTimeLocalField(
+        "Sign-ups close", format=LOCAL_FORMATS, validators=[Optional()]
+    )
     sponsor_id = SelectField("Sponsor", coerce=int, validate_choice=False)
     cover_colour = SelectField("Cover colour", validate_choice=False)
     cover_image = FileField("Cover image")
@@ -35,7 +37,9 @@ def colour_choices() -> list[tuple[str, str]]:
 
 
 class MessageForm(FlaskForm):
-    body = TextAreaField("Message to all participants", validators=[DataRequired(), Length(max=2000)])
+    body = TextAreaField(
+        "Message to all participants", validators=[DataRequired(), Length(max=2000)]
+    )
 
 
 class CheckInForm(FlaskForm):

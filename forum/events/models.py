@@ -47,7 +47,9 @@ class Event(db.Model):
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint("capacity IS NULL OR capacity >= 1", name="capacity_positive"),
         CheckConstraint("seats_taken >= 0", name="seats_taken_not_negative"),
-        CheckConstraint("capacity IS NULL OR seats_taken <= capacity", name="seats_within_capacity"),
+        CheckConstraint(
+            "capacity IS NULL OR seats_taken <= capacity", name="seats_within_capacity"
+        ),
         Index("ix_events_starts_at", "starts_at", "id"),
     )
 
@@ -130,7 +132,9 @@ class Signup(db.Model):
     # (QR alphanumeric mode, easy to read aloud), unique per event.
     checkin_code: Mapped[str] = mapped_column(String(16))
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    checked_in_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
     attendance: Mapped[str | None] = mapped_column(String(16))  # attended | no_show
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the once-only marker
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
@@ -155,7 +159,9 @@ class SignupRequest(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(200))
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
-    signup_id: Mapped[int | None] = mapped_column(ForeignKey("event_signups.id", ondelete="SET NULL"))
+    signup_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event_signups.id", ondelete="SET NULL")
+    )
     status: Mapped[str] = mapped_column(String(16))
     position: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
@@ -185,7 +191,9 @@ class CalendarFeed(db.Model):
 
     __tablename__ = "event_calendar_feeds"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     last_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

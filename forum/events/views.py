@@ -53,7 +53,9 @@ def index():
     when = request.args.get("when", "upcoming")
     if when not in ("upcoming", "past"):
         abort(404)
-    page = service.list_events(when, cursor=request.args.get("cursor"), limit=limit_from(request.args.get("limit"), 12))
+    page = service.list_events(
+        when, cursor=request.args.get("cursor"), limit=limit_from(request.args.get("limit"), 12)
+    )
     counts = service.waitlist_counts([e.id for e in page.items])
     mine = {}
     if current_user.is_authenticated:
@@ -76,8 +78,14 @@ def month():
     previous = date(shown.year - (shown.month == 1), (shown.month - 2) % 12 + 1, 1)
     following = date(shown.year + (shown.month == 12), shown.month % 12 + 1, 1)
     return render_template(
-        "events/calendar.html", shown=shown, weeks=weeks, by_day=by_day, today=today, zone=zone,
-        previous=previous, following=following,
+        "events/calendar.html",
+        shown=shown,
+        weeks=weeks,
+        by_day=by_day,
+        today=today,
+        zone=zone,
+        previous=previous,
+        following=following,
     )
 
 
@@ -85,11 +93,15 @@ def month():
 
 
 def _prepare(form: EventForm) -> None:
-    merchants = db.session.scalars(select(User).where(User.role == "merchant").order_by(User.username)).all()
+    merchants = db.session.scalars(
+        select(User).where(User.role == "merchant").order_by(User.username)
+    ).all()
     form.sponsor_id.choices = [(0, "No sponsor")] + [(m.id, m.username) for m in merchants]
     form.cover_colour.choices = colour_choices()
     categories = board.list_categories()
-    form.discussion_category.choices = [("", "Don't open a thread")] + [(c.slug, c.name) for c in categories]
+    form.discussion_category.choices = [("", "Don't open a thread")] + [
+        (c.slug, c.name) for c in categories
+    ]
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -101,7 +113,11 @@ def _local(value: datetime | None) -> datetime | None:
 
 
 def _same_minute(typed: datetime | None, stored: datetime | None) -> bool:
-    return typed is not None and stored is not None and typed == stored.replace(second=0, microsecond=0)
+    return (
+        typed is not None
+        and stored is not None
+        and typed == stored.replace(second=0, microsecond=0)
+    )
 
 
 def _values(form: EventForm) -> dict:
@@ -148,7 +164,10 @@ def new():
             apply_service_error(form, err)
         else:
             db.session.commit()
-            flash("Your event is live. Share it with [[event:%d]] in posts and chat." % event.id, "success")
+            flash(
+                f"Your event is live. Share it with [[event:{event.id}]] in posts and chat.",
+                "success",
+            )
             return redirect(url_for("events.detail", event_id=event.id))
     return render_template("events/form.html", form=form, event=None, zone=viewer_zone()), (
         422 if form.is_submitted() else 200
@@ -227,7 +246,9 @@ def detail(event_id: int):
 def signup(event_id: int):
     event = service.get_event(event_id)
     try:
-        result = service.sign_up(current_user, event, idempotency_key=request.headers.get("Idempotency-Key"))
+        result = service.sign_up(
+            current_user, event, idempotency_key=request.headers.get("Idempotency-Key")
+        )
     except ServiceError as err:
         db.session.rollback()
         if _wants_json():
@@ -271,8 +292,13 @@ def ticket(event_id: int):
     if signup is None or not signup.is_active:
         abort(404)
     return render_template(
-        "events/ticket.html", event=event, signup=signup, position=service.waitlist_position(signup),
-        checkin_url=url_for("events.manage", event_id=event.id, code=signup.checkin_code, _external=True),
+        "events/ticket.html",
+        event=event,
+        signup=signup,
+        position=service.waitlist_position(signup),
+        checkin_url=url_for(
+            "events.manage", event_id=event.id, code=signup.checkin_code, _external=True
+        ),
     )
 
 
@@ -288,7 +314,11 @@ def manage(event_id: int):
     if request.args.get("code"):
         checkin_form.code.data = service.normalize_code(request.args["code"])
     return render_template(
-        "events/manage.html", event=event, people=people, checkin_form=checkin_form, message_form=MessageForm(),
+        "events/manage.html",
+        event=event,
+        people=people,
+        checkin_form=checkin_form,
+        message_form=MessageForm(),
         messages=service.messages_for(current_user, event),
     )
 
@@ -309,7 +339,9 @@ def check_in(event_id: int):
         return redirect(url_for("events.manage", event_id=event_id))
     db.session.commit()
     if _wants_json():
-        return jsonify({"signup_id": signup.id, "username": signup.user.username, "checked_in": True})
+        return jsonify(
+            {"signup_id": signup.id, "username": signup.user.username, "checked_in": True}
+        )
     flash(f"{signup.user.username} is checked in.", "success")
     return redirect(url_for("events.manage", event_id=event_id))
 
@@ -351,8 +383,12 @@ def message(event_id: int):
             flash(f"Message sent to {sent.recipients} participants.", "success")
             return redirect(url_for("events.manage", event_id=event_id))
     return render_template(
-        "events/manage.html", event=event, people=service.participants(current_user, event),
-        checkin_form=CheckInForm(), message_form=form, messages=service.messages_for(current_user, event),
+        "events/manage.html",
+        event=event,
+        people=service.participants(current_user, event),
+        checkin_form=CheckInForm(),
+        message_form=form,
+        messages=service.messages_for(current_user, event),
     ), 422
 
 
@@ -395,7 +431,9 @@ def mine():
     signups = service.my_signups(current_user)
     positions = {s.id: service.waitlist_position(s) for s in signups}
     return render_template(
-        "events/mine.html", signups=signups, positions=positions,
+        "events/mine.html",
+        signups=signups,
+        positions=positions,
         feed_url=url_for("events.feed", token=feed_row.token, _external=True),
         attendance={s.id: service.attendance_of(s) for s in signups},
     )

@@ -19,8 +19,13 @@ def _event(app, host, capacity):
     with app_context(app), app.test_request_context("/"):
         starts = now() + timedelta(days=2)
         event = service.create_event(
-            db.session.get(User, host.id), title="Rooftop stargazing", description="Bring a blanket.",
-            starts_at=starts, ends_at=starts + timedelta(hours=2), location="Library roof", capacity=capacity,
+            db.session.get(User, host.id),
+            title="Rooftop stargazing",
+            description="Bring a blanket.",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=2),
+            location="Library roof",
+            capacity=capacity,
         )
         db.session.commit()
         return event.id
@@ -31,12 +36,16 @@ def _watching(page):
     page.wait_for_selector("body[data-live=ready]", state="attached")
 
 
-def test_sign_up_from_a_card_in_a_thread_updates_seats_live_elsewhere(app, live_server, new_page, make_user, make_thread):
+def test_sign_up_from_a_card_in_a_thread_updates_seats_live_elsewhere(
+    app, live_server, new_page, make_user, make_thread
+):
     host = make_user("stargazer")
     member = make_user("astronomer")
     watcher = make_user("onlooker")
     event_id = _event(app, host, capacity=2)
-    thread_id = make_thread(host, title="Stargazing this weekend", body=f"Who's in?\n\n[[event:{event_id}]]")
+    thread_id = make_thread(
+        host, title="Stargazing this weekend", body=f"Who's in?\n\n[[event:{event_id}]]"
+    )
 
     other = new_page()
     log_in(other, live_server, watcher.username, watcher.password)
@@ -61,7 +70,9 @@ def test_sign_up_from_a_card_in_a_thread_updates_seats_live_elsewhere(app, live_
     assert page.console_errors == [] and other.console_errors == []
 
 
-def test_full_card_turns_into_waitlist_and_position_is_shown(app, live_server, new_page, make_user, make_thread):
+def test_full_card_turns_into_waitlist_and_position_is_shown(
+    app, live_server, new_page, make_user, make_thread
+):
     from forum.accounts.models import User
     from forum.events import service
     from forum.events.models import Event
@@ -69,7 +80,9 @@ def test_full_card_turns_into_waitlist_and_position_is_shown(app, live_server, n
     host = make_user("fullhost")
     event_id = _event(app, host, capacity=1)
     with app_context(app), app.test_request_context("/"):
-        service.sign_up(db.session.get(User, make_user("early").id), db.session.get(Event, event_id))
+        service.sign_up(
+            db.session.get(User, make_user("early").id), db.session.get(Event, event_id)
+        )
         db.session.commit()
     thread_id = make_thread(host, title="Full already", body=f"[[event:{event_id}]]")
     member = make_user("latecomer")

@@ -47,7 +47,9 @@ def sign_up(app):
 
     def do(user, event_id, **kwargs):
         with app_context(app), app.test_request_context("/"):
-            result = service.sign_up(db.session.get(User, user.id), db.session.get(Event, event_id), **kwargs)
+            result = service.sign_up(
+                db.session.get(User, user.id), db.session.get(Event, event_id), **kwargs
+            )
             db.session.commit()
             return result.status, result.position
 
@@ -75,8 +77,11 @@ def event_row(app):
     def read(event_id):
         with app_context(app):
             event = db.session.get(Event, event_id)
-            return {"seats_taken": event.seats_taken, "capacity": event.capacity,
-                    "waitlist_counter": event.waitlist_counter}
+            return {
+                "seats_taken": event.seats_taken,
+                "capacity": event.capacity,
+                "waitlist_counter": event.waitlist_counter,
+            }
 
     return read
 
@@ -92,7 +97,10 @@ def api(app, token_for):
 
         def __call__(self, method, path, json=None, headers=None):
             return self.client.open(
-                "/api/v1" + path, method=method, json=json, headers={**self.headers, **(headers or {})}
+                "/api/v1" + path,
+                method=method,
+                json=json,
+                headers={**self.headers, **(headers or {})},
             )
 
     return Api

@@ -42,7 +42,10 @@ def test_create_then_read_an_event(app, make_user, api):
     assert event["title"] == "Photo walk by the river"
     assert event["capacity"] == 12 and event["seats_left"] == 12 and event["waitlist_count"] == 0
     assert event["host"] == {"id": host.id, "username": "walker"}
-    assert "<script>" not in event["description_html"] and "<strong>Cameras</strong>" in event["description_html"]
+    assert (
+        "<script>" not in event["description_html"]
+        and "<strong>Cameras</strong>" in event["description_html"]
+    )
     assert event["starts_at"].endswith("+00:00")
 
     public = api()("GET", f"/events/{event['id']}")
@@ -52,8 +55,11 @@ def test_create_then_read_an_event(app, make_user, api):
 
 
 def test_times_with_any_offset_are_stored_and_returned_in_utc(make_user, api):
-    response = api(make_user("tzhost"))("POST", "/events", json=body(
-        starts_at="2031-03-10T18:00:00+02:00", ends_at="2031-03-10T20:30:00+02:00"))
+    response = api(make_user("tzhost"))(
+        "POST",
+        "/events",
+        json=body(starts_at="2031-03-10T18:00:00+02:00", ends_at="2031-03-10T20:30:00+02:00"),
+    )
     assert response.status_code == 201
     assert response.get_json()["starts_at"] == "2031-03-10T16:00:00+00:00"
     assert response.get_json()["ends_at"] == "2031-03-10T18:30:00+00:00"
@@ -63,9 +69,17 @@ def test_sign_up_answers_and_seats_move(make_user, make_event, api):
     event_id = make_event(capacity=1)
     first = api(make_user("one"))("POST", f"/events/{event_id}/signup")
     second = api(make_user("two"))("POST", f"/events/{event_id}/signup")
-    assert first.status_code == 201 and first.get_json()["status"] == "confirmed" and first.get_json()["position"] is None
+    assert (
+        first.status_code == 201
+        and first.get_json()["status"] == "confirmed"
+        and first.get_json()["position"] is None
+    )
     assert second.status_code == 201 and second.get_json() | {"checkin_code": None} == {
-        "status": "waitlisted", "position": 1, "event_id": event_id, "checkin_code": None}
+        "status": "waitlisted",
+        "position": 1,
+        "event_id": event_id,
+        "checkin_code": None,
+    }
     state = api()("GET", f"/events/{event_id}").get_json()
     assert state["seats_left"] == 0 and state["waitlist_count"] == 1
 
@@ -76,15 +90,20 @@ def test_my_signup_shows_position_and_code(make_user, make_event, api):
     member = api(make_user("back"))
     member("POST", f"/events/{event_id}/signup")
     mine = member("GET", f"/events/{event_id}/signup").get_json()
-    assert mine["status"] == "waitlisted" and mine["position"] == 1 and len(mine["checkin_code"]) == 8
+    assert (
+        mine["status"] == "waitlisted" and mine["position"] == 1 and len(mine["checkin_code"]) == 8
+    )
     assert member("GET", f"/events/{event_id}").get_json()["my_signup"]["position"] == 1
     assert member("GET", "/me/events").get_json()["items"][0]["signup"]["status"] == "waitlisted"
 
 
 def test_anonymous_callers_must_log_in(make_event, api):
     event_id = make_event()
-    for method, path in (("POST", "/events"), ("POST", f"/events/{event_id}/signup"),
-                         ("DELETE", f"/events/{event_id}/signup")):
+    for method, path in (
+        ("POST", "/events"),
+        ("POST", f"/events/{event_id}/signup"),
+        ("DELETE", f"/events/{event_id}/signup"),
+    ):
         response = api()(method, path, json=body() if path == "/events" else None)
         assert response.status_code == 401
         assert response.get_json()["error"]["code"] == "not_authenticated"
@@ -114,7 +133,9 @@ def test_unknown_event_is_404(make_user, api):
         ({"discussion_category": "nope"}, "discussion_category", "No such category"),
     ],
 )
-def test_bad_input_is_refused_with_clear_errors_and_nothing_is_written(app, make_user, api, overrides, field, words):
+def test_bad_input_is_refused_with_clear_errors_and_nothing_is_written(
+    app, make_user, api, overrides, field, words
+):
     member = make_user("planner")
     data = body()
     starts = datetime.fromisoformat(data["starts_at"])
@@ -125,8 +146,12 @@ def test_bad_input_is_refused_with_clear_errors_and_nothing_is_written(app, make
         "AFTER_START": iso(starts + timedelta(minutes=30)),
         "MEMBER": member.id,
     }
-    data.update({key: replacements.get(value, value) if isinstance(value, str) else value
-                 for key, value in overrides.items()})
+    data.update(
+        {
+            key: replacements.get(value, value) if isinstance(value, str) else value
+            for key, value in overrides.items()
+        }
+    )
     response = api(member)("POST", "/events", json=data)
     assert response.status_code == 422, response.get_json()
     error = response.get_json()["error"]
@@ -137,7 +162,12 @@ def test_bad_input_is_refused_with_clear_errors_and_nothing_is_written(app, make
 
 @pytest.mark.parametrize(
     "payload",
-    [{"title": "Missing times"}, {**body(), "capacity": "ten"}, {**body(), "capacity": True}, {**body(), "extra": 1}],
+    [
+        {"title": "Missing times"},
+        {**body(), "capacity": "ten"},
+        {**body(), "capacity": True},
+        {**body(), "extra": 1},
+    ],
 )
 def test_malformed_bodies_are_422_with_fields(app, make_user, api, payload):
     response = api(make_user("sloppy"))("POST", "/events", json=payload)
@@ -148,15 +178,23 @@ def test_malformed_bodies_are_422_with_fields(app, make_user, api, payload):
 
 def test_non_json_body_is_422(app, make_user, api):
     client = api(make_user("garbage"))
-    response = client.client.post("/api/v1/events", data="{not json", headers={**client.headers, "Content-Type": "application/json"})
+    response = client.client.post(
+        "/api/v1/events",
+        data="{not json",
+        headers={**client.headers, "Content-Type": "application/json"},
+    )
     assert response.status_code == 422 and response.get_json()["error"]["code"] == "invalid_json"
     assert count_events(app) == 0
 
 
 def test_bad_idempotency_key_is_422_and_writes_nothing(make_user, make_event, api, event_row):
     event_id = make_event()
-    response = api(make_user("keyed"))("POST", f"/events/{event_id}/signup", headers={"Idempotency-Key": "x" * 201})
-    assert response.status_code == 422 and "Idempotency-Key" in response.get_json()["error"]["fields"]
+    response = api(make_user("keyed"))(
+        "POST", f"/events/{event_id}/signup", headers={"Idempotency-Key": "x" * 201}
+    )
+    assert (
+        response.status_code == 422 and "Idempotency-Key" in response.get_json()["error"]["fields"]
+    )
     assert event_row(event_id)["seats_taken"] == 0
 
 
@@ -168,7 +206,10 @@ def test_discussion_thread_is_opened_in_the_chosen_category(app, make_user, make
     thread = api()("GET", f"/threads/{thread_id}").get_json()
     assert thread["category"] == "meetups" and thread["title"] == "Photo walk by the river"
     first_post = thread["posts"]["items"][0]
-    assert first_post["embeds"][0]["kind"] == "event" and first_post["embeds"][0]["id"] == response.get_json()["id"]
+    assert (
+        first_post["embeds"][0]["kind"] == "event"
+        and first_post["embeds"][0]["id"] == response.get_json()["id"]
+    )
 
 
 def test_merchant_sponsor_is_shown(make_user, api):

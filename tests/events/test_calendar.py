@@ -19,7 +19,11 @@ def parse(response) -> Calendar:
 def test_event_ics_is_valid_and_carries_the_event(client, make_event, app):
     from forum.events.models import Event
 
-    event_id = make_event(title="Sourdough workshop", location="Community kitchen", online_url="https://meet.example.com/x")
+    event_id = make_event(
+        title="Sourdough workshop",
+        location="Community kitchen",
+        online_url="https://meet.example.com/x",
+    )
     calendar = parse(client.get(f"/events/{event_id}.ics"))
     assert str(calendar["version"]) == "2.0" and "Plaza" in str(calendar["prodid"])
     (vevent,) = calendar.walk("VEVENT")
@@ -29,7 +33,9 @@ def test_event_ics_is_valid_and_carries_the_event(client, make_event, app):
         assert vevent.decoded("dtend") == event.ends_at
     assert str(vevent["summary"]) == "Sourdough workshop"
     assert str(vevent["uid"]) == f"plaza-event-{event_id}@localhost"
-    assert "Community kitchen" in str(vevent["location"]) and "https://meet.example.com/x" in str(vevent["location"])
+    assert "Community kitchen" in str(vevent["location"]) and "https://meet.example.com/x" in str(
+        vevent["location"]
+    )
     assert f"/events/{event_id}" in str(vevent["url"])
     assert str(vevent["status"]) == "CONFIRMED"
     assert int(vevent["sequence"]) == 0
@@ -38,7 +44,11 @@ def test_event_ics_is_valid_and_carries_the_event(client, make_event, app):
 def test_changes_bump_sequence_and_cancellation_shows(client, make_event, host, api):
     event_id = make_event()
     later = now() + timedelta(days=4)
-    api(host)("PATCH", f"/events/{event_id}", json={"starts_at": later.isoformat(), "ends_at": (later + timedelta(hours=1)).isoformat()})
+    api(host)(
+        "PATCH",
+        f"/events/{event_id}",
+        json={"starts_at": later.isoformat(), "ends_at": (later + timedelta(hours=1)).isoformat()},
+    )
     (vevent,) = parse(client.get(f"/events/{event_id}.ics")).walk("VEVENT")
     assert int(vevent["sequence"]) == 1
     api(host)("POST", f"/events/{event_id}/cancel")
@@ -50,7 +60,9 @@ def test_unknown_event_ics_is_404(client):
     assert client.get("/events/4242.ics").status_code == 404
 
 
-def test_member_feed_works_without_a_session_and_lists_their_events(app, make_user, make_event, sign_up):
+def test_member_feed_works_without_a_session_and_lists_their_events(
+    app, make_user, make_event, sign_up
+):
     from forum.events.models import CalendarFeed
 
     member = make_user("subscriber")
@@ -67,7 +79,9 @@ def test_member_feed_works_without_a_session_and_lists_their_events(app, make_us
     browser.post(f"/events/{dropped}/cancel")
     page = browser.get("/events/mine").get_data(as_text=True)
     with app.app_context():
-        token = db.session.scalar(select(CalendarFeed.token).where(CalendarFeed.user_id == member.id))
+        token = db.session.scalar(
+            select(CalendarFeed.token).where(CalendarFeed.user_id == member.id)
+        )
     assert f"/events/feed/{token}.ics" in page
 
     calendar_app = app.test_client()  # no cookies: a calendar app

@@ -43,10 +43,14 @@ def check_invariants(app, event_id):
     with app.app_context():
         event = db.session.get(Event, event_id)
         confirmed = db.session.scalar(
-            select(func.count()).select_from(Signup).where(Signup.event_id == event_id, Signup.status == "confirmed")
+            select(func.count())
+            .select_from(Signup)
+            .where(Signup.event_id == event_id, Signup.status == "confirmed")
         )
         waiting = db.session.scalars(
-            select(Signup).where(Signup.event_id == event_id, Signup.status == "waitlisted").order_by(Signup.waitlist_ticket)
+            select(Signup)
+            .where(Signup.event_id == event_id, Signup.status == "waitlisted")
+            .order_by(Signup.waitlist_ticket)
         ).all()
         tickets = [s.waitlist_ticket for s in waiting]
         positions = [service.waitlist_position(s) for s in waiting]
@@ -114,13 +118,20 @@ def test_concurrent_cancels_promote_in_ticket_order(app, make_user, make_event):
     jobs += [_sign_up_job(m.id, event_id) for m in newcomers]
     outcomes = run_at_once(app, jobs)
     assert [o for o in outcomes if isinstance(o, Exception)] == []
-    assert all(o[0] == "waitlisted" for o in outcomes[15:])  # the event never had a free seat to grab
+    assert all(
+        o[0] == "waitlisted" for o in outcomes[15:]
+    )  # the event never had a free seat to grab
 
     confirmed_count, waiting_ids = check_invariants(app, event_id)
     remaining_queue = [m.id for m in queue if m not in leaving_queue]
     with app.app_context():
-        confirmed_ids = set(db.session.scalars(
-            select(Signup.user_id).where(Signup.event_id == event_id, Signup.status == "confirmed")))
+        confirmed_ids = set(
+            db.session.scalars(
+                select(Signup.user_id).where(
+                    Signup.event_id == event_id, Signup.status == "confirmed"
+                )
+            )
+        )
     assert confirmed_count == 10
     assert confirmed_ids == set(remaining_queue[:10])
     assert waiting_ids[:15] == remaining_queue[10:]
@@ -135,7 +146,14 @@ def test_the_same_member_twice_at_once_gets_one_place(app, make_user, make_event
     outcomes = run_at_once(app, [_sign_up_job(member.id, event_id) for _ in range(6)])
     wins = [o for o in outcomes if not isinstance(o, Exception)]
     assert wins == [("confirmed", None)]
-    assert {getattr(o, "code", None) for o in outcomes if isinstance(o, Exception)} == {"already_signed_up"}
+    assert {getattr(o, "code", None) for o in outcomes if isinstance(o, Exception)} == {
+        "already_signed_up"
+    }
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Signup).where(Signup.event_id == event_id)) == 1
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(Signup).where(Signup.event_id == event_id)
+            )
+            == 1
+        )
     check_invariants(app, event_id)

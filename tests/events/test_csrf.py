@@ -19,7 +19,10 @@ def test_sign_up_needs_the_token(app, make_user, make_event, event_row):
     member = make_user("careful")
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
-    client.post("/login", data={"username": "careful", "password": member.password, "csrf_token": csrf_from(page)})
+    client.post(
+        "/login",
+        data={"username": "careful", "password": member.password, "csrf_token": csrf_from(page)},
+    )
     assert client.post(f"/events/{event_id}/signup").status_code == 400
     assert client.post(f"/api/v1/events/{event_id}/signup").status_code == 403
     assert event_row(event_id)["seats_taken"] == 0

@@ -53,22 +53,35 @@ def test_json_sign_up_from_a_card_reports_seats(app, make_user, make_event):
     response = client.post(f"/events/{event_id}/signup", headers={"Accept": "application/json"})
     assert response.status_code == 201
     assert response.get_json() | {"checkin_code": None, "version": None} == {
-        "status": "confirmed", "position": None, "event_id": event_id, "checkin_code": None, "capacity": 3,
-        "seats_taken": 1, "seats_left": 2, "waitlist_count": 0, "signups_open": True, "cancelled": False,
-        "version": None}
+        "status": "confirmed",
+        "position": None,
+        "event_id": event_id,
+        "checkin_code": None,
+        "capacity": 3,
+        "seats_taken": 1,
+        "seats_left": 2,
+        "waitlist_count": 0,
+        "signups_open": True,
+        "cancelled": False,
+        "version": None,
+    }
     again = client.post(f"/events/{event_id}/signup", headers={"Accept": "application/json"})
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_signed_up"
 
 
-def test_event_card_in_a_thread_is_live_and_personal(app, make_user, make_event, make_thread, sign_up):
+def test_event_card_in_a_thread_is_live_and_personal(
+    app, make_user, make_event, make_thread, sign_up
+):
     event_id = make_event(capacity=4)
     author = make_user("poster")
     thread_id = make_thread(author, body=f"Who's coming?\n\n[[event:{event_id}]]")
     sign_up(author, event_id)
     anonymous = app.test_client().get(f"/t/{thread_id}").get_data(as_text=True)
-    assert 'data-event-card' in anonymous and f'data-live-room="event:{event_id}"' in anonymous
+    assert "data-event-card" in anonymous and f'data-live-room="event:{event_id}"' in anonymous
     assert "data-seats-left>3<" in anonymous and "data-event-signup" in anonymous
-    assert "csrf_token" not in anonymous.split("data-event-card", 1)[1].split("</div>\n</div>", 1)[0]
+    assert (
+        "csrf_token" not in anonymous.split("data-event-card", 1)[1].split("</div>\n</div>", 1)[0]
+    )
     assert anonymous.count("js/events.js") == 1
     mine = logged_in(app, author).get(f"/t/{thread_id}").get_data(as_text=True)
     assert "✓ You're in" in mine
@@ -85,12 +98,31 @@ def test_seats_are_pushed_live_to_watchers(app, make_user, make_event, host):
     pushes = [e["args"][0] for e in watcher.get_received("/live") if e["name"] == "event_seats"]
     assert len(pushes) == 1
     assert pushes[0] | {"version": 0} == {
-        "event_id": event_id, "capacity": 2, "seats_taken": 1, "seats_left": 1, "waitlist_count": 0,
-        "signups_open": True, "cancelled": False, "version": 0}
-    door = watcher.emit("watch", {"room": f"event:{event_id}:door"}, namespace="/live", callback=True)
+        "event_id": event_id,
+        "capacity": 2,
+        "seats_taken": 1,
+        "seats_left": 1,
+        "waitlist_count": 0,
+        "signups_open": True,
+        "cancelled": False,
+        "version": 0,
+    }
+    door = watcher.emit(
+        "watch", {"room": f"event:{event_id}:door"}, namespace="/live", callback=True
+    )
     assert door["error"]["code"] == "forbidden"
-    assert watcher.emit("watch", {"room": "event:999"}, namespace="/live", callback=True)["error"]["code"] == "forbidden"
-    assert watcher.emit("watch", {"room": "event:abc"}, namespace="/live", callback=True)["error"]["code"] == "forbidden"
+    assert (
+        watcher.emit("watch", {"room": "event:999"}, namespace="/live", callback=True)["error"][
+            "code"
+        ]
+        == "forbidden"
+    )
+    assert (
+        watcher.emit("watch", {"room": "event:abc"}, namespace="/live", callback=True)["error"][
+            "code"
+        ]
+        == "forbidden"
+    )
 
 
 def test_refused_sign_up_pushes_nothing(app, make_user, make_event, sign_up):
@@ -132,7 +164,9 @@ def test_create_event_from_the_form_in_the_viewers_zone(app, make_user):
         db.session.commit()
     client = logged_in(app, member)
     assert client.get("/events/new").status_code == 200
-    response = client.post("/events/new", data=_form(starts_at="2031-05-01T19:00", ends_at="2031-05-01T21:00"))
+    response = client.post(
+        "/events/new", data=_form(starts_at="2031-05-01T19:00", ends_at="2031-05-01T21:00")
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     with app.app_context():
         event = db.session.scalar(select(Event))
@@ -165,14 +199,20 @@ def test_cover_image_is_reencoded_and_served(app, make_user):
     with app.app_context():
         name = db.session.scalar(select(Event.cover_image))
     served = app.test_client().get(f"/events/covers/{name}")
-    assert served.status_code == 200 and served.mimetype == "image/jpeg" and served.data[:2] == b"\xff\xd8"
+    assert (
+        served.status_code == 200
+        and served.mimetype == "image/jpeg"
+        and served.data[:2] == b"\xff\xd8"
+    )
     served.close()
     assert app.test_client().get("/events/covers/..%2Fconfig.py").status_code == 404
 
     bad = _form(title="Not a picture")
     bad["cover_image"] = (io.BytesIO(b"<svg onload=alert(1)>"), "evil.svg")
     refused = client.post("/events/new", data=bad, content_type="multipart/form-data")
-    assert refused.status_code == 422 and "not an image we can read" in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "not an image we can read" in refused.get_data(
+        as_text=True
+    )
     with app.app_context():
         assert db.session.scalar(select(Event).where(Event.title == "Not a picture")) is None
 
@@ -187,8 +227,17 @@ def test_host_edits_keep_unchanged_times(app, make_event, host):
     ends = re.search(r'name="ends_at"[^>]*value="([^"]+)"', form).group(1)
     with app.app_context():
         before = db.session.get(Event, event_id).starts_at
-    response = client.post(f"/events/{event_id}/edit", data=_form(
-        title="Renamed night", starts_at=starts, ends_at=ends, location="Café", online_url="", capacity="5"))
+    response = client.post(
+        f"/events/{event_id}/edit",
+        data=_form(
+            title="Renamed night",
+            starts_at=starts,
+            ends_at=ends,
+            location="Café",
+            online_url="",
+            capacity="5",
+        ),
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     with app.app_context():
         event = db.session.get(Event, event_id)

@@ -35,7 +35,9 @@ class FakeSMTP:
 def reminders(app) -> dict[int, int]:
     with app.app_context():
         rows = db.session.execute(
-            select(Notification.user_id, func.count()).where(Notification.kind == "event_reminder").group_by(Notification.user_id)
+            select(Notification.user_id, func.count())
+            .where(Notification.kind == "event_reminder")
+            .group_by(Notification.user_id)
         ).all()
         return dict(rows)
 
@@ -57,11 +59,16 @@ def test_confirmed_participants_are_reminded_once(app, make_user, make_event, si
     with time_machine.travel(now() + timedelta(days=2, hours=1)):
         assert jobs.run_all(app)["event_reminders"] == 2
         assert jobs.run_all(app)["event_reminders"] == 0
-    assert reminders(app) == {guests[0].id: 1, guests[1].id: 1}  # the waitlisted one is not reminded
+    assert reminders(app) == {
+        guests[0].id: 1,
+        guests[1].id: 1,
+    }  # the waitlisted one is not reminded
     assert fake_smtp.sent == []  # no MAIL_SERVER: in-app only
 
 
-def test_reminder_jobs_running_at_once_still_send_once(app, make_user, make_event, sign_up, on_postgres):
+def test_reminder_jobs_running_at_once_still_send_once(
+    app, make_user, make_event, sign_up, on_postgres
+):
     event_id = make_event(capacity=None, starts_in=timedelta(hours=3))
     guests = [make_user(f"par{i}") for i in range(8)]
     for guest in guests:
@@ -88,7 +95,9 @@ class TestWithMail:
     def config_overrides(self):
         return {"MAIL_SERVER": "mail.example.org", "MAIL_PORT": 2525}
 
-    def test_reminder_is_also_emailed_when_mail_is_configured(self, app, make_user, make_event, sign_up, fake_smtp):
+    def test_reminder_is_also_emailed_when_mail_is_configured(
+        self, app, make_user, make_event, sign_up, fake_smtp
+    ):
         event_id = make_event(capacity=3, starts_in=timedelta(hours=5), title="Night market")
         guest = make_user("mailee")
         sign_up(guest, event_id)
@@ -98,7 +107,9 @@ class TestWithMail:
         assert message["To"] == "mailee@example.com" and "Night market" in message["Subject"]
         assert "check-in code" in message.get_content()
 
-    def test_a_failing_mail_server_does_not_resend_or_break_the_job(self, app, make_user, make_event, sign_up, monkeypatch):
+    def test_a_failing_mail_server_does_not_resend_or_break_the_job(
+        self, app, make_user, make_event, sign_up, monkeypatch
+    ):
         class Broken(FakeSMTP):
             def send_message(self, message):
                 raise smtplib.SMTPException("down")

@@ -14,15 +14,25 @@ from forum.notifications.models import Notification
 def notifications_for(app, user, kind):
     with app.app_context():
         return db.session.scalars(
-            select(Notification.text).where(Notification.user_id == user.id, Notification.kind == kind)
+            select(Notification.text).where(
+                Notification.user_id == user.id, Notification.kind == kind
+            )
         ).all()
 
 
-def test_seats_fill_in_order_then_the_waitlist_numbers_people(make_user, make_event, sign_up, signups_of, event_row):
+def test_seats_fill_in_order_then_the_waitlist_numbers_people(
+    make_user, make_event, sign_up, signups_of, event_row
+):
     event_id = make_event(capacity=2)
     people = [make_user(f"mem{i}") for i in range(5)]
     results = [sign_up(person, event_id) for person in people]
-    assert results == [("confirmed", None), ("confirmed", None), ("waitlisted", 1), ("waitlisted", 2), ("waitlisted", 3)]
+    assert results == [
+        ("confirmed", None),
+        ("confirmed", None),
+        ("waitlisted", 1),
+        ("waitlisted", 2),
+        ("waitlisted", 3),
+    ]
     assert event_row(event_id) == {"seats_taken": 2, "capacity": 2, "waitlist_counter": 3}
     assert signups_of(event_id)["mem4"] == ("waitlisted", 3)
 
@@ -38,14 +48,21 @@ def test_cancelling_a_seat_promotes_the_first_waitlisted_and_tells_them(
     assert response.status_code == 204
     state = signups_of(event_id)
     assert state == {
-        "ann": ("cancelled", None), "ben": ("confirmed", None), "cat": ("confirmed", None), "dan": ("waitlisted", 1)
+        "ann": ("cancelled", None),
+        "ben": ("confirmed", None),
+        "cat": ("confirmed", None),
+        "dan": ("waitlisted", 1),
     }
     assert event_row(event_id)["seats_taken"] == 2
-    assert notifications_for(app, third, "event_promoted") == ["A seat opened up: you're confirmed for “Board-game night”!"]
+    assert notifications_for(app, third, "event_promoted") == [
+        "A seat opened up: you're confirmed for “Board-game night”!"
+    ]
     assert notifications_for(app, fourth, "event_promoted") == []
 
 
-def test_a_waitlisted_member_leaving_closes_the_gap(make_user, make_event, sign_up, signups_of, api):
+def test_a_waitlisted_member_leaving_closes_the_gap(
+    make_user, make_event, sign_up, signups_of, api
+):
     event_id = make_event(capacity=1)
     people = [make_user(n) for n in ("aa1", "aa2", "aa3", "aa4")]
     for person in people:
@@ -56,7 +73,9 @@ def test_a_waitlisted_member_leaving_closes_the_gap(make_user, make_event, sign_
     assert state["aa1"] == ("confirmed", None)
 
 
-def test_duplicate_sign_up_is_refused_and_writes_nothing(app, make_user, make_event, sign_up, api, event_row):
+def test_duplicate_sign_up_is_refused_and_writes_nothing(
+    app, make_user, make_event, sign_up, api, event_row
+):
     event_id = make_event(capacity=5)
     member = make_user("dup")
     assert api(member)("POST", f"/events/{event_id}/signup").status_code == 201
@@ -66,14 +85,20 @@ def test_duplicate_sign_up_is_refused_and_writes_nothing(app, make_user, make_ev
     assert event_row(event_id)["seats_taken"] == 1
 
 
-def test_cancelled_member_can_sign_up_again_at_the_back(make_user, make_event, sign_up, signups_of, api):
+def test_cancelled_member_can_sign_up_again_at_the_back(
+    make_user, make_event, sign_up, signups_of, api
+):
     event_id = make_event(capacity=1)
     a, b, c = make_user("xx1"), make_user("xx2"), make_user("xx3")
     for person in (a, b, c):
         sign_up(person, event_id)
     assert api(b)("DELETE", f"/events/{event_id}/signup").status_code == 204
     assert sign_up(b, event_id) == ("waitlisted", 2)
-    assert signups_of(event_id) == {"xx1": ("confirmed", None), "xx2": ("waitlisted", 2), "xx3": ("waitlisted", 1)}
+    assert signups_of(event_id) == {
+        "xx1": ("confirmed", None),
+        "xx2": ("waitlisted", 2),
+        "xx3": ("waitlisted", 1),
+    }
 
 
 def test_sign_ups_close_at_the_deadline(make_user, make_event, api, event_row):
@@ -89,7 +114,9 @@ def test_sign_ups_close_at_the_deadline(make_user, make_event, api, event_row):
     assert event_row(event_id)["seats_taken"] == 1
 
 
-def test_sign_ups_close_at_the_start_and_cancelling_after_it_is_refused(make_user, make_event, api, signups_of):
+def test_sign_ups_close_at_the_start_and_cancelling_after_it_is_refused(
+    make_user, make_event, api, signups_of
+):
     event_id = make_event(capacity=5, starts_in=timedelta(hours=5))
     member, latecomer = make_user("member1"), make_user("latecomer")
     assert api(member)("POST", f"/events/{event_id}/signup").status_code == 201
@@ -114,7 +141,9 @@ def test_cancelling_without_a_sign_up_is_404(make_user, make_event, api):
     assert response.get_json()["error"]["code"] == "not_signed_up"
 
 
-def test_idempotency_key_replays_the_first_answer_and_creates_nothing(app, make_user, make_event, api, event_row):
+def test_idempotency_key_replays_the_first_answer_and_creates_nothing(
+    app, make_user, make_event, api, event_row
+):
     from forum.events.models import Signup, SignupRequest
 
     event_id = make_event(capacity=1)
@@ -131,7 +160,12 @@ def test_idempotency_key_replays_the_first_answer_and_creates_nothing(app, make_
     third = client("POST", f"/events/{event_id}/signup", headers={"Idempotency-Key": "other"})
     assert third.status_code == 409
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Signup).where(Signup.user_id == member.id)) == 1
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(Signup).where(Signup.user_id == member.id)
+            )
+            == 1
+        )
         assert db.session.scalar(select(func.count()).select_from(SignupRequest)) == 1
     assert event_row(event_id)["waitlist_counter"] == 1
 
@@ -139,22 +173,38 @@ def test_idempotency_key_replays_the_first_answer_and_creates_nothing(app, make_
 def test_idempotency_key_is_per_user_and_per_event(make_user, make_event, api):
     event_id, other_event = make_event(capacity=3), make_event(capacity=3)
     a, b = make_user("kaa"), make_user("kbb")
-    assert api(a)("POST", f"/events/{event_id}/signup", headers={"Idempotency-Key": "same"}).status_code == 201
-    assert api(b)("POST", f"/events/{event_id}/signup", headers={"Idempotency-Key": "same"}).status_code == 201
+    assert (
+        api(a)(
+            "POST", f"/events/{event_id}/signup", headers={"Idempotency-Key": "same"}
+        ).status_code
+        == 201
+    )
+    assert (
+        api(b)(
+            "POST", f"/events/{event_id}/signup", headers={"Idempotency-Key": "same"}
+        ).status_code
+        == 201
+    )
     reused = api(a)("POST", f"/events/{other_event}/signup", headers={"Idempotency-Key": "same"})
     assert reused.status_code == 422
     assert reused.get_json()["error"]["code"] == "idempotency_key_reused"
     assert "Idempotency-Key" in reused.get_json()["error"]["fields"]
 
 
-def test_host_raising_capacity_promotes_from_the_waitlist(app, make_user, make_event, host, sign_up, signups_of, api):
+def test_host_raising_capacity_promotes_from_the_waitlist(
+    app, make_user, make_event, host, sign_up, signups_of, api
+):
     event_id = make_event(capacity=1)
     for name in ("cc1", "cc2", "cc3"):
         sign_up(make_user(name), event_id)
     response = api(host)("PATCH", f"/events/{event_id}", json={"capacity": 2})
     assert response.status_code == 200
     assert response.get_json()["seats_left"] == 0 and response.get_json()["waitlist_count"] == 1
-    assert signups_of(event_id) == {"cc1": ("confirmed", None), "cc2": ("confirmed", None), "cc3": ("waitlisted", 1)}
+    assert signups_of(event_id) == {
+        "cc1": ("confirmed", None),
+        "cc2": ("confirmed", None),
+        "cc3": ("waitlisted", 1),
+    }
     lower = api(host)("PATCH", f"/events/{event_id}", json={"capacity": 1})
     assert lower.status_code == 422 and "capacity" in lower.get_json()["error"]["fields"]
 
@@ -174,7 +224,9 @@ def test_suspended_members_cannot_sign_up(app, make_user, make_event, api, event
 
 
 @pytest.mark.parametrize("cancelled_by_host", [True])
-def test_cancelled_event_refuses_sign_ups_and_tells_participants(app, make_user, make_event, host, api, cancelled_by_host):
+def test_cancelled_event_refuses_sign_ups_and_tells_participants(
+    app, make_user, make_event, host, api, cancelled_by_host
+):
     event_id = make_event()
     member = make_user("joined")
     api(member)("POST", f"/events/{event_id}/signup")
