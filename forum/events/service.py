@@ -1149,15 +1149,13 @@ def _load_for_embed(ids: list[int]) -> dict[int, Event]:
 
 
 def _render_card(event: Event, context: embeds.EmbedContext, href: str) -> Markup:
-    from flask import g, render_template
+    from flask import render_template
     from flask_login import current_user
 
     # Posts are rendered for each reader; chat may render a message once for a whole
     # room, so there the card says nothing about the viewer (events.js asks).
     personal = context.source_kind != "message"
     signup = find_signup(event, current_user) if personal else None
-    include_assets = not g.get("plaza_event_assets")
-    g.plaza_event_assets = True
     return Markup(  # noqa: S704 (a trusted template, autoescaped)
         render_template(
             "events/_card.html",
@@ -1167,7 +1165,6 @@ def _render_card(event: Event, context: embeds.EmbedContext, href: str) -> Marku
             signup=signup,
             position=waitlist_position(signup) if signup else None,
             waitlist=waitlist_count(event),
-            include_assets=include_assets,
         )
     )
 
