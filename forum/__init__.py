@@ -16,6 +16,7 @@ FEATURES = (
     "moderation",
     "members",
     "pages",
+    "shop_embed",
 )
 SOCKET_MODULES: tuple[str, ...] = ("live.sockets",)
 

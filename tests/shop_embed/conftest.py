@@ -75,7 +75,14 @@ def counts(app) -> dict:
     """Rows per shop table and the stock of every product: to assert "nothing was written"."""
     from sqlalchemy import func, select
 
-    from forum.shop_embed.models import Order, OrderEvent, OrderItem, Payment, Product, StockReservation
+    from forum.shop_embed.models import (
+        Order,
+        OrderEvent,
+        OrderItem,
+        Payment,
+        Product,
+        StockReservation,
+    )
 
     with app_context(app):
         db.session.remove()
