@@ -60,15 +60,15 @@ class MerchantForm(FlaskForm):
     logo_initials = StringField("Logo initials", validators=[DataRequired(), Length(1, 3)])
     tagline = StringField("Tagline", validators=[Length(max=160)])
     currency = SelectField("Currency", choices=[SelectChoice(c, c) for c in CURRENCIES])
-    shipping_fee = MoneyField("Shipping fee", validators=[InputRequired()])
+    shipping_fee = MoneyField("Shipping fee", validators=[InputRequired(), NumberRange(min=0, message="Use 0 or more.")])
     free_shipping_threshold = MoneyField("Free shipping from (optional)")
 
 
 class ProductForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(2, 120)])
     description = TextAreaField("Description (Markdown)", validators=[Length(max=20_000)])
-    price = MoneyField("Price", validators=[InputRequired()])
-    stock = IntegerField("Stock", validators=[InputRequired()])
+    price = MoneyField("Price", validators=[InputRequired(), NumberRange(min=0, message="Use a price of 0 or more.")])
+    stock = IntegerField("Stock", validators=[InputRequired(), NumberRange(0, 1_000_000, "Use a whole number from 0 to 1,000,000.")])
     image = FileField("Image (JPEG, PNG, WebP or GIF)")
     active = BooleanField("On sale", default=True)
 

@@ -71,7 +71,8 @@ class SandboxProvider(PaymentProvider):
         return "SBX-R-" + secrets.token_hex(6).upper()
 
 
-PROVIDERS: dict[str, PaymentProvider] = {p.name: p for p in (OfflineProvider(), SandboxProvider())}
+# Checkout lists them in this order (the sandbox only where it is switched on).
+PROVIDERS: dict[str, PaymentProvider] = {p.name: p for p in (SandboxProvider(), OfflineProvider())}
 
 
 def register(provider: PaymentProvider) -> None:

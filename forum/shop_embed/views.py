@@ -237,13 +237,16 @@ def my_orders():
 def order(order_id: int):
     item = service.get_order(order_id, _user())
     db.session.commit()  # get_order may have expired it
+    payment = service.order_payment(item)
     pay_form = PayForm()
-    pay_form.provider.choices = _provider_choices()
+    # An offline payment already announced: offer the other ways to pay instead.
+    pay_form.provider.choices = [c for c in _provider_choices()
+                                 if not (payment and payment.status == "awaiting" and c.value == payment.provider)]
     if pay_form.provider.choices:
         pay_form.provider.data = pay_form.provider.choices[0].value
     return render_template(
         "shop_embed/order.html", order=item, events=service.order_events(item),
-        payment=service.order_payment(item), steps=service.next_steps(_user(), item),
+        payment=payment, steps=service.next_steps(_user(), item),
         placed=request.args.get("placed") == "1", pay_form=pay_form, ship_form=ShipForm(),
         as_merchant=service.is_order_merchant(_user(), item),
     )

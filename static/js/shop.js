@@ -50,7 +50,20 @@
     const live = window.Plaza && window.Plaza.live;
     if (!live) return;
     live.on("offer_stock", applyStock);
-    const watch = (el) => { if (live.connected) live.emit("watch", { room: el.dataset.liveRoom }); };
+    // plaza.js already watches these rooms on connect; watching again (idempotent) with an
+    // acknowledgement lets each card say when it is live (data-live-watching), after reconnects too.
+    const watch = (el) => {
+      if (!live.connected) return;
+      live.emit("watch", { room: el.dataset.liveRoom }, (ack) => {
+        if (ack && ack.ok) el.dataset.liveWatching = "1";
+      });
+    };
+    const watchAll = () => document.querySelectorAll("[data-live-room^='offer:']").forEach(watch);
+    live.on("connect", watchAll);
+    live.on("disconnect", () => document.querySelectorAll("[data-live-watching]").forEach((el) => {
+      delete el.dataset.liveWatching;
+    }));
+    if (live.connected) watchAll();
     new MutationObserver((mutations) => {
       mutations.forEach((m) => m.addedNodes.forEach((node) => {
         if (node.nodeType !== 1) return;
