@@ -188,7 +188,7 @@ def checkout():
         flash("Your cart is empty.", "info")
         return redirect(url_for("shop_embed.cart"))
     try:
-        quote = service.quote(service._normalise_lines(lines))
+        quote = service.quote(service.normalise_lines(lines))
     except ServiceError as err:
         flash(err.message, "error")
         return redirect(url_for("shop_embed.cart") if not direct else url_for("shop_embed.index"))
@@ -210,7 +210,7 @@ def checkout():
             db.session.rollback()
             _show_error(form, err)
             status = err.status
-            quote = service.quote(service._normalise_lines(lines))
+            quote = service.quote(service.normalise_lines(lines))
         else:
             db.session.commit()
             if not direct:
@@ -322,7 +322,7 @@ def merchant_profile():
         else:
             name = current_user.username.replace("_", " ").title()
             form.name.data, form.slug.data = name, current_user.username.lower().replace("_", "-")
-            form.logo_initials.data = service._initials(name)
+            form.logo_initials.data = service.initials(name)
             form.shipping_fee.data = 0
     if form.validate_on_submit():
         try:
