@@ -16,6 +16,8 @@ ADDRESS_FIELDS = {"name": 80, "line1": 120, "line2": 120, "city": 80, "postal_co
 ADDRESS_REQUIRED = ("name", "line1", "city", "postal_code", "country")
 PAID_STATUSES = ("paid", "shipped", "completed")
 OFFLINE_WINDOW_HOURS = 72
+MAX_PENDING_ORDERS = 5  # unpaid live orders per buyer (config: SHOP_MAX_PENDING_ORDERS)
+ORDER_LIMIT = "10/minute;100/day"  # new orders per buyer (config: SHOP_ORDER_LIMIT)
 
 
 def is_merchant(user) -> bool:

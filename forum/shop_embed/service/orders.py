@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
-from ... import jobs
+from ... import jobs, ratelimit
 from ...clock import now
 from ...errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from ...extensions import db
@@ -22,7 +22,9 @@ from .common import (
     ADDRESS_FIELDS,
     ADDRESS_REQUIRED,
     IDEMPOTENCY_KEY_RE,
+    MAX_PENDING_ORDERS,
     OFFLINE_WINDOW_HOURS,
+    ORDER_LIMIT,
     PAID_STATUSES,
     is_admin,
     is_merchant,
@@ -250,8 +252,9 @@ def place_order(buyer, items, *, shipping_address=None, idempotency_key: str | N
     refused (422 idempotency_key_reused).
 
     Raises ValidationFailed (bad lines, unknown product, mixed merchants, bad
-    address), Forbidden (suspended) or Conflict(insufficient_stock). On a refusal
-    the caller rolls back and nothing is written.
+    address), Forbidden (suspended), RateLimited, Conflict(too_many_pending_orders)
+    or Conflict(insufficient_stock). On a refusal the caller rolls back and
+    nothing is written.
     """
     if getattr(buyer, "is_suspended", False):
         raise Forbidden("Your account is suspended.", code="suspended")
@@ -269,6 +272,7 @@ def place_order(buyer, items, *, shipping_address=None, idempotency_key: str | N
         first = _replay(buyer, idempotency_key, request_hash)
         if first is not None:
             return first, True
+    check_can_order(buyer)
     priced = quote(lines, raw_index=raw_index)
     at = now()
     values = dict(
@@ -317,6 +321,23 @@ def place_order(buyer, items, *, shipping_address=None, idempotency_key: str | N
                  items=[[pid, qty] for pid, qty in lines], total_cents=order.total_cents)
     _announce_stock(pid for pid, _ in lines)
     return order, False
+
+
+def check_can_order(buyer) -> None:
+    """Limits against hoarding stock with unpaid orders (a soft limit: counted, not locked).
+
+    At most ``SHOP_MAX_PENDING_ORDERS`` unpaid live orders per buyer, and
+    ``SHOP_ORDER_LIMIT`` new orders per time window (off with RATELIMIT_ENABLED).
+    """
+    pending = db.session.scalar(
+        select(func.count()).select_from(Order).where(
+            Order.buyer_id == buyer.id, Order.status == "pending", Order.expires_at > now()
+        )
+    )
+    if pending >= int(current_app.config.get("SHOP_MAX_PENDING_ORDERS", MAX_PENDING_ORDERS)):
+        raise Conflict("You have too many unpaid orders; pay or cancel one first.", code="too_many_pending_orders")
+    ratelimit.consume(current_app.config.get("SHOP_ORDER_LIMIT", ORDER_LIMIT), "shop-order", buyer.id,
+                      message="You are placing orders too fast; wait a moment.")
 
 
 def _claim_order_row(values: dict) -> int | None:
