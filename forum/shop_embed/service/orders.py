@@ -292,6 +292,19 @@ def place_order(buyer, items, *, shipping_address=None, idempotency_key: str | N
             raise Conflict("Please try again.", code="retry")
         return first, True
     order = db.session.get(Order, order_id)
+    # Lines and holds first: the product rows are locked from the moment their
+    # stock is taken until commit, so take it as late as possible.
+    for line in priced.lines:
+        db.session.add(OrderItem(
+            order_id=order.id, product_id=line.product.id, name=line.product.name,
+            unit_price_cents=line.product.price_cents, quantity=line.quantity,
+            line_total_cents=line.line_total_cents,
+        ))
+        db.session.add(StockReservation(
+            order_id=order.id, product_id=line.product.id, quantity=line.quantity,
+            expires_at=order.expires_at, created_at=at,
+        ))
+    db.session.flush()
     shortages: dict[str, list[str]] = {}
     for line in priced.lines:  # ascending product id: the lock order
         product_id = line.product.id
@@ -305,17 +318,6 @@ def place_order(buyer, items, *, shipping_address=None, idempotency_key: str | N
             ]
     if shortages:
         raise Conflict("Not enough stock for this order.", code="insufficient_stock", fields=shortages)
-    for line in priced.lines:
-        db.session.add(OrderItem(
-            order_id=order.id, product_id=line.product.id, name=line.product.name,
-            unit_price_cents=line.product.price_cents, quantity=line.quantity,
-            line_total_cents=line.line_total_cents,
-        ))
-        db.session.add(StockReservation(
-            order_id=order.id, product_id=line.product.id, quantity=line.quantity,
-            expires_at=order.expires_at, created_at=at,
-        ))
-    db.session.flush()
     db.session.refresh(order)
     record_event(order, "placed", actor=buyer, to_status="pending",
                  items=[[pid, qty] for pid, qty in lines], total_cents=order.total_cents)
