@@ -23,12 +23,14 @@ from forum.shop_embed.models import Order, Product
 from .conftest import conservation
 
 THREADS = 50
+# One worker runs these (make test uses -n 2 --dist loadgroup): 50 connections at a time is enough.
+pytestmark = pytest.mark.xdist_group("shop-concurrency")
 
 
 @pytest.fixture
 def config_overrides():
     # One connection per thread, all at once.
-    return {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": THREADS + 5, "max_overflow": 0, "pool_timeout": 60}}
+    return {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": THREADS, "max_overflow": 2, "pool_timeout": 60}}
 
 
 def run_threads(app, count, work):
