@@ -196,3 +196,15 @@ def test_image_names_are_validated(client):
     assert client.get("/shop/images/../../etc/passwd").status_code == 404
     assert client.get("/shop/images/notahexname.png").status_code == 404
     assert client.get("/shop/images/" + "a" * 32 + ".png").status_code == 404
+
+
+def test_decompression_bombs_are_refused_before_decoding(app, client, shop, make_product):
+    product_id = make_product(shop)
+    bomb = io.BytesIO()
+    Image.new("1", (8000, 6000)).save(bomb, "PNG")  # tiny file, 48 million pixels
+    assert len(bomb.getvalue()) < 50_000
+    before = counts(app)
+    response = client.post(f"/api/v1/products/{product_id}/image", headers=shop.headers,
+                           data={"image": (io.BytesIO(bomb.getvalue()), "bomb.png")})
+    assert response.status_code == 422 and response.json["error"]["code"] == "invalid_image"
+    assert counts(app) == before
