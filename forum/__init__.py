@@ -17,6 +17,7 @@ FEATURES = (
     "members",
     "pages",
     "events",
+    "shop_embed",
 )
 SOCKET_MODULES: tuple[str, ...] = ("live.sockets", "events.sockets")
 

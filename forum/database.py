@@ -50,3 +50,16 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+@event.listens_for(Engine, "savepoint")
+def _sqlite_begin_before_savepoint(conn, name):
+    """pysqlite opens a transaction lazily, before the first INSERT/UPDATE/DELETE, but not
+    before a SAVEPOINT; a savepoint that comes first would then run in autocommit and its
+    RELEASE would commit for good. Open the transaction first, so the savepoint rolls back
+    with its parent as it does on PostgreSQL. (Reads stay lazy: no snapshot is taken early,
+    which keeps concurrent writers from failing with SQLITE_BUSY on lock upgrade.)"""
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.dbapi_connection
+        if not raw.in_transaction:
+            raw.execute("BEGIN")

@@ -1,0 +1,300 @@
+"""Shop endpoints: products, orders, payment, fulfilment and refunds (shared/API.md, Shop)."""
+
+from flask import jsonify, request
+from flask_login import current_user
+
+from ..errors import ValidationFailed
+from ..pagination import limit_from
+from ..shop_embed import images, service
+from ..shop_embed.models import ORDER_STATUSES
+from ..shop_embed.schemas import (
+    OrderBody,
+    PayBody,
+    ProductBody,
+    ProductPatch,
+    ReasonBody,
+    ShipBody,
+    dump_order,
+    dump_product,
+)
+from . import bp
+from .core import endpoint
+
+PAGE = ("cursor", "limit")
+
+
+def _user():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+# --- products ----------------------------------------------------------------------
+
+
+@endpoint(
+    bp,
+    "/products",
+    "POST",
+    summary="Create a product in the caller's shop",
+    auth="merchant",
+    body=ProductBody,
+    status=201,
+    errors=(422,),
+    tag="shop",
+)
+def create_product(data: ProductBody):
+    product = service.create_product(
+        _user(),
+        name=data.name,
+        description=data.description,
+        price_cents=data.price_cents,
+        currency=data.currency,
+        stock=data.stock,
+        active=data.active,
+    )
+    return dump_product(product)
+
+
+@endpoint(
+    bp,
+    "/products/<int:product_id>",
+    "GET",
+    summary="A product with the stock that can still be bought",
+    auth="anyone",
+    errors=(404,),
+    tag="shop",
+)
+def get_product(product_id: int):
+    return dump_product(service.get_product(product_id, viewer=_user()))
+
+
+@endpoint(
+    bp,
+    "/products/<int:product_id>",
+    "PATCH",
+    summary="Change a product (its merchant)",
+    auth="merchant",
+    body=ProductPatch,
+    errors=(404, 409, 422),
+    tag="shop",
+)
+def update_product(product_id: int, data: ProductPatch):
+    product = service.get_product(product_id, viewer=_user())
+    changes = data.model_dump(exclude_unset=True)
+    if any(value is None for value in changes.values()):
+        raise ValidationFailed(
+            fields={k: ["Must not be null."] for k, v in changes.items() if v is None}
+        )
+    return dump_product(service.update_product(_user(), product, **changes))
+
+
+@endpoint(
+    bp,
+    "/products/<int:product_id>",
+    "DELETE",
+    summary="Archive a product (its cards show unavailable)",
+    auth="merchant",
+    status=204,
+    errors=(404,),
+    tag="shop",
+)
+def archive_product(product_id: int):
+    product = service.get_product(product_id, viewer=_user())
+    service.archive_product(_user(), product)
+
+
+@endpoint(
+    bp,
+    "/products/<int:product_id>/image",
+    "POST",
+    summary="Upload a product image (multipart field `image`: JPEG, PNG, WebP or GIF)",
+    auth="merchant",
+    errors=(404, 413, 422),
+    tag="shop",
+)
+def upload_image(product_id: int):
+    product = service.get_product(product_id, viewer=_user())
+    service.check_owner(_user(), product)
+    upload = request.files.get("image")
+    if upload is None:
+        raise ValidationFailed(
+            "Attach the image as the multipart field `image`.", fields={"image": ["Required."]}
+        )
+    return dump_product(
+        service.set_product_image(_user(), product, images.read_limited(upload.stream))
+    )
+
+
+@endpoint(
+    bp,
+    "/merchant/products",
+    "GET",
+    summary="The caller's products, archived included",
+    auth="merchant",
+    tag="shop",
+)
+def my_products():
+    merchant = service.require_merchant(_user())
+    products = service.merchant_products(merchant, include_archived=True)
+    stock = service.available_stock(p.id for p in products)
+    return {"items": [dump_product(p, stock.get(p.id, 0)) for p in products], "next_cursor": None}
+
+
+# --- orders ------------------------------------------------------------------------
+
+
+@endpoint(
+    bp,
+    "/orders",
+    "POST",
+    summary="Place an order (reserves stock); honours Idempotency-Key",
+    body=OrderBody,
+    status=201,
+    errors=(403, 409, 422),
+    tag="shop",
+)
+def create_order(data: OrderBody):
+    address = data.shipping_address.model_dump() if data.shipping_address else None
+    order, replayed = service.place_order(
+        _user(),
+        [(line.product_id, line.quantity) for line in data.items],
+        shipping_address=address,
+        idempotency_key=request.headers.get("Idempotency-Key"),
+    )
+    response = jsonify(dump_order(order))
+    response.status_code = 201
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@endpoint(
+    bp,
+    "/orders",
+    "GET",
+    summary="The caller's orders, newest first",
+    errors=(422,),
+    query=PAGE,
+    tag="shop",
+)
+def my_orders():
+    page = service.orders_of_buyer(
+        _user(), cursor=request.args.get("cursor"), limit=limit_from(request.args.get("limit"))
+    )
+    return {"items": [dump_order(o) for o in page.items], "next_cursor": page.next_cursor}
+
+
+@endpoint(
+    bp,
+    "/merchant/orders",
+    "GET",
+    summary="Orders of the caller's shop, newest first",
+    auth="merchant",
+    errors=(422,),
+    query=("status", *PAGE),
+    tag="shop",
+)
+def merchant_orders():
+    status = request.args.get("status") or None
+    if status is not None and status not in ORDER_STATUSES:
+        raise ValidationFailed(fields={"status": [f"Use one of {', '.join(ORDER_STATUSES)}."]})
+    page = service.orders_of_merchant(
+        _user(),
+        status=status,
+        cursor=request.args.get("cursor"),
+        limit=limit_from(request.args.get("limit")),
+    )
+    return {"items": [dump_order(o) for o in page.items], "next_cursor": page.next_cursor}
+
+
+@endpoint(
+    bp,
+    "/orders/<int:order_id>",
+    "GET",
+    summary="An order with items, totals and history (buyer, merchant, admin)",
+    errors=(404,),
+    tag="shop",
+)
+def get_order(order_id: int):
+    return dump_order(service.get_order(order_id, _user()), events=True)
+
+
+@endpoint(
+    bp,
+    "/orders/<int:order_id>/pay",
+    "POST",
+    summary="Pay an order (buyer): sandbox pays at once, offline awaits the merchant",
+    body=PayBody,
+    errors=(403, 404, 409, 422),
+    tag="shop",
+)
+def pay_order(order_id: int, data: PayBody):
+    order = service.get_order(order_id, _user())
+    return dump_order(service.pay(_user(), order, data.provider), events=True)
+
+
+@endpoint(
+    bp,
+    "/orders/<int:order_id>/mark-paid",
+    "POST",
+    summary="Confirm an offline payment (its merchant, admin)",
+    errors=(403, 404, 409),
+    tag="shop",
+)
+def mark_paid(order_id: int):
+    order = service.get_order(order_id, _user())
+    return dump_order(service.mark_paid(_user(), order), events=True)
+
+
+@endpoint(
+    bp,
+    "/orders/<int:order_id>/ship",
+    "POST",
+    summary="Mark a paid order shipped (its merchant, admin)",
+    body=ShipBody,
+    errors=(403, 404, 409, 422),
+    tag="shop",
+)
+def ship_order(order_id: int, data: ShipBody):
+    order = service.get_order(order_id, _user())
+    return dump_order(service.ship(_user(), order, tracking=data.tracking), events=True)
+
+
+@endpoint(
+    bp,
+    "/orders/<int:order_id>/complete",
+    "POST",
+    summary="Confirm delivery (buyer, its merchant, admin)",
+    errors=(403, 404, 409),
+    tag="shop",
+)
+def complete_order(order_id: int):
+    order = service.get_order(order_id, _user())
+    return dump_order(service.complete(_user(), order), events=True)
+
+
+@endpoint(
+    bp,
+    "/orders/<int:order_id>/cancel",
+    "POST",
+    summary="Cancel an unpaid order; its stock is released",
+    body=ReasonBody,
+    errors=(403, 404, 409, 422),
+    tag="shop",
+)
+def cancel_order(order_id: int, data: ReasonBody):
+    order = service.get_order(order_id, _user())
+    return dump_order(service.cancel(_user(), order, reason=data.reason), events=True)
+
+
+@endpoint(
+    bp,
+    "/orders/<int:order_id>/refund",
+    "POST",
+    summary="Refund a paid order (its merchant, admin); stock is restored",
+    body=ReasonBody,
+    errors=(403, 404, 409, 422),
+    tag="shop",
+)
+def refund_order(order_id: int, data: ReasonBody):
+    order = service.get_order(order_id, _user())
+    return dump_order(service.refund(_user(), order, reason=data.reason), events=True)

@@ -1,0 +1,126 @@
+"""HTML forms of the shop. They only parse; the service decides what is valid."""
+
+from decimal import Decimal, InvalidOperation
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from .service import CURRENCIES, MAX_QUANTITY
+
+
+class MoneyField(StringField):
+    """Money typed as "12.50"; ``data`` is integer cents (None when empty)."""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        self.raw = (valuelist[0] if valuelist else "").strip().replace(",", "")
+        if not self.raw:
+            return
+        try:
+            amount = Decimal(self.raw)
+        except InvalidOperation:
+            raise ValueError("Type an amount like 12.50.") from None
+        if not amount.is_finite() or amount.as_tuple().exponent < -2:
+            raise ValueError("Use at most two decimals.")
+        if abs(amount) > Decimal("100000000"):
+            raise ValueError("That amount is too large.")
+        self.data = int(amount * 100)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        sign = "-" if self.data < 0 else ""
+        whole, cents = divmod(abs(self.data), 100)
+        return f"{sign}{whole}.{cents:02d}"
+
+
+class MerchantForm(FlaskForm):
+    name = StringField("Shop name", validators=[DataRequired(), Length(2, 80)])
+    slug = StringField("Shop address", validators=[DataRequired(), Length(2, 48)])
+    logo_initials = StringField("Logo initials", validators=[DataRequired(), Length(1, 3)])
+    tagline = StringField("Tagline", validators=[Length(max=160)])
+    currency = SelectField("Currency", choices=[SelectChoice(c, c) for c in CURRENCIES])
+    shipping_fee = MoneyField(
+        "Shipping fee", validators=[InputRequired(), NumberRange(min=0, message="Use 0 or more.")]
+    )
+    free_shipping_threshold = MoneyField("Free shipping from (optional)")
+
+
+class ProductForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(2, 120)])
+    description = TextAreaField("Description (Markdown)", validators=[Length(max=20_000)])
+    price = MoneyField(
+        "Price",
+        validators=[InputRequired(), NumberRange(min=0, message="Use a price of 0 or more.")],
+    )
+    stock = IntegerField(
+        "Stock",
+        validators=[
+            InputRequired(),
+            NumberRange(0, 1_000_000, "Use a whole number from 0 to 1,000,000."),
+        ],
+    )
+    image = FileField("Image (JPEG, PNG, WebP or GIF)")
+    active = BooleanField("On sale", default=True)
+
+
+class QuantityForm(FlaskForm):
+    product_id = HiddenField()
+    quantity = IntegerField(
+        "Quantity", default=1, validators=[InputRequired(), NumberRange(1, MAX_QUANTITY)]
+    )
+
+
+class CartLineForm(FlaskForm):
+    product_id = HiddenField()
+    quantity = IntegerField("Quantity", validators=[InputRequired(), NumberRange(0, MAX_QUANTITY)])
+
+
+class CheckoutForm(FlaskForm):
+    name = StringField("Full name", validators=[DataRequired(), Length(max=80)])
+    line1 = StringField("Address", validators=[DataRequired(), Length(max=120)])
+    line2 = StringField("Address line 2", validators=[Optional(), Length(max=120)])
+    city = StringField("City", validators=[DataRequired(), Length(max=80)])
+    postal_code = StringField("Postal code", validators=[DataRequired(), Length(max=20)])
+    country = StringField("Country", validators=[DataRequired(), Length(max=56)])
+    provider = RadioField("Payment", validators=[DataRequired()])
+    # One key per rendered checkout: a double click or a resubmitted form places one order.
+    idempotency_key = HiddenField(validators=[DataRequired(), Length(8, 128)])
+
+    def validate_idempotency_key(self, field):
+        if not field.data.isascii() or not field.data.isprintable():
+            raise ValidationError("Please reload the checkout page.")
+
+    def address(self) -> dict:
+        return {
+            name: getattr(self, name).data or ""
+            for name in ("name", "line1", "line2", "city", "postal_code", "country")
+        }
+
+
+class PayForm(FlaskForm):
+    provider = RadioField("Payment", validators=[DataRequired()])
+
+
+class ShipForm(FlaskForm):
+    tracking = StringField("Tracking number (optional)", validators=[Length(max=80)])

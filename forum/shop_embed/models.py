@@ -1,0 +1,239 @@
+"""Shop tables: merchants, products, orders with their items, events, stock holds, payments.
+
+Stock model: ``Product.stock`` is what is on the shelf and not held by any order.
+Placing an order moves units from ``stock`` into ``StockReservation`` rows (state
+``active``, with ``expires_at``) in one conditional UPDATE; paying turns them
+``consumed`` (sold); cancelling, expiring or refunding gives them back. So at
+every moment::
+
+    initial stock = products.stock + sold units + units in active reservations
+
+An active reservation past ``expires_at`` no longer counts as held: readers add it
+back to what can be bought (``service.available_stock``) and a buyer who needs
+those units releases it on the spot, so availability never waits for the job.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..accounts.models import User
+from ..clock import now
+from ..database import UTCDateTime
+from ..extensions import db
+
+ORDER_STATUSES = ("pending", "paid", "shipped", "completed", "cancelled", "refunded")
+RESERVATION_STATES = ("active", "consumed", "released")
+
+
+class Merchant(db.Model):
+    """A shop: one per user with the merchant role."""
+
+    __tablename__ = "shop_merchants"
+    __table_args__ = (
+        CheckConstraint("shipping_fee_cents >= 0", name="shipping_fee_not_negative"),
+        CheckConstraint(
+            "free_shipping_threshold_cents IS NULL OR free_shipping_threshold_cents >= 0",
+            name="threshold_not_negative",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    slug: Mapped[str] = mapped_column(String(48), unique=True)
+    logo_initials: Mapped[str] = mapped_column(String(3))
+    tagline: Mapped[str] = mapped_column(String(160), default="")
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    shipping_fee_cents: Mapped[int] = mapped_column(Integer, default=0)
+    # None: shipping is never free; otherwise free from this subtotal up.
+    free_shipping_threshold_cents: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def logo_hue(self) -> int:
+        return (self.id * 5) % 12  # a palette class (the CSP forbids inline style)
+
+
+class Product(db.Model):
+    __tablename__ = "shop_products"
+    __table_args__ = (
+        # Second line of defence: the conditional UPDATE already never oversells.
+        CheckConstraint("stock >= 0", name="stock_not_negative"),
+        CheckConstraint("price_cents >= 0", name="price_not_negative"),
+        Index("ix_shop_products_merchant_listing", "merchant_id", "archived_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("shop_merchants.id"))
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    description_html: Mapped[str] = mapped_column(Text, default="")
+    price_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    stock: Mapped[int] = mapped_column(Integer, default=0)
+    image_name: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    merchant: Mapped[Merchant] = relationship()
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def is_buyable(self) -> bool:
+        return self.active and self.archived_at is None
+
+
+class Order(db.Model):
+    """An order from one buyer to one merchant.
+
+    ``kind`` is "standard" for cart/checkout orders; group-buys and snap-ups add
+    their own kinds and reuse the items, holds, payments and state machine.
+    ``source_*`` say which post or chat message led to it (filled by attribution).
+    """
+
+    __tablename__ = "shop_orders"
+    __table_args__ = (
+        # A replayed Idempotency-Key finds the first order; NULL keys never collide.
+        UniqueConstraint(
+            "buyer_id", "idempotency_key", name="uq_shop_orders_buyer_idempotency_key"
+        ),
+        CheckConstraint("total_cents >= 0", name="total_not_negative"),
+        Index("ix_shop_orders_buyer", "buyer_id", "id"),
+        Index("ix_shop_orders_merchant", "merchant_id", "id"),
+        Index("ix_shop_orders_expiry", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), default="standard")
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("shop_merchants.id"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    currency: Mapped[str] = mapped_column(String(3))
+    subtotal_cents: Mapped[int] = mapped_column(Integer)
+    shipping_cents: Mapped[int] = mapped_column(Integer, default=0)
+    total_cents: Mapped[int] = mapped_column(Integer)
+    shipping_address: Mapped[dict] = mapped_column(JSON, default=dict)
+    payment_provider: Mapped[str | None] = mapped_column(String(16))
+    idempotency_key: Mapped[str | None] = mapped_column(String(128))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+    source_kind: Mapped[str | None] = mapped_column(String(16))  # "post" | "message"
+    source_id: Mapped[int | None] = mapped_column(Integer)
+    source_author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # unpaid orders only
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    buyer: Mapped[User] = relationship(foreign_keys=[buyer_id])
+    merchant: Mapped[Merchant] = relationship()
+    items: Mapped[list["OrderItem"]] = relationship(
+        back_populates="order", order_by="OrderItem.id", cascade="all, delete-orphan"
+    )
+    events: Mapped[list["OrderEvent"]] = relationship(order_by="OrderEvent.id", viewonly=True)
+
+    @property
+    def item_count(self) -> int:
+        return sum(item.quantity for item in self.items)
+
+
+class OrderItem(db.Model):
+    """A line of an order; name and price are copied so later edits do not rewrite history."""
+
+    __tablename__ = "shop_order_items"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("shop_orders.id", ondelete="CASCADE"), index=True
+    )
+    product_id: Mapped[int] = mapped_column(ForeignKey("shop_products.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    unit_price_cents: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[int] = mapped_column(Integer)
+    line_total_cents: Mapped[int] = mapped_column(Integer)
+
+    order: Mapped[Order] = relationship(back_populates="items")
+    product: Mapped[Product] = relationship()
+
+
+class OrderEvent(db.Model):
+    """Append-only history of an order: what happened, who did it, from which status."""
+
+    __tablename__ = "shop_order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("shop_orders.id", ondelete="CASCADE"), index=True
+    )
+    type: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    actor: Mapped[User | None] = relationship()
+
+
+class StockReservation(db.Model):
+    """Units of one product held by one order until it is paid or the hold expires."""
+
+    __tablename__ = "shop_stock_reservations"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        # "Expired holds of product P" and "active units of P" are range scans.
+        Index("ix_shop_stock_reservations_product_state", "product_id", "state", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("shop_orders.id", ondelete="CASCADE"), index=True
+    )
+    product_id: Mapped[int] = mapped_column(ForeignKey("shop_products.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Payment(db.Model):
+    """One attempt to collect (and possibly give back) an order's total through a provider."""
+
+    __tablename__ = "shop_payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("shop_orders.id", ondelete="CASCADE"), index=True
+    )
+    provider: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # awaiting | succeeded | refunded
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    reference: Mapped[str] = mapped_column(String(64), default="")
+    refund_reference: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -1,0 +1,152 @@
+"""API request bodies (types only; ranges and rules are the service's) and JSON dumps."""
+
+from pydantic import Field
+
+from ..accounts.schemas import dump_user_ref
+from ..schemas import Body, iso
+from . import service
+
+
+class ProductBody(Body):
+    name: str = Field(max_length=500)
+    description: str = ""
+    price_cents: int
+    currency: str = Field(max_length=8)
+    stock: int
+    active: bool = True
+
+
+class ProductPatch(Body):
+    name: str | None = Field(default=None, max_length=500)
+    description: str | None = None
+    price_cents: int | None = None
+    currency: str | None = Field(default=None, max_length=8)
+    stock: int | None = None
+    active: bool | None = None
+
+
+class OrderLine(Body):
+    product_id: int
+    quantity: int
+
+
+class Address(Body):
+    name: str = Field(max_length=500)
+    line1: str = Field(max_length=500)
+    line2: str = Field(default="", max_length=500)
+    city: str = Field(max_length=500)
+    postal_code: str = Field(max_length=100)
+    country: str = Field(max_length=200)
+
+
+class OrderBody(Body):
+    items: list[OrderLine] = Field(max_length=100)
+    shipping_address: Address | None = None
+
+
+class PayBody(Body):
+    provider: str = Field(max_length=32)
+
+
+class ShipBody(Body):
+    tracking: str = Field(default="", max_length=200)
+
+
+class ReasonBody(Body):
+    reason: str = Field(default="", max_length=500)
+
+
+def dump_merchant(merchant) -> dict:
+    return {
+        "id": merchant.id,
+        "slug": merchant.slug,
+        "name": merchant.name,
+        "logo_initials": merchant.logo_initials,
+        "currency": merchant.currency,
+        "shipping_fee_cents": merchant.shipping_fee_cents,
+        "free_shipping_threshold_cents": merchant.free_shipping_threshold_cents,
+    }
+
+
+def dump_product(product, stock: int | None = None) -> dict:
+    if stock is None:
+        stock = service.available_stock([product.id]).get(product.id, 0)
+    return {
+        "id": product.id,
+        "merchant": dump_merchant(product.merchant),
+        "name": product.name,
+        "description": product.description,
+        "description_html": product.description_html,
+        "price_cents": product.price_cents,
+        "currency": product.currency,
+        "stock": stock if product.is_buyable else 0,
+        "stock_label": service.stock_label(stock) if product.is_buyable else "Unavailable",
+        "active": product.active,
+        "archived": product.is_archived,
+        "image_url": service.image_url(product),
+        "url": service.product_url(product),
+        "created_at": iso(product.created_at),
+        "updated_at": iso(product.updated_at),
+    }
+
+
+def dump_event(event) -> dict:
+    return {
+        "id": event.id,
+        "type": event.type,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "actor": dump_user_ref(event.actor) if event.actor else None,
+        "params": event.params or {},
+        "created_at": iso(event.created_at),
+    }
+
+
+def dump_order(order, *, events: bool = False) -> dict:
+    payment = service.order_payment(order)
+    data = {
+        "id": order.id,
+        "kind": order.kind,
+        "status": order.status,
+        "buyer": dump_user_ref(order.buyer),
+        "merchant": dump_merchant(order.merchant),
+        "items": [
+            {
+                "product_id": item.product_id,
+                "name": item.name,
+                "unit_price_cents": item.unit_price_cents,
+                "quantity": item.quantity,
+                "line_total_cents": item.line_total_cents,
+            }
+            for item in order.items
+        ],
+        "currency": order.currency,
+        "subtotal_cents": order.subtotal_cents,
+        "shipping_cents": order.shipping_cents,
+        "total_cents": order.total_cents,
+        "shipping_address": order.shipping_address or None,
+        "payment": {
+            "provider": payment.provider,
+            "status": payment.status,
+            "reference": payment.reference,
+        }
+        if payment
+        else None,
+        "source": {
+            "kind": order.source_kind,
+            "id": order.source_id,
+            "author_id": order.source_author_id,
+        }
+        if order.source_kind
+        else None,
+        "expires_at": iso(order.expires_at),
+        "created_at": iso(order.created_at),
+        "paid_at": iso(order.paid_at),
+        "shipped_at": iso(order.shipped_at),
+        "completed_at": iso(order.completed_at),
+        "cancelled_at": iso(order.cancelled_at),
+        "refunded_at": iso(order.refunded_at),
+    }
+    if events:
+        data["events"] = [dump_event(e) for e in service.order_events(order)]
+    return data

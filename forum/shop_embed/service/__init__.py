@@ -1,0 +1,130 @@
+"""Shop rules: merchants, products, stock, carts, orders and their state machine.
+
+One room split by subject (merchants, products, stock, carts, orders, widgets);
+this module is its front door: callers use ``service.<function>``. Every write
+goes through here; views, the API, jobs and the demo only parse
+input and call these functions. Functions check first and then write; a refusal
+raises a ``forum.errors`` ServiceError before anything is written (or the caller
+rolls the transaction back, which the API and views do).
+
+Stock (see models.py for the conservation rule):
+- Taking units is ONE conditional statement,
+  ``UPDATE shop_products SET stock = stock - :q WHERE id = :id AND stock >= :q``,
+  checked through RETURNING; nothing reads stock and then writes it.
+- An unpaid order's hold expires at ``expires_at``. Expired holds stop counting
+  at once: ``available_stock`` adds them back, and a buyer who needs those units
+  releases them (conditionally, so each hold is released exactly once) before
+  retrying the statement. The ``shop.expire_orders`` job tidies the rest up.
+- Locks are always taken in one global order, so PostgreSQL never deadlocks:
+  at most one order row first, then per product in ascending id: the product
+  row, then that product's holds. Code that touches holds locks their product
+  first (``_lock_product``), except paying, which only consumes the order's own
+  holds (product by product, ascending) and locks nothing after them. The expiry
+  job commits after each order so it never goes back from products to orders.
+
+Order states: pending -> paid -> shipped -> completed, or pending -> cancelled,
+and paid/shipped/completed -> refunded. Every change goes through
+``change_status`` (one conditional UPDATE on the status), which appends an
+``OrderEvent`` and calls the listeners registered with ``on_order_event``, so
+attribution and promotions can react without this package knowing them.
+
+For the next features: group-buys and snap-ups add order ``kind``s and reuse
+``place_order``'s holds and the state machine; attribution calls ``set_source``
+and listens with ``on_order_event`` (refunded -> reverse commission); offer kinds
+register who may watch their live room with ``widgets.offer_watch_rule``.
+"""
+
+from .carts import (  # noqa: F401
+    Quote,
+    QuoteLine,
+    cart_add,
+    cart_lines,
+    cart_quote,
+    cart_set,
+    normalise_lines,
+    quote,
+)
+from .common import (  # noqa: F401
+    ADDRESS_FIELDS,
+    ADDRESS_REQUIRED,
+    CURRENCIES,
+    DESCRIPTION_MAX,
+    IDEMPOTENCY_KEY_RE,
+    LOW_STOCK,
+    MAX_LINES,
+    MAX_PRICE_CENTS,
+    MAX_QUANTITY,
+    MAX_STOCK,
+    NAME_MAX,
+    OFFLINE_WINDOW_HOURS,
+    PAID_STATUSES,
+    SLUG_RE,
+    is_admin,
+    is_merchant,
+)
+from .merchants import (  # noqa: F401
+    get_merchant,
+    initials,
+    list_merchants,
+    merchant_of,
+    require_merchant,
+    save_merchant_profile,
+    shipping_for,
+)
+from .orders import (  # noqa: F401
+    STAMPS,
+    TRANSITIONS,
+    Page,
+    can_view_order,
+    cancel,
+    change_status,
+    check_order_merchant,
+    complete,
+    expire_due_orders,
+    expire_order,
+    get_order,
+    is_order_merchant,
+    mark_paid,
+    next_steps,
+    on_order_event,
+    order_events,
+    order_payment,
+    orders_of_buyer,
+    orders_of_merchant,
+    pay,
+    payment_window,
+    place_order,
+    record_event,
+    refund,
+    remove_order_listener,
+    set_source,
+    ship,
+)
+from .products import (  # noqa: F401
+    archive_product,
+    check_owner,
+    create_product,
+    featured_products,
+    get_product,
+    merchant_products,
+    owns_product,
+    set_product_image,
+    update_product,
+)
+from .stock import (  # noqa: F401
+    available_stock,
+    held_units,
+    offer_room,
+    sold_units,
+    stock_label,
+)
+from .widgets import (  # noqa: F401
+    Card,
+    image_url,
+    load_cards,
+    may_watch_offer,
+    may_watch_product,
+    offer_watch_rule,
+    product_url,
+    render_card,
+)

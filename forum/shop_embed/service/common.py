@@ -1,0 +1,49 @@
+"""Limits and small checks every part of the shop service shares."""
+
+import re
+
+CURRENCIES = ("USD", "EUR", "GBP", "CNY", "JPY")
+MAX_PRICE_CENTS = 100_000_000  # 1,000,000.00 in the currency
+MAX_STOCK = 1_000_000
+MAX_QUANTITY = 99
+MAX_LINES = 20
+LOW_STOCK = 5  # "only N left" from here down
+NAME_MAX = 120
+DESCRIPTION_MAX = 20_000
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
+ADDRESS_FIELDS = {
+    "name": 80,
+    "line1": 120,
+    "line2": 120,
+    "city": 80,
+    "postal_code": 20,
+    "country": 56,
+}
+ADDRESS_REQUIRED = ("name", "line1", "city", "postal_code", "country")
+PAID_STATUSES = ("paid", "shipped", "completed")
+OFFLINE_WINDOW_HOURS = 72
+MAX_PENDING_ORDERS = 5  # unpaid live orders per buyer (config: SHOP_MAX_PENDING_ORDERS)
+ORDER_LIMIT = "10/minute;100/day"  # new orders per buyer (config: SHOP_ORDER_LIMIT)
+
+
+def is_merchant(user) -> bool:
+    return bool(user and getattr(user, "is_authenticated", False) and user.has_role("merchant"))
+
+
+def is_admin(user) -> bool:
+    return bool(user and getattr(user, "is_authenticated", False) and user.is_admin)
+
+
+def _whole(value, name: str, low: int, high: int, message: str, errors: dict) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        errors.setdefault(name, []).append(message)
+        return None
+    return value
+
+
+def _text(value, name: str, low: int, high: int, message: str, errors: dict) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if not low <= len(text) <= high:
+        errors.setdefault(name, []).append(message)
+    return text

@@ -1,0 +1,221 @@
+"""Products: listing, editing, images, archiving; who may see them."""
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
+
+from ... import markup
+from ...clock import now
+from ...errors import Conflict, NotFound, ValidationFailed
+from ...extensions import db
+from .. import images
+from ..models import Merchant, Product
+from .common import (
+    CURRENCIES,
+    DESCRIPTION_MAX,
+    MAX_PRICE_CENTS,
+    MAX_STOCK,
+    NAME_MAX,
+    _text,
+    _whole,
+    is_admin,
+    is_merchant,
+)
+from .merchants import merchant_of, require_merchant
+from .stock import _announce_stock, _release_expired_holds
+
+
+def _check_product(
+    errors: dict,
+    *,
+    name=None,
+    description=None,
+    price_cents=None,
+    currency=None,
+    stock=None,
+    active=None,
+    merchant: Merchant,
+    partial: bool = False,
+) -> dict:
+    values: dict = {}
+    if not partial or name is not None:
+        values["name"] = _text(name, "name", 2, NAME_MAX, f"Use 2-{NAME_MAX} characters.", errors)
+    if not partial or description is not None:
+        if description is None:
+            description = ""
+        if not isinstance(description, str) or len(description) > DESCRIPTION_MAX:
+            errors["description"] = [f"Keep it under {DESCRIPTION_MAX:,} characters."]
+        else:
+            values["description"] = description
+    if not partial or price_cents is not None:
+        values["price_cents"] = _whole(
+            price_cents,
+            "price_cents",
+            0,
+            MAX_PRICE_CENTS,
+            "Use a price of 0 or more (in cents), at most 100,000,000.",
+            errors,
+        )
+    if not partial or currency is not None:
+        if currency not in CURRENCIES:
+            errors["currency"] = [f"Choose one of {', '.join(CURRENCIES)}."]
+        elif currency != merchant.currency:
+            errors["currency"] = [f"Your shop sells in {merchant.currency}."]
+        values["currency"] = currency
+    if not partial or stock is not None:
+        values["stock"] = _whole(
+            stock, "stock", 0, MAX_STOCK, f"Use a whole number from 0 to {MAX_STOCK:,}.", errors
+        )
+    if active is not None:
+        if not isinstance(active, bool):
+            errors["active"] = ["Use true or false."]
+        values["active"] = active
+    return values
+
+
+def create_product(
+    actor,
+    *,
+    name,
+    description="",
+    price_cents,
+    currency=None,
+    stock,
+    active=True,
+    image: bytes | None = None,
+) -> Product:
+    """A new product of ``actor``'s shop. Raises Forbidden (not a merchant) or ValidationFailed."""
+    merchant = require_merchant(actor, currency=currency)
+    errors: dict[str, list[str]] = {}
+    values = _check_product(
+        errors,
+        name=name,
+        description=description,
+        price_cents=price_cents,
+        currency=currency or merchant.currency,
+        stock=stock,
+        active=active,
+        merchant=merchant,
+    )
+    if errors:
+        raise ValidationFailed("Please correct the highlighted fields.", fields=errors)
+    image_name = images.store(image) if image is not None else None
+    at = now()
+    product = Product(
+        merchant_id=merchant.id,
+        description_html=markup.render(values["description"]).html,
+        image_name=image_name,
+        created_at=at,
+        updated_at=at,
+        **values,
+    )
+    db.session.add(product)
+    db.session.flush()
+    return product
+
+
+def owns_product(user, product: Product) -> bool:
+    merchant = merchant_of(user) if is_merchant(user) else None
+    return merchant is not None and merchant.id == product.merchant_id
+
+
+def check_owner(actor, product: Product) -> Merchant:
+    """The actor's shop when it owns ``product``; otherwise 404 (others may not even see drafts)."""
+    merchant = merchant_of(actor) if is_merchant(actor) else None
+    if merchant is None or product.merchant_id != merchant.id:
+        raise NotFound("No such product.")
+    return merchant
+
+
+def update_product(actor, product: Product, **changes) -> Product:
+    """Change some of name, description, price_cents, currency, stock, active (owner only).
+
+    ``stock`` sets what can be bought from now on; expired holds are released first
+    so the number the merchant sees is the number that counts.
+    """
+    merchant = check_owner(actor, product)
+    if product.is_archived:
+        raise Conflict("This product is archived.", code="product_archived")
+    unknown = set(changes) - {"name", "description", "price_cents", "currency", "stock", "active"}
+    if unknown:
+        raise ValidationFailed(fields={name: ["Unknown field."] for name in sorted(unknown)})
+    errors: dict[str, list[str]] = {}
+    values = _check_product(errors, merchant=merchant, partial=True, **changes)
+    if errors:
+        raise ValidationFailed("Please correct the highlighted fields.", fields=errors)
+    stock = values.pop("stock", None)
+    for key, value in values.items():
+        setattr(product, key, value)
+    if "description" in values:
+        product.description_html = markup.render(values["description"]).html
+    product.updated_at = now()
+    db.session.flush()
+    if stock is not None:
+        _release_expired_holds(product.id)
+        db.session.execute(
+            update(Product)
+            .where(Product.id == product.id)
+            .values(stock=stock)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.refresh(product)
+    _announce_stock([product.id])
+    return product
+
+
+def set_product_image(actor, product: Product, data: bytes) -> Product:
+    check_owner(actor, product)
+    name = images.store(data)
+    old, product.image_name = product.image_name, name
+    product.updated_at = now()
+    db.session.flush()
+    images.remove(old)
+    return product
+
+
+def archive_product(actor, product: Product) -> Product:
+    """Archive (never delete: orders point at it). Its cards show "offer unavailable"."""
+    check_owner(actor, product)
+    if product.archived_at is None:
+        product.archived_at = now()
+        product.active = False
+        product.updated_at = product.archived_at
+        db.session.flush()
+        _announce_stock([product.id])
+    return product
+
+
+def get_product(product_id: int, viewer=None) -> Product:
+    """A product anyone may see (active, not archived); its owner and admins see all of theirs."""
+    product = db.session.get(Product, product_id) if isinstance(product_id, int) else None
+    if product is None:
+        raise NotFound("No such product.")
+    if not product.is_buyable and not is_admin(viewer):
+        owner = merchant_of(viewer) if is_merchant(viewer) else None
+        if owner is None or owner.id != product.merchant_id:
+            raise NotFound("No such product.")
+    return product
+
+
+def merchant_products(
+    merchant: Merchant, *, include_archived: bool = False, only_buyable: bool = False
+) -> list[Product]:
+    query = select(Product).where(Product.merchant_id == merchant.id)
+    if not include_archived:
+        query = query.where(Product.archived_at.is_(None))
+    if only_buyable:
+        query = query.where(Product.active.is_(True))
+    return list(
+        db.session.scalars(query.order_by(Product.archived_at.isnot(None), Product.id.desc()))
+    )
+
+
+def featured_products(limit: int = 12) -> list[Product]:
+    return list(
+        db.session.scalars(
+            select(Product)
+            .options(joinedload(Product.merchant))
+            .where(Product.active.is_(True), Product.archived_at.is_(None))
+            .order_by(Product.id.desc())
+            .limit(limit)
+        )
+    )

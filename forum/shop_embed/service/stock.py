@@ -1,0 +1,196 @@
+"""Stock: the one conditional statement that takes units, holds and their release, live stock."""
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, select, update
+
+from ... import realtime
+from ...clock import now
+from ...extensions import db
+from ..models import Order, OrderItem, Product, StockReservation
+from .common import LOW_STOCK, PAID_STATUSES
+
+
+def _expired_held():
+    """Units per product in holds that have expired but were not released yet."""
+    return (
+        select(StockReservation.product_id, func.sum(StockReservation.quantity).label("units"))
+        .where(StockReservation.state == "active", StockReservation.expires_at <= now())
+        .group_by(StockReservation.product_id)
+    )
+
+
+def available_stock(product_ids: Iterable[int]) -> dict[int, int]:
+    """What can be bought now, per product: the shelf plus expired, not yet released holds.
+
+    One query whatever the number of ids; correct whether or not the expiry job ran.
+    """
+    ids = sorted(set(product_ids))
+    if not ids:
+        return {}
+    expired = _expired_held().where(StockReservation.product_id.in_(ids)).subquery()
+    rows = db.session.execute(
+        select(Product.id, Product.stock + func.coalesce(expired.c.units, 0))
+        .outerjoin(expired, expired.c.product_id == Product.id)
+        .where(Product.id.in_(ids))
+    )
+    return {pid: int(units) for pid, units in rows}
+
+
+def stock_label(units: int) -> str:
+    if units <= 0:
+        return "Sold out"
+    if units <= LOW_STOCK:
+        return f"Only {units} left"
+    return "In stock"
+
+
+def _take_stock(product_id: int, quantity: int) -> bool:
+    """THE guard: one conditional statement; True when ``quantity`` units were taken."""
+    taken = db.session.execute(
+        update(Product)
+        .where(
+            Product.id == product_id,
+            Product.stock >= quantity,
+            Product.active.is_(True),
+            Product.archived_at.is_(None),
+        )
+        .values(stock=Product.stock - quantity)
+        .returning(Product.stock)
+        .execution_options(synchronize_session=False)
+    ).first()
+    return taken is not None
+
+
+def _give_back(product_id: int, quantity: int) -> None:
+    if quantity:
+        db.session.execute(
+            update(Product)
+            .where(Product.id == product_id)
+            .values(stock=Product.stock + quantity)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _lock_product(product_id: int) -> None:
+    """Row-lock a product before touching its holds (the lock order; see the module doc).
+
+    FOR NO KEY UPDATE is what an UPDATE of the stock takes anyway. SQLite has no
+    row locks: it runs one writer at a time, so there is nothing to order.
+    """
+    if db.session.get_bind().dialect.name != "sqlite":
+        db.session.execute(
+            select(Product.id).where(Product.id == product_id).with_for_update(key_share=True)
+        )
+
+
+def _release_expired_holds(product_id: int) -> int:
+    """Release every expired active hold of one product; returns the units given back.
+
+    Each hold changes state in a conditional UPDATE, so a hold is released once
+    however many buyers and jobs race for it.
+    """
+    _lock_product(product_id)
+    released = (
+        db.session.execute(
+            update(StockReservation)
+            .where(
+                StockReservation.product_id == product_id,
+                StockReservation.state == "active",
+                StockReservation.expires_at <= now(),
+            )
+            .values(state="released", settled_at=now())
+            .returning(StockReservation.quantity)
+            .execution_options(synchronize_session=False)
+        )
+        .scalars()
+        .all()
+    )
+    units = sum(released)
+    _give_back(product_id, units)
+    return units
+
+
+def _release_order_holds(order: Order, *, states=("active",), to_state="released") -> list[int]:
+    """Give back the order's holds in ``states``, product by product in ascending id (lock order)."""
+    product_ids = sorted({item.product_id for item in order.items})
+    touched = []
+    for product_id in product_ids:
+        _lock_product(product_id)
+        units = sum(
+            db.session.execute(
+                update(StockReservation)
+                .where(
+                    StockReservation.order_id == order.id,
+                    StockReservation.product_id == product_id,
+                    StockReservation.state.in_(states),
+                )
+                .values(state=to_state, settled_at=now())
+                .returning(StockReservation.quantity)
+                .execution_options(synchronize_session=False)
+            )
+            .scalars()
+            .all()
+        )
+        if units:
+            _give_back(product_id, units)
+            touched.append(product_id)
+    return touched
+
+
+def _announce_stock(product_ids: Iterable[int]) -> None:
+    """Queue the live stock of each product to its offer room (sent after commit)."""
+    ids = list(product_ids)
+    buyable = (
+        set(
+            db.session.scalars(
+                select(Product.id).where(
+                    Product.id.in_(ids), Product.active.is_(True), Product.archived_at.is_(None)
+                )
+            )
+        )
+        if ids
+        else set()
+    )
+    for product_id, units in available_stock(ids).items():
+        shown = units if product_id in buyable else 0
+        realtime.announce(
+            "offer_stock",
+            {
+                "kind": "product",
+                "id": product_id,
+                "stock": shown,
+                "label": stock_label(shown) if product_id in buyable else "Unavailable",
+                "sold_out": shown <= 0,
+                "available": product_id in buyable,
+            },
+            room=offer_room(product_id),
+        )
+
+
+def offer_room(product_id: int) -> str:
+    return f"offer:product:{product_id}"
+
+
+def sold_units(product_id: int) -> int:
+    """Units of ``product_id`` in orders that are paid, shipped or completed."""
+    return int(
+        db.session.scalar(
+            select(func.coalesce(func.sum(OrderItem.quantity), 0))
+            .join(Order, Order.id == OrderItem.order_id)
+            .where(OrderItem.product_id == product_id, Order.status.in_(PAID_STATUSES))
+        )
+        or 0
+    )
+
+
+def held_units(product_id: int) -> int:
+    """Units of ``product_id`` in active holds (expired or not)."""
+    return int(
+        db.session.scalar(
+            select(func.coalesce(func.sum(StockReservation.quantity), 0)).where(
+                StockReservation.product_id == product_id, StockReservation.state == "active"
+            )
+        )
+        or 0
+    )

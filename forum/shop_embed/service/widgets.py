@@ -1,0 +1,101 @@
+"""The product card widget for posts and chat, and who may watch its live room."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import render_template, url_for
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ... import embeds
+from ...errors import NotFound
+from ...extensions import db
+from ...live import room_rule
+from ..models import Product
+from .common import LOW_STOCK
+from .products import get_product
+from .stock import available_stock, offer_room, stock_label
+
+
+@dataclass(frozen=True)
+class Card:
+    product: Product
+    stock: int
+
+
+def load_cards(ids: list[int]) -> dict[int, Card]:
+    """One query (plus one for stock) for every product card on a page; unavailable ones are left out."""
+    products = db.session.scalars(
+        select(Product)
+        .options(joinedload(Product.merchant))
+        .where(Product.id.in_(ids), Product.active.is_(True), Product.archived_at.is_(None))
+    ).all()
+    stock = available_stock(p.id for p in products)
+    return {p.id: Card(p, stock.get(p.id, 0)) for p in products}
+
+
+def image_url(product: Product) -> str | None:
+    if not product.image_name:
+        return None
+    return url_for("shop_embed.image", name=product.image_name)
+
+
+def product_url(product: Product) -> str:
+    return url_for("shop_embed.product", product_id=product.id)
+
+
+def render_card(card: Card, context: embeds.EmbedContext, href: str) -> Markup:
+    # Autoescaped template output: trusted markup (user text inside it is escaped).
+    return Markup(
+        render_template(  # noqa: S704
+            "shop_embed/_card.html",
+            product=card.product,
+            stock=card.stock,
+            label=stock_label(card.stock),
+            href=href,
+            room=offer_room(card.product.id),
+            image=image_url(card.product),
+            context=context,
+            low_stock=LOW_STOCK,
+        )
+    )
+
+
+embeds.register(
+    embeds.WidgetKind(
+        kind="product",
+        load=load_cards,
+        render=render_card,
+        url=lambda card: product_url(card.product),
+    )
+)
+
+
+# Who may watch ``offer:<kind>:<id>`` rooms. Group-buys and snap-ups add their kinds
+# with ``offer_watch_rule``; the one "offer" room rule dispatches to them.
+OFFER_WATCH_RULES: dict[str, Callable[[object, int], bool]] = {}
+
+
+def offer_watch_rule(kind: str):
+    def register(func):
+        OFFER_WATCH_RULES[kind] = func
+        return func
+
+    return register
+
+
+@room_rule("offer")
+def may_watch_offer(user, rest: str) -> bool:
+    kind, _, ident = rest.partition(":")
+    rule = OFFER_WATCH_RULES.get(kind)
+    return bool(rule) and ident.isdigit() and len(ident) <= 12 and rule(user, int(ident))
+
+
+@offer_watch_rule("product")
+def may_watch_product(user, product_id: int) -> bool:
+    try:
+        get_product(product_id, viewer=user)
+    except NotFound:
+        return False
+    return True

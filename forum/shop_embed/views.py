@@ -1,0 +1,512 @@
+"""Shop pages: storefronts, product pages, the cart, checkout, orders and the merchant area.
+
+Thin: parse the form, call the service, commit or roll back, render. The cart is a
+small dict in the (signed) session: ``{"merchant_id", "items": {product_id: qty}}``.
+"""
+
+import secrets
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required
+from wtforms.fields import SelectChoice
+
+from ..errors import NotFound, ServiceError
+from ..extensions import db
+from ..pagination import limit_from
+from . import images, payments, service
+from .forms import (
+    CartLineForm,
+    CheckoutForm,
+    MerchantForm,
+    PayForm,
+    ProductForm,
+    QuantityForm,
+    ShipForm,
+)
+from .models import ORDER_STATUSES, Product
+
+bp = Blueprint("shop_embed", __name__, url_prefix="/shop")
+
+CART_KEY = "shop_cart"
+# Service field names -> form field names where they differ.
+FORM_FIELDS = {
+    "price_cents": "price",
+    "shipping_fee_cents": "shipping_fee",
+    "free_shipping_threshold_cents": "free_shipping_threshold",
+}
+
+
+def _show_error(form, err: ServiceError) -> None:
+    """Put a service refusal on the form's fields; messages for fields it lacks go on top."""
+    placed = False
+    for name, messages in err.fields.items():
+        short = name.removeprefix("shipping_address.")
+        field = getattr(form, FORM_FIELDS.get(short, short), None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + list(messages)
+            placed = True
+        else:
+            form.form_errors.extend(messages)
+    if not placed and not form.form_errors:
+        form.form_errors.append(err.message)
+    elif not placed:
+        form.form_errors.insert(0, err.message)
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _provider_choices():
+    return [SelectChoice(p.name, p.label) for p in payments.available_providers()]
+
+
+# --- browsing ----------------------------------------------------------------------
+
+
+@bp.get("/")
+def index():
+    merchants = service.list_merchants()
+    products = service.featured_products(12)
+    stock = service.available_stock(p.id for p in products)
+    return render_template(
+        "shop_embed/index.html", merchants=merchants, products=products, stock=stock
+    )
+
+
+@bp.get("/m/<slug>")
+def storefront(slug: str):
+    merchant = service.get_merchant(slug)
+    products = service.merchant_products(merchant, only_buyable=True)
+    stock = service.available_stock(p.id for p in products)
+    return render_template(
+        "shop_embed/storefront.html", merchant=merchant, products=products, stock=stock
+    )
+
+
+@bp.get("/p/<int:product_id>")
+def product(product_id: int):
+    item = service.get_product(product_id, viewer=current_user)
+    stock = service.available_stock([item.id]).get(item.id, 0)
+    form = QuantityForm(product_id=item.id)
+    owner = service.owns_product(current_user, item)
+    return render_template(
+        "shop_embed/product.html",
+        product=item,
+        stock=stock,
+        label=service.stock_label(stock),
+        form=form,
+        image=service.image_url(item),
+        room=service.offer_room(item.id),
+        owner=owner,
+        low_stock=service.LOW_STOCK,
+    )
+
+
+@bp.get("/images/<name>")
+def image(name: str):
+    if not images.is_valid_name(name):
+        abort(404)
+    ext = name.rsplit(".", 1)[-1]
+    return send_from_directory(
+        images.upload_folder(), name, mimetype=images.MIME[ext], max_age=86400
+    )
+
+
+# --- cart --------------------------------------------------------------------------
+
+
+def _cart() -> dict:
+    cart = session.get(CART_KEY)
+    return cart if isinstance(cart, dict) else {}
+
+
+@bp.post("/cart/add")
+@login_required
+def cart_add():
+    form = QuantityForm()
+    product_id = form.product_id.data
+    item = (
+        service.get_product(int(product_id), viewer=current_user)
+        if str(product_id or "").isdigit()
+        else None
+    )
+    if item is None:
+        raise NotFound("No such product.")
+    if not form.validate_on_submit():
+        flash(f"Choose a quantity from 1 to {service.MAX_QUANTITY}.", "error")
+        return redirect(url_for("shop_embed.product", product_id=item.id))
+    quantity = form.quantity.data
+    if "buy_now" in request.form:
+        return redirect(url_for("shop_embed.checkout", product=item.id, quantity=quantity))
+    try:
+        session[CART_KEY] = service.cart_add(_cart(), item, quantity)
+    except ServiceError as err:
+        flash(err.message, "error")
+        return redirect(url_for("shop_embed.product", product_id=item.id))
+    flash(f"Added {quantity} × {item.name} to your cart.", "success")
+    return redirect(url_for("shop_embed.cart"))
+
+
+@bp.get("/cart")
+@login_required
+def cart():
+    quote = service.cart_quote(_cart())
+    return render_template("shop_embed/cart.html", quote=quote, line_form=CartLineForm())
+
+
+@bp.post("/cart/update")
+@login_required
+def cart_update():
+    form = CartLineForm()
+    if form.validate_on_submit() and str(form.product_id.data or "").isdigit():
+        session[CART_KEY] = service.cart_set(_cart(), int(form.product_id.data), form.quantity.data)
+    else:
+        flash(f"Choose a quantity from 0 to {service.MAX_QUANTITY}.", "error")
+    return redirect(url_for("shop_embed.cart"))
+
+
+@bp.post("/cart/clear")
+@login_required
+def cart_clear():
+    session.pop(CART_KEY, None)
+    return redirect(url_for("shop_embed.cart"))
+
+
+# --- checkout ----------------------------------------------------------------------
+
+
+def _checkout_lines() -> tuple[list[tuple[int, int]], bool]:
+    """(lines, direct): ``?product=&quantity=`` is a one-product "buy now"; otherwise the cart."""
+    product_id, quantity = request.args.get("product", ""), request.args.get("quantity", "1")
+    if product_id:
+        if not product_id.isdigit() or not quantity.isdigit():
+            abort(404)
+        return [(int(product_id), int(quantity))], True
+    return service.cart_lines(_cart()), False
+
+
+@bp.route("/checkout", methods=["GET", "POST"])
+@login_required
+def checkout():
+    lines, direct = _checkout_lines()
+    if not lines:
+        flash("Your cart is empty.", "info")
+        return redirect(url_for("shop_embed.cart"))
+    try:
+        quote = service.quote(service.normalise_lines(lines))
+    except ServiceError as err:
+        flash(err.message, "error")
+        return redirect(url_for("shop_embed.cart") if not direct else url_for("shop_embed.index"))
+    form = CheckoutForm()
+    form.provider.choices = _provider_choices()
+    if request.method == "GET":
+        form.idempotency_key.data = secrets.token_urlsafe(24)
+        if form.provider.choices:
+            form.provider.data = form.provider.choices[0].value
+    status = 200
+    if form.validate_on_submit():
+        try:
+            order, replayed = service.place_order(
+                _user(),
+                lines,
+                shipping_address=form.address(),
+                idempotency_key=form.idempotency_key.data,
+            )
+            if not replayed:
+                service.pay(_user(), order, form.provider.data)
+        except ServiceError as err:
+            db.session.rollback()
+            _show_error(form, err)
+            status = err.status
+            quote = service.quote(service.normalise_lines(lines))
+        else:
+            db.session.commit()
+            if not direct:
+                session.pop(CART_KEY, None)
+            return redirect(url_for("shop_embed.order", order_id=order.id, placed=1))
+    elif form.is_submitted():
+        status = 422
+    return render_template(
+        "shop_embed/checkout.html", form=form, quote=quote, direct=direct
+    ), status
+
+
+# --- orders ------------------------------------------------------------------------
+
+
+@bp.get("/orders")
+@login_required
+def my_orders():
+    page = service.orders_of_buyer(_user(), cursor=request.args.get("cursor"), limit=20)
+    db.session.commit()
+    return render_template("shop_embed/my_orders.html", page=page)
+
+
+@bp.get("/orders/<int:order_id>")
+@login_required
+def order(order_id: int):
+    item = service.get_order(order_id, _user())
+    db.session.commit()  # get_order may have expired it
+    payment = service.order_payment(item)
+    pay_form = PayForm()
+    # An offline payment already announced: offer the other ways to pay instead.
+    pay_form.provider.choices = [
+        c
+        for c in _provider_choices()
+        if not (payment and payment.status == "awaiting" and c.value == payment.provider)
+    ]
+    if pay_form.provider.choices:
+        pay_form.provider.data = pay_form.provider.choices[0].value
+    return render_template(
+        "shop_embed/order.html",
+        order=item,
+        events=service.order_events(item),
+        payment=payment,
+        steps=service.next_steps(_user(), item),
+        placed=request.args.get("placed") == "1",
+        pay_form=pay_form,
+        ship_form=ShipForm(),
+        as_merchant=service.is_order_merchant(_user(), item),
+    )
+
+
+ACTIONS = {
+    "cancel": lambda user, order, form: service.cancel(user, order, reason=form.get("reason", "")),
+    "mark-paid": lambda user, order, form: service.mark_paid(user, order),
+    "ship": lambda user, order, form: service.ship(user, order, tracking=form.get("tracking", "")),
+    "complete": lambda user, order, form: service.complete(user, order),
+    "refund": lambda user, order, form: service.refund(user, order, reason=form.get("reason", "")),
+    "pay": lambda user, order, form: service.pay(user, order, form.get("provider", "")),
+}
+DONE = {
+    "cancel": "Order cancelled.",
+    "mark-paid": "Marked as paid.",
+    "ship": "Marked as shipped.",
+    "complete": "Order completed.",
+    "refund": "Order refunded; stock restored.",
+    "pay": "Thanks!",
+}
+
+
+@bp.post("/orders/<int:order_id>/<action>")
+@login_required
+def order_action(order_id: int, action: str):
+    if action not in ACTIONS:
+        abort(404)
+    item = service.get_order(order_id, _user())
+    try:
+        ACTIONS[action](_user(), item, request.form)
+    except NotFound:
+        raise
+    except ServiceError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+    else:
+        db.session.commit()
+        message = DONE[action]
+        if action == "pay":
+            message = (
+                "Payment received, thank you!"
+                if item.status == "paid"
+                else "We told the shop you will pay offline; they confirm when the money arrives."
+            )
+        flash(message, "success")
+    target = request.form.get("next", "")
+    if target == "merchant" and service.is_order_merchant(_user(), item):
+        return redirect(url_for("shop_embed.merchant_orders"))
+    return redirect(url_for("shop_embed.order", order_id=order_id))
+
+
+# --- merchant area -----------------------------------------------------------------
+
+
+def _merchant_or_403():
+    if not service.is_merchant(current_user):
+        abort(403)
+    return service.merchant_of(current_user)
+
+
+@bp.get("/merchant")
+@login_required
+def merchant_home():
+    merchant = _merchant_or_403()
+    if merchant is None:
+        return redirect(url_for("shop_embed.merchant_profile"))
+    products = service.merchant_products(merchant, include_archived=True)
+    stock = service.available_stock(p.id for p in products)
+    return render_template(
+        "shop_embed/merchant_home.html", merchant=merchant, products=products, stock=stock
+    )
+
+
+@bp.route("/merchant/profile", methods=["GET", "POST"])
+@login_required
+def merchant_profile():
+    merchant = _merchant_or_403()
+    form = MerchantForm(obj=merchant)
+    if request.method == "GET":
+        if merchant is not None:
+            form.shipping_fee.data = merchant.shipping_fee_cents
+            form.free_shipping_threshold.data = merchant.free_shipping_threshold_cents
+        else:
+            name = current_user.username.replace("_", " ").title()
+            form.name.data, form.slug.data = name, current_user.username.lower().replace("_", "-")
+            form.logo_initials.data = service.initials(name)
+            form.shipping_fee.data = 0
+    if form.validate_on_submit():
+        try:
+            service.save_merchant_profile(
+                _user(),
+                name=form.name.data,
+                slug=form.slug.data,
+                logo_initials=form.logo_initials.data,
+                tagline=form.tagline.data or "",
+                currency=form.currency.data,
+                shipping_fee_cents=form.shipping_fee.data,
+                free_shipping_threshold_cents=form.free_shipping_threshold.data,
+            )
+        except ServiceError as err:
+            db.session.rollback()
+            _show_error(form, err)
+        else:
+            db.session.commit()
+            flash("Shop profile saved.", "success")
+            return redirect(url_for("shop_embed.merchant_home"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("shop_embed/merchant_profile.html", form=form, merchant=merchant), status
+
+
+def _image_bytes(form) -> bytes | None:
+    upload = form.image.data
+    if upload is None or not getattr(upload, "filename", ""):
+        return None
+    return images.read_limited(upload.stream)
+
+
+@bp.route("/merchant/products/new", methods=["GET", "POST"])
+@login_required
+def new_product():
+    merchant = _merchant_or_403()
+    if merchant is None:
+        flash("Set up your shop profile first.", "info")
+        return redirect(url_for("shop_embed.merchant_profile"))
+    form = ProductForm()
+    if form.validate_on_submit():
+        try:
+            item = service.create_product(
+                _user(),
+                name=form.name.data,
+                description=form.description.data or "",
+                price_cents=form.price.data,
+                currency=merchant.currency,
+                stock=form.stock.data,
+                active=bool(form.active.data),
+                image=_image_bytes(form),
+            )
+        except ServiceError as err:
+            db.session.rollback()
+            _show_error(form, err)
+        else:
+            db.session.commit()
+            flash(
+                f"{item.name} is listed. Embed it anywhere with [[product:{item.id}]].", "success"
+            )
+            return redirect(url_for("shop_embed.merchant_home"))
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "shop_embed/product_form.html", form=form, merchant=merchant, product=None
+    ), status
+
+
+@bp.route("/merchant/products/<int:product_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_product(product_id: int):
+    _merchant_or_403()
+    item = db.session.get(Product, product_id)
+    if item is None:
+        abort(404)
+    service.check_owner(_user(), item)
+    shown = service.available_stock([item.id]).get(item.id, 0)
+    form = ProductForm(obj=item)
+    if request.method == "GET":
+        form.price.data, form.stock.data = item.price_cents, shown
+    if form.validate_on_submit():
+        changes = {
+            "name": form.name.data,
+            "description": form.description.data or "",
+            "price_cents": form.price.data,
+            "active": bool(form.active.data),
+        }
+        seen = request.form.get("stock_seen", "")
+        if not seen.isdigit() or int(seen) != form.stock.data:
+            changes["stock"] = (
+                form.stock.data
+            )  # only when the merchant changed it: sales may be running
+        try:
+            service.update_product(_user(), item, **changes)
+            data = _image_bytes(form)
+            if data is not None:
+                service.set_product_image(_user(), item, data)
+        except ServiceError as err:
+            db.session.rollback()
+            _show_error(form, err)
+        else:
+            db.session.commit()
+            flash("Product saved.", "success")
+            return redirect(url_for("shop_embed.merchant_home"))
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "shop_embed/product_form.html",
+        form=form,
+        merchant=item.merchant,
+        product=item,
+        stock_seen=shown,
+    ), status
+
+
+@bp.post("/merchant/products/<int:product_id>/archive")
+@login_required
+def archive_product(product_id: int):
+    _merchant_or_403()
+    item = db.session.get(Product, product_id)
+    if item is None:
+        abort(404)
+    service.archive_product(_user(), item)
+    db.session.commit()
+    flash(f"{item.name} is archived; its cards now show “offer unavailable”.", "success")
+    return redirect(url_for("shop_embed.merchant_home"))
+
+
+@bp.get("/merchant/orders")
+@login_required
+def merchant_orders():
+    merchant = _merchant_or_403()
+    if merchant is None:
+        return redirect(url_for("shop_embed.merchant_profile"))
+    status = request.args.get("status") or None
+    if status not in (None, *ORDER_STATUSES):
+        abort(404)
+    page = service.orders_of_merchant(
+        _user(),
+        status=status,
+        cursor=request.args.get("cursor"),
+        limit=limit_from(request.args.get("limit"), 25),
+    )
+    return render_template(
+        "shop_embed/merchant_orders.html",
+        merchant=merchant,
+        page=page,
+        status=status,
+        statuses=ORDER_STATUSES,
+    )
