@@ -16,8 +16,9 @@ FEATURES = (
     "moderation",
     "members",
     "pages",
+    "chat",
 )
-SOCKET_MODULES: tuple[str, ...] = ("live.sockets",)
+SOCKET_MODULES: tuple[str, ...] = ("live.sockets", "chat.sockets")
 
 
 def create_app(config: dict | None = None) -> Flask:
