@@ -3,7 +3,6 @@
 from flask import request
 from flask_login import current_user
 
-from ..accounts import service as accounts
 from ..chat import service
 from ..chat.schemas import (
     DirectBody,
@@ -87,7 +86,7 @@ def chat_create_private_room(data: PrivateRoomBody):
     tag="chat",
 )
 def chat_open_direct(data: DirectBody):
-    other = accounts.get_by_username(data.username)
+    other = service.find_user(data.username)
     room = service.open_direct(_user(), other)
     return _room_json(room, _user())
 
@@ -127,7 +126,7 @@ def chat_add_member(slug: str, data: InviteBody):
 )
 def chat_remove_member(slug: str, username: str):
     room = service.get_room(slug, viewer=_user())
-    service.remove_member(_user(), room, accounts.get_by_username(username))
+    service.remove_member(_user(), room, service.find_user(username))
 
 
 def _before_param():
@@ -204,7 +203,7 @@ def chat_delete_message(message_id: int):
 )
 def chat_mute_member(slug: str, data: MuteBody):
     room = service.get_room(slug, viewer=_user())
-    target = accounts.get_by_username(data.username)
+    target = service.find_user(data.username)
     until = service.mute(_user(), room, target, data.minutes, data.reason)
     return {
         "room": room.slug,

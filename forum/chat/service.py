@@ -40,6 +40,9 @@ from .schemas import dump_author, dump_message
 
 NAMESPACE = "/chat"
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+ANY_SLUG_RE = re.compile(r"^[a-z0-9-]{1,64}$")  # every room's slug (public, private, direct)
+# C0 control characters but tab and newline: invisible, and PostgreSQL refuses NUL.
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 RESERVED_SLUGS = {"new", "dm", "api", "static"}
 DIRECT_PREFIX = "dm-"
 NAME_MIN, NAME_MAX = 2, 80
@@ -153,8 +156,13 @@ def may_read(user, room: ChatRoom, member=_UNKNOWN) -> bool:
     return member is not None
 
 
+def clean_text(value: str) -> str:
+    return CONTROL_RE.sub("", value.replace("\r\n", "\n"))
+
+
 def check_body(body) -> str:
     """The message text, or ValidationFailed (code ``empty`` / ``too_long``, field ``body``)."""
+    body = clean_text(body) if isinstance(body, str) else body
     if not isinstance(body, str) or not body.strip():
         raise field_error("body", "Write a message first.", code="empty")
     limit = current_app.config["CHAT_MAX_MESSAGE_LENGTH"]
@@ -216,14 +224,14 @@ def check_slug(slug) -> str:
 
 
 def check_name(name) -> str:
-    name = " ".join(name.split()) if isinstance(name, str) else ""
+    name = " ".join(clean_text(name).split()) if isinstance(name, str) else ""
     if not NAME_MIN <= len(name) <= NAME_MAX:
         raise field_error("name", f"Use {NAME_MIN}-{NAME_MAX} characters.")
     return name
 
 
 def check_topic(topic) -> str:
-    topic = " ".join(topic.split()) if isinstance(topic, str) else ""
+    topic = " ".join(clean_text(topic).split()) if isinstance(topic, str) else ""
     if len(topic) > TOPIC_MAX:
         raise field_error("topic", f"Keep it under {TOPIC_MAX} characters.")
     return topic
@@ -250,7 +258,7 @@ def parse_message_id(raw, field_name: str = "before") -> int | None:
 
 
 def find_room(slug) -> ChatRoom | None:
-    if not isinstance(slug, str) or not 1 <= len(slug) <= 64:
+    if not isinstance(slug, str) or not ANY_SLUG_RE.match(slug):
         return None
     return db.session.scalar(select(ChatRoom).where(ChatRoom.slug == slug))
 
@@ -302,14 +310,27 @@ def _slug_for_private(name: str) -> str:
     return f"{base}-{secrets.token_hex(3)}"
 
 
+def find_user(username) -> User:
+    """The member called ``username`` (a leading @ is fine); NotFound for anything else."""
+    from ..accounts.service import USERNAME_RE, get_by_username
+
+    name = username.strip().lstrip("@") if isinstance(username, str) else ""
+    if not USERNAME_RE.match(name):
+        raise NotFound("No such member.")
+    return get_by_username(name)
+
+
 def _users_by_name(usernames, *, field_name: str) -> list[User]:
-    from ..accounts.service import username_key
+    from ..accounts.service import USERNAME_RE, username_key
 
     keys = []
     for name in usernames:
         if not isinstance(name, str) or not name.strip():
             continue
-        keys.append(username_key(name.lstrip("@")))
+        name = name.strip().lstrip("@")
+        if not USERNAME_RE.match(name):
+            raise field_error(field_name, f"No member called {name[:32]!r}.")
+        keys.append(username_key(name))
     keys = list(dict.fromkeys(keys))
     if len(keys) > PRIVATE_MEMBERS_MAX:
         raise field_error(field_name, f"Invite at most {PRIVATE_MEMBERS_MAX} members at once.")
@@ -860,7 +881,7 @@ def mute(actor: User, room: ChatRoom, user: User, minutes, reason: str = "") -> 
         raise Forbidden("Only admins can mute moderators.")
     if not may_read(user, room):
         raise NotFound("That member is not in this room.")
-    reason = (reason or "")[:200] if isinstance(reason, str) else ""
+    reason = clean_text(reason)[:200] if isinstance(reason, str) else ""
     until = now() + timedelta(minutes=minutes)
     _insert_ignore(
         ChatMember, room_id=room.id, user_id=user.id, role="member", last_read_id=0, joined_at=now()

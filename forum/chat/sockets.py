@@ -251,13 +251,12 @@ def on_delete(data=None):
 @socket_event(limit="CHAT_EVENT_LIMIT", scope="chat-mute")
 def on_mute(data=None):
     """``{room, username, minutes, reason?}`` (moderators)."""
-    from ..accounts import service as accounts
 
     data = _data(data)
     room = _room(data)
     username = data.get("username")
     if not isinstance(username, str) or not username:
         raise field_error("username", "Name the member to mute.")
-    target = accounts.get_by_username(username[:64])
+    target = service.find_user(username)
     until = service.mute(socket_user(), room, target, data.get("minutes"), data.get("reason") or "")
     return {"ok": True, "until": iso(until)}

@@ -4,7 +4,6 @@ static/js/chat.js sends and receives over the /chat socket instead."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
-from ..accounts import service as accounts
 from ..embeds import preload
 from ..errors import ServiceError
 from ..extensions import db
@@ -41,6 +40,14 @@ def _mentions_me(message) -> bool:
         return False
     key = current_user.username_key
     return any(name.lower() == key for name in MENTION_RE.findall(message.body or ""))
+
+
+def _on_form(form, err: ServiceError) -> None:
+    """Show a refusal on the form; "not found" and "not yours" stay error pages."""
+    db.session.rollback()
+    if err.status in (401, 404):
+        raise err
+    apply_service_error(form, err)
 
 
 def _me():
@@ -139,8 +146,8 @@ def send(slug: str):
         try:
             message = service.send_message(_me(), room, form.body.data)
         except ServiceError as err:
-            db.session.rollback()
-            apply_service_error(form, err)
+            _on_form(form, err)
+            return _render_room(room, form=form, status=err.status)
         else:
             db.session.commit()
             return redirect(url_for("chat.room", slug=room.slug, _anchor=f"m-{message.id}"))
@@ -204,11 +211,12 @@ def mute(slug: str):
     form = MuteForm(prefix="mute")
     if form.validate_on_submit():
         try:
-            target = accounts.get_by_username(form.username.data)
+            target = service.find_user(form.username.data)
             service.mute(_me(), room, target, form.minutes.data, form.reason.data or "")
         except ServiceError as err:
-            db.session.rollback()
-            apply_service_error(form, err)
+            if err.status == 403:
+                raise
+            _on_form(form, err)
         else:
             db.session.commit()
             flash(f"{target.username} is muted here for {form.minutes.data} minutes.", "success")
@@ -220,7 +228,7 @@ def mute(slug: str):
 @login_required
 def unmute(slug: str):
     room = service.get_room(slug, viewer=_me())
-    target = accounts.get_by_username(request.form.get("username", "")[:64])
+    target = service.find_user(request.form.get("username", ""))
     service.unmute(_me(), room, target)
     db.session.commit()
     flash(f"{target.username} can post here again.", "success")
@@ -236,8 +244,9 @@ def invite(slug: str):
         try:
             user = service.invite(_me(), room, form.username.data)
         except ServiceError as err:
-            db.session.rollback()
-            apply_service_error(form, err)
+            if err.status == 403:
+                raise
+            _on_form(form, err)
         else:
             db.session.commit()
             flash(f"{user.username} was added to the room.", "success")
@@ -249,7 +258,7 @@ def invite(slug: str):
 @login_required
 def remove(slug: str):
     room = service.get_room(slug, viewer=_me())
-    target = accounts.get_by_username(request.form.get("username", "")[:64])
+    target = service.find_user(request.form.get("username", ""))
     service.remove_member(_me(), room, target)
     db.session.commit()
     if target.id == current_user.id:
@@ -293,7 +302,7 @@ def direct():
     form = UsernameForm(prefix="dm")
     if form.validate_on_submit():
         try:
-            other = accounts.get_by_username(form.username.data.lstrip("@"))
+            other = service.find_user(form.username.data)
             created = service.open_direct(_me(), other)
         except ServiceError as err:
             db.session.rollback()
@@ -314,7 +323,7 @@ def direct():
 @login_required
 def direct_to(username: str):
     """Start (or reopen) a direct conversation, e.g. from a profile's "Message" button."""
-    other = accounts.get_by_username(username)
+    other = service.find_user(username)
     created = service.open_direct(_me(), other)
     db.session.commit()
     return redirect(url_for("chat.room", slug=created.slug))
