@@ -29,7 +29,7 @@
   const onlineEmpty = root.querySelector("[data-online-empty]");
   const onlineCount = root.querySelector("[data-online-count]");
 
-  const timeFormat = safeFormat({ hour: "2-digit", minute: "2-digit", timeZone });
+  const timeFormat = safeFormat({ hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone });
   const dayFormat = safeFormat({ weekday: "long", month: "long", day: "2-digit", year: "numeric", timeZone });
   const dayKeyFormat = safeFormat({ year: "numeric", month: "2-digit", day: "2-digit", timeZone });
 

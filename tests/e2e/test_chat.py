@@ -1,0 +1,147 @@
+"""Two members chatting live in two Chromium pages, and the other live updates."""
+
+import subprocess
+import warnings
+
+import pytest
+from playwright.sync_api import expect
+
+from forum.extensions import db
+from tests.conftest import app_context
+from tests.e2e.conftest import log_in, start_server
+
+pytestmark = pytest.mark.e2e
+
+
+def quiet_start_server(*args, **kwargs):
+    """``start_server`` drops its log file object unclosed (a ResourceWarning, an error
+    under ``filterwarnings = error``); the child process keeps its own descriptor."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        return start_server(*args, **kwargs)
+
+
+@pytest.fixture
+def live_server(app, database_uri, tmp_path):
+    server = quiet_start_server(database_uri, tmp_path)
+    yield server
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+@pytest.fixture
+def people(app, make_user):
+    return {name: make_user(name) for name in ("alice", "bob")}
+
+
+@pytest.fixture
+def rooms(app, make_user, people):
+    """Two public rooms; bob has joined both, so "deals" counts unread for him."""
+    from forum.accounts.models import User
+    from forum.chat import service
+
+    admin = make_user("chatadmin", role="admin")
+    with app_context(app), app.test_request_context("/"):
+        creator = db.session.get(User, admin.id)
+        general = service.create_public_room(creator, "general", "General", "Say hi")
+        deals = service.create_public_room(creator, "deals", "Deals", "Bargains")
+        bob = db.session.get(User, people["bob"].id)
+        service.join(bob, general)
+        service.join(bob, deals)
+        db.session.commit()
+    return ("general", "deals")
+
+
+def open_chat(new_page, live_server, user, path="/chat/general", width=1280):
+    page = new_page(width=width)
+    log_in(page, live_server, user.username, user.password)
+    page.goto(live_server(path))
+    expect(page.locator("[data-conn-status]")).to_be_hidden()
+    return page
+
+
+def test_a_message_typed_in_one_browser_appears_in_the_other(new_page, live_server, people, rooms):
+    alice_page = open_chat(new_page, live_server, people["alice"])
+    bob_page = open_chat(new_page, live_server, people["bob"])
+
+    # Presence: each sees the other online.
+    expect(alice_page.locator("[data-online] li", has_text="bob")).to_be_visible()
+    expect(bob_page.locator("[data-online] li", has_text="alice")).to_be_visible()
+    expect(bob_page.locator("[data-online-count]")).to_have_text("2 online")
+
+    box = alice_page.locator("#chat-body")
+    box.click()
+    box.type("Hello from Alice, **live**")
+    expect(bob_page.locator("[data-typing]")).to_have_text("alice is typing…")
+    box.press("Enter")
+
+    message = bob_page.locator(".msg", has_text="Hello from Alice")
+    expect(message).to_be_visible()
+    expect(message.locator("strong")).to_have_text("live")
+    expect(bob_page.locator("[data-typing]")).to_have_text("")
+    expect(alice_page.locator("#chat-body")).to_have_value("")
+    expect(alice_page.locator(".msg", has_text="Hello from Alice")).to_have_count(1)
+
+    # And back, with a mention that lights bob's bell without a reload.
+    bell = bob_page.locator("[data-bell-count]")
+    before = int(bell.text_content() or 0)
+    bob_box = bob_page.locator("#chat-body")
+    bob_box.fill("Hi alice!")
+    bob_box.press("Enter")
+    expect(alice_page.locator(".msg", has_text="Hi alice!")).to_be_visible()
+    alice_page.locator("#chat-body").fill("@bob see you at 7")
+    alice_page.locator("#chat-body").press("Enter")
+    expect(bob_page.locator(".msg.is-mention", has_text="see you at 7")).to_be_visible()
+    expect(bell).to_have_text(str(before + 1))
+
+    # A message in another room bumps that room's unread badge in bob's sidebar.
+    alice_page.goto(live_server("/chat/deals"))
+    expect(alice_page.locator("[data-conn-status]")).to_be_hidden()
+    alice_page.locator("#chat-body").fill("Earbuds are 40% off")
+    alice_page.locator("#chat-body").press("Enter")
+    expect(bob_page.locator('[data-room-link="deals"] [data-unread]')).to_have_text("1")
+
+    # The author deletes a message: it disappears for bob too.
+    alice_page.goto(live_server("/chat/general"))
+    expect(alice_page.locator("[data-conn-status]")).to_be_hidden()
+    alice_page.on("dialog", lambda dialog: dialog.accept())
+    mine = alice_page.locator(".msg", has_text="see you at 7")
+    mine.hover()
+    mine.locator("button", has_text="Delete").click()
+    expect(bob_page.locator(".msg", has_text="see you at 7")).to_have_count(0)
+    expect(bob_page.locator(".msg", has_text="Hello from Alice")).to_be_visible()
+
+    # Too long: a clear error, nothing sent.
+    alice_page.locator("#chat-body").fill("x" * 2001)
+    alice_page.locator("#chat-body").press("Enter")
+    expect(alice_page.locator("[data-send-error]")).to_contain_text("at most 2,000 characters")
+
+    assert alice_page.console_errors == [] and bob_page.console_errors == []
+
+
+def test_the_chat_page_on_a_phone(new_page, live_server, people, rooms):
+    phone = open_chat(new_page, live_server, people["alice"], width=390)
+    phone.locator("#chat-body").fill("Typed on a phone")
+    phone.locator("button.chat-send").click()
+    expect(phone.locator(".msg", has_text="Typed on a phone")).to_be_visible()
+    expect(phone.locator(".chat-info")).to_be_hidden()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert phone.console_errors == []
+
+
+def test_a_new_reply_appears_in_an_open_thread(app, new_page, live_server, people, make_thread):
+    thread_id = make_thread(people["alice"], title="Live thread", body="First!")
+    reader = new_page()
+    log_in(reader, live_server, "bob", people["bob"].password)
+    reader.goto(live_server(f"/t/{thread_id}"))
+    writer = new_page()
+    log_in(writer, live_server, "alice", people["alice"].password)
+    writer.goto(live_server(f"/t/{thread_id}"))
+    reader.wait_for_function("window.Plaza && window.Plaza.live && window.Plaza.live.connected")
+    writer.locator("#reply textarea").fill("A reply that arrives live")
+    writer.locator("#reply button[type=submit]").click()
+    expect(reader.locator(".post", has_text="A reply that arrives live")).to_be_visible()
+    assert reader.console_errors == []
