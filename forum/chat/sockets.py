@@ -14,7 +14,7 @@ from ..accounts.schemas import dump_user_ref
 from ..errors import ValidationFailed, field_error
 from ..extensions import db, socketio
 from ..schemas import iso
-from ..sockets import connect_user, socket_event, socket_user
+from ..sockets import connect_user, send_without_delay, socket_event, socket_user
 from . import service
 from .schemas import dump_author, dump_message, dump_room
 
@@ -75,6 +75,7 @@ def on_connect(auth=None):
             raise ConnectionRefusedError(
                 {"code": "not_authenticated", "message": "Log in to chat."}
             )
+        send_without_delay()
         join_room(f"user:{user.id}")
         service.register_connection(request.sid, user)
         db.session.commit()
