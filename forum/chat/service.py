@@ -27,6 +27,7 @@ from sqlalchemy import and_, delete, event, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import markup, ratelimit, realtime
 from ..accounts.models import User
@@ -711,7 +712,9 @@ def send_message(author: User, room: ChatRoom, body, *, nonce=None) -> ChatMessa
             )
             .values(last_read_id=message.id)
         )
-    db.session.refresh(room)
+    # The row now holds these (set in SQL above); no need to read it back.
+    for name, value in (("message_seq", seq), ("last_message_id", message.id), ("last_message_at", at)):
+        set_committed_value(room, name, value)
     message.author = author
     _notify_for_message(author, room, message, rendered.mentions)
     realtime.announce(
