@@ -145,3 +145,55 @@ def test_a_new_reply_appears_in_an_open_thread(app, new_page, live_server, peopl
     writer.locator("#reply button[type=submit]").click()
     expect(reader.locator(".post", has_text="A reply that arrives live")).to_be_visible()
     assert reader.console_errors == []
+
+
+def test_a_page_that_lost_its_socket_catches_up_on_reconnect(
+    new_page, live_server, people, rooms, make_thread
+):
+    alice_page = open_chat(new_page, live_server, people["alice"])
+    bob_page = open_chat(new_page, live_server, people["bob"])
+    alice_page.locator("#chat-body").fill("before the outage")
+    alice_page.locator("#chat-body").press("Enter")
+    expect(bob_page.locator(".msg", has_text="before the outage")).to_be_visible()
+
+    # Bob's connection drops (as when his server process dies); alice goes on talking.
+    bob_page.evaluate("window.Plaza.chat.disconnect(); window.Plaza.live.disconnect()")
+    for n in range(3):
+        alice_page.locator("#chat-body").fill(f"while you were away {n} @bob")
+        alice_page.locator("#chat-body").press("Enter")
+        expect(alice_page.locator(".msg", has_text=f"while you were away {n}")).to_be_visible()
+    expect(bob_page.locator(".msg", has_text="while you were away")).to_have_count(0)
+    bell = bob_page.locator("[data-bell-count]")
+    expect(bell).to_have_class("badge is-empty")
+
+    bob_page.evaluate("window.Plaza.chat.connect(); window.Plaza.live.connect()")
+    for n in range(3):
+        expect(bob_page.locator(".msg", has_text=f"while you were away {n}")).to_have_count(1)
+    bodies = bob_page.locator(".msg .msg-body").all_inner_texts()
+    assert bodies[-4:] == ["before the outage"] + [
+        f"while you were away {n} @bob" for n in range(3)
+    ]
+    expect(bell).to_have_text("3")  # the mentions made while offline
+    assert bob_page.console_errors == []
+
+
+def test_an_open_thread_notices_replies_missed_while_offline(
+    new_page, live_server, people, make_thread
+):
+    thread_id = make_thread(people["alice"], title="Offline thread", body="First!")
+    reader = new_page()
+    log_in(reader, live_server, "bob", people["bob"].password)
+    reader.goto(live_server(f"/t/{thread_id}"))
+    reader.wait_for_function("window.Plaza.live.connected")
+    reader.evaluate("window.Plaza.live.disconnect()")
+    writer = new_page()
+    log_in(writer, live_server, "alice", people["alice"].password)
+    writer.goto(live_server(f"/t/{thread_id}"))
+    writer.locator("#reply textarea").fill("Posted while bob was offline")
+    writer.locator("#reply button[type=submit]").click()
+    writer.wait_for_url(lambda url: "#post-" in url)
+    expect(reader.locator("[data-live-note]")).to_be_hidden()
+    reader.evaluate("window.Plaza.live.connect()")
+    expect(reader.locator("[data-live-note]")).to_be_visible()
+    reader.locator("[data-live-load]").click()
+    expect(reader.locator(".post", has_text="Posted while bob was offline")).to_be_visible()
