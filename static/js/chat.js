@@ -588,6 +588,17 @@
   list.addEventListener("click", (event) => {
     const button = event.target.closest("[data-mute-author]");
     if (!button || !muteForm) return;
+    if (muteForm.offsetParent === null) {
+      // Narrow screens hide the room panel: ask here instead.
+      const answer = window.prompt(`Mute ${button.dataset.muteAuthor} in this room for how many minutes?`, "10");
+      const minutes = Number(answer);
+      if (!answer || !Number.isInteger(minutes)) return;
+      socket.emit("mute", { room: activeSlug, username: button.dataset.muteAuthor, minutes }, (ack) => {
+        if (ack && ack.error) showError((ack.error.fields && ack.error.fields.minutes || [ack.error.message])[0]);
+        else showError("");
+      });
+      return;
+    }
     muteForm.querySelector("input[name$=username]").value = button.dataset.muteAuthor;
     const minutes = muteForm.querySelector("input[name$=minutes]");
     minutes.focus();

@@ -109,12 +109,16 @@
       }
     };
 
+    if (threadId) {
+      fetchReplyCount().then((count) => { if (replyCount === null) replyCount = count; });
+      window.Plaza.threadReplyCount = () => replyCount;
+    }
+
     let connectedBefore = false;
-    live.on("connect", async () => {
+    live.on("connect", () => {
       if (threadId) live.emit("watch", { room: `thread:${threadId}` });
       document.querySelectorAll("[data-live-room]").forEach((el) => live.emit("watch", { room: el.dataset.liveRoom }));
       if (connectedBefore) resync();
-      else if (threadId) replyCount = await fetchReplyCount();
       connectedBefore = true;
     });
     live.on("notification", (data) => setBell(data.unread));

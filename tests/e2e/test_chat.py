@@ -1,6 +1,7 @@
 """Two members chatting live in two Chromium pages, and the other live updates."""
 
 import subprocess
+import time
 import warnings
 
 import pytest
@@ -53,6 +54,16 @@ def rooms(app, make_user, people):
         service.join(bob, deals)
         db.session.commit()
     return ("general", "deals")
+
+
+def wait_js(page, expression: str, timeout: float = 10) -> None:
+    """Poll ``expression`` from here: wait_for_function evaluates strings inside the
+    page, which our Content-Security-Policy (no 'unsafe-eval') forbids."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        page.wait_for_timeout(50)
 
 
 def open_chat(new_page, live_server, user, path="/chat/general", width=1280):
@@ -140,7 +151,7 @@ def test_a_new_reply_appears_in_an_open_thread(app, new_page, live_server, peopl
     writer = new_page()
     log_in(writer, live_server, "alice", people["alice"].password)
     writer.goto(live_server(f"/t/{thread_id}"))
-    reader.wait_for_function("window.Plaza && window.Plaza.live && window.Plaza.live.connected")
+    wait_js(reader, "window.Plaza && window.Plaza.live && window.Plaza.live.connected")
     writer.locator("#reply textarea").fill("A reply that arrives live")
     writer.locator("#reply button[type=submit]").click()
     expect(reader.locator(".post", has_text="A reply that arrives live")).to_be_visible()
@@ -184,7 +195,7 @@ def test_an_open_thread_notices_replies_missed_while_offline(
     reader = new_page()
     log_in(reader, live_server, "bob", people["bob"].password)
     reader.goto(live_server(f"/t/{thread_id}"))
-    reader.wait_for_function("window.Plaza.live.connected")
+    wait_js(reader, "window.Plaza.live.connected && window.Plaza.threadReplyCount() !== null")
     reader.evaluate("window.Plaza.live.disconnect()")
     writer = new_page()
     log_in(writer, live_server, "alice", people["alice"].password)
