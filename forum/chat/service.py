@@ -40,6 +40,7 @@ from .models import ChatConnection, ChatMember, ChatMessage, ChatPresence, ChatR
 from .schemas import dump_author, dump_message
 
 NAMESPACE = "/chat"
+PUBLIC_ROOMS_CHANNEL = "rooms:public"  # every /chat socket: new public rooms appear in sidebars
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ANY_SLUG_RE = re.compile(r"^[a-z0-9-]{1,64}$")  # every room's slug (public, private, direct)
 # C0 control characters but tab and newline: invisible, and PostgreSQL refuses NUL.
@@ -289,7 +290,12 @@ def create_public_room(actor: User, slug, name, topic="") -> ChatRoom:
     _insert_ignore(
         ChatMember, room_id=room.id, user_id=actor.id, role="owner", last_read_id=0, joined_at=now()
     )
-    realtime.announce("room_created", {"room": room.slug}, room="rooms", namespace=NAMESPACE)
+    realtime.announce(
+        "room_created",
+        {"room": room.slug, "name": room.name, "kind": "public"},
+        room=PUBLIC_ROOMS_CHANNEL,
+        namespace=NAMESPACE,
+    )
     return room
 
 
@@ -713,7 +719,11 @@ def send_message(author: User, room: ChatRoom, body, *, nonce=None) -> ChatMessa
             .values(last_read_id=message.id)
         )
     # The row now holds these (set in SQL above); no need to read it back.
-    for name, value in (("message_seq", seq), ("last_message_id", message.id), ("last_message_at", at)):
+    for name, value in (
+        ("message_seq", seq),
+        ("last_message_id", message.id),
+        ("last_message_at", at),
+    ):
         set_committed_value(room, name, value)
     message.author = author
     _notify_for_message(author, room, message, rendered.mentions)

@@ -77,6 +77,7 @@ def on_connect(auth=None):
             )
         send_without_delay()
         join_room(f"user:{user.id}")
+        join_room(service.PUBLIC_ROOMS_CHANNEL)
         service.register_connection(request.sid, user)
         db.session.commit()
     except ConnectionRefusedError:

@@ -522,7 +522,7 @@
   }
   socket.on("read", (data) => { if (data.room !== activeSlug) setUnread(data.room, 0); });
 
-  function ensureSidebarEntry(slug, room) {
+  function ensureSidebarEntry(slug, room, joined = true) {
     if (!room || document.querySelector(`[data-room-link="${CSS.escape(slug)}"]`)) return;
     const group = document.querySelector(`[data-room-list="${room.kind}"]`);
     if (!group) return;
@@ -531,7 +531,7 @@
     a.className = "room-link";
     a.href = `/chat/${encodeURIComponent(slug)}`;
     a.dataset.roomLink = slug;
-    a.dataset.joined = "";
+    if (joined) a.dataset.joined = "";
     const icon = document.createElement("span");
     icon.className = "room-icon" + (room.kind === "public" ? " room-hash" : room.kind === "private" ? " room-lock" : "");
     icon.textContent = room.kind === "public" ? "#" : room.kind === "private" ? "" : "@";
@@ -549,6 +549,7 @@
   }
 
   socket.on("room_added", (data) => { if (!rooms.has(data.room)) joinRoom(data.room); });
+  socket.on("room_created", (data) => ensureSidebarEntry(data.room, { kind: data.kind, name: data.name }, false));
   socket.on("room_removed", (data) => {
     rooms.delete(data.room);
     document.querySelector(`[data-room-link="${CSS.escape(data.room)}"]`)?.closest("li")?.remove();

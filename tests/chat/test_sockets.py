@@ -650,3 +650,15 @@ def test_a_suspended_member_is_refused(app, room, alice, make_user, client_for, 
         db.session.commit()
     assert send(a, room, "hello?")["error"]["code"] == "session_ended"
     assert messages_in(app, room) == []
+
+
+def test_a_new_public_room_is_announced_to_everyone_in_chat(
+    app, alice, make_user, client_for, chat_socket, token_for
+):
+    mod = make_user("mia", role="moderator")
+    a = chat_socket(client_for(alice))
+    response = app.test_client().post(
+        "/api/v1/chat/rooms", json={"slug": "lobby", "name": "Lobby"}, headers=token_for(mod)
+    )
+    assert response.status_code == 201
+    assert received(a, "room_created") == [{"room": "lobby", "name": "Lobby", "kind": "public"}]
