@@ -32,6 +32,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import requests
 import socketio as socketio_client
@@ -49,7 +50,9 @@ def serve_bare(port: int, redis_url: str | None) -> None:
     from flask_socketio import SocketIO, emit, join_room
 
     app = Flask(__name__)
-    sio = SocketIO(app, async_mode="threading", message_queue=redis_url, logger=False, engineio_logger=False)
+    sio = SocketIO(
+        app, async_mode="threading", message_queue=redis_url, logger=False, engineio_logger=False
+    )
     counter = {"id": 0}
     lock = threading.Lock()
 
@@ -75,10 +78,21 @@ def serve_bare(port: int, redis_url: str | None) -> None:
         with lock:
             counter["id"] += 1
             ident = counter["id"]
-        emit("message", {"id": ident, "room": data["room"], "body": data["body"]}, to=f"room:{data['room']}")
+        emit(
+            "message",
+            {"id": ident, "room": data["room"], "body": data["body"]},
+            to=f"room:{data['room']}",
+        )
         return {"id": ident}
 
-    sio.run(app, host="127.0.0.1", port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False)
+    sio.run(
+        app,
+        host="127.0.0.1",
+        port=port,
+        allow_unsafe_werkzeug=True,
+        use_reloader=False,
+        log_output=False,
+    )
 
 
 # --- servers ---------------------------------------------------------------------------------
@@ -112,18 +126,36 @@ def spawn(command: list[str], env: dict, port: int, workdir: str) -> Server:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("server exited:\n" + open(log_path).read()[-3000:])
+            raise RuntimeError("server exited:\n" + Path(log_path).read_text()[-3000:])
         try:
             if requests.get(url + "/healthz", timeout=1).status_code == 200:
                 return Server(url, process, log_path)
         except requests.RequestException:
             time.sleep(0.2)
     process.kill()
-    raise RuntimeError("server did not start:\n" + open(log_path).read()[-3000:])
+    raise RuntimeError("server did not start:\n" + Path(log_path).read_text()[-3000:])
+
+
+def ensure_database(database_url: str) -> None:
+    """Create a PostgreSQL database that does not exist yet (SQLite files make themselves)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if not url.drivername.startswith("postgresql"):
+        return
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}
+        ):
+            conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    admin.dispose()
 
 
 def prepare_plaza(database_url: str, clients: int) -> list[str]:
-    """Schema, users, tokens and the room; returns the API tokens (sender first)."""
+    """Schema (dropped and rebuilt), users, tokens and the room; returns the API tokens (sender first)."""
+    ensure_database(database_url)
     from forum import create_app
     from forum.accounts import service as accounts
     from forum.chat import service as chat
@@ -142,7 +174,9 @@ def prepare_plaza(database_url: str, clients: int) -> list[str]:
     with app.app_context(), app.test_request_context("/"):
         db.drop_all()
         db.create_all()
-        admin = accounts.register("benchadmin", "benchadmin@example.com", "bench-password", role="admin")
+        admin = accounts.register(
+            "benchadmin", "benchadmin@example.com", "bench-password", role="admin"
+        )
         chat.create_public_room(admin, ROOM, "Bench")
         for index in range(clients + 1):
             user = accounts.register(f"bench{index}", f"bench{index}@example.com", "bench-password")
@@ -168,7 +202,9 @@ def _run_inline(target, *args, **kwargs):
 @dataclass
 class Recorder:
     expected: int
-    received_at: dict[int, list[float]] = field(default_factory=dict)  # message index -> receive times
+    received_at: dict[int, list[float]] = field(
+        default_factory=dict
+    )  # message index -> receive times
     count: int = 0
     done: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -205,11 +241,15 @@ def measure(url: str, auths: list[dict | None], messages: int, warmup: int) -> d
     sent_at: dict[int, float] = {}
     try:
         for index in range(warmup):
-            sender.call("send", {"room": ROOM, "body": f"warmup {-1 - index}"}, namespace=NS, timeout=30)
+            sender.call(
+                "send", {"room": ROOM, "body": f"warmup {-1 - index}"}, namespace=NS, timeout=30
+            )
         start = time.perf_counter()
         for index in range(messages):
             sent_at[index] = time.perf_counter()
-            ack = sender.call("send", {"room": ROOM, "body": f"message {index}"}, namespace=NS, timeout=30)
+            ack = sender.call(
+                "send", {"room": ROOM, "body": f"message {index}"}, namespace=NS, timeout=30
+            )
             if "id" not in ack:
                 raise RuntimeError(f"send refused: {ack}")
         send_done = time.perf_counter()
@@ -223,7 +263,10 @@ def measure(url: str, auths: list[dict | None], messages: int, warmup: int) -> d
         for closer in closers:
             closer.join(10)
     latencies = [
-        (at - sent_at[index]) * 1000 for index, times in recorder.received_at.items() if index >= 0 for at in times
+        (at - sent_at[index]) * 1000
+        for index, times in recorder.received_at.items()
+        if index >= 0
+        for at in times
     ]
     last = max(at for index, times in recorder.received_at.items() if index >= 0 for at in times)
     elapsed = last - start
@@ -248,11 +291,19 @@ def report(name: str, figures: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=int, default=50, help="receivers in the room (default 50)")
+    parser.add_argument(
+        "--clients", type=int, default=50, help="receivers in the room (default 50)"
+    )
     parser.add_argument("--messages", type=int, default=200, help="messages sent (default 200)")
     parser.add_argument("--warmup", type=int, default=10)
-    parser.add_argument("--redis", default=None, help="a Redis URL: both servers use it as message queue")
-    parser.add_argument("--database-url", default=None, help="Plaza's database (default: a temporary SQLite file)")
+    parser.add_argument(
+        "--redis", default=None, help="a Redis URL: both servers use it as message queue"
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="Plaza's database, emptied first (default: a temporary SQLite file)",
+    )
     parser.add_argument("--serve-bare", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
@@ -281,10 +332,16 @@ def main() -> None:
             + (f", Redis queue {args.redis}" if args.redis else ", no message queue")
         )
         port = free_port()
-        plaza = spawn([sys.executable, "-m", "flask", "--app", "forum", "serve", "--port", str(port)], plaza_env, port,
-                      workdir)
+        plaza = spawn(
+            [sys.executable, "-m", "flask", "--app", "forum", "serve", "--port", str(port)],
+            plaza_env,
+            port,
+            workdir,
+        )
         try:
-            ours = measure(plaza.url, [{"token": token} for token in tokens], args.messages, args.warmup)
+            ours = measure(
+                plaza.url, [{"token": token} for token in tokens], args.messages, args.warmup
+            )
         finally:
             plaza.stop()
         report("Plaza /chat", ours)
