@@ -9,6 +9,7 @@ id it saw, and ends with every message exactly once.
 import subprocess
 import threading
 import time
+import uuid
 import warnings
 
 import pytest
@@ -21,7 +22,9 @@ from forum.extensions import db
 from tests.conftest import app_context
 from tests.e2e.conftest import start_server
 
-pytestmark = pytest.mark.multiprocess
+# One xdist worker runs these one after another; the room's name is unique per run
+# because Redis pub/sub channels are shared by every database number on the server.
+pytestmark = [pytest.mark.multiprocess, pytest.mark.xdist_group("chat-multiprocess")]
 NS = "/chat"
 
 
@@ -139,7 +142,7 @@ def two_servers(app, database_uri, tmp_path, redis_url):
 
 @pytest.fixture
 def members(make_user, make_room, token_for):
-    room = make_room("lobby")
+    room = make_room(f"lobby-{uuid.uuid4().hex[:8]}")
     made = {}
     for name in ("sender", "receiver"):
         user = make_user(name)
