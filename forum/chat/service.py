@@ -116,7 +116,7 @@ event.listen(
 
 
 def _insert_ignore(model, **values) -> None:
-    """INSERT, doing nothing when the primary key already exists (both engines)."""
+    """INSERT, doing nothing when a row with the same key (primary or unique) exists; both engines."""
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
@@ -600,10 +600,6 @@ def rooms_for(user: User) -> list[RoomEntry]:
         )
 
     return sorted(entries, key=key)
-
-
-def readable_rooms(user: User) -> list[ChatRoom]:
-    return [entry.room for entry in rooms_for(user)]
 
 
 def join(user: User, room: ChatRoom) -> ChatMember:

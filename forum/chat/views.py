@@ -1,7 +1,17 @@
 """Chat pages. The page works without JavaScript (forms post and redirect); with it,
 static/js/chat.js sends and receives over the /chat socket instead."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from ..embeds import preload
@@ -125,14 +135,10 @@ def _render_room(room, form: MessageForm | None = None, status: int = 200, **for
 
 
 def _history_page() -> int:
-    from flask import current_app
-
     return int(current_app.config["CHAT_HISTORY_PAGE"])
 
 
 def _max_length() -> int:
-    from flask import current_app
-
     return int(current_app.config["CHAT_MAX_MESSAGE_LENGTH"])
 
 
