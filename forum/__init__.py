@@ -18,8 +18,9 @@ FEATURES = (
     "pages",
     "events",
     "shop_embed",
+    "chat",
 )
-SOCKET_MODULES: tuple[str, ...] = ("live.sockets", "events.sockets")
+SOCKET_MODULES: tuple[str, ...] = ("live.sockets", "events.sockets", "chat.sockets")
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -52,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     socketio.init_app(
         app,
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        channel=app.config["SOCKETIO_CHANNEL"],  # one per deployment sharing a Redis
         cors_allowed_origins=app.config["SOCKETIO_CORS_ALLOWED_ORIGINS"],  # None: same origin only
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
         logger=False,

@@ -41,6 +41,7 @@ class Defaults:
 
     # Realtime: a Redis URL lets several server processes share Socket.IO rooms.
     SOCKETIO_MESSAGE_QUEUE = None
+    SOCKETIO_CHANNEL = "plaza-socketio"
     SOCKETIO_CORS_ALLOWED_ORIGINS: list | None = None  # None: same origin only
     CHAT_MAX_MESSAGE_LENGTH = 2000
 

@@ -35,10 +35,20 @@ def announce(event_name: str, payload: dict, *, room: str, namespace: str = "/li
     )
 
 
+_SOCKET_CLOSERS: list = []
+
+
+def on_disconnect_user(closer):
+    """Register ``closer(user_id)``: a namespace that tracks its sockets closes them in
+    every server process (it runs after the commit, outside the committed session)."""
+    _SOCKET_CLOSERS.append(closer)
+    return closer
+
+
 def disconnect_user(user_id: int) -> None:
     """Queue closing every open socket of ``user_id`` (logout, suspension)."""
     db.session.info.setdefault(_PENDING_KEY, []).append(
-        Announcement("__disconnect__", {}, f"user:{user_id}", "*")
+        Announcement("__disconnect__", {"user_id": user_id}, f"user:{user_id}", "*")
     )
 
 
@@ -49,6 +59,8 @@ def _emit(item: Announcement) -> None:
         # that missed this message is refused anyway.
         for namespace in ("/chat", "/live"):
             socketio.emit("logged_out", {}, to=item.room, namespace=namespace)
+        for closer in _SOCKET_CLOSERS:
+            closer(item.payload["user_id"])
         return
     socketio.emit(item.event, item.payload, to=item.room, namespace=item.namespace)
 

@@ -77,11 +77,46 @@
   });
 
   // Live updates: one /live connection per page; features listen on Plaza.live.
+  // Pushes are at most once: after a reconnect the bell and an open thread are
+  // checked against the server, since something may have happened meanwhile.
   if (window.io) {
     const live = window.io("/live", { transports: ["websocket", "polling"] });
     window.Plaza.live = live;
     const threadId = document.body.dataset.threadId;
+    const bellCount = document.querySelector("[data-bell-count]");
+    const setBell = (n) => {
+      if (!bellCount) return;
+      bellCount.textContent = String(n);
+      bellCount.classList.toggle("is-empty", !n);
+    };
+    const note = document.querySelector("[data-live-note]");
+    let replyCount = null; // the thread's replies as far as this page knows
+    const fetchReplyCount = async () => {
+      const response = await fetch(`/api/v1/threads/${threadId}?limit=1`, { credentials: "same-origin" }).catch(() => null);
+      if (!response || !response.ok) return null;
+      return (await response.json()).reply_count;
+    };
+    const resync = async () => {
+      if (bellCount) {
+        const response = await fetch("/notifications/", { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .catch(() => null);
+        if (response && response.ok) setBell((await response.json()).unread);
+      }
+      if (threadId) {
+        const count = await fetchReplyCount();
+        if (count !== null && replyCount !== null && count > replyCount && note) note.hidden = false;
+        if (count !== null) replyCount = Math.max(replyCount || 0, count);
+      }
+    };
+
+    if (threadId) {
+      fetchReplyCount().then((count) => { if (replyCount === null) replyCount = count; });
+      window.Plaza.threadReplyCount = () => replyCount;
+    }
+
     // Watch the page's rooms; body[data-live="ready"] marks that every watch was acknowledged.
+    // After a reconnect, re-read what may have been missed (Redis pub/sub is at-most-once).
+    let connectedBefore = false;
     live.on("connect", () => {
       const rooms = new Set();
       if (threadId) rooms.add(`thread:${threadId}`);
@@ -90,15 +125,11 @@
       const done = () => { if (--pending <= 0) document.body.dataset.live = "ready"; };
       if (!pending) document.body.dataset.live = "ready";
       rooms.forEach((room) => live.emit("watch", { room }, done));
+      if (connectedBefore) resync();
+      connectedBefore = true;
     });
     live.on("disconnect", () => { delete document.body.dataset.live; });
     window.Plaza.watch = (room) => live.emit("watch", { room });
-    const bellCount = document.querySelector("[data-bell-count]");
-    const setBell = (n) => {
-      if (!bellCount) return;
-      bellCount.textContent = String(n);
-      bellCount.classList.toggle("is-empty", !n);
-    };
     live.on("notification", (data) => setBell(data.unread));
     live.on("notification_count", (data) => setBell(data.unread));
     live.on("logged_out", () => { live.disconnect(); });
@@ -106,9 +137,9 @@
     // A new reply in the open thread: fetch its server-rendered fragment.
     if (threadId) {
       const page = Number(document.body.dataset.page), pages = Number(document.body.dataset.pages);
-      const note = document.querySelector("[data-live-note]");
       live.on("post_created", async (data) => {
         if (String(data.thread_id) !== threadId) return;
+        replyCount = Math.max(replyCount || 0, data.position - 1);
         if (document.getElementById(`post-${data.post_id}`)) return;
         if (page !== pages) { if (note) note.hidden = false; return; }
         const response = await fetch(`/t/${threadId}/fragment/${data.post_id}`, { credentials: "same-origin" });
@@ -118,7 +149,11 @@
         const post = holder.firstElementChild;
         if (post && !document.getElementById(post.id)) {
           post.classList.add("is-new");
-          document.querySelector("[data-posts]").appendChild(post);
+          // Two replies close together may come back out of order: keep id order.
+          const list = document.querySelector("[data-posts]");
+          const later = Array.from(list.querySelectorAll("[data-post-id]"))
+            .find((el) => Number(el.dataset.postId) > data.post_id);
+          list.insertBefore(post, later || null);
         }
       });
       note?.querySelector("[data-live-load]")?.addEventListener("click", () => {

@@ -1,0 +1,225 @@
+"""Chat endpoints (contract: shared/API.md, "Chat")."""
+
+from flask import request
+from flask_login import current_user
+
+from ..chat import service
+from ..chat.schemas import (
+    DirectBody,
+    InviteBody,
+    MessageBody,
+    MuteBody,
+    PrivateRoomBody,
+    RoomBody,
+    dump_message,
+    dump_room,
+)
+from ..errors import field_error
+from ..pagination import limit_from
+from . import bp
+from .core import endpoint
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _room_json(room, user) -> dict:
+    members = service.room_members(room) if not room.is_public else None
+    unread = service.unread_counts(user).get(room.id, 0)
+    return dump_room(room, viewer=user, unread=unread, members=members)
+
+
+@endpoint(bp, "/chat/rooms", "GET", summary="Chat rooms the caller may read", tag="chat")
+def chat_list_rooms():
+    """Public rooms, then the caller's private rooms and direct conversations, with unread counts."""
+    user = _user()
+    entries = service.rooms_for(user)
+    items = []
+    for entry in entries:
+        data = dump_room(entry.room, viewer=user, unread=entry.unread)
+        data["name"] = entry.name
+        data["joined"] = entry.joined
+        items.append(data)
+    return {"items": items, "next_cursor": None}
+
+
+@endpoint(
+    bp,
+    "/chat/rooms",
+    "POST",
+    summary="Create a public chat room",
+    auth="moderator",
+    body=RoomBody,
+    status=201,
+    errors=(409, 422),
+    tag="chat",
+)
+def chat_create_room(data: RoomBody):
+    room = service.create_public_room(_user(), data.slug, data.name, data.topic)
+    return _room_json(room, _user())
+
+
+@endpoint(
+    bp,
+    "/chat/private-rooms",
+    "POST",
+    summary="Create a private room and add members",
+    body=PrivateRoomBody,
+    status=201,
+    errors=(403, 422),
+    tag="chat",
+)
+def chat_create_private_room(data: PrivateRoomBody):
+    room = service.create_private_room(_user(), data.name, data.members, data.topic)
+    return _room_json(room, _user())
+
+
+@endpoint(
+    bp,
+    "/chat/direct",
+    "POST",
+    summary="Open (or reopen) the direct conversation with a member",
+    body=DirectBody,
+    status=201,
+    errors=(403, 404, 422),
+    tag="chat",
+)
+def chat_open_direct(data: DirectBody):
+    other = service.find_user(data.username)
+    room = service.open_direct(_user(), other)
+    return _room_json(room, _user())
+
+
+@endpoint(bp, "/chat/rooms/<slug>", "GET", summary="One chat room", errors=(404,), tag="chat")
+def chat_get_room(slug: str):
+    room = service.get_room(slug, viewer=_user())
+    data = _room_json(room, _user())
+    data["online"] = [{"id": u.id, "username": u.username} for u in service.online_users(room)]
+    return data
+
+
+@endpoint(
+    bp,
+    "/chat/rooms/<slug>/members",
+    "POST",
+    summary="Add a member to a private room",
+    body=InviteBody,
+    status=201,
+    errors=(403, 404, 409, 422),
+    tag="chat",
+)
+def chat_add_member(slug: str, data: InviteBody):
+    room = service.get_room(slug, viewer=_user())
+    user = service.invite(_user(), room, data.username)
+    return {"id": user.id, "username": user.username}
+
+
+@endpoint(
+    bp,
+    "/chat/rooms/<slug>/members/<username>",
+    "DELETE",
+    summary="Remove a member from a private room (or leave it)",
+    status=204,
+    errors=(403, 404),
+    tag="chat",
+)
+def chat_remove_member(slug: str, username: str):
+    room = service.get_room(slug, viewer=_user())
+    service.remove_member(_user(), room, service.find_user(username))
+
+
+def _before_param():
+    raw = request.args.get("before")
+    cursor = request.args.get("cursor")
+    if raw not in (None, "") and cursor not in (None, ""):
+        raise field_error("before", "Give either before or cursor, not both.")
+    if raw in (None, ""):
+        return service.parse_message_id(cursor, "cursor")
+    return service.parse_message_id(raw, "before")
+
+
+@endpoint(
+    bp,
+    "/chat/rooms/<slug>/messages",
+    "GET",
+    summary="Messages of a room, newest first",
+    errors=(404, 422),
+    query=("before", "cursor", "limit"),
+    tag="chat",
+)
+def chat_list_messages(slug: str):
+    """Newest first; ``next_cursor`` is the id to pass as ``before`` (or ``cursor``) for older ones."""
+    room = service.get_room(slug, viewer=_user())
+    page = service.history(
+        room, before=_before_param(), limit=limit_from(request.args.get("limit"))
+    )
+    return {
+        "items": [dump_message(m, room.slug) for m in page.items],
+        "next_cursor": page.next_cursor,
+    }
+
+
+@endpoint(
+    bp,
+    "/chat/rooms/<slug>/messages",
+    "POST",
+    summary="Send a message (also pushed live)",
+    body=MessageBody,
+    status=201,
+    errors=(403, 404, 409, 422, 429),
+    tag="chat",
+)
+def chat_send_message(slug: str, data: MessageBody):
+    room = service.get_room(slug, viewer=_user())
+    message = service.send_message(_user(), room, data.body, nonce=data.nonce)
+    return dump_message(message, room.slug)
+
+
+@endpoint(
+    bp,
+    "/chat/messages/<int:message_id>",
+    "DELETE",
+    summary="Delete a message (author or moderator)",
+    status=204,
+    errors=(403, 404),
+    tag="chat",
+)
+def chat_delete_message(message_id: int):
+    message = service.get_message(message_id, viewer=_user())
+    service.delete_message(_user(), message)
+
+
+@endpoint(
+    bp,
+    "/chat/rooms/<slug>/mutes",
+    "POST",
+    summary="Mute a member in a room for some minutes",
+    auth="moderator",
+    body=MuteBody,
+    status=201,
+    errors=(404, 422),
+    tag="chat",
+)
+def chat_mute_member(slug: str, data: MuteBody):
+    room = service.get_room(slug, viewer=_user())
+    target = service.find_user(data.username)
+    until = service.mute(_user(), room, target, data.minutes, data.reason)
+    return {
+        "room": room.slug,
+        "user": {"id": target.id, "username": target.username},
+        "until": until.isoformat(),
+    }
+
+
+@endpoint(
+    bp,
+    "/chat/rooms/<slug>/read",
+    "POST",
+    summary="Mark a room read (up to the latest message)",
+    errors=(404,),
+    tag="chat",
+)
+def chat_mark_read(slug: str):
+    room = service.get_room(slug, viewer=_user())
+    return {"room": room.slug, "unread": service.mark_read(_user(), room)}
