@@ -18,6 +18,7 @@ FEATURES = (
     "pages",
     "events",
     "shop_embed",
+    "promotions",
 )
 SOCKET_MODULES: tuple[str, ...] = ("live.sockets", "events.sockets")
 
