@@ -398,11 +398,11 @@ def buy_snap(
         raise _limit_reached(snap)
     _return_lapsed(snap)
     # Cheap refusals (reads, nothing locked); the three guards below decide.
+    if bought_by(user, snap) + quantity > snap.per_user_limit:
+        raise _limit_reached(snap)
     left = db.session.scalar(select(Snap.stock_left).where(Snap.id == snap.id))
     if left < quantity:
         raise _sold_out()
-    if bought_by(user, snap) + quantity > snap.per_user_limit:
-        raise _limit_reached(snap)
     try:
         order, replayed = shop.place_order(
             user,
