@@ -3,6 +3,8 @@ widget fragment promotions.js refetches live, and the merchant's pages to create
 watch and end promotions. Thin: parse, call the service, commit or show the refusal.
 """
 
+from datetime import timedelta
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -166,6 +168,10 @@ def _product_choices(merchant) -> list:
     ]
 
 
+def _local(value):
+    return value.astimezone(viewer_zone()).replace(tzinfo=None, second=0, microsecond=0)
+
+
 def _aware(value):
     return value.replace(tzinfo=viewer_zone()) if value is not None else None
 
@@ -198,6 +204,8 @@ def new_group_buy():
         return redirect(url_for("shop_embed.merchant_profile"))
     form = GroupBuyForm()
     form.product_id.choices = _product_choices(merchant)
+    if request.method == "GET":
+        form.ends_at.data = _local(now() + timedelta(days=7))
     done = run_form(
         form,
         lambda: service.create_group_buy(
@@ -226,6 +234,9 @@ def new_snap():
         return redirect(url_for("shop_embed.merchant_profile"))
     form = SnapForm()
     form.product_id.choices = _product_choices(merchant)
+    if request.method == "GET":
+        form.starts_at.data = _local(now() + timedelta(hours=1))
+        form.ends_at.data = _local(now() + timedelta(hours=3))
     done = run_form(
         form,
         lambda: service.create_snap(

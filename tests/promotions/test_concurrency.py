@@ -122,9 +122,9 @@ def test_snap_rush_never_oversells_nor_lets_one_user_exceed_the_limit(
             )
         )
         assert greedy_units <= 1
-        assert all(
-            b.bought <= 1 for b in db.session.scalars(select(SnapBuyer)).all()
-        ), "a buyer's counter passed the limit"
+        assert all(b.bought <= 1 for b in db.session.scalars(select(SnapBuyer)).all()), (
+            "a buyer's counter passed the limit"
+        )
         db.session.remove()
     totals = snap_conservation(app, snap["id"])
     assert totals == {"initial": 20, "left": 0, "sold": 0, "pending": 20}

@@ -126,7 +126,9 @@ def test_unpaid_snap_order_gives_its_stock_back(app, client, product, make_snap,
         assert expired["status"] == "cancelled" and expired["events"][-1]["type"] == "expired"
         # Its buyer's allowance is back too.
         assert client.get(f"/api/v1/snaps/{snap['id']}", headers=a_h).json["my_bought"] == 0
-        pay = client.post(f"/api/v1/orders/{order_id}/pay", json={"provider": "sandbox"}, headers=a_h)
+        pay = client.post(
+            f"/api/v1/orders/{order_id}/pay", json={"provider": "sandbox"}, headers=a_h
+        )
         assert pay.status_code == 409
     conservation(app, product, 50)
 
