@@ -212,7 +212,11 @@
 
   function applyGroupBuy(data) {
     if (!data || data.id == null) return;
-    document.querySelectorAll(`[data-groupbuy="${Number(data.id)}"]`).forEach((card) => refreshGroupBuy(card));
+    document.querySelectorAll(`[data-groupbuy="${Number(data.id)}"]`).forEach((card) => {
+      // A team settled: the body now says so; an older "started/joined" note would mislead.
+      if (data.team && data.team.status !== "forming") note(card, "", false);
+      refreshGroupBuy(card);
+    });
     document.querySelectorAll(`[data-watch-groupbuy="${Number(data.id)}"] [data-live-refresh]`).forEach((el) => { el.hidden = false; });
   }
 
