@@ -62,9 +62,13 @@ def build(uri: str) -> tuple[int, int, list[str]]:
     with app.app_context(), app.test_request_context("/"):
         db.drop_all()
         db.create_all()
-        seller = accounts.register("rush_shop", "rush@bench.example", "bench password", role="merchant")
+        seller = accounts.register(
+            "rush_shop", "rush@bench.example", "bench password", role="merchant"
+        )
         shop.save_merchant_profile(seller, name="Rush Shop", slug="rush", logo_initials="RS")
-        product = shop.create_product(seller, name="Limited sneakers", price_cents=19900, stock=STOCK * 3)
+        product = shop.create_product(
+            seller, name="Limited sneakers", price_cents=19900, stock=STOCK * 3
+        )
         snap = promotions.create_snap(
             seller,
             product_id=product.id,
@@ -174,7 +178,9 @@ def check(uri: str, product_id: int, snap_id: int) -> dict:
 
     engine = create_engine(uri)
     with engine.connect() as conn:
-        snap = conn.execute(text("SELECT stock, stock_left FROM promo_snaps WHERE id = :i"), {"i": snap_id}).one()
+        snap = conn.execute(
+            text("SELECT stock, stock_left FROM promo_snaps WHERE id = :i"), {"i": snap_id}
+        ).one()
         units = dict(
             conn.execute(
                 text(
@@ -190,10 +196,16 @@ def check(uri: str, product_id: int, snap_id: int) -> dict:
                 "WHERE kind = 'snap' GROUP BY buyer_id) t"
             )
         ).scalar()
-        over_limit = conn.execute(text("SELECT COUNT(*) FROM promo_snap_buyers WHERE bought > 1")).scalar()
-        product_stock = conn.execute(text("SELECT stock FROM shop_products WHERE id = :i"), {"i": product_id}).scalar()
+        over_limit = conn.execute(
+            text("SELECT COUNT(*) FROM promo_snap_buyers WHERE bought > 1")
+        ).scalar()
+        product_stock = conn.execute(
+            text("SELECT stock FROM shop_products WHERE id = :i"), {"i": product_id}
+        ).scalar()
         held = conn.execute(
-            text("SELECT COALESCE(SUM(quantity), 0) FROM shop_stock_reservations WHERE product_id = :i AND state = 'active'"),
+            text(
+                "SELECT COALESCE(SUM(quantity), 0) FROM shop_stock_reservations WHERE product_id = :i AND state = 'active'"
+            ),
             {"i": product_id},
         ).scalar()
     engine.dispose()

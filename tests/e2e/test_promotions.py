@@ -124,5 +124,5 @@ def test_snap_widget_counts_down_then_sells(live_server, new_page, make_user, of
     card.locator("[data-promo-note]").get_by_role("link", name="Pay now").wait_for()
     # The other reader's widget shows the stock drop live.
     watcher.locator(f'[data-snap="{snap_id}"][data-stock-left="2"]').wait_for()
-    assert "2" == watcher.locator(f'[data-snap="{snap_id}"] [data-stock-left]').inner_text()
+    assert watcher.locator(f'[data-snap="{snap_id}"] [data-stock-left]').inner_text() == "2"
     assert page.console_errors == [] and watcher.console_errors == []
