@@ -213,6 +213,16 @@ def test_team_full_is_reported_when_the_slots_are_taken(ctx, product, make_group
         db.session.rollback()
 
 
+def test_one_forming_team_per_leader_and_campaign(app, client, product, make_group_buy, members):
+    group_buy = make_group_buy(product)
+    ((leader, leader_h),) = members(1)
+    assert start(client, group_buy["id"], leader_h).status_code == 201
+    before = promo_counts(app)
+    again = start(client, group_buy["id"], leader_h)
+    assert again.status_code == 409 and again.json["error"]["code"] == "team_already_started"
+    assert promo_counts(app) == before
+
+
 def test_nearly_full_teams_are_listed_first(client, product, make_group_buy, members):
     group_buy = make_group_buy(product, team_size=4)
     people = members(7)

@@ -135,7 +135,10 @@ def open_group_buys(limit: int = 12) -> list[GroupBuy]:
         db.session.scalars(
             select(GroupBuy)
             .options(joinedload(GroupBuy.product).joinedload(Product.merchant))
-            .where(GroupBuy.ended_at.is_(None), GroupBuy.ends_at > at)
+            .join(Product, Product.id == GroupBuy.product_id)
+            .where(
+                GroupBuy.ended_at.is_(None), GroupBuy.ends_at > at, Product.archived_at.is_(None)
+            )
             .order_by(GroupBuy.ends_at)
             .limit(limit)
         )
@@ -352,7 +355,7 @@ def start_team(
     """``user`` starts a team and is its first member; their order is placed held.
 
     Returns (team, replayed). Raises Forbidden (suspended), Conflict
-    (campaign_ended, sold_out, too_many_pending_orders), ValidationFailed (bad
+    (campaign_ended, team_already_started, sold_out, too_many_pending_orders), ValidationFailed (bad
     key or address). The order is placed first (it claims the Idempotency-Key),
     then the team row is inserted: a replay finds the first team and writes nothing.
     """
@@ -365,6 +368,23 @@ def start_team(
     at = now()
     if not group_buy.is_open(at):
         raise Conflict("This group-buy has ended.", code="campaign_ended")
+    # A soft limit against hoarding stock with empty teams (counted, not locked, like the
+    # shop's cap on unpaid orders): one forming team per leader and campaign.
+    leading = db.session.scalar(
+        select(func.count())
+        .select_from(Team)
+        .where(
+            Team.group_buy_id == group_buy.id,
+            Team.leader_id == user.id,
+            Team.status == "forming",
+            Team.expires_at > at,
+        )
+    )
+    if leading:
+        raise Conflict(
+            "You already have a team forming in this group-buy: share it instead.",
+            code="team_already_started",
+        )
     expires_at = min(at + timedelta(minutes=group_buy.team_window_minutes), group_buy.ends_at)
     order, replayed = _place(user, group_buy, expires_at, key, shipping_address)
     if replayed:

@@ -148,7 +148,8 @@ def current_snaps(limit: int = 12) -> list[Snap]:
         db.session.scalars(
             select(Snap)
             .options(joinedload(Snap.product).joinedload(Product.merchant))
-            .where(Snap.ended_at.is_(None), Snap.ends_at > at)
+            .join(Product, Product.id == Snap.product_id)
+            .where(Snap.ended_at.is_(None), Snap.ends_at > at, Product.archived_at.is_(None))
             .order_by(Snap.starts_at)
             .limit(limit)
         )
