@@ -19,6 +19,7 @@ FEATURES = (
     "events",
     "shop_embed",
     "chat",
+    "promotions",
 )
 SOCKET_MODULES: tuple[str, ...] = ("live.sockets", "events.sockets", "chat.sockets")
 

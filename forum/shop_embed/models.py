@@ -33,7 +33,9 @@ from ..clock import now
 from ..database import UTCDateTime
 from ..extensions import db
 
-ORDER_STATUSES = ("pending", "paid", "shipped", "completed", "cancelled", "refunded")
+# "held": placed with stock reserved but waiting on something else (a group-buy team)
+# before it can be paid normally or shipped; see service.release_held / void_held.
+ORDER_STATUSES = ("held", "pending", "paid", "shipped", "completed", "cancelled", "refunded")
 RESERVATION_STATES = ("active", "consumed", "released")
 
 

@@ -23,13 +23,18 @@ Stock (see models.py for the conservation rule):
   job commits after each order so it never goes back from products to orders.
 
 Order states: pending -> paid -> shipped -> completed, or pending -> cancelled,
-and paid/shipped/completed -> refunded. Every change goes through
+and paid/shipped/completed -> refunded. An order placed ``held`` (``place_order(held_until=)``,
+e.g. a group-buy member's while the team forms) keeps its stock until ``release_held``
+(-> pending, or -> paid when it was paid in advance) or ``void_held`` (-> cancelled, or
+-> refunded when paid in advance); the buyer may pay it in advance with an instant
+provider, and nobody can cancel, ship or mark it paid meanwhile. Every change goes through
 ``change_status`` (one conditional UPDATE on the status), which appends an
 ``OrderEvent`` and calls the listeners registered with ``on_order_event``, so
 attribution and promotions can react without this package knowing them.
 
 For the next features: group-buys and snap-ups add order ``kind``s and reuse
-``place_order``'s holds and the state machine; attribution calls ``set_source``
+``place_order``'s holds and the state machine (``unit_prices`` overrides the list
+price, ``pay_within`` the payment window, ``held_until`` places it held); attribution calls ``set_source``
 and listens with ``on_order_event`` (refunded -> reverse commission); offer kinds
 register who may watch their live room with ``widgets.offer_watch_rule``.
 """
@@ -96,9 +101,11 @@ from .orders import (  # noqa: F401
     place_order,
     record_event,
     refund,
+    release_held,
     remove_order_listener,
     set_source,
     ship,
+    void_held,
 )
 from .products import (  # noqa: F401
     archive_product,
@@ -114,6 +121,7 @@ from .products import (  # noqa: F401
 from .stock import (  # noqa: F401
     available_stock,
     held_units,
+    lock_products,
     offer_room,
     sold_units,
     stock_label,

@@ -4,7 +4,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
@@ -23,19 +23,21 @@ from .common import (
     ADDRESS_REQUIRED,
     IDEMPOTENCY_KEY_RE,
     MAX_PENDING_ORDERS,
+    MAX_PRICE_CENTS,
     OFFLINE_WINDOW_HOURS,
     ORDER_LIMIT,
     PAID_STATUSES,
     is_admin,
     is_merchant,
 )
-from .merchants import merchant_of, require_merchant
+from .merchants import merchant_of, require_merchant, shipping_for
 from .stock import (
     _announce_stock,
     _release_expired_holds,
     _release_order_holds,
     _take_stock,
     available_stock,
+    lock_products,
 )
 
 # --- listeners ---------------------------------------------------------------------
@@ -135,8 +137,10 @@ def orders_of_merchant(
 
 # --- orders: the state machine -----------------------------------------------------
 
-# to_status -> statuses it may come from
+# to_status -> statuses it may come from. "held" orders move only through
+# release_held / void_held, which name their own starting status.
 TRANSITIONS = {
+    "pending": (),
     "paid": ("pending",),
     "shipped": ("paid",),
     "completed": ("shipped",),
@@ -185,16 +189,19 @@ def change_status(
     actor=None,
     event_type: str | None = None,
     conditions=(),
+    from_statuses: tuple[str, ...] | None = None,
     **params,
 ) -> OrderEvent:
     """Move ``order`` to ``to_status`` if it is in an allowed state: one conditional UPDATE.
 
-    Extra SQL ``conditions`` narrow it further (e.g. "not expired"). Raises
-    Conflict (``already_paid`` / ``invalid_status``) and changes nothing when the
-    order is not where the transition starts. Records the OrderEvent (type
-    ``event_type`` or the status name) and runs the listeners.
+    ``from_statuses`` replaces TRANSITIONS' starting states (release_held and
+    void_held use it; nothing else moves a held order). Extra SQL ``conditions``
+    narrow it further (e.g. "not expired"). Raises Conflict (``already_paid`` /
+    ``order_held`` / ``invalid_status``) and changes nothing when the order is not
+    where the transition starts. Records the OrderEvent (type ``event_type`` or
+    the status name) and runs the listeners.
     """
-    allowed = TRANSITIONS[to_status]
+    allowed = from_statuses if from_statuses is not None else TRANSITIONS[to_status]
     if db.session.get_bind().dialect.name != "sqlite":
         # Row lock so the recorded from_status is exact; SQLite serialises writers anyway.
         db.session.execute(
@@ -203,13 +210,20 @@ def change_status(
     db.session.refresh(order, ["status"])
     from_status = order.status
     at = now()
+    values = {"status": to_status, "updated_at": at}
+    if to_status in STAMPS:
+        values[STAMPS[to_status]] = at
     moved = db.session.execute(
         update(Order)
         .where(Order.id == order.id, Order.status.in_(allowed), *conditions)
-        .values({"status": to_status, "updated_at": at, STAMPS[to_status]: at})
+        .values(values)
         .execution_options(synchronize_session=False)
     ).rowcount
     if moved != 1:
+        if from_status == "held":
+            raise Conflict(
+                "This order is held until its group-buy team is complete.", code="order_held"
+            )
         if to_status == "paid" and from_status in PAID_STATUSES:
             raise Conflict("This order is already paid.", code="already_paid")
         if to_status == "paid" and (from_status == "pending" or _expired_by_deadline(order)):
@@ -267,10 +281,13 @@ def _address(raw) -> dict:
     return address
 
 
-def _request_hash(kind: str, lines: list[tuple[int, int]], address: dict) -> str:
-    canonical = json.dumps(
-        {"kind": kind, "items": lines, "address": address}, sort_keys=True, separators=(",", ":")
-    )
+def _request_hash(
+    kind: str, lines: list[tuple[int, int]], address: dict, prices: dict | None = None
+) -> str:
+    body = {"kind": kind, "items": lines, "address": address}
+    if prices:
+        body["prices"] = sorted(prices.items())
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -300,10 +317,17 @@ def place_order(
     shipping_address=None,
     idempotency_key: str | None = None,
     kind: str = "standard",
+    unit_prices: dict[int, int] | None = None,
+    pay_within: timedelta | None = None,
+    held_until: datetime | None = None,
 ) -> tuple[Order, bool]:
     """Reserve stock and create a pending order; returns (order, replayed).
 
-    ``items`` is ``[(product_id, quantity), ...]`` of one merchant. With an
+    ``items`` is ``[(product_id, quantity), ...]`` of one merchant. Promotions
+    (other ``kind``s) may set ``unit_prices`` ({product_id: cents}, instead of the
+    list price), ``pay_within`` (the payment window instead of
+    ORDER_PAYMENT_WINDOW_MINUTES) or ``held_until`` (the order starts ``held``,
+    its stock reserved until then; see release_held / void_held). With an
     ``idempotency_key`` the key is claimed by the order row itself (unique per
     buyer) in the same transaction: a replay with the same body returns the first
     order (replayed=True) and writes nothing; the same key with another body is
@@ -325,27 +349,34 @@ def place_order(
     address = _address(shipping_address)
     if idempotency_key is not None and not IDEMPOTENCY_KEY_RE.match(idempotency_key):
         raise field_error("Idempotency-Key", "Use 1-128 visible ASCII characters.")
-    request_hash = _request_hash(kind, lines, address)
+    _check_unit_prices(unit_prices, lines)
+    at = now()
+    if held_until is not None and held_until <= at:
+        raise field_error("held_until", "The hold must end in the future.")
+    request_hash = _request_hash(kind, lines, address, unit_prices)
     if idempotency_key is not None:
         first = _replay(buyer, idempotency_key, request_hash)
         if first is not None:
             return first, True
     check_can_order(buyer)
     priced = quote(lines, raw_index=raw_index)
-    at = now()
+    prices = {line.product.id: line.product.price_cents for line in priced.lines}
+    prices.update(unit_prices or {})
+    subtotal = sum(prices[line.product.id] * line.quantity for line in priced.lines)
+    shipping = shipping_for(priced.merchant, subtotal)
     values = dict(
         kind=kind,
         buyer_id=buyer.id,
         merchant_id=priced.merchant.id,
-        status="pending",
+        status="held" if held_until is not None else "pending",
         currency=priced.currency,
-        subtotal_cents=priced.subtotal_cents,
-        shipping_cents=priced.shipping_cents,
-        total_cents=priced.total_cents,
+        subtotal_cents=subtotal,
+        shipping_cents=shipping,
+        total_cents=subtotal + shipping,
         shipping_address=address,
         idempotency_key=idempotency_key,
         request_hash=request_hash if idempotency_key else None,
-        expires_at=at + payment_window(),
+        expires_at=held_until or at + (pay_within or payment_window()),
         created_at=at,
         updated_at=at,
     )
@@ -369,9 +400,9 @@ def place_order(
                 order_id=order.id,
                 product_id=line.product.id,
                 name=line.product.name,
-                unit_price_cents=line.product.price_cents,
+                unit_price_cents=prices[line.product.id],
                 quantity=line.quantity,
-                line_total_cents=line.line_total_cents,
+                line_total_cents=prices[line.product.id] * line.quantity,
             )
         )
         db.session.add(
@@ -406,12 +437,25 @@ def place_order(
         order,
         "placed",
         actor=buyer,
-        to_status="pending",
+        to_status=order.status,
         items=[[pid, qty] for pid, qty in lines],
         total_cents=order.total_cents,
     )
     _announce_stock(pid for pid, _ in lines)
     return order, False
+
+
+def _check_unit_prices(unit_prices, lines: list[tuple[int, int]]) -> None:
+    if unit_prices is None:
+        return
+    ordered = {product_id for product_id, _ in lines}
+    if not isinstance(unit_prices, dict) or not set(unit_prices) <= ordered:
+        raise field_error("unit_prices", "Give prices only for products in the order.")
+    for price in unit_prices.values():
+        if isinstance(price, bool) or not isinstance(price, int):
+            raise field_error("unit_prices", "Prices are whole cents.")
+        if not 0 <= price <= MAX_PRICE_CENTS:
+            raise field_error("unit_prices", "Use a price from 0 to 100,000,000 cents.")
 
 
 def check_can_order(buyer) -> None:
@@ -550,6 +594,10 @@ def pay(actor, order: Order, provider_name) -> Order:
     if actor.id != order.buyer_id:
         raise Forbidden("Only the buyer can pay this order.")
     provider = payments.provider_named(provider_name)
+    if order.status == "held":
+        _lock_order(order)
+        if order.status == "held":
+            return _prepay_held(actor, order, provider)
     if order.status != "pending":
         if order.status in PAID_STATUSES:
             raise Conflict("This order is already paid.", code="already_paid")
@@ -566,6 +614,150 @@ def pay(actor, order: Order, provider_name) -> Order:
     if charge.status == "succeeded":
         return _settle_paid(order, actor, provider.name, charge.reference, None)
     return _await_offline(actor, order, provider.name, charge.reference)
+
+
+def _lock_order(order: Order) -> None:
+    """Row-lock ``order`` and re-read its status (SQLite serialises writers anyway)."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        db.session.execute(
+            select(Order.id).where(Order.id == order.id).with_for_update(key_share=True)
+        )
+    db.session.refresh(order)
+
+
+def _succeeded_payment(order: Order) -> Payment | None:
+    return db.session.scalar(
+        select(Payment)
+        .where(Payment.order_id == order.id, Payment.status == "succeeded")
+        .order_by(Payment.id.desc())
+    )
+
+
+def _prepay_held(actor, order: Order, provider) -> Order:
+    """Pay a held order in advance: it stays held; release_held makes it paid, void_held refunds it.
+
+    Only providers that collect at once can do this (an offline payment waits for
+    the merchant, who cannot confirm a held order). The caller has locked the order.
+    """
+    if _succeeded_payment(order) is not None:
+        raise Conflict("This order is already paid.", code="already_paid")
+    if order.expires_at is not None and order.expires_at <= now():
+        raise Conflict("This order's hold has ended.", code="order_expired")
+    if provider.name == "offline":
+        raise Conflict(
+            "A held order can be paid in advance by card only; otherwise pay once the "
+            "team is complete.",
+            code="order_held",
+        )
+    charge = provider.charge(order)
+    if charge.status != "succeeded":  # pragma: no cover - every instant provider succeeds here
+        raise Conflict("The payment did not go through.", code="payment_failed")
+    at = now()
+    db.session.add(
+        Payment(
+            order_id=order.id,
+            provider=provider.name,
+            status="succeeded",
+            amount_cents=order.total_cents,
+            currency=order.currency,
+            reference=charge.reference,
+            created_at=at,
+            updated_at=at,
+        )
+    )
+    db.session.execute(
+        update(Order)
+        .where(Order.id == order.id)
+        .values(payment_provider=provider.name, updated_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    db.session.refresh(order)
+    record_event(order, "prepaid", actor=actor, provider=provider.name, reference=charge.reference)
+    return order
+
+
+def release_held(order: Order, *, actor=None, **params) -> Order:
+    """held -> paid when it was paid in advance (its holds are consumed), else held -> pending
+    with a fresh payment window (its holds extended to it).
+
+    For the feature that placed it held (a group-buy team filled). Raises
+    Conflict(order_held/invalid_status) when the order is no longer held. Locks:
+    the order, then its products in ascending id.
+    """
+    at = now()
+    if _succeeded_payment(order) is not None:
+        change_status(order, "paid", actor=actor, from_statuses=("held",), released=True, **params)
+        hold_values = {"state": "consumed", "settled_at": at}
+        order_values = {"expires_at": None}
+    else:
+        change_status(
+            order,
+            "pending",
+            actor=actor,
+            event_type="released",
+            from_statuses=("held",),
+            **params,
+        )
+        deadline = at + payment_window()
+        hold_values = {"expires_at": deadline}
+        order_values = {"expires_at": deadline}
+        lock_products(item.product_id for item in order.items)
+    db.session.execute(
+        update(Order)
+        .where(Order.id == order.id)
+        .values(**order_values)
+        .execution_options(synchronize_session=False)
+    )
+    moved = 0
+    for product_id in sorted({item.product_id for item in order.items}):
+        moved += db.session.execute(
+            update(StockReservation)
+            .where(
+                StockReservation.order_id == order.id,
+                StockReservation.product_id == product_id,
+                StockReservation.state == "active",
+            )
+            .values(**hold_values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    if moved != len({item.product_id for item in order.items}):
+        # A hold was released under it (only possible after its deadline): refuse.
+        raise Conflict("This order's hold has ended.", code="order_expired")
+    db.session.flush()
+    db.session.refresh(order)
+    return order
+
+
+def void_held(order: Order, *, actor=None, reason: str = "") -> Order:
+    """held -> refunded when it was paid in advance (the provider pays it back), else
+    held -> cancelled; either way its holds go back on the shelf.
+
+    For the feature that placed it held (a group-buy team failed). Raises
+    Conflict(order_held/invalid_status) when the order is no longer held.
+    """
+    payment = _succeeded_payment(order)
+    if payment is not None:
+        change_status(
+            order,
+            "refunded",
+            actor=actor,
+            from_statuses=("held",),
+            reason=(reason or "")[:200],
+            amount_cents=order.total_cents,
+        )
+        reference = payments.for_refund(order.payment_provider).refund(order, payment)
+        payment.status, payment.refund_reference, payment.updated_at = (
+            "refunded",
+            reference,
+            now(),
+        )
+    else:
+        change_status(
+            order, "cancelled", actor=actor, from_statuses=("held",), reason=(reason or "")[:200]
+        )
+    _after_release(order)
+    return order
 
 
 def _await_offline(actor, order: Order, provider: str, reference: str) -> Order:
@@ -788,6 +980,8 @@ def next_steps(viewer, order: Order) -> list[str]:
     buyer = viewer.id == order.buyer_id
     seller = is_order_merchant(viewer, order) or is_admin(viewer)
     live = order.expires_at is None or order.expires_at > now()
+    if order.status == "held" and buyer and live and order.payment_provider is None:
+        steps.append("pay")
     if order.status == "pending" and live:
         if buyer:
             steps.append("pay")

@@ -84,6 +84,17 @@ def _lock_product(product_id: int) -> None:
         )
 
 
+def lock_products(product_ids: Iterable[int]) -> None:
+    """Row-lock products in ascending id, the shop's lock order.
+
+    For other features that change their own rows in the same transaction as an
+    order's holds (e.g. a promotion giving units back when its order is
+    cancelled): take these first, then your rows, so nobody deadlocks with the shop.
+    """
+    for product_id in sorted(set(product_ids)):
+        _lock_product(product_id)
+
+
 def _release_expired_holds(product_id: int) -> int:
     """Release every expired active hold of one product; returns the units given back.
 

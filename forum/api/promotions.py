@@ -1,0 +1,229 @@
+"""Group-buy and snap-up endpoints (shared/API.md, Shop), plus the server clock for countdowns."""
+
+from flask import jsonify, request
+from flask_login import current_user
+
+from ..clock import now
+from ..promotions import service
+from ..promotions.schemas import (
+    BuyBody,
+    GroupBuyBody,
+    SnapBody,
+    TeamBody,
+    dump_group_buy,
+    dump_snap,
+    dump_team,
+)
+from ..shop_embed.schemas import dump_order
+from . import bp
+from .core import endpoint
+
+
+def _user():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def _address(data) -> dict | None:
+    return data.shipping_address.model_dump() if data.shipping_address else None
+
+
+def _created(payload: dict, replayed: bool, status: int = 201):
+    response = jsonify(payload)
+    response.status_code = status
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@endpoint(
+    bp,
+    "/time",
+    "GET",
+    summary="The server's clock (countdowns synchronise to it)",
+    auth="anyone",
+    tag="promotions",
+)
+def server_time():
+    return {"now": now().isoformat()}
+
+
+# --- group-buys --------------------------------------------------------------------
+
+
+@endpoint(
+    bp,
+    "/group-buys",
+    "POST",
+    summary="Create a group-buy of one of the caller's products",
+    auth="merchant",
+    body=GroupBuyBody,
+    status=201,
+    errors=(422,),
+    tag="promotions",
+)
+def create_group_buy(data: GroupBuyBody):
+    group_buy = service.create_group_buy(
+        _user(),
+        product_id=data.product_id,
+        group_price_cents=data.group_price_cents,
+        team_size=data.team_size,
+        team_window_minutes=data.team_window_minutes,
+        ends_at=data.ends_at,
+        auto_complete=data.auto_complete,
+    )
+    return dump_group_buy(group_buy)
+
+
+@endpoint(
+    bp,
+    "/group-buys/<int:group_buy_id>",
+    "GET",
+    summary="A group-buy with its forming teams (nearly full first) and team counts",
+    auth="anyone",
+    errors=(404,),
+    tag="promotions",
+)
+def get_group_buy(group_buy_id: int):
+    return dump_group_buy(service.get_group_buy(group_buy_id), _user())
+
+
+@endpoint(
+    bp,
+    "/group-buys/<int:group_buy_id>/end",
+    "POST",
+    summary="End a group-buy now (its merchant, admin); forming teams fail or auto-complete",
+    errors=(403, 404),
+    tag="promotions",
+)
+def end_group_buy(group_buy_id: int):
+    group_buy = service.get_group_buy(group_buy_id)
+    return dump_group_buy(service.end_group_buy(_user(), group_buy))
+
+
+@endpoint(
+    bp,
+    "/group-buys/<int:group_buy_id>/teams",
+    "POST",
+    summary="Start a team (the caller's order is placed held); honours Idempotency-Key",
+    body=TeamBody,
+    status=201,
+    errors=(403, 404, 409, 422),
+    tag="promotions",
+)
+def start_team(group_buy_id: int, data: TeamBody):
+    group_buy = service.get_group_buy(group_buy_id)
+    team, replayed = service.start_team(
+        _user(),
+        group_buy,
+        idempotency_key=request.headers.get("Idempotency-Key"),
+        shipping_address=_address(data),
+    )
+    return _created(dump_team(team, _user()), replayed)
+
+
+@endpoint(
+    bp,
+    "/teams/<int:team_id>/join",
+    "POST",
+    summary="Join a team; 409 team_full / already_member / team_closed; honours Idempotency-Key",
+    body=TeamBody,
+    errors=(403, 404, 409, 422),
+    tag="promotions",
+)
+def join_team(team_id: int, data: TeamBody):
+    team = service.get_team(team_id)
+    team, replayed = service.join_team(
+        _user(),
+        team,
+        idempotency_key=request.headers.get("Idempotency-Key"),
+        shipping_address=_address(data),
+    )
+    return _created(dump_team(team, _user()), replayed, status=200)
+
+
+@endpoint(
+    bp,
+    "/teams/<int:team_id>",
+    "GET",
+    summary="A team: status (forming, succeeded, failed), members, expires_at",
+    auth="anyone",
+    errors=(404,),
+    tag="promotions",
+)
+def get_team(team_id: int):
+    return dump_team(service.read_team(service.get_team(team_id)), _user())
+
+
+# --- snap-ups ----------------------------------------------------------------------
+
+
+@endpoint(
+    bp,
+    "/snaps",
+    "POST",
+    summary="Create a timed snap-up of one of the caller's products",
+    auth="merchant",
+    body=SnapBody,
+    status=201,
+    errors=(422,),
+    tag="promotions",
+)
+def create_snap(data: SnapBody):
+    snap = service.create_snap(
+        _user(),
+        product_id=data.product_id,
+        price_cents=data.price_cents,
+        stock=data.stock,
+        per_user_limit=data.per_user_limit,
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+    )
+    return dump_snap(snap)
+
+
+@endpoint(
+    bp,
+    "/snaps/<int:snap_id>",
+    "GET",
+    summary="A snap-up: stock_left, starts_at, ends_at, state (upcoming, live, sold_out, ended)",
+    auth="anyone",
+    errors=(404,),
+    tag="promotions",
+)
+def get_snap(snap_id: int):
+    return dump_snap(service.get_snap(snap_id), _user())
+
+
+@endpoint(
+    bp,
+    "/snaps/<int:snap_id>/buy",
+    "POST",
+    summary="Buy at the snap-up price; 409 sold_out / limit_reached / not_started / ended",
+    body=BuyBody,
+    status=201,
+    errors=(403, 404, 409, 422),
+    tag="promotions",
+)
+def buy_snap(snap_id: int, data: BuyBody):
+    snap = service.get_snap(snap_id)
+    order, replayed = service.buy_snap(
+        _user(),
+        snap,
+        data.quantity,
+        idempotency_key=request.headers.get("Idempotency-Key"),
+        shipping_address=_address(data),
+    )
+    return _created(dump_order(order), replayed)
+
+
+@endpoint(
+    bp,
+    "/snaps/<int:snap_id>/end",
+    "POST",
+    summary="End a snap-up now (its merchant, admin)",
+    errors=(403, 404),
+    tag="promotions",
+)
+def end_snap(snap_id: int):
+    snap = service.get_snap(snap_id)
+    return dump_snap(service.end_snap(_user(), snap))

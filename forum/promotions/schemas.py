@@ -1,0 +1,124 @@
+"""API request bodies (types only; ranges and rules are the service's) and JSON dumps.
+
+Times come in as ISO 8601 strings with an offset and are checked by the service.
+"""
+
+from pydantic import Field
+
+from ..accounts.schemas import dump_user_ref
+from ..clock import now
+from ..schemas import Body, iso
+from ..shop_embed.schemas import Address
+from . import service
+
+
+class GroupBuyBody(Body):
+    product_id: int
+    group_price_cents: int
+    team_size: int
+    team_window_minutes: int
+    ends_at: str = Field(max_length=64)
+    auto_complete: bool = False
+
+
+class TeamBody(Body):
+    """Starting or joining a team: an optional shipping address for the member's order."""
+
+    shipping_address: Address | None = None
+
+
+class SnapBody(Body):
+    product_id: int
+    price_cents: int
+    stock: int
+    per_user_limit: int
+    starts_at: str = Field(max_length=64)
+    ends_at: str = Field(max_length=64)
+
+
+class BuyBody(Body):
+    quantity: int = 1
+    shipping_address: Address | None = None
+
+
+def _product_ref(product) -> dict:
+    return {
+        "id": product.id,
+        "name": product.name,
+        "price_cents": product.price_cents,
+        "currency": product.currency,
+    }
+
+
+def dump_team(team, viewer=None, *, with_roster: bool = True) -> dict:
+    data = service.team_payload(team)
+    data.pop("kind")
+    data.update(
+        {
+            "virtual_members": team.virtual_members,
+            "leader": dump_user_ref(team.leader),
+            "share_url": service.share_url(team),
+            "created_at": iso(team.created_at),
+            "settled_at": iso(team.settled_at),
+        }
+    )
+    if with_roster:
+        data["member_list"] = [
+            {**dump_user_ref(m.user), "joined_at": iso(m.joined_at)} for m in service.roster(team)
+        ]
+    if viewer is not None and getattr(viewer, "is_authenticated", False):
+        mine = service.membership(viewer, team)
+        data["my_order_id"] = mine.order_id if mine else None
+    return data
+
+
+def dump_group_buy(group_buy, viewer=None) -> dict:
+    at = now()
+    counts = service.campaign_counts([group_buy.id])[group_buy.id]
+    data = {
+        "id": group_buy.id,
+        "merchant_id": group_buy.merchant_id,
+        "product": _product_ref(group_buy.product),
+        "group_price_cents": group_buy.group_price_cents,
+        "currency": group_buy.currency,
+        "team_size": group_buy.team_size,
+        "team_window_minutes": group_buy.team_window_minutes,
+        "auto_complete": group_buy.auto_complete,
+        "ends_at": iso(group_buy.ends_at),
+        "ended_at": iso(group_buy.ended_at),
+        "state": "open" if group_buy.is_open(at) else "ended",
+        "teams": [
+            dump_team(t, with_roster=False)
+            for t in (service.forming_teams(group_buy) if group_buy.is_open(at) else [])
+        ],
+        "counts": counts,
+        "url": service.group_buy_url(group_buy),
+        "created_at": iso(group_buy.created_at),
+    }
+    if viewer is not None and getattr(viewer, "is_authenticated", False):
+        data["my_teams"] = [
+            {"team_id": team.id, "order_id": member.order_id, "status": team.status_at(at)}
+            for team, member in service.my_teams(viewer, group_buy)
+        ]
+    return data
+
+
+def dump_snap(snap, viewer=None) -> dict:
+    data = service.snap_payload(snap)
+    data.pop("kind")
+    data.update(
+        {
+            "merchant_id": snap.merchant_id,
+            "product": _product_ref(snap.product),
+            "price_cents": snap.price_cents,
+            "currency": snap.currency,
+            "per_user_limit": snap.per_user_limit,
+            "payment_window_minutes": int(service.snap_payment_window().total_seconds() // 60),
+            "ended_at": iso(snap.ended_at),
+            "url": service.snap_url(snap),
+            "created_at": iso(snap.created_at),
+        }
+    )
+    if viewer is not None and getattr(viewer, "is_authenticated", False):
+        data["my_bought"] = service.bought_by(viewer, snap)
+    return data

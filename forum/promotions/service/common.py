@@ -1,0 +1,161 @@
+"""Limits, input checks and listener hooks shared by group-buys and snap-ups."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from ...errors import Forbidden, ValidationFailed, field_error
+from ...extensions import db
+from ...shop_embed import service as shop
+from ...shop_embed.models import Merchant, Product
+
+MIN_TEAM_SIZE, MAX_TEAM_SIZE = 2, 10
+MIN_TEAM_WINDOW, MAX_TEAM_WINDOW = 5, 7 * 24 * 60  # minutes
+MAX_CAMPAIGN = timedelta(days=90)
+MAX_SNAP_STOCK = 100_000
+MAX_PER_USER = 99
+SNAP_PAYMENT_WINDOW_MINUTES = 10  # config: SNAP_PAYMENT_WINDOW_MINUTES
+# Held group-buy orders of auto-completing campaigns keep their stock this long
+# past the team's deadline, so the settling job can still confirm them.
+AUTO_COMPLETE_GRACE = timedelta(minutes=15)
+
+
+def parse_time(field: str, value) -> datetime:
+    """An aware UTC datetime (whole seconds) from a datetime or an ISO 8601 string with an offset."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise field_error(field, "This time is required.")
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise field_error(
+                field, "Use an ISO 8601 time with an offset, e.g. 2030-06-01T18:00:00+02:00."
+            ) from None
+    if not isinstance(value, datetime):
+        raise field_error(field, "Use an ISO 8601 time with an offset.")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise field_error(field, "Include a UTC offset (e.g. +02:00 or Z).")
+    return value.astimezone(UTC).replace(microsecond=0)
+
+
+def whole(value, field: str, low: int, high: int, message: str, errors: dict) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        errors.setdefault(field, []).append(message)
+        return None
+    return value
+
+
+def own_product(actor, product_id, errors: dict) -> tuple[Merchant, Product | None]:
+    """The caller's shop and the buyable product it names (None, with a field error, otherwise)."""
+    merchant = shop.require_merchant(actor)
+    product = None
+    if isinstance(product_id, int) and not isinstance(product_id, bool):
+        product = db.session.get(Product, product_id)
+    if product is None or product.merchant_id != merchant.id or not product.is_buyable:
+        errors.setdefault("product_id", []).append("Choose one of your products that is on sale.")
+        return merchant, None
+    return merchant, product
+
+
+def promo_price(value, field: str, product: Product | None, errors: dict) -> int | None:
+    """A promotion price: whole cents, below the product's own price."""
+    price = whole(value, field, 0, shop.MAX_PRICE_CENTS, "Use a price in whole cents.", errors)
+    if price is not None and product is not None and price >= product.price_cents:
+        errors.setdefault(field, []).append(
+            f"A promotion price must be below the product's price ({product.price_cents} cents)."
+        )
+        return None
+    return price
+
+
+def check_idempotency_key(key) -> str | None:
+    if key is None or key == "":
+        return None
+    if not isinstance(key, str) or not shop.IDEMPOTENCY_KEY_RE.match(key):
+        raise ValidationFailed(
+            "The Idempotency-Key header must be 1-128 visible ASCII characters.",
+            code="invalid_idempotency_key",
+            fields={"Idempotency-Key": ["Use 1-128 visible ASCII characters."]},
+        )
+    return key
+
+
+def key_reused() -> ValidationFailed:
+    return ValidationFailed(
+        "This Idempotency-Key was already used for a different request.",
+        code="idempotency_key_reused",
+        fields={"Idempotency-Key": ["Already used with a different request."]},
+    )
+
+
+def order_by_key(user, key: str):
+    from ...shop_embed.models import Order
+
+    return db.session.scalar(
+        select(Order).where(Order.buyer_id == user.id, Order.idempotency_key == key)
+    )
+
+
+def check_can_act(user) -> None:
+    if getattr(user, "is_suspended", False):
+        raise Forbidden("Your account is suspended.", code="suspended")
+
+
+def check_offer_owner(actor, merchant_id: int) -> None:
+    """Merchant actions on a promotion: its shop or an admin."""
+    if shop.is_admin(actor):
+        return
+    merchant = shop.merchant_of(actor) if shop.is_merchant(actor) else None
+    if merchant is None or merchant.id != merchant_id:
+        raise Forbidden("Only the shop that runs this promotion can do that.")
+
+
+def snap_payment_window() -> timedelta:
+    minutes = current_app.config.get("SNAP_PAYMENT_WINDOW_MINUTES", SNAP_PAYMENT_WINDOW_MINUTES)
+    return timedelta(minutes=int(minutes))
+
+
+# --- listener hooks ----------------------------------------------------------------
+# Attribution (and anything else) plugs in here without this package knowing it.
+
+TeamJoinedListener = Callable[[object, object, object], None]  # (team, member, order)
+TeamSettledListener = Callable[[object, str], None]  # (team, "succeeded" | "failed")
+_joined: list[TeamJoinedListener] = []
+_settled: list[TeamSettledListener] = []
+
+
+def on_team_joined(callback: TeamJoinedListener) -> TeamJoinedListener:
+    """Call ``callback(team, member, order)`` whenever someone starts or joins a team.
+
+    Runs inside the joining transaction (after the slot and order are taken); a
+    listener that raises a ServiceError refuses the join. Usable as a decorator;
+    registering the same callback twice has no effect.
+    """
+    if callback not in _joined:
+        _joined.append(callback)
+    return callback
+
+
+def on_team_settled(callback: TeamSettledListener) -> TeamSettledListener:
+    """Call ``callback(team, status)`` when a team succeeds or fails, inside that transaction."""
+    if callback not in _settled:
+        _settled.append(callback)
+    return callback
+
+
+def remove_team_listener(callback) -> None:
+    for listeners in (_joined, _settled):
+        if callback in listeners:
+            listeners.remove(callback)
+
+
+def _tell_joined(team, member, order) -> None:
+    for listener in list(_joined):
+        listener(team, member, order)
+
+
+def _tell_settled(team, status: str) -> None:
+    for listener in list(_settled):
+        listener(team, status)

@@ -1,0 +1,478 @@
+"""Timed snap-ups: limited stock at a special price from a set time, with a per-user limit.
+
+Buying is one transaction with three guards, each ONE conditional statement:
+the shop's ``place_order`` takes the product's units (and claims the
+Idempotency-Key), then ``promo_snap_buyers.bought`` grows only while it stays
+within the limit (an upsert with a WHERE, so 20 parallel requests of one user
+serialise on that row and at most ``per_user_limit`` get through), then
+``promo_snaps.stock_left`` shrinks only while it stays >= 0 and the snap-up is
+running. Any refusal rolls the whole transaction back.
+
+Lock order (PostgreSQL never deadlocks): orders (ascending), then the product
+row, then the buyer's row, then the snap-up row. The shop's cancel/expire/refund
+paths lock the order, then our listener locks the product before giving units
+back to the buyer and snap-up rows; buying locks the new order, product, buyer, snap.
+
+An unpaid snap-up order expires after SNAP_PAYMENT_WINDOW_MINUTES; its units
+come back to ``stock_left`` and to the buyer's allowance when the shop cancels it
+(job, reader, or the next buyer of this snap-up), and readers count an expired,
+not yet cancelled order's units as available already.
+"""
+
+from datetime import datetime
+
+from flask import url_for
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
+
+from ... import realtime
+from ...clock import now
+from ...errors import Conflict, NotFound, ValidationFailed
+from ...extensions import db
+from ...shop_embed import service as shop
+from ...shop_embed.models import Order, Product
+from ..models import Snap, SnapBuyer, SnapPurchase
+from .common import (
+    MAX_CAMPAIGN,
+    MAX_PER_USER,
+    MAX_SNAP_STOCK,
+    check_can_act,
+    check_idempotency_key,
+    check_offer_owner,
+    key_reused,
+    order_by_key,
+    own_product,
+    parse_time,
+    promo_price,
+    snap_payment_window,
+    whole,
+)
+
+KIND = "snap"
+STATES = ("upcoming", "live", "sold_out", "ended")
+
+
+# --- campaigns ---------------------------------------------------------------------
+
+
+def create_snap(
+    actor, *, product_id, price_cents, stock, per_user_limit, starts_at, ends_at
+) -> Snap:
+    """A new snap-up of one of ``actor``'s products. Raises Forbidden or ValidationFailed.
+
+    Its stock must be on the shelf now (the product's units are still taken per
+    order, so a snap-up never sells what the shop does not have).
+    """
+    errors: dict[str, list[str]] = {}
+    merchant, product = own_product(actor, product_id, errors)
+    price = promo_price(price_cents, "price_cents", product, errors)
+    units = whole(
+        stock, "stock", 1, MAX_SNAP_STOCK, f"Offer 1 to {MAX_SNAP_STOCK:,} units.", errors
+    )
+    limit = whole(
+        per_user_limit,
+        "per_user_limit",
+        1,
+        MAX_PER_USER,
+        f"Allow 1 to {MAX_PER_USER} units per member.",
+        errors,
+    )
+    if units is not None and limit is not None and limit > units:
+        errors.setdefault("per_user_limit", []).append("The limit cannot exceed the stock.")
+    if units is not None and product is not None:
+        shelf = shop.available_stock([product.id]).get(product.id, 0)
+        if units > shelf:
+            errors.setdefault("stock", []).append(
+                f"Only {shelf} units of the product are in stock."
+            )
+    at = now()
+    times = {}
+    for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
+        try:
+            times[name] = parse_time(name, value)
+        except ValidationFailed as err:
+            errors.update(err.fields)
+    start, end = times.get("starts_at"), times.get("ends_at")
+    if start is not None and end is not None:
+        if end <= start:
+            errors.setdefault("ends_at", []).append("End after the start.")
+        elif end <= at:
+            errors.setdefault("ends_at", []).append("End in the future.")
+        elif end - start > MAX_CAMPAIGN or start > at + MAX_CAMPAIGN:
+            errors.setdefault("ends_at", []).append("Run it within the next 90 days.")
+    if errors:
+        raise ValidationFailed("Please correct the highlighted fields.", fields=errors)
+    snap = Snap(
+        merchant_id=merchant.id,
+        product_id=product.id,
+        price_cents=price,
+        currency=product.currency,
+        stock=units,
+        stock_left=units,
+        per_user_limit=limit,
+        starts_at=start,
+        ends_at=end,
+        created_at=at,
+    )
+    db.session.add(snap)
+    db.session.flush()
+    return snap
+
+
+def get_snap(snap_id) -> Snap:
+    snap = (
+        db.session.get(Snap, snap_id, options=[joinedload(Snap.product)])
+        if isinstance(snap_id, int)
+        else None
+    )
+    if snap is None:
+        raise NotFound("No such snap-up.")
+    return snap
+
+
+def snaps_of(merchant_id: int) -> list[Snap]:
+    return list(
+        db.session.scalars(
+            select(Snap)
+            .options(joinedload(Snap.product))
+            .where(Snap.merchant_id == merchant_id)
+            .order_by(Snap.id.desc())
+        )
+    )
+
+
+def current_snaps(limit: int = 12) -> list[Snap]:
+    """Snap-ups running now or starting later, soonest first."""
+    at = now()
+    return list(
+        db.session.scalars(
+            select(Snap)
+            .options(joinedload(Snap.product).joinedload(Product.merchant))
+            .join(Product, Product.id == Snap.product_id)
+            .where(Snap.ended_at.is_(None), Snap.ends_at > at, Product.archived_at.is_(None))
+            .order_by(Snap.starts_at)
+            .limit(limit)
+        )
+    )
+
+
+def end_snap(actor, snap: Snap) -> Snap:
+    """End a snap-up now (its shop or an admin). Orders already placed stay; ending twice is a no-op."""
+    check_offer_owner(actor, snap.merchant_id)
+    db.session.execute(
+        update(Snap)
+        .where(Snap.id == snap.id, Snap.ended_at.is_(None))
+        .values(ended_at=now())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(snap)
+    _announce(snap)
+    return snap
+
+
+# --- reading -----------------------------------------------------------------------
+
+
+def _lapsed_units(snap_ids: list[int]) -> dict[int, int]:
+    """Units per snap-up in unpaid orders past their deadline that were not given back yet."""
+    if not snap_ids:
+        return {}
+    rows = db.session.execute(
+        select(SnapPurchase.snap_id, func.sum(SnapPurchase.quantity))
+        .join(Order, Order.id == SnapPurchase.order_id)
+        .where(
+            SnapPurchase.snap_id.in_(snap_ids),
+            SnapPurchase.returned_at.is_(None),
+            Order.status == "pending",
+            Order.expires_at <= now(),
+        )
+        .group_by(SnapPurchase.snap_id)
+    )
+    return {snap_id: int(units) for snap_id, units in rows}
+
+
+def stock_left(snaps: list[Snap]) -> dict[int, int]:
+    """What can still be bought per snap-up, counting lapsed unpaid orders as back (one query)."""
+    lapsed = _lapsed_units([s.id for s in snaps])
+    return {s.id: s.stock_left + lapsed.get(s.id, 0) for s in snaps}
+
+
+def state_of(snap: Snap, left: int, at: datetime | None = None) -> str:
+    at = at or now()
+    if at >= snap.closes_at():
+        return "ended"
+    if at < snap.starts_at:
+        return "upcoming"
+    return "sold_out" if left <= 0 else "live"
+
+
+def bought_by(user, snap: Snap) -> int:
+    """Units ``user`` holds of ``snap`` (pending or paid)."""
+    if not user or not getattr(user, "is_authenticated", False):
+        return 0
+    return (
+        db.session.scalar(
+            select(SnapBuyer.bought).where(
+                SnapBuyer.snap_id == snap.id, SnapBuyer.user_id == user.id
+            )
+        )
+        or 0
+    )
+
+
+def sales(snap: Snap) -> dict[str, int]:
+    """Units sold (paid or further), held (awaiting payment) and orders, from the orders themselves."""
+    rows = db.session.execute(
+        select(Order.status, func.count(Order.id), func.sum(SnapPurchase.quantity))
+        .join(SnapPurchase, SnapPurchase.order_id == Order.id)
+        .where(SnapPurchase.snap_id == snap.id)
+        .group_by(Order.status)
+    ).all()
+    result = {"sold": 0, "held": 0, "orders": 0, "buyers": 0}
+    for status, orders, units in rows:
+        if status in shop.PAID_STATUSES:
+            result["sold"] += int(units)
+        elif status == "pending":
+            result["held"] += int(units)
+        result["orders"] += orders
+    result["buyers"] = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(SnapBuyer)
+            .where(SnapBuyer.snap_id == snap.id, SnapBuyer.bought > 0)
+        )
+        or 0
+    )
+    return result
+
+
+def snap_payload(snap: Snap, left: int | None = None) -> dict:
+    at = now()
+    if left is None:
+        left = stock_left([snap])[snap.id]
+    return {
+        "kind": "snap",
+        "id": snap.id,
+        "stock": snap.stock,
+        "stock_left": left,
+        "state": state_of(snap, left, at),
+        "starts_at": snap.starts_at.isoformat(),
+        "ends_at": snap.closes_at().isoformat(),
+        "server_now": at.isoformat(),
+    }
+
+
+def snap_url(snap: Snap) -> str:
+    return url_for("promotions.snap", snap_id=snap.id)
+
+
+def snap_room(snap_id: int) -> str:
+    return f"offer:snap:{snap_id}"
+
+
+def _announce(snap: Snap) -> None:
+    realtime.announce("snap_state", snap_payload(snap), room=snap_room(snap.id))
+
+
+# --- buying ------------------------------------------------------------------------
+
+
+def _return_lapsed(snap: Snap) -> int:
+    """Cancel this snap-up's unpaid orders past their deadline (their units come back).
+
+    Locks those orders first, in ascending id, so the lock order holds.
+    """
+    ids = db.session.scalars(
+        select(Order.id)
+        .join(SnapPurchase, SnapPurchase.order_id == Order.id)
+        .where(
+            SnapPurchase.snap_id == snap.id,
+            SnapPurchase.returned_at.is_(None),
+            Order.status == "pending",
+            Order.expires_at <= now(),
+        )
+        .order_by(Order.id)
+        .limit(50)
+    ).all()
+    if not ids:
+        return 0
+    if db.session.get_bind().dialect.name != "sqlite":
+        db.session.execute(
+            select(Order.id)
+            .where(Order.id.in_(ids))
+            .order_by(Order.id)
+            .with_for_update(key_share=True)
+        )
+    returned = 0
+    for order_id in ids:
+        returned += shop.expire_order(db.session.get(Order, order_id))
+    return returned
+
+
+def _take_allowance(snap: Snap, user, quantity: int) -> bool:
+    """The per-user guard: ``bought + q <= limit`` in one upsert; True when it was taken."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(SnapBuyer).values(snap_id=snap.id, user_id=user.id, bought=quantity)
+    statement = statement.on_conflict_do_update(
+        index_elements=[SnapBuyer.snap_id, SnapBuyer.user_id],
+        set_={"bought": SnapBuyer.bought + statement.excluded.bought},
+        where=(SnapBuyer.bought + statement.excluded.bought) <= snap.per_user_limit,
+    ).returning(SnapBuyer.bought)
+    return db.session.execute(statement).first() is not None
+
+
+def _take_stock(snap: Snap, quantity: int, at: datetime) -> bool:
+    """THE stock guard: one conditional UPDATE of the snap-up's own counter."""
+    return (
+        db.session.execute(
+            update(Snap)
+            .where(
+                Snap.id == snap.id,
+                Snap.stock_left >= quantity,
+                Snap.starts_at <= at,
+                Snap.ends_at > at,
+                Snap.ended_at.is_(None),
+            )
+            .values(stock_left=Snap.stock_left - quantity)
+            .returning(Snap.stock_left)
+            .execution_options(synchronize_session=False)
+        ).first()
+        is not None
+    )
+
+
+def _time_refusal(snap: Snap, at: datetime) -> Conflict | None:
+    if at < snap.starts_at:
+        return Conflict("This snap-up has not started yet.", code="not_started")
+    if at >= snap.closes_at():
+        return Conflict("This snap-up has ended.", code="ended")
+    return None
+
+
+def _sold_out() -> Conflict:
+    return Conflict("Sold out.", code="sold_out", fields={"quantity": ["Sold out."]})
+
+
+def _limit_reached(snap: Snap) -> Conflict:
+    return Conflict(
+        f"You can buy at most {snap.per_user_limit} of this snap-up.",
+        code="limit_reached",
+        fields={"quantity": [f"At most {snap.per_user_limit} per member."]},
+    )
+
+
+def buy_snap(
+    user, snap: Snap, quantity, *, idempotency_key=None, shipping_address=None
+) -> tuple[Order, bool]:
+    """Buy ``quantity`` units at the snap-up price; returns (pending order, replayed).
+
+    The order must be paid within SNAP_PAYMENT_WINDOW_MINUTES or its units return.
+    Raises Conflict ``not_started`` / ``ended`` / ``sold_out`` / ``limit_reached``
+    (also ``too_many_pending_orders`` from the shop), Forbidden (suspended),
+    ValidationFailed (quantity, key, address). On a refusal nothing is written
+    (the caller rolls back).
+    """
+    check_can_act(user)
+    if (
+        isinstance(quantity, bool)
+        or not isinstance(quantity, int)
+        or not 1 <= quantity <= MAX_PER_USER
+    ):
+        raise ValidationFailed(
+            "Choose how many to buy.",
+            fields={"quantity": [f"Use a whole number from 1 to {MAX_PER_USER}."]},
+        )
+    key = check_idempotency_key(idempotency_key)
+    if key is not None:
+        first = order_by_key(user, key)
+        if first is not None:
+            return _replayed(first, snap), True
+    at = now()
+    refusal = _time_refusal(snap, at)
+    if refusal is not None:
+        raise refusal
+    if quantity > snap.per_user_limit:
+        raise _limit_reached(snap)
+    _return_lapsed(snap)
+    # Cheap refusals (reads, nothing locked); the three guards below decide.
+    if bought_by(user, snap) + quantity > snap.per_user_limit:
+        raise _limit_reached(snap)
+    left = db.session.scalar(select(Snap.stock_left).where(Snap.id == snap.id))
+    if left < quantity:
+        raise _sold_out()
+    try:
+        order, replayed = shop.place_order(
+            user,
+            [(snap.product_id, quantity)],
+            shipping_address=shipping_address,
+            idempotency_key=key,
+            kind=KIND,
+            unit_prices={snap.product_id: snap.price_cents},
+            pay_within=snap_payment_window(),
+        )
+    except Conflict as err:
+        if err.code == "insufficient_stock":
+            raise _sold_out() from None
+        raise
+    if replayed:
+        return _replayed(order, snap), True
+    if not _take_allowance(snap, user, quantity):
+        raise _limit_reached(snap)
+    if not _take_stock(snap, quantity, at):
+        db.session.refresh(snap)
+        raise _time_refusal(snap, at) or _sold_out()
+    db.session.add(
+        SnapPurchase(
+            snap_id=snap.id, user_id=user.id, order_id=order.id, quantity=quantity, created_at=at
+        )
+    )
+    db.session.flush()
+    db.session.refresh(snap)
+    _announce(snap)
+    return order, False
+
+
+def _replayed(order: Order, snap: Snap) -> Order:
+    purchase = db.session.scalar(select(SnapPurchase).where(SnapPurchase.order_id == order.id))
+    if purchase is None or purchase.snap_id != snap.id:
+        raise key_reused()
+    return order
+
+
+@shop.on_order_event
+def _give_back(order: Order, event) -> None:
+    """A snap-up order cancelled (by hand or unpaid past its window) or refunded: its units go
+    back to the snap-up and to the buyer's allowance, exactly once."""
+    if order.kind != KIND or event.type not in ("cancelled", "expired", "refunded"):
+        return
+    purchase = db.session.scalar(select(SnapPurchase).where(SnapPurchase.order_id == order.id))
+    if purchase is None or purchase.returned_at is not None:
+        return
+    shop.lock_products(item.product_id for item in order.items)  # the shop's lock order
+    moved = db.session.execute(
+        update(SnapPurchase)
+        .where(SnapPurchase.id == purchase.id, SnapPurchase.returned_at.is_(None))
+        .values(returned_at=now())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not moved:
+        return
+    db.session.execute(
+        update(SnapBuyer)
+        .where(SnapBuyer.snap_id == purchase.snap_id, SnapBuyer.user_id == purchase.user_id)
+        .values(bought=SnapBuyer.bought - purchase.quantity)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Snap)
+        .where(Snap.id == purchase.snap_id)
+        .values(stock_left=Snap.stock_left + purchase.quantity)
+        .execution_options(synchronize_session=False)
+    )
+    snap = db.session.get(Snap, purchase.snap_id)
+    db.session.refresh(snap)
+    _announce(snap)

@@ -1,0 +1,124 @@
+"""The [[groupbuy:ID]] and [[snap:ID]] widgets for posts and chat, and who may watch their rooms."""
+
+from flask import render_template
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ... import embeds
+from ...clock import now
+from ...extensions import db
+from ...shop_embed import service as shop
+from ...shop_embed.models import Product
+from ..models import GroupBuy, Snap, Team
+from .groupbuys import (
+    forming_teams,
+    group_buy_room,
+    group_buy_url,
+    my_teams,
+)
+from .snaps import snap_room, snap_url, state_of, stock_left
+
+
+def _viewer():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def load_group_buys(ids: list[int]) -> dict[int, GroupBuy]:
+    rows = db.session.scalars(
+        select(GroupBuy)
+        .options(joinedload(GroupBuy.product).joinedload(Product.merchant))
+        .where(GroupBuy.id.in_(ids))
+    )
+    return {gb.id: gb for gb in rows if gb.product.archived_at is None}
+
+
+def group_buy_body(group_buy: GroupBuy, *, personal: bool = True) -> Markup:
+    """The part of the widget that changes (teams, the viewer's teams, actions): refetched live."""
+    at = now()
+    viewer = _viewer() if personal else None
+    mine = my_teams(viewer, group_buy) if viewer else []
+    return Markup(  # noqa: S704 (a trusted template, autoescaped)
+        render_template(
+            "promotions/_groupbuy_body.html",
+            group_buy=group_buy,
+            teams=forming_teams(group_buy) if group_buy.is_open(at) else [],
+            mine=mine,
+            mine_ids={team.id for team, _ in mine},
+            personal=personal,
+            viewer=viewer,
+            at=at,
+            open=group_buy.is_open(at),
+        )
+    )
+
+
+def render_group_buy(group_buy: GroupBuy, context: embeds.EmbedContext, href: str) -> Markup:
+    # Posts are rendered per reader; chat may render a message once for a whole room,
+    # so there the widget says nothing about the viewer (promotions.js fetches it).
+    personal = context.source_kind != "message"
+    return Markup(  # noqa: S704 (a trusted template, autoescaped)
+        render_template(
+            "promotions/_groupbuy.html",
+            group_buy=group_buy,
+            href=href,
+            room=group_buy_room(group_buy.id),
+            personal=personal,
+            body=group_buy_body(group_buy, personal=personal),
+        )
+    )
+
+
+def load_snaps(ids: list[int]) -> dict[int, Snap]:
+    rows = db.session.scalars(
+        select(Snap)
+        .options(joinedload(Snap.product).joinedload(Product.merchant))
+        .where(Snap.id.in_(ids))
+    ).all()
+    rows = [snap for snap in rows if snap.product.archived_at is None]
+    left = stock_left(rows)
+    for snap in rows:
+        snap.shown_left = left[snap.id]  # one query for the page, not one per widget
+    return {snap.id: snap for snap in rows}
+
+
+def render_snap(snap: Snap, context: embeds.EmbedContext, href: str) -> Markup:
+    at = now()
+    left = getattr(snap, "shown_left", None)
+    if left is None:
+        left = stock_left([snap])[snap.id]
+    return Markup(  # noqa: S704 (a trusted template, autoescaped)
+        render_template(
+            "promotions/_snap.html",
+            snap=snap,
+            href=href,
+            room=snap_room(snap.id),
+            left=left,
+            state=state_of(snap, left, at),
+            at=at,
+        )
+    )
+
+
+embeds.register(
+    embeds.WidgetKind(
+        kind="groupbuy", load=load_group_buys, render=render_group_buy, url=group_buy_url
+    )
+)
+embeds.register(embeds.WidgetKind(kind="snap", load=load_snaps, render=render_snap, url=snap_url))
+
+
+@shop.offer_watch_rule("groupbuy")
+def may_watch_group_buy(user, group_buy_id: int) -> bool:
+    return db.session.get(GroupBuy, group_buy_id) is not None
+
+
+@shop.offer_watch_rule("team")
+def may_watch_team(user, team_id: int) -> bool:
+    return db.session.get(Team, team_id) is not None
+
+
+@shop.offer_watch_rule("snap")
+def may_watch_snap(user, snap_id: int) -> bool:
+    return db.session.get(Snap, snap_id) is not None

@@ -1,0 +1,322 @@
+"""Promotion pages: the deals index, group-buy, team (share link) and snap-up pages, the
+widget fragment promotions.js refetches live, and the merchant's pages to create,
+watch and end promotions. Thin: parse, call the service, commit or show the refusal.
+"""
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..clock import now
+from ..errors import ServiceError
+from ..extensions import db
+from ..shop_embed import service as shop
+from ..templating import viewer_zone
+from ..web import form_status, run_form
+from . import service
+from .forms import GroupBuyForm, SnapForm
+from .service.common import check_offer_owner
+
+bp = Blueprint("promotions", __name__, url_prefix="/promotions")
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _viewer():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+# --- public pages ------------------------------------------------------------------
+
+
+@bp.get("/")
+def index():
+    group_buys = service.open_group_buys()
+    snaps = service.current_snaps()
+    return render_template(
+        "promotions/index.html",
+        group_buys=group_buys,
+        snaps=snaps,
+        counts=service.campaign_counts([g.id for g in group_buys]),
+        left=service.stock_left(snaps),
+        at=now(),
+    )
+
+
+@bp.get("/group-buys/<int:group_buy_id>")
+def group_buy(group_buy_id: int):
+    item = service.get_group_buy(group_buy_id)
+    return render_template(
+        "promotions/group_buy.html",
+        group_buy=item,
+        counts=service.campaign_counts([item.id])[item.id],
+        widget=service.render_group_buy(item, _page_context(), service.group_buy_url(item)),
+    )
+
+
+@bp.get("/group-buys/<int:group_buy_id>/widget")
+def group_buy_widget(group_buy_id: int):
+    """The changing part of a group-buy widget, for the viewer: promotions.js swaps it in."""
+    item = service.get_group_buy(group_buy_id)
+    return service.group_buy_body(item), 200, {"Cache-Control": "no-store"}
+
+
+@bp.post("/group-buys/<int:group_buy_id>/teams")
+@login_required
+def start_team(group_buy_id: int):
+    item = service.get_group_buy(group_buy_id)
+    try:
+        team, _ = service.start_team(_user(), item)
+    except ServiceError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return redirect(url_for("promotions.group_buy", group_buy_id=group_buy_id))
+    db.session.commit()
+    flash("Your team is started: share the link so others can join.", "success")
+    return redirect(url_for("promotions.team", team_id=team.id))
+
+
+@bp.get("/teams/<int:team_id>")
+def team(team_id: int):
+    item = service.read_team(service.get_team(team_id))
+    db.session.commit()  # reading may have settled it (its time was up)
+    viewer = _viewer()
+    mine = service.membership(viewer, item)
+    return render_template(
+        "promotions/team.html",
+        team=item,
+        group_buy=item.group_buy,
+        roster=service.roster(item),
+        mine=mine,
+        status=item.status_at(now()),
+        at=now(),
+        share_url=service.share_url(item),
+        room=service.team_room(item.id),
+    )
+
+
+@bp.post("/teams/<int:team_id>/join")
+@login_required
+def join_team(team_id: int):
+    item = service.get_team(team_id)
+    try:
+        service.join_team(_user(), item)
+    except ServiceError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+    else:
+        db.session.commit()
+        flash("You're in the team!", "success")
+    return redirect(url_for("promotions.team", team_id=team_id))
+
+
+@bp.get("/snaps/<int:snap_id>")
+def snap(snap_id: int):
+    item = service.get_snap(snap_id)
+    return render_template(
+        "promotions/snap.html",
+        snap=item,
+        widget=service.render_snap(item, _page_context(), service.snap_url(item)),
+        bought=service.bought_by(_viewer(), item),
+    )
+
+
+@bp.post("/snaps/<int:snap_id>/buy")
+@login_required
+def buy_snap(snap_id: int):
+    item = service.get_snap(snap_id)
+    raw = request.form.get("quantity", "1")
+    quantity = int(raw) if raw.isdigit() and len(raw) < 4 else None
+    try:
+        order, _ = service.buy_snap(
+            _user(), item, quantity, idempotency_key=request.form.get("idempotency_key") or None
+        )
+    except ServiceError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return redirect(url_for("promotions.snap", snap_id=snap_id))
+    db.session.commit()
+    flash("Got it! Pay within the time shown to keep your units.", "success")
+    return redirect(url_for("shop_embed.order", order_id=order.id))
+
+
+def _page_context():
+    from ..embeds import EmbedContext
+
+    # The offer's own page: no post or message around it, so nothing to attribute.
+    return EmbedContext("page", None, None)
+
+
+# --- merchant pages ----------------------------------------------------------------
+
+
+def _merchant_or_403():
+    if not shop.is_merchant(current_user):
+        abort(403)
+    return shop.merchant_of(current_user)
+
+
+def _product_choices(merchant) -> list:
+    from wtforms.fields import SelectChoice
+
+    return [
+        SelectChoice(p.id, f"{p.name} ({shop.available_stock([p.id]).get(p.id, 0)} in stock)")
+        for p in shop.merchant_products(merchant, only_buyable=True)
+    ]
+
+
+def _local(value):
+    return value.astimezone(viewer_zone()).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def _aware(value):
+    return value.replace(tzinfo=viewer_zone()) if value is not None else None
+
+
+@bp.get("/merchant")
+@login_required
+def merchant_home():
+    merchant = _merchant_or_403()
+    if merchant is None:
+        flash("Set up your shop profile first.", "info")
+        return redirect(url_for("shop_embed.merchant_profile"))
+    group_buys = service.group_buys_of(merchant.id)
+    snaps = service.snaps_of(merchant.id)
+    return render_template(
+        "promotions/merchant.html",
+        merchant=merchant,
+        group_buys=group_buys,
+        snaps=snaps,
+        counts=service.campaign_counts([g.id for g in group_buys]),
+        left=service.stock_left(snaps),
+        at=now(),
+    )
+
+
+@bp.route("/merchant/group-buys/new", methods=["GET", "POST"])
+@login_required
+def new_group_buy():
+    merchant = _merchant_or_403()
+    if merchant is None:
+        return redirect(url_for("shop_embed.merchant_profile"))
+    form = GroupBuyForm()
+    form.product_id.choices = _product_choices(merchant)
+    if request.method == "GET":
+        form.ends_at.data = _local(now() + timedelta(days=7))
+    done = run_form(
+        form,
+        lambda: service.create_group_buy(
+            _user(),
+            product_id=form.product_id.data,
+            group_price_cents=form.group_price_cents.data,
+            team_size=form.team_size.data,
+            team_window_minutes=form.team_window_minutes.data,
+            ends_at=_aware(form.ends_at.data),
+            auto_complete=bool(form.auto_complete.data),
+        ),
+    )
+    if done:
+        flash(f"Group-buy created. Embed it anywhere with [[groupbuy:{done.value.id}]].", "success")
+        return redirect(url_for("promotions.merchant_group_buy", group_buy_id=done.value.id))
+    return render_template(
+        "promotions/form.html", form=form, kind="groupbuy", zone=viewer_zone()
+    ), form_status(form)
+
+
+@bp.route("/merchant/snaps/new", methods=["GET", "POST"])
+@login_required
+def new_snap():
+    merchant = _merchant_or_403()
+    if merchant is None:
+        return redirect(url_for("shop_embed.merchant_profile"))
+    form = SnapForm()
+    form.product_id.choices = _product_choices(merchant)
+    if request.method == "GET":
+        form.starts_at.data = _local(now() + timedelta(hours=1))
+        form.ends_at.data = _local(now() + timedelta(hours=3))
+    done = run_form(
+        form,
+        lambda: service.create_snap(
+            _user(),
+            product_id=form.product_id.data,
+            price_cents=form.price_cents.data,
+            stock=form.stock.data,
+            per_user_limit=form.per_user_limit.data,
+            starts_at=_aware(form.starts_at.data),
+            ends_at=_aware(form.ends_at.data),
+        ),
+    )
+    if done:
+        flash(f"Snap-up created. Embed it anywhere with [[snap:{done.value.id}]].", "success")
+        return redirect(url_for("promotions.merchant_snap", snap_id=done.value.id))
+    return render_template(
+        "promotions/form.html", form=form, kind="snap", zone=viewer_zone()
+    ), form_status(form)
+
+
+def _own(merchant_id: int) -> None:
+    """Another shop's promotion pages do not exist for this merchant."""
+    try:
+        check_offer_owner(_user(), merchant_id)
+    except ServiceError:
+        abort(404)
+
+
+@bp.get("/merchant/group-buys/<int:group_buy_id>")
+@login_required
+def merchant_group_buy(group_buy_id: int):
+    _merchant_or_403()
+    item = service.get_group_buy(group_buy_id)
+    _own(item.merchant_id)
+    return render_template(
+        "promotions/merchant_group_buy.html",
+        group_buy=item,
+        teams=service.teams_of_campaign(item),
+        counts=service.campaign_counts([item.id])[item.id],
+        at=now(),
+        room=service.group_buy_room(item.id),
+    )
+
+
+@bp.post("/merchant/group-buys/<int:group_buy_id>/end")
+@login_required
+def end_group_buy(group_buy_id: int):
+    _merchant_or_403()
+    item = service.get_group_buy(group_buy_id)
+    _own(item.merchant_id)
+    service.end_group_buy(_user(), item)
+    db.session.commit()
+    flash("The group-buy has ended; teams still forming were closed.", "success")
+    return redirect(url_for("promotions.merchant_group_buy", group_buy_id=group_buy_id))
+
+
+@bp.get("/merchant/snaps/<int:snap_id>")
+@login_required
+def merchant_snap(snap_id: int):
+    _merchant_or_403()
+    item = service.get_snap(snap_id)
+    _own(item.merchant_id)
+    left = service.stock_left([item])[item.id]
+    return render_template(
+        "promotions/merchant_snap.html",
+        snap=item,
+        left=left,
+        state=service.state_of(item, left),
+        sales=service.sales(item),
+        room=service.snap_room(item.id),
+    )
+
+
+@bp.post("/merchant/snaps/<int:snap_id>/end")
+@login_required
+def end_snap(snap_id: int):
+    _merchant_or_403()
+    item = service.get_snap(snap_id)
+    _own(item.merchant_id)
+    service.end_snap(_user(), item)
+    db.session.commit()
+    flash("The snap-up has ended.", "success")
+    return redirect(url_for("promotions.merchant_snap", snap_id=snap_id))
