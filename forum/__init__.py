@@ -16,6 +16,7 @@ FEATURES = (
     "moderation",
     "members",
     "pages",
+    "attribution",
 )
 SOCKET_MODULES: tuple[str, ...] = ("live.sockets",)
 

@@ -1,0 +1,141 @@
+"""Counting widget impressions cheaply.
+
+``forum.embeds`` tells ``collect`` about every widget it renders in a post or
+chat message; the pairs wait in ``g`` and ``flush`` (after the response is
+built) writes them in one short transaction of its own:
+
+1. which of them this viewer has not been counted for today: one pipelined
+   round trip of ``SET NX`` to Redis when ``ATTRIBUTION_REDIS_URL`` is set, else
+   one ``INSERT .. ON CONFLICT DO NOTHING RETURNING`` into ``attr_impression_seen``;
+2. one multi-row upsert ``count = count + excluded.count`` into the per (day,
+   source, embed) counter table.
+
+Bots are not counted; a failure is logged and never breaks the page. Setting
+``ATTRIBUTION_IMPRESSIONS_ENABLED = False`` switches counting off.
+"""
+
+import hashlib
+import logging
+from datetime import date, timedelta
+
+from flask import current_app, g, has_request_context, request
+from sqlalchemy import delete
+
+from .. import embeds, jobs
+from ..clock import now
+from ..embeds import EmbedContext
+from ..extensions import db
+from ..markup import EmbedRef
+from . import service
+from .models import ImpressionCount, ImpressionSeen
+
+log = logging.getLogger(__name__)
+
+SOURCES = ("post", "message")
+_PENDING = "plaza_attribution_shown"
+_REDIS_KEY = "plaza_attribution_redis"
+SEEN_TTL_SECONDS = 2 * 86400
+
+Key = tuple[str, int, str, int]  # (source kind, source id, embed kind, embed id)
+
+
+def enabled() -> bool:
+    return bool(service.setting("ATTRIBUTION_IMPRESSIONS_ENABLED"))
+
+
+def collect(pairs: list[tuple[EmbedRef, EmbedContext]]) -> None:
+    """``embeds.on_shown`` listener: remember what this request showed."""
+    if not has_request_context() or not enabled():
+        return
+    shown = g.get(_PENDING)
+    if shown is None:
+        shown = g.setdefault(_PENDING, {})
+    for ref, context in pairs:
+        if context.source_kind in SOURCES and context.source_id is not None:
+            shown.setdefault((context.source_kind, context.source_id, ref.kind, ref.id), context)
+
+
+def flush(response):
+    """After a page is built: count what it showed (once per viewer per day)."""
+    shown = g.pop(_PENDING, None)
+    if not shown or response.status_code != 200 or service.is_bot(request.headers.get("User-Agent")):
+        return response
+    try:
+        owners = {key: service.offer_owner(EmbedRef(key[2], key[3])) for key in shown}
+        count(shown, owners, service.viewer_key(), now().date())
+    except Exception:  # counting must never cost the reader their page
+        log.exception("attribution: could not count impressions")
+    return response
+
+
+def _digest(viewer: str, key: Key, day: date) -> str:
+    return hashlib.blake2b(f"{viewer}|{key[0]}:{key[1]}|{key[2]}:{key[3]}|{day.isoformat()}".encode(),
+                           digest_size=16).hexdigest()
+
+
+def _redis():
+    url = service.setting("ATTRIBUTION_REDIS_URL")
+    if not url:
+        return None
+    client = current_app.extensions.get(_REDIS_KEY)
+    if client is None:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        current_app.extensions[_REDIS_KEY] = client
+    return client
+
+
+def _insert(model):
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)
+
+
+def count(shown: dict[Key, EmbedContext], owners: dict[Key, int | None], viewer: str, day: date) -> int:
+    """Add one impression per key ``viewer`` has not been counted for on ``day``; returns how many."""
+    digests = {key: _digest(viewer, key, day) for key in shown}
+    client = _redis()
+    with db.engine.begin() as connection:
+        if client is not None:
+            pipe = client.pipeline(transaction=False)
+            for digest in digests.values():
+                pipe.set(f"plaza:attr:seen:{digest}", 1, nx=True, ex=SEEN_TTL_SECONDS)
+            fresh = [key for key, added in zip(digests, pipe.execute(), strict=True) if added]
+        else:
+            statement = (
+                _insert(ImpressionSeen)
+                .values([{"digest": digest, "day": day} for digest in digests.values()])
+                .on_conflict_do_nothing(index_elements=["digest"])
+                .returning(ImpressionSeen.digest)
+            )
+            new_digests = set(connection.execute(statement).scalars())
+            fresh = [key for key, digest in digests.items() if digest in new_digests]
+        if not fresh:
+            return 0
+        statement = _insert(ImpressionCount).values([
+            {
+                "day": day, "source_kind": key[0], "source_id": key[1], "embed_kind": key[2], "embed_id": key[3],
+                "author_id": shown[key].author_id, "room": shown[key].room, "merchant_id": owners.get(key),
+                "count": 1,
+            }
+            for key in fresh
+        ])
+        columns = ImpressionCount.__table__.c
+        connection.execute(statement.on_conflict_do_update(
+            index_elements=["day", "source_kind", "source_id", "embed_kind", "embed_id"],
+            set_={"count": columns["count"] + statement.excluded["count"]},
+        ))
+    return len(fresh)
+
+
+@jobs.job("attribution.prune_impression_seen")
+def prune_seen() -> int:
+    """Forget who saw what before yesterday (the counters keep the totals)."""
+    cutoff = now().date() - timedelta(days=1)
+    return db.session.execute(delete(ImpressionSeen).where(ImpressionSeen.day < cutoff)).rowcount
+
+
+embeds.on_shown(collect)
