@@ -4,6 +4,12 @@ from wtforms.validators import InputRequired, NumberRange
 
 from .models import MODELS
 
+try:  # wtforms >= 3.3 wants SelectChoice; older releases take (value, label) pairs
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover
+    def SelectChoice(value, label):  # noqa: N802
+        return (value, label)
+
 MODEL_LABELS = {"last": "Last touch", "first": "First touch", "linear": "Linear (equal shares)"}
 CURRENCIES = ("USD", "EUR", "GBP", "CNY", "JPY")
 
@@ -21,8 +27,8 @@ class SettingsForm(FlaskForm):
     cpa_event_signup = _money("Per event sign-up")
     cpa_team_join = _money("Per group-buy team join")
     cpa_first_purchase = _money("Per first purchase")
-    model = SelectField("Credit model", choices=[(m, MODEL_LABELS[m]) for m in MODELS])
-    currency = SelectField("Currency", choices=[(c, c) for c in CURRENCIES])
+    model = SelectField("Credit model", choices=[SelectChoice(m, MODEL_LABELS[m]) for m in MODELS])
+    currency = SelectField("Currency", choices=list(CURRENCIES))
 
 
 class PayoutForm(FlaskForm):

@@ -300,7 +300,7 @@ def _existing_user(user_id: int | None) -> int | None:
 def _claim_statement(user_id: int, visitor_id: str, at: datetime):
     return (
         update(Click)
-        .where(Click.visitor_id == visitor_id, Click.user_id.is_(None), Click.created_at > at - window())
+        .where(Click.visitor_id == visitor_id, Click.user_id.is_(None), Click.created_at >= at - window())
         .values(user_id=user_id, is_self=case((Click.author_id == user_id, True), else_=False))
         .execution_options(synchronize_session=False)
     )
@@ -362,7 +362,7 @@ def touches_for(customer_id: int, merchant_id: int, at: datetime) -> list[Click]
             .where(
                 Click.user_id == customer_id,
                 Click.merchant_id == merchant_id,
-                Click.created_at > at - window(),
+                Click.created_at >= at - window(),
                 Click.created_at <= at,
             )
             .order_by(Click.created_at, Click.id)
@@ -377,7 +377,7 @@ def latest_touch(customer_id: int, at: datetime) -> Click | None:
         .where(
             Click.user_id == customer_id,
             Click.merchant_id.is_not(None),
-            Click.created_at > at - window(),
+            Click.created_at >= at - window(),
             Click.created_at <= at,
         )
         .order_by(Click.created_at.desc(), Click.id.desc())
