@@ -16,9 +16,10 @@ FEATURES = (
     "moderation",
     "members",
     "pages",
+    "events",
     "attribution",
 )
-SOCKET_MODULES: tuple[str, ...] = ("live.sockets",)
+SOCKET_MODULES: tuple[str, ...] = ("live.sockets", "events.sockets")
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -1,8 +1,13 @@
 """Small pieces every HTML blueprint shares."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from flask import request
 
 from .errors import ServiceError
+from .extensions import db
 
 
 def apply_service_error(form, err: ServiceError) -> None:
@@ -23,3 +28,32 @@ def safe_next(default: str) -> str:
     if target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
     return default
+
+
+@dataclass(frozen=True)
+class Done:
+    value: Any = None
+
+
+def run_form(form, action: Callable[[], Any]) -> Done | None:
+    """When ``form`` validates, run the service ``action`` and commit.
+
+    Returns ``Done(result)`` on success; None when the form is not submitted or
+    not valid, or when the service refused (the transaction is rolled back and
+    the refusal is shown on the form).
+    """
+    if not form.validate_on_submit():
+        return None
+    try:
+        result = action()
+    except ServiceError as err:
+        db.session.rollback()
+        apply_service_error(form, err)
+        return None
+    db.session.commit()
+    return Done(result)
+
+
+def form_status(form) -> int:
+    """422 for a submitted form that is being shown again with errors, else 200."""
+    return 422 if form.is_submitted() else 200

@@ -12,14 +12,22 @@ def test_demo_builds_a_lively_community_once(app, runner):
     assert "admin / plaza-demo" in result.output
     with app.app_context():
         roles = dict(db.session.execute(select(User.role, func.count()).group_by(User.role)).all())
-        assert roles["admin"] == 1 and roles["moderator"] >= 1 and roles["merchant"] >= 1 and roles["member"] >= 24
+        assert (
+            roles["admin"] == 1
+            and roles["moderator"] >= 1
+            and roles["merchant"] >= 1
+            and roles["member"] >= 24
+        )
         assert db.session.scalar(select(func.count()).select_from(Category)) >= 5
         assert db.session.scalar(select(func.count()).select_from(Thread)) >= 150
         assert db.session.scalar(select(func.count()).select_from(Post)) >= 500
     again = runner.invoke(args=["demo", "--if-empty"])
     assert again.exit_code == 0 and "already present" in again.output
     client = app.test_client()
-    assert client.post("/login", data={"username": "admin", "password": "plaza-demo"}).status_code == 302
+    assert (
+        client.post("/login", data={"username": "admin", "password": "plaza-demo"}).status_code
+        == 302
+    )
     assert client.get("/").status_code == 200
 
 
@@ -37,7 +45,9 @@ def test_a_failing_job_is_rolled_back_and_others_still_run(app, monkeypatch):
         db.session.flush()
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(jobs, "_JOBS", {"broken": jobs.Job("broken", broken), "fine": jobs.Job("fine", lambda: 1)})
+    monkeypatch.setattr(
+        jobs, "_JOBS", {"broken": jobs.Job("broken", broken), "fine": jobs.Job("fine", lambda: 1)}
+    )
     assert jobs.run_all(app) == {"broken": -1, "fine": 1}
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Category)) == 0

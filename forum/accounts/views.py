@@ -13,7 +13,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..errors import ServiceError
 from ..extensions import db, limiter, login_manager
-from ..web import apply_service_error, safe_next
+from ..web import form_status, run_form, safe_next
 from . import service
 from .forms import LoginForm, PasswordForm, ProfileForm, RegisterForm, TokenForm
 
@@ -50,19 +50,14 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("pages.home"))
     form = RegisterForm()
-    if form.validate_on_submit():
-        try:
-            user = service.register(form.username.data, form.email.data, form.password.data)
-        except ServiceError as err:
-            db.session.rollback()
-            apply_service_error(form, err)
-        else:
-            db.session.commit()
-            _start_session(user, remember=False)
-            flash(f"Welcome to Plaza, {user.username}!", "success")
-            return redirect(safe_next(url_for("pages.home")))
-    status = 422 if form.is_submitted() else 200
-    return render_template("accounts/register.html", form=form), status
+    done = run_form(
+        form, lambda: service.register(form.username.data, form.email.data, form.password.data)
+    )
+    if done:
+        _start_session(done.value, remember=False)
+        flash(f"Welcome to Plaza, {done.value.username}!", "success")
+        return redirect(safe_next(url_for("pages.home")))
+    return render_template("accounts/register.html", form=form), form_status(form)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -107,31 +102,32 @@ def profile(username: str):
     return render_template("accounts/profile.html", user=user, posts=posts)
 
 
+def _settings_page(
+    user, *, form=None, password_form=None, token_form=None, new_token=None, status=200
+):
+    form = form or ProfileForm(obj=user, formdata=None)
+    form.timezone.choices = ["UTC", *sorted(available_timezones() - {"UTC"})]
+    return render_template(
+        "accounts/settings.html",
+        form=form,
+        password_form=password_form or PasswordForm(prefix="pw", formdata=None),
+        token_form=token_form or TokenForm(prefix="tok", formdata=None),
+        new_token=new_token,
+    ), status
+
+
 @bp.route("/settings", methods=["GET", "POST"])
 @login_required
 def settings():
     user = current_user._get_current_object()
     form = ProfileForm(obj=user)
     form.timezone.choices = ["UTC", *sorted(available_timezones() - {"UTC"})]
-    password_form = PasswordForm(prefix="pw")
-    token_form = TokenForm(prefix="tok")
-    if form.validate_on_submit():
-        try:
-            service.update_profile(user, bio=form.bio.data, timezone=form.timezone.data)
-        except ServiceError as err:
-            db.session.rollback()
-            apply_service_error(form, err)
-        else:
-            db.session.commit()
-            flash("Profile saved.", "success")
-            return redirect(url_for("accounts.settings"))
-    return render_template(
-        "accounts/settings.html",
-        form=form,
-        password_form=password_form,
-        token_form=token_form,
-        new_token=None,
-    ), (422 if form.errors else 200)
+    if run_form(
+        form, lambda: service.update_profile(user, bio=form.bio.data, timezone=form.timezone.data)
+    ):
+        flash("Profile saved.", "success")
+        return redirect(url_for("accounts.settings"))
+    return _settings_page(user, form=form, status=form_status(form))
 
 
 @bp.post("/settings/password")
@@ -139,29 +135,15 @@ def settings():
 def change_password():
     user = current_user._get_current_object()
     password_form = PasswordForm(prefix="pw")
-    if password_form.validate_on_submit():
-        try:
-            service.change_password(
-                user, password_form.current_password.data, password_form.new_password.data
-            )
-        except ServiceError as err:
-            db.session.rollback()
-            apply_service_error(password_form, err)
-        else:
-            db.session.commit()
-            # Every other session is now over; keep this one by logging in afresh.
-            _start_session(user, remember=False)
-            flash("Password changed. Other devices have been logged out.", "success")
-            return redirect(url_for("accounts.settings"))
-    form = ProfileForm(obj=user, formdata=None)
-    form.timezone.choices = ["UTC", *sorted(available_timezones() - {"UTC"})]
-    return render_template(
-        "accounts/settings.html",
-        form=form,
-        password_form=password_form,
-        token_form=TokenForm(prefix="tok"),
-        new_token=None,
-    ), 422
+    change = lambda: service.change_password(  # noqa: E731
+        user, password_form.current_password.data, password_form.new_password.data
+    )
+    if run_form(password_form, change):
+        # Every other session is now over; keep this one by logging in afresh.
+        _start_session(user, remember=False)
+        flash("Password changed. Other devices have been logged out.", "success")
+        return redirect(url_for("accounts.settings"))
+    return _settings_page(user, password_form=password_form, status=422)
 
 
 @bp.post("/settings/tokens")
@@ -169,16 +151,10 @@ def change_password():
 def create_token():
     user = current_user._get_current_object()
     token_form = TokenForm(prefix="tok")
-    new_token = None
-    if token_form.validate_on_submit():
-        new_token = service.issue_token(user, token_form.name.data)
-        db.session.commit()
-    form = ProfileForm(obj=user, formdata=None)
-    form.timezone.choices = ["UTC", *sorted(available_timezones() - {"UTC"})]
-    return render_template(
-        "accounts/settings.html",
-        form=form,
-        password_form=PasswordForm(prefix="pw"),
+    done = run_form(token_form, lambda: service.issue_token(user, token_form.name.data))
+    return _settings_page(
+        user,
         token_form=token_form,
-        new_token=new_token,
-    ), (200 if new_token else 422)
+        new_token=done.value if done else None,
+        status=200 if done else 422,
+    )

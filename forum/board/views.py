@@ -6,7 +6,7 @@ from ..embeds import EmbedContext, preload
 from ..errors import ServiceError
 from ..extensions import db
 from ..pagination import limit_from
-from ..web import apply_service_error
+from ..web import form_status, run_form
 from . import service
 from .forms import CategoryForm, EditForm, MoveForm, ReplyForm, ThreadForm
 
@@ -36,18 +36,12 @@ def category(slug: str):
 def new_thread(slug: str):
     cat = service.get_category(slug)
     form = ThreadForm()
-    if form.validate_on_submit():
-        try:
-            thread = service.create_thread(current_user, cat, form.title.data, form.body.data)
-        except ServiceError as err:
-            db.session.rollback()
-            apply_service_error(form, err)
-        else:
-            db.session.commit()
-            return redirect(url_for("board.thread", thread_id=thread.id))
-    return render_template("board/new_thread.html", category=cat, form=form), (
-        422 if form.is_submitted() else 200
+    done = run_form(
+        form, lambda: service.create_thread(current_user, cat, form.title.data, form.body.data)
     )
+    if done:
+        return redirect(url_for("board.thread", thread_id=done.value.id))
+    return render_template("board/new_thread.html", category=cat, form=form), form_status(form)
 
 
 @bp.get("/t/<int:thread_id>")
@@ -86,15 +80,12 @@ def thread(thread_id: int):
 def reply(thread_id: int):
     item = service.get_thread(thread_id, viewer=current_user)
     form = ReplyForm()
-    if form.validate_on_submit():
-        try:
-            post = service.reply(current_user, item, form.body.data, reply_to_id=form.reply_to.data)
-        except ServiceError as err:
-            db.session.rollback()
-            apply_service_error(form, err)
-        else:
-            db.session.commit()
-            return redirect(url_for("board.goto_post", post_id=post.id))
+    done = run_form(
+        form,
+        lambda: service.reply(current_user, item, form.body.data, reply_to_id=form.reply_to.data),
+    )
+    if done:
+        return redirect(url_for("board.goto_post", post_id=done.value.id))
     pages = service.page_count(item)
     posts = service.posts_on_page(item, pages, viewer=current_user)
     return render_template(
@@ -145,18 +136,9 @@ def edit_post(post_id: int):
     post = service.get_post(post_id, viewer=current_user)
     service.check_can_change(current_user, post)
     form = EditForm(obj=post)
-    if form.validate_on_submit():
-        try:
-            service.edit_post(current_user, post, form.body.data)
-        except ServiceError as err:
-            db.session.rollback()
-            apply_service_error(form, err)
-        else:
-            db.session.commit()
-            return redirect(url_for("board.goto_post", post_id=post.id))
-    return render_template("board/edit_post.html", post=post, form=form), (
-        422 if form.is_submitted() else 200
-    )
+    if run_form(form, lambda: service.edit_post(current_user, post, form.body.data)):
+        return redirect(url_for("board.goto_post", post_id=post.id))
+    return render_template("board/edit_post.html", post=post, form=form), form_status(form)
 
 
 @bp.get("/p/<int:post_id>/revisions")
@@ -223,17 +205,13 @@ def admin_categories():
     if not current_user.is_admin:
         abort(403)
     form = CategoryForm()
-    if form.validate_on_submit():
-        try:
-            service.create_category(
-                current_user, form.slug.data, form.name.data, form.description.data or ""
-            )
-        except ServiceError as err:
-            db.session.rollback()
-            apply_service_error(form, err)
-        else:
-            db.session.commit()
-            return redirect(url_for("board.admin_categories"))
+    if run_form(
+        form,
+        lambda: service.create_category(
+            current_user, form.slug.data, form.name.data, form.description.data or ""
+        ),
+    ):
+        return redirect(url_for("board.admin_categories"))
     return render_template(
         "board/admin_categories.html", form=form, categories=service.list_categories()
     ), (422 if form.is_submitted() and form.errors else 200)

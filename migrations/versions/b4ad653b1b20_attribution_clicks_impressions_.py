@@ -1,7 +1,7 @@
 """attribution: clicks, impressions, conversions, credits, commission ledger, payouts
 
 Revision ID: b4ad653b1b20
-Revises: ebc6b4eadd3a
+Revises: 3f15717d1a01
 Create Date: 2026-11-23 11:06:42.141473
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b4ad653b1b20'
-down_revision = 'ebc6b4eadd3a'
+down_revision = '3f15717d1a01'
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """Thread pages stay fast however deep: page 1 vs the last page of a 2,000-post thread.
 
-    python -m tests.bench pages      (BENCH_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
+python -m tests.bench pages      (BENCH_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
 """
 
 import os
@@ -14,8 +14,15 @@ def build(uri: str, posts: int) -> int:
     from forum.board import service as board
     from forum.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "ENV": "testing", "SECRET_KEY": "bench",
-                      "RATELIMIT_ENABLED": False, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": uri,
+            "ENV": "testing",
+            "SECRET_KEY": "bench",
+            "RATELIMIT_ENABLED": False,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
     with app.app_context(), app.test_request_context("/"):
         db.drop_all()
         db.create_all()
@@ -41,9 +48,13 @@ def main() -> None:
     try:
         last_page = -(-posts // 20)
         for label, page in (("page 1", 1), (f"page {last_page} (last)", last_page)):
-            figures = hammer([server(f"/t/{thread_id}?page={page}")], concurrency=8, seconds=seconds)
-            print(f"{label:>20}: {figures['rps']:7.1f} req/s  p50 {figures['p50_ms']:6.1f} ms  "
-                  f"p99 {figures['p99_ms']:6.1f} ms  errors {figures['errors']}  ({uri.split(':')[0]})")
+            figures = hammer(
+                [server(f"/t/{thread_id}?page={page}")], concurrency=8, seconds=seconds
+            )
+            print(
+                f"{label:>20}: {figures['rps']:7.1f} req/s  p50 {figures['p50_ms']:6.1f} ms  "
+                f"p99 {figures['p99_ms']:6.1f} ms  errors {figures['errors']}  ({uri.split(':')[0]})"
+            )
     finally:
         server.stop()
 

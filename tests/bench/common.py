@@ -35,7 +35,9 @@ def serve(uri: str, extra_env: dict | None = None):
     return start_server(uri, Path(tempfile.mkdtemp(prefix="plaza-bench-srv-")), extra_env)
 
 
-def hammer(urls: list[str], *, concurrency: int, seconds: float, session_factory=requests.Session) -> dict:
+def hammer(
+    urls: list[str], *, concurrency: int, seconds: float, session_factory=requests.Session
+) -> dict:
     """GET the urls round-robin from ``concurrency`` threads for ``seconds``; return figures."""
     latencies: list[float] = []
     errors = 0
@@ -76,6 +78,15 @@ def hammer(urls: list[str], *, concurrency: int, seconds: float, session_factory
 
 
 def run_flask(args: list[str], uri: str) -> None:
-    env = {**os.environ, "FORUM_SQLALCHEMY_DATABASE_URI": uri, "FORUM_ENV": "testing", "FORUM_SECRET_KEY": "bench"}
-    subprocess.run([sys.executable, "-m", "flask", "--app", "forum", *args], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "FORUM_SQLALCHEMY_DATABASE_URI": uri,
+        "FORUM_ENV": "testing",
+        "FORUM_SECRET_KEY": "bench",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "forum", *args],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )

@@ -1,0 +1,219 @@
+from flask import request
+from flask_login import current_user
+
+from ..errors import NotFound
+from ..events import service
+from ..events.schemas import (
+    CheckInBody,
+    EventBody,
+    EventPatch,
+    MessageBody,
+    dump_event,
+    dump_message,
+    dump_participant,
+    dump_signup,
+    dump_signup_result,
+)
+from ..pagination import limit_from
+from . import bp
+from .core import endpoint
+
+PAGE = ("cursor", "limit")
+
+
+def _user():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+@endpoint(
+    bp,
+    "/events",
+    "GET",
+    summary="Upcoming (or past) events",
+    auth="anyone",
+    errors=(400, 422),
+    query=("when", *PAGE),
+    tag="events",
+)
+def list_events():
+    page = service.list_events(
+        request.args.get("when", "upcoming"),
+        cursor=request.args.get("cursor"),
+        limit=limit_from(request.args.get("limit")),
+    )
+    counts = service.waitlist_counts([event.id for event in page.items])
+    return {
+        "items": [dump_event(event, waitlist=counts.get(event.id, 0)) for event in page.items],
+        "next_cursor": page.next_cursor,
+    }
+
+
+@endpoint(
+    bp,
+    "/events",
+    "POST",
+    summary="Create an event",
+    body=EventBody,
+    status=201,
+    errors=(403, 422, 429),
+    tag="events",
+)
+def create_event(data: EventBody):
+    values = data.model_dump(exclude={"discussion_category"})
+    event = service.create_event(_user(), discussion_category=data.discussion_category, **values)
+    return dump_event(event, waitlist=0, viewer=_user())
+
+
+@endpoint(
+    bp,
+    "/events/<int:event_id>",
+    "GET",
+    summary="An event with seats left and waitlist length",
+    auth="anyone",
+    errors=(404,),
+    tag="events",
+)
+def get_event(event_id: int):
+    return dump_event(service.get_event(event_id), viewer=_user())
+
+
+@endpoint(
+    bp,
+    "/events/<int:event_id>",
+    "PATCH",
+    summary="Change an event (host)",
+    body=EventPatch,
+    errors=(403, 404, 409, 422),
+    tag="events",
+)
+def update_event(event_id: int, data: EventPatch):
+    event = service.get_event(event_id)
+    return dump_event(service.update_event(_user(), event, **data.changes()), viewer=_user())
+
+
+@endpoint(
+    bp,
+    "/events/<int:event_id>/cancel",
+    "POST",
+    summary="Call an event off (host)",
+    errors=(403, 404, 409),
+    tag="events",
+)
+def cancel_event(event_id: int):
+    event = service.get_event(event_id)
+    service.cancel_event(_user(), event)
+    return dump_event(event, viewer=_user())
+
+
+@endpoint(
+    bp,
+    "/events/<int:event_id>/signup",
+    "POST",
+    summary="Sign up: confirmed while seats remain, else waitlisted (Idempotency-Key honoured)",
+    status=201,
+    errors=(403, 404, 409, 422),
+    tag="events",
+)
+def sign_up(event_id: int):
+    event = service.get_event(event_id)
+    result = service.sign_up(_user(), event, idempotency_key=request.headers.get("Idempotency-Key"))
+    return dump_signup_result(result)
+
+
+@endpoint(
+    bp,
+    "/events/<int:event_id>/signup",
+    "GET",
+    summary="Your sign-up, its position and check-in code",
+    errors=(404,),
+    tag="events",
+)
+def my_signup(event_id: int):
+    event = service.get_event(event_id)
+    signup = service.find_signup(event, _user())
+    if signup is None or not signup.is_active:
+        raise NotFound("You are not signed up for this event.", code="not_signed_up")
+    return dump_signup(signup)
+
+
+@endpoint(
+    bp,
+    "/events/<int:event_id>/signup",
+    "DELETE",
+    summary="Cancel your sign-up; the first waitlisted member is confirmed",
+    status=204,
+    errors=(404, 409),
+    tag="events",
+)
+def cancel_signup(event_id: int):
+    event = service.get_event(event_id)
+    service.cancel_signup(_user(), event)
+
+
+@endpoint(
+    bp,
+    "/events/<int:event_id>/participants",
+    "GET",
+    summary="Check-in list (host)",
+    errors=(403, 404),
+    tag="events",
+)
+def participants(event_id: int):
+    event = service.get_event(event_id)
+    return {
+        "items": [dump_participant(p) for p in service.participants(_user(), event)],
+        "next_cursor": None,
+    }
+
+
+@endpoint(
+    bp,
+    "/events/<int:event_id>/participants/<int:user_id>",
+    "DELETE",
+    summary="Remove a participant (host); the seat goes to the waitlist",
+    status=204,
+    errors=(403, 404, 409),
+    tag="events",
+)
+def remove_participant(event_id: int, user_id: int):
+    event = service.get_event(event_id)
+    service.remove_participant(_user(), event, user_id)
+
+
+@endpoint(
+    bp,
+    "/events/<int:event_id>/checkin",
+    "POST",
+    summary="Check a participant in by code (host)",
+    body=CheckInBody,
+    errors=(403, 404, 409, 422),
+    tag="events",
+)
+def check_in(event_id: int, data: CheckInBody):
+    event = service.get_event(event_id)
+    signup = service.check_in(_user(), event, data.code)
+    return {"user": {"id": signup.user.id, "username": signup.user.username}, **dump_signup(signup)}
+
+
+@endpoint(
+    bp,
+    "/events/<int:event_id>/messages",
+    "POST",
+    summary="Message every participant (host)",
+    body=MessageBody,
+    status=201,
+    errors=(403, 404, 422, 429),
+    tag="events",
+)
+def message_participants(event_id: int, data: MessageBody):
+    event = service.get_event(event_id)
+    return dump_message(service.message_participants(_user(), event, data.body))
+
+
+@endpoint(bp, "/me/events", "GET", summary="Events you signed up for", tag="events")
+def my_events():
+    signups = service.my_signups(_user())
+    return {
+        "items": [{"event": dump_event(s.event), "signup": dump_signup(s)} for s in signups],
+        "next_cursor": None,
+    }

@@ -1,0 +1,169 @@
+"""Demo events: upcoming and past, some full with a waitlist, some sponsored,
+one embedded in a meet-ups thread so the live card shows up in the forum."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from ..board import service as board
+from ..board.models import Category
+from ..clock import now
+from ..extensions import db
+from . import service
+from .models import ATTENDED, CONFIRMED, NO_SHOW, Signup
+
+UPCOMING = (
+    # title, days ahead, hour (UTC), hours long, capacity, sign-ups, where, online, colour, sponsor index
+    (
+        "Saturday board-game night",
+        3,
+        17,
+        4,
+        8,
+        12,
+        "The Dice Tower café, 4 Market Row",
+        None,
+        "indigo",
+        None,
+    ),
+    ("Photo walk by the river", 6, 9, 3, 15, 9, "Old Bridge, north end", None, "teal", None),
+    (
+        "Online book club: March pick",
+        9,
+        19,
+        1,
+        None,
+        12,
+        "",
+        "https://meet.example.com/plaza-books",
+        "violet",
+        None,
+    ),
+    (
+        "Espresso tasting with Acme Store",
+        4,
+        16,
+        2,
+        10,
+        13,
+        "Acme Store, 21 High Street",
+        None,
+        "amber",
+        0,
+    ),
+    ("Farm visit & picnic", 12, 10, 6, 20, 5, "Green Valley Farm", None, "emerald", 1),
+    ("Linux install party", 20, 14, 5, 6, 2, "Library makerspace, room 2", None, "slate", None),
+    (
+        "Intro to sourdough (online)",
+        15,
+        18,
+        2,
+        30,
+        7,
+        "",
+        "https://meet.example.com/sourdough",
+        "rose",
+        None,
+    ),
+)
+PAST = (
+    ("Spring picnic in the park", 20, 12, 4, 12, 11, "Central Park, east lawn", "sky"),
+    ("Mechanical keyboard meetup", 9, 18, 3, 10, 8, "Workshop 7, Canal Street", "slate"),
+)
+DESCRIPTIONS = {
+    "Saturday board-game night": "Bring a game **you love** or learn a new one. Snacks provided; "
+    "the café has 40 games on the shelf.\n\n- beginners welcome\n- we start at 6 sharp",
+    "Espresso tasting with Acme Store": "Taste four single-origin espressos and learn to dial in a grinder. "
+    "Sponsored by **Acme Store**: members get 10% off on the night.",
+}
+
+
+def build(ctx) -> None:
+    rng = ctx.rng
+    members = ctx.members
+    meetups = db.session.scalar(select(Category).where(Category.slug == "meetups"))
+    made = []
+    base = now().replace(minute=0, second=0, microsecond=0)
+    for index, (
+        title,
+        days,
+        hour,
+        hours,
+        capacity,
+        wanted,
+        place,
+        link,
+        colour,
+        sponsor,
+    ) in enumerate(UPCOMING):
+        starts = (base + timedelta(days=days)).replace(hour=hour)
+        host = members[(index * 5) % len(members)]
+        event = service.create_event(
+            host,
+            title=title,
+            description=DESCRIPTIONS.get(
+                title, f"Join us for {title.lower()}. Everyone is welcome."
+            ),
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=hours),
+            location=place,
+            online_url=link,
+            capacity=capacity,
+            signup_deadline=starts - timedelta(days=1) if index == 4 else None,
+            sponsor_id=ctx.merchants[sponsor].id if sponsor is not None else None,
+            cover_colour=colour,
+            discussion_category="meetups" if (meetups is not None and index in (0, 3)) else None,
+        )
+        joiners = rng.sample([m for m in members if m.id != host.id], wanted)
+        for member in joiners:
+            service.sign_up(member, event)
+        made.append(event)
+    # A reply in a meet-ups thread embeds the photo walk, so the card shows in the forum.
+    talk = next((t for t in ctx.threads if t.category.slug == "meetups"), None)
+    if talk is not None:
+        board.reply(
+            rng.choice(members),
+            talk,
+            f"Anyone up for this? Still seats left:\n\n[[event:{made[1].id}]]",
+        )
+
+    for index, (title, days_ago, hour, hours, capacity, wanted, place, colour) in enumerate(PAST):
+        starts = (base + timedelta(days=2)).replace(hour=hour)
+        host = members[(index * 7 + 3) % len(members)]
+        event = service.create_event(
+            host,
+            title=title,
+            description=f"{title}: thanks to everyone who came!",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=hours),
+            location=place,
+            capacity=capacity,
+            cover_colour=colour,
+        )
+        for member in rng.sample([m for m in members if m.id != host.id], wanted):
+            service.sign_up(member, event)
+        # Demo only: move the finished event into the past, with the door list it had.
+        shift = timedelta(days=days_ago + 2)
+        event.starts_at -= shift
+        event.ends_at -= shift
+        event.created_at -= shift
+        for signup in db.session.scalars(select(Signup).where(Signup.event_id == event.id)):
+            signup.created_at -= shift
+            if signup.status == CONFIRMED:
+                came = rng.random() < 0.8
+                signup.attendance = ATTENDED if came else NO_SHOW
+                signup.checked_in_at = (
+                    event.starts_at + timedelta(minutes=rng.randint(0, 40)) if came else None
+                )
+                signup.checked_in_by_id = host.id if came else None
+                signup.reminded_at = event.starts_at - timedelta(hours=20)
+        made.append(event)
+    db.session.flush()
+    full = sum(
+        1
+        for e in made
+        if e.capacity is not None and e.seats_taken >= e.capacity and not e.has_ended()
+    )
+    ctx.summary.append(
+        f"{len(made)} events ({len(UPCOMING)} upcoming, {full} full with a waitlist, {len(PAST)} past)."
+    )

@@ -1,0 +1,456 @@
+from datetime import date, datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..accounts.models import User
+from ..board import service as board
+from ..embeds import preload
+from ..errors import ServiceError
+from ..extensions import db
+from ..pagination import limit_from
+from ..templating import viewer_zone
+from ..web import apply_service_error
+from . import calendar, covers, service
+from .forms import CheckInForm, EventForm, MessageForm, colour_choices
+from .schemas import cover_url, dump_signup_result
+
+bp = Blueprint("events", __name__)
+
+ICS_TYPE = "text/calendar; charset=utf-8"
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _json_error(err: ServiceError):
+    return jsonify(err.to_dict()), err.status
+
+
+@bp.app_context_processor
+def event_helpers():
+    return {"event_cover_url": cover_url}
+
+
+# --- listing -----------------------------------------------------------------------
+
+
+@bp.get("/events")
+def index():
+    when = request.args.get("when", "upcoming")
+    if when not in ("upcoming", "past"):
+        abort(404)
+    page = service.list_events(
+        when, cursor=request.args.get("cursor"), limit=limit_from(request.args.get("limit"), 12)
+    )
+    counts = service.waitlist_counts([e.id for e in page.items])
+    mine = {}
+    if current_user.is_authenticated:
+        mine = {s.event_id: s for s in service.my_signups(current_user)}
+    return render_template("events/index.html", page=page, when=when, counts=counts, mine=mine)
+
+
+@bp.get("/events/calendar")
+def month():
+    zone = viewer_zone()
+    today = datetime.now(zone).date()
+    raw = request.args.get("month", "")
+    try:
+        shown = datetime.strptime(raw, "%Y-%m").date() if raw else today.replace(day=1)
+    except ValueError:
+        abort(404)
+    if not 1970 <= shown.year <= 2200:
+        abort(404)
+    weeks, by_day = service.month_grid(shown.year, shown.month, zone)
+    previous = date(shown.year - (shown.month == 1), (shown.month - 2) % 12 + 1, 1)
+    following = date(shown.year + (shown.month == 12), shown.month % 12 + 1, 1)
+    return render_template(
+        "events/calendar.html",
+        shown=shown,
+        weeks=weeks,
+        by_day=by_day,
+        today=today,
+        zone=zone,
+        previous=previous,
+        following=following,
+    )
+
+
+# --- create and edit ---------------------------------------------------------------
+
+
+def _prepare(form: EventForm) -> None:
+    merchants = db.session.scalars(
+        select(User).where(User.role == "merchant").order_by(User.username)
+    ).all()
+    form.sponsor_id.choices = [(0, "No sponsor")] + [(m.id, m.username) for m in merchants]
+    form.cover_colour.choices = colour_choices()
+    categories = board.list_categories()
+    form.discussion_category.choices = [("", "Don't open a thread")] + [
+        (c.slug, c.name) for c in categories
+    ]
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=viewer_zone()) if value is not None else None
+
+
+def _local(value: datetime | None) -> datetime | None:
+    return value.astimezone(viewer_zone()).replace(tzinfo=None) if value is not None else None
+
+
+def _same_minute(typed: datetime | None, stored: datetime | None) -> bool:
+    return (
+        typed is not None
+        and stored is not None
+        and typed == stored.replace(second=0, microsecond=0)
+    )
+
+
+def _values(form: EventForm) -> dict:
+    return {
+        "title": form.title.data,
+        "description": form.description.data or "",
+        "starts_at": _aware(form.starts_at.data),
+        "ends_at": _aware(form.ends_at.data),
+        "location": form.location.data or "",
+        "online_url": form.online_url.data or None,
+        "capacity": form.capacity.data,
+        "signup_deadline": _aware(form.signup_deadline.data),
+        "sponsor_id": form.sponsor_id.data or None,
+        "cover_colour": form.cover_colour.data,
+    }
+
+
+def _cover_from(form: EventForm) -> str | None:
+    upload = form.cover_image.data
+    if upload is None or not getattr(upload, "filename", ""):
+        return None
+    return covers.save_cover(upload.read())
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+@login_required
+def new():
+    form = EventForm()
+    _prepare(form)
+    if request.method == "GET":
+        meetups = [slug for slug, _ in form.discussion_category.choices if slug == "meetups"]
+        form.discussion_category.data = meetups[0] if meetups else ""
+    if form.validate_on_submit():
+        try:
+            values = _values(form)
+            event = service.create_event(
+                current_user, discussion_category=form.discussion_category.data or None, **values
+            )
+            cover = _cover_from(form)
+            if cover:
+                event.cover_image = cover
+        except ServiceError as err:
+            db.session.rollback()
+            apply_service_error(form, err)
+        else:
+            db.session.commit()
+            flash(
+                f"Your event is live. Share it with [[event:{event.id}]] in posts and chat.",
+                "success",
+            )
+            return redirect(url_for("events.detail", event_id=event.id))
+    return render_template("events/form.html", form=form, event=None, zone=viewer_zone()), (
+        422 if form.is_submitted() else 200
+    )
+
+
+@bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(event_id: int):
+    event = service.get_event(event_id)
+    service.check_host(current_user, event)
+    form = EventForm(obj=event)
+    _prepare(form)
+    del form.discussion_category
+    if request.method == "GET":
+        form.starts_at.data = _local(event.starts_at)
+        form.ends_at.data = _local(event.ends_at)
+        form.signup_deadline.data = _local(event.signup_deadline)
+        form.sponsor_id.data = event.sponsor_id or 0
+    if form.validate_on_submit():
+        try:
+            values = _values(form)
+            # The form shows minutes only: a time left as it was keeps its stored value.
+            for name in ("starts_at", "ends_at", "signup_deadline"):
+                if _same_minute(values[name], getattr(event, name)):
+                    values[name] = getattr(event, name)
+            service.update_event(current_user, event, **values)
+            cover = _cover_from(form)
+            if cover:
+                event.cover_image = cover
+        except ServiceError as err:
+            db.session.rollback()
+            apply_service_error(form, err)
+        else:
+            db.session.commit()
+            flash("Event updated.", "success")
+            return redirect(url_for("events.detail", event_id=event.id))
+    return render_template("events/form.html", form=form, event=event, zone=viewer_zone()), (
+        422 if form.is_submitted() else 200
+    )
+
+
+@bp.post("/events/<int:event_id>/call-off")
+@login_required
+def call_off(event_id: int):
+    event = service.get_event(event_id)
+    service.cancel_event(current_user, event)
+    db.session.commit()
+    flash("The event is cancelled; participants were told.", "success")
+    return redirect(url_for("events.detail", event_id=event.id))
+
+
+# --- the event page and sign-ups ---------------------------------------------------
+
+
+@bp.get("/events/<int:event_id>")
+def detail(event_id: int):
+    event = service.get_event(event_id)
+    signup = service.find_signup(event, current_user)
+    position = service.waitlist_position(signup) if signup else None
+    preload([event.description_html])
+    return render_template(
+        "events/detail.html",
+        event=event,
+        signup=signup,
+        position=position,
+        waitlist=service.waitlist_count(event),
+        messages=service.messages_for(current_user, event),
+        is_host=service.is_host(current_user, event),
+        attendance=service.attendance_of(signup) if signup else None,
+    )
+
+
+@bp.post("/events/<int:event_id>/signup")
+@login_required
+def signup(event_id: int):
+    event = service.get_event(event_id)
+    try:
+        result = service.sign_up(
+            current_user, event, idempotency_key=request.headers.get("Idempotency-Key")
+        )
+    except ServiceError as err:
+        db.session.rollback()
+        if _wants_json():
+            return _json_error(err)
+        flash(err.message, "error")
+        return redirect(url_for("events.detail", event_id=event_id))
+    db.session.commit()
+    if _wants_json():
+        return jsonify({**dump_signup_result(result), **service.seats_payload(event)}), 201
+    if result.status == "confirmed":
+        flash("You're in! Your check-in code is on the event page.", "success")
+    else:
+        flash(f"The event is full; you're #{result.position} on the waitlist.", "info")
+    return redirect(url_for("events.detail", event_id=event_id))
+
+
+@bp.post("/events/<int:event_id>/cancel")
+@login_required
+def cancel(event_id: int):
+    event = service.get_event(event_id)
+    try:
+        service.cancel_signup(current_user, event)
+    except ServiceError as err:
+        db.session.rollback()
+        if _wants_json():
+            return _json_error(err)
+        flash(err.message, "error")
+        return redirect(url_for("events.detail", event_id=event_id))
+    db.session.commit()
+    if _wants_json():
+        return jsonify({"status": "cancelled", **service.seats_payload(event)})
+    flash("Your sign-up is cancelled.", "success")
+    return redirect(url_for("events.detail", event_id=event_id))
+
+
+@bp.get("/events/<int:event_id>/ticket")
+@login_required
+def ticket(event_id: int):
+    event = service.get_event(event_id)
+    signup = service.find_signup(event, current_user)
+    if signup is None or not signup.is_active:
+        abort(404)
+    return render_template(
+        "events/ticket.html",
+        event=event,
+        signup=signup,
+        position=service.waitlist_position(signup),
+        checkin_url=url_for(
+            "events.manage", event_id=event.id, code=signup.checkin_code, _external=True
+        ),
+    )
+
+
+# --- host tools --------------------------------------------------------------------
+
+
+@bp.get("/events/<int:event_id>/manage")
+@login_required
+def manage(event_id: int):
+    event = service.get_event(event_id)
+    people = service.participants(current_user, event)
+    checkin_form = CheckInForm()
+    if request.args.get("code"):
+        checkin_form.code.data = service.normalize_code(request.args["code"])
+    return render_template(
+        "events/manage.html",
+        event=event,
+        people=people,
+        checkin_form=checkin_form,
+        message_form=MessageForm(),
+        messages=service.messages_for(current_user, event),
+    )
+
+
+@bp.post("/events/<int:event_id>/checkin")
+@login_required
+def check_in(event_id: int):
+    event = service.get_event(event_id)
+    form = CheckInForm()
+    code = form.code.data if form.validate_on_submit() else request.form.get("code", "")
+    try:
+        signup = service.check_in(current_user, event, code)
+    except ServiceError as err:
+        db.session.rollback()
+        if _wants_json():
+            return _json_error(err)
+        flash(err.message, "error")
+        return redirect(url_for("events.manage", event_id=event_id))
+    db.session.commit()
+    if _wants_json():
+        return jsonify(
+            {"signup_id": signup.id, "username": signup.user.username, "checked_in": True}
+        )
+    flash(f"{signup.user.username} is checked in.", "success")
+    return redirect(url_for("events.manage", event_id=event_id))
+
+
+@bp.post("/events/<int:event_id>/checkin/<int:signup_id>/undo")
+@login_required
+def undo_check_in(event_id: int, signup_id: int):
+    event = service.get_event(event_id)
+    signup = service.undo_check_in(current_user, event, signup_id)
+    db.session.commit()
+    flash(f"Check-in of {signup.user.username} undone.", "success")
+    return redirect(url_for("events.manage", event_id=event_id))
+
+
+@bp.post("/events/<int:event_id>/remove/<int:user_id>")
+@login_required
+def remove(event_id: int, user_id: int):
+    event = service.get_event(event_id)
+    service.remove_participant(current_user, event, user_id)
+    db.session.commit()
+    flash("Participant removed; the next on the waitlist got the seat.", "success")
+    return redirect(url_for("events.manage", event_id=event_id))
+
+
+@bp.post("/events/<int:event_id>/message")
+@login_required
+def message(event_id: int):
+    event = service.get_event(event_id)
+    service.check_host(current_user, event)
+    form = MessageForm()
+    if form.validate_on_submit():
+        try:
+            sent = service.message_participants(current_user, event, form.body.data)
+        except ServiceError as err:
+            db.session.rollback()
+            apply_service_error(form, err)
+        else:
+            db.session.commit()
+            flash(f"Message sent to {sent.recipients} participants.", "success")
+            return redirect(url_for("events.manage", event_id=event_id))
+    return render_template(
+        "events/manage.html",
+        event=event,
+        people=service.participants(current_user, event),
+        checkin_form=CheckInForm(),
+        message_form=form,
+        messages=service.messages_for(current_user, event),
+    ), 422
+
+
+# --- calendars and files -----------------------------------------------------------
+
+
+def _ics(body: bytes, filename: str) -> Response:
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Type"] = ICS_TYPE
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@bp.get("/events/<int:event_id>.ics")
+def ics(event_id: int):
+    event = service.get_event(event_id)
+    return _ics(calendar.event_file(event), f"plaza-event-{event.id}.ics")
+
+
+@bp.get("/events/feed/<token>.ics")
+def feed(token: str):
+    user = service.user_for_feed(token)
+    if user is None:
+        abort(404)
+    body = calendar.member_feed(user.username, service.my_signups(user))
+    db.session.commit()  # last_fetched_at
+    response = _ics(body, "plaza-events.ics")
+    response.headers["Content-Disposition"] = 'inline; filename="plaza-events.ics"'
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("/events/mine")
+@login_required
+def mine():
+    feed_row = service.feed_for(current_user)
+    db.session.commit()
+    signups = service.my_signups(current_user)
+    positions = {s.id: service.waitlist_position(s) for s in signups}
+    return render_template(
+        "events/mine.html",
+        signups=signups,
+        positions=positions,
+        feed_url=url_for("events.feed", token=feed_row.token, _external=True),
+        attendance={s.id: service.attendance_of(s) for s in signups},
+    )
+
+
+@bp.post("/events/mine/feed/reset")
+@login_required
+def reset_feed():
+    service.feed_for(current_user, reset=True)
+    db.session.commit()
+    flash("Your calendar address changed; the old one no longer works.", "success")
+    return redirect(url_for("events.mine"))
+
+
+@bp.get("/events/covers/<name>")
+def cover(name: str):
+    if not covers.is_cover_name(name):
+        abort(404)
+    response = send_from_directory(covers.folder(), name, mimetype="image/jpeg", max_age=86400)
+    return response
