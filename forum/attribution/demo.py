@@ -8,8 +8,8 @@ credited through the real service. Actions old enough are approved, so authors
 see store credit. Orders and refunds come from the shop's demo (its order events
 reach attribution through ``record_order``/``on_order_status``).
 
-Before the shop is merged no post embeds a real offer, so a dozen posts stand in
-as sources of offers numbered 1-6 (labelled "product #N" in the reports).
+Until the shop registers its product cards with attribution, a dozen posts
+stand in as sources of products numbered 1-6 (labelled "product #N").
 """
 
 import hashlib
@@ -71,7 +71,9 @@ def build(ctx: DemoContext) -> None:
     rng = ctx.rng
     for merchant, (rate, model, cpa) in zip(ctx.merchants, MERCHANT_TERMS, strict=False):
         service.update_settings(merchant, cps_rate_bp=rate, model=model, cpa_cents=cpa)
-    sources = _real_sources(ctx) or _stand_in_sources(ctx)
+    sources = _real_sources(ctx)
+    if "product" not in service._OFFERS:  # no shop yet: stand-in product cards
+        sources += _stand_in_sources(ctx)
     today = now().replace(hour=0, minute=0, second=0, microsecond=0)
     start = today - timedelta(days=DAYS - 1)
     counts, clicks, visits = [], [], []

@@ -306,7 +306,7 @@ def _rows(group: str, merchant_id: int | None, start: date | None, end: date | N
 def _label(group: str, rows: list[Row]) -> None:
     if group == "post":
         post_ids = [int(r.key.split(":")[1]) for r in rows if r.key.startswith("post:")]
-        titles = _post_titles(post_ids)
+        titles = post_titles(post_ids)
         for r in rows:
             kind, _, ident = r.key.partition(":")
             if kind == "post":
@@ -341,7 +341,7 @@ def _label(group: str, rows: list[Row]) -> None:
                 r.label = "#" + r.key[5:]
 
 
-def _post_titles(post_ids: list[int]) -> dict[int, str]:
+def post_titles(post_ids: list[int]) -> dict[int, str]:
     if not post_ids:
         return {}
     from ..board.models import Post, Thread

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..clock import now
 from ..errors import ServiceError
 from ..extensions import db
+from ..markup import EmbedRef
 from ..web import apply_service_error
 from . import impressions, links, reports, service
 from .forms import PayoutForm, SettingsForm
@@ -73,8 +74,11 @@ def hub():
 @login_required
 def earnings():
     page = service.earnings(current_user.id, cursor=request.args.get("cursor"), limit=25)
+    titles = reports.post_titles([i.credit.source_id for i in page.items if i.credit.source_kind == "post"])
+    offers = service.offer_labels(list({EmbedRef(i.credit.embed_kind, i.credit.embed_id) for i in page.items}))
     return render_template(
         "attribution/earnings.html", page=page, summary=service.earnings_summary(current_user.id),
+        titles=titles, offers=offers, EmbedRef=EmbedRef,
         share_bp=int(service.setting("ATTRIBUTION_AUTHOR_SHARE_BP")), lock_days=int(service.setting("ATTRIBUTION_LOCK_DAYS")),
     )
 
