@@ -6,9 +6,14 @@ built) writes them in one short transaction of its own:
 
 1. which of them this viewer has not been counted for today: one pipelined
    round trip of ``SET NX`` to Redis when ``ATTRIBUTION_REDIS_URL`` is set, else
-   one ``INSERT .. ON CONFLICT DO NOTHING RETURNING`` into ``attr_impression_seen``;
-2. one multi-row upsert ``count = count + excluded.count`` into the per (day,
+   one read of ``attr_impression_seen`` (a repeat viewer stops here, without
+   taking a write lock) and, for the unseen ones, one batched
+   ``INSERT .. ON CONFLICT DO NOTHING RETURNING``;
+2. one batched upsert ``count = count + excluded.count`` into the per (day,
    source, embed) counter table.
+
+The statements are compiled once and executed with a parameter list, so a page
+of 20 widgets costs the same Python work as a page of one.
 
 Bots are not counted; a failure is logged and never breaks the page. Setting
 ``ATTRIBUTION_IMPRESSIONS_ENABLED = False`` switches counting off.
@@ -19,7 +24,7 @@ import logging
 from datetime import date, timedelta
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from .. import embeds, jobs
 from ..clock import now
@@ -34,6 +39,7 @@ log = logging.getLogger(__name__)
 SOURCES = ("post", "message")
 _PENDING = "plaza_attribution_shown"
 _REDIS_KEY = "plaza_attribution_redis"
+_STATEMENTS_KEY = "plaza_attribution_impression_statements"
 SEEN_TTL_SECONDS = 2 * 86400
 
 Key = tuple[str, int, str, int]  # (source kind, source id, embed kind, embed id)
@@ -94,10 +100,32 @@ def _insert(model):
     return insert(model)
 
 
+def _statements():
+    """The two writes, built once per dialect so SQLAlchemy compiles them once (executemany)."""
+    cached = current_app.extensions.get(_STATEMENTS_KEY)
+    if cached is None or cached[0] != db.engine.dialect.name:
+        seen = _insert(ImpressionSeen).on_conflict_do_nothing(index_elements=["digest"]).returning(
+            ImpressionSeen.digest
+        )
+        upsert = _insert(ImpressionCount)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=["day", "source_kind", "source_id", "embed_kind", "embed_id"],
+            set_={"count": ImpressionCount.__table__.c["count"] + upsert.excluded["count"]},
+        )
+        cached = (db.engine.dialect.name, seen, upsert)
+        current_app.extensions[_STATEMENTS_KEY] = cached
+    return cached[1], cached[2]
+
+
 def count(shown: dict[Key, EmbedContext], owners: dict[Key, int | None], viewer: str, day: date) -> int:
-    """Add one impression per key ``viewer`` has not been counted for on ``day``; returns how many."""
+    """Add one impression per key ``viewer`` has not been counted for on ``day``; returns how many.
+
+    A viewer already counted today costs one read (no write lock is taken); a new
+    one costs the seen-set insert and one batched counter upsert.
+    """
     digests = {key: _digest(viewer, key, day) for key in shown}
     client = _redis()
+    seen_insert, counter_upsert = _statements()
     with db.engine.begin() as connection:
         if client is not None:
             pipe = client.pipeline(transaction=False)
@@ -105,17 +133,18 @@ def count(shown: dict[Key, EmbedContext], owners: dict[Key, int | None], viewer:
                 pipe.set(f"plaza:attr:seen:{digest}", 1, nx=True, ex=SEEN_TTL_SECONDS)
             fresh = [key for key, added in zip(digests, pipe.execute(), strict=True) if added]
         else:
-            statement = (
-                _insert(ImpressionSeen)
-                .values([{"digest": digest, "day": day} for digest in digests.values()])
-                .on_conflict_do_nothing(index_elements=["digest"])
-                .returning(ImpressionSeen.digest)
-            )
-            new_digests = set(connection.execute(statement).scalars())
+            known = set(connection.execute(
+                select(ImpressionSeen.digest).where(ImpressionSeen.digest.in_(list(digests.values())))
+            ).scalars())
+            unseen = [{"digest": digest, "day": day} for digest in digests.values() if digest not in known]
+            if not unseen:
+                return 0
+            # Two pages of one new viewer at once: the insert decides which one counts.
+            new_digests = set(connection.execute(seen_insert, unseen).scalars())
             fresh = [key for key, digest in digests.items() if digest in new_digests]
         if not fresh:
             return 0
-        statement = _insert(ImpressionCount).values([
+        connection.execute(counter_upsert, [
             {
                 "day": day, "source_kind": key[0], "source_id": key[1], "embed_kind": key[2], "embed_id": key[3],
                 "author_id": shown[key].author_id, "room": shown[key].room, "merchant_id": owners.get(key),
@@ -123,11 +152,6 @@ def count(shown: dict[Key, EmbedContext], owners: dict[Key, int | None], viewer:
             }
             for key in fresh
         ])
-        columns = ImpressionCount.__table__.c
-        connection.execute(statement.on_conflict_do_update(
-            index_elements=["day", "source_kind", "source_id", "embed_kind", "embed_id"],
-            set_={"count": columns["count"] + statement.excluded["count"]},
-        ))
     return len(fresh)
 
 
