@@ -4,7 +4,7 @@ import logging
 from datetime import timedelta
 from decimal import Decimal
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -27,16 +27,15 @@ def count_impressions(response):
     return impressions.flush(response)
 
 
-@bp.get("/go/<token>")
-def go(token: str):
-    """Record the click, set the attribution cookie, send the reader on to the offer.
+def _visit(link: links.TrackedLink) -> str | None:
+    """Record a visit of ``link`` by whoever is asking; returns the visitor id to keep in the cookie.
 
-    A token we did not sign leads to the "offer unavailable" page and records nothing.
+    Crawlers and cross-site requests (another site sending readers through our
+    links: cookie stuffing) are not recorded and get no cookie.
     """
-    link = links.read(token)
-    if link is None:
-        return redirect(url_for("pages.offer_unavailable"))
     user_agent = request.headers.get("User-Agent")
+    if service.is_bot(user_agent) or request.headers.get("Sec-Fetch-Site") == "cross-site":
+        return None
     visitor = links.visitor_id() or links.new_visitor_id()
     try:
         service.record_click(
@@ -50,11 +49,41 @@ def go(token: str):
     except SQLAlchemyError:  # the reader still gets where they were going
         db.session.rollback()
         log.exception("attribution: could not record a click")
-    response = redirect(link.url)
+    return visitor
+
+
+def _keep(response, visitor: str | None):
     response.headers["Cache-Control"] = "no-store"
-    if not service.is_bot(user_agent):
+    if visitor:
         links.set_visitor_cookie(response, visitor, int(service.setting("ATTRIBUTION_WINDOW_DAYS")))
     return response
+
+
+@bp.get("/go/<token>")
+def go(token: str):
+    """Record the click, set the attribution cookie, send the reader on to the offer.
+
+    A token we did not sign leads to the "offer unavailable" page and records nothing.
+    """
+    link = links.read(token)
+    if link is None:
+        return redirect(url_for("pages.offer_unavailable"))
+    visitor = _visit(link)
+    return _keep(redirect(link.url), visitor)
+
+
+@bp.post("/go/<token>")
+def touch(token: str):
+    """A widget acting in place (signing up from the card) records its click without the trip.
+
+    Same-origin scripts call it with the widget's href (CSRF applies, so no other
+    site can record touches for a reader). 404 for a token we did not sign.
+    """
+    link = links.read(token)
+    if link is None:
+        return jsonify({"error": {"code": "not_found", "message": "Unknown link.", "fields": {}}}), 404
+    visitor = _visit(link)
+    return _keep(jsonify({"recorded": visitor is not None}), visitor)
 
 
 @bp.get("/attribution")

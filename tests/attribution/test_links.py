@@ -248,3 +248,32 @@ def test_a_forged_visitor_cookie_claims_nothing(app, make_user, offers, post_wit
     attacker.set_cookie(links.COOKIE_NAME, row.visitor_id)  # the raw id, unsigned
     login(attacker, reader)
     assert clicks(app)[0].user_id is None
+
+
+def test_cross_site_requests_are_not_recorded(app, client, make_user, offers, post_with_offer):
+    """Another site sending readers through our links (cookie stuffing) earns nothing."""
+    merchant, author = make_user("shopkeeper", role="merchant"), make_user("writer")
+    offer = offers.add(merchant)
+    href = tracked_href(app, post_with_offer(author, offer), offer)
+    response = client.get(href, headers={**BROWSER, "Sec-Fetch-Site": "cross-site"})
+    assert response.status_code == 302 and response.headers["Location"] == f"/?offer={offer}"
+    assert "Set-Cookie" not in response.headers
+    assert clicks(app) == []
+    for origin in ("same-origin", "same-site", "none"):  # our pages, a subdomain, a typed URL
+        app.test_client().get(href, headers={**BROWSER, "Sec-Fetch-Site": origin})
+    assert len(clicks(app)) == 3
+
+
+def test_widgets_acting_in_place_record_their_touch(app, make_user, offers, post_with_offer):
+    merchant, author, reader = make_user("shopkeeper", role="merchant"), make_user("writer"), make_user("reader")
+    offer = offers.add(merchant)
+    href = tracked_href(app, post_with_offer(author, offer), offer)
+    browser = app.test_client()
+    login(browser, reader)
+    response = browser.post(href, headers=BROWSER)
+    assert response.status_code == 200 and response.get_json() == {"recorded": True}
+    assert links.COOKIE_NAME in response.headers["Set-Cookie"]
+    [row] = clicks(app)
+    assert row.user_id == reader.id and row.source_id == 1
+    assert browser.post("/go/forged", headers=BROWSER).status_code == 404
+    assert len(clicks(app)) == 1
