@@ -46,12 +46,18 @@ class Source:
 
 def _real_sources(ctx: DemoContext) -> list[Source]:
     found = []
-    posts = db.session.scalars(select(Post).where(Post.deleted_at.is_(None), Post.body_html.contains("<plaza-embed")))
+    posts = db.session.scalars(
+        select(Post).where(Post.deleted_at.is_(None), Post.body_html.contains("<plaza-embed"))
+    )
     for post in posts:
         for ref in refs_in(post.body_html):
             owner = service.offer_owner(ref)
             if owner:
-                found.append(Source(post.id, post.author_id, ref.kind, ref.id, owner, ctx.rng.uniform(0.3, 2.0)))
+                found.append(
+                    Source(
+                        post.id, post.author_id, ref.kind, ref.id, owner, ctx.rng.uniform(0.3, 2.0)
+                    )
+                )
     return found
 
 
@@ -60,10 +66,14 @@ def _stand_in_sources(ctx: DemoContext) -> list[Source]:
     threads = rng.sample(ctx.threads, min(12, len(ctx.threads)))
     sources = []
     for index, thread in enumerate(threads):
-        post = db.session.scalar(select(Post).where(Post.thread_id == thread.id).order_by(Post.position).limit(1))
+        post = db.session.scalar(
+            select(Post).where(Post.thread_id == thread.id).order_by(Post.position).limit(1)
+        )
         merchant = ctx.merchants[index % len(ctx.merchants)]
         offer = 1 + (index % 3) + 3 * (index % len(ctx.merchants))
-        sources.append(Source(post.id, post.author_id, "product", offer, merchant.id, rng.uniform(0.3, 2.0)))
+        sources.append(
+            Source(post.id, post.author_id, "product", offer, merchant.id, rng.uniform(0.3, 2.0))
+        )
     return sources
 
 
@@ -85,24 +95,43 @@ def build(ctx: DemoContext) -> None:
             shown = int(rng.randint(8, 70) * source.pull * weekend * growth)
             if shown == 0:
                 continue
-            counts.append({
-                "day": day.date(), "source_kind": "post", "source_id": source.post_id, "embed_kind": source.kind,
-                "embed_id": source.offer_id, "author_id": source.author_id, "room": None,
-                "merchant_id": source.merchant_id, "count": shown,
-            })
+            counts.append(
+                {
+                    "day": day.date(),
+                    "source_kind": "post",
+                    "source_id": source.post_id,
+                    "embed_kind": source.kind,
+                    "embed_id": source.offer_id,
+                    "author_id": source.author_id,
+                    "room": None,
+                    "merchant_id": source.merchant_id,
+                    "count": shown,
+                }
+            )
             for _ in range(sum(rng.random() < 0.06 for _ in range(shown))):
                 reader = rng.choice(ctx.members) if rng.random() < 0.7 else None
                 at = day + timedelta(minutes=rng.randint(0, 24 * 60 - 1))
                 visitor = hashlib.blake2b(f"{rng.random()}".encode(), digest_size=16).hexdigest()
-                clicks.append({
-                    "source_kind": "post", "source_id": source.post_id, "author_id": source.author_id,
-                    "room": None, "embed_kind": source.kind, "embed_id": source.offer_id,
-                    "merchant_id": source.merchant_id, "user_id": reader.id if reader else None,
-                    "visitor_id": visitor, "ip_hash": visitor, "ua_hash": "demo",
-                    "is_self": bool(reader and reader.id == source.author_id),
-                    "dedupe_key": hashlib.sha256(f"demo|{len(clicks)}|{visitor}".encode()).hexdigest()[:40],
-                    "created_at": at,
-                })
+                clicks.append(
+                    {
+                        "source_kind": "post",
+                        "source_id": source.post_id,
+                        "author_id": source.author_id,
+                        "room": None,
+                        "embed_kind": source.kind,
+                        "embed_id": source.offer_id,
+                        "merchant_id": source.merchant_id,
+                        "user_id": reader.id if reader else None,
+                        "visitor_id": visitor,
+                        "ip_hash": visitor,
+                        "ua_hash": "demo",
+                        "is_self": bool(reader and reader.id == source.author_id),
+                        "dedupe_key": hashlib.sha256(
+                            f"demo|{len(clicks)}|{visitor}".encode()
+                        ).hexdigest()[:40],
+                        "created_at": at,
+                    }
+                )
                 if reader is not None:
                     visits.append((reader, source, at))
     if counts:
@@ -138,6 +167,8 @@ def _actions(ctx: DemoContext, visits) -> int:
             signed_up.add(reader.id)
         else:
             continue
-        service.record_action(kind, user_id=reader.id, merchant_id=source.merchant_id, key=key, occurred_at=when)
+        service.record_action(
+            kind, user_id=reader.id, merchant_id=source.merchant_id, key=key, occurred_at=when
+        )
         recorded += 1
     return recorded

@@ -7,8 +7,10 @@ from .models import MODELS
 try:  # wtforms >= 3.3 wants SelectChoice; older releases take (value, label) pairs
     from wtforms.fields.choices import SelectChoice
 except ImportError:  # pragma: no cover
+
     def SelectChoice(value, label):  # noqa: N802
         return (value, label)
+
 
 MODEL_LABELS = {"last": "Last touch", "first": "First touch", "linear": "Linear (equal shares)"}
 CURRENCIES = ("USD", "EUR", "GBP", "CNY", "JPY")
@@ -21,8 +23,9 @@ def _money(label: str) -> DecimalField:
 class SettingsForm(FlaskForm):
     """Percent and currency units on the page; basis points and cents in the service."""
 
-    cps_rate_percent = DecimalField("Commission per sale (%)", places=2,
-                                    validators=[InputRequired(), NumberRange(0, 100)])
+    cps_rate_percent = DecimalField(
+        "Commission per sale (%)", places=2, validators=[InputRequired(), NumberRange(0, 100)]
+    )
     cpa_signup = _money("Per new member sign-up")
     cpa_event_signup = _money("Per event sign-up")
     cpa_team_join = _money("Per group-buy team join")

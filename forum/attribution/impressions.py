@@ -64,7 +64,11 @@ def collect(pairs: list[tuple[EmbedRef, EmbedContext]]) -> None:
 def flush(response):
     """After a page is built: count what it showed (once per viewer per day)."""
     shown = g.pop(_PENDING, None)
-    if not shown or response.status_code != 200 or service.is_bot(request.headers.get("User-Agent")):
+    if (
+        not shown
+        or response.status_code != 200
+        or service.is_bot(request.headers.get("User-Agent"))
+    ):
         return response
     try:
         owners = {key: service.offer_owner(EmbedRef(key[2], key[3])) for key in shown}
@@ -75,8 +79,9 @@ def flush(response):
 
 
 def _digest(viewer: str, key: Key, day: date) -> str:
-    return hashlib.blake2b(f"{viewer}|{key[0]}:{key[1]}|{key[2]}:{key[3]}|{day.isoformat()}".encode(),
-                           digest_size=16).hexdigest()
+    return hashlib.blake2b(
+        f"{viewer}|{key[0]}:{key[1]}|{key[2]}:{key[3]}|{day.isoformat()}".encode(), digest_size=16
+    ).hexdigest()
 
 
 def _redis():
@@ -104,8 +109,10 @@ def _statements():
     """The two writes, built once per dialect so SQLAlchemy compiles them once (executemany)."""
     cached = current_app.extensions.get(_STATEMENTS_KEY)
     if cached is None or cached[0] != db.engine.dialect.name:
-        seen = _insert(ImpressionSeen).on_conflict_do_nothing(index_elements=["digest"]).returning(
-            ImpressionSeen.digest
+        seen = (
+            _insert(ImpressionSeen)
+            .on_conflict_do_nothing(index_elements=["digest"])
+            .returning(ImpressionSeen.digest)
         )
         upsert = _insert(ImpressionCount)
         upsert = upsert.on_conflict_do_update(
@@ -117,7 +124,9 @@ def _statements():
     return cached[1], cached[2]
 
 
-def count(shown: dict[Key, EmbedContext], owners: dict[Key, int | None], viewer: str, day: date) -> int:
+def count(
+    shown: dict[Key, EmbedContext], owners: dict[Key, int | None], viewer: str, day: date
+) -> int:
     """Add one impression per key ``viewer`` has not been counted for on ``day``; returns how many.
 
     A viewer already counted today costs one read (no write lock is taken); a new
@@ -133,10 +142,16 @@ def count(shown: dict[Key, EmbedContext], owners: dict[Key, int | None], viewer:
                 pipe.set(f"plaza:attr:seen:{digest}", 1, nx=True, ex=SEEN_TTL_SECONDS)
             fresh = [key for key, added in zip(digests, pipe.execute(), strict=True) if added]
         else:
-            known = set(connection.execute(
-                select(ImpressionSeen.digest).where(ImpressionSeen.digest.in_(list(digests.values())))
-            ).scalars())
-            unseen = [{"digest": digest, "day": day} for digest in digests.values() if digest not in known]
+            known = set(
+                connection.execute(
+                    select(ImpressionSeen.digest).where(
+                        ImpressionSeen.digest.in_(list(digests.values()))
+                    )
+                ).scalars()
+            )
+            unseen = [
+                {"digest": digest, "day": day} for digest in digests.values() if digest not in known
+            ]
             if not unseen:
                 return 0
             # Two pages of one new viewer at once: the insert decides which one counts.
@@ -144,14 +159,23 @@ def count(shown: dict[Key, EmbedContext], owners: dict[Key, int | None], viewer:
             fresh = [key for key, digest in digests.items() if digest in new_digests]
         if not fresh:
             return 0
-        connection.execute(counter_upsert, [
-            {
-                "day": day, "source_kind": key[0], "source_id": key[1], "embed_kind": key[2], "embed_id": key[3],
-                "author_id": shown[key].author_id, "room": shown[key].room, "merchant_id": owners.get(key),
-                "count": 1,
-            }
-            for key in fresh
-        ])
+        connection.execute(
+            counter_upsert,
+            [
+                {
+                    "day": day,
+                    "source_kind": key[0],
+                    "source_id": key[1],
+                    "embed_kind": key[2],
+                    "embed_id": key[3],
+                    "author_id": shown[key].author_id,
+                    "room": shown[key].room,
+                    "merchant_id": owners.get(key),
+                    "count": 1,
+                }
+                for key in fresh
+            ],
+        )
     return len(fresh)
 
 

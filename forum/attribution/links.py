@@ -62,7 +62,14 @@ def is_local_path(url: str) -> bool:
 
 
 def sign(link: TrackedLink) -> str:
-    payload = [SOURCE_CODES[link.source_kind], link.source_id, link.author_id, link.embed_kind, link.embed_id, link.url]
+    payload = [
+        SOURCE_CODES[link.source_kind],
+        link.source_id,
+        link.author_id,
+        link.embed_kind,
+        link.embed_id,
+        link.url,
+    ]
     if link.room:
         payload.append(link.room)
     return _serializer(LINK_SALT).dumps(payload)
@@ -103,12 +110,22 @@ def read(token: str) -> TrackedLink | None:
 
 def build_href(ref: EmbedRef, plain: str, context: EmbedContext) -> str:
     """``forum.embeds`` link builder: ``/go/<token>`` for available widgets in posts and messages."""
-    if context.source_kind not in SOURCE_CODES or context.source_id is None or not is_local_path(plain):
+    if (
+        context.source_kind not in SOURCE_CODES
+        or context.source_id is None
+        or not is_local_path(plain)
+    ):
         return plain
     if embeds.target(ref) is None:  # "offer unavailable" needs no tracking
         return plain
     link = TrackedLink(
-        context.source_kind, context.source_id, context.author_id, ref.kind, ref.id, plain, context.room or None
+        context.source_kind,
+        context.source_id,
+        context.author_id,
+        ref.kind,
+        ref.id,
+        plain,
+        context.room or None,
     )
     return url_for("attribution.go", token=sign(link))
 
@@ -129,7 +146,11 @@ def visitor_id(req=None) -> str | None:
         value = _serializer(VISITOR_SALT).loads(raw)
     except (BadData, ValueError, TypeError, UnicodeError):
         return None
-    if isinstance(value, str) and len(value) == 32 and all(ch in "0123456789abcdef" for ch in value):
+    if (
+        isinstance(value, str)
+        and len(value) == 32
+        and all(ch in "0123456789abcdef" for ch in value)
+    ):
         return value
     return None
 
@@ -149,4 +170,6 @@ def set_visitor_cookie(response, visitor: str, window_days: int) -> None:
 def fingerprint(value: str | None) -> str:
     """A keyed hash (IP, user agent): comparable between rows, not reversible to the value."""
     key = str(current_app.config["SECRET_KEY"]).encode()
-    return hashlib.blake2b((value or "").encode("utf-8", "replace"), key=key[:64], digest_size=16).hexdigest()
+    return hashlib.blake2b(
+        (value or "").encode("utf-8", "replace"), key=key[:64], digest_size=16
+    ).hexdigest()

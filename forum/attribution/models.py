@@ -51,7 +51,9 @@ class MerchantSettings(db.Model):
         ),
     )
 
-    merchant_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     cps_rate_bp: Mapped[int] = mapped_column(Integer, default=0)
     cpa_signup_cents: Mapped[int] = mapped_column(Integer, default=0)
     cpa_event_signup_cents: Mapped[int] = mapped_column(Integer, default=0)
@@ -100,7 +102,14 @@ class ImpressionCount(db.Model):
 
     __tablename__ = "attr_impression_counts"
     __table_args__ = (
-        UniqueConstraint("day", "source_kind", "source_id", "embed_kind", "embed_id", name="uq_attr_impression_counts_key"),
+        UniqueConstraint(
+            "day",
+            "source_kind",
+            "source_id",
+            "embed_kind",
+            "embed_id",
+            name="uq_attr_impression_counts_key",
+        ),
         Index("ix_attr_impression_counts_merchant_day", "merchant_id", "day"),
     )
 
@@ -172,7 +181,9 @@ class Credit(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    conversion_id: Mapped[int] = mapped_column(ForeignKey("attr_conversions.id", ondelete="CASCADE"), index=True)
+    conversion_id: Mapped[int] = mapped_column(
+        ForeignKey("attr_conversions.id", ondelete="CASCADE"), index=True
+    )
     click_id: Mapped[int] = mapped_column(ForeignKey("attr_clicks.id", ondelete="CASCADE"))
     source_kind: Mapped[str] = mapped_column(String(8))
     source_id: Mapped[int] = mapped_column(Integer)
@@ -221,19 +232,29 @@ class Commission(db.Model):
     # "earn:<credit id>" or "reverse:<earned row id>": a second write of either is refused.
     entry_key: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(8))  # "earned" | "reversal"
-    conversion_id: Mapped[int] = mapped_column(ForeignKey("attr_conversions.id", ondelete="CASCADE"), index=True)
-    credit_id: Mapped[int] = mapped_column(ForeignKey("attr_credits.id", ondelete="CASCADE"), index=True)
+    conversion_id: Mapped[int] = mapped_column(
+        ForeignKey("attr_conversions.id", ondelete="CASCADE"), index=True
+    )
+    credit_id: Mapped[int] = mapped_column(
+        ForeignKey("attr_credits.id", ondelete="CASCADE"), index=True
+    )
     merchant_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     amount_cents: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     status: Mapped[str] = mapped_column(String(8), default="pending")
-    approvable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: order not completed yet
+    approvable_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime
+    )  # None: order not completed yet
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    payout_id: Mapped[int | None] = mapped_column(ForeignKey("attr_payouts.id", ondelete="SET NULL"))
-    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("attr_commissions.id", ondelete="CASCADE"))
+    payout_id: Mapped[int | None] = mapped_column(
+        ForeignKey("attr_payouts.id", ondelete="SET NULL")
+    )
+    reverses_id: Mapped[int | None] = mapped_column(
+        ForeignKey("attr_commissions.id", ondelete="CASCADE")
+    )
     # Store credit given to the author when this row was approved.
     reward_cents: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

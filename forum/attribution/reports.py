@@ -19,7 +19,7 @@ happened and conversions (with all their commission rows) by when they occurred.
 import csv
 import io
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta, UTC
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import and_, func, select
 
@@ -175,7 +175,9 @@ def _time_range(column, start: date | None, end: date | None) -> list:
     return conditions
 
 
-def funnel(group_by: str, *, merchant_id: int | None, start: date | None = None, end: date | None = None) -> Report:
+def funnel(
+    group_by: str, *, merchant_id: int | None, start: date | None = None, end: date | None = None
+) -> Report:
     """The report for one merchant (``merchant_id``) or, for admins, every merchant (None)."""
     if group_by not in GROUPS:
         raise field_error("group_by", f"Use one of {', '.join(GROUPS)}.")
@@ -187,12 +189,16 @@ def funnel(group_by: str, *, merchant_id: int | None, start: date | None = None,
     if group_by == "day":
         ordered.sort(key=lambda r: r.key)
     else:
-        ordered.sort(key=lambda r: (-r.revenue_cents, -r.commission_cents, -r.clicks, -r.impressions, r.key))
+        ordered.sort(
+            key=lambda r: (-r.revenue_cents, -r.commission_cents, -r.clicks, -r.impressions, r.key)
+        )
     _label(group_by, ordered)
     return Report(group_by, merchant_id, start, end, ordered, totals)
 
 
-def _rows(group: str, merchant_id: int | None, start: date | None, end: date | None) -> dict[str, Row]:
+def _rows(
+    group: str, merchant_id: int | None, start: date | None, end: date | None
+) -> dict[str, Row]:
     rows: dict[str, Row] = {}
 
     def row(values: tuple) -> Row:
@@ -215,7 +221,11 @@ def _rows(group: str, merchant_id: int | None, start: date | None, end: date | N
 
     # Clicks.
     cols = _group_columns(group, Click)
-    query = select(*cols, func.count(Click.id)).where(*_time_range(Click.created_at, start, end)).group_by(*cols)
+    query = (
+        select(*cols, func.count(Click.id))
+        .where(*_time_range(Click.created_at, start, end))
+        .group_by(*cols)
+    )
     if merchant_id is not None:
         query = query.where(Click.merchant_id == merchant_id)
     for *values, total in db.session.execute(query):
@@ -249,7 +259,12 @@ def _rows(group: str, merchant_id: int | None, start: date | None, end: date | N
             func.count(func.distinct(Conversion.id)).filter(is_order),
             func.count(func.distinct(Conversion.id)).filter(~is_order),
             func.coalesce(func.sum(Credit.revenue_cents).filter(is_order), 0),
-            func.coalesce(func.sum(Credit.revenue_cents).filter(and_(is_order, Conversion.reversed_at.is_not(None))), 0),
+            func.coalesce(
+                func.sum(Credit.revenue_cents).filter(
+                    and_(is_order, Conversion.reversed_at.is_not(None))
+                ),
+                0,
+            ),
         )
         .select_from(Credit)
         .join(Conversion, Conversion.id == Credit.conversion_id)
@@ -264,14 +279,23 @@ def _rows(group: str, merchant_id: int | None, start: date | None, end: date | N
         target.refunded_cents += int(refunded or 0)
 
     # Direct conversions (no touch): their own row, or their day / merchant.
-    direct_cols = {"day": [_day(Conversion.occurred_at)], "merchant": [Conversion.merchant_id], "all": []}.get(group)
+    direct_cols = {
+        "day": [_day(Conversion.occurred_at)],
+        "merchant": [Conversion.merchant_id],
+        "all": [],
+    }.get(group)
     query = (
         select(
             *(direct_cols or []),
             func.count(Conversion.id).filter(is_order),
             func.count(Conversion.id).filter(~is_order),
             func.coalesce(func.sum(Conversion.revenue_cents).filter(is_order), 0),
-            func.coalesce(func.sum(Conversion.revenue_cents).filter(and_(is_order, Conversion.reversed_at.is_not(None))), 0),
+            func.coalesce(
+                func.sum(Conversion.revenue_cents).filter(
+                    and_(is_order, Conversion.reversed_at.is_not(None))
+                ),
+                0,
+            ),
         )
         .where(Conversion.direct.is_(True), *conversion_filter)
         .group_by(*(direct_cols or []))
@@ -314,14 +338,26 @@ def _label(group: str, rows: list[Row]) -> None:
             elif kind == "message":
                 r.label = f"Chat message #{ident}"
     elif group in ("author", "merchant"):
-        ids = [int(r.key.split(":")[1]) for r in rows if r.key.startswith("user:") and r.key[5:].isdigit()]
-        names = dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids))).all()) if ids else {}
+        ids = [
+            int(r.key.split(":")[1])
+            for r in rows
+            if r.key.startswith("user:") and r.key[5:].isdigit()
+        ]
+        names = (
+            dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids))).all())
+            if ids
+            else {}
+        )
         for r in rows:
             if r.key == "none":
                 r.label = "No merchant"
             elif r.key.startswith("user:"):
                 ident = r.key[5:]
-                r.label = names.get(int(ident), f"User #{ident}") if ident.isdigit() else "Deleted account"
+                r.label = (
+                    names.get(int(ident), f"User #{ident}")
+                    if ident.isdigit()
+                    else "Deleted account"
+                )
     elif group == "offer":
         refs = []
         for r in rows:
@@ -347,7 +383,9 @@ def post_titles(post_ids: list[int]) -> dict[int, str]:
     from ..board.models import Post, Thread
 
     found = db.session.execute(
-        select(Post.id, Post.position, Thread.title).join(Thread, Thread.id == Post.thread_id).where(Post.id.in_(post_ids))
+        select(Post.id, Post.position, Thread.title)
+        .join(Thread, Thread.id == Post.thread_id)
+        .where(Post.id.in_(post_ids))
     )
     return {
         post_id: (title if position == 1 else f"{title} (reply #{position - 1})")
@@ -356,9 +394,21 @@ def post_titles(post_ids: list[int]) -> dict[int, str]:
 
 
 CSV_FIELDS = (
-    "key", "label", "impressions", "clicks", "actions", "orders", "revenue_cents", "refunded_cents",
-    "commission_cents", "posts", "click_rate", "conversion_rate", "revenue_per_post_cents",
-    "revenue_per_mille_cents", "commission_per_mille_cents",
+    "key",
+    "label",
+    "impressions",
+    "clicks",
+    "actions",
+    "orders",
+    "revenue_cents",
+    "refunded_cents",
+    "commission_cents",
+    "posts",
+    "click_rate",
+    "conversion_rate",
+    "revenue_per_post_cents",
+    "revenue_per_mille_cents",
+    "commission_per_mille_cents",
 )
 
 
@@ -379,8 +429,20 @@ def daily_series(merchant_id: int | None, start: date, end: date) -> dict:
     """Chart data: one point per day from ``start`` to ``end`` (missing days are zeros)."""
     report = funnel("day", merchant_id=merchant_id, start=start, end=end)
     by_day = {r.key: r for r in report.rows}
-    days, series = [], {name: [] for name in ("impressions", "clicks", "actions", "orders", "revenue_cents",
-                                              "commission_cents")}
+    days, series = (
+        [],
+        {
+            name: []
+            for name in (
+                "impressions",
+                "clicks",
+                "actions",
+                "orders",
+                "revenue_cents",
+                "commission_cents",
+            )
+        },
+    )
     current = start
     while current <= end:
         key = current.isoformat()

@@ -65,7 +65,9 @@ def dump_earning(item: Earning) -> dict:
         "weight_bp": credit.weight_bp,
         "self_referral": credit.self_referral,
         "commission_cents": item.amount_cents,
-        "reward_cents": item.earned.reward_cents if item.earned and item.status != "reversed" else 0,
+        "reward_cents": item.earned.reward_cents
+        if item.earned and item.status != "reversed"
+        else 0,
         "currency": item.earned.currency if item.earned else conversion.currency,
         "status": item.status,
     }
@@ -80,4 +82,3 @@ def dump_payout(payout) -> dict:
         "entries": payout.entries,
         "created_at": iso(payout.created_at),
     }
-

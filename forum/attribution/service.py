@@ -113,7 +113,9 @@ def _dialect_insert(model):
 
 def _insert_once(model, values: dict, conflict: list[str]):
     """INSERT unless ``conflict`` columns already exist; the new primary key, or None. One statement."""
-    statement = _dialect_insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
+    statement = (
+        _dialect_insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
+    )
     key = model.__table__.primary_key.columns.values()[0]
     return db.session.execute(statement.returning(key)).scalar()
 
@@ -139,7 +141,9 @@ class OfferKind:
 _OFFERS: dict[str, OfferKind] = {}
 
 
-def register_offer(kind: str, *, owner: Callable[[Any], int | None], label: Callable[[Any], str] | None = None):
+def register_offer(
+    kind: str, *, owner: Callable[[Any], int | None], label: Callable[[Any], str] | None = None
+):
     """Tell attribution how to find the merchant (user id) and a name for widgets of ``kind``.
 
     ``owner`` and ``label`` receive the object the widget kind's ``load`` returned
@@ -179,18 +183,29 @@ def settings_of(merchant_id: int) -> MerchantSettings:
     if found is not None:
         return found
     return MerchantSettings(
-        merchant_id=merchant_id, cps_rate_bp=0, cpa_signup_cents=0, cpa_event_signup_cents=0,
-        cpa_team_join_cents=0, cpa_first_purchase_cents=0, model="last", currency="USD",
+        merchant_id=merchant_id,
+        cps_rate_bp=0,
+        cpa_signup_cents=0,
+        cpa_event_signup_cents=0,
+        cpa_team_join_cents=0,
+        cpa_first_purchase_cents=0,
+        model="last",
+        currency="USD",
     )
 
 
 def check_merchant(actor) -> None:
-    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.has_role("merchant"):
+    if (
+        actor is None
+        or not getattr(actor, "is_authenticated", False)
+        or not actor.has_role("merchant")
+    ):
         raise Forbidden("Only merchants have attribution settings.")
 
 
-def update_settings(actor: User, *, cps_rate_bp=None, cpa_cents: dict | None = None, model=None,
-                    currency=None) -> MerchantSettings:
+def update_settings(
+    actor: User, *, cps_rate_bp=None, cpa_cents: dict | None = None, model=None, currency=None
+) -> MerchantSettings:
     """Change the caller's CPS rate, CPA amounts, model or currency; None leaves a field alone.
 
     Raises Forbidden for non-merchants and ValidationFailed (nothing written) for bad values.
@@ -199,7 +214,11 @@ def update_settings(actor: User, *, cps_rate_bp=None, cpa_cents: dict | None = N
     errors: dict[str, list[str]] = {}
     changes: dict[str, Any] = {}
     if cps_rate_bp is not None:
-        if not isinstance(cps_rate_bp, int) or isinstance(cps_rate_bp, bool) or not 0 <= cps_rate_bp <= MAX_RATE_BP:
+        if (
+            not isinstance(cps_rate_bp, int)
+            or isinstance(cps_rate_bp, bool)
+            or not 0 <= cps_rate_bp <= MAX_RATE_BP
+        ):
             errors["cps_rate_bp"] = [f"Use basis points from 0 to {MAX_RATE_BP} (100% = 10000)."]
         else:
             changes["cps_rate_bp"] = cps_rate_bp
@@ -208,7 +227,9 @@ def update_settings(actor: User, *, cps_rate_bp=None, cpa_cents: dict | None = N
             errors[f"cpa_cents.{name}"] = [f"Use one of {', '.join(CPA_FIELDS)}."]
         elif value is None:
             continue
-        elif not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_CPA_CENTS:
+        elif (
+            not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_CPA_CENTS
+        ):
             errors[f"cpa_cents.{name}"] = [f"Use whole cents from 0 to {MAX_CPA_CENTS:,}."]
         else:
             changes[f"cpa_{name}_cents"] = value
@@ -240,8 +261,14 @@ def update_settings(actor: User, *, cps_rate_bp=None, cpa_cents: dict | None = N
 # --- clicks -------------------------------------------------------------------------
 
 
-def record_click(link: links.TrackedLink, *, user_id: int | None, visitor_id: str | None, ip: str | None,
-                 user_agent: str | None) -> Click | None:
+def record_click(
+    link: links.TrackedLink,
+    *,
+    user_id: int | None,
+    visitor_id: str | None,
+    ip: str | None,
+    user_agent: str | None,
+) -> Click | None:
     """Log a visit of ``link``; None when it was a bot or a repeat within the dedupe window.
 
     A repeat is the same viewer (account, else visitor cookie) on the same link
@@ -260,7 +287,9 @@ def record_click(link: links.TrackedLink, *, user_id: int | None, visitor_id: st
     )
     viewer = Click.user_id == user_id if user_id is not None else Click.visitor_id == visitor_id
     recent = db.session.scalar(
-        select(Click.id).where(same_link, viewer, Click.created_at > at - timedelta(seconds=seconds)).limit(1)
+        select(Click.id)
+        .where(same_link, viewer, Click.created_at > at - timedelta(seconds=seconds))
+        .limit(1)
     )
     if recent is not None:
         return None
@@ -300,7 +329,11 @@ def _existing_user(user_id: int | None) -> int | None:
 def _claim_statement(user_id: int, visitor_id: str, at: datetime):
     return (
         update(Click)
-        .where(Click.visitor_id == visitor_id, Click.user_id.is_(None), Click.created_at >= at - window())
+        .where(
+            Click.visitor_id == visitor_id,
+            Click.user_id.is_(None),
+            Click.created_at >= at - window(),
+        )
         .values(user_id=user_id, is_self=case((Click.author_id == user_id, True), else_=False))
         .execution_options(synchronize_session=False)
     )
@@ -327,7 +360,9 @@ def on_registered(user: User) -> None:
                 claim_visitor(user.id, visitor)
             touch = latest_touch(user.id, now())
             if touch is not None:
-                record_action("signup", user_id=user.id, merchant_id=touch.merchant_id, key=f"user:{user.id}")
+                record_action(
+                    "signup", user_id=user.id, merchant_id=touch.merchant_id, key=f"user:{user.id}"
+                )
     except SQLAlchemyError:
         log.exception("attribution: could not attribute the registration of user %s", user.id)
 
@@ -399,10 +434,22 @@ def choose(touches: list[Click], model: str) -> list[Click]:
     return [touches[-1]]
 
 
-def _create_conversion(*, kind: str, key: str, merchant_id: int, customer_id: int, occurred_at: datetime,
-                       revenue_cents: int, currency: str, commission_cents: int, rate_bp: int,
-                       approvable_at: datetime | None, order_id: int | None = None,
-                       order_status: str | None = None, completed_at: datetime | None = None) -> int | None:
+def _create_conversion(
+    *,
+    kind: str,
+    key: str,
+    merchant_id: int,
+    customer_id: int,
+    occurred_at: datetime,
+    revenue_cents: int,
+    currency: str,
+    commission_cents: int,
+    rate_bp: int,
+    approvable_at: datetime | None,
+    order_id: int | None = None,
+    order_status: str | None = None,
+    completed_at: datetime | None = None,
+) -> int | None:
     """Insert the conversion with its credits and commission rows; None if ``key`` exists.
 
     The conversion row is inserted first with ON CONFLICT DO NOTHING, so of two
@@ -437,20 +484,41 @@ def _create_conversion(*, kind: str, key: str, merchant_id: int, customer_id: in
     revenues = split(revenue_cents, len(chosen))
     shares = split(commission_cents, len(chosen))
     for click, weight, revenue, share in zip(chosen, weights, revenues, shares, strict=True):
-        self_referral = click.is_self or click.author_id is None or click.author_id in (customer_id, merchant_id)
+        self_referral = (
+            click.is_self
+            or click.author_id is None
+            or click.author_id in (customer_id, merchant_id)
+        )
         credit = Credit(
-            conversion_id=conversion_id, click_id=click.id, source_kind=click.source_kind, source_id=click.source_id,
-            author_id=click.author_id, room=click.room, embed_kind=click.embed_kind, embed_id=click.embed_id,
-            weight_bp=weight, revenue_cents=revenue, self_referral=self_referral,
+            conversion_id=conversion_id,
+            click_id=click.id,
+            source_kind=click.source_kind,
+            source_id=click.source_id,
+            author_id=click.author_id,
+            room=click.room,
+            embed_kind=click.embed_kind,
+            embed_id=click.embed_id,
+            weight_bp=weight,
+            revenue_cents=revenue,
+            self_referral=self_referral,
         )
         db.session.add(credit)
         db.session.flush()
         if not self_referral and share > 0:
             db.session.add(
                 Commission(
-                    entry_key=f"earn:{credit.id}", kind="earned", conversion_id=conversion_id, credit_id=credit.id,
-                    merchant_id=merchant_id, author_id=click.author_id, amount_cents=share, currency=currency,
-                    status="pending", approvable_at=approvable_at, reward_cents=0, created_at=now(),
+                    entry_key=f"earn:{credit.id}",
+                    kind="earned",
+                    conversion_id=conversion_id,
+                    credit_id=credit.id,
+                    merchant_id=merchant_id,
+                    author_id=click.author_id,
+                    amount_cents=share,
+                    currency=currency,
+                    status="pending",
+                    approvable_at=approvable_at,
+                    reward_cents=0,
+                    created_at=now(),
                 )
             )
     db.session.flush()
@@ -478,8 +546,9 @@ def _check_users(*user_ids: int) -> None:
         raise NotFound("No such user.")
 
 
-def record_action(kind: str, *, user_id: int, merchant_id: int, key: str,
-                  occurred_at: datetime | None = None) -> Conversion:
+def record_action(
+    kind: str, *, user_id: int, merchant_id: int, key: str, occurred_at: datetime | None = None
+) -> Conversion:
     """Record a CPA action of ``user_id`` paid by ``merchant_id``, once per (kind, key).
 
     ``key`` names the action in the caller's terms (``"signup:17"`` for an event
@@ -498,8 +567,15 @@ def record_action(kind: str, *, user_id: int, merchant_id: int, key: str,
     full_key = f"{kind}:{key}"
     settings = settings_of(merchant_id)
     _create_conversion(
-        kind=kind, key=full_key, merchant_id=merchant_id, customer_id=user_id, occurred_at=at,
-        revenue_cents=0, currency=settings.currency, commission_cents=settings.cpa_cents(kind), rate_bp=0,
+        kind=kind,
+        key=full_key,
+        merchant_id=merchant_id,
+        customer_id=user_id,
+        occurred_at=at,
+        revenue_cents=0,
+        currency=settings.currency,
+        commission_cents=settings.cpa_cents(kind),
+        rate_bp=0,
         approvable_at=at + lock_period(),
     )
     return db.session.scalar(select(Conversion).where(Conversion.key == full_key))
@@ -510,7 +586,9 @@ def reverse_action(kind: str, key: str, *, at: datetime | None = None) -> int:
 
     Returns how many commission rows were reversed (0 when unknown or already done).
     """
-    conversion_id = db.session.scalar(select(Conversion.id).where(Conversion.key == f"{kind}:{key}"))
+    conversion_id = db.session.scalar(
+        select(Conversion.id).where(Conversion.key == f"{kind}:{key}")
+    )
     if conversion_id is None:
         return 0
     return _reverse([conversion_id], at or now())
@@ -542,8 +620,10 @@ def _check_facts(facts: OrderFacts) -> None:
         raise ValidationFailed("Give OrderFacts.")
     _check_ids(order_id=facts.order_id, buyer_id=facts.buyer_id, merchant_id=facts.merchant_id)
     errors = {}
-    if not isinstance(facts.total_cents, int) or isinstance(facts.total_cents, bool) or not (
-        0 <= facts.total_cents <= MAX_ORDER_CENTS
+    if (
+        not isinstance(facts.total_cents, int)
+        or isinstance(facts.total_cents, bool)
+        or not (0 <= facts.total_cents <= MAX_ORDER_CENTS)
     ):
         errors["total_cents"] = ["Use whole cents, zero or more."]
     if not isinstance(facts.currency, str) or not CURRENCY_RE.match(facts.currency):
@@ -576,10 +656,18 @@ def record_order(facts: OrderFacts) -> Conversion | None:
         completed_at = facts.completed_at if facts.status == "completed" else None
         approvable_at = completed_at + lock_period() if completed_at else None
         created = _create_conversion(
-            kind="order", key=f"order:{facts.order_id}", merchant_id=facts.merchant_id, customer_id=facts.buyer_id,
-            occurred_at=facts.paid_at, revenue_cents=facts.total_cents, currency=facts.currency,
-            commission_cents=facts.total_cents * settings.cps_rate_bp // 10_000, rate_bp=settings.cps_rate_bp,
-            approvable_at=approvable_at, order_id=facts.order_id, order_status=facts.status,
+            kind="order",
+            key=f"order:{facts.order_id}",
+            merchant_id=facts.merchant_id,
+            customer_id=facts.buyer_id,
+            occurred_at=facts.paid_at,
+            revenue_cents=facts.total_cents,
+            currency=facts.currency,
+            commission_cents=facts.total_cents * settings.cps_rate_bp // 10_000,
+            rate_bp=settings.cps_rate_bp,
+            approvable_at=approvable_at,
+            order_id=facts.order_id,
+            order_status=facts.status,
             completed_at=completed_at,
         )
         if created is not None:
@@ -593,35 +681,53 @@ def record_order(facts: OrderFacts) -> Conversion | None:
 on_order_status = record_order
 
 
-def _record_first_purchase(facts: OrderFacts, conversion_id: int, approvable_at: datetime | None) -> None:
+def _record_first_purchase(
+    facts: OrderFacts, conversion_id: int, approvable_at: datetime | None
+) -> None:
     earlier = db.session.scalar(
-        select(Conversion.id).where(
+        select(Conversion.id)
+        .where(
             Conversion.kind == "order",
             Conversion.merchant_id == facts.merchant_id,
             Conversion.customer_id == facts.buyer_id,
             Conversion.id != conversion_id,
-        ).limit(1)
+        )
+        .limit(1)
     )
     if earlier is not None:
         return
     settings = settings_of(facts.merchant_id)
     _create_conversion(
-        kind="first_purchase", key=f"first_purchase:{facts.merchant_id}:{facts.buyer_id}",
-        merchant_id=facts.merchant_id, customer_id=facts.buyer_id, occurred_at=facts.paid_at, revenue_cents=0,
-        currency=settings.currency, commission_cents=settings.cpa_cents("first_purchase"), rate_bp=0,
-        approvable_at=approvable_at, order_id=facts.order_id, order_status=facts.status,
+        kind="first_purchase",
+        key=f"first_purchase:{facts.merchant_id}:{facts.buyer_id}",
+        merchant_id=facts.merchant_id,
+        customer_id=facts.buyer_id,
+        occurred_at=facts.paid_at,
+        revenue_cents=0,
+        currency=settings.currency,
+        commission_cents=settings.cpa_cents("first_purchase"),
+        rate_bp=0,
+        approvable_at=approvable_at,
+        order_id=facts.order_id,
+        order_status=facts.status,
     )
 
 
 def _apply_status(conversion: Conversion, facts: OrderFacts) -> None:
-    ids = list(db.session.scalars(select(Conversion.id).where(Conversion.order_id == facts.order_id)))
+    ids = list(
+        db.session.scalars(select(Conversion.id).where(Conversion.order_id == facts.order_id))
+    )
     if facts.status in ENDED_STATUSES:
         _reverse(ids, facts.refunded_at or now())
     elif facts.status == "completed":
         completed_at = facts.completed_at or now()
         db.session.execute(
             update(Commission)
-            .where(Commission.conversion_id.in_(ids), Commission.kind == "earned", Commission.approvable_at.is_(None))
+            .where(
+                Commission.conversion_id.in_(ids),
+                Commission.kind == "earned",
+                Commission.approvable_at.is_(None),
+            )
             .values(approvable_at=completed_at + lock_period())
             .execution_options(synchronize_session=False)
         )
@@ -666,8 +772,14 @@ def _reverse(conversion_ids: list[int], at: datetime) -> int:
         )
         .values(status="reversed", reversed_at=at)
         .returning(
-            Commission.id, Commission.conversion_id, Commission.credit_id, Commission.merchant_id,
-            Commission.author_id, Commission.amount_cents, Commission.currency, Commission.reward_cents,
+            Commission.id,
+            Commission.conversion_id,
+            Commission.credit_id,
+            Commission.merchant_id,
+            Commission.author_id,
+            Commission.amount_cents,
+            Commission.currency,
+            Commission.reward_cents,
         )
         .execution_options(synchronize_session=False)
     ).all()
@@ -675,10 +787,19 @@ def _reverse(conversion_ids: list[int], at: datetime) -> int:
         _insert_once(
             Commission,
             {
-                "entry_key": f"reverse:{row.id}", "kind": "reversal", "conversion_id": row.conversion_id,
-                "credit_id": row.credit_id, "merchant_id": row.merchant_id, "author_id": row.author_id,
-                "amount_cents": -row.amount_cents, "currency": row.currency, "status": "reversed",
-                "reversed_at": at, "reverses_id": row.id, "reward_cents": 0, "created_at": at,
+                "entry_key": f"reverse:{row.id}",
+                "kind": "reversal",
+                "conversion_id": row.conversion_id,
+                "credit_id": row.credit_id,
+                "merchant_id": row.merchant_id,
+                "author_id": row.author_id,
+                "amount_cents": -row.amount_cents,
+                "currency": row.currency,
+                "status": "reversed",
+                "reversed_at": at,
+                "reverses_id": row.id,
+                "reward_cents": 0,
+                "created_at": at,
             },
             ["entry_key"],
         )
@@ -698,8 +819,14 @@ def _take_back_reward(author_id: int, commission_id: int, reward_cents: int) -> 
 
     amount = min(reward_cents, members.balance(author_id, "credit"))
     if amount > 0:
-        members.post(author_id, "credit", -amount, "post_earnings_reversed",
-                     key=f"attr-reward-reversal:{commission_id}", commission_id=commission_id)
+        members.post(
+            author_id,
+            "credit",
+            -amount,
+            "post_earnings_reversed",
+            key=f"attr-reward-reversal:{commission_id}",
+            commission_id=commission_id,
+        )
 
 
 @jobs.job("attribution.approve_commissions")
@@ -714,7 +841,11 @@ def approve_due(limit: int = 1000) -> int:
     share_bp = int(setting("ATTRIBUTION_AUTHOR_SHARE_BP"))
     due = db.session.execute(
         select(Commission.id, Commission.amount_cents, Commission.author_id)
-        .where(Commission.kind == "earned", Commission.status == "pending", Commission.approvable_at <= at)
+        .where(
+            Commission.kind == "earned",
+            Commission.status == "pending",
+            Commission.approvable_at <= at,
+        )
         .order_by(Commission.id)
         .limit(limit)
     ).all()
@@ -733,8 +864,14 @@ def approve_due(limit: int = 1000) -> int:
             continue
         approved += 1
         if reward > 0:
-            members.post(row.author_id, "credit", reward, "post_earnings", key=f"attr-reward:{row.id}",
-                         commission_id=row.id)
+            members.post(
+                row.author_id,
+                "credit",
+                reward,
+                "post_earnings",
+                key=f"attr-reward:{row.id}",
+                commission_id=row.id,
+            )
     return approved
 
 
@@ -764,7 +901,11 @@ def pay_out(actor: User, merchant_id: int) -> list[Payout]:
     currencies = list(
         db.session.scalars(
             select(Commission.currency)
-            .where(Commission.merchant_id == merchant_id, Commission.kind == "earned", Commission.status == "approved")
+            .where(
+                Commission.merchant_id == merchant_id,
+                Commission.kind == "earned",
+                Commission.status == "approved",
+            )
             .distinct()
         )
     )
@@ -773,15 +914,23 @@ def pay_out(actor: User, merchant_id: int) -> list[Payout]:
     at = now()
     payouts = []
     for currency in sorted(currencies):
-        payout = Payout(merchant_id=merchant_id, admin_id=actor.id, currency=currency, total_cents=0, entries=0,
-                        created_at=at)
+        payout = Payout(
+            merchant_id=merchant_id,
+            admin_id=actor.id,
+            currency=currency,
+            total_cents=0,
+            entries=0,
+            created_at=at,
+        )
         db.session.add(payout)
         db.session.flush()
         amounts = db.session.scalars(
             update(Commission)
             .where(
-                Commission.merchant_id == merchant_id, Commission.kind == "earned",
-                Commission.status == "approved", Commission.currency == currency,
+                Commission.merchant_id == merchant_id,
+                Commission.kind == "earned",
+                Commission.status == "approved",
+                Commission.currency == currency,
             )
             .values(status="paid", paid_at=at, payout_id=payout.id)
             .returning(Commission.amount_cents)
@@ -801,20 +950,35 @@ def balances(merchant_id: int | None = None) -> list[dict]:
         (and_(Commission.status == "pending", Commission.approvable_at <= at), "approved"),
         else_=Commission.status,
     )
-    query = select(Commission.merchant_id, Commission.currency, status.label("status"),
-                   func.sum(Commission.amount_cents)).group_by(Commission.merchant_id, Commission.currency, status)
+    query = select(
+        Commission.merchant_id,
+        Commission.currency,
+        status.label("status"),
+        func.sum(Commission.amount_cents),
+    ).group_by(Commission.merchant_id, Commission.currency, status)
     if merchant_id is not None:
         query = query.where(Commission.merchant_id == merchant_id)
     found: dict[tuple[int, str], dict] = {}
     for merchant, currency, state, amount in db.session.execute(query):
-        entry = found.setdefault((merchant, currency), {
-            "merchant_id": merchant, "currency": currency, "pending_cents": 0, "approved_cents": 0,
-            "paid_cents": 0, "net_cents": 0,
-        })
+        entry = found.setdefault(
+            (merchant, currency),
+            {
+                "merchant_id": merchant,
+                "currency": currency,
+                "pending_cents": 0,
+                "approved_cents": 0,
+                "paid_cents": 0,
+                "net_cents": 0,
+            },
+        )
         if state in ("pending", "approved", "paid"):
             entry[f"{state}_cents"] += int(amount or 0)
         entry["net_cents"] += int(amount or 0)
-    names = dict(db.session.execute(select(User.id, User.username).where(User.id.in_([k[0] for k in found]))).all())
+    names = dict(
+        db.session.execute(
+            select(User.id, User.username).where(User.id.in_([k[0] for k in found]))
+        ).all()
+    )
     rows = sorted(found.values(), key=lambda e: (-e["approved_cents"], e["merchant_id"]))
     for row in rows:
         row["merchant"] = names.get(row["merchant_id"], "?")
@@ -825,7 +989,9 @@ def ledger_sum(merchant_id: int) -> int:
     """The merchant's net commission: the plain sum of its ledger rows."""
     return int(
         db.session.scalar(
-            select(func.coalesce(func.sum(Commission.amount_cents), 0)).where(Commission.merchant_id == merchant_id)
+            select(func.coalesce(func.sum(Commission.amount_cents), 0)).where(
+                Commission.merchant_id == merchant_id
+            )
         )
         or 0
     )
@@ -872,13 +1038,19 @@ def earnings(user_id: int, *, cursor: str | None = None, limit: int = 20) -> Ear
         credits = credits[:limit]
         next_cursor = encode([credits[-1].id])
     conversions = {
-        c.id: c for c in db.session.scalars(
-            select(Conversion).where(Conversion.id.in_({credit.conversion_id for credit in credits}))
+        c.id: c
+        for c in db.session.scalars(
+            select(Conversion).where(
+                Conversion.id.in_({credit.conversion_id for credit in credits})
+            )
         )
     }
     earned = {
-        c.credit_id: c for c in db.session.scalars(
-            select(Commission).where(Commission.credit_id.in_([c.id for c in credits]), Commission.kind == "earned")
+        c.credit_id: c
+        for c in db.session.scalars(
+            select(Commission).where(
+                Commission.credit_id.in_([c.id for c in credits]), Commission.kind == "earned"
+            )
         )
     }
     at = now()
@@ -900,7 +1072,13 @@ def earnings_summary(user_id: int) -> dict:
         (and_(Commission.status == "pending", Commission.approvable_at <= at), "approved"),
         else_=Commission.status,
     )
-    totals = {"pending_cents": 0, "approved_cents": 0, "paid_cents": 0, "reversed_cents": 0, "reward_cents": 0}
+    totals = {
+        "pending_cents": 0,
+        "approved_cents": 0,
+        "paid_cents": 0,
+        "reversed_cents": 0,
+        "reward_cents": 0,
+    }
     rows = db.session.execute(
         select(status, func.sum(Commission.amount_cents), func.sum(Commission.reward_cents))
         .where(Commission.author_id == user_id, Commission.kind == "earned")
@@ -909,10 +1087,17 @@ def earnings_summary(user_id: int) -> dict:
     for state, amount, reward in rows:
         totals[f"{state}_cents"] = int(amount or 0)
         totals["reward_cents"] += int(reward or 0)
-    totals["conversions"] = db.session.scalar(
-        select(func.count(func.distinct(Credit.conversion_id))).where(Credit.author_id == user_id)
-    ) or 0
-    totals["earned_cents"] = totals["pending_cents"] + totals["approved_cents"] + totals["paid_cents"]
+    totals["conversions"] = (
+        db.session.scalar(
+            select(func.count(func.distinct(Credit.conversion_id))).where(
+                Credit.author_id == user_id
+            )
+        )
+        or 0
+    )
+    totals["earned_cents"] = (
+        totals["pending_cents"] + totals["approved_cents"] + totals["paid_cents"]
+    )
     return totals
 
 
@@ -947,7 +1132,9 @@ def _credit_event_signup(signup, event, user) -> None:
         return
     try:
         with db.session.begin_nested():
-            record_action("event_signup", user_id=user.id, merchant_id=sponsor_id, key=f"signup:{signup.id}")
+            record_action(
+                "event_signup", user_id=user.id, merchant_id=sponsor_id, key=f"signup:{signup.id}"
+            )
     except (SQLAlchemyError, ValidationFailed, NotFound):
         log.exception("attribution: could not record the sign-up %s", signup.id)
 

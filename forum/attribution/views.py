@@ -4,7 +4,17 @@ import logging
 from datetime import timedelta
 from decimal import Decimal
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -81,7 +91,9 @@ def touch(token: str):
     """
     link = links.read(token)
     if link is None:
-        return jsonify({"error": {"code": "not_found", "message": "Unknown link.", "fields": {}}}), 404
+        return jsonify(
+            {"error": {"code": "not_found", "message": "Unknown link.", "fields": {}}}
+        ), 404
     visitor = _visit(link)
     return _keep(jsonify({"recorded": visitor is not None}), visitor)
 
@@ -103,12 +115,21 @@ def hub():
 @login_required
 def earnings():
     page = service.earnings(current_user.id, cursor=request.args.get("cursor"), limit=25)
-    titles = reports.post_titles([i.credit.source_id for i in page.items if i.credit.source_kind == "post"])
-    offers = service.offer_labels(list({EmbedRef(i.credit.embed_kind, i.credit.embed_id) for i in page.items}))
+    titles = reports.post_titles(
+        [i.credit.source_id for i in page.items if i.credit.source_kind == "post"]
+    )
+    offers = service.offer_labels(
+        list({EmbedRef(i.credit.embed_kind, i.credit.embed_id) for i in page.items})
+    )
     return render_template(
-        "attribution/earnings.html", page=page, summary=service.earnings_summary(current_user.id),
-        titles=titles, offers=offers, EmbedRef=EmbedRef,
-        share_bp=int(service.setting("ATTRIBUTION_AUTHOR_SHARE_BP")), lock_days=int(service.setting("ATTRIBUTION_LOCK_DAYS")),
+        "attribution/earnings.html",
+        page=page,
+        summary=service.earnings_summary(current_user.id),
+        titles=titles,
+        offers=offers,
+        EmbedRef=EmbedRef,
+        share_bp=int(service.setting("ATTRIBUTION_AUTHOR_SHARE_BP")),
+        lock_days=int(service.setting("ATTRIBUTION_LOCK_DAYS")),
     )
 
 
@@ -140,8 +161,14 @@ def _report_page(scope: str, merchant_id: int | None, groups):
     report = reports.funnel(group, merchant_id=merchant_id, start=start, end=end)
     series = reports.daily_series(merchant_id, start, end)
     context = {
-        "scope": scope, "report": report, "series": series, "groups": groups, "group_by": group,
-        "start": start, "end": end, "balances": service.balances(merchant_id),
+        "scope": scope,
+        "report": report,
+        "series": series,
+        "groups": groups,
+        "group_by": group,
+        "start": start,
+        "end": end,
+        "balances": service.balances(merchant_id),
         "currency": service.settings_of(merchant_id).currency if merchant_id else "USD",
         "lock_days": int(service.setting("ATTRIBUTION_LOCK_DAYS")),
     }
@@ -161,8 +188,12 @@ def _csv(merchant_id: int | None, groups, filename: str):
         abort(422, err.message)
     body = reports.to_csv(reports.funnel(group, merchant_id=merchant_id, start=start, end=end))
     return Response(
-        body, mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}-{group}.csv"', "Cache-Control": "no-store"},
+        body,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}-{group}.csv"',
+            "Cache-Control": "no-store",
+        },
     )
 
 
@@ -207,7 +238,10 @@ def merchant_settings():
             service.update_settings(
                 current_user._get_current_object(),
                 cps_rate_bp=int(form.cps_rate_percent.data * 100),
-                cpa_cents={kind: int(getattr(form, f"cpa_{kind}").data * 100) for kind in service.CPA_FIELDS},
+                cpa_cents={
+                    kind: int(getattr(form, f"cpa_{kind}").data * 100)
+                    for kind in service.CPA_FIELDS
+                },
                 model=form.model.data,
                 currency=form.currency.data,
             )

@@ -35,7 +35,7 @@
       interaction: { mode: "index", intersect: false },
       plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } },
       scales: {
-        views: { type: "linear", position: "left", beginAtZero: true, title: { display: true, text: "views / clicks" } },
+        views: { type: "linear", position: "left", beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: "views / clicks" } },
         conversions: { type: "linear", position: "right", beginAtZero: true, grid: { drawOnChartArea: false }, ticks: { precision: 0 }, title: { display: true, text: "orders / actions" } },
         x: { ticks: { maxRotation: 0, autoSkip: true, maxTicksLimit: 12 } }
       }

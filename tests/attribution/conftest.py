@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from forum import embeds
 from forum.accounts.models import User
@@ -49,12 +49,16 @@ def offers(monkeypatch):
     widget = embeds.WidgetKind(
         kind="product",
         load=lambda ids: {i: catalogue.items[i] for i in ids if i in catalogue.items},
-        render=lambda offer, ctx, href: Markup(f'<a class="widget test-offer" href="{escape(href)}">{escape(offer.name)}</a>'),
+        render=lambda offer, ctx, href: Markup(
+            '<a class="widget test-offer" href="{}">{}</a>'
+        ).format(href, offer.name),
         url=lambda offer: f"/?offer={offer.id}",
     )
     monkeypatch.setitem(embeds._KINDS, "product", widget)
     monkeypatch.setitem(
-        service._OFFERS, "product", service.OfferKind("product", owner=lambda o: o.merchant_id, label=lambda o: o.name)
+        service._OFFERS,
+        "product",
+        service.OfferKind("product", owner=lambda o: o.merchant_id, label=lambda o: o.name),
     )
     return catalogue
 
@@ -89,9 +93,13 @@ def post_with_offer(app, make_thread):
     """``post_with_offer(author, offer_id)`` -> post id: a thread whose first post embeds the offer."""
 
     def create(author, offer_id: int, text: str = "Great kettle, see:") -> int:
-        thread_id = make_thread(author, title=f"Thread about offer {offer_id}", body=f"{text}\n\n[[product:{offer_id}]]")
+        thread_id = make_thread(
+            author, title=f"Thread about offer {offer_id}", body=f"{text}\n\n[[product:{offer_id}]]"
+        )
         with app_context(app):
-            return db.session.scalar(db.select(Post.id).where(Post.thread_id == thread_id, Post.position == 1))
+            return db.session.scalar(
+                db.select(Post.id).where(Post.thread_id == thread_id, Post.position == 1)
+            )
 
     return create
 
@@ -100,12 +108,18 @@ def tracked_href(app, post_id: int, offer_id: int) -> str:
     """The /go/ link the post's widget carries (as the page and the API show it)."""
     with app_context(app), app.test_request_context("/"):
         post = db.session.get(Post, post_id)
-        return embeds.href(EmbedRef("product", offer_id), embeds.EmbedContext("post", post.id, post.author_id))
+        return embeds.href(
+            EmbedRef("product", offer_id), embeds.EmbedContext("post", post.id, post.author_id)
+        )
 
 
 def reply_with_offer(app, author, thread_id: int, offer_id: int) -> int:
     with app_context(app), app.test_request_context("/"):
-        post = board.reply(db.session.get(User, author.id), db.session.get(Thread, thread_id), f"[[product:{offer_id}]]")
+        post = board.reply(
+            db.session.get(User, author.id),
+            db.session.get(Thread, thread_id),
+            f"[[product:{offer_id}]]",
+        )
         db.session.commit()
         return post.id
 
@@ -119,30 +133,55 @@ def click(client, href: str):
     return response
 
 
-def facts(order_id, buyer, merchant, total=10_000, status="paid", paid_at=None, completed_at=None,
-          refunded_at=None, currency="USD"):
+def facts(
+    order_id,
+    buyer,
+    merchant,
+    total=10_000,
+    status="paid",
+    paid_at=None,
+    completed_at=None,
+    refunded_at=None,
+    currency="USD",
+):
     return service.OrderFacts(
-        order_id=order_id, buyer_id=buyer.id, merchant_id=merchant.id, total_cents=total, currency=currency,
-        status=status, paid_at=paid_at, completed_at=completed_at, refunded_at=refunded_at,
+        order_id=order_id,
+        buyer_id=buyer.id,
+        merchant_id=merchant.id,
+        total_cents=total,
+        currency=currency,
+        status=status,
+        paid_at=paid_at,
+        completed_at=completed_at,
+        refunded_at=refunded_at,
     )
 
 
 def set_rates(app, merchant, *, cps_rate_bp=1000, model="last", **cpa):
     with app_context(app):
-        service.update_settings(db.session.get(User, merchant.id), cps_rate_bp=cps_rate_bp, model=model, cpa_cents=cpa)
+        service.update_settings(
+            db.session.get(User, merchant.id), cps_rate_bp=cps_rate_bp, model=model, cpa_cents=cpa
+        )
         db.session.commit()
 
 
 def ledger(app, merchant) -> dict:
     """Counts and sums straight from the tables, for comparing with what services say."""
     with app_context(app):
-        rows = db.session.scalars(db.select(Commission).where(Commission.merchant_id == merchant.id)).all()
+        rows = db.session.scalars(
+            db.select(Commission).where(Commission.merchant_id == merchant.id)
+        ).all()
         return {
             "conversions": db.session.scalar(
-                db.select(db.func.count()).select_from(Conversion).where(Conversion.merchant_id == merchant.id)
+                db.select(db.func.count())
+                .select_from(Conversion)
+                .where(Conversion.merchant_id == merchant.id)
             ),
             "credits": db.session.scalar(
-                db.select(db.func.count()).select_from(Credit).join(Conversion).where(Conversion.merchant_id == merchant.id)
+                db.select(db.func.count())
+                .select_from(Credit)
+                .join(Conversion)
+                .where(Conversion.merchant_id == merchant.id)
             ),
             "rows": len(rows),
             "net_cents": sum(r.amount_cents for r in rows),

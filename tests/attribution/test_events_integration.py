@@ -21,27 +21,55 @@ from tests.conftest import login
 
 @pytest.fixture
 def sponsored(app, make_user, make_thread):
-    sponsor, host, author = make_user("sponsor", role="merchant"), make_user("hostess"), make_user("writer")
+    sponsor, host, author = (
+        make_user("sponsor", role="merchant"),
+        make_user("hostess"),
+        make_user("writer"),
+    )
     set_rates(app, sponsor, cps_rate_bp=0, event_signup=250)
     starts = now() + timedelta(days=3)
     with app.app_context(), app.test_request_context("/"):
         event = events.create_event(
-            db.session.get(User, host.id), title="Tasting night", description="Come hungry.", starts_at=starts,
-            ends_at=starts + timedelta(hours=2), location="Market hall", capacity=10, sponsor_id=sponsor.id,
+            db.session.get(User, host.id),
+            title="Tasting night",
+            description="Come hungry.",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=2),
+            location="Market hall",
+            capacity=10,
+            sponsor_id=sponsor.id,
         )
         plain = events.create_event(
-            db.session.get(User, host.id), title="Unsponsored walk", description="", starts_at=starts,
-            ends_at=starts + timedelta(hours=2), location="Park", capacity=10,
+            db.session.get(User, host.id),
+            title="Unsponsored walk",
+            description="",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=2),
+            location="Park",
+            capacity=10,
         )
         db.session.commit()
         event_id, plain_id = event.id, plain.id
-    thread_id = make_thread(author, title="Who is going?", body=f"This looks fun:\n\n[[event:{event_id}]]\n\n[[event:{plain_id}]]")
+    thread_id = make_thread(
+        author,
+        title="Who is going?",
+        body=f"This looks fun:\n\n[[event:{event_id}]]\n\n[[event:{plain_id}]]",
+    )
     with app.app_context(), app.test_request_context("/"):
         post = db.session.scalar(db.select(Post).where(Post.thread_id == thread_id))
         context = embeds.EmbedContext("post", post.id, post.author_id)
-        hrefs = {ident: embeds.href(EmbedRef("event", ident), context) for ident in (event_id, plain_id)}
-    return {"sponsor": sponsor, "author": author, "event": event_id, "plain": plain_id, "thread": thread_id,
-            "hrefs": hrefs, "post": post.id}
+        hrefs = {
+            ident: embeds.href(EmbedRef("event", ident), context) for ident in (event_id, plain_id)
+        }
+    return {
+        "sponsor": sponsor,
+        "author": author,
+        "event": event_id,
+        "plain": plain_id,
+        "thread": thread_id,
+        "hrefs": hrefs,
+        "post": post.id,
+    }
 
 
 def _sign_up(app, user, event_id):
@@ -64,14 +92,24 @@ def test_a_sign_up_after_a_click_pays_the_sponsor_cpa_to_the_post(app, make_user
         assert (click_row.embed_kind, click_row.merchant_id) == ("event", sponsored["sponsor"].id)
         conversion = db.session.scalar(db.select(Conversion))
         assert (conversion.kind, conversion.merchant_id, conversion.customer_id) == (
-            "event_signup", sponsored["sponsor"].id, reader.id)
+            "event_signup",
+            sponsored["sponsor"].id,
+            reader.id,
+        )
         assert [c.author_id for c in conversion.credits] == [sponsored["author"].id]
         assert service.ledger_sum(sponsored["sponsor"].id) == 250
-        impressions = {r.embed_id: r.merchant_id for r in db.session.scalars(db.select(ImpressionCount))}
-        assert impressions == {sponsored["event"]: sponsored["sponsor"].id, sponsored["plain"]: None}
+        impressions = {
+            r.embed_id: r.merchant_id for r in db.session.scalars(db.select(ImpressionCount))
+        }
+        assert impressions == {
+            sponsored["event"]: sponsored["sponsor"].id,
+            sponsored["plain"]: None,
+        }
     # Cancelling and signing up again is the same sign-up: paid once.
     with app.app_context(), app.test_request_context("/"):
-        events.cancel_signup(db.session.get(User, reader.id), db.session.get(Event, sponsored["event"]))
+        events.cancel_signup(
+            db.session.get(User, reader.id), db.session.get(Event, sponsored["event"])
+        )
         db.session.commit()
     _sign_up(app, reader, sponsored["event"])
     with app.app_context():
@@ -105,8 +143,11 @@ def test_the_report_names_the_event(app, make_user, sponsored, token_for):
     login(browser, reader)
     click(browser, sponsored["hrefs"][sponsored["event"]])
     _sign_up(app, reader, sponsored["event"])
-    report = app.test_client().get("/api/v1/merchant/attribution?group_by=offer",
-                                   headers=token_for(sponsored["sponsor"])).get_json()
+    report = (
+        app.test_client()
+        .get("/api/v1/merchant/attribution?group_by=offer", headers=token_for(sponsored["sponsor"]))
+        .get_json()
+    )
     [row] = report["items"]
     assert row["label"] == "Tasting night" and row["key"] == f"event:{sponsored['event']}"
     assert (row["clicks"], row["actions"], row["commission_cents"]) == (1, 1, 250)

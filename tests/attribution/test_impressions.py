@@ -34,7 +34,11 @@ def test_each_widget_counts_once_per_viewer_per_day(app, page, make_user, clock)
     reader = app.test_client()
     assert reader.get(path, headers=BROWSER).status_code == 200
     day = START.date().isoformat()
-    assert counts(app) == {(day, post_ids[0], first): 1, (day, post_ids[1], second): 1, (day, post_ids[2], first): 1}
+    assert counts(app) == {
+        (day, post_ids[0], first): 1,
+        (day, post_ids[1], second): 1,
+        (day, post_ids[2], first): 1,
+    }
     reader.get(path, headers=BROWSER)  # a reload is the same viewer
     assert set(counts(app).values()) == {1}
     app.test_client().get(path, headers=BROWSER)  # same IP and browser, no cookie: the same viewer
@@ -48,8 +52,14 @@ def test_each_widget_counts_once_per_viewer_per_day(app, page, make_user, clock)
     next_day = (START + timedelta(days=1)).date().isoformat()
     assert counts(app)[(next_day, post_ids[0], first)] == 1
     with app.app_context():
-        row = db.session.scalar(db.select(ImpressionCount).where(ImpressionCount.source_id == post_ids[1]))
-        assert (row.source_kind, row.embed_kind, row.merchant_id) == ("post", "product", merchant.id)
+        row = db.session.scalar(
+            db.select(ImpressionCount).where(ImpressionCount.source_id == post_ids[1])
+        )
+        assert (row.source_kind, row.embed_kind, row.merchant_id) == (
+            "post",
+            "product",
+            merchant.id,
+        )
 
 
 def test_anonymous_viewers_with_an_attribution_cookie_are_told_apart(app, page, clock):
@@ -88,7 +98,9 @@ def _attribution_statements(statements):
     return [s for s in statements if "attr_impression" in s]
 
 
-def test_a_page_costs_a_fixed_number_of_statements_however_many_widgets(app, page, make_user, count_queries):
+def test_a_page_costs_a_fixed_number_of_statements_however_many_widgets(
+    app, page, make_user, count_queries
+):
     path, post_ids, (first, second), merchant = page
     with count_queries() as few:
         assert app.test_client().get(path, headers=BROWSER).status_code == 200
@@ -149,4 +161,6 @@ def test_with_redis_the_seen_set_lives_there(app, page, redis_url, count_queries
         assert db.session.scalar(db.select(db.func.count()).select_from(ImpressionSeen)) == 0
     keys = redis.Redis.from_url(redis_url).keys("plaza:attr:seen:*")
     assert len(keys) == 3
-    assert all(0 < redis.Redis.from_url(redis_url).ttl(k) <= impressions.SEEN_TTL_SECONDS for k in keys)
+    assert all(
+        0 < redis.Redis.from_url(redis_url).ttl(k) <= impressions.SEEN_TTL_SECONDS for k in keys
+    )

@@ -17,7 +17,9 @@ def clicks(app):
         return db.session.scalars(db.select(Click).order_by(Click.id)).all()
 
 
-def test_widget_in_a_post_links_through_a_signed_go_link(app, client, make_user, offers, post_with_offer):
+def test_widget_in_a_post_links_through_a_signed_go_link(
+    app, client, make_user, offers, post_with_offer
+):
     merchant, author = make_user("shopkeeper", role="merchant"), make_user("writer")
     offer = offers.add(merchant)
     post_id = post_with_offer(author, offer)
@@ -50,16 +52,22 @@ def test_window_setting_sets_the_cookie_lifetime(app, make_user, offers, post_wi
     assert f"Max-Age={3 * 86400}" in response.headers["Set-Cookie"]
 
 
-def test_preview_and_unavailable_offers_are_not_tracked(app, member_client, make_user, offers, post_with_offer):
+def test_preview_and_unavailable_offers_are_not_tracked(
+    app, member_client, make_user, offers, post_with_offer
+):
     merchant, author = make_user("shopkeeper", role="merchant"), make_user("writer")
     offer = offers.add(merchant)
-    preview = member_client.post("/preview", data={"body": f"[[product:{offer}]]"}).get_json()["html"]
+    preview = member_client.post("/preview", data={"body": f"[[product:{offer}]]"}).get_json()[
+        "html"
+    ]
     assert f'href="/?offer={offer}"' in preview and "/go/" not in preview
     post_id = post_with_offer(author, 999)  # no such offer
     assert tracked_href(app, post_id, 999) == "/offer-unavailable"
 
 
-def test_tampered_or_malformed_tokens_record_nothing(app, client, make_user, offers, post_with_offer):
+def test_tampered_or_malformed_tokens_record_nothing(
+    app, client, make_user, offers, post_with_offer
+):
     merchant, author = make_user("shopkeeper", role="merchant"), make_user("writer")
     offer = offers.add(merchant)
     href = tracked_href(app, post_with_offer(author, offer), offer)
@@ -83,7 +91,9 @@ def test_tampered_or_malformed_tokens_record_nothing(app, client, make_user, off
     bad = [
         flipped,  # payload changed, signature kept
         payload + "." + signature[:-2] + "xx",  # signature changed
-        forged_author.rpartition(".")[0] + "." + signature,  # someone else's payload with our signature
+        forged_author.rpartition(".")[0]
+        + "."
+        + signature,  # someone else's payload with our signature
         other_key,
         wrong_salt,
         "not-a-token",
@@ -134,7 +144,11 @@ def test_rapid_repeat_clicks_count_once(app, client, make_user, offers, post_wit
 
 
 def test_logged_in_repeats_dedupe_by_account(app, make_user, offers, post_with_offer):
-    merchant, author, reader = make_user("shopkeeper", role="merchant"), make_user("writer"), make_user("reader")
+    merchant, author, reader = (
+        make_user("shopkeeper", role="merchant"),
+        make_user("writer"),
+        make_user("reader"),
+    )
     offer = offers.add(merchant)
     href = tracked_href(app, post_with_offer(author, offer), offer)
     first, second = app.test_client(), app.test_client()  # two devices, one account
@@ -150,7 +164,12 @@ def test_bots_are_redirected_but_not_counted(app, client, make_user, offers, pos
     merchant, author = make_user("shopkeeper", role="merchant"), make_user("writer")
     offer = offers.add(merchant)
     href = tracked_href(app, post_with_offer(author, offer), offer)
-    for agent in ("Googlebot/2.1 (+http://www.google.com/bot.html)", "", "facebookexternalhit/1.1", "curl/8.5"):
+    for agent in (
+        "Googlebot/2.1 (+http://www.google.com/bot.html)",
+        "",
+        "facebookexternalhit/1.1",
+        "curl/8.5",
+    ):
         response = client.get(href, headers={"User-Agent": agent})
         assert response.status_code == 302 and response.headers["Location"] == f"/?offer={offer}"
         assert "Set-Cookie" not in response.headers
@@ -170,14 +189,18 @@ def test_self_clicks_are_recorded_but_never_earn(app, make_user, offers, post_wi
     assert row.is_self and row.user_id == author.id
     clock.at(START + timedelta(hours=1))
     with app.app_context():
-        conversion = service.record_order(facts(1, author, merchant, paid_at=START + timedelta(hours=1)))
+        conversion = service.record_order(
+            facts(1, author, merchant, paid_at=START + timedelta(hours=1))
+        )
         db.session.commit()
         [credit] = conversion.credits
         assert credit.self_referral and not conversion.direct
         assert service.ledger_sum(merchant.id) == 0
 
 
-def test_anonymous_click_then_registration_is_credited(app, make_user, offers, post_with_offer, clock):
+def test_anonymous_click_then_registration_is_credited(
+    app, make_user, offers, post_with_offer, clock
+):
     merchant, author = make_user("shopkeeper", role="merchant"), make_user("writer")
     set_rates(app, merchant, cps_rate_bp=500, signup=200)
     offer = offers.add(merchant)
@@ -187,7 +210,8 @@ def test_anonymous_click_then_registration_is_credited(app, make_user, offers, p
     click(browser, href)
     clock.at(START + timedelta(days=2))
     response = browser.post(
-        "/register", data={"username": "newbie", "email": "newbie@example.com", "password": "long enough pw"}
+        "/register",
+        data={"username": "newbie", "email": "newbie@example.com", "password": "long enough pw"},
     )
     assert response.status_code == 302
     with app.app_context():
@@ -199,14 +223,22 @@ def test_anonymous_click_then_registration_is_credited(app, make_user, offers, p
         assert [c.author_id for c in signup.credits] == [author.id]
         assert service.ledger_sum(merchant.id) == 200
         # ...and the purchase that follows is credited to the same post.
-        conversion = service.record_order(facts(7, newbie, merchant, total=8_000, paid_at=START + timedelta(days=3)))
+        conversion = service.record_order(
+            facts(7, newbie, merchant, total=8_000, paid_at=START + timedelta(days=3))
+        )
         db.session.commit()
         assert [c.author_id for c in conversion.credits] == [author.id]
         assert service.ledger_sum(merchant.id) == 200 + 400
 
 
-def test_anonymous_clicks_follow_the_visitor_into_their_login(app, make_user, offers, post_with_offer, clock):
-    merchant, author, reader = make_user("shopkeeper", role="merchant"), make_user("writer"), make_user("reader")
+def test_anonymous_clicks_follow_the_visitor_into_their_login(
+    app, make_user, offers, post_with_offer, clock
+):
+    merchant, author, reader = (
+        make_user("shopkeeper", role="merchant"),
+        make_user("writer"),
+        make_user("reader"),
+    )
     set_rates(app, merchant, cps_rate_bp=1000)
     offer = offers.add(merchant)
     href = tracked_href(app, post_with_offer(author, offer), offer)
@@ -217,13 +249,21 @@ def test_anonymous_clicks_follow_the_visitor_into_their_login(app, make_user, of
     with app.app_context():
         [row] = db.session.scalars(db.select(Click)).all()
         assert row.user_id == reader.id
-        service.record_order(facts(3, reader, merchant, total=5_000, paid_at=START + timedelta(hours=2)))
+        service.record_order(
+            facts(3, reader, merchant, total=5_000, paid_at=START + timedelta(hours=2))
+        )
         db.session.commit()
         assert service.ledger_sum(merchant.id) == 500
 
 
-def test_clicks_older_than_the_window_are_not_claimed(app, make_user, offers, post_with_offer, clock):
-    merchant, author, reader = make_user("shopkeeper", role="merchant"), make_user("writer"), make_user("reader")
+def test_clicks_older_than_the_window_are_not_claimed(
+    app, make_user, offers, post_with_offer, clock
+):
+    merchant, author, reader = (
+        make_user("shopkeeper", role="merchant"),
+        make_user("writer"),
+        make_user("reader"),
+    )
     offer = offers.add(merchant)
     href = tracked_href(app, post_with_offer(author, offer), offer)
     clock.at(START)
@@ -238,7 +278,11 @@ def test_clicks_older_than_the_window_are_not_claimed(app, make_user, offers, po
 
 
 def test_a_forged_visitor_cookie_claims_nothing(app, make_user, offers, post_with_offer):
-    merchant, author, reader = make_user("shopkeeper", role="merchant"), make_user("writer"), make_user("reader")
+    merchant, author, reader = (
+        make_user("shopkeeper", role="merchant"),
+        make_user("writer"),
+        make_user("reader"),
+    )
     offer = offers.add(merchant)
     href = tracked_href(app, post_with_offer(author, offer), offer)
     victim = app.test_client()
@@ -265,7 +309,11 @@ def test_cross_site_requests_are_not_recorded(app, client, make_user, offers, po
 
 
 def test_widgets_acting_in_place_record_their_touch(app, make_user, offers, post_with_offer):
-    merchant, author, reader = make_user("shopkeeper", role="merchant"), make_user("writer"), make_user("reader")
+    merchant, author, reader = (
+        make_user("shopkeeper", role="merchant"),
+        make_user("writer"),
+        make_user("reader"),
+    )
     offer = offers.add(merchant)
     href = tracked_href(app, post_with_offer(author, offer), offer)
     browser = app.test_client()

@@ -2,6 +2,7 @@
 order), the merchant's commission is the sum of its ledger rows everywhere it is shown, no
 conversion's commission goes negative, and a self-referral never earns."""
 
+import contextlib
 import itertools
 from datetime import timedelta
 
@@ -23,11 +24,19 @@ POSTS = 3  # post 0 by alice, post 1 by bob, post 2 by buyer 0 (so buyer 0 can r
 # Time moves forward by a gap before each event: mostly minutes or hours (inside the window),
 # sometimes past the 7-day window or the 14-day lock.
 gaps = st.sampled_from([0, 1, 5, 30, 60, 6 * 60, 24 * 60, 3 * 24 * 60, 8 * 24 * 60, 15 * 24 * 60])
-follow_up = st.tuples(st.sampled_from(["complete", "complete", "refund", "cancel", "replay"]),
-                      st.integers(0, 20), st.just(0), gaps)
+follow_up = st.tuples(
+    st.sampled_from(["complete", "complete", "refund", "cancel", "replay"]),
+    st.integers(0, 20),
+    st.just(0),
+    gaps,
+)
 # Approvals and payouts often come after the 14-day lock, so there is paid commission to refund.
-admin_event = st.tuples(st.sampled_from(["approve", "payout"]), st.just(0), st.just(0),
-                        st.sampled_from([0, 15 * 24 * 60]))
+admin_event = st.tuples(
+    st.sampled_from(["approve", "payout"]),
+    st.just(0),
+    st.just(0),
+    st.sampled_from([0, 15 * 24 * 60]),
+)
 
 
 @st.composite
@@ -56,19 +65,42 @@ def world(app, make_user, make_thread, offers):
     with app.app_context():
         for n, author in enumerate(authors):
             thread_id = make_thread(author, title=f"Thread {n}", body="hello")
-            posts.append((db.session.scalar(db.select(Post.id).where(Post.thread_id == thread_id)), author.id))
-    return {"buyers": buyers, "posts": posts, "admin": admin, "offers": offers, "counter": itertools.count(1)}
+            posts.append(
+                (
+                    db.session.scalar(db.select(Post.id).where(Post.thread_id == thread_id)),
+                    author.id,
+                )
+            )
+    return {
+        "buyers": buyers,
+        "posts": posts,
+        "admin": admin,
+        "offers": offers,
+        "counter": itertools.count(1),
+    }
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(journey=journeys(), model=st.sampled_from(["last", "first", "linear"]),
-       rate=st.one_of(st.integers(1, 10_000), st.just(0)), first_purchase=st.integers(0, 2_000))
-def test_random_journeys_keep_the_ledger_consistent(app, world, journey, model, rate, first_purchase):
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    journey=journeys(),
+    model=st.sampled_from(["last", "first", "linear"]),
+    rate=st.one_of(st.integers(1, 10_000), st.just(0)),
+    first_purchase=st.integers(0, 2_000),
+)
+def test_random_journeys_keep_the_ledger_consistent(
+    app, world, journey, model, rate, first_purchase
+):
     run = next(world["counter"])
     base = START + timedelta(days=run)  # examples are kept apart by their own merchant and offer
     with app.app_context(), app.test_request_context("/"):
-        merchant = accounts.register(f"shop{run}", f"shop{run}@example.com", "long password", role="merchant")
-        service.update_settings(merchant, cps_rate_bp=rate, model=model, cpa_cents={"first_purchase": first_purchase})
+        merchant = accounts.register(
+            f"shop{run}", f"shop{run}@example.com", "long password", role="merchant"
+        )
+        service.update_settings(
+            merchant, cps_rate_bp=rate, model=model, cpa_cents={"first_purchase": first_purchase}
+        )
         db.session.commit()
         offer = world["offers"].add(merchant)
         orders: list[service.OrderFacts] = []
@@ -87,7 +119,11 @@ def _label_example(merchant_id: int) -> None:
     credits = db.session.scalars(
         db.select(Credit).join(Conversion).where(Conversion.merchant_id == merchant_id)
     ).all()
-    statuses = set(db.session.scalars(db.select(Commission.status).where(Commission.merchant_id == merchant_id)))
+    statuses = set(
+        db.session.scalars(
+            db.select(Commission.status).where(Commission.merchant_id == merchant_id)
+        )
+    )
     event(f"credited conversions: {min(3, len({c.conversion_id for c in credits}))}")
     event(f"self-referral credited: {any(c.self_referral for c in credits)}")
     event(f"split between posts: {any(c.weight_bp < 10_000 for c in credits)}")
@@ -100,9 +136,13 @@ def _apply(world, merchant, offer, orders, run, kind, a, b, at):
     if kind == "click":
         post_id, author_id = world["posts"][b]
         link = links.TrackedLink("post", post_id, author_id, "product", offer, f"/?offer={offer}")
-        service.record_click(link, user_id=buyers[a].id, visitor_id=None, ip="127.0.0.1", user_agent="Mozilla/5.0")
+        service.record_click(
+            link, user_id=buyers[a].id, visitor_id=None, ip="127.0.0.1", user_agent="Mozilla/5.0"
+        )
     elif kind == "order":
-        order = service.OrderFacts(run * 1000 + len(orders), buyers[a].id, merchant.id, b, "USD", "paid", paid_at=at)
+        order = service.OrderFacts(
+            run * 1000 + len(orders), buyers[a].id, merchant.id, b, "USD", "paid", paid_at=at
+        )
         orders.append(order)
         service.record_order(order)
     elif kind in ("complete", "refund", "cancel", "replay") and orders:
@@ -111,11 +151,19 @@ def _apply(world, merchant, offer, orders, run, kind, a, b, at):
             service.on_order_status(order)
             return
         status = {"complete": "completed", "refund": "refunded", "cancel": "cancelled"}[kind]
-        if order.status in ("refunded", "cancelled") or (kind == "complete" and order.status == "completed"):
+        if order.status in ("refunded", "cancelled") or (
+            kind == "complete" and order.status == "completed"
+        ):
             return
         changed = service.OrderFacts(
-            order.order_id, order.buyer_id, order.merchant_id, order.total_cents, order.currency, status,
-            paid_at=order.paid_at, completed_at=at if status == "completed" else order.completed_at,
+            order.order_id,
+            order.buyer_id,
+            order.merchant_id,
+            order.total_cents,
+            order.currency,
+            status,
+            paid_at=order.paid_at,
+            completed_at=at if status == "completed" else order.completed_at,
             refunded_at=at if status != "completed" else None,
         )
         orders[a % len(orders)] = changed
@@ -123,14 +171,14 @@ def _apply(world, merchant, offer, orders, run, kind, a, b, at):
     elif kind == "approve":
         service.approve_due()
     elif kind == "payout":
-        try:
+        with contextlib.suppress(service.Conflict):
             service.pay_out(db.session.get(User, world["admin"].id), merchant.id)
-        except service.Conflict:
-            pass
 
 
 def _check_invariants(merchant_id: int) -> None:
-    rows = db.session.scalars(db.select(Commission).where(Commission.merchant_id == merchant_id)).all()
+    rows = db.session.scalars(
+        db.select(Commission).where(Commission.merchant_id == merchant_id)
+    ).all()
     ledger = sum(r.amount_cents for r in rows)
     assert service.ledger_sum(merchant_id) == ledger
     # The report (every grouping) and the balances say the same.
@@ -166,7 +214,9 @@ def _check_invariants(merchant_id: int) -> None:
         assert not credit.self_referral
         assert credit.author_id not in (conversion.customer_id, merchant_id)
     # Credits split the whole conversion: weights sum to 100%, revenue exactly.
-    for conversion in db.session.scalars(db.select(Conversion).where(Conversion.merchant_id == merchant_id)):
+    for conversion in db.session.scalars(
+        db.select(Conversion).where(Conversion.merchant_id == merchant_id)
+    ):
         credits = conversion.credits
         if credits:
             assert sum(c.weight_bp for c in credits) == 10_000

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from forum.attribution import service
-from forum.attribution.models import Click, Commission, Conversion
+from forum.attribution.models import Click, Conversion
 from forum.extensions import db
 from tests.attribution.conftest import BROWSER, START, click, facts, set_rates, tracked_href
 from tests.conftest import login
@@ -38,22 +38,50 @@ def month(app, make_user, offers, post_with_offer, clock, token_for):
     click(browsers[1], href_b)
     clock.at(START + timedelta(days=1))
     with app.app_context():
-        service.record_order(facts(1, buyers[0], merchant, total=5_000, paid_at=START + timedelta(days=1)))
-        service.record_order(facts(2, buyers[1], merchant, total=3_001, paid_at=START + timedelta(days=1)))
-        service.record_order(facts(3, buyers[2], merchant, total=7_000, paid_at=START + timedelta(days=1)))  # direct
-        service.record_action("event_signup", user_id=buyers[0].id, merchant_id=merchant.id, key="s1")
+        service.record_order(
+            facts(1, buyers[0], merchant, total=5_000, paid_at=START + timedelta(days=1))
+        )
+        service.record_order(
+            facts(2, buyers[1], merchant, total=3_001, paid_at=START + timedelta(days=1))
+        )
+        service.record_order(
+            facts(3, buyers[2], merchant, total=7_000, paid_at=START + timedelta(days=1))
+        )  # direct
+        service.record_action(
+            "event_signup", user_id=buyers[0].id, merchant_id=merchant.id, key="s1"
+        )
         db.session.commit()
         clock.at(START + timedelta(days=2))
-        service.on_order_status(facts(1, buyers[0], merchant, status="refunded", total=5_000,
-                                      paid_at=START + timedelta(days=1), refunded_at=START + timedelta(days=2)))
+        service.on_order_status(
+            facts(
+                1,
+                buyers[0],
+                merchant,
+                status="refunded",
+                total=5_000,
+                paid_at=START + timedelta(days=1),
+                refunded_at=START + timedelta(days=2),
+            )
+        )
         db.session.commit()
-    return {"merchant": merchant, "alice": alice, "bob": bob, "post_a": post_a, "post_b": post_b,
-            "kettle": kettle, "toaster": toaster, "headers": token_for(merchant)}
+    return {
+        "merchant": merchant,
+        "alice": alice,
+        "bob": bob,
+        "post_a": post_a,
+        "post_b": post_b,
+        "kettle": kettle,
+        "toaster": toaster,
+        "headers": token_for(merchant),
+    }
 
 
 def get_report(client, headers, group_by, **params):
-    response = client.get("/api/v1/merchant/attribution", query_string={"group_by": group_by, **params},
-                          headers=headers)
+    response = client.get(
+        "/api/v1/merchant/attribution",
+        query_string={"group_by": group_by, **params},
+        headers=headers,
+    )
     assert response.status_code == 200, response.get_json()
     return response.get_json()
 
@@ -72,11 +100,18 @@ def test_report_by_post(app, client, month):
     # Order 1 (50.00, refunded) all to A; order 2 (30.01) split A/B linear; commission 10% (3.00).
     assert a["revenue_cents"] == 5_000 + 1_501 and a["refunded_cents"] == 5_000
     assert b["revenue_cents"] == 1_500
-    assert a["commission_cents"] == 0 + 150 + 200  # refunded order reversed; half of 3.00; the action
+    assert (
+        a["commission_cents"] == 0 + 150 + 200
+    )  # refunded order reversed; half of 3.00; the action
     assert b["commission_cents"] == 150
     assert a["label"] == "Thread about offer 1"
     direct = rows["direct"]
-    assert (direct["orders"], direct["revenue_cents"], direct["commission_cents"], direct["clicks"]) == (1, 7_000, 0, 0)
+    assert (
+        direct["orders"],
+        direct["revenue_cents"],
+        direct["commission_cents"],
+        direct["clicks"],
+    ) == (1, 7_000, 0, 0)
     assert a["click_rate"] == round(2 / 3, 4) and a["revenue_per_mille_cents"] == 6_501 * 1000 // 3
 
 
@@ -91,7 +126,9 @@ def test_totals_equal_the_ledger_in_every_grouping(app, client, month):
         totals = report["totals"]
         assert totals["commission_cents"] == ledger_cents
         assert sum(r["commission_cents"] for r in report["items"]) == ledger_cents, group
-        assert sum(r["revenue_cents"] for r in report["items"]) == totals["revenue_cents"] == revenue, group
+        assert (
+            sum(r["revenue_cents"] for r in report["items"]) == totals["revenue_cents"] == revenue
+        ), group
         assert sum(r["clicks"] for r in report["items"]) == totals["clicks"] == clicks, group
         assert sum(r["impressions"] for r in report["items"]) == totals["impressions"] == 6, group
         assert (totals["orders"], totals["actions"]) == (3, 4)  # distinct, however credit was split
@@ -108,15 +145,23 @@ def test_report_by_author_offer_room_and_day(app, client, month):
     assert set(by_room) == {"forum", "direct"} and by_room["forum"]["label"] == "Forum posts"
     by_day = get_report(client, month["headers"], "day")
     days = [r["key"] for r in by_day["items"]]
-    assert days == sorted(days) == [START.date().isoformat(), (START + timedelta(days=1)).date().isoformat()]
+    assert (
+        days
+        == sorted(days)
+        == [START.date().isoformat(), (START + timedelta(days=1)).date().isoformat()]
+    )
     day0, day1 = by_day["items"]
     assert (day0["impressions"], day0["clicks"], day0["orders"]) == (6, 3, 0)
     assert (day1["orders"], day1["actions"], day1["revenue_cents"]) == (3, 4, 15_001)
 
 
 def test_a_date_range_filters_and_pagination_walks_the_rows(app, client, month):
-    only_day0 = get_report(client, month["headers"], "post", **{"from": START.date().isoformat(),
-                                                                "to": START.date().isoformat()})
+    only_day0 = get_report(
+        client,
+        month["headers"],
+        "post",
+        **{"from": START.date().isoformat(), "to": START.date().isoformat()},
+    )
     assert only_day0["totals"]["orders"] == 0 and only_day0["totals"]["clicks"] == 3
     first = get_report(client, month["headers"], "post", limit="2")
     assert len(first["items"]) == 2 and first["next_cursor"]
@@ -132,16 +177,21 @@ def test_merchants_see_only_their_own_numbers(app, client, month, make_user, tok
     assert report["items"] == [] and report["totals"]["commission_cents"] == 0
 
 
-@pytest.mark.parametrize("params,field", [
-    ({"group_by": "merchant"}, "group_by"),
-    ({"group_by": "nonsense"}, "group_by"),
-    ({"from": "yesterday"}, "from"),
-    ({"from": "2026-03-05", "to": "2026-03-01"}, "from"),
-    ({"from": "2020-01-01", "to": "2026-01-01"}, "to"),
-    ({"limit": "0"}, "limit"),
-])
+@pytest.mark.parametrize(
+    "params,field",
+    [
+        ({"group_by": "merchant"}, "group_by"),
+        ({"group_by": "nonsense"}, "group_by"),
+        ({"from": "yesterday"}, "from"),
+        ({"from": "2026-03-05", "to": "2026-03-01"}, "from"),
+        ({"from": "2020-01-01", "to": "2026-01-01"}, "to"),
+        ({"limit": "0"}, "limit"),
+    ],
+)
 def test_bad_report_queries_get_422(client, month, params, field):
-    response = client.get("/api/v1/merchant/attribution", query_string=params, headers=month["headers"])
+    response = client.get(
+        "/api/v1/merchant/attribution", query_string=params, headers=month["headers"]
+    )
     assert response.status_code == 422
     assert field in response.get_json()["error"]["fields"]
 
@@ -151,7 +201,10 @@ def test_report_access(client, month, make_user, token_for):
     member = token_for(make_user("nosy"))
     assert client.get("/api/v1/merchant/attribution", headers=member).status_code == 403
     assert client.get("/api/v1/admin/attribution", headers=month["headers"]).status_code == 403
-    assert client.get("/api/v1/merchant/attribution?cursor=!!!", headers=month["headers"]).status_code == 422
+    assert (
+        client.get("/api/v1/merchant/attribution?cursor=!!!", headers=month["headers"]).status_code
+        == 422
+    )
 
 
 def test_admins_see_every_merchant(client, month, make_user, token_for):
@@ -179,7 +232,7 @@ def test_csv_export(app, month):
 def test_csv_neutralises_spreadsheet_formulas(app, make_user, offers, post_with_offer, clock):
     from forum.attribution import reports
 
-    row = reports.Row("post:1", "=HYPERLINK(\"http://evil\")")
+    row = reports.Row("post:1", '=HYPERLINK("http://evil")')
     text = reports.to_csv(reports.Report("post", 1, None, None, [row], reports.Row("all", "All")))
     assert "'=HYPERLINK" in text
 
@@ -190,11 +243,17 @@ def test_report_pages(app, month, make_user):
     page = merchant.get("/merchant/attribution")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "Thread about offer 1" in html and 'id="attr-funnel-chart"' in html and "data-series=" in html
+    assert (
+        "Thread about offer 1" in html
+        and 'id="attr-funnel-chart"' in html
+        and "data-series=" in html
+    )
     assert "chart.umd.min.js" in html and "<script>" not in html
     assert merchant.get("/merchant/attribution?group_by=day").status_code == 200
     assert merchant.get("/merchant/attribution?group_by=nope").status_code == 404
-    assert merchant.get("/merchant/attribution?from=garbage").status_code == 200  # falls back, says why
+    assert (
+        merchant.get("/merchant/attribution?from=garbage").status_code == 200
+    )  # falls back, says why
     assert merchant.get("/attribution").headers["Location"].endswith("/merchant/attribution")
     member = app.test_client()
     login(member, make_user("nosy"))

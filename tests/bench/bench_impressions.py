@@ -42,22 +42,40 @@ def build(uri: str) -> int:
     from forum.events import service as events
     from forum.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "ENV": "testing", "SECRET_KEY": "bench",
-                      "RATELIMIT_ENABLED": False, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": uri,
+            "ENV": "testing",
+            "SECRET_KEY": "bench",
+            "RATELIMIT_ENABLED": False,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
     with app.app_context(), app.test_request_context("/"):
         db.drop_all()
         db.create_all()
         admin = accounts.register("benchadmin", "bench@example.com", "bench password", role="admin")
-        merchant = accounts.register("benchshop", "shop@example.com", "bench password", role="merchant")
+        merchant = accounts.register(
+            "benchshop", "shop@example.com", "bench password", role="merchant"
+        )
         category = board.create_category(admin, "bench", "Bench")
         starts = now() + timedelta(days=5)
         ids = [
-            events.create_event(admin, title=f"Tasting night {n}", description="Come hungry.", starts_at=starts,
-                                ends_at=starts + timedelta(hours=2), location="Market hall", capacity=50,
-                                sponsor_id=merchant.id).id
+            events.create_event(
+                admin,
+                title=f"Tasting night {n}",
+                description="Come hungry.",
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=2),
+                location="Market hall",
+                capacity=50,
+                sponsor_id=merchant.id,
+            ).id
             for n in range(WIDGETS)
         ]
-        thread = board.create_thread(admin, category, "Twenty widgets", f"Look:\n\n[[event:{ids[0]}]]")
+        thread = board.create_thread(
+            admin, category, "Twenty widgets", f"Look:\n\n[[event:{ids[0]}]]"
+        )
         for event_id in ids[1:]:
             board.reply(admin, thread, f"And this one:\n\n[[event:{event_id}]]")
         db.session.commit()
@@ -96,7 +114,9 @@ def _redis_url() -> str | None:
         return None
 
 
-def _load(url: str, session_factory, *, concurrency: int, seconds: float) -> tuple[list[float], float, int]:
+def _load(
+    url: str, session_factory, *, concurrency: int, seconds: float
+) -> tuple[list[float], float, int]:
     """GET ``url`` from ``concurrency`` threads for ``seconds``: (latencies, elapsed, errors)."""
     latencies: list[float] = []
     errors = 0
@@ -131,12 +151,21 @@ def in_process(uri: str, thread_id: int, pages: int) -> None:
 
     from forum import create_app
 
-    config = {"SQLALCHEMY_DATABASE_URI": uri, "ENV": "testing", "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False}
+    config = {
+        "SQLALCHEMY_DATABASE_URI": uri,
+        "ENV": "testing",
+        "SECRET_KEY": "bench",
+        "RATELIMIT_ENABLED": False,
+    }
     clients = {
         "off": create_app({**config, "ATTRIBUTION_IMPRESSIONS_ENABLED": False}).test_client(),
         "on": create_app({**config, "ATTRIBUTION_IMPRESSIONS_ENABLED": True}).test_client(),
     }
-    modes = [("off", "off", False), ("on, same viewer", "on", False), ("on, new viewer", "on", True)]
+    modes = [
+        ("off", "off", False),
+        ("on, same viewer", "on", False),
+        ("on, new viewer", "on", True),
+    ]
     times: dict[str, list[float]] = {label: [] for label, _, _ in modes}
     for n in range(pages + 5):
         for label, name, new in modes:
@@ -168,15 +197,24 @@ def main() -> None:
         "on": serve(uri, {"FORUM_ATTRIBUTION_IMPRESSIONS_ENABLED": "true"}),
     }
     if redis_url:
-        servers["on+redis"] = serve(uri, {"FORUM_ATTRIBUTION_IMPRESSIONS_ENABLED": "true",
-                                          "FORUM_ATTRIBUTION_REDIS_URL": redis_url})
+        servers["on+redis"] = serve(
+            uri,
+            {
+                "FORUM_ATTRIBUTION_IMPRESSIONS_ENABLED": "true",
+                "FORUM_ATTRIBUTION_REDIS_URL": redis_url,
+            },
+        )
     loads = [("off", "off", SameViewerSession)]
     for name in servers:
         if name != "off":
-            loads += [(f"{name}, same viewer", name, SameViewerSession),
-                      (f"{name}, new viewer", name, NewViewerSession)]
-    print(f"thread page with {WIDGETS} posts, each a tracked widget; {concurrency} clients; {rounds} interleaved "
-          f"rounds of {seconds:g} s per load (the machine's background load hits all alike); {uri.split(':')[0]}")
+            loads += [
+                (f"{name}, same viewer", name, SameViewerSession),
+                (f"{name}, new viewer", name, NewViewerSession),
+            ]
+    print(
+        f"thread page with {WIDGETS} posts, each a tracked widget; {concurrency} clients; {rounds} interleaved "
+        f"rounds of {seconds:g} s per load (the machine's background load hits all alike); {uri.split(':')[0]}"
+    )
     collected = {label: ([], 0.0, 0) for label, _, _ in loads}
     try:
         for server in servers.values():
@@ -185,8 +223,12 @@ def main() -> None:
                 assert warm.get(server(f"/t/{thread_id}"), timeout=60).status_code == 200
         for _ in range(rounds):
             for label, name, session in loads:
-                latencies, elapsed, errors = _load(servers[name](f"/t/{thread_id}"), session,
-                                                   concurrency=concurrency, seconds=seconds)
+                latencies, elapsed, errors = _load(
+                    servers[name](f"/t/{thread_id}"),
+                    session,
+                    concurrency=concurrency,
+                    seconds=seconds,
+                )
                 all_latencies, total, bad = collected[label]
                 collected[label] = (all_latencies + latencies, total + elapsed, bad + errors)
     finally:
@@ -200,13 +242,18 @@ def main() -> None:
             "p99_ms": percentile(latencies, 0.99) * 1000,
             "errors": errors,
         }
-        print(f"{label:>24}: {figures[label]['rps']:7.1f} req/s  p50 {figures[label]['p50_ms']:6.1f} ms  "
-              f"p99 {figures[label]['p99_ms']:6.1f} ms  errors {errors}", flush=True)
+        print(
+            f"{label:>24}: {figures[label]['rps']:7.1f} req/s  p50 {figures[label]['p50_ms']:6.1f} ms  "
+            f"p99 {figures[label]['p99_ms']:6.1f} ms  errors {errors}",
+            flush=True,
+        )
     base = figures["off"]
     for label, item in figures.items():
         if label != "off":
-            print(f"{label:>24}: ratio on/off {item['rps'] / base['rps']:.2f} (requests/s), "
-                  f"p99 {item['p99_ms'] - base['p99_ms']:+.1f} ms")
+            print(
+                f"{label:>24}: ratio on/off {item['rps'] / base['rps']:.2f} (requests/s), "
+                f"p99 {item['p99_ms'] - base['p99_ms']:+.1f} ms"
+            )
 
 
 if __name__ == "__main__":
