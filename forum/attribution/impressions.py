@@ -6,11 +6,14 @@ built) writes them in one short transaction of its own:
 
 1. which of them this viewer has not been counted for today: one pipelined
    round trip of ``SET NX`` to Redis when ``ATTRIBUTION_REDIS_URL`` is set, else
-   one read of ``attr_impression_seen`` (a repeat viewer stops here, without
-   taking a write lock) and, for the unseen ones, one batched
-   ``INSERT .. ON CONFLICT DO NOTHING RETURNING``;
+   the compact ``attr_impression_seen`` table;
 2. one batched upsert ``count = count + excluded.count`` into the per (day,
    source, embed) counter table.
+
+On PostgreSQL without Redis both steps are ONE statement (a CTE: the seen-set
+insert returns what is new, only that moves the counters). On SQLite a repeat
+viewer costs one read and takes no write lock; a new one adds the seen-set
+insert and the counter upsert.
 
 The statements are compiled once and executed with a parameter list, so a page
 of 20 widgets costs the same Python work as a page of one.
@@ -24,7 +27,7 @@ import logging
 from datetime import date, timedelta
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 
 from .. import embeds, jobs
 from ..clock import now
@@ -134,6 +137,8 @@ def count(
     """
     digests = {key: _digest(viewer, key, day) for key in shown}
     client = _redis()
+    if client is None and db.engine.dialect.name == "postgresql":
+        return _count_in_one_statement(shown, owners, digests, day)
     seen_insert, counter_upsert = _statements()
     with db.engine.begin() as connection:
         if client is not None:
@@ -177,6 +182,48 @@ def count(
             ],
         )
     return len(fresh)
+
+
+# PostgreSQL does the whole page in one round trip: the rows arrive as arrays, the
+# seen-set insert reports which are new, and only those move the counters.
+_PG_ONE_STATEMENT = text("""
+WITH shown AS (
+    SELECT * FROM unnest(
+        CAST(:digests AS text[]), CAST(:source_kinds AS text[]), CAST(:source_ids AS integer[]),
+        CAST(:embed_kinds AS text[]), CAST(:embed_ids AS integer[]), CAST(:author_ids AS integer[]),
+        CAST(:rooms AS text[]), CAST(:merchant_ids AS integer[])
+    ) AS s(digest, source_kind, source_id, embed_kind, embed_id, author_id, room, merchant_id)
+), fresh AS (
+    INSERT INTO attr_impression_seen (digest, day) SELECT digest, :day FROM shown
+    ON CONFLICT (digest) DO NOTHING
+    RETURNING digest
+)
+INSERT INTO attr_impression_counts
+    (day, source_kind, source_id, embed_kind, embed_id, author_id, room, merchant_id, count)
+SELECT :day, s.source_kind, s.source_id, s.embed_kind, s.embed_id, s.author_id, s.room, s.merchant_id, 1
+FROM shown s JOIN fresh f ON f.digest = s.digest
+ON CONFLICT (day, source_kind, source_id, embed_kind, embed_id)
+DO UPDATE SET count = attr_impression_counts.count + EXCLUDED.count
+""")
+
+
+def _count_in_one_statement(shown, owners, digests, day: date) -> int:
+    keys = list(shown)
+    with db.engine.begin() as connection:
+        return connection.execute(
+            _PG_ONE_STATEMENT,
+            {
+                "digests": [digests[key] for key in keys],
+                "source_kinds": [key[0] for key in keys],
+                "source_ids": [key[1] for key in keys],
+                "embed_kinds": [key[2] for key in keys],
+                "embed_ids": [key[3] for key in keys],
+                "author_ids": [shown[key].author_id for key in keys],
+                "rooms": [shown[key].room for key in keys],
+                "merchant_ids": [owners.get(key) for key in keys],
+                "day": day,
+            },
+        ).rowcount
 
 
 @jobs.job("attribution.prune_impression_seen")
