@@ -20,6 +20,7 @@ FEATURES = (
     "shop_embed",
     "chat",
     "promotions",
+    "attribution",
 )
 SOCKET_MODULES: tuple[str, ...] = ("live.sockets", "events.sockets", "chat.sockets")
 

@@ -87,6 +87,9 @@ def register(username: str, email: str, password: str, *, role: str = "member") 
     from ..members import service as members
 
     members.on_registered(user)
+    from ..attribution import service as attribution
+
+    attribution.on_registered(user)
     return user
 
 

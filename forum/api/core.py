@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from ..errors import Forbidden, NotAuthenticated, ServiceError, ValidationFailed
 from ..extensions import db
 
-API_MODULES = ("accounts", "board", "meta", "events", "shop", "chat", "promotions")
+API_MODULES = ("accounts", "board", "meta", "events", "shop", "chat", "promotions", "attribution")
 
 # path -> method -> operation (OpenAPI 3.1)
 OPERATIONS: dict[str, dict[str, dict]] = {}

@@ -56,9 +56,7 @@ def test_a_product_embedded_in_a_post_renders_a_live_card(
         and "Acme Store" in card
     )
     assert 'data-stock="3"' in card and ">Buy<" in card
-    assert (
-        f'href="/shop/p/{product_id}"' in card
-    )  # the widget's href (tracked once attribution is in)
+    assert 'href="/go/' in card  # the widget's tracked href (attribution signs it)
     assert "/static/js/shop.js" in page and "/static/css/shop.css" in page  # base.html loads both
 
 
