@@ -1,3 +1,5 @@
+from collections.abc import Callable
+from dataclasses import dataclass
 from zoneinfo import available_timezones
 
 from flask import (
@@ -93,13 +95,32 @@ def logout():
     return redirect(url_for("pages.home"))
 
 
+@dataclass(frozen=True)
+class ProfileStat:
+    label: str
+    value: str
+    href: str | None = None
+
+
+# Later features add lines to a profile (attribution: what the member's posts earned)
+# without this package knowing them: ``stat(user, viewer) -> ProfileStat | None``.
+_profile_stats: list[Callable[..., ProfileStat | None]] = []
+
+
+def profile_stat(func: Callable[..., ProfileStat | None]):
+    if func not in _profile_stats:
+        _profile_stats.append(func)
+    return func
+
+
 @bp.get("/u/<username>")
 def profile(username: str):
     from ..board import service as board
 
     user = service.get_by_username(username)
     posts = board.recent_posts_by(user, viewer=current_user, limit=10)
-    return render_template("accounts/profile.html", user=user, posts=posts)
+    stats = [s for s in (stat(user, current_user) for stat in _profile_stats) if s is not None]
+    return render_template("accounts/profile.html", user=user, posts=posts, stats=stats)
 
 
 def _settings_page(

@@ -1116,34 +1116,3 @@ def viewer_key() -> str:
     if visitor:
         return f"v{visitor}"
     return "a" + links.fingerprint(f"{request.remote_addr}|{request.headers.get('User-Agent', '')}")
-
-
-# --- what other features tell attribution ----------------------------------------------
-
-
-def _credit_event_signup(signup, event, user) -> None:
-    """An event sign-up is a CPA action for the event's sponsor (a merchant), once per sign-up row.
-
-    Runs inside the sign-up's transaction; a failure here is logged in a savepoint
-    and never refuses the sign-up.
-    """
-    sponsor_id = getattr(event, "sponsor_id", None)
-    if not sponsor_id or sponsor_id == user.id:
-        return
-    try:
-        with db.session.begin_nested():
-            record_action(
-                "event_signup", user_id=user.id, merchant_id=sponsor_id, key=f"signup:{signup.id}"
-            )
-    except (SQLAlchemyError, ValidationFailed, NotFound):
-        log.exception("attribution: could not record the sign-up %s", signup.id)
-
-
-def _wire_events() -> None:
-    from ..events import service as events
-
-    register_offer("event", owner=lambda event: event.sponsor_id, label=lambda event: event.title)
-    events.on_signup(_credit_event_signup)
-
-
-_wire_events()

@@ -18,12 +18,19 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..accounts.views import ProfileStat, profile_stat
 from ..clock import now
 from ..errors import ServiceError
 from ..extensions import db
 from ..markup import EmbedRef
 from ..web import apply_service_error
-from . import impressions, links, reports, service
+from . import (
+    hooks,  # noqa: F401 (connects attribution to the shop, promotions and events)
+    impressions,
+    links,
+    reports,
+    service,
+)
 from .forms import PayoutForm, SettingsForm
 
 bp = Blueprint("attribution", __name__)
@@ -131,6 +138,23 @@ def earnings():
         share_bp=int(service.setting("ATTRIBUTION_AUTHOR_SHARE_BP")),
         lock_days=int(service.setting("ATTRIBUTION_LOCK_DAYS")),
     )
+
+
+@profile_stat
+def posts_earned(user, viewer) -> ProfileStat | None:
+    """The member sees what their posts earned; everyone sees how many sales they led to."""
+    summary = service.earnings_summary(user.id)
+    if getattr(viewer, "id", None) == user.id and (
+        summary["conversions"] or summary["earned_cents"]
+    ):
+        from ..templating import money
+
+        return ProfileStat(
+            "Your posts earned", money(summary["earned_cents"]), url_for("attribution.earnings")
+        )
+    if summary["conversions"]:
+        return ProfileStat("Sales & sign-ups via posts", f"{summary['conversions']:,}")
+    return None
 
 
 # --- reports ----------------------------------------------------------------------

@@ -498,7 +498,8 @@ _signup_listeners: list[Callable[[Signup, Event, User], None]] = []
 def on_signup(listener: Callable[[Signup, Event, User], None]) -> None:
     """``listener(signup, event, user)`` runs inside each new sign-up's transaction
     (attribution credits the event sign-up action to the sponsor through this)."""
-    _signup_listeners.append(listener)
+    if listener not in _signup_listeners:
+        _signup_listeners.append(listener)
 
 
 def find_signup(event: Event, user) -> Signup | None:

@@ -72,6 +72,7 @@
     button.classList.add("is-disabled");
     button.setAttribute("aria-disabled", "true");
     note(card, "Signing you up…", false);
+    await window.Plaza.touch(card);
     let response;
     try {
       response = await window.Plaza.postForm(card.dataset.signupUrl, {});

@@ -18,6 +18,16 @@
   window.Plaza.postForm = postForm;
   window.Plaza.csrfToken = csrfToken;
 
+  // A widget acting in place (sign up, snap, join a team) first records the reader's
+  // visit of its tracked /go/ link, as following the link would; never blocks the action.
+  window.Plaza.touch = async (widget) => {
+    const link = widget && widget.querySelector('a[href^="/go/"]');
+    if (!link) return;
+    try {
+      await postForm(link.getAttribute("href"), {});
+    } catch (err) { /* the action matters more than the credit */ }
+  };
+
   // Composer: Write / Preview tabs; the preview is rendered and sanitized by the server.
   document.querySelectorAll("[data-composer]").forEach((composer) => {
     const textarea = composer.querySelector("textarea");

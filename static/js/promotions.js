@@ -143,6 +143,7 @@
     if (card.dataset.state !== "live" || button.dataset.busy) return;
     button.dataset.busy = "1";
     note(card, "Snapping…", false);
+    await window.Plaza.touch(card);
     let result;
     try {
       result = await api(`/api/v1/snaps/${Number(card.dataset.snap)}/buy`, { quantity: 1 });
@@ -193,6 +194,7 @@
   async function teamAction(card, url, busyText, doneText) {
     if (!loggedIn()) return toLogin();
     note(card, busyText, false);
+    await window.Plaza.touch(card);
     let result;
     try {
       result = await api(url, {});

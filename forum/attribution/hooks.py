@@ -1,0 +1,163 @@
+"""What other features tell attribution: the offers they embed, orders, sign-ups, team joins.
+
+The shop, promotions and events expose listener hooks and know nothing of
+attribution; this module plugs into them (views.py imports it when the feature
+loads). Every listener runs inside the other feature's transaction, in a
+savepoint: a failure here is logged and rolled back alone, and never refuses a
+payment, a sign-up or a team join.
+"""
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..errors import ServiceError
+from ..events import service as events
+from ..extensions import db
+from ..promotions import service as promotions
+from ..promotions.models import TeamMember
+from ..shop_embed import service as shop
+from . import service
+from .models import Credit
+
+log = logging.getLogger(__name__)
+
+# The shop's "held" (a group-buy order while its team forms) is not a sale yet.
+SHOP_STATUSES = {"held": "pending"}
+
+
+def _quietly(what: str, action) -> None:
+    try:
+        with db.session.begin_nested():
+            action()
+    except (SQLAlchemyError, ServiceError):
+        log.exception("attribution: could not record %s", what)
+
+
+# --- offers ---------------------------------------------------------------------------
+
+service.register_offer(
+    "product",
+    owner=lambda card: card.product.merchant.user_id,
+    label=lambda card: card.product.name,
+)
+service.register_offer(
+    "groupbuy",
+    owner=lambda group_buy: group_buy.product.merchant.user_id,
+    label=lambda group_buy: f"Group-buy: {group_buy.product.name}",
+)
+service.register_offer(
+    "snap",
+    owner=lambda snap: snap.product.merchant.user_id,
+    label=lambda snap: f"Snap-up: {snap.product.name}",
+)
+service.register_offer(
+    "event", owner=lambda event: event.sponsor_id, label=lambda event: event.title
+)
+
+
+# --- shop orders (CPS) -------------------------------------------------------------------
+
+
+def order_facts(order) -> service.OrderFacts:
+    return service.OrderFacts(
+        order_id=order.id,
+        buyer_id=order.buyer_id,
+        merchant_id=order.merchant.user_id,
+        total_cents=order.total_cents,
+        currency=order.currency,
+        status=SHOP_STATUSES.get(order.status, order.status),
+        paid_at=order.paid_at,
+        completed_at=order.completed_at,
+        refunded_at=order.refunded_at or order.cancelled_at,
+    )
+
+
+def follow_order(order) -> None:
+    """Bring the order's conversion up to date and stamp the order with the post that sold it.
+
+    An order that ends without ever having been a sale (a prepaid group-buy order
+    refunded because its team failed) is not one to credit and then take back.
+    """
+    facts = order_facts(order)
+    if facts.status not in service.PAID_STATUSES and service.order_conversion(order.id) is None:
+        return
+    conversion = service.record_order(facts)
+    if conversion is None or order.source_kind is not None:
+        return
+    # Several sources (linear credit): the order names the latest one the buyer followed.
+    credit = db.session.scalar(
+        select(Credit)
+        .where(Credit.conversion_id == conversion.id)
+        .order_by(Credit.click_id.desc())
+        .limit(1)
+    )
+    if credit is not None:
+        shop.set_source(order, credit.source_kind, credit.source_id, credit.author_id)
+
+
+@shop.on_order_event
+def _order_event(order, event) -> None:
+    # Nothing is owed before payment, and our own set_source needs no second look.
+    if order.paid_at is None or event.type == "source_set":
+        return
+    _quietly(f"order {order.id}", lambda: follow_order(order))
+
+
+# --- group-buy teams (CPA) --------------------------------------------------------------
+
+
+def _team_key(team_id: int, user_id: int) -> str:
+    return f"team:{team_id}:user:{user_id}"
+
+
+@promotions.on_team_joined
+def _team_joined(team, member, order) -> None:
+    merchant_id = team.group_buy.product.merchant.user_id
+    if member.user_id == merchant_id:
+        return
+    _quietly(
+        f"the team join {team.id}/{member.user_id}",
+        lambda: service.record_action(
+            "team_join",
+            user_id=member.user_id,
+            merchant_id=merchant_id,
+            key=_team_key(team.id, member.user_id),
+        ),
+    )
+
+
+@promotions.on_team_settled
+def _team_settled(team, status: str) -> None:
+    """A team that failed earned nothing: its members' joins are taken back."""
+    if status != "failed":
+        return
+    members = list(
+        db.session.scalars(select(TeamMember.user_id).where(TeamMember.team_id == team.id))
+    )
+
+    def reverse():
+        for user_id in members:
+            service.reverse_action("team_join", _team_key(team.id, user_id))
+
+    _quietly(f"the failed team {team.id}", reverse)
+
+
+# --- event sign-ups (CPA) ----------------------------------------------------------------
+
+
+def _event_signup(signup, event, user) -> None:
+    """An event sign-up is a CPA action for the event's sponsor (a merchant), once per sign-up row."""
+    sponsor_id = getattr(event, "sponsor_id", None)
+    if not sponsor_id or sponsor_id == user.id:
+        return
+    _quietly(
+        f"the sign-up {signup.id}",
+        lambda: service.record_action(
+            "event_signup", user_id=user.id, merchant_id=sponsor_id, key=f"signup:{signup.id}"
+        ),
+    )
+
+
+events.on_signup(_event_signup)
