@@ -1095,6 +1095,14 @@ def earnings_summary(user_id: int) -> dict:
         )
         or 0
     )
+    totals["orders"] = (
+        db.session.scalar(
+            select(func.count(func.distinct(Credit.conversion_id)))
+            .join(Conversion, Conversion.id == Credit.conversion_id)
+            .where(Credit.author_id == user_id, Conversion.kind == "order")
+        )
+        or 0
+    )
     totals["earned_cents"] = (
         totals["pending_cents"] + totals["approved_cents"] + totals["paid_cents"]
     )

@@ -142,7 +142,7 @@ def earnings():
 
 @profile_stat
 def posts_earned(user, viewer) -> ProfileStat | None:
-    """The member sees what their posts earned; everyone sees how many sales they led to."""
+    """The member sees what their posts earned; everyone sees how many orders they led to."""
     summary = service.earnings_summary(user.id)
     if getattr(viewer, "id", None) == user.id and (
         summary["conversions"] or summary["earned_cents"]
@@ -152,8 +152,8 @@ def posts_earned(user, viewer) -> ProfileStat | None:
         return ProfileStat(
             "Your posts earned", money(summary["earned_cents"]), url_for("attribution.earnings")
         )
-    if summary["conversions"]:
-        return ProfileStat("Sales & sign-ups via posts", f"{summary['conversions']:,}")
+    if summary["orders"]:
+        return ProfileStat("Orders via posts", f"{summary['orders']:,}")
     return None
 
 

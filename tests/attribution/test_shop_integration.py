@@ -394,3 +394,23 @@ def test_the_merchant_report_shows_the_post_with_its_order_and_commission(app, c
         client.get("/api/v1/merchant/attribution", headers=store["reader_headers"]).status_code
         == 403
     )
+
+
+def test_the_profile_shows_the_author_their_earnings_and_others_the_orders(
+    app, client, store, make_user
+):
+    post_id = store["make_post"](f"[[product:{store['product']}]]")
+    author_browser = app.test_client()
+    login(author_browser, store["author"])
+    assert "via posts" not in author_browser.get("/u/writer").get_data(as_text=True)
+
+    visit(app, store["reader"], post_id, "product", store["product"])
+    buy(client, store["reader_headers"], store["product"], quantity=2)  # 30.00: 3.00 + 1.00
+
+    own = author_browser.get("/u/writer").get_data(as_text=True)
+    assert "Your posts earned" in own and "$4.00" in own and 'href="/me/earnings"' in own
+    stranger = app.test_client()
+    login(stranger, make_user("stranger"))
+    seen = stranger.get("/u/writer").get_data(as_text=True)
+    assert "Orders via posts" in seen and "$4.00" not in seen and "Your posts earned" not in seen
+    assert "Orders via posts" in app.test_client().get("/u/writer").get_data(as_text=True)

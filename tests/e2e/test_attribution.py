@@ -1,7 +1,6 @@
 """Browser: a reader follows a widget in a post and converts; the merchant's report shows that post.
 
-Now: an [[event:ID]] card sponsored by a merchant (events are on main). The product-card
-purchase flow is added once the shop is merged.
+A product card bought through (CPS) and an [[event:ID]] card sponsored by a merchant (CPA).
 """
 
 from datetime import timedelta
@@ -102,3 +101,98 @@ def test_the_author_sees_what_their_post_earned(app, live_server, new_page, make
         == 1
     )
     assert author.console_errors == []
+
+
+def test_reader_buys_from_a_product_card_and_the_merchant_report_shows_the_post(
+    app, live_server, new_page, make_user, make_thread
+):
+    from forum.accounts.models import User
+    from forum.attribution import service as attribution
+    from forum.shop_embed import service as shop
+
+    seller, author, reader = (
+        make_user("acme_store", role="merchant"),
+        make_user("trailfan"),
+        make_user("bea"),
+    )
+    with app_context(app), app.test_request_context("/"):
+        merchant = db.session.get(User, seller.id)
+        shop.save_merchant_profile(
+            merchant,
+            name="Acme Store",
+            slug="acme",
+            logo_initials="AS",
+            shipping_fee_cents=500,
+            free_shipping_threshold_cents=None,
+        )
+        product = shop.create_product(
+            merchant, name="Trail shoes", description="Grippy.", price_cents=8900, stock=5
+        )
+        attribution.update_settings(merchant, cps_rate_bp=800)  # 8% of each sale
+        db.session.commit()
+        product_id = product.id
+    thread_id = make_thread(
+        author,
+        title="My trail shoes after 500 km",
+        body=f"Still going strong:\n\n[[product:{product_id}]]",
+    )
+
+    page = new_page()
+    log_in(page, live_server, reader.username, reader.password)
+    page.goto(live_server(f"/t/{thread_id}"))
+    card = page.locator(f'[data-product-card="{product_id}"]')
+    assert card.locator("[data-buy]").get_attribute("href").startswith("/go/")
+    card.get_by_role("link", name="Buy").click()
+    page.wait_for_url(f"**/shop/p/{product_id}")
+    page.get_by_role("button", name="Buy now").click()
+    page.wait_for_url("**/shop/checkout?product=*")
+    page.fill("#name", "Bea Buyer")
+    page.fill("#line1", "1 Market Street")
+    page.fill("#postal_code", "12345")
+    page.fill("#city", "Springfield")
+    page.fill("#country", "US")
+    page.get_by_label("Sandbox card (test payments)").check()
+    page.locator("[data-place-order]").click()
+    page.wait_for_url("**/shop/orders/*?placed=1")
+    assert "Thank you, your order is paid!" in page.inner_text("main")
+
+    merchant_page = new_page()
+    log_in(merchant_page, live_server, seller.username, seller.password)
+    merchant_page.goto(live_server("/merchant/attribution"))
+    merchant_page.wait_for_selector("#attr-funnel-chart[data-ready=true]")
+    row = merchant_page.locator(".attr-table tbody tr", has_text="My trail shoes after 500 km")
+    assert row.count() == 1
+    assert row.locator("td").nth(2).inner_text() == "1"  # clicks
+    assert row.locator("[data-col=orders]").inner_text() == "1"
+    # 8% of 89.00 + 5.00 shipping = 7.52
+    assert row.locator("[data-col=commission]").inner_text() == "$7.52"
+    assert merchant_page.locator("[data-total=orders]").inner_text() == "1"
+    assert merchant_page.locator("[data-total=revenue]").inner_text() == "$94.00"
+
+    # The author's profile says their posts sold; the order says which post it came from.
+    merchant_page.goto(live_server(f"/u/{author.username}"))
+    stat = merchant_page.locator(".profile-head .stats div", has_text="via posts")
+    assert stat.locator("dt").text_content() == "Orders via posts"
+    assert stat.locator("dd").text_content() == "1"
+    assert page.console_errors == [] and merchant_page.console_errors == []
+
+
+def test_signing_up_in_place_from_the_card_is_credited_to_the_post(
+    app, live_server, new_page, make_user, make_thread
+):
+    from forum.attribution.models import Conversion
+
+    sponsor, event_id, thread_id = _sponsored_event_in_a_thread(app, make_user, make_thread)
+    reader = make_user("reader")
+    page = new_page()
+    log_in(page, live_server, reader.username, reader.password)
+    page.goto(live_server(f"/t/{thread_id}"))
+    card = page.locator("[data-event-card]")
+    card.locator("[data-event-signup]").click()
+    card.locator(".event-state-in").wait_for()
+    assert page.url == live_server(f"/t/{thread_id}")  # never left the thread
+    with app_context(app):
+        conversion = db.session.scalar(db.select(Conversion))
+        assert (conversion.kind, conversion.direct) == ("event_signup", False)
+        assert [c.source_kind for c in conversion.credits] == ["post"]
+    assert page.console_errors == []
