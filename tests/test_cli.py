@@ -21,6 +21,7 @@ def test_demo_builds_a_lively_community_once(app, runner):
         assert db.session.scalar(select(func.count()).select_from(Category)) >= 5
         assert db.session.scalar(select(func.count()).select_from(Thread)) >= 150
         assert db.session.scalar(select(func.count()).select_from(Post)) >= 500
+        _the_demo_month_of_attribution_is_consistent()
     again = runner.invoke(args=["demo", "--if-empty"])
     assert again.exit_code == 0 and "already present" in again.output
     client = app.test_client()
@@ -51,3 +52,28 @@ def test_a_failing_job_is_rolled_back_and_others_still_run(app, monkeypatch):
     assert jobs.run_all(app) == {"broken": -1, "fine": 1}
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Category)) == 0
+
+
+def _the_demo_month_of_attribution_is_consistent():
+    """The demo's orders went through the shop and its hooks: credited, stamped, reversed."""
+    from forum.attribution import reports, service
+    from forum.attribution.models import Commission, Conversion
+    from forum.shop_embed.models import Order
+
+    sourced = db.session.scalars(select(Order).where(Order.source_kind.is_not(None))).all()
+    assert len(sourced) >= 30
+    days = {order.paid_at.date() for order in sourced}
+    assert len(days) >= 15  # spread over the month, not made today
+    credited = {c.order_id for c in db.session.scalars(select(Conversion)) if c.order_id}
+    assert {order.id for order in sourced} <= credited
+    refunded = [order for order in sourced if order.status == "refunded"]
+    assert refunded and all(
+        service.order_conversion(order.id).reversed_at is not None for order in refunded
+    )
+    assert db.session.scalar(
+        select(func.count()).select_from(Commission).where(Commission.status == "approved")
+    )
+    for merchant in db.session.scalars(select(User).where(User.role == "merchant")):
+        report = reports.funnel("post", merchant_id=merchant.id)
+        assert report.totals.commission_cents == service.ledger_sum(merchant.id)
+        assert sum(row.commission_cents for row in report.rows) == report.totals.commission_cents

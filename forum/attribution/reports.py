@@ -18,6 +18,7 @@ happened and conversions (with all their commission rows) by when they occurred.
 
 import csv
 import io
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -331,12 +332,15 @@ def _label(group: str, rows: list[Row]) -> None:
     if group == "post":
         post_ids = [int(r.key.split(":")[1]) for r in rows if r.key.startswith("post:")]
         titles = post_titles(post_ids)
+        excerpts = message_labels(
+            [int(r.key.split(":")[1]) for r in rows if r.key.startswith("message:")]
+        )
         for r in rows:
             kind, _, ident = r.key.partition(":")
             if kind == "post":
                 r.label = titles.get(int(ident), f"Post #{ident}")
             elif kind == "message":
-                r.label = f"Chat message #{ident}"
+                r.label = excerpts.get(int(ident), f"Chat message #{ident}")
     elif group in ("author", "merchant"):
         ids = [
             int(r.key.split(":")[1])
@@ -375,6 +379,31 @@ def _label(group: str, rows: list[Row]) -> None:
                 r.label = "Forum posts"
             elif r.key.startswith("room:"):
                 r.label = "#" + r.key[5:]
+
+
+EMBED_TOKEN = re.compile(r"\[\[[a-z]+:\d+\]\]")
+
+
+def message_labels(message_ids: list[int]) -> dict[int, str]:
+    """ "#room: the start of the message" for public rooms; private rooms stay private."""
+    if not message_ids:
+        return {}
+    from ..chat.models import ChatMessage, ChatRoom
+
+    found = db.session.execute(
+        select(ChatMessage.id, ChatMessage.body, ChatRoom.slug, ChatRoom.kind)
+        .join(ChatRoom, ChatRoom.id == ChatMessage.room_id)
+        .where(ChatMessage.id.in_(message_ids))
+    )
+    labels = {}
+    for message_id, body, slug, kind in found:
+        if kind != "public":
+            labels[message_id] = "A message in a private chat"
+            continue
+        text = " ".join(EMBED_TOKEN.sub("", body).split())
+        text = text if len(text) <= 60 else text[:59].rstrip() + "…"
+        labels[message_id] = f"#{slug}: {text}" if text else f"#{slug}: a shared offer"
+    return labels
 
 
 def post_titles(post_ids: list[int]) -> dict[int, str]:
