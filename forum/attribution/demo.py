@@ -176,29 +176,32 @@ def _replay(ctx: DemoContext, visits) -> tuple[int, int, int]:
                         refunds += refunded
                 elif kind == "event" and roll < 0.25:
                     actions += _event_signup(reader, source, when)
-                elif kind == "groupbuy" and roll < 0.2:
-                    # Team joins happen live in the widget; the month before is a record of them.
+                elif action := _recorded_action(kind, roll, index, reader, signed_up):
                     service.record_action(
-                        "team_join",
+                        action[0],
                         user_id=reader.id,
                         merchant_id=source.merchant_id,
-                        key=f"demo-team:{index}",
-                        occurred_at=when,
-                    )
-                    actions += 1
-                elif roll > 0.97 and reader.id not in signed_up:
-                    signed_up.add(reader.id)
-                    service.record_action(
-                        "signup",
-                        user_id=reader.id,
-                        merchant_id=source.merchant_id,
-                        key=f"user:{reader.id}",
+                        key=action[1],
                         occurred_at=when,
                     )
                     actions += 1
         except ServiceError as err:  # sold out, already signed up...: the reader just left
             log.debug("demo: a reader's action was refused: %s", err.message)
     return orders, refunds, actions
+
+
+def _recorded_action(kind: str, roll: float, index: int, reader, signed_up: set[int]):
+    """(kind, key) of a CPA action recorded directly, or None.
+
+    Team joins happen live in the widget; for the month before, a record of them.
+    A few readers were recruited by the link (their sign-up counts once).
+    """
+    if kind == "groupbuy" and roll < 0.2:
+        return ("team_join", f"demo-team:{index}")
+    if roll > 0.97 and reader.id not in signed_up:
+        signed_up.add(reader.id)
+        return ("signup", f"user:{reader.id}")
+    return None
 
 
 @contextmanager

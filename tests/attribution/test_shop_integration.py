@@ -85,11 +85,19 @@ def visit(app, user, post_id: int, kind: str, ident: int):
 def buy(client, headers, product_id: int, quantity: int = 1) -> int:
     placed = client.post("/api/v1/orders", json=order_body((product_id, quantity)), headers=headers)
     assert placed.status_code == 201, placed.json
-    paid = client.post(
-        f"/api/v1/orders/{placed.json['id']}/pay", json={"provider": "sandbox"}, headers=headers
-    )
-    assert paid.status_code == 200 and paid.json["status"] == "paid", paid.json
+    pay(client, headers, placed.json["id"])
     return placed.json["id"]
+
+
+def pay(client, headers, order_id: int) -> None:
+    paid = client.post(
+        f"/api/v1/orders/{order_id}/pay", json={"provider": "sandbox"}, headers=headers
+    )
+    assert paid.status_code == 200 and paid.json["status"] in ("paid", "held"), paid.json
+
+
+def my_order(client, headers, team_id: int) -> int:
+    return client.get(f"/api/v1/teams/{team_id}", headers=headers).json["my_order_id"]
 
 
 def conversions(app, kind: str | None = None) -> list[Conversion]:
@@ -275,12 +283,7 @@ def test_a_snap_up_bought_after_a_click_is_a_sale_of_the_post(app, client, store
     )
     assert bought.status_code == 201, bought.json
     assert conversions(app) == []  # not paid yet
-    paid = client.post(
-        f"/api/v1/orders/{bought.json['id']}/pay",
-        json={"provider": "sandbox"},
-        headers=store["reader_headers"],
-    )
-    assert paid.status_code == 200
+    pay(client, store["reader_headers"], bought.json["id"])
     sale = conversions(app, "order")[0]
     assert sale.revenue_cents == bought.json["total_cents"]
     assert [(c.embed_kind, c.source_id) for c in sale.credits] == [("snap", post_id)]
@@ -320,14 +323,8 @@ def test_a_team_join_after_a_click_pays_cpa_and_a_failed_team_takes_it_back(
     assert [c.source_id for c in join.credits] == [post_id]
     assert commission_rows(app) == [("earned", TEAM_JOIN, "pending")]
     # The buyer pays in advance; the team never fills, so the order is refunded, not a sale.
-    order_id = client.get(f"/api/v1/teams/{team_id}", headers=store["reader_headers"]).json[
-        "my_order_id"
-    ]
-    client.post(
-        f"/api/v1/orders/{order_id}/pay",
-        json={"provider": "sandbox"},
-        headers=store["reader_headers"],
-    )
+    order_id = my_order(client, store["reader_headers"], team_id)
+    pay(client, store["reader_headers"], order_id)
     with time_machine.travel(now() + timedelta(minutes=61), tick=False):
         assert jobs.run_all(app)["promotions.settle_teams"] == 1
     assert order_row(app, order_id).status == "refunded"
@@ -356,15 +353,8 @@ def test_a_completed_team_pays_cpa_per_member_and_cps_per_paid_order(
         (store["reader"].id, False),
         (friend.id, True),
     ]
-    order_id = client.get(f"/api/v1/teams/{team_id}", headers=store["reader_headers"]).json[
-        "my_order_id"
-    ]
-    paid = client.post(
-        f"/api/v1/orders/{order_id}/pay",
-        json={"provider": "sandbox"},
-        headers=store["reader_headers"],
-    )
-    assert paid.status_code == 200, paid.json
+    order_id = my_order(client, store["reader_headers"], team_id)
+    pay(client, store["reader_headers"], order_id)
     (sale,) = conversions(app, "order")
     assert sale.order_id == order_id and [c.source_id for c in sale.credits] == [post_id]
     assert order_row(app, order_id).source_id == post_id

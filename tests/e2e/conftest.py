@@ -142,3 +142,39 @@ def log_in(page, server: LiveServer, username: str, password: str) -> None:
     page.fill("#password", password)
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/login" not in url)
+
+
+def open_shop(app, seller, *, name: str, price_cents: int, stock: int, shipping_fee_cents: int):
+    """``seller`` (a merchant) opens "Acme Store" with one product; returns the product id."""
+    from forum.accounts.models import User
+    from forum.extensions import db
+    from forum.shop_embed import service as shop
+    from tests.conftest import app_context
+
+    with app_context(app), app.test_request_context("/"):
+        merchant = db.session.get(User, seller.id)
+        shop.save_merchant_profile(
+            merchant,
+            name="Acme Store",
+            slug="acme",
+            logo_initials="AS",
+            shipping_fee_cents=shipping_fee_cents,
+            free_shipping_threshold_cents=None,
+        )
+        product = shop.create_product(
+            merchant, name=name, description="Grippy.", price_cents=price_cents, stock=stock
+        )
+        db.session.commit()
+        return product.id
+
+
+def check_out_with_the_sandbox(page) -> None:
+    """On the checkout page: fill the address, pay with the sandbox card, wait for the order."""
+    page.fill("#name", "Bea Buyer")
+    page.fill("#line1", "1 Market Street")
+    page.fill("#postal_code", "12345")
+    page.fill("#city", "Springfield")
+    page.fill("#country", "US")
+    page.get_by_label("Sandbox card (test payments)").check()
+    page.locator("[data-place-order]").click()
+    page.wait_for_url("**/shop/orders/*?placed=1")

@@ -10,7 +10,7 @@ import pytest
 from forum.clock import now
 from forum.extensions import db
 from tests.conftest import app_context
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import check_out_with_the_sandbox, log_in, open_shop
 
 pytestmark = pytest.mark.e2e
 
@@ -48,15 +48,19 @@ def _sponsored_event_in_a_thread(app, make_user, make_thread):
     return sponsor, event_id, thread_id
 
 
+def _reader_on(live_server, new_page, reader, thread_id: int, width: int = 1280):
+    """A logged-in reader's page showing the thread."""
+    page = new_page(width, 900 if width > 500 else 844)
+    log_in(page, live_server, reader.username, reader.password)
+    page.goto(live_server(f"/t/{thread_id}"))
+    return page
+
+
 def test_reader_follows_an_event_card_signs_up_and_the_sponsor_sees_the_post(
     app, live_server, new_page, make_user, make_thread
 ):
     sponsor, event_id, thread_id = _sponsored_event_in_a_thread(app, make_user, make_thread)
-    reader = make_user("reader")
-
-    page = new_page()
-    log_in(page, live_server, reader.username, reader.password)
-    page.goto(live_server(f"/t/{thread_id}"))
+    page = _reader_on(live_server, new_page, make_user("reader"), thread_id)
     title = page.locator("[data-event-card] a.event-card-title")
     assert title.get_attribute("href").startswith("/go/")
     title.click()
@@ -83,10 +87,7 @@ def test_reader_follows_an_event_card_signs_up_and_the_sponsor_sees_the_post(
 
 def test_the_author_sees_what_their_post_earned(app, live_server, new_page, make_user, make_thread):
     sponsor, event_id, thread_id = _sponsored_event_in_a_thread(app, make_user, make_thread)
-    reader = make_user("reader")
-    page = new_page(390, 844)
-    log_in(page, live_server, reader.username, reader.password)
-    page.goto(live_server(f"/t/{thread_id}"))
+    page = _reader_on(live_server, new_page, make_user("reader"), thread_id, width=390)
     page.locator("[data-event-card] a.event-card-title").click()
     page.wait_for_url(live_server(f"/events/{event_id}"))
     page.locator("[data-event-signup-page]").click()
@@ -108,52 +109,32 @@ def test_reader_buys_from_a_product_card_and_the_merchant_report_shows_the_post(
 ):
     from forum.accounts.models import User
     from forum.attribution import service as attribution
-    from forum.shop_embed import service as shop
 
     seller, author, reader = (
         make_user("acme_store", role="merchant"),
         make_user("trailfan"),
         make_user("bea"),
     )
-    with app_context(app), app.test_request_context("/"):
-        merchant = db.session.get(User, seller.id)
-        shop.save_merchant_profile(
-            merchant,
-            name="Acme Store",
-            slug="acme",
-            logo_initials="AS",
-            shipping_fee_cents=500,
-            free_shipping_threshold_cents=None,
-        )
-        product = shop.create_product(
-            merchant, name="Trail shoes", description="Grippy.", price_cents=8900, stock=5
-        )
-        attribution.update_settings(merchant, cps_rate_bp=800)  # 8% of each sale
+    product_id = open_shop(
+        app, seller, name="Trail shoes", price_cents=8900, stock=5, shipping_fee_cents=500
+    )
+    with app_context(app):
+        attribution.update_settings(db.session.get(User, seller.id), cps_rate_bp=800)  # 8%
         db.session.commit()
-        product_id = product.id
     thread_id = make_thread(
         author,
         title="My trail shoes after 500 km",
         body=f"Still going strong:\n\n[[product:{product_id}]]",
     )
 
-    page = new_page()
-    log_in(page, live_server, reader.username, reader.password)
-    page.goto(live_server(f"/t/{thread_id}"))
+    page = _reader_on(live_server, new_page, reader, thread_id)
     card = page.locator(f'[data-product-card="{product_id}"]')
     assert card.locator("[data-buy]").get_attribute("href").startswith("/go/")
     card.get_by_role("link", name="Buy").click()
     page.wait_for_url(f"**/shop/p/{product_id}")
     page.get_by_role("button", name="Buy now").click()
     page.wait_for_url("**/shop/checkout?product=*")
-    page.fill("#name", "Bea Buyer")
-    page.fill("#line1", "1 Market Street")
-    page.fill("#postal_code", "12345")
-    page.fill("#city", "Springfield")
-    page.fill("#country", "US")
-    page.get_by_label("Sandbox card (test payments)").check()
-    page.locator("[data-place-order]").click()
-    page.wait_for_url("**/shop/orders/*?placed=1")
+    check_out_with_the_sandbox(page)
     assert "Thank you, your order is paid!" in page.inner_text("main")
 
     merchant_page = new_page()
@@ -183,10 +164,7 @@ def test_signing_up_in_place_from_the_card_is_credited_to_the_post(
     from forum.attribution.models import Conversion
 
     sponsor, event_id, thread_id = _sponsored_event_in_a_thread(app, make_user, make_thread)
-    reader = make_user("reader")
-    page = new_page()
-    log_in(page, live_server, reader.username, reader.password)
-    page.goto(live_server(f"/t/{thread_id}"))
+    page = _reader_on(live_server, new_page, make_user("reader"), thread_id)
     card = page.locator("[data-event-card]")
     card.locator("[data-event-signup]").click()
     card.locator(".event-state-in").wait_for()

@@ -5,7 +5,7 @@ import requests
 
 from forum.extensions import db
 from tests.conftest import app_context
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import check_out_with_the_sandbox, log_in, open_shop
 
 pytestmark = pytest.mark.e2e
 
@@ -20,25 +20,14 @@ def wait_until_watching(page, product_id: int) -> None:
 @pytest.fixture
 def card_thread(app, make_user, make_thread):
     """A merchant's product (stock 3) embedded in a member's thread."""
-    from forum.accounts.models import User
-    from forum.shop_embed import service
-
-    seller = make_user("acme_store", role="merchant")
-    with app_context(app), app.test_request_context("/"):
-        user = db.session.get(User, seller.id)
-        service.save_merchant_profile(
-            user,
-            name="Acme Store",
-            slug="acme",
-            logo_initials="AS",
-            shipping_fee_cents=490,
-            free_shipping_threshold_cents=None,
-        )
-        product = service.create_product(
-            user, name="Trail shoes", description="Grippy.", price_cents=8900, stock=3
-        )
-        db.session.commit()
-        product_id = product.id
+    product_id = open_shop(
+        app,
+        make_user("acme_store", role="merchant"),
+        name="Trail shoes",
+        price_cents=8900,
+        stock=3,
+        shipping_fee_cents=490,
+    )
     thread_id = make_thread(
         make_user("fan"),
         title="Best trail shoes?",
@@ -69,15 +58,7 @@ def test_buy_from_a_card_and_watch_stock_update_live(live_server, new_page, make
     page.get_by_role("button", name="Buy now").click()
     page.wait_for_url("**/shop/checkout?product=*")
     assert "$93.90" in page.locator(".checkout-summary").inner_text()  # 89.00 + 4.90 shipping
-    page.fill("#name", "Bea Buyer")
-    page.fill("#line1", "1 Market Street")
-    page.fill("#postal_code", "12345")
-    page.fill("#city", "Springfield")
-    page.fill("#country", "US")
-    page.get_by_label("Sandbox card (test payments)").check()
-    page.locator("[data-place-order]").click()
-
-    page.wait_for_url("**/shop/orders/*?placed=1")
+    check_out_with_the_sandbox(page)
     assert "Thank you, your order is paid!" in page.inner_text("main")
     assert (
         "Trail shoes" in page.inner_text("main")
