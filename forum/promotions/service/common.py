@@ -1,15 +1,20 @@
-"""Limits, input checks and listener hooks shared by group-buys and snap-ups."""
+"""Limits, input checks, lookups and listener hooks shared by group-buys and snap-ups."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
-from ...errors import Forbidden, ValidationFailed, field_error
+from ...clock import now
+from ...errors import Forbidden, NotFound, ValidationFailed, field_error
 from ...extensions import db
 from ...shop_embed import service as shop
 from ...shop_embed.models import Merchant, Product
+from ..models import GroupBuy, Snap
+
+Promotion = GroupBuy | Snap
 
 MIN_TEAM_SIZE, MAX_TEAM_SIZE = 2, 10
 MIN_TEAM_WINDOW, MAX_TEAM_WINDOW = 5, 7 * 24 * 60  # minutes
@@ -40,6 +45,15 @@ def parse_time(field: str, value) -> datetime:
     return value.astimezone(UTC).replace(microsecond=0)
 
 
+def read_time(field: str, value, errors: dict) -> datetime | None:
+    """``parse_time``, or None with its message in ``errors``, so every bad field shows at once."""
+    try:
+        return parse_time(field, value)
+    except ValidationFailed as err:
+        errors.update(err.fields)
+        return None
+
+
 def whole(value, field: str, low: int, high: int, message: str, errors: dict) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         errors.setdefault(field, []).append(message)
@@ -68,6 +82,65 @@ def promo_price(value, field: str, product: Product | None, errors: dict) -> int
         )
         return None
     return price
+
+
+def check_fields(errors: dict) -> None:
+    """Raise ValidationFailed with every field's problems, if there are any."""
+    if errors:
+        raise ValidationFailed("Please correct the highlighted fields.", fields=errors)
+
+
+def add_promotion(kind: type[Promotion], merchant: Merchant, product: Product, at, **terms):
+    """Insert a checked group-buy or snap-up of ``product``, in its currency; flushed, so it has an id."""
+    promotion = kind(
+        merchant_id=merchant.id,
+        product_id=product.id,
+        currency=product.currency,
+        created_at=at,
+        **terms,
+    )
+    db.session.add(promotion)
+    db.session.flush()
+    return promotion
+
+
+def get_promotion(kind: type[Promotion], promotion_id, missing: str):
+    """The group-buy or snap-up with its product; NotFound(``missing``) for any other id."""
+    promotion = (
+        db.session.get(kind, promotion_id, options=[joinedload(kind.product)])
+        if isinstance(promotion_id, int)
+        else None
+    )
+    if promotion is None:
+        raise NotFound(missing)
+    return promotion
+
+
+def promotions_of(kind: type[Promotion], merchant_id: int) -> list:
+    """A shop's group-buys or snap-ups, newest first, ended ones included."""
+    return list(
+        db.session.scalars(
+            select(kind)
+            .options(joinedload(kind.product))
+            .where(kind.merchant_id == merchant_id)
+            .order_by(kind.id.desc())
+        )
+    )
+
+
+def promotions_on_offer(kind: type[Promotion], order_by, limit: int) -> list:
+    """Group-buys or snap-ups not ended yet whose product is still listed, in ``order_by`` order."""
+    at = now()
+    return list(
+        db.session.scalars(
+            select(kind)
+            .options(joinedload(kind.product).joinedload(Product.merchant))
+            .join(Product, Product.id == kind.product_id)
+            .where(kind.ended_at.is_(None), kind.ends_at > at, Product.archived_at.is_(None))
+            .order_by(order_by)
+            .limit(limit)
+        )
+    )
 
 
 def check_idempotency_key(key) -> str | None:

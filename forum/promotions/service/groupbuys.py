@@ -16,11 +16,11 @@ from sqlalchemy.orm import joinedload
 
 from ... import jobs, realtime
 from ...clock import now
-from ...errors import Conflict, NotFound, ServiceError, ValidationFailed
+from ...errors import Conflict, NotFound, ServiceError
 from ...extensions import db
 from ...notifications import service as notifications
 from ...shop_embed import service as shop
-from ...shop_embed.models import Order, Product, StockReservation
+from ...shop_embed.models import Order, StockReservation
 from ..models import GroupBuy, Team, TeamMember
 from .common import (
     AUTO_COMPLETE_GRACE,
@@ -31,14 +31,19 @@ from .common import (
     MIN_TEAM_WINDOW,
     _tell_joined,
     _tell_settled,
+    add_promotion,
     check_can_act,
+    check_fields,
     check_idempotency_key,
     check_offer_owner,
+    get_promotion,
     key_reused,
     order_by_key,
     own_product,
-    parse_time,
     promo_price,
+    promotions_of,
+    promotions_on_offer,
+    read_time,
     whole,
 )
 
@@ -80,69 +85,36 @@ def create_group_buy(
         errors,
     )
     at = now()
-    try:
-        end = parse_time("ends_at", ends_at)
-    except ValidationFailed as err:
-        errors.update(err.fields)
-        end = None
+    end = read_time("ends_at", ends_at, errors)
     if end is not None and not at < end <= at + MAX_CAMPAIGN:
         errors.setdefault("ends_at", []).append("End the campaign in the next 90 days.")
     if not isinstance(auto_complete, bool):
         errors.setdefault("auto_complete", []).append("Use true or false.")
-    if errors:
-        raise ValidationFailed("Please correct the highlighted fields.", fields=errors)
-    group_buy = GroupBuy(
-        merchant_id=merchant.id,
-        product_id=product.id,
+    check_fields(errors)
+    return add_promotion(
+        GroupBuy,
+        merchant,
+        product,
+        at,
         group_price_cents=price,
-        currency=product.currency,
         team_size=size,
         team_window_minutes=window,
         auto_complete=auto_complete,
         ends_at=end,
-        created_at=at,
     )
-    db.session.add(group_buy)
-    db.session.flush()
-    return group_buy
 
 
 def get_group_buy(group_buy_id) -> GroupBuy:
-    group_buy = (
-        db.session.get(GroupBuy, group_buy_id, options=[joinedload(GroupBuy.product)])
-        if isinstance(group_buy_id, int)
-        else None
-    )
-    if group_buy is None:
-        raise NotFound("No such group-buy.")
-    return group_buy
+    return get_promotion(GroupBuy, group_buy_id, "No such group-buy.")
 
 
 def group_buys_of(merchant_id: int) -> list[GroupBuy]:
-    return list(
-        db.session.scalars(
-            select(GroupBuy)
-            .options(joinedload(GroupBuy.product))
-            .where(GroupBuy.merchant_id == merchant_id)
-            .order_by(GroupBuy.id.desc())
-        )
-    )
+    return promotions_of(GroupBuy, merchant_id)
 
 
 def open_group_buys(limit: int = 12) -> list[GroupBuy]:
-    at = now()
-    return list(
-        db.session.scalars(
-            select(GroupBuy)
-            .options(joinedload(GroupBuy.product).joinedload(Product.merchant))
-            .join(Product, Product.id == GroupBuy.product_id)
-            .where(
-                GroupBuy.ended_at.is_(None), GroupBuy.ends_at > at, Product.archived_at.is_(None)
-            )
-            .order_by(GroupBuy.ends_at)
-            .limit(limit)
-        )
-    )
+    """Campaigns still taking teams, ending soonest first."""
+    return promotions_on_offer(GroupBuy, GroupBuy.ends_at, limit)
 
 
 def end_group_buy(actor, group_buy: GroupBuy) -> GroupBuy:

@@ -23,27 +23,31 @@ from datetime import datetime
 
 from flask import url_for
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import joinedload
 
 from ... import realtime
 from ...clock import now
-from ...errors import Conflict, NotFound, ValidationFailed
+from ...errors import Conflict, ValidationFailed
 from ...extensions import db
 from ...shop_embed import service as shop
-from ...shop_embed.models import Order, Product
+from ...shop_embed.models import Order
 from ..models import Snap, SnapBuyer, SnapPurchase
 from .common import (
     MAX_CAMPAIGN,
     MAX_PER_USER,
     MAX_SNAP_STOCK,
+    add_promotion,
     check_can_act,
+    check_fields,
     check_idempotency_key,
     check_offer_owner,
+    get_promotion,
     key_reused,
     order_by_key,
     own_product,
-    parse_time,
     promo_price,
+    promotions_of,
+    promotions_on_offer,
+    read_time,
     snap_payment_window,
     whole,
 )
@@ -86,13 +90,8 @@ def create_snap(
                 f"Only {shelf} units of the product are in stock."
             )
     at = now()
-    times = {}
-    for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
-        try:
-            times[name] = parse_time(name, value)
-        except ValidationFailed as err:
-            errors.update(err.fields)
-    start, end = times.get("starts_at"), times.get("ends_at")
+    start = read_time("starts_at", starts_at, errors)
+    end = read_time("ends_at", ends_at, errors)
     if start is not None and end is not None:
         if end <= start:
             errors.setdefault("ends_at", []).append("End after the start.")
@@ -100,60 +99,32 @@ def create_snap(
             errors.setdefault("ends_at", []).append("End in the future.")
         elif end - start > MAX_CAMPAIGN or start > at + MAX_CAMPAIGN:
             errors.setdefault("ends_at", []).append("Run it within the next 90 days.")
-    if errors:
-        raise ValidationFailed("Please correct the highlighted fields.", fields=errors)
-    snap = Snap(
-        merchant_id=merchant.id,
-        product_id=product.id,
+    check_fields(errors)
+    return add_promotion(
+        Snap,
+        merchant,
+        product,
+        at,
         price_cents=price,
-        currency=product.currency,
         stock=units,
         stock_left=units,
         per_user_limit=limit,
         starts_at=start,
         ends_at=end,
-        created_at=at,
     )
-    db.session.add(snap)
-    db.session.flush()
-    return snap
 
 
 def get_snap(snap_id) -> Snap:
-    snap = (
-        db.session.get(Snap, snap_id, options=[joinedload(Snap.product)])
-        if isinstance(snap_id, int)
-        else None
-    )
-    if snap is None:
-        raise NotFound("No such snap-up.")
-    return snap
+    return get_promotion(Snap, snap_id, "No such snap-up.")
 
 
 def snaps_of(merchant_id: int) -> list[Snap]:
-    return list(
-        db.session.scalars(
-            select(Snap)
-            .options(joinedload(Snap.product))
-            .where(Snap.merchant_id == merchant_id)
-            .order_by(Snap.id.desc())
-        )
-    )
+    return promotions_of(Snap, merchant_id)
 
 
 def current_snaps(limit: int = 12) -> list[Snap]:
     """Snap-ups running now or starting later, soonest first."""
-    at = now()
-    return list(
-        db.session.scalars(
-            select(Snap)
-            .options(joinedload(Snap.product).joinedload(Product.merchant))
-            .join(Product, Product.id == Snap.product_id)
-            .where(Snap.ended_at.is_(None), Snap.ends_at > at, Product.archived_at.is_(None))
-            .order_by(Snap.starts_at)
-            .limit(limit)
-        )
-    )
+    return promotions_on_offer(Snap, Snap.starts_at, limit)
 
 
 def end_snap(actor, snap: Snap) -> Snap:
