@@ -157,6 +157,15 @@ def endpoint(
     return decorate
 
 
+def idempotent_response(payload: dict, replayed: bool, status: int = 201):
+    """``payload`` as JSON; a repeated Idempotency-Key says so with ``Idempotent-Replayed: true``."""
+    response = jsonify(payload)
+    response.status_code = status
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
 def openapi_document() -> dict:
     return {
         "openapi": "3.1.0",

@@ -1,6 +1,6 @@
 """Group-buy and snap-up endpoints (shared/API.md, Shop), plus the server clock for countdowns."""
 
-from flask import jsonify, request
+from flask import request
 from flask_login import current_user
 
 from ..clock import now
@@ -16,7 +16,7 @@ from ..promotions.schemas import (
 )
 from ..shop_embed.schemas import dump_order
 from . import bp
-from .core import endpoint
+from .core import endpoint, idempotent_response
 
 
 def _user():
@@ -25,14 +25,6 @@ def _user():
 
 def _address(data) -> dict | None:
     return data.shipping_address.model_dump() if data.shipping_address else None
-
-
-def _created(payload: dict, replayed: bool, status: int = 201):
-    response = jsonify(payload)
-    response.status_code = status
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return response
 
 
 @endpoint(
@@ -62,16 +54,7 @@ def server_time():
     tag="promotions",
 )
 def create_group_buy(data: GroupBuyBody):
-    group_buy = service.create_group_buy(
-        _user(),
-        product_id=data.product_id,
-        group_price_cents=data.group_price_cents,
-        team_size=data.team_size,
-        team_window_minutes=data.team_window_minutes,
-        ends_at=data.ends_at,
-        auto_complete=data.auto_complete,
-    )
-    return dump_group_buy(group_buy)
+    return dump_group_buy(service.create_group_buy(_user(), **data.model_dump()))
 
 
 @endpoint(
@@ -118,7 +101,7 @@ def start_team(group_buy_id: int, data: TeamBody):
         idempotency_key=request.headers.get("Idempotency-Key"),
         shipping_address=_address(data),
     )
-    return _created(dump_team(team, _user()), replayed)
+    return idempotent_response(dump_team(team, _user()), replayed)
 
 
 @endpoint(
@@ -138,7 +121,7 @@ def join_team(team_id: int, data: TeamBody):
         idempotency_key=request.headers.get("Idempotency-Key"),
         shipping_address=_address(data),
     )
-    return _created(dump_team(team, _user()), replayed, status=200)
+    return idempotent_response(dump_team(team, _user()), replayed, status=200)
 
 
 @endpoint(
@@ -169,16 +152,7 @@ def get_team(team_id: int):
     tag="promotions",
 )
 def create_snap(data: SnapBody):
-    snap = service.create_snap(
-        _user(),
-        product_id=data.product_id,
-        price_cents=data.price_cents,
-        stock=data.stock,
-        per_user_limit=data.per_user_limit,
-        starts_at=data.starts_at,
-        ends_at=data.ends_at,
-    )
-    return dump_snap(snap)
+    return dump_snap(service.create_snap(_user(), **data.model_dump()))
 
 
 @endpoint(
@@ -213,7 +187,7 @@ def buy_snap(snap_id: int, data: BuyBody):
         idempotency_key=request.headers.get("Idempotency-Key"),
         shipping_address=_address(data),
     )
-    return _created(dump_order(order), replayed)
+    return idempotent_response(dump_order(order), replayed)
 
 
 @endpoint(

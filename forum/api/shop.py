@@ -1,6 +1,6 @@
 """Shop endpoints: products, orders, payment, fulfilment and refunds (shared/API.md, Shop)."""
 
-from flask import jsonify, request
+from flask import request
 from flask_login import current_user
 
 from ..errors import ValidationFailed
@@ -18,7 +18,7 @@ from ..shop_embed.schemas import (
     dump_product,
 )
 from . import bp
-from .core import endpoint
+from .core import endpoint, idempotent_response
 
 PAGE = ("cursor", "limit")
 
@@ -42,16 +42,7 @@ def _user():
     tag="shop",
 )
 def create_product(data: ProductBody):
-    product = service.create_product(
-        _user(),
-        name=data.name,
-        description=data.description,
-        price_cents=data.price_cents,
-        currency=data.currency,
-        stock=data.stock,
-        active=data.active,
-    )
-    return dump_product(product)
+    return dump_product(service.create_product(_user(), **data.model_dump()))
 
 
 @endpoint(
@@ -160,11 +151,7 @@ def create_order(data: OrderBody):
         shipping_address=address,
         idempotency_key=request.headers.get("Idempotency-Key"),
     )
-    response = jsonify(dump_order(order))
-    response.status_code = 201
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return response
+    return idempotent_response(dump_order(order), replayed)
 
 
 @endpoint(

@@ -1,6 +1,8 @@
 """API request bodies (types only; ranges and rules are the service's) and JSON dumps.
 
 Times come in as ISO 8601 strings with an offset and are checked by the service.
+A create body's fields are its service function's keyword arguments: the API hands
+``model_dump()`` straight on, so keep the two in step.
 """
 
 from pydantic import Field

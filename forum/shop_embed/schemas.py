@@ -1,4 +1,8 @@
-"""API request bodies (types only; ranges and rules are the service's) and JSON dumps."""
+"""API request bodies (types only; ranges and rules are the service's) and JSON dumps.
+
+``ProductBody``'s fields are ``create_product``'s keyword arguments: the API hands
+``model_dump()`` straight on, so keep the two in step.
+"""
 
 from pydantic import Field
 
