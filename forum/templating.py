@@ -3,7 +3,7 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, g
 from flask_login import current_user
 
 from . import embeds
@@ -57,8 +57,12 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def bell():
-        if current_user.is_authenticated:
+        # Counted once per request: widgets in a page are templates too, and each
+        # render_template runs the context processors again.
+        if "unread_notifications" not in g:
             from .notifications.service import unread_count
 
-            return {"unread_notifications": unread_count(current_user.id)}
-        return {"unread_notifications": 0}
+            g.unread_notifications = (
+                unread_count(current_user.id) if current_user.is_authenticated else 0
+            )
+        return {"unread_notifications": g.unread_notifications}

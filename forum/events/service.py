@@ -1143,10 +1143,30 @@ def _send_mail(message: EmailMessage) -> None:
 
 
 def _load_for_embed(ids: list[int]) -> dict[int, Event]:
-    rows = db.session.scalars(
-        select(Event).options(joinedload(Event.host)).where(Event.id.in_(ids))
-    )
-    return {event.id: event for event in rows}
+    """Every event card on a page in three queries: events, waitlists, the reader's sign-ups."""
+    from flask_login import current_user
+
+    events = {
+        event.id: event
+        for event in db.session.scalars(
+            select(Event).options(joinedload(Event.host)).where(Event.id.in_(ids))
+        )
+    }
+    waiting = waitlist_counts(list(events))
+    mine = {}
+    if events and current_user and current_user.is_authenticated:
+        mine = {
+            signup.event_id: signup
+            for signup in db.session.scalars(
+                select(Signup).where(
+                    Signup.event_id.in_(list(events)), Signup.user_id == current_user.id
+                )
+            )
+        }
+    for event_id, event in events.items():
+        event.shown_waitlist = waiting.get(event_id, 0)
+        event.shown_signup = mine.get(event_id)
+    return events
 
 
 def _render_card(event: Event, context: embeds.EmbedContext, href: str) -> Markup:
@@ -1156,7 +1176,10 @@ def _render_card(event: Event, context: embeds.EmbedContext, href: str) -> Marku
     # Posts are rendered for each reader; chat may render a message once for a whole
     # room, so there the card says nothing about the viewer (events.js asks).
     personal = context.source_kind != "message"
-    signup = find_signup(event, current_user) if personal else None
+    preloaded = hasattr(event, "shown_waitlist")
+    signup = None
+    if personal:
+        signup = event.shown_signup if preloaded else find_signup(event, current_user)
     return Markup(  # noqa: S704 (a trusted template, autoescaped)
         render_template(
             "events/_card.html",
@@ -1165,7 +1188,7 @@ def _render_card(event: Event, context: embeds.EmbedContext, href: str) -> Marku
             personal=personal,
             signup=signup,
             position=waitlist_position(signup) if signup else None,
-            waitlist=waitlist_count(event),
+            waitlist=event.shown_waitlist if preloaded else waitlist_count(event),
         )
     )
 

@@ -89,6 +89,33 @@ def test_event_card_in_a_thread_is_live_and_personal(
     assert "Offer unavailable" in app.test_client().get(f"/t/{missing}").get_data(as_text=True)
 
 
+def test_event_cards_cost_the_same_queries_however_many_a_thread_holds(
+    app, make_user, make_event, make_thread, sign_up, count_queries
+):
+    reader = make_user("reader")
+
+    def thread_with(count: int) -> int:
+        ids = [make_event(capacity=1, title=f"Night {n}") for n in range(count)]
+        for event_id in ids:
+            sign_up(make_user(f"early{event_id}"), event_id)  # full: the reader waits
+            sign_up(reader, event_id)
+        body = "\n\n".join(f"[[event:{event_id}]]" for event_id in ids)
+        return make_thread(make_user(f"poster{count}"), title=f"{count} nights", body=body)
+
+    few, many = thread_with(1), thread_with(6)
+    browser = logged_in(app, reader)
+    for thread_id in (few, many):  # impressions are counted once a day: not in the figures
+        browser.get(f"/t/{thread_id}")
+    with count_queries() as one_card:
+        page = browser.get(f"/t/{few}").get_data(as_text=True)
+    with count_queries() as six_cards:
+        page = browser.get(f"/t/{many}").get_data(as_text=True)
+    assert page.count("data-event-card ") == 6 and page.count("Waitlist · #1") == 6
+    # Only the waitlist position is asked per card (for cards whose reader is waiting).
+    assert len(six_cards) - len(one_card) <= 5, "\n".join(six_cards)
+    assert sum("notifications" in statement for statement in six_cards) == 1
+
+
 def test_seats_are_pushed_live_to_watchers(app, make_user, make_event, host):
     event_id = make_event(capacity=2)
     watcher = socketio.test_client(app, namespace="/live")
