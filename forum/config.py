@@ -38,6 +38,9 @@ class Defaults:
     LOGIN_LIMIT_PER_ACCOUNT = "5/minute;30/hour"
     POST_LIMIT = "10/minute;200/day"
     CHAT_MESSAGE_LIMIT = "5/10second"
+    # Socket handshakes per client address, both namespaces together (a page opens two):
+    # stops reconnect loops and floods, roomy enough for an office behind one NAT.
+    SOCKET_CONNECT_LIMIT = "120/minute;2000/hour"
 
     # Realtime: a Redis URL lets several server processes share Socket.IO rooms.
     SOCKETIO_MESSAGE_QUEUE = None

@@ -23,11 +23,22 @@ from flask_login import current_user, login_user
 from flask_socketio import disconnect, emit
 
 from . import ratelimit
-from .errors import NotAuthenticated, ServiceError
+from .errors import NotAuthenticated, RateLimited, ServiceError
 from .extensions import db
 
 log = logging.getLogger(__name__)
 SOCKET_USER_KEY = "socket_user_id"
+
+
+def admit_connection() -> None:
+    """Refuse a handshake when this address opens sockets too fast (SOCKET_CONNECT_LIMIT)."""
+    spec = current_app.config.get("SOCKET_CONNECT_LIMIT")
+    if not spec:
+        return
+    try:
+        ratelimit.consume(spec, "socket-connect", request.remote_addr or "unknown")
+    except RateLimited as err:
+        raise ConnectionRefusedError({"code": err.code, "message": err.message}) from None
 
 
 def connect_user(auth) -> object | None:

@@ -15,7 +15,7 @@ from ..accounts.schemas import dump_user_ref
 from ..errors import ValidationFailed, field_error
 from ..extensions import db, socketio
 from ..schemas import iso
-from ..sockets import connect_user, send_without_delay, socket_event, socket_user
+from ..sockets import admit_connection, connect_user, send_without_delay, socket_event, socket_user
 from . import service
 from .schemas import dump_author, dump_message, dump_room
 
@@ -79,6 +79,7 @@ def _room(data: dict):
 def on_connect(auth=None):
     """Members only: the session cookie, or ``auth={"token": ...}``."""
     try:
+        admit_connection()
         user = connect_user(auth)
         if user is None:
             raise ConnectionRefusedError(

@@ -4,7 +4,7 @@ from flask_socketio import join_room, leave_room
 
 from ..errors import Forbidden, ValidationFailed
 from ..extensions import socketio
-from ..sockets import connect_user, send_without_delay, socket_event, socket_user
+from ..sockets import admit_connection, connect_user, send_without_delay, socket_event, socket_user
 from . import may_watch, room_rule
 
 NAMESPACE = "/live"
@@ -13,6 +13,7 @@ MAX_ROOM_NAME = 80
 
 @socketio.on("connect", namespace=NAMESPACE)
 def on_connect(auth=None):
+    admit_connection()
     send_without_delay()
     user = connect_user(auth)
     if user is not None:

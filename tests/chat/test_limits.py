@@ -70,3 +70,28 @@ def test_typing_is_limited_too(app, make_user, make_room, client_for, chat_socke
     a = chat_socket(client_for(make_user("alice")))
     acks = [a.emit("typing", {"room": slug}, namespace=NS, callback=True) for _ in range(3)]
     assert acks[:2] == [{"ok": True}] * 2 and acks[2]["error"]["code"] == "rate_limited"
+
+
+@pytest.fixture
+def few_handshakes(app, config_overrides):
+    app.config["SOCKET_CONNECT_LIMIT"] = "3/minute"
+
+
+def test_an_address_opening_sockets_too_fast_is_refused_on_every_namespace(
+    app, make_user, client_for, chat_socket, few_handshakes
+):
+    from forum.chat.models import ChatConnection
+    from forum.extensions import socketio
+
+    alice = client_for(make_user("alice"))
+    live = socketio.test_client(app, namespace="/live", flask_test_client=alice)
+    first, second = chat_socket(alice), chat_socket(alice)
+    assert live.is_connected("/live") and first.is_connected(NS) and second.is_connected(NS)
+    # The fourth handshake from this address within the minute, whichever namespace and user:
+    assert not chat_socket(alice).is_connected(NS)
+    bob = client_for(make_user("bob"))
+    assert not socketio.test_client(app, namespace="/live", flask_test_client=bob).is_connected(
+        "/live"
+    )
+    assert count_rows(app, ChatConnection) == 2  # nothing registered for the refused ones
+    live.disconnect("/live")
