@@ -196,19 +196,44 @@ def merchant_home():
     )
 
 
-@bp.route("/merchant/group-buys/new", methods=["GET", "POST"])
-@login_required
-def new_group_buy():
+LABELS = {"groupbuy": "Group-buy", "snap": "Snap-up"}
+
+
+def _new_promotion(form_class, kind: str, *, prefill: dict[str, timedelta], create, landing):
+    """The merchant's page for a new group-buy or snap-up (``kind``).
+
+    ``prefill`` offers times (offsets from now) on first display; ``create(form)``
+    calls the service; ``landing(promotion)`` is the created promotion's page.
+    """
     merchant = _merchant_or_403()
     if merchant is None:
         return redirect(url_for("shop_embed.merchant_profile"))
-    form = GroupBuyForm()
+    form = form_class()
     form.product_id.choices = _product_choices(merchant)
     if request.method == "GET":
-        form.ends_at.data = _local(now() + timedelta(days=7))
-    done = run_form(
-        form,
-        lambda: service.create_group_buy(
+        at = now()
+        for name, offset in prefill.items():
+            getattr(form, name).data = _local(at + offset)
+    done = run_form(form, lambda: create(form))
+    if done:
+        flash(
+            f"{LABELS[kind]} created. Embed it anywhere with [[{kind}:{done.value.id}]].",
+            "success",
+        )
+        return redirect(landing(done.value))
+    return render_template(
+        "promotions/form.html", form=form, kind=kind, zone=viewer_zone()
+    ), form_status(form)
+
+
+@bp.route("/merchant/group-buys/new", methods=["GET", "POST"])
+@login_required
+def new_group_buy():
+    return _new_promotion(
+        GroupBuyForm,
+        "groupbuy",
+        prefill={"ends_at": timedelta(days=7)},
+        create=lambda form: service.create_group_buy(
             _user(),
             product_id=form.product_id.data,
             group_price_cents=form.group_price_cents.data,
@@ -217,29 +242,18 @@ def new_group_buy():
             ends_at=_aware(form.ends_at.data),
             auto_complete=bool(form.auto_complete.data),
         ),
+        landing=lambda item: url_for("promotions.merchant_group_buy", group_buy_id=item.id),
     )
-    if done:
-        flash(f"Group-buy created. Embed it anywhere with [[groupbuy:{done.value.id}]].", "success")
-        return redirect(url_for("promotions.merchant_group_buy", group_buy_id=done.value.id))
-    return render_template(
-        "promotions/form.html", form=form, kind="groupbuy", zone=viewer_zone()
-    ), form_status(form)
 
 
 @bp.route("/merchant/snaps/new", methods=["GET", "POST"])
 @login_required
 def new_snap():
-    merchant = _merchant_or_403()
-    if merchant is None:
-        return redirect(url_for("shop_embed.merchant_profile"))
-    form = SnapForm()
-    form.product_id.choices = _product_choices(merchant)
-    if request.method == "GET":
-        form.starts_at.data = _local(now() + timedelta(hours=1))
-        form.ends_at.data = _local(now() + timedelta(hours=3))
-    done = run_form(
-        form,
-        lambda: service.create_snap(
+    return _new_promotion(
+        SnapForm,
+        "snap",
+        prefill={"starts_at": timedelta(hours=1), "ends_at": timedelta(hours=3)},
+        create=lambda form: service.create_snap(
             _user(),
             product_id=form.product_id.data,
             price_cents=form.price_cents.data,
@@ -248,29 +262,25 @@ def new_snap():
             starts_at=_aware(form.starts_at.data),
             ends_at=_aware(form.ends_at.data),
         ),
+        landing=lambda item: url_for("promotions.merchant_snap", snap_id=item.id),
     )
-    if done:
-        flash(f"Snap-up created. Embed it anywhere with [[snap:{done.value.id}]].", "success")
-        return redirect(url_for("promotions.merchant_snap", snap_id=done.value.id))
-    return render_template(
-        "promotions/form.html", form=form, kind="snap", zone=viewer_zone()
-    ), form_status(form)
 
 
-def _own(merchant_id: int) -> None:
-    """Another shop's promotion pages do not exist for this merchant."""
+def _own_promotion(get, promotion_id: int):
+    """``get(promotion_id)`` for a merchant: another shop's promotion pages do not exist for them."""
+    _merchant_or_403()
+    item = get(promotion_id)
     try:
-        check_offer_owner(_user(), merchant_id)
+        check_offer_owner(_user(), item.merchant_id)
     except ServiceError:
         abort(404)
+    return item
 
 
 @bp.get("/merchant/group-buys/<int:group_buy_id>")
 @login_required
 def merchant_group_buy(group_buy_id: int):
-    _merchant_or_403()
-    item = service.get_group_buy(group_buy_id)
-    _own(item.merchant_id)
+    item = _own_promotion(service.get_group_buy, group_buy_id)
     return render_template(
         "promotions/merchant_group_buy.html",
         group_buy=item,
@@ -284,9 +294,7 @@ def merchant_group_buy(group_buy_id: int):
 @bp.post("/merchant/group-buys/<int:group_buy_id>/end")
 @login_required
 def end_group_buy(group_buy_id: int):
-    _merchant_or_403()
-    item = service.get_group_buy(group_buy_id)
-    _own(item.merchant_id)
+    item = _own_promotion(service.get_group_buy, group_buy_id)
     service.end_group_buy(_user(), item)
     db.session.commit()
     flash("The group-buy has ended; teams still forming were closed.", "success")
@@ -296,9 +304,7 @@ def end_group_buy(group_buy_id: int):
 @bp.get("/merchant/snaps/<int:snap_id>")
 @login_required
 def merchant_snap(snap_id: int):
-    _merchant_or_403()
-    item = service.get_snap(snap_id)
-    _own(item.merchant_id)
+    item = _own_promotion(service.get_snap, snap_id)
     left = service.stock_left([item])[item.id]
     return render_template(
         "promotions/merchant_snap.html",
@@ -313,9 +319,7 @@ def merchant_snap(snap_id: int):
 @bp.post("/merchant/snaps/<int:snap_id>/end")
 @login_required
 def end_snap(snap_id: int):
-    _merchant_or_403()
-    item = service.get_snap(snap_id)
-    _own(item.merchant_id)
+    item = _own_promotion(service.get_snap, snap_id)
     service.end_snap(_user(), item)
     db.session.commit()
     flash("The snap-up has ended.", "success")

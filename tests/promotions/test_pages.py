@@ -1,5 +1,6 @@
 """HTML pages: deals, group-buy, team (share link), snap-up, and the merchant's pages."""
 
+import re
 from datetime import timedelta
 
 from forum.clock import now
@@ -141,3 +142,39 @@ def test_another_merchant_gets_404_on_watch_pages(app, product, make_group_buy, 
     login(other, rival.user)
     assert other.get(f"/promotions/merchant/group-buys/{group_buy['id']}").status_code == 404
     assert other.post(f"/promotions/merchant/group-buys/{group_buy['id']}/end").status_code == 404
+
+
+def test_new_promotion_pages_prefill_times_and_say_how_to_embed(app, shop, product):
+    merchant = app.test_client()
+    login(merchant, shop.user)
+    group_form = merchant.get("/promotions/merchant/group-buys/new").get_data(as_text=True)
+    assert re.search(r'name="ends_at"[^>]*value="\d{4}-\d\d-\d\dT\d\d:\d\d"', group_form)
+    snap_form = merchant.get("/promotions/merchant/snaps/new").get_data(as_text=True)
+    for name in ("starts_at", "ends_at"):
+        assert re.search(rf'name="{name}"[^>]*value="\d{{4}}-\d\d-\d\dT\d\d:\d\d"', snap_form)
+
+    made = merchant.post(
+        "/promotions/merchant/group-buys/new",
+        data={
+            "product_id": str(product),
+            "group_price_cents": "59.00",
+            "team_size": "2",
+            "team_window_minutes": "60",
+            "ends_at": local(timedelta(days=2)),
+        },
+        follow_redirects=True,
+    )
+    assert "Group-buy created. Embed it anywhere with [[groupbuy:" in made.get_data(as_text=True)
+    made = merchant.post(
+        "/promotions/merchant/snaps/new",
+        data={
+            "product_id": str(product),
+            "price_cents": "49.00",
+            "stock": "10",
+            "per_user_limit": "1",
+            "starts_at": local(timedelta(minutes=-1)),
+            "ends_at": local(timedelta(hours=2)),
+        },
+        follow_redirects=True,
+    )
+    assert "Snap-up created. Embed it anywhere with [[snap:" in made.get_data(as_text=True)
