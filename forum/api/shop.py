@@ -8,6 +8,7 @@ from ..pagination import limit_from
 from ..shop_embed import images, service
 from ..shop_embed.models import ORDER_STATUSES
 from ..shop_embed.schemas import (
+    AddressBody,
     OrderBody,
     PayBody,
     ProductBody,
@@ -217,6 +218,21 @@ def get_order(order_id: int):
 def pay_order(order_id: int, data: PayBody):
     order = service.get_order(order_id, _user())
     return dump_order(service.pay(_user(), order, data.provider), events=True)
+
+
+@endpoint(
+    bp,
+    "/orders/<int:order_id>/shipping-address",
+    "PUT",
+    summary="Give or correct where an order goes, until it ships (buyer)",
+    body=AddressBody,
+    errors=(403, 404, 409, 422),
+    tag="shop",
+)
+def set_shipping_address(order_id: int, data: AddressBody):
+    order = service.get_order(order_id, _user())
+    address = data.shipping_address.model_dump()
+    return dump_order(service.set_shipping_address(_user(), order, address), events=True)
 
 
 @endpoint(

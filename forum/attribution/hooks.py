@@ -99,8 +99,9 @@ def follow_order(order) -> None:
 
 @shop.on_order_event
 def _order_event(order, event) -> None:
-    # Nothing is owed before payment, and our own set_source needs no second look.
-    if order.paid_at is None or event.type == "source_set":
+    # Nothing is owed before payment, and only a change of status (not our own
+    # set_source, nor a new address) changes what is owed.
+    if order.paid_at is None or event.to_status is None:
         return
     _quietly(f"order {order.id}", lambda: follow_order(order))
 

@@ -48,6 +48,10 @@ class OrderBody(Body):
     shipping_address: Address | None = None
 
 
+class AddressBody(Body):
+    shipping_address: Address
+
+
 class PayBody(Body):
     provider: str = Field(max_length=32)
 

@@ -384,3 +384,73 @@ def test_openapi_lists_the_shop(client):
         "/api/v1/orders/{order_id}/refund",
     ):
         assert path in paths
+
+
+ADDRESS = {
+    "name": "Bea Buyer",
+    "line1": "1 Market St",
+    "city": "Springfield",
+    "postal_code": "12345",
+    "country": "US",
+}
+
+
+def test_the_buyer_gives_an_address_until_the_order_ships(
+    app, client, shop, make_product, buyer, buyer_headers, make_user, token_for
+):
+    widget = make_product(shop, stock=5)
+    order_id = place(client, buyer_headers, (widget, 1), address=False).json["id"]
+    url = f"/api/v1/orders/{order_id}/shipping-address"
+    assert (
+        client.get(f"/api/v1/orders/{order_id}", headers=buyer_headers).json["shipping_address"]
+        is None
+    )
+
+    before = counts(app)
+    incomplete = client.put(
+        url, json={"shipping_address": {**ADDRESS, "city": ""}}, headers=buyer_headers
+    )
+    assert incomplete.status_code == 422
+    assert incomplete.json["error"]["fields"] == {"shipping_address.city": ["Required."]}
+    missing = client.put(url, json={}, headers=buyer_headers)
+    assert missing.status_code == 422 and "shipping_address" in missing.json["error"]["fields"]
+    # Only the buyer: the merchant is refused, a stranger does not see the order at all.
+    assert (
+        client.put(url, json={"shipping_address": ADDRESS}, headers=shop.headers).status_code == 403
+    )
+    stranger = token_for(make_user("stranger"))
+    assert client.put(url, json={"shipping_address": ADDRESS}, headers=stranger).status_code == 404
+    assert counts(app) == before
+
+    given = client.put(url, json={"shipping_address": ADDRESS}, headers=buyer_headers)
+    assert given.status_code == 200, given.json
+    assert given.json["shipping_address"]["city"] == "Springfield"
+    assert given.json["events"][-1]["type"] == "address_set"
+    client.post(
+        f"/api/v1/orders/{order_id}/pay", json={"provider": "sandbox"}, headers=buyer_headers
+    )
+    moved = client.put(
+        url, json={"shipping_address": {**ADDRESS, "line1": "2 Elm St"}}, headers=buyer_headers
+    )
+    assert moved.status_code == 200 and moved.json["shipping_address"]["line1"] == "2 Elm St"
+
+    client.post(f"/api/v1/orders/{order_id}/ship", json={"tracking": "T"}, headers=shop.headers)
+    late = client.put(url, json={"shipping_address": ADDRESS}, headers=buyer_headers)
+    assert late.status_code == 409 and late.json["error"]["code"] == "already_shipped"
+    shown = client.get(f"/api/v1/orders/{order_id}", headers=buyer_headers).json
+    assert shown["shipping_address"]["line1"] == "2 Elm St"
+
+
+def test_the_last_address_is_offered_again(app, client, shop, make_product, buyer, buyer_headers):
+    from forum.accounts.models import User
+    from forum.extensions import db
+    from forum.shop_embed import service
+    from tests.conftest import app_context
+
+    widget = make_product(shop, stock=5)
+    with app_context(app):
+        assert service.saved_address(db.session.get(User, buyer.id)) == {}
+    place(client, buyer_headers, (widget, 1))
+    place(client, buyer_headers, (widget, 1), address=False)
+    with app_context(app):
+        assert service.saved_address(db.session.get(User, buyer.id))["city"] == "Springfield"

@@ -103,6 +103,8 @@ from .orders import (  # noqa: F401
     refund,
     release_held,
     remove_order_listener,
+    saved_address,
+    set_shipping_address,
     set_source,
     ship,
     void_held,

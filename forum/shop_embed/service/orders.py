@@ -846,6 +846,55 @@ def ship(actor, order: Order, *, tracking: str = "") -> Order:
     return order
 
 
+# Until it ships, the buyer can still say (or correct) where it goes.
+ADDRESS_EDITABLE = ("pending", "held", "paid")
+
+
+def set_shipping_address(actor, order: Order, raw) -> Order:
+    """The buyer gives or corrects the address of an order that has not shipped.
+
+    Orders made from a snap-up or group-buy widget start without one. One
+    conditional UPDATE on the status, so an order shipped meanwhile is refused
+    (Conflict ``already_shipped``). Raises Forbidden for anyone but the buyer and
+    ValidationFailed for an incomplete address; nothing is written then.
+    """
+    if actor.id != order.buyer_id:
+        raise Forbidden("Only the buyer can change where an order goes.")
+    address = _address(raw)
+    if not address:
+        raise field_error("shipping_address", "Give the address.")
+    moved = db.session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status.in_(ADDRESS_EDITABLE))
+        .values(shipping_address=address, updated_at=now())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        db.session.refresh(order, ["status"])
+        raise Conflict(
+            f"This order is {order.status}; its address can no longer change.",
+            code="already_shipped"
+            if order.status in ("shipped", "completed")
+            else "invalid_status",
+        )
+    db.session.refresh(order)
+    record_event(order, "address_set", actor=actor)
+    return order
+
+
+def saved_address(user) -> dict:
+    """The address the buyer used last, to offer again (empty when they never gave one)."""
+    for address in db.session.scalars(
+        select(Order.shipping_address)
+        .where(Order.buyer_id == user.id)
+        .order_by(Order.id.desc())
+        .limit(10)
+    ):
+        if address:
+            return dict(address)
+    return {}
+
+
 def complete(actor, order: Order) -> Order:
     """The buyer confirms delivery (or the merchant closes it)."""
     if actor.id != order.buyer_id:
