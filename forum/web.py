@@ -35,12 +35,18 @@ class Done:
     value: Any = None
 
 
-def run_form(form, action: Callable[[], Any]) -> Done | None:
+def run_form(
+    form,
+    action: Callable[[], Any],
+    *,
+    show_error: Callable[[Any, ServiceError], None] = apply_service_error,
+) -> Done | None:
     """When ``form`` validates, run the service ``action`` and commit.
 
     Returns ``Done(result)`` on success; None when the form is not submitted or
     not valid, or when the service refused (the transaction is rolled back and
-    the refusal is shown on the form).
+    ``show_error(form, err)`` shows the refusal on the form; it may raise ``err``
+    again to leave that refusal to the error pages).
     """
     if not form.validate_on_submit():
         return None
@@ -48,7 +54,7 @@ def run_form(form, action: Callable[[], Any]) -> Done | None:
         result = action()
     except ServiceError as err:
         db.session.rollback()
-        apply_service_error(form, err)
+        show_error(form, err)
         return None
     db.session.commit()
     return Done(result)

@@ -18,7 +18,7 @@ from ..embeds import preload
 from ..errors import ServiceError
 from ..extensions import db
 from ..markup import MENTION_RE
-from ..web import apply_service_error
+from ..web import apply_service_error, form_status, run_form
 from . import service
 from .forms import MessageForm, MuteForm, RoomForm, UsernameForm
 from .schemas import message_context
@@ -54,10 +54,16 @@ def _mentions_me(message) -> bool:
 
 def _on_form(form, err: ServiceError) -> None:
     """Show a refusal on the form; "not found" and "not yours" stay error pages."""
-    db.session.rollback()
     if err.status in (401, 404):
         raise err
     apply_service_error(form, err)
+
+
+def _on_member_form(form, err: ServiceError) -> None:
+    """Inviting and muting: "not allowed" is an error page too, not a note on the form."""
+    if err.status == 403:
+        raise err
+    _on_form(form, err)
 
 
 def _me():
@@ -152,6 +158,7 @@ def send(slug: str):
         try:
             message = service.send_message(_me(), room, form.body.data)
         except ServiceError as err:
+            db.session.rollback()
             _on_form(form, err)
             return _render_room(room, form=form, status=err.status)
         else:
@@ -215,18 +222,16 @@ def delete_message(slug: str, message_id: int):
 def mute(slug: str):
     room = service.get_room(slug, viewer=_me())
     form = MuteForm(prefix="mute")
-    if form.validate_on_submit():
-        try:
-            target = service.find_user(form.username.data)
-            service.mute(_me(), room, target, form.minutes.data, form.reason.data or "")
-        except ServiceError as err:
-            if err.status == 403:
-                raise
-            _on_form(form, err)
-        else:
-            db.session.commit()
-            flash(f"{target.username} is muted here for {form.minutes.data} minutes.", "success")
-            return redirect(url_for("chat.room", slug=room.slug))
+
+    def mute_named():
+        target = service.find_user(form.username.data)
+        service.mute(_me(), room, target, form.minutes.data, form.reason.data or "")
+        return target
+
+    done = run_form(form, mute_named, show_error=_on_member_form)
+    if done:
+        flash(f"{done.value.username} is muted here for {form.minutes.data} minutes.", "success")
+        return redirect(url_for("chat.room", slug=room.slug))
     return _render_room(room, status=422, mute_form=form)
 
 
@@ -246,17 +251,12 @@ def unmute(slug: str):
 def invite(slug: str):
     room = service.get_room(slug, viewer=_me())
     form = UsernameForm(prefix="invite")
-    if form.validate_on_submit():
-        try:
-            user = service.invite(_me(), room, form.username.data)
-        except ServiceError as err:
-            if err.status == 403:
-                raise
-            _on_form(form, err)
-        else:
-            db.session.commit()
-            flash(f"{user.username} was added to the room.", "success")
-            return redirect(url_for("chat.room", slug=room.slug))
+    done = run_form(
+        form, lambda: service.invite(_me(), room, form.username.data), show_error=_on_member_form
+    )
+    if done:
+        flash(f"{done.value.username} was added to the room.", "success")
+        return redirect(url_for("chat.room", slug=room.slug))
     return _render_room(room, status=422, invite_form=form)
 
 
@@ -279,27 +279,21 @@ def remove(slug: str):
 @login_required
 def new_room():
     form = RoomForm()
-    if form.validate_on_submit():
-        try:
-            if form.public.data:
-                created = service.create_public_room(
-                    _me(), form.slug.data or "", form.name.data, form.topic.data or ""
-                )
-            else:
-                names = [n for n in (form.members.data or "").replace(",", " ").split() if n]
-                created = service.create_private_room(
-                    _me(), form.name.data, names, form.topic.data or ""
-                )
-        except ServiceError as err:
-            db.session.rollback()
-            apply_service_error(form, err)
-        else:
-            db.session.commit()
-            return redirect(url_for("chat.room", slug=created.slug))
-    status = 422 if form.is_submitted() else 200
+
+    def create():
+        if form.public.data:
+            return service.create_public_room(
+                _me(), form.slug.data or "", form.name.data, form.topic.data or ""
+            )
+        names = [n for n in (form.members.data or "").replace(",", " ").split() if n]
+        return service.create_private_room(_me(), form.name.data, names, form.topic.data or "")
+
+    done = run_form(form, create)
+    if done:
+        return redirect(url_for("chat.room", slug=done.value.slug))
     return render_template(
         "chat/new.html", form=form, can_moderate=service.can_moderate(_me())
-    ), status
+    ), form_status(form)
 
 
 @bp.post("/dm")

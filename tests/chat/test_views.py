@@ -211,6 +211,33 @@ def test_owners_manage_members_from_the_page(
     assert client_for(bob).get(f"/chat/{slug}").status_code == 404
 
 
+def test_member_forms_show_refusals_on_the_form_and_leave_the_rest_to_error_pages(
+    app, alice, bob, make_user, client_for, make_private_room, make_room
+):
+    slug = make_private_room(alice, [bob])
+    owner = client_for(alice)
+    again = owner.post(f"/chat/{slug}/invite", data={"invite-username": "bob"})
+    assert again.status_code == 422 and "bob is already in this room." in again.get_data(
+        as_text=True
+    )
+    assert (
+        client_for(make_user("dora"))
+        .post(f"/chat/{slug}/invite", data={"invite-username": "bob"})
+        .status_code
+        == 404
+    )  # a room one may not read does not exist
+    general = make_room("general")
+    mia = client_for(make_user("mia", role="moderator"))
+    ghost = mia.post(f"/chat/{general}/mute", data={"mute-username": "ghost", "mute-minutes": "5"})
+    assert ghost.status_code == 404
+    assert (
+        client_for(bob)
+        .post(f"/chat/{general}/mute", data={"mute-username": "alice", "mute-minutes": "5"})
+        .status_code
+        == 403
+    )
+
+
 def test_moderators_mute_and_delete_from_the_page(
     app, alice, bob, make_user, client_for, make_room, token_for
 ):
