@@ -22,7 +22,7 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..pagination import limit_from
 from ..templating import viewer_zone
-from ..web import apply_service_error
+from ..web import form_status, run_form
 from . import calendar, covers, service
 from .forms import CheckInForm, EventForm, MessageForm, colour_choices
 from .schemas import cover_url, dump_signup_result
@@ -36,8 +36,13 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json"
 
 
-def _json_error(err: ServiceError):
-    return jsonify(err.to_dict()), err.status
+def _refused(err: ServiceError, back: str):
+    """A refused sign-up or check-in: JSON for the page's script, else a note shown on ``back``."""
+    db.session.rollback()
+    if _wants_json():
+        return jsonify(err.to_dict()), err.status
+    flash(err.message, "error")
+    return redirect(back)
 
 
 @bp.app_context_processor
@@ -142,6 +147,13 @@ def _cover_from(form: EventForm) -> str | None:
     return covers.save_cover(upload.read())
 
 
+def _attach_cover(form: EventForm, event) -> None:
+    """An uploaded cover replaces the event's; without an upload the cover stays."""
+    cover = _cover_from(form)
+    if cover:
+        event.cover_image = cover
+
+
 @bp.route("/events/new", methods=["GET", "POST"])
 @login_required
 def new():
@@ -150,28 +162,24 @@ def new():
     if request.method == "GET":
         meetups = [slug for slug, _ in form.discussion_category.choices if slug == "meetups"]
         form.discussion_category.data = meetups[0] if meetups else ""
-    if form.validate_on_submit():
-        try:
-            values = _values(form)
-            event = service.create_event(
-                current_user, discussion_category=form.discussion_category.data or None, **values
-            )
-            cover = _cover_from(form)
-            if cover:
-                event.cover_image = cover
-        except ServiceError as err:
-            db.session.rollback()
-            apply_service_error(form, err)
-        else:
-            db.session.commit()
-            flash(
-                f"Your event is live. Share it with [[event:{event.id}]] in posts and chat.",
-                "success",
-            )
-            return redirect(url_for("events.detail", event_id=event.id))
-    return render_template("events/form.html", form=form, event=None, zone=viewer_zone()), (
-        422 if form.is_submitted() else 200
-    )
+
+    def create():
+        event = service.create_event(
+            current_user, discussion_category=form.discussion_category.data or None, **_values(form)
+        )
+        _attach_cover(form, event)
+        return event
+
+    done = run_form(form, create)
+    if done:
+        flash(
+            f"Your event is live. Share it with [[event:{done.value.id}]] in posts and chat.",
+            "success",
+        )
+        return redirect(url_for("events.detail", event_id=done.value.id))
+    return render_template(
+        "events/form.html", form=form, event=None, zone=viewer_zone()
+    ), form_status(form)
 
 
 @bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
@@ -187,27 +195,22 @@ def edit(event_id: int):
         form.ends_at.data = _local(event.ends_at)
         form.signup_deadline.data = _local(event.signup_deadline)
         form.sponsor_id.data = event.sponsor_id or 0
-    if form.validate_on_submit():
-        try:
-            values = _values(form)
-            # The form shows minutes only: a time left as it was keeps its stored value.
-            for name in ("starts_at", "ends_at", "signup_deadline"):
-                if _same_minute(values[name], getattr(event, name)):
-                    values[name] = getattr(event, name)
-            service.update_event(current_user, event, **values)
-            cover = _cover_from(form)
-            if cover:
-                event.cover_image = cover
-        except ServiceError as err:
-            db.session.rollback()
-            apply_service_error(form, err)
-        else:
-            db.session.commit()
-            flash("Event updated.", "success")
-            return redirect(url_for("events.detail", event_id=event.id))
-    return render_template("events/form.html", form=form, event=event, zone=viewer_zone()), (
-        422 if form.is_submitted() else 200
-    )
+
+    def update():
+        values = _values(form)
+        # The form shows minutes only: a time left as it was keeps its stored value.
+        for name in ("starts_at", "ends_at", "signup_deadline"):
+            if _same_minute(values[name], getattr(event, name)):
+                values[name] = getattr(event, name)
+        service.update_event(current_user, event, **values)
+        _attach_cover(form, event)
+
+    if run_form(form, update):
+        flash("Event updated.", "success")
+        return redirect(url_for("events.detail", event_id=event.id))
+    return render_template(
+        "events/form.html", form=form, event=event, zone=viewer_zone()
+    ), form_status(form)
 
 
 @bp.post("/events/<int:event_id>/call-off")
@@ -250,11 +253,7 @@ def signup(event_id: int):
             current_user, event, idempotency_key=request.headers.get("Idempotency-Key")
         )
     except ServiceError as err:
-        db.session.rollback()
-        if _wants_json():
-            return _json_error(err)
-        flash(err.message, "error")
-        return redirect(url_for("events.detail", event_id=event_id))
+        return _refused(err, url_for("events.detail", event_id=event_id))
     db.session.commit()
     if _wants_json():
         return jsonify({**dump_signup_result(result), **service.seats_payload(event)}), 201
@@ -272,11 +271,7 @@ def cancel(event_id: int):
     try:
         service.cancel_signup(current_user, event)
     except ServiceError as err:
-        db.session.rollback()
-        if _wants_json():
-            return _json_error(err)
-        flash(err.message, "error")
-        return redirect(url_for("events.detail", event_id=event_id))
+        return _refused(err, url_for("events.detail", event_id=event_id))
     db.session.commit()
     if _wants_json():
         return jsonify({"status": "cancelled", **service.seats_payload(event)})
@@ -332,11 +327,7 @@ def check_in(event_id: int):
     try:
         signup = service.check_in(current_user, event, code)
     except ServiceError as err:
-        db.session.rollback()
-        if _wants_json():
-            return _json_error(err)
-        flash(err.message, "error")
-        return redirect(url_for("events.manage", event_id=event_id))
+        return _refused(err, url_for("events.manage", event_id=event_id))
     db.session.commit()
     if _wants_json():
         return jsonify(
@@ -372,16 +363,10 @@ def message(event_id: int):
     event = service.get_event(event_id)
     service.check_host(current_user, event)
     form = MessageForm()
-    if form.validate_on_submit():
-        try:
-            sent = service.message_participants(current_user, event, form.body.data)
-        except ServiceError as err:
-            db.session.rollback()
-            apply_service_error(form, err)
-        else:
-            db.session.commit()
-            flash(f"Message sent to {sent.recipients} participants.", "success")
-            return redirect(url_for("events.manage", event_id=event_id))
+    done = run_form(form, lambda: service.message_participants(current_user, event, form.body.data))
+    if done:
+        flash(f"Message sent to {done.value.recipients} participants.", "success")
+        return redirect(url_for("events.manage", event_id=event_id))
     return render_template(
         "events/manage.html",
         event=event,

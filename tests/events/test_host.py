@@ -189,3 +189,18 @@ def test_check_in_page_flow(app, party, host):
     response = client.post(f"/events/{event_id}/checkin", data={"code": code})
     assert response.status_code == 302
     assert "✓" in client.get(f"/events/{event_id}/manage").get_data(as_text=True)
+
+
+def test_a_refused_check_in_is_a_note_on_the_manage_page_or_json(app, party, host):
+    event_id, (_, _, iris) = party
+    client = app.test_client()
+    login(client, host)
+    refused = client.post(f"/events/{event_id}/checkin", data={"code": "ZZZZZZZZ"})
+    assert refused.status_code == 302
+    assert refused.headers["Location"].endswith(f"/events/{event_id}/manage")
+    waiting = client.post(
+        f"/events/{event_id}/checkin",
+        data={"code": code_of(app, event_id, iris)},
+        headers={"Accept": "application/json"},
+    )
+    assert waiting.status_code == 409 and waiting.get_json()["error"]["code"] == "not_confirmed"
