@@ -158,7 +158,7 @@ def endpoint(
 
 
 def idempotent_response(payload: dict, replayed: bool, status: int = 201):
-    """``payload`` as JSON; a repeated Idempotency-Key says so with ``Idempotent-Replayed: true``."""
+    """``payload`` as JSON; a repeated Idempotency-Key gets ``Idempotent-Replayed: true``."""
     response = jsonify(payload)
     response.status_code = status
     if replayed:

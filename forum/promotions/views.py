@@ -267,7 +267,7 @@ def new_snap():
 
 
 def _own_promotion(get, promotion_id: int):
-    """``get(promotion_id)`` for a merchant: another shop's promotion pages do not exist for them."""
+    """``get(promotion_id)`` for a merchant; another shop's promotions do not exist for them."""
     _merchant_or_403()
     item = get(promotion_id)
     try:

@@ -91,7 +91,7 @@ def check_fields(errors: dict) -> None:
 
 
 def add_promotion(kind: type[Promotion], merchant: Merchant, product: Product, at, **terms):
-    """Insert a checked group-buy or snap-up of ``product``, in its currency; flushed, so it has an id."""
+    """Insert a checked group-buy or snap-up of ``product`` in its currency; flushed (has an id)."""
     promotion = kind(
         merchant_id=merchant.id,
         product_id=product.id,
