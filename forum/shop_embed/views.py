@@ -23,6 +23,7 @@ from wtforms.fields import SelectChoice
 from ..errors import NotFound, ServiceError
 from ..extensions import db
 from ..pagination import limit_from
+from ..web import form_status, run_form
 from . import images, payments, service
 from .forms import (
     CartLineForm,
@@ -364,27 +365,26 @@ def merchant_profile():
             form.name.data, form.slug.data = name, current_user.username.lower().replace("_", "-")
             form.logo_initials.data = service.initials(name)
             form.shipping_fee.data = 0
-    if form.validate_on_submit():
-        try:
-            service.save_merchant_profile(
-                _user(),
-                name=form.name.data,
-                slug=form.slug.data,
-                logo_initials=form.logo_initials.data,
-                tagline=form.tagline.data or "",
-                currency=form.currency.data,
-                shipping_fee_cents=form.shipping_fee.data,
-                free_shipping_threshold_cents=form.free_shipping_threshold.data,
-            )
-        except ServiceError as err:
-            db.session.rollback()
-            _show_error(form, err)
-        else:
-            db.session.commit()
-            flash("Shop profile saved.", "success")
-            return redirect(url_for("shop_embed.merchant_home"))
-    status = 422 if form.is_submitted() else 200
-    return render_template("shop_embed/merchant_profile.html", form=form, merchant=merchant), status
+    saved = run_form(
+        form,
+        lambda: service.save_merchant_profile(
+            _user(),
+            name=form.name.data,
+            slug=form.slug.data,
+            logo_initials=form.logo_initials.data,
+            tagline=form.tagline.data or "",
+            currency=form.currency.data,
+            shipping_fee_cents=form.shipping_fee.data,
+            free_shipping_threshold_cents=form.free_shipping_threshold.data,
+        ),
+        show_error=_show_error,
+    )
+    if saved:
+        flash("Shop profile saved.", "success")
+        return redirect(url_for("shop_embed.merchant_home"))
+    return render_template(
+        "shop_embed/merchant_profile.html", form=form, merchant=merchant
+    ), form_status(form)
 
 
 def _image_bytes(form) -> bytes | None:
@@ -402,31 +402,27 @@ def new_product():
         flash("Set up your shop profile first.", "info")
         return redirect(url_for("shop_embed.merchant_profile"))
     form = ProductForm()
-    if form.validate_on_submit():
-        try:
-            item = service.create_product(
-                _user(),
-                name=form.name.data,
-                description=form.description.data or "",
-                price_cents=form.price.data,
-                currency=merchant.currency,
-                stock=form.stock.data,
-                active=bool(form.active.data),
-                image=_image_bytes(form),
-            )
-        except ServiceError as err:
-            db.session.rollback()
-            _show_error(form, err)
-        else:
-            db.session.commit()
-            flash(
-                f"{item.name} is listed. Embed it anywhere with [[product:{item.id}]].", "success"
-            )
-            return redirect(url_for("shop_embed.merchant_home"))
-    status = 422 if form.is_submitted() else 200
+    done = run_form(
+        form,
+        lambda: service.create_product(
+            _user(),
+            name=form.name.data,
+            description=form.description.data or "",
+            price_cents=form.price.data,
+            currency=merchant.currency,
+            stock=form.stock.data,
+            active=bool(form.active.data),
+            image=_image_bytes(form),
+        ),
+        show_error=_show_error,
+    )
+    if done:
+        item = done.value
+        flash(f"{item.name} is listed. Embed it anywhere with [[product:{item.id}]].", "success")
+        return redirect(url_for("shop_embed.merchant_home"))
     return render_template(
         "shop_embed/product_form.html", form=form, merchant=merchant, product=None
-    ), status
+    ), form_status(form)
 
 
 @bp.route("/merchant/products/<int:product_id>/edit", methods=["GET", "POST"])
@@ -441,7 +437,8 @@ def edit_product(product_id: int):
     form = ProductForm(obj=item)
     if request.method == "GET":
         form.price.data, form.stock.data = item.price_cents, shown
-    if form.validate_on_submit():
+
+    def save():
         changes = {
             "name": form.name.data,
             "description": form.description.data or "",
@@ -450,29 +447,23 @@ def edit_product(product_id: int):
         }
         seen = request.form.get("stock_seen", "")
         if not seen.isdigit() or int(seen) != form.stock.data:
-            changes["stock"] = (
-                form.stock.data
-            )  # only when the merchant changed it: sales may be running
-        try:
-            service.update_product(_user(), item, **changes)
-            data = _image_bytes(form)
-            if data is not None:
-                service.set_product_image(_user(), item, data)
-        except ServiceError as err:
-            db.session.rollback()
-            _show_error(form, err)
-        else:
-            db.session.commit()
-            flash("Product saved.", "success")
-            return redirect(url_for("shop_embed.merchant_home"))
-    status = 422 if form.is_submitted() else 200
+            # Only when the merchant changed it: sales may be running.
+            changes["stock"] = form.stock.data
+        service.update_product(_user(), item, **changes)
+        data = _image_bytes(form)
+        if data is not None:
+            service.set_product_image(_user(), item, data)
+
+    if run_form(form, save, show_error=_show_error):
+        flash("Product saved.", "success")
+        return redirect(url_for("shop_embed.merchant_home"))
     return render_template(
         "shop_embed/product_form.html",
         form=form,
         merchant=item.merchant,
         product=item,
         stock_seen=shown,
-    ), status
+    ), form_status(form)
 
 
 @bp.post("/merchant/products/<int:product_id>/archive")
