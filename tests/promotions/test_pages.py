@@ -13,6 +13,31 @@ def local(delta: timedelta) -> str:
     return (now() + delta).strftime("%Y-%m-%dT%H:%M")
 
 
+def group_buy_form(product: int, **changes: str) -> dict:
+    """A valid new group-buy form for ``product``, with ``changes``."""
+    return {
+        "product_id": str(product),
+        "group_price_cents": "59.00",
+        "team_size": "2",
+        "team_window_minutes": "60",
+        "ends_at": local(timedelta(days=2)),
+        **changes,
+    }
+
+
+def snap_form(product: int, **changes: str) -> dict:
+    """A valid new snap-up form for ``product``, live since a minute ago."""
+    return {
+        "product_id": str(product),
+        "price_cents": "49.00",
+        "stock": "10",
+        "per_user_limit": "1",
+        "starts_at": local(timedelta(minutes=-1)),
+        "ends_at": local(timedelta(hours=2)),
+        **changes,
+    }
+
+
 def test_public_pages(app, client, product, make_group_buy, make_snap, members):
     group_buy = make_group_buy(product)
     snap = make_snap(product)
@@ -74,13 +99,7 @@ def test_merchant_creates_watches_and_ends_promotions_from_the_pages(
     before = promo_counts(app)
     bad = merchant.post(
         "/promotions/merchant/group-buys/new",
-        data={
-            "product_id": str(product),
-            "group_price_cents": "95.00",
-            "team_size": "12",
-            "team_window_minutes": "60",
-            "ends_at": local(timedelta(days=2)),
-        },
+        data=group_buy_form(product, group_price_cents="95.00", team_size="12"),
     )
     assert bad.status_code == 422
     page = bad.get_data(as_text=True)
@@ -89,14 +108,7 @@ def test_merchant_creates_watches_and_ends_promotions_from_the_pages(
 
     made = merchant.post(
         "/promotions/merchant/group-buys/new",
-        data={
-            "product_id": str(product),
-            "group_price_cents": "59.00",
-            "team_size": "2",
-            "team_window_minutes": "60",
-            "ends_at": local(timedelta(days=2)),
-            "auto_complete": "y",
-        },
+        data=group_buy_form(product, auto_complete="y"),
     )
     assert made.status_code == 302
     watch_url = made.headers["Location"]
@@ -108,14 +120,7 @@ def test_merchant_creates_watches_and_ends_promotions_from_the_pages(
 
     snap = merchant.post(
         "/promotions/merchant/snaps/new",
-        data={
-            "product_id": str(product),
-            "price_cents": "49.00",
-            "stock": "10",
-            "per_user_limit": "1",
-            "starts_at": local(timedelta(minutes=-1)),
-            "ends_at": local(timedelta(hours=2)),
-        },
+        data=snap_form(product),
     )
     assert snap.status_code == 302
     snap_page = merchant.get(snap.headers["Location"]).get_data(as_text=True)
@@ -147,34 +152,21 @@ def test_another_merchant_gets_404_on_watch_pages(app, product, make_group_buy, 
 def test_new_promotion_pages_prefill_times_and_say_how_to_embed(app, shop, product):
     merchant = app.test_client()
     login(merchant, shop.user)
-    group_form = merchant.get("/promotions/merchant/group-buys/new").get_data(as_text=True)
-    assert re.search(r'name="ends_at"[^>]*value="\d{4}-\d\d-\d\dT\d\d:\d\d"', group_form)
-    snap_form = merchant.get("/promotions/merchant/snaps/new").get_data(as_text=True)
+    group_page = merchant.get("/promotions/merchant/group-buys/new").get_data(as_text=True)
+    assert re.search(r'name="ends_at"[^>]*value="\d{4}-\d\d-\d\dT\d\d:\d\d"', group_page)
+    snap_page = merchant.get("/promotions/merchant/snaps/new").get_data(as_text=True)
     for name in ("starts_at", "ends_at"):
-        assert re.search(rf'name="{name}"[^>]*value="\d{{4}}-\d\d-\d\dT\d\d:\d\d"', snap_form)
+        assert re.search(rf'name="{name}"[^>]*value="\d{{4}}-\d\d-\d\dT\d\d:\d\d"', snap_page)
 
     made = merchant.post(
         "/promotions/merchant/group-buys/new",
-        data={
-            "product_id": str(product),
-            "group_price_cents": "59.00",
-            "team_size": "2",
-            "team_window_minutes": "60",
-            "ends_at": local(timedelta(days=2)),
-        },
+        data=group_buy_form(product),
         follow_redirects=True,
     )
     assert "Group-buy created. Embed it anywhere with [[groupbuy:" in made.get_data(as_text=True)
     made = merchant.post(
         "/promotions/merchant/snaps/new",
-        data={
-            "product_id": str(product),
-            "price_cents": "49.00",
-            "stock": "10",
-            "per_user_limit": "1",
-            "starts_at": local(timedelta(minutes=-1)),
-            "ends_at": local(timedelta(hours=2)),
-        },
+        data=snap_form(product),
         follow_redirects=True,
     )
     assert "Snap-up created. Embed it anywhere with [[snap:" in made.get_data(as_text=True)
