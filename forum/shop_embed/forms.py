@@ -96,13 +96,24 @@ class CartLineForm(FlaskForm):
     quantity = IntegerField("Quantity", validators=[InputRequired(), NumberRange(0, MAX_QUANTITY)])
 
 
-class CheckoutForm(FlaskForm):
+class AddressForm(FlaskForm):
+    """Where an order goes: at checkout, or later on the order page (widget orders)."""
+
     name = StringField("Full name", validators=[DataRequired(), Length(max=80)])
     line1 = StringField("Address", validators=[DataRequired(), Length(max=120)])
     line2 = StringField("Address line 2", validators=[Optional(), Length(max=120)])
     city = StringField("City", validators=[DataRequired(), Length(max=80)])
     postal_code = StringField("Postal code", validators=[DataRequired(), Length(max=20)])
     country = StringField("Country", validators=[DataRequired(), Length(max=56)])
+
+    def address(self) -> dict:
+        return {
+            name: getattr(self, name).data or ""
+            for name in ("name", "line1", "line2", "city", "postal_code", "country")
+        }
+
+
+class CheckoutForm(AddressForm):
     provider = RadioField("Payment", validators=[DataRequired()])
     # One key per rendered checkout: a double click or a resubmitted form places one order.
     idempotency_key = HiddenField(validators=[DataRequired(), Length(8, 128)])
@@ -110,12 +121,6 @@ class CheckoutForm(FlaskForm):
     def validate_idempotency_key(self, field):
         if not field.data.isascii() or not field.data.isprintable():
             raise ValidationError("Please reload the checkout page.")
-
-    def address(self) -> dict:
-        return {
-            name: getattr(self, name).data or ""
-            for name in ("name", "line1", "line2", "city", "postal_code", "country")
-        }
 
 
 class PayForm(FlaskForm):

@@ -26,6 +26,7 @@ from ..pagination import limit_from
 from ..web import form_status, run_form
 from . import images, payments, service
 from .forms import (
+    AddressForm,
     CartLineForm,
     CheckoutForm,
     MerchantForm,
@@ -259,6 +260,10 @@ def my_orders():
 def order(order_id: int):
     item = service.get_order(order_id, _user())
     db.session.commit()  # get_order may have expired it
+    return _order_page(item)
+
+
+def _order_page(item, *, address_form: AddressForm | None = None, status: int = 200):
     payment = service.order_payment(item)
     pay_form = PayForm()
     # An offline payment already announced: offer the other ways to pay instead.
@@ -269,17 +274,46 @@ def order(order_id: int):
     ]
     if pay_form.provider.choices:
         pay_form.provider.data = pay_form.provider.choices[0].value
+    steps = service.next_steps(_user(), item)
+    if address_form is None and "address" in steps:
+        # The order's own address to correct, else the one the buyer used last.
+        known = item.shipping_address or service.saved_address(_user())
+        address_form = AddressForm(formdata=None, data=known)
     return render_template(
         "shop_embed/order.html",
         order=item,
         events=service.order_events(item),
         payment=payment,
-        steps=service.next_steps(_user(), item),
+        steps=steps,
         placed=request.args.get("placed") == "1",
         pay_form=pay_form,
         ship_form=ShipForm(),
+        address_form=address_form,
         as_merchant=service.is_order_merchant(_user(), item),
+    ), status
+
+
+def _show_address_error(form, err: ServiceError) -> None:
+    if err.status in (403, 404):
+        raise err  # not this reader's order to address: the error page says so
+    _show_error(form, err)
+
+
+@bp.post("/orders/<int:order_id>/address")
+@login_required
+def order_address(order_id: int):
+    item = service.get_order(order_id, _user())
+    service.check_order_buyer(_user(), item)  # before the form says anything
+    form = AddressForm()
+    saved = run_form(
+        form,
+        lambda: service.set_shipping_address(_user(), item, form.address()),
+        show_error=_show_address_error,
     )
+    if saved:
+        flash("Address saved; the shop ships it there.", "success")
+        return redirect(url_for("shop_embed.order", order_id=order_id))
+    return _order_page(item, address_form=form, status=form_status(form))
 
 
 ACTIONS = {

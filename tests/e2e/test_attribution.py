@@ -136,6 +136,7 @@ def test_reader_buys_from_a_product_card_and_the_merchant_report_shows_the_post(
     page.wait_for_url("**/shop/checkout?product=*")
     check_out_with_the_sandbox(page)
     assert "Thank you, your order is paid!" in page.inner_text("main")
+    assert "Found through a post" in page.inner_text(".timeline")
 
     merchant_page = new_page()
     log_in(merchant_page, live_server, seller.username, seller.password)

@@ -47,7 +47,10 @@ def test_a_held_order_is_released_to_pending_with_a_fresh_window(ctx, shop, prod
     order, _ = shop_service.place_order(
         buyer_user, [(product, 1)], held_until=now() + timedelta(hours=5), kind="groupbuy"
     )
-    assert order.status == "held" and shop_service.next_steps(buyer_user, order) == ["pay"]
+    assert order.status == "held" and shop_service.next_steps(buyer_user, order) == [
+        "pay",
+        "address",
+    ]
     db.session.commit()
     with time_machine.travel(now() + timedelta(hours=1), tick=False):
         shop_service.release_held(order)

@@ -423,3 +423,73 @@ def test_merchant_profile_form(app, make_user):
     )
     assert ok.status_code == 302
     assert "Seller Shop" in client.get("/shop/m/seller-shop").get_data(as_text=True)
+
+
+def test_an_order_without_an_address_asks_the_buyer_for_one(
+    app, client, buyer_client, shop_client, shop, make_product, buyer_headers, make_user
+):
+    """Orders made in place (a snap-up, a group-buy) start without an address."""
+    product_id = make_product(shop, "Lamp", price_cents=2000, stock=5)
+    earlier = client.post(
+        "/api/v1/orders",
+        json={
+            "items": [{"product_id": product_id, "quantity": 1}],
+            "shipping_address": {
+                "name": "Bea",
+                "line1": "9 Old Road",
+                "city": "Town",
+                "postal_code": "111",
+                "country": "US",
+            },
+        },
+        headers=buyer_headers,
+    )
+    assert earlier.status_code == 201
+    order_id = client.post(
+        "/api/v1/orders",
+        json={"items": [{"product_id": product_id, "quantity": 1}]},
+        headers=buyer_headers,
+    ).json["id"]
+    url = f"/shop/orders/{order_id}"
+
+    page = buyer_client.get(url).get_data(as_text=True)
+    assert "Where should we send it?" in page and 'class="address-editor" open' in page
+    assert 'value="9 Old Road"' in page  # the last address, offered again
+    merchant_view = shop_client.get(url).get_data(as_text=True)
+    assert (
+        "the buyer is asked for one" in merchant_view and "data-address-editor" not in merchant_view
+    )
+
+    before = counts(app)
+    bad = buyer_client.post(f"{url}/address", data={"name": "Bea", "line1": "", "city": "Town"})
+    assert bad.status_code == 422
+    assert "This field is required." in bad.get_data(as_text=True)
+    assert shop_client.post(f"{url}/address", data={"name": "X"}).status_code == 403
+    stranger = app.test_client()
+    login(stranger, make_user("stranger"))
+    assert stranger.post(f"{url}/address", data={"name": "X"}).status_code == 404
+    assert counts(app) == before
+
+    address = {
+        "name": "Bea",
+        "line1": "2 New St",
+        "city": "Town",
+        "postal_code": "222",
+        "country": "US",
+    }
+    saved = buyer_client.post(f"{url}/address", data=address)
+    assert saved.status_code == 302 and saved.headers["Location"] == url
+    page = buyer_client.get(url).get_data(as_text=True)
+    assert "2 New St" in page and "Change the address" in page
+    with app.app_context():
+        assert db.session.get(Order, order_id).shipping_address["postal_code"] == "222"
+
+    client.post(
+        f"/api/v1/orders/{order_id}/pay", json={"provider": "sandbox"}, headers=buyer_headers
+    )
+    client.post(f"/api/v1/orders/{order_id}/ship", json={}, headers=shop.headers)
+    assert "data-address-editor" not in buyer_client.get(url).get_data(as_text=True)
+    late = buyer_client.post(f"{url}/address", data={**address, "line1": "3 Late St"})
+    assert late.status_code == 422 and "can no longer change" in late.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Order, order_id).shipping_address["line1"] == "2 New St"

@@ -83,6 +83,7 @@ from .orders import (  # noqa: F401
     can_view_order,
     cancel,
     change_status,
+    check_order_buyer,
     check_order_merchant,
     complete,
     expire_due_orders,

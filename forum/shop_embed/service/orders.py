@@ -846,6 +846,11 @@ def ship(actor, order: Order, *, tracking: str = "") -> Order:
     return order
 
 
+def check_order_buyer(actor, order: Order) -> None:
+    if actor.id != order.buyer_id:
+        raise Forbidden("Only the buyer can change where an order goes.")
+
+
 # Until it ships, the buyer can still say (or correct) where it goes.
 ADDRESS_EDITABLE = ("pending", "held", "paid")
 
@@ -858,8 +863,7 @@ def set_shipping_address(actor, order: Order, raw) -> Order:
     (Conflict ``already_shipped``). Raises Forbidden for anyone but the buyer and
     ValidationFailed for an incomplete address; nothing is written then.
     """
-    if actor.id != order.buyer_id:
-        raise Forbidden("Only the buyer can change where an order goes.")
+    check_order_buyer(actor, order)
     address = _address(raw)
     if not address:
         raise field_error("shipping_address", "Give the address.")
@@ -1044,4 +1048,6 @@ def next_steps(viewer, order: Order) -> list[str]:
         steps.append("complete")
     if order.status in PAID_STATUSES and seller:
         steps.append("refund")
+    if order.status in ADDRESS_EDITABLE and buyer and (live or order.status != "pending"):
+        steps.append("address")
     return steps
