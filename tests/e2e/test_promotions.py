@@ -11,6 +11,7 @@ from tests.conftest import app_context
 from tests.e2e.conftest import log_in
 
 pytestmark = pytest.mark.e2e
+SNAP_STARTS_IN = 15
 
 
 @pytest.fixture
@@ -43,7 +44,8 @@ def offers(app, make_user, make_thread):
             price_cents=4900,
             stock=3,
             per_user_limit=1,
-            starts_at=now() + timedelta(seconds=6),
+            # Long enough for two logins and page loads on a busy CI machine to see it upcoming.
+            starts_at=now() + timedelta(seconds=SNAP_STARTS_IN),
             ends_at=now() + timedelta(hours=1),
         )
         db.session.commit()
@@ -119,7 +121,9 @@ def test_snap_widget_counts_down_then_sells(live_server, new_page, make_user, of
     assert card.get_attribute("data-state") == "upcoming"
     assert "Starts in" in card.locator("[data-snap-clock]").inner_text()
     # The countdown reaches the start on the server's clock and the button comes alive.
-    page.locator(f'[data-snap="{snap_id}"][data-state="live"]').wait_for(timeout=15_000)
+    page.locator(f'[data-snap="{snap_id}"][data-state="live"]').wait_for(
+        timeout=(SNAP_STARTS_IN + 10) * 1000
+    )
     card.get_by_role("link", name="Snap it").click()
     card.locator("[data-promo-note]").get_by_role("link", name="Pay now").wait_for()
     # The other reader's widget shows the stock drop live.
