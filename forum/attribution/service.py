@@ -449,14 +449,19 @@ def _create_conversion(
     order_id: int | None = None,
     order_status: str | None = None,
     completed_at: datetime | None = None,
+    settings: MerchantSettings | None = None,
+    touches: list[Click] | None = None,
 ) -> int | None:
     """Insert the conversion with its credits and commission rows; None if ``key`` exists.
 
     The conversion row is inserted first with ON CONFLICT DO NOTHING, so of two
     concurrent deliveries exactly one goes on to write credits and commission.
+    ``settings`` and ``touches`` may be given when the caller already has them.
     """
-    settings = settings_of(merchant_id)
-    chosen = choose(touches_for(customer_id, merchant_id, occurred_at), settings.model)
+    settings = settings or settings_of(merchant_id)
+    if touches is None:
+        touches = touches_for(customer_id, merchant_id, occurred_at)
+    chosen = choose(touches, settings.model)
     conversion_id = _insert_once(
         Conversion,
         {
@@ -653,6 +658,7 @@ def record_order(facts: OrderFacts) -> Conversion | None:
     if conversion is None and facts.paid_at is not None and facts.status != "pending":
         _check_users(facts.buyer_id, facts.merchant_id)
         settings = settings_of(facts.merchant_id)
+        touches = touches_for(facts.buyer_id, facts.merchant_id, facts.paid_at)
         completed_at = facts.completed_at if facts.status == "completed" else None
         approvable_at = completed_at + lock_period() if completed_at else None
         created = _create_conversion(
@@ -669,10 +675,14 @@ def record_order(facts: OrderFacts) -> Conversion | None:
             order_id=facts.order_id,
             order_status=facts.status,
             completed_at=completed_at,
+            settings=settings,
+            touches=touches,
         )
-        if created is not None:
-            _record_first_purchase(facts, created, approvable_at)
         conversion = order_conversion(facts.order_id)
+        if created is not None:
+            _record_first_purchase(facts, created, approvable_at, settings, touches)
+            if facts.status not in ENDED_STATUSES:
+                return conversion  # written with this status and lock: nothing to apply
     if conversion is not None:
         _apply_status(conversion, facts)
     return conversion
@@ -682,7 +692,11 @@ on_order_status = record_order
 
 
 def _record_first_purchase(
-    facts: OrderFacts, conversion_id: int, approvable_at: datetime | None
+    facts: OrderFacts,
+    conversion_id: int,
+    approvable_at: datetime | None,
+    settings: MerchantSettings,
+    touches: list[Click],
 ) -> None:
     earlier = db.session.scalar(
         select(Conversion.id)
@@ -696,7 +710,6 @@ def _record_first_purchase(
     )
     if earlier is not None:
         return
-    settings = settings_of(facts.merchant_id)
     _create_conversion(
         kind="first_purchase",
         key=f"first_purchase:{facts.merchant_id}:{facts.buyer_id}",
@@ -710,6 +723,9 @@ def _record_first_purchase(
         approvable_at=approvable_at,
         order_id=facts.order_id,
         order_status=facts.status,
+        completed_at=facts.completed_at if facts.status == "completed" else None,
+        settings=settings,
+        touches=touches,
     )
 
 
