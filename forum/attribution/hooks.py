@@ -148,17 +148,33 @@ def _team_settled(team, status: str) -> None:
 # --- event sign-ups (CPA) ----------------------------------------------------------------
 
 
+def _signup_key(signup) -> str:
+    # A member who cancels and signs up again reuses the row with a new created_at:
+    # a new action, since the first one was taken back.
+    return f"signup:{signup.id}:{signup.created_at:%Y%m%d%H%M%S%f}"
+
+
 def _event_signup(signup, event, user) -> None:
-    """An event sign-up is a CPA action for the event's sponsor (a merchant), once per sign-up row."""
+    """An event sign-up is a CPA action for the event's sponsor (a merchant)."""
     sponsor_id = getattr(event, "sponsor_id", None)
     if not sponsor_id or sponsor_id == user.id:
         return
     _quietly(
         f"the sign-up {signup.id}",
         lambda: service.record_action(
-            "event_signup", user_id=user.id, merchant_id=sponsor_id, key=f"signup:{signup.id}"
+            "event_signup", user_id=user.id, merchant_id=sponsor_id, key=_signup_key(signup)
         ),
     )
 
 
+def _event_signup_released(signup, event, status: str) -> None:
+    """A cancelled (or removed) sign-up earns nothing: its unpaid CPA is reversed."""
+    if getattr(event, "sponsor_id", None):
+        _quietly(
+            f"the cancelled sign-up {signup.id}",
+            lambda: service.reverse_action("event_signup", _signup_key(signup)),
+        )
+
+
 events.on_signup(_event_signup)
+events.on_signup_released(_event_signup_released)

@@ -502,6 +502,16 @@ def on_signup(listener: Callable[[Signup, Event, User], None]) -> None:
         _signup_listeners.append(listener)
 
 
+_release_listeners: list[Callable[[Signup, Event, str], None]] = []
+
+
+def on_signup_released(listener: Callable[[Signup, Event, str], None]) -> None:
+    """``listener(signup, event, status)`` runs when a sign-up is cancelled or removed,
+    inside that transaction (attribution takes back the sign-up's unpaid CPA)."""
+    if listener not in _release_listeners:
+        _release_listeners.append(listener)
+
+
 def find_signup(event: Event, user) -> Signup | None:
     if not user or not getattr(user, "is_authenticated", False):
         return None
@@ -771,6 +781,8 @@ def _release(event: Event, signup: Signup, new_status: str) -> list[Signup]:
         )
     db.session.refresh(signup)
     db.session.refresh(event)
+    for listener in _release_listeners:
+        listener(signup, event, new_status)
     return _promote_waitlisted(event) if old_status == CONFIRMED else []
 
 

@@ -105,16 +105,23 @@ def test_a_sign_up_after_a_click_pays_the_sponsor_cpa_to_the_post(app, make_user
             sponsored["event"]: sponsored["sponsor"].id,
             sponsored["plain"]: None,
         }
-    # Cancelling and signing up again is the same sign-up: paid once.
+    # Cancelling takes the CPA back; signing up again (still within the window) earns it
+    # again: net, the sponsor pays for one sign-up.
     with app.app_context(), app.test_request_context("/"):
         events.cancel_signup(
             db.session.get(User, reader.id), db.session.get(Event, sponsored["event"])
         )
         db.session.commit()
+    with app.app_context():
+        assert service.ledger_sum(sponsored["sponsor"].id) == 0
+        assert [(c.kind, c.amount_cents) for c in db.session.scalars(db.select(Commission))] == [
+            ("earned", 250),
+            ("reversal", -250),
+        ]
     _sign_up(app, reader, sponsored["event"])
     with app.app_context():
-        assert db.session.scalar(db.select(db.func.count()).select_from(Conversion)) == 1
-        assert db.session.scalar(db.select(db.func.count()).select_from(Commission)) == 1
+        assert db.session.scalar(db.select(db.func.count()).select_from(Conversion)) == 2
+        assert service.ledger_sum(sponsored["sponsor"].id) == 250
 
 
 def test_unsponsored_events_and_the_sponsor_themself_pay_nothing(app, make_user, sponsored):
