@@ -1,9 +1,10 @@
 """Attribution test helpers: a stand-in offer widget, posts that embed it, journeys.
 
-Until the shop is merged there is no real ``product`` widget, so ``offers``
-registers a small one for the test (monkeypatch puts back whatever was there);
-attribution only ever sees it through ``forum.embeds`` and ``register_offer``,
-exactly like the shop's card.
+The ledger's own rules are tested against ``offers``: a small ``product`` widget
+registered for the test (monkeypatch puts the shop's card back afterwards), so a
+journey needs no merchant profile, stock or payment. Attribution sees it through
+``forum.embeds`` and ``register_offer`` exactly like the shop's card;
+test_shop_integration.py runs the same rules through real shop orders.
 """
 
 from dataclasses import dataclass
