@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from ..board import service as board
 from ..board.models import Category
-from ..clock import now
+from ..clock import now, replaying
 from ..extensions import db
 from . import service
 from .models import ATTENDED, CONFIRMED, NO_SHOW, Signup
@@ -98,25 +98,32 @@ def build(ctx) -> None:
     ) in enumerate(UPCOMING):
         starts = (base + timedelta(days=days)).replace(hour=hour)
         host = members[(index * 5) % len(members)]
-        event = service.create_event(
-            host,
-            title=title,
-            description=DESCRIPTIONS.get(
-                title, f"Join us for {title.lower()}. Everyone is welcome."
-            ),
-            starts_at=starts,
-            ends_at=starts + timedelta(hours=hours),
-            location=place,
-            online_url=link,
-            capacity=capacity,
-            signup_deadline=starts - timedelta(days=1) if index == 4 else None,
-            sponsor_id=ctx.merchants[sponsor].id if sponsor is not None else None,
-            cover_colour=colour,
-            discussion_category="meetups" if (meetups is not None and index in (0, 3)) else None,
-        )
+        # Announced a week or two ago; members signed up since, not all at this moment.
+        opened = base - timedelta(days=rng.randint(8, 14), hours=rng.randint(0, 23))
+        with replaying(opened):
+            event = service.create_event(
+                host,
+                title=title,
+                description=DESCRIPTIONS.get(
+                    title, f"Join us for {title.lower()}. Everyone is welcome."
+                ),
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=hours),
+                location=place,
+                online_url=link,
+                capacity=capacity,
+                signup_deadline=starts - timedelta(days=1) if index == 4 else None,
+                sponsor_id=ctx.merchants[sponsor].id if sponsor is not None else None,
+                cover_colour=colour,
+                discussion_category="meetups"
+                if (meetups is not None and index in (0, 3))
+                else None,
+            )
         joiners = rng.sample([m for m in members if m.id != host.id], wanted)
-        for member in joiners:
-            service.sign_up(member, event)
+        moments = sorted(opened + (now() - opened) * rng.random() for _ in joiners)
+        for member, moment in zip(joiners, moments, strict=True):
+            with replaying(moment):
+                service.sign_up(member, event)
         made.append(event)
     # A reply in a meet-ups thread embeds the photo walk, so the card shows in the forum.
     talk = next((t for t in ctx.threads if t.category.slug == "meetups"), None)
