@@ -206,6 +206,12 @@ def get_order(order_id: int):
     return dump_order(service.get_order(order_id, _user()), events=True)
 
 
+def _act_on_order(order_id: int, action):
+    """Find the order as the caller may see it (404 otherwise), act, answer with its history."""
+    order = service.get_order(order_id, _user())
+    return dump_order(action(order), events=True)
+
+
 @endpoint(
     bp,
     "/orders/<int:order_id>/pay",
@@ -216,8 +222,7 @@ def get_order(order_id: int):
     tag="shop",
 )
 def pay_order(order_id: int, data: PayBody):
-    order = service.get_order(order_id, _user())
-    return dump_order(service.pay(_user(), order, data.provider), events=True)
+    return _act_on_order(order_id, lambda order: service.pay(_user(), order, data.provider))
 
 
 @endpoint(
@@ -230,9 +235,10 @@ def pay_order(order_id: int, data: PayBody):
     tag="shop",
 )
 def set_shipping_address(order_id: int, data: AddressBody):
-    order = service.get_order(order_id, _user())
     address = data.shipping_address.model_dump()
-    return dump_order(service.set_shipping_address(_user(), order, address), events=True)
+    return _act_on_order(
+        order_id, lambda order: service.set_shipping_address(_user(), order, address)
+    )
 
 
 @endpoint(
@@ -244,8 +250,7 @@ def set_shipping_address(order_id: int, data: AddressBody):
     tag="shop",
 )
 def mark_paid(order_id: int):
-    order = service.get_order(order_id, _user())
-    return dump_order(service.mark_paid(_user(), order), events=True)
+    return _act_on_order(order_id, lambda order: service.mark_paid(_user(), order))
 
 
 @endpoint(
@@ -258,8 +263,9 @@ def mark_paid(order_id: int):
     tag="shop",
 )
 def ship_order(order_id: int, data: ShipBody):
-    order = service.get_order(order_id, _user())
-    return dump_order(service.ship(_user(), order, tracking=data.tracking), events=True)
+    return _act_on_order(
+        order_id, lambda order: service.ship(_user(), order, tracking=data.tracking)
+    )
 
 
 @endpoint(
@@ -271,8 +277,7 @@ def ship_order(order_id: int, data: ShipBody):
     tag="shop",
 )
 def complete_order(order_id: int):
-    order = service.get_order(order_id, _user())
-    return dump_order(service.complete(_user(), order), events=True)
+    return _act_on_order(order_id, lambda order: service.complete(_user(), order))
 
 
 @endpoint(
@@ -285,8 +290,7 @@ def complete_order(order_id: int):
     tag="shop",
 )
 def cancel_order(order_id: int, data: ReasonBody):
-    order = service.get_order(order_id, _user())
-    return dump_order(service.cancel(_user(), order, reason=data.reason), events=True)
+    return _act_on_order(order_id, lambda order: service.cancel(_user(), order, reason=data.reason))
 
 
 @endpoint(
@@ -299,5 +303,4 @@ def cancel_order(order_id: int, data: ReasonBody):
     tag="shop",
 )
 def refund_order(order_id: int, data: ReasonBody):
-    order = service.get_order(order_id, _user())
-    return dump_order(service.refund(_user(), order, reason=data.reason), events=True)
+    return _act_on_order(order_id, lambda order: service.refund(_user(), order, reason=data.reason))
