@@ -214,6 +214,9 @@ def checkout():
     form.provider.choices = _provider_choices()
     if request.method == "GET":
         form.idempotency_key.data = secrets.token_urlsafe(24)
+        for name, value in service.saved_address(_user()).items():  # the last one, again
+            if name in form:
+                form[name].data = value
         if form.provider.choices:
             form.provider.data = form.provider.choices[0].value
     status = 200

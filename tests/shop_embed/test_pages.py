@@ -156,6 +156,9 @@ def test_buy_now_checkout_with_sandbox(app, buyer_client, shop, make_product):
         assert len(orders) == 1 and orders[0].status == "paid" and orders[0].total_cents == 4500
         assert orders[0].shipping_address["city"] == "Town"
     assert "Lamp" in buyer_client.get("/shop/orders").get_data(as_text=True)
+    # The next checkout offers the address used last.
+    again_page = buyer_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'value="1 Main St"' in again_page and 'value="Town"' in again_page
 
 
 def test_checkout_form_errors_write_nothing(app, buyer_client, shop, make_product):
