@@ -209,6 +209,10 @@ def test_completion_starts_the_lock_and_approval_pays_the_author_store_credit(ap
         with app_context(app):
             # Half of 5.50 + 1.00, as store credit on the author's wallet.
             assert members.balance(store["author"].id, "credit") == (550 + 100) // 2
+        # The task retried (or delivered twice) approves and credits nothing more.
+        assert approve_commissions.delay().get() == 0
+        with app_context(app):
+            assert members.balance(store["author"].id, "credit") == (550 + 100) // 2
 
 
 def test_an_order_without_a_click_is_direct_and_stamps_nothing(app, client, store):
