@@ -40,6 +40,7 @@ chromium:  ## Debian's Chromium for the browser tests (never a downloaded browse
 run: install  ## install, build the demo community on SQLite and serve http://127.0.0.1:5000
 	$(FLASK) db upgrade
 	$(FLASK) demo --if-empty
+	@# No broker: Celery tasks run in this process and its beat runs in a thread of the server.
 	FORUM_JOBS_IN_PROCESS=true $(FLASK) serve --host $(HOST) --port $(PORT)
 
 demo: install  ## rebuild the demo data from scratch

@@ -40,14 +40,15 @@ def create_app(config: dict | None = None) -> Flask:
     _fill_local_defaults(app)
     check_production_settings(app.config)
 
-    from . import cli, http, templating
-    from .extensions import csrf, db, limiter, login_manager, migrate, socketio
+    from . import cli, http, tasks, templating
+    from .extensions import csrf, db, limiter, login_manager, mail, migrate, socketio
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    mail.init_app(app)
     # Socket handlers must be imported before the server exists: Flask-SocketIO keeps
     # handlers declared earlier and re-attaches them to every app's server.
     for name in SOCKET_MODULES:
@@ -71,6 +72,7 @@ def create_app(config: dict | None = None) -> Flask:
     http.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
+    tasks.celery_init_app(app)
     return app
 
 

@@ -1,4 +1,4 @@
-"""Flask commands: users, demo data, background jobs and the server."""
+"""Flask commands: users, demo data, periodic tasks and the server."""
 
 import os
 
@@ -69,7 +69,7 @@ def demo_command(if_empty, reset, seed):
     click.echo(summary)
 
 
-@click.group("jobs", help="Background jobs (expiry of holds, team deadlines, reminders).")
+@click.group("jobs", help="Periodic tasks (expiry of holds, team deadlines, reminders).")
 def jobs_group():
     pass
 
@@ -77,22 +77,11 @@ def jobs_group():
 @jobs_group.command("run")
 @with_appcontext
 def jobs_run():
-    """Run every job once."""
-    from . import jobs
+    """Run every periodic task once, in this process (workers: see the README)."""
+    from . import tasks
 
-    for name, handled in jobs.run_all(current_app._get_current_object()).items():
+    for name, handled in tasks.run_periodic_once(current_app._get_current_object()).items():
         click.echo(f"{name}: {handled}")
-
-
-@jobs_group.command("work")
-@click.option("--interval", type=float, default=None)
-@with_appcontext
-def jobs_work(interval):
-    """Run the jobs forever, every few seconds (one such process per deployment)."""
-    from . import jobs
-
-    app = current_app._get_current_object()
-    jobs.work_forever(app, interval or app.config["JOBS_INTERVAL_SECONDS"])
 
 
 @click.command("serve")
@@ -101,14 +90,12 @@ def jobs_work(interval):
 @with_appcontext
 def serve(host, port):
     """Serve the site with Socket.IO (development and demo; see README for production)."""
-    from . import jobs
+    from . import tasks
     from .extensions import socketio
 
     app = current_app._get_current_object()
     if app.config["JOBS_IN_PROCESS"]:
-        socketio.start_background_task(
-            jobs.work_forever, app, app.config["JOBS_INTERVAL_SECONDS"], sleep=socketio.sleep
-        )
+        tasks.start_embedded_beat(app)  # the periodic tasks, in a thread of this server
     # `flask` sets FLASK_RUN_FROM_CLI, which makes app.run() a no-op; this command *is* the server.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
     socketio.run(

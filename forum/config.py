@@ -48,8 +48,10 @@ class Defaults:
     SOCKETIO_CORS_ALLOWED_ORIGINS: list | None = None  # None: same origin only
     CHAT_MAX_MESSAGE_LENGTH = 2000
 
-    # Background jobs (expiry of holds, reminders) run by `flask jobs work`,
-    # or inside the server process when JOBS_IN_PROCESS is true (dev, demo).
+    # Background tasks on Celery (forum/tasks.py). CELERY holds Celery's own settings
+    # (broker_url, result_backend, ...; env: FORUM_CELERY__BROKER_URL=redis://...).
+    # Without a broker tasks run where they are called, and JOBS_IN_PROCESS runs the
+    # periodic ones (expiry of holds, reminders) in a thread of `flask serve` (make run).
     JOBS_IN_PROCESS = False
     JOBS_INTERVAL_SECONDS = 15
 

@@ -1,6 +1,6 @@
 from sqlalchemy import func, select
 
-from forum import jobs
+from forum import tasks
 from forum.accounts.models import User
 from forum.board.models import Category, Post, Thread
 from forum.extensions import db
@@ -32,24 +32,40 @@ def test_demo_builds_a_lively_community_once(app, runner):
     assert client.get("/").status_code == 200
 
 
-def test_jobs_run_reports_each_job(app, runner, monkeypatch):
+def only_these_periodic_tasks(app, **funcs) -> None:
+    """Register ``funcs`` as tasks of this app's Celery and make them the whole beat schedule."""
+    celery_app = app.extensions["celery"]
+    schedule = {}
+    for name, body in funcs.items():
+        celery_app.task(name=f"test.{name}")(body)
+        schedule[name] = {"task": f"test.{name}", "schedule": 60.0}
+    celery_app.conf.beat_schedule = schedule  # this test's app only
+
+
+def test_jobs_run_reports_each_periodic_task(app, runner, monkeypatch):
     calls = []
-    monkeypatch.setitem(jobs._JOBS, "test_job", jobs.Job("test_job", lambda: calls.append(1) or 3))
+
+    def test_job():
+        calls.append(1)
+        return 3
+
+    only_these_periodic_tasks(app, test_job=test_job)
     result = runner.invoke(args=["jobs", "run"])
     assert result.exit_code == 0, result.output
     assert "test_job: 3" in result.output and calls == [1]
 
 
-def test_a_failing_job_is_rolled_back_and_others_still_run(app, monkeypatch):
+def test_a_failing_task_is_rolled_back_and_others_still_run(app, monkeypatch):
     def broken():
         db.session.add(Category(slug="half-written", name="Half"))
         db.session.flush()
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(
-        jobs, "_JOBS", {"broken": jobs.Job("broken", broken), "fine": jobs.Job("fine", lambda: 1)}
-    )
-    assert jobs.run_all(app) == {"broken": -1, "fine": 1}
+    def fine():
+        return 1
+
+    only_these_periodic_tasks(app, broken=broken, fine=fine)
+    assert tasks.run_periodic_once(app) == {"broken": -1, "fine": 1}
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Category)) == 0
 

@@ -29,7 +29,7 @@ from datetime import date, timedelta
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import delete, select, text
 
-from .. import embeds, jobs
+from .. import embeds
 from ..clock import now
 from ..embeds import EmbedContext
 from ..extensions import db
@@ -226,7 +226,6 @@ def _count_in_one_statement(shown, owners, digests, day: date) -> int:
         ).rowcount
 
 
-@jobs.job("attribution.prune_impression_seen")
 def prune_seen() -> int:
     """Forget who saw what before yesterday (the counters keep the totals)."""
     cutoff = now().date() - timedelta(days=1)

@@ -42,7 +42,7 @@ from flask_login import user_logged_in
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import embeds, jobs
+from .. import embeds
 from ..accounts.models import User
 from ..clock import now
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
@@ -845,7 +845,6 @@ def _take_back_reward(author_id: int, commission_id: int, reward_cents: int) -> 
         )
 
 
-@jobs.job("attribution.approve_commissions")
 def approve_due(limit: int = 1000) -> int:
     """Approve earned rows whose lock period has passed and credit the authors' share.
 

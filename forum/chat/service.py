@@ -34,7 +34,6 @@ from ..accounts.models import User
 from ..clock import now
 from ..errors import Conflict, Forbidden, NotFound, RateLimited, ValidationFailed, field_error
 from ..extensions import db, limiter
-from ..jobs import job
 from ..notifications import service as notifications
 from .models import ChatConnection, ChatMember, ChatMessage, ChatPresence, ChatRoom
 from .schemas import dump_author, dump_message
@@ -1046,7 +1045,6 @@ def sockets_of(user_id: int) -> list[str]:
     )
 
 
-@job("chat.sweep_connections")
 def sweep_connections() -> int:
     """Close sockets whose session ended (logout everywhere, password change, suspension)
     and forget sockets not heard from within the presence TTL (their process died or

@@ -137,6 +137,8 @@ class Signup(db.Model):
     )
     attendance: Mapped[str | None] = mapped_column(String(16))  # attended | no_show
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the once-only marker
+    # The once-only marker of the reminder email, claimed before the message is sent.
+    reminder_mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

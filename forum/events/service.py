@@ -24,19 +24,18 @@ is the rank of their ticket among those still waiting: 1..n without gaps.
 import logging
 import re
 import secrets
-import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from email.message import EmailMessage
 
 from flask import current_app, url_for
+from flask_mailman import EmailMessage
 from markupsafe import Markup
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from .. import embeds, jobs, markup, ratelimit, realtime
+from .. import embeds, markup, ratelimit, realtime
 from ..accounts.models import User
 from ..clock import now
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
@@ -672,6 +671,7 @@ def sign_up(user: User, event: Event, *, idempotency_key: str | None = None) -> 
                         checked_in_by_id=None,
                         attendance=None,
                         reminded_at=None,
+                        reminder_mailed_at=None,
                     )
                     .execution_options(synchronize_session=False)
                 ).rowcount
@@ -1051,14 +1051,14 @@ def reminder_lead() -> timedelta:
     return timedelta(hours=float(current_app.config.get("EVENTS_REMINDER_HOURS", 24)))
 
 
-@jobs.job("event_reminders")
 def send_reminders(batch: int = 500) -> int:
     """Remind confirmed participants of events starting within the lead time, once each.
 
     The once-only marker is ``reminded_at``, claimed by a conditional UPDATE (``WHERE
-    reminded_at IS NULL``): two job runs at once cannot both claim a sign-up. The
-    in-app reminder commits with the claim; email (only with ``MAIL_SERVER``) goes
-    after the commit, so a rolled-back claim never sent mail.
+    reminded_at IS NULL``): two runs at once cannot both claim a sign-up. The in-app
+    reminder commits with the claim; email (only with ``MAIL_SERVER``) is a task of its
+    own per sign-up, queued after the commit (``email_reminder``), so a rolled-back
+    claim never sent mail and a slow mail server never holds up the sweep.
     """
     at = now()
     due = db.session.scalars(
@@ -1074,8 +1074,7 @@ def send_reminders(batch: int = 500) -> int:
         .order_by(Event.starts_at, Signup.id)
         .limit(batch)
     ).all()
-    outbox: list[EmailMessage] = []
-    sent = 0
+    claimed_ids: list[int] = []
     for signup_id in due:
         claimed = db.session.execute(
             update(Signup)
@@ -1094,16 +1093,58 @@ def send_reminders(batch: int = 500) -> int:
             f"Reminder: “{event.title}” starts {_when(event)}.",
             event_url(event),
         )
-        if current_app.config.get("MAIL_SERVER"):
-            outbox.append(_reminder_email(signup))
-        sent += 1
+        claimed_ids.append(signup_id)
     db.session.commit()
-    for message in outbox:
-        _send_mail(message)
-    return sent
+    if current_app.config.get("MAIL_SERVER"):
+        from .tasks import send_reminder_email
+
+        for signup_id in claimed_ids:
+            send_reminder_email.delay(signup_id)
+    return len(claimed_ids)
 
 
-@jobs.job("event_attendance")
+def email_reminder(signup_id: int) -> bool:
+    """Email one sign-up's reminder at most once; True when this call sent it.
+
+    ``reminder_mailed_at`` is claimed by a conditional UPDATE and committed *before*
+    the message goes out, so a retried or doubled task finds it claimed and sends
+    nothing. A send that fails gives the claim back (and raises, for the task to retry
+    later); only a server that fails after accepting the message could then see it twice.
+    """
+    if not current_app.config.get("MAIL_SERVER"):
+        return False
+    at = now()
+    claimed = db.session.execute(
+        update(Signup)
+        .where(
+            Signup.id == signup_id,
+            Signup.status == CONFIRMED,
+            Signup.reminded_at.is_not(None),
+            Signup.reminder_mailed_at.is_(None),
+        )
+        .values(reminder_mailed_at=at)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if claimed != 1:
+        return False
+    message = _reminder_email(db.session.get(Signup, signup_id))
+    try:
+        message.send()
+    except Exception:
+        db.session.rollback()
+        db.session.execute(
+            update(Signup)
+            .where(Signup.id == signup_id, Signup.reminder_mailed_at == at)
+            .values(reminder_mailed_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        log.warning("reminder email for sign-up %s failed; will retry", signup_id, exc_info=True)
+        raise
+    return True
+
+
 def record_no_shows(batch: int = 1000) -> int:
     """After an event ends, confirmed members who never checked in are kept as no-shows."""
     ended = select(Event.id).where(Event.ends_at <= now(), Event.cancelled_at.is_(None))
@@ -1122,33 +1163,17 @@ def record_no_shows(batch: int = 1000) -> int:
 
 def _reminder_email(signup: Signup) -> EmailMessage:
     event = signup.event
-    message = EmailMessage()
-    message["Subject"] = f"Reminder: {event.title}"
-    message["From"] = current_app.config.get("MAIL_DEFAULT_SENDER", "plaza@localhost")
-    message["To"] = signup.user.email
     where = event.online_url or event.location
     link = url_for("events.detail", event_id=event.id, _external=True)
-    message.set_content(
-        f"Hi {signup.user.username},\n\n“{event.title}” starts {_when(event)}.\n"
-        f"Where: {where}\nYour check-in code: {signup.checkin_code}\n\n{link}\n"
+    return EmailMessage(
+        subject=f"Reminder: {event.title}",
+        body=(
+            f"Hi {signup.user.username},\n\n“{event.title}” starts {_when(event)}.\n"
+            f"Where: {where}\nYour check-in code: {signup.checkin_code}\n\n{link}\n"
+        ),
+        from_email=current_app.config.get("MAIL_DEFAULT_SENDER", "plaza@localhost"),
+        to=[signup.user.email],
     )
-    return message
-
-
-def _send_mail(message: EmailMessage) -> None:
-    config = current_app.config
-    try:
-        with smtplib.SMTP(
-            config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25), timeout=10
-        ) as smtp:
-            if config.get("MAIL_USE_TLS"):
-                smtp.starttls()
-            if config.get("MAIL_USERNAME"):
-                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
-            smtp.send_message(message)
-    except (OSError, smtplib.SMTPException):
-        # The in-app reminder is already delivered; mail is best effort and never retried.
-        log.warning("reminder email to %s failed", message["To"], exc_info=True)
 
 
 # --- the [[event:ID]] widget -------------------------------------------------------

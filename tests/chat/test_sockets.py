@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from forum.chat.models import ChatConnection, ChatMember, ChatMessage, ChatPresence, ChatRoom
+from forum.chat.tasks import sweep_connections
 from forum.extensions import db, socketio
 from forum.moderation.models import AuditEntry
 from forum.notifications.models import Notification
@@ -597,7 +598,6 @@ def test_logging_out_ends_the_users_sockets(app, room, alice, client_for, chat_s
 def test_the_sweep_closes_sockets_whose_session_ended(
     app, room, alice, bob, client_for, chat_socket, token_for
 ):
-    from forum import jobs
     from forum.accounts import service as accounts
     from forum.accounts.models import User
 
@@ -613,14 +613,13 @@ def test_the_sweep_closes_sockets_whose_session_ended(
         db.session.commit()
     # Closed at once by the logout itself; the sweep has nothing left to do.
     assert not a.is_connected(NS)
-    assert jobs.run_all(app)["chat.sweep_connections"] == 0
+    assert sweep_connections.delay().get() == 0
     assert b.is_connected(NS)
     assert count_rows(app, ChatConnection, ChatConnection.user_id == alice.id) == 0
     assert count_rows(app, ChatConnection, ChatConnection.user_id == bob.id) == 1
 
 
 def test_the_sweep_forgets_silent_sockets(app, room, alice, client_for, chat_socket, time_machine):
-    from forum import jobs
     from forum.clock import now
 
     time_machine.move_to(now(), tick=False)
@@ -629,9 +628,9 @@ def test_the_sweep_forgets_silent_sockets(app, room, alice, client_for, chat_soc
     time_machine.shift(60)
     assert a.emit("heartbeat", {}, namespace=NS, callback=True) == {"ok": True, "rejoin": False}
     time_machine.shift(60)
-    assert jobs.run_all(app)["chat.sweep_connections"] == 0  # heard from 60 s ago: kept
+    assert sweep_connections.delay().get() == 0  # heard from 60 s ago: kept
     time_machine.shift(app.config["CHAT_PRESENCE_TTL_SECONDS"])
-    assert jobs.run_all(app)["chat.sweep_connections"] == 1
+    assert sweep_connections.delay().get() == 1
     assert not a.is_connected(NS)
     assert count_rows(app, ChatPresence) == 0
 

@@ -6,12 +6,13 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import select
 
-from forum import jobs
 from forum.clock import now
 from forum.extensions import db
 from forum.notifications.models import Notification
 from forum.promotions.models import Team
+from forum.promotions.tasks import settle_teams
 from forum.shop_embed.models import Order, Payment
+from forum.shop_embed.tasks import expire_orders
 from tests.conftest import app_context
 from tests.shop_embed.conftest import conservation
 
@@ -40,7 +41,7 @@ def test_an_unfilled_team_fails_and_its_orders_are_cancelled_or_refunded(
     assert conservation(app, product, 50) == {"remaining": 48, "sold": 0, "held": 2}
 
     with time_machine.travel(now() + timedelta(minutes=59), tick=False):
-        assert jobs.run_all(app)["promotions.settle_teams"] == 0
+        assert settle_teams.delay().get() == 0
 
     with time_machine.travel(now() + timedelta(minutes=61), tick=False):
         # Before any job: the campaign reads the team as failed and nobody can join it.
@@ -52,8 +53,8 @@ def test_an_unfilled_team_fails_and_its_orders_are_cancelled_or_refunded(
         assert promo_counts(app) == before
 
         # The job settles it although nobody visits: cancelled, and refunded where paid.
-        assert jobs.run_all(app)["promotions.settle_teams"] == 1
-        assert jobs.run_all(app)["promotions.settle_teams"] == 0  # idempotent
+        assert settle_teams.delay().get() == 1
+        assert settle_teams.delay().get() == 0  # idempotent
         assert statuses(app) == ["cancelled", "refunded"]
         with app_context(app):
             team = db.session.get(Team, team_id)
@@ -78,7 +79,7 @@ def test_reading_a_team_past_its_deadline_settles_it(app, client, product, make_
     with time_machine.travel(now() + timedelta(minutes=31), tick=False):
         assert client.get(f"/api/v1/teams/{team_id}").json["status"] == "failed"
         assert statuses(app) == ["cancelled"]
-        assert jobs.run_all(app)["promotions.settle_teams"] == 0
+        assert settle_teams.delay().get() == 0
 
 
 def test_auto_complete_fills_an_expired_team_with_virtual_members(
@@ -93,7 +94,7 @@ def test_auto_complete_fills_an_expired_team_with_virtual_members(
     with time_machine.travel(now() + timedelta(minutes=31), tick=False):
         # Reads already say succeeded; the job confirms the orders.
         assert client.get(f"/api/v1/group-buys/{group_buy['id']}").json["counts"]["succeeded"] == 1
-        assert jobs.run_all(app)["promotions.settle_teams"] == 1
+        assert settle_teams.delay().get() == 1
         team = client.get(f"/api/v1/teams/{team_id}").json
         assert (team["status"], team["members"], team["virtual_members"]) == ("succeeded", 4, 2)
         assert statuses(app) == ["pending", "pending"]
@@ -142,8 +143,8 @@ def test_the_shop_job_returns_lapsed_snap_units_even_if_nobody_visits(
     paid = client.post(f"/api/v1/snaps/{snap['id']}/buy", json={"quantity": 1}, headers=b_h)
     client.post(f"/api/v1/orders/{paid.json['id']}/pay", json={"provider": "sandbox"}, headers=b_h)
     with time_machine.travel(now() + timedelta(minutes=10, seconds=1), tick=False):
-        assert jobs.run_all(app)["shop.expire_orders"] == 1
-        assert jobs.run_all(app)["shop.expire_orders"] == 0
+        assert expire_orders.delay().get() == 1
+        assert expire_orders.delay().get() == 0
         assert snap_conservation(app, snap["id"]) == {
             "initial": 3,
             "left": 2,

@@ -4,11 +4,11 @@ from datetime import timedelta
 
 import time_machine
 
-from forum import jobs
 from forum.clock import now
 from forum.extensions import db
 from forum.shop_embed import service
 from forum.shop_embed.models import Order, OrderEvent, StockReservation
+from forum.shop_embed.tasks import expire_orders
 
 from .conftest import conservation, order_body
 
@@ -46,8 +46,8 @@ def test_expired_holds_stop_counting_before_any_job_runs(
         )
         assert paid.status_code == 409 and paid.json["error"]["code"] == "order_expired"
         # The job cancels it without giving its (already released) units back twice.
-        assert jobs.run_all(app)["shop.expire_orders"] == 1
-        assert jobs.run_all(app)["shop.expire_orders"] == 0  # idempotent
+        assert expire_orders.delay().get() == 1
+        assert expire_orders.delay().get() == 0  # idempotent
         assert stock_of(client, widget) == 1
         assert conservation(app, widget, 3) == {"remaining": 1, "sold": 0, "held": 2}
         order = client.get(f"/api/v1/orders/{order_id}", headers=buyer_headers).json
@@ -66,9 +66,9 @@ def test_the_job_releases_stock_even_if_nobody_visits(
         "/api/v1/orders", json=order_body((widget, 4)), headers=buyer_headers
     ).json["id"]
     with time_machine.travel(now() + timedelta(minutes=29), tick=False):
-        assert jobs.run_all(app)["shop.expire_orders"] == 0
+        assert expire_orders.delay().get() == 0
     with time_machine.travel(now() + timedelta(minutes=30, seconds=1), tick=False):
-        assert jobs.run_all(app)["shop.expire_orders"] == 1
+        assert expire_orders.delay().get() == 1
         with app.app_context():
             order = db.session.get(Order, order_id)
             assert order.status == "cancelled" and order.cancelled_at is not None
@@ -108,13 +108,13 @@ def test_choosing_offline_payment_extends_the_hold(app, client, shop, make_produ
     )
     with time_machine.travel(now() + timedelta(hours=24), tick=False):
         assert stock_of(client, widget) == 0
-        assert jobs.run_all(app)["shop.expire_orders"] == 0
+        assert expire_orders.delay().get() == 0
         assert (
             client.post(f"/api/v1/orders/{order_id}/mark-paid", headers=shop.headers).json["status"]
             == "paid"
         )
     with time_machine.travel(now() + timedelta(days=10), tick=False):
-        assert jobs.run_all(app)["shop.expire_orders"] == 0
+        assert expire_orders.delay().get() == 0
         assert conservation(app, widget, 2) == {"remaining": 0, "sold": 2, "held": 0}
 
 
@@ -129,7 +129,7 @@ def test_an_offline_order_never_confirmed_expires_after_its_longer_window(
         f"/api/v1/orders/{order_id}/pay", json={"provider": "offline"}, headers=buyer_headers
     )
     with time_machine.travel(now() + timedelta(hours=73), tick=False):
-        assert jobs.run_all(app)["shop.expire_orders"] == 1
+        assert expire_orders.delay().get() == 1
         response = client.post(f"/api/v1/orders/{order_id}/mark-paid", headers=shop.headers)
         assert response.status_code == 409
         with app.app_context():

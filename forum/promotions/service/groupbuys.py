@@ -14,7 +14,7 @@ from flask import url_for
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import joinedload
 
-from ... import jobs, realtime
+from ... import realtime
 from ...clock import now
 from ...errors import Conflict, NotFound, ServiceError
 from ...extensions import db
@@ -612,7 +612,6 @@ def read_team(team: Team) -> Team:
     return team
 
 
-@jobs.job("promotions.settle_teams")
 def settle_due_teams(limit: int = 200) -> int:
     """Settle every forming team past its deadline, each in its own transaction. Idempotent.
 

@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
-from ... import jobs, ratelimit
+from ... import ratelimit
 from ...clock import now
 from ...errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from ...extensions import db
@@ -986,7 +986,6 @@ def refund(actor, order: Order, *, reason: str = "") -> Order:
     return order
 
 
-@jobs.job("shop.expire_orders")
 def expire_due_orders(limit: int = 500) -> int:
     """Cancel unpaid orders past their deadline and put their holds back. Idempotent.
 
