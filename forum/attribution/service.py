@@ -103,6 +103,59 @@ def is_bot(user_agent: str | None) -> bool:
     return not user_agent or bool(BOT_RE.search(user_agent))
 
 
+# --- the click policy: which requests of a /go/ link are a reader's click -----------
+
+# Our own script (``Plaza.touch``) sends this with the CSRF token when a widget acts
+# in place. A page cannot make an <img>, a stylesheet or a form send a custom header,
+# and another origin cannot send it without a CORS preflight we never grant.
+TOUCH_HEADER = "X-Plaza-Touch"
+# What a sub-resource load announces first in Accept (browsers without Sec-Fetch-*).
+SUBRESOURCE_ACCEPT = ("image/", "video/", "audio/", "text/css", "font/")
+
+
+def counts_as_click(method: str, headers) -> bool:
+    """Whether a request of a tracked link is a reader following it (the click policy).
+
+    - ``GET`` counts only as a top-level navigation: ``Sec-Fetch-Dest: document``
+      and ``Sec-Fetch-Mode: navigate`` where the browser sends them, never
+      cross-site, and (for browsers that send neither) not an ``Accept`` that asks
+      for an image, media, a stylesheet or a font first. So ``![](/go/...)`` in a
+      post, which every viewer's browser loads as an image, records nothing.
+    - ``POST`` (a widget acting in place) counts only from our own script: the
+      ``X-Plaza-Touch`` header and a CSRF token header (CSRFProtect checks the
+      token before the view), and ``Sec-Fetch-Mode`` cors/same-origin and
+      ``Sec-Fetch-Site: same-origin`` where sent.
+
+    Bots are refused by ``record_click`` itself.
+    """
+    dest = (headers.get("Sec-Fetch-Dest") or "").strip().lower()
+    mode = (headers.get("Sec-Fetch-Mode") or "").strip().lower()
+    site = (headers.get("Sec-Fetch-Site") or "").strip().lower()
+    if method == "GET":
+        if site == "cross-site":
+            return False
+        if dest and dest != "document":
+            return False
+        if mode and mode != "navigate":
+            return False
+        if not dest and not mode:
+            first = (headers.get("Accept") or "").split(",")[0].strip().lower()
+            if first.startswith(SUBRESOURCE_ACCEPT):
+                return False
+        return True
+    if method == "POST":
+        if headers.get(TOUCH_HEADER) != "1" or not (
+            headers.get("X-CSRFToken") or headers.get("X-CSRF-Token")
+        ):
+            return False
+        if mode and mode not in ("cors", "same-origin"):
+            return False
+        if site and site != "same-origin":
+            return False
+        return dest in ("", "empty")
+    return False
+
+
 def _dialect_insert(model):
     if db.session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert

@@ -47,11 +47,12 @@ def count_impressions(response):
 def _visit(link: links.TrackedLink) -> str | None:
     """Record a visit of ``link`` by whoever is asking; returns the visitor id to keep in the cookie.
 
-    Crawlers and cross-site requests (another site sending readers through our
-    links: cookie stuffing) are not recorded and get no cookie.
+    Only what the click policy (``service.counts_as_click``) calls a reader's click
+    is recorded and gets the cookie: not crawlers, not other sites sending readers
+    through our links, not an image or other sub-resource pointing at the link.
     """
     user_agent = request.headers.get("User-Agent")
-    if service.is_bot(user_agent) or request.headers.get("Sec-Fetch-Site") == "cross-site":
+    if service.is_bot(user_agent) or not service.counts_as_click(request.method, request.headers):
         return None
     visitor = links.visitor_id() or links.new_visitor_id()
     try:
