@@ -960,12 +960,18 @@ def pay_out(actor: User, merchant_id: int) -> list[Payout]:
 
     Raises Forbidden unless admin, NotFound for an unknown merchant, Conflict
     ``nothing_to_pay`` when nothing is approved.
+
+    Payouts of one merchant run one at a time: the first statement locks the
+    merchant's settings row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite has
+    one writer), so a concurrent request waits, then finds nothing approved and
+    gets ``nothing_to_pay``. A payout row is only kept when it pays something.
     """
     if actor is None or not getattr(actor, "is_admin", False):
         raise Forbidden("Only admins pay out commission.")
     _check_ids(merchant_id=merchant_id)
     if db.session.get(User, merchant_id) is None:
         raise NotFound("No such merchant.")
+    _lock_merchant(merchant_id)
     approve_due()
     currencies = list(
         db.session.scalars(
@@ -983,6 +989,7 @@ def pay_out(actor: User, merchant_id: int) -> list[Payout]:
     at = now()
     payouts = []
     for currency in sorted(currencies):
+        savepoint = db.session.begin_nested()
         payout = Payout(
             merchant_id=merchant_id,
             admin_id=actor.id,
@@ -1005,11 +1012,29 @@ def pay_out(actor: User, merchant_id: int) -> list[Payout]:
             .returning(Commission.amount_cents)
             .execution_options(synchronize_session=False)
         ).all()
+        if not amounts:  # nothing left in this currency: no empty payout row
+            savepoint.rollback()
+            continue
         payout.total_cents = sum(amounts)
         payout.entries = len(amounts)
+        savepoint.commit()
         payouts.append(payout)
+    if not payouts:
+        raise Conflict("There is no approved commission to pay.", code="nothing_to_pay")
     db.session.flush()
     return payouts
+
+
+def _lock_merchant(merchant_id: int) -> None:
+    """Hold the merchant's settings row for the rest of the transaction (made if missing)."""
+    _insert_once(
+        MerchantSettings, {"merchant_id": merchant_id, "updated_at": now()}, ["merchant_id"]
+    )
+    db.session.execute(
+        select(MerchantSettings.merchant_id)
+        .where(MerchantSettings.merchant_id == merchant_id)
+        .with_for_update()
+    )
 
 
 def balances(merchant_id: int | None = None) -> list[dict]:
