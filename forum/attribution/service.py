@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from flask_login import user_logged_in
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -197,23 +197,47 @@ _OFFERS: dict[str, OfferKind] = {}
 def register_offer(
     kind: str, *, owner: Callable[[Any], int | None], label: Callable[[Any], str] | None = None
 ):
-    """Tell attribution how to find the merchant (user id) and a name for widgets of ``kind``.
+    """Tell attribution how to find the paying merchant (user id) and a name for ``kind``.
 
-    ``owner`` and ``label`` receive the object the widget kind's ``load`` returned
-    (already cached for the request, so no extra query is needed).
+    ``owner`` must return the merchant who created the offer or accepted it (an
+    event's sponsor once it accepted), never one someone else merely named: it is
+    who pays for every click, order and action the offer leads to. ``owner`` and
+    ``label`` receive the object the widget kind's ``load`` returned (already
+    cached for the request, so no extra query is needed).
     """
     _OFFERS[kind] = OfferKind(kind, owner, label)
 
 
-def offer_owner(ref: EmbedRef) -> int | None:
-    offer = _OFFERS.get(ref.kind)
-    if offer is None:
-        return None
-    obj = embeds.target(ref)
-    if obj is None:
+def payer(kind: str, obj) -> int | None:
+    """The one rule for who pays for an offer: its registered owner, if that user is a merchant.
+
+    Every cost a merchant can be given (click attribution, CPS, every CPA on an
+    offer) is resolved here, so an offer kind whose owner is not (or no longer)
+    a merchant bills nobody.
+    """
+    offer = _OFFERS.get(kind)
+    if offer is None or obj is None:
         return None
     owner = offer.owner(obj)
-    return int(owner) if owner else None
+    if not owner:
+        return None
+    return int(owner) if _is_merchant(int(owner)) else None
+
+
+def _is_merchant(user_id: int) -> bool:
+    """Whether ``user_id`` holds the merchant role; asked once per user and app context."""
+    known = g.setdefault("attribution_merchants", {})
+    if user_id not in known:
+        user = db.session.get(User, user_id)
+        known[user_id] = user is not None and user.has_role("merchant")
+    return known[user_id]
+
+
+def offer_owner(ref: EmbedRef) -> int | None:
+    """The merchant who pays for the offer ``ref`` (see ``payer``)."""
+    if ref.kind not in _OFFERS:
+        return None
+    return payer(ref.kind, embeds.target(ref))
 
 
 def offer_labels(refs: list[EmbedRef]) -> dict[EmbedRef, str]:
@@ -359,7 +383,7 @@ def record_click(
             "room": link.room,
             "embed_kind": link.embed_kind,
             "embed_id": link.embed_id,
-            "merchant_id": _existing_user(offer_owner(link.ref)),
+            "merchant_id": offer_owner(link.ref),
             "user_id": user_id,
             "visitor_id": visitor_id,
             "ip_hash": links.fingerprint(ip),

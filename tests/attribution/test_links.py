@@ -409,3 +409,20 @@ def test_an_in_place_touch_counts_only_with_our_scripts_signal(
     assert clicks(app) == []
     assert browser.post(href, headers=TOUCH).get_json() == {"recorded": True}
     assert len(clicks(app)) == 1
+
+
+def test_an_offer_whose_owner_is_not_a_merchant_bills_nobody(
+    app, make_user, offers, post_with_offer
+):
+    """service.payer is the one rule for every offer kind: the owner must be a merchant."""
+    member, author, reader = make_user("notashop"), make_user("writer"), make_user("reader")
+    offer = offers.add(member)  # an offer whose "owner" never agreed to pay anything
+    href = tracked_href(app, post_with_offer(author, offer), offer)
+    browser = app.test_client()
+    login(browser, reader)
+    click(browser, href)
+    [row] = clicks(app)
+    assert row.merchant_id is None
+    with app.app_context():
+        assert service.payer("product", offers.items[offer]) is None
+        assert service.payer("nosuchkind", offers.items[offer]) is None
