@@ -12,6 +12,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..board import service as board
 from ..errors import ServiceError
 from ..events import service as events
 from ..extensions import db
@@ -107,6 +108,19 @@ def _order_event(order, event) -> None:
     if order.paid_at is None or event.to_status is None:
         return
     _quietly(f"order {order.id}", lambda: follow_order(order))
+    if event.to_status in service.PAID_STATUSES:  # a paying buyer is a person
+        _quietly(
+            f"the buyer of order {order.id}",
+            lambda: service.on_person_activity(order.buyer_id, "order"),
+        )
+
+
+# --- a new account's first post (sign-up CPA) -----------------------------------------------
+
+
+@board.on_post_created
+def _post_created(post, author) -> None:
+    _quietly(f"the post {post.id}", lambda: service.on_person_activity(author.id, "post"))
 
 
 # --- group-buy teams (CPA) --------------------------------------------------------------

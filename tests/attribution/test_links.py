@@ -226,6 +226,10 @@ def test_anonymous_click_then_registration_is_credited(
         newbie = db.session.scalar(db.select(User).where(User.username == "newbie"))
         [row] = db.session.scalars(db.select(Click)).all()
         assert row.user_id == newbie.id
+        # The sign-up converts once the account acts like a person (here: a paid order).
+        assert service.ledger_sum(merchant.id) == 0
+        assert service.on_person_activity(newbie.id, "order") == "converted"
+        db.session.commit()
         signup = db.session.scalar(db.select(Conversion).where(Conversion.kind == "signup"))
         assert signup.customer_id == newbie.id and signup.merchant_id == merchant.id
         assert [c.author_id for c in signup.credits] == [author.id]
