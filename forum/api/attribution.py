@@ -6,6 +6,7 @@ from ..attribution.schemas import (
     MerchantSettingsBody,
     PayoutBody,
     dump_earning,
+    dump_held_signup,
     dump_payout,
     dump_report_row,
     dump_settings,
@@ -138,3 +139,41 @@ def my_earnings():
         "next_cursor": page.next_cursor,
         "totals": service.earnings_summary(user.id),
     }
+
+
+@endpoint(
+    bp,
+    "/merchant/signups/held",
+    "GET",
+    summary="Sign-ups waiting for your review before they earn CPA",
+    auth="merchant",
+    tag="attribution",
+)
+def held_signups():
+    return {"items": [dump_held_signup(c) for c in service.held_signups(_user().id)]}
+
+
+@endpoint(
+    bp,
+    "/merchant/signups/<int:user_id>/approve",
+    "POST",
+    summary="Approve a held sign-up: its CPA is earned",
+    auth="merchant",
+    errors=(404, 409),
+    tag="attribution",
+)
+def approve_signup(user_id: int):
+    return dump_held_signup(service.review_signup(_user(), user_id, approve=True))
+
+
+@endpoint(
+    bp,
+    "/merchant/signups/<int:user_id>/reject",
+    "POST",
+    summary="Reject a held sign-up: it earns nothing",
+    auth="merchant",
+    errors=(404, 409),
+    tag="attribution",
+)
+def reject_signup(user_id: int):
+    return dump_held_signup(service.review_signup(_user(), user_id, approve=False))

@@ -13,6 +13,7 @@ from ..events.schemas import (
     dump_participant,
     dump_signup,
     dump_signup_result,
+    dump_sponsorship,
 )
 from ..pagination import limit_from
 from . import bp
@@ -217,3 +218,60 @@ def my_events():
         "items": [{"event": dump_event(s.event), "signup": dump_signup(s)} for s in signups],
         "next_cursor": None,
     }
+
+
+# --- sponsorship: a host's sponsor_id is a request; the merchant accepts or declines ---
+
+
+@endpoint(
+    bp,
+    "/merchant/sponsorships",
+    "GET",
+    summary="Sponsorship requests to you and the events you sponsor",
+    auth="merchant",
+    tag="events",
+)
+def my_sponsorships():
+    found = service.sponsorships_of(_user())
+    return {name: [dump_sponsorship(event) for event in events] for name, events in found.items()}
+
+
+@endpoint(
+    bp,
+    "/events/<int:event_id>/sponsorship/accept",
+    "POST",
+    summary="Accept the host's request to sponsor (from now on its sign-ups bill you)",
+    auth="merchant",
+    errors=(404, 409),
+    tag="events",
+)
+def accept_sponsorship(event_id: int):
+    event = service.get_event(event_id)
+    return dump_event(service.accept_sponsorship(_user(), event), viewer=_user())
+
+
+@endpoint(
+    bp,
+    "/events/<int:event_id>/sponsorship/decline",
+    "POST",
+    summary="Decline the host's request to sponsor",
+    auth="merchant",
+    errors=(404, 409),
+    tag="events",
+)
+def decline_sponsorship(event_id: int):
+    event = service.get_event(event_id)
+    return dump_event(service.decline_sponsorship(_user(), event), viewer=_user())
+
+
+@endpoint(
+    bp,
+    "/events/<int:event_id>/sponsorship",
+    "DELETE",
+    summary="End the sponsorship (the sponsor or the host)",
+    status=204,
+    errors=(403, 404, 409),
+    tag="events",
+)
+def end_sponsorship(event_id: int):
+    service.end_sponsorship(_user(), service.get_event(event_id))

@@ -12,6 +12,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..board import service as board
 from ..errors import ServiceError
 from ..events import service as events
 from ..extensions import db
@@ -36,6 +37,9 @@ def _quietly(what: str, action) -> None:
 
 
 # --- offers ---------------------------------------------------------------------------
+# The owner is who pays: the merchant who created the offer (its product, its
+# group-buy, its snap-up) or who accepted it (an event's sponsor). service.payer
+# applies the rule for every kind; the CPA listeners below ask it too.
 
 service.register_offer(
     "product",
@@ -44,16 +48,16 @@ service.register_offer(
 )
 service.register_offer(
     "groupbuy",
-    owner=lambda group_buy: group_buy.product.merchant.user_id,
+    owner=lambda group_buy: group_buy.merchant.user_id,
     label=lambda group_buy: f"Group-buy: {group_buy.product.name}",
 )
 service.register_offer(
     "snap",
-    owner=lambda snap: snap.product.merchant.user_id,
+    owner=lambda snap: snap.merchant.user_id,
     label=lambda snap: f"Snap-up: {snap.product.name}",
 )
 service.register_offer(
-    "event", owner=lambda event: event.sponsor_id, label=lambda event: event.title
+    "event", owner=lambda event: event.paying_sponsor_id, label=lambda event: event.title
 )
 
 
@@ -104,6 +108,19 @@ def _order_event(order, event) -> None:
     if order.paid_at is None or event.to_status is None:
         return
     _quietly(f"order {order.id}", lambda: follow_order(order))
+    if event.to_status in service.PAID_STATUSES:  # a paying buyer is a person
+        _quietly(
+            f"the buyer of order {order.id}",
+            lambda: service.on_person_activity(order.buyer_id, "order"),
+        )
+
+
+# --- a new account's first post (sign-up CPA) -----------------------------------------------
+
+
+@board.on_post_created
+def _post_created(post, author) -> None:
+    _quietly(f"the post {post.id}", lambda: service.on_person_activity(author.id, "post"))
 
 
 # --- group-buy teams (CPA) --------------------------------------------------------------
@@ -115,8 +132,8 @@ def _team_key(team_id: int, user_id: int) -> str:
 
 @promotions.on_team_joined
 def _team_joined(team, member, order) -> None:
-    merchant_id = team.group_buy.product.merchant.user_id
-    if member.user_id == merchant_id:
+    merchant_id = service.payer("groupbuy", team.group_buy)
+    if merchant_id is None or member.user_id == merchant_id:
         return
     _quietly(
         f"the team join {team.id}/{member.user_id}",
@@ -155,9 +172,9 @@ def _signup_key(signup) -> str:
 
 
 def _event_signup(signup, event, user) -> None:
-    """An event sign-up is a CPA action for the event's sponsor (a merchant)."""
-    sponsor_id = getattr(event, "sponsor_id", None)
-    if not sponsor_id or sponsor_id == user.id:
+    """An event sign-up is a CPA action for the merchant who accepted the event's sponsorship."""
+    sponsor_id = service.payer("event", event)
+    if sponsor_id is None or sponsor_id == user.id:
         return
     _quietly(
         f"the sign-up {signup.id}",
@@ -168,12 +185,14 @@ def _event_signup(signup, event, user) -> None:
 
 
 def _event_signup_released(signup, event, status: str) -> None:
-    """A cancelled (or removed) sign-up earns nothing: its unpaid CPA is reversed."""
-    if getattr(event, "sponsor_id", None):
-        _quietly(
-            f"the cancelled sign-up {signup.id}",
-            lambda: service.reverse_action("event_signup", _signup_key(signup)),
-        )
+    """A cancelled (or removed) sign-up earns nothing: its unpaid CPA is reversed.
+
+    Whoever sponsors the event now, the action recorded for the sign-up (if any) goes.
+    """
+    _quietly(
+        f"the cancelled sign-up {signup.id}",
+        lambda: service.reverse_action("event_signup", _signup_key(signup)),
+    )
 
 
 events.on_signup(_event_signup)

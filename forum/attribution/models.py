@@ -8,6 +8,10 @@
   order and one per action, guarded by a UNIQUE ``key`` so a repeated delivery of
   the same event is recorded once. ``Credit`` says which touches it is credited to
   (one for first/last touch, several for linear) and with what share.
+- ``SignupCandidate`` is a registration that followed a click: it becomes a
+  ``signup`` conversion only once the account acts like a person (first post,
+  first paid order, a verified email) and, when the velocity rules call it
+  suspicious, only once the merchant approves it.
 - ``Commission`` is the ledger: an ``earned`` row (amount >= 0) per credited,
   eligible touch, and at most one ``reversal`` row (its exact negative) per earned
   row. A conversion's commission is the sum of its rows, so it can never go
@@ -36,6 +40,9 @@ MODELS = ("last", "first", "linear")
 ACTION_KINDS = ("signup", "event_signup", "team_join", "first_purchase")
 CONVERSION_KINDS = ("order", *ACTION_KINDS)
 COMMISSION_STATUSES = ("pending", "approved", "paid", "reversed")
+# waiting: no sign of a person yet; held: waits for the merchant's review;
+# converted: the signup conversion exists; rejected: the merchant said no.
+CANDIDATE_STATUSES = ("waiting", "held", "converted", "rejected")
 
 
 class MerchantSettings(db.Model):
@@ -261,3 +268,43 @@ class Commission(db.Model):
 
     conversion: Mapped[Conversion] = relationship(viewonly=True)
     credit: Mapped[Credit] = relationship(viewonly=True)
+
+
+class SignupCandidate(db.Model):
+    """A registration led by a click on a merchant's offer, before it is worth a sign-up CPA."""
+
+    __tablename__ = "attr_signup_candidates"
+    __table_args__ = (
+        Index("ix_attr_signup_candidates_address", "ip_hash", "registered_at"),
+        Index(
+            "ix_attr_signup_candidates_link",
+            "source_kind",
+            "source_id",
+            "embed_kind",
+            "embed_id",
+            "registered_at",
+        ),
+        Index("ix_attr_signup_candidates_merchant", "merchant_id", "status", "registered_at"),
+    )
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    click_id: Mapped[int | None] = mapped_column(ForeignKey("attr_clicks.id", ondelete="SET NULL"))
+    source_kind: Mapped[str] = mapped_column(String(8))
+    source_id: Mapped[int] = mapped_column(Integer)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    embed_kind: Mapped[str] = mapped_column(String(16))
+    embed_id: Mapped[int] = mapped_column(Integer)
+    ip_hash: Mapped[str] = mapped_column(String(32), default="")
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Why the velocity rules want a person to look: "address" or "link"; None when clean.
+    review_reason: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(12), default="waiting")
+    activity: Mapped[str | None] = mapped_column(String(16))  # "post" | "order" | "email"
+    active_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    user = relationship("User", foreign_keys=[user_id], viewonly=True)

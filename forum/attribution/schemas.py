@@ -82,3 +82,16 @@ def dump_payout(payout) -> dict:
         "entries": payout.entries,
         "created_at": iso(payout.created_at),
     }
+
+
+def dump_held_signup(candidate) -> dict:
+    return {
+        "user": {"id": candidate.user_id, "username": candidate.user.username},
+        "registered_at": iso(candidate.registered_at),
+        "reason": candidate.review_reason,
+        "status": candidate.status,
+        "activity": candidate.activity,
+        "source": {"kind": candidate.source_kind, "id": candidate.source_id},
+        "offer": {"kind": candidate.embed_kind, "id": candidate.embed_id},
+        "decided_at": iso(candidate.decided_at),
+    }

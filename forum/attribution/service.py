@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from flask_login import user_logged_in
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -59,6 +59,7 @@ from .models import (
     Credit,
     MerchantSettings,
     Payout,
+    SignupCandidate,
 )
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,13 @@ DEFAULTS: dict[str, Any] = {
     "ATTRIBUTION_AUTHOR_SHARE_BP": 5000,
     "ATTRIBUTION_IMPRESSIONS_ENABLED": True,
     "ATTRIBUTION_REDIS_URL": None,
+    # Sign-up CPA velocity: more attributed registrations than this from one address,
+    # or through one link, within the period wait for the merchant's review.
+    "ATTRIBUTION_SIGNUP_VELOCITY_HOURS": 24,
+    "ATTRIBUTION_SIGNUPS_PER_ADDRESS": 1,
+    "ATTRIBUTION_SIGNUPS_PER_LINK": 5,
 }
+PERSON_ACTIVITIES = ("post", "order", "email")
 ORDER_STATUSES = ("pending", "paid", "shipped", "completed", "cancelled", "refunded")
 PAID_STATUSES = ("paid", "shipped", "completed")
 ENDED_STATUSES = ("refunded", "cancelled")
@@ -101,6 +108,59 @@ def lock_period() -> timedelta:
 def is_bot(user_agent: str | None) -> bool:
     """Crawlers, link previews and clients without a user agent are not readers."""
     return not user_agent or bool(BOT_RE.search(user_agent))
+
+
+# --- the click policy: which requests of a /go/ link are a reader's click -----------
+
+# Our own script (``Plaza.touch``) sends this with the CSRF token when a widget acts
+# in place. A page cannot make an <img>, a stylesheet or a form send a custom header,
+# and another origin cannot send it without a CORS preflight we never grant.
+TOUCH_HEADER = "X-Plaza-Touch"
+# What a sub-resource load announces first in Accept (browsers without Sec-Fetch-*).
+SUBRESOURCE_ACCEPT = ("image/", "video/", "audio/", "text/css", "font/")
+
+
+def counts_as_click(method: str, headers) -> bool:
+    """Whether a request of a tracked link is a reader following it (the click policy).
+
+    - ``GET`` counts only as a top-level navigation: ``Sec-Fetch-Dest: document``
+      and ``Sec-Fetch-Mode: navigate`` where the browser sends them, never
+      cross-site, and (for browsers that send neither) not an ``Accept`` that asks
+      for an image, media, a stylesheet or a font first. So ``![](/go/...)`` in a
+      post, which every viewer's browser loads as an image, records nothing.
+    - ``POST`` (a widget acting in place) counts only from our own script: the
+      ``X-Plaza-Touch`` header and a CSRF token header (CSRFProtect checks the
+      token before the view), and ``Sec-Fetch-Mode`` cors/same-origin and
+      ``Sec-Fetch-Site: same-origin`` where sent.
+
+    Bots are refused by ``record_click`` itself.
+    """
+    dest = (headers.get("Sec-Fetch-Dest") or "").strip().lower()
+    mode = (headers.get("Sec-Fetch-Mode") or "").strip().lower()
+    site = (headers.get("Sec-Fetch-Site") or "").strip().lower()
+    if method == "GET":
+        if site == "cross-site":
+            return False
+        if dest and dest != "document":
+            return False
+        if mode and mode != "navigate":
+            return False
+        if not dest and not mode:
+            first = (headers.get("Accept") or "").split(",")[0].strip().lower()
+            if first.startswith(SUBRESOURCE_ACCEPT):
+                return False
+        return True
+    if method == "POST":
+        if headers.get(TOUCH_HEADER) != "1" or not (
+            headers.get("X-CSRFToken") or headers.get("X-CSRF-Token")
+        ):
+            return False
+        if mode and mode not in ("cors", "same-origin"):
+            return False
+        if site and site != "same-origin":
+            return False
+        return dest in ("", "empty")
+    return False
 
 
 def _dialect_insert(model):
@@ -144,23 +204,47 @@ _OFFERS: dict[str, OfferKind] = {}
 def register_offer(
     kind: str, *, owner: Callable[[Any], int | None], label: Callable[[Any], str] | None = None
 ):
-    """Tell attribution how to find the merchant (user id) and a name for widgets of ``kind``.
+    """Tell attribution how to find the paying merchant (user id) and a name for ``kind``.
 
-    ``owner`` and ``label`` receive the object the widget kind's ``load`` returned
-    (already cached for the request, so no extra query is needed).
+    ``owner`` must return the merchant who created the offer or accepted it (an
+    event's sponsor once it accepted), never one someone else merely named: it is
+    who pays for every click, order and action the offer leads to. ``owner`` and
+    ``label`` receive the object the widget kind's ``load`` returned (already
+    cached for the request, so no extra query is needed).
     """
     _OFFERS[kind] = OfferKind(kind, owner, label)
 
 
-def offer_owner(ref: EmbedRef) -> int | None:
-    offer = _OFFERS.get(ref.kind)
-    if offer is None:
-        return None
-    obj = embeds.target(ref)
-    if obj is None:
+def payer(kind: str, obj) -> int | None:
+    """The one rule for who pays for an offer: its registered owner, if that user is a merchant.
+
+    Every cost a merchant can be given (click attribution, CPS, every CPA on an
+    offer) is resolved here, so an offer kind whose owner is not (or no longer)
+    a merchant bills nobody.
+    """
+    offer = _OFFERS.get(kind)
+    if offer is None or obj is None:
         return None
     owner = offer.owner(obj)
-    return int(owner) if owner else None
+    if not owner:
+        return None
+    return int(owner) if _is_merchant(int(owner)) else None
+
+
+def _is_merchant(user_id: int) -> bool:
+    """Whether ``user_id`` holds the merchant role; asked once per user and app context."""
+    known = g.setdefault("attribution_merchants", {})
+    if user_id not in known:
+        user = db.session.get(User, user_id)
+        known[user_id] = user is not None and user.has_role("merchant")
+    return known[user_id]
+
+
+def offer_owner(ref: EmbedRef) -> int | None:
+    """The merchant who pays for the offer ``ref`` (see ``payer``)."""
+    if ref.kind not in _OFFERS:
+        return None
+    return payer(ref.kind, embeds.target(ref))
 
 
 def offer_labels(refs: list[EmbedRef]) -> dict[EmbedRef, str]:
@@ -306,7 +390,7 @@ def record_click(
             "room": link.room,
             "embed_kind": link.embed_kind,
             "embed_id": link.embed_id,
-            "merchant_id": _existing_user(offer_owner(link.ref)),
+            "merchant_id": offer_owner(link.ref),
             "user_id": user_id,
             "visitor_id": visitor_id,
             "ip_hash": links.fingerprint(ip),
@@ -348,8 +432,10 @@ def on_registered(user: User) -> None:
     """accounts.service.register calls this in its transaction.
 
     Claims the browser's anonymous clicks for the new account and, when a touch
-    leads to a merchant, records the ``signup`` action for that merchant. A
-    failure here is logged and never stops the registration.
+    leads to a merchant, notes a sign-up *candidate*: no CPA yet. It becomes the
+    merchant's ``signup`` conversion when the account first acts like a person
+    (``on_person_activity``), after the merchant's review when the velocity rules
+    find it suspicious. A failure here is logged and never stops the registration.
     """
     if not has_request_context():
         return
@@ -358,13 +444,144 @@ def on_registered(user: User) -> None:
             visitor = links.visitor_id()
             if visitor:
                 claim_visitor(user.id, visitor)
-            touch = latest_touch(user.id, now())
+            at = now()
+            touch = latest_touch(user.id, at)
             if touch is not None:
-                record_action(
-                    "signup", user_id=user.id, merchant_id=touch.merchant_id, key=f"user:{user.id}"
-                )
+                _note_candidate(user.id, touch, links.fingerprint(request.remote_addr), at)
     except SQLAlchemyError:
         log.exception("attribution: could not attribute the registration of user %s", user.id)
+
+
+# --- sign-ups: only a person's account converts, suspicious ones wait for review -------
+
+
+def _note_candidate(user_id: int, touch: Click, ip_hash: str, at: datetime) -> None:
+    """Record the registration and what the velocity rules make of it (decided once, here)."""
+    since = at - timedelta(hours=int(setting("ATTRIBUTION_SIGNUP_VELOCITY_HOURS")))
+    recent = select(func.count()).where(
+        SignupCandidate.registered_at > since, SignupCandidate.registered_at <= at
+    )
+    same_address = db.session.scalar(recent.where(SignupCandidate.ip_hash == ip_hash)) or 0
+    same_link = (
+        db.session.scalar(
+            recent.where(
+                SignupCandidate.source_kind == touch.source_kind,
+                SignupCandidate.source_id == touch.source_id,
+                SignupCandidate.embed_kind == touch.embed_kind,
+                SignupCandidate.embed_id == touch.embed_id,
+            )
+        )
+        or 0
+    )
+    reason = None
+    if same_address >= int(setting("ATTRIBUTION_SIGNUPS_PER_ADDRESS")):
+        reason = "address"
+    elif same_link >= int(setting("ATTRIBUTION_SIGNUPS_PER_LINK")):
+        reason = "link"
+    _insert_once(
+        SignupCandidate,
+        {
+            "user_id": user_id,
+            "merchant_id": touch.merchant_id,
+            "click_id": touch.id,
+            "source_kind": touch.source_kind,
+            "source_id": touch.source_id,
+            "author_id": touch.author_id,
+            "embed_kind": touch.embed_kind,
+            "embed_id": touch.embed_id,
+            "ip_hash": ip_hash,
+            "registered_at": at,
+            "review_reason": reason,
+            "status": "waiting",
+        },
+        ["user_id"],
+    )
+
+
+def _convert_signup(candidate_user_id: int, merchant_id: int, registered_at: datetime) -> None:
+    record_action(
+        "signup",
+        user_id=candidate_user_id,
+        merchant_id=merchant_id,
+        key=f"user:{candidate_user_id}",
+        occurred_at=registered_at,
+    )
+
+
+def on_person_activity(user_id: int, activity: str) -> str | None:
+    """The account did something a person does (``post``, paid ``order``, verified ``email``).
+
+    A waiting sign-up candidate converts now (the merchant's ``signup`` CPA), or,
+    when the velocity rules flagged it, is held for the merchant's review. Only
+    the first activity counts; returns the candidate's new status, or None when
+    there was nothing waiting. The move is a conditional UPDATE, so two
+    activities at once convert it once.
+    """
+    if activity not in PERSON_ACTIVITIES:
+        raise field_error("activity", f"Use one of {', '.join(PERSON_ACTIVITIES)}.")
+    at = now()
+    row = db.session.execute(
+        update(SignupCandidate)
+        .where(SignupCandidate.user_id == user_id, SignupCandidate.status == "waiting")
+        .values(
+            status=case((SignupCandidate.review_reason.is_(None), "converted"), else_="held"),
+            activity=activity,
+            active_at=at,
+        )
+        .returning(
+            SignupCandidate.status, SignupCandidate.merchant_id, SignupCandidate.registered_at
+        )
+        .execution_options(synchronize_session=False)
+    ).first()
+    if row is None:
+        return None
+    if row.status == "converted":
+        _convert_signup(user_id, row.merchant_id, row.registered_at)
+    return row.status
+
+
+def on_email_verified(user_id: int) -> str | None:
+    """For the accounts' email verification (where mail is configured): a person's act."""
+    return on_person_activity(user_id, "email")
+
+
+def held_signups(merchant_id: int, *, limit: int = 100) -> list[SignupCandidate]:
+    """The merchant's sign-ups waiting for its review, oldest first."""
+    return list(
+        db.session.scalars(
+            select(SignupCandidate)
+            .where(SignupCandidate.merchant_id == merchant_id, SignupCandidate.status == "held")
+            .order_by(SignupCandidate.registered_at, SignupCandidate.user_id)
+            .limit(limit)
+        )
+    )
+
+
+def review_signup(actor: User, user_id: int, *, approve: bool) -> SignupCandidate:
+    """The merchant approves (pays the sign-up CPA) or rejects a held sign-up.
+
+    Raises Forbidden for non-merchants, NotFound unless the sign-up is this
+    merchant's, Conflict ``not_held`` when it is not waiting for review (already
+    decided: a second decision changes nothing).
+    """
+    check_merchant(actor)
+    _check_ids(user_id=user_id)
+    candidate = db.session.get(SignupCandidate, user_id)
+    if candidate is None or candidate.merchant_id != actor.id:
+        raise NotFound("No such sign-up.")
+    at = now()
+    moved = db.session.execute(
+        update(SignupCandidate)
+        .where(SignupCandidate.user_id == user_id, SignupCandidate.status == "held")
+        .values(status="converted" if approve else "rejected", decided_at=at, decided_by=actor.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        raise Conflict("That sign-up is not waiting for review.", code="not_held")
+    if approve:
+        _convert_signup(user_id, candidate.merchant_id, candidate.registered_at)
+    db.session.refresh(candidate)
+    return candidate
 
 
 @user_logged_in.connect
@@ -906,12 +1123,18 @@ def pay_out(actor: User, merchant_id: int) -> list[Payout]:
 
     Raises Forbidden unless admin, NotFound for an unknown merchant, Conflict
     ``nothing_to_pay`` when nothing is approved.
+
+    Payouts of one merchant run one at a time: the first statement locks the
+    merchant's settings row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite has
+    one writer), so a concurrent request waits, then finds nothing approved and
+    gets ``nothing_to_pay``. A payout row is only kept when it pays something.
     """
     if actor is None or not getattr(actor, "is_admin", False):
         raise Forbidden("Only admins pay out commission.")
     _check_ids(merchant_id=merchant_id)
     if db.session.get(User, merchant_id) is None:
         raise NotFound("No such merchant.")
+    _lock_merchant(merchant_id)
     approve_due()
     currencies = list(
         db.session.scalars(
@@ -929,6 +1152,7 @@ def pay_out(actor: User, merchant_id: int) -> list[Payout]:
     at = now()
     payouts = []
     for currency in sorted(currencies):
+        savepoint = db.session.begin_nested()
         payout = Payout(
             merchant_id=merchant_id,
             admin_id=actor.id,
@@ -951,11 +1175,29 @@ def pay_out(actor: User, merchant_id: int) -> list[Payout]:
             .returning(Commission.amount_cents)
             .execution_options(synchronize_session=False)
         ).all()
+        if not amounts:  # nothing left in this currency: no empty payout row
+            savepoint.rollback()
+            continue
         payout.total_cents = sum(amounts)
         payout.entries = len(amounts)
+        savepoint.commit()
         payouts.append(payout)
+    if not payouts:
+        raise Conflict("There is no approved commission to pay.", code="nothing_to_pay")
     db.session.flush()
     return payouts
+
+
+def _lock_merchant(merchant_id: int) -> None:
+    """Hold the merchant's settings row for the rest of the transaction (made if missing)."""
+    _insert_once(
+        MerchantSettings, {"merchant_id": merchant_id, "updated_at": now()}, ["merchant_id"]
+    )
+    db.session.execute(
+        select(MerchantSettings.merchant_id)
+        .where(MerchantSettings.merchant_id == merchant_id)
+        .with_for_update()
+    )
 
 
 def balances(merchant_id: int | None = None) -> list[dict]:

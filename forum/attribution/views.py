@@ -47,11 +47,12 @@ def count_impressions(response):
 def _visit(link: links.TrackedLink) -> str | None:
     """Record a visit of ``link`` by whoever is asking; returns the visitor id to keep in the cookie.
 
-    Crawlers and cross-site requests (another site sending readers through our
-    links: cookie stuffing) are not recorded and get no cookie.
+    Only what the click policy (``service.counts_as_click``) calls a reader's click
+    is recorded and gets the cookie: not crawlers, not other sites sending readers
+    through our links, not an image or other sub-resource pointing at the link.
     """
     user_agent = request.headers.get("User-Agent")
-    if service.is_bot(user_agent) or request.headers.get("Sec-Fetch-Site") == "cross-site":
+    if service.is_bot(user_agent) or not service.counts_as_click(request.method, request.headers):
         return None
     visitor = links.visitor_id() or links.new_visitor_id()
     try:
@@ -201,6 +202,7 @@ def _report_page(scope: str, merchant_id: int | None, groups):
         context["payout_form"] = PayoutForm()
     else:
         context["settings"] = service.settings_of(merchant_id)
+        context["held"] = service.held_signups(merchant_id)
     return render_template("attribution/report.html", **context)
 
 
@@ -243,6 +245,26 @@ def merchant_report():
 def merchant_csv():
     _require_merchant()
     return _csv(current_user.id, reports.MERCHANT_GROUPS, "attribution")
+
+
+@bp.post("/merchant/attribution/signups/<int:user_id>/<decision>")
+@login_required
+def review_signup(user_id: int, decision: str):
+    """Approve (pay the CPA) or reject a held sign-up from the report page."""
+    _require_merchant()
+    if decision not in ("approve", "reject"):
+        abort(404)
+    try:
+        service.review_signup(
+            current_user._get_current_object(), user_id, approve=decision == "approve"
+        )
+    except ServiceError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+    else:
+        db.session.commit()
+        flash("Sign-up approved." if decision == "approve" else "Sign-up rejected.", "success")
+    return redirect(url_for("attribution.merchant_report") + "#held-signups"), 303
 
 
 @bp.route("/merchant/attribution/settings", methods=["GET", "POST"])

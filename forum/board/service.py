@@ -7,6 +7,7 @@ a range scan however deep it is.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -194,6 +195,17 @@ def first_post(thread: Thread) -> Post | None:
 # --- posts -------------------------------------------------------------------------
 
 
+_post_listeners: list[Callable[[Post, User], None]] = []
+
+
+def on_post_created(listener: Callable[[Post, User], None]) -> Callable[[Post, User], None]:
+    """``listener(post, author)`` runs in each new post's transaction (thread or reply);
+    attribution learns from it that a new account is used by a person."""
+    if listener not in _post_listeners:
+        _post_listeners.append(listener)
+    return listener
+
+
 def _add_post(author: User, thread: Thread, body: str, reply_to: Post | None) -> Post:
     rendered = markup.render(body)
     at = now()
@@ -235,6 +247,8 @@ def _add_post(author: User, thread: Thread, body: str, reply_to: Post | None) ->
     )
     db.session.refresh(thread)
     _notify_for_post(author, thread, post, rendered.mentions, reply_to)
+    for listener in list(_post_listeners):
+        listener(post, author)
     return post
 
 

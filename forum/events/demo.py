@@ -119,6 +119,8 @@ def build(ctx) -> None:
                 if (meetups is not None and index in (0, 3))
                 else None,
             )
+            if sponsor is not None:  # the host asked; the merchant said yes
+                service.accept_sponsorship(ctx.merchants[sponsor], event)
         joiners = rng.sample([m for m in members if m.id != host.id], wanted)
         moments = sorted(opened + (now() - opened) * rng.random() for _ in joiners)
         for member, moment in zip(joiners, moments, strict=True):

@@ -55,7 +55,13 @@ class Event(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     host_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    sponsor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # a merchant
+    # Sponsorship is the merchant's own act: the host may only *ask* a merchant
+    # (``sponsor_request_id``); ``sponsor_id`` is set when that merchant accepts (or
+    # hosts the event as its sponsor) and is the only merchant the event's CPA bills.
+    sponsor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # accepted merchant
+    sponsor_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sponsor_request_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    sponsor_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")  # Markdown source
@@ -80,6 +86,14 @@ class Event(db.Model):
 
     host: Mapped[User] = relationship(foreign_keys=[host_id])
     sponsor: Mapped[User | None] = relationship(foreign_keys=[sponsor_id])
+    sponsor_request: Mapped[User | None] = relationship(foreign_keys=[sponsor_request_id])
+
+    @property
+    def paying_sponsor_id(self) -> int | None:
+        """The merchant who accepted the sponsorship (and so pays its CPA), else None."""
+        if self.sponsor_id is None or self.sponsor_accepted_at is None:
+            return None
+        return self.sponsor_id
 
     @property
     def closes_at(self) -> datetime:

@@ -76,7 +76,8 @@ def dump_event(event: Event, *, waitlist: int | None = None, viewer=None) -> dic
         "seats_left": event.seats_left,
         "waitlist_count": service.waitlist_count(event) if waitlist is None else waitlist,
         "host": dump_user_ref(event.host),
-        "sponsor": dump_user_ref(event.sponsor) if event.sponsor else None,
+        # The merchant who accepted; a host's request shows as sponsor_request to those concerned.
+        "sponsor": dump_user_ref(event.sponsor) if event.paying_sponsor_id else None,
         "thread_id": event.thread_id,
         "cover_colour": event.cover_colour,
         "cover_image_url": cover_url(event),
@@ -86,9 +87,36 @@ def dump_event(event: Event, *, waitlist: int | None = None, viewer=None) -> dic
         "created_at": iso(event.created_at),
     }
     if viewer is not None and getattr(viewer, "is_authenticated", False):
+        if event.sponsor_request_id is not None and (
+            viewer.id == event.sponsor_request_id or service.is_host(viewer, event)
+        ):
+            data["sponsor_request"] = dump_sponsor_request(event)
         signup = service.find_signup(event, viewer)
         data["my_signup"] = dump_signup(signup) if signup and signup.is_active else None
     return data
+
+
+def dump_sponsor_request(event: Event) -> dict | None:
+    """The merchant the host asked to sponsor (it pays nothing until it accepts)."""
+    if event.sponsor_request_id is None:
+        return None
+    return {
+        "merchant": dump_user_ref(event.sponsor_request),
+        "requested_at": iso(event.sponsor_requested_at),
+    }
+
+
+def dump_sponsorship(event: Event) -> dict:
+    """An event as the merchant's sponsorship queue lists it."""
+    return {
+        "event_id": event.id,
+        "title": event.title,
+        "host": dump_user_ref(event.host),
+        "starts_at": iso(event.starts_at),
+        "url": url_for("events.detail", event_id=event.id),
+        "requested_at": iso(event.sponsor_requested_at),
+        "accepted_at": iso(event.sponsor_accepted_at),
+    }
 
 
 def dump_signup(signup: Signup, position: int | None = None) -> dict:

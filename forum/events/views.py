@@ -194,7 +194,7 @@ def edit(event_id: int):
         form.starts_at.data = _local(event.starts_at)
         form.ends_at.data = _local(event.ends_at)
         form.signup_deadline.data = _local(event.signup_deadline)
-        form.sponsor_id.data = event.sponsor_id or 0
+        form.sponsor_id.data = event.sponsor_request_id or event.paying_sponsor_id or 0
 
     def update():
         values = _values(form)
@@ -221,6 +221,47 @@ def call_off(event_id: int):
     db.session.commit()
     flash("The event is cancelled; participants were told.", "success")
     return redirect(url_for("events.detail", event_id=event.id))
+
+
+# --- sponsorship: the merchant accepts (or declines) what a host asked -----------------
+
+
+@bp.get("/merchant/sponsorships")
+@login_required
+def sponsorships():
+    if not current_user.has_role("merchant"):
+        abort(403)
+    return render_template(
+        "events/sponsorships.html", **service.sponsorships_of(current_user._get_current_object())
+    )
+
+
+_SPONSOR_ACTIONS = {
+    "accept": (service.accept_sponsorship, "You now sponsor this event."),
+    "decline": (service.decline_sponsorship, "Sponsorship declined."),
+    "end": (service.end_sponsorship, "The sponsorship has ended."),
+}
+
+
+@bp.post("/events/<int:event_id>/sponsorship/<action>")
+@login_required
+def sponsorship(event_id: int, action: str):
+    if action not in _SPONSOR_ACTIONS:
+        abort(404)
+    event = service.get_event(event_id)
+    act, done = _SPONSOR_ACTIONS[action]
+    back = (
+        url_for("events.sponsorships")
+        if request.form.get("back") == "sponsorships"
+        else url_for("events.detail", event_id=event_id)
+    )
+    try:
+        act(current_user._get_current_object(), event)
+    except ServiceError as err:
+        return _refused(err, back)
+    db.session.commit()
+    flash(done, "success")
+    return redirect(back)
 
 
 # --- the event page and sign-ups ---------------------------------------------------

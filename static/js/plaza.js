@@ -5,12 +5,12 @@
 
   const csrfToken = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
 
-  async function postForm(url, data) {
+  async function postForm(url, data, extraHeaders) {
     const body = new URLSearchParams(data);
     body.set("csrf_token", csrfToken());
     const response = await fetch(url, {
       method: "POST", body, credentials: "same-origin",
-      headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() },
+      headers: { "Accept": "application/json", "X-CSRFToken": csrfToken(), ...(extraHeaders || {}) },
     });
     return response;
   }
@@ -24,7 +24,8 @@
     const link = widget && widget.querySelector('a[href^="/go/"]');
     if (!link) return;
     try {
-      await postForm(link.getAttribute("href"), {});
+      // X-Plaza-Touch: the explicit signal the click policy counts (see attribution.service).
+      await postForm(link.getAttribute("href"), {}, { "X-Plaza-Touch": "1" });
     } catch (err) { /* the action matters more than the credit */ }
   };
 

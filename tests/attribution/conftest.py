@@ -126,6 +126,15 @@ def reply_with_offer(app, author, thread_id: int, offer_id: int) -> int:
 
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0 Safari/537.36"}
+# What Plaza.touch sends (static/js/plaza.js): our script's fetch, with the CSRF token header.
+TOUCH = {
+    **BROWSER,
+    "X-Plaza-Touch": "1",
+    "X-CSRFToken": "set-by-the-page",
+    "Sec-Fetch-Mode": "cors",
+    "Sec-Fetch-Site": "same-origin",
+    "Sec-Fetch-Dest": "empty",
+}
 
 
 def click(client, href: str):

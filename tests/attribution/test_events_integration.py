@@ -39,6 +39,8 @@ def sponsored(app, make_user, make_thread):
             capacity=10,
             sponsor_id=sponsor.id,
         )
+        # The host only asks; the merchant's acceptance is what makes it pay.
+        events.accept_sponsorship(db.session.get(User, sponsor.id), event)
         plain = events.create_event(
             db.session.get(User, host.id),
             title="Unsponsored walk",

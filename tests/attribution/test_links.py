@@ -8,7 +8,15 @@ from forum.accounts.models import User
 from forum.attribution import links, service
 from forum.attribution.models import Click, Conversion
 from forum.extensions import db
-from tests.attribution.conftest import BROWSER, START, click, facts, set_rates, tracked_href
+from tests.attribution.conftest import (
+    BROWSER,
+    START,
+    TOUCH,
+    click,
+    facts,
+    set_rates,
+    tracked_href,
+)
 from tests.conftest import login
 
 
@@ -218,6 +226,10 @@ def test_anonymous_click_then_registration_is_credited(
         newbie = db.session.scalar(db.select(User).where(User.username == "newbie"))
         [row] = db.session.scalars(db.select(Click)).all()
         assert row.user_id == newbie.id
+        # The sign-up converts once the account acts like a person (here: a paid order).
+        assert service.ledger_sum(merchant.id) == 0
+        assert service.on_person_activity(newbie.id, "order") == "converted"
+        db.session.commit()
         signup = db.session.scalar(db.select(Conversion).where(Conversion.kind == "signup"))
         assert signup.customer_id == newbie.id and signup.merchant_id == merchant.id
         assert [c.author_id for c in signup.credits] == [author.id]
@@ -318,10 +330,103 @@ def test_widgets_acting_in_place_record_their_touch(app, make_user, offers, post
     href = tracked_href(app, post_with_offer(author, offer), offer)
     browser = app.test_client()
     login(browser, reader)
-    response = browser.post(href, headers=BROWSER)
+    response = browser.post(href, headers=TOUCH)
     assert response.status_code == 200 and response.get_json() == {"recorded": True}
     assert links.COOKIE_NAME in response.headers["Set-Cookie"]
     [row] = clicks(app)
     assert row.user_id == reader.id and row.source_id == 1
-    assert browser.post("/go/forged", headers=BROWSER).status_code == 404
+    assert browser.post("/go/forged", headers=TOUCH).status_code == 404
     assert len(clicks(app)) == 1
+
+
+IMAGE_LOADS = [
+    {"Sec-Fetch-Dest": "image", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Site": "same-origin"},
+    {"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Site": "same-origin"},
+    {"Sec-Fetch-Dest": "empty", "Sec-Fetch-Mode": "cors", "Sec-Fetch-Site": "same-origin"},
+    {"Sec-Fetch-Mode": "no-cors"},
+    # An older browser that sends no Sec-Fetch-* headers, loading <img src>.
+    {"Accept": "image/avif,image/webp,image/apng,image/*,*/*;q=0.8"},
+]
+
+
+def test_an_image_of_a_go_link_in_a_post_records_no_click_for_its_author(
+    app, make_user, offers, post_with_offer
+):
+    """``![](/go/<token>)`` makes every viewer's browser load the link as a sub-resource:
+    no click, no cookie, so the viewer's later purchases are not credited to it."""
+    merchant, author, viewer = (
+        make_user("shopkeeper", role="merchant"),
+        make_user("stuffer"),
+        make_user("viewer"),
+    )
+    offer = offers.add(merchant)
+    href = tracked_href(app, post_with_offer(author, offer), offer)
+    browser = app.test_client()
+    login(browser, viewer)
+    for headers in IMAGE_LOADS:
+        response = browser.get(href, headers={**BROWSER, **headers})
+        assert response.status_code == 302
+        assert links.COOKIE_NAME not in response.headers.get("Set-Cookie", "")
+    assert clicks(app) == []
+
+
+def test_a_top_level_navigation_of_a_go_link_is_a_click(app, make_user, offers, post_with_offer):
+    merchant, author = make_user("shopkeeper", role="merchant"), make_user("writer")
+    offer = offers.add(merchant)
+    href = tracked_href(app, post_with_offer(author, offer), offer)
+    navigation = {
+        "Sec-Fetch-Dest": "document",
+        "Sec-Fetch-Mode": "navigate",
+        "Sec-Fetch-Site": "same-origin",
+        "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
+    }
+    response = app.test_client().get(href, headers={**BROWSER, **navigation})
+    assert links.COOKIE_NAME in response.headers["Set-Cookie"]
+    assert len(clicks(app)) == 1
+
+
+def test_an_in_place_touch_counts_only_with_our_scripts_signal(
+    app, make_user, offers, post_with_offer
+):
+    """A POST of a /go/ link without X-Plaza-Touch and the CSRF header (a form, a
+    navigation, a beacon) records nothing; the touch Plaza.touch sends does."""
+    merchant, author, reader = (
+        make_user("shopkeeper", role="merchant"),
+        make_user("writer"),
+        make_user("reader"),
+    )
+    offer = offers.add(merchant)
+    href = tracked_href(app, post_with_offer(author, offer), offer)
+    browser = app.test_client()
+    login(browser, reader)
+    refused = [
+        BROWSER,
+        {**TOUCH, "X-Plaza-Touch": "0"},
+        {k: v for k, v in TOUCH.items() if k != "X-CSRFToken"},
+        {**TOUCH, "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"},
+        {**TOUCH, "Sec-Fetch-Mode": "no-cors"},
+        {**TOUCH, "Sec-Fetch-Site": "same-site"},
+    ]
+    for headers in refused:
+        response = browser.post(href, headers=headers)
+        assert response.status_code == 200 and response.get_json() == {"recorded": False}
+    assert clicks(app) == []
+    assert browser.post(href, headers=TOUCH).get_json() == {"recorded": True}
+    assert len(clicks(app)) == 1
+
+
+def test_an_offer_whose_owner_is_not_a_merchant_bills_nobody(
+    app, make_user, offers, post_with_offer
+):
+    """service.payer is the one rule for every offer kind: the owner must be a merchant."""
+    member, author, reader = make_user("notashop"), make_user("writer"), make_user("reader")
+    offer = offers.add(member)  # an offer whose "owner" never agreed to pay anything
+    href = tracked_href(app, post_with_offer(author, offer), offer)
+    browser = app.test_client()
+    login(browser, reader)
+    click(browser, href)
+    [row] = clicks(app)
+    assert row.merchant_id is None
+    with app.app_context():
+        assert service.payer("product", offers.items[offer]) is None
+        assert service.payer("nosuchkind", offers.items[offer]) is None

@@ -410,3 +410,17 @@ def test_the_profile_shows_the_author_their_earnings_and_others_the_orders(
     seen = stranger.get("/u/writer").get_data(as_text=True)
     assert "Orders via posts" in seen and "$4.00" not in seen and "Your posts earned" not in seen
     assert "Orders via posts" in app.test_client().get("/u/writer").get_data(as_text=True)
+
+
+def test_a_new_accounts_first_paid_order_converts_its_signup(app, client, store, token_for):
+    """The shop's order hook is one of the signs of a person that turn a sign-up into CPA."""
+    from tests.attribution.test_signups import register_after_click
+
+    set_rates(app, store["merchant"], cps_rate_bp=CPS_BP, signup=150)
+    post_id = store["make_post"](f"Look:\n\n[[product:{store['product']}]]")
+    newbie = register_after_click(app, href_in(app, post_id, "product", store["product"]), "newbie")
+    assert conversions(app, "signup") == []
+    buy(client, token_for(newbie), store["product"])
+    [signup] = conversions(app, "signup")
+    assert (signup.customer_id, signup.merchant_id) == (newbie.id, store["merchant"].id)
+    assert [c.author_id for c in signup.credits] == [store["author"].id]

@@ -40,6 +40,7 @@ def _sponsored_event_in_a_thread(app, make_user, make_thread):
             capacity=20,
             sponsor_id=sponsor.id,
         )
+        events.accept_sponsorship(db.session.get(User, sponsor.id), event)  # the merchant's act
         db.session.commit()
         event_id = event.id
     thread_id = make_thread(

@@ -212,11 +212,16 @@ def test_discussion_thread_is_opened_in_the_chosen_category(app, make_user, make
     )
 
 
-def test_merchant_sponsor_is_shown(make_user, api):
+def test_merchant_sponsor_is_shown_once_it_accepts(make_user, api):
     merchant = make_user("shopkeep", role="merchant")
     response = api(make_user("sponsored"))("POST", "/events", json=body(sponsor_id=merchant.id))
     assert response.status_code == 201
-    assert response.get_json()["sponsor"] == {"id": merchant.id, "username": "shopkeep"}
+    created = response.get_json()
+    assert created["sponsor"] is None
+    assert created["sponsor_request"]["merchant"] == {"id": merchant.id, "username": "shopkeep"}
+    accepted = api(merchant)("POST", f"/events/{created['id']}/sponsorship/accept")
+    assert accepted.status_code == 200
+    assert accepted.get_json()["sponsor"] == {"id": merchant.id, "username": "shopkeep"}
 
 
 def test_listing_upcoming_and_past(make_user, make_event, api):
