@@ -6,7 +6,7 @@ choice is a request (sponsor_request_id). Existing sponsors were never asked:
 they become requests, except where the merchant hosts the event itself.
 
 Revision ID: 46a2a39c769b
-Revises: b4ad653b1b20
+Revises: c7e1a9d2f4b6
 Create Date: 2026-12-01 11:43:58.596930
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '46a2a39c769b'
-down_revision = 'b4ad653b1b20'
+down_revision = 'c7e1a9d2f4b6'
 branch_labels = None
 depends_on = None
 
