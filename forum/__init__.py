@@ -5,7 +5,7 @@ from importlib import import_module
 
 from flask import Flask
 
-from .config import Defaults, check_production_settings
+from .config import Defaults, check_production_settings, normalise_env
 
 # Each feature package exposes ``views.bp``; the API modules register themselves on
 # ``api.bp``. Sockets register on import of ``<feature>.sockets``.
@@ -37,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_prefixed_env("FORUM")
     if config:
         app.config.update(config)
+    normalise_env(app.config)
     _fill_local_defaults(app)
     check_production_settings(app.config)
 
@@ -74,16 +75,39 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+DEV_SECRET_KEY_FILE = "secret_key"
+
+
 def _fill_local_defaults(app: Flask) -> None:
-    """Development and tests get an instance-folder SQLite file and a throwaway key."""
+    """Development and tests get an instance-folder SQLite file and a random key."""
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         path = os.path.join(app.instance_path, "plaza.sqlite3")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     if app.config["ENV"] != "production":
         if not app.config.get("SECRET_KEY"):
-            app.config["SECRET_KEY"] = "dev-only-" + app.instance_path
+            app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
         # Local development runs over plain http://127.0.0.1; elsewhere cookies are Secure.
         if app.config["ENV"] == "development" and "FORUM_SESSION_COOKIE_SECURE" not in os.environ:
             app.config["SESSION_COOKIE_SECURE"] = False
             app.config["REMEMBER_COOKIE_SECURE"] = False
+
+
+def _instance_secret_key(instance_path: str) -> str:
+    """A random key made once and kept in ``instance/secret_key`` (owner-only), so
+    development sessions survive restarts and nobody can guess the key."""
+    import secrets
+
+    path = os.path.join(instance_path, DEV_SECRET_KEY_FILE)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        with open(path, encoding="ascii") as existing:
+            key = existing.read().strip()
+        if key:
+            return key
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+    key = secrets.token_hex(32)
+    with os.fdopen(fd, "w", encoding="ascii") as new:
+        new.write(key)
+    return key
