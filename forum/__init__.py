@@ -75,7 +75,7 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-DEV_SECRET_KEY_FILE = "secret_key"
+DEV_KEY_FILENAME = "secret_key"  # in the instance folder
 
 
 def _fill_local_defaults(app: Flask) -> None:
@@ -98,7 +98,7 @@ def _instance_secret_key(instance_path: str) -> str:
     development sessions survive restarts and nobody can guess the key."""
     import secrets
 
-    path = os.path.join(instance_path, DEV_SECRET_KEY_FILE)
+    path = os.path.join(instance_path, DEV_KEY_FILENAME)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

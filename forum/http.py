@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .errors import RateLimited, ServiceError
+from .web import safe_referrer
 
 API_PREFIX = "/api/"
 
@@ -70,9 +71,10 @@ def init_app(app: Flask) -> None:
     def service_error(err: ServiceError):
         if wants_json():
             return jsonify(err.to_dict()), err.status
-        if err.status in (400, 409, 422, 429) and request.method == "POST" and request.referrer:
+        back = safe_referrer("") if request.method == "POST" else ""
+        if err.status in (400, 409, 422, 429) and back:
             flash(err.message, "error")
-            return redirect(request.referrer)
+            return redirect(back)
         return render_template(
             "errors/error.html", status=err.status, message=err.message
         ), err.status
