@@ -39,6 +39,11 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     normalise_env(app.config)
     _fill_local_defaults(app)
+    # A connection the database dropped (restart, failover) is replaced before use.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "pool_pre_ping": True,
+        **(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}),
+    }
     check_production_settings(app.config)
 
     from . import cli, http, templating
@@ -69,10 +74,25 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.register_blueprint(api_bp)
 
+    _trust_proxies(app)
     http.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind N reverse proxies (FORUM_PROXY_FIX_X_FOR=N...), take the client's address,
+    scheme and host from their X-Forwarded-* headers (werkzeug's ProxyFix), so per-address
+    limits count clients, not the proxy. Zero (the default) trusts no such header."""
+    counts = {
+        name: int(app.config.get(f"PROXY_FIX_{name.upper()}") or 0)
+        for name in ("x_for", "x_proto", "x_host", "x_port", "x_prefix")
+    }
+    if any(counts.values()):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, **counts)  # type: ignore[method-assign]
 
 
 DEV_KEY_FILENAME = "secret_key"  # in the instance folder

@@ -77,6 +77,9 @@ class Defaults:
     MAIL_SERVER = None  # mail is optional; without it notifications stay in-app
     MAIL_DEFAULT_SENDER = "plaza@localhost"
 
+    # Seconds a client is asked to wait (Retry-After) when the database is unavailable.
+    RETRY_AFTER_SECONDS = 30
+
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     UPLOAD_MAX_BYTES = 2 * 1024 * 1024
 
