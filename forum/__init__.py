@@ -46,7 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     }
     check_production_settings(app.config)
 
-    from . import cli, http, templating
+    from . import cli, http, realtime, templating
     from .extensions import csrf, db, limiter, login_manager, migrate, socketio
 
     db.init_app(app)
@@ -60,8 +60,9 @@ def create_app(config: dict | None = None) -> Flask:
         import_module(f".{name}", __name__)
     socketio.init_app(
         app,
-        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
-        channel=app.config["SOCKETIO_CHANNEL"],  # one per deployment sharing a Redis
+        # In-process or through SOCKETIO_MESSAGE_QUEUE (SOCKETIO_CHANNEL: one per deployment
+        # sharing a Redis); closing a user's room closes their sockets in every process.
+        client_manager=realtime.client_manager(app),
         cors_allowed_origins=app.config["SOCKETIO_CORS_ALLOWED_ORIGINS"],  # None: same origin only
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
         logger=False,
