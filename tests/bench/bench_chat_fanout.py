@@ -179,7 +179,9 @@ def prepare_plaza(database_url: str, clients: int) -> list[str]:
         )
         chat.create_public_room(admin, ROOM, "Bench")
         for index in range(clients + 1):
-            user = accounts.register(f"bench{index}", f"bench{index}@example.com", "bench-passphrase-kept")
+            user = accounts.register(
+                f"bench{index}", f"bench{index}@example.com", "bench-passphrase-kept"
+            )
             tokens.append(accounts.issue_token(user, "bench"))
         db.session.commit()
         db.engine.dispose()

@@ -54,7 +54,9 @@ def build(uri: str) -> int:
     with app.app_context(), app.test_request_context("/"):
         db.drop_all()
         db.create_all()
-        admin = accounts.register("benchadmin", "bench@example.com", "bench passphrase kept", role="admin")
+        admin = accounts.register(
+            "benchadmin", "bench@example.com", "bench passphrase kept", role="admin"
+        )
         merchant = accounts.register(
             "benchshop", "shop@example.com", "bench passphrase kept", role="merchant"
         )
