@@ -71,7 +71,11 @@ def password_problem(password, *, user_inputs: tuple[str, ...] = ()) -> str | No
         return f"Use at least {PASSWORD_MIN} characters."
     if len(password) > PASSWORD_MAX:
         return f"Use at most {PASSWORD_MAX} characters."
-    inputs = [part for value in user_inputs if value for part in re.split(r"[@._-]", value)]
+    # The username and the email's local part (not its domain, shared by everyone there).
+    names = [value.split("@", 1)[0] for value in user_inputs if value]
+    inputs: list[str] = []
+    for name in names:
+        inputs += [name, *re.split(r"[._-]", name)]
     # zxcvbn judges the first 72 characters (its own cap; longer costs time, not strength).
     result = zxcvbn(password, user_inputs=[value for value in inputs if value])
     if result["score"] >= PASSWORD_MIN_SCORE:
