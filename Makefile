@@ -5,7 +5,8 @@
 PY      ?= python3
 VENV    ?= .venv
 BIN     := $(VENV)/bin
-FLASK   := $(BIN)/flask --app forum
+# The demo targets run in development explicitly: without FORUM_ENV the app is production.
+FLASK   := FORUM_ENV=development $(BIN)/flask --app forum
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 

@@ -5,7 +5,7 @@ from importlib import import_module
 
 from flask import Flask
 
-from .config import Defaults, check_production_settings
+from .config import Defaults, check_production_settings, normalise_env
 
 # Each feature package exposes ``views.bp``; the API modules register themselves on
 # ``api.bp``. Sockets register on import of ``<feature>.sockets``.
@@ -37,10 +37,16 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_prefixed_env("FORUM")
     if config:
         app.config.update(config)
+    normalise_env(app.config)
     _fill_local_defaults(app)
+    # A connection the database dropped (restart, failover) is replaced before use.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "pool_pre_ping": True,
+        **(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}),
+    }
     check_production_settings(app.config)
 
-    from . import cli, http, tasks, templating
+    from . import cli, http, realtime, tasks, templating
     from .extensions import csrf, db, limiter, login_manager, mail, migrate, socketio
 
     db.init_app(app)
@@ -55,8 +61,9 @@ def create_app(config: dict | None = None) -> Flask:
         import_module(f".{name}", __name__)
     socketio.init_app(
         app,
-        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
-        channel=app.config["SOCKETIO_CHANNEL"],  # one per deployment sharing a Redis
+        # In-process or through SOCKETIO_MESSAGE_QUEUE (SOCKETIO_CHANNEL: one per deployment
+        # sharing a Redis); closing a user's room closes their sockets in every process.
+        client_manager=realtime.client_manager(app),
         cors_allowed_origins=app.config["SOCKETIO_CORS_ALLOWED_ORIGINS"],  # None: same origin only
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
         logger=False,
@@ -69,6 +76,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.register_blueprint(api_bp)
 
+    _trust_proxies(app)
     http.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
@@ -76,16 +84,53 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+def _trust_proxies(app: Flask) -> None:
+    """Behind N reverse proxies (FORUM_PROXY_FIX_X_FOR=N...), take the client's address,
+    scheme and host from their X-Forwarded-* headers (werkzeug's ProxyFix), so per-address
+    limits count clients, not the proxy. Zero (the default) trusts no such header."""
+    counts = {
+        name: int(app.config.get(f"PROXY_FIX_{name.upper()}") or 0)
+        for name in ("x_for", "x_proto", "x_host", "x_port", "x_prefix")
+    }
+    if any(counts.values()):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, **counts)  # type: ignore[method-assign]
+
+
+DEV_KEY_FILENAME = "secret_key"  # in the instance folder
+
+
 def _fill_local_defaults(app: Flask) -> None:
-    """Development and tests get an instance-folder SQLite file and a throwaway key."""
+    """Development and tests get an instance-folder SQLite file and a random key."""
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         path = os.path.join(app.instance_path, "plaza.sqlite3")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     if app.config["ENV"] != "production":
         if not app.config.get("SECRET_KEY"):
-            app.config["SECRET_KEY"] = "dev-only-" + app.instance_path
+            app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
         # Local development runs over plain http://127.0.0.1; elsewhere cookies are Secure.
         if app.config["ENV"] == "development" and "FORUM_SESSION_COOKIE_SECURE" not in os.environ:
             app.config["SESSION_COOKIE_SECURE"] = False
             app.config["REMEMBER_COOKIE_SECURE"] = False
+
+
+def _instance_secret_key(instance_path: str) -> str:
+    """A random key made once and kept in ``instance/secret_key`` (owner-only), so
+    development sessions survive restarts and nobody can guess the key."""
+    import secrets
+
+    path = os.path.join(instance_path, DEV_KEY_FILENAME)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        with open(path, encoding="ascii") as existing:
+            key = existing.read().strip()
+        if key:
+            return key
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+    key = secrets.token_hex(32)
+    with os.fdopen(fd, "w", encoding="ascii") as new:
+        new.write(key)
+    return key

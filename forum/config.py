@@ -9,10 +9,18 @@ from datetime import timedelta
 
 
 class Defaults:
-    # Development-friendly defaults; ``check_production_settings`` refuses the
-    # unsafe ones when ENV is "production".
-    ENV = "development"
+    # Safe by default: anything but an explicit "development" or "testing" runs as
+    # production, where ``check_production_settings`` refuses unsafe settings (no key,
+    # sandbox payments). Development gets a random key kept in the instance folder.
+    ENV = "production"
     SECRET_KEY = None
+    # Behind a reverse proxy, how many proxies set each X-Forwarded-* header (werkzeug's
+    # ProxyFix). 0 (the default) trusts none: the client address is the socket's peer.
+    PROXY_FIX_X_FOR = 0
+    PROXY_FIX_X_PROTO = 0
+    PROXY_FIX_X_HOST = 0
+    PROXY_FIX_X_PORT = 0
+    PROXY_FIX_X_PREFIX = 0
     SQLALCHEMY_DATABASE_URI = None  # filled in with instance/plaza.sqlite3
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SQLALCHEMY_RECORD_QUERIES = False
@@ -35,7 +43,11 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_LIMIT_PER_IP = "20/minute;100/hour"
+    # Failed logins per (account, client address): a stranger guessing a password locks
+    # out only their own address, never the owner logging in from elsewhere. Failures
+    # from one address over all accounts are capped by LOGIN_FAILURES_PER_IP.
     LOGIN_LIMIT_PER_ACCOUNT = "5/minute;30/hour"
+    LOGIN_FAILURES_PER_IP = "30/minute;200/hour"
     POST_LIMIT = "10/minute;200/day"
     CHAT_MESSAGE_LIMIT = "5/10second"
     # Socket handshakes per client address, both namespaces together (a page opens two):
@@ -67,6 +79,9 @@ class Defaults:
     MAIL_SERVER = None  # mail is optional; without it notifications stay in-app
     MAIL_DEFAULT_SENDER = "plaza@localhost"
 
+    # Seconds a client is asked to wait (Retry-After) when the database is unavailable.
+    RETRY_AFTER_SECONDS = 30
+
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     UPLOAD_MAX_BYTES = 2 * 1024 * 1024
 
@@ -79,6 +94,15 @@ class Defaults:
 
 class ProductionSettingsError(RuntimeError):
     """Raised at start-up when production runs with an unsafe setting."""
+
+
+NON_PRODUCTION_ENVS = ("development", "testing")
+
+
+def normalise_env(config) -> None:
+    """Anything that is not explicitly development or testing is production."""
+    if config.get("ENV") not in NON_PRODUCTION_ENVS:
+        config["ENV"] = "production"
 
 
 def check_production_settings(config) -> None:

@@ -6,14 +6,31 @@ JSON ``{"error": {...}}`` under /api/, an HTML page elsewhere; never a bare 500
 for bad input.
 """
 
-from flask import Flask, flash, jsonify, redirect, render_template, request
+import contextlib
+
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+)
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from .errors import RateLimited, ServiceError
+from .extensions import db
+from .web import safe_referrer
 
 API_PREFIX = "/api/"
+# Raised when the database cannot be reached or dropped the connection (restart, outage,
+# pool exhausted): the request may succeed shortly, so 503 with Retry-After, not 500.
+DATABASE_DOWN = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
 
 
 def wants_json() -> bool:
@@ -26,7 +43,43 @@ def error_response(code: str, message: str, status: int, fields=None):
     if wants_json():
         body = {"error": {"code": code, "message": message, "fields": fields or {}}}
         return jsonify(body), status
+    if status >= 500:
+        return _bare_page(status, message), status
     return render_template("errors/error.html", status=status, message=message), status
+
+
+def _bare_page(status: int, message: str) -> str:
+    """The 5xx page: no context processors, no user, so no database query."""
+    template = current_app.jinja_env.get_template("errors/bare.html")
+    return template.render(status=status, message=message)
+
+
+def _reset_session() -> None:
+    """Roll back first: a failed transaction would make every later query fail too
+    (PostgreSQL's InFailedSqlTransaction), the error page's own included."""
+    with contextlib.suppress(Exception):
+        db.session.rollback()
+
+
+def _server_side_error(err: BaseException | None) -> bool:
+    while err is not None:
+        if isinstance(err, DATABASE_DOWN):
+            return True
+        err = err.__cause__ or err.__context__
+    return False
+
+
+def database_unavailable():
+    _reset_session()
+    response = make_response(
+        error_response(
+            "database_unavailable",
+            "The service is briefly unavailable; please try again in a moment.",
+            503,
+        )
+    )
+    response.headers["Retry-After"] = str(current_app.config.get("RETRY_AFTER_SECONDS", 30))
+    return response
 
 
 def _has_nul(request) -> bool:
@@ -68,33 +121,52 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(ServiceError)
     def service_error(err: ServiceError):
+        _reset_session()
         if wants_json():
             return jsonify(err.to_dict()), err.status
-        if err.status in (400, 409, 422, 429) and request.method == "POST" and request.referrer:
+        back = safe_referrer("") if request.method == "POST" else ""
+        if err.status in (400, 409, 422, 429) and back:
             flash(err.message, "error")
-            return redirect(request.referrer)
+            return redirect(back)
         return render_template(
             "errors/error.html", status=err.status, message=err.message
         ), err.status
 
     @app.errorhandler(CSRFError)
     def csrf_error(err: CSRFError):
+        _reset_session()
         return error_response(
             "csrf_failed", "Your form expired or came from elsewhere; please try again.", 400
         )
 
     @app.errorhandler(RateLimitExceeded)
     def rate_limited(err):
+        _reset_session()
         response = error_response(RateLimited.code, RateLimited.message, 429)
         return response
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):
+        _reset_session()
+        original = getattr(err, "original_exception", None)
+        if _server_side_error(original):
+            return database_unavailable()
         code = (err.name or "error").lower().replace(" ", "_")
-        return error_response(code, err.description or err.name, err.code or 500)
+        response = make_response(error_response(code, err.description or err.name, err.code or 500))
+        # The exception's own headers: Allow on a 405, WWW-Authenticate, Retry-After...
+        for name, value in err.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(err: Exception):
+        _reset_session()
+        if _server_side_error(err):
+            app.logger.warning(
+                "database unavailable on %s %s: %s", request.method, request.path, err
+            )
+            return database_unavailable()
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         if app.config.get("PROPAGATE_EXCEPTIONS_IN_TESTS"):
             raise err

@@ -9,8 +9,11 @@ Room names say what they carry: ``room:general``, ``thread:42``, ``offer:product
 ``user:3``.
 """
 
+import functools
 from dataclasses import dataclass, field
 
+import socketio as python_socketio
+from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -46,19 +49,35 @@ def on_disconnect_user(closer):
 
 
 def disconnect_user(user_id: int) -> None:
-    """Queue closing every open socket of ``user_id`` (logout, suspension)."""
+    """Queue closing every open socket of ``user_id``, in every namespace and every
+    server process (logout, password change, suspension), once the transaction commits."""
     db.session.info.setdefault(_PENDING_KEY, []).append(
         Announcement("__disconnect__", {"user_id": user_id}, f"user:{user_id}", "*")
     )
 
 
+def _namespaces() -> list[str]:
+    server = socketio.server
+    return sorted(server.handlers) if server is not None else ["/chat", "/live"]
+
+
+def _close_user_sockets(room: str) -> None:
+    """Every namespace puts a user's sockets in their ``user:ID`` room; closing that room
+    disconnects them (``UserRoomsCloseSockets``), in every process when a message queue
+    is configured. Socket handlers also re-check the session version on every event, so
+    a socket that missed this is refused anyway."""
+    for namespace in _namespaces():
+        socketio.emit("logged_out", {}, to=room, namespace=namespace)
+    # A local socket's disconnect handler runs right here: give it its own app context
+    # (and database session), not the one that is committing.
+    with current_app._get_current_object().app_context():
+        for namespace in _namespaces():
+            socketio.close_room(room, namespace=namespace)
+
+
 def _emit(item: Announcement) -> None:
     if item.event == "__disconnect__":
-        # Every namespace puts a user's sockets in their ``user:ID`` room; socket
-        # handlers also re-check the session version on every event, so a socket
-        # that missed this message is refused anyway.
-        for namespace in ("/chat", "/live"):
-            socketio.emit("logged_out", {}, to=item.room, namespace=namespace)
+        _close_user_sockets(item.room)
         for closer in _SOCKET_CLOSERS:
             closer(item.payload["user_id"])
         return
@@ -79,3 +98,50 @@ def _after_rollback(session: Session) -> None:
 
 event.listen(Session, "after_commit", _after_commit)
 event.listen(Session, "after_soft_rollback", lambda session, previous: _after_rollback(session))
+
+
+# --- client managers -----------------------------------------------------------------
+
+
+def is_user_room(room) -> bool:
+    return isinstance(room, str) and room.startswith("user:") and room[5:].isdigit()
+
+
+class UserRoomsCloseSockets:
+    """Client-manager mixin: closing a ``user:ID`` room disconnects the sockets in it.
+
+    ``close_room`` is one of the operations python-socketio's queue managers (Redis,
+    Kombu...) replay in every server process, so each process disconnects the sockets
+    of that user it holds, whatever the namespace. Both the local and the replayed
+    close end in ``basic_close_room``.
+    """
+
+    def basic_close_room(self, room, namespace):
+        if is_user_room(room):
+            sids = [sid for sid, _ in self.get_participants(namespace, room)]
+            for sid in sids:
+                # Only sockets of this process are here; the handler gets its own context.
+                self.server.disconnect(sid, namespace=namespace, ignore_queue=True)
+        return super().basic_close_room(room, namespace)
+
+
+def client_manager(app) -> python_socketio.Manager:
+    """The Socket.IO client manager for ``app``: in-process, or through the message queue
+    of ``SOCKETIO_MESSAGE_QUEUE`` (the same choice Flask-SocketIO makes from the URL)."""
+    url = app.config.get("SOCKETIO_MESSAGE_QUEUE")
+    if not url:
+        return _closing(python_socketio.Manager)()
+    if url.startswith(("redis://", "rediss://")):
+        base = python_socketio.RedisManager
+    elif url.startswith("kafka://"):
+        base = python_socketio.KafkaManager
+    elif url.startswith("zmq"):
+        base = python_socketio.ZmqManager
+    else:
+        base = python_socketio.KombuManager
+    return _closing(base)(url, channel=app.config["SOCKETIO_CHANNEL"], write_only=False)
+
+
+@functools.cache
+def _closing(base: type) -> type:
+    return type(f"Closing{base.__name__}", (UserRoomsCloseSockets, base), {})

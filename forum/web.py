@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import request
 
@@ -22,12 +23,44 @@ def apply_service_error(form, err: ServiceError) -> None:
         form.form_errors.append(err.message)
 
 
+def safe_target(target: str | None, default: str, *, allow_absolute: bool = False) -> str:
+    """``target`` as a path on this site when it is one, else ``default``.
+
+    The one check for every redirect to a user-supplied place (``?next=``, the
+    Referer). Browsers drop tabs and newlines and read ``\\`` as ``/``, so
+    ``/\t/evil.example`` or ``/\\evil.example`` would leave the site: any control
+    character, whitespace or backslash refuses the target, as does anything with a
+    scheme or a host, unless ``allow_absolute`` and it is this very host (a Referer).
+    The answer is always a path ("/x?y#z"), never an absolute URL.
+    """
+    if not isinstance(target, str) or not target or len(target) > 2048:
+        return default
+    if "\\" in target or any(ord(char) <= 0x20 or ord(char) == 0x7F for char in target):
+        return default
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return default
+    if parts.scheme or parts.netloc:
+        same_host = parts.scheme in ("http", "https") and parts.netloc == request.host
+        if not (allow_absolute and same_host):
+            return default
+    elif not target.startswith("/"):
+        return default
+    path = parts.path or "/"
+    if not path.startswith("/") or path.startswith("//"):
+        return default
+    return urlunsplit(("", "", path, parts.query, parts.fragment))
+
+
 def safe_next(default: str) -> str:
-    """``?next=`` when it is a path on this site ("/x", never "//evil" or "/\\evil")."""
-    target = request.args.get("next", "")
-    if target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return default
+    """``?next=`` when it is a path on this site, else ``default``."""
+    return safe_target(request.args.get("next"), default)
+
+
+def safe_referrer(default: str) -> str:
+    """The page the request came from when it is on this site, else ``default``."""
+    return safe_target(request.referrer, default, allow_absolute=True)
 
 
 @dataclass(frozen=True)

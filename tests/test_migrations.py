@@ -64,7 +64,9 @@ def test_full_text_search_works_after_migrations(empty_database):
     app = create_app(base_config(empty_database))
     with app.app_context(), app.test_request_context("/"):
         upgrade(directory=os.path.join(app.root_path, "..", "migrations"))
-        admin = accounts.register("miguser", "mig@example.com", "long enough pw", role="admin")
+        admin = accounts.register(
+            "miguser", "mig@example.com", "long enough passphrase", role="admin"
+        )
         category = board.create_category(admin, "general", "General")
         board.create_thread(admin, category, "Sourdough questions", "My starter smells of acetone")
         db.session.commit()

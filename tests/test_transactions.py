@@ -11,7 +11,7 @@ from forum.members.models import LedgerEntry
 def test_a_savepoint_write_is_undone_by_the_outer_rollback(app):
     with app.app_context(), app.test_request_context("/"):
         # register() writes the user inside a savepoint as its first statement.
-        accounts.register("ghostly", "ghostly@example.com", "long enough")
+        accounts.register("ghostly", "ghostly@example.com", "long enough passphrase")
         db.session.rollback()
         assert db.session.scalar(select(func.count()).select_from(User)) == 0
         assert db.session.scalar(select(func.count()).select_from(LedgerEntry)) == 0

@@ -10,6 +10,8 @@ from ..extensions import db
 
 ROLES = ("member", "moderator", "merchant", "admin")
 TIERS = ("registered", "shopper", "vip")
+# What an API token may do: read (GET), write (anything else), merchant (merchant endpoints).
+TOKEN_SCOPES = ("read", "write", "merchant")
 
 
 class User(UserMixin, db.Model):
@@ -87,8 +89,13 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(8))
     name: Mapped[str] = mapped_column(String(64), default="api")
+    scopes: Mapped[str] = mapped_column(String(64), default="read write")  # space-separated
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()

@@ -12,6 +12,24 @@ class RegisterBody(Body):
 class TokenBody(Body):
     username: str = Field(max_length=64)
     password: str = Field(max_length=256)
+    name: str | None = Field(default=None, max_length=64)
+    scopes: list[str] | None = Field(default=None, max_length=3)
+
+
+class NewTokenBody(Body):
+    name: str = Field(max_length=64)
+    scopes: list[str] | None = Field(default=None, max_length=3)
+
+
+def dump_token(token) -> dict:
+    return {
+        "id": token.id,
+        "name": token.name,
+        "prefix": token.prefix,
+        "scopes": token.scope_list,
+        "created_at": token.created_at.isoformat(),
+        "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
+    }
 
 
 def dump_user_ref(user) -> dict:

@@ -1,37 +1,87 @@
 """Account rules: registration, authentication, sessions, roles, API tokens."""
 
+import functools
 import hashlib
 import re
 import secrets
+from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from .. import ratelimit, realtime
 from ..clock import now
-from ..errors import Conflict, NotAuthenticated, NotFound, RateLimited, ValidationFailed
+from ..errors import (
+    Conflict,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    RateLimited,
+    ValidationFailed,
+)
 from ..extensions import db
-from .models import ROLES, ApiToken, User
+from .models import ROLES, TOKEN_SCOPES, ApiToken, User
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,30}[A-Za-z0-9]$")
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
 BIO_MAX = 1000
+# zxcvbn's score: 0 (top-10 password) .. 4; 3 is "safely unguessable" online.
+PASSWORD_MIN_SCORE = 3
 ACCOUNT_LIMIT_SCOPE = "login-account"
+ADDRESS_LIMIT_SCOPE = "login-address"
 BAD_CREDENTIALS = "Wrong username or password."
+TOKEN_TOUCH_EVERY = timedelta(minutes=1)  # how stale last_used_at may get
 
 
 def username_key(username: str) -> str:
     return username.strip().casefold()
 
 
+def _hash_method() -> str:
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+
+
 def _hash_password(password: str) -> str:
-    return generate_password_hash(
-        password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
-    )
+    return generate_password_hash(password, method=_hash_method())
+
+
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    """A hash of a random password made with ``method``: an unknown username is checked
+    against it, so it costs as long as a wrong password and the timing tells nothing."""
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
+
+
+def _hash_parameters(password_hash: str) -> str:
+    return password_hash.split("$", 1)[0]  # "scrypt:32768:8:1", "pbkdf2:sha256:1000"
+
+
+def _needs_rehash(password_hash: str) -> bool:
+    return _hash_parameters(password_hash) != _hash_parameters(_dummy_hash(_hash_method()))
+
+
+def password_problem(password, *, user_inputs: tuple[str, ...] = ()) -> str | None:
+    """Why ``password`` is refused (too short, too long, common or guessable), or None."""
+    if not isinstance(password, str) or len(password) < PASSWORD_MIN:
+        return f"Use at least {PASSWORD_MIN} characters."
+    if len(password) > PASSWORD_MAX:
+        return f"Use at most {PASSWORD_MAX} characters."
+    # The username and the email's local part (not its domain, shared by everyone there).
+    names = [value.split("@", 1)[0] for value in user_inputs if value]
+    inputs: list[str] = []
+    for name in names:
+        inputs += [name, *re.split(r"[._-]", name)]
+    # zxcvbn judges the first 72 characters (its own cap; longer costs time, not strength).
+    result = zxcvbn(password, user_inputs=[value for value in inputs if value])
+    if result["score"] >= PASSWORD_MIN_SCORE:
+        return None
+    hint = result["feedback"].get("warning") or "This password is too easy to guess."
+    return f"{hint.rstrip('.')}. Add another word or two; uncommon words are better."
 
 
 def check_registration(username: str, email: str, password: str) -> tuple[str, str]:
@@ -46,10 +96,9 @@ def check_registration(username: str, email: str, password: str) -> tuple[str, s
         email = validate_email((email or "").strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError:
         errors["email"] = ["Enter a valid email address."]
-    if not isinstance(password, str) or len(password) < PASSWORD_MIN:
-        errors["password"] = [f"Use at least {PASSWORD_MIN} characters."]
-    elif len(password) > PASSWORD_MAX:
-        errors["password"] = [f"Use at most {PASSWORD_MAX} characters."]
+    problem = password_problem(password, user_inputs=(username, str(email or "")))
+    if problem:
+        errors["password"] = [problem]
     if errors:
         raise ValidationFailed("Please correct the highlighted fields.", fields=errors)
     if db.session.scalar(select(User.id).where(User.username_key == username_key(username))):
@@ -93,27 +142,37 @@ def register(username: str, email: str, password: str, *, role: str = "member") 
     return user
 
 
-def authenticate(username: str, password: str) -> User:
+def authenticate(username: str, password: str, *, address: str | None = None) -> User:
     """Return the user for these credentials.
 
-    Failed attempts are limited per account (``LOGIN_LIMIT_PER_ACCOUNT``); unknown
-    usernames are counted and answered exactly like wrong passwords, so the answer
-    never reveals whether an account exists.
+    Failed attempts are limited per (account, client address)
+    (``LOGIN_LIMIT_PER_ACCOUNT``) and per address over all accounts
+    (``LOGIN_FAILURES_PER_IP``): someone guessing at an account from one place
+    never locks its owner out from another. Unknown usernames are counted, checked
+    against a dummy hash and answered exactly like wrong passwords, so neither the
+    answer nor its timing reveals whether an account exists. A hash made with older
+    parameters is upgraded on a successful login.
     """
     key = username_key(username or "")[:64]
-    spec = current_app.config["LOGIN_LIMIT_PER_ACCOUNT"]
-    if not ratelimit.allowed(spec, ACCOUNT_LIMIT_SCOPE, key):
+    address = address or "unknown"
+    account_spec = current_app.config["LOGIN_LIMIT_PER_ACCOUNT"]
+    address_spec = current_app.config["LOGIN_FAILURES_PER_IP"]
+    if not (
+        ratelimit.allowed(account_spec, ACCOUNT_LIMIT_SCOPE, key, address)
+        and ratelimit.allowed(address_spec, ADDRESS_LIMIT_SCOPE, address)
+    ):
         raise RateLimited("Too many failed attempts; wait a minute and try again.")
     user = db.session.scalar(select(User).where(User.username_key == key)) if key else None
-    if (
-        user is None
-        or not isinstance(password, str)
-        or not check_password_hash(user.password_hash, password)
-    ):
-        ratelimit.record(spec, ACCOUNT_LIMIT_SCOPE, key)
+    stored = user.password_hash if user is not None else _dummy_hash(_hash_method())
+    matches = check_password_hash(stored, password if isinstance(password, str) else "")
+    if user is None or not matches:
+        ratelimit.record(account_spec, ACCOUNT_LIMIT_SCOPE, key, address)
+        ratelimit.record(address_spec, ADDRESS_LIMIT_SCOPE, address)
         raise NotAuthenticated(BAD_CREDENTIALS, code="bad_credentials")
     if user.is_suspended:
         raise NotAuthenticated("This account is suspended.", code="suspended")
+    if _needs_rehash(user.password_hash):
+        user.password_hash = _hash_password(password)
     return user
 
 
@@ -140,13 +199,11 @@ def end_all_sessions(user: User) -> None:
 def change_password(user: User, current_password: str, new_password: str) -> None:
     if not check_password_hash(user.password_hash, current_password or ""):
         raise ValidationFailed(fields={"current_password": ["That is not your current password."]})
-    if not isinstance(new_password, str) or not (PASSWORD_MIN <= len(new_password) <= PASSWORD_MAX):
-        raise ValidationFailed(
-            fields={"new_password": [f"Use {PASSWORD_MIN}-{PASSWORD_MAX} characters."]}
-        )
+    problem = password_problem(new_password, user_inputs=(user.username, user.email))
+    if problem:
+        raise ValidationFailed(fields={"new_password": [problem]})
     user.password_hash = _hash_password(new_password)
-    for token in user.tokens:
-        token.revoked_at = token.revoked_at or now()
+    revoke_all_tokens(user)
     end_all_sessions(user)
 
 
@@ -184,17 +241,95 @@ def _token_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def issue_token(user: User, name: str = "api") -> str:
-    """Create a token and return its secret; only the digest is stored."""
-    secret = "plz_" + secrets.token_urlsafe(32)
-    db.session.add(
-        ApiToken(user=user, token_hash=_token_digest(secret), prefix=secret[:8], name=name[:64])
+def default_scopes(user: User) -> tuple[str, ...]:
+    """Everything the user's role allows: read and write, and merchant for merchants."""
+    return tuple(
+        scope for scope in TOKEN_SCOPES if scope != "merchant" or user.has_role("merchant")
     )
-    return secret
 
 
-def user_for_token(secret: str) -> User | None:
-    if not secret or len(secret) > 200:
+def _check_scopes(user: User, scopes) -> tuple[str, ...]:
+    if scopes is None:
+        return default_scopes(user)
+    wanted = tuple(dict.fromkeys(scopes))
+    unknown = [scope for scope in wanted if scope not in TOKEN_SCOPES]
+    if unknown or not wanted:
+        raise ValidationFailed(
+            fields={"scopes": [f"Choose one or more of {', '.join(TOKEN_SCOPES)}."]}
+        )
+    if "merchant" in wanted and not user.has_role("merchant"):
+        raise ValidationFailed(fields={"scopes": ["Only merchants can have the merchant scope."]})
+    return tuple(scope for scope in TOKEN_SCOPES if scope in wanted)
+
+
+def create_token(
+    user: User, name: str = "api", scopes=None, *, within: ApiToken | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token; return it and its secret (shown once: only the digest is stored).
+
+    ``scopes`` defaults to everything the role allows. A token made by a request that
+    was itself authenticated by a token (``within``) gets no scope that one lacks.
+    """
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 64:
+        raise ValidationFailed(fields={"name": ["Give the token a name of 1-64 characters."]})
+    if within is not None and scopes is None:
+        scopes = within.scope_list
+    granted = _check_scopes(user, scopes)
+    if within is not None and not set(granted) <= set(within.scope_list):
+        raise Forbidden(
+            "A token cannot make a token with more scopes than its own.",
+            code="insufficient_scope",
+        )
+    secret = "plz_" + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user=user,
+        token_hash=_token_digest(secret),
+        prefix=secret[:8],
+        name=name,
+        scopes=" ".join(granted),
+    )
+    db.session.add(token)
+    db.session.flush()
+    return token, secret
+
+
+def issue_token(user: User, name: str = "api", scopes=None) -> str:
+    """Create a token and return its secret; only the digest is stored."""
+    return create_token(user, name[:64] or "api", scopes)[1]
+
+
+def list_tokens(user: User) -> list[ApiToken]:
+    """The user's live tokens, newest first."""
+    return list(
+        db.session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .order_by(ApiToken.id.desc())
+        )
+    )
+
+
+def revoke_token(user: User, token_id: int) -> ApiToken:
+    """Revoke one of ``user``'s tokens (NotFound for anyone else's or an unknown id)."""
+    token = db.session.get(ApiToken, token_id) if isinstance(token_id, int) else None
+    if token is None or token.user_id != user.id or token.revoked_at is not None:
+        raise NotFound("No such token.")
+    token.revoked_at = now()
+    return token
+
+
+def revoke_all_tokens(user: User) -> None:
+    db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now())
+    )
+
+
+def token_for_secret(secret: str) -> ApiToken | None:
+    """The live token with this secret (its user not suspended); notes when it was used."""
+    if not isinstance(secret, str) or not secret or len(secret) > 200:
         return None
     token = db.session.scalar(
         select(ApiToken).where(
@@ -203,4 +338,19 @@ def user_for_token(secret: str) -> User | None:
     )
     if token is None or token.user.is_suspended:
         return None
-    return token.user
+    at = now()
+    if token.last_used_at is None or at - token.last_used_at >= TOKEN_TOUCH_EVERY:
+        # One UPDATE a minute at most per token, whatever the request rate.
+        token.last_used_at = at
+    return token
+
+
+def user_for_token(secret: str) -> User | None:
+    token = token_for_secret(secret)
+    return token.user if token is not None else None
+
+
+def require_scope(token: ApiToken | None, scope: str) -> None:
+    """Raise Forbidden unless the request is not token-authenticated or ``token`` has ``scope``."""
+    if token is not None and scope not in token.scope_list:
+        raise Forbidden(f"This token lacks the {scope} scope.", code="insufficient_scope")

@@ -6,8 +6,10 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
+    request,
     session,
     url_for,
 )
@@ -27,17 +29,33 @@ login_manager.login_message_category = "info"
 login_manager.session_protection = "basic"
 
 
+def bearer_secret(req) -> str | None:
+    """The token of an ``Authorization: Bearer`` header on an API request, else None."""
+    if not req.path.startswith("/api/"):
+        return None
+    scheme, _, secret = req.headers.get("Authorization", "").partition(" ")
+    return secret.strip() if scheme.lower() == "bearer" else None
+
+
 @login_manager.user_loader
 def load_user(session_id: str):
+    # An API request that names a token is authenticated by that token alone: a cookie
+    # riding along (ambient, forgeable cross-site) never stands in for a bad token.
+    if bearer_secret(request) is not None:
+        return None
     return service.load_session_user(session_id)
 
 
 @login_manager.request_loader
 def load_user_from_bearer(req):
-    header = req.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        return service.user_for_token(header[7:].strip())
-    return None
+    secret = bearer_secret(req)
+    if secret is None:
+        return None
+    token = service.token_for_secret(secret)
+    if token is None:
+        return None
+    g.api_token = token  # its scopes are checked by the API's before_request
+    return token.user
 
 
 def _start_session(user, remember: bool) -> None:
@@ -71,11 +89,14 @@ def login():
     status = 200
     if form.validate_on_submit():
         try:
-            user = service.authenticate(form.username.data, form.password.data)
+            user = service.authenticate(
+                form.username.data, form.password.data, address=request.remote_addr
+            )
         except ServiceError as err:
             form.form_errors.append(err.message)
             status = err.status
         else:
+            db.session.commit()  # a hash upgraded to the current parameters
             _start_session(user, remember=form.remember.data)
             return redirect(safe_next(url_for("pages.home")))
     elif form.is_submitted():
@@ -123,17 +144,13 @@ def profile(username: str):
     return render_template("accounts/profile.html", user=user, posts=posts, stats=stats)
 
 
-def _settings_page(
-    user, *, form=None, password_form=None, token_form=None, new_token=None, status=200
-):
+def _settings_page(user, *, form=None, password_form=None, status=200):
     form = form or ProfileForm(obj=user, formdata=None)
     form.timezone.choices = ["UTC", *sorted(available_timezones() - {"UTC"})]
     return render_template(
         "accounts/settings.html",
         form=form,
         password_form=password_form or PasswordForm(prefix="pw", formdata=None),
-        token_form=token_form or TokenForm(prefix="tok", formdata=None),
-        new_token=new_token,
     ), status
 
 
@@ -167,15 +184,51 @@ def change_password():
     return _settings_page(user, password_form=password_form, status=422)
 
 
+def _token_form(user, formdata=True) -> TokenForm:
+    form = TokenForm(prefix="tok") if formdata else TokenForm(prefix="tok", formdata=None)
+    form.scopes.choices = [(scope, scope) for scope in service.default_scopes(user)]
+    if not form.is_submitted() or not formdata:
+        form.scopes.data = ["read", "write"]
+    return form
+
+
+def _tokens_page(user, *, token_form=None, new_token=None, status=200):
+    return render_template(
+        "accounts/tokens.html",
+        tokens=service.list_tokens(user),
+        token_form=token_form or _token_form(user, formdata=False),
+        new_token=new_token,
+    ), status
+
+
+@bp.get("/settings/tokens")
+@login_required
+def tokens():
+    return _tokens_page(current_user._get_current_object())
+
+
 @bp.post("/settings/tokens")
 @login_required
 def create_token():
     user = current_user._get_current_object()
-    token_form = TokenForm(prefix="tok")
-    done = run_form(token_form, lambda: service.issue_token(user, token_form.name.data))
-    return _settings_page(
+    token_form = _token_form(user)
+    done = run_form(
+        token_form,
+        lambda: service.create_token(user, token_form.name.data, token_form.scopes.data or None),
+    )
+    return _tokens_page(
         user,
         token_form=token_form,
-        new_token=done.value if done else None,
+        new_token=done.value[1] if done else None,
         status=200 if done else 422,
     )
+
+
+@bp.post("/settings/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    user = current_user._get_current_object()
+    token = service.revoke_token(user, token_id)
+    db.session.commit()
+    flash(f"Token “{token.name}” revoked; it no longer works.", "success")
+    return redirect(url_for("accounts.tokens"))

@@ -1,8 +1,8 @@
-from flask import current_app
+from flask import current_app, g, request
 from flask_login import current_user
 
 from ..accounts import service
-from ..accounts.schemas import RegisterBody, TokenBody, dump_user
+from ..accounts.schemas import NewTokenBody, RegisterBody, TokenBody, dump_token, dump_user
 from ..extensions import limiter
 from ..members import service as members
 from . import bp
@@ -39,11 +39,50 @@ def register(data: RegisterBody):
     tag="accounts",
 )
 def token(data: TokenBody):
-    user = service.authenticate(data.username, data.password)
-    return {"token": service.issue_token(user, "api")}
+    user = service.authenticate(data.username, data.password, address=request.remote_addr)
+    return {"token": service.issue_token(user, data.name or "api", data.scopes)}
 
 
 @endpoint(bp, "/me", "GET", summary="The caller's account, tier and balances", tag="accounts")
 def me():
     user = current_user._get_current_object()
     return {**dump_user(user), **members.summary(user)}
+
+
+def _caller_token():
+    return g.get("api_token")
+
+
+@endpoint(bp, "/auth/tokens", "GET", summary="Your live API tokens", tag="accounts")
+def list_tokens():
+    user = current_user._get_current_object()
+    return {"items": [dump_token(t) for t in service.list_tokens(user)], "next_cursor": None}
+
+
+@endpoint(
+    bp,
+    "/auth/tokens",
+    "POST",
+    summary="Create a named token with scopes (read, write, merchant)",
+    body=NewTokenBody,
+    status=201,
+    errors=(403, 422),
+    tag="accounts",
+)
+def create_token(data: NewTokenBody):
+    user = current_user._get_current_object()
+    token, secret = service.create_token(user, data.name, data.scopes, within=_caller_token())
+    return {**dump_token(token), "token": secret}
+
+
+@endpoint(
+    bp,
+    "/auth/tokens/<int:token_id>",
+    "DELETE",
+    summary="Revoke one of your tokens",
+    status=204,
+    errors=(404,),
+    tag="accounts",
+)
+def revoke_token(token_id: int):
+    service.revoke_token(current_user._get_current_object(), token_id)

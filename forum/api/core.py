@@ -111,6 +111,7 @@ def endpoint(
                 return "", status
             return jsonify(result), status
 
+        view.plaza_auth = auth  # type: ignore[attr-defined]  # read by the token scope check
         bp.add_url_rule(rule, endpoint=func.__name__, view_func=view, methods=[method])
         openapi_path = "/api/v1" + rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
         operation: dict[str, Any] = {

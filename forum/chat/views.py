@@ -18,7 +18,7 @@ from ..embeds import preload
 from ..errors import ServiceError
 from ..extensions import db
 from ..markup import MENTION_RE
-from ..web import apply_service_error, form_status, run_form
+from ..web import apply_service_error, form_status, run_form, safe_referrer
 from . import service
 from .forms import MessageForm, MuteForm, RoomForm, UsernameForm
 from .schemas import message_context
@@ -312,11 +312,7 @@ def direct():
             return redirect(url_for("chat.room", slug=created.slug))
     else:
         flash("Type the name of the member to message.", "error")
-    return redirect(
-        request.referrer
-        if (request.referrer or "").startswith(request.host_url)
-        else url_for("chat.index")
-    )
+    return redirect(safe_referrer(url_for("chat.index")))
 
 
 @bp.post("/dm/<username>")

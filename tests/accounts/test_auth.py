@@ -10,7 +10,9 @@ def count_users(app) -> int:
         return db.session.scalar(select(func.count()).select_from(User))
 
 
-def register(client, username="newbie", email="newbie@example.com", password="long enough"):
+def register(
+    client, username="newbie", email="newbie@example.com", password="long enough passphrase"
+):
     return client.post(
         "/register", data={"username": username, "email": email, "password": password}
     )
@@ -22,7 +24,9 @@ def test_register_logs_in_and_welcomes(app, client):
     assert "newbie" in client.get("/").get_data(as_text=True)
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == "newbie"))
-        assert user.password_hash != "long enough" and user.password_hash.startswith("pbkdf2:")
+        assert user.password_hash != "long enough passphrase" and user.password_hash.startswith(
+            "pbkdf2:"
+        )
 
 
 def test_register_refuses_taken_name_case_insensitively(app, client, make_user):
@@ -156,7 +160,7 @@ def test_cli_creates_privileged_users(app, runner):
             "--email",
             "boss@example.com",
             "--password",
-            "boss password",
+            "cellar door passphrase",
             "--role",
             "admin",
         ]
@@ -165,7 +169,15 @@ def test_cli_creates_privileged_users(app, runner):
     with app.app_context():
         assert db.session.scalar(select(User.role).where(User.username == "boss")) == "admin"
     again = runner.invoke(
-        args=["users", "create", "BOSS", "--email", "b2@example.com", "--password", "boss password"]
+        args=[
+            "users",
+            "create",
+            "BOSS",
+            "--email",
+            "b2@example.com",
+            "--password",
+            "cellar door passphrase",
+        ]
     )
     assert again.exit_code != 0 and "taken" in again.output
 

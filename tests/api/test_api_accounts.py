@@ -11,7 +11,11 @@ def error_code(response):
 def test_register_returns_user_and_a_working_token(client):
     response = client.post(
         "/api/v1/auth/register",
-        json={"username": "api_ann", "email": "ann@example.com", "password": "long enough"},
+        json={
+            "username": "api_ann",
+            "email": "ann@example.com",
+            "password": "long enough passphrase",
+        },
     )
     assert response.status_code == 201
     body = response.get_json()
@@ -31,12 +35,16 @@ def test_register_conflicts_and_validation(app, client, make_user):
     make_user("taken")
     name = client.post(
         "/api/v1/auth/register",
-        json={"username": "TAKEN", "email": "n@example.com", "password": "long enough"},
+        json={"username": "TAKEN", "email": "n@example.com", "password": "long enough passphrase"},
     )
     assert name.status_code == 409 and error_code(name) == "username_taken"
     email = client.post(
         "/api/v1/auth/register",
-        json={"username": "fresh", "email": "taken@example.com", "password": "long enough"},
+        json={
+            "username": "fresh",
+            "email": "taken@example.com",
+            "password": "long enough passphrase",
+        },
     )
     assert email.status_code == 409 and error_code(email) == "email_taken"
     bad = client.post(

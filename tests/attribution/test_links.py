@@ -219,7 +219,11 @@ def test_anonymous_click_then_registration_is_credited(
     clock.at(START + timedelta(days=2))
     response = browser.post(
         "/register",
-        data={"username": "newbie", "email": "newbie@example.com", "password": "long enough pw"},
+        data={
+            "username": "newbie",
+            "email": "newbie@example.com",
+            "password": "long enough passphrase",
+        },
     )
     assert response.status_code == 302
     with app.app_context():

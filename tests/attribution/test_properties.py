@@ -96,7 +96,7 @@ def test_random_journeys_keep_the_ledger_consistent(
     base = START + timedelta(days=run)  # examples are kept apart by their own merchant and offer
     with app.app_context(), app.test_request_context("/"):
         merchant = accounts.register(
-            f"shop{run}", f"shop{run}@example.com", "long password", role="merchant"
+            f"shop{run}", f"shop{run}@example.com", "long shop passphrase", role="merchant"
         )
         service.update_settings(
             merchant, cps_rate_bp=rate, model=model, cpa_cents={"first_purchase": first_purchase}

@@ -175,11 +175,13 @@ def prepare_plaza(database_url: str, clients: int) -> list[str]:
         db.drop_all()
         db.create_all()
         admin = accounts.register(
-            "benchadmin", "benchadmin@example.com", "bench-password", role="admin"
+            "benchadmin", "benchadmin@example.com", "bench-passphrase-kept", role="admin"
         )
         chat.create_public_room(admin, ROOM, "Bench")
         for index in range(clients + 1):
-            user = accounts.register(f"bench{index}", f"bench{index}@example.com", "bench-password")
+            user = accounts.register(
+                f"bench{index}", f"bench{index}@example.com", "bench-passphrase-kept"
+            )
             tokens.append(accounts.issue_token(user, "bench"))
         db.session.commit()
         db.engine.dispose()

@@ -54,9 +54,11 @@ def build(uri: str) -> int:
     with app.app_context(), app.test_request_context("/"):
         db.drop_all()
         db.create_all()
-        admin = accounts.register("benchadmin", "bench@example.com", "bench password", role="admin")
+        admin = accounts.register(
+            "benchadmin", "bench@example.com", "bench passphrase kept", role="admin"
+        )
         merchant = accounts.register(
-            "benchshop", "shop@example.com", "bench password", role="merchant"
+            "benchshop", "shop@example.com", "bench passphrase kept", role="merchant"
         )
         category = board.create_category(admin, "bench", "Bench")
         starts = now() + timedelta(days=5)

@@ -26,7 +26,9 @@ def build(uri: str, posts: int) -> int:
     with app.app_context(), app.test_request_context("/"):
         db.drop_all()
         db.create_all()
-        admin = accounts.register("benchadmin", "bench@example.com", "bench password", role="admin")
+        admin = accounts.register(
+            "benchadmin", "bench@example.com", "bench passphrase kept", role="admin"
+        )
         category = board.create_category(admin, "bench", "Bench")
         thread = board.create_thread(admin, category, "A very long thread", "post 1")
         for n in range(2, posts + 1):

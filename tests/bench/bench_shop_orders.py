@@ -53,7 +53,7 @@ def setup(app):
 
     with app.app_context(), app.test_request_context("/"):
         seller = accounts.register(
-            "bench_shop", "shop@bench.example", "bench-password", role="merchant"
+            "bench_shop", "shop@bench.example", "bench-passphrase-kept", role="merchant"
         )
         service.save_merchant_profile(
             seller, name="Bench Shop", slug="bench", logo_initials="BS", shipping_fee_cents=300
@@ -61,7 +61,7 @@ def setup(app):
         plenty = service.create_product(seller, name="Plenty", price_cents=999, stock=10**6)
         hot = service.create_product(seller, name="Hot", price_cents=4999, stock=10)
         buyers = [
-            accounts.register(f"buyer{i}", f"b{i}@bench.example", "bench-password").id
+            accounts.register(f"buyer{i}", f"b{i}@bench.example", "bench-passphrase-kept").id
             for i in range(WORKERS)
         ]
         db.session.commit()

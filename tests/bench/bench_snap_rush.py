@@ -63,7 +63,7 @@ def build(uri: str) -> tuple[int, int, list[str]]:
         db.drop_all()
         db.create_all()
         seller = accounts.register(
-            "rush_shop", "rush@bench.example", "bench password", role="merchant"
+            "rush_shop", "rush@bench.example", "bench passphrase kept", role="merchant"
         )
         shop.save_merchant_profile(seller, name="Rush Shop", slug="rush", logo_initials="RS")
         product = shop.create_product(
