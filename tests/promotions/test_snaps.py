@@ -9,14 +9,17 @@ from forum.clock import now
 from forum.extensions import db
 from forum.shop_embed.models import Order
 from tests.conftest import app_context
-from tests.shop_embed.conftest import conservation
+from tests.shop_embed.conftest import ADDRESS, conservation
 
 from .conftest import later, promo_counts, snap_conservation
 
 
 def buy(client, snap_id, headers, quantity=1, **extra):
     return client.post(
-        f"/api/v1/snaps/{snap_id}/buy", json={"quantity": quantity}, headers=headers, **extra
+        f"/api/v1/snaps/{snap_id}/buy",
+        json={"quantity": quantity, "shipping_address": ADDRESS},
+        headers=headers,
+        **extra,
     )
 
 

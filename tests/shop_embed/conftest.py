@@ -115,16 +115,20 @@ def counts(app) -> dict:
         return result
 
 
+# Where a test buyer's goods go: every order needs one before it is paid or shipped.
+ADDRESS = {
+    "name": "Bea Buyer",
+    "line1": "1 Market St",
+    "city": "Springfield",
+    "postal_code": "12345",
+    "country": "US",
+}
+
+
 def order_body(*lines, address: bool = True) -> dict:
     body = {"items": [{"product_id": pid, "quantity": qty} for pid, qty in lines]}
     if address:
-        body["shipping_address"] = {
-            "name": "Bea Buyer",
-            "line1": "1 Market St",
-            "city": "Springfield",
-            "postal_code": "12345",
-            "country": "US",
-        }
+        body["shipping_address"] = dict(ADDRESS)
     return body
 
 

@@ -209,6 +209,9 @@ def change_status(
         )
     db.session.refresh(order, ["status"])
     from_status = order.status
+    if to_status in NEEDS_ADDRESS and order.status in allowed:
+        db.session.refresh(order, ["shipping_address"])
+        check_ships_somewhere(order)
     at = now()
     values = {"status": to_status, "updated_at": at}
     if to_status in STAMPS:
@@ -242,6 +245,27 @@ def change_status(
         to_status=to_status,
         **params,
     )
+
+
+# Every product the shop sells is a physical good that ships: an order is paid and
+# shipped only once it says where it goes.
+NEEDS_ADDRESS = ("paid", "shipped")
+
+
+def check_ships_somewhere(order: Order) -> None:
+    """Conflict ``address_required`` when ``order`` has no shipping address yet.
+
+    Checked by ``pay`` before any money moves and by ``change_status`` on every
+    move to paid or shipped (mark paid, ship, a prepaid team order released), so the page, the API,
+    snap-ups and group-buys all obey the one rule. The buyer adds the address with
+    ``set_shipping_address`` (PUT /api/v1/orders/{id}/shipping-address).
+    """
+    if not order.shipping_address:
+        raise Conflict(
+            "Add a shipping address to this order first.",
+            code="address_required",
+            fields={"shipping_address": ["Required before the order is paid or shipped."]},
+        )
 
 
 def _expired_by_deadline(order: Order) -> bool:
@@ -610,6 +634,7 @@ def pay(actor, order: Order, provider_name) -> Order:
         )
     if order.expires_at is not None and order.expires_at <= now():
         raise Conflict("The time to pay this order has run out.", code="order_expired")
+    check_ships_somewhere(order)
     charge = provider.charge(order)
     if charge.status == "succeeded":
         return _settle_paid(order, actor, provider.name, charge.reference, None)
@@ -649,6 +674,7 @@ def _prepay_held(actor, order: Order, provider) -> Order:
             "team is complete.",
             code="order_held",
         )
+    check_ships_somewhere(order)
     charge = provider.charge(order)
     if charge.status != "succeeded":  # pragma: no cover - every instant provider succeeds here
         raise Conflict("The payment did not go through.", code="payment_failed")
