@@ -23,6 +23,7 @@ SHOPS = {
         currency="USD",
         shipping_fee_cents=490,
         free_shipping_threshold_cents=5000,
+        offline_payments=True,
     ),
     "green_grocer": dict(
         name="Green Grocer",
@@ -251,7 +252,7 @@ def _orders(ctx, products) -> int:
         ([(4, 1), (7, 2)], "sandbox", ["ship", "complete"]),
         ([(6, 3)], "sandbox", ["refund"]),
         ([(5, 1)], None, ["cancel"]),
-        ([(7, 1)], "offline", ["mark_paid"]),
+        ([(3, 1)], "offline", ["mark_paid"]),
     ]
     address = {
         "name": "",

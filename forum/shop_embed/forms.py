@@ -64,6 +64,10 @@ class MerchantForm(FlaskForm):
         "Shipping fee", validators=[InputRequired(), NumberRange(min=0, message="Use 0 or more.")]
     )
     free_shipping_threshold = MoneyField("Free shipping from (optional)")
+    offline_payments = BooleanField(
+        "Take bank transfer and cash on delivery (you mark those orders paid; their "
+        "units stay held for the offline payment window)"
+    )
 
 
 class ProductForm(FlaskForm):

@@ -27,6 +27,7 @@ def make_shop(app, make_user, token_for):
         shipping_fee_cents: int = 500,
         free_from: int | None = 5000,
         currency: str = "USD",
+        offline_payments: bool = True,
     ) -> Shop:
         user = make_user(username, role="merchant")
         with app_context(app), app.test_request_context("/"):
@@ -38,6 +39,7 @@ def make_shop(app, make_user, token_for):
                 currency=currency,
                 shipping_fee_cents=shipping_fee_cents,
                 free_shipping_threshold_cents=free_from,
+                offline_payments=offline_payments,
             )
             db.session.commit()
             merchant_id = merchant.id
