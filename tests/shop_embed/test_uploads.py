@@ -48,9 +48,8 @@ def test_the_6300_square_png_bomb_is_refused_as_a_product_image(
 
 
 def test_the_6300_square_png_bomb_is_refused_as_an_event_cover(app, tmp_path, bomb):
-    with app.test_request_context("/"):
-        with pytest.raises(ServiceError) as refused:
-            covers.save_cover(bomb)
+    with app.test_request_context("/"), pytest.raises(ServiceError) as refused:
+        covers.save_cover(bomb)
     assert refused.value.status == 422
     assert "too many pixels" in refused.value.fields["cover_image"][0]
     assert not list((tmp_path / "uploads" / "events").iterdir())
