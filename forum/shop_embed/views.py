@@ -440,6 +440,7 @@ def new_product():
         flash("Set up your shop profile first.", "info")
         return redirect(url_for("shop_embed.merchant_profile"))
     form = ProductForm()
+    form.money_currency = merchant.currency
     done = run_form(
         form,
         lambda: service.create_product(
@@ -473,6 +474,7 @@ def edit_product(product_id: int):
     service.check_owner(_user(), item)
     shown = service.available_stock([item.id]).get(item.id, 0)
     form = ProductForm(obj=item)
+    form.money_currency = item.currency
     if request.method == "GET":
         form.price.data, form.stock.data = item.price_cents, shown
 
