@@ -33,6 +33,7 @@ SHOPS = {
         currency="USD",
         shipping_fee_cents=350,
         free_shipping_threshold_cents=3000,
+        offline_payments=True,
     ),
 }
 # (merchant, name, price_cents, stock, colours, description). The first is product 1,
@@ -252,7 +253,7 @@ def _orders(ctx, products) -> int:
         ([(4, 1), (7, 2)], "sandbox", ["ship", "complete"]),
         ([(6, 3)], "sandbox", ["refund"]),
         ([(5, 1)], None, ["cancel"]),
-        ([(3, 1)], "offline", ["mark_paid"]),
+        ([(7, 1)], "offline", ["mark_paid"]),
     ]
     address = {
         "name": "",

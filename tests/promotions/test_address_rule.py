@@ -107,3 +107,21 @@ def test_the_merchant_cannot_ship_an_order_that_has_no_address(
         f"/api/v1/orders/{order_id}/ship", json={"tracking": "T-1"}, headers=shop.headers
     )
     assert shipped.status_code == 200 and shipped.json["status"] == "shipped"
+
+
+def test_the_order_page_asks_for_the_address_before_it_offers_to_pay(
+    app, client, product, make_snap, buyer, buyer_headers
+):
+    from tests.conftest import login
+
+    snap = make_snap(product, stock=3, per_user_limit=1)
+    order_id = client.post(
+        f"/api/v1/snaps/{snap['id']}/buy", json={"quantity": 1}, headers=buyer_headers
+    ).json["id"]
+    page_client = app.test_client()
+    login(page_client, buyer)
+    page = page_client.get(f"/shop/orders/{order_id}").get_data(as_text=True)
+    assert "Add a shipping address" in page and f"/shop/orders/{order_id}/pay" not in page
+    assert add_address(client, order_id, buyer_headers).status_code == 200
+    page = page_client.get(f"/shop/orders/{order_id}").get_data(as_text=True)
+    assert f"/shop/orders/{order_id}/pay" in page

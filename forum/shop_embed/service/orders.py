@@ -1124,10 +1124,12 @@ def next_steps(viewer, order: Order) -> list[str]:
     buyer = viewer.id == order.buyer_id
     seller = is_order_merchant(viewer, order) or is_admin(viewer)
     live = order.expires_at is None or order.expires_at > now()
-    if order.status == "held" and buyer and live and order.payment_provider is None:
+    # Without an address it cannot be paid: the page asks for the address first.
+    payable = bool(order.shipping_address)
+    if order.status == "held" and buyer and live and order.payment_provider is None and payable:
         steps.append("pay")
     if order.status == "pending" and live:
-        if buyer:
+        if buyer and payable:
             steps.append("pay")
         if seller:
             steps.append("mark_paid")
