@@ -45,7 +45,11 @@ def test_pay_within_sets_the_payment_window(ctx, shop, product, buyer_user):
 
 def test_a_held_order_is_released_to_pending_with_a_fresh_window(ctx, shop, product, buyer_user):
     order, _ = shop_service.place_order(
-        buyer_user, [(product, 1)], held_until=now() + timedelta(hours=5), kind="groupbuy"
+        buyer_user,
+        [(product, 1)],
+        held_until=now() + timedelta(hours=5),
+        kind="groupbuy",
+        shipping_address=ADDRESS,
     )
     assert order.status == "held" and shop_service.next_steps(buyer_user, order) == [
         "pay",
