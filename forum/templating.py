@@ -8,9 +8,7 @@ from flask_login import current_user
 
 from . import embeds
 from .clock import now
-
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CNY": "¥", "JPY": "¥"}
-ZERO_DECIMAL = {"JPY", "KRW"}
+from .money import format_minor
 
 
 def viewer_zone() -> ZoneInfo:
@@ -40,15 +38,8 @@ def timeago(value: datetime | None) -> str:
 
 
 def money(cents: int | None, currency: str = "USD") -> str:
-    if cents is None:
-        return ""
-    currency = (currency or "USD").upper()
-    symbol = CURRENCY_SYMBOLS.get(currency, currency + " ")
-    if currency in ZERO_DECIMAL:
-        return f"{symbol}{cents:,}"
-    sign = "-" if cents < 0 else ""
-    whole, frac = divmod(abs(cents), 100)
-    return f"{sign}{symbol}{whole:,}.{frac:02d}"
+    """Minor units of ``currency`` in the viewer's locale (forum.money)."""
+    return format_minor(cents, currency)
 
 
 def init_app(app: Flask) -> None:

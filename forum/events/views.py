@@ -15,6 +15,7 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from .. import uploads
 from ..accounts.models import User
 from ..board import service as board
 from ..embeds import preload
@@ -144,7 +145,7 @@ def _cover_from(form: EventForm) -> str | None:
     upload = form.cover_image.data
     if upload is None or not getattr(upload, "filename", ""):
         return None
-    return covers.save_cover(upload.read())
+    return covers.save_cover(uploads.read_limited(upload.stream, "cover_image"))
 
 
 def _attach_cover(form: EventForm, event) -> None:

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from ..accounts.schemas import dump_user_ref
 from ..clock import now
+from ..money import MinorUnits
 from ..schemas import Body, iso
 from ..shop_embed.schemas import Address
 from . import service
@@ -16,7 +17,7 @@ from . import service
 
 class GroupBuyBody(Body):
     product_id: int
-    group_price_cents: int
+    group_price_cents: MinorUnits
     team_size: int
     team_window_minutes: int
     ends_at: str = Field(max_length=64)
@@ -31,7 +32,7 @@ class TeamBody(Body):
 
 class SnapBody(Body):
     product_id: int
-    price_cents: int
+    price_cents: MinorUnits
     stock: int
     per_user_limit: int
     starts_at: str = Field(max_length=64)

@@ -209,6 +209,7 @@ def _new_promotion(form_class, kind: str, *, prefill: dict[str, timedelta], crea
     if merchant is None:
         return redirect(url_for("shop_embed.merchant_profile"))
     form = form_class()
+    form.money_currency = merchant.currency  # prices are typed in the shop's currency
     form.product_id.choices = _product_choices(merchant)
     if request.method == "GET":
         at = now()

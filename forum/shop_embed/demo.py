@@ -23,6 +23,7 @@ SHOPS = {
         currency="USD",
         shipping_fee_cents=490,
         free_shipping_threshold_cents=5000,
+        offline_payments=True,
     ),
     "green_grocer": dict(
         name="Green Grocer",
@@ -32,6 +33,7 @@ SHOPS = {
         currency="USD",
         shipping_fee_cents=350,
         free_shipping_threshold_cents=3000,
+        offline_payments=True,
     ),
 }
 # (merchant, name, price_cents, stock, colours, description). The first is product 1,

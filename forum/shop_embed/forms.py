@@ -1,7 +1,5 @@
 """HTML forms of the shop. They only parse; the service decides what is valid."""
 
-from decimal import Decimal, InvalidOperation
-
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -20,38 +18,51 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    StopValidation,
     ValidationError,
 )
 
-from .service import CURRENCIES, MAX_QUANTITY
+from .. import money
+from .service import CURRENCIES, MAX_PRICE_CENTS, MAX_QUANTITY
 
 
 class MoneyField(StringField):
-    """Money typed as "12.50"; ``data`` is integer cents (None when empty)."""
+    """An amount typed in the viewer's locale; ``data`` is whole minor units (None when empty).
+
+    The currency is the form's ``currency`` field when it has one (the shop profile),
+    else the form's ``money_currency`` attribute, set by the view (the shop's
+    currency). Parsing and the error messages are ``forum.money.Money``'s. A value
+    that cannot be read gets that one error and no other validator runs on it.
+    """
+
+    def _currency(self, form) -> str:
+        field = getattr(form, "currency", None)
+        code = getattr(field, "data", None) if field is not None else None
+        return code if money.known_currency(code) else getattr(form, "money_currency", "USD")
 
     def process_formdata(self, valuelist):
         self.data = None
-        self.raw = (valuelist[0] if valuelist else "").strip().replace(",", "")
-        if not self.raw:
+        self.raw = (valuelist[0] if valuelist else "").strip()
+
+    def pre_validate(self, form):
+        self.data = None
+        if not getattr(self, "raw", ""):
             return
         try:
-            amount = Decimal(self.raw)
-        except InvalidOperation:
-            raise ValueError("Type an amount like 12.50.") from None
-        if not amount.is_finite() or amount.as_tuple().exponent < -2:
-            raise ValueError("Use at most two decimals.")
-        if abs(amount) > Decimal("100000000"):
-            raise ValueError("That amount is too large.")
-        self.data = int(amount * 100)
+            amount = money.Money.parse(self.raw, self._currency(form), money.viewer_locale())
+        except money.MoneyError as err:
+            raise StopValidation(str(err)) from None
+        if abs(amount.minor) > MAX_PRICE_CENTS:
+            raise StopValidation("That amount is too large.")
+        self.data = amount.minor
 
     def _value(self):
         if self.raw_data:
             return self.raw_data[0]
         if self.data is None:
             return ""
-        sign = "-" if self.data < 0 else ""
-        whole, cents = divmod(abs(self.data), 100)
-        return f"{sign}{whole}.{cents:02d}"
+        currency = self._currency(self._form) if self._form is not None else "USD"
+        return money.Money(int(self.data), currency).plain(money.viewer_locale())
 
 
 class MerchantForm(FlaskForm):
@@ -64,6 +75,10 @@ class MerchantForm(FlaskForm):
         "Shipping fee", validators=[InputRequired(), NumberRange(min=0, message="Use 0 or more.")]
     )
     free_shipping_threshold = MoneyField("Free shipping from (optional)")
+    offline_payments = BooleanField(
+        "Take bank transfer and cash on delivery (you mark those orders paid; their "
+        "units stay held for the offline payment window)"
+    )
 
 
 class ProductForm(FlaskForm):

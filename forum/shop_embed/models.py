@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -61,6 +62,9 @@ class Merchant(db.Model):
     shipping_fee_cents: Mapped[int] = mapped_column(Integer, default=0)
     # None: shipping is never free; otherwise free from this subtotal up.
     free_shipping_threshold_cents: Mapped[int | None] = mapped_column(Integer)
+    # The merchant's opt-in: buyers may pay by bank transfer or cash on delivery, which
+    # holds the order's units for the offline payment window (config). Off by default.
+    offline_payments: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     user: Mapped[User] = relationship()
@@ -141,6 +145,10 @@ class Order(db.Model):
     source_id: Mapped[int | None] = mapped_column(Integer)
     source_author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # unpaid orders only
+    # The latest its holds may last: the end of its offer's own payment window (a snap-up,
+    # a released group-buy). Choosing to pay offline never extends a hold past it.
+    # None: a plain shop order, which the shop's offline window may extend.
+    hold_limit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

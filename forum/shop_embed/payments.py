@@ -28,8 +28,10 @@ class PaymentProvider:
     name: str = ""
     label: str = ""
     description: str = ""
+    unavailable: str = "Not available on this site."
 
-    def available(self) -> bool:
+    def available(self, merchant=None) -> bool:
+        """Whether buyers may use it here, and with ``merchant``'s shop when one is given."""
         return True
 
     def charge(self, order) -> Charge:  # pragma: no cover - interface
@@ -46,6 +48,11 @@ class OfflineProvider(PaymentProvider):
     name = "offline"
     label = "Bank transfer or cash on delivery"
     description = "Pay the merchant directly; they mark your order paid when the money arrives."
+    unavailable = "This shop does not take offline payments."
+
+    def available(self, merchant=None) -> bool:
+        # A merchant's opt-in per shop: it holds the order's units for days.
+        return merchant is not None and bool(merchant.offline_payments)
 
     def charge(self, order) -> Charge:
         return Charge("awaiting", f"OFF-{order.id}")
@@ -61,7 +68,7 @@ class SandboxProvider(PaymentProvider):
     label = "Sandbox card (test payments)"
     description = "Pays instantly with play money. Only available on test and demo sites."
 
-    def available(self) -> bool:
+    def available(self, merchant=None) -> bool:
         return (
             bool(current_app.config.get("PAYMENTS_SANDBOX"))
             and current_app.config.get("ENV") != "production"
@@ -82,12 +89,14 @@ def register(provider: PaymentProvider) -> None:
     PROVIDERS[provider.name] = provider
 
 
-def available_providers() -> list[PaymentProvider]:
-    return [p for p in PROVIDERS.values() if p.available()]
+def available_providers(merchant=None) -> list[PaymentProvider]:
+    """The providers a buyer of ``merchant``'s shop may choose."""
+    return [p for p in PROVIDERS.values() if p.available(merchant)]
 
 
-def provider_named(name) -> PaymentProvider:
-    """The provider called ``name``; 422 ``invalid`` when unknown, ``provider_unavailable`` when switched off."""
+def provider_named(name, merchant=None) -> PaymentProvider:
+    """The provider called ``name``; 422 ``unknown_provider`` when unknown,
+    ``provider_unavailable`` when switched off here or for ``merchant``'s shop."""
     provider = PROVIDERS.get(name) if isinstance(name, str) else None
     if provider is None:
         choices = ", ".join(sorted(PROVIDERS))
@@ -96,11 +105,11 @@ def provider_named(name) -> PaymentProvider:
             code="unknown_provider",
             fields={"provider": [f"Choose one of: {choices}."]},
         )
-    if not provider.available():
+    if not provider.available(merchant):
         raise ValidationFailed(
             "That payment provider is not available here.",
             code="provider_unavailable",
-            fields={"provider": ["Not available on this site."]},
+            fields={"provider": [provider.unavailable]},
         )
     return provider
 

@@ -7,6 +7,7 @@
 from pydantic import Field
 
 from ..accounts.schemas import dump_user_ref
+from ..money import MinorUnits
 from ..schemas import Body, iso
 from . import service
 
@@ -14,7 +15,7 @@ from . import service
 class ProductBody(Body):
     name: str = Field(max_length=500)
     description: str = ""
-    price_cents: int
+    price_cents: MinorUnits
     currency: str = Field(max_length=8)
     stock: int
     active: bool = True
@@ -23,7 +24,7 @@ class ProductBody(Body):
 class ProductPatch(Body):
     name: str | None = Field(default=None, max_length=500)
     description: str | None = None
-    price_cents: int | None = None
+    price_cents: MinorUnits | None = None
     currency: str | None = Field(default=None, max_length=8)
     stock: int | None = None
     active: bool | None = None

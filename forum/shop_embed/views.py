@@ -69,8 +69,8 @@ def _user():
     return current_user._get_current_object()
 
 
-def _provider_choices():
-    return [SelectChoice(p.name, p.label) for p in payments.available_providers()]
+def _provider_choices(merchant):
+    return [SelectChoice(p.name, p.label) for p in payments.available_providers(merchant)]
 
 
 # --- browsing ----------------------------------------------------------------------
@@ -211,7 +211,7 @@ def checkout():
         flash(err.message, "error")
         return redirect(url_for("shop_embed.cart") if not direct else url_for("shop_embed.index"))
     form = CheckoutForm()
-    form.provider.choices = _provider_choices()
+    form.provider.choices = _provider_choices(quote.merchant)
     if request.method == "GET":
         form.idempotency_key.data = secrets.token_urlsafe(24)
         for name, value in service.saved_address(_user()).items():  # the last one, again
@@ -272,7 +272,7 @@ def _order_page(item, *, address_form: AddressForm | None = None, status: int = 
     # An offline payment already announced: offer the other ways to pay instead.
     pay_form.provider.choices = [
         c
-        for c in _provider_choices()
+        for c in _provider_choices(item.merchant)
         if not (payment and payment.status == "awaiting" and c.value == payment.provider)
     ]
     if pay_form.provider.choices:
@@ -413,6 +413,7 @@ def merchant_profile():
             currency=form.currency.data,
             shipping_fee_cents=form.shipping_fee.data,
             free_shipping_threshold_cents=form.free_shipping_threshold.data,
+            offline_payments=bool(form.offline_payments.data),
         ),
         show_error=_show_error,
     )
@@ -439,6 +440,7 @@ def new_product():
         flash("Set up your shop profile first.", "info")
         return redirect(url_for("shop_embed.merchant_profile"))
     form = ProductForm()
+    form.money_currency = merchant.currency
     done = run_form(
         form,
         lambda: service.create_product(
@@ -472,6 +474,7 @@ def edit_product(product_id: int):
     service.check_owner(_user(), item)
     shown = service.available_stock([item.id]).get(item.id, 0)
     form = ProductForm(obj=item)
+    form.money_currency = item.currency
     if request.method == "GET":
         form.price.data, form.stock.data = item.price_cents, shown
 

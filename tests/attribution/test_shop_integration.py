@@ -22,7 +22,7 @@ from forum.shop_embed.models import Order
 from tests.attribution.conftest import BROWSER, click, set_rates
 from tests.conftest import app_context, login
 from tests.shop_embed import conftest as shop_fixtures
-from tests.shop_embed.conftest import order_body
+from tests.shop_embed.conftest import ADDRESS, order_body
 
 make_shop = shop_fixtures.make_shop
 make_product = shop_fixtures.make_product
@@ -284,7 +284,7 @@ def test_a_snap_up_bought_after_a_click_is_a_sale_of_the_post(app, client, store
     visit(app, store["reader"], post_id, "snap", snap.json["id"])
     bought = client.post(
         f"/api/v1/snaps/{snap.json['id']}/buy",
-        json={"quantity": 1},
+        json={"quantity": 1, "shipping_address": ADDRESS},
         headers=store["reader_headers"],
     )
     assert bought.status_code == 201, bought.json
@@ -318,7 +318,11 @@ def test_a_team_join_after_a_click_pays_cpa_and_a_failed_team_takes_it_back(
 ):
     post_id = store["make_post"](f"Team up with me:\n\n[[groupbuy:{group_buy}]]")
     visit(app, store["reader"], post_id, "groupbuy", group_buy)
-    started = client.post(f"/api/v1/group-buys/{group_buy}/teams", headers=store["reader_headers"])
+    started = client.post(
+        f"/api/v1/group-buys/{group_buy}/teams",
+        json={"shipping_address": ADDRESS},
+        headers=store["reader_headers"],
+    )
     assert started.status_code == 201, started.json
     team_id = started.json["team_id"]
     (join,) = conversions(app, "team_join")
@@ -349,7 +353,9 @@ def test_a_completed_team_pays_cpa_per_member_and_cps_per_paid_order(
     post_id = store["make_post"](f"[[groupbuy:{group_buy}]]")
     visit(app, store["reader"], post_id, "groupbuy", group_buy)
     team_id = client.post(
-        f"/api/v1/group-buys/{group_buy}/teams", headers=store["reader_headers"]
+        f"/api/v1/group-buys/{group_buy}/teams",
+        json={"shipping_address": ADDRESS},
+        headers=store["reader_headers"],
     ).json["team_id"]
     friend = make_user("friend")  # joined from the invite link: no click, direct
     joined = client.post(f"/api/v1/teams/{team_id}/join", headers=token_for(friend))

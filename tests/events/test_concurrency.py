@@ -5,9 +5,25 @@ time) and on PostgreSQL (row locks), where it is the proof that counts."""
 import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from forum.extensions import db
+
+# The threads share a small pool (the rest queue for a connection): the races stay real
+# and the PostgreSQL suite fits well within a default server's max_connections.
+CONNECTIONS = 10
+
+
+@pytest.fixture
+def config_overrides():
+    return {
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_size": CONNECTIONS,
+            "max_overflow": 0,
+            "pool_timeout": 120,
+        }
+    }
 
 
 def run_at_once(app, jobs):

@@ -14,7 +14,7 @@ from forum.promotions.tasks import settle_teams
 from forum.shop_embed.models import Order, Payment
 from forum.shop_embed.tasks import expire_orders
 from tests.conftest import app_context
-from tests.shop_embed.conftest import conservation
+from tests.shop_embed.conftest import ADDRESS, conservation
 
 from .conftest import promo_counts, snap_conservation
 
@@ -35,7 +35,7 @@ def test_an_unfilled_team_fails_and_its_orders_are_cancelled_or_refunded(
     team_id = client.post(f"/api/v1/group-buys/{group_buy['id']}/teams", headers=a_h).json[
         "team_id"
     ]
-    client.post(f"/api/v1/teams/{team_id}/join", headers=b_h)
+    client.post(f"/api/v1/teams/{team_id}/join", json={"shipping_address": ADDRESS}, headers=b_h)
     prepaid = client.get(f"/api/v1/teams/{team_id}", headers=b_h).json["my_order_id"]
     client.post(f"/api/v1/orders/{prepaid}/pay", json={"provider": "sandbox"}, headers=b_h)
     assert conservation(app, product, 50) == {"remaining": 48, "sold": 0, "held": 2}
@@ -140,7 +140,11 @@ def test_the_shop_job_returns_lapsed_snap_units_even_if_nobody_visits(
     snap = make_snap(product, stock=3, per_user_limit=3)
     (a, a_h), (b, b_h) = members(2)
     unpaid = client.post(f"/api/v1/snaps/{snap['id']}/buy", json={"quantity": 2}, headers=a_h)
-    paid = client.post(f"/api/v1/snaps/{snap['id']}/buy", json={"quantity": 1}, headers=b_h)
+    paid = client.post(
+        f"/api/v1/snaps/{snap['id']}/buy",
+        json={"quantity": 1, "shipping_address": ADDRESS},
+        headers=b_h,
+    )
     client.post(f"/api/v1/orders/{paid.json['id']}/pay", json={"provider": "sandbox"}, headers=b_h)
     with time_machine.travel(now() + timedelta(minutes=10, seconds=1), tick=False):
         assert expire_orders.delay().get() == 1

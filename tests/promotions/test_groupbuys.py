@@ -6,16 +6,18 @@ from forum.extensions import db
 from forum.notifications.models import Notification
 from forum.shop_embed.models import Order, OrderItem
 from tests.conftest import app_context
-from tests.shop_embed.conftest import conservation
+from tests.shop_embed.conftest import ADDRESS, conservation
 
 from .conftest import later, promo_counts
 
 
 def start(client, group_buy_id, headers, **extra):
+    extra.setdefault("json", {"shipping_address": ADDRESS})
     return client.post(f"/api/v1/group-buys/{group_buy_id}/teams", headers=headers, **extra)
 
 
 def join(client, team_id, headers, **extra):
+    extra.setdefault("json", {"shipping_address": ADDRESS})
     return client.post(f"/api/v1/teams/{team_id}/join", headers=headers, **extra)
 
 

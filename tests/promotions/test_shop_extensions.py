@@ -12,7 +12,7 @@ from forum.errors import Conflict, ValidationFailed
 from forum.extensions import db
 from forum.shop_embed import service as shop_service
 from forum.shop_embed.models import Order
-from tests.shop_embed.conftest import conservation
+from tests.shop_embed.conftest import ADDRESS, conservation
 
 
 @pytest.fixture
@@ -45,7 +45,11 @@ def test_pay_within_sets_the_payment_window(ctx, shop, product, buyer_user):
 
 def test_a_held_order_is_released_to_pending_with_a_fresh_window(ctx, shop, product, buyer_user):
     order, _ = shop_service.place_order(
-        buyer_user, [(product, 1)], held_until=now() + timedelta(hours=5), kind="groupbuy"
+        buyer_user,
+        [(product, 1)],
+        held_until=now() + timedelta(hours=5),
+        kind="groupbuy",
+        shipping_address=ADDRESS,
     )
     assert order.status == "held" and shop_service.next_steps(buyer_user, order) == [
         "pay",
@@ -68,10 +72,10 @@ def test_a_prepaid_held_order_is_released_as_paid_or_voided_as_refunded(
     ctx, shop, product, buyer_user
 ):
     first, _ = shop_service.place_order(
-        buyer_user, [(product, 1)], held_until=now() + timedelta(hours=1)
+        buyer_user, [(product, 1)], held_until=now() + timedelta(hours=1), shipping_address=ADDRESS
     )
     second, _ = shop_service.place_order(
-        buyer_user, [(product, 2)], held_until=now() + timedelta(hours=1)
+        buyer_user, [(product, 2)], held_until=now() + timedelta(hours=1), shipping_address=ADDRESS
     )
     for order in (first, second):
         shop_service.pay(buyer_user, order, "sandbox")

@@ -9,14 +9,17 @@ from forum.clock import now
 from forum.extensions import db
 from forum.shop_embed.models import Order
 from tests.conftest import app_context
-from tests.shop_embed.conftest import conservation
+from tests.shop_embed.conftest import ADDRESS, conservation
 
 from .conftest import later, promo_counts, snap_conservation
 
 
 def buy(client, snap_id, headers, quantity=1, **extra):
     return client.post(
-        f"/api/v1/snaps/{snap_id}/buy", json={"quantity": quantity}, headers=headers, **extra
+        f"/api/v1/snaps/{snap_id}/buy",
+        json={"quantity": quantity, "shipping_address": ADDRESS},
+        headers=headers,
+        **extra,
     )
 
 
@@ -218,3 +221,22 @@ def test_product_out_of_stock_reads_as_sold_out_for_buyers(
     assert promo_counts(app) == before
     with app_context(app):
         assert db.session.scalar(select(Order.kind).where(Order.buyer_id == b.id)) is None
+
+
+def test_paying_a_snap_order_offline_never_holds_its_units_past_the_snap_window(
+    app, client, product, make_snap, members
+):
+    snap = make_snap(product, stock=2, per_user_limit=2)
+    (a, a_h), (b, b_h) = members(2)
+    order = buy(client, snap["id"], a_h, quantity=2).json
+    chosen = client.post(
+        f"/api/v1/orders/{order['id']}/pay", json={"provider": "offline"}, headers=a_h
+    )
+    assert chosen.status_code == 200, chosen.json
+    assert chosen.json["status"] == "pending"
+    assert chosen.json["expires_at"] == order["expires_at"]  # not 72 hours
+    with time_machine.travel(now() + timedelta(minutes=11), tick=False):
+        assert client.get(f"/api/v1/snaps/{snap['id']}").json["stock_left"] == 2
+        bought = buy(client, snap["id"], b_h, quantity=2)
+        assert bought.status_code == 201, bought.json
+    conservation(app, product, 50)

@@ -27,6 +27,7 @@ def make_shop(app, make_user, token_for):
         shipping_fee_cents: int = 500,
         free_from: int | None = 5000,
         currency: str = "USD",
+        offline_payments: bool = True,
     ) -> Shop:
         user = make_user(username, role="merchant")
         with app_context(app), app.test_request_context("/"):
@@ -38,6 +39,7 @@ def make_shop(app, make_user, token_for):
                 currency=currency,
                 shipping_fee_cents=shipping_fee_cents,
                 free_shipping_threshold_cents=free_from,
+                offline_payments=offline_payments,
             )
             db.session.commit()
             merchant_id = merchant.id
@@ -115,16 +117,20 @@ def counts(app) -> dict:
         return result
 
 
+# Where a test buyer's goods go: every order needs one before it is paid or shipped.
+ADDRESS = {
+    "name": "Bea Buyer",
+    "line1": "1 Market St",
+    "city": "Springfield",
+    "postal_code": "12345",
+    "country": "US",
+}
+
+
 def order_body(*lines, address: bool = True) -> dict:
     body = {"items": [{"product_id": pid, "quantity": qty} for pid, qty in lines]}
     if address:
-        body["shipping_address"] = {
-            "name": "Bea Buyer",
-            "line1": "1 Market St",
-            "city": "Springfield",
-            "postal_code": "12345",
-            "country": "US",
-        }
+        body["shipping_address"] = dict(ADDRESS)
     return body
 
 

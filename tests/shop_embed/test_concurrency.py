@@ -20,18 +20,24 @@ from forum.extensions import db
 from forum.shop_embed import service
 from forum.shop_embed.models import Order, Product
 
-from .conftest import conservation
+from .conftest import ADDRESS, conservation
 
 THREADS = 50
-# One worker runs these (make test uses -n 2 --dist loadgroup): 50 connections at a time is enough.
+# The threads share a small pool: at most CONNECTIONS transactions are open at once and the
+# rest queue for a connection, so the races are real while the whole PostgreSQL suite
+# (two such modules on two workers) stays far below a default server's max_connections.
+CONNECTIONS = 10
 pytestmark = pytest.mark.xdist_group("shop-concurrency")
 
 
 @pytest.fixture
 def config_overrides():
-    # One connection per thread, all at once.
     return {
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": THREADS, "max_overflow": 2, "pool_timeout": 60}
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_size": CONNECTIONS,
+            "max_overflow": 0,
+            "pool_timeout": 120,
+        }
     }
 
 
@@ -75,7 +81,7 @@ def test_fifty_buyers_ten_units_exactly_ten_sales(app, shop, make_product, buyer
 
     def buy(index):
         user = db.session.get(User, buyers[index])
-        order, _ = service.place_order(user, [(product_id, 1)])
+        order, _ = service.place_order(user, [(product_id, 1)], shipping_address=ADDRESS)
         if index % 2 == 0:  # half of the winners pay at once, in their own transaction
             db.session.commit()
             service.pay(user, order, "sandbox")
@@ -147,3 +153,40 @@ def test_concurrent_replays_of_one_idempotency_key_make_one_order(app, shop, mak
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Order)) == 1
     assert conservation(app, product_id, 100) == {"remaining": 98, "sold": 0, "held": 2}
+
+
+def test_one_buyer_firing_many_orders_at_once_never_holds_more_than_the_cap(
+    app, shop, make_product, buyer
+):
+    """The stock-hoarding finding: one account held all 300 units. Now, however many of
+    its orders race, its unpaid units of each product stay within SHOP_MAX_HELD_UNITS."""
+    cap = 7
+    app.config.update(SHOP_MAX_HELD_UNITS=cap, SHOP_MAX_PENDING_ORDERS=1000)
+    first = make_product(shop, "First", stock=300)
+    second = make_product(shop, "Second", stock=300)
+    rng = random.Random(11)
+    plans = [
+        rng.sample([(first, rng.randint(1, 3)), (second, rng.randint(1, 2))], k=rng.choice([1, 2]))
+        for _ in range(THREADS)
+    ]
+
+    def buy(index):
+        service.place_order(db.session.get(User, buyer.id), plans[index], shipping_address=ADDRESS)
+        return "ok"
+
+    results, errors = run_threads(app, THREADS, buy)
+    assert errors == []
+    assert set(results) <= {"ok", "too_many_held_units"}
+    assert results.count("ok") > 0 and results.count("too_many_held_units") > 0
+    for product_id in (first, second):
+        totals = conservation(app, product_id, 300)
+        assert totals["sold"] == 0
+        assert totals["held"] <= cap, totals
+        ordered = sum(
+            qty
+            for index, result in enumerate(results)
+            if result == "ok"
+            for pid, qty in plans[index]
+            if pid == product_id
+        )
+        assert totals["held"] == ordered

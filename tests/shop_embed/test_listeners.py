@@ -8,7 +8,7 @@ from forum.extensions import db
 from forum.shop_embed import service
 from forum.shop_embed.models import Order, OrderEvent
 
-from .conftest import counts
+from .conftest import ADDRESS, counts
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def test_every_change_is_recorded_and_heard(app, shop, make_product, buyer, hear
     with app.test_request_context("/"):
         user = db.session.get(User, buyer.id)
         merchant = db.session.get(User, shop.user.id)
-        order, _ = service.place_order(user, [(product_id, 2)])
+        order, _ = service.place_order(user, [(product_id, 2)], shipping_address=ADDRESS)
         service.pay(user, order, "sandbox")
         service.ship(merchant, order, tracking="T-1")
         service.complete(user, order)

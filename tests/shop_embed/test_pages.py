@@ -343,7 +343,7 @@ def test_merchant_creates_edits_and_archives_a_product_with_an_image(
     "data, message",
     [
         ({"price": "-1"}, "Use a price of 0 or more"),
-        ({"price": "1.234"}, "Use at most two decimals."),
+        ({"price": "1.234"}, "USD has 2 decimals: use at most 2."),
         ({"price": "abc"}, "Type an amount like 12.50."),
         ({"stock": "-4"}, "Use a whole number from 0"),
         ({"name": "x"}, "Field must be between 2 and 120 characters long."),

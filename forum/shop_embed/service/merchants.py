@@ -61,6 +61,7 @@ def save_merchant_profile(
     currency="USD",
     shipping_fee_cents=0,
     free_shipping_threshold_cents=None,
+    offline_payments=False,
 ) -> Merchant:
     """Create or update ``user``'s shop profile. Raises ValidationFailed / Conflict(slug_taken)."""
     if not is_merchant(user):
@@ -93,6 +94,8 @@ def save_merchant_profile(
             "Use an amount of 0 or more, or leave it empty.",
             errors,
         )
+    if not isinstance(offline_payments, bool):
+        errors["offline_payments"] = ["Say yes or no."]
     if errors:
         raise ValidationFailed("Please correct the highlighted fields.", fields=errors)
     merchant = merchant_of(user)
@@ -125,6 +128,7 @@ def save_merchant_profile(
     merchant.currency = currency
     merchant.shipping_fee_cents = shipping_fee_cents
     merchant.free_shipping_threshold_cents = free_shipping_threshold_cents
+    merchant.offline_payments = offline_payments
     db.session.flush()
     return merchant
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from ... import ratelimit
@@ -22,6 +22,7 @@ from .common import (
     ADDRESS_FIELDS,
     ADDRESS_REQUIRED,
     IDEMPOTENCY_KEY_RE,
+    MAX_HELD_UNITS,
     MAX_PENDING_ORDERS,
     MAX_PRICE_CENTS,
     OFFLINE_WINDOW_HOURS,
@@ -209,6 +210,9 @@ def change_status(
         )
     db.session.refresh(order, ["status"])
     from_status = order.status
+    if to_status in NEEDS_ADDRESS and order.status in allowed:
+        db.session.refresh(order, ["shipping_address"])
+        check_ships_somewhere(order)
     at = now()
     values = {"status": to_status, "updated_at": at}
     if to_status in STAMPS:
@@ -242,6 +246,27 @@ def change_status(
         to_status=to_status,
         **params,
     )
+
+
+# Every product the shop sells is a physical good that ships: an order is paid and
+# shipped only once it says where it goes.
+NEEDS_ADDRESS = ("paid", "shipped")
+
+
+def check_ships_somewhere(order: Order) -> None:
+    """Conflict ``address_required`` when ``order`` has no shipping address yet.
+
+    Checked by ``pay`` before any money moves and by ``change_status`` on every
+    move to paid or shipped (mark paid, ship, a prepaid team order released), so the page, the API,
+    snap-ups and group-buys all obey the one rule. The buyer adds the address with
+    ``set_shipping_address`` (PUT /api/v1/orders/{id}/shipping-address).
+    """
+    if not order.shipping_address:
+        raise Conflict(
+            "Add a shipping address to this order first.",
+            code="address_required",
+            fields={"shipping_address": ["Required before the order is paid or shipped."]},
+        )
 
 
 def _expired_by_deadline(order: Order) -> bool:
@@ -327,15 +352,17 @@ def place_order(
     (other ``kind``s) may set ``unit_prices`` ({product_id: cents}, instead of the
     list price), ``pay_within`` (the payment window instead of
     ORDER_PAYMENT_WINDOW_MINUTES) or ``held_until`` (the order starts ``held``,
-    its stock reserved until then; see release_held / void_held). With an
+    its stock reserved until then; see release_held / void_held). A promotion's
+    window is its offer's own: paying offline never extends the holds past it
+    (``hold_limit_at``). With an
     ``idempotency_key`` the key is claimed by the order row itself (unique per
     buyer) in the same transaction: a replay with the same body returns the first
     order (replayed=True) and writes nothing; the same key with another body is
     refused (422 idempotency_key_reused).
 
     Raises ValidationFailed (bad lines, unknown product, mixed merchants, bad
-    address), Forbidden (suspended), RateLimited, Conflict(too_many_pending_orders)
-    or Conflict(insufficient_stock). On a refusal the caller rolls back and
+    address), Forbidden (suspended), RateLimited, Conflict(too_many_pending_orders),
+    Conflict(too_many_held_units) or Conflict(insufficient_stock). On a refusal the caller rolls back and
     nothing is written.
     """
     if getattr(buyer, "is_suspended", False):
@@ -377,6 +404,9 @@ def place_order(
         idempotency_key=idempotency_key,
         request_hash=request_hash if idempotency_key else None,
         expires_at=held_until or at + (pay_within or payment_window()),
+        hold_limit_at=(
+            None if pay_within is None and held_until is None else held_until or at + pay_within
+        ),
         created_at=at,
         updated_at=at,
     )
@@ -392,6 +422,7 @@ def place_order(
             raise Conflict("Please try again.", code="retry")
         return first, True
     order = db.session.get(Order, order_id)
+    _check_held_units(buyer, order, priced.lines, raw_index)
     # Lines and holds first: the product rows are locked from the moment their
     # stock is taken until commit, so take it as late as possible.
     for line in priced.lines:
@@ -443,6 +474,62 @@ def place_order(
     )
     _announce_stock(pid for pid, _ in lines)
     return order, False
+
+
+# Any constant key of our own: PostgreSQL advisory locks share one space per database.
+HELD_UNITS_LOCK = 0x5E1D
+
+
+def held_units_limit() -> int:
+    return int(current_app.config.get("SHOP_MAX_HELD_UNITS", MAX_HELD_UNITS))
+
+
+def _check_held_units(buyer, order: Order, lines, raw_index: dict[int, int]) -> None:
+    """Refuse (Conflict ``too_many_held_units``) when this order would take the buyer's
+    unpaid holds of a product past SHOP_MAX_HELD_UNITS.
+
+    A hard limit under concurrency: the buyer's orders take one transaction-scoped
+    lock per buyer on PostgreSQL before counting, so two of their orders never count
+    at the same time (it is released at commit, when the counted holds are visible).
+    SQLite runs one writer at a time, and this order's row is already written.
+    Counts holds of held and pending orders that have not expired.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :buyer)"),
+            {"space": HELD_UNITS_LOCK, "buyer": buyer.id},
+        )
+    limit = held_units_limit()
+    ids = [line.product.id for line in lines]
+    held = dict(
+        db.session.execute(
+            select(StockReservation.product_id, func.sum(StockReservation.quantity))
+            .join(Order, Order.id == StockReservation.order_id)
+            .where(
+                Order.buyer_id == buyer.id,
+                Order.id != order.id,
+                StockReservation.product_id.in_(ids),
+                StockReservation.state == "active",
+                StockReservation.expires_at > now(),
+            )
+            .group_by(StockReservation.product_id)
+        ).all()
+    )
+    over = {}
+    for line in lines:
+        already = int(held.get(line.product.id) or 0)
+        if already + line.quantity > limit:
+            left = max(limit - already, 0)
+            over[f"items.{raw_index.get(line.product.id, 0)}.quantity"] = [
+                f"You can hold at most {limit} unpaid of {line.product.name}"
+                + (f"; {left} more." if left else "; pay for your other orders first.")
+            ]
+    if over:
+        raise Conflict(
+            "You are holding too many unpaid units; pay or cancel an order first.",
+            code="too_many_held_units",
+            fields=over,
+        )
 
 
 def _check_unit_prices(unit_prices, lines: list[tuple[int, int]]) -> None:
@@ -593,7 +680,7 @@ def pay(actor, order: Order, provider_name) -> Order:
     """
     if actor.id != order.buyer_id:
         raise Forbidden("Only the buyer can pay this order.")
-    provider = payments.provider_named(provider_name)
+    provider = payments.provider_named(provider_name, merchant=order.merchant)
     if order.status == "held":
         _lock_order(order)
         if order.status == "held":
@@ -610,6 +697,7 @@ def pay(actor, order: Order, provider_name) -> Order:
         )
     if order.expires_at is not None and order.expires_at <= now():
         raise Conflict("The time to pay this order has run out.", code="order_expired")
+    check_ships_somewhere(order)
     charge = provider.charge(order)
     if charge.status == "succeeded":
         return _settle_paid(order, actor, provider.name, charge.reference, None)
@@ -649,6 +737,7 @@ def _prepay_held(actor, order: Order, provider) -> Order:
             "team is complete.",
             code="order_held",
         )
+    check_ships_somewhere(order)
     charge = provider.charge(order)
     if charge.status != "succeeded":  # pragma: no cover - every instant provider succeeds here
         raise Conflict("The payment did not go through.", code="payment_failed")
@@ -701,7 +790,7 @@ def release_held(order: Order, *, actor=None, **params) -> Order:
         )
         deadline = at + payment_window()
         hold_values = {"expires_at": deadline}
-        order_values = {"expires_at": deadline}
+        order_values = {"expires_at": deadline, "hold_limit_at": deadline}
         lock_products(item.product_id for item in order.items)
     db.session.execute(
         update(Order)
@@ -772,6 +861,8 @@ def _await_offline(actor, order: Order, provider: str, reference: str) -> Order:
             current_app.config.get("ORDER_OFFLINE_PAYMENT_WINDOW_HOURS", OFFLINE_WINDOW_HOURS)
         )
     )
+    if order.hold_limit_at is not None:  # an offer's own window: never past it
+        deadline = min(deadline, order.hold_limit_at)
     moved = db.session.execute(
         update(Order)
         .where(Order.id == order.id, Order.status == "pending", Order.expires_at > at)
@@ -1032,10 +1123,12 @@ def next_steps(viewer, order: Order) -> list[str]:
     buyer = viewer.id == order.buyer_id
     seller = is_order_merchant(viewer, order) or is_admin(viewer)
     live = order.expires_at is None or order.expires_at > now()
-    if order.status == "held" and buyer and live and order.payment_provider is None:
+    # Without an address it cannot be paid: the page asks for the address first.
+    payable = bool(order.shipping_address)
+    if order.status == "held" and buyer and live and order.payment_provider is None and payable:
         steps.append("pay")
     if order.status == "pending" and live:
-        if buyer:
+        if buyer and payable:
             steps.append("pay")
         if seller:
             steps.append("mark_paid")
