@@ -1,15 +1,12 @@
-from flask import current_app
 from flask_login import current_user
 
 from ..accounts import service
 from ..accounts.schemas import RegisterBody, TokenBody, dump_user
-from ..extensions import limiter
 from ..members import service as members
 from . import bp
 from .core import endpoint
 
 
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"])
 @endpoint(
     bp,
     "/auth/register",
@@ -18,8 +15,9 @@ from .core import endpoint
     auth="anyone",
     body=RegisterBody,
     status=201,
-    errors=(409, 422, 429),
+    errors=(409, 422),
     tag="accounts",
+    limits=("LOGIN_LIMIT_PER_IP",),
 )
 def register(data: RegisterBody):
     user = service.register(data.username, data.email, data.password)
@@ -27,7 +25,6 @@ def register(data: RegisterBody):
     return {"user": dump_user(user), "token": token}
 
 
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"])
 @endpoint(
     bp,
     "/auth/token",
@@ -35,8 +32,9 @@ def register(data: RegisterBody):
     summary="Exchange username and password for a token",
     auth="anyone",
     body=TokenBody,
-    errors=(401, 422, 429),
+    errors=(401, 422),
     tag="accounts",
+    limits=("LOGIN_LIMIT_PER_IP",),
 )
 def token(data: TokenBody):
     user = service.authenticate(data.username, data.password)

@@ -8,8 +8,9 @@ from flask import current_app, jsonify, request
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
 
+from .. import jsonbody
 from ..errors import Forbidden, NotAuthenticated, ServiceError, ValidationFailed
-from ..extensions import db
+from ..extensions import db, limiter
 
 API_MODULES = ("accounts", "board", "meta", "events", "shop", "chat", "promotions", "attribution")
 
@@ -38,11 +39,17 @@ ERROR_SCHEMA = {
 
 
 def _json_body() -> dict:
-    data = request.get_json(silent=True)
-    if data is None:
-        if request.get_data():
-            raise ValidationFailed("The body is not valid JSON.", code="invalid_json")
+    raw = request.get_data(cache=True)
+    if not raw:
         return {}
+    if not request.is_json:
+        raise ValidationFailed("The body is not valid JSON.", code="invalid_json")
+    try:
+        data = jsonbody.loads(raw)
+    except jsonbody.TooDeep as exc:
+        raise ServiceError(str(exc), code="invalid_json") from None
+    except ValueError:
+        raise ValidationFailed("The body is not valid JSON.", code="invalid_json") from None
     if not isinstance(data, dict):
         raise ValidationFailed("The body must be a JSON object.", code="invalid_json")
     return data
@@ -80,8 +87,13 @@ def endpoint(
     errors: tuple[int, ...] = (),
     query: tuple[str, ...] = (),
     tag: str = "",
+    limits: tuple[str, ...] = (),
 ):
     """Register ``func`` on ``bp`` and in the OpenAPI document.
+
+    ``limits`` names config settings holding Flask-Limiter specs (per client
+    address, e.g. ``("LOGIN_LIMIT_PER_IP",)``); they wrap the view that is
+    registered, so they apply, and the operation documents its 429.
 
     ``func`` receives the validated body as ``data`` when ``body`` is given,
     returns a JSON-able value (sent with ``status``) or a Response. A
@@ -111,7 +123,11 @@ def endpoint(
                 return "", status
             return jsonify(result), status
 
+        for setting in limits:
+            view = limiter.limit(_setting(setting))(view)
+        view.rate_limits = tuple(limits)
         bp.add_url_rule(rule, endpoint=func.__name__, view_func=view, methods=[method])
+        documented = (*errors, 429) if limits else errors
         openapi_path = "/api/v1" + rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
         operation: dict[str, Any] = {
             "summary": summary,
@@ -121,9 +137,9 @@ def endpoint(
         }
         if auth != "anyone":
             operation["security"] = [{"bearer": []}, {"session": []}]
-            errors_all = (401, *errors) if auth == "user" else (401, 403, *errors)
+            errors_all = (401, *documented) if auth == "user" else (401, 403, *documented)
         else:
-            errors_all = errors
+            errors_all = documented
         for code in sorted(set(errors_all)):
             operation["responses"][str(code)] = {
                 "description": "Error",
@@ -155,6 +171,14 @@ def endpoint(
         return view
 
     return decorate
+
+
+def _setting(name: str) -> Callable[[], str]:
+    def spec() -> str:
+        return current_app.config[name]
+
+    spec.__name__ = name
+    return spec
 
 
 def idempotent_response(payload: dict, replayed: bool, status: int = 201):
