@@ -52,9 +52,12 @@ def create_app(config: dict | None = None) -> Flask:
     # handlers declared earlier and re-attaches them to every app's server.
     for name in SOCKET_MODULES:
         import_module(f".{name}", __name__)
+    from .realtime import queue_options
+
     socketio.init_app(
         app,
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        **queue_options(app.config),  # Redis pushes that fail are reported (realtime.py)
         channel=app.config["SOCKETIO_CHANNEL"],  # one per deployment sharing a Redis
         cors_allowed_origins=app.config["SOCKETIO_CORS_ALLOWED_ORIGINS"],  # None: same origin only
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
@@ -62,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
         engineio_logger=False,
     )
 
+    http.register_converters(app)
     for name in FEATURES:
         app.register_blueprint(import_module(f".{name}.views", __name__).bp)
     from .api import bp as api_bp

@@ -10,8 +10,11 @@ from flask import Flask, flash, jsonify, redirect, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from .errors import RateLimited, ServiceError
+from .jsonbody import JSONProvider
+from .schemas import MAX_DB_INT
 
 API_PREFIX = "/api/"
 
@@ -41,6 +44,24 @@ def _has_nul(request) -> bool:
         if any("\x00" in key or "\x00" in value for key, value in request.form.items(multi=True)):
             return True
     return False
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` everywhere: digits up to the id columns' range, else no match (404).
+
+    Werkzeug's converter takes any length of digits; 2**31 and beyond would reach
+    the database and fail there (PostgreSQL integer, SQLite 64-bit) as a 500.
+    """
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_DB_INT, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def register_converters(app: Flask) -> None:
+    """Install the bounded ``int`` converter and the depth-bounded JSON parser; call
+    before any blueprint is registered (rules bind their converters when added)."""
+    app.url_map.converters["int"] = BoundedIntConverter
+    app.json = JSONProvider(app)
 
 
 def init_app(app: Flask) -> None:

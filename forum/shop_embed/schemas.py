@@ -7,31 +7,31 @@
 from pydantic import Field
 
 from ..accounts.schemas import dump_user_ref
-from ..schemas import Body, iso
+from ..schemas import Body, DbInt, Id, iso
 from . import service
 
 
 class ProductBody(Body):
     name: str = Field(max_length=500)
     description: str = ""
-    price_cents: int
+    price_cents: DbInt
     currency: str = Field(max_length=8)
-    stock: int
+    stock: DbInt
     active: bool = True
 
 
 class ProductPatch(Body):
     name: str | None = Field(default=None, max_length=500)
     description: str | None = None
-    price_cents: int | None = None
+    price_cents: DbInt | None = None
     currency: str | None = Field(default=None, max_length=8)
-    stock: int | None = None
+    stock: DbInt | None = None
     active: bool | None = None
 
 
 class OrderLine(Body):
-    product_id: int
-    quantity: int
+    product_id: Id
+    quantity: DbInt
 
 
 class Address(Body):
