@@ -34,6 +34,9 @@ class Defaults:
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down: count in each process's memory (logged) instead of failing every
+    # limited request with a 500; Flask-Limiter switches back once Redis answers.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     LOGIN_LIMIT_PER_IP = "20/minute;100/hour"
     LOGIN_LIMIT_PER_ACCOUNT = "5/minute;30/hour"
     POST_LIMIT = "10/minute;200/day"
