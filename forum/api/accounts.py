@@ -3,7 +3,7 @@ from flask_login import current_user
 from ..accounts import service
 from ..accounts.schemas import RegisterBody, TokenBody, dump_user
 from ..members import service as members
-from . import bp
+from . import bp, responses
 from .core import endpoint
 
 
@@ -18,6 +18,7 @@ from .core import endpoint
     errors=(409, 422),
     tag="accounts",
     limits=("LOGIN_LIMIT_PER_IP",),
+    response=responses.Registered,
 )
 def register(data: RegisterBody):
     user = service.register(data.username, data.email, data.password)
@@ -35,13 +36,21 @@ def register(data: RegisterBody):
     errors=(401, 422),
     tag="accounts",
     limits=("LOGIN_LIMIT_PER_IP",),
+    response=responses.Token,
 )
 def token(data: TokenBody):
     user = service.authenticate(data.username, data.password)
     return {"token": service.issue_token(user, "api")}
 
 
-@endpoint(bp, "/me", "GET", summary="The caller's account, tier and balances", tag="accounts")
+@endpoint(
+    bp,
+    "/me",
+    "GET",
+    summary="The caller's account, tier and balances",
+    tag="accounts",
+    response=responses.Me,
+)
 def me():
     user = current_user._get_current_object()
     return {**dump_user(user), **members.summary(user)}
