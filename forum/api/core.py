@@ -189,7 +189,9 @@ def endpoint(
         }
         if auth != "anyone":
             operation["security"] = [{"bearer": []}, {"session": []}]
-            errors_all = (401, *documented) if auth == "user" else (401, 403, *documented)
+            # 403: a role the caller lacks, or a cookie session's write without its CSRF token.
+            refusable = auth != "user" or method.upper() not in ("GET", "HEAD")
+            errors_all = (401, 403, *documented) if refusable else (401, *documented)
         else:
             errors_all = documented
         for code in sorted(set(errors_all)):

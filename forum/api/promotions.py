@@ -94,7 +94,7 @@ def end_group_buy(group_buy_id: int):
     summary="Start a team (the caller's order is placed held); honours Idempotency-Key",
     body=TeamBody,
     status=201,
-    errors=(403, 404, 409, 422),
+    errors=(403, 404, 409, 422, 429),
     tag="promotions",
     response=responses.Team,
 )
@@ -115,7 +115,7 @@ def start_team(group_buy_id: int, data: TeamBody):
     "POST",
     summary="Join a team; 409 team_full / already_member / team_closed; honours Idempotency-Key",
     body=TeamBody,
-    errors=(403, 404, 409, 422),
+    errors=(403, 404, 409, 422, 429),
     tag="promotions",
     response=responses.Team,
 )
@@ -184,7 +184,7 @@ def get_snap(snap_id: int):
     summary="Buy at the snap-up price; 409 sold_out / limit_reached / not_started / ended",
     body=BuyBody,
     status=201,
-    errors=(403, 404, 409, 422),
+    errors=(403, 404, 409, 422, 429),
     tag="promotions",
     response=responses.Order,
 )

@@ -146,7 +146,7 @@ def my_products():
     summary="Place an order (reserves stock); honours Idempotency-Key",
     body=OrderBody,
     status=201,
-    errors=(403, 409, 422),
+    errors=(403, 409, 422, 429),
     tag="shop",
     response=responses.Order,
 )
