@@ -59,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     # handlers declared earlier and re-attaches them to every app's server.
     for name in SOCKET_MODULES:
         import_module(f".{name}", __name__)
+
     socketio.init_app(
         app,
         # In-process or through SOCKETIO_MESSAGE_QUEUE (SOCKETIO_CHANNEL: one per deployment
@@ -70,6 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
         engineio_logger=False,
     )
 
+    http.register_converters(app)
     for name in FEATURES:
         app.register_blueprint(import_module(f".{name}.views", __name__).bp)
     from .api import bp as api_bp

@@ -42,6 +42,9 @@ class Defaults:
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down: count in each process's memory (logged) instead of failing every
+    # limited request with a 500; Flask-Limiter switches back once Redis answers.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     LOGIN_LIMIT_PER_IP = "20/minute;100/hour"
     # Failed logins per (account, client address): a stranger guessing a password locks
     # out only their own address, never the owner logging in from elsewhere. Failures

@@ -11,6 +11,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from .jsonbody import SocketJSON
+
 # Stable constraint names so Alembic migrations can drop and alter them.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -31,4 +33,5 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 mail = Mail()
 limiter = Limiter(key_func=get_remote_address)
-socketio = SocketIO()
+# Socket.IO packets are parsed with the same nesting bound as HTTP bodies.
+socketio = SocketIO(json=SocketJSON)

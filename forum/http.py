@@ -22,9 +22,12 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from .errors import RateLimited, ServiceError
 from .extensions import db
+from .jsonbody import JSONProvider
+from .schemas import MAX_DB_INT
 from .web import safe_referrer
 
 API_PREFIX = "/api/"
@@ -94,6 +97,43 @@ def _has_nul(request) -> bool:
         if any("\x00" in key or "\x00" in value for key, value in request.form.items(multi=True)):
             return True
     return False
+
+
+def digits_up_to(limit: int) -> str:
+    """A regex matching exactly the decimal numbers 0..``limit`` (no sign; at most as
+    many digits as ``limit`` has)."""
+    top = str(limit)
+    options = [rf"\d{{1,{len(top) - 1}}}"] if len(top) > 1 else []
+    for i, digit in enumerate(top):
+        low = 1 if i == 0 and len(top) > 1 else 0  # a shorter number is covered above
+        rest = len(top) - i - 1
+        if int(digit) > low:
+            tail = rf"\d{{{rest}}}" if rest else ""
+            options.append(f"{top[:i]}[{low}-{int(digit) - 1}]{tail}")
+    options.append(top)
+    return "(?:" + "|".join(options) + ")"
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` everywhere: digits up to the id columns' range, else no match (404).
+
+    Werkzeug's converter takes any length of digits; 2**31 and beyond would reach
+    the database and fail there (PostgreSQL integer, SQLite 64-bit) as a 500. The
+    bound is in the regex, not only in ``to_python``: a path whose other methods
+    have rules would otherwise answer 405 instead of 404.
+    """
+
+    regex = digits_up_to(MAX_DB_INT)
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_DB_INT, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def register_converters(app: Flask) -> None:
+    """Install the bounded ``int`` converter and the depth-bounded JSON parser; call
+    before any blueprint is registered (rules bind their converters when added)."""
+    app.url_map.converters["int"] = BoundedIntConverter
+    app.json = JSONProvider(app)
 
 
 def init_app(app: Flask) -> None:

@@ -34,8 +34,10 @@ DEFAULT_LOCALE = "en_US"
 MinorUnits = Annotated[
     int,
     Field(
+        ge=-(2**31),
+        le=2**31 - 1,  # the integer columns' range (forum/schemas.py DbInt)
         description="Whole minor units of the currency: cents for USD and EUR, yen for "
-        "JPY (no decimals), fils for KWD (three); see ISO 4217."
+        "JPY (no decimals), fils for KWD (three); see ISO 4217.",
     ),
 ]
 _SPACES = (" ", "\xa0", "\u202f")

@@ -7,19 +7,46 @@ sees state that did not happen. Services never import Socket.IO.
 
 Room names say what they carry: ``room:general``, ``thread:42``, ``offer:product:7``,
 ``user:3``.
+
+With several processes the pushes travel through Redis pub/sub. When Redis is
+unreachable a push reaches only this process's own sockets: it is logged, and
+``undelivered()`` says so for the rest of the request or socket event, so an
+acknowledgement can tell the client the truth (``delivered: false``); what was
+stored is still there for every client's resync on reconnect.
 """
 
 import functools
+import logging
 from dataclasses import dataclass, field
 
 import socketio as python_socketio
-from flask import current_app
+from flask import current_app, g, has_app_context
+from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from .extensions import db, socketio
 
+log = logging.getLogger(__name__)
+
 _PENDING_KEY = "plaza_pending_announcements"
+_UNDELIVERED_KEY = "plaza_live_undelivered"
+
+
+def _mark_undelivered(what: str, detail: str = "") -> None:
+    log.warning(
+        "live update %s not published: the message queue is unreachable%s; "
+        "clients catch up by seq when they reconnect",
+        what,
+        f" ({detail})" if detail else "",
+    )
+    if has_app_context():
+        g.setdefault(_UNDELIVERED_KEY, True)
+
+
+def undelivered() -> bool:
+    """True when a push of the current request/socket event could not be published."""
+    return has_app_context() and bool(g.get(_UNDELIVERED_KEY, False))
 
 
 @dataclass
@@ -87,7 +114,11 @@ def _emit(item: Announcement) -> None:
 def _after_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING_KEY, None)
     for item in pending or ():
-        _emit(item)
+        try:
+            _emit(item)
+        except (RedisError, OSError) as exc:
+            # The transaction is committed: a push that cannot leave must not fail it.
+            _mark_undelivered(repr(item.event), f"{type(exc).__name__}: {exc}")
 
 
 def _after_rollback(session: Session) -> None:
@@ -125,6 +156,20 @@ class UserRoomsCloseSockets:
         return super().basic_close_room(room, namespace)
 
 
+class ReportsFailedPublish:
+    """Redis-manager mixin: a publish python-socketio gives up on is reported, not silent."""
+
+    def _publish(self, data):
+        result = super()._publish(data)
+        if result is None:  # python-socketio logged the error and gave up
+            _mark_undelivered(repr(data.get("event") or data.get("method")))
+        return result
+
+
+class ReportingRedisManager(ReportsFailedPublish, python_socketio.RedisManager):
+    pass
+
+
 def client_manager(app) -> python_socketio.Manager:
     """The Socket.IO client manager for ``app``: in-process, or through the message queue
     of ``SOCKETIO_MESSAGE_QUEUE`` (the same choice Flask-SocketIO makes from the URL)."""
@@ -132,8 +177,14 @@ def client_manager(app) -> python_socketio.Manager:
     if not url:
         return _closing(python_socketio.Manager)()
     if url.startswith(("redis://", "rediss://")):
-        base = python_socketio.RedisManager
-    elif url.startswith("kafka://"):
+        # Fail fast on an unreachable host instead of holding the request.
+        return _closing(ReportingRedisManager)(
+            url,
+            channel=app.config["SOCKETIO_CHANNEL"],
+            write_only=False,
+            redis_options={"socket_connect_timeout": 2},
+        )
+    if url.startswith("kafka://"):
         base = python_socketio.KafkaManager
     elif url.startswith("zmq"):
         base = python_socketio.ZmqManager

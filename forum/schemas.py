@@ -1,6 +1,21 @@
 """Shared pieces of the API's request schemas."""
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Every id, count, quantity and amount column is a SQL INTEGER: 32 bits on
+# PostgreSQL. Numbers beyond it can name nothing and cannot be stored, so every
+# door (URL converters, bodies, cursors) refuses them before a query sees them.
+MAX_DB_INT = 2**31 - 1
+MIN_DB_INT = -(2**31)
+
+Id = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
+"""A row id in a request body: 1 .. 2**31-1 (422 otherwise)."""
+
+DbInt = Annotated[int, Field(ge=MIN_DB_INT, le=MAX_DB_INT)]
+"""A count, quantity or amount in a request body, bounded to the column's range; the
+services check the business range (positive, within stock...)."""
 
 
 class Body(BaseModel):

@@ -22,9 +22,10 @@ from flask import current_app, request, session
 from flask_login import current_user, login_user
 from flask_socketio import disconnect, emit
 
-from . import ratelimit
+from . import ratelimit, realtime
 from .errors import NotAuthenticated, RateLimited, ServiceError
 from .extensions import db
+from .jsonbody import MAX_DEPTH, TooDeepPayload
 
 log = logging.getLogger(__name__)
 SOCKET_USER_KEY = "socket_user_id"
@@ -102,6 +103,10 @@ def socket_event(*, login: bool = True, limit: str | None = None, scope: str | N
         @functools.wraps(func)
         def handler(*args, **kwargs):
             try:
+                if any(isinstance(arg, TooDeepPayload) for arg in args):
+                    raise ServiceError(
+                        f"The JSON nests deeper than {MAX_DEPTH} levels.", code="invalid_json"
+                    )
                 user = socket_user()
                 if session_ended(user):
                     end_stale_socket()
@@ -119,7 +124,10 @@ def socket_event(*, login: bool = True, limit: str | None = None, scope: str | N
                         message="You are sending too fast; wait a few seconds.",
                     )
                 result = func(*args, **kwargs)
-                db.session.commit()
+                db.session.commit()  # live pushes leave here (forum.realtime)
+                if isinstance(result, dict) and realtime.undelivered():
+                    # Stored, but the others were not told live: say so (README, Delivery).
+                    result = {**result, "delivered": False}
                 return result
             except ServiceError as err:
                 db.session.rollback()

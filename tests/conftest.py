@@ -24,6 +24,9 @@ from sqlalchemy.engine import make_url
 from forum import create_app
 from forum.extensions import db
 
+# Every /api/v1 response the suite produces is checked against the OpenAPI document.
+pytest_plugins = ("tests.openapi_contract",)
+
 PG_URL = os.environ.get("PLAZA_TEST_DATABASE_URL")
 PASSWORD = "correct horse battery"
 

@@ -1,15 +1,13 @@
-from flask import current_app, g, request
+from flask import g, request
 from flask_login import current_user
 
 from ..accounts import service
 from ..accounts.schemas import NewTokenBody, RegisterBody, TokenBody, dump_token, dump_user
-from ..extensions import limiter
 from ..members import service as members
-from . import bp
+from . import bp, responses
 from .core import endpoint
 
 
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"])
 @endpoint(
     bp,
     "/auth/register",
@@ -18,8 +16,10 @@ from .core import endpoint
     auth="anyone",
     body=RegisterBody,
     status=201,
-    errors=(409, 422, 429),
+    errors=(409, 422),
     tag="accounts",
+    limits=("LOGIN_LIMIT_PER_IP",),
+    response=responses.Registered,
 )
 def register(data: RegisterBody):
     user = service.register(data.username, data.email, data.password)
@@ -27,7 +27,6 @@ def register(data: RegisterBody):
     return {"user": dump_user(user), "token": token}
 
 
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"])
 @endpoint(
     bp,
     "/auth/token",
@@ -35,15 +34,24 @@ def register(data: RegisterBody):
     summary="Exchange username and password for a token",
     auth="anyone",
     body=TokenBody,
-    errors=(401, 422, 429),
+    errors=(401, 422),
     tag="accounts",
+    limits=("LOGIN_LIMIT_PER_IP",),
+    response=responses.Token,
 )
 def token(data: TokenBody):
     user = service.authenticate(data.username, data.password, address=request.remote_addr)
     return {"token": service.issue_token(user, data.name or "api", data.scopes)}
 
 
-@endpoint(bp, "/me", "GET", summary="The caller's account, tier and balances", tag="accounts")
+@endpoint(
+    bp,
+    "/me",
+    "GET",
+    summary="The caller's account, tier and balances",
+    tag="accounts",
+    response=responses.Me,
+)
 def me():
     user = current_user._get_current_object()
     return {**dump_user(user), **members.summary(user)}

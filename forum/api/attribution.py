@@ -13,7 +13,7 @@ from ..attribution.schemas import (
 )
 from ..errors import field_error
 from ..pagination import decode, encode, limit_from
-from . import bp
+from . import bp, responses
 from .core import endpoint
 
 
@@ -22,7 +22,13 @@ def _user():
 
 
 @endpoint(
-    bp, "/merchant", "GET", summary="Your commission settings", auth="merchant", tag="attribution"
+    bp,
+    "/merchant",
+    "GET",
+    summary="Your commission settings",
+    auth="merchant",
+    tag="attribution",
+    response=responses.MerchantSettings,
 )
 def merchant_settings():
     return dump_settings(service.settings_of(_user().id))
@@ -37,6 +43,7 @@ def merchant_settings():
     body=MerchantSettingsBody,
     errors=(422,),
     tag="attribution",
+    response=responses.MerchantSettings,
 )
 def update_merchant_settings(data: MerchantSettingsBody):
     settings = service.update_settings(
@@ -74,7 +81,17 @@ def _report(merchant_id: int | None, allowed: tuple[str, ...]):
     }
 
 
-REPORT_QUERY = ("group_by", "from", "to", "cursor", "limit")
+DATE = {"type": "string", "format": "date"}
+
+
+def _report_query(groups: tuple[str, ...]) -> tuple:
+    return (
+        ("group_by", {"type": "string", "enum": list(groups)}),
+        ("from", DATE),
+        ("to", DATE),
+        "cursor",
+        "limit",
+    )
 
 
 @endpoint(
@@ -84,8 +101,9 @@ REPORT_QUERY = ("group_by", "from", "to", "cursor", "limit")
     summary="Your funnel by post, author, offer, room or day",
     auth="merchant",
     errors=(400, 422),
-    query=REPORT_QUERY,
+    query=_report_query(reports.MERCHANT_GROUPS),
     tag="attribution",
+    response=responses.Report,
 )
 def merchant_attribution():
     return _report(_user().id, reports.MERCHANT_GROUPS)
@@ -98,8 +116,9 @@ def merchant_attribution():
     summary="Every merchant's funnel (admins)",
     auth="admin",
     errors=(400, 422),
-    query=REPORT_QUERY,
+    query=_report_query(reports.GROUPS),
     tag="attribution",
+    response=responses.Report,
 )
 def admin_attribution():
     return _report(None, reports.GROUPS)
@@ -115,6 +134,7 @@ def admin_attribution():
     status=201,
     errors=(404, 409, 422),
     tag="attribution",
+    response=responses.PayoutList,
 )
 def create_payout(data: PayoutBody):
     return {"items": [dump_payout(p) for p in service.pay_out(_user(), data.merchant_id)]}
@@ -128,6 +148,7 @@ def create_payout(data: PayoutBody):
     errors=(400,),
     query=("cursor", "limit"),
     tag="attribution",
+    response=responses.EarningPage,
 )
 def my_earnings():
     user = _user()

@@ -12,7 +12,7 @@ from ..board.schemas import (
     dump_thread_summary,
 )
 from ..pagination import limit_from
-from . import bp
+from . import bp, responses
 from .core import endpoint
 
 PAGE = ("cursor", "limit")
@@ -22,7 +22,15 @@ def _user():
     return current_user._get_current_object() if current_user.is_authenticated else None
 
 
-@endpoint(bp, "/categories", "GET", summary="List categories", auth="anyone", tag="board")
+@endpoint(
+    bp,
+    "/categories",
+    "GET",
+    summary="List categories",
+    auth="anyone",
+    tag="board",
+    response=list[responses.Category],
+)
 def list_categories():
     return [dump_category(c) for c in service.list_categories()]
 
@@ -37,6 +45,7 @@ def list_categories():
     status=201,
     errors=(409, 422),
     tag="board",
+    response=responses.Category,
 )
 def create_category(data: CategoryBody):
     return dump_category(service.create_category(_user(), data.slug, data.name, data.description))
@@ -51,6 +60,7 @@ def create_category(data: CategoryBody):
     errors=(400, 404, 422),
     query=PAGE,
     tag="board",
+    response=responses.ThreadPage,
 )
 def category_threads(slug: str):
     category = service.get_category(slug)
@@ -72,6 +82,7 @@ def category_threads(slug: str):
     status=201,
     errors=(404, 422, 429),
     tag="board",
+    response=responses.NewThread,
 )
 def create_thread(data: ThreadBody):
     category = service.get_category(data.category)
@@ -93,6 +104,7 @@ def create_thread(data: ThreadBody):
     errors=(400, 404, 422),
     query=PAGE,
     tag="board",
+    response=responses.Thread,
 )
 def get_thread(thread_id: int):
     thread = service.get_thread(thread_id, viewer=_user())
@@ -117,6 +129,7 @@ def get_thread(thread_id: int):
     status=201,
     errors=(403, 404, 422, 429),
     tag="board",
+    response=responses.Post,
 )
 def create_post(thread_id: int, data: PostBody):
     thread = service.get_thread(thread_id, viewer=_user())
@@ -131,6 +144,7 @@ def create_post(thread_id: int, data: PostBody):
     body=EditBody,
     errors=(403, 404, 409, 422),
     tag="board",
+    response=responses.Post,
 )
 def edit_post(post_id: int, data: EditBody):
     post = service.get_post(post_id, viewer=_user())
@@ -152,7 +166,13 @@ def delete_post(post_id: int):
 
 
 @endpoint(
-    bp, "/posts/<int:post_id>/like", "POST", summary="Like a post", errors=(404, 409), tag="board"
+    bp,
+    "/posts/<int:post_id>/like",
+    "POST",
+    summary="Like a post",
+    errors=(404, 409),
+    tag="board",
+    response=responses.Likes,
 )
 def like_post(post_id: int):
     post = service.get_post(post_id, viewer=_user())
@@ -166,6 +186,7 @@ def like_post(post_id: int):
     summary="Remove your like",
     tag="board",
     errors=(404,),
+    response=responses.Likes,
 )
 def unlike_post(post_id: int):
     post = service.get_post(post_id, viewer=_user())
@@ -181,6 +202,7 @@ def unlike_post(post_id: int):
     errors=(400, 422),
     query=("q", *PAGE),
     tag="board",
+    response=responses.SearchPage,
 )
 def search():
     page = service.search(

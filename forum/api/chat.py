@@ -16,7 +16,7 @@ from ..chat.schemas import (
 )
 from ..errors import field_error
 from ..pagination import limit_from
-from . import bp
+from . import bp, responses
 from .core import endpoint
 
 
@@ -30,7 +30,14 @@ def _room_json(room, user) -> dict:
     return dump_room(room, viewer=user, unread=unread, members=members)
 
 
-@endpoint(bp, "/chat/rooms", "GET", summary="Chat rooms the caller may read", tag="chat")
+@endpoint(
+    bp,
+    "/chat/rooms",
+    "GET",
+    summary="Chat rooms the caller may read",
+    tag="chat",
+    response=responses.RoomList,
+)
 def chat_list_rooms():
     """Public rooms, then the caller's private rooms and direct conversations, with unread counts."""
     user = _user()
@@ -54,6 +61,7 @@ def chat_list_rooms():
     status=201,
     errors=(409, 422),
     tag="chat",
+    response=responses.Room,
 )
 def chat_create_room(data: RoomBody):
     room = service.create_public_room(_user(), data.slug, data.name, data.topic)
@@ -69,6 +77,7 @@ def chat_create_room(data: RoomBody):
     status=201,
     errors=(403, 422),
     tag="chat",
+    response=responses.Room,
 )
 def chat_create_private_room(data: PrivateRoomBody):
     room = service.create_private_room(_user(), data.name, data.members, data.topic)
@@ -84,6 +93,7 @@ def chat_create_private_room(data: PrivateRoomBody):
     status=201,
     errors=(403, 404, 422),
     tag="chat",
+    response=responses.Room,
 )
 def chat_open_direct(data: DirectBody):
     other = service.find_user(data.username)
@@ -91,7 +101,15 @@ def chat_open_direct(data: DirectBody):
     return _room_json(room, _user())
 
 
-@endpoint(bp, "/chat/rooms/<slug>", "GET", summary="One chat room", errors=(404,), tag="chat")
+@endpoint(
+    bp,
+    "/chat/rooms/<slug>",
+    "GET",
+    summary="One chat room",
+    errors=(404,),
+    tag="chat",
+    response=responses.RoomDetail,
+)
 def chat_get_room(slug: str):
     room = service.get_room(slug, viewer=_user())
     data = _room_json(room, _user())
@@ -108,6 +126,7 @@ def chat_get_room(slug: str):
     status=201,
     errors=(403, 404, 409, 422),
     tag="chat",
+    response=responses.UserRef,
 )
 def chat_add_member(slug: str, data: InviteBody):
     room = service.get_room(slug, viewer=_user())
@@ -147,6 +166,7 @@ def _before_param():
     errors=(404, 422),
     query=("before", "cursor", "limit"),
     tag="chat",
+    response=responses.ChatMessagePage,
 )
 def chat_list_messages(slug: str):
     """Newest first; ``next_cursor`` is the id to pass as ``before`` (or ``cursor``) for older ones."""
@@ -169,6 +189,7 @@ def chat_list_messages(slug: str):
     status=201,
     errors=(403, 404, 409, 422, 429),
     tag="chat",
+    response=responses.ChatMessage,
 )
 def chat_send_message(slug: str, data: MessageBody):
     room = service.get_room(slug, viewer=_user())
@@ -200,6 +221,7 @@ def chat_delete_message(message_id: int):
     status=201,
     errors=(404, 422),
     tag="chat",
+    response=responses.Mute,
 )
 def chat_mute_member(slug: str, data: MuteBody):
     room = service.get_room(slug, viewer=_user())
@@ -219,6 +241,7 @@ def chat_mute_member(slug: str, data: MuteBody):
     summary="Mark a room read (up to the latest message)",
     errors=(404,),
     tag="chat",
+    response=responses.ReadState,
 )
 def chat_mark_read(slug: str):
     room = service.get_room(slug, viewer=_user())

@@ -2,14 +2,18 @@
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, jsonify, request
 from flask_login import current_user
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from .. import jsonbody
 from ..errors import Forbidden, NotAuthenticated, ServiceError, ValidationFailed
-from ..extensions import db
+from ..extensions import db, limiter
+from ..pagination import MAX_LIMIT
+from ..schemas import MAX_DB_INT
 
 API_MODULES = ("accounts", "board", "meta", "events", "shop", "chat", "promotions", "attribution")
 
@@ -38,11 +42,17 @@ ERROR_SCHEMA = {
 
 
 def _json_body() -> dict:
-    data = request.get_json(silent=True)
-    if data is None:
-        if request.get_data():
-            raise ValidationFailed("The body is not valid JSON.", code="invalid_json")
+    raw = request.get_data(cache=True)
+    if not raw:
         return {}
+    if not request.is_json:
+        raise ValidationFailed("The body is not valid JSON.", code="invalid_json")
+    try:
+        data = jsonbody.loads(raw)
+    except jsonbody.TooDeep as exc:
+        raise ServiceError(str(exc), code="invalid_json") from None
+    except ValueError:
+        raise ValidationFailed("The body is not valid JSON.", code="invalid_json") from None
     if not isinstance(data, dict):
         raise ValidationFailed("The body must be a JSON object.", code="invalid_json")
     return data
@@ -60,10 +70,25 @@ def validate(model: type[BaseModel], data: dict) -> BaseModel:
         raise ValidationFailed("Some fields are not valid.", fields=fields) from None
 
 
-def _schema_ref(model: type[BaseModel]) -> dict:
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+# Query parameters by name, with their real types (an endpoint may give its own).
+QUERY_PARAMETERS: dict[str, dict] = {
+    "cursor": {"type": "string"},
+    "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+    "before": {"type": "integer", "minimum": 0, "maximum": MAX_DB_INT},
+    "q": {"type": "string"},
+}
+
+
+def _schema_ref(model, mode: str = "validation") -> dict:
+    """Register ``model``'s JSON schema (and its parts) as components; a reference to it.
+    ``model`` may also be a type such as ``list[Category]``: its schema is inlined."""
+    schema = TypeAdapter(model).json_schema(
+        ref_template="#/components/schemas/{model}", mode=mode, by_alias=True
+    )
     for name, definition in schema.pop("$defs", {}).items():
         SCHEMAS[name] = definition
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return schema
     SCHEMAS[model.__name__] = schema
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
@@ -78,16 +103,37 @@ def endpoint(
     body: type[BaseModel] | None = None,
     status: int = 200,
     errors: tuple[int, ...] = (),
-    query: tuple[str, ...] = (),
+    query: tuple[str | tuple[str, dict], ...] = (),
     tag: str = "",
+    limits: tuple[str, ...] = (),
+    response: Any = None,
 ):
     """Register ``func`` on ``bp`` and in the OpenAPI document.
 
+    ``limits`` names config settings holding Flask-Limiter specs (per client
+    address, e.g. ``("LOGIN_LIMIT_PER_IP",)``); they wrap the view that is
+    registered, so they apply, and the operation documents its 429.
+
+    ``response`` is the pydantic model (forum/api/responses.py) the result is
+    validated and serialised through; the document publishes its schema.
+    ``query`` names parameters (types from QUERY_PARAMETERS) or gives
+    ``(name, json_schema)``.
+
     ``func`` receives the validated body as ``data`` when ``body`` is given,
-    returns a JSON-able value (sent with ``status``) or a Response. A
+    returns a JSON-able value (sent with ``status``), an ``Idempotent`` or a
+    Response. A
     ServiceError rolls the transaction back and becomes its 4xx JSON error; on
     success the transaction is committed.
     """
+
+    shape = TypeAdapter(response) if response is not None else None
+
+    def out(result):
+        if shape is None:
+            return result
+        return shape.dump_python(
+            shape.validate_python(result), mode="json", by_alias=True, exclude_unset=True
+        )
 
     def decorate(func: Callable[..., Any]):
         @functools.wraps(func)
@@ -109,22 +155,46 @@ def endpoint(
                 return result
             if result is None:
                 return "", status
-            return jsonify(result), status
+            if isinstance(result, Idempotent):
+                answer = jsonify(out(result.payload))
+                answer.status_code = result.status
+                if result.replayed:
+                    answer.headers["Idempotent-Replayed"] = "true"
+                return answer
+            return jsonify(out(result)), status
 
+        for setting in limits:
+            view = limiter.limit(_setting(setting))(view)
+        view.rate_limits = tuple(limits)
         view.plaza_auth = auth  # type: ignore[attr-defined]  # read by the token scope check
         bp.add_url_rule(rule, endpoint=func.__name__, view_func=view, methods=[method])
+        # 400: a NUL character anywhere (forum/http.py), a body that is not JSON or nests too deep.
+        documented = (*errors, 400, 429) if limits else (*errors, 400)
+        if "<" in rule:
+            documented = (*documented, 404)  # nothing there, or not for the caller
+        if body is not None:
+            documented = (*documented, 422)  # fields not valid
+        if query:
+            documented = (*documented, 422)
         openapi_path = "/api/v1" + rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+        success: dict[str, Any] = {"description": "OK"}
+        if response is not None:
+            success["content"] = {
+                "application/json": {"schema": _schema_ref(response, "serialization")}
+            }
         operation: dict[str, Any] = {
             "summary": summary,
             "operationId": func.__name__,
             "tags": [tag] if tag else [],
-            "responses": {str(status): {"description": "OK"}},
+            "responses": {str(status): success},
         }
         if auth != "anyone":
             operation["security"] = [{"bearer": []}, {"session": []}]
-            errors_all = (401, *errors) if auth == "user" else (401, 403, *errors)
+            # 403: a role the caller lacks, or a cookie session's write without its CSRF token.
+            refusable = auth != "user" or method.upper() not in ("GET", "HEAD")
+            errors_all = (401, 403, *documented) if refusable else (401, *documented)
         else:
-            errors_all = errors
+            errors_all = documented
         for code in sorted(set(errors_all)):
             operation["responses"][str(code)] = {
                 "description": "Error",
@@ -135,16 +205,17 @@ def endpoint(
                 "name": name.split("<")[0],
                 "in": "path",
                 "required": True,
-                "schema": {"type": "integer" if "int:" in part else "string"},
+                "schema": {"type": "integer", "minimum": 0, "maximum": MAX_DB_INT}
+                if "int:" in part
+                else {"type": "string"},
             }
             for part in rule.split("/")
             if part.startswith("<")
             for name in [part.strip("<>").split(":")[-1]]
         ]
-        params += [
-            {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
-            for name in query
-        ]
+        for item in query:
+            name, schema = item if isinstance(item, tuple) else (item, QUERY_PARAMETERS[item])
+            params.append({"name": name, "in": "query", "required": False, "schema": schema})
         if params:
             operation["parameters"] = params
         if body is not None:
@@ -158,13 +229,26 @@ def endpoint(
     return decorate
 
 
-def idempotent_response(payload: dict, replayed: bool, status: int = 201):
-    """``payload`` as JSON; a repeated Idempotency-Key gets ``Idempotent-Replayed: true``."""
-    response = jsonify(payload)
-    response.status_code = status
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return response
+def _setting(name: str) -> Callable[[], str]:
+    def spec() -> str:
+        return current_app.config[name]
+
+    spec.__name__ = name
+    return spec
+
+
+@dataclass(frozen=True)
+class Idempotent:
+    """A result answered with ``status``; a repeated Idempotency-Key adds
+    ``Idempotent-Replayed: true`` (the payload still goes through the response model)."""
+
+    payload: dict
+    replayed: bool
+    status: int = 201
+
+
+def idempotent_response(payload: dict, replayed: bool, status: int = 201) -> Idempotent:
+    return Idempotent(payload, replayed, status)
 
 
 def openapi_document() -> dict:

@@ -16,7 +16,7 @@ from ..events.schemas import (
     dump_sponsorship,
 )
 from ..pagination import limit_from
-from . import bp
+from . import bp, responses
 from .core import endpoint
 
 PAGE = ("cursor", "limit")
@@ -33,8 +33,9 @@ def _user():
     summary="Upcoming (or past) events",
     auth="anyone",
     errors=(400, 422),
-    query=("when", *PAGE),
+    query=(("when", {"type": "string", "enum": ["upcoming", "past"]}), *PAGE),
     tag="events",
+    response=responses.EventPage,
 )
 def list_events():
     page = service.list_events(
@@ -58,6 +59,7 @@ def list_events():
     status=201,
     errors=(403, 422, 429),
     tag="events",
+    response=responses.Event,
 )
 def create_event(data: EventBody):
     values = data.model_dump(exclude={"discussion_category"})
@@ -73,6 +75,7 @@ def create_event(data: EventBody):
     auth="anyone",
     errors=(404,),
     tag="events",
+    response=responses.Event,
 )
 def get_event(event_id: int):
     return dump_event(service.get_event(event_id), viewer=_user())
@@ -86,6 +89,7 @@ def get_event(event_id: int):
     body=EventPatch,
     errors=(403, 404, 409, 422),
     tag="events",
+    response=responses.Event,
 )
 def update_event(event_id: int, data: EventPatch):
     event = service.get_event(event_id)
@@ -99,6 +103,7 @@ def update_event(event_id: int, data: EventPatch):
     summary="Call an event off (host)",
     errors=(403, 404, 409),
     tag="events",
+    response=responses.Event,
 )
 def cancel_event(event_id: int):
     event = service.get_event(event_id)
@@ -114,6 +119,7 @@ def cancel_event(event_id: int):
     status=201,
     errors=(403, 404, 409, 422),
     tag="events",
+    response=responses.SignupResult,
 )
 def sign_up(event_id: int):
     event = service.get_event(event_id)
@@ -128,6 +134,7 @@ def sign_up(event_id: int):
     summary="Your sign-up, its position and check-in code",
     errors=(404,),
     tag="events",
+    response=responses.Signup,
 )
 def my_signup(event_id: int):
     event = service.get_event(event_id)
@@ -158,6 +165,7 @@ def cancel_signup(event_id: int):
     summary="Check-in list (host)",
     errors=(403, 404),
     tag="events",
+    response=responses.ParticipantList,
 )
 def participants(event_id: int):
     event = service.get_event(event_id)
@@ -189,6 +197,7 @@ def remove_participant(event_id: int, user_id: int):
     body=CheckInBody,
     errors=(403, 404, 409, 422),
     tag="events",
+    response=responses.CheckedIn,
 )
 def check_in(event_id: int, data: CheckInBody):
     event = service.get_event(event_id)
@@ -205,13 +214,21 @@ def check_in(event_id: int, data: CheckInBody):
     status=201,
     errors=(403, 404, 422, 429),
     tag="events",
+    response=responses.EventMessage,
 )
 def message_participants(event_id: int, data: MessageBody):
     event = service.get_event(event_id)
     return dump_message(service.message_participants(_user(), event, data.body))
 
 
-@endpoint(bp, "/me/events", "GET", summary="Events you signed up for", tag="events")
+@endpoint(
+    bp,
+    "/me/events",
+    "GET",
+    summary="Events you signed up for",
+    tag="events",
+    response=responses.MyEventList,
+)
 def my_events():
     signups = service.my_signups(_user())
     return {

@@ -15,7 +15,7 @@ from ..promotions.schemas import (
     dump_team,
 )
 from ..shop_embed.schemas import dump_order
-from . import bp
+from . import bp, responses
 from .core import endpoint, idempotent_response
 
 
@@ -34,6 +34,7 @@ def _address(data) -> dict | None:
     summary="The server's clock (countdowns synchronise to it)",
     auth="anyone",
     tag="promotions",
+    response=responses.ServerTime,
 )
 def server_time():
     return {"now": now().isoformat()}
@@ -52,6 +53,7 @@ def server_time():
     status=201,
     errors=(422,),
     tag="promotions",
+    response=responses.GroupBuy,
 )
 def create_group_buy(data: GroupBuyBody):
     return dump_group_buy(service.create_group_buy(_user(), **data.model_dump()))
@@ -65,6 +67,7 @@ def create_group_buy(data: GroupBuyBody):
     auth="anyone",
     errors=(404,),
     tag="promotions",
+    response=responses.GroupBuy,
 )
 def get_group_buy(group_buy_id: int):
     return dump_group_buy(service.get_group_buy(group_buy_id), _user())
@@ -77,6 +80,7 @@ def get_group_buy(group_buy_id: int):
     summary="End a group-buy now (its merchant, admin); forming teams fail or auto-complete",
     errors=(403, 404),
     tag="promotions",
+    response=responses.GroupBuy,
 )
 def end_group_buy(group_buy_id: int):
     group_buy = service.get_group_buy(group_buy_id)
@@ -90,8 +94,9 @@ def end_group_buy(group_buy_id: int):
     summary="Start a team (the caller's order is placed held); honours Idempotency-Key",
     body=TeamBody,
     status=201,
-    errors=(403, 404, 409, 422),
+    errors=(403, 404, 409, 422, 429),
     tag="promotions",
+    response=responses.Team,
 )
 def start_team(group_buy_id: int, data: TeamBody):
     group_buy = service.get_group_buy(group_buy_id)
@@ -110,8 +115,9 @@ def start_team(group_buy_id: int, data: TeamBody):
     "POST",
     summary="Join a team; 409 team_full / already_member / team_closed; honours Idempotency-Key",
     body=TeamBody,
-    errors=(403, 404, 409, 422),
+    errors=(403, 404, 409, 422, 429),
     tag="promotions",
+    response=responses.Team,
 )
 def join_team(team_id: int, data: TeamBody):
     team = service.get_team(team_id)
@@ -132,6 +138,7 @@ def join_team(team_id: int, data: TeamBody):
     auth="anyone",
     errors=(404,),
     tag="promotions",
+    response=responses.Team,
 )
 def get_team(team_id: int):
     return dump_team(service.read_team(service.get_team(team_id)), _user())
@@ -150,6 +157,7 @@ def get_team(team_id: int):
     status=201,
     errors=(422,),
     tag="promotions",
+    response=responses.Snap,
 )
 def create_snap(data: SnapBody):
     return dump_snap(service.create_snap(_user(), **data.model_dump()))
@@ -163,6 +171,7 @@ def create_snap(data: SnapBody):
     auth="anyone",
     errors=(404,),
     tag="promotions",
+    response=responses.Snap,
 )
 def get_snap(snap_id: int):
     return dump_snap(service.get_snap(snap_id), _user())
@@ -175,8 +184,9 @@ def get_snap(snap_id: int):
     summary="Buy at the snap-up price; 409 sold_out / limit_reached / not_started / ended",
     body=BuyBody,
     status=201,
-    errors=(403, 404, 409, 422),
+    errors=(403, 404, 409, 422, 429),
     tag="promotions",
+    response=responses.Order,
 )
 def buy_snap(snap_id: int, data: BuyBody):
     snap = service.get_snap(snap_id)
@@ -197,6 +207,7 @@ def buy_snap(snap_id: int, data: BuyBody):
     summary="End a snap-up now (its merchant, admin)",
     errors=(403, 404),
     tag="promotions",
+    response=responses.Snap,
 )
 def end_snap(snap_id: int):
     snap = service.get_snap(snap_id)

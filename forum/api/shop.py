@@ -18,7 +18,7 @@ from ..shop_embed.schemas import (
     dump_order,
     dump_product,
 )
-from . import bp
+from . import bp, responses
 from .core import endpoint, idempotent_response
 
 PAGE = ("cursor", "limit")
@@ -41,6 +41,7 @@ def _user():
     status=201,
     errors=(422,),
     tag="shop",
+    response=responses.Product,
 )
 def create_product(data: ProductBody):
     return dump_product(service.create_product(_user(), **data.model_dump()))
@@ -54,6 +55,7 @@ def create_product(data: ProductBody):
     auth="anyone",
     errors=(404,),
     tag="shop",
+    response=responses.Product,
 )
 def get_product(product_id: int):
     return dump_product(service.get_product(product_id, viewer=_user()))
@@ -68,6 +70,7 @@ def get_product(product_id: int):
     body=ProductPatch,
     errors=(404, 409, 422),
     tag="shop",
+    response=responses.Product,
 )
 def update_product(product_id: int, data: ProductPatch):
     product = service.get_product(product_id, viewer=_user())
@@ -102,6 +105,7 @@ def archive_product(product_id: int):
     auth="merchant",
     errors=(404, 413, 422),
     tag="shop",
+    response=responses.Product,
 )
 def upload_image(product_id: int):
     product = service.get_product(product_id, viewer=_user())
@@ -123,6 +127,7 @@ def upload_image(product_id: int):
     summary="The caller's products, archived included",
     auth="merchant",
     tag="shop",
+    response=responses.ProductList,
 )
 def my_products():
     merchant = service.require_merchant(_user())
@@ -141,8 +146,9 @@ def my_products():
     summary="Place an order (reserves stock); honours Idempotency-Key",
     body=OrderBody,
     status=201,
-    errors=(403, 409, 422),
+    errors=(403, 409, 422, 429),
     tag="shop",
+    response=responses.Order,
 )
 def create_order(data: OrderBody):
     address = data.shipping_address.model_dump() if data.shipping_address else None
@@ -163,6 +169,7 @@ def create_order(data: OrderBody):
     errors=(422,),
     query=PAGE,
     tag="shop",
+    response=responses.OrderPage,
 )
 def my_orders():
     page = service.orders_of_buyer(
@@ -178,8 +185,9 @@ def my_orders():
     summary="Orders of the caller's shop, newest first",
     auth="merchant",
     errors=(422,),
-    query=("status", *PAGE),
+    query=(("status", {"type": "string", "enum": list(ORDER_STATUSES)}), *PAGE),
     tag="shop",
+    response=responses.OrderPage,
 )
 def merchant_orders():
     status = request.args.get("status") or None
@@ -201,6 +209,7 @@ def merchant_orders():
     summary="An order with items, totals and history (buyer, merchant, admin)",
     errors=(404,),
     tag="shop",
+    response=responses.Order,
 )
 def get_order(order_id: int):
     return dump_order(service.get_order(order_id, _user()), events=True)
@@ -220,6 +229,7 @@ def _act_on_order(order_id: int, action):
     body=PayBody,
     errors=(403, 404, 409, 422),
     tag="shop",
+    response=responses.Order,
 )
 def pay_order(order_id: int, data: PayBody):
     return _act_on_order(order_id, lambda order: service.pay(_user(), order, data.provider))
@@ -233,6 +243,7 @@ def pay_order(order_id: int, data: PayBody):
     body=AddressBody,
     errors=(403, 404, 409, 422),
     tag="shop",
+    response=responses.Order,
 )
 def set_shipping_address(order_id: int, data: AddressBody):
     address = data.shipping_address.model_dump()
@@ -248,6 +259,7 @@ def set_shipping_address(order_id: int, data: AddressBody):
     summary="Confirm an offline payment (its merchant, admin)",
     errors=(403, 404, 409),
     tag="shop",
+    response=responses.Order,
 )
 def mark_paid(order_id: int):
     return _act_on_order(order_id, lambda order: service.mark_paid(_user(), order))
@@ -261,6 +273,7 @@ def mark_paid(order_id: int):
     body=ShipBody,
     errors=(403, 404, 409, 422),
     tag="shop",
+    response=responses.Order,
 )
 def ship_order(order_id: int, data: ShipBody):
     return _act_on_order(
@@ -275,6 +288,7 @@ def ship_order(order_id: int, data: ShipBody):
     summary="Confirm delivery (buyer, its merchant, admin)",
     errors=(403, 404, 409),
     tag="shop",
+    response=responses.Order,
 )
 def complete_order(order_id: int):
     return _act_on_order(order_id, lambda order: service.complete(_user(), order))
@@ -288,6 +302,7 @@ def complete_order(order_id: int):
     body=ReasonBody,
     errors=(403, 404, 409, 422),
     tag="shop",
+    response=responses.Order,
 )
 def cancel_order(order_id: int, data: ReasonBody):
     return _act_on_order(order_id, lambda order: service.cancel(_user(), order, reason=data.reason))
@@ -301,6 +316,7 @@ def cancel_order(order_id: int, data: ReasonBody):
     body=ReasonBody,
     errors=(403, 404, 409, 422),
     tag="shop",
+    response=responses.Order,
 )
 def refund_order(order_id: int, data: ReasonBody):
     return _act_on_order(order_id, lambda order: service.refund(_user(), order, reason=data.reason))

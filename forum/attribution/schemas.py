@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ..schemas import Body, iso
+from ..schemas import Body, Id, iso
 from .service import MAX_CPA_CENTS, MAX_RATE_BP, Earning
 
 
@@ -25,7 +25,7 @@ class MerchantSettingsBody(Body):
 
 
 class PayoutBody(Body):
-    merchant_id: int = Field(gt=0)
+    merchant_id: Id
 
 
 def dump_settings(settings) -> dict:

@@ -3,7 +3,7 @@ from pydantic import Field
 from ..accounts.schemas import dump_user_ref
 from ..embeds import EmbedContext, describe
 from ..markup import EmbedRef
-from ..schemas import Body, iso
+from ..schemas import Body, Id, iso
 
 
 class CategoryBody(Body):
@@ -20,7 +20,7 @@ class ThreadBody(Body):
 
 class PostBody(Body):
     body: str
-    reply_to: int | None = None
+    reply_to: Id | None = None
 
 
 class EditBody(Body):

@@ -33,8 +33,9 @@ from .. import markup, ratelimit, realtime
 from ..accounts.models import User
 from ..clock import now
 from ..errors import Conflict, Forbidden, NotFound, RateLimited, ValidationFailed, field_error
-from ..extensions import db, limiter
+from ..extensions import db
 from ..notifications import service as notifications
+from ..schemas import MAX_DB_INT
 from .models import ChatConnection, ChatMember, ChatMessage, ChatPresence, ChatRoom
 from .schemas import dump_author, dump_message
 
@@ -203,13 +204,7 @@ def check_send_rate(user: User) -> None:
     if ratelimit.allowed(spec, "chat-message", user.id):
         ratelimit.record(spec, "chat-message", user.id)
         return
-    from limits import parse_many
-
-    wait = 1
-    for item in parse_many(spec):
-        stats = limiter.limiter.get_window_stats(item, "chat-message", str(user.id))
-        if stats.remaining <= 0:
-            wait = max(wait, int(stats.reset_time - now().timestamp() + 0.999))
+    wait = ratelimit.seconds_until_room(spec, "chat-message", user.id)
     raise RateLimited(
         f"You are sending messages too fast (at most {spec.replace('/', ' per ')}). Wait {wait} s and try again."
     )
@@ -250,7 +245,7 @@ def parse_message_id(raw, field_name: str = "before") -> int | None:
         value = int(raw)
     else:
         raise field_error(field_name, "Use a message id.")
-    if value < 0 or value > 2**62:
+    if value < 0 or value > MAX_DB_INT:
         raise field_error(field_name, "Use a message id.")
     return value
 

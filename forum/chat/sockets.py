@@ -210,7 +210,12 @@ def on_who(data=None):
 @socketio.on("send", namespace=NAMESPACE)
 @socket_event()
 def on_send(data=None):
-    """``{room, body, nonce?}`` -> ``{id}``; everyone in the room gets ``message`` after the commit."""
+    """``{room, body, nonce?}`` -> ``{id, seq, room, created_at, delivered}``.
+
+    Everyone in the room gets ``message`` after the commit. ``delivered`` is false
+    when that push could not be published (message queue down; ``socket_event``
+    sets it): the message is stored and the others get it when they resync by seq.
+    """
     data = _data(data)
     room = _room(data)
     message = service.send_message(socket_user(), room, data.get("body"), nonce=data.get("nonce"))
@@ -219,6 +224,7 @@ def on_send(data=None):
         "seq": message.seq,
         "room": room.slug,
         "created_at": iso(message.created_at),
+        "delivered": True,
     }
 
 

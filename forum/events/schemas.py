@@ -8,7 +8,7 @@ from flask import url_for
 from pydantic import Field
 
 from ..accounts.schemas import dump_user_ref
-from ..schemas import Body, iso
+from ..schemas import Body, DbInt, Id, iso
 from . import service
 from .models import Event, Signup
 
@@ -20,9 +20,9 @@ class EventBody(Body):
     ends_at: str = Field(max_length=64)
     location: str = Field(default="", max_length=300)
     online_url: str | None = Field(default=None, max_length=500)
-    capacity: int | None = None
+    capacity: DbInt | None = None
     signup_deadline: str | None = Field(default=None, max_length=64)
-    sponsor_id: int | None = None
+    sponsor_id: Id | None = None
     cover_colour: str = Field(default="indigo", max_length=16)
     discussion_category: str | None = Field(default=None, max_length=48)
 
@@ -34,9 +34,9 @@ class EventPatch(Body):
     ends_at: str | None = Field(default=None, max_length=64)
     location: str | None = Field(default=None, max_length=300)
     online_url: str | None = Field(default=None, max_length=500)
-    capacity: int | None = None
+    capacity: DbInt | None = None
     signup_deadline: str | None = Field(default=None, max_length=64)
-    sponsor_id: int | None = None
+    sponsor_id: Id | None = None
     cover_colour: str | None = Field(default=None, max_length=16)
 
     def changes(self) -> dict:

@@ -10,16 +10,16 @@ from pydantic import Field
 from ..accounts.schemas import dump_user_ref
 from ..clock import now
 from ..money import MinorUnits
-from ..schemas import Body, iso
+from ..schemas import Body, DbInt, Id, iso
 from ..shop_embed.schemas import Address
 from . import service
 
 
 class GroupBuyBody(Body):
-    product_id: int
+    product_id: Id
     group_price_cents: MinorUnits
-    team_size: int
-    team_window_minutes: int
+    team_size: DbInt
+    team_window_minutes: DbInt
     ends_at: str = Field(max_length=64)
     auto_complete: bool = False
 
@@ -31,16 +31,16 @@ class TeamBody(Body):
 
 
 class SnapBody(Body):
-    product_id: int
+    product_id: Id
     price_cents: MinorUnits
-    stock: int
-    per_user_limit: int
+    stock: DbInt
+    per_user_limit: DbInt
     starts_at: str = Field(max_length=64)
     ends_at: str = Field(max_length=64)
 
 
 class BuyBody(Body):
-    quantity: int = 1
+    quantity: DbInt = 1
     shipping_address: Address | None = None
 
 

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from ..accounts.schemas import dump_user_ref
 from ..money import MinorUnits
-from ..schemas import Body, iso
+from ..schemas import Body, DbInt, Id, iso
 from . import service
 
 
@@ -17,7 +17,7 @@ class ProductBody(Body):
     description: str = ""
     price_cents: MinorUnits
     currency: str = Field(max_length=8)
-    stock: int
+    stock: DbInt
     active: bool = True
 
 
@@ -26,13 +26,13 @@ class ProductPatch(Body):
     description: str | None = None
     price_cents: MinorUnits | None = None
     currency: str | None = Field(default=None, max_length=8)
-    stock: int | None = None
+    stock: DbInt | None = None
     active: bool | None = None
 
 
 class OrderLine(Body):
-    product_id: int
-    quantity: int
+    product_id: Id
+    quantity: DbInt
 
 
 class Address(Body):
