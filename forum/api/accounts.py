@@ -61,7 +61,14 @@ def _caller_token():
     return g.get("api_token")
 
 
-@endpoint(bp, "/auth/tokens", "GET", summary="Your live API tokens", tag="accounts")
+@endpoint(
+    bp,
+    "/auth/tokens",
+    "GET",
+    summary="Your live API tokens",
+    tag="accounts",
+    response=responses.ApiTokenPage,
+)
 def list_tokens():
     user = current_user._get_current_object()
     return {"items": [dump_token(t) for t in service.list_tokens(user)], "next_cursor": None}
@@ -76,6 +83,7 @@ def list_tokens():
     status=201,
     errors=(403, 422),
     tag="accounts",
+    response=responses.NewApiToken,
 )
 def create_token(data: NewTokenBody):
     user = current_user._get_current_object()

@@ -169,6 +169,7 @@ def my_earnings():
     summary="Sign-ups waiting for your review before they earn CPA",
     auth="merchant",
     tag="attribution",
+    response=responses.HeldSignupList,
 )
 def held_signups():
     return {"items": [dump_held_signup(c) for c in service.held_signups(_user().id)]}
@@ -182,6 +183,7 @@ def held_signups():
     auth="merchant",
     errors=(404, 409),
     tag="attribution",
+    response=responses.HeldSignup,
 )
 def approve_signup(user_id: int):
     return dump_held_signup(service.review_signup(_user(), user_id, approve=True))
@@ -195,6 +197,7 @@ def approve_signup(user_id: int):
     auth="merchant",
     errors=(404, 409),
     tag="attribution",
+    response=responses.HeldSignup,
 )
 def reject_signup(user_id: int):
     return dump_held_signup(service.review_signup(_user(), user_id, approve=False))

@@ -247,6 +247,7 @@ def my_events():
     summary="Sponsorship requests to you and the events you sponsor",
     auth="merchant",
     tag="events",
+    response=responses.Sponsorships,
 )
 def my_sponsorships():
     found = service.sponsorships_of(_user())
@@ -261,6 +262,7 @@ def my_sponsorships():
     auth="merchant",
     errors=(404, 409),
     tag="events",
+    response=responses.Event,
 )
 def accept_sponsorship(event_id: int):
     event = service.get_event(event_id)
@@ -275,6 +277,7 @@ def accept_sponsorship(event_id: int):
     auth="merchant",
     errors=(404, 409),
     tag="events",
+    response=responses.Event,
 )
 def decline_sponsorship(event_id: int):
     event = service.get_event(event_id)

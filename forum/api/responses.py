@@ -57,6 +57,24 @@ class Token(Out):
     token: str
 
 
+class ApiToken(Out):
+    id: int
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: Timestamp
+    last_used_at: Timestamp | None
+
+
+class ApiTokenPage(Out):
+    items: list[ApiToken]
+    next_cursor: Cursor
+
+
+class NewApiToken(ApiToken):
+    token: str  # shown once
+
+
 class Me(User):
     tier: str
     points: int
@@ -315,6 +333,11 @@ class Signup(Out):
     created_at: Timestamp | None
 
 
+class SponsorRequest(Out):
+    merchant: UserRef
+    requested_at: Timestamp | None
+
+
 class Event(Out):
     id: int
     title: str
@@ -341,6 +364,22 @@ class Event(Out):
     ics_url: str
     created_at: Timestamp | None
     my_signup: Signup | None = None
+    sponsor_request: SponsorRequest | None = None  # the host and the merchant asked only
+
+
+class Sponsorship(Out):
+    event_id: int
+    title: str
+    host: UserRef
+    starts_at: Timestamp | None
+    url: str
+    requested_at: Timestamp | None
+    accepted_at: Timestamp | None
+
+
+class Sponsorships(Out):
+    requests: list[Sponsorship]
+    sponsoring: list[Sponsorship]
 
 
 class EventPage(Out):
@@ -588,3 +627,26 @@ class EarningPage(Out):
     items: list[Earning]
     next_cursor: Cursor
     totals: EarningTotals
+
+
+# --- sign-ups held for the merchant's review (attribution) ---------------------------
+
+
+class OfferRef(Out):
+    kind: str | None
+    id: int | None
+
+
+class HeldSignup(Out):
+    user: UserRef
+    registered_at: Timestamp | None
+    reason: str | None
+    status: str
+    activity: str | None
+    source: OfferRef
+    offer: OfferRef
+    decided_at: Timestamp | None
+
+
+class HeldSignupList(Out):
+    items: list[HeldSignup]
