@@ -370,8 +370,9 @@ def render(text: str) -> Rendered:
     )
 
 
-def preview(text: str) -> Markup:
-    """Sanitized HTML for the composer's preview (widgets shown as placeholders)."""
+def preview(text: "str | Rendered") -> Markup:
+    """Sanitized HTML for the composer's preview (widgets link plainly, count nothing)."""
     from .embeds import expand
 
-    return expand(render(text).html, context=None)
+    rendered = text if isinstance(text, Rendered) else render(text)
+    return expand(rendered.html, context=None)
