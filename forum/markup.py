@@ -250,6 +250,29 @@ def _table_align(state) -> None:
                 token.attrs["align"] = align
 
 
+def _limit_inline_depth(state) -> None:
+    """Emphasis pairs are matched after tokenizing, so maxNesting does not bound them:
+    "*a **b *c ..." 7,000 deep would reach nh3 as 7,000 nested tags. Past MAX_NESTING
+    an opener and its closer are shown as the text that was typed ("*", "**", "~~")."""
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        depth, flattened = 0, []
+        for token in block.children:
+            if token.nesting == 1:
+                flat = depth >= MAX_NESTING
+                flattened.append(flat)
+                depth += 0 if flat else 1
+            elif token.nesting == -1:
+                flat = flattened.pop() if flattened else False
+                depth -= 0 if flat else 1
+            else:
+                continue
+            if flat:
+                token.type, token.tag, token.nesting, token.attrs = "text", "", 0, {}
+                token.content = token.markup
+
+
 def _render_embed(self, tokens, idx, options, env) -> str:
     return f"<span>{tokens[idx].content}</span>"
 
@@ -267,6 +290,7 @@ def _parser(html: bool) -> MarkdownIt:
     md.enable(["table", "strikethrough", "linkify"])
     md.inline.ruler.before("link", "plaza_embed", _embed_rule)
     md.inline.ruler.push("plaza_mention", _mention_rule)
+    md.core.ruler.after("inline", "plaza_inline_depth", _limit_inline_depth)
     md.core.ruler.push("plaza_table_align", _table_align)
     md.add_render_rule("plaza_embed", _render_embed)
     return md
