@@ -288,6 +288,10 @@ def _parser(html: bool) -> MarkdownIt:
         {"html": html, "linkify": True, "breaks": True, "maxNesting": MAX_NESTING},
     )
     md.enable(["table", "strikethrough", "linkify"])
+    # URLs are judged once, by nh3's attribute filter (safe_url, safe_image_url, after
+    # NFKC and invisible-character stripping): a refused link keeps its text, unlinked,
+    # rather than showing the "[x](javascript:...)" source.
+    md.validateLink = lambda url: True
     md.inline.ruler.before("link", "plaza_embed", _embed_rule)
     md.inline.ruler.push("plaza_mention", _mention_rule)
     md.core.ruler.after("inline", "plaza_inline_depth", _limit_inline_depth)
@@ -379,7 +383,7 @@ PLACEHOLDER_RE = re.compile(r'<plaza-embed kind="([a-z]+)" ref="([0-9]+)"></plaz
 def render(text: str) -> Rendered:
     """Render Markdown ``text`` to sanitized HTML with embed placeholders."""
     raw, env, too_deep = _to_html(text or "")
-    html = sanitize(raw)
+    html = sanitize(raw).rstrip("\n")
     token, found = env["plaza_token"], env["plaza_embeds"]
     # A token alone in its paragraph becomes a block widget; otherwise it sits inline.
     for index, ref in enumerate(found):
