@@ -1,14 +1,16 @@
-"""Worst rendering time over the pathological Markdown corpus, before and after.
+"""Worst rendering time over the pathological Markdown corpus: now, markdown-it-py, before.
 
 python -m tests.bench markup
 
-"After" is ``forum.markup.render`` (markdown-it-py -> nh3 -> embeds) on every case of
-tests/board/pathological_markdown.py at POST_MAX_LENGTH, best of three runs each,
-beside an ordinary 50,000-character post for scale. "Before" is the old pipeline
-(Python-Markdown with fenced_code, tables, sane_lists, nl2br -> nh3) when the
-``markdown`` package is still installed: each case runs in its own process with a
-time limit (BENCH_MARKUP_TIMEOUT seconds, default 5) at each size of
-BENCH_MARKUP_OLD_SIZES (default "5000,50000"), so the bench finishes.
+"After" is ``forum.markup.render`` (cmark-gfm -> nh3 -> embeds and mentions) on every
+case of tests/board/pathological_markdown.py at POST_MAX_LENGTH, best of three runs
+each, beside an ordinary 50,000-character post for scale. Beside it, in the column
+"markdown-it-py", the parser tried before cmark-gfm (CommonMark with tables,
+strikethrough, linkify and breaks -> nh3; one run per case), when it is installed.
+"Before" is the old pipeline (Python-Markdown with fenced_code, tables, sane_lists,
+nl2br -> nh3) when the ``markdown`` package is still installed: each case runs in its
+own process with a time limit (BENCH_MARKUP_TIMEOUT seconds, default 5) at each size
+of BENCH_MARKUP_OLD_SIZES (default "5000,50000"), so the bench finishes.
 """
 
 import os
@@ -44,20 +46,53 @@ def _best_of(render, source: str, runs: int = 3) -> float:
     return best
 
 
+def _markdown_it_render():
+    """markdown-it-py as forum.markup used it (without our own rules), or None."""
+    try:
+        from markdown_it import MarkdownIt
+    except ImportError:
+        return None
+    import nh3
+
+    md = MarkdownIt("commonmark", {"html": True, "linkify": True, "breaks": True})
+    try:
+        md.enable(["table", "strikethrough", "linkify"])
+        md.render("www.example.org")
+    except Exception:  # linkify-it-py missing
+        md = MarkdownIt("commonmark", {"html": True, "breaks": True})
+        md.enable(["table", "strikethrough"])
+    return lambda source: nh3.clean(md.render(source))
+
+
 def after(size: int) -> None:
     from forum.markup import render
 
+    other = _markdown_it_render()
     benign = (BENIGN * (size // len(BENIGN) + 1))[:size]
-    print(f"after: forum.markup.render (markdown-it-py), {size:,} characters per case")
-    print(f"  ordinary post for scale: {_best_of(render, benign) * 1000:8.1f} ms")
-    timings = sorted(
-        ((_best_of(render, make(size)), name) for name, make in CASES.items()), reverse=True
-    )
-    for seconds, name in timings[:10]:
-        print(f"  {seconds * 1000:8.1f} ms  {name}")
-    print(f"  median case {timings[len(timings) // 2][0] * 1000:.1f} ms")
-    worst, name = timings[0]
+    print(f"after: forum.markup.render (cmark-gfm), {size:,} characters per case")
+    mdit_benign = f"{_best_of(other, benign, 1) * 1000:8.1f} ms" if other else "-"
+    print(f"  ordinary post for scale: {_best_of(render, benign) * 1000:8.1f} ms", end="")
+    print(f"   (markdown-it-py {mdit_benign.strip()})")
+    rows = []
+    for name, make in CASES.items():
+        source = make(size)
+        rows.append((_best_of(render, source), _best_of(other, source, 1) if other else None, name))
+    rows.sort(reverse=True)
+    print(f"  {'after':>11}  {'markdown-it-py':>14}  case")
+    for seconds, other_seconds, name in rows[:15]:
+        shown = f"{other_seconds * 1000:11.1f} ms" if other_seconds is not None else " " * 11 + "-"
+        print(f"  {seconds * 1000:8.1f} ms  {shown}  {name}")
+    print(f"  median case {rows[len(rows) // 2][0] * 1000:.1f} ms")
+    worst, _, name = rows[0]
     print(f"after: WORST {worst * 1000:.1f} ms ({name}), {worst / size * 1e6:.1f} us per character")
+    if other:
+        worst_other, name_other = max((o, n) for _, o, n in rows)
+        print(
+            f"markdown-it-py: WORST {worst_other * 1000:.1f} ms ({name_other}), "
+            f"{worst_other / worst:.0f}x the worst after"
+        )
+    else:
+        print("markdown-it-py: not installed; skipped")
 
 
 def before(sizes: list[int], timeout: float) -> None:

@@ -29,6 +29,11 @@ def _wide_table_empty_rows(n: int) -> str:
     return head + "\n" + "|" + "-|" * (n // 8) + "\n" + _fill("x\n", n - 2 * len(head))
 
 
+def _wide_table_in_a_quote(n: int) -> str:
+    head = "> |" + "a|" * (n // 10)
+    return head + "\n> |" + "-|" * (n // 10) + "\n" + _fill("> x\n", n - 2 * len(head))
+
+
 CASES = {
     "open brackets": lambda n: _fill("[", n),
     "link openers": lambda n: _fill("[a](", n),
@@ -56,12 +61,15 @@ CASES = {
     "quotes 1000 deep": lambda n: "> " * min(1000, n // 2) + "x",
     "quotes one per line": lambda n: "".join(">" * i + " x\n" for i in range(1, 1000))[:n],
     "quote markers": lambda n: _fill(">", n),
+    "quote markers then raw html": lambda n: _fill(">", n - 8) + "<b>x</b>",
+    "list markers": lambda n: _fill("- ", n - 1) + "x",
     "lists 1000 deep": lambda n: "- " * min(1000, n // 2) + "x",
     "ordered lists 1000 deep": lambda n: "1. " * min(1000, n // 3) + "x",
     "indented lists": _nested_list_lines,
     "list items": lambda n: _fill("- a\n", n),
     "long table": _long_table,
     "wide table with empty rows": _wide_table_empty_rows,
+    "wide table in a quote": _wide_table_in_a_quote,
     "pipes": lambda n: _fill("|", n),
     "headings": lambda n: _fill("# ", n),
     "setext underlines": lambda n: _fill("a\n=\n", n),

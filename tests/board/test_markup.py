@@ -9,6 +9,7 @@ from forum.config import Defaults
 from forum.markup import (
     ALLOWED_TAGS,
     MAX_AUTOCOMPLETED_CELLS,
+    MAX_CONTAINERS,
     MAX_HTML_DEPTH,
     MAX_NESTING,
     EmbedRef,
@@ -207,6 +208,47 @@ def test_padding_short_table_rows_is_capped():
     header = "|" + "a|" * 3000
     source = header + "\n" + "|" + "-|" * 3000 + "\n" + "x\n" * 2000
     assert render(source).html.count("<td") <= MAX_AUTOCOMPLETED_CELLS + 3000
+
+
+def test_padding_a_table_inside_a_quote_is_capped_too():
+    header = "> |" + "a|" * 3000
+    source = header + "\n> |" + "-|" * 3000 + "\n" + "> x\n" * 2000
+    assert render(source).html.count("<td") <= MAX_AUTOCOMPLETED_CELLS + 3000
+
+
+def test_a_wide_table_with_full_rows_is_still_a_table():
+    source = "|" + "a|" * 200 + "\n|" + "-|" * 200 + "\n" + ("|" + "1|" * 200 + "\n") * 50
+    assert render(source).html.count("<td>1</td>") == 200 * 50
+
+
+def test_fifty_thousand_quote_markers_are_too_deep_and_cut_short():
+    rendered = render(">" * 50_000 + " x")
+    assert rendered.too_deep
+    assert rendered.html.count("<blockquote>") == MAX_CONTAINERS
+    assert html_depth(rendered.html) <= MAX_CONTAINERS + 1
+
+
+def test_a_rule_drawn_with_many_spaced_dashes_stays_a_rule():
+    rendered = render("- " * 40)
+    assert rendered.html == "<hr>" and not rendered.too_deep
+
+
+def test_a_lone_surrogate_renders_instead_of_failing():
+    assert "a" in render("a\ud800b").html
+
+
+def test_mentions_and_embeds_inside_attributes_are_left_alone():
+    rendered = render(
+        '[x](https://a.example "@bob [[product:1]]") ![@carol](https://i.example/p.png)'
+    )
+    assert rendered.mentions == [] and rendered.embeds == []
+    assert 'title="@bob [[product:1]]"' in rendered.html and 'alt="@carol"' in rendered.html
+
+
+def test_nested_emphasis_past_the_depth_limit_keeps_its_text():
+    source = "*a **b " * 500 + "c" + " b** a*" * 500
+    html = render(source).html
+    assert html_depth(html) <= MAX_HTML_DEPTH and html.count("a") >= 1000
 
 
 def test_table_alignment_survives_sanitizing():
