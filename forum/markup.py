@@ -388,13 +388,13 @@ def html_depth(html: str, stop_past: int | None = None) -> int:
     return deepest
 
 
-def _shallow_enough(html: str, text: str) -> bool:
-    """Whether ``html`` (from ``text``, raw HTML and all) nests at most MAX_HTML_DEPTH.
+def _shallow_enough(html: str, names: list[str], text: str) -> bool:
+    """Whether ``html`` (from ``text``, raw HTML and all; ``names`` its tags) nests at
+    most MAX_HTML_DEPTH.
 
     Counted at C speed first: each closing tag the user typed (each "</" in ``text``)
     can hide at most one level from that count; only past that, tag by tag.
     """
-    names = _NAME_RE.findall(html)
     if _deepest(names, _STEPS) + text.count("</") <= MAX_HTML_DEPTH:
         return True
     return "</" in text and html_depth(html, stop_past=MAX_HTML_DEPTH) <= MAX_HTML_DEPTH
@@ -437,8 +437,8 @@ def _to_html(text: str) -> tuple[str, bool]:
     text = text.encode("utf-8", "replace").decode("utf-8")
     text, capped = _deep_lines_capped(_tables_capped(text))
     html = _cmark(text, raw_html=True)
-    if _shallow_enough(html, text):
-        names = _NAME_RE.findall(html)
+    names = _NAME_RE.findall(html)
+    if _shallow_enough(html, names, text):
         return html, capped or _deepest(names, _CONTAINER_STEPS) > MAX_CONTAINERS
     if "<" in text:  # raw HTML may be what nests, and is not balanced: leave it out
         html = _cmark(text, raw_html=False)
