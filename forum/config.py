@@ -52,6 +52,7 @@ class Defaults:
     LOGIN_LIMIT_PER_ACCOUNT = "5/minute;30/hour"
     LOGIN_FAILURES_PER_IP = "30/minute;200/hour"
     POST_LIMIT = "10/minute;200/day"
+    PREVIEW_LIMIT = "20/minute;300/hour"  # per member: each preview renders a whole body
     CHAT_MESSAGE_LIMIT = "5/10second"
     # Socket handshakes per client address, both namespaces together (a page opens two):
     # stops reconnect loops and floods, roomy enough for an office behind one NAT.

@@ -147,7 +147,7 @@ def create_post(thread_id: int, data: PostBody):
     response=responses.Post,
 )
 def edit_post(post_id: int, data: EditBody):
-    post = service.get_post(post_id, viewer=_user())
+    post = service.post_to_change(post_id, _user())
     return dump_post(service.edit_post(_user(), post, data.body))
 
 
@@ -161,7 +161,7 @@ def edit_post(post_id: int, data: EditBody):
     tag="board",
 )
 def delete_post(post_id: int):
-    post = service.get_post(post_id, viewer=_user())
+    post = service.post_to_change(post_id, _user())
     service.delete_post(_user(), post)
 
 
@@ -175,7 +175,7 @@ def delete_post(post_id: int):
     response=responses.Likes,
 )
 def like_post(post_id: int):
-    post = service.get_post(post_id, viewer=_user())
+    post = service.visible_post(post_id, viewer=_user())
     return {"like_count": service.like(_user(), post)}
 
 
@@ -189,7 +189,7 @@ def like_post(post_id: int):
     response=responses.Likes,
 )
 def unlike_post(post_id: int):
-    post = service.get_post(post_id, viewer=_user())
+    post = service.visible_post(post_id, viewer=_user())
     return {"like_count": service.unlike(_user(), post)}
 
 

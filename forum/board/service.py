@@ -46,6 +46,35 @@ def check_body(body) -> str:
     return body
 
 
+def render_body(body) -> markup.Rendered:
+    """Check a post body and render it; refuses what the renderer could not show whole."""
+    rendered = markup.render(check_body(body))
+    if rendered.too_deep:
+        raise field_error(
+            "body",
+            f"Quotes and lists nest too deeply; keep them under {markup.MAX_NESTING // 2} levels.",
+        )
+    return rendered
+
+
+def preview(user: User, body) -> str:
+    """The composer's preview: the same checks and renderer as posting, rate limited."""
+    if not isinstance(body, str):
+        raise field_error("body", "Write something first.")
+    if len(body) > current_app.config["POST_MAX_LENGTH"]:
+        raise ValidationFailed("Too long to preview.", code="too_long")
+    ratelimit.consume(
+        current_app.config["PREVIEW_LIMIT"],
+        "preview",
+        user.id,
+        message="You are previewing too fast; wait a moment.",
+    )
+    rendered = markup.render(body)
+    if rendered.too_deep:
+        raise ValidationFailed("Quotes and lists nest too deeply to preview.", code="too_deep")
+    return str(markup.preview(rendered))
+
+
 def check_title(title) -> str:
     title = (title or "").strip() if isinstance(title, str) else ""
     if not TITLE_MIN <= len(title) <= TITLE_MAX:
@@ -172,14 +201,14 @@ def list_threads(
 
 def create_thread(author: User, category: Category, title, body) -> Thread:
     title = check_title(title)
-    body = check_body(body)
+    rendered = render_body(body)
     check_can_post(author)
     thread = Thread(
         category_id=category.id, author_id=author.id, title=title, last_activity_at=now()
     )
     db.session.add(thread)
     db.session.flush()
-    _add_post(author, thread, body, reply_to=None)
+    _add_post(author, thread, body, rendered, reply_to=None)
     db.session.execute(
         update(Category)
         .where(Category.id == category.id)
@@ -206,8 +235,9 @@ def on_post_created(listener: Callable[[Post, User], None]) -> Callable[[Post, U
     return listener
 
 
-def _add_post(author: User, thread: Thread, body: str, reply_to: Post | None) -> Post:
-    rendered = markup.render(body)
+def _add_post(
+    author: User, thread: Thread, body: str, rendered: markup.Rendered, reply_to: Post | None
+) -> Post:
     at = now()
     position = db.session.execute(
         update(Thread)
@@ -298,14 +328,14 @@ def reply(author: User, thread: Thread, body, *, reply_to_id: int | None = None)
         raise NotFound("No such thread.")
     if thread.locked and not can_moderate(author):
         raise Forbidden("This thread is locked.", code="thread_locked")
-    body = check_body(body)
+    rendered = render_body(body)
     reply_to = None
     if reply_to_id is not None:
         reply_to = db.session.get(Post, reply_to_id)
         if reply_to is None or reply_to.thread_id != thread.id:
             raise field_error("reply_to", "You can only reply to a post in this thread.")
     check_can_post(author)
-    post = _add_post(author, thread, body, reply_to)
+    post = _add_post(author, thread, body, rendered, reply_to)
     realtime.announce(
         "post_created",
         {"thread_id": thread.id, "post_id": post.id, "position": post.position},
@@ -314,17 +344,39 @@ def reply(author: User, thread: Thread, body, *, reply_to_id: int | None = None)
     return post
 
 
-def get_post(post_id: int, viewer=None) -> Post:
+def visible_post(post_id: int, viewer=None) -> Post:
+    """The post ``viewer`` may read, or NotFound: every route that reads a post, its
+    source or its revisions (page, API, moderation) looks it up through here."""
     post = db.session.get(Post, post_id)
     if post is None or not can_see_post(post, viewer):
         raise NotFound("No such post.")
     return post
 
 
+get_post = visible_post  # the older name, for callers not yet renamed
+
+
+def post_to_change(post_id: int, actor) -> Post:
+    """The post ``actor`` means to edit or delete. Reading follows ``visible_post``; only
+    its own author is told a deleted post was deleted (409) rather than not found."""
+    post = db.session.get(Post, post_id)
+    if (
+        post is not None
+        and post.is_deleted
+        and not post.thread.is_deleted
+        and getattr(actor, "is_authenticated", False)
+        and actor.id == post.author_id
+    ):
+        raise Conflict("This post was deleted.", code="post_deleted")
+    return visible_post(post_id, actor)
+
+
 def can_see_post(post: Post, viewer) -> bool:
+    """The one visibility rule. Moderators see everything; otherwise a deleted post or
+    a post of a deleted thread is gone, and a hidden one is its author's alone."""
     if can_moderate(viewer):
         return True
-    if post.thread.is_deleted:
+    if post.thread.is_deleted or post.is_deleted:
         return False
     if post.is_hidden:
         return bool(
@@ -344,11 +396,10 @@ def check_can_change(actor: User, post: Post) -> None:
 
 def edit_post(actor: User, post: Post, body) -> Post:
     check_can_change(actor, post)
-    body = check_body(body)
+    rendered = render_body(body)
     if body == post.body:
         return post
     db.session.add(PostRevision(post_id=post.id, editor_id=actor.id, body=post.body))
-    rendered = markup.render(body)
     post.body = body
     post.body_html = rendered.html
     post.embeds = [ref.key for ref in rendered.embeds]
@@ -449,7 +500,10 @@ def posts_on_page(thread: Thread, page: int, viewer=None) -> list[Post]:
         )
         .order_by(Post.position)
     )
-    return [post for post in db.session.scalars(query) if can_see_post(post, viewer)]
+    # A deleted post keeps its place as a "This post was deleted." note (no body shown).
+    return [
+        post for post in db.session.scalars(query) if post.is_deleted or can_see_post(post, viewer)
+    ]
 
 
 def posts_after(thread: Thread, *, cursor: str | None, limit: int, viewer=None) -> Page:

@@ -1,7 +1,6 @@
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import markup
 from ..embeds import EmbedContext, preload
 from ..errors import ServiceError
 from ..extensions import db
@@ -103,7 +102,7 @@ def reply(thread_id: int):
 
 @bp.get("/p/<int:post_id>")
 def goto_post(post_id: int):
-    post = service.get_post(post_id, viewer=current_user)
+    post = service.visible_post(post_id, viewer=current_user)
     return redirect(
         url_for(
             "board.thread",
@@ -117,7 +116,7 @@ def goto_post(post_id: int):
 @bp.get("/t/<int:thread_id>/fragment/<int:post_id>")
 def post_fragment(thread_id: int, post_id: int):
     """One rendered post, for live insertion when a reply arrives."""
-    post = service.get_post(post_id, viewer=current_user)
+    post = service.visible_post(post_id, viewer=current_user)
     if post.thread_id != thread_id:
         abort(404)
     preload([post.body_html])
@@ -133,7 +132,7 @@ def post_fragment(thread_id: int, post_id: int):
 @bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_post(post_id: int):
-    post = service.get_post(post_id, viewer=current_user)
+    post = service.post_to_change(post_id, current_user)
     service.check_can_change(current_user, post)
     form = EditForm(obj=post)
     if run_form(form, lambda: service.edit_post(current_user, post, form.body.data)):
@@ -143,14 +142,14 @@ def edit_post(post_id: int):
 
 @bp.get("/p/<int:post_id>/revisions")
 def revisions(post_id: int):
-    post = service.get_post(post_id, viewer=current_user)
+    post = service.visible_post(post_id, viewer=current_user)
     return render_template("board/revisions.html", post=post, revisions=service.revisions(post))
 
 
 @bp.post("/p/<int:post_id>/delete")
 @login_required
 def delete_post(post_id: int):
-    post = service.get_post(post_id, viewer=current_user)
+    post = service.post_to_change(post_id, current_user)
     thread_id = post.thread_id
     service.delete_post(current_user, post)
     db.session.commit()
@@ -162,7 +161,7 @@ def delete_post(post_id: int):
 @bp.post("/p/<int:post_id>/like")
 @login_required
 def toggle_like(post_id: int):
-    post = service.get_post(post_id, viewer=current_user)
+    post = service.visible_post(post_id, viewer=current_user)
     if post.id in service.liked_post_ids(current_user, [post.id]):
         count, liked = service.unlike(current_user, post), False
     else:
@@ -176,12 +175,10 @@ def toggle_like(post_id: int):
 @bp.post("/preview")
 @login_required
 def preview():
-    body = request.form.get("body", "")
-    if len(body) > 50_000:
-        return jsonify(
-            {"error": {"code": "too_long", "message": "Too long to preview.", "fields": {}}}
-        ), 422
-    return jsonify({"html": str(markup.preview(body))})
+    try:
+        return jsonify({"html": service.preview(current_user, request.form.get("body", ""))})
+    except ServiceError as err:  # always JSON: the composer's script reads the message
+        return jsonify(err.to_dict()), err.status
 
 
 @bp.get("/search")

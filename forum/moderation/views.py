@@ -35,7 +35,7 @@ def move(thread_id: int):
 @login_required
 def post_action(post_id: int, action: str):
     service.check_moderator(current_user)
-    post = board.get_post(post_id, viewer=current_user)
+    post = board.visible_post(post_id, viewer=current_user)
     service.set_hidden(current_user, post, action == "hide", request.form.get("reason", ""))
     db.session.commit()
     return redirect(url_for("board.goto_post", post_id=post.id))

@@ -1,10 +1,23 @@
-"""The one markup pipeline: Markdown -> nh3 allowlist -> embed placeholders."""
+"""The one markup pipeline: cmark-gfm -> nh3 allowlist -> embeds and mentions."""
 
+from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 
 import pytest
 
-from forum.markup import EmbedRef, render, safe_url
+from forum.config import Defaults
+from forum.markup import (
+    ALLOWED_TAGS,
+    MAX_AUTOCOMPLETED_CELLS,
+    MAX_CONTAINERS,
+    MAX_HTML_DEPTH,
+    MAX_NESTING,
+    EmbedRef,
+    html_depth,
+    render,
+    safe_url,
+)
+from tests.board.pathological_markdown import CASES
 
 XSS_CASES = {
     "script tag": "<script>alert(1)</script>hello",
@@ -156,3 +169,173 @@ def test_unknown_embed_kinds_and_huge_ids_stay_text():
 def test_mentions_are_collected_outside_code():
     rendered = render("hi @Alice and @bob_2, not `@carol` nor email x@dave.com")
     assert rendered.mentions == ["alice", "bob_2"]
+
+
+# --- linear-time parsing, depth limits ------------------------------------------------
+
+
+def test_thousand_nested_brackets_render_as_text_not_a_recursion_error():
+    source = "[" * 1000 + "a" + "]" * 1000 + "(https://example.com)"
+    html = render(source).html
+    assert html.count("[") >= 999 and "a" in html
+
+
+def test_quotes_and_lists_1000_deep_render_shortened_and_say_so():
+    for source in ("> " * 1000 + "x", "- " * 1000 + "x", "1. " * 1000 + "x"):
+        rendered = render(source)
+        assert rendered.too_deep, source[:10]
+        assert rendered.html.count("<blockquote>") + rendered.html.count("<li>") <= MAX_NESTING
+
+
+def test_ordinary_nesting_is_not_too_deep():
+    source = "> quote\n>> deeper\n\n- a\n  - b\n    - c\n      - d\n\n***bold em***"
+    assert not render(source).too_deep
+
+
+def test_raw_html_nested_past_the_limit_is_left_out():
+    rendered = render("<div>" * 5000 + "x\n\n**after**")
+    assert "<div>" not in rendered.html and "<strong>after</strong>" in rendered.html
+    assert html_depth(render("<div>" * 20 + "x").html) == 20  # shallow raw HTML still works
+
+
+def test_html_depth_is_not_fooled_by_stray_closing_tags():
+    assert html_depth("<div></span>" * 50) == 50
+    assert html_depth("<div></div>" * 50) == 1
+    assert html_depth("<p><br><img src=x></p>") == 1
+
+
+def test_padding_short_table_rows_is_capped():
+    header = "|" + "a|" * 3000
+    source = header + "\n" + "|" + "-|" * 3000 + "\n" + "x\n" * 2000
+    assert render(source).html.count("<td") <= MAX_AUTOCOMPLETED_CELLS + 3000
+
+
+def test_padding_a_table_inside_a_quote_is_capped_too():
+    header = "> |" + "a|" * 3000
+    source = header + "\n> |" + "-|" * 3000 + "\n" + "> x\n" * 2000
+    assert render(source).html.count("<td") <= MAX_AUTOCOMPLETED_CELLS + 3000
+
+
+def test_a_wide_table_with_full_rows_is_still_a_table():
+    source = "|" + "a|" * 200 + "\n|" + "-|" * 200 + "\n" + ("|" + "1|" * 200 + "\n") * 50
+    assert render(source).html.count("<td>1</td>") == 200 * 50
+
+
+def test_fifty_thousand_quote_markers_are_too_deep_and_cut_short():
+    rendered = render(">" * 50_000 + " x")
+    assert rendered.too_deep
+    assert rendered.html.count("<blockquote>") == MAX_CONTAINERS
+    assert html_depth(rendered.html) <= MAX_CONTAINERS + 1
+
+
+def test_a_rule_drawn_with_many_spaced_dashes_stays_a_rule():
+    rendered = render("- " * 40)
+    assert rendered.html == "<hr>" and not rendered.too_deep
+
+
+def test_a_lone_surrogate_renders_instead_of_failing():
+    assert "a" in render("a\ud800b").html
+
+
+def test_mentions_and_embeds_inside_attributes_are_left_alone():
+    rendered = render(
+        '[x](https://a.example "@bob [[product:1]]") ![@carol](https://i.example/p.png)'
+    )
+    assert rendered.mentions == [] and rendered.embeds == []
+    assert 'title="@bob [[product:1]]"' in rendered.html and 'alt="@carol"' in rendered.html
+
+
+def test_nested_emphasis_past_the_depth_limit_keeps_its_text():
+    source = "*a **b " * 500 + "c" + " b** a*" * 500
+    html = render(source).html
+    assert html_depth(html) <= MAX_HTML_DEPTH and html.count("a") >= 1000
+
+
+def test_table_alignment_survives_sanitizing():
+    html = render("| a | b |\n|--:|:-:|\n| 1 | 2 |").html
+    assert '<td align="right">1</td>' in html and '<th align="center">b</th>' in html
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_pathological_corpus_at_post_max_length_renders(name):
+    source = CASES[name](Defaults.POST_MAX_LENGTH)
+    # A worker thread with a generous limit only so a regression fails instead of hanging;
+    # how fast it renders is measured by the bench (python -m tests.bench markup).
+    with ThreadPoolExecutor(1) as pool:
+        rendered = pool.submit(render, source).result(timeout=60)
+    parser = _Tags()
+    parser.feed(rendered.html)
+    assert parser.tags <= ALLOWED_TAGS | {"plaza-embed"}, parser.tags - ALLOWED_TAGS
+    assert parser.depth_max <= MAX_HTML_DEPTH
+    assert len(rendered.html) < 20 * len(source)
+
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: set[str] = set()
+        self.depth = self.depth_max = 0
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        if tag not in ("br", "hr", "img"):
+            self.depth += 1
+            self.depth_max = max(self.depth_max, self.depth)
+
+    def handle_endtag(self, tag):
+        self.depth -= 1
+
+
+# --- links: bare URLs, mentions, images ----------------------------------------------
+
+
+def test_bare_urls_become_links():
+    html = render("see https://example.com/a?b=1 and www.example.org").html
+    assert '<a href="https://example.com/a?b=1" rel="nofollow ugc noopener">' in html
+    assert '<a href="http://www.example.org" rel="nofollow ugc noopener">' in html
+
+
+def test_mentions_link_to_the_profile_and_are_listed():
+    rendered = render("thanks @Alice_B, and [see @carol](https://x.example)")
+    assert '<a href="/u/Alice_B" rel="nofollow ugc noopener">@Alice_B</a>' in rendered.html
+    assert rendered.html.count("<a ") == 2  # no link inside a link
+    assert rendered.mentions == ["alice_b", "carol"]
+
+
+SITE_IMAGES_OK = [
+    "/static/favicon.svg",
+    "/images/abc123.png",
+    "/events/covers/ab12.jpg",
+    "https://cdn.example.com/pic.png",
+    "//cdn.example.com/pic.png",
+]
+SITE_IMAGES_REFUSED = [
+    "/go/tok123",
+    "/api/v1/posts/1/like",
+    "/logout",
+    "/login",
+    "/p/1/delete",
+    "go/tok123",
+    "../go/tok123",
+    "/static/../go/tok123",
+    "/static/%2e%2e/go/tok123",
+    "/\\localhost/go/tok123",
+    "https://localhost/go/tok123",
+    "http://LOCALHOST./logout",
+    "//localhost/go/tok123",
+    "mailto:x@example.com",
+]
+
+
+@pytest.mark.parametrize("src", SITE_IMAGES_OK)
+def test_images_may_show_site_image_paths_and_external_hosts(app, src):
+    with app.test_request_context("/", base_url="http://localhost"):
+        for source in (f"![pic]({src})", f'<img src="{src}" alt="pic">'):
+            assert attributes(render(source).html).count(("src", src)) == 1, source
+
+
+@pytest.mark.parametrize("src", SITE_IMAGES_REFUSED)
+def test_images_never_point_at_other_site_routes(app, src):
+    with app.test_request_context("/", base_url="http://localhost"):
+        for source in (f"![pic](<{src}>)", f'<img src="{src}" alt="pic">'):
+            assert not [v for n, v in attributes(render(source).html) if n == "src"], source
