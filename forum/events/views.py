@@ -23,7 +23,7 @@ from ..extensions import db
 from ..pagination import limit_from
 from ..templating import viewer_zone
 from ..web import form_status, run_form
-from . import calendar, covers, service
+from . import covers, ical, service
 from .forms import CheckInForm, EventForm, MessageForm, colour_choices
 from .schemas import cover_url, dump_signup_result
 
@@ -432,7 +432,7 @@ def _ics(body: bytes, filename: str) -> Response:
 @bp.get("/events/<int:event_id>.ics")
 def ics(event_id: int):
     event = service.get_event(event_id)
-    return _ics(calendar.event_file(event), f"plaza-event-{event.id}.ics")
+    return _ics(ical.event_file(event), f"plaza-event-{event.id}.ics")
 
 
 @bp.get("/events/feed/<token>.ics")
@@ -440,7 +440,7 @@ def feed(token: str):
     user = service.user_for_feed(token)
     if user is None:
         abort(404)
-    body = calendar.member_feed(user.username, service.my_signups(user))
+    body = ical.member_feed(user.username, service.my_signups(user))
     db.session.commit()  # last_fetched_at
     response = _ics(body, "plaza-events.ics")
     response.headers["Content-Disposition"] = 'inline; filename="plaza-events.ics"'
