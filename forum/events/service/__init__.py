@@ -19,7 +19,7 @@ A refusal raises a ``forum.errors`` ServiceError and the caller rolls back, so
 nothing is written. Other features hear about sign-ups through ``forum.signals``:
 ``signup_made.send(signup, event=..., user=...)`` and
 ``signup_released.send(signup, event=..., status=...)``, inside the transaction.
-No function here reads ``current_user``: the viewer or actor is always an argument.
+No function here asks who is logged in: the viewer or actor is always an argument.
 """
 
 from ...times import parse_time  # noqa: F401  (the one parser, shared with promotions)
@@ -64,7 +64,7 @@ from .events import (  # noqa: F401
     get_event,
     update_event,
 )
-from .feeds import feed_for, my_signups, user_for_feed  # noqa: F401
+from .feeds import feed_for, feed_of, my_signups, user_for_feed  # noqa: F401
 from .messages import message_participants, messages_for  # noqa: F401
 from .reminders import email_reminder, record_no_shows, reminder_lead, send_reminders  # noqa: F401
 from .signups import (  # noqa: F401

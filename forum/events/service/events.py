@@ -11,6 +11,7 @@ from ...errors import Conflict, NotFound, ValidationFailed, field_error
 from ...extensions import db
 from ...notifications import service as notifications
 from ...times import parse_time
+from .. import covers
 from ..models import (
     COVER_COLOURS,
     Event,
@@ -181,12 +182,20 @@ def get_event(event_id, viewer=None) -> Event:
     return event
 
 
-def create_event(host: User, *, discussion_category: str | None = None, **values) -> Event:
+def create_event(
+    host: User,
+    *,
+    discussion_category: str | None = None,
+    cover_image: bytes | None = None,
+    **values,
+) -> Event:
     """Create an event hosted by ``host``.
 
     With ``discussion_category`` (a category slug) a discussion thread is opened there
-    through the board's service, its first post embedding the event card.
-    Raises ValidationFailed (bad fields), Forbidden (suspended), RateLimited.
+    through the board's service, its first post embedding the event card. With
+    ``cover_image`` (the uploaded bytes) the picture is checked and re-encoded by
+    ``covers.save_cover`` before anything is written.
+    Raises ValidationFailed (bad fields or image), Forbidden (suspended), RateLimited.
     """
     check_can_act(host)
     clean = check_event_fields(values)
@@ -204,6 +213,7 @@ def create_event(host: User, *, discussion_category: str | None = None, **values
         host.id,
         message="You are creating events too fast.",
     )
+    cover = covers.save_cover(cover_image) if cover_image else None
     at = now()
     event = Event(
         host_id=host.id,
@@ -217,6 +227,7 @@ def create_event(host: User, *, discussion_category: str | None = None, **values
         signup_deadline=clean.get("signup_deadline"),
         capacity=clean.get("capacity"),
         cover_colour=clean.get("cover_colour", "indigo"),
+        cover_image=cover,
         seats_taken=0,
         waitlist_counter=0,
         live_version=0,
@@ -238,11 +249,12 @@ def create_event(host: User, *, discussion_category: str | None = None, **values
     return event
 
 
-def update_event(actor: User, event: Event, **values) -> Event:
+def update_event(actor: User, event: Event, *, cover_image: bytes | None = None, **values) -> Event:
     """Change an event (host or moderator) before it starts.
 
     More capacity promotes waitlisted members at once; a new time or place bumps
-    the iCalendar SEQUENCE and tells every participant.
+    the iCalendar SEQUENCE and tells every participant. A new ``cover_image`` (bytes)
+    replaces the cover; without one the cover stays.
     """
     check_host(actor, event)
     if event.is_cancelled:
@@ -256,6 +268,8 @@ def update_event(actor: User, event: Event, **values) -> Event:
         name in clean and clean[name] != getattr(event, name)
         for name in ("starts_at", "ends_at", "location", "online_url")
     )
+    if cover_image:
+        clean["cover_image"] = covers.save_cover(cover_image)
     if "sponsor_id" in clean:
         request_sponsor(actor, event, clean.pop("sponsor_id"))
     for name, new in clean.items():

@@ -58,6 +58,7 @@ from .common import (
     lock_event,
     waitlist_position,
 )
+from .feeds import feed_for
 
 # --- sign-ups ----------------------------------------------------------------------
 
@@ -236,6 +237,7 @@ def sign_up(user: User, event: Event, *, idempotency_key: str | None = None) -> 
             "You are already signed up for this event.", code="already_signed_up"
         ) from None
     db.session.refresh(event)
+    feed_for(user)  # the "my events" page shows the feed address without writing
     signals.signup_made.send(signup, event=event, user=user)
     announce_seats(event)
     return SignupResult(signup, status, position)
