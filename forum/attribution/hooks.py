@@ -195,13 +195,13 @@ def _event_signup_released(signup, event, status: str) -> None:
     )
 
 
-def _on_signup_made(signup, *, event, user, **_) -> None:
+def _heard_signup_made(signup, *, event, user, **_) -> None:
     _event_signup(signup, event, user)
 
 
-def _on_signup_released(signup, *, event, status, **_) -> None:
+def _heard_signup_released(signup, *, event, status, **_) -> None:
     _event_signup_released(signup, event, status)
 
 
-signals.signup_made.connect(_on_signup_made)
-signals.signup_released.connect(_on_signup_released)
+signals.signup_made.connect(_heard_signup_made)
+signals.signup_released.connect(_heard_signup_released)
