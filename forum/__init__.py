@@ -74,6 +74,11 @@ def create_app(config: dict | None = None) -> Flask:
     http.register_converters(app)
     for name in FEATURES:
         app.register_blueprint(import_module(f".{name}.views", __name__).bp)
+    # Each feature connects its receivers (forum.signals) and registrations here.
+    for name in FEATURES:
+        module = import_module(f".{name}", __name__)
+        if hasattr(module, "init_app"):
+            module.init_app(app)
     from .api import bp as api_bp
 
     app.register_blueprint(api_bp)

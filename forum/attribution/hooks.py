@@ -12,9 +12,9 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from .. import signals
 from ..board import service as board
 from ..errors import ServiceError
-from ..events import service as events
 from ..extensions import db
 from ..promotions import service as promotions
 from ..promotions.models import TeamMember
@@ -195,5 +195,13 @@ def _event_signup_released(signup, event, status: str) -> None:
     )
 
 
-events.on_signup(_event_signup)
-events.on_signup_released(_event_signup_released)
+def _heard_signup_made(signup, *, event, user, **_) -> None:
+    _event_signup(signup, event, user)
+
+
+def _heard_signup_released(signup, *, event, status, **_) -> None:
+    _event_signup_released(signup, event, status)
+
+
+signals.signup_made.connect(_heard_signup_made)
+signals.signup_released.connect(_heard_signup_released)

@@ -202,7 +202,8 @@ class CalendarFeed(db.Model):
     """A member's secret calendar address: calendar apps fetch it without a session.
 
     The token is a read-only capability for the member's own event list; it is kept
-    so the settings page can show the address again, and resetting replaces it.
+    so the settings page can show the address again, and resetting replaces it. It is
+    made when the member first signs up (or asks for it); fetching it writes nothing.
     """
 
     __tablename__ = "event_calendar_feeds"
@@ -212,4 +213,5 @@ class CalendarFeed(db.Model):
     )
     token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # No longer written (a GET writes nothing); kept until a migration drops it.
     last_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -24,7 +24,7 @@ from ..extensions import db
 from ..pagination import limit_from
 from ..templating import viewer_zone
 from ..web import form_status, run_form
-from . import calendar, covers, service
+from . import covers, ical, service
 from .forms import CheckInForm, EventForm, MessageForm, colour_choices
 from .schemas import cover_url, dump_signup_result
 
@@ -141,18 +141,12 @@ def _values(form: EventForm) -> dict:
     }
 
 
-def _cover_from(form: EventForm) -> str | None:
+def _upload(form: EventForm) -> bytes | None:
+    """The uploaded cover's bytes (the service checks and stores them), or None."""
     upload = form.cover_image.data
     if upload is None or not getattr(upload, "filename", ""):
         return None
-    return covers.save_cover(uploads.read_limited(upload.stream, "cover_image"))
-
-
-def _attach_cover(form: EventForm, event) -> None:
-    """An uploaded cover replaces the event's; without an upload the cover stays."""
-    cover = _cover_from(form)
-    if cover:
-        event.cover_image = cover
+    return uploads.read_limited(upload.stream, "cover_image")
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
@@ -165,11 +159,12 @@ def new():
         form.discussion_category.data = meetups[0] if meetups else ""
 
     def create():
-        event = service.create_event(
-            current_user, discussion_category=form.discussion_category.data or None, **_values(form)
+        return service.create_event(
+            current_user,
+            discussion_category=form.discussion_category.data or None,
+            cover_image=_upload(form),
+            **_values(form),
         )
-        _attach_cover(form, event)
-        return event
 
     done = run_form(form, create)
     if done:
@@ -203,8 +198,7 @@ def edit(event_id: int):
         for name in ("starts_at", "ends_at", "signup_deadline"):
             if _same_minute(values[name], getattr(event, name)):
                 values[name] = getattr(event, name)
-        service.update_event(current_user, event, **values)
-        _attach_cover(form, event)
+        service.update_event(current_user, event, cover_image=_upload(form), **values)
 
     if run_form(form, update):
         flash("Event updated.", "success")
@@ -433,7 +427,7 @@ def _ics(body: bytes, filename: str) -> Response:
 @bp.get("/events/<int:event_id>.ics")
 def ics(event_id: int):
     event = service.get_event(event_id)
-    return _ics(calendar.event_file(event), f"plaza-event-{event.id}.ics")
+    return _ics(ical.event_file(event), f"plaza-event-{event.id}.ics")
 
 
 @bp.get("/events/feed/<token>.ics")
@@ -441,9 +435,7 @@ def feed(token: str):
     user = service.user_for_feed(token)
     if user is None:
         abort(404)
-    body = calendar.member_feed(user.username, service.my_signups(user))
-    db.session.commit()  # last_fetched_at
-    response = _ics(body, "plaza-events.ics")
+    response = _ics(ical.member_feed(user.username, service.my_signups(user)), "plaza-events.ics")
     response.headers["Content-Disposition"] = 'inline; filename="plaza-events.ics"'
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -453,15 +445,14 @@ def feed(token: str):
 @bp.get("/events/mine")
 @login_required
 def mine():
-    feed_row = service.feed_for(current_user)
-    db.session.commit()
+    feed_row = service.feed_of(current_user)
     signups = service.my_signups(current_user)
     positions = {s.id: service.waitlist_position(s) for s in signups}
     return render_template(
         "events/mine.html",
         signups=signups,
         positions=positions,
-        feed_url=url_for("events.feed", token=feed_row.token, _external=True),
+        feed_url=url_for("events.feed", token=feed_row.token, _external=True) if feed_row else None,
         attendance={s.id: service.attendance_of(s) for s in signups},
     )
 
@@ -469,9 +460,13 @@ def mine():
 @bp.post("/events/mine/feed/reset")
 @login_required
 def reset_feed():
+    had_one = service.feed_of(current_user) is not None
     service.feed_for(current_user, reset=True)
     db.session.commit()
-    flash("Your calendar address changed; the old one no longer works.", "success")
+    if had_one:
+        flash("Your calendar address changed; the old one no longer works.", "success")
+    else:
+        flash("Your calendar address is ready.", "success")
     return redirect(url_for("events.mine"))
 
 

@@ -1,17 +1,18 @@
 """Limits, input checks, lookups and listener hooks shared by group-buys and snap-ups."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ...clock import now
-from ...errors import Forbidden, NotFound, ValidationFailed, field_error
+from ...errors import Forbidden, NotFound, ValidationFailed
 from ...extensions import db
 from ...shop_embed import service as shop
 from ...shop_embed.models import Merchant, Product
+from ...times import parse_time
 from ..models import GroupBuy, Snap
 
 Promotion = GroupBuy | Snap
@@ -25,24 +26,6 @@ SNAP_PAYMENT_WINDOW_MINUTES = 10  # config: SNAP_PAYMENT_WINDOW_MINUTES
 # Held group-buy orders of auto-completing campaigns keep their stock this long
 # past the team's deadline, so the settling job can still confirm them.
 AUTO_COMPLETE_GRACE = timedelta(minutes=15)
-
-
-def parse_time(field: str, value) -> datetime:
-    """An aware UTC datetime (whole seconds) from a datetime or an ISO 8601 string with an offset."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise field_error(field, "This time is required.")
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise field_error(
-                field, "Use an ISO 8601 time with an offset, e.g. 2030-06-01T18:00:00+02:00."
-            ) from None
-    if not isinstance(value, datetime):
-        raise field_error(field, "Use an ISO 8601 time with an offset.")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise field_error(field, "Include a UTC offset (e.g. +02:00 or Z).")
-    return value.astimezone(UTC).replace(microsecond=0)
 
 
 def read_time(field: str, value, errors: dict) -> datetime | None:

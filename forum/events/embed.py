@@ -1,0 +1,37 @@
+"""The ``[[event:ID]]`` widget in posts and chat: the embed layer's side of events.
+
+This is where the reader is known (``current_user``); it is handed to the service,
+which never looks it up. ``init_app`` (``forum.events.init_app``) registers the kind.
+"""
+
+from flask import render_template
+from flask_login import current_user
+from markupsafe import Markup
+
+from .. import embeds
+from . import service
+from .models import Event
+
+
+def _viewer():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def load(ids: list[int]) -> dict[int, Event]:
+    return service.load_cards(ids, _viewer())
+
+
+def render(event: Event, context: embeds.EmbedContext, href: str) -> Markup:
+    # Posts are rendered for each reader; chat may render a message once for a whole
+    # room, so there the card says nothing about the viewer (events.js asks).
+    personal = context.source_kind != "message"
+    state = service.card_state(event, _viewer() if personal else None)
+    return Markup(  # noqa: S704 (a trusted template, autoescaped)
+        render_template("events/_card.html", event=event, href=href, personal=personal, **state)
+    )
+
+
+def register() -> None:
+    embeds.register(
+        embeds.WidgetKind(kind="event", load=load, render=render, url=service.event_url)
+    )
