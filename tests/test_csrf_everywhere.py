@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from forum.extensions import csrf
 
@@ -16,7 +17,7 @@ def _sample_url(rule) -> str:
     def sample(converter):
         if hasattr(converter, "items"):  # <any(a, b):name>
             return sorted(converter.items)[0]
-        return 1 if type(converter).__name__ == "IntegerConverter" else "x"
+        return 1 if isinstance(converter, IntegerConverter) else "x"
 
     values = {name: sample(converter) for name, converter in rule._converters.items()}
     return rule.build(values)[1]

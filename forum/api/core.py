@@ -169,7 +169,8 @@ def endpoint(
         view.plaza_auth = auth  # type: ignore[attr-defined]  # read by the token scope check
         bp.add_url_rule(rule, endpoint=func.__name__, view_func=view, methods=[method])
         # 400: a NUL character anywhere (forum/http.py), a body that is not JSON or nests too deep.
-        documented = (*errors, 400, 429) if limits else (*errors, 400)
+        # 503: the database is unreachable for a moment (forum/http.py, with Retry-After).
+        documented = (*errors, 400, 429, 503) if limits else (*errors, 400, 503)
         if "<" in rule:
             documented = (*documented, 404)  # nothing there, or not for the caller
         if body is not None:

@@ -103,7 +103,7 @@ def archive_product(product_id: int):
     "POST",
     summary="Upload a product image (multipart field `image`: JPEG, PNG, WebP or GIF)",
     auth="merchant",
-    errors=(404, 413, 422),
+    errors=(404, 413, 422, 429),  # 429 uploads_busy: every decode slot taken
     tag="shop",
     response=responses.Product,
 )
