@@ -72,6 +72,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     for name in FEATURES:
         app.register_blueprint(import_module(f".{name}.views", __name__).bp)
+    # Each feature connects its receivers of ``forum.signals`` in its own init_app.
+    for name in FEATURES:
+        module = import_module(f".{name}", __name__)
+        if hasattr(module, "init_app"):
+            module.init_app(app)
     from .api import bp as api_bp
 
     app.register_blueprint(api_bp)

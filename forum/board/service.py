@@ -7,7 +7,6 @@ a range scan however deep it is.
 """
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,7 +15,7 @@ from sqlalchemy import and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from .. import markup, ratelimit, realtime
+from .. import markup, ratelimit, realtime, signals
 from ..accounts.models import User
 from ..clock import now
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
@@ -195,17 +194,6 @@ def first_post(thread: Thread) -> Post | None:
 # --- posts -------------------------------------------------------------------------
 
 
-_post_listeners: list[Callable[[Post, User], None]] = []
-
-
-def on_post_created(listener: Callable[[Post, User], None]) -> Callable[[Post, User], None]:
-    """``listener(post, author)`` runs in each new post's transaction (thread or reply);
-    attribution learns from it that a new account is used by a person."""
-    if listener not in _post_listeners:
-        _post_listeners.append(listener)
-    return listener
-
-
 def _add_post(author: User, thread: Thread, body: str, reply_to: Post | None) -> Post:
     rendered = markup.render(body)
     at = now()
@@ -247,8 +235,7 @@ def _add_post(author: User, thread: Thread, body: str, reply_to: Post | None) ->
     )
     db.session.refresh(thread)
     _notify_for_post(author, thread, post, rendered.mentions, reply_to)
-    for listener in list(_post_listeners):
-        listener(post, author)
+    signals.post_created.send(post, thread=thread)  # attribution: a person's first act
     return post
 
 

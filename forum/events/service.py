@@ -35,7 +35,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from .. import embeds, markup, ratelimit, realtime
+from .. import embeds, markup, ratelimit, realtime, signals
 from ..accounts.models import User
 from ..clock import now
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
@@ -837,8 +837,7 @@ def sign_up(user: User, event: Event, *, idempotency_key: str | None = None) -> 
             "You are already signed up for this event.", code="already_signed_up"
         ) from None
     db.session.refresh(event)
-    for listener in _signup_listeners:
-        listener(signup, event, user)
+    signals.signup_made.send(signup, event=event, user=user)
     _announce_seats(event)
     return SignupResult(signup, status, position)
 
@@ -909,8 +908,7 @@ def _release(event: Event, signup: Signup, new_status: str) -> list[Signup]:
         )
     db.session.refresh(signup)
     db.session.refresh(event)
-    for listener in _release_listeners:
-        listener(signup, event, new_status)
+    signals.signup_released.send(signup, event=event, status=new_status)
     return _promote_waitlisted(event) if old_status == CONFIRMED else []
 
 
