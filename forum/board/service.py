@@ -530,3 +530,25 @@ def recent_posts_by(user: User, *, viewer=None, limit: int = 10) -> list[Post]:
     if not can_moderate(viewer) and not (viewer and getattr(viewer, "id", None) == user.id):
         query = query.where(Post.hidden_at.is_(None))
     return list(db.session.scalars(query))
+
+
+# --- for other features' reports -------------------------------------------------------
+
+
+def describe_posts(post_ids) -> dict[int, str]:
+    """A name per post for reports (attribution): its thread's title, "(reply #n)" for a reply.
+
+    Posts that do not exist are left out. One query.
+    """
+    ids = {int(i) for i in post_ids}
+    if not ids:
+        return {}
+    found = db.session.execute(
+        select(Post.id, Post.position, Thread.title)
+        .join(Thread, Thread.id == Post.thread_id)
+        .where(Post.id.in_(ids))
+    )
+    return {
+        post_id: (title if position == 1 else f"{title} (reply #{position - 1})")
+        for post_id, position, title in found
+    }
