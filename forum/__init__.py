@@ -74,7 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
     http.register_converters(app)
     for name in FEATURES:
         app.register_blueprint(import_module(f".{name}.views", __name__).bp)
-    # Each feature connects its receivers (forum.signals) and registrations here.
+    # Each feature connects its receivers of ``forum.signals`` in its own init_app.
     for name in FEATURES:
         module = import_module(f".{name}", __name__)
         if hasattr(module, "init_app"):

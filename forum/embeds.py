@@ -61,8 +61,11 @@ def set_link_builder(builder) -> None:
 
 
 def on_shown(listener) -> None:
-    """``listener(pairs)`` is called once per page with every (ref, context) shown."""
-    _shown_listeners.append(listener)
+    """``listener(pairs)`` is called once per page with every (ref, context) shown.
+
+    Adding the same listener again has no effect (every app's ``init_app`` adds it)."""
+    if listener not in _shown_listeners:
+        _shown_listeners.append(listener)
 
 
 def refs_in(html: str) -> list[EmbedRef]:

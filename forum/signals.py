@@ -32,6 +32,9 @@ user_registered = plaza.signal("user-registered")
 #: ``user_sessions_ended.send(user_id=...)``: logout, password change or suspension;
 #: sent after commit; every namespace closes that user's sockets in every process.
 user_sessions_ended = plaza.signal("user-sessions-ended")
+#: ``profile_shown.send(user, viewer=...)``: a question while a profile page renders;
+#: each feature answers an ``accounts.views.ProfileStat`` (a line on the profile) or None.
+profile_shown = plaza.signal("profile-shown")
 
 # --- board ------------------------------------------------------------------------------
 #: ``post_created.send(post, thread=...)``: a post (or a thread's first post) was written.

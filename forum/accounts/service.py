@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
-from .. import ratelimit, realtime
+from .. import ratelimit, realtime, signals
 from ..clock import now
 from ..errors import (
     Conflict,
@@ -133,12 +133,8 @@ def register(username: str, email: str, password: str, *, role: str = "member") 
             db.session.add(user)
     except IntegrityError as exc:  # a concurrent registration won the unique constraint
         raise Conflict("That username or email is taken.", code="username_taken") from exc
-    from ..members import service as members
-
-    members.on_registered(user)
-    from ..attribution import service as attribution
-
-    attribution.on_registered(user)
+    # Members (the welcome points) and attribution (sign-up candidates) connect to this.
+    signals.user_registered.send(user)
     return user
 
 

@@ -1,4 +1,3 @@
-from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import available_timezones
 
@@ -15,6 +14,7 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
+from .. import signals
 from ..errors import ServiceError
 from ..extensions import db, limiter, login_manager
 from ..web import form_status, run_form, safe_next
@@ -123,24 +123,16 @@ class ProfileStat:
     href: str | None = None
 
 
-# Later features add lines to a profile (attribution: what the member's posts earned)
-# without this package knowing them: ``stat(user, viewer) -> ProfileStat | None``.
-_profile_stats: list[Callable[..., ProfileStat | None]] = []
-
-
-def profile_stat(func: Callable[..., ProfileStat | None]):
-    if func not in _profile_stats:
-        _profile_stats.append(func)
-    return func
-
-
 @bp.get("/u/<username>")
 def profile(username: str):
     from ..board import service as board
 
     user = service.get_by_username(username)
     posts = board.recent_posts_by(user, viewer=current_user, limit=10)
-    stats = [s for s in (stat(user, current_user) for stat in _profile_stats) if s is not None]
+    # Other features add lines (attribution: what the member's posts earned) by answering
+    # ``signals.profile_shown`` with a ProfileStat, without this package knowing them.
+    answers = signals.profile_shown.send(user, viewer=current_user)
+    stats = [stat for _receiver, stat in answers if isinstance(stat, ProfileStat)]
     return render_template("accounts/profile.html", user=user, posts=posts, stats=stats)
 
 

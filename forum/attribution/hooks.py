@@ -1,10 +1,10 @@
-"""What other features tell attribution: the offers they embed, orders, sign-ups, team joins.
+"""What other features tell attribution: new accounts and posts, orders, team joins, sign-ups.
 
-The shop, promotions and events expose listener hooks and know nothing of
-attribution; this module plugs into them (views.py imports it when the feature
-loads). Every listener runs inside the other feature's transaction, in a
-savepoint: a failure here is logged and rolled back alone, and never refuses a
-payment, a sign-up or a team join.
+Receivers of ``forum.signals``, connected in ``attribution.init_app`` (the shop,
+promotions, events, board and accounts send and know nothing of attribution).
+Every receiver runs inside the sender's transaction, in a savepoint: a failure
+here is logged and rolled back alone, and never refuses a payment, a sign-up, a
+post or a team join. Who pays for an offer is ``service.payer`` (see ``offers``).
 """
 
 import logging
@@ -12,11 +12,8 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import signals
-from ..board import service as board
 from ..errors import ServiceError
 from ..extensions import db
-from ..promotions import service as promotions
 from ..promotions.models import TeamMember
 from ..shop_embed import service as shop
 from . import service
@@ -36,29 +33,12 @@ def _quietly(what: str, action) -> None:
         log.exception("attribution: could not record %s", what)
 
 
-# --- offers ---------------------------------------------------------------------------
-# The owner is who pays: the merchant who created the offer (its product, its
-# group-buy, its snap-up) or who accepted it (an event's sponsor). service.payer
-# applies the rule for every kind; the CPA listeners below ask it too.
+# --- a new account (sign-up candidates) ---------------------------------------------------
 
-service.register_offer(
-    "product",
-    owner=lambda card: card.product.merchant.user_id,
-    label=lambda card: card.product.name,
-)
-service.register_offer(
-    "groupbuy",
-    owner=lambda group_buy: group_buy.merchant.user_id,
-    label=lambda group_buy: f"Group-buy: {group_buy.product.name}",
-)
-service.register_offer(
-    "snap",
-    owner=lambda snap: snap.merchant.user_id,
-    label=lambda snap: f"Snap-up: {snap.product.name}",
-)
-service.register_offer(
-    "event", owner=lambda event: event.paying_sponsor_id, label=lambda event: event.title
-)
+
+def registered(user, **_) -> None:
+    """``signals.user_registered``: claim the browser's clicks, note a sign-up candidate."""
+    service.on_registered(user)
 
 
 # --- shop orders (CPS) -------------------------------------------------------------------
@@ -101,8 +81,8 @@ def follow_order(order) -> None:
         shop.set_source(order, credit.source_kind, credit.source_id, credit.author_id)
 
 
-@shop.on_order_event
-def _order_event(order, event) -> None:
+def order_changed(order, *, event, **_) -> None:
+    """``signals.order_changed``: every event an order records."""
     # Nothing is owed before payment, and only a change of status (not our own
     # set_source, nor a new address) changes what is owed.
     if order.paid_at is None or event.to_status is None:
@@ -118,9 +98,9 @@ def _order_event(order, event) -> None:
 # --- a new account's first post (sign-up CPA) -----------------------------------------------
 
 
-@board.on_post_created
-def _post_created(post, author) -> None:
-    _quietly(f"the post {post.id}", lambda: service.on_person_activity(author.id, "post"))
+def post_created(post, **_) -> None:
+    """``signals.post_created``: writing a post is what a person does."""
+    _quietly(f"the post {post.id}", lambda: service.on_person_activity(post.author_id, "post"))
 
 
 # --- group-buy teams (CPA) --------------------------------------------------------------
@@ -130,8 +110,8 @@ def _team_key(team_id: int, user_id: int) -> str:
     return f"team:{team_id}:user:{user_id}"
 
 
-@promotions.on_team_joined
-def _team_joined(team, member, order) -> None:
+def team_joined(team, *, member, **_) -> None:
+    """``signals.team_joined``: a join is a CPA action for the merchant who runs the group-buy."""
     merchant_id = service.payer("groupbuy", team.group_buy)
     if merchant_id is None or member.user_id == merchant_id:
         return
@@ -146,9 +126,8 @@ def _team_joined(team, member, order) -> None:
     )
 
 
-@promotions.on_team_settled
-def _team_settled(team, status: str) -> None:
-    """A team that failed earned nothing: its members' joins are taken back."""
+def team_settled(team, *, status: str, **_) -> None:
+    """``signals.team_settled``: a team that failed earned nothing; its joins are taken back."""
     if status != "failed":
         return
     members = list(
@@ -171,8 +150,8 @@ def _signup_key(signup) -> str:
     return f"signup:{signup.id}:{signup.created_at:%Y%m%d%H%M%S%f}"
 
 
-def _event_signup(signup, event, user) -> None:
-    """An event sign-up is a CPA action for the merchant who accepted the event's sponsorship."""
+def signup_made(signup, *, event, user, **_) -> None:
+    """``signals.signup_made``: a CPA action for the merchant who accepted the sponsorship."""
     sponsor_id = service.payer("event", event)
     if sponsor_id is None or sponsor_id == user.id:
         return
@@ -184,8 +163,8 @@ def _event_signup(signup, event, user) -> None:
     )
 
 
-def _event_signup_released(signup, event, status: str) -> None:
-    """A cancelled (or removed) sign-up earns nothing: its unpaid CPA is reversed.
+def signup_released(signup, **_) -> None:
+    """``signals.signup_released``: a cancelled (or removed) sign-up's unpaid CPA is reversed.
 
     Whoever sponsors the event now, the action recorded for the sign-up (if any) goes.
     """
@@ -193,15 +172,3 @@ def _event_signup_released(signup, event, status: str) -> None:
         f"the cancelled sign-up {signup.id}",
         lambda: service.reverse_action("event_signup", _signup_key(signup)),
     )
-
-
-def _heard_signup_made(signup, *, event, user, **_) -> None:
-    _event_signup(signup, event, user)
-
-
-def _heard_signup_released(signup, *, event, status, **_) -> None:
-    _event_signup_released(signup, event, status)
-
-
-signals.signup_made.connect(_heard_signup_made)
-signals.signup_released.connect(_heard_signup_released)

@@ -29,7 +29,6 @@ from datetime import date, timedelta
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import delete, select, text
 
-from .. import embeds
 from ..clock import now
 from ..embeds import EmbedContext
 from ..extensions import db
@@ -230,6 +229,3 @@ def prune_seen() -> int:
     """Forget who saw what before yesterday (the counters keep the totals)."""
     cutoff = now().date() - timedelta(days=1)
     return db.session.execute(delete(ImpressionSeen).where(ImpressionSeen.day < cutoff)).rowcount
-
-
-embeds.on_shown(collect)

@@ -18,13 +18,14 @@ happened and conversions (with all their commission rows) by when they occurred.
 
 import csv
 import io
-import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import and_, func, select
 
 from ..accounts.models import User
+from ..board import service as board
+from ..chat import service as chat
 from ..errors import ValidationFailed, field_error
 from ..extensions import db
 from ..markup import EmbedRef
@@ -381,45 +382,14 @@ def _label(group: str, rows: list[Row]) -> None:
                 r.label = "#" + r.key[5:]
 
 
-EMBED_TOKEN = re.compile(r"\[\[[a-z]+:\d+\]\]")
-
-
 def message_labels(message_ids: list[int]) -> dict[int, str]:
-    """ "#room: the start of the message" for public rooms; private rooms stay private."""
-    if not message_ids:
-        return {}
-    from ..chat.models import ChatMessage, ChatRoom
-
-    found = db.session.execute(
-        select(ChatMessage.id, ChatMessage.body, ChatRoom.slug, ChatRoom.kind)
-        .join(ChatRoom, ChatRoom.id == ChatMessage.room_id)
-        .where(ChatMessage.id.in_(message_ids))
-    )
-    labels = {}
-    for message_id, body, slug, kind in found:
-        if kind != "public":
-            labels[message_id] = "A message in a private chat"
-            continue
-        text = " ".join(EMBED_TOKEN.sub("", body).split())
-        text = text if len(text) <= 60 else text[:59].rstrip() + "…"
-        labels[message_id] = f"#{slug}: {text}" if text else f"#{slug}: a shared offer"
-    return labels
+    """ "#room: the start of the message"; chat's privacy rule keeps private rooms private
+    (a report is read beyond the room, so it asks as nobody in particular)."""
+    return chat.describe_messages(message_ids, viewer=None)
 
 
 def post_titles(post_ids: list[int]) -> dict[int, str]:
-    if not post_ids:
-        return {}
-    from ..board.models import Post, Thread
-
-    found = db.session.execute(
-        select(Post.id, Post.position, Thread.title)
-        .join(Thread, Thread.id == Post.thread_id)
-        .where(Post.id.in_(post_ids))
-    )
-    return {
-        post_id: (title if position == 1 else f"{title} (reply #{position - 1})")
-        for post_id, position, title in found
-    }
+    return board.describe_posts(post_ids)
 
 
 CSV_FIELDS = (

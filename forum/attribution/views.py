@@ -18,19 +18,13 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..accounts.views import ProfileStat, profile_stat
+from ..accounts.views import ProfileStat
 from ..clock import now
 from ..errors import ServiceError
 from ..extensions import db
 from ..markup import EmbedRef
 from ..web import apply_service_error
-from . import (
-    hooks,  # noqa: F401 (connects attribution to the shop, promotions and events)
-    impressions,
-    links,
-    reports,
-    service,
-)
+from . import impressions, links, reports, service
 from .forms import PayoutForm, SettingsForm
 
 bp = Blueprint("attribution", __name__)
@@ -141,9 +135,9 @@ def earnings():
     )
 
 
-@profile_stat
-def posts_earned(user, viewer) -> ProfileStat | None:
-    """The member sees what their posts earned; everyone sees how many orders they led to."""
+def posts_earned(user, *, viewer, **_) -> ProfileStat | None:
+    """``signals.profile_shown``: the member sees what their posts earned; everyone sees
+    how many orders they led to."""
     summary = service.earnings_summary(user.id)
     if getattr(viewer, "id", None) == user.id and (
         summary["conversions"] or summary["earned_cents"]

@@ -7,7 +7,6 @@ a range scan however deep it is.
 """
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,7 +15,7 @@ from sqlalchemy import and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from .. import markup, ratelimit, realtime
+from .. import markup, ratelimit, realtime, signals
 from ..accounts.models import User
 from ..clock import now
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
@@ -224,17 +223,6 @@ def first_post(thread: Thread) -> Post | None:
 # --- posts -------------------------------------------------------------------------
 
 
-_post_listeners: list[Callable[[Post, User], None]] = []
-
-
-def on_post_created(listener: Callable[[Post, User], None]) -> Callable[[Post, User], None]:
-    """``listener(post, author)`` runs in each new post's transaction (thread or reply);
-    attribution learns from it that a new account is used by a person."""
-    if listener not in _post_listeners:
-        _post_listeners.append(listener)
-    return listener
-
-
 def _add_post(
     author: User, thread: Thread, body: str, rendered: markup.Rendered, reply_to: Post | None
 ) -> Post:
@@ -277,8 +265,7 @@ def _add_post(
     )
     db.session.refresh(thread)
     _notify_for_post(author, thread, post, rendered.mentions, reply_to)
-    for listener in list(_post_listeners):
-        listener(post, author)
+    signals.post_created.send(post, thread=thread)  # attribution: a person's first act
     return post
 
 
@@ -597,3 +584,25 @@ def recent_posts_by(user: User, *, viewer=None, limit: int = 10) -> list[Post]:
     if not can_moderate(viewer) and not (viewer and getattr(viewer, "id", None) == user.id):
         query = query.where(Post.hidden_at.is_(None))
     return list(db.session.scalars(query))
+
+
+# --- for other features' reports -------------------------------------------------------
+
+
+def describe_posts(post_ids) -> dict[int, str]:
+    """A name per post for reports (attribution): its thread's title, "(reply #n)" for a reply.
+
+    Posts that do not exist are left out. One query.
+    """
+    ids = {int(i) for i in post_ids}
+    if not ids:
+        return {}
+    found = db.session.execute(
+        select(Post.id, Post.position, Thread.title)
+        .join(Thread, Thread.id == Post.thread_id)
+        .where(Post.id.in_(ids))
+    )
+    return {
+        post_id: (title if position == 1 else f"{title} (reply #{position - 1})")
+        for post_id, position, title in found
+    }

@@ -4,3 +4,14 @@ Both are offers of a shop product, embedded in posts and chat as live widgets
 (``[[groupbuy:ID]]``, ``[[snap:ID]]``), and both create their orders through the
 shop's service (``forum.shop_embed.service.place_order`` with their own ``kind``).
 """
+
+from flask import Flask
+
+from .. import signals
+
+
+def init_app(app: Flask) -> None:
+    from .service import snaps
+
+    # A snap-up order cancelled, expired or refunded gives its units back.
+    signals.order_changed.connect(snaps.give_back)

@@ -3,7 +3,7 @@
 The ledger's own rules are tested against ``offers``: a small ``product`` widget
 registered for the test (monkeypatch puts the shop's card back afterwards), so a
 journey needs no merchant profile, stock or payment. Attribution sees it through
-``forum.embeds`` and ``register_offer`` exactly like the shop's card;
+``forum.embeds`` and the ``offers.KINDS`` table exactly like the shop's card;
 test_shop_integration.py runs the same rules through real shop orders.
 """
 
@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from forum import embeds
 from forum.accounts.models import User
+from forum.attribution import offers as offer_kinds
 from forum.attribution import service
 from forum.attribution.models import Click, Commission, Conversion, Credit
 from forum.board import service as board
@@ -57,9 +58,9 @@ def offers(monkeypatch):
     )
     monkeypatch.setitem(embeds._KINDS, "product", widget)
     monkeypatch.setitem(
-        service._OFFERS,
+        offer_kinds.KINDS,
         "product",
-        service.OfferKind("product", owner=lambda o: o.merchant_id, label=lambda o: o.name),
+        offer_kinds.OfferKind(owner=lambda o: o.merchant_id, label=lambda o: o.name),
     )
     return catalogue
 

@@ -315,22 +315,22 @@ def test_held_orders_cannot_be_marked_paid_shipped_or_paid_offline(
 
 
 def test_team_joined_listeners_hear_every_member(app, client, product, make_group_buy, members):
-    from forum.promotions import service
+    from forum import signals
 
     heard = []
 
     def listener(team, member, order):
         heard.append((team.id, member.user_id, order.kind, order.status))
 
-    service.on_team_joined(listener)
-    service.on_team_joined(listener)  # registering twice has no effect
+    signals.team_joined.connect(listener)
+    signals.team_joined.connect(listener)  # connecting twice has no effect
     try:
         group_buy = make_group_buy(product, team_size=2)
         (a, a_h), (b, b_h) = members(2)
         team_id = start(client, group_buy["id"], a_h).json["team_id"]
         join(client, team_id, b_h)
     finally:
-        service.remove_team_listener(listener)
+        signals.team_joined.disconnect(listener)
     assert heard == [(team_id, a.id, "groupbuy", "held"), (team_id, b.id, "groupbuy", "held")]
 
 

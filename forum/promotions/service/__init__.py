@@ -7,9 +7,9 @@ nothing is written. Orders are made only through the shop's service
 (``place_order`` with ``kind="groupbuy"`` held until the team succeeds, or
 ``kind="snap"`` with the snap-up price and its short payment window).
 
-Hooks for other features (attribution): ``on_team_joined(callback)`` and
-``on_team_settled(callback)``; orders themselves go through the shop's
-``on_order_event``.
+Other features (attribution) hear ``forum.signals.team_joined`` and
+``team_settled``; orders themselves send the shop's ``signals.order_changed``
+(``promotions.init_app`` connects the snap-up's receiver to it).
 """
 
 from .common import (  # noqa: F401
@@ -19,9 +19,6 @@ from .common import (  # noqa: F401
     MAX_TEAM_WINDOW,
     MIN_TEAM_SIZE,
     MIN_TEAM_WINDOW,
-    on_team_joined,
-    on_team_settled,
-    remove_team_listener,
     snap_payment_window,
 )
 from .groupbuys import (  # noqa: F401

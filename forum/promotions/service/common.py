@@ -1,12 +1,12 @@
 """Limits, input checks, lookups and listener hooks shared by group-buys and snap-ups."""
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ... import signals
 from ...clock import now
 from ...errors import Forbidden, NotFound, ValidationFailed
 from ...extensions import db
@@ -173,45 +173,14 @@ def snap_payment_window() -> timedelta:
     return timedelta(minutes=int(minutes))
 
 
-# --- listener hooks ----------------------------------------------------------------
-# Attribution (and anything else) plugs in here without this package knowing it.
-
-TeamJoinedListener = Callable[[object, object, object], None]  # (team, member, order)
-TeamSettledListener = Callable[[object, str], None]  # (team, "succeeded" | "failed")
-_joined: list[TeamJoinedListener] = []
-_settled: list[TeamSettledListener] = []
-
-
-def on_team_joined(callback: TeamJoinedListener) -> TeamJoinedListener:
-    """Call ``callback(team, member, order)`` whenever someone starts or joins a team.
-
-    Runs inside the joining transaction (after the slot and order are taken); a
-    listener that raises a ServiceError refuses the join. Usable as a decorator;
-    registering the same callback twice has no effect.
-    """
-    if callback not in _joined:
-        _joined.append(callback)
-    return callback
-
-
-def on_team_settled(callback: TeamSettledListener) -> TeamSettledListener:
-    """Call ``callback(team, status)`` when a team succeeds or fails, inside that transaction."""
-    if callback not in _settled:
-        _settled.append(callback)
-    return callback
-
-
-def remove_team_listener(callback) -> None:
-    for listeners in (_joined, _settled):
-        if callback in listeners:
-            listeners.remove(callback)
+# --- what other features hear (forum.signals) ---------------------------------------
+# Attribution (and anything else) connects to these without this package knowing it.
+# Sent inside the joining/settling transaction; a receiver's ServiceError refuses it.
 
 
 def _tell_joined(team, member, order) -> None:
-    for listener in list(_joined):
-        listener(team, member, order)
+    signals.team_joined.send(team, member=member, order=order)
 
 
 def _tell_settled(team, status: str) -> None:
-    for listener in list(_settled):
-        listener(team, status)
+    signals.team_settled.send(team, status=status)

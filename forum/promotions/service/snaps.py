@@ -414,10 +414,10 @@ def _replayed(order: Order, snap: Snap) -> Order:
     return order
 
 
-@shop.on_order_event
-def _give_back(order: Order, event) -> None:
-    """A snap-up order cancelled (by hand or unpaid past its window) or refunded: its units go
-    back to the snap-up and to the buyer's allowance, exactly once."""
+def give_back(order: Order, *, event, **_) -> None:
+    """``signals.order_changed`` (connected in ``promotions.init_app``): a snap-up order
+    cancelled (by hand or unpaid past its window) or refunded: its units go back to the
+    snap-up and to the buyer's allowance, exactly once."""
     if order.kind != KIND or event.type not in ("cancelled", "expired", "refunded"):
         return
     purchase = db.session.scalar(select(SnapPurchase).where(SnapPurchase.order_id == order.id))

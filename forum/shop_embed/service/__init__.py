@@ -29,13 +29,13 @@ e.g. a group-buy member's while the team forms) keeps its stock until ``release_
 -> refunded when paid in advance); the buyer may pay it in advance with an instant
 provider, and nobody can cancel, ship or mark it paid meanwhile. Every change goes through
 ``change_status`` (one conditional UPDATE on the status), which appends an
-``OrderEvent`` and calls the listeners registered with ``on_order_event``, so
-attribution and promotions can react without this package knowing them.
+``OrderEvent`` and sends ``forum.signals.order_changed``, so attribution and
+promotions can react without this package knowing them.
 
 For the next features: group-buys and snap-ups add order ``kind``s and reuse
 ``place_order``'s holds and the state machine (``unit_prices`` overrides the list
 price, ``pay_within`` the payment window, ``held_until`` places it held); attribution calls ``set_source``
-and listens with ``on_order_event`` (refunded -> reverse commission); offer kinds
+and connects to ``signals.order_changed`` (refunded -> reverse commission); offer kinds
 register who may watch their live room with ``widgets.offer_watch_rule``.
 """
 
@@ -92,7 +92,6 @@ from .orders import (  # noqa: F401
     is_order_merchant,
     mark_paid,
     next_steps,
-    on_order_event,
     order_events,
     order_payment,
     orders_of_buyer,
@@ -103,7 +102,6 @@ from .orders import (  # noqa: F401
     record_event,
     refund,
     release_held,
-    remove_order_listener,
     saved_address,
     set_shipping_address,
     set_source,

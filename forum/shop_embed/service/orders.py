@@ -2,7 +2,6 @@
 
 import hashlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,7 +9,7 @@ from flask import current_app
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import joinedload, selectinload
 
-from ... import ratelimit
+from ... import ratelimit, signals
 from ...clock import now
 from ...errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from ...extensions import db
@@ -40,30 +39,6 @@ from .stock import (
     available_stock,
     lock_products,
 )
-
-# --- listeners ---------------------------------------------------------------------
-
-OrderListener = Callable[[Order, OrderEvent], None]
-_listeners: list[OrderListener] = []
-
-
-def on_order_event(callback: OrderListener) -> OrderListener:
-    """Call ``callback(order, event)`` for every event any order records, inside its transaction.
-
-    Events: ``placed``, ``payment_started``, ``paid``, ``shipped``, ``completed``,
-    ``cancelled``, ``expired`` (to cancelled), ``refunded``, ``source_set``. A listener
-    that raises a ServiceError refuses the change (the caller rolls back).
-    Usable as a decorator; registering the same callback twice has no effect.
-    """
-    if callback not in _listeners:
-        _listeners.append(callback)
-    return callback
-
-
-def remove_order_listener(callback: OrderListener) -> None:
-    if callback in _listeners:
-        _listeners.remove(callback)
-
 
 # --- orders: reading ---------------------------------------------------------------
 
@@ -166,7 +141,7 @@ def record_event(
     to_status: str | None = None,
     **params,
 ) -> OrderEvent:
-    """Append an event to ``order``'s history and tell the listeners. The only writer of OrderEvent."""
+    """Append an event to ``order``'s history and send ``signals.order_changed``. The only writer of OrderEvent."""
     event = OrderEvent(
         order_id=order.id,
         type=event_type,
@@ -178,8 +153,7 @@ def record_event(
     )
     db.session.add(event)
     db.session.flush()
-    for listener in list(_listeners):
-        listener(order, event)
+    signals.order_changed.send(order, event=event)  # a receiver's ServiceError refuses it
     return event
 
 

@@ -1,0 +1,392 @@
+"""Conversions: touches and credit, CPA actions, and following an order's life."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
+
+from ...clock import now
+from ...errors import ValidationFailed, field_error
+from ...extensions import db
+from ..models import (
+    ACTION_KINDS,
+    Click,
+    Commission,
+    Conversion,
+    Credit,
+    MerchantSettings,
+)
+from .common import (
+    CURRENCY_RE,
+    ENDED_STATUSES,
+    KEY_RE,
+    MAX_ORDER_CENTS,
+    ORDER_STATUSES,
+    _check_ids,
+    _check_time,
+    _check_users,
+    _insert_once,
+    lock_period,
+    split,
+    window,
+)
+from .ledger import _reverse
+from .merchants import settings_of
+
+# --- touches and credit ---------------------------------------------------------------
+
+
+def touches_for(customer_id: int, merchant_id: int, at: datetime) -> list[Click]:
+    """The customer's clicks on the merchant's widgets in the window before ``at``, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Click)
+            .where(
+                Click.user_id == customer_id,
+                Click.merchant_id == merchant_id,
+                Click.created_at >= at - window(),
+                Click.created_at <= at,
+            )
+            .order_by(Click.created_at, Click.id)
+        )
+    )
+
+
+def latest_touch(customer_id: int, at: datetime) -> Click | None:
+    """The customer's latest click on any merchant's widget in the window (for sign-ups)."""
+    return db.session.scalar(
+        select(Click)
+        .where(
+            Click.user_id == customer_id,
+            Click.merchant_id.is_not(None),
+            Click.created_at >= at - window(),
+            Click.created_at <= at,
+        )
+        .order_by(Click.created_at.desc(), Click.id.desc())
+        .limit(1)
+    )
+
+
+def choose(touches: list[Click], model: str) -> list[Click]:
+    """Which touches get credit: the last, the first, or one per distinct source (linear)."""
+    if not touches:
+        return []
+    if model == "first":
+        return [touches[0]]
+    if model == "linear":
+        seen: dict[tuple[str, int], Click] = {}
+        for click in touches:
+            seen.setdefault((click.source_kind, click.source_id), click)
+        return list(seen.values())
+    return [touches[-1]]
+
+
+def _create_conversion(
+    *,
+    kind: str,
+    key: str,
+    merchant_id: int,
+    customer_id: int,
+    occurred_at: datetime,
+    revenue_cents: int,
+    currency: str,
+    commission_cents: int,
+    rate_bp: int,
+    approvable_at: datetime | None,
+    order_id: int | None = None,
+    order_status: str | None = None,
+    completed_at: datetime | None = None,
+    settings: MerchantSettings | None = None,
+    touches: list[Click] | None = None,
+) -> int | None:
+    """Insert the conversion with its credits and commission rows; None if ``key`` exists.
+
+    The conversion row is inserted first with ON CONFLICT DO NOTHING, so of two
+    concurrent deliveries exactly one goes on to write credits and commission.
+    ``settings`` and ``touches`` may be given when the caller already has them.
+    """
+    settings = settings or settings_of(merchant_id)
+    if touches is None:
+        touches = touches_for(customer_id, merchant_id, occurred_at)
+    chosen = choose(touches, settings.model)
+    conversion_id = _insert_once(
+        Conversion,
+        {
+            "key": key,
+            "kind": kind,
+            "merchant_id": merchant_id,
+            "customer_id": customer_id,
+            "order_id": order_id,
+            "revenue_cents": revenue_cents,
+            "currency": currency,
+            "model": settings.model,
+            "direct": not chosen,
+            "rate_bp": rate_bp,
+            "commission_cents": commission_cents,
+            "order_status": order_status,
+            "occurred_at": occurred_at,
+            "completed_at": completed_at,
+            "created_at": now(),
+        },
+        ["key"],
+    )
+    if conversion_id is None:
+        return None
+    weights = split(10_000, len(chosen))
+    revenues = split(revenue_cents, len(chosen))
+    shares = split(commission_cents, len(chosen))
+    for click, weight, revenue, share in zip(chosen, weights, revenues, shares, strict=True):
+        self_referral = (
+            click.is_self
+            or click.author_id is None
+            or click.author_id in (customer_id, merchant_id)
+        )
+        credit = Credit(
+            conversion_id=conversion_id,
+            click_id=click.id,
+            source_kind=click.source_kind,
+            source_id=click.source_id,
+            author_id=click.author_id,
+            room=click.room,
+            embed_kind=click.embed_kind,
+            embed_id=click.embed_id,
+            weight_bp=weight,
+            revenue_cents=revenue,
+            self_referral=self_referral,
+        )
+        db.session.add(credit)
+        db.session.flush()
+        if not self_referral and share > 0:
+            db.session.add(
+                Commission(
+                    entry_key=f"earn:{credit.id}",
+                    kind="earned",
+                    conversion_id=conversion_id,
+                    credit_id=credit.id,
+                    merchant_id=merchant_id,
+                    author_id=click.author_id,
+                    amount_cents=share,
+                    currency=currency,
+                    status="pending",
+                    approvable_at=approvable_at,
+                    reward_cents=0,
+                    created_at=now(),
+                )
+            )
+    db.session.flush()
+    return conversion_id
+
+
+def record_action(
+    kind: str, *, user_id: int, merchant_id: int, key: str, occurred_at: datetime | None = None
+) -> Conversion:
+    """Record a CPA action of ``user_id`` paid by ``merchant_id``, once per (kind, key).
+
+    ``key`` names the action in the caller's terms (``"signup:17"`` for an event
+    sign-up row, ``"team:4:user:9"``...). Returns the conversion, the existing one
+    when the key was recorded before (nothing new is written then). Raises
+    ValidationFailed for a bad kind/key/id, NotFound for unknown users.
+    """
+    if kind not in ACTION_KINDS:
+        raise field_error("kind", f"Use one of {', '.join(ACTION_KINDS)}.")
+    _check_ids(user_id=user_id, merchant_id=merchant_id)
+    if not isinstance(key, str) or not KEY_RE.match(key):
+        raise field_error("key", "Use 1-96 visible ASCII characters.")
+    _check_time("occurred_at", occurred_at)
+    _check_users(user_id, merchant_id)
+    at = occurred_at or now()
+    full_key = f"{kind}:{key}"
+    settings = settings_of(merchant_id)
+    _create_conversion(
+        kind=kind,
+        key=full_key,
+        merchant_id=merchant_id,
+        customer_id=user_id,
+        occurred_at=at,
+        revenue_cents=0,
+        currency=settings.currency,
+        commission_cents=settings.cpa_cents(kind),
+        rate_bp=0,
+        approvable_at=at + lock_period(),
+    )
+    return db.session.scalar(select(Conversion).where(Conversion.key == full_key))
+
+
+def reverse_action(kind: str, key: str, *, at: datetime | None = None) -> int:
+    """Take back an action's unpaid commission (a failed team, a cancelled sign-up).
+
+    Returns how many commission rows were reversed (0 when unknown or already done).
+    """
+    conversion_id = db.session.scalar(
+        select(Conversion.id).where(Conversion.key == f"{kind}:{key}")
+    )
+    if conversion_id is None:
+        return 0
+    return _reverse([conversion_id], at or now())
+
+
+# --- orders ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """What attribution needs to know about an order, as it stands now.
+
+    ``merchant_id`` is the merchant's USER id (the shop maps its merchant row).
+    """
+
+    order_id: int
+    buyer_id: int
+    merchant_id: int
+    total_cents: int
+    currency: str
+    status: str
+    paid_at: datetime | None = None
+    completed_at: datetime | None = None
+    refunded_at: datetime | None = None
+
+
+def _check_facts(facts: OrderFacts) -> None:
+    if not isinstance(facts, OrderFacts):
+        raise ValidationFailed("Give OrderFacts.")
+    _check_ids(order_id=facts.order_id, buyer_id=facts.buyer_id, merchant_id=facts.merchant_id)
+    errors = {}
+    if (
+        not isinstance(facts.total_cents, int)
+        or isinstance(facts.total_cents, bool)
+        or not (0 <= facts.total_cents <= MAX_ORDER_CENTS)
+    ):
+        errors["total_cents"] = ["Use whole cents, zero or more."]
+    if not isinstance(facts.currency, str) or not CURRENCY_RE.match(facts.currency):
+        errors["currency"] = ["Use a three-letter currency code."]
+    if facts.status not in ORDER_STATUSES:
+        errors["status"] = [f"Use one of {', '.join(ORDER_STATUSES)}."]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    for name in ("paid_at", "completed_at", "refunded_at"):
+        _check_time(name, getattr(facts, name))
+
+
+def order_conversion(order_id: int) -> Conversion | None:
+    return db.session.scalar(select(Conversion).where(Conversion.key == f"order:{order_id}"))
+
+
+def record_order(facts: OrderFacts) -> Conversion | None:
+    """Bring attribution up to date with an order; returns its conversion (None while unpaid).
+
+    The first call that sees the order paid (``paid_at`` set, status past
+    pending) records the conversion, credited at ``paid_at``, and the buyer's
+    first purchase with this merchant. Every call then applies the status:
+    completed starts the lock period, refunded/cancelled reverse unpaid commission.
+    """
+    _check_facts(facts)
+    conversion = order_conversion(facts.order_id)
+    if conversion is None and facts.paid_at is not None and facts.status != "pending":
+        _check_users(facts.buyer_id, facts.merchant_id)
+        settings = settings_of(facts.merchant_id)
+        touches = touches_for(facts.buyer_id, facts.merchant_id, facts.paid_at)
+        completed_at = facts.completed_at if facts.status == "completed" else None
+        approvable_at = completed_at + lock_period() if completed_at else None
+        created = _create_conversion(
+            kind="order",
+            key=f"order:{facts.order_id}",
+            merchant_id=facts.merchant_id,
+            customer_id=facts.buyer_id,
+            occurred_at=facts.paid_at,
+            revenue_cents=facts.total_cents,
+            currency=facts.currency,
+            commission_cents=facts.total_cents * settings.cps_rate_bp // 10_000,
+            rate_bp=settings.cps_rate_bp,
+            approvable_at=approvable_at,
+            order_id=facts.order_id,
+            order_status=facts.status,
+            completed_at=completed_at,
+            settings=settings,
+            touches=touches,
+        )
+        conversion = order_conversion(facts.order_id)
+        if created is not None:
+            _record_first_purchase(facts, created, approvable_at, settings, touches)
+            if facts.status not in ENDED_STATUSES:
+                return conversion  # written with this status and lock: nothing to apply
+    if conversion is not None:
+        _apply_status(conversion, facts)
+    return conversion
+
+
+on_order_status = record_order
+
+
+def _record_first_purchase(
+    facts: OrderFacts,
+    conversion_id: int,
+    approvable_at: datetime | None,
+    settings: MerchantSettings,
+    touches: list[Click],
+) -> None:
+    earlier = db.session.scalar(
+        select(Conversion.id)
+        .where(
+            Conversion.kind == "order",
+            Conversion.merchant_id == facts.merchant_id,
+            Conversion.customer_id == facts.buyer_id,
+            Conversion.id != conversion_id,
+        )
+        .limit(1)
+    )
+    if earlier is not None:
+        return
+    _create_conversion(
+        kind="first_purchase",
+        key=f"first_purchase:{facts.merchant_id}:{facts.buyer_id}",
+        merchant_id=facts.merchant_id,
+        customer_id=facts.buyer_id,
+        occurred_at=facts.paid_at,
+        revenue_cents=0,
+        currency=settings.currency,
+        commission_cents=settings.cpa_cents("first_purchase"),
+        rate_bp=0,
+        approvable_at=approvable_at,
+        order_id=facts.order_id,
+        order_status=facts.status,
+        completed_at=facts.completed_at if facts.status == "completed" else None,
+        settings=settings,
+        touches=touches,
+    )
+
+
+def _apply_status(conversion: Conversion, facts: OrderFacts) -> None:
+    ids = list(
+        db.session.scalars(select(Conversion.id).where(Conversion.order_id == facts.order_id))
+    )
+    if facts.status in ENDED_STATUSES:
+        _reverse(ids, facts.refunded_at or now())
+    elif facts.status == "completed":
+        completed_at = facts.completed_at or now()
+        db.session.execute(
+            update(Commission)
+            .where(
+                Commission.conversion_id.in_(ids),
+                Commission.kind == "earned",
+                Commission.approvable_at.is_(None),
+            )
+            .values(approvable_at=completed_at + lock_period())
+            .execution_options(synchronize_session=False)
+        )
+        db.session.execute(
+            update(Conversion)
+            .where(Conversion.id.in_(ids), Conversion.completed_at.is_(None))
+            .values(completed_at=completed_at)
+            .execution_options(synchronize_session=False)
+        )
+    # An ended order stays ended even if an older event arrives late.
+    db.session.execute(
+        update(Conversion)
+        .where(
+            Conversion.id.in_(ids),
+            or_(Conversion.order_status.is_(None), Conversion.order_status.not_in(ENDED_STATUSES)),
+        )
+        .values(order_status=facts.status)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(conversion)
