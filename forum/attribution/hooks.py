@@ -12,6 +12,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from .. import signals
 from ..board import service as board
 from ..errors import ServiceError
 from ..events import service as events
@@ -101,7 +102,7 @@ def follow_order(order) -> None:
         shop.set_source(order, credit.source_kind, credit.source_id, credit.author_id)
 
 
-@shop.on_order_event
+@signals.order_changed.connect
 def _order_event(order, event) -> None:
     # Nothing is owed before payment, and only a change of status (not our own
     # set_source, nor a new address) changes what is owed.

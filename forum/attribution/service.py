@@ -45,6 +45,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .. import embeds
 from ..accounts.models import User
 from ..clock import now
+from ..database import insert_ignore
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from ..extensions import db
 from ..markup import EmbedRef, placeholder
@@ -163,19 +164,9 @@ def counts_as_click(method: str, headers) -> bool:
     return False
 
 
-def _dialect_insert(model):
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
-
-
 def _insert_once(model, values: dict, conflict: list[str]):
     """INSERT unless ``conflict`` columns already exist; the new primary key, or None. One statement."""
-    statement = (
-        _dialect_insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
-    )
+    statement = insert_ignore(model, values, index_elements=conflict)
     key = model.__table__.primary_key.columns.values()[0]
     return db.session.execute(statement.returning(key)).scalar()
 

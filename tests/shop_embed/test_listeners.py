@@ -1,7 +1,8 @@
-"""Order events reach registered listeners inside the transaction (attribution, promotions plug in here)."""
+"""Order events reach ``signals.order_changed`` receivers inside the transaction (attribution, promotions plug in here)."""
 
 import pytest
 
+from forum import signals
 from forum.accounts.models import User
 from forum.errors import Conflict
 from forum.extensions import db
@@ -18,10 +19,10 @@ def heard():
     def listener(order, event):
         seen.append((order.id, event.type, event.from_status, event.to_status, order.status))
 
-    service.on_order_event(listener)
-    service.on_order_event(listener)  # twice: still called once
+    signals.order_changed.connect(listener)
+    signals.order_changed.connect(listener)  # twice: still called once
     yield seen
-    service.remove_order_listener(listener)
+    signals.order_changed.disconnect(listener)
 
 
 def test_every_change_is_recorded_and_heard(app, shop, make_product, buyer, heard):
@@ -66,7 +67,7 @@ def test_a_listener_can_refuse_a_change_and_nothing_is_written(
         db.session.commit()
         order_id = order.id
     before = counts(app)
-    service.on_order_event(veto)
+    signals.order_changed.connect(veto)
     try:
         with app.test_request_context("/"):
             order = db.session.get(Order, order_id)
@@ -74,7 +75,7 @@ def test_a_listener_can_refuse_a_change_and_nothing_is_written(
                 service.pay(db.session.get(User, buyer.id), order, "sandbox")
             db.session.rollback()
     finally:
-        service.remove_order_listener(veto)
+        signals.order_changed.disconnect(veto)
     assert counts(app) == before
 
 

@@ -49,6 +49,7 @@ from .carts import (  # noqa: F401
     normalise_lines,
     quote,
 )
+from .checkout import checkout  # noqa: F401
 from .common import (  # noqa: F401
     ADDRESS_FIELDS,
     ADDRESS_REQUIRED,
@@ -67,6 +68,25 @@ from .common import (  # noqa: F401
     is_admin,
     is_merchant,
 )
+from .expiry import expire_due_orders, expire_order  # noqa: F401
+from .fulfilment import (  # noqa: F401
+    cancel,
+    check_order_buyer,
+    check_order_merchant,
+    complete,
+    is_order_merchant,
+    release_held,
+    set_shipping_address,
+    ship,
+    void_held,
+)
+from .lifecycle import (  # noqa: F401
+    STAMPS,
+    TRANSITIONS,
+    change_status,
+    payment_window,
+    record_event,
+)
 from .merchants import (  # noqa: F401
     get_merchant,
     initials,
@@ -77,39 +97,20 @@ from .merchants import (  # noqa: F401
     shipping_for,
 )
 from .orders import (  # noqa: F401
-    STAMPS,
-    TRANSITIONS,
     Page,
     can_view_order,
-    cancel,
-    change_status,
-    check_order_buyer,
-    check_order_merchant,
-    complete,
-    expire_due_orders,
-    expire_order,
     get_order,
-    is_order_merchant,
-    mark_paid,
     next_steps,
-    on_order_event,
     order_events,
     order_payment,
     orders_of_buyer,
     orders_of_merchant,
-    pay,
-    payment_window,
     place_order,
-    record_event,
-    refund,
-    release_held,
-    remove_order_listener,
     saved_address,
-    set_shipping_address,
     set_source,
-    ship,
-    void_held,
 )
+from .payments import mark_paid, pay, refund  # noqa: F401
+from .pricing import PRICE_STEPS, Adjustment, PriceLine, PriceQuote, price_quote  # noqa: F401
 from .products import (  # noqa: F401
     archive_product,
     check_owner,
@@ -122,12 +123,14 @@ from .products import (  # noqa: F401
     update_product,
 )
 from .stock import (  # noqa: F401
+    StockState,
     available_stock,
     held_units,
     lock_products,
     offer_room,
     sold_units,
     stock_label,
+    stock_state,
 )
 from .widgets import (  # noqa: F401
     Card,
