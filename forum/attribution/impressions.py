@@ -105,10 +105,9 @@ def _statements():
     """The two writes, built once per dialect so SQLAlchemy compiles them once (executemany)."""
     cached = current_app.extensions.get(_STATEMENTS_KEY)
     if cached is None or cached[0] != db.engine.dialect.name:
-        seen = (
-            insert_ignore(ImpressionSeen, None, index_elements=["digest"], bind=db.engine)
-            .returning(ImpressionSeen.digest)
-        )
+        seen = insert_ignore(
+            ImpressionSeen, None, index_elements=["digest"], bind=db.engine
+        ).returning(ImpressionSeen.digest)
         upsert = dialect_insert(ImpressionCount, bind=db.engine)
         upsert = upsert.on_conflict_do_update(
             index_elements=["day", "source_kind", "source_id", "embed_kind", "embed_id"],

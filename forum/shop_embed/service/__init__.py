@@ -49,7 +49,7 @@ from .carts import (  # noqa: F401
     normalise_lines,
     quote,
 )
-from .checkout import checkout  # noqa: F401
+from .checkout import checkout, checkout_replayed  # noqa: F401
 from .common import (  # noqa: F401
     ADDRESS_FIELDS,
     ADDRESS_REQUIRED,

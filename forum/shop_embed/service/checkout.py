@@ -22,7 +22,21 @@ def checkout(
     provider,
     idempotency_key: str | None = None,
 ) -> Order:
-    """Place an order for ``lines`` and pay it with ``provider``, in one transaction.
+    """Place and pay ``lines`` in one transaction; returns the order (see ``checkout_replayed``)."""
+    return checkout_replayed(
+        buyer, lines, address=address, provider=provider, idempotency_key=idempotency_key
+    )[0]
+
+
+def checkout_replayed(
+    buyer,
+    lines,
+    *,
+    address,
+    provider,
+    idempotency_key: str | None = None,
+) -> tuple[Order, bool]:
+    """Place an order for ``lines`` and pay it with ``provider``; returns (order, replayed).
 
     Checks everything that can be checked before writing: the lines and products,
     the address (goods ship: Conflict ``address_required`` without one,
@@ -35,7 +49,7 @@ def checkout(
     Atomic: when anything refuses, payment included (Conflict ``payment_declined``),
     the error propagates and the caller rolls back, so no order row, no hold and no
     stock change remain. With ``idempotency_key`` a replay returns the first order
-    and writes nothing.
+    and writes nothing (then ``replayed`` is True).
     """
     clean = _address(address)
     if not clean:
@@ -51,4 +65,4 @@ def checkout(
     )
     if not replayed:
         pay(buyer, order, chosen.name)
-    return order
+    return order, replayed

@@ -63,6 +63,11 @@ class StockState:
     def sold_out(self) -> bool:
         return self.state in ("sold_out", "unavailable")
 
+    @property
+    def css(self) -> str:
+        """The badge's class suffix (``stock-ok`` / ``stock-low`` / ``stock-out``)."""
+        return {"in_stock": "ok", "low": "low"}.get(self.state, "out")
+
     def as_json(self) -> dict:
         return {"state": self.state, "stock": self.units, "label": self.label}
 
