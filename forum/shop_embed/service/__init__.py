@@ -1,6 +1,9 @@
 """Shop rules: merchants, products, stock, carts, orders and their state machine.
 
-One room split by subject (merchants, products, stock, carts, orders, widgets);
+One room split by subject: merchants, products, stock (every hold write), carts,
+pricing (every price rule: ``price_quote``), checkout (place + pay in one call),
+orders (reading, placing), lifecycle (the state machine), payments (pay, refund),
+fulfilment (ship, complete, cancel, address, held orders), expiry, widgets;
 this module is its front door: callers use ``service.<function>``. Every write
 goes through here; views, the API, jobs and the demo only parse
 input and call these functions. Functions check first and then write; a refusal
@@ -29,13 +32,13 @@ e.g. a group-buy member's while the team forms) keeps its stock until ``release_
 -> refunded when paid in advance); the buyer may pay it in advance with an instant
 provider, and nobody can cancel, ship or mark it paid meanwhile. Every change goes through
 ``change_status`` (one conditional UPDATE on the status), which appends an
-``OrderEvent`` and calls the listeners registered with ``on_order_event``, so
+``OrderEvent`` and sends ``forum.signals.order_changed(order, event=...)``, so
 attribution and promotions can react without this package knowing them.
 
 For the next features: group-buys and snap-ups add order ``kind``s and reuse
 ``place_order``'s holds and the state machine (``unit_prices`` overrides the list
 price, ``pay_within`` the payment window, ``held_until`` places it held); attribution calls ``set_source``
-and listens with ``on_order_event`` (refunded -> reverse commission); offer kinds
+and receives ``signals.order_changed`` (refunded -> reverse commission); offer kinds
 register who may watch their live room with ``widgets.offer_watch_rule``.
 """
 
