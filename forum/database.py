@@ -4,6 +4,7 @@ import sqlite3
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, event, types
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 
@@ -38,6 +39,35 @@ def is_sqlite(session_or_engine) -> bool:
         else session_or_engine
     )
     return bind.dialect.name == "sqlite"
+
+
+def dialect_insert(table_or_model, *, bind=None):
+    """``INSERT`` for the engine in use, with its ``on_conflict_*`` methods (PostgreSQL or SQLite).
+
+    ``bind`` defaults to the session's; pass an engine where a statement is built once
+    per engine. The one place the dialect of an insert is chosen; upserts
+    (``on_conflict_do_update``) start here, ``insert_ignore`` covers "insert once".
+    """
+    from .extensions import db  # the models import this module; the session is needed late
+
+    bind = bind if bind is not None else db.session.get_bind()
+    dialect = postgresql if bind.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table_or_model)
+
+
+def insert_ignore(table_or_model, values: dict | None, *, index_elements=None, bind=None):
+    """``INSERT ... ON CONFLICT DO NOTHING``: inserts ``values`` unless the row's key exists.
+
+    ``index_elements`` names the unique columns the conflict is about (any unique
+    key when omitted). Returns the statement: add ``.returning(pk)`` to learn whether
+    it inserted (None when a row was already there). ``values`` None leaves them to
+    ``execute(statement, rows)`` (executemany). Under concurrency a twin waits on
+    the unique index (PostgreSQL) and then inserts nothing, with no error to undo.
+    """
+    statement = dialect_insert(table_or_model, bind=bind)
+    if values is not None:
+        statement = statement.values(**values)
+    return statement.on_conflict_do_nothing(index_elements=index_elements)
 
 
 @event.listens_for(Engine, "connect")

@@ -9,10 +9,13 @@ from ..shop_embed import images, service
 from ..shop_embed.models import ORDER_STATUSES
 from ..shop_embed.schemas import (
     AddressBody,
+    CheckoutBody,
     OrderBody,
     PayBody,
+    PriceQuoteOut,
     ProductBody,
     ProductPatch,
+    QuoteBody,
     ReasonBody,
     ShipBody,
     dump_order,
@@ -159,6 +162,44 @@ def create_order(data: OrderBody):
         idempotency_key=request.headers.get("Idempotency-Key"),
     )
     return idempotent_response(dump_order(order), replayed)
+
+
+@endpoint(
+    bp,
+    "/checkout",
+    "POST",
+    summary="Place and pay an order in one call (all or nothing); honours Idempotency-Key",
+    body=CheckoutBody,
+    status=201,
+    errors=(403, 409, 422, 429),
+    tag="shop",
+    response=responses.Order,
+)
+def checkout(data: CheckoutBody):
+    address = data.shipping_address.model_dump() if data.shipping_address else None
+    order, replayed = service.checkout_replayed(
+        _user(),
+        [(line.product_id, line.quantity) for line in data.items],
+        address=address,
+        provider=data.provider,
+        idempotency_key=request.headers.get("Idempotency-Key"),
+    )
+    return idempotent_response(dump_order(order), replayed)
+
+
+@endpoint(
+    bp,
+    "/checkout/quote",
+    "POST",
+    summary="What an order of these items would cost the caller now (every price rule applied)",
+    body=QuoteBody,
+    errors=(422,),
+    tag="shop",
+    response=PriceQuoteOut,
+)
+def checkout_quote(data: QuoteBody):
+    quote = service.price_quote(_user(), [(line.product_id, line.quantity) for line in data.items])
+    return quote.as_json()
 
 
 @endpoint(

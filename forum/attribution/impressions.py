@@ -30,6 +30,7 @@ from flask import current_app, g, has_request_context, request
 from sqlalchemy import delete, select, text
 
 from ..clock import now
+from ..database import dialect_insert, insert_ignore
 from ..embeds import EmbedContext
 from ..extensions import db
 from ..markup import EmbedRef
@@ -99,24 +100,14 @@ def _redis():
     return client
 
 
-def _insert(model):
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
-
-
 def _statements():
     """The two writes, built once per dialect so SQLAlchemy compiles them once (executemany)."""
     cached = current_app.extensions.get(_STATEMENTS_KEY)
     if cached is None or cached[0] != db.engine.dialect.name:
-        seen = (
-            _insert(ImpressionSeen)
-            .on_conflict_do_nothing(index_elements=["digest"])
-            .returning(ImpressionSeen.digest)
-        )
-        upsert = _insert(ImpressionCount)
+        seen = insert_ignore(
+            ImpressionSeen, None, index_elements=["digest"], bind=db.engine
+        ).returning(ImpressionSeen.digest)
+        upsert = dialect_insert(ImpressionCount, bind=db.engine)
         upsert = upsert.on_conflict_do_update(
             index_elements=["day", "source_kind", "source_id", "embed_kind", "embed_id"],
             set_={"count": ImpressionCount.__table__.c["count"] + upsert.excluded["count"]},

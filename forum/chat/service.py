@@ -24,14 +24,13 @@ from datetime import datetime, timedelta
 
 from flask import current_app, url_for
 from sqlalchemy import and_, delete, event, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import markup, ratelimit, realtime
 from ..accounts.models import User
 from ..clock import now
+from ..database import insert_ignore
 from ..errors import Conflict, Forbidden, NotFound, RateLimited, ValidationFailed, field_error
 from ..extensions import db
 from ..notifications import service as notifications
@@ -117,9 +116,7 @@ event.listen(
 
 def _insert_ignore(model, **values) -> None:
     """INSERT, doing nothing when a row with the same key (primary or unique) exists; both engines."""
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    db.session.execute(insert_ignore(model, values))
 
 
 def _presence_ttl() -> timedelta:

@@ -1,4 +1,4 @@
-"""Shop embeds: merchants, products, product cards in posts and chat, carts, orders.
+"""The whole shop: merchants, products, product cards in posts and chat, carts, checkout, orders, payments.
 
 Rooms: ``models`` (tables), ``service`` (every rule and write: stock, orders and
 their state machine, idempotency, expiry job, widget registration), ``payments``

@@ -1,9 +1,10 @@
 """Payment providers behind one small interface, so a real gateway can be added later.
 
 A provider is asked to ``charge`` an order and answers with a ``Charge``: either
-``succeeded`` (money is in; the order becomes paid at once) or ``awaiting`` (the
+``succeeded`` (money is in; the order becomes paid at once), ``awaiting`` (the
 buyer pays outside Plaza, e.g. bank transfer or cash on delivery, and the
-merchant marks the order paid). ``refund`` gives the money back or raises.
+merchant marks the order paid) or ``declined`` (refused; nothing was charged, the
+service answers 409 ``payment_declined``). ``refund`` gives the money back or raises.
 
 Providers never touch the database: the order service records ``Payment`` rows
 and moves the order through its states. A gateway with redirects and webhooks
@@ -20,7 +21,7 @@ from ..errors import ValidationFailed
 
 @dataclass(frozen=True)
 class Charge:
-    status: str  # "succeeded" | "awaiting"
+    status: str  # "succeeded" | "awaiting" | "declined" (nothing was charged)
     reference: str = ""
 
 

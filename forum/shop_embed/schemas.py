@@ -4,7 +4,7 @@
 ``model_dump()`` straight on, so keep the two in step.
 """
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from ..accounts.schemas import dump_user_ref
 from ..money import MinorUnits
@@ -47,6 +47,16 @@ class Address(Body):
 class OrderBody(Body):
     items: list[OrderLine] = Field(max_length=100)
     shipping_address: Address | None = None
+
+
+class CheckoutBody(OrderBody):
+    """POST /api/v1/checkout: the order body plus how it is paid, in one call."""
+
+    provider: str = Field(max_length=32)
+
+
+class QuoteBody(Body):
+    items: list[OrderLine] = Field(max_length=100)
 
 
 class AddressBody(Body):
@@ -159,3 +169,28 @@ def dump_order(order, *, events: bool = False) -> dict:
     if events:
         data["events"] = [dump_event(e) for e in service.order_events(order)]
     return data
+
+
+class PriceQuoteItemOut(BaseModel):
+    product_id: int
+    name: str
+    quantity: int
+    unit_price_cents: int
+    line_total_cents: int
+
+
+class AdjustmentOut(BaseModel):
+    kind: str
+    label: str
+    amount_cents: int
+
+
+class PriceQuoteOut(BaseModel):
+    """POST /api/v1/checkout/quote: the same PriceQuote the checkout page shows."""
+
+    currency: str
+    items: list[PriceQuoteItemOut]
+    adjustments: list[AdjustmentOut]
+    subtotal_cents: int
+    shipping_cents: int
+    total_cents: int

@@ -38,6 +38,8 @@ from .forms import (
 from .models import ORDER_STATUSES, Product
 
 bp = Blueprint("shop_embed", __name__, url_prefix="/shop")
+# Every template shows stock through the one rule (in stock / low / sold out).
+bp.add_app_template_global(service.stock_state, "stock_state")
 
 CART_KEY = "shop_cart"
 # Service field names -> form field names where they differ.
@@ -206,7 +208,7 @@ def checkout():
         flash("Your cart is empty.", "info")
         return redirect(url_for("shop_embed.cart"))
     try:
-        quote = service.quote(service.normalise_lines(lines))
+        quote = service.price_quote(_user(), lines)
     except ServiceError as err:
         flash(err.message, "error")
         return redirect(url_for("shop_embed.cart") if not direct else url_for("shop_embed.index"))
@@ -222,19 +224,18 @@ def checkout():
     status = 200
     if form.validate_on_submit():
         try:
-            order, replayed = service.place_order(
+            order = service.checkout(
                 _user(),
                 lines,
-                shipping_address=form.address(),
+                address=form.address(),
+                provider=form.provider.data,
                 idempotency_key=form.idempotency_key.data,
             )
-            if not replayed:
-                service.pay(_user(), order, form.provider.data)
         except ServiceError as err:
             db.session.rollback()
             _show_error(form, err)
             status = err.status
-            quote = service.quote(service.normalise_lines(lines))
+            quote = service.price_quote(_user(), lines)
         else:
             db.session.commit()
             if not direct:
@@ -254,7 +255,6 @@ def checkout():
 @login_required
 def my_orders():
     page = service.orders_of_buyer(_user(), cursor=request.args.get("cursor"), limit=20)
-    db.session.commit()
     return render_template("shop_embed/my_orders.html", page=page)
 
 
@@ -484,12 +484,9 @@ def edit_product(product_id: int):
             "description": form.description.data or "",
             "price_cents": form.price.data,
             "active": bool(form.active.data),
+            "stock": form.stock.data,
         }
-        seen = request.form.get("stock_seen", "")
-        if not seen.isdigit() or int(seen) != form.stock.data:
-            # Only when the merchant changed it: sales may be running.
-            changes["stock"] = form.stock.data
-        service.update_product(_user(), item, **changes)
+        service.update_product(_user(), item, stock_seen=request.form.get("stock_seen"), **changes)
         data = _image_bytes(form)
         if data is not None:
             service.set_product_image(_user(), item, data)

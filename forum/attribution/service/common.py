@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from ...accounts.models import User
+from ...database import insert_ignore
 from ...errors import NotFound, ValidationFailed, field_error
 from ...extensions import db
 
@@ -60,19 +61,9 @@ def is_bot(user_agent: str | None) -> bool:
     return not user_agent or bool(BOT_RE.search(user_agent))
 
 
-def _dialect_insert(model):
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
-
-
 def _insert_once(model, values: dict, conflict: list[str]):
     """INSERT unless ``conflict`` columns already exist; the new primary key, or None. One statement."""
-    statement = (
-        _dialect_insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
-    )
+    statement = insert_ignore(model, values, index_elements=conflict)
     key = model.__table__.primary_key.columns.values()[0]
     return db.session.execute(statement.returning(key)).scalar()
 

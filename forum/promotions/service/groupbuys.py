@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from ... import realtime
 from ...clock import now
+from ...database import insert_ignore
 from ...errors import Conflict, NotFound, ServiceError
 from ...extensions import db
 from ...notifications import service as notifications
@@ -395,16 +396,10 @@ def _replayed_team(order: Order, *, group_buy_id: int, leader=None, team_id=None
 
 def _claim_membership(team: Team, user, at: datetime) -> int | None:
     """Insert (team, user) unless it exists: the unique key makes a concurrent twin wait, then skip."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     return db.session.execute(
-        insert(TeamMember)
-        .values(team_id=team.id, user_id=user.id, joined_at=at)
-        .on_conflict_do_nothing()
-        .returning(TeamMember.id)
+        insert_ignore(TeamMember, dict(team_id=team.id, user_id=user.id, joined_at=at)).returning(
+            TeamMember.id
+        )
     ).scalar()
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import func, select, update
 
 from ... import realtime
 from ...clock import now
+from ...database import dialect_insert
 from ...errors import Conflict, ValidationFailed
 from ...extensions import db
 from ...shop_embed import service as shop
@@ -282,12 +283,7 @@ def _return_lapsed(snap: Snap) -> int:
 
 def _take_allowance(snap: Snap, user, quantity: int) -> bool:
     """The per-user guard: ``bought + q <= limit`` in one upsert; True when it was taken."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(SnapBuyer).values(snap_id=snap.id, user_id=user.id, bought=quantity)
+    statement = dialect_insert(SnapBuyer).values(snap_id=snap.id, user_id=user.id, bought=quantity)
     statement = statement.on_conflict_do_update(
         index_elements=[SnapBuyer.snap_id, SnapBuyer.user_id],
         set_={"bought": SnapBuyer.bought + statement.excluded.bought},

@@ -1,6 +1,9 @@
 """Shop rules: merchants, products, stock, carts, orders and their state machine.
 
-One room split by subject (merchants, products, stock, carts, orders, widgets);
+One room split by subject: merchants, products, stock (every hold write), carts,
+pricing (every price rule: ``price_quote``), checkout (place + pay in one call),
+orders (reading, placing), lifecycle (the state machine), payments (pay, refund),
+fulfilment (ship, complete, cancel, address, held orders), expiry, widgets;
 this module is its front door: callers use ``service.<function>``. Every write
 goes through here; views, the API, jobs and the demo only parse
 input and call these functions. Functions check first and then write; a refusal
@@ -49,6 +52,7 @@ from .carts import (  # noqa: F401
     normalise_lines,
     quote,
 )
+from .checkout import checkout, checkout_replayed  # noqa: F401
 from .common import (  # noqa: F401
     ADDRESS_FIELDS,
     ADDRESS_REQUIRED,
@@ -67,6 +71,25 @@ from .common import (  # noqa: F401
     is_admin,
     is_merchant,
 )
+from .expiry import expire_due_orders, expire_order  # noqa: F401
+from .fulfilment import (  # noqa: F401
+    cancel,
+    check_order_buyer,
+    check_order_merchant,
+    complete,
+    is_order_merchant,
+    release_held,
+    set_shipping_address,
+    ship,
+    void_held,
+)
+from .lifecycle import (  # noqa: F401
+    STAMPS,
+    TRANSITIONS,
+    change_status,
+    payment_window,
+    record_event,
+)
 from .merchants import (  # noqa: F401
     get_merchant,
     initials,
@@ -77,37 +100,20 @@ from .merchants import (  # noqa: F401
     shipping_for,
 )
 from .orders import (  # noqa: F401
-    STAMPS,
-    TRANSITIONS,
     Page,
     can_view_order,
-    cancel,
-    change_status,
-    check_order_buyer,
-    check_order_merchant,
-    complete,
-    expire_due_orders,
-    expire_order,
     get_order,
-    is_order_merchant,
-    mark_paid,
     next_steps,
     order_events,
     order_payment,
     orders_of_buyer,
     orders_of_merchant,
-    pay,
-    payment_window,
     place_order,
-    record_event,
-    refund,
-    release_held,
     saved_address,
-    set_shipping_address,
     set_source,
-    ship,
-    void_held,
 )
+from .payments import mark_paid, pay, refund  # noqa: F401
+from .pricing import PRICE_STEPS, Adjustment, PriceLine, PriceQuote, price_quote  # noqa: F401
 from .products import (  # noqa: F401
     archive_product,
     check_owner,
@@ -120,12 +126,14 @@ from .products import (  # noqa: F401
     update_product,
 )
 from .stock import (  # noqa: F401
+    StockState,
     available_stock,
     held_units,
     lock_products,
     offer_room,
     sold_units,
     stock_label,
+    stock_state,
 )
 from .widgets import (  # noqa: F401
     Card,

@@ -2,6 +2,8 @@
 
 import re
 
+from ...errors import ValidationFailed, field_error
+
 CURRENCIES = ("USD", "EUR", "GBP", "CNY", "JPY")
 MAX_PRICE_CENTS = 100_000_000  # 1,000,000.00 in the currency
 MAX_STOCK = 1_000_000
@@ -50,3 +52,28 @@ def _text(value, name: str, low: int, high: int, message: str, errors: dict) -> 
     if not low <= len(text) <= high:
         errors.setdefault(name, []).append(message)
     return text
+
+
+def _address(raw) -> dict:
+    """A shipping address checked field by field ({} for None); raises ValidationFailed."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise field_error("shipping_address", "Give the address as an object.")
+    errors: dict[str, list[str]] = {}
+    address = {}
+    for name, limit in ADDRESS_FIELDS.items():
+        value = raw.get(name, "")
+        value = value.strip() if isinstance(value, str) else None
+        if value is None or len(value) > limit:
+            errors[f"shipping_address.{name}"] = [f"Use at most {limit} characters."]
+        elif not value and name in ADDRESS_REQUIRED:
+            errors[f"shipping_address.{name}"] = ["Required."]
+        else:
+            address[name] = value
+    extra = set(raw) - set(ADDRESS_FIELDS)
+    for name in sorted(extra):
+        errors[f"shipping_address.{name}"] = ["Unknown field."]
+    if errors:
+        raise ValidationFailed("Please complete the address.", fields=errors)
+    return address

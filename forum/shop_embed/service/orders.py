@@ -1,4 +1,4 @@
-"""Orders: placing (stock holds, idempotency), the state machine, payment, expiry."""
+"""Orders: reading them (who may see what) and placing them (holds, idempotency, limits)."""
 
 import hashlib
 import json
@@ -9,38 +9,33 @@ from flask import current_app
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import joinedload, selectinload
 
-from ... import ratelimit, signals
+from ... import ratelimit
 from ...clock import now
+from ...database import insert_ignore
 from ...errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from ...extensions import db
 from ...pagination import decode, encode
-from .. import payments
 from ..models import Order, OrderEvent, OrderItem, Payment, StockReservation
-from .carts import normalise_lines, quote
+from .carts import normalise_lines
 from .common import (
-    ADDRESS_FIELDS,
-    ADDRESS_REQUIRED,
     IDEMPOTENCY_KEY_RE,
     MAX_HELD_UNITS,
     MAX_PENDING_ORDERS,
     MAX_PRICE_CENTS,
-    OFFLINE_WINDOW_HOURS,
     ORDER_LIMIT,
     PAID_STATUSES,
+    _address,
     is_admin,
     is_merchant,
 )
-from .merchants import merchant_of, require_merchant, shipping_for
-from .stock import (
-    _announce_stock,
-    _release_expired_holds,
-    _release_order_holds,
-    _take_stock,
-    available_stock,
-    lock_products,
-)
+from .expiry import expire_order
+from .fulfilment import ADDRESS_EDITABLE, is_order_merchant
+from .lifecycle import payment_window, record_event
+from .merchants import merchant_of, require_merchant
+from .pricing import price_quote
+from .stock import _announce_stock, reserve
 
-# --- orders: reading ---------------------------------------------------------------
+# --- reading -----------------------------------------------------------------------
 
 
 def can_view_order(viewer, order: Order) -> bool:
@@ -48,11 +43,6 @@ def can_view_order(viewer, order: Order) -> bool:
         return False
     if viewer.id == order.buyer_id or is_admin(viewer):
         return True
-    merchant = merchant_of(viewer) if is_merchant(viewer) else None
-    return merchant is not None and merchant.id == order.merchant_id
-
-
-def is_order_merchant(viewer, order: Order) -> bool:
     merchant = merchant_of(viewer) if is_merchant(viewer) else None
     return merchant is not None and merchant.id == order.merchant_id
 
@@ -111,173 +101,65 @@ def orders_of_merchant(
     return _page(query, cursor, limit)
 
 
-# --- orders: the state machine -----------------------------------------------------
-
-# to_status -> statuses it may come from. "held" orders move only through
-# release_held / void_held, which name their own starting status.
-TRANSITIONS = {
-    "pending": (),
-    "paid": ("pending",),
-    "shipped": ("paid",),
-    "completed": ("shipped",),
-    "cancelled": ("pending",),
-    "refunded": PAID_STATUSES,
-}
-STAMPS = {
-    "paid": "paid_at",
-    "shipped": "shipped_at",
-    "completed": "completed_at",
-    "cancelled": "cancelled_at",
-    "refunded": "refunded_at",
-}
-
-
-def record_event(
-    order: Order,
-    event_type: str,
-    *,
-    actor=None,
-    from_status: str | None = None,
-    to_status: str | None = None,
-    **params,
-) -> OrderEvent:
-    """Append an event to ``order``'s history and send ``signals.order_changed``. The only writer of OrderEvent."""
-    event = OrderEvent(
-        order_id=order.id,
-        type=event_type,
-        from_status=from_status,
-        to_status=to_status,
-        actor_id=getattr(actor, "id", None),
-        params=params,
-        created_at=now(),
-    )
-    db.session.add(event)
-    db.session.flush()
-    signals.order_changed.send(order, event=event)  # a receiver's ServiceError refuses it
-    return event
-
-
-def change_status(
-    order: Order,
-    to_status: str,
-    *,
-    actor=None,
-    event_type: str | None = None,
-    conditions=(),
-    from_statuses: tuple[str, ...] | None = None,
-    **params,
-) -> OrderEvent:
-    """Move ``order`` to ``to_status`` if it is in an allowed state: one conditional UPDATE.
-
-    ``from_statuses`` replaces TRANSITIONS' starting states (release_held and
-    void_held use it; nothing else moves a held order). Extra SQL ``conditions``
-    narrow it further (e.g. "not expired"). Raises Conflict (``already_paid`` /
-    ``order_held`` / ``invalid_status``) and changes nothing when the order is not
-    where the transition starts. Records the OrderEvent (type ``event_type`` or
-    the status name) and runs the listeners.
-    """
-    allowed = from_statuses if from_statuses is not None else TRANSITIONS[to_status]
-    if db.session.get_bind().dialect.name != "sqlite":
-        # Row lock so the recorded from_status is exact; SQLite serialises writers anyway.
-        db.session.execute(
-            select(Order.id).where(Order.id == order.id).with_for_update(key_share=True)
-        )
-    db.session.refresh(order, ["status"])
-    from_status = order.status
-    if to_status in NEEDS_ADDRESS and order.status in allowed:
-        db.session.refresh(order, ["shipping_address"])
-        check_ships_somewhere(order)
-    at = now()
-    values = {"status": to_status, "updated_at": at}
-    if to_status in STAMPS:
-        values[STAMPS[to_status]] = at
-    moved = db.session.execute(
-        update(Order)
-        .where(Order.id == order.id, Order.status.in_(allowed), *conditions)
-        .values(values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if moved != 1:
-        if from_status == "held":
-            raise Conflict(
-                "This order is held until its group-buy team is complete.", code="order_held"
-            )
-        if to_status == "paid" and from_status in PAID_STATUSES:
-            raise Conflict("This order is already paid.", code="already_paid")
-        if to_status == "paid" and (from_status == "pending" or _expired_by_deadline(order)):
-            raise Conflict("The time to pay this order has run out.", code="order_expired")
-        raise Conflict(
-            f"This order is {from_status}; it cannot become {to_status}.",
-            code="invalid_status",
-            fields={"status": [from_status]},
-        )
-    db.session.refresh(order)
-    return record_event(
-        order,
-        event_type or to_status,
-        actor=actor,
-        from_status=from_status,
-        to_status=to_status,
-        **params,
-    )
-
-
-# Every product the shop sells is a physical good that ships: an order is paid and
-# shipped only once it says where it goes.
-NEEDS_ADDRESS = ("paid", "shipped")
-
-
-def check_ships_somewhere(order: Order) -> None:
-    """Conflict ``address_required`` when ``order`` has no shipping address yet.
-
-    Checked by ``pay`` before any money moves and by ``change_status`` on every
-    move to paid or shipped (mark paid, ship, a prepaid team order released), so the page, the API,
-    snap-ups and group-buys all obey the one rule. The buyer adds the address with
-    ``set_shipping_address`` (PUT /api/v1/orders/{id}/shipping-address).
-    """
-    if not order.shipping_address:
-        raise Conflict(
-            "Add a shipping address to this order first.",
-            code="address_required",
-            fields={"shipping_address": ["Required before the order is paid or shipped."]},
-        )
-
-
-def _expired_by_deadline(order: Order) -> bool:
-    return (
-        order.status == "cancelled"
-        and db.session.scalar(
-            select(OrderEvent.type)
+def order_events(order: Order) -> list[OrderEvent]:
+    return list(
+        db.session.scalars(
+            select(OrderEvent)
+            .options(joinedload(OrderEvent.actor))
             .where(OrderEvent.order_id == order.id)
-            .order_by(OrderEvent.id.desc())
-            .limit(1)
+            .order_by(OrderEvent.id)
         )
-        == "expired"
     )
 
 
-def _address(raw) -> dict:
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise field_error("shipping_address", "Give the address as an object.")
-    errors: dict[str, list[str]] = {}
-    address = {}
-    for name, limit in ADDRESS_FIELDS.items():
-        value = raw.get(name, "")
-        value = value.strip() if isinstance(value, str) else None
-        if value is None or len(value) > limit:
-            errors[f"shipping_address.{name}"] = [f"Use at most {limit} characters."]
-        elif not value and name in ADDRESS_REQUIRED:
-            errors[f"shipping_address.{name}"] = ["Required."]
-        else:
-            address[name] = value
-    extra = set(raw) - set(ADDRESS_FIELDS)
-    for name in sorted(extra):
-        errors[f"shipping_address.{name}"] = ["Unknown field."]
-    if errors:
-        raise ValidationFailed("Please complete the address.", fields=errors)
-    return address
+def order_payment(order: Order) -> Payment | None:
+    return db.session.scalar(
+        select(Payment).where(Payment.order_id == order.id).order_by(Payment.id.desc())
+    )
+
+
+def saved_address(user) -> dict:
+    """The address the buyer used last, to offer again (empty when they never gave one)."""
+    for address in db.session.scalars(
+        select(Order.shipping_address)
+        .where(Order.buyer_id == user.id)
+        .order_by(Order.id.desc())
+        .limit(10)
+    ):
+        if address:
+            return dict(address)
+    return {}
+
+
+def next_steps(viewer, order: Order) -> list[str]:
+    """Which actions ``viewer`` may take on ``order`` now (for buttons)."""
+    steps = []
+    buyer = viewer.id == order.buyer_id
+    seller = is_order_merchant(viewer, order) or is_admin(viewer)
+    live = order.expires_at is None or order.expires_at > now()
+    # Without an address it cannot be paid: the page asks for the address first.
+    payable = bool(order.shipping_address)
+    if order.status == "held" and buyer and live and order.payment_provider is None and payable:
+        steps.append("pay")
+    if order.status == "pending" and live:
+        if buyer and payable:
+            steps.append("pay")
+        if seller:
+            steps.append("mark_paid")
+        if buyer or seller:
+            steps.append("cancel")
+    if order.status == "paid" and seller:
+        steps.append("ship")
+    if order.status == "shipped" and (buyer or seller):
+        steps.append("complete")
+    if order.status in PAID_STATUSES and seller:
+        steps.append("refund")
+    if order.status in ADDRESS_EDITABLE and buyer and (live or order.status != "pending"):
+        steps.append("address")
+    return steps
+
+
+# --- placing -----------------------------------------------------------------------
 
 
 def _request_hash(
@@ -303,10 +185,6 @@ def _replay(buyer, key: str, request_hash: str) -> Order | None:
             fields={"Idempotency-Key": ["Already used with a different body."]},
         )
     return existing
-
-
-def payment_window() -> timedelta:
-    return timedelta(minutes=int(current_app.config.get("ORDER_PAYMENT_WINDOW_MINUTES", 30)))
 
 
 def place_order(
@@ -360,20 +238,16 @@ def place_order(
         if first is not None:
             return first, True
     check_can_order(buyer)
-    priced = quote(lines, raw_index=raw_index)
-    prices = {line.product.id: line.product.price_cents for line in priced.lines}
-    prices.update(unit_prices or {})
-    subtotal = sum(prices[line.product.id] * line.quantity for line in priced.lines)
-    shipping = shipping_for(priced.merchant, subtotal)
+    priced = price_quote(buyer, lines, unit_prices=unit_prices, raw_index=raw_index)
     values = dict(
         kind=kind,
         buyer_id=buyer.id,
         merchant_id=priced.merchant.id,
         status="held" if held_until is not None else "pending",
         currency=priced.currency,
-        subtotal_cents=subtotal,
-        shipping_cents=shipping,
-        total_cents=subtotal + shipping,
+        subtotal_cents=priced.subtotal_cents,
+        shipping_cents=priced.shipping_cents,
+        total_cents=priced.total_cents,
         shipping_address=address,
         idempotency_key=idempotency_key,
         request_hash=request_hash if idempotency_key else None,
@@ -397,46 +271,20 @@ def place_order(
         return first, True
     order = db.session.get(Order, order_id)
     _check_held_units(buyer, order, priced.lines, raw_index)
-    # Lines and holds first: the product rows are locked from the moment their
-    # stock is taken until commit, so take it as late as possible.
     for line in priced.lines:
         db.session.add(
             OrderItem(
                 order_id=order.id,
                 product_id=line.product.id,
                 name=line.product.name,
-                unit_price_cents=prices[line.product.id],
+                unit_price_cents=line.unit_price_cents,
                 quantity=line.quantity,
-                line_total_cents=prices[line.product.id] * line.quantity,
+                line_total_cents=line.line_total_cents,
             )
         )
-        db.session.add(
-            StockReservation(
-                order_id=order.id,
-                product_id=line.product.id,
-                quantity=line.quantity,
-                expires_at=order.expires_at,
-                created_at=at,
-            )
-        )
-    db.session.flush()
-    shortages: dict[str, list[str]] = {}
-    for line in priced.lines:  # ascending product id: the lock order
-        product_id = line.product.id
-        # Expired holds are released only when the shelf alone is short: the hot path is one statement.
-        if not _take_stock(product_id, line.quantity) and (
-            _release_expired_holds(product_id) == 0 or not _take_stock(product_id, line.quantity)
-        ):
-            left = available_stock([product_id]).get(product_id, 0)
-            shortages[f"items.{raw_index.get(product_id, 0)}.quantity"] = [
-                f"Only {left} left of {line.product.name}."
-                if left > 0
-                else f"{line.product.name} is sold out."
-            ]
-    if shortages:
-        raise Conflict(
-            "Not enough stock for this order.", code="insufficient_stock", fields=shortages
-        )
+    # Lines first, holds last: the product rows stay locked from the moment their
+    # stock is taken until commit.
+    reserve(order, [(line.product, line.quantity) for line in priced.lines], raw_index=raw_index)
     db.session.refresh(order)
     record_event(
         order,
@@ -545,19 +393,12 @@ def check_can_order(buyer) -> None:
 
 def _claim_order_row(values: dict) -> int | None:
     """Insert the order row; None when (buyer, idempotency key) already exists."""
-    dialect = db.session.get_bind().dialect.name
-    if values.get("idempotency_key") is None or dialect not in ("postgresql", "sqlite"):
+    if values.get("idempotency_key") is None:
         order = Order(**values)
         db.session.add(order)
         db.session.flush()
         return order.id
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return db.session.execute(
-        insert(Order).values(**values).on_conflict_do_nothing().returning(Order.id)
-    ).scalar()
+    return db.session.execute(insert_ignore(Order, values).returning(Order.id)).scalar()
 
 
 def set_source(order: Order, source_kind: str, source_id: int, author_id: int | None) -> bool:
@@ -580,540 +421,3 @@ def set_source(order: Order, source_kind: str, source_id: int, author_id: int | 
         order, "source_set", source_kind=source_kind, source_id=source_id, author_id=author_id
     )
     return True
-
-
-def _not_expired():
-    return (Order.expires_at.is_(None)) | (Order.expires_at > now())
-
-
-def _settle_paid(
-    order: Order, actor, provider: str, reference: str, payment: Payment | None
-) -> Order:
-    """pending -> paid: consume every hold of the order or refuse (some expired and were released)."""
-    change_status(
-        order,
-        "paid",
-        actor=actor,
-        conditions=(_not_expired(),),
-        provider=provider,
-        reference=reference,
-    )
-    consumed = 0
-    for product_id in sorted(
-        {item.product_id for item in order.items}
-    ):  # ascending: the lock order
-        consumed += db.session.execute(
-            update(StockReservation)
-            .where(
-                StockReservation.order_id == order.id,
-                StockReservation.product_id == product_id,
-                StockReservation.state == "active",
-            )
-            .values(state="consumed", settled_at=now())
-            .execution_options(synchronize_session=False)
-        ).rowcount
-    if consumed != len(order.items):
-        # A buyer took units of a hold that had expired: this payment cannot stand.
-        raise Conflict("The time to pay this order has run out.", code="order_expired")
-    at = now()
-    if payment is None:
-        db.session.execute(
-            update(Payment)
-            .where(Payment.order_id == order.id, Payment.status == "awaiting")
-            .values(status="void", updated_at=at)
-            .execution_options(synchronize_session=False)
-        )
-        payment = Payment(
-            order_id=order.id,
-            provider=provider,
-            amount_cents=order.total_cents,
-            currency=order.currency,
-            created_at=at,
-        )
-        db.session.add(payment)
-    payment.status, payment.reference, payment.updated_at = "succeeded", reference, at
-    db.session.execute(
-        update(Order)
-        .where(Order.id == order.id)
-        .values(payment_provider=provider, expires_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.flush()
-    db.session.refresh(order)
-    return order
-
-
-def pay(actor, order: Order, provider_name) -> Order:
-    """The buyer pays with ``provider_name``.
-
-    ``sandbox`` pays at once (-> paid). ``offline`` records that the buyer will pay
-    outside Plaza: the order stays pending, its holds are extended to the
-    offline window, and the merchant marks it paid. Raises Forbidden (not the
-    buyer), ValidationFailed (unknown/unavailable provider), Conflict
-    (already_paid, order_expired, invalid_status).
-    """
-    if actor.id != order.buyer_id:
-        raise Forbidden("Only the buyer can pay this order.")
-    provider = payments.provider_named(provider_name, merchant=order.merchant)
-    if order.status == "held":
-        _lock_order(order)
-        if order.status == "held":
-            return _prepay_held(actor, order, provider)
-    if order.status != "pending":
-        if order.status in PAID_STATUSES:
-            raise Conflict("This order is already paid.", code="already_paid")
-        if _expired_by_deadline(order):
-            raise Conflict("The time to pay this order has run out.", code="order_expired")
-        raise Conflict(
-            f"This order is {order.status}.",
-            code="invalid_status",
-            fields={"status": [order.status]},
-        )
-    if order.expires_at is not None and order.expires_at <= now():
-        raise Conflict("The time to pay this order has run out.", code="order_expired")
-    check_ships_somewhere(order)
-    charge = provider.charge(order)
-    if charge.status == "succeeded":
-        return _settle_paid(order, actor, provider.name, charge.reference, None)
-    return _await_offline(actor, order, provider.name, charge.reference)
-
-
-def _lock_order(order: Order) -> None:
-    """Row-lock ``order`` and re-read its status (SQLite serialises writers anyway)."""
-    if db.session.get_bind().dialect.name != "sqlite":
-        db.session.execute(
-            select(Order.id).where(Order.id == order.id).with_for_update(key_share=True)
-        )
-    db.session.refresh(order)
-
-
-def _succeeded_payment(order: Order) -> Payment | None:
-    return db.session.scalar(
-        select(Payment)
-        .where(Payment.order_id == order.id, Payment.status == "succeeded")
-        .order_by(Payment.id.desc())
-    )
-
-
-def _prepay_held(actor, order: Order, provider) -> Order:
-    """Pay a held order in advance: it stays held; release_held makes it paid, void_held refunds it.
-
-    Only providers that collect at once can do this (an offline payment waits for
-    the merchant, who cannot confirm a held order). The caller has locked the order.
-    """
-    if _succeeded_payment(order) is not None:
-        raise Conflict("This order is already paid.", code="already_paid")
-    if order.expires_at is not None and order.expires_at <= now():
-        raise Conflict("This order's hold has ended.", code="order_expired")
-    if provider.name == "offline":
-        raise Conflict(
-            "A held order can be paid in advance by card only; otherwise pay once the "
-            "team is complete.",
-            code="order_held",
-        )
-    check_ships_somewhere(order)
-    charge = provider.charge(order)
-    if charge.status != "succeeded":  # pragma: no cover - every instant provider succeeds here
-        raise Conflict("The payment did not go through.", code="payment_failed")
-    at = now()
-    db.session.add(
-        Payment(
-            order_id=order.id,
-            provider=provider.name,
-            status="succeeded",
-            amount_cents=order.total_cents,
-            currency=order.currency,
-            reference=charge.reference,
-            created_at=at,
-            updated_at=at,
-        )
-    )
-    db.session.execute(
-        update(Order)
-        .where(Order.id == order.id)
-        .values(payment_provider=provider.name, updated_at=at)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.flush()
-    db.session.refresh(order)
-    record_event(order, "prepaid", actor=actor, provider=provider.name, reference=charge.reference)
-    return order
-
-
-def release_held(order: Order, *, actor=None, **params) -> Order:
-    """held -> paid when it was paid in advance (its holds are consumed), else held -> pending
-    with a fresh payment window (its holds extended to it).
-
-    For the feature that placed it held (a group-buy team filled). Raises
-    Conflict(order_held/invalid_status) when the order is no longer held. Locks:
-    the order, then its products in ascending id.
-    """
-    at = now()
-    if _succeeded_payment(order) is not None:
-        change_status(order, "paid", actor=actor, from_statuses=("held",), released=True, **params)
-        hold_values = {"state": "consumed", "settled_at": at}
-        order_values = {"expires_at": None}
-    else:
-        change_status(
-            order,
-            "pending",
-            actor=actor,
-            event_type="released",
-            from_statuses=("held",),
-            **params,
-        )
-        deadline = at + payment_window()
-        hold_values = {"expires_at": deadline}
-        order_values = {"expires_at": deadline, "hold_limit_at": deadline}
-        lock_products(item.product_id for item in order.items)
-    db.session.execute(
-        update(Order)
-        .where(Order.id == order.id)
-        .values(**order_values)
-        .execution_options(synchronize_session=False)
-    )
-    moved = 0
-    for product_id in sorted({item.product_id for item in order.items}):
-        moved += db.session.execute(
-            update(StockReservation)
-            .where(
-                StockReservation.order_id == order.id,
-                StockReservation.product_id == product_id,
-                StockReservation.state == "active",
-            )
-            .values(**hold_values)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-    if moved != len({item.product_id for item in order.items}):
-        # A hold was released under it (only possible after its deadline): refuse.
-        raise Conflict("This order's hold has ended.", code="order_expired")
-    db.session.flush()
-    db.session.refresh(order)
-    return order
-
-
-def void_held(order: Order, *, actor=None, reason: str = "") -> Order:
-    """held -> refunded when it was paid in advance (the provider pays it back), else
-    held -> cancelled; either way its holds go back on the shelf.
-
-    For the feature that placed it held (a group-buy team failed). Raises
-    Conflict(order_held/invalid_status) when the order is no longer held.
-    """
-    payment = _succeeded_payment(order)
-    if payment is not None:
-        change_status(
-            order,
-            "refunded",
-            actor=actor,
-            from_statuses=("held",),
-            reason=(reason or "")[:200],
-            amount_cents=order.total_cents,
-        )
-        reference = payments.for_refund(order.payment_provider).refund(order, payment)
-        payment.status, payment.refund_reference, payment.updated_at = (
-            "refunded",
-            reference,
-            now(),
-        )
-    else:
-        change_status(
-            order, "cancelled", actor=actor, from_statuses=("held",), reason=(reason or "")[:200]
-        )
-    _after_release(order)
-    return order
-
-
-def _await_offline(actor, order: Order, provider: str, reference: str) -> Order:
-    existing = db.session.scalar(
-        select(Payment).where(Payment.order_id == order.id, Payment.status == "awaiting")
-    )
-    if existing is not None and existing.provider == provider:
-        return order  # asking twice changes nothing
-    at = now()
-    deadline = at + timedelta(
-        hours=int(
-            current_app.config.get("ORDER_OFFLINE_PAYMENT_WINDOW_HOURS", OFFLINE_WINDOW_HOURS)
-        )
-    )
-    if order.hold_limit_at is not None:  # an offer's own window: never past it
-        deadline = min(deadline, order.hold_limit_at)
-    moved = db.session.execute(
-        update(Order)
-        .where(Order.id == order.id, Order.status == "pending", Order.expires_at > at)
-        .values(expires_at=deadline, payment_provider=provider, updated_at=at)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    extended = 0
-    for product_id in sorted(
-        {item.product_id for item in order.items}
-    ):  # ascending: the lock order
-        extended += db.session.execute(
-            update(StockReservation)
-            .where(
-                StockReservation.order_id == order.id,
-                StockReservation.product_id == product_id,
-                StockReservation.state == "active",
-                StockReservation.expires_at > at,
-            )
-            .values(expires_at=deadline)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-    if moved != 1 or extended != len(order.items):
-        raise Conflict("The time to pay this order has run out.", code="order_expired")
-    db.session.add(
-        Payment(
-            order_id=order.id,
-            provider=provider,
-            status="awaiting",
-            amount_cents=order.total_cents,
-            currency=order.currency,
-            reference=reference,
-            created_at=at,
-            updated_at=at,
-        )
-    )
-    db.session.flush()
-    db.session.refresh(order)
-    record_event(
-        order,
-        "payment_started",
-        actor=actor,
-        provider=provider,
-        reference=reference,
-        pay_by=deadline.isoformat(),
-    )
-    return order
-
-
-def check_order_merchant(actor, order: Order) -> None:
-    """Merchant actions: the order's merchant or an admin; others who can see it get 403."""
-    if not (is_order_merchant(actor, order) or is_admin(actor)):
-        raise Forbidden("Only the shop that sold this order can do that.")
-
-
-def mark_paid(actor, order: Order) -> Order:
-    """The merchant confirms an offline payment arrived."""
-    check_order_merchant(actor, order)
-    payment = db.session.scalar(
-        select(Payment).where(Payment.order_id == order.id, Payment.status == "awaiting")
-    )
-    provider = payment.provider if payment else "offline"
-    return _settle_paid(
-        order, actor, provider, payment.reference if payment else f"OFF-{order.id}", payment
-    )
-
-
-def ship(actor, order: Order, *, tracking: str = "") -> Order:
-    check_order_merchant(actor, order)
-    if not isinstance(tracking, str) or len(tracking) > 80:
-        raise field_error("tracking", "Keep it under 80 characters.")
-    change_status(order, "shipped", actor=actor, tracking=tracking.strip())
-    return order
-
-
-def check_order_buyer(actor, order: Order) -> None:
-    if actor.id != order.buyer_id:
-        raise Forbidden("Only the buyer can change where an order goes.")
-
-
-# Until it ships, the buyer can still say (or correct) where it goes.
-ADDRESS_EDITABLE = ("pending", "held", "paid")
-
-
-def set_shipping_address(actor, order: Order, raw) -> Order:
-    """The buyer gives or corrects the address of an order that has not shipped.
-
-    Orders made from a snap-up or group-buy widget start without one. One
-    conditional UPDATE on the status, so an order shipped meanwhile is refused
-    (Conflict ``already_shipped``). Raises Forbidden for anyone but the buyer and
-    ValidationFailed for an incomplete address; nothing is written then.
-    """
-    check_order_buyer(actor, order)
-    address = _address(raw)
-    if not address:
-        raise field_error("shipping_address", "Give the address.")
-    moved = db.session.execute(
-        update(Order)
-        .where(Order.id == order.id, Order.status.in_(ADDRESS_EDITABLE))
-        .values(shipping_address=address, updated_at=now())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if moved != 1:
-        db.session.refresh(order, ["status"])
-        raise Conflict(
-            f"This order is {order.status}; its address can no longer change.",
-            code="already_shipped"
-            if order.status in ("shipped", "completed")
-            else "invalid_status",
-        )
-    db.session.refresh(order)
-    record_event(order, "address_set", actor=actor)
-    return order
-
-
-def saved_address(user) -> dict:
-    """The address the buyer used last, to offer again (empty when they never gave one)."""
-    for address in db.session.scalars(
-        select(Order.shipping_address)
-        .where(Order.buyer_id == user.id)
-        .order_by(Order.id.desc())
-        .limit(10)
-    ):
-        if address:
-            return dict(address)
-    return {}
-
-
-def complete(actor, order: Order) -> Order:
-    """The buyer confirms delivery (or the merchant closes it)."""
-    if actor.id != order.buyer_id:
-        check_order_merchant(actor, order)
-    change_status(order, "completed", actor=actor)
-    return order
-
-
-def cancel(actor, order: Order, *, reason: str = "") -> Order:
-    """Cancel an unpaid order (buyer, its merchant or an admin); its holds go back on the shelf."""
-    if actor.id != order.buyer_id:
-        check_order_merchant(actor, order)
-    change_status(order, "cancelled", actor=actor, reason=(reason or "")[:200])
-    _after_release(order)
-    return order
-
-
-def expire_order(order: Order) -> bool:
-    """pending -> cancelled (event ``expired``) once past its deadline; False if it moved meanwhile.
-
-    No savepoint needed: ``change_status`` refuses before writing anything.
-    """
-    try:
-        change_status(
-            order, "cancelled", event_type="expired", conditions=(Order.expires_at <= now(),)
-        )
-    except Conflict:
-        db.session.refresh(order)
-        return False
-    _after_release(order)
-    return True
-
-
-def _after_release(order: Order) -> None:
-    db.session.execute(
-        update(Payment)
-        .where(Payment.order_id == order.id, Payment.status == "awaiting")
-        .values(status="void", updated_at=now())
-        .execution_options(synchronize_session=False)
-    )
-    touched = _release_order_holds(order)
-    db.session.execute(
-        update(Order)
-        .where(Order.id == order.id)
-        .values(expires_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(order)
-    _announce_stock(touched)
-
-
-def refund(actor, order: Order, *, reason: str = "") -> Order:
-    """paid/shipped/completed -> refunded: the provider gives the money back and stock returns.
-
-    Its merchant or an admin only. Commission is reversed by attribution's
-    listener on the ``refunded`` event, in this same transaction.
-    """
-    check_order_merchant(actor, order)
-    if order.status not in TRANSITIONS["refunded"]:
-        raise Conflict(
-            f"This order is {order.status}; only paid orders can be refunded.",
-            code="invalid_status",
-            fields={"status": [order.status]},
-        )
-    payment = db.session.scalar(
-        select(Payment)
-        .where(Payment.order_id == order.id, Payment.status == "succeeded")
-        .order_by(Payment.id.desc())
-    )
-    # The state moves first (one conditional UPDATE), so two refunds can never both
-    # pay out; if the provider then refuses, its error rolls the whole change back.
-    change_status(
-        order, "refunded", actor=actor, reason=(reason or "")[:200], amount_cents=order.total_cents
-    )
-    refund_reference = payments.for_refund(order.payment_provider).refund(order, payment)
-    touched = _release_order_holds(order, states=("consumed",), to_state="released")
-    if payment is not None:
-        payment.status, payment.refund_reference, payment.updated_at = (
-            "refunded",
-            refund_reference,
-            now(),
-        )
-    db.session.flush()
-    _announce_stock(touched)
-    return order
-
-
-def expire_due_orders(limit: int = 500) -> int:
-    """Cancel unpaid orders past their deadline and put their holds back. Idempotent.
-
-    Returns how many orders it expired. Nothing depends on it having run:
-    readers and buyers already ignore expired holds. Each order is committed on
-    its own: one transaction never goes back from product locks to an order lock.
-    """
-    due = db.session.scalars(
-        select(Order.id)
-        .where(Order.status == "pending", Order.expires_at <= now())
-        .order_by(Order.id)
-        .limit(limit)
-    ).all()
-    db.session.commit()
-    expired = 0
-    for order_id in due:
-        order = db.session.get(Order, order_id)
-        if order is not None and expire_order(order):
-            expired += 1
-        db.session.commit()
-    return expired
-
-
-def order_events(order: Order) -> list[OrderEvent]:
-    return list(
-        db.session.scalars(
-            select(OrderEvent)
-            .options(joinedload(OrderEvent.actor))
-            .where(OrderEvent.order_id == order.id)
-            .order_by(OrderEvent.id)
-        )
-    )
-
-
-def order_payment(order: Order) -> Payment | None:
-    return db.session.scalar(
-        select(Payment).where(Payment.order_id == order.id).order_by(Payment.id.desc())
-    )
-
-
-def next_steps(viewer, order: Order) -> list[str]:
-    """Which actions ``viewer`` may take on ``order`` now (for buttons)."""
-    steps = []
-    buyer = viewer.id == order.buyer_id
-    seller = is_order_merchant(viewer, order) or is_admin(viewer)
-    live = order.expires_at is None or order.expires_at > now()
-    # Without an address it cannot be paid: the page asks for the address first.
-    payable = bool(order.shipping_address)
-    if order.status == "held" and buyer and live and order.payment_provider is None and payable:
-        steps.append("pay")
-    if order.status == "pending" and live:
-        if buyer and payable:
-            steps.append("pay")
-        if seller:
-            steps.append("mark_paid")
-        if buyer or seller:
-            steps.append("cancel")
-    if order.status == "paid" and seller:
-        steps.append("ship")
-    if order.status == "shipped" and (buyer or seller):
-        steps.append("complete")
-    if order.status in PAID_STATUSES and seller:
-        steps.append("refund")
-    if order.status in ADDRESS_EDITABLE and buyer and (live or order.status != "pending"):
-        steps.append("address")
-    return steps

@@ -126,13 +126,17 @@ def check_owner(actor, product: Product) -> Merchant:
     return merchant
 
 
-def update_product(actor, product: Product, **changes) -> Product:
+def update_product(actor, product: Product, *, stock_seen=None, **changes) -> Product:
     """Change some of name, description, price_cents, currency, stock, active (owner only).
 
     ``stock`` sets what can be bought from now on; expired holds are released first
-    so the number the merchant sees is the number that counts.
+    so the number the merchant sees is the number that counts. ``stock_seen`` is the
+    stock the merchant's form showed: a ``stock`` equal to it is no change (sales may
+    have moved the real stock since), so only a number the merchant typed is written.
     """
     merchant = check_owner(actor, product)
+    if _unchanged_stock(changes.get("stock"), stock_seen):
+        changes.pop("stock")
     if product.is_archived:
         raise Conflict("This product is archived.", code="product_archived")
     unknown = set(changes) - {"name", "description", "price_cents", "currency", "stock", "active"}
@@ -160,6 +164,14 @@ def update_product(actor, product: Product, **changes) -> Product:
         db.session.refresh(product)
     _announce_stock([product.id])
     return product
+
+
+def _unchanged_stock(stock, seen) -> bool:
+    if isinstance(seen, str):
+        seen = int(seen) if seen.isdigit() else None
+    if isinstance(seen, bool) or not isinstance(seen, int):
+        return False
+    return isinstance(stock, int) and not isinstance(stock, bool) and stock == seen
 
 
 def set_product_image(actor, product: Product, data: bytes) -> Product:

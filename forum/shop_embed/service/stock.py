@@ -1,11 +1,20 @@
-"""Stock: the one conditional statement that takes units, holds and their release, live stock."""
+"""Stock: the one conditional statement that takes units, and every write of a hold.
+
+Holds (``StockReservation`` rows) are written here and nowhere else: placed with
+their order (``reserve``), extended (``extend_holds``), consumed when the order is
+paid (``consume_holds``), released (expired, cancelled, refunded). The state a
+buyer sees (in stock / low / sold out) is computed once, by ``stock_state``.
+"""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 
 from ... import realtime
 from ...clock import now
+from ...errors import Conflict
 from ...extensions import db
 from ..models import Order, OrderItem, Product, StockReservation
 from .common import LOW_STOCK, PAID_STATUSES
@@ -37,12 +46,45 @@ def available_stock(product_ids: Iterable[int]) -> dict[int, int]:
     return {pid: int(units) for pid, units in rows}
 
 
-def stock_label(units: int) -> str:
+@dataclass(frozen=True)
+class StockState:
+    """What a buyer is told about a product's stock: computed here only.
+
+    ``state`` is ``in_stock``, ``low`` (at most LOW_STOCK left), ``sold_out`` or
+    ``unavailable`` (archived or switched off); ``label`` is the words shown.
+    Pages, product cards, the live pushes and the widget JS all use it.
+    """
+
+    state: str
+    units: int
+    label: str
+
+    @property
+    def sold_out(self) -> bool:
+        return self.state in ("sold_out", "unavailable")
+
+    @property
+    def css(self) -> str:
+        """The badge's class suffix (``stock-ok`` / ``stock-low`` / ``stock-out``)."""
+        return {"in_stock": "ok", "low": "low"}.get(self.state, "out")
+
+    def as_json(self) -> dict:
+        return {"state": self.state, "stock": self.units, "label": self.label}
+
+
+def stock_state(units: int, *, available: bool = True) -> StockState:
+    """The stock state for ``units`` buyable units (``available_stock``) of a product."""
+    if not available:
+        return StockState("unavailable", 0, "Unavailable")
     if units <= 0:
-        return "Sold out"
+        return StockState("sold_out", 0, "Sold out")
     if units <= LOW_STOCK:
-        return f"Only {units} left"
-    return "In stock"
+        return StockState("low", units, f"Only {units} left")
+    return StockState("in_stock", units, "In stock")
+
+
+def stock_label(units: int) -> str:
+    return stock_state(units).label
 
 
 def _take_stock(product_id: int, quantity: int) -> bool:
@@ -149,6 +191,78 @@ def _release_order_holds(order: Order, *, states=("active",), to_state="released
     return touched
 
 
+def reserve(order: Order, lines, *, raw_index: dict[int, int] | None = None) -> None:
+    """Hold ``lines`` (``[(product, quantity)]``, ascending product id) for ``order`` until
+    its ``expires_at``: a hold row each, then the units taken off the shelf.
+
+    The product rows stay locked from the moment their stock is taken until commit,
+    so this runs as late as possible in placing. Expired holds are released only when
+    the shelf alone is short (the hot path is one statement per line). Raises
+    Conflict ``insufficient_stock`` (fields ``items.N.quantity``); the caller rolls back.
+    """
+    index_of = raw_index or {}
+    at = now()
+    for product, quantity in lines:
+        db.session.add(
+            StockReservation(
+                order_id=order.id,
+                product_id=product.id,
+                quantity=quantity,
+                expires_at=order.expires_at,
+                created_at=at,
+            )
+        )
+    db.session.flush()
+    shortages: dict[str, list[str]] = {}
+    for product, quantity in lines:  # ascending product id: the lock order
+        if not _take_stock(product.id, quantity) and (
+            _release_expired_holds(product.id) == 0 or not _take_stock(product.id, quantity)
+        ):
+            left = available_stock([product.id]).get(product.id, 0)
+            shortages[f"items.{index_of.get(product.id, 0)}.quantity"] = [
+                f"Only {left} left of {product.name}."
+                if left > 0
+                else f"{product.name} is sold out."
+            ]
+    if shortages:
+        raise Conflict(
+            "Not enough stock for this order.", code="insufficient_stock", fields=shortages
+        )
+
+
+def _set_order_holds(order: Order, values: dict, *conditions) -> bool:
+    """Update the order's active holds, product by product in ascending id (the lock order);
+    True when every product of the order had one to update."""
+    product_ids = sorted({item.product_id for item in order.items})
+    moved = 0
+    for product_id in product_ids:
+        moved += db.session.execute(
+            update(StockReservation)
+            .where(
+                StockReservation.order_id == order.id,
+                StockReservation.product_id == product_id,
+                StockReservation.state == "active",
+                *conditions,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    return moved == len(product_ids)
+
+
+def consume_holds(order: Order) -> bool:
+    """The order is paid: its active holds become sold units. False when one was missing
+    (it expired and a buyer took its units): the payment cannot stand."""
+    return _set_order_holds(order, {"state": "consumed", "settled_at": now()})
+
+
+def extend_holds(order: Order, until: datetime, *, only_live: bool = False) -> bool:
+    """Move the order's active holds' deadline to ``until`` (``only_live``: only holds that
+    have not expired yet). False when a product of the order had none to extend."""
+    conditions = (StockReservation.expires_at > now(),) if only_live else ()
+    return _set_order_holds(order, {"expires_at": until}, *conditions)
+
+
 def _announce_stock(product_ids: Iterable[int]) -> None:
     """Queue the live stock of each product to its offer room (sent after commit)."""
     ids = list(product_ids)
@@ -164,15 +278,15 @@ def _announce_stock(product_ids: Iterable[int]) -> None:
         else set()
     )
     for product_id, units in available_stock(ids).items():
-        shown = units if product_id in buyable else 0
+        state = stock_state(units, available=product_id in buyable)
         realtime.announce(
             "offer_stock",
             {
                 "kind": "product",
                 "id": product_id,
-                "stock": shown,
-                "label": stock_label(shown) if product_id in buyable else "Unavailable",
-                "sold_out": shown <= 0,
+                "stock": state.units,
+                "label": state.label,
+                "sold_out": state.units <= 0,
                 "available": product_id in buyable,
             },
             room=offer_room(product_id),

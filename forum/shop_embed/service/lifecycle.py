@@ -1,0 +1,189 @@
+"""The order state machine: every status change, the history it leaves, the signal it sends.
+
+Receivers of ``forum.signals.order_changed`` (attribution, promotions) hear every
+event an order records, inside its transaction: ``placed``, ``payment_started``,
+``paid``, ``shipped``, ``completed``, ``cancelled``, ``expired`` (to cancelled),
+``refunded``, ``source_set``, ``address_set``, ``released``, ``prepaid``.
+"""
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from ... import signals
+from ...clock import now
+from ...errors import Conflict
+from ...extensions import db
+from ..models import Order, OrderEvent, Payment
+from .common import PAID_STATUSES
+
+# to_status -> statuses it may come from. "held" orders move only through
+# release_held / void_held, which name their own starting status.
+TRANSITIONS = {
+    "pending": (),
+    "paid": ("pending",),
+    "shipped": ("paid",),
+    "completed": ("shipped",),
+    "cancelled": ("pending",),
+    "refunded": PAID_STATUSES,
+}
+
+STAMPS = {
+    "paid": "paid_at",
+    "shipped": "shipped_at",
+    "completed": "completed_at",
+    "cancelled": "cancelled_at",
+    "refunded": "refunded_at",
+}
+
+
+def record_event(
+    order: Order,
+    event_type: str,
+    *,
+    actor=None,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    **params,
+) -> OrderEvent:
+    """Append an event to ``order``'s history and send ``signals.order_changed`` (in this
+    transaction; a receiver that raises a ServiceError refuses the change). The only
+    writer of OrderEvent."""
+    event = OrderEvent(
+        order_id=order.id,
+        type=event_type,
+        from_status=from_status,
+        to_status=to_status,
+        actor_id=getattr(actor, "id", None),
+        params=params,
+        created_at=now(),
+    )
+    db.session.add(event)
+    db.session.flush()
+    signals.order_changed.send(order, event=event)
+    return event
+
+
+def change_status(
+    order: Order,
+    to_status: str,
+    *,
+    actor=None,
+    event_type: str | None = None,
+    conditions=(),
+    from_statuses: tuple[str, ...] | None = None,
+    **params,
+) -> OrderEvent:
+    """Move ``order`` to ``to_status`` if it is in an allowed state: one conditional UPDATE.
+
+    ``from_statuses`` replaces TRANSITIONS' starting states (release_held and
+    void_held use it; nothing else moves a held order). Extra SQL ``conditions``
+    narrow it further (e.g. "not expired"). Raises Conflict (``already_paid`` /
+    ``order_held`` / ``invalid_status``) and changes nothing when the order is not
+    where the transition starts. Records the OrderEvent (type ``event_type`` or
+    the status name) and sends ``order_changed``.
+    """
+    allowed = from_statuses if from_statuses is not None else TRANSITIONS[to_status]
+    if db.session.get_bind().dialect.name != "sqlite":
+        # Row lock so the recorded from_status is exact; SQLite serialises writers anyway.
+        db.session.execute(
+            select(Order.id).where(Order.id == order.id).with_for_update(key_share=True)
+        )
+    db.session.refresh(order, ["status"])
+    from_status = order.status
+    if to_status in NEEDS_ADDRESS and order.status in allowed:
+        db.session.refresh(order, ["shipping_address"])
+        check_ships_somewhere(order)
+    at = now()
+    values = {"status": to_status, "updated_at": at}
+    if to_status in STAMPS:
+        values[STAMPS[to_status]] = at
+    moved = db.session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status.in_(allowed), *conditions)
+        .values(values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        if from_status == "held":
+            raise Conflict(
+                "This order is held until its group-buy team is complete.", code="order_held"
+            )
+        if to_status == "paid" and from_status in PAID_STATUSES:
+            raise Conflict("This order is already paid.", code="already_paid")
+        if to_status == "paid" and (from_status == "pending" or _expired_by_deadline(order)):
+            raise Conflict("The time to pay this order has run out.", code="order_expired")
+        raise Conflict(
+            f"This order is {from_status}; it cannot become {to_status}.",
+            code="invalid_status",
+            fields={"status": [from_status]},
+        )
+    db.session.refresh(order)
+    return record_event(
+        order,
+        event_type or to_status,
+        actor=actor,
+        from_status=from_status,
+        to_status=to_status,
+        **params,
+    )
+
+
+# Every product the shop sells is a physical good that ships: an order is paid and
+# shipped only once it says where it goes.
+NEEDS_ADDRESS = ("paid", "shipped")
+
+
+def check_ships_somewhere(order: Order) -> None:
+    """Conflict ``address_required`` when ``order`` has no shipping address yet.
+
+    Checked by ``pay`` before any money moves and by ``change_status`` on every
+    move to paid or shipped (mark paid, ship, a prepaid team order released), so the page, the API,
+    snap-ups and group-buys all obey the one rule. The buyer adds the address with
+    ``set_shipping_address`` (PUT /api/v1/orders/{id}/shipping-address).
+    """
+    if not order.shipping_address:
+        raise Conflict(
+            "Add a shipping address to this order first.",
+            code="address_required",
+            fields={"shipping_address": ["Required before the order is paid or shipped."]},
+        )
+
+
+def _expired_by_deadline(order: Order) -> bool:
+    return (
+        order.status == "cancelled"
+        and db.session.scalar(
+            select(OrderEvent.type)
+            .where(OrderEvent.order_id == order.id)
+            .order_by(OrderEvent.id.desc())
+            .limit(1)
+        )
+        == "expired"
+    )
+
+
+def _lock_order(order: Order) -> None:
+    """Row-lock ``order`` and re-read its status (SQLite serialises writers anyway)."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        db.session.execute(
+            select(Order.id).where(Order.id == order.id).with_for_update(key_share=True)
+        )
+    db.session.refresh(order)
+
+
+def _not_expired():
+    return (Order.expires_at.is_(None)) | (Order.expires_at > now())
+
+
+def payment_window() -> timedelta:
+    return timedelta(minutes=int(current_app.config.get("ORDER_PAYMENT_WINDOW_MINUTES", 30)))
+
+
+def _succeeded_payment(order: Order) -> Payment | None:
+    return db.session.scalar(
+        select(Payment)
+        .where(Payment.order_id == order.id, Payment.status == "succeeded")
+        .order_by(Payment.id.desc())
+    )
