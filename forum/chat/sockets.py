@@ -7,10 +7,9 @@ Handlers only parse, call ``forum.chat.service`` and shape the acknowledgement;
 logout).
 """
 
-from flask import current_app, request
+from flask import request
 from flask_socketio import emit, join_room, leave_room
 
-from .. import realtime
 from ..accounts.schemas import dump_user_ref
 from ..errors import ValidationFailed, field_error
 from ..extensions import db, socketio
@@ -20,34 +19,6 @@ from . import service
 from .schemas import dump_author, dump_message, dump_room
 
 NAMESPACE = service.NAMESPACE
-
-
-def _install_hooks() -> None:
-    def leave(sids: list[str], channel: str) -> None:
-        for sid in sids:
-            socketio.server.leave_room(sid, channel, namespace=NAMESPACE)
-
-    def close(sids: list[str]) -> None:
-        # Runs after a commit; a local socket's disconnect handler runs right here, so
-        # give it its own app context (and database session), not the committing one.
-        with current_app._get_current_object().app_context():
-            for sid in sids:
-                # Reaches the process holding the socket through the message queue.
-                socketio.server.disconnect(sid, namespace=NAMESPACE)
-
-    service.socket_hooks.leave = leave
-    service.socket_hooks.disconnect = close
-
-    @realtime.on_disconnect_user
-    def close_user_sockets(user_id: int) -> None:
-        # Logout/password change/suspension: close this user's chat sockets at once,
-        # wherever they are connected (the disconnect travels through the queue).
-        with current_app._get_current_object().app_context():
-            sids = service.sockets_of(user_id)
-        close(sids)
-
-
-_install_hooks()
 
 
 # --- parsing -------------------------------------------------------------------------

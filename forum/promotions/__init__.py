@@ -4,3 +4,15 @@ Both are offers of a shop product, embedded in posts and chat as live widgets
 (``[[groupbuy:ID]]``, ``[[snap:ID]]``), and both create their orders through the
 shop's service (``forum.shop_embed.service.place_order`` with their own ``kind``).
 """
+
+from flask import Flask
+
+from .. import signals
+
+
+def init_app(app: Flask) -> None:
+    from .service.widgets import may_watch_group_buy, may_watch_snap, may_watch_team
+
+    signals.offer_watch_allowed.connect(may_watch_group_buy, sender="groupbuy")
+    signals.offer_watch_allowed.connect(may_watch_team, sender="team")
+    signals.offer_watch_allowed.connect(may_watch_snap, sender="snap")
