@@ -14,22 +14,29 @@ from ...errors import Forbidden, NotFound, RateLimited, field_error
 from ...extensions import db
 from ...schemas import MAX_DB_INT
 from ..models import ChatMember, ChatRoom
+from ..schemas import (  # noqa: F401 (the limits are part of the service's API too)
+    MUTE_MAX_MINUTES,
+    NAME_MAX,
+    NAME_MIN,
+    NEW_SLUG_MAX,
+    NEW_SLUG_MIN,
+    NONCE_MAX,
+    PRIVATE_MEMBERS_MAX,
+    ROOM_SLUG_MAX,
+    TOPIC_MAX,
+)
 
 NAMESPACE = "/chat"
 PUBLIC_ROOMS_CHANNEL = "rooms:public"  # every /chat socket: new public rooms appear in sidebars
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-ANY_SLUG_RE = re.compile(r"^[a-z0-9-]{1,64}$")  # every room's slug (public, private, direct)
+# every room's slug (public, private, direct)
+ANY_SLUG_RE = re.compile(rf"^[a-z0-9-]{{1,{ROOM_SLUG_MAX}}}$")
 # C0 control characters but tab and newline: invisible, and PostgreSQL refuses NUL.
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 RESERVED_SLUGS = {"new", "dm", "api", "static"}
 DIRECT_PREFIX = "dm-"
-NAME_MIN, NAME_MAX = 2, 80
-TOPIC_MAX = 200
-NONCE_MAX = 64
 HISTORY_PAGE = 50
 SYNC_PAGE = 200
-MUTE_MAX_MINUTES = 7 * 24 * 60
-PRIVATE_MEMBERS_MAX = 50
 MENTIONS_MAX = 20
 DEFAULT_PRESENCE_TTL = 90  # seconds; clients send a heartbeat every 30 s
 
@@ -151,8 +158,11 @@ def check_send_rate(user: User) -> None:
 
 def check_slug(slug) -> str:
     slug = slug.strip().lower() if isinstance(slug, str) else ""
-    if not (2 <= len(slug) <= 48 and SLUG_RE.match(slug)):
-        raise field_error("slug", "Use 2-48 lowercase letters, digits and single dashes.")
+    if not (NEW_SLUG_MIN <= len(slug) <= NEW_SLUG_MAX and SLUG_RE.match(slug)):
+        raise field_error(
+            "slug",
+            f"Use {NEW_SLUG_MIN}-{NEW_SLUG_MAX} lowercase letters, digits and single dashes.",
+        )
     if slug in RESERVED_SLUGS or slug.startswith(DIRECT_PREFIX):
         raise field_error("slug", "That name is reserved; choose another.")
     return slug
