@@ -1,7 +1,9 @@
 """Realtime chat: public and private rooms, direct messages, presence, moderation.
 
-``service`` holds the rules, ``sockets`` the /chat Socket.IO namespace, ``views``
-the pages, ``forum.api.chat`` the JSON API. The protocol and the multi-process
+``service`` (a package, one module per subject) holds the rules, ``schemas`` the
+models and limits both doors validate with, ``sockets`` the /chat Socket.IO
+namespace, ``views`` the pages, ``forum.api.chat`` the JSON API. ``init_app`` connects
+chat's signal receivers. The protocol and the multi-process
 deployment are described in README.md next to this file.
 """
 
