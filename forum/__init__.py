@@ -7,8 +7,9 @@ from flask import Flask
 
 from .config import Defaults, check_production_settings, normalise_env
 
-# Each feature package exposes ``views.bp``; the API modules register themselves on
-# ``api.bp``. Sockets register on import of ``<feature>.sockets``.
+# Each feature package exposes ``views.bp`` and may define ``init_app(app)`` (its signal
+# receivers, template helpers); the API modules register themselves on ``api.bp``.
+# Socket.IO handlers are declared on import of the SOCKET_MODULES, before the server exists.
 FEATURES = (
     "accounts",
     "board",
@@ -22,7 +23,7 @@ FEATURES = (
     "promotions",
     "attribution",
 )
-SOCKET_MODULES: tuple[str, ...] = ("live.sockets", "events.sockets", "chat.sockets")
+SOCKET_MODULES: tuple[str, ...] = ("live.sockets", "chat.sockets")
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -82,6 +83,11 @@ def create_app(config: dict | None = None) -> Flask:
     from .api import bp as api_bp
 
     app.register_blueprint(api_bp)
+    # Each feature connects its signal receivers, template globals... in its init_app.
+    for name in FEATURES:
+        module = import_module(f".{name}", __name__)
+        if hasattr(module, "init_app"):
+            module.init_app(app)
 
     _trust_proxies(app)
     http.init_app(app)

@@ -1,9 +1,17 @@
-"""The one place that pushes live updates.
+"""The live layer's outbound half: what services push, sent only after the commit.
 
-Services call ``announce(event, payload, room=..., namespace=...)``. Nothing is
-sent at that moment: the message waits on the database session and goes out
-only after the transaction commits (it is dropped on rollback), so nobody ever
-sees state that did not happen. Services never import Socket.IO.
+The live layer has three modules; each says which part it is:
+
+- ``forum.realtime`` (this module): what *services* use. ``announce`` queues a push,
+  ``disconnect_user`` / ``leave_room`` / ``disconnect_sockets`` queue socket actions;
+  all wait on the database session in ONE after-commit queue and run only after the
+  transaction commits (dropped on rollback), so nobody ever sees state that did not
+  happen. It also builds the Socket.IO client manager (Redis and friends). Services
+  never import Socket.IO.
+- ``forum.sockets``: what every *socket handler* shares (auth, rate limits, errors as
+  acks, commit-then-push); feature-agnostic.
+- ``forum.live``: the ``/live`` namespace pages use to *watch* rooms; who may watch a
+  ``kind:...`` room is asked through ``signals.room_watch_allowed``.
 
 Room names say what they carry: ``room:general``, ``thread:42``, ``offer:product:7``,
 ``user:3``.
@@ -25,6 +33,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from . import signals
 from .extensions import db, socketio
 
 log = logging.getLogger(__name__)
@@ -51,36 +60,92 @@ def undelivered() -> bool:
 
 @dataclass
 class Announcement:
+    """A push: ``event`` with ``payload`` to everyone in ``room`` of ``namespace``."""
+
     event: str
     payload: dict
     room: str
     namespace: str = "/live"
     extra: dict = field(default_factory=dict)
 
+    def deliver(self) -> None:
+        socketio.emit(self.event, self.payload, to=self.room, namespace=self.namespace)
+
+
+@dataclass
+class SessionsEnded:
+    """Close every socket of ``user_id`` (every namespace, every process), then send
+    ``signals.user_sessions_ended`` so features that track sockets forget theirs."""
+
+    user_id: int
+
+    def deliver(self) -> None:
+        _close_user_sockets(f"user:{self.user_id}")
+        signals.user_sessions_ended.send(None, user_id=self.user_id)
+
+
+@dataclass
+class LeaveRoom:
+    """Take sockets ``sids`` out of ``room`` (in whichever process holds them)."""
+
+    sids: list[str]
+    room: str
+    namespace: str
+
+    def deliver(self) -> None:
+        for sid in self.sids:
+            socketio.server.leave_room(sid, self.room, namespace=self.namespace)
+
+
+@dataclass
+class CloseSockets:
+    """Disconnect sockets ``sids`` of ``namespace`` (the queue reaches their process)."""
+
+    sids: list[str]
+    namespace: str
+
+    def deliver(self) -> None:
+        close_sockets(self.sids, self.namespace)
+
+
+def _queue(item) -> None:
+    db.session.info.setdefault(_PENDING_KEY, []).append(item)
+
 
 def announce(event_name: str, payload: dict, *, room: str, namespace: str = "/live") -> None:
     """Queue a push to ``room``; it is emitted once the current transaction commits."""
-    db.session.info.setdefault(_PENDING_KEY, []).append(
-        Announcement(event_name, payload, room, namespace)
-    )
-
-
-_SOCKET_CLOSERS: list = []
-
-
-def on_disconnect_user(closer):
-    """Register ``closer(user_id)``: a namespace that tracks its sockets closes them in
-    every server process (it runs after the commit, outside the committed session)."""
-    _SOCKET_CLOSERS.append(closer)
-    return closer
+    _queue(Announcement(event_name, payload, room, namespace))
 
 
 def disconnect_user(user_id: int) -> None:
     """Queue closing every open socket of ``user_id``, in every namespace and every
-    server process (logout, password change, suspension), once the transaction commits."""
-    db.session.info.setdefault(_PENDING_KEY, []).append(
-        Announcement("__disconnect__", {"user_id": user_id}, f"user:{user_id}", "*")
-    )
+    server process (logout, password change, suspension), once the transaction commits;
+    then ``signals.user_sessions_ended`` is sent (outside the committed session)."""
+    _queue(SessionsEnded(user_id))
+
+
+def leave_room(sids: list[str], room: str, *, namespace: str) -> None:
+    """Queue taking sockets ``sids`` out of ``room`` once the transaction commits."""
+    if sids:
+        _queue(LeaveRoom(list(sids), room, namespace))
+
+
+def disconnect_sockets(sids: list[str], *, namespace: str) -> None:
+    """Queue closing sockets ``sids`` once the transaction commits."""
+    if sids:
+        _queue(CloseSockets(list(sids), namespace))
+
+
+def close_sockets(sids: list[str], namespace: str) -> None:
+    """Close sockets now (after a commit, or from a ``user_sessions_ended`` receiver).
+
+    A local socket's disconnect handler runs right here: it gets its own app context
+    (and database session), not the one that is committing."""
+    if socketio.server is None:
+        return
+    with current_app._get_current_object().app_context():
+        for sid in sids:
+            socketio.server.disconnect(sid, namespace=namespace)
 
 
 def _namespaces() -> list[str]:
@@ -102,13 +167,8 @@ def _close_user_sockets(room: str) -> None:
             socketio.close_room(room, namespace=namespace)
 
 
-def _emit(item: Announcement) -> None:
-    if item.event == "__disconnect__":
-        _close_user_sockets(item.room)
-        for closer in _SOCKET_CLOSERS:
-            closer(item.payload["user_id"])
-        return
-    socketio.emit(item.event, item.payload, to=item.room, namespace=item.namespace)
+def _emit(item) -> None:
+    item.deliver()
 
 
 def _after_commit(session: Session) -> None:
@@ -118,7 +178,9 @@ def _after_commit(session: Session) -> None:
             _emit(item)
         except (RedisError, OSError) as exc:
             # The transaction is committed: a push that cannot leave must not fail it.
-            _mark_undelivered(repr(item.event), f"{type(exc).__name__}: {exc}")
+            _mark_undelivered(
+                repr(getattr(item, "event", type(item).__name__)), f"{type(exc).__name__}: {exc}"
+            )
 
 
 def _after_rollback(session: Session) -> None:

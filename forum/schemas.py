@@ -1,8 +1,10 @@
-"""Shared pieces of the API's request schemas."""
+"""Shared pieces of the request schemas (the JSON API and the sockets validate alike)."""
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ValidationFailed
 
 # Every id, count, quantity and amount column is a SQL INTEGER: 32 bits on
 # PostgreSQL. Numbers beyond it can name nothing and cannot be stored, so every
@@ -26,3 +28,15 @@ class Body(BaseModel):
 
 def iso(value) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def validate(model: type[BaseModel], data: dict) -> BaseModel:
+    """Validate ``data`` with ``model``; a 422 with per-field messages when it fails."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fields: dict[str, list[str]] = {}
+        for problem in exc.errors(include_url=False):
+            name = ".".join(str(part) for part in problem["loc"]) or "body"
+            fields.setdefault(name, []).append(problem["msg"])
+        raise ValidationFailed("Some fields are not valid.", fields=fields) from None

@@ -31,10 +31,27 @@ plaza = Namespace()
 user_registered = plaza.signal("user-registered")
 #: ``user_sessions_ended.send(user_id=...)``: logout, password change or suspension;
 #: sent after commit; every namespace closes that user's sockets in every process.
+#: Sender: ``forum.realtime`` (queued by ``realtime.disconnect_user``), once the user's
+#: ``user:ID`` rooms are closed. Receivers: chat (closes the sockets it tracks).
 user_sessions_ended = plaza.signal("user-sessions-ended")
 #: ``profile_shown.send(user, viewer=...)``: a question while a profile page renders;
 #: each feature answers an ``accounts.views.ProfileStat`` (a line on the profile) or None.
 profile_shown = plaza.signal("profile-shown")
+#: Question ``ask(user_for_token, "bearer", token="...")`` -> User | None: who an API
+#: token belongs to. Asked by ``forum.sockets.connect_user`` (``auth={"token": ...}``);
+#: answered by accounts.
+user_for_token = plaza.signal("user-for-token")
+
+# --- live (forum.live, the /live namespace) ------------------------------------------------
+#: Question ``ask(room_watch_allowed, kind, user=user | None, rest="...")`` -> bool:
+#: may ``user`` watch the room ``<kind>:<rest>``? Asked by ``live.may_watch``; the
+#: feature owning the kind answers (board: thread, events: event, shop: offer). A kind
+#: nobody answers is refused.
+room_watch_allowed = plaza.signal("room-watch-allowed")
+#: Question ``ask(offer_watch_allowed, offer_kind, user=..., ident=int)`` -> bool, for
+#: ``offer:<offer_kind>:<id>`` rooms (asked by the shop's "offer" answer): shop answers
+#: ``product``, promotions ``groupbuy``, ``team`` and ``snap``.
+offer_watch_allowed = plaza.signal("offer-watch-allowed")
 
 # --- board ------------------------------------------------------------------------------
 #: ``post_created.send(post, thread=...)``: a post (or a thread's first post) was written.

@@ -1,5 +1,9 @@
 """What every Socket.IO handler shares: who is connected, rights, limits, errors.
 
+Part of the live layer (roles in ``forum.realtime``'s docstring): the plumbing of the
+*inbound* side, used by every namespace (``/live``, ``/chat``). Feature-agnostic: it
+imports no feature (an API token's user is asked through ``signals.user_for_token``).
+
 ``login_required`` and ``before_request`` do not run for socket events, so each
 handler is wrapped by ``socket_event``: it loads the user (session cookie or the
 token given on connect), re-checks the session version (a logged-out user's
@@ -22,7 +26,7 @@ from flask import current_app, request, session
 from flask_login import current_user, login_user
 from flask_socketio import disconnect, emit
 
-from . import ratelimit, realtime
+from . import ratelimit, realtime, signals
 from .errors import NotAuthenticated, RateLimited, ServiceError
 from .extensions import db
 from .jsonbody import MAX_DEPTH, TooDeepPayload
@@ -50,9 +54,7 @@ def connect_user(auth) -> object | None:
         return user
     token = auth.get("token") if isinstance(auth, dict) else None
     if isinstance(token, str) and token:
-        from .accounts import service as accounts
-
-        user = accounts.user_for_token(token)
+        user = signals.ask(signals.user_for_token, "bearer", token=token)
         if user is not None:
             # Stored in this socket's own session copy, not in any HTTP cookie.
             login_user(user)

@@ -1,9 +1,12 @@
-"""Jinja filters and globals: times in the viewer's zone, money, widgets."""
+"""Jinja filters and globals every page shares: times in the viewer's zone, money, widgets.
+
+Feature-agnostic: a feature adds its own template helpers in its ``init_app``
+(``app.context_processor``, ``app.add_template_global``), e.g. notifications' bell."""
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, g
+from flask import Flask
 from flask_login import current_user
 
 from . import embeds
@@ -45,15 +48,3 @@ def money(cents: int | None, currency: str = "USD") -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(localtime=localtime, timeago=timeago, money=money)
     app.jinja_env.globals.update(render_body=embeds.expand, EmbedContext=embeds.EmbedContext)
-
-    @app.context_processor
-    def bell():
-        # Counted once per request: widgets in a page are templates too, and each
-        # render_template runs the context processors again.
-        if "unread_notifications" not in g:
-            from .notifications.service import unread_count
-
-            g.unread_notifications = (
-                unread_count(current_user.id) if current_user.is_authenticated else 0
-            )
-        return {"unread_notifications": g.unread_notifications}

@@ -7,13 +7,13 @@ from typing import Any
 
 from flask import current_app, jsonify, request
 from flask_login import current_user
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter
 
 from .. import jsonbody
 from ..errors import Forbidden, NotAuthenticated, ServiceError, ValidationFailed
 from ..extensions import db, limiter
 from ..pagination import MAX_LIMIT
-from ..schemas import MAX_DB_INT
+from ..schemas import MAX_DB_INT, validate
 
 API_MODULES = ("accounts", "board", "meta", "events", "shop", "chat", "promotions", "attribution")
 
@@ -56,18 +56,6 @@ def _json_body() -> dict:
     if not isinstance(data, dict):
         raise ValidationFailed("The body must be a JSON object.", code="invalid_json")
     return data
-
-
-def validate(model: type[BaseModel], data: dict) -> BaseModel:
-    """Validate ``data`` with ``model``; a 422 with per-field messages when it fails."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        fields: dict[str, list[str]] = {}
-        for problem in exc.errors(include_url=False):
-            name = ".".join(str(part) for part in problem["loc"]) or "body"
-            fields.setdefault(name, []).append(problem["msg"])
-        raise ValidationFailed("Some fields are not valid.", fields=fields) from None
 
 
 # Query parameters by name, with their real types (an endpoint may give its own).

@@ -1,1 +1,23 @@
 """Categories, threads, posts, likes, mentions and search."""
+
+from flask import Flask
+
+from .. import signals
+
+
+def init_app(app: Flask) -> None:
+    signals.room_watch_allowed.connect(may_watch_thread, sender="thread")
+
+
+def may_watch_thread(kind: str, *, user, rest: str) -> bool:
+    """``thread:<id>``: whoever may read the thread."""
+    from ..errors import NotFound
+    from . import service as board
+
+    if not rest.isdigit():
+        return False
+    try:
+        board.get_thread(int(rest), viewer=user)
+    except NotFound:
+        return False
+    return True

@@ -1,6 +1,28 @@
 """Realtime chat: public and private rooms, direct messages, presence, moderation.
 
-``service`` holds the rules, ``sockets`` the /chat Socket.IO namespace, ``views``
-the pages, ``forum.api.chat`` the JSON API. The protocol and the multi-process
+``service`` (a package, one module per subject) holds the rules, ``schemas`` the
+models and limits both doors validate with, ``sockets`` the /chat Socket.IO
+namespace, ``views`` the pages, ``forum.api.chat`` the JSON API. ``init_app`` connects
+chat's signal receivers. The protocol and the multi-process
 deployment are described in README.md next to this file.
 """
+
+from flask import Flask
+
+from .. import realtime, signals
+
+
+def init_app(app: Flask) -> None:
+    signals.user_sessions_ended.connect(close_user_sockets)
+
+
+def close_user_sockets(sender, *, user_id: int) -> None:
+    """Logout, password change, suspension: close this user's chat sockets at once,
+    wherever they are connected (the disconnect travels through the message queue)."""
+    from flask import current_app
+
+    from .service import NAMESPACE, sockets_of
+
+    with current_app._get_current_object().app_context():
+        sids = sockets_of(user_id)
+    realtime.close_sockets(sids, NAMESPACE)

@@ -2,6 +2,16 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from .schemas import (
+    MUTE_MAX_MINUTES,
+    NAME_MAX,
+    NAME_MIN,
+    NEW_SLUG_MAX,
+    REASON_MAX,
+    TOPIC_MAX,
+    USERNAME_MAX,
+)
+
 
 class MessageForm(FlaskForm):
     # The service enforces the configured maximum (CHAT_MAX_MESSAGE_LENGTH) with a clear error.
@@ -9,20 +19,20 @@ class MessageForm(FlaskForm):
 
 
 class RoomForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(2, 80)])
-    topic = StringField("Topic", validators=[Optional(), Length(max=200)])
+    name = StringField("Name", validators=[DataRequired(), Length(NAME_MIN, NAME_MAX)])
+    topic = StringField("Topic", validators=[Optional(), Length(max=TOPIC_MAX)])
     public = BooleanField("Public room (listed for everyone)")
-    slug = StringField("Address", validators=[Optional(), Length(max=48)])
+    slug = StringField("Address", validators=[Optional(), Length(max=NEW_SLUG_MAX)])
     members = StringField("Members", validators=[Optional(), Length(max=2000)])
 
 
 class UsernameForm(FlaskForm):
-    username = StringField("Member", validators=[DataRequired(), Length(max=64)])
+    username = StringField("Member", validators=[DataRequired(), Length(max=USERNAME_MAX)])
 
 
 class MuteForm(FlaskForm):
-    username = StringField("Member", validators=[DataRequired(), Length(max=64)])
+    username = StringField("Member", validators=[DataRequired(), Length(max=USERNAME_MAX)])
     minutes = IntegerField(
-        "Minutes", validators=[DataRequired(), NumberRange(1, 10_080)], default=10
+        "Minutes", validators=[DataRequired(), NumberRange(1, MUTE_MAX_MINUTES)], default=10
     )
-    reason = StringField("Reason", validators=[Optional(), Length(max=200)])
+    reason = StringField("Reason", validators=[Optional(), Length(max=REASON_MAX)])

@@ -1,45 +1,96 @@
 """Chat request bodies and the JSON shapes of rooms and messages (API and sockets alike)."""
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from ..accounts.schemas import dump_user_ref
 from ..embeds import EmbedContext, describe
 from ..markup import EmbedRef
-from ..schemas import Body, iso
+from ..schemas import MAX_DB_INT, Body, iso
+
+# One limit each, used by the API bodies, the socket events and the service's checks.
+ROOM_SLUG_MAX = 64  # any room's slug, generated private and direct ones included
+NEW_SLUG_MIN, NEW_SLUG_MAX = 2, 48  # the slug a moderator chooses for a public room
+NAME_MIN, NAME_MAX = 2, 80
+TOPIC_MAX = 200
+USERNAME_MAX = 64
+NONCE_MAX = 64
+PRIVATE_MEMBERS_MAX = 50
+MUTE_MAX_MINUTES = 7 * 24 * 60
+REASON_MAX = 200
+
+MessageId = Annotated[int, Field(ge=0, le=MAX_DB_INT)]
+"""A message id in an event (0: "before the first message")."""
 
 
 class RoomBody(Body):
-    slug: str = Field(max_length=64)
-    name: str = Field(max_length=80)
-    topic: str = Field(default="", max_length=200)
+    slug: str = Field(max_length=NEW_SLUG_MAX)
+    name: str = Field(max_length=NAME_MAX)
+    topic: str = Field(default="", max_length=TOPIC_MAX)
 
 
 class PrivateRoomBody(Body):
-    name: str = Field(max_length=80)
-    topic: str = Field(default="", max_length=200)
-    members: list[str] = Field(default_factory=list, max_length=50)
+    name: str = Field(max_length=NAME_MAX)
+    topic: str = Field(default="", max_length=TOPIC_MAX)
+    members: list[str] = Field(default_factory=list, max_length=PRIVATE_MEMBERS_MAX)
 
 
 class DirectBody(Body):
-    username: str = Field(max_length=64)
+    username: str = Field(max_length=USERNAME_MAX)
 
 
 class InviteBody(Body):
-    username: str = Field(max_length=64)
+    username: str = Field(max_length=USERNAME_MAX)
 
 
 class MessageBody(Body):
     body: str
     # A client-chosen key: sending the same nonce again returns the first message.
-    nonce: str | None = Field(default=None, max_length=64)
+    nonce: str | None = Field(default=None, max_length=NONCE_MAX)
 
 
 class MuteBody(Body):
-    username: str = Field(max_length=64)
-    minutes: int = Field(ge=1, le=10_080)
-    reason: str = Field(default="", max_length=200)
+    username: str = Field(max_length=USERNAME_MAX)
+    minutes: int = Field(ge=1, le=MUTE_MAX_MINUTES)
+    reason: str = Field(default="", max_length=REASON_MAX)
+
+
+# --- socket events (forum.chat.sockets): the same fields and limits as the API --------
+
+
+class RoomEvent(Body):
+    """``{room}``: who, typing, leave."""
+
+    room: str = Field(min_length=1, max_length=ROOM_SLUG_MAX)
+
+
+class JoinEvent(RoomEvent):
+    since: MessageId | None = None
+    check_from: MessageId | None = None
+
+
+class SyncEvent(RoomEvent):
+    after: MessageId
+    check_from: MessageId | None = None
+
+
+class ReadEvent(RoomEvent):
+    id: MessageId | None = None
+
+
+class SendEvent(RoomEvent, MessageBody):
+    # The socket protocol answers anything but text with the service's ``empty`` refusal
+    # (forum/chat/README.md), so the body's check is left to ``service.check_body``.
+    body: Any = None
+
+
+class MuteEvent(RoomEvent, MuteBody):
+    pass
+
+
+class DeleteEvent(Body):
+    id: MessageId
 
 
 RoomKind = Literal["public", "private", "direct"]

@@ -1,75 +1,52 @@
 """The /chat Socket.IO namespace (protocol: forum/chat/README.md).
 
-Handlers only parse, call ``forum.chat.service`` and shape the acknowledgement;
+Handlers only parse (with the chat API's pydantic models, ``forum.chat.schemas``),
+call ``forum.chat.service`` and shape the acknowledgement;
 ``socket_event`` authenticates every event, commits, and turns refusals into
 ``{"error": {...}}`` acks. Channels: ``room:<slug>`` for a room's events and
 ``user:<id>`` for one member's sockets (rooms added or removed, read positions,
 logout).
 """
 
-from flask import current_app, request
+from flask import request
 from flask_socketio import emit, join_room, leave_room
 
-from .. import realtime
 from ..accounts.schemas import dump_user_ref
-from ..errors import ValidationFailed, field_error
+from ..errors import ValidationFailed
 from ..extensions import db, socketio
-from ..schemas import iso
+from ..schemas import iso, validate
 from ..sockets import admit_connection, connect_user, send_without_delay, socket_event, socket_user
 from . import service
-from .schemas import dump_author, dump_message, dump_room
+from .schemas import (
+    DeleteEvent,
+    JoinEvent,
+    MuteEvent,
+    ReadEvent,
+    RoomEvent,
+    SendEvent,
+    SyncEvent,
+    dump_author,
+    dump_message,
+    dump_room,
+)
 
 NAMESPACE = service.NAMESPACE
 
 
-def _install_hooks() -> None:
-    def leave(sids: list[str], channel: str) -> None:
-        for sid in sids:
-            socketio.server.leave_room(sid, channel, namespace=NAMESPACE)
-
-    def close(sids: list[str]) -> None:
-        # Runs after a commit; a local socket's disconnect handler runs right here, so
-        # give it its own app context (and database session), not the committing one.
-        with current_app._get_current_object().app_context():
-            for sid in sids:
-                # Reaches the process holding the socket through the message queue.
-                socketio.server.disconnect(sid, namespace=NAMESPACE)
-
-    service.socket_hooks.leave = leave
-    service.socket_hooks.disconnect = close
-
-    @realtime.on_disconnect_user
-    def close_user_sockets(user_id: int) -> None:
-        # Logout/password change/suspension: close this user's chat sockets at once,
-        # wherever they are connected (the disconnect travels through the queue).
-        with current_app._get_current_object().app_context():
-            sids = service.sockets_of(user_id)
-        close(sids)
+# --- parsing: the chat API's models (forum.chat.schemas), one set of limits ----------
 
 
-_install_hooks()
-
-
-# --- parsing -------------------------------------------------------------------------
-
-
-def _data(data) -> dict:
+def _parse(model, data):
+    """The event's payload as ``model`` (ValidationFailed, a 422 ack, otherwise)."""
     if not isinstance(data, dict):
         raise ValidationFailed(
             "Send an object with the event's fields.", fields={"data": ["Expected an object."]}
         )
-    return data
+    return validate(model, data)
 
 
-def _room_slug(data: dict) -> str:
-    slug = data.get("room")
-    if not isinstance(slug, str) or not 1 <= len(slug) <= 64:
-        raise field_error("room", "Name a room.")
-    return slug
-
-
-def _room(data: dict):
-    return service.get_room(_room_slug(data), viewer=socket_user())
+def _room(event: RoomEvent):
+    return service.get_room(event.room, viewer=socket_user())
 
 
 # --- connection ----------------------------------------------------------------------
@@ -124,9 +101,8 @@ def on_join(data=None):
     nothing committed in between is lost; it may arrive twice (live and in
     ``missed``), and clients keep the one copy per id.
     """
-    data = _data(data)
-    room = _room(data)
-    since = service.parse_message_id(data.get("since"), "since")
+    event = _parse(JoinEvent, data)
+    room = _room(event)
     user = socket_user()
     member = service.join(user, room)
     join_room(room.channel)
@@ -142,13 +118,12 @@ def on_join(data=None):
         "muted_until": iso(member.muted_until) if member is not None and member.is_muted else None,
         "unread": service.unread_count(user, room),
     }
-    if since is not None:
-        ack.update(_sync(room, since, data))
+    if event.since is not None:
+        ack.update(_sync(room, event.since, event.check_from))
     return ack
 
 
-def _sync(room, after: int, data: dict) -> dict:
-    check_from = service.parse_message_id(data.get("check_from"), "check_from")
+def _sync(room, after: int, check_from: int | None) -> dict:
     items, more = service.messages_after(room, after)
     return {
         "missed": [dump_message(m, room.slug) for m in items],
@@ -164,21 +139,15 @@ def _sync(room, after: int, data: dict) -> dict:
 @socket_event(limit="CHAT_EVENT_LIMIT", scope="chat-sync")
 def on_sync(data=None):
     """``{room, after, check_from?}`` -> ``{missed (oldest first), more, deleted}``."""
-    data = _data(data)
-    room = _room(data)
-    after = service.parse_message_id(data.get("after"), "after")
-    if after is None:
-        raise field_error("after", "Say the last message id you have.")
-    return {"ok": True, **_sync(room, after, data)}
+    event = _parse(SyncEvent, data)
+    return {"ok": True, **_sync(_room(event), event.after, event.check_from)}
 
 
 @socketio.on("leave", namespace=NAMESPACE)
 @socket_event(limit="CHAT_EVENT_LIMIT", scope="chat-leave")
 def on_leave(data=None):
     """Stop receiving a room's events (membership is unchanged)."""
-    data = _data(data)
-    slug = _room_slug(data)
-    room = service.find_room(slug)
+    room = service.find_room(_parse(RoomEvent, data).room)
     if room is not None:
         leave_room(room.channel)
         service.exit_room(request.sid, socket_user(), room)
@@ -196,7 +165,7 @@ def on_heartbeat(data=None):
 @socketio.on("who", namespace=NAMESPACE)
 @socket_event(limit="CHAT_EVENT_LIMIT", scope="chat-who")
 def on_who(data=None):
-    room = _room(_data(data))
+    room = _room(_parse(RoomEvent, data))
     return {
         "ok": True,
         "room": room.slug,
@@ -216,9 +185,9 @@ def on_send(data=None):
     when that push could not be published (message queue down; ``socket_event``
     sets it): the message is stored and the others get it when they resync by seq.
     """
-    data = _data(data)
-    room = _room(data)
-    message = service.send_message(socket_user(), room, data.get("body"), nonce=data.get("nonce"))
+    event = _parse(SendEvent, data)
+    room = _room(event)
+    message = service.send_message(socket_user(), room, event.body, nonce=event.nonce)
     return {
         "id": message.id,
         "seq": message.seq,
@@ -232,7 +201,7 @@ def on_send(data=None):
 @socket_event(limit="CHAT_TYPING_LIMIT", scope="chat-typing")
 def on_typing(data=None):
     """Tell the others in the room (not this socket) that this member is typing."""
-    room = _room(_data(data))
+    room = _room(_parse(RoomEvent, data))
     user = socket_user()
     service.check_can_write(user, room)
     emit(
@@ -248,19 +217,15 @@ def on_typing(data=None):
 @socket_event(limit="CHAT_EVENT_LIMIT", scope="chat-read")
 def on_read(data=None):
     """``{room, id}``: the member has seen up to ``id``; returns the room's unread count."""
-    data = _data(data)
-    room = _room(data)
-    upto = service.parse_message_id(data.get("id"), "id")
-    return {"ok": True, "unread": service.mark_read(socket_user(), room, upto)}
+    event = _parse(ReadEvent, data)
+    return {"ok": True, "unread": service.mark_read(socket_user(), _room(event), event.id)}
 
 
 @socketio.on("delete", namespace=NAMESPACE)
 @socket_event(limit="CHAT_EVENT_LIMIT", scope="chat-delete")
 def on_delete(data=None):
     """``{id}``: the author or a moderator removes a message for everyone."""
-    data = _data(data)
-    message_id = service.parse_message_id(data.get("id"), "id")
-    message = service.get_message(message_id, viewer=socket_user())
+    message = service.get_message(_parse(DeleteEvent, data).id, viewer=socket_user())
     service.delete_message(socket_user(), message)
     return {"ok": True, "id": message.id}
 
@@ -270,11 +235,8 @@ def on_delete(data=None):
 def on_mute(data=None):
     """``{room, username, minutes, reason?}`` (moderators)."""
 
-    data = _data(data)
-    room = _room(data)
-    username = data.get("username")
-    if not isinstance(username, str) or not username:
-        raise field_error("username", "Name the member to mute.")
-    target = service.find_user(username)
-    until = service.mute(socket_user(), room, target, data.get("minutes"), data.get("reason") or "")
+    event = _parse(MuteEvent, data)
+    room = _room(event)
+    target = service.find_user(event.username)
+    until = service.mute(socket_user(), room, target, event.minutes, event.reason)
     return {"ok": True, "until": iso(until)}

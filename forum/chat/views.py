@@ -98,22 +98,18 @@ def room(slug: str):
 
 
 def _render_room(room, form: MessageForm | None = None, status: int = 200, **forms):
+    """The room page. It writes nothing (a GET): the page joins and marks read over the
+    /chat socket (``join``, ``read``), or without JavaScript through ``POST .../read``."""
     user = _me()
     member = service.membership(room, user)
-    if member is None and room.is_public:
-        member = service.join(user, room)
     page = service.history(room, limit=_history_page())
     messages = list(reversed(page.items))
+    # A public room never opened yet: everything in it is new to this member.
+    last_read = member.last_read_id if member is not None else 0
     first_unread = next(
-        (
-            m.id
-            for m in messages
-            if member and m.id > member.last_read_id and m.author_id != user.id
-        ),
+        (m.id for m in messages if m.id > last_read and m.author_id != user.id),
         None,
     )
-    service.mark_read(user, room)
-    db.session.commit()
     session["chat_room"] = room.slug
     preload(m.body_html for m in messages)
     entries = service.rooms_for(user)
@@ -165,6 +161,18 @@ def send(slug: str):
             db.session.commit()
             return redirect(url_for("chat.room", slug=room.slug, _anchor=f"m-{message.id}"))
     return _render_room(room, form=form, status=422)
+
+
+@bp.post("/<slug>/read")
+@login_required
+def mark_read(slug: str):
+    """Join (a public room) and mark everything read: what the page does over its socket
+    when it opens, for a browser without JavaScript."""
+    room = service.get_room(slug, viewer=_me())
+    service.join(_me(), room)
+    service.mark_read(_me(), room)
+    db.session.commit()
+    return redirect(url_for("chat.room", slug=room.slug))
 
 
 @bp.get("/<slug>/earlier")

@@ -2,9 +2,14 @@
 
 from flask import Flask
 
+from .. import signals
+
 
 def init_app(app: Flask) -> None:
-    """Connect what events offer other features: the ``[[event:ID]]`` widget kind."""
+    """Connect what events offer other features: the ``[[event:ID]]`` widget kind and who
+    may watch an event's live room."""
     from . import embed
+    from .sockets import may_watch_event
 
     embed.register()
+    signals.room_watch_allowed.connect(may_watch_event, sender="event")

@@ -1,11 +1,10 @@
 """Who may watch an event's live room: ``event:<id>`` (seats left) is public like the
-event page; ``event:<id>:door`` (check-ins as they happen) is for the host."""
+event page; ``event:<id>:door`` (check-ins as they happen) is for the host.
 
-from ..live import room_rule
+Connected to ``signals.room_watch_allowed`` for ``event`` in ``forum.events.init_app``."""
 
 
-@room_rule("event")
-def may_watch_event(user, rest: str) -> bool:
+def may_watch_event(kind: str, *, user, rest: str) -> bool:
     from ..extensions import db
     from . import service
     from .models import Event

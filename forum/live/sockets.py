@@ -5,7 +5,7 @@ from flask_socketio import join_room, leave_room
 from ..errors import Forbidden, ValidationFailed
 from ..extensions import socketio
 from ..sockets import admit_connection, connect_user, send_without_delay, socket_event, socket_user
-from . import may_watch, room_rule
+from . import may_watch
 
 NAMESPACE = "/live"
 MAX_ROOM_NAME = 80
@@ -44,17 +44,3 @@ def on_unwatch(data=None):
     room = _room_from(data)
     leave_room(room)
     return {"ok": True}
-
-
-@room_rule("thread")
-def may_watch_thread(user, rest: str) -> bool:
-    from ..board import service as board
-    from ..errors import NotFound
-
-    if not rest.isdigit():
-        return False
-    try:
-        board.get_thread(int(rest), viewer=user)
-    except NotFound:
-        return False
-    return True

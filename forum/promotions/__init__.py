@@ -12,6 +12,10 @@ from .. import signals
 
 def init_app(app: Flask) -> None:
     from .service import snaps
+    from .service.widgets import may_watch_group_buy, may_watch_snap, may_watch_team
 
     # A snap-up order cancelled, expired or refunded gives its units back.
     signals.order_changed.connect(snaps.give_back)
+    signals.offer_watch_allowed.connect(may_watch_group_buy, sender="groupbuy")
+    signals.offer_watch_allowed.connect(may_watch_team, sender="team")
+    signals.offer_watch_allowed.connect(may_watch_snap, sender="snap")

@@ -5,3 +5,14 @@ their state machine, idempotency, expiry job, widget registration), ``payments``
 (the provider interface), ``images`` (upload checks), ``views`` (HTML pages),
 ``forms``, ``schemas`` (API bodies and JSON), ``demo``.
 """
+
+from flask import Flask
+
+from .. import signals
+
+
+def init_app(app: Flask) -> None:
+    from .service.widgets import may_watch_offer, may_watch_product
+
+    signals.room_watch_allowed.connect(may_watch_offer, sender="offer")
+    signals.offer_watch_allowed.connect(may_watch_product, sender="product")

@@ -105,6 +105,7 @@
       if (slug === activeSlug) {
         setOnline(ack.online || []);
         applySync(ack);
+        markRead(); // opening the room reads it (the page's GET writes nothing)
         if (ack.muted_until) showMuted(ack.muted_until); else clearMuted();
       } else {
         setUnread(slug, ack.unread || 0);

@@ -141,9 +141,9 @@ def test_joining_with_since_returns_what_was_missed_once(
 def test_sync_pages_forward_and_reports_deletions(
     app, room, alice, client_for, chat_socket, monkeypatch
 ):
-    from forum.chat import service
+    from forum.chat.service import messages
 
-    monkeypatch.setattr(service, "SYNC_PAGE", 2)
+    monkeypatch.setattr(messages, "SYNC_PAGE", 2)
     a = chat_socket(client_for(alice))
     join(a, room)
     ids = [send(a, room, f"m{n}")["id"] for n in range(5)]

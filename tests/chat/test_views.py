@@ -59,7 +59,8 @@ def test_a_room_page_shows_the_conversation(app, alice, bob, client_for, make_ro
     assert "data-unread-divider" in html  # bob had not read them
     assert 'class="msg is-mention"' in html  # the one that mentions bob
     assert "<script>" not in html and " style=" not in html and "onclick" not in html
-    # Opening the room read it.
+    # Opening the room read it (the page's socket, or its no-JavaScript form, posts it).
+    assert client_for(bob).post(f"/chat/{slug}/read").status_code == 302
     again = client_for(bob).get(f"/chat/{slug}").get_data(as_text=True)
     assert "data-unread-divider" not in again
 
@@ -319,3 +320,28 @@ def test_odd_posts_never_give_a_server_error(app, alice, client_for, make_room, 
     assert client_for(alice).post(path, data=data).status_code < 500
     with app_context(app):
         assert all("\x00" not in body for body in db.session.scalars(select(ChatMessage.body)))
+
+
+def test_opening_a_room_page_writes_nothing(app, alice, bob, client_for, make_room, token_for):
+    """A GET never writes: the page joins and marks read over its socket (or a POST)."""
+    slug = make_room("general")
+    send_via_api(app, token_for(alice), slug, "hello")
+    with app_context(app):
+        room_id = db.session.scalar(select(ChatRoom.id).where(ChatRoom.slug == slug))
+    members_before = count_rows(app, ChatMember)
+    page = client_for(bob).get(f"/chat/{slug}")
+    assert page.status_code == 200 and "data-unread-divider" in page.get_data(as_text=True)
+    assert count_rows(app, ChatMember) == members_before  # bob did not join by looking
+    read = client_for(bob).post(f"/chat/{slug}/read")
+    assert read.status_code == 302 and read.headers["Location"].endswith(f"/chat/{slug}")
+    with app_context(app):
+        member = db.session.get(ChatMember, (room_id, bob.id))
+        assert member is not None and member.last_read_id > 0
+
+
+def test_marking_read_refuses_a_private_room_outsider(
+    app, alice, bob, make_user, client_for, make_private_room
+):
+    slug = make_private_room(alice, [bob])
+    carol = make_user("carol")
+    assert client_for(carol).post(f"/chat/{slug}/read").status_code == 404

@@ -9,7 +9,6 @@ from sqlalchemy.orm import joinedload
 from ... import embeds
 from ...clock import now
 from ...extensions import db
-from ...shop_embed import service as shop
 from ...shop_embed.models import Product
 from ..models import GroupBuy, Snap, Team
 from .groupbuys import (
@@ -109,16 +108,13 @@ embeds.register(
 embeds.register(embeds.WidgetKind(kind="snap", load=load_snaps, render=render_snap, url=snap_url))
 
 
-@shop.offer_watch_rule("groupbuy")
-def may_watch_group_buy(user, group_buy_id: int) -> bool:
-    return db.session.get(GroupBuy, group_buy_id) is not None
+def may_watch_group_buy(kind: str, *, user, ident: int) -> bool:
+    return db.session.get(GroupBuy, ident) is not None
 
 
-@shop.offer_watch_rule("team")
-def may_watch_team(user, team_id: int) -> bool:
-    return db.session.get(Team, team_id) is not None
+def may_watch_team(kind: str, *, user, ident: int) -> bool:
+    return db.session.get(Team, ident) is not None
 
 
-@shop.offer_watch_rule("snap")
-def may_watch_snap(user, snap_id: int) -> bool:
-    return db.session.get(Snap, snap_id) is not None
+def may_watch_snap(kind: str, *, user, ident: int) -> bool:
+    return db.session.get(Snap, ident) is not None

@@ -39,7 +39,7 @@ For the next features: group-buys and snap-ups add order ``kind``s and reuse
 ``place_order``'s holds and the state machine (``unit_prices`` overrides the list
 price, ``pay_within`` the payment window, ``held_until`` places it held); attribution calls ``set_source``
 and connects to ``signals.order_changed`` (refunded -> reverse commission); offer kinds
-register who may watch their live room with ``widgets.offer_watch_rule``.
+answer who may watch their live room through ``signals.offer_watch_allowed``.
 """
 
 from .carts import (  # noqa: F401
@@ -141,7 +141,6 @@ from .widgets import (  # noqa: F401
     load_cards,
     may_watch_offer,
     may_watch_product,
-    offer_watch_rule,
     product_url,
     render_card,
 )

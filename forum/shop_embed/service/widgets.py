@@ -1,6 +1,5 @@
 """The product card widget for posts and chat, and who may watch its live room."""
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import render_template, url_for
@@ -8,10 +7,9 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ... import embeds
+from ... import embeds, signals
 from ...errors import NotFound
 from ...extensions import db
-from ...live import room_rule
 from ..models import Product
 from .common import LOW_STOCK
 from .products import get_product
@@ -72,30 +70,19 @@ embeds.register(
 )
 
 
-# Who may watch ``offer:<kind>:<id>`` rooms. Group-buys and snap-ups add their kinds
-# with ``offer_watch_rule``; the one "offer" room rule dispatches to them.
-OFFER_WATCH_RULES: dict[str, Callable[[object, int], bool]] = {}
-
-
-def offer_watch_rule(kind: str):
-    def register(func):
-        OFFER_WATCH_RULES[kind] = func
-        return func
-
-    return register
-
-
-@room_rule("offer")
-def may_watch_offer(user, rest: str) -> bool:
+# Who may watch ``offer:<kind>:<id>`` rooms: ``signals.offer_watch_allowed``, asked
+# with the offer kind (shop answers "product"; promotions its kinds), connected in
+# each feature's init_app.
+def may_watch_offer(room_kind: str, *, user, rest: str) -> bool:
     kind, _, ident = rest.partition(":")
-    rule = OFFER_WATCH_RULES.get(kind)
-    return bool(rule) and ident.isdigit() and len(ident) <= 12 and rule(user, int(ident))
+    if not (kind and ident.isdigit() and len(ident) <= 12):
+        return False
+    return bool(signals.ask(signals.offer_watch_allowed, kind, user=user, ident=int(ident)))
 
 
-@offer_watch_rule("product")
-def may_watch_product(user, product_id: int) -> bool:
+def may_watch_product(kind: str, *, user, ident: int) -> bool:
     try:
-        get_product(product_id, viewer=user)
+        get_product(ident, viewer=user)
     except NotFound:
         return False
     return True

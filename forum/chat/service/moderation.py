@@ -1,0 +1,92 @@
+"""Chat moderation: muting and unmuting members in a room (audited)."""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+
+from ... import realtime
+from ...accounts.models import User
+from ...clock import now
+from ...errors import Conflict, Forbidden, NotFound, field_error
+from ...extensions import db
+from ..models import ChatMember, ChatRoom
+from ..schemas import dump_author
+from .common import (
+    MUTE_MAX_MINUTES,
+    NAMESPACE,
+    can_moderate,
+    clean_text,
+    insert_ignore,
+    may_read,
+    membership,
+)
+
+
+def mute(actor: User, room: ChatRoom, user: User, minutes, reason: str = "") -> datetime:
+    """Stop ``user`` posting in ``room`` for ``minutes``; returns when it ends. Audited."""
+    if not can_moderate(actor):
+        raise Forbidden("Only moderators can mute members.")
+    if not may_read(actor, room):
+        raise NotFound("No such room.")
+    if (
+        isinstance(minutes, bool)
+        or not isinstance(minutes, int)
+        or not 1 <= minutes <= MUTE_MAX_MINUTES
+    ):
+        raise field_error("minutes", f"Use 1 to {MUTE_MAX_MINUTES} minutes.")
+    if user.id == actor.id:
+        raise field_error("username", "You cannot mute yourself.")
+    if user.is_moderator and not actor.is_admin:
+        raise Forbidden("Only admins can mute moderators.")
+    if not may_read(user, room):
+        raise NotFound("That member is not in this room.")
+    reason = clean_text(reason)[:200] if isinstance(reason, str) else ""
+    until = now() + timedelta(minutes=minutes)
+    insert_ignore(
+        ChatMember, room_id=room.id, user_id=user.id, role="member", last_read_id=0, joined_at=now()
+    )
+    db.session.execute(
+        update(ChatMember)
+        .where(ChatMember.room_id == room.id, ChatMember.user_id == user.id)
+        .values(muted_until=until, muted_by_id=actor.id)
+    )
+    from ...moderation import service as moderation
+
+    moderation.record(
+        actor,
+        "chat.mute",
+        "user",
+        user.id,
+        room=room.slug,
+        minutes=minutes,
+        until=until.isoformat(),
+        reason=reason,
+    )
+    realtime.announce(
+        "muted",
+        {"room": room.slug, "user": dump_author(user), "until": until.isoformat()},
+        room=room.channel,
+        namespace=NAMESPACE,
+    )
+    return until
+
+
+def unmute(actor: User, room: ChatRoom, user: User) -> None:
+    if not can_moderate(actor):
+        raise Forbidden("Only moderators can unmute members.")
+    if not may_read(actor, room):
+        raise NotFound("No such room.")
+    member = membership(room, user)
+    if member is None or not member.is_muted:
+        raise Conflict(f"{user.username} is not muted here.", code="not_muted")
+    member.muted_until = None
+    member.muted_by_id = None
+    from ...moderation import service as moderation
+
+    moderation.record(actor, "chat.unmute", "user", user.id, room=room.slug)
+    realtime.announce(
+        "muted",
+        {"room": room.slug, "user": dump_author(user), "until": None},
+        room=room.channel,
+        namespace=NAMESPACE,
+    )
