@@ -71,7 +71,13 @@ from .common import (  # noqa: F401
     is_admin,
     is_merchant,
 )
-from .expiry import expire_due_orders, expire_order  # noqa: F401
+from .expiry import (  # noqa: F401
+    expire_due_orders,
+    expire_order,
+    is_overdue,
+    overdue_order_ids,
+    shown_status,
+)
 from .fulfilment import (  # noqa: F401
     cancel,
     check_order_buyer,

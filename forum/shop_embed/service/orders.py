@@ -28,7 +28,6 @@ from .common import (
     is_admin,
     is_merchant,
 )
-from .expiry import expire_order
 from .fulfilment import ADDRESS_EDITABLE, is_order_merchant
 from .lifecycle import payment_window, record_event
 from .merchants import merchant_of, require_merchant
@@ -50,14 +49,13 @@ def can_view_order(viewer, order: Order) -> bool:
 def get_order(order_id, viewer) -> Order:
     """The order if ``viewer`` is its buyer, its merchant or an admin; 404 for everyone else.
 
-    An unpaid order past its deadline is expired here too (the job would do it
-    anyway), so every reader sees the same state.
+    Reading never writes: an unpaid order past its deadline stays ``pending`` in the
+    table until the sweep (``expire_due_orders``) or the next write on it cancels it;
+    readers show it through ``shown_status`` / ``is_overdue`` meanwhile.
     """
     order = db.session.get(Order, order_id) if isinstance(order_id, int) else None
     if order is None or not can_view_order(viewer, order):
         raise NotFound("No such order.")
-    if order.status == "pending" and order.expires_at is not None and order.expires_at <= now():
-        expire_order(order)
     return order
 
 

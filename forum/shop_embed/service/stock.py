@@ -69,7 +69,14 @@ class StockState:
         return {"in_stock": "ok", "low": "low"}.get(self.state, "out")
 
     def as_json(self) -> dict:
-        return {"state": self.state, "stock": self.units, "label": self.label}
+        """The live push's fields: the JS shows ``label`` and ``badge``, it computes nothing."""
+        return {
+            "state": self.state,
+            "stock": self.units,
+            "label": self.label,
+            "badge": self.css,
+            "sold_out": self.sold_out,
+        }
 
 
 def stock_state(units: int, *, available: bool = True) -> StockState:
@@ -284,9 +291,7 @@ def _announce_stock(product_ids: Iterable[int]) -> None:
             {
                 "kind": "product",
                 "id": product_id,
-                "stock": state.units,
-                "label": state.label,
-                "sold_out": state.units <= 0,
+                **state.as_json(),
                 "available": product_id in buyable,
             },
             room=offer_room(product_id),

@@ -11,9 +11,8 @@ from ... import embeds, signals
 from ...errors import NotFound
 from ...extensions import db
 from ..models import Product
-from .common import LOW_STOCK
 from .products import get_product
-from .stock import available_stock, offer_room, stock_label
+from .stock import available_stock, offer_room, stock_state
 
 
 @dataclass(frozen=True)
@@ -50,12 +49,11 @@ def render_card(card: Card, context: embeds.EmbedContext, href: str) -> Markup:
             "shop_embed/_card.html",
             product=card.product,
             stock=card.stock,
-            label=stock_label(card.stock),
+            shown=stock_state(card.stock),
             href=href,
             room=offer_room(card.product.id),
             image=image_url(card.product),
             context=context,
-            low_stock=LOW_STOCK,
         )
     )
 
