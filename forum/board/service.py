@@ -15,7 +15,7 @@ from sqlalchemy import and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from .. import markup, ratelimit, realtime, signals
+from .. import embeds, markup, ratelimit, realtime, signals
 from ..accounts.models import User
 from ..clock import now
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
@@ -71,7 +71,7 @@ def preview(user: User, body) -> str:
     rendered = markup.render(body)
     if rendered.too_deep:
         raise ValidationFailed("Quotes and lists nest too deeply to preview.", code="too_deep")
-    return str(markup.preview(rendered))
+    return str(embeds.preview(rendered))
 
 
 def check_title(title) -> str:

@@ -12,7 +12,8 @@ from .. import signals
 
 
 def init_app(app: Flask) -> None:
-    from .service.widgets import may_watch_offer, may_watch_product
+    from .service.widgets import may_watch_offer, may_watch_product, product_widget
 
+    signals.widget_for.connect(product_widget, sender="product")
     signals.room_watch_allowed.connect(may_watch_offer, sender="offer")
     signals.offer_watch_allowed.connect(may_watch_product, sender="product")

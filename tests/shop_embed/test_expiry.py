@@ -9,7 +9,6 @@ from forum.extensions import db
 from forum.shop_embed import service
 from forum.shop_embed.models import Order, OrderEvent, StockReservation
 from forum.shop_embed.tasks import expire_orders
-
 from tests.conftest import login
 
 from .conftest import conservation, counts, order_body

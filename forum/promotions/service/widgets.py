@@ -100,12 +100,20 @@ def render_snap(snap: Snap, context: embeds.EmbedContext, href: str) -> Markup:
     )
 
 
-embeds.register(
-    embeds.WidgetKind(
-        kind="groupbuy", load=load_group_buys, render=render_group_buy, url=group_buy_url
-    )
+GROUP_BUY_WIDGET = embeds.WidgetKind(
+    kind="groupbuy", load=load_group_buys, render=render_group_buy, url=group_buy_url
 )
-embeds.register(embeds.WidgetKind(kind="snap", load=load_snaps, render=render_snap, url=snap_url))
+SNAP_WIDGET = embeds.WidgetKind(kind="snap", load=load_snaps, render=render_snap, url=snap_url)
+
+
+def group_buy_widget(kind: str) -> embeds.WidgetKind:
+    """The ``signals.widget_for`` answer for ``[[groupbuy:ID]]``."""
+    return GROUP_BUY_WIDGET
+
+
+def snap_widget(kind: str) -> embeds.WidgetKind:
+    """The ``signals.widget_for`` answer for ``[[snap:ID]]``."""
+    return SNAP_WIDGET
 
 
 def may_watch_group_buy(kind: str, *, user, ident: int) -> bool:

@@ -58,14 +58,18 @@ def render_card(card: Card, context: embeds.EmbedContext, href: str) -> Markup:
     )
 
 
-embeds.register(
-    embeds.WidgetKind(
-        kind="product",
-        load=load_cards,
-        render=render_card,
-        url=lambda card: product_url(card.product),
-    )
+def card_url(card: Card) -> str:
+    return product_url(card.product)
+
+
+PRODUCT_WIDGET = embeds.WidgetKind(
+    kind="product", load=load_cards, render=render_card, url=card_url
 )
+
+
+def product_widget(kind: str) -> embeds.WidgetKind:
+    """The ``signals.widget_for`` answer for ``[[product:ID]]`` (connected in ``init_app``)."""
+    return PRODUCT_WIDGET
 
 
 # Who may watch ``offer:<kind>:<id>`` rooms: ``signals.offer_watch_allowed``, asked
