@@ -35,7 +35,7 @@ user_registered = plaza.signal("user-registered")
 #: ``user:ID`` rooms are closed. Receivers: chat (closes the sockets it tracks).
 user_sessions_ended = plaza.signal("user-sessions-ended")
 #: ``profile_shown.send(user, viewer=...)``: a question while a profile page renders;
-#: each feature answers an ``accounts.views.ProfileStat`` (a line on the profile) or None.
+#: each feature answers an ``accounts.service.ProfileStat`` (a line on the profile) or None.
 profile_shown = plaza.signal("profile-shown")
 #: Question ``ask(user_for_token, "bearer", token="...")`` -> User | None: who an API
 #: token belongs to. Asked by ``forum.sockets.connect_user`` (``auth={"token": ...}``);

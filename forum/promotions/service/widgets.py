@@ -9,7 +9,6 @@ from sqlalchemy.orm import joinedload
 from ... import embeds
 from ...clock import now
 from ...extensions import db
-from ...shop_embed.models import Product
 from ..models import GroupBuy, Snap, Team
 from .groupbuys import (
     forming_teams,
@@ -27,7 +26,7 @@ def _viewer():
 def load_group_buys(ids: list[int]) -> dict[int, GroupBuy]:
     rows = db.session.scalars(
         select(GroupBuy)
-        .options(joinedload(GroupBuy.product).joinedload(Product.merchant))
+        .options(joinedload(GroupBuy.product), joinedload(GroupBuy.merchant))
         .where(GroupBuy.id.in_(ids))
     )
     return {gb.id: gb for gb in rows if gb.product.archived_at is None}
@@ -72,7 +71,7 @@ def render_group_buy(group_buy: GroupBuy, context: embeds.EmbedContext, href: st
 def load_snaps(ids: list[int]) -> dict[int, Snap]:
     rows = db.session.scalars(
         select(Snap)
-        .options(joinedload(Snap.product).joinedload(Product.merchant))
+        .options(joinedload(Snap.product), joinedload(Snap.merchant))
         .where(Snap.id.in_(ids))
     ).all()
     rows = [snap for snap in rows if snap.product.archived_at is None]

@@ -37,14 +37,16 @@ def shown_status(order: Order) -> str:
     return "cancelled" if is_overdue(order) else order.status
 
 
-def overdue_order_ids(among=None) -> Select:
-    """``SELECT id`` of unpaid orders past their deadline, oldest first; ``among`` (a
-    subquery or list of order ids) narrows it. Other features compose it into their
-    queries instead of re-deriving the rule."""
+def overdue_order_ids(among=None, *, limit: int | None = None) -> Select:
+    """``SELECT id`` of unpaid orders past their deadline; ``among`` (a subquery or list of
+    order ids) narrows it; with ``limit``, the oldest first. Other features compose it into
+    their queries instead of re-deriving the rule."""
     query = select(Order.id).where(Order.status == "pending", Order.expires_at <= now())
     if among is not None:
         query = query.where(Order.id.in_(among))
-    return query.order_by(Order.id)
+    if limit is not None:
+        query = query.order_by(Order.id).limit(limit)
+    return query
 
 
 def expire_order(order: Order) -> bool:
@@ -70,7 +72,7 @@ def expire_due_orders(limit: int = 500) -> int:
     readers and buyers already ignore expired holds. Each order is committed on
     its own: one transaction never goes back from product locks to an order lock.
     """
-    due = db.session.scalars(overdue_order_ids().limit(limit)).all()
+    due = db.session.scalars(overdue_order_ids(limit=limit)).all()
     db.session.commit()
     expired = 0
     for order_id in due:

@@ -298,6 +298,16 @@ def _announce_stock(product_ids: Iterable[int]) -> None:
         )
 
 
+def holds_intact(order: Order) -> bool:
+    """Whether every product of ``order`` still has its active hold (none went back)."""
+    active = db.session.scalar(
+        select(func.count())
+        .select_from(StockReservation)
+        .where(StockReservation.order_id == order.id, StockReservation.state == "active")
+    )
+    return active == len({item.product_id for item in order.items})
+
+
 def offer_room(product_id: int) -> str:
     return f"offer:product:{product_id}"
 
