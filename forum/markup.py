@@ -44,7 +44,6 @@ from urllib.parse import unquote, urlsplit
 import nh3
 from cmarkgfm import cmark
 from flask import current_app, has_app_context, has_request_context, request
-from markupsafe import Markup
 
 EMBED_KINDS = ("product", "groupbuy", "snap", "event")
 EMBED_PATTERN = r"\[\[(product|groupbuy|snap|event):([0-9]{1,9})\]\]"
@@ -504,11 +503,3 @@ def render(text: str) -> Rendered:
         mentions=list(dict.fromkeys(mentions)),
         too_deep=too_deep,
     )
-
-
-def preview(text: "str | Rendered") -> Markup:
-    """Sanitized HTML for the composer's preview (widgets link plainly, count nothing)."""
-    from .embeds import expand
-
-    rendered = text if isinstance(text, Rendered) else render(text)
-    return expand(rendered.html, context=None)

@@ -35,7 +35,7 @@ user_registered = plaza.signal("user-registered")
 #: ``user:ID`` rooms are closed. Receivers: chat (closes the sockets it tracks).
 user_sessions_ended = plaza.signal("user-sessions-ended")
 #: ``profile_shown.send(user, viewer=...)``: a question while a profile page renders;
-#: each feature answers an ``accounts.views.ProfileStat`` (a line on the profile) or None.
+#: each feature answers an ``accounts.service.ProfileStat`` (a line on the profile) or None.
 profile_shown = plaza.signal("profile-shown")
 #: Question ``ask(user_for_token, "bearer", token="...")`` -> User | None: who an API
 #: token belongs to. Asked by ``forum.sockets.connect_user`` (``auth={"token": ...}``);
@@ -52,6 +52,20 @@ room_watch_allowed = plaza.signal("room-watch-allowed")
 #: ``offer:<offer_kind>:<id>`` rooms (asked by the shop's "offer" answer): shop answers
 #: ``product``, promotions ``groupbuy``, ``team`` and ``snap``.
 offer_watch_allowed = plaza.signal("offer-watch-allowed")
+
+# --- widgets in posts and chat (forum.embeds) ------------------------------------------
+#: Question ``ask(widget_for, kind)`` -> ``embeds.WidgetKind`` | None: how to load, render
+#: and link the ``[[kind:ID]]`` widget. Asked by ``forum.embeds``; the feature owning the
+#: kind answers (shop: product, promotions: groupbuy and snap, events: event).
+widget_for = plaza.signal("widget-for")
+#: Question ``ask(widget_link, ref, plain="/p/1", context=EmbedContext)`` -> str | None:
+#: the href a widget shown in a post or message carries. Answered by attribution (a
+#: signed ``/go/...`` link); no answer leaves the plain link.
+widget_link = plaza.signal("widget-link")
+#: ``widgets_shown.send(None, pairs=[(EmbedRef, EmbedContext), ...])``: once per rendered
+#: body, every widget it showed. Sender: ``forum.embeds.expand``; receiver: attribution
+#: (impressions).
+widgets_shown = plaza.signal("widgets-shown")
 
 # --- board ------------------------------------------------------------------------------
 #: ``post_created.send(post, thread=...)``: a post (or a thread's first post) was written.

@@ -4,6 +4,7 @@ import functools
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
@@ -25,6 +26,16 @@ from ..errors import (
 )
 from ..extensions import db
 from .models import ROLES, TOKEN_SCOPES, ApiToken, User
+
+
+@dataclass(frozen=True)
+class ProfileStat:
+    """A line another feature adds to a profile page: its answer to ``signals.profile_shown``."""
+
+    label: str
+    value: str
+    href: str | None = None
+
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,30}[A-Za-z0-9]$")
 PASSWORD_MIN = 8

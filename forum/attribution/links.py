@@ -108,8 +108,8 @@ def read(token: str) -> TrackedLink | None:
     return TrackedLink(SOURCE_KINDS[code], source_id, author_id, kind, embed_id, url, room)
 
 
-def build_href(ref: EmbedRef, plain: str, context: EmbedContext) -> str:
-    """``forum.embeds`` link builder: ``/go/<token>`` for available widgets in posts and messages."""
+def build_href(ref: EmbedRef, *, plain: str, context: EmbedContext) -> str:
+    """``signals.widget_link`` answer: ``/go/<token>`` for available widgets in posts and messages."""
     if (
         context.source_kind not in SOURCE_CODES
         or context.source_id is None

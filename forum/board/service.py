@@ -15,14 +15,16 @@ from sqlalchemy import and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from .. import markup, ratelimit, realtime, signals
+from .. import embeds, markup, ratelimit, realtime, signals
 from ..accounts.models import User
 from ..clock import now
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from ..extensions import db
+from ..moderation import service as moderation
 from ..notifications import service as notifications
 from ..pagination import decode, encode
 from .models import FTS_CONFIG, Category, Post, PostLike, PostRevision, Thread
+from .moderating import move_thread, set_hidden, set_locked, set_pinned  # noqa: F401 (front door)
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TITLE_MIN, TITLE_MAX = 3, 200
@@ -71,7 +73,7 @@ def preview(user: User, body) -> str:
     rendered = markup.render(body)
     if rendered.too_deep:
         raise ValidationFailed("Quotes and lists nest too deeply to preview.", code="too_deep")
-    return str(markup.preview(rendered))
+    return str(embeds.preview(rendered))
 
 
 def check_title(title) -> str:
@@ -418,8 +420,6 @@ def delete_post(actor: User, post: Post) -> None:
     if post.position == 1:
         post.thread.deleted_at = post.deleted_at
     if actor.id != post.author_id:
-        from ..moderation import service as moderation
-
         moderation.record(actor, "post.delete", "post", post.id, thread_id=post.thread_id)
     realtime.announce(
         "post_deleted",

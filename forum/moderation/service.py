@@ -1,13 +1,14 @@
-"""Moderator actions. Each checks the actor's rights, changes state, and writes
-one audit entry in the same transaction."""
+"""Moderator rights and the audit log; suspending members.
+
+Each action checks the actor's rights, changes state, and writes one audit entry in
+the same transaction. Actions on another feature's rows live in that feature's service
+and call ``check_moderator`` and ``record`` here (board: lock, pin, move, hide)."""
 
 from datetime import timedelta
 
 from sqlalchemy import select
 
-from .. import realtime
 from ..accounts.models import User
-from ..board.models import Category, Post, Thread
 from ..clock import now
 from ..errors import Forbidden, ValidationFailed
 from ..extensions import db
@@ -29,60 +30,6 @@ def record(actor: User, action: str, target_type: str, target_id: int, **params)
     )
     db.session.add(entry)
     return entry
-
-
-def _thread_changed(thread: Thread) -> None:
-    realtime.announce(
-        "thread_changed",
-        {"thread_id": thread.id, "locked": thread.locked, "pinned": thread.pinned},
-        room=f"thread:{thread.id}",
-    )
-
-
-def set_locked(actor: User, thread: Thread, locked: bool) -> None:
-    check_moderator(actor)
-    if thread.locked != locked:
-        thread.locked = locked
-        record(actor, "thread.lock" if locked else "thread.unlock", "thread", thread.id)
-        _thread_changed(thread)
-
-
-def set_pinned(actor: User, thread: Thread, pinned: bool) -> None:
-    check_moderator(actor)
-    if thread.pinned != pinned:
-        thread.pinned = pinned
-        record(actor, "thread.pin" if pinned else "thread.unpin", "thread", thread.id)
-        _thread_changed(thread)
-
-
-def move_thread(actor: User, thread: Thread, category: Category) -> None:
-    check_moderator(actor)
-    if thread.category_id == category.id:
-        return
-    old = thread.category_id
-    thread.category_id = category.id
-    record(actor, "thread.move", "thread", thread.id, from_category=old, to_category=category.id)
-
-
-def set_hidden(actor: User, post: Post, hidden: bool, reason: str = "") -> None:
-    check_moderator(actor)
-    if post.is_hidden == hidden:
-        return
-    post.hidden_at = now() if hidden else None
-    post.hidden_by_id = actor.id if hidden else None
-    record(
-        actor,
-        "post.hide" if hidden else "post.restore",
-        "post",
-        post.id,
-        thread_id=post.thread_id,
-        reason=reason[:200],
-    )
-    realtime.announce(
-        "post_hidden" if hidden else "post_restored",
-        {"thread_id": post.thread_id, "post_id": post.id},
-        room=f"thread:{post.thread_id}",
-    )
 
 
 def suspend(actor: User, user: User, days: int, reason: str = "") -> None:

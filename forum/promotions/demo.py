@@ -3,18 +3,14 @@ sold out), embedded in a deals thread and in replies. Runs after the shop's step
 
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from ..board import service as board
-from ..board.models import Category
 from ..clock import now
 from ..extensions import db
 from ..shop_embed import service as shop
-from ..shop_embed.models import Product
 from . import service
 
 
-def _products(merchant_user) -> list[Product]:
+def _products(merchant_user) -> list:
     merchant = shop.merchant_of(merchant_user)
     if merchant is None:
         return []
@@ -80,8 +76,10 @@ def build(ctx) -> None:
             service.buy_snap(buyer, snaps[0], 1)
     db.session.flush()
 
-    deals = db.session.scalar(select(Category).where(Category.slug == "deals"))
-    category = deals or db.session.scalars(select(Category)).first()
+    categories = board.list_categories()
+    category = next((c for c in categories if c.slug == "deals"), None) or next(
+        iter(categories), None
+    )
     if category is None:
         return
     body = (

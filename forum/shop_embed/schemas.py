@@ -126,7 +126,7 @@ def dump_order(order, *, events: bool = False) -> dict:
     data = {
         "id": order.id,
         "kind": order.kind,
-        "status": order.status,
+        "status": service.shown_status(order),
         "buyer": dump_user_ref(order.buyer),
         "merchant": dump_merchant(order.merchant),
         "items": [

@@ -108,12 +108,11 @@ def product(product_id: int):
         "shop_embed/product.html",
         product=item,
         stock=stock,
-        label=service.stock_label(stock),
+        shown=service.stock_state(stock, available=item.is_buyable),
         form=form,
         image=service.image_url(item),
         room=service.offer_room(item.id),
         owner=owner,
-        low_stock=service.LOW_STOCK,
     )
 
 
@@ -261,9 +260,7 @@ def my_orders():
 @bp.get("/orders/<int:order_id>")
 @login_required
 def order(order_id: int):
-    item = service.get_order(order_id, _user())
-    db.session.commit()  # get_order may have expired it
-    return _order_page(item)
+    return _order_page(service.get_order(order_id, _user()))
 
 
 def _order_page(item, *, address_form: AddressForm | None = None, status: int = 200):
@@ -293,6 +290,7 @@ def _order_page(item, *, address_form: AddressForm | None = None, status: int = 
         ship_form=ShipForm(),
         address_form=address_form,
         as_merchant=service.is_order_merchant(_user(), item),
+        overdue=service.is_overdue(item),
     ), status
 
 

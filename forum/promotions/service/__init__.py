@@ -41,6 +41,7 @@ from .groupbuys import (  # noqa: F401
     settle_team,
     share_url,
     start_team,
+    team_member_ids,
     team_payload,
     team_room,
     teams_of_campaign,

@@ -11,7 +11,6 @@ from ...clock import now
 from ...errors import Forbidden, NotFound, ValidationFailed
 from ...extensions import db
 from ...shop_embed import service as shop
-from ...shop_embed.models import Merchant, Product
 from ...times import parse_time
 from ..models import GroupBuy, Snap
 
@@ -44,19 +43,16 @@ def whole(value, field: str, low: int, high: int, message: str, errors: dict) ->
     return value
 
 
-def own_product(actor, product_id, errors: dict) -> tuple[Merchant, Product | None]:
+def own_product(actor, product_id, errors: dict):
     """The caller's shop and the buyable product it names (None, with a field error, otherwise)."""
     merchant = shop.require_merchant(actor)
-    product = None
-    if isinstance(product_id, int) and not isinstance(product_id, bool):
-        product = db.session.get(Product, product_id)
-    if product is None or product.merchant_id != merchant.id or not product.is_buyable:
+    product = shop.merchant_product(merchant, product_id)
+    if product is None:
         errors.setdefault("product_id", []).append("Choose one of your products that is on sale.")
-        return merchant, None
     return merchant, product
 
 
-def promo_price(value, field: str, product: Product | None, errors: dict) -> int | None:
+def promo_price(value, field: str, product, errors: dict) -> int | None:
     """A promotion price: whole cents, below the product's own price."""
     price = whole(value, field, 0, shop.MAX_PRICE_CENTS, "Use a price in whole cents.", errors)
     if price is not None and product is not None and price >= product.price_cents:
@@ -73,7 +69,7 @@ def check_fields(errors: dict) -> None:
         raise ValidationFailed("Please correct the highlighted fields.", fields=errors)
 
 
-def add_promotion(kind: type[Promotion], merchant: Merchant, product: Product, at, **terms):
+def add_promotion(kind: type[Promotion], merchant, product, at, **terms):
     """Insert a checked group-buy or snap-up of ``product`` in its currency; flushed (has an id)."""
     promotion = kind(
         merchant_id=merchant.id,
@@ -117,9 +113,13 @@ def promotions_on_offer(kind: type[Promotion], order_by, limit: int) -> list:
     return list(
         db.session.scalars(
             select(kind)
-            .options(joinedload(kind.product).joinedload(Product.merchant))
-            .join(Product, Product.id == kind.product_id)
-            .where(kind.ended_at.is_(None), kind.ends_at > at, Product.archived_at.is_(None))
+            # The product's merchant is the promotion's own: loaded once, found by identity.
+            .options(joinedload(kind.product), joinedload(kind.merchant))
+            .where(
+                kind.ended_at.is_(None),
+                kind.ends_at > at,
+                kind.product_id.in_(shop.listed_product_ids()),
+            )
             .order_by(order_by)
             .limit(limit)
         )
@@ -147,11 +147,7 @@ def key_reused() -> ValidationFailed:
 
 
 def order_by_key(user, key: str):
-    from ...shop_embed.models import Order
-
-    return db.session.scalar(
-        select(Order).where(Order.buyer_id == user.id, Order.idempotency_key == key)
-    )
+    return shop.order_by_key(user, key)
 
 
 def check_can_act(user) -> None:

@@ -21,7 +21,6 @@ from ...errors import Conflict, NotFound, ServiceError
 from ...extensions import db
 from ...notifications import service as notifications
 from ...shop_embed import service as shop
-from ...shop_embed.models import Order, StockReservation
 from ..models import GroupBuy, Team, TeamMember
 from .common import (
     AUTO_COMPLETE_GRACE,
@@ -298,7 +297,7 @@ def _hold_until(group_buy: GroupBuy, team_expires_at: datetime) -> datetime:
     return team_expires_at + (AUTO_COMPLETE_GRACE if group_buy.auto_complete else timedelta(0))
 
 
-def _place(user, group_buy: GroupBuy, expires_at: datetime, key, address) -> tuple[Order, bool]:
+def _place(user, group_buy: GroupBuy, expires_at: datetime, key, address) -> tuple:
     """The member's held order at the group price (stock taken now); insufficient stock -> sold_out."""
     try:
         return shop.place_order(
@@ -381,7 +380,7 @@ def start_team(
     return team, False
 
 
-def _replayed_team(order: Order, *, group_buy_id: int, leader=None, team_id=None) -> Team:
+def _replayed_team(order, *, group_buy_id: int, leader=None, team_id=None) -> Team:
     member = _member_of_order(order.id)
     team = db.session.get(Team, member.team_id) if member else None
     if (
@@ -459,7 +458,7 @@ def join_team(
     member_id = _claim_membership(team, user, at)
     if member_id is None:  # a concurrent request of the same user got here first
         existing = membership(user, team)
-        order = db.session.get(Order, existing.order_id) if existing and existing.order_id else None
+        order = shop.find_order(existing.order_id) if existing and existing.order_id else None
         if key is not None and order is not None and order.idempotency_key == key:
             return team, True
         raise Conflict("You are already in this team.", code="already_member")
@@ -483,15 +482,18 @@ def join_team(
 # --- settling ----------------------------------------------------------------------
 
 
-def _member_orders(team: Team) -> list[Order]:
-    return list(
-        db.session.scalars(
-            select(Order)
-            .join(TeamMember, TeamMember.order_id == Order.id)
-            .where(TeamMember.team_id == team.id)
-            .order_by(Order.id)
+def _member_orders(team: Team) -> list:
+    """The team's orders, in ascending id (the lock order)."""
+    return shop.orders_with_ids(
+        select(TeamMember.order_id).where(
+            TeamMember.team_id == team.id, TeamMember.order_id.is_not(None)
         )
     )
+
+
+def team_member_ids(team: Team) -> list[int]:
+    """Who joined ``team`` (user ids), for features that settle per member (attribution)."""
+    return list(db.session.scalars(select(TeamMember.user_id).where(TeamMember.team_id == team.id)))
 
 
 def _succeed(team: Team, at: datetime, *, joiner=None, virtual: int = 0) -> None:
@@ -516,7 +518,7 @@ def _succeed(team: Team, at: datetime, *, joiner=None, virtual: int = 0) -> None
     for order in _member_orders(team):
         if order.status != "held":
             continue
-        if _holds_intact(order):
+        if shop.holds_intact(order):
             shop.release_held(order, team_id=team.id)
             text = (
                 f"Your group-buy team for {group_buy.product.name} is complete and your order "
@@ -537,15 +539,6 @@ def _succeed(team: Team, at: datetime, *, joiner=None, virtual: int = 0) -> None
             team_id=team.id,
         )
     _tell_settled(team, "succeeded")
-
-
-def _holds_intact(order: Order) -> bool:
-    active = db.session.scalar(
-        select(func.count())
-        .select_from(StockReservation)
-        .where(StockReservation.order_id == order.id, StockReservation.state == "active")
-    )
-    return active == len({item.product_id for item in order.items})
 
 
 def _fail(team: Team, at: datetime) -> None:

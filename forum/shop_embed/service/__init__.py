@@ -71,7 +71,13 @@ from .common import (  # noqa: F401
     is_admin,
     is_merchant,
 )
-from .expiry import expire_due_orders, expire_order  # noqa: F401
+from .expiry import (  # noqa: F401
+    expire_due_orders,
+    expire_order,
+    is_overdue,
+    overdue_order_ids,
+    shown_status,
+)
 from .fulfilment import (  # noqa: F401
     cancel,
     check_order_buyer,
@@ -102,12 +108,17 @@ from .merchants import (  # noqa: F401
 from .orders import (  # noqa: F401
     Page,
     can_view_order,
+    find_order,
     get_order,
+    lock_orders,
     next_steps,
+    order_by_key,
     order_events,
     order_payment,
+    order_statuses,
     orders_of_buyer,
     orders_of_merchant,
+    orders_with_ids,
     place_order,
     saved_address,
     set_source,
@@ -120,6 +131,8 @@ from .products import (  # noqa: F401
     create_product,
     featured_products,
     get_product,
+    listed_product_ids,
+    merchant_product,
     merchant_products,
     owns_product,
     set_product_image,
@@ -129,6 +142,7 @@ from .stock import (  # noqa: F401
     StockState,
     available_stock,
     held_units,
+    holds_intact,
     lock_products,
     offer_room,
     sold_units,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from ... import ratelimit
@@ -28,7 +28,6 @@ from .common import (
     is_admin,
     is_merchant,
 )
-from .expiry import expire_order
 from .fulfilment import ADDRESS_EDITABLE, is_order_merchant
 from .lifecycle import payment_window, record_event
 from .merchants import merchant_of, require_merchant
@@ -50,15 +49,51 @@ def can_view_order(viewer, order: Order) -> bool:
 def get_order(order_id, viewer) -> Order:
     """The order if ``viewer`` is its buyer, its merchant or an admin; 404 for everyone else.
 
-    An unpaid order past its deadline is expired here too (the job would do it
-    anyway), so every reader sees the same state.
+    Reading never writes: an unpaid order past its deadline stays ``pending`` in the
+    table until the sweep (``expire_due_orders``) or the next write on it cancels it;
+    readers show it through ``shown_status`` / ``is_overdue`` meanwhile.
     """
     order = db.session.get(Order, order_id) if isinstance(order_id, int) else None
     if order is None or not can_view_order(viewer, order):
         raise NotFound("No such order.")
-    if order.status == "pending" and order.expires_at is not None and order.expires_at <= now():
-        expire_order(order)
     return order
+
+
+def find_order(order_id: int) -> Order | None:
+    """The order ``order_id`` without a viewer check: for other features' rules that
+    already know the order is theirs (a team member's, a snap-up purchase's)."""
+    return db.session.get(Order, order_id)
+
+
+def orders_with_ids(order_ids) -> list[Order]:
+    """The orders among ``order_ids`` (ids or a subquery of them), in ascending id: the
+    lock order, for callers that settle several (a group-buy team's)."""
+    return list(db.session.scalars(select(Order).where(Order.id.in_(order_ids)).order_by(Order.id)))
+
+
+def order_by_key(buyer, key: str) -> Order | None:
+    """``buyer``'s order placed with Idempotency-Key ``key`` (for replaying a request)."""
+    return db.session.scalar(
+        select(Order).where(Order.buyer_id == buyer.id, Order.idempotency_key == key)
+    )
+
+
+def order_statuses(among) -> Select:
+    """``SELECT id, status`` of the orders among ``among`` (a subquery of order ids), for
+    another feature's counts per status (a snap-up's sales)."""
+    return select(Order.id, Order.status).where(Order.id.in_(among))
+
+
+def lock_orders(order_ids: list[int]) -> None:
+    """Lock these order rows in ascending id (``FOR NO KEY UPDATE``; SQLite has one writer
+    anyway): the first step of the lock order when a sweep moves several orders."""
+    if order_ids and db.session.get_bind().dialect.name != "sqlite":
+        db.session.execute(
+            select(Order.id)
+            .where(Order.id.in_(order_ids))
+            .order_by(Order.id)
+            .with_for_update(key_share=True)
+        )
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Products: listing, editing, images, archiving; who may see them."""
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import joinedload
 
 from ... import markup
@@ -194,6 +194,21 @@ def archive_product(actor, product: Product) -> Product:
         db.session.flush()
         _announce_stock([product.id])
     return product
+
+
+def merchant_product(merchant: Merchant, product_id) -> Product | None:
+    """``merchant``'s product ``product_id`` if it is on sale, else None (a promotion's pick)."""
+    if not isinstance(product_id, int) or isinstance(product_id, bool):
+        return None
+    product = db.session.get(Product, product_id)
+    if product is None or product.merchant_id != merchant.id or not product.is_buyable:
+        return None
+    return product
+
+
+def listed_product_ids() -> Select:
+    """``SELECT id`` of products still listed (not archived), to filter offers of them."""
+    return select(Product.id).where(Product.archived_at.is_(None))
 
 
 def get_product(product_id: int, viewer=None) -> Product:
