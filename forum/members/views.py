@@ -62,7 +62,19 @@ def order_membership(order) -> dict:
     }
 
 
+def member_wallet() -> dict | None:
+    """For the checkout page: what the viewer can spend."""
+    if not current_user.is_authenticated:
+        return None
+    return {
+        "credit_cents": service.available_credit(current_user.id),
+        "points": service.available_points(current_user.id),
+        "points_per_unit": service.rules().points_per_unit,
+    }
+
+
 def add_template_helpers(app) -> None:
+    app.add_template_global(member_wallet, "member_wallet")
     app.add_template_global(offer_audience, "offer_audience")
     app.add_template_global(order_membership, "order_membership")
     app.add_template_filter(reason_text, "ledger_reason")

@@ -120,7 +120,9 @@ def points_rules() -> dict[str, PointsRule]:
     """Every earning rule (saved rows over the defaults), by name."""
     found = {row.rule: row for row in db.session.scalars(select(PointsRule))}
     for name, (label, points, cap) in DEFAULT_POINTS_RULES.items():
-        found.setdefault(name, PointsRule(rule=name, label=label, points=points, daily_cap=cap))
+        found.setdefault(
+            name, PointsRule(rule=name, label=label, points=points, daily_cap=cap, active=True)
+        )
     return dict(sorted(found.items()))
 
 
