@@ -139,6 +139,7 @@ class CheckoutForm(AddressForm):
             "use_credit_cents": max(self.use_credit.data or 0, 0),
             "use_points": self.use_points.data or 0,
         }
+
     # One key per rendered checkout: a double click or a resubmitted form places one order.
     idempotency_key = HiddenField(validators=[DataRequired(), Length(8, 128)])
 

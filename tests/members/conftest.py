@@ -96,9 +96,10 @@ def shopping(app, shop):
 
 def wallet(app, user_id) -> dict:
     """Balances as the member sees them, plus the invariant: wallet == ledger sums."""
+    from sqlalchemy import func, select
+
     from forum.members import service
     from forum.members.models import PointsLot, Wallet
-    from sqlalchemy import func, select
 
     with app_context(app):
         db.session.remove()
