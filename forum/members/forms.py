@@ -2,12 +2,13 @@
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from .models import FUNDERS, TIERS
 
-TIER_CHOICES = [(tier, tier.capitalize() if tier != "vip" else "VIP") for tier in TIERS]
-FUNDER_CHOICES = [(funder, funder.capitalize()) for funder in FUNDERS]
+TIER_CHOICES = [SelectChoice(tier, "VIP" if tier == "vip" else tier.capitalize()) for tier in TIERS]
+FUNDER_CHOICES = [SelectChoice(funder, funder.capitalize()) for funder in FUNDERS]
 
 
 def _whole(label: str, low: int = 0):
@@ -45,7 +46,8 @@ class GrantForm(FlaskForm):
 class AdjustForm(FlaskForm):
     username = StringField("Member", validators=[DataRequired(), Length(max=64)])
     account = SelectField(
-        "What", choices=[("credit", "Store credit (cents)"), ("points", "Points")]
+        "What",
+        choices=[SelectChoice("credit", "Store credit (cents)"), SelectChoice("points", "Points")],
     )
     amount = IntegerField("Amount (negative takes away)", validators=[InputRequired()])
     reason = StringField("Reason", validators=[DataRequired(), Length(max=60)])

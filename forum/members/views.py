@@ -219,7 +219,7 @@ def admin_grants():
             ),
         )
         if done:
-            flash(f"{grant_form.username.data} is now {done.result.tier}.", "success")
+            flash(f"{grant_form.username.data} is now {done.value.tier}.", "success")
             return redirect(url_for("members.admin_grants"), 303)
         status = 422
     elif request.method == "POST":

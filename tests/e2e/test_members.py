@@ -15,12 +15,17 @@ def _deliver(app, seller_id, buyer_id, product_id, *, complete: bool):
     from forum.shop_embed import service
 
     address = {
-        "name": "Bea Buyer", "line1": "1 Market Street", "city": "Springfield",
-        "postal_code": "12345", "country": "US",
+        "name": "Bea Buyer",
+        "line1": "1 Market Street",
+        "city": "Springfield",
+        "postal_code": "12345",
+        "country": "US",
     }
     with app_context(app), app.test_request_context("/"):
         order = service.checkout(
-            db.session.get(User, buyer_id), [(product_id, 1)], address=address,
+            db.session.get(User, buyer_id),
+            [(product_id, 1)],
+            address=address,
             provider="sandbox",
         )
         service.ship(db.session.get(User, seller_id), order)

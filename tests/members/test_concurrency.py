@@ -67,7 +67,9 @@ def test_thirty_checkouts_spend_one_members_credit_once(app, make_product, shop,
         from forum.members.models import LedgerEntry
 
         spends = db.session.scalar(
-            select(func.count()).select_from(LedgerEntry).where(LedgerEntry.reason == "order_payment")
+            select(func.count())
+            .select_from(LedgerEntry)
+            .where(LedgerEntry.reason == "order_payment")
         )
         assert spends == 1
         db.session.remove()
