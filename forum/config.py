@@ -79,6 +79,9 @@ class Defaults:
     PAYMENTS_SANDBOX = True
     ORDER_PAYMENT_WINDOW_MINUTES = 30
     ATTRIBUTION_WINDOW_DAYS = 7
+    REBATE_LOCK_DAYS = 14  # a VIP rebate becomes spendable credit this long after completion
+    RETURN_WINDOW_DAYS = 30  # a completed order can be refunded this long after completion
+    MEMBERS_CURRENCY = "USD"  # the currency of tier spend thresholds and the VIP report
 
     MAIL_SERVER = None  # mail is optional; without it notifications stay in-app
     MAIL_DEFAULT_SENDER = "plaza@localhost"

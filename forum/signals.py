@@ -76,6 +76,12 @@ post_created = plaza.signal("post-created")
 #: (placed, paid, shipped, completed, cancelled, expired, refunded, source_set ...).
 order_changed = plaza.signal("order-changed")
 
+# --- members --------------------------------------------------------------------------
+#: ``tier_changed.send(user, old="shopper", new="vip", reason="order_completed",
+#: order_id=... | None)``: a member's tier moved (evaluation, manual grant, the job);
+#: sent by ``members.service.tiers`` in its transaction, after the history row.
+tier_changed = plaza.signal("tier-changed")
+
 # --- promotions -------------------------------------------------------------------------
 #: ``team_joined.send(team, member=..., order=...)``: someone started or joined a team.
 team_joined = plaza.signal("team-joined")

@@ -43,6 +43,7 @@ TASK_MODULES = (
     "forum.events.tasks",
     "forum.attribution.tasks",
     "forum.chat.tasks",
+    "forum.members.tasks",
 )
 
 EMBEDDED_BROKER = "memory://"  # never crosses a process; only used with task_always_eager
@@ -65,6 +66,9 @@ def beat_schedule(interval: float) -> dict:
             "schedule": 3600.0,
         },
         "chat.sweep_connections": {"task": "chat.sweep_connections", "schedule": every},
+        "members.evaluate_tiers": {"task": "members.evaluate_tiers", "schedule": 3600.0},
+        "members.release_rebates": {"task": "members.release_rebates", "schedule": every},
+        "members.expire_points": {"task": "members.expire_points", "schedule": 3600.0},
     }
 
 

@@ -241,6 +241,16 @@ def set_role(user: User, role: str) -> None:
     user.role = role
 
 
+TIERS = ("registered", "shopper", "vip")
+
+
+def set_tier(user: User, tier: str) -> None:
+    """Store the member's tier (members decides it; see forum.members.service.tiers)."""
+    if tier not in TIERS:
+        raise ValidationFailed(fields={"tier": [f"Choose one of {', '.join(TIERS)}."]})
+    user.tier = tier
+
+
 # --- API tokens -----------------------------------------------------------------
 
 

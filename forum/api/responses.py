@@ -251,6 +251,8 @@ class Product(Out):
     stock_label: str
     active: bool
     archived: bool
+    audience: str
+    free_shipping_excluded: bool
     image_url: str | None
     url: str
     created_at: Timestamp | None
@@ -292,6 +294,12 @@ class OrderEvent(Out):
     created_at: Timestamp | None
 
 
+class OrderAdjustment(Out):
+    kind: str
+    label: str
+    amount_cents: int
+
+
 class Order(Out):
     id: int
     kind: str
@@ -301,8 +309,14 @@ class Order(Out):
     items: list[OrderItem]
     currency: str
     subtotal_cents: int
+    discount_cents: int
     shipping_cents: int
+    credit_used_cents: int
+    points_used: int
     total_cents: int
+    rebate_cents: int
+    refunded_cents: int
+    adjustments: list[OrderAdjustment]
     shipping_address: dict[str, str] | None
     payment: Payment | None
     source: OrderSource | None
@@ -489,6 +503,7 @@ class GroupBuy(Out):
     team_size: int
     team_window_minutes: int
     auto_complete: bool
+    audience: str
     ends_at: Timestamp | None
     ended_at: Timestamp | None
     state: Literal["open", "ended"]
@@ -512,6 +527,7 @@ class Snap(Out):
     price_cents: int
     currency: str
     per_user_limit: int
+    audience: str
     payment_window_minutes: int
     ended_at: Timestamp | None
     url: str

@@ -59,6 +59,8 @@ class GroupBuy(db.Model):
     team_window_minutes: Mapped[int] = mapped_column(Integer)
     # At expiry a team with at least one member is completed with virtual members.
     auto_complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "all", or a tier and above ("shopper", "vip"): the checkout refuses anyone else.
+    audience: Mapped[str] = mapped_column(String(16), default="all", server_default="all")
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # ended early by the merchant
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
@@ -147,6 +149,8 @@ class Snap(db.Model):
     stock: Mapped[int] = mapped_column(Integer)
     stock_left: Mapped[int] = mapped_column(Integer)
     per_user_limit: Mapped[int] = mapped_column(Integer)
+    # "all", or a tier and above ("shopper", "vip"): the checkout refuses anyone else.
+    audience: Mapped[str] = mapped_column(String(16), default="all", server_default="all")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # ended early by the merchant

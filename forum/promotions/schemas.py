@@ -22,6 +22,7 @@ class GroupBuyBody(Body):
     team_window_minutes: DbInt
     ends_at: str = Field(max_length=64)
     auto_complete: bool = False
+    audience: str = Field(default="all", max_length=16)
 
 
 class TeamBody(Body):
@@ -37,6 +38,7 @@ class SnapBody(Body):
     per_user_limit: DbInt
     starts_at: str = Field(max_length=64)
     ends_at: str = Field(max_length=64)
+    audience: str = Field(default="all", max_length=16)
 
 
 class BuyBody(Body):
@@ -87,6 +89,7 @@ def dump_group_buy(group_buy, viewer=None) -> dict:
         "team_size": group_buy.team_size,
         "team_window_minutes": group_buy.team_window_minutes,
         "auto_complete": group_buy.auto_complete,
+        "audience": group_buy.audience,
         "ends_at": iso(group_buy.ends_at),
         "ended_at": iso(group_buy.ended_at),
         "state": "open" if group_buy.is_open(at) else "ended",
@@ -116,6 +119,7 @@ def dump_snap(snap, viewer=None) -> dict:
             "price_cents": snap.price_cents,
             "currency": snap.currency,
             "per_user_limit": snap.per_user_limit,
+            "audience": snap.audience,
             "payment_window_minutes": int(service.snap_payment_window().total_seconds() // 60),
             "ended_at": iso(snap.ended_at),
             "url": service.snap_url(snap),

@@ -93,6 +93,16 @@ class AddressForm(FlaskForm):
 
 class CheckoutForm(AddressForm):
     provider = RadioField("Payment", validators=[DataRequired()])
+    # Tenders for the price steps (members): store credit (an amount) and points.
+    use_credit = MoneyField("Store credit to use", validators=[Optional()])
+    use_points = IntegerField("Points to use", validators=[Optional(), NumberRange(min=0)])
+
+    def choices(self) -> dict:
+        return {
+            "use_credit_cents": max(self.use_credit.data or 0, 0),
+            "use_points": self.use_points.data or 0,
+        }
+
     # One key per rendered checkout: a double click or a resubmitted form places one order.
     idempotency_key = HiddenField(validators=[DataRequired(), Length(8, 128)])
 

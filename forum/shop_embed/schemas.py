@@ -19,6 +19,8 @@ class ProductBody(Body):
     currency: str = Field(max_length=8)
     stock: DbInt
     active: bool = True
+    audience: str = Field(default="all", max_length=16)
+    free_shipping_excluded: bool = False
 
 
 class ProductPatch(Body):
@@ -28,6 +30,8 @@ class ProductPatch(Body):
     currency: str | None = Field(default=None, max_length=8)
     stock: DbInt | None = None
     active: bool | None = None
+    audience: str | None = Field(default=None, max_length=16)
+    free_shipping_excluded: bool | None = None
 
 
 class OrderLine(Body):
@@ -47,6 +51,12 @@ class Address(Body):
 class OrderBody(Body):
     items: list[OrderLine] = Field(max_length=100)
     shipping_address: Address | None = None
+    use_credit_cents: DbInt = 0
+    use_points: DbInt = 0
+
+    def choices(self) -> dict:
+        """What the price steps get (members: store credit and points to spend)."""
+        return {"use_credit_cents": self.use_credit_cents, "use_points": self.use_points}
 
 
 class CheckoutBody(OrderBody):
@@ -57,6 +67,10 @@ class CheckoutBody(OrderBody):
 
 class QuoteBody(Body):
     items: list[OrderLine] = Field(max_length=100)
+    use_credit_cents: DbInt = 0
+    use_points: DbInt = 0
+
+    choices = OrderBody.choices
 
 
 class AddressBody(Body):
@@ -73,6 +87,10 @@ class ShipBody(Body):
 
 class ReasonBody(Body):
     reason: str = Field(default="", max_length=500)
+
+
+class RefundBody(ReasonBody):
+    amount_cents: DbInt | None = None  # a partial refund; default the whole remaining amount
 
 
 def dump_merchant(merchant) -> dict:
@@ -102,6 +120,8 @@ def dump_product(product, stock: int | None = None) -> dict:
         "stock_label": service.stock_label(stock) if product.is_buyable else "Unavailable",
         "active": product.active,
         "archived": product.is_archived,
+        "audience": product.audience,
+        "free_shipping_excluded": product.free_shipping_excluded,
         "image_url": service.image_url(product),
         "url": service.product_url(product),
         "created_at": iso(product.created_at),
@@ -141,8 +161,17 @@ def dump_order(order, *, events: bool = False) -> dict:
         ],
         "currency": order.currency,
         "subtotal_cents": order.subtotal_cents,
+        "discount_cents": order.discount_cents,
         "shipping_cents": order.shipping_cents,
+        "credit_used_cents": order.credit_used_cents,
+        "points_used": order.points_used,
         "total_cents": order.total_cents,
+        "rebate_cents": order.rebate_cents,
+        "refunded_cents": order.refunded_cents or 0,
+        "adjustments": [
+            {"kind": a["kind"], "label": a["label"], "amount_cents": a["amount_cents"]}
+            for a in order.adjustments or ()
+        ],
         "shipping_address": order.shipping_address or None,
         "payment": {
             "provider": payment.provider,
@@ -194,3 +223,4 @@ class PriceQuoteOut(BaseModel):
     subtotal_cents: int
     shipping_cents: int
     total_cents: int
+    rebate_cents: int = 0

@@ -47,6 +47,7 @@ FORM_FIELDS = {
     "price_cents": "price",
     "shipping_fee_cents": "shipping_fee",
     "free_shipping_threshold_cents": "free_shipping_threshold",
+    "use_credit_cents": "use_credit",
 }
 
 
@@ -221,6 +222,19 @@ def checkout():
         if form.provider.choices:
             form.provider.data = form.provider.choices[0].value
     status = 200
+    form.money_currency = quote.currency
+    if form.is_submitted() and request.form.get("preview"):
+        # "Update total": the same quote with the credit and points chosen, nothing placed.
+        form.use_credit.validate(form)
+        form.use_points.validate(form)
+        try:
+            quote = service.price_quote(_user(), lines, choices=form.choices())
+        except ServiceError as err:
+            _show_error(form, err)
+            status = err.status
+        return render_template(
+            "shop_embed/checkout.html", form=form, quote=quote, direct=direct
+        ), status
     if form.validate_on_submit():
         try:
             order = service.checkout(
@@ -229,6 +243,7 @@ def checkout():
                 address=form.address(),
                 provider=form.provider.data,
                 idempotency_key=form.idempotency_key.data,
+                choices=form.choices(),
             )
         except ServiceError as err:
             db.session.rollback()

@@ -63,6 +63,12 @@ def promo_price(value, field: str, product, errors: dict) -> int | None:
     return price
 
 
+def check_audience(audience, errors: dict) -> None:
+    """Who may buy the offer: "all", "shopper" or "vip" (the checkout enforces it)."""
+    if audience not in shop.AUDIENCES:
+        errors.setdefault("audience", []).append(f"Choose one of {', '.join(shop.AUDIENCES)}.")
+
+
 def check_fields(errors: dict) -> None:
     """Raise ValidationFailed with every field's problems, if there are any."""
     if errors:

@@ -32,6 +32,7 @@ from .common import (
     _tell_joined,
     _tell_settled,
     add_promotion,
+    check_audience,
     check_can_act,
     check_fields,
     check_idempotency_key,
@@ -63,6 +64,7 @@ def create_group_buy(
     team_window_minutes,
     ends_at,
     auto_complete=False,
+    audience="all",
 ) -> GroupBuy:
     """A new group-buy of one of ``actor``'s products. Raises Forbidden or ValidationFailed."""
     errors: dict[str, list[str]] = {}
@@ -90,6 +92,7 @@ def create_group_buy(
         errors.setdefault("ends_at", []).append("End the campaign in the next 90 days.")
     if not isinstance(auto_complete, bool):
         errors.setdefault("auto_complete", []).append("Use true or false.")
+    check_audience(audience, errors)
     check_fields(errors)
     return add_promotion(
         GroupBuy,
@@ -101,6 +104,7 @@ def create_group_buy(
         team_window_minutes=window,
         auto_complete=auto_complete,
         ends_at=end,
+        audience=audience,
     )
 
 
@@ -308,6 +312,7 @@ def _place(user, group_buy: GroupBuy, expires_at: datetime, key, address) -> tup
             kind=KIND,
             unit_prices={group_buy.product_id: group_buy.group_price_cents},
             held_until=_hold_until(group_buy, expires_at),
+            choices={"audience": group_buy.audience},
         )
     except Conflict as err:
         if err.code == "insufficient_stock":

@@ -36,6 +36,7 @@ from .common import (
     MAX_PER_USER,
     MAX_SNAP_STOCK,
     add_promotion,
+    check_audience,
     check_can_act,
     check_fields,
     check_idempotency_key,
@@ -60,7 +61,7 @@ STATES = ("upcoming", "live", "sold_out", "ended")
 
 
 def create_snap(
-    actor, *, product_id, price_cents, stock, per_user_limit, starts_at, ends_at
+    actor, *, product_id, price_cents, stock, per_user_limit, starts_at, ends_at, audience="all"
 ) -> Snap:
     """A new snap-up of one of ``actor``'s products. Raises Forbidden or ValidationFailed.
 
@@ -99,6 +100,7 @@ def create_snap(
             errors.setdefault("ends_at", []).append("End in the future.")
         elif end - start > MAX_CAMPAIGN or start > at + MAX_CAMPAIGN:
             errors.setdefault("ends_at", []).append("Run it within the next 90 days.")
+    check_audience(audience, errors)
     check_fields(errors)
     return add_promotion(
         Snap,
@@ -111,6 +113,7 @@ def create_snap(
         per_user_limit=limit,
         starts_at=start,
         ends_at=end,
+        audience=audience,
     )
 
 
@@ -367,6 +370,7 @@ def buy_snap(user, snap: Snap, quantity, *, idempotency_key=None, shipping_addre
             kind=KIND,
             unit_prices={snap.product_id: snap.price_cents},
             pay_within=snap_payment_window(),
+            choices={"audience": snap.audience},
         )
     except Conflict as err:
         if err.code == "insufficient_stock":

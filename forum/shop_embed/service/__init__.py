@@ -126,6 +126,7 @@ from .orders import (  # noqa: F401
 from .payments import mark_paid, pay, refund  # noqa: F401
 from .pricing import PRICE_STEPS, Adjustment, PriceLine, PriceQuote, price_quote  # noqa: F401
 from .products import (  # noqa: F401
+    AUDIENCES,
     archive_product,
     check_owner,
     create_product,

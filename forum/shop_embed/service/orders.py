@@ -198,11 +198,17 @@ def next_steps(viewer, order: Order) -> list[str]:
 
 
 def _request_hash(
-    kind: str, lines: list[tuple[int, int]], address: dict, prices: dict | None = None
+    kind: str,
+    lines: list[tuple[int, int]],
+    address: dict,
+    prices: dict | None = None,
+    choices: dict | None = None,
 ) -> str:
     body = {"kind": kind, "items": lines, "address": address}
     if prices:
         body["prices"] = sorted(prices.items())
+    if choices:
+        body["choices"] = sorted((k, v) for k, v in choices.items() if v)
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -232,6 +238,7 @@ def place_order(
     unit_prices: dict[int, int] | None = None,
     pay_within: timedelta | None = None,
     held_until: datetime | None = None,
+    choices: dict | None = None,
 ) -> tuple[Order, bool]:
     """Reserve stock and create a pending order; returns (order, replayed).
 
@@ -241,7 +248,9 @@ def place_order(
     ORDER_PAYMENT_WINDOW_MINUTES) or ``held_until`` (the order starts ``held``,
     its stock reserved until then; see release_held / void_held). A promotion's
     window is its offer's own: paying offline never extends the holds past it
-    (``hold_limit_at``). With an
+    (``hold_limit_at``). ``choices`` go to the price steps (``use_credit_cents``,
+    ``use_points``, an offer's ``audience``); the adjustments they make are stored on
+    the order and announced with its ``placed`` event (members spends credit then). With an
     ``idempotency_key`` the key is claimed by the order row itself (unique per
     buyer) in the same transaction: a replay with the same body returns the first
     order (replayed=True) and writes nothing; the same key with another body is
@@ -267,13 +276,15 @@ def place_order(
     at = now()
     if held_until is not None and held_until <= at:
         raise field_error("held_until", "The hold must end in the future.")
-    request_hash = _request_hash(kind, lines, address, unit_prices)
+    request_hash = _request_hash(kind, lines, address, unit_prices, choices)
     if idempotency_key is not None:
         first = _replay(buyer, idempotency_key, request_hash)
         if first is not None:
             return first, True
     check_can_order(buyer)
-    priced = price_quote(buyer, lines, unit_prices=unit_prices, raw_index=raw_index)
+    priced = price_quote(
+        buyer, lines, unit_prices=unit_prices, raw_index=raw_index, choices=choices
+    )
     values = dict(
         kind=kind,
         buyer_id=buyer.id,
@@ -283,6 +294,10 @@ def place_order(
         subtotal_cents=priced.subtotal_cents,
         shipping_cents=priced.shipping_cents,
         total_cents=priced.total_cents,
+        adjustments=[
+            {"kind": a.kind, "label": a.label, "amount_cents": a.amount_cents, "info": a.info}
+            for a in priced.adjustments
+        ],
         shipping_address=address,
         idempotency_key=idempotency_key,
         request_hash=request_hash if idempotency_key else None,

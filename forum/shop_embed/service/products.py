@@ -23,6 +23,9 @@ from .common import (
 from .merchants import merchant_of, require_merchant
 from .stock import _announce_stock, _release_expired_holds
 
+# Who may buy an offer: everyone, or members of a tier and above (members enforces it).
+AUDIENCES = ("all", "shopper", "vip")
+
 
 def _check_product(
     errors: dict,
@@ -33,10 +36,20 @@ def _check_product(
     currency=None,
     stock=None,
     active=None,
+    audience=None,
+    free_shipping_excluded=None,
     merchant: Merchant,
     partial: bool = False,
 ) -> dict:
     values: dict = {}
+    if audience is not None:
+        if audience not in AUDIENCES:
+            errors["audience"] = [f"Choose one of {', '.join(AUDIENCES)}."]
+        values["audience"] = audience
+    if free_shipping_excluded is not None:
+        if not isinstance(free_shipping_excluded, bool):
+            errors["free_shipping_excluded"] = ["Use true or false."]
+        values["free_shipping_excluded"] = free_shipping_excluded
     if not partial or name is not None:
         values["name"] = _text(name, "name", 2, NAME_MAX, f"Use 2-{NAME_MAX} characters.", errors)
     if not partial or description is not None:
@@ -81,6 +94,8 @@ def create_product(
     currency=None,
     stock,
     active=True,
+    audience="all",
+    free_shipping_excluded=False,
     image: bytes | None = None,
 ) -> Product:
     """A new product of ``actor``'s shop. Raises Forbidden (not a merchant) or ValidationFailed."""
@@ -94,6 +109,8 @@ def create_product(
         currency=currency or merchant.currency,
         stock=stock,
         active=active,
+        audience=audience,
+        free_shipping_excluded=free_shipping_excluded,
         merchant=merchant,
     )
     if errors:
@@ -127,7 +144,8 @@ def check_owner(actor, product: Product) -> Merchant:
 
 
 def update_product(actor, product: Product, *, stock_seen=None, **changes) -> Product:
-    """Change some of name, description, price_cents, currency, stock, active (owner only).
+    """Change some of name, description, price_cents, currency, stock, active, audience,
+    free_shipping_excluded (owner only).
 
     ``stock`` sets what can be bought from now on; expired holds are released first
     so the number the merchant sees is the number that counts. ``stock_seen`` is the
@@ -139,7 +157,16 @@ def update_product(actor, product: Product, *, stock_seen=None, **changes) -> Pr
         changes.pop("stock")
     if product.is_archived:
         raise Conflict("This product is archived.", code="product_archived")
-    unknown = set(changes) - {"name", "description", "price_cents", "currency", "stock", "active"}
+    unknown = set(changes) - {
+        "name",
+        "description",
+        "price_cents",
+        "currency",
+        "stock",
+        "active",
+        "audience",
+        "free_shipping_excluded",
+    }
     if unknown:
         raise ValidationFailed(fields={name: ["Unknown field."] for name in sorted(unknown)})
     errors: dict[str, list[str]] = {}
