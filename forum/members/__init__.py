@@ -6,7 +6,7 @@ from .. import signals
 
 
 def init_app(app: Flask) -> None:
-    from ..shop_embed.service.pricing import PRICE_STEPS
+    from ..shop_embed.service import PRICE_STEPS
     from . import service, views
 
     # A new account gets its welcome points in the registration's transaction.

@@ -94,7 +94,9 @@ class AddressForm(FlaskForm):
 class CheckoutForm(AddressForm):
     provider = RadioField("Payment", validators=[DataRequired()])
     # Tenders for the price steps (members): store credit (an amount) and points.
-    use_credit = MoneyField("Store credit to use", validators=[Optional()])
+    use_credit = MoneyField(
+        "Store credit to use", validators=[Optional()], max_minor=MAX_PRICE_CENTS
+    )
     use_points = IntegerField("Points to use", validators=[Optional(), NumberRange(min=0)])
 
     def choices(self) -> dict:

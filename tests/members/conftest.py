@@ -7,11 +7,11 @@ import pytest
 
 from forum.extensions import db
 from tests.conftest import app_context
-from tests.shop_embed.conftest import ADDRESS, make_product, make_shop  # noqa: F401
+from tests.fixtures.shop import ADDRESS
 
 
 @pytest.fixture
-def shop(make_shop):  # noqa: F811
+def shop(make_shop):
     # A flat 5.00 fee with no free-shipping threshold, so VIP free freight shows.
     return make_shop("acme", shipping_fee_cents=500, free_from=None)
 

@@ -13,7 +13,7 @@ from forum.extensions import db
 from forum.shop_embed import service
 from forum.shop_embed.models import Order
 from tests.conftest import app_context
-from tests.shop_embed.conftest import ADDRESS
+from tests.fixtures.shop import ADDRESS
 from tests.shop_embed.test_concurrency import CONNECTIONS, run_threads
 
 from .conftest import give_credit, wallet

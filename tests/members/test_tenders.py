@@ -9,7 +9,7 @@ from sqlalchemy import select
 from forum.clock import now
 from forum.extensions import db
 from tests.conftest import app_context
-from tests.shop_embed.conftest import ADDRESS, counts
+from tests.fixtures.shop import ADDRESS, counts
 
 from .conftest import give_credit, wallet
 

@@ -30,8 +30,6 @@ from ...clock import now
 from ...errors import Conflict, Forbidden, field_error
 from ...extensions import db
 from ...shop_embed import service as shop
-from ...shop_embed.models import NOT_DISCOUNTS
-from ...shop_embed.service.pricing import Adjustment
 from ..models import LedgerEntry, PerkGrant, Rebate
 from . import points as points_service
 from .ledger import available_credit, available_points, post, settle, take_back
@@ -69,19 +67,19 @@ def vip_free_shipping(priced, buyer):
         return None
     excluded = [line.name for line in priced.lines if line.product.free_shipping_excluded]
     if excluded:
-        return Adjustment(
+        return shop.Adjustment(
             "shipping",
             f"VIP free shipping does not cover {', '.join(excluded)}",
             0,
             {"perk_excluded": 1},
         )
-    return Adjustment("shipping", "VIP free shipping", -fee, {"free_shipping_cents": fee})
+    return shop.Adjustment("shipping", "VIP free shipping", -fee, {"free_shipping_cents": fee})
 
 
 def merchandise_cents(priced) -> int:
     """The merchandise total after discounts (the rebate's base; shipping never counts)."""
     return priced.subtotal_cents + sum(
-        a.amount_cents for a in priced.adjustments if a.kind not in NOT_DISCOUNTS
+        a.amount_cents for a in priced.adjustments if a.kind not in shop.NOT_DISCOUNTS
     )
 
 
@@ -94,7 +92,7 @@ def vip_rebate(priced, buyer):
         return None
     days = rebate_lock_days()
     when = f"{days} days after completion" if days else "on completion"
-    return Adjustment(
+    return shop.Adjustment(
         "rebate",
         f"VIP rebate {bp / 100:g}%: store credit {when}",
         0,
@@ -121,7 +119,7 @@ def spend_credit(priced, buyer):
             fields={"use_credit_cents": [f"You have {have} cents of store credit."]},
         )
     use = min(want, max(priced.total_cents, 0))
-    return Adjustment("credit", "Store credit", -use) if use else None
+    return shop.Adjustment("credit", "Store credit", -use) if use else None
 
 
 def spend_points(priced, buyer):
@@ -141,7 +139,7 @@ def spend_points(priced, buyer):
     if value <= 0:
         return None
     use = -(-value * rate // 100)  # the fewest points worth ``value``
-    return Adjustment("points", f"{use:,} points", -value, {"points": use})
+    return shop.Adjustment("points", f"{use:,} points", -value, {"points": use})
 
 
 # The steps and where they go: the audience first, free freight right after the shop's

@@ -7,10 +7,10 @@ from sqlalchemy import func, select
 
 from ...clock import now
 from ...extensions import db
-from ...shop_embed.models import Order
+from ...shop_embed import service as shop
 from ..models import TIERS, PerkGrant, TierChange
 from .rules import check_admin
-from .tiers import RANK, _spend
+from .tiers import RANK
 
 WEEKS = 12
 
@@ -53,13 +53,7 @@ def vip_report(actor, *, weeks: int = WEEKS, days: int = 365) -> dict:
         if week in moves:
             up = RANK.get(row.to_tier, 0) > RANK.get(row.from_tier, 0)
             moves[week]["up" if up else "down"] += 1
-    completed = dict(
-        db.session.execute(
-            select(Order.buyer_id, func.count())
-            .where(Order.status == "completed")
-            .group_by(Order.buyer_id)
-        ).all()
-    )
+    completed = shop.completed_order_counts()
     repeat = {}
     for tier in TIERS:
         ids = list(db.session.scalars(select(User.id).where(User.tier == tier)))
@@ -74,16 +68,7 @@ def vip_report(actor, *, weeks: int = WEEKS, days: int = 365) -> dict:
         }
     since = at - timedelta(days=days)
     vip_ids = select(User.id).where(User.tier == "vip")
-    revenue = sum(
-        _spend(row)
-        for row in db.session.execute(
-            select(Order.subtotal_cents, Order.adjustments, Order.refunded_cents).where(
-                Order.status == "completed",
-                Order.completed_at >= since,
-                Order.buyer_id.in_(vip_ids),
-            )
-        ).all()
-    )
+    revenue = shop.completed_spend(vip_ids, since)
     cost = {"free_shipping": 0, "rebate": 0}
     by_funder = {"site": 0, "merchant": 0}
     for perk, funder, amount in db.session.execute(

@@ -28,7 +28,7 @@ from ...errors import ValidationFailed, field_error
 from ...extensions import db
 from ...money import format_minor
 from ...notifications import service as notifications
-from ...shop_embed.models import NOT_DISCOUNTS, Order
+from ...shop_embed import service as shop
 from ..models import TIERS, Membership, TierChange
 from .rules import check_admin, rules, site_currency
 
@@ -51,26 +51,9 @@ class Standing:
     missing: dict = field(default_factory=dict)
 
 
-def _spend(row) -> int:
-    discounts = sum(
-        a.get("amount_cents", 0) for a in row.adjustments or () if a["kind"] not in NOT_DISCOUNTS
-    )
-    return max(row.subtotal_cents + discounts - (row.refunded_cents or 0), 0)
-
-
 def _completed(user_id: int, at: datetime) -> list[tuple[datetime, int]]:
     """(completed_at, spend) of the member's completed orders, newest first (read-only)."""
-    rows = db.session.execute(
-        select(Order.completed_at, Order.subtotal_cents, Order.adjustments, Order.refunded_cents)
-        .where(
-            Order.buyer_id == user_id,
-            Order.status == "completed",
-            Order.completed_at.is_not(None),
-            Order.completed_at <= at,
-        )
-        .order_by(Order.completed_at.desc())
-    ).all()
-    return [(row.completed_at, _spend(row)) for row in rows]
+    return shop.completed_purchases(user_id, at)
 
 
 def standing(user_id: int, at: datetime | None = None) -> Standing:
@@ -267,7 +250,7 @@ def evaluate_all(limit: int = 5000) -> int:
     from ...accounts.models import User
 
     ids = set(db.session.scalars(select(Membership.user_id).limit(limit)))
-    ids |= set(db.session.scalars(select(Order.buyer_id).distinct().limit(limit)))
+    ids |= shop.buyer_ids(limit)
     moved = 0
     for user_id in sorted(ids):
         user = db.session.get(User, user_id)

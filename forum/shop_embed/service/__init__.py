@@ -42,6 +42,7 @@ and connects to ``signals.order_changed`` (refunded -> reverse commission); offe
 answer who may watch their live room through ``signals.offer_watch_allowed``.
 """
 
+from ..models import NOT_DISCOUNTS  # noqa: F401
 from .carts import (  # noqa: F401
     Quote,
     QuoteLine,
@@ -138,6 +139,13 @@ from .products import (  # noqa: F401
     owns_product,
     set_product_image,
     update_product,
+)
+from .purchases import (  # noqa: F401
+    buyer_ids,
+    completed_order_counts,
+    completed_purchases,
+    completed_spend,
+    merchandise_spend,
 )
 from .stock import (  # noqa: F401
     StockState,
