@@ -292,6 +292,12 @@ class OrderEvent(Out):
     created_at: Timestamp | None
 
 
+class OrderAdjustment(Out):
+    kind: str
+    label: str
+    amount_cents: int
+
+
 class Order(Out):
     id: int
     kind: str
@@ -301,8 +307,10 @@ class Order(Out):
     items: list[OrderItem]
     currency: str
     subtotal_cents: int
+    discount_cents: int
     shipping_cents: int
     total_cents: int
+    adjustments: list[OrderAdjustment]
     shipping_address: dict[str, str] | None
     payment: Payment | None
     source: OrderSource | None

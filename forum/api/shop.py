@@ -160,6 +160,7 @@ def create_order(data: OrderBody):
         [(line.product_id, line.quantity) for line in data.items],
         shipping_address=address,
         idempotency_key=request.headers.get("Idempotency-Key"),
+        choices=data.choices(),
     )
     return idempotent_response(dump_order(order), replayed)
 
@@ -183,6 +184,7 @@ def checkout(data: CheckoutBody):
         address=address,
         provider=data.provider,
         idempotency_key=request.headers.get("Idempotency-Key"),
+        choices=data.choices(),
     )
     return idempotent_response(dump_order(order), replayed)
 
@@ -193,12 +195,14 @@ def checkout(data: CheckoutBody):
     "POST",
     summary="What an order of these items would cost the caller now (every price rule applied)",
     body=QuoteBody,
-    errors=(422,),
+    errors=(409, 422),
     tag="shop",
     response=PriceQuoteOut,
 )
 def checkout_quote(data: QuoteBody):
-    quote = service.price_quote(_user(), [(line.product_id, line.quantity) for line in data.items])
+    quote = service.price_quote(
+        _user(), [(line.product_id, line.quantity) for line in data.items], choices=data.choices()
+    )
     return quote.as_json()
 
 

@@ -132,6 +132,12 @@ class CheckoutForm(AddressForm):
     provider = RadioField("Payment", validators=[DataRequired()])
     # One key per rendered checkout: a double click or a resubmitted form places one order.
     idempotency_key = HiddenField(validators=[DataRequired(), Length(8, 128)])
+    coupon_code = StringField("Coupon code", validators=[Optional(), Length(max=64)])
+
+    def choices(self) -> dict:
+        """What the price steps get (members: the coupon code)."""
+        code = (self.coupon_code.data or "").strip()
+        return {"coupon_code": code} if code else {}
 
     def validate_idempotency_key(self, field):
         if not field.data.isascii() or not field.data.isprintable():

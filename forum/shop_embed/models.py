@@ -108,6 +108,10 @@ class Product(db.Model):
         return self.active and self.archived_at is None
 
 
+# Adjustment kinds that are not a discount on the merchandise.
+NOT_DISCOUNTS = ("shipping", "credit", "points", "rebate")
+
+
 class Order(db.Model):
     """An order from one buyer to one merchant.
 
@@ -156,6 +160,9 @@ class Order(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The price rules after the unit prices, as the quote applied them:
+    # [{"kind", "label", "amount_cents", "info"}] (shipping, coupon ...).
+    adjustments: Mapped[list] = mapped_column(JSON, default=list)
 
     buyer: Mapped[User] = relationship(foreign_keys=[buyer_id])
     merchant: Mapped[Merchant] = relationship()
@@ -163,6 +170,15 @@ class Order(db.Model):
         back_populates="order", order_by="OrderItem.id", cascade="all, delete-orphan"
     )
     events: Mapped[list["OrderEvent"]] = relationship(order_by="OrderEvent.id", viewonly=True)
+
+    @property
+    def discount_cents(self) -> int:
+        """Discounts on the merchandise (coupons...): every rule but shipping and tenders."""
+        return -sum(
+            a.get("amount_cents", 0)
+            for a in self.adjustments or ()
+            if a["kind"] not in NOT_DISCOUNTS
+        )
 
     @property
     def item_count(self) -> int:

@@ -47,6 +47,11 @@ class Address(Body):
 class OrderBody(Body):
     items: list[OrderLine] = Field(max_length=100)
     shipping_address: Address | None = None
+    coupon_code: str | None = Field(default=None, max_length=64)
+
+    def choices(self) -> dict:
+        """What the price steps get (members: the coupon code)."""
+        return {"coupon_code": self.coupon_code} if self.coupon_code else {}
 
 
 class CheckoutBody(OrderBody):
@@ -57,6 +62,9 @@ class CheckoutBody(OrderBody):
 
 class QuoteBody(Body):
     items: list[OrderLine] = Field(max_length=100)
+    coupon_code: str | None = Field(default=None, max_length=64)
+
+    choices = OrderBody.choices
 
 
 class AddressBody(Body):
@@ -141,8 +149,13 @@ def dump_order(order, *, events: bool = False) -> dict:
         ],
         "currency": order.currency,
         "subtotal_cents": order.subtotal_cents,
+        "discount_cents": order.discount_cents,
         "shipping_cents": order.shipping_cents,
         "total_cents": order.total_cents,
+        "adjustments": [
+            {"kind": a["kind"], "label": a["label"], "amount_cents": a["amount_cents"]}
+            for a in order.adjustments or ()
+        ],
         "shipping_address": order.shipping_address or None,
         "payment": {
             "provider": payment.provider,
@@ -192,5 +205,6 @@ class PriceQuoteOut(BaseModel):
     items: list[PriceQuoteItemOut]
     adjustments: list[AdjustmentOut]
     subtotal_cents: int
+    discount_cents: int = 0
     shipping_cents: int
     total_cents: int

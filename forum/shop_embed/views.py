@@ -207,12 +207,17 @@ def checkout():
     if not lines:
         flash("Your cart is empty.", "info")
         return redirect(url_for("shop_embed.cart"))
+    form = CheckoutForm()
     try:
         quote = service.price_quote(_user(), lines)
     except ServiceError as err:
         flash(err.message, "error")
         return redirect(url_for("shop_embed.cart") if not direct else url_for("shop_embed.index"))
-    form = CheckoutForm()
+    if form.is_submitted() and form.choices():
+        try:  # the price with the coupon the buyer typed; a refusal shows on its field
+            quote = service.price_quote(_user(), lines, choices=form.choices())
+        except ServiceError as err:
+            _show_error(form, err)
     form.provider.choices = _provider_choices(quote.merchant)
     if request.method == "GET":
         form.idempotency_key.data = secrets.token_urlsafe(24)
@@ -222,7 +227,9 @@ def checkout():
         if form.provider.choices:
             form.provider.data = form.provider.choices[0].value
     status = 200
-    if form.validate_on_submit():
+    if "apply_coupon" in request.form:  # only re-price with the coupon, place nothing
+        status = 422 if form.coupon_code.errors else 200
+    elif form.validate_on_submit():
         try:
             order = service.checkout(
                 _user(),
@@ -230,12 +237,16 @@ def checkout():
                 address=form.address(),
                 provider=form.provider.data,
                 idempotency_key=form.idempotency_key.data,
+                choices=form.choices(),
             )
         except ServiceError as err:
             db.session.rollback()
             _show_error(form, err)
             status = err.status
-            quote = service.price_quote(_user(), lines)
+            try:
+                quote = service.price_quote(_user(), lines, choices=form.choices())
+            except ServiceError:
+                quote = service.price_quote(_user(), lines)
         else:
             db.session.commit()
             if not direct:

@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import joinedload, selectinload
 
-from ... import ratelimit
+from ... import ratelimit, signals
 from ...clock import now
 from ...database import insert_ignore
 from ...errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
@@ -163,11 +163,17 @@ def next_steps(viewer, order: Order) -> list[str]:
 
 
 def _request_hash(
-    kind: str, lines: list[tuple[int, int]], address: dict, prices: dict | None = None
+    kind: str,
+    lines: list[tuple[int, int]],
+    address: dict,
+    prices: dict | None = None,
+    choices: dict | None = None,
 ) -> str:
     body = {"kind": kind, "items": lines, "address": address}
     if prices:
         body["prices"] = sorted(prices.items())
+    if choices:
+        body["choices"] = sorted((k, v) for k, v in choices.items() if v)
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -197,6 +203,7 @@ def place_order(
     unit_prices: dict[int, int] | None = None,
     pay_within: timedelta | None = None,
     held_until: datetime | None = None,
+    choices: dict | None = None,
 ) -> tuple[Order, bool]:
     """Reserve stock and create a pending order; returns (order, replayed).
 
@@ -206,7 +213,10 @@ def place_order(
     ORDER_PAYMENT_WINDOW_MINUTES) or ``held_until`` (the order starts ``held``,
     its stock reserved until then; see release_held / void_held). A promotion's
     window is its offer's own: paying offline never extends the holds past it
-    (``hold_limit_at``). With an
+    (``hold_limit_at``). ``choices`` go to the price steps (``coupon_code``); the
+    adjustments they make are stored on the order, and ``signals.order_priced`` is
+    sent with the quote before any stock is reserved (members claims the coupon
+    use then, so its row is locked before the products, as a cancel does). With an
     ``idempotency_key`` the key is claimed by the order row itself (unique per
     buyer) in the same transaction: a replay with the same body returns the first
     order (replayed=True) and writes nothing; the same key with another body is
@@ -232,13 +242,15 @@ def place_order(
     at = now()
     if held_until is not None and held_until <= at:
         raise field_error("held_until", "The hold must end in the future.")
-    request_hash = _request_hash(kind, lines, address, unit_prices)
+    request_hash = _request_hash(kind, lines, address, unit_prices, choices)
     if idempotency_key is not None:
         first = _replay(buyer, idempotency_key, request_hash)
         if first is not None:
             return first, True
     check_can_order(buyer)
-    priced = price_quote(buyer, lines, unit_prices=unit_prices, raw_index=raw_index)
+    priced = price_quote(
+        buyer, lines, unit_prices=unit_prices, raw_index=raw_index, choices=choices
+    )
     values = dict(
         kind=kind,
         buyer_id=buyer.id,
@@ -248,6 +260,10 @@ def place_order(
         subtotal_cents=priced.subtotal_cents,
         shipping_cents=priced.shipping_cents,
         total_cents=priced.total_cents,
+        adjustments=[
+            {"kind": a.kind, "label": a.label, "amount_cents": a.amount_cents, "info": a.info}
+            for a in priced.adjustments
+        ],
         shipping_address=address,
         idempotency_key=idempotency_key,
         request_hash=request_hash if idempotency_key else None,
@@ -271,6 +287,8 @@ def place_order(
         return first, True
     order = db.session.get(Order, order_id)
     _check_held_units(buyer, order, priced.lines, raw_index)
+    # What the price steps promised is claimed before any product row is locked.
+    signals.order_priced.send(order, quote=priced, buyer=buyer)
     for line in priced.lines:
         db.session.add(
             OrderItem(

@@ -9,11 +9,18 @@ Rules today, in order:
 Later rules (coupon, tier perks such as free freight and rebates, credit, points)
 are further steps in ``PRICE_STEPS``: each reads the quote so far and the buyer and
 returns an ``Adjustment``; ``total_cents`` is always the subtotal plus every adjustment.
+What the buyer chose at checkout (``coupon_code``...) reaches the steps as
+``PriceQuote.choices``. A step may refuse (raise a ServiceError): the quote, and so the
+order, is refused on every path. What a step promised (a coupon use) is claimed by its
+feature on ``signals.order_priced``, sent by ``place_order`` before stock is reserved.
+
+3. a coupon (``members.coupons.service.coupon_step``): a discount on the merchandise.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ...members.coupons.service import coupon_step
 from ..models import Merchant, Product
 from .carts import normalise_lines, quote
 from .merchants import shipping_for
@@ -44,9 +51,11 @@ class Adjustment:
     """One price rule's effect on the order: ``amount_cents`` is added to the total
     (a charge is positive, a discount negative). ``kind`` names the rule."""
 
-    kind: str  # "shipping" today; "coupon", "rebate", "credit", "points" to come
+    kind: str  # "shipping", "coupon", "rebate", "credit", "points"
     label: str
     amount_cents: int
+    # Facts the order keeps beside the amount (points spent, rebate earned, perk ...).
+    info: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -58,6 +67,7 @@ class PriceQuote:
     lines: list[PriceLine]
     adjustments: list[Adjustment] = field(default_factory=list)
     problems: dict[str, list[str]] = field(default_factory=dict)  # e.g. not enough stock now
+    choices: dict = field(default_factory=dict)  # what the buyer chose (coupon_code...)
 
     @property
     def subtotal_cents(self) -> int:
@@ -69,6 +79,11 @@ class PriceQuote:
     @property
     def shipping_cents(self) -> int:
         return self.adjustment("shipping")
+
+    @property
+    def discount_cents(self) -> int:
+        """The coupon's discount on the merchandise, as a positive amount."""
+        return -self.adjustment("coupon")
 
     @property
     def total_cents(self) -> int:
@@ -92,6 +107,7 @@ class PriceQuote:
                 for a in self.adjustments
             ],
             "subtotal_cents": self.subtotal_cents,
+            "discount_cents": self.discount_cents,
             "shipping_cents": self.shipping_cents,
             "total_cents": self.total_cents,
         }
@@ -107,7 +123,7 @@ def _shipping(priced: PriceQuote, buyer) -> Adjustment:
 
 # The price rules after the unit prices, applied in this order. A step sees the
 # quote so far (subtotal and the adjustments before it) and the buyer.
-PRICE_STEPS: list[PriceStep] = [_shipping]
+PRICE_STEPS: list[PriceStep] = [_shipping, coupon_step]
 
 
 def price_quote(
@@ -116,12 +132,14 @@ def price_quote(
     *,
     unit_prices: dict[int, int] | None = None,
     raw_index: dict[int, int] | None = None,
+    choices: dict | None = None,
 ) -> PriceQuote:
     """Price ``lines`` (``[(product_id, quantity)]``, normalised or not) for ``buyer``.
 
     Read-only. Raises ValidationFailed for bad lines, unknown or unavailable
     products and mixed shops; a shortage of stock is reported in ``problems``
-    (placing refuses it). ``unit_prices`` ({product_id: cents}) is an offer's price.
+    (placing refuses it). ``unit_prices`` ({product_id: cents}) is an offer's price;
+    ``choices`` what the buyer chose for the steps (see the module docstring).
     """
     priced = quote(normalise_lines(lines), raw_index=raw_index)
     prices = {line.product.id: line.product.price_cents for line in priced.lines}
@@ -134,6 +152,7 @@ def price_quote(
             for line in priced.lines
         ],
         problems=dict(priced.problems),
+        choices=dict(choices or {}),
     )
     for step in PRICE_STEPS:
         adjustment = step(result, buyer)
