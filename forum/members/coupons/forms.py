@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ... import money
@@ -28,11 +29,14 @@ AUDIENCE_LABELS = {
 
 class CouponForm(FlaskForm):
     code = StringField("Code", validators=[DataRequired(), Length(3, 32)])
-    kind = SelectField("Kind", choices=[("percent", "Percent off"), ("fixed", "Amount off")])
+    kind = SelectField(
+        "Kind",
+        choices=[SelectChoice("percent", "Percent off"), SelectChoice("fixed", "Amount off")],
+    )
     value = StringField(
         "Discount", validators=[DataRequired()], description="10 for 10% off, or an amount"
     )
-    currency = SelectField("Currency", choices=[(c, c) for c in CURRENCIES])
+    currency = SelectField("Currency", choices=[SelectChoice(c, c) for c in CURRENCIES])
     min_subtotal_cents = MoneyField("Minimum merchandise total (optional)")
     starts_at = DateTimeLocalField(
         "Valid from (optional)", format=LOCAL_FORMATS, validators=[Optional()]
@@ -42,7 +46,9 @@ class CouponForm(FlaskForm):
     )
     max_uses = IntegerField("Total uses (empty: no limit)", validators=[Optional()])
     per_user_limit = IntegerField("Uses per member", default=1, validators=[DataRequired()])
-    audience = SelectField("Audience", choices=[(a, AUDIENCE_LABELS[a]) for a in AUDIENCES])
+    audience = SelectField(
+        "Audience", choices=[SelectChoice(a, AUDIENCE_LABELS[a]) for a in AUDIENCES]
+    )
     completed_orders = IntegerField(
         "Only members with exactly this many completed orders (optional)",
         validators=[Optional()],

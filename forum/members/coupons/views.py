@@ -6,6 +6,7 @@ only their own shop's coupons; anyone else asking for one gets 404 (the service'
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from wtforms.fields import SelectChoice
 
 from ...extensions import db
 from ...web import form_status, run_form
@@ -42,7 +43,7 @@ def merchant_coupons():
 def _manage(scope: str, *, currency: str | None):
     form = CouponForm()
     if currency is not None:  # a shop coupon is in the shop's currency
-        form.currency.choices = [(currency, currency)]
+        form.currency.choices = [SelectChoice(currency, currency)]
         if not form.is_submitted():
             form.currency.data = currency
     form.money_currency = form.currency.data or currency or "USD"
