@@ -16,6 +16,7 @@ FEATURES = (
     "notifications",
     "moderation",
     "members",
+    "members.coupons",
     "pages",
     "events",
     "shop_embed",

@@ -18,7 +18,15 @@ from .board.models import Post, Thread
 from .clock import now
 from .extensions import db
 
-FEATURE_STEPS = ("chat", "shop_embed", "promotions", "events", "attribution", "members")
+FEATURE_STEPS = (
+    "chat",
+    "shop_embed",
+    "members.coupons",
+    "promotions",
+    "events",
+    "attribution",
+    "members",
+)
 DEMO_PASSWORD = "plaza-demo"
 STAFF = (
     ("admin", "admin", "admin@plaza.example"),

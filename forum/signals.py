@@ -75,6 +75,17 @@ post_created = plaza.signal("post-created")
 #: ``order_changed.send(order, event=OrderEvent)``: every event an order records
 #: (placed, paid, shipped, completed, cancelled, expired, refunded, source_set ...).
 order_changed = plaza.signal("order-changed")
+#: ``order_priced.send(order, quote=PriceQuote, buyer=...)``: ``place_order`` wrote the
+#: order row and has not reserved stock yet. The feature whose price step promised
+#: something claims it here (members: a coupon use, one guarded UPDATE); raising a
+#: ServiceError refuses the order. Claimed rows are so locked before product rows.
+order_priced = plaza.signal("order-priced")
+
+# --- members ----------------------------------------------------------------------------
+#: Question ``ask(in_segment, "segment", segment_id=int, user=User)`` -> bool: is ``user``
+#: in that campaign segment now? Asked by members for a coupon whose audience is a
+#: segment; answered by campaigns (nobody answers yet: such a coupon is refused).
+in_segment = plaza.signal("in-segment")
 
 # --- members --------------------------------------------------------------------------
 #: ``tier_changed.send(user, old="shopper", new="vip", reason="order_completed",

@@ -25,6 +25,7 @@ API_MODULES = (
     "promotions",
     "attribution",
     "members",
+    "coupons",
 )
 
 # path -> method -> operation (OpenAPI 3.1)

@@ -99,14 +99,20 @@ class CheckoutForm(AddressForm):
     )
     use_points = IntegerField("Points to use", validators=[Optional(), NumberRange(min=0)])
 
+    # One key per rendered checkout: a double click or a resubmitted form places one order.
+    idempotency_key = HiddenField(validators=[DataRequired(), Length(8, 128)])
+    coupon_code = StringField("Coupon code", validators=[Optional(), Length(max=64)])
+
     def choices(self) -> dict:
-        return {
+        """What the price steps get: store credit and points to spend, a coupon code."""
+        chosen = {
             "use_credit_cents": max(self.use_credit.data or 0, 0),
             "use_points": self.use_points.data or 0,
         }
-
-    # One key per rendered checkout: a double click or a resubmitted form places one order.
-    idempotency_key = HiddenField(validators=[DataRequired(), Length(8, 128)])
+        code = (self.coupon_code.data or "").strip()
+        if code:
+            chosen["coupon_code"] = code
+        return chosen
 
     def validate_idempotency_key(self, field):
         if not field.data.isascii() or not field.data.isprintable():

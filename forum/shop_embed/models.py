@@ -167,7 +167,7 @@ class Order(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The price rules after the unit prices, as the quote applied them:
-    # [{"kind", "label", "amount_cents", "info"}] (shipping, perks, credit, points).
+    # [{"kind", "label", "amount_cents", "info"}] (shipping, coupon, perks, credit, points).
     adjustments: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     # Money given back so far by partial refunds (the whole total once refunded).
     refunded_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

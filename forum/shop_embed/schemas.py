@@ -53,10 +53,14 @@ class OrderBody(Body):
     shipping_address: Address | None = None
     use_credit_cents: DbInt = 0
     use_points: DbInt = 0
+    coupon_code: str | None = Field(default=None, max_length=64)
 
     def choices(self) -> dict:
-        """What the price steps get (members: store credit and points to spend)."""
-        return {"use_credit_cents": self.use_credit_cents, "use_points": self.use_points}
+        """What the price steps get: store credit and points to spend, a coupon code."""
+        chosen = {"use_credit_cents": self.use_credit_cents, "use_points": self.use_points}
+        if self.coupon_code:
+            chosen["coupon_code"] = self.coupon_code
+        return chosen
 
 
 class CheckoutBody(OrderBody):
@@ -69,6 +73,7 @@ class QuoteBody(Body):
     items: list[OrderLine] = Field(max_length=100)
     use_credit_cents: DbInt = 0
     use_points: DbInt = 0
+    coupon_code: str | None = Field(default=None, max_length=64)
 
     choices = OrderBody.choices
 
@@ -221,6 +226,7 @@ class PriceQuoteOut(BaseModel):
     items: list[PriceQuoteItemOut]
     adjustments: list[AdjustmentOut]
     subtotal_cents: int
+    discount_cents: int = 0
     shipping_cents: int
     total_cents: int
     rebate_cents: int = 0

@@ -207,12 +207,17 @@ def checkout():
     if not lines:
         flash("Your cart is empty.", "info")
         return redirect(url_for("shop_embed.cart"))
+    form = CheckoutForm()
     try:
         quote = service.price_quote(_user(), lines)
     except ServiceError as err:
         flash(err.message, "error")
         return redirect(url_for("shop_embed.cart") if not direct else url_for("shop_embed.index"))
-    form = CheckoutForm()
+    if form.is_submitted() and form.choices():
+        try:  # the price with the coupon the buyer typed; a refusal shows on its field
+            quote = service.price_quote(_user(), lines, choices=form.choices())
+        except ServiceError as err:
+            _show_error(form, err)
     form.provider.choices = _provider_choices(quote.merchant)
     if request.method == "GET":
         form.idempotency_key.data = secrets.token_urlsafe(24)
@@ -223,15 +228,18 @@ def checkout():
             form.provider.data = form.provider.choices[0].value
     status = 200
     form.money_currency = quote.currency
-    if form.is_submitted() and request.form.get("preview"):
-        # "Update total": the same quote with the credit and points chosen, nothing placed.
+    if form.is_submitted() and (request.form.get("preview") or "apply_coupon" in request.form):
+        # "Update total" / "Apply": the same quote with the coupon, credit and points
+        # chosen; nothing is placed.
         form.use_credit.validate(form)
         form.use_points.validate(form)
+        form.coupon_code.validate(form)
         try:
             quote = service.price_quote(_user(), lines, choices=form.choices())
         except ServiceError as err:
             _show_error(form, err)
-            status = err.status
+        if form.coupon_code.errors or form.use_credit.errors or form.use_points.errors:
+            status = 422
         return render_template(
             "shop_embed/checkout.html", form=form, quote=quote, direct=direct
         ), status
@@ -249,7 +257,10 @@ def checkout():
             db.session.rollback()
             _show_error(form, err)
             status = err.status
-            quote = service.price_quote(_user(), lines)
+            try:
+                quote = service.price_quote(_user(), lines, choices=form.choices())
+            except ServiceError:
+                quote = service.price_quote(_user(), lines)
         else:
             db.session.commit()
             if not direct:

@@ -30,6 +30,7 @@ from ...clock import now
 from ...errors import Conflict, Forbidden, field_error
 from ...extensions import db
 from ...shop_embed import service as shop
+from ..coupons.service import coupon_step
 from ..models import LedgerEntry, PerkGrant, Rebate
 from . import points as points_service
 from .ledger import available_credit, available_points, post, settle, take_back
@@ -156,6 +157,9 @@ def add_price_steps(steps: list) -> None:
     steps.insert(0, check_audience)
     shipping = next((n for n, s in enumerate(steps) if s.__name__ == "_shipping"), len(steps) - 1)
     steps.insert(shipping + 1, vip_free_shipping)
+    # A coupon discounts the merchandise before the rebate is reckoned and before credit
+    # and points pay what is left.
+    steps.insert(shipping + 2, coupon_step)
     steps.extend(LAST_STEPS)
 
 

@@ -56,7 +56,7 @@ def checkout_replayed(
     Atomic: when anything refuses, payment included (Conflict ``payment_declined``),
     the error propagates and the caller rolls back, so no order row, no hold and no
     stock change remain. With ``idempotency_key`` a replay returns the first order
-    and writes nothing (then ``replayed`` is True). ``choices`` (store credit, points)
+    and writes nothing (then ``replayed`` is True). ``choices`` (store credit, points, a coupon code)
     go to the price steps as in ``place_order``.
     """
     clean = _address(address)

@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.orm import joinedload, selectinload
 
-from ... import ratelimit
+from ... import ratelimit, signals
 from ...clock import now
 from ...database import insert_ignore
 from ...errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
@@ -248,9 +248,12 @@ def place_order(
     ORDER_PAYMENT_WINDOW_MINUTES) or ``held_until`` (the order starts ``held``,
     its stock reserved until then; see release_held / void_held). A promotion's
     window is its offer's own: paying offline never extends the holds past it
-    (``hold_limit_at``). ``choices`` go to the price steps (``use_credit_cents``,
-    ``use_points``, an offer's ``audience``); the adjustments they make are stored on
-    the order and announced with its ``placed`` event (members spends credit then). With an
+    (``hold_limit_at``). ``choices`` go to the price steps (``coupon_code``,
+    ``use_credit_cents``, ``use_points``, an offer's ``audience``); the adjustments they
+    make are stored on the order. ``signals.order_priced`` is sent with the quote before
+    any stock is reserved (members claims the coupon use then, so its row is locked
+    before the products, as a cancel does); the ``placed`` event announces the order
+    (members spends credit then). With an
     ``idempotency_key`` the key is claimed by the order row itself (unique per
     buyer) in the same transaction: a replay with the same body returns the first
     order (replayed=True) and writes nothing; the same key with another body is
@@ -321,6 +324,8 @@ def place_order(
         return first, True
     order = db.session.get(Order, order_id)
     _check_held_units(buyer, order, priced.lines, raw_index)
+    # What the price steps promised is claimed before any product row is locked.
+    signals.order_priced.send(order, quote=priced, buyer=buyer)
     for line in priced.lines:
         db.session.add(
             OrderItem(

@@ -10,10 +10,14 @@ Later rules (coupon, tier perks such as free freight and rebates, credit, points
 are further steps in ``PRICE_STEPS``: each reads the quote so far and the buyer and
 returns an ``Adjustment``; ``total_cents`` is always the subtotal plus every adjustment.
 A feature adds its steps to ``PRICE_STEPS`` in its ``init_app`` (members: the audience
-check, VIP free freight, the rebate, store credit and points). What the buyer chose at
-checkout (``use_credit_cents``, ``use_points``, an offer's ``audience``...) reaches the
-steps as ``PriceQuote.choices``. A step may refuse (raise a ServiceError): the quote,
-and so the order, is refused on every path.
+check, VIP free freight, a coupon, the rebate, store credit and points). What the buyer
+chose at checkout (``coupon_code``, ``use_credit_cents``, ``use_points``, an offer's
+``audience``...) reaches the steps as ``PriceQuote.choices``. A step may refuse (raise a
+ServiceError): the quote, and so the order, is refused on every path. What a step
+promised (a coupon use) is claimed by its feature on ``signals.order_priced``, sent by
+``place_order`` before stock is reserved.
+
+3. a coupon (``members.coupons.service.coupon_step``): a discount on the merchandise.
 """
 
 from collections.abc import Callable
@@ -65,7 +69,7 @@ class PriceQuote:
     lines: list[PriceLine]
     adjustments: list[Adjustment] = field(default_factory=list)
     problems: dict[str, list[str]] = field(default_factory=dict)  # e.g. not enough stock now
-    choices: dict = field(default_factory=dict)  # what the buyer chose (credit, points...)
+    choices: dict = field(default_factory=dict)  # what the buyer chose (coupon, credit, points...)
 
     @property
     def subtotal_cents(self) -> int:
@@ -80,6 +84,11 @@ class PriceQuote:
 
     def info(self, key: str) -> int:
         return sum(int(a.info.get(key, 0)) for a in self.adjustments)
+
+    @property
+    def discount_cents(self) -> int:
+        """The coupon's discount on the merchandise, as a positive amount."""
+        return -self.adjustment("coupon")
 
     @property
     def total_cents(self) -> int:
@@ -104,6 +113,7 @@ class PriceQuote:
             ],
             "rebate_cents": self.info("rebate_cents"),
             "subtotal_cents": self.subtotal_cents,
+            "discount_cents": self.discount_cents,
             "shipping_cents": self.shipping_cents,
             "total_cents": self.total_cents,
         }
