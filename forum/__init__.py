@@ -22,6 +22,7 @@ FEATURES = (
     "chat",
     "promotions",
     "attribution",
+    "reviews",
 )
 SOCKET_MODULES: tuple[str, ...] = ("live.sockets", "chat.sockets")
 

@@ -43,6 +43,7 @@ TASK_MODULES = (
     "forum.events.tasks",
     "forum.attribution.tasks",
     "forum.chat.tasks",
+    "forum.reviews.tasks",
 )
 
 EMBEDDED_BROKER = "memory://"  # never crosses a process; only used with task_always_eager
@@ -65,6 +66,7 @@ def beat_schedule(interval: float) -> dict:
             "schedule": 3600.0,
         },
         "chat.sweep_connections": {"task": "chat.sweep_connections", "schedule": every},
+        "reviews.send_reminders": {"task": "reviews.send_reminders", "schedule": every},
     }
 
 

@@ -253,6 +253,10 @@ class Product(Out):
     archived: bool
     image_url: str | None
     url: str
+    # Over the reviews that count (shared/API.md, Reviews); rating_avg is null without any.
+    rating_avg: float | None
+    rating_count: int
+    rating_histogram: dict[Literal["1", "2", "3", "4", "5"], int]
     created_at: Timestamp | None
     updated_at: Timestamp | None
 

@@ -1,6 +1,7 @@
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from .. import signals
 from ..embeds import EmbedContext, preload
 from ..errors import ServiceError
 from ..extensions import db
@@ -34,6 +35,8 @@ def category(slug: str):
 @login_required
 def new_thread(slug: str):
     cat = service.get_category(slug)
+    if cat.experience_reports:  # a report is tied to a purchase: its own composer
+        return redirect(url_for("reviews.new_report", category=cat.slug))
     form = ThreadForm()
     done = run_form(
         form, lambda: service.create_thread(current_user, cat, form.title.data, form.body.data)
@@ -63,6 +66,12 @@ def thread(thread_id: int):
         move_form.category.data = item.category.slug
     return render_template(
         "board/thread.html",
+        # Shown above the posts by other features (reviews: "bought this" on a report).
+        banners=[
+            answer
+            for _receiver, answer in signals.thread_shown.send(item, viewer=current_user)
+            if answer
+        ],
         thread=item,
         posts=posts,
         page=page,
@@ -89,6 +98,12 @@ def reply(thread_id: int):
     posts = service.posts_on_page(item, pages, viewer=current_user)
     return render_template(
         "board/thread.html",
+        # Shown above the posts by other features (reviews: "bought this" on a report).
+        banners=[
+            answer
+            for _receiver, answer in signals.thread_shown.send(item, viewer=current_user)
+            if answer
+        ],
         thread=item,
         posts=posts,
         page=pages,

@@ -104,6 +104,9 @@ def dump_product(product, stock: int | None = None) -> dict:
         "archived": product.is_archived,
         "image_url": service.image_url(product),
         "url": service.product_url(product),
+        "rating_avg": product.rating_avg,
+        "rating_count": product.rating_count or 0,
+        "rating_histogram": product.rating_histogram,
         "created_at": iso(product.created_at),
         "updated_at": iso(product.updated_at),
     }

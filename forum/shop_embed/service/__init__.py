@@ -115,6 +115,7 @@ from .orders import (  # noqa: F401
 from .payments import mark_paid, pay, refund  # noqa: F401
 from .pricing import PRICE_STEPS, Adjustment, PriceLine, PriceQuote, price_quote  # noqa: F401
 from .products import (  # noqa: F401
+    apply_rating,
     archive_product,
     check_owner,
     create_product,
@@ -123,6 +124,7 @@ from .products import (  # noqa: F401
     merchant_products,
     owns_product,
     set_product_image,
+    set_rating,
     update_product,
 )
 from .stock import (  # noqa: F401
