@@ -6,6 +6,7 @@ from ..embeds import EmbedContext, preload
 from ..errors import ServiceError
 from ..extensions import db
 from ..pagination import limit_from
+from ..reviews import service as reviews
 from ..web import form_status, run_form
 from . import service
 from .forms import CategoryForm, EditForm, MoveForm, ReplyForm, ThreadForm
@@ -201,6 +202,8 @@ def search():
     q = request.args.get("q", "").strip()
     page = None
     error = None
+    # Products whose reviews match, on the first page (forum.reviews).
+    products = reviews.search_products(q) if q and not request.args.get("cursor") else []
     if q:
         try:
             page = service.search(
@@ -208,7 +211,7 @@ def search():
             )
         except ServiceError as err:
             error = err.message
-    return render_template("board/search.html", q=q, page=page, error=error)
+    return render_template("board/search.html", q=q, page=page, error=error, products=products)
 
 
 @bp.route("/admin/categories", methods=["GET", "POST"])

@@ -15,6 +15,7 @@ from .queries import (  # noqa: F401
     Page,
     computed_ratings,
     list_reviews,
+    marked_snippet,
     recount_ratings,
     search_products,
     snippet,

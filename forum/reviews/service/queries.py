@@ -1,6 +1,7 @@
 """Reading reviews: a product's list in three orders, the recount that proves the
 aggregates, reviews in search, threads that embed a product."""
 
+import html
 import re
 from dataclasses import dataclass
 
@@ -146,6 +147,17 @@ def snippet(text: str, q: str, width: int = 160) -> str:
     start = max(0, at - width // 3) if at >= 0 else 0
     piece = text[start : start + width]
     return ("…" if start else "") + piece + ("…" if start + width < len(text) else "")
+
+
+def marked_snippet(text: str, q: str, width: int = 160) -> str:
+    """``snippet`` escaped as HTML, each word of ``q`` wrapped in ``<mark>`` (the search
+    API's snippet format)."""
+    piece = html.escape(snippet(text, q, width), quote=False)
+    words = sorted({w for w in _WORD_RE.findall(q or "") if w}, key=len, reverse=True)[:6]
+    if not words:
+        return piece
+    pattern = re.compile("|".join(re.escape(html.escape(w, quote=False)) for w in words), re.I)
+    return pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", piece)
 
 
 def threads_embedding(product_id: int, *, viewer=None, limit: int = 10) -> list[Thread]:
