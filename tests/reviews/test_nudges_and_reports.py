@@ -54,10 +54,14 @@ def test_one_reminder_after_a_few_days_and_none_after_a_review(app, make_user, p
     write(app, keen, product, order_id=keen_order)
     with app.app_context(), app.test_request_context("/"):
         assert service.send_reminders() == 0  # too early
-    with time_machine.travel(now() + timedelta(days=4), tick=False):
-        with app.app_context(), app.test_request_context("/"):
-            assert service.send_reminders() == 1
-            assert service.send_reminders() == 0  # once
+    later = now() + timedelta(days=4)
+    with (
+        time_machine.travel(later, tick=False),
+        app.app_context(),
+        app.test_request_context("/"),
+    ):
+        assert service.send_reminders() == 1
+        assert service.send_reminders() == 0  # once
     reminders = [n for n in notes(app, lazy.id) if n[0] == "review_reminder"]
     assert len(reminders) == 1 and "Reminder" in reminders[0][1]
     assert not [n for n in notes(app, keen.id) if n[0] == "review_reminder"]
