@@ -4,6 +4,7 @@ delete, flag and experience-report decisions."""
 from flask import request
 from flask_login import current_user
 
+from ..errors import NotFound
 from ..pagination import limit_from
 from ..reviews import service
 from ..reviews.schemas import (
@@ -167,8 +168,6 @@ def flag(review_id: int, data: FlagBody):
 def decide_report(report_id: int, data: DecisionBody):
     report = service.get_report(report_id)
     if not service.can_decide(_user(), report):
-        from ..errors import NotFound
-
-        raise NotFound("No such report.")
+        raise NotFound("No such report.")  # others may not even see that it exists
     service.decide_report(_user(), report, approve=data.approve, reason=data.reason)
     return dump_report(report)
