@@ -23,6 +23,7 @@ FEATURES = (
     "chat",
     "promotions",
     "attribution",
+    "reviews",
 )
 SOCKET_MODULES: tuple[str, ...] = ("live.sockets", "chat.sockets")
 

@@ -26,6 +26,7 @@ FEATURE_STEPS = (
     "events",
     "attribution",
     "members",
+    "reviews",
 )
 DEMO_PASSWORD = "plaza-demo"
 STAFF = (

@@ -70,6 +70,10 @@ widgets_shown = plaza.signal("widgets-shown")
 # --- board ------------------------------------------------------------------------------
 #: ``post_created.send(post, thread=...)``: a post (or a thread's first post) was written.
 post_created = plaza.signal("post-created")
+#: ``thread_shown.send(thread, viewer=...)``: a question while a thread page renders;
+#: each feature answers trusted Markup shown above the posts (reviews: "bought this"
+#: with the product card of an experience report) or None.
+thread_shown = plaza.signal("thread-shown")
 
 # --- shop -------------------------------------------------------------------------------
 #: ``order_changed.send(order, event=OrderEvent)``: every event an order records
@@ -92,6 +96,10 @@ in_segment = plaza.signal("in-segment")
 #: order_id=... | None)``: a member's tier moved (evaluation, manual grant, the job);
 #: sent by ``members.service.tiers`` in its transaction, after the history row.
 tier_changed = plaza.signal("tier-changed")
+#: ``product_shown.send(product, viewer=...)``: a question while a product page renders;
+#: each feature answers trusted Markup shown below the product (reviews: ratings,
+#: reviews, experience reports, threads embedding it) or None.
+product_shown = plaza.signal("product-shown")
 
 # --- promotions -------------------------------------------------------------------------
 #: ``team_joined.send(team, member=..., order=...)``: someone started or joined a team.

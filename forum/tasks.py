@@ -44,6 +44,7 @@ TASK_MODULES = (
     "forum.attribution.tasks",
     "forum.chat.tasks",
     "forum.members.tasks",
+    "forum.reviews.tasks",
 )
 
 EMBEDDED_BROKER = "memory://"  # never crosses a process; only used with task_always_eager
@@ -69,6 +70,7 @@ def beat_schedule(interval: float) -> dict:
         "members.evaluate_tiers": {"task": "members.evaluate_tiers", "schedule": 3600.0},
         "members.release_rebates": {"task": "members.release_rebates", "schedule": every},
         "members.expire_points": {"task": "members.expire_points", "schedule": 3600.0},
+        "reviews.send_reminders": {"task": "reviews.send_reminders", "schedule": every},
     }
 
 

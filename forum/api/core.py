@@ -26,6 +26,7 @@ API_MODULES = (
     "attribution",
     "members",
     "coupons",
+    "reviews",
 )
 
 # path -> method -> operation (OpenAPI 3.1)

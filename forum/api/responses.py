@@ -11,7 +11,7 @@ Keys a dump function adds only sometimes (``unread``, ``my_signup``...) have a
 default and stay absent when absent (the view dumps with ``exclude_unset``).
 """
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -160,8 +160,20 @@ class SearchHit(Post):
     thread: ThreadRef
 
 
+class ProductSearchHit(Out):
+    """A product whose reviews match (first page only)."""
+
+    type: Literal["product"]
+    id: int
+    name: str
+    url: str
+    snippet: str  # plain text, matches wrapped in <mark>
+    rating_avg: float | None
+    rating_count: int
+
+
 class SearchPage(Out):
-    items: list[SearchHit]
+    items: list[Annotated[SearchHit | ProductSearchHit, Field(discriminator="type")]]
     next_cursor: Cursor
 
 
@@ -255,6 +267,10 @@ class Product(Out):
     free_shipping_excluded: bool
     image_url: str | None
     url: str
+    # Over the reviews that count (shared/API.md, Reviews); rating_avg is null without any.
+    rating_avg: float | None
+    rating_count: int
+    rating_histogram: dict[Literal["1", "2", "3", "4", "5"], int]
     created_at: Timestamp | None
     updated_at: Timestamp | None
 

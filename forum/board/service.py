@@ -606,3 +606,11 @@ def describe_posts(post_ids) -> dict[int, str]:
         post_id: (title if position == 1 else f"{title} (reply #{position - 1})")
         for post_id, position, title in found
     }
+
+
+def set_experience_reports(actor: User, category: Category, enabled: bool) -> None:
+    """Mark (or unmark) a category as the home of experience reports (admins)."""
+    if not actor.is_admin:
+        raise Forbidden("Only admins manage categories.")
+    category.experience_reports = bool(enabled)
+    db.session.flush()

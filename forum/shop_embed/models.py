@@ -102,8 +102,26 @@ class Product(db.Model):
     free_shipping_excluded: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false()
     )
+    # Review aggregates over the reviews that count (not hidden, not deleted), moved
+    # in SQL by ``service.apply_rating`` in the review's own transaction.
+    rating_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rating_sum: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rating_1: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rating_2: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rating_3: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rating_4: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rating_5: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     merchant: Mapped[Merchant] = relationship()
+
+    @property
+    def rating_avg(self) -> float | None:
+        """The average rating to two decimals, None without reviews."""
+        return round(self.rating_sum / self.rating_count, 2) if self.rating_count else None
+
+    @property
+    def rating_histogram(self) -> dict[str, int]:
+        return {str(n): getattr(self, f"rating_{n}") or 0 for n in range(1, 6)}
 
     @property
     def is_archived(self) -> bool:

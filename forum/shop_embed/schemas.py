@@ -129,6 +129,9 @@ def dump_product(product, stock: int | None = None) -> dict:
         "free_shipping_excluded": product.free_shipping_excluded,
         "image_url": service.image_url(product),
         "url": service.product_url(product),
+        "rating_avg": product.rating_avg,
+        "rating_count": product.rating_count or 0,
+        "rating_histogram": product.rating_histogram,
         "created_at": iso(product.created_at),
         "updated_at": iso(product.updated_at),
     }

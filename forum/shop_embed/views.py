@@ -20,6 +20,7 @@ from flask import (
 from flask_login import current_user, login_required
 from wtforms.fields import SelectChoice
 
+from .. import signals
 from ..errors import NotFound, ServiceError
 from ..extensions import db
 from ..pagination import limit_from
@@ -114,6 +115,12 @@ def product(product_id: int):
         image=service.image_url(item),
         room=service.offer_room(item.id),
         owner=owner,
+        # Sections other features add under the product (reviews, reports, threads).
+        sections=[
+            answer
+            for _receiver, answer in signals.product_shown.send(item, viewer=current_user)
+            if answer
+        ],
     )
 
 

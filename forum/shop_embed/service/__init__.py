@@ -128,6 +128,7 @@ from .payments import mark_paid, pay, refund  # noqa: F401
 from .pricing import PRICE_STEPS, Adjustment, PriceLine, PriceQuote, price_quote  # noqa: F401
 from .products import (  # noqa: F401
     AUDIENCES,
+    apply_rating,
     archive_product,
     check_owner,
     create_product,
@@ -138,6 +139,7 @@ from .products import (  # noqa: F401
     merchant_products,
     owns_product,
     set_product_image,
+    set_rating,
     update_product,
 )
 from .purchases import (  # noqa: F401

@@ -273,3 +273,55 @@ def featured_products(limit: int = 12) -> list[Product]:
             .limit(limit)
         )
     )
+
+
+def apply_rating(product_id: int, *, add: int | None = None, remove: int | None = None) -> None:
+    """Move ``product_id``'s review aggregates by one review in one SQL statement:
+    ``add`` a rating that now counts, ``remove`` one that no longer does (both for an
+    edit). For the reviews feature, inside the transaction that changed the review;
+    the statement adds to the stored columns, so concurrent reviews never lose one."""
+    values: dict = {}
+    count = (1 if add else 0) - (1 if remove else 0)
+    if count:
+        values["rating_count"] = Product.rating_count + count
+    if (add or 0) != (remove or 0):
+        values["rating_sum"] = Product.rating_sum + (add or 0) - (remove or 0)
+    for rating, step in ((add, 1), (remove, -1)):
+        if rating:
+            if not 1 <= rating <= 5:
+                raise ValueError(rating)
+            column = getattr(Product, f"rating_{rating}")
+            if column.key in values:
+                values.pop(column.key)  # an edit to the same rating changes nothing
+            else:
+                values[column.key] = column + step
+    if values:
+        db.session.execute(
+            update(Product)
+            .where(Product.id == product_id)
+            .values(values)
+            .execution_options(synchronize_session=False)
+        )
+        product = db.session.get(Product, product_id)
+        if product is not None:
+            db.session.expire(product, ["rating_count", "rating_sum", *RATING_COLUMNS])
+
+
+RATING_COLUMNS = tuple(f"rating_{n}" for n in range(1, 6))
+
+
+def set_rating(product_id: int, *, count: int, total: int, histogram: dict[int, int]) -> None:
+    """Overwrite the aggregates with a recount (``reviews.recount_ratings``)."""
+    db.session.execute(
+        update(Product)
+        .where(Product.id == product_id)
+        .values(
+            rating_count=count,
+            rating_sum=total,
+            **{f"rating_{n}": histogram.get(n, 0) for n in range(1, 6)},
+        )
+        .execution_options(synchronize_session=False)
+    )
+    product = db.session.get(Product, product_id)
+    if product is not None:
+        db.session.expire(product, ["rating_count", "rating_sum", *RATING_COLUMNS])
