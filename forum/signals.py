@@ -57,6 +57,10 @@ offer_watch_allowed = plaza.signal("offer-watch-allowed")
 #: ``post_created.send(post, thread=...)``: a post (or a thread's first post) was written.
 post_created = plaza.signal("post-created")
 
+# --- chat -------------------------------------------------------------------------------
+#: ``message_sent.send(message, room=...)``: a chat message was stored (inside its transaction).
+message_sent = plaza.signal("message-sent")
+
 # --- shop -------------------------------------------------------------------------------
 #: ``order_changed.send(order, event=OrderEvent)``: every event an order records
 #: (placed, paid, shipped, completed, cancelled, expired, refunded, source_set ...).

@@ -125,6 +125,7 @@ from .products import (  # noqa: F401
     set_product_image,
     update_product,
 )
+from .repricing import lower_prices  # noqa: F401
 from .stock import (  # noqa: F401
     StockState,
     available_stock,
