@@ -76,7 +76,7 @@ def test_the_sql_ranking_matches_brute_force_over_random_guesses(app, shop, prod
         expected = brute_force(list(pairs))
         assert service.ranking(game) == expected
         # And each guesser's standing, as the guess response would tell them.
-        for user_id, amount in list(pairs)[:20]:
+        for _user_id, amount in list(pairs)[:20]:
             standing = service.guessing.standing(game, amount)
             assert standing["unique_now"] == (amount in {a for a, _ in expected})
             assert standing["unique_below"] == sum(1 for a, _ in expected if a < amount)
@@ -250,7 +250,7 @@ def test_the_result_posts_back_to_the_chat_room(
 
     moderator = make_user("mod", role="moderator")
     with app_context(app), app.test_request_context("/"):
-        room = chat.create_public_room(db.session.get(User, moderator.id), "deals", "Deals")
+        chat.create_public_room(db.session.get(User, moderator.id), "deals", "Deals")
         db.session.commit()
     game = make_game(client, shop, product, points_per_guess=0)
     ((a, a_h),) = members(1)
