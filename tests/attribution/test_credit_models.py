@@ -38,6 +38,6 @@ def test_time_decay_halves_a_touch_every_half_life(app):
 
 
 def test_apportion_is_exact():
-    assert apportion(1001, [4000, 2000, 4000]) == [400, 201, 400]
+    assert apportion(1001, [4000, 2000, 4000]) == [401, 200, 400]
     assert sum(apportion(99, [1, 1, 1])) == 99
     assert apportion(0, [1, 2]) == [0, 0]
