@@ -65,7 +65,7 @@ class GroupBuy(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     # A ladder: [{"team_size": n, "price_cents": c}, ...] ascending sizes, falling prices
     # (service/ladders.py); team_size is then the largest step. None: one fixed price.
-    steps: Mapped[list | None] = mapped_column(JSON)
+    steps: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
 
     merchant: Mapped[Merchant] = relationship()
     product: Mapped[Product] = relationship()
