@@ -78,6 +78,9 @@
       card.dataset.startsAt = data.starts_at || card.dataset.startsAt;
       const price = card.querySelector("[data-auction-price]");
       if (price) price.textContent = money(data.price_cents, currency);
+      const off = card.querySelector("[data-auction-off] .promo-off");
+      const list = Number(card.dataset.listPrice || 0);
+      if (off && list > 0) off.textContent = `−${Math.floor(((list - data.price_cents) * 100) / list)}%`;
       const left = card.querySelector("[data-units-left]");
       if (left) left.textContent = String(Number(data.units_left));
       const last = card.querySelector("[data-last-sale]");
