@@ -302,14 +302,28 @@ def sold_prices(auction: Auction) -> list[int]:
     )
 
 
+def _live_sales(auction: Auction) -> list:
+    """The auction's sales not given back, newest first, with their order's status and
+    deadline: one query for everything the widget shows (at most ``units`` rows)."""
+    return db.session.execute(
+        select(AuctionSale.price_cents, AuctionSale.created_at, Order.status, Order.expires_at)
+        .join(Order, Order.id == AuctionSale.order_id)
+        .where(AuctionSale.auction_id == auction.id, AuctionSale.returned_at.is_(None))
+        .order_by(AuctionSale.id.desc())
+    ).all()
+
+
 def auction_payload(auction: Auction, at: datetime | None = None) -> dict:
     """What the widget and the API show now: price and state from the server's clock."""
     at = at or now()
-    left = units_left([auction])[auction.id]
-    pending = _pending_units([auction.id]).get(auction.id, 0)
+    sales = _live_sales(auction)
+    unpaid = [s for s in sales if s.status == "pending"]
+    lapsed = sum(1 for s in unpaid if s.expires_at is not None and s.expires_at <= at)
+    left = auction.units_left + lapsed
+    pending = len(unpaid) - lapsed
     state = state_of(auction, left, at, pending)
     drop = next_drop_at(auction, at) if state != "ended" else None
-    sale = last_sale(auction)
+    sale = sales[0] if sales else None
     return {
         "kind": "auction",
         "id": auction.id,
