@@ -155,10 +155,11 @@ def _games(ctx, offers, category) -> None:
         )
     for player in rng.sample(members, min(6, len(members))):
         for _ in range(rng.randint(1, 3)):
-            try:
-                service.submit_guess(player, game, rng.randint(1, 40) * 25)
+            try:  # a refused guess (the same amount twice) is rolled back alone
+                with db.session.begin_nested():
+                    service.submit_guess(player, game, rng.randint(1, 40) * 25)
             except Conflict:
-                pass
+                continue
 
     ladder_seller, ladder_product = offers[1]
     price = ladder_product.price_cents
