@@ -45,8 +45,8 @@ import nh3
 from cmarkgfm import cmark
 from flask import current_app, has_app_context, has_request_context, request
 
-EMBED_KINDS = ("product", "groupbuy", "snap", "event")
-EMBED_PATTERN = r"\[\[(product|groupbuy|snap|event):([0-9]{1,9})\]\]"
+EMBED_KINDS = ("product", "groupbuy", "snap", "event", "auction", "guess")
+EMBED_PATTERN = r"\[\[(product|groupbuy|snap|event|auction|guess):([0-9]{1,9})\]\]"
 EMBED_RE = re.compile(EMBED_PATTERN)
 MENTION_RE = re.compile(r"(?<![\w@/])@([A-Za-z0-9][A-Za-z0-9_-]{1,30}[A-Za-z0-9])\b")
 PROFILE_PATH = "/u/{}"  # accounts.profile; a constant so rendering needs no request

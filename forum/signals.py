@@ -75,6 +75,10 @@ post_created = plaza.signal("post-created")
 #: with the product card of an experience report) or None.
 thread_shown = plaza.signal("thread-shown")
 
+# --- chat -------------------------------------------------------------------------------
+#: ``message_sent.send(message, room=...)``: a chat message was stored (inside its transaction).
+message_sent = plaza.signal("message-sent")
+
 # --- shop -------------------------------------------------------------------------------
 #: ``order_changed.send(order, event=OrderEvent)``: every event an order records
 #: (placed, paid, shipped, completed, cancelled, expired, refunded, source_set ...).

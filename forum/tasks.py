@@ -56,6 +56,8 @@ def beat_schedule(interval: float) -> dict:
     return {
         "shop.expire_orders": {"task": "shop.expire_orders", "schedule": every},
         "promotions.settle_teams": {"task": "promotions.settle_teams", "schedule": every},
+        "promotions.finish_games": {"task": "promotions.finish_games", "schedule": every},
+        "promotions.send_reminders": {"task": "promotions.send_reminders", "schedule": every},
         "events.send_reminders": {"task": "events.send_reminders", "schedule": every},
         "events.record_no_shows": {"task": "events.record_no_shows", "schedule": every},
         "attribution.approve_commissions": {

@@ -23,6 +23,7 @@ API_MODULES = (
     "shop",
     "chat",
     "promotions",
+    "games",
     "attribution",
     "members",
     "coupons",

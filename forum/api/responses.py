@@ -495,6 +495,12 @@ class Team(Out):
     settled_at: Timestamp | None
     member_list: list[TeamMember] = Field(default_factory=list)
     my_order_id: int | None = None
+    price_cents: int | None = None  # what every member pays at the step reached
+
+
+class LadderStep(Out):
+    team_size: int
+    price_cents: int
 
 
 class TeamCounts(Out):
@@ -520,6 +526,7 @@ class GroupBuy(Out):
     team_window_minutes: int
     auto_complete: bool
     audience: str
+    steps: list[LadderStep] | None = None
     ends_at: Timestamp | None
     ended_at: Timestamp | None
     state: Literal["open", "ended"]

@@ -15,14 +15,22 @@ from ..shop_embed.schemas import Address
 from . import service
 
 
-class GroupBuyBody(Body):
-    product_id: Id
-    group_price_cents: MinorUnits
+class LadderStep(Body):
     team_size: DbInt
+    price_cents: MinorUnits
+
+
+class GroupBuyBody(Body):
+    """With ``steps`` (a ladder) ``group_price_cents`` and ``team_size`` may be left out."""
+
+    product_id: Id
+    group_price_cents: MinorUnits | None = None
+    team_size: DbInt | None = None
     team_window_minutes: DbInt
     ends_at: str = Field(max_length=64)
     auto_complete: bool = False
     audience: str = Field(default="all", max_length=16)
+    steps: list[LadderStep] | None = Field(default=None, max_length=10)
 
 
 class TeamBody(Body):
@@ -90,6 +98,7 @@ def dump_group_buy(group_buy, viewer=None) -> dict:
         "team_window_minutes": group_buy.team_window_minutes,
         "auto_complete": group_buy.auto_complete,
         "audience": group_buy.audience,
+        "steps": group_buy.steps,
         "ends_at": iso(group_buy.ends_at),
         "ended_at": iso(group_buy.ended_at),
         "state": "open" if group_buy.is_open(at) else "ended",

@@ -22,6 +22,7 @@ from ...extensions import db
 from ...notifications import service as notifications
 from ...shop_embed import service as shop
 from ..models import GroupBuy, Team, TeamMember
+from . import ladders
 from .common import (
     AUTO_COMPLETE_GRACE,
     MAX_CAMPAIGN,
@@ -65,10 +66,19 @@ def create_group_buy(
     ends_at,
     auto_complete=False,
     audience="all",
+    steps=None,
 ) -> GroupBuy:
-    """A new group-buy of one of ``actor``'s products. Raises Forbidden or ValidationFailed."""
+    """A new group-buy of one of ``actor``'s products. Raises Forbidden or ValidationFailed.
+
+    With ``steps`` it is a ladder (service/ladders.py): ``team_size`` and
+    ``group_price_cents`` then default to the largest step and the first step's price.
+    """
     errors: dict[str, list[str]] = {}
     merchant, product = own_product(actor, product_id, errors)
+    if steps is not None:
+        steps, team_size, group_price_cents = ladders.ladder_terms(
+            steps, team_size, group_price_cents, product, errors
+        )
     price = promo_price(group_price_cents, "group_price_cents", product, errors)
     size = whole(
         team_size,
@@ -105,6 +115,7 @@ def create_group_buy(
         auto_complete=auto_complete,
         ends_at=end,
         audience=audience,
+        steps=steps,
     )
 
 
@@ -291,6 +302,7 @@ def team_payload(team: Team, at: datetime | None = None) -> dict:
         "size": team.size,
         "seats_left": team.size - filled if status == "forming" else 0,
         "expires_at": team.expires_at.isoformat(),
+        "price_cents": ladders.team_price(team),
     }
 
 
@@ -301,8 +313,11 @@ def _hold_until(group_buy: GroupBuy, team_expires_at: datetime) -> datetime:
     return team_expires_at + (AUTO_COMPLETE_GRACE if group_buy.auto_complete else timedelta(0))
 
 
-def _place(user, group_buy: GroupBuy, expires_at: datetime, key, address) -> tuple:
-    """The member's held order at the group price (stock taken now); insufficient stock -> sold_out."""
+def _place(
+    user, group_buy: GroupBuy, expires_at: datetime, key, address, members: int = 1
+) -> tuple:
+    """The member's held order at the group price (a ladder's: the step ``members`` reach;
+    stock taken now); insufficient stock -> sold_out."""
     try:
         return shop.place_order(
             user,
@@ -310,7 +325,7 @@ def _place(user, group_buy: GroupBuy, expires_at: datetime, key, address) -> tup
             shipping_address=address,
             idempotency_key=key,
             kind=KIND,
-            unit_prices={group_buy.product_id: group_buy.group_price_cents},
+            unit_prices={group_buy.product_id: ladders.price_for(group_buy, members)},
             held_until=_hold_until(group_buy, expires_at),
             choices={"audience": group_buy.audience},
         )
@@ -470,7 +485,7 @@ def join_team(
     filled = _take_slot(team, at)
     if filled is None:
         raise _refusal(team, at)
-    order, replayed = _place(user, group_buy, team.expires_at, key, shipping_address)
+    order, replayed = _place(user, group_buy, team.expires_at, key, shipping_address, filled)
     if replayed:  # the key belongs to another request with the same body
         raise key_reused()
     member = db.session.get(TeamMember, member_id)
@@ -519,6 +534,7 @@ def _succeed(team: Team, at: datetime, *, joiner=None, virtual: int = 0) -> None
     )
     db.session.refresh(team)
     group_buy = team.group_buy
+    ladders.settle_prices(team)  # a ladder: everyone pays the step reached (orders first)
     shop.lock_products([group_buy.product_id])
     for order in _member_orders(team):
         if order.status != "held":
@@ -593,6 +609,8 @@ def settle_team(team: Team) -> bool:
     db.session.refresh(team)
     if team.group_buy.auto_complete and team.members >= 1:
         _succeed(team, at, virtual=team.size - team.members)
+    elif team.group_buy.first_step is not None and team.members >= team.group_buy.first_step:
+        _succeed(team, at)  # a ladder team that reached a step
     else:
         _fail(team, at)
     _announce_team(team)

@@ -10,6 +10,7 @@ from ... import embeds
 from ...clock import now
 from ...extensions import db
 from ..models import GroupBuy, Snap, Team
+from . import ladders
 from .groupbuys import (
     forming_teams,
     group_buy_room,
@@ -48,6 +49,7 @@ def group_buy_body(group_buy: GroupBuy, *, personal: bool = True) -> Markup:
             viewer=viewer,
             at=at,
             open=group_buy.is_open(at),
+            ladder=ladders.steps_view,
         )
     )
 
@@ -64,6 +66,7 @@ def render_group_buy(group_buy: GroupBuy, context: embeds.EmbedContext, href: st
             room=group_buy_room(group_buy.id),
             personal=personal,
             body=group_buy_body(group_buy, personal=personal),
+            ladder=ladders.steps_view,
         )
     )
 

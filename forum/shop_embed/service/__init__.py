@@ -149,6 +149,7 @@ from .purchases import (  # noqa: F401
     completed_spend,
     merchandise_spend,
 )
+from .repricing import lower_prices  # noqa: F401
 from .stock import (  # noqa: F401
     StockState,
     available_stock,
