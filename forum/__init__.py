@@ -22,6 +22,7 @@ FEATURES = (
     "chat",
     "promotions",
     "attribution",
+    "campaigns",
 )
 SOCKET_MODULES: tuple[str, ...] = ("live.sockets", "chat.sockets")
 

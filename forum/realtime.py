@@ -25,6 +25,7 @@ stored is still there for every client's resync on reconnect.
 
 import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import socketio as python_socketio
@@ -106,6 +107,23 @@ class CloseSockets:
 
     def deliver(self) -> None:
         close_sockets(self.sids, self.namespace)
+
+
+@dataclass
+class AfterCommit:
+    """Run ``callback(*args)`` once the transaction commits (queue a Celery task for
+    rows a worker must see); a rollback discards it."""
+
+    callback: Callable
+    args: tuple = ()
+
+    def deliver(self) -> None:
+        self.callback(*self.args)
+
+
+def after_commit(callback: Callable, *args) -> None:
+    """Queue ``callback(*args)`` for after the current transaction commits."""
+    _queue(AfterCommit(callback, args))
 
 
 def _queue(item) -> None:

@@ -41,6 +41,9 @@ profile_shown = plaza.signal("profile-shown")
 #: token belongs to. Asked by ``forum.sockets.connect_user`` (``auth={"token": ...}``);
 #: answered by accounts.
 user_for_token = plaza.signal("user-for-token")
+#: ``email_verified.send(user)``: the member followed their verification link (sent by
+#: ``campaigns.service.verify_email``). Receivers: attribution (a person's act).
+email_verified = plaza.signal("email-verified")
 
 # --- live (forum.live, the /live namespace) ------------------------------------------------
 #: Question ``ask(room_watch_allowed, kind, user=user | None, rest="...")`` -> bool:
@@ -52,6 +55,11 @@ room_watch_allowed = plaza.signal("room-watch-allowed")
 #: ``offer:<offer_kind>:<id>`` rooms (asked by the shop's "offer" answer): shop answers
 #: ``product``, promotions ``groupbuy``, ``team`` and ``snap``.
 offer_watch_allowed = plaza.signal("offer-watch-allowed")
+
+# --- notifications --------------------------------------------------------------------
+#: ``notification_created.send(notification)``: a bell notification was written (in its
+#: transaction). Receivers: campaigns (the notification email, per the member's choice).
+notification_created = plaza.signal("notification-created")
 
 # --- board ------------------------------------------------------------------------------
 #: ``post_created.send(post, thread=...)``: a post (or a thread's first post) was written.

@@ -43,6 +43,7 @@ TASK_MODULES = (
     "forum.events.tasks",
     "forum.attribution.tasks",
     "forum.chat.tasks",
+    "forum.campaigns.tasks",
 )
 
 EMBEDDED_BROKER = "memory://"  # never crosses a process; only used with task_always_eager
@@ -65,6 +66,8 @@ def beat_schedule(interval: float) -> dict:
             "schedule": 3600.0,
         },
         "chat.sweep_connections": {"task": "chat.sweep_connections", "schedule": every},
+        "campaigns.tick": {"task": "campaigns.tick", "schedule": every},
+        "campaigns.send_digests": {"task": "campaigns.send_digests", "schedule": 600.0},
     }
 
 
@@ -75,7 +78,7 @@ def celery_settings(app: Flask) -> dict:
     settings = {
         "broker_url": broker or EMBEDDED_BROKER,
         "result_backend": None,
-        "task_always_eager": broker is None,
+        "task_always_eager": broker is None or bool(app.config.get("TASKS_EAGER")),
         "task_ignore_result": True,
         # Tasks are idempotent, so a message whose worker died is simply delivered again.
         "task_acks_late": True,
