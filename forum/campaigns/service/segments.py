@@ -283,12 +283,14 @@ def compile_condition(cond: dict, at):
                 Click.merchant_id.is_not(None),
                 not_(
                     exists(
-                        select(later.id).where(
+                        select(later.id)
+                        .where(
                             later.buyer_id == user.id,
                             later.created_at >= Click.created_at,
                             later.status.in_(ORDERED_STATUSES),
                             later.merchant_id.in_(_merchant_ids_of(Click.merchant_id)),
                         )
+                        .correlate_except(later)
                     )
                 ),
             )
@@ -339,7 +341,9 @@ def _merchant_ids_of(merchant_user_id):
     """Shop merchant rows owned by the clicked offer's merchant (a user id on clicks)."""
     from ...shop_embed.models import Merchant
 
-    return select(Merchant.id).where(Merchant.user_id == merchant_user_id)
+    return (
+        select(Merchant.id).where(Merchant.user_id == merchant_user_id).correlate_except(Merchant)
+    )
 
 
 def _inactive(user, op: str, days: int, at):
