@@ -292,14 +292,20 @@ def _merge(text: str, values: dict[str, str], escape: bool) -> str:
     return MERGE_RE.sub(swap, text)
 
 
+def _follow(delivery_id: int | None, target: str) -> str:
+    """``target`` through ``/c/l/<token>`` (marks the delivery clicked) for a real send."""
+    if delivery_id is None:
+        return target
+    return url_for("campaigns.follow", token=link_token(delivery_id, target), _external=True)
+
+
 def _wrap_links(html: str, delivery_id: int | None) -> str:
-    """Route every link through ``/c/l/<token>`` (marks the delivery clicked)."""
+    """Route every link of the HTML through ``/c/l/<token>``."""
     if delivery_id is None:
         return html
 
     def swap(match: re.Match) -> str:
-        target = html_lib.unescape(match.group(1))
-        href = url_for("campaigns.follow", token=link_token(delivery_id, target), _external=True)
+        href = _follow(delivery_id, html_lib.unescape(match.group(1)))
         return f'href="{html_lib.escape(href)}"'
 
     return re.sub(r'href="([^"]+)"', swap, html)
@@ -330,10 +336,9 @@ def render_letter(
 
         def sms_embed(match: re.Match) -> str:
             found = offer(match)
-            return _wrap_links(f'href="{found[1]}"', delivery_id)[6:-1] if found else ""
+            return _follow(delivery_id, found[1]) if found else ""
 
         text = EMBED_RE.sub(sms_embed, _merge(campaign.body, values, escape=False))
-        text = html_lib.unescape(text)
         return Letter(subject="", text=text, html=None, headers={})
 
     unsubscribe = url_for(
@@ -345,7 +350,7 @@ def render_letter(
 
     def text_embed(match: re.Match) -> str:
         found = offer(match)
-        return f"{found[0]}: {found[1]}" if found else "(offer no longer available)"
+        return f"{found[0]}: {_follow(delivery_id, found[1])}" if found else "(offer gone)"
 
     text = EMBED_RE.sub(text_embed, _merge(campaign.body, values, escape=False))
     text += f"\n\n--\nYour email settings: {preferences}\nUnsubscribe: {unsubscribe}\n"
