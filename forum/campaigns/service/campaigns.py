@@ -273,9 +273,11 @@ def _offer_link(campaign: Campaign, kind: str, ident: int) -> tuple[str, str] | 
     return str(label or f"{kind} {ident}"), attribution.campaign_href(campaign.id, ref, plain)
 
 
-def merge_values(campaign: Campaign, user: User) -> dict[str, str]:
-    wallet = db.session.get(Wallet, user.id)
-    credit = wallet.credit_cents if wallet else 0
+def merge_values(campaign: Campaign, user: User, credit_cents: int | None = None) -> dict[str, str]:
+    if credit_cents is None:
+        wallet = db.session.get(Wallet, user.id)
+        credit_cents = wallet.credit_cents if wallet else 0
+    credit = credit_cents
     return {
         "name": user.username,
         "tier": user.tier,
@@ -317,14 +319,19 @@ def render_letter(
     *,
     delivery_id: int | None,
     contact: ContactSettings | None,
+    credit_cents: int | None = None,
+    cache: dict | None = None,
 ) -> Letter:
     """The email (or SMS text) for ``user``: merge fields filled, offers as tracked links,
     the one-click unsubscribe headers (RFC 8058), the preferences link, and the open
-    pixel only when the member allows it."""
+    pixel only when the member allows it. ``user`` and ``contact`` may be any objects
+    with their attributes (a batch passes plain rows); ``cache`` (one dict per batch)
+    keeps the Markdown rendering and the offer links, which are the same for everyone."""
     from .contacts import unsubscribe_token
 
-    values = merge_values(campaign, user)
-    offers: dict[str, tuple[str, str] | None] = {}
+    cache = cache if cache is not None else {}
+    values = merge_values(campaign, user, credit_cents)
+    offers: dict[str, tuple[str, str] | None] = cache.setdefault("offers", {})
 
     def offer(match: re.Match):
         key = match.group(0)
@@ -361,8 +368,10 @@ def render_letter(
             return "(offer no longer available)"
         return f"[{found[0].replace(']', '')}]({found[1]})"
 
-    source = EMBED_RE.sub(html_embed, campaign.body)
-    body_html = markup.render(source).html  # the one pipeline: Markdown -> nh3
+    if "html" not in cache:
+        source = EMBED_RE.sub(html_embed, campaign.body)
+        cache["html"] = markup.render(source).html  # the one pipeline: Markdown -> nh3
+    body_html = cache["html"]
     body_html = _wrap_links(_merge(body_html, values, escape=True), delivery_id)
     pixel = ""
     if delivery_id is not None and contact is not None and contact.track_opens:

@@ -19,17 +19,19 @@ from __future__ import annotations
 import logging
 import random
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 
 from ... import mail
 from ...accounts.models import User
 from ...clock import now
 from ...database import insert_ignore
 from ...extensions import db
+from ...members.models import Wallet
 from ..models import Campaign, ContactSettings, Delivery, Suppression
 from . import segments
 from .campaigns import render_letter
@@ -190,6 +192,32 @@ def _sent_this_week(user_ids: list[int], at: datetime) -> dict[int, int]:
     return dict(rows)
 
 
+@dataclass(frozen=True)
+class Recipient:
+    id: int  # the delivery
+    credit_cents: int
+
+
+@dataclass(frozen=True)
+class Member:
+    id: int
+    username: str
+    email: str
+    tier: str
+    timezone: str
+
+
+@dataclass(frozen=True)
+class Contact:
+    user_id: int | None
+    marketing_email: bool | None
+    email_verified_at: datetime | None
+    marketing_sms: bool | None
+    phone: str | None
+    phone_verified_at: datetime | None
+    track_opens: bool | None
+
+
 def _mark(ids: list[int], status: str, reason: str = "", **values) -> None:
     if ids:
         db.session.execute(
@@ -211,13 +239,35 @@ def send_batch(campaign_id: int, first_user: int, last_user: int) -> int:
     if not claimed:
         finish_if_done(campaign_id)
         return 0
-    rows = db.session.execute(
-        select(Delivery, User, ContactSettings)
-        .join(User, User.id == Delivery.user_id)
-        .outerjoin(ContactSettings, ContactSettings.user_id == User.id)
-        .where(Delivery.id.in_(claimed))
-        .order_by(Delivery.id)
-    ).all()
+    # Plain rows (not ORM objects): commits below would expire objects and reload each.
+    rows = [
+        (Recipient(delivery_id, credit or 0), Member(*member), Contact(*contact))
+        for delivery_id, credit, *rest in db.session.execute(
+            select(
+                Delivery.id,
+                Wallet.credit_cents,
+                User.id,
+                User.username,
+                User.email,
+                User.tier,
+                User.timezone,
+                ContactSettings.user_id,
+                ContactSettings.marketing_email,
+                ContactSettings.email_verified_at,
+                ContactSettings.marketing_sms,
+                ContactSettings.phone,
+                ContactSettings.phone_verified_at,
+                ContactSettings.track_opens,
+            )
+            .join(User, User.id == Delivery.user_id)
+            .outerjoin(ContactSettings, ContactSettings.user_id == User.id)
+            .outerjoin(Wallet, Wallet.user_id == User.id)
+            .where(Delivery.id.in_(claimed))
+            .order_by(Delivery.id)
+        ).all()
+        for member, contact in [(rest[:5], rest[5:])]
+    ]
+    rows = [(d, m, c if c.user_id is not None else None) for d, m, c in rows]
     cap = int(_setting("CAMPAIGN_FREQUENCY_CAP_PER_WEEK", 3))
     counts = _sent_this_week([user.id for _d, user, _c in rows], at)
     suppressed = set(
@@ -285,8 +335,16 @@ def _pace(channel: str):
 def _send_email(campaign: Campaign, ready) -> tuple[list[int], dict[str, list[int]]]:
     letters = []
     addresses = {}
+    cache: dict = {}
     for delivery, user, contact in ready:
-        letter = render_letter(campaign, user, delivery_id=delivery.id, contact=contact)
+        letter = render_letter(
+            campaign,
+            user,
+            delivery_id=delivery.id,
+            contact=contact,
+            credit_cents=delivery.credit_cents,
+            cache=cache,
+        )
         letters.append(
             (
                 delivery.id,
@@ -302,13 +360,12 @@ def _send_email(campaign: Campaign, ready) -> tuple[list[int], dict[str, list[in
         addresses[delivery.id] = user.email
     if not letters:
         return [], {}
-    for delivery_id, address in addresses.items():
-        db.session.execute(
-            update(Delivery)
-            .where(Delivery.id == delivery_id)
-            .values(address=address)
-            .execution_options(synchronize_session=False)
-        )
+    db.session.execute(
+        update(Delivery.__table__)
+        .where(Delivery.__table__.c.id == bindparam("delivery_id"))
+        .values(address=bindparam("to")),
+        [{"delivery_id": key, "to": value} for key, value in addresses.items()],
+    )
     wait = _pace("email")
     try:
         if float(_setting("CAMPAIGN_EMAIL_PER_SECOND", 0) or 0) > 0:
@@ -339,8 +396,16 @@ def _send_sms(campaign: Campaign, ready) -> tuple[list[int], dict[str, list[int]
         return sent, failed
     sender = provider()
     wait = _pace("sms")
+    cache: dict = {}
     for delivery, user, contact in ready:
-        letter = render_letter(campaign, user, delivery_id=delivery.id, contact=contact)
+        letter = render_letter(
+            campaign,
+            user,
+            delivery_id=delivery.id,
+            contact=contact,
+            credit_cents=delivery.credit_cents,
+            cache=cache,
+        )
         wait()
         try:
             sender.send(contact.phone, letter.text, campaign_id=campaign.id)
