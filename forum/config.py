@@ -80,6 +80,9 @@ class Defaults:
     ORDER_PAYMENT_WINDOW_MINUTES = 30
     ATTRIBUTION_WINDOW_DAYS = 7
 
+    # The site's public address for links in mail sent by background tasks
+    # (e.g. "https://plaza.example"); unset, they point at http://localhost.
+    SITE_URL = None
     MAIL_SERVER = None  # mail is optional; without it notifications stay in-app
     MAIL_DEFAULT_SENDER = "plaza@localhost"
     # Development: an aiosmtpd sink in a thread of `flask serve` (make run sets it) keeps

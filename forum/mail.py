@@ -120,7 +120,8 @@ def start_sink(app: Flask, port: int | None = None):
     if app.config.get("ENV") == "production":
         raise RuntimeError("the development mail sink never runs in production")
     directory = sink_dir(app)
-    os.makedirs(directory, exist_ok=True)
+    for part in ("tmp", "new", "cur"):  # a Maildir's three folders
+        os.makedirs(os.path.join(directory, part), exist_ok=True)
     controller = Controller(
         Mailbox(directory), hostname="127.0.0.1", port=int(port or app.config["MAIL_SINK_PORT"])
     )

@@ -102,7 +102,9 @@ def celery_init_app(app: Flask) -> Celery:
             # An eager call from inside the app runs in a context of its own (its own
             # database session), as it would on a worker.
             flask_app = current_app._get_current_object() if has_app_context() else app
-            with flask_app.app_context(), flask_app.test_request_context("/"):
+            # SITE_URL: where links in mail (url_for(..., _external=True)) point.
+            base_url = flask_app.config.get("SITE_URL") or None
+            with flask_app.app_context(), flask_app.test_request_context("/", base_url=base_url):
                 try:
                     result = self.run(*args, **kwargs)
                     db.session.commit()
