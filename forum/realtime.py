@@ -190,6 +190,10 @@ def _emit(item) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    # SQLAlchemy also fires after_commit when a SAVEPOINT is released (begin_nested):
+    # only the outermost commit makes the rows visible to others.
+    if session.in_nested_transaction():
+        return
     pending = session.info.pop(_PENDING_KEY, None)
     for item in pending or ():
         try:

@@ -67,6 +67,10 @@ def beat_schedule(interval: float) -> dict:
         },
         "chat.sweep_connections": {"task": "chat.sweep_connections", "schedule": every},
         "campaigns.tick": {"task": "campaigns.tick", "schedule": every},
+        "campaigns.send_notification_emails": {
+            "task": "campaigns.send_notification_emails",
+            "schedule": every,
+        },
         "campaigns.send_digests": {"task": "campaigns.send_digests", "schedule": 600.0},
     }
 

@@ -16,6 +16,7 @@ from ..campaigns.schemas import (
     SegmentPreview,
     SettingsBody,
     SettingsOut,
+    Unsubscribed,
     dump_segment,
 )
 from . import bp
@@ -174,3 +175,16 @@ def password_reset(data: PasswordResetBody):
 def password_reset_confirm(data: PasswordResetConfirmBody):
     user = service.confirm_password_reset(data.token, data.password)
     return {"username": user.username}
+
+
+@endpoint(
+    bp,
+    "/unsubscribe/<token>",
+    "POST",
+    summary="RFC 8058 one-click unsubscribe (the List-Unsubscribe URL; no session needed)",
+    auth="anyone",
+    tag="campaigns",
+    response=Unsubscribed,
+)
+def one_click_unsubscribe(token: str):
+    return {"unsubscribed": service.unsubscribe(token)}

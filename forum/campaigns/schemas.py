@@ -101,6 +101,12 @@ class Accepted(BaseModel):
     accepted: bool
 
 
+class Unsubscribed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    unsubscribed: str  # the scope turned off: marketing_email, marketing_sms, notify:<kind>
+
+
 class ResetDone(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

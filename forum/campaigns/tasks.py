@@ -30,6 +30,12 @@ def tick() -> int:
     return service.tick()
 
 
+@shared_task(name="campaigns.send_notification_emails", autoretry_for=MAIL_ERRORS, max_retries=3)
+def send_notification_emails() -> int:
+    """The sweep behind "email at once" (each notification claimed before its send)."""
+    return service.send_pending()
+
+
 @shared_task(name="campaigns.send_digests")
 def send_digests() -> int:
     return service.send_digests()

@@ -19,7 +19,7 @@ from wtforms.fields.choices import SelectChoice
 
 from .. import mail
 from ..errors import ServiceError
-from ..extensions import csrf, db, limiter
+from ..extensions import db, limiter
 from ..web import form_status, run_form
 from . import service
 from .forms import (
@@ -209,8 +209,9 @@ def unsubscribe(token: str):
 
 
 @bp.post("/c/u/<token>")
-@csrf.exempt  # RFC 8058: the mail client POSTs "List-Unsubscribe=One-Click", no session
 def unsubscribe_post(token: str):
+    """The page's button (a CSRF-protected form). Mail clients use the one-click POST of
+    the List-Unsubscribe header instead: ``POST /api/v1/unsubscribe/<token>``."""
     try:
         scope = service.unsubscribe(token)
     except ServiceError as err:

@@ -85,7 +85,9 @@ def test_a_campaign_reaches_consenting_verified_members_once_with_unsubscribe_he
     assert set(sent) == {"ann@example.com", "bob@example.com"}
     letter = sent["ann@example.com"]
     assert letter.subject == "Hello ann" and "Hi ann, you are registered." in letter.body
-    assert re.fullmatch(r"<http://localhost/c/u/[^>]+>", letter.extra_headers["List-Unsubscribe"])
+    assert re.fullmatch(
+        r"<http://localhost/api/v1/unsubscribe/[^>]+>", letter.extra_headers["List-Unsubscribe"]
+    )
     assert letter.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     html = letter.alternatives[0][0]
     assert "<p>Hi ann, you are registered.</p>" in html and "/settings/email" in html

@@ -136,7 +136,9 @@ def test_a_worker_sends_a_campaign_to_450_of_500_once_each(app, make_user, worke
         by_email = dict(db.session.execute(select(User.email, User.id)).all())
         for message in sink.messages:
             header = "".join(message["List-Unsubscribe"].split())  # unfolded (RFC 5322)
-            assert header.startswith("<http://localhost/c/u/") and header.endswith(">")
+            assert header.startswith("<http://localhost/api/v1/unsubscribe/") and header.endswith(
+                ">"
+            )
             user_id, scope, cid = service.read_unsubscribe(header[1:-1].rsplit("/", 1)[1])
             assert (user_id, scope, cid) == (
                 by_email[message["To"]],

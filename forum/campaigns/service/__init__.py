@@ -66,6 +66,7 @@ from .notify_mail import (  # noqa: F401
     send_digests,
     send_notification_email,
     send_order_email,
+    send_pending,
 )
 from .reports import attributed, counts, lift, report, series  # noqa: F401
 from .segments import FIELDS, OPS, check_rule, count, sample, stream  # noqa: F401

@@ -348,11 +348,10 @@ def render_letter(
         text = EMBED_RE.sub(sms_embed, _merge(campaign.body, values, escape=False))
         return Letter(subject="", text=text, html=None, headers={})
 
-    unsubscribe = url_for(
-        "campaigns.unsubscribe",
-        token=unsubscribe_token(user.id, "marketing_email", campaign.id),
-        _external=True,
-    )
+    token = unsubscribe_token(user.id, "marketing_email", campaign.id)
+    unsubscribe = url_for("campaigns.unsubscribe", token=token, _external=True)
+    # RFC 8058: the mail provider POSTs "List-Unsubscribe=One-Click" there, no session.
+    one_click = url_for("api.one_click_unsubscribe", token=token, _external=True)
     preferences = url_for("campaigns.preferences", _external=True)
 
     def text_embed(match: re.Match) -> str:
@@ -384,7 +383,7 @@ def render_letter(
         f'<a href="{html_lib.escape(unsubscribe)}">Unsubscribe</a></p>{pixel}</body></html>'
     )
     headers = {
-        "List-Unsubscribe": f"<{unsubscribe}>",
+        "List-Unsubscribe": f"<{one_click}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Precedence": "bulk",
         "X-Plaza-Campaign": str(campaign.id),
