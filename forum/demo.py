@@ -18,7 +18,7 @@ from .board.models import Post, Thread
 from .clock import now
 from .extensions import db
 
-FEATURE_STEPS = ("chat", "shop_embed", "promotions", "events", "attribution")
+FEATURE_STEPS = ("chat", "shop_embed", "promotions", "events", "attribution", "campaigns")
 DEMO_PASSWORD = "plaza-demo"
 STAFF = (
     ("admin", "admin", "admin@plaza.example"),
