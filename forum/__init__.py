@@ -24,6 +24,7 @@ FEATURES = (
     "promotions",
     "attribution",
     "reviews",
+    "campaigns",
 )
 SOCKET_MODULES: tuple[str, ...] = ("live.sockets", "chat.sockets")
 

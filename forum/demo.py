@@ -27,6 +27,7 @@ FEATURE_STEPS = (
     "attribution",
     "members",
     "reviews",
+    "campaigns",
 )
 DEMO_PASSWORD = "plaza-demo"
 STAFF = (

@@ -41,6 +41,9 @@ profile_shown = plaza.signal("profile-shown")
 #: token belongs to. Asked by ``forum.sockets.connect_user`` (``auth={"token": ...}``);
 #: answered by accounts.
 user_for_token = plaza.signal("user-for-token")
+#: ``email_verified.send(user)``: the member followed their verification link (sent by
+#: ``campaigns.service.verify_email``). Receivers: attribution (a person's act).
+email_verified = plaza.signal("email-verified")
 
 # --- live (forum.live, the /live namespace) ------------------------------------------------
 #: Question ``ask(room_watch_allowed, kind, user=user | None, rest="...")`` -> bool:
@@ -66,6 +69,10 @@ widget_link = plaza.signal("widget-link")
 #: body, every widget it showed. Sender: ``forum.embeds.expand``; receiver: attribution
 #: (impressions).
 widgets_shown = plaza.signal("widgets-shown")
+# --- notifications --------------------------------------------------------------------
+#: ``notification_created.send(notification)``: a bell notification was written (in its
+#: transaction). Receivers: campaigns (the notification email, per the member's choice).
+notification_created = plaza.signal("notification-created")
 
 # --- board ------------------------------------------------------------------------------
 #: ``post_created.send(post, thread=...)``: a post (or a thread's first post) was written.

@@ -45,6 +45,7 @@ TASK_MODULES = (
     "forum.chat.tasks",
     "forum.members.tasks",
     "forum.reviews.tasks",
+    "forum.campaigns.tasks",
 )
 
 EMBEDDED_BROKER = "memory://"  # never crosses a process; only used with task_always_eager
@@ -73,6 +74,12 @@ def beat_schedule(interval: float) -> dict:
         "members.release_rebates": {"task": "members.release_rebates", "schedule": every},
         "members.expire_points": {"task": "members.expire_points", "schedule": 3600.0},
         "reviews.send_reminders": {"task": "reviews.send_reminders", "schedule": every},
+        "campaigns.tick": {"task": "campaigns.tick", "schedule": every},
+        "campaigns.send_notification_emails": {
+            "task": "campaigns.send_notification_emails",
+            "schedule": every,
+        },
+        "campaigns.send_digests": {"task": "campaigns.send_digests", "schedule": 600.0},
     }
 
 
@@ -83,7 +90,7 @@ def celery_settings(app: Flask) -> dict:
     settings = {
         "broker_url": broker or EMBEDDED_BROKER,
         "result_backend": None,
-        "task_always_eager": broker is None,
+        "task_always_eager": broker is None or bool(app.config.get("TASKS_EAGER")),
         "task_ignore_result": True,
         # Tasks are idempotent, so a message whose worker died is simply delivered again.
         "task_acks_late": True,
@@ -107,7 +114,9 @@ def celery_init_app(app: Flask) -> Celery:
             # An eager call from inside the app runs in a context of its own (its own
             # database session), as it would on a worker.
             flask_app = current_app._get_current_object() if has_app_context() else app
-            with flask_app.app_context(), flask_app.test_request_context("/"):
+            # SITE_URL: where links in mail (url_for(..., _external=True)) point.
+            base_url = flask_app.config.get("SITE_URL") or None
+            with flask_app.app_context(), flask_app.test_request_context("/", base_url=base_url):
                 try:
                     result = self.run(*args, **kwargs)
                     db.session.commit()

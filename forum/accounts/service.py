@@ -371,3 +371,63 @@ def require_scope(token: ApiToken | None, scope: str) -> None:
     """Raise Forbidden unless the request is not token-authenticated or ``token`` has ``scope``."""
     if token is not None and scope not in token.scope_list:
         raise Forbidden(f"This token lacks the {scope} scope.", code="insufficient_scope")
+
+
+# --- account email (the campaigns package sends the links and calls these) ----------
+
+
+def normalise_email(email) -> str | None:
+    """The stored form of ``email``, or None when it is not an address."""
+    if not isinstance(email, str) or len(email) > 254:
+        return None
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return None
+
+
+def find_by_email(email) -> User | None:
+    address = normalise_email(email)
+    if address is None:
+        return None
+    return db.session.scalar(select(User).where(User.email == address))
+
+
+def reset_password(user: User, new_password: str) -> None:
+    """Set a new password without the old one (a verified reset link): every session
+    and API token of the account ends. Raises ValidationFailed for a weak password."""
+    problem = password_problem(new_password, user_inputs=(user.username, user.email))
+    if problem:
+        raise ValidationFailed(fields={"password": [problem]})
+    user.password_hash = _hash_password(new_password)
+    revoke_all_tokens(user)
+    end_all_sessions(user)
+
+
+def check_new_email(user: User, email) -> str:
+    """The normalised new address, or ValidationFailed / Conflict ``email_taken``."""
+    address = normalise_email(email)
+    if address is None:
+        raise ValidationFailed(fields={"email": ["Enter a valid email address."]})
+    if address == user.email:
+        raise ValidationFailed(fields={"email": ["That is already your address."]})
+    if db.session.scalar(select(User.id).where(User.email == address)):
+        raise Conflict(
+            "An account with that email exists.",
+            code="email_taken",
+            fields={"email": ["An account with that email exists."]},
+        )
+    return address
+
+
+def change_email(user: User, email: str) -> str:
+    """Move the account to ``email`` (confirmed by a link sent to it); the old address."""
+    address = check_new_email(user, email)
+    old = user.email
+    try:
+        with db.session.begin_nested():
+            user.email = address
+            db.session.flush()
+    except IntegrityError as exc:
+        raise Conflict("An account with that email exists.", code="email_taken") from exc
+    return old

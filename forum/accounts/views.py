@@ -64,15 +64,21 @@ def _start_session(user, remember: bool) -> None:
     session.permanent = True
 
 
+def _register(form):
+    from ..campaigns import service as campaigns
+
+    user = service.register(form.username.data, form.email.data, form.password.data)
+    campaigns.on_registered(user)  # the verification email, sent after commit
+    return user
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("pages.home"))
     form = RegisterForm()
-    done = run_form(
-        form, lambda: service.register(form.username.data, form.email.data, form.password.data)
-    )
+    done = run_form(form, lambda: _register(form))
     if done:
         _start_session(done.value, remember=False)
         flash(f"Welcome to Plaza, {done.value.username}!", "success")

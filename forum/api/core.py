@@ -28,6 +28,7 @@ API_MODULES = (
     "members",
     "coupons",
     "reviews",
+    "campaigns",
 )
 
 # path -> method -> operation (OpenAPI 3.1)

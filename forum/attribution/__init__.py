@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     # Connecting the same module function twice has no effect (tests build many apps).
     signals.user_registered.connect(hooks.registered)
     signals.post_created.connect(hooks.post_created)
+    signals.email_verified.connect(hooks.email_verified)
     signals.order_changed.connect(hooks.order_changed)
     signals.team_joined.connect(hooks.team_joined)
     signals.team_settled.connect(hooks.team_settled)

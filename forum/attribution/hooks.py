@@ -103,6 +103,11 @@ def post_created(post, **_) -> None:
     _quietly(f"the post {post.id}", lambda: service.on_person_activity(post.author_id, "post"))
 
 
+def email_verified(user, **_) -> None:
+    """``signals.email_verified``: following the verification link is a person's act."""
+    _quietly(f"the email of {user.id}", lambda: service.on_email_verified(user.id))
+
+
 # --- group-buy teams (CPA) --------------------------------------------------------------
 
 

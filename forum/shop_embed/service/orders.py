@@ -461,8 +461,8 @@ def set_source(order: Order, source_kind: str, source_id: int, author_id: int | 
 
     Called by attribution. Returns False when a source was already set.
     """
-    if source_kind not in ("post", "message"):
-        raise field_error("source_kind", "Use post or message.")
+    if source_kind not in ("post", "message", "campaign"):
+        raise field_error("source_kind", "Use post, message or campaign.")
     moved = db.session.execute(
         update(Order)
         .where(Order.id == order.id, Order.source_kind.is_(None))
