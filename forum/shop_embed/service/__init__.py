@@ -142,10 +142,13 @@ from .products import (  # noqa: F401
 )
 from .purchases import (  # noqa: F401
     buyer_ids,
+    completed_order_count,
     completed_order_counts,
     completed_purchases,
     completed_spend,
+    has_ordered,
     merchandise_spend,
+    order_figures,
 )
 from .stock import (  # noqa: F401
     StockState,
