@@ -50,7 +50,6 @@ from ...extensions import db
 from ...money import format_minor, known_currency
 from ...pagination import decode, encode
 from ...shop_embed import service as shop
-from ...shop_embed.models import Merchant, Order
 from ...times import parse_time
 from .models import AUDIENCES, KINDS, Coupon, CouponMemberUse, CouponRedemption
 
@@ -60,10 +59,6 @@ MAX_AMOUNT_CENTS = 100_000_000
 MAX_USES = 1_000_000
 MAX_PER_USER = 1_000
 DEFAULT_CURRENCY = "USD"
-# An order in one of these (or unpaid and still payable) means the member has ordered
-# before; a first-order coupon is then refused. Cancelled and refunded orders do not count.
-ORDERED_STATUSES = ("paid", "shipped", "completed")
-UNPAID_STATUSES = ("pending", "held")
 RELEASING_STATUSES = ("cancelled", "refunded")
 TIER_LABELS = {"registered": "newly registered", "shopper": "shopper", "vip": "VIP"}
 
@@ -79,11 +74,12 @@ def is_admin(user) -> bool:
     return _authenticated(user) and bool(user.is_admin)
 
 
-def shop_of(user) -> Merchant | None:
-    """The merchant profile of ``user`` when they have the merchant role, else None."""
+def shop_of(user):
+    """The merchant profile (the shop's Merchant) of ``user`` when they have the merchant
+    role, else None."""
     if not _authenticated(user) or not user.has_role("merchant"):
         return None
-    return db.session.scalar(select(Merchant).where(Merchant.user_id == user.id))
+    return shop.merchant_of(user)
 
 
 def may_manage(viewer, coupon: Coupon) -> bool:
@@ -295,15 +291,12 @@ def usage(coupon: Coupon) -> dict:
             .group_by(CouponRedemption.state)
         ).all()
     )
-    discount, revenue, completed = db.session.execute(
-        select(
-            func.coalesce(func.sum(CouponRedemption.discount_cents), 0),
-            func.coalesce(func.sum(Order.total_cents), 0),
-            func.count().filter(Order.status == "completed"),
-        )
-        .join(Order, Order.id == CouponRedemption.order_id)
-        .where(CouponRedemption.coupon_id == coupon.id, CouponRedemption.state == "active")
-    ).one()
+    live = (CouponRedemption.coupon_id == coupon.id, CouponRedemption.state == "active")
+    discount = db.session.scalar(
+        select(func.coalesce(func.sum(CouponRedemption.discount_cents), 0)).where(*live)
+    )
+    # One redemption per order (unique order_id), so the orders' sums are the join's.
+    revenue, completed = shop.order_figures(select(CouponRedemption.order_id).where(*live))
     return {
         "uses": coupon.uses,
         "uses_left": coupon.uses_left,
@@ -314,16 +307,19 @@ def usage(coupon: Coupon) -> dict:
     }
 
 
-def recent_redemptions(coupon: Coupon, limit: int = 50) -> list[tuple[CouponRedemption, Order]]:
-    return list(
-        db.session.execute(
-            select(CouponRedemption, Order)
-            .join(Order, Order.id == CouponRedemption.order_id)
+def recent_redemptions(coupon: Coupon, limit: int = 50) -> list[tuple]:
+    """The coupon's latest ``limit`` redemptions, newest first, each with its order (the
+    shop's Order, read through its service)."""
+    redemptions = list(
+        db.session.scalars(
+            select(CouponRedemption)
             .where(CouponRedemption.coupon_id == coupon.id)
             .order_by(CouponRedemption.id.desc())
             .limit(limit)
-        ).tuples()
+        )
     )
+    orders = {o.id: o for o in shop.orders_with_ids([r.order_id for r in redemptions])}
+    return [(r, orders[r.order_id]) for r in redemptions]
 
 
 # --- the checkout rules ---------------------------------------------------------------
@@ -337,41 +333,14 @@ def _exhausted(message: str) -> Conflict:
     return Conflict(message, code="coupon_exhausted", fields={"coupon_code": [message]})
 
 
-def completed_orders_of(user_id: int) -> int:
-    return db.session.scalar(
-        select(func.count())
-        .select_from(Order)
-        .where(Order.buyer_id == user_id, Order.status == "completed")
-    )
-
-
-def has_ordered_before(user_id: int, *, except_order_id: int | None = None) -> bool:
-    """Whether the member has an order that went through, or one still payable."""
-    at = now()
-    query = select(Order.id).where(
-        Order.buyer_id == user_id,
-        Order.status.in_(ORDERED_STATUSES)
-        | (
-            Order.status.in_(UNPAID_STATUSES)
-            & (Order.expires_at.is_(None) | (Order.expires_at > at))
-        ),
-    )
-    if except_order_id is not None:
-        query = query.where(Order.id != except_order_id)
-    return db.session.scalar(query.limit(1)) is not None
-
-
-def _lapsed_orders():
-    """Orders whose redemption no longer counts: unpaid past the deadline (never payable)."""
-    return select(Order.id).where(Order.status == "pending", Order.expires_at <= now())
-
-
 def _live_uses(coupon: Coupon, user_id: int | None = None) -> int:
-    """Uses that still count (read-only): the counter minus redemptions of lapsed orders."""
+    """Uses that still count (read-only): the counter minus redemptions of lapsed orders
+    (unpaid past their deadline, never payable: the shop's ``overdue_order_ids``, a
+    ``select()`` of ids composed into this count)."""
     query = select(func.count()).where(
         CouponRedemption.coupon_id == coupon.id,
         CouponRedemption.state == "active",
-        CouponRedemption.order_id.in_(_lapsed_orders()),
+        CouponRedemption.order_id.in_(shop.overdue_order_ids()),
     )
     if user_id is None:
         return coupon.uses - db.session.scalar(query)
@@ -411,7 +380,7 @@ def check_coupon(code: str, buyer, priced, *, order_id: int | None = None) -> Co
     if coupon.audience != "all" and buyer.tier != coupon.audience:
         raise _not_eligible(f"This coupon is for {TIER_LABELS[coupon.audience]} members only.")
     if coupon.completed_orders is not None:
-        have = completed_orders_of(buyer.id)
+        have = shop.completed_order_count(buyer.id)
         if have != coupon.completed_orders:
             wanted = coupon.completed_orders
             raise _not_eligible(
@@ -422,7 +391,7 @@ def check_coupon(code: str, buyer, priced, *, order_id: int | None = None) -> Co
         signals.in_segment, "segment", segment_id=coupon.segment_id, user=buyer
     ):
         raise _not_eligible("This coupon is for selected members only.")
-    if coupon.first_order_only and has_ordered_before(buyer.id, except_order_id=order_id):
+    if coupon.first_order_only and shop.has_ordered(buyer.id, except_order_id=order_id):
         raise _not_eligible("This coupon is for a first order only.")
     if priced.subtotal_cents < coupon.min_subtotal_cents:
         minimum = format_minor(coupon.min_subtotal_cents, coupon.currency)
@@ -473,7 +442,7 @@ def coupon_step(priced, buyer):
 # --- claiming and giving back ---------------------------------------------------------
 
 
-def claim(order: Order, quote=None, buyer=None, **_) -> None:
+def claim(order, quote=None, buyer=None, **_) -> None:
     """Receiver of ``signals.order_priced``: take one use of the order's coupon.
 
     Before the guarded statements it runs the rules again with the order excluded
@@ -495,9 +464,10 @@ def claim(order: Order, quote=None, buyer=None, **_) -> None:
     )
     if at_limit or (mine or 0) >= coupon.per_user_limit:
         # Only lapsed orders' uses (check_coupon counted them out) stand in the way.
+        # The shop's rule arrives as a select() of ids, so this stays one UPDATE.
         _release_where(
             CouponRedemption.coupon_id == coupon.id,
-            CouponRedemption.order_id.in_(_lapsed_orders()),
+            CouponRedemption.order_id.in_(shop.overdue_order_ids()),
             reason="lapsed",
         )
     taken = db.session.execute(
@@ -542,7 +512,7 @@ def claim(order: Order, quote=None, buyer=None, **_) -> None:
     db.session.expire(coupon)
 
 
-def release(order: Order, event=None, **_) -> None:
+def release(order, event=None, **_) -> None:
     """Receiver of ``signals.order_changed``: give the coupon use back when the order is
     cancelled (by the buyer, the merchant or its deadline) or fully refunded."""
     if event is None or event.to_status not in RELEASING_STATUSES:

@@ -144,10 +144,13 @@ from .products import (  # noqa: F401
 )
 from .purchases import (  # noqa: F401
     buyer_ids,
+    completed_order_count,
     completed_order_counts,
     completed_purchases,
     completed_spend,
+    has_ordered,
     merchandise_spend,
+    order_figures,
 )
 from .repricing import lower_prices  # noqa: F401
 from .stock import (  # noqa: F401

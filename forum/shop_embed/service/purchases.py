@@ -1,4 +1,5 @@
-"""What members bought, for other features (tiers, the VIP report): read-only figures.
+"""What members bought, for other features (tiers, the VIP report, coupons' rules and
+figures): read-only facts about orders, so nobody outside the shop queries its Order.
 
 A purchase's spend is its merchandise after discounts and refunds, never shipping or
 tenders (credit, points); the rule lives here, beside the orders it reads.
@@ -8,8 +9,14 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from ...clock import now
 from ...extensions import db
 from ..models import NOT_DISCOUNTS, Order
+from .common import PAID_STATUSES
+
+# An order still unpaid but payable (before its deadline, or held without one) counts as
+# ordered, as does a paid one; cancelled and refunded orders do not.
+UNPAID_STATUSES = ("pending", "held")
 
 
 def merchandise_spend(subtotal_cents: int, adjustments, refunded_cents: int | None) -> int:
@@ -68,3 +75,41 @@ def completed_spend(buyer_ids, since: datetime) -> int:
 def buyer_ids(limit: int) -> set[int]:
     """Ids of members who ever placed an order (at most ``limit``)."""
     return set(db.session.scalars(select(Order.buyer_id).distinct().limit(limit)))
+
+
+def completed_order_count(buyer_id: int) -> int:
+    """How many of the buyer's orders are completed."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Order)
+        .where(Order.buyer_id == buyer_id, Order.status == "completed")
+    )
+
+
+def has_ordered(buyer_id: int, *, except_order_id: int | None = None) -> bool:
+    """Whether the buyer has an order that went through (paid, shipped, completed) or
+    one still payable (pending or held, not past its deadline); ``except_order_id`` (the
+    order being placed) does not count. A first-order coupon asks this."""
+    query = select(Order.id).where(
+        Order.buyer_id == buyer_id,
+        Order.status.in_(PAID_STATUSES)
+        | (
+            Order.status.in_(UNPAID_STATUSES)
+            & (Order.expires_at.is_(None) | (Order.expires_at > now()))
+        ),
+    )
+    if except_order_id is not None:
+        query = query.where(Order.id != except_order_id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def order_figures(order_ids) -> tuple[int, int]:
+    """(sum of ``total_cents``, number completed) of the orders among ``order_ids`` (ids
+    or a ``select()`` of them, e.g. a coupon's live redemptions), in one query."""
+    total, completed = db.session.execute(
+        select(
+            func.coalesce(func.sum(Order.total_cents), 0),
+            func.count().filter(Order.status == "completed"),
+        ).where(Order.id.in_(order_ids))
+    ).one()
+    return int(total), int(completed)

@@ -1,6 +1,8 @@
 """Coupons through the API: created by merchants and admins, used on orders, checkout and
 quotes with the totals they produce, read back with their uses; others see 403/404."""
 
+from sqlalchemy import select
+
 from forum.extensions import db
 from tests.conftest import app_context
 
@@ -174,3 +176,46 @@ def test_replaying_an_idempotency_key_takes_one_use(
     assert other.status_code == 422
     with app_context(app):
         db.session.remove()
+
+
+def test_figures_count_live_uses_and_their_orders_only(
+    client, app, shop, admin_headers, buyer_headers, product, make_coupon
+):
+    from forum.members.coupons import service
+    from forum.members.coupons.models import Coupon
+
+    make_coupon(admin_headers, "FIGURES", max_uses=5, per_user_limit=3)
+    paid = client.post(
+        "/api/v1/checkout",
+        json={**order_body(product, coupon="FIGURES"), "provider": "sandbox"},
+        headers=buyer_headers,
+    ).get_json()
+    for step in ("ship", "complete"):
+        done = client.post(f"/api/v1/orders/{paid['id']}/{step}", json={}, headers=shop.headers)
+        assert done.status_code == 200, done.get_json()
+    unpaid = client.post(
+        "/api/v1/orders", json=order_body(product, 2, coupon="FIGURES"), headers=buyer_headers
+    ).get_json()
+    cancelled = client.post(
+        "/api/v1/orders", json=order_body(product, 3, coupon="FIGURES"), headers=buyer_headers
+    ).get_json()
+    client.post(f"/api/v1/orders/{cancelled['id']}/cancel", json={}, headers=buyer_headers)
+    plain = client.post("/api/v1/orders", json=order_body(product, 4), headers=buyer_headers)
+    assert plain.status_code == 201
+
+    read = client.get("/api/v1/coupons/FIGURES", headers=admin_headers).get_json()
+    # 10% of 20.00 and of 40.00; totals add 5.00 shipping each. The cancelled order's
+    # use was given back and the coupon-free order is nobody's business here.
+    assert read["uses"] == 2 and read["released"] == 1
+    assert read["discount_cents"] == 200 + 400
+    assert read["revenue_cents"] == paid["total_cents"] + unpaid["total_cents"] == 2300 + 4100
+    with app_context(app):
+        coupon = db.session.scalar(select(Coupon).where(Coupon.code == "FIGURES"))
+        assert service.usage(coupon)["completed_orders"] == 1
+        recent = service.recent_redemptions(coupon)
+        assert [(r.order_id, o.id, o.status, r.state) for r, o in recent] == [
+            (cancelled["id"], cancelled["id"], "cancelled", "released"),
+            (unpaid["id"], unpaid["id"], "pending", "active"),
+            (paid["id"], paid["id"], "completed", "active"),
+        ]
+        assert service.recent_redemptions(coupon, limit=1)[0][0].order_id == cancelled["id"]
