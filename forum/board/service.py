@@ -23,6 +23,12 @@ from ..extensions import db
 from ..moderation import service as moderation
 from ..notifications import service as notifications
 from ..pagination import decode, encode
+from .lookups import (  # noqa: F401 (front door)
+    live_thread_ids,
+    report_categories,
+    threads_embedding,
+    threads_with_ids,
+)
 from .models import FTS_CONFIG, Category, Post, PostLike, PostRevision, Thread
 from .moderating import move_thread, set_hidden, set_locked, set_pinned  # noqa: F401 (front door)
 

@@ -13,7 +13,7 @@ from ..accounts.models import User
 from ..clock import now
 from ..errors import Conflict, Forbidden, ValidationFailed
 from ..extensions import db
-from .models import FLAG_REASONS, AuditEntry, Flag
+from .models import FLAG_REASONS, AuditEntry, Flag  # FLAG_REASONS: for other features' forms
 
 
 def check_moderator(actor) -> None:

@@ -11,7 +11,7 @@ from wtforms import (
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..moderation.models import FLAG_REASONS
+from ..moderation import service as moderation
 
 STARS = [SelectChoice(str(n), f"{n} star{'s' if n > 1 else ''}") for n in range(5, 0, -1)]
 
@@ -36,7 +36,10 @@ class ReplyForm(FlaskForm):
 
 class FlagForm(FlaskForm):
     reason = SelectField(
-        "Reason", choices=[SelectChoice(r, r.replace("_", " ").capitalize()) for r in FLAG_REASONS]
+        "Reason",
+        choices=[
+            SelectChoice(r, r.replace("_", " ").capitalize()) for r in moderation.FLAG_REASONS
+        ],
     )
     note = StringField("Note", validators=[Optional(), Length(max=500)])
 

@@ -23,9 +23,8 @@ from ..embeds import EmbedContext, expand
 from ..errors import ServiceError
 from ..extensions import db
 from ..markup import EmbedRef, placeholder
-from ..moderation.models import FLAG_REASONS
+from ..moderation import service as moderation
 from ..shop_embed import service as shop
-from ..shop_embed.models import Order
 from ..web import form_status, run_form, safe_referrer
 from . import photos, service
 from .forms import (
@@ -364,7 +363,7 @@ def product_section(product, *, viewer=None, **_) -> Markup:
         reward=service.describe(
             service.reward_for("review", product.merchant_id), product.currency
         ),
-        flag_reasons=FLAG_REASONS,
+        flag_reasons=moderation.FLAG_REASONS,
     )
     return Markup(html)  # noqa: S704 (an autoescaped trusted template)
 
@@ -379,7 +378,7 @@ def thread_banner(thread, *, viewer=None, **_) -> Markup | None:
     first = board.first_post(thread)
     context = EmbedContext("post", first.id, first.author_id) if first else None
     card = expand(placeholder(EmbedRef("product", report.product_id)), context)
-    order = db.session.get(Order, report.order_id)
+    order = shop.find_order(report.order_id)
     html = render_template(
         "reviews/_report_banner.html",
         report=report,

@@ -7,8 +7,7 @@ per order item, reversed once), ``nudges`` (the invitation and the reminder),
 ``common``. ``on_order_changed`` is the receiver of ``signals.order_changed``.
 """
 
-from ...extensions import db
-from ...shop_embed.models import Order, OrderItem
+from ...shop_embed import service as shop
 from .common import SORTS, address_key  # noqa: F401
 from .nudges import email_nudge, invitation_text, invite, mail_due, send_reminders  # noqa: F401
 from .queries import (  # noqa: F401
@@ -62,16 +61,13 @@ from .rewards import (  # noqa: F401
 )
 
 
-def on_order_changed(order: Order, *, event, **_) -> None:
+def on_order_changed(order, *, event, **_) -> None:
     """``signals.order_changed``: invite a review when an order completes; take back
     every review and report reward of an order that is refunded. In the order's
     transaction; never refuses the change (a reversal takes only what is left)."""
     if event.type == "completed" or event.to_status == "completed":
         invite(order)
     elif event.to_status == "refunded":
-        item_ids = db.session.scalars(
-            db.select(OrderItem.id).where(OrderItem.order_id == order.id)
-        ).all()
-        for item_id in item_ids:
+        for item_id in shop.order_item_ids(order.id):
             reverse("review", item_id, "order_refunded")
             reverse("report", item_id, "order_refunded")

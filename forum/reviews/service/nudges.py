@@ -22,7 +22,7 @@ from ...accounts.models import User
 from ...clock import now
 from ...extensions import db
 from ...notifications import service as notifications
-from ...shop_embed.models import Order
+from ...shop_embed import service as shop
 from ..models import Review, ReviewInvitation
 from . import rewards
 from .common import setting
@@ -35,11 +35,11 @@ def reminder_after() -> timedelta:
     return timedelta(days=setting("REVIEW_REMINDER_DAYS", 3))
 
 
-def invite_url(order: Order) -> str:
+def invite_url(order) -> str:
     return url_for("reviews.write", order_id=order.id)
 
 
-def invitation_text(order: Order, *, reminder: bool = False) -> str:
+def invitation_text(order, *, reminder: bool = False) -> str:
     names = ", ".join(item.name for item in order.items[:2])
     if len(order.items) > 2:
         names += f" and {len(order.items) - 2} more"
@@ -50,7 +50,7 @@ def invitation_text(order: Order, *, reminder: bool = False) -> str:
     return f"How was {names}? Review your purchase{earn}."
 
 
-def invite(order: Order) -> bool:
+def invite(order) -> bool:
     """On completion: notify the buyer once per order (True when this call did)."""
     try:
         with db.session.begin_nested():
@@ -74,12 +74,11 @@ def send_reminders(batch: int = 500) -> int:
     at = now()
     due = db.session.scalars(
         select(ReviewInvitation.order_id)
-        .join(Order, Order.id == ReviewInvitation.order_id)
         .where(
             ReviewInvitation.reminded_at.is_(None),
             ReviewInvitation.invited_at <= at - reminder_after(),
             ReviewInvitation.invited_at > at - timedelta(days=REMINDER_WINDOW_DAYS),
-            Order.status == "completed",
+            ReviewInvitation.order_id.in_(shop.completed_order_ids()),
             ~_reviewed(ReviewInvitation.order_id),
         )
         .order_by(ReviewInvitation.invited_at)
@@ -95,7 +94,7 @@ def send_reminders(batch: int = 500) -> int:
         ).rowcount
         if claimed != 1:
             continue
-        order = db.session.get(Order, order_id)
+        order = shop.find_order(order_id)
         notifications.notify(
             order.buyer_id,
             "review_reminder",
@@ -150,7 +149,7 @@ def email_nudge(order_id: int, *, reminder: bool) -> bool:
     db.session.commit()
     if claimed != 1:
         return False
-    order = db.session.get(Order, order_id)
+    order = shop.find_order(order_id)
     buyer = db.session.get(User, order.buyer_id)
     message = EmailMessage(
         subject="How was your order?" if not reminder else "A reminder: how was your order?",

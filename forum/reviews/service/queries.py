@@ -5,15 +5,14 @@ import html
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ...board.models import Post, Thread
+from ...board import service as board
 from ...errors import field_error
 from ...extensions import db
 from ...pagination import decode, encode
 from ...shop_embed import service as shop
-from ...shop_embed.models import Product
 from ..models import Review
 from .common import SORTS
 
@@ -86,7 +85,7 @@ def computed_ratings(product_id: int) -> dict:
 def recount_ratings(product_id: int) -> bool:
     """Write the recomputed aggregates on the product; True when they had drifted."""
     truth = computed_ratings(product_id)
-    product = db.session.get(Product, product_id)
+    product = shop.find_product(product_id)
     stored = {n: getattr(product, f"rating_{n}") for n in range(1, 6)}
     drifted = (
         product.rating_count != truth["count"]
@@ -103,9 +102,10 @@ def recount_ratings(product_id: int) -> bool:
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 
 
-def search_products(q: str, *, limit: int = 5) -> list[tuple[Product, Review]]:
-    """Products on sale whose counted reviews contain every word of ``q`` (title or
-    body), each with its most helpful matching review, best rated first."""
+def search_products(q: str, *, limit: int = 5) -> list[tuple]:
+    """(product, review): products on sale whose counted reviews contain every word of
+    ``q`` (title or body), each with its most helpful matching review, best rated first.
+    On sale is the shop's rule, taken as its ``buyable_product_ids`` expression."""
     words = _WORD_RE.findall(q or "")[:6]
     if not words:
         return []
@@ -113,22 +113,20 @@ def search_products(q: str, *, limit: int = 5) -> list[tuple[Product, Review]]:
     conditions = [
         or_(Review.title.ilike(p, escape="\\"), Review.body.ilike(p, escape="\\")) for p in patterns
     ]
-    rows = db.session.execute(
-        select(Review, Product)
-        .join(Product, Product.id == Review.product_id)
-        .options(joinedload(Product.merchant))
+    rows = db.session.scalars(
+        select(Review)
         .where(
             _counting(),
-            Product.active.is_(True),
-            Product.archived_at.is_(None),
+            Review.product_id.in_(shop.buyable_product_ids()),
             *conditions,
         )
         .order_by(Review.helpful_count.desc(), Review.id.desc())
         .limit(200)
     ).all()
-    best: dict[int, tuple[Product, Review]] = {}
-    for review, product in rows:
-        best.setdefault(product.id, (product, review))
+    products = shop.products_with_ids({review.product_id for review in rows})
+    best: dict[int, tuple] = {}
+    for review in rows:
+        best.setdefault(review.product_id, (products[review.product_id], review))
     ranked = sorted(
         best.values(), key=lambda pair: (-(pair[0].rating_avg or 0), -pair[0].rating_count)
     )
@@ -160,21 +158,7 @@ def marked_snippet(text: str, q: str, width: int = 160) -> str:
     return pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", piece)
 
 
-def threads_embedding(product_id: int, *, viewer=None, limit: int = 10) -> list[Thread]:
-    """Threads (latest activity first) with a visible post embedding ``[[product:ID]]``.
-
-    ``Post.embeds`` is a JSON list of ``"kind:id"`` keys, so its text holds the quoted
-    key on SQLite and PostgreSQL alike. Read-only, through the board's tables."""
-    key = f'%"product:{int(product_id)}"%'
-    posts = select(Post.thread_id).where(
-        cast(Post.embeds, String).like(key), Post.deleted_at.is_(None), Post.hidden_at.is_(None)
-    )
-    return list(
-        db.session.scalars(
-            select(Thread)
-            .options(joinedload(Thread.author), joinedload(Thread.category))
-            .where(Thread.id.in_(posts), Thread.deleted_at.is_(None))
-            .order_by(Thread.last_activity_at.desc(), Thread.id.desc())
-            .limit(limit)
-        )
-    )
+def threads_embedding(product_id: int, *, viewer=None, limit: int = 10) -> list:
+    """Threads (latest activity first) with a visible post embedding ``[[product:ID]]``,
+    read through the board's service."""
+    return board.threads_embedding(f"product:{int(product_id)}", limit=limit)

@@ -5,44 +5,31 @@ a reason by a moderator or the product's merchant."""
 from flask import url_for
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from ...board import service as board
-from ...board.models import Category, Thread
 from ...clock import now
 from ...errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ...extensions import db
 from ...moderation import service as moderation
 from ...notifications import service as notifications
 from ...shop_embed import service as shop
-from ...shop_embed.models import Order, OrderItem
 from ..models import ExperienceReport
 from . import rewards
 from .common import REASON_MAX
 from .reviews import is_moderator
 
 
-def report_categories() -> list[Category]:
-    return list(
-        db.session.scalars(
-            select(Category)
-            .where(Category.experience_reports.is_(True))
-            .order_by(Category.position, Category.name)
-        )
-    )
+def report_categories() -> list:
+    """The board's categories marked for experience reports."""
+    return board.report_categories()
 
 
-def reportable_items(user) -> list[tuple[OrderItem, Order]]:
-    """``user``'s completed order items with no experience report yet, newest first."""
+def reportable_items(user) -> list[tuple]:
+    """(item, order): ``user``'s completed order items with no experience report yet,
+    newest first."""
     if not (user and getattr(user, "is_authenticated", False)):
         return []
-    rows = db.session.execute(
-        select(OrderItem, Order)
-        .join(Order, Order.id == OrderItem.order_id)
-        .where(Order.buyer_id == user.id, Order.status == "completed")
-        .order_by(Order.completed_at.desc(), OrderItem.id)
-        .limit(100)
-    ).all()
+    rows = shop.completed_items(user.id, limit=100)
     used = set(
         db.session.scalars(
             select(ExperienceReport.order_item_id).where(
@@ -53,7 +40,7 @@ def reportable_items(user) -> list[tuple[OrderItem, Order]]:
     return [(item, order) for item, order in rows if item.id not in used]
 
 
-def create_report(author, category: Category, *, order_item_id, title, body) -> ExperienceReport:
+def create_report(author, category, *, order_item_id, title, body) -> ExperienceReport:
     """Post an experience report: a thread in ``category`` tied to ``order_item_id``.
 
     Raises ValidationFailed (the category takes no reports, bad title or body),
@@ -67,11 +54,7 @@ def create_report(author, category: Category, *, order_item_id, title, body) -> 
         )
     if isinstance(order_item_id, bool) or not isinstance(order_item_id, int):
         raise ValidationFailed(fields={"order_item_id": ["Choose the purchase it is about."]})
-    row = db.session.execute(
-        select(OrderItem, Order)
-        .join(Order, Order.id == OrderItem.order_id)
-        .where(OrderItem.id == order_item_id, Order.buyer_id == author.id)
-    ).first()
+    row = shop.bought_item(author.id, order_item_id)
     if row is None:
         raise Forbidden("Reports are about your own purchases.", code="not_a_buyer")
     item, order = row
@@ -206,7 +189,7 @@ def remove_report(actor, report: ExperienceReport, reason: str = "") -> None:
     if moved != 1:
         return
     rewards.reverse("report", report.order_item_id, "removed_for_abuse")
-    thread = db.session.get(Thread, report.thread_id)
+    thread = board.threads_with_ids([report.thread_id]).get(report.thread_id)
     first = board.first_post(thread) if thread else None
     if first is not None:
         board.set_hidden(actor, first, True, reason)
@@ -214,29 +197,36 @@ def remove_report(actor, report: ExperienceReport, reason: str = "") -> None:
     db.session.refresh(report)
 
 
-def approved_reports(product_id: int, limit: int = 10) -> list[tuple[ExperienceReport, Thread]]:
-    return list(
-        db.session.execute(
-            select(ExperienceReport, Thread)
-            .join(Thread, Thread.id == ExperienceReport.thread_id)
-            .options(joinedload(Thread.author))
-            .where(
-                ExperienceReport.product_id == product_id,
-                ExperienceReport.status == "approved",
-                Thread.deleted_at.is_(None),
+def _with_threads(reports: list[ExperienceReport]) -> list[tuple]:
+    """(report, thread) pairs, the threads read through the board's service."""
+    threads = board.threads_with_ids({report.thread_id for report in reports})
+    return [(report, threads[report.thread_id]) for report in reports]
+
+
+def approved_reports(product_id: int, limit: int = 10) -> list[tuple]:
+    """(report, thread) of ``product_id``'s approved reports whose thread is not deleted
+    (the board's ``live_thread_ids`` expression), newest first."""
+    return _with_threads(
+        list(
+            db.session.scalars(
+                select(ExperienceReport)
+                .where(
+                    ExperienceReport.product_id == product_id,
+                    ExperienceReport.status == "approved",
+                    ExperienceReport.thread_id.in_(board.live_thread_ids()),
+                )
+                .order_by(ExperienceReport.id.desc())
+                .limit(limit)
             )
-            .order_by(ExperienceReport.id.desc())
-            .limit(limit)
-        ).all()
+        )
     )
 
 
-def pending_reports(actor, limit: int = 50) -> list[tuple[ExperienceReport, Thread]]:
-    """Reports waiting for ``actor``: every pending one for moderators, the shop's own for
-    a merchant."""
+def pending_reports(actor, limit: int = 50) -> list[tuple]:
+    """(report, thread) of the reports waiting for ``actor``: every pending one for
+    moderators, the shop's own for a merchant."""
     query = (
-        select(ExperienceReport, Thread)
-        .join(Thread, Thread.id == ExperienceReport.thread_id)
+        select(ExperienceReport)
         .where(ExperienceReport.status == "pending")
         .order_by(ExperienceReport.id)
         .limit(limit)
@@ -246,4 +236,4 @@ def pending_reports(actor, limit: int = 50) -> list[tuple[ExperienceReport, Thre
         if merchant is None:
             return []
         query = query.where(ExperienceReport.merchant_id == merchant.id)
-    return list(db.session.execute(query).all())
+    return _with_threads(list(db.session.scalars(query)))

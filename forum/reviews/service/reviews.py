@@ -18,7 +18,6 @@ from ...extensions import db
 from ...moderation import service as moderation
 from ...notifications import service as notifications
 from ...shop_embed import service as shop
-from ...shop_embed.models import Order, OrderItem, Product
 from .. import photos as photo_store
 from ..models import MAX_PHOTOS, Review, ReviewPhoto, ReviewRevision, ReviewVote
 from . import rewards
@@ -49,18 +48,6 @@ def _render(body: str, field: str = "body") -> str:
 # --- who may review --------------------------------------------------------------------
 
 
-def _items_of(user, product_id: int, order_id: int | None):
-    query = (
-        select(OrderItem, Order)
-        .join(Order, Order.id == OrderItem.order_id)
-        .where(Order.buyer_id == user.id, OrderItem.product_id == product_id)
-        .order_by(Order.completed_at.is_(None), Order.id, OrderItem.id)
-    )
-    if order_id is not None:
-        query = query.where(Order.id == order_id)
-    return db.session.execute(query).all()
-
-
 def _reviewed_item_ids(item_ids) -> set[int]:
     ids = list(item_ids)
     if not ids:
@@ -70,8 +57,8 @@ def _reviewed_item_ids(item_ids) -> set[int]:
     )
 
 
-def check_can_review(user, product: Product, order_id: int | None = None):
-    """The (order, item) ``user`` may review ``product`` for; raises otherwise.
+def check_can_review(user, product, order_id: int | None = None):
+    """The (order, item) ``user`` may review the shop's ``product`` for; raises otherwise.
 
     Refusals (nothing written): Forbidden ``merchant_cannot_review`` (the shop's own
     account), ``not_a_buyer`` (no order of it), ``order_refunded``,
@@ -83,7 +70,7 @@ def check_can_review(user, product: Product, order_id: int | None = None):
         raise Forbidden("Log in to review.", code="not_a_buyer")
     if shop.owns_product(user, product) or product.merchant.user_id == user.id:
         raise Forbidden("A shop cannot review its own products.", code="merchant_cannot_review")
-    rows = _items_of(user, product.id, order_id)
+    rows = shop.bought_items(user.id, product_id=product.id, order_id=order_id)
     if not rows:
         raise Forbidden("Only buyers of this product can review it.", code="not_a_buyer")
     completed = [(item, order) for item, order in rows if order.status == "completed"]
@@ -102,17 +89,11 @@ def check_can_review(user, product: Product, order_id: int | None = None):
     return order, item
 
 
-def _check_address(user, product: Product, order: Order) -> None:
+def _check_address(user, product, order) -> None:
     key = address_key(order.shipping_address)
     if key is None:
         return
-    merchant_user = product.merchant.user_id
-    merchant_addresses = db.session.scalars(
-        select(Order.shipping_address)
-        .where(Order.buyer_id == merchant_user)
-        .order_by(Order.id.desc())
-        .limit(200)
-    )
+    merchant_addresses = shop.shipping_addresses(product.merchant.user_id, limit=200)
     if any(address_key(a) == key for a in merchant_addresses):
         raise Forbidden(
             "Goods shipped to the shop's own address cannot be reviewed.", code="shared_address"
@@ -131,20 +112,12 @@ def _check_address(user, product: Product, order: Order) -> None:
         )
 
 
-def reviewable_items(user, product_id: int | None = None) -> list[tuple[OrderItem, Order]]:
-    """Completed order items of ``user`` with no review yet (newest order first)."""
+def reviewable_items(user, product_id: int | None = None) -> list[tuple]:
+    """(item, order): completed order items of ``user`` with no review yet (newest
+    order first)."""
     if not (user and getattr(user, "is_authenticated", False)):
         return []
-    query = (
-        select(OrderItem, Order)
-        .join(Order, Order.id == OrderItem.order_id)
-        .where(Order.buyer_id == user.id, Order.status == "completed")
-        .order_by(Order.completed_at.desc(), OrderItem.id)
-        .limit(100)
-    )
-    if product_id is not None:
-        query = query.where(OrderItem.product_id == product_id)
-    rows = db.session.execute(query).all()
+    rows = shop.completed_items(user.id, product_id=product_id, limit=100)
     done = _reviewed_item_ids(item.id for item, _order in rows)
     return [(item, order) for item, order in rows if item.id not in done]
 

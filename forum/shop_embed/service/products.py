@@ -238,6 +238,31 @@ def listed_product_ids() -> Select:
     return select(Product.id).where(Product.archived_at.is_(None))
 
 
+def buyable_product_ids() -> Select:
+    """``SELECT id`` of products on sale (active, not archived): a SQL expression for
+    another feature's own query (``column.in_(buyable_product_ids())``, reviews' search)."""
+    return select(Product.id).where(Product.active.is_(True), Product.archived_at.is_(None))
+
+
+def find_product(product_id: int) -> Product | None:
+    """The product ``product_id`` without a viewer check, for other features' rules on
+    a product they already hold a row of (reviews' recount)."""
+    return db.session.get(Product, product_id)
+
+
+def products_with_ids(product_ids) -> dict[int, Product]:
+    """Product id -> product (its merchant loaded) for the ids among ``product_ids``."""
+    ids = list(product_ids)
+    if not ids:
+        return {}
+    return {
+        p.id: p
+        for p in db.session.scalars(
+            select(Product).options(joinedload(Product.merchant)).where(Product.id.in_(ids))
+        )
+    }
+
+
 def get_product(product_id: int, viewer=None) -> Product:
     """A product anyone may see (active, not archived); its owner and admins see all of theirs."""
     product = db.session.get(Product, product_id) if isinstance(product_id, int) else None

@@ -1,5 +1,6 @@
-"""What members bought, for other features (tiers, the VIP report, coupons' rules and
-figures): read-only facts about orders, so nobody outside the shop queries its Order.
+"""What members bought, for other features: read-only facts about orders (tiers, the VIP
+report, coupons' rules and figures) and order items (reviews: who may review or report on
+what), so nobody outside the shop queries its Order.
 
 A purchase's spend is its merchandise after discounts and refunds, never shipping or
 tenders (credit, points); the rule lives here, beside the orders it reads.
@@ -7,11 +8,11 @@ tenders (credit, points); the rule lives here, beside the orders it reads.
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from ...clock import now
 from ...extensions import db
-from ..models import NOT_DISCOUNTS, Order
+from ..models import NOT_DISCOUNTS, Order, OrderItem
 from .common import PAID_STATUSES
 
 # An order still unpaid but payable (before its deadline, or held without one) counts as
@@ -113,3 +114,75 @@ def order_figures(order_ids) -> tuple[int, int]:
         ).where(Order.id.in_(order_ids))
     ).one()
     return int(total), int(completed)
+
+
+# --- order items, for reviews ----------------------------------------------------------
+
+
+def order_item_ids(order_id: int) -> list[int]:
+    """Ids of ``order_id``'s items."""
+    return list(db.session.scalars(select(OrderItem.id).where(OrderItem.order_id == order_id)))
+
+
+def bought_items(
+    buyer_id: int, *, product_id: int | None = None, order_id: int | None = None
+) -> list[tuple[OrderItem, Order]]:
+    """(item, order) of every order of ``buyer_id`` (any status), optionally of one
+    product and/or one order: completed orders first, then by order and item id."""
+    query = (
+        select(OrderItem, Order)
+        .join(Order, Order.id == OrderItem.order_id)
+        .where(Order.buyer_id == buyer_id)
+        .order_by(Order.completed_at.is_(None), Order.id, OrderItem.id)
+    )
+    if product_id is not None:
+        query = query.where(OrderItem.product_id == product_id)
+    if order_id is not None:
+        query = query.where(Order.id == order_id)
+    return [(item, order) for item, order in db.session.execute(query).all()]
+
+
+def completed_items(
+    buyer_id: int, *, product_id: int | None = None, limit: int = 100
+) -> list[tuple[OrderItem, Order]]:
+    """(item, order) of ``buyer_id``'s completed orders, newest completion first (at most
+    ``limit``), optionally of one product."""
+    query = (
+        select(OrderItem, Order)
+        .join(Order, Order.id == OrderItem.order_id)
+        .where(Order.buyer_id == buyer_id, Order.status == "completed")
+        .order_by(Order.completed_at.desc(), OrderItem.id)
+        .limit(limit)
+    )
+    if product_id is not None:
+        query = query.where(OrderItem.product_id == product_id)
+    return [(item, order) for item, order in db.session.execute(query).all()]
+
+
+def bought_item(buyer_id: int, item_id: int) -> tuple[OrderItem, Order] | None:
+    """(item, order) when order item ``item_id`` is in one of ``buyer_id``'s orders."""
+    row = db.session.execute(
+        select(OrderItem, Order)
+        .join(Order, Order.id == OrderItem.order_id)
+        .where(OrderItem.id == item_id, Order.buyer_id == buyer_id)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def shipping_addresses(buyer_id: int, limit: int = 200) -> list[dict | None]:
+    """The shipping addresses of ``buyer_id``'s latest ``limit`` orders, newest first."""
+    return list(
+        db.session.scalars(
+            select(Order.shipping_address)
+            .where(Order.buyer_id == buyer_id)
+            .order_by(Order.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def completed_order_ids() -> Select:
+    """``SELECT id`` of completed orders: a SQL expression for another feature's own
+    query (``column.in_(completed_order_ids())``, e.g. reviews' reminder sweep), so the
+    filter stays one statement without that feature reading the orders table."""
+    return select(Order.id).where(Order.status == "completed")
