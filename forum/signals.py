@@ -102,9 +102,14 @@ order_priced = plaza.signal("order-priced")
 
 # --- members ----------------------------------------------------------------------------
 #: Question ``ask(in_segment, "segment", segment_id=int, user=User)`` -> bool: is ``user``
-#: in that campaign segment now? Asked by members for a coupon whose audience is a
-#: segment; answered by campaigns (nobody answers yet: such a coupon is refused).
+#: in that campaign segment now (its rule evaluated for this one member, one query)?
+#: Asked by members for a coupon whose audience is a segment; answered by campaigns
+#: (an unknown segment answers False; with nobody answering such a coupon is refused).
 in_segment = plaza.signal("in-segment")
+#: Question ``ask(segment_names, "segment", ids=[int, ...] | None)`` -> {id: name}: the
+#: named campaign segments (``ids=None``: the newest 200, for a form's choices). Asked by
+#: members to check and offer a coupon's segment; answered by campaigns.
+segment_names = plaza.signal("segment-names")
 
 # --- members --------------------------------------------------------------------------
 #: ``tier_changed.send(user, old="shopper", new="vip", reason="order_completed",
