@@ -81,6 +81,10 @@ post_created = plaza.signal("post-created")
 #: each feature answers trusted Markup shown above the posts (reviews: "bought this"
 #: with the product card of an experience report) or None.
 thread_shown = plaza.signal("thread-shown")
+#: ``post_liked.send(post, liker=User, liked=True | False)``: ``board.service.like``
+#: added a like (True) or ``unlike`` removed one (False), in its transaction, after the
+#: like row and the count moved. Receivers: members (the "likes" points to the author).
+post_liked = plaza.signal("post-liked")
 
 # --- chat -------------------------------------------------------------------------------
 #: ``message_sent.send(message, room=...)``: a chat message was stored (inside its transaction).
@@ -98,9 +102,14 @@ order_priced = plaza.signal("order-priced")
 
 # --- members ----------------------------------------------------------------------------
 #: Question ``ask(in_segment, "segment", segment_id=int, user=User)`` -> bool: is ``user``
-#: in that campaign segment now? Asked by members for a coupon whose audience is a
-#: segment; answered by campaigns (nobody answers yet: such a coupon is refused).
+#: in that campaign segment now (its rule evaluated for this one member, one query)?
+#: Asked by members for a coupon whose audience is a segment; answered by campaigns
+#: (an unknown segment answers False; with nobody answering such a coupon is refused).
 in_segment = plaza.signal("in-segment")
+#: Question ``ask(segment_names, "segment", ids=[int, ...] | None)`` -> {id: name}: the
+#: named campaign segments (``ids=None``: the newest 200, for a form's choices). Asked by
+#: members to check and offer a coupon's segment; answered by campaigns.
+segment_names = plaza.signal("segment-names")
 
 # --- members --------------------------------------------------------------------------
 #: ``tier_changed.send(user, old="shopper", new="vip", reason="order_completed",
@@ -123,6 +132,11 @@ team_settled = plaza.signal("team-settled")
 signup_made = plaza.signal("signup-made")
 #: ``signup_released.send(signup, event=..., status=...)``: cancelled or removed.
 signup_released = plaza.signal("signup-released")
+#: ``signup_checked_in.send(signup, event=..., checked_in=True | False)``: the host
+#: checked a participant in at the door (True) or undid it (False); sent by
+#: ``events.service.checkin`` in its transaction, after the sign-up row moved.
+#: Receivers: members (the "checkin" points, once per sign-up).
+signup_checked_in = plaza.signal("signup-checked-in")
 
 
 def ask(signal: Signal, sender: Any, **kwargs) -> Any:

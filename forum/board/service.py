@@ -449,6 +449,7 @@ def like(user: User, post: Post) -> int:
         update(Post).where(Post.id == post.id).values(like_count=Post.like_count + 1)
     )
     db.session.refresh(post)
+    signals.post_liked.send(post, liker=user, liked=True)
     return post.like_count
 
 
@@ -461,6 +462,8 @@ def unlike(user: User, post: Post) -> int:
             update(Post).where(Post.id == post.id).values(like_count=Post.like_count - 1)
         )
     db.session.refresh(post)
+    if removed:
+        signals.post_liked.send(post, liker=user, liked=False)
     return post.like_count
 
 

@@ -7,9 +7,13 @@ from .. import signals
 
 def init_app(app: Flask) -> None:
     from .service import on_notification, on_order_changed
+    from .service.segments import answer_in_segment, answer_segment_names
 
     signals.notification_created.connect(on_notification)
     signals.order_changed.connect(on_order_changed)
+    # Members asks whether a member is in a segment (a coupon's audience) and for names.
+    signals.in_segment.connect(answer_in_segment, sender="segment")
+    signals.segment_names.connect(answer_segment_names, sender="segment")
     app.add_template_filter(linkify_plain)
 
 

@@ -13,6 +13,9 @@ def init_app(app: Flask) -> None:
     signals.user_registered.connect(service.on_registered)
     # Orders spend and give back credit and points, start rebates, move tiers.
     signals.order_changed.connect(service.on_order_changed)
+    # Likes received and event check-ins earn points (and give them back when undone).
+    signals.post_liked.connect(service.on_post_liked)
+    signals.signup_checked_in.connect(service.on_signup_checked_in)
     # The perks, audiences, credit and points are price steps of the one checkout.
     service.add_price_steps(PRICE_STEPS)
     views.add_template_helpers(app)

@@ -43,7 +43,7 @@ from ...extensions import db
 from ...members.models import Wallet
 from ...promotions.models import Team, TeamMember
 from ...shop_embed.models import Order
-from ..models import ContactSettings
+from ..models import ContactSettings, Segment
 
 INT_OPS = ("eq", "ne", "lt", "lte", "gt", "gte")
 CHOICE_OPS = ("eq", "ne", "in")
@@ -417,3 +417,29 @@ def stream(rule: dict, *, after_id: int = 0, page: int = 1000, at=None) -> Itera
         last = ids[-1]
         if len(ids) < page:
             return
+
+
+# --- answers to other features (connected in campaigns.init_app) ---------------------------
+
+
+def answer_in_segment(kind: str, *, segment_id: int, user) -> bool:
+    """``signals.in_segment``: is ``user`` in segment ``segment_id`` now? The rule is
+    compiled for this one member into one EXISTS query; an unknown segment is False."""
+    segment = db.session.get(Segment, segment_id) if isinstance(segment_id, int) else None
+    if segment is None or not getattr(user, "is_authenticated", False):
+        return False
+    statement = members_query(segment.rule).where(User.id == user.id)
+    return bool(db.session.scalar(select(exists(statement))))
+
+
+def answer_segment_names(kind: str, *, ids=None) -> dict[int, str]:
+    """``signals.segment_names``: {id: name} of those segments (or the newest 200)."""
+    statement = select(Segment.id, Segment.name)
+    if ids is None:
+        statement = statement.order_by(Segment.id.desc()).limit(200)
+    else:
+        wanted = [i for i in ids if isinstance(i, int) and not isinstance(i, bool)]
+        if not wanted:
+            return {}
+        statement = statement.where(Segment.id.in_(wanted))
+    return {row.id: row.name for row in db.session.execute(statement)}

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
-from ... import realtime
+from ... import realtime, signals
 from ...accounts.models import User
 from ...clock import now
 from ...errors import Conflict, NotFound, field_error
@@ -110,6 +110,7 @@ def check_in(actor: User, event: Event, code) -> Signup:
     db.session.refresh(signup)
     if moved != 1:
         raise Conflict(f"{signup.user.username} is already checked in.", code="already_checked_in")
+    signals.signup_checked_in.send(signup, event=event, checked_in=True)
     realtime.announce(
         "event_checkin",
         {"event_id": event.id, "signup_id": signup.id, "checked_in": True},
@@ -129,4 +130,5 @@ def undo_check_in(actor: User, event: Event, signup_id: int) -> Signup:
     signup.checked_in_by_id = None
     signup.attendance = NO_SHOW if event.has_ended() else None
     db.session.flush()
+    signals.signup_checked_in.send(signup, event=event, checked_in=False)
     return signup

@@ -58,6 +58,15 @@ class CouponForm(FlaskForm):
         description="1 makes a second-purchase coupon",
     )
     first_order_only = BooleanField("First order only")
+    # Site coupons only (the admin's segments); the view fills the choices and drops the
+    # field from the merchant's form. "" is no segment; the service checks it exists.
+    segment_id = SelectField(
+        "Campaign segment (optional)",
+        choices=[SelectChoice("", "Any member")],
+        coerce=lambda v: int(v) if v not in (None, "") else None,
+        validate_choice=False,
+        description="Only members in this segment at checkout may use it",
+    )
 
     def validate_value(self, field):
         raw = (field.data or "").strip()
@@ -91,7 +100,7 @@ class CouponForm(FlaskForm):
             "audience": self.audience.data,
             "completed_orders": self.completed_orders.data,
             "first_order_only": bool(self.first_order_only.data),
-        }
+        } | ({"segment_id": self.segment_id.data} if self.segment_id else {})
 
 
 def _aware(value):

@@ -37,8 +37,9 @@ class Coupon(db.Model):
     otherwise a shop coupon, for that merchant's goods only. ``value`` is basis
     points for ``percent`` (1000 = 10%) and minor units of ``currency`` for ``fixed``.
     ``completed_orders``: only members with exactly that many completed orders (the
-    "second purchase" coupon is 1). ``segment_id``: a campaign segment (the campaigns
-    issue answers ``signals.in_segment``); no foreign key until that table exists.
+    "second purchase" coupon is 1). ``segment_id``: a campaign segment (campaigns
+    answers ``signals.in_segment``); no foreign key (members does not reach into
+    campaigns' table): a coupon whose segment was deleted admits nobody.
     """
 
     __tablename__ = "coupons"

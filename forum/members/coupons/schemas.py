@@ -21,6 +21,8 @@ class CouponBody(Body):
     # Only members with exactly this many completed orders (1: the "second purchase").
     completed_orders: DbInt | None = None
     first_order_only: bool = False
+    # A campaign segment (site coupons): only members in it now may use the coupon.
+    segment_id: DbInt | None = None
     currency: str | None = Field(default=None, max_length=8)
     scope: str | None = Field(default=None, max_length=8)  # "site" (admin) or "shop"
 
@@ -54,6 +56,7 @@ class CouponOut(BaseModel):
     audience: str
     completed_orders: int | None
     first_order_only: bool
+    segment_id: int | None
     active: bool
     uses: int
     uses_left: int | None
@@ -90,6 +93,7 @@ def dump_coupon(coupon) -> dict:
         "audience": coupon.audience,
         "completed_orders": coupon.completed_orders,
         "first_order_only": coupon.first_order_only,
+        "segment_id": coupon.segment_id,
         "active": coupon.active,
         "uses": figures["uses"],
         "uses_left": figures["uses_left"],

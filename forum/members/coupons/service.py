@@ -124,6 +124,7 @@ def create_coupon(
     first_order_only=False,
     currency=None,
     scope=None,
+    segment_id=None,
 ) -> Coupon:
     """Create a coupon; returns it (flushed).
 
@@ -166,6 +167,8 @@ def create_coupon(
     )
     if audience not in AUDIENCES:
         fields["audience"] = [f"Use one of {', '.join(AUDIENCES)}."]
+    if segment_id is not None:
+        _check_segment(fields, segment_id, site=merchant is None)
     if not isinstance(first_order_only, bool):
         fields["first_order_only"] = ["Use true or false."]
     elif first_order_only and completed_orders:
@@ -212,6 +215,7 @@ def create_coupon(
         audience=audience,
         completed_orders=completed_orders,
         first_order_only=first_order_only,
+        segment_id=segment_id,
         active=True,
         created_at=now(),
     )
@@ -222,6 +226,21 @@ def create_coupon(
     except IntegrityError:  # the same code created at the same moment
         raise _code_taken() from None
     return coupon
+
+
+def _check_segment(fields: dict, segment_id, *, site: bool) -> None:
+    """A segment audience: site coupons only (segments are the admin's), and it must exist."""
+    if not site:
+        fields["segment_id"] = ["Only site-wide coupons can be for a campaign segment."]
+    elif isinstance(segment_id, bool) or not isinstance(segment_id, int):
+        fields["segment_id"] = ["Use a segment's id."]
+    elif segment_id not in segment_names([segment_id]):
+        fields["segment_id"] = ["No such segment."]
+
+
+def segment_names(ids: list[int] | None = None) -> dict[int, str]:
+    """{id: name} of campaign segments (campaigns answers; ``None``: the newest 200)."""
+    return signals.ask(signals.segment_names, "segment", ids=ids) or {}
 
 
 def _code_taken() -> Conflict:

@@ -46,6 +46,12 @@ def _manage(scope: str, *, currency: str | None):
         form.currency.choices = [SelectChoice(currency, currency)]
         if not form.is_submitted():
             form.currency.data = currency
+    if scope == "site":
+        form.segment_id.choices = [SelectChoice("", "Any member")] + [
+            SelectChoice(i, f"{name} (#{i})") for i, name in service.segment_names().items()
+        ]
+    else:
+        del form.segment_id
     form.money_currency = form.currency.data or currency or "USD"
     done = run_form(form, lambda: service.create_coupon(_user(), scope=scope, **form.values()))
     if done:

@@ -32,7 +32,15 @@ from .perks import (  # noqa: F401
     on_order_changed,
     order_rebate,
 )
-from .points import award, check_in, leaderboard, reverse, streak_of  # noqa: F401
+from .points import (  # noqa: F401
+    award,
+    check_in,
+    leaderboard,
+    on_post_liked,
+    on_signup_checked_in,
+    reverse,
+    streak_of,
+)
 from .report import vip_report  # noqa: F401
 from .rules import (  # noqa: F401
     DEFAULT_POINTS_RULES,

@@ -113,6 +113,32 @@ def reverse(
     )
 
 
+# --- what other features send (connected in members.init_app) -----------------------
+
+
+def on_post_liked(post, *, liker, liked: bool) -> None:
+    """A like earns the post's author the "likes" points, once per (post, liker); an
+    unlike takes them back. Liking your own post earns nothing. A like undone and given
+    again earns nothing more (the key is spent), so liking in a loop farms nothing."""
+    if post.author_id is None or post.author_id == liker.id:
+        return
+    key = f"post:{post.id}:liker:{liker.id}"
+    if liked:
+        award(post.author_id, "likes", key=key, post_id=post.id, liker_id=liker.id)
+    else:
+        reverse(key, rule="likes")
+
+
+def on_signup_checked_in(signup, *, event, checked_in: bool) -> None:
+    """An event check-in earns the participant the "checkin" points once per sign-up;
+    the host undoing it takes them back (checking in again after that earns nothing more)."""
+    key = f"signup:{signup.id}"
+    if checked_in:
+        award(signup.user_id, "checkin", key=key, event_id=event.id, signup_id=signup.id)
+    else:
+        reverse(key, rule="checkin")
+
+
 def check_in(user) -> int:
     """The daily visit: extends the streak (or starts one) and awards its points once a day."""
     at = now()

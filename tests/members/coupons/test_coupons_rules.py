@@ -281,7 +281,7 @@ def test_wrong_currency(
     )
 
 
-def test_segment_audience_without_campaigns_is_refused(
+def test_a_coupon_for_an_unknown_segment_is_refused(
     client, app, admin_headers, buyer_headers, product, make_coupon
 ):
     from forum.members.coupons.models import Coupon
