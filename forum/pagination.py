@@ -2,6 +2,7 @@
 
 import base64
 import json
+from typing import Any
 
 from . import jsonbody
 from .errors import field_error
@@ -11,7 +12,7 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
 
-def encode(values: list) -> str:
+def encode(values: list[Any]) -> str:
     return (
         base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode())
         .decode()
@@ -19,7 +20,7 @@ def encode(values: list) -> str:
     )
 
 
-def decode(cursor: str | None, arity: int) -> list | None:
+def decode(cursor: str | None, arity: int) -> list[Any] | None:
     """Return the cursor's values, None for no cursor; raise a 422 field error when forged."""
     if not cursor:
         return None
@@ -33,7 +34,7 @@ def decode(cursor: str | None, arity: int) -> list | None:
     return values
 
 
-def _plain(value) -> bool:
+def _plain(value: object) -> bool:
     """Cursors we issue hold strings, booleans and column-range integers, nothing nested."""
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return True
@@ -42,8 +43,8 @@ def _plain(value) -> bool:
     return isinstance(value, float) and value == value and abs(value) < 1e15
 
 
-def limit_from(raw, default: int = DEFAULT_LIMIT) -> int:
-    if raw in (None, ""):
+def limit_from(raw: str | int | None, default: int = DEFAULT_LIMIT) -> int:
+    if raw is None or raw == "":
         return default
     try:
         value = int(raw)

@@ -75,7 +75,7 @@ signup_made = plaza.signal("signup-made")
 signup_released = plaza.signal("signup-released")
 
 
-def ask(signal: Signal, sender: Any, **kwargs) -> Any:
+def ask(signal: Signal, sender: Any, **kwargs: Any) -> Any:
     """Send a question signal and return the first answer that is not None (or None).
 
     Only receivers connected for ``sender`` (or for any sender) answer, so a kind

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app, url_for
-from sqlalchemy import and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -547,7 +547,7 @@ def search(q: str, *, cursor: str | None = None, limit: int = 20, viewer=None) -
             "UNION SELECT p.id FROM threads_fts JOIN posts p ON p.thread_id = threads_fts.rowid AND p.position = 1 "
             "WHERE threads_fts MATCH :m"
         ).bindparams(m=match)
-        id_filter = Post.id.in_(matching)
+        id_filter: ColumnElement[bool] = Post.id.in_(matching)
     else:
         tsquery = func.websearch_to_tsquery(FTS_CONFIG, " ".join(words))
         id_filter = or_(

@@ -5,6 +5,7 @@ API path (``POST /orders`` then ``/orders/{id}/pay``) uses the same ``place_orde
 ``pay`` underneath.
 """
 
+from ...accounts.models import User
 from ...errors import Conflict
 from .. import payments as providers
 from ..models import Order
@@ -15,11 +16,11 @@ from .pricing import price_quote
 
 
 def checkout(
-    buyer,
-    lines,
+    buyer: User,
+    lines: object,
     *,
-    address,
-    provider,
+    address: object,
+    provider: object,
     idempotency_key: str | None = None,
 ) -> Order:
     """Place and pay ``lines`` in one transaction; returns the order (see ``checkout_replayed``)."""
@@ -29,11 +30,11 @@ def checkout(
 
 
 def checkout_replayed(
-    buyer,
-    lines,
+    buyer: User,
+    lines: object,
     *,
-    address,
-    provider,
+    address: object,
+    provider: object,
     idempotency_key: str | None = None,
 ) -> tuple[Order, bool]:
     """Place an order for ``lines`` and pay it with ``provider``; returns (order, replayed).

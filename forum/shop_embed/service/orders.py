@@ -335,7 +335,9 @@ def _check_held_units(buyer, order: Order, lines, raw_index: dict[int, int]) -> 
                 StockReservation.expires_at > now(),
             )
             .group_by(StockReservation.product_id)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     over = {}
     for line in lines:

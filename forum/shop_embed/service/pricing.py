@@ -13,7 +13,9 @@ returns an ``Adjustment``; ``total_cents`` is always the subtotal plus every adj
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+from ...accounts.models import User
 from ..models import Merchant, Product
 from .carts import normalise_lines, quote
 from .merchants import shipping_for
@@ -74,7 +76,7 @@ class PriceQuote:
     def total_cents(self) -> int:
         return self.subtotal_cents + sum(a.amount_cents for a in self.adjustments)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "currency": self.currency,
             "items": [
@@ -100,7 +102,7 @@ class PriceQuote:
 PriceStep = Callable[[PriceQuote, object], Adjustment | None]
 
 
-def _shipping(priced: PriceQuote, buyer) -> Adjustment:
+def _shipping(priced: PriceQuote, buyer: object) -> Adjustment:
     fee = shipping_for(priced.merchant, priced.subtotal_cents)
     return Adjustment("shipping", "Shipping" if fee else "Free shipping", fee)
 
@@ -111,8 +113,8 @@ PRICE_STEPS: list[PriceStep] = [_shipping]
 
 
 def price_quote(
-    buyer,
-    lines,
+    buyer: User | None,
+    lines: object,
     *,
     unit_prices: dict[int, int] | None = None,
     raw_index: dict[int, int] | None = None,
