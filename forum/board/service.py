@@ -7,7 +7,6 @@ a range scan however deep it is.
 """
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app, url_for
@@ -21,7 +20,7 @@ from ..clock import now
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from ..extensions import db
 from ..notifications import service as notifications
-from ..pagination import decode, encode
+from ..pagination import Page, decode, encode, keyset_page
 from .models import FTS_CONFIG, Category, Post, PostLike, PostRevision, Thread
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -157,12 +156,6 @@ def get_thread(thread_id: int, viewer=None) -> Thread:
     return thread
 
 
-@dataclass
-class Page:
-    items: list
-    next_cursor: str | None
-
-
 def list_threads(
     category: Category | None, *, cursor: str | None = None, limit: int = 25, viewer=None
 ) -> Page:
@@ -189,13 +182,11 @@ def list_threads(
     query = query.order_by(
         Thread.pinned.desc(), Thread.last_activity_at.desc(), Thread.id.desc()
     ).limit(limit + 1)
-    rows = list(db.session.scalars(query).unique())
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode([last.pinned, last.last_activity_at.isoformat(), last.id])
-    return Page(rows, next_cursor)
+    return keyset_page(
+        db.session.scalars(query).unique().all(),
+        limit,
+        lambda last: encode([last.pinned, last.last_activity_at.isoformat(), last.id]),
+    )
 
 
 def create_thread(author: User, category: Category, title, body) -> Thread:
@@ -509,11 +500,9 @@ def posts_after(thread: Thread, *, cursor: str | None, limit: int, viewer=None) 
         .order_by(Post.position)
         .limit(limit + 1)
     )
-    rows = list(db.session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    items = [post for post in rows if can_see_post(post, viewer) and not post.is_deleted]
-    return Page(items, encode([rows[-1].position]) if more else None)
+    page = keyset_page(db.session.scalars(query).all(), limit, lambda p: encode([p.position]))
+    page.items = [post for post in page.items if can_see_post(post, viewer) and not post.is_deleted]
+    return page
 
 
 def page_of(post: Post) -> int:
@@ -566,10 +555,7 @@ def search(q: str, *, cursor: str | None = None, limit: int = 20, viewer=None) -
         query = query.where(Post.hidden_at.is_(None))
     if before_id is not None:
         query = query.where(Post.id < before_id)
-    rows = list(db.session.scalars(query).unique())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(rows, encode([rows[-1].id]) if more else None)
+    return keyset_page(db.session.scalars(query).unique().all(), limit, lambda p: encode([p.id]))
 
 
 def recent_posts_by(user: User, *, viewer=None, limit: int = 10) -> list[Post]:

@@ -10,6 +10,7 @@ from ... import database, ratelimit
 from ...accounts.models import User
 from ...errors import Forbidden, NotFound, RateLimited, field_error
 from ...extensions import db
+from ...pagination import Page  # noqa: F401  # the chat service's pages are the shared Page
 from ...schemas import MAX_DB_INT
 from ..models import ChatMember, ChatRoom
 from ..schemas import (  # noqa: F401 (the limits are part of the service's API too)
@@ -37,12 +38,6 @@ HISTORY_PAGE = 50
 SYNC_PAGE = 200
 MENTIONS_MAX = 20
 DEFAULT_PRESENCE_TTL = 90  # seconds; clients send a heartbeat every 30 s
-
-
-@dataclass
-class Page:
-    items: list
-    next_cursor: str | None
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -14,7 +13,7 @@ from ...clock import now
 from ...database import insert_ignore
 from ...errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from ...extensions import db
-from ...pagination import decode, encode
+from ...pagination import Page, after_id, encode, keyset_page
 from ..models import Order, OrderEvent, OrderItem, Payment, StockReservation
 from .carts import normalise_lines
 from .common import (
@@ -61,18 +60,10 @@ def get_order(order_id, viewer) -> Order:
     return order
 
 
-@dataclass
-class Page:
-    items: list
-    next_cursor: str | None
-
-
 def _page(query, cursor: str | None, limit: int) -> Page:
-    after = decode(cursor, 1)
+    after = after_id(cursor)
     if after is not None:
-        if not isinstance(after[0], int):
-            raise field_error("cursor", "That cursor is not valid.")
-        query = query.where(Order.id < after[0])
+        query = query.where(Order.id < after)
     rows = list(
         db.session.scalars(
             query.options(
@@ -82,9 +73,7 @@ def _page(query, cursor: str | None, limit: int) -> Page:
             .limit(limit + 1)
         ).unique()
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(rows, encode([rows[-1].id]) if more else None)
+    return keyset_page(rows, limit, lambda order: encode([order.id]))
 
 
 def orders_of_buyer(user, *, cursor: str | None = None, limit: int = 20) -> Page:
