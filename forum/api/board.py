@@ -1,5 +1,4 @@
 from flask import request
-from flask_login import current_user
 
 from ..board import service
 from ..board.schemas import (
@@ -12,14 +11,11 @@ from ..board.schemas import (
     dump_thread_summary,
 )
 from ..pagination import limit_from
+from ..permissions import acting_user as _user
 from . import bp, responses
 from .core import endpoint
 
 PAGE = ("cursor", "limit")
-
-
-def _user():
-    return current_user._get_current_object() if current_user.is_authenticated else None
 
 
 @endpoint(

@@ -21,6 +21,7 @@ from ..errors import Conflict, Forbidden, NotFound, ValidationFailed, field_erro
 from ..extensions import db
 from ..notifications import service as notifications
 from ..pagination import Page, decode, encode, keyset_page
+from ..permissions import can_moderate, check_not_suspended
 from .models import FTS_CONFIG, Category, Post, PostLike, PostRevision, Thread
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -28,10 +29,6 @@ TITLE_MIN, TITLE_MAX = 3, 200
 
 
 # --- checks ------------------------------------------------------------------------
-
-
-def can_moderate(user) -> bool:
-    return bool(user and getattr(user, "is_authenticated", False) and user.is_moderator)
 
 
 def check_body(body) -> str:
@@ -81,8 +78,7 @@ def check_title(title) -> str:
 
 
 def check_can_post(user: User) -> None:
-    if user.is_suspended:
-        raise Forbidden("Your account is suspended.", code="suspended")
+    check_not_suspended(user)
     ratelimit.consume(
         current_app.config["POST_LIMIT"],
         "post",

@@ -18,6 +18,7 @@ from ..embeds import preload
 from ..errors import ServiceError
 from ..extensions import db
 from ..markup import MENTION_RE
+from ..permissions import acting_user as _me
 from ..web import apply_service_error, form_status, run_form, safe_referrer
 from . import service
 from .forms import MessageForm, MuteForm, RoomForm, UsernameForm
@@ -64,10 +65,6 @@ def _on_member_form(form, err: ServiceError) -> None:
     if err.status == 403:
         raise err
     _on_form(form, err)
-
-
-def _me():
-    return current_user._get_current_object()
 
 
 def _entry_for(entries, room):

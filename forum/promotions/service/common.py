@@ -10,6 +10,7 @@ from ... import signals
 from ...clock import now
 from ...errors import Forbidden, NotFound, ValidationFailed
 from ...extensions import db
+from ...permissions import check_not_suspended as check_can_act  # noqa: F401  (used by the feature)
 from ...shop_embed import service as shop
 from ...shop_embed.models import Merchant, Product
 from ...times import parse_time
@@ -152,11 +153,6 @@ def order_by_key(user, key: str):
     return db.session.scalar(
         select(Order).where(Order.buyer_id == user.id, Order.idempotency_key == key)
     )
-
-
-def check_can_act(user) -> None:
-    if getattr(user, "is_suspended", False):
-        raise Forbidden("Your account is suspended.", code="suspended")
 
 
 def check_offer_owner(actor, merchant_id: int) -> None:

@@ -3,6 +3,7 @@
 import re
 
 from ...errors import ValidationFailed, field_error
+from ...permissions import has_role, is_admin  # noqa: F401  (is_admin: the shop's own name)
 
 CURRENCIES = ("USD", "EUR", "GBP", "CNY", "JPY")
 MAX_PRICE_CENTS = 100_000_000  # 1,000,000.00 in the currency
@@ -33,11 +34,7 @@ ORDER_LIMIT = "10/minute;100/day"  # new orders per buyer (config: SHOP_ORDER_LI
 
 
 def is_merchant(user) -> bool:
-    return bool(user and getattr(user, "is_authenticated", False) and user.has_role("merchant"))
-
-
-def is_admin(user) -> bool:
-    return bool(user and getattr(user, "is_authenticated", False) and user.is_admin)
+    return has_role(user, "merchant")
 
 
 def _whole(value, name: str, low: int, high: int, message: str, errors: dict) -> int | None:

@@ -11,9 +11,10 @@ from sqlalchemy.orm import joinedload, selectinload
 from ... import ratelimit
 from ...clock import now
 from ...database import insert_ignore
-from ...errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
+from ...errors import Conflict, NotFound, ValidationFailed, field_error
 from ...extensions import db
 from ...pagination import Page, after_id, encode, keyset_page
+from ...permissions import check_not_suspended
 from ..models import Order, OrderEvent, OrderItem, Payment, StockReservation
 from .carts import normalise_lines
 from .common import (
@@ -206,8 +207,7 @@ def place_order(
     Conflict(too_many_held_units) or Conflict(insufficient_stock). On a refusal the caller rolls back and
     nothing is written.
     """
-    if getattr(buyer, "is_suspended", False):
-        raise Forbidden("Your account is suspended.", code="suspended")
+    check_not_suspended(buyer)
     raw_index: dict[int, int] = {}
     if isinstance(items, list | tuple):
         for n, line in enumerate(items):
