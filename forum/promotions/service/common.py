@@ -10,6 +10,8 @@ from ... import signals
 from ...clock import now
 from ...errors import Forbidden, NotFound, ValidationFailed
 from ...extensions import db
+from ...idempotency import check_key as check_idempotency_key  # noqa: F401  (used by the feature)
+from ...idempotency import key_reused  # noqa: F401  (used by the feature)
 from ...permissions import check_not_suspended as check_can_act  # noqa: F401  (used by the feature)
 from ...shop_embed import service as shop
 from ...shop_embed.models import Merchant, Product
@@ -124,26 +126,6 @@ def promotions_on_offer(kind: type[Promotion], order_by, limit: int) -> list:
             .order_by(order_by)
             .limit(limit)
         )
-    )
-
-
-def check_idempotency_key(key) -> str | None:
-    if key is None or key == "":
-        return None
-    if not isinstance(key, str) or not shop.IDEMPOTENCY_KEY_RE.match(key):
-        raise ValidationFailed(
-            "The Idempotency-Key header must be 1-128 visible ASCII characters.",
-            code="invalid_idempotency_key",
-            fields={"Idempotency-Key": ["Use 1-128 visible ASCII characters."]},
-        )
-    return key
-
-
-def key_reused() -> ValidationFailed:
-    return ValidationFailed(
-        "This Idempotency-Key was already used for a different request.",
-        code="idempotency_key_reused",
-        fields={"Idempotency-Key": ["Already used with a different request."]},
     )
 
 

@@ -3,6 +3,7 @@
 import re
 
 from ...errors import ValidationFailed, field_error
+from ...idempotency import KEY_RE as IDEMPOTENCY_KEY_RE  # noqa: F401  (the shop's name for it)
 from ...permissions import has_role, is_admin  # noqa: F401  (is_admin: the shop's own name)
 
 CURRENCIES = ("USD", "EUR", "GBP", "CNY", "JPY")
@@ -14,7 +15,6 @@ LOW_STOCK = 5  # "only N left" from here down
 NAME_MAX = 120
 DESCRIPTION_MAX = 20_000
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
 ADDRESS_FIELDS = {
     "name": 80,
     "line1": 120,

@@ -1,24 +1,21 @@
 """Orders: reading them (who may see what) and placing them (holds, idempotency, limits)."""
 
-import hashlib
-import json
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import joinedload, selectinload
 
-from ... import ratelimit
+from ... import idempotency, ratelimit
 from ...clock import now
 from ...database import insert_ignore
-from ...errors import Conflict, NotFound, ValidationFailed, field_error
+from ...errors import Conflict, NotFound, field_error
 from ...extensions import db
 from ...pagination import Page, after_id, encode, keyset_page
 from ...permissions import check_not_suspended
 from ..models import Order, OrderEvent, OrderItem, Payment, StockReservation
 from .carts import normalise_lines
 from .common import (
-    IDEMPOTENCY_KEY_RE,
     MAX_HELD_UNITS,
     MAX_PENDING_ORDERS,
     MAX_PRICE_CENTS,
@@ -158,23 +155,16 @@ def _request_hash(
     body = {"kind": kind, "items": lines, "address": address}
     if prices:
         body["prices"] = sorted(prices.items())
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return idempotency.request_hash(body)
 
 
 def _replay(buyer, key: str, request_hash: str) -> Order | None:
-    existing = db.session.scalar(
-        select(Order).where(Order.buyer_id == buyer.id, Order.idempotency_key == key)
+    return idempotency.replay(
+        db.session.scalar(
+            select(Order).where(Order.buyer_id == buyer.id, Order.idempotency_key == key)
+        ),
+        lambda first: first.request_hash == request_hash,
     )
-    if existing is None:
-        return None
-    if existing.request_hash != request_hash:
-        raise ValidationFailed(
-            "This Idempotency-Key was already used for a different order.",
-            code="idempotency_key_reused",
-            fields={"Idempotency-Key": ["Already used with a different body."]},
-        )
-    return existing
 
 
 def place_order(
@@ -215,8 +205,7 @@ def place_order(
                 raw_index.setdefault(line[0], n)
     lines = normalise_lines(items)
     address = _address(shipping_address)
-    if idempotency_key is not None and not IDEMPOTENCY_KEY_RE.match(idempotency_key):
-        raise field_error("Idempotency-Key", "Use 1-128 visible ASCII characters.")
+    idempotency_key = idempotency.check_key(idempotency_key)
     _check_unit_prices(unit_prices, lines)
     at = now()
     if held_until is not None and held_until <= at:
