@@ -69,7 +69,7 @@ def decode(data: bytes, *, box: tuple[int, int], field: str = "image") -> Image.
     RateLimited (``uploads_busy``) when no decode slot frees in time.
     """
     check_size(data, field)
-    wait = float(current_app.config.get("UPLOAD_DECODE_WAIT_SECONDS", 20))
+    wait = float(current_app.config["UPLOAD_DECODE_WAIT_SECONDS"])
     if not _slots.acquire(timeout=wait):
         raise RateLimited(
             "Too many images are being processed right now; try again in a moment.",

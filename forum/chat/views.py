@@ -26,20 +26,6 @@ from .schemas import message_context
 
 bp = Blueprint("chat", __name__, url_prefix="/chat")
 
-# Settings of this feature, unless the instance config or FORUM_* environment sets them.
-CONFIG_DEFAULTS = {
-    "CHAT_EVENT_LIMIT": "120/minute",  # joins, syncs, reads... per member and event kind
-    "CHAT_TYPING_LIMIT": "20/10second",
-    "CHAT_PRESENCE_TTL_SECONDS": 90,
-    "CHAT_HISTORY_PAGE": 50,
-}
-
-
-@bp.record_once
-def _config_defaults(state) -> None:
-    for key, value in CONFIG_DEFAULTS.items():
-        state.app.config.setdefault(key, value)
-
 
 @bp.context_processor
 def _chat_helpers() -> dict:

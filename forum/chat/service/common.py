@@ -39,7 +39,6 @@ DIRECT_PREFIX = "dm-"
 HISTORY_PAGE = 50
 SYNC_PAGE = 200
 MENTIONS_MAX = 20
-DEFAULT_PRESENCE_TTL = 90  # seconds; clients send a heartbeat every 30 s
 
 
 @dataclass
@@ -62,9 +61,7 @@ def insert_ignore(model, **values) -> None:
 
 
 def presence_ttl() -> timedelta:
-    return timedelta(
-        seconds=int(current_app.config.get("CHAT_PRESENCE_TTL_SECONDS", DEFAULT_PRESENCE_TTL))
-    )
+    return timedelta(seconds=int(current_app.config["CHAT_PRESENCE_TTL_SECONDS"]))
 
 
 # --- checks ---------------------------------------------------------------------------

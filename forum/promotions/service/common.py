@@ -25,7 +25,6 @@ MIN_TEAM_WINDOW, MAX_TEAM_WINDOW = 5, 7 * 24 * 60  # minutes
 MAX_CAMPAIGN = timedelta(days=90)
 MAX_SNAP_STOCK = 100_000
 MAX_PER_USER = 99
-SNAP_PAYMENT_WINDOW_MINUTES = 10  # config: SNAP_PAYMENT_WINDOW_MINUTES
 # Held group-buy orders of auto-completing campaigns keep their stock this long
 # past the team's deadline, so the settling job can still confirm them.
 AUTO_COMPLETE_GRACE = timedelta(minutes=15)
@@ -147,8 +146,7 @@ def check_offer_owner(actor, merchant_id: int) -> None:
 
 
 def snap_payment_window() -> timedelta:
-    minutes = current_app.config.get("SNAP_PAYMENT_WINDOW_MINUTES", SNAP_PAYMENT_WINDOW_MINUTES)
-    return timedelta(minutes=int(minutes))
+    return timedelta(minutes=int(current_app.config["SNAP_PAYMENT_WINDOW_MINUTES"]))
 
 
 # --- what other features hear (forum.signals) ---------------------------------------

@@ -25,12 +25,6 @@ ADDRESS_FIELDS = {
 }
 ADDRESS_REQUIRED = ("name", "line1", "city", "postal_code", "country")
 PAID_STATUSES = ("paid", "shipped", "completed")
-OFFLINE_WINDOW_HOURS = 72
-# Unpaid units one buyer may hold of one product at a time, over all their orders
-# (config: SHOP_MAX_HELD_UNITS): one account can no longer hold a whole stock.
-MAX_HELD_UNITS = 20
-MAX_PENDING_ORDERS = 5  # unpaid live orders per buyer (config: SHOP_MAX_PENDING_ORDERS)
-ORDER_LIMIT = "10/minute;100/day"  # new orders per buyer (config: SHOP_ORDER_LIMIT)
 
 
 def is_merchant(user) -> bool:

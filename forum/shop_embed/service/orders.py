@@ -16,10 +16,7 @@ from ...permissions import check_not_suspended
 from ..models import Order, OrderEvent, OrderItem, Payment, StockReservation
 from .carts import normalise_lines
 from .common import (
-    MAX_HELD_UNITS,
-    MAX_PENDING_ORDERS,
     MAX_PRICE_CENTS,
-    ORDER_LIMIT,
     PAID_STATUSES,
     _address,
     is_admin,
@@ -281,7 +278,7 @@ HELD_UNITS_LOCK = 0x5E1D
 
 
 def held_units_limit() -> int:
-    return int(current_app.config.get("SHOP_MAX_HELD_UNITS", MAX_HELD_UNITS))
+    return int(current_app.config["SHOP_MAX_HELD_UNITS"])
 
 
 def _check_held_units(buyer, order: Order, lines, raw_index: dict[int, int]) -> None:
@@ -358,13 +355,13 @@ def check_can_order(buyer) -> None:
         .select_from(Order)
         .where(Order.buyer_id == buyer.id, Order.status == "pending", Order.expires_at > now())
     )
-    if pending >= int(current_app.config.get("SHOP_MAX_PENDING_ORDERS", MAX_PENDING_ORDERS)):
+    if pending >= int(current_app.config["SHOP_MAX_PENDING_ORDERS"]):
         raise Conflict(
             "You have too many unpaid orders; pay or cancel one first.",
             code="too_many_pending_orders",
         )
     ratelimit.consume(
-        current_app.config.get("SHOP_ORDER_LIMIT", ORDER_LIMIT),
+        current_app.config["SHOP_ORDER_LIMIT"],
         "shop-order",
         buyer.id,
         message="You are placing orders too fast; wait a moment.",

@@ -14,7 +14,7 @@ from ...errors import Conflict, Forbidden
 from ...extensions import db
 from .. import payments as providers
 from ..models import Order, Payment
-from .common import OFFLINE_WINDOW_HOURS, PAID_STATUSES
+from .common import PAID_STATUSES
 from .fulfilment import check_order_merchant
 from .lifecycle import (
     TRANSITIONS,
@@ -161,11 +161,7 @@ def _await_offline(actor, order: Order, provider: str, reference: str) -> Order:
     if existing is not None and existing.provider == provider:
         return order  # asking twice changes nothing
     at = now()
-    deadline = at + timedelta(
-        hours=int(
-            current_app.config.get("ORDER_OFFLINE_PAYMENT_WINDOW_HOURS", OFFLINE_WINDOW_HOURS)
-        )
-    )
+    deadline = at + timedelta(hours=int(current_app.config["ORDER_OFFLINE_PAYMENT_WINDOW_HOURS"]))
     if order.hold_limit_at is not None:  # an offer's own window: never past it
         deadline = min(deadline, order.hold_limit_at)
     moved = db.session.execute(
