@@ -102,7 +102,7 @@ def endpoint(
     address, e.g. ``("LOGIN_LIMIT_PER_IP",)``); they wrap the view that is
     registered, so they apply, and the operation documents its 429.
 
-    ``response`` is the pydantic model (forum/api/responses.py) the result is
+    ``response`` is the pydantic model (forum/api/responses/) the result is
     validated and serialised through; the document publishes its schema.
     ``query`` names parameters (types from QUERY_PARAMETERS) or gives
     ``(name, json_schema)``.
