@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from ..accounts.schemas import dump_user_ref
 from ..money import MinorUnits
-from ..schemas import Body, DbInt, Id, iso
+from ..schemas import Body, DbInt, Id, attrs, iso
 from . import service
 
 
@@ -77,13 +77,16 @@ class ReasonBody(Body):
 
 def dump_merchant(merchant) -> dict:
     return {
-        "id": merchant.id,
-        "slug": merchant.slug,
-        "name": merchant.name,
-        "logo_initials": merchant.logo_initials,
-        "currency": merchant.currency,
-        "shipping_fee_cents": merchant.shipping_fee_cents,
-        "free_shipping_threshold_cents": merchant.free_shipping_threshold_cents,
+        **attrs(
+            merchant,
+            "id",
+            "slug",
+            "name",
+            "logo_initials",
+            "currency",
+            "shipping_fee_cents",
+            "free_shipping_threshold_cents",
+        ),
     }
 
 
@@ -93,11 +96,7 @@ def dump_product(product, stock: int | None = None) -> dict:
     return {
         "id": product.id,
         "merchant": dump_merchant(product.merchant),
-        "name": product.name,
-        "description": product.description,
-        "description_html": product.description_html,
-        "price_cents": product.price_cents,
-        "currency": product.currency,
+        **attrs(product, "name", "description", "description_html", "price_cents", "currency"),
         "stock": stock if product.is_buyable else 0,
         "stock_label": service.stock_label(stock) if product.is_buyable else "Unavailable",
         "active": product.active,
@@ -111,10 +110,7 @@ def dump_product(product, stock: int | None = None) -> dict:
 
 def dump_event(event) -> dict:
     return {
-        "id": event.id,
-        "type": event.type,
-        "from_status": event.from_status,
-        "to_status": event.to_status,
+        **attrs(event, "id", "type", "from_status", "to_status"),
         "actor": dump_user_ref(event.actor) if event.actor else None,
         "params": event.params or {},
         "created_at": iso(event.created_at),
@@ -124,30 +120,21 @@ def dump_event(event) -> dict:
 def dump_order(order, *, events: bool = False) -> dict:
     payment = service.order_payment(order)
     data = {
-        "id": order.id,
-        "kind": order.kind,
-        "status": order.status,
+        **attrs(order, "id", "kind", "status"),
         "buyer": dump_user_ref(order.buyer),
         "merchant": dump_merchant(order.merchant),
         "items": [
             {
-                "product_id": item.product_id,
-                "name": item.name,
-                "unit_price_cents": item.unit_price_cents,
-                "quantity": item.quantity,
-                "line_total_cents": item.line_total_cents,
+                **attrs(
+                    item, "product_id", "name", "unit_price_cents", "quantity", "line_total_cents"
+                ),
             }
             for item in order.items
         ],
-        "currency": order.currency,
-        "subtotal_cents": order.subtotal_cents,
-        "shipping_cents": order.shipping_cents,
-        "total_cents": order.total_cents,
+        **attrs(order, "currency", "subtotal_cents", "shipping_cents", "total_cents"),
         "shipping_address": order.shipping_address or None,
         "payment": {
-            "provider": payment.provider,
-            "status": payment.status,
-            "reference": payment.reference,
+            **attrs(payment, "provider", "status", "reference"),
         }
         if payment
         else None,
