@@ -8,7 +8,9 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.mark.parametrize("width", [1280, 390])
-def test_token_scopes_are_a_checkbox_group_and_create_a_token(live_server, new_page, make_user, width):
+def test_token_scopes_are_a_checkbox_group_and_create_a_token(
+    live_server, new_page, make_user, width
+):
     user = make_user("token_tess")
     page = new_page(width=width)
     log_in(page, live_server, user.username, user.password)
