@@ -42,7 +42,8 @@ run: install  ## install, build the demo community on SQLite and serve http://12
 	$(FLASK) db upgrade
 	$(FLASK) demo --if-empty
 	@# No broker: Celery tasks run in this process and its beat runs in a thread of the server.
-	FORUM_JOBS_IN_PROCESS=true $(FLASK) serve --host $(HOST) --port $(PORT)
+	@# Mail goes to an aiosmtpd sink in a thread of the server (127.0.0.1:8025); see /dev/outbox.
+	FORUM_JOBS_IN_PROCESS=true FORUM_MAIL_SINK=true FORUM_SITE_URL=http://$(HOST):$(PORT) $(FLASK) serve --host $(HOST) --port $(PORT)
 
 demo: install  ## rebuild the demo data from scratch
 	$(FLASK) db upgrade

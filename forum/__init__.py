@@ -16,12 +16,15 @@ FEATURES = (
     "notifications",
     "moderation",
     "members",
+    "members.coupons",
     "pages",
     "events",
     "shop_embed",
     "chat",
     "promotions",
     "attribution",
+    "reviews",
+    "campaigns",
 )
 SOCKET_MODULES: tuple[str, ...] = ("live.sockets", "chat.sockets")
 
@@ -75,7 +78,7 @@ def create_app(config: dict | None = None) -> Flask:
     http.register_converters(app)
     for name in FEATURES:
         app.register_blueprint(import_module(f".{name}.views", __name__).bp)
-    # Each feature connects its receivers of ``forum.signals`` in its own init_app.
+    # Each feature connects its receivers of ``forum.signals`` (and template globals) in its init_app.
     for name in FEATURES:
         module = import_module(f".{name}", __name__)
         if hasattr(module, "init_app"):
@@ -83,11 +86,6 @@ def create_app(config: dict | None = None) -> Flask:
     from .api import bp as api_bp
 
     app.register_blueprint(api_bp)
-    # Each feature connects its signal receivers, template globals... in its init_app.
-    for name in FEATURES:
-        module = import_module(f".{name}", __name__)
-        if hasattr(module, "init_app"):
-            module.init_app(app)
 
     _trust_proxies(app)
     http.init_app(app)

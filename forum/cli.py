@@ -94,6 +94,10 @@ def serve(host, port):
     from .extensions import socketio
 
     app = current_app._get_current_object()
+    if app.config.get("MAIL_SINK"):
+        from . import mail
+
+        mail.start_sink(app)  # development: mail lands in a Maildir shown at /dev/outbox
     if app.config["JOBS_IN_PROCESS"]:
         tasks.start_embedded_beat(app)  # the periodic tasks, in a thread of this server
     # `flask` sets FLASK_RUN_FROM_CLI, which makes app.run() a no-op; this command *is* the server.

@@ -95,10 +95,14 @@ class Defaults:
     SHOP_MAX_PENDING_ORDERS = 5  # unpaid live orders per buyer
     SHOP_ORDER_LIMIT = "10/minute;100/day"  # new orders per buyer
     SNAP_PAYMENT_WINDOW_MINUTES = 10
+    AUCTION_PAYMENT_WINDOW_MINUTES = 10  # a Dutch auction's unit waits this long for payment
+    GUESS_PAYMENT_WINDOW_MINUTES = 60  # a guessing game's winner has this long to pay
+    GUESS_REFUND_WITHOUT_WINNER = True  # no unique guess: every guess's points come back
 
     EVENTS_REMINDER_HOURS = 24  # reminders go out this long before an event starts
 
     ATTRIBUTION_WINDOW_DAYS = 7
+    ATTRIBUTION_HALF_LIFE_HOURS = 168  # the time-decay credit model's half-life
     ATTRIBUTION_CLICK_DEDUPE_SECONDS = 30
     ATTRIBUTION_LOCK_DAYS = 14
     ATTRIBUTION_AUTHOR_SHARE_BP = 5000
@@ -109,9 +113,53 @@ class Defaults:
     ATTRIBUTION_SIGNUP_VELOCITY_HOURS = 24
     ATTRIBUTION_SIGNUPS_PER_ADDRESS = 1
     ATTRIBUTION_SIGNUPS_PER_LINK = 5
+    REBATE_LOCK_DAYS = 14  # a VIP rebate becomes spendable credit this long after completion
+    RETURN_WINDOW_DAYS = 30  # a completed order can be refunded this long after completion
+    MEMBERS_CURRENCY = "USD"  # the currency of tier spend thresholds and the VIP report
 
+    # Reviews and experience reports (forum/reviews): the site's reward per review and per
+    # approved report (merchants may top it up), the same for every rating; the reminder
+    # to review a completed order goes out this many days after the invitation.
+    REVIEW_REWARD_POINTS = 20
+    REVIEW_REWARD_CREDIT_CENTS = 0
+    REPORT_REWARD_POINTS = 100
+    REPORT_REWARD_CREDIT_CENTS = 0
+    REVIEW_REMINDER_DAYS = 3
+    REVIEW_LIMIT = "10/hour;30/day"  # new reviews per member
+
+    # The site's public address for links in mail sent by background tasks
+    # (e.g. "https://plaza.example"); unset, they point at http://localhost.
+    SITE_URL = None
     MAIL_SERVER = None  # mail is optional; without it notifications stay in-app
     MAIL_DEFAULT_SENDER = "plaza@localhost"
+    # Development: an aiosmtpd sink in a thread of `flask serve` (make run sets it) keeps
+    # every message in a Maildir, shown with the SMS outbox at /dev/outbox.
+    MAIL_SINK = False
+    MAIL_SINK_PORT = 8025
+    MAIL_SINK_DIR = None  # default instance/mail-sink
+
+    # Campaigns and account email (forum/campaigns).
+    MARKETING_EMAIL_DEFAULT = True  # opt-out where the law allows; False: opt-in
+    CAMPAIGN_FREQUENCY_CAP_PER_WEEK = 3  # campaign messages per member per 7 days
+    CAMPAIGN_BATCH_SIZE = 500
+    CAMPAIGN_EMAIL_PER_SECOND = 0  # per worker process; 0: as fast as the server takes
+    CAMPAIGN_SMS_PER_SECOND = 10
+    CAMPAIGN_CLAIM_TIMEOUT_MINUTES = 30
+    CAMPAIGN_REPORT_DAYS = 14  # the window orders count in for the lift vs holdout
+    CAMPAIGN_CURRENCY = "USD"  # the currency campaign messages show credit offers in
+    SMS_QUIET_START_HOUR = 21  # no marketing SMS 21:00-09:00 in the member's time zone
+    SMS_QUIET_END_HOUR = 9
+    SMS_PROVIDER = "sandbox"  # or "twilio"
+    TWILIO_ACCOUNT_SID = None
+    TWILIO_AUTH_TOKEN = None
+    TWILIO_FROM = None
+    TWILIO_BASE_URL = None  # tests point the official client at a local stand-in
+    EMAIL_VERIFY_HOURS = 72
+    PASSWORD_RESET_HOURS = 1
+    EMAIL_CHANGE_HOURS = 24
+    PASSWORD_RESET_LIMIT = "5/minute;30/hour"  # noqa: S105 (a rate, per client address)
+    # True: background tasks run in the calling process even with a broker configured.
+    TASKS_EAGER = False
 
     # Seconds a client is asked to wait (Retry-After) when the database is unavailable.
     RETRY_AFTER_SECONDS = 30

@@ -18,7 +18,17 @@ from .board.models import Post, Thread
 from .clock import now
 from .extensions import db
 
-FEATURE_STEPS = ("chat", "shop_embed", "promotions", "events", "attribution")
+FEATURE_STEPS = (
+    "chat",
+    "shop_embed",
+    "members.coupons",
+    "promotions",
+    "events",
+    "attribution",
+    "members",
+    "reviews",
+    "campaigns",
+)
 DEMO_PASSWORD = "plaza-demo"
 STAFF = (
     ("admin", "admin", "admin@plaza.example"),

@@ -1,20 +1,29 @@
-"""Widgets inside user content: a registry each feature fills with its own kind.
+"""Widgets inside user content: each feature answers for its own kind through ``forum.signals``.
 
 ``forum.markup`` leaves ``<plaza-embed kind=.. ref=..>`` placeholders in stored
 HTML; at display time ``expand`` swaps each one for the trusted template of its
-kind (product card, group-buy, snap-up, event card). A kind nobody registered, or
+kind (product card, group-buy, snap-up, event card). A kind nobody answers for, or
 a target that is missing or archived, shows the "offer unavailable" card. Loading
 is batched per request: ``preload`` gathers every placeholder on the page and asks
 each kind once.
 
-A feature registers with::
+There is no registry here. The owner of a kind answers the question
+``signals.widget_for`` for that kind (connected in its ``init_app``)::
 
-    embeds.register(WidgetKind(
+    PRODUCT_WIDGET = embeds.WidgetKind(
         kind="product",
         load=lambda ids: {...id: object...},       # one query for all ids
-        render=lambda obj, ctx: Markup(...),       # trusted template
+        render=lambda obj, ctx, href: Markup(...), # trusted template
         url=lambda obj: url_for(...),              # where the widget leads
-    ))
+    )
+
+    def product_widget(kind):                      # module-level: blinker holds it weakly
+        return PRODUCT_WIDGET
+
+    signals.widget_for.connect(product_widget, sender="product")
+
+Attribution answers ``signals.widget_link`` (a tracked ``/go/...`` href) and hears
+``signals.widgets_shown`` (impressions); without it, links are plain and nothing counts.
 """
 
 from collections.abc import Callable, Iterable
@@ -24,7 +33,8 @@ from typing import Any
 from flask import g, render_template, url_for
 from markupsafe import Markup
 
-from .markup import PLACEHOLDER_RE, EmbedRef
+from . import signals
+from .markup import PLACEHOLDER_RE, EmbedRef, Rendered, render
 
 
 @dataclass(frozen=True)
@@ -45,27 +55,9 @@ class WidgetKind:
     url: Callable[[Any], str]
 
 
-_KINDS: dict[str, WidgetKind] = {}
-# Attribution installs a builder that signs (source, author, offer) into the link.
-_link_builder: Callable[[EmbedRef, str, EmbedContext | None], str] | None = None
-_shown_listeners: list[Callable[[list[tuple[EmbedRef, EmbedContext]]], None]] = []
-
-
-def register(kind: WidgetKind) -> None:
-    _KINDS[kind.kind] = kind
-
-
-def set_link_builder(builder) -> None:
-    global _link_builder
-    _link_builder = builder
-
-
-def on_shown(listener) -> None:
-    """``listener(pairs)`` is called once per page with every (ref, context) shown.
-
-    Adding the same listener again has no effect (every app's ``init_app`` adds it)."""
-    if listener not in _shown_listeners:
-        _shown_listeners.append(listener)
+def widget(kind: str) -> WidgetKind | None:
+    """The widget of ``kind``: its owner's answer to ``signals.widget_for`` (None: unknown)."""
+    return signals.ask(signals.widget_for, kind)
 
 
 def refs_in(html: str) -> list[EmbedRef]:
@@ -85,11 +77,11 @@ def preload(htmls: Iterable[str]) -> None:
             wanted.setdefault(ref.kind, set()).add(ref.id)
     cache = _cache()
     for kind, ids in wanted.items():
-        widget = _KINDS.get(kind)
+        owner = widget(kind)
         known = cache.setdefault(kind, {})
         missing = sorted(ids - known.keys())
-        if widget and missing:
-            loaded = widget.load(missing)
+        if owner and missing:
+            loaded = owner.load(missing)
             for ident in missing:
                 known[ident] = loaded.get(ident)
 
@@ -101,12 +93,13 @@ def target(ref: EmbedRef):
 
 
 def href(ref: EmbedRef, context: EmbedContext | None) -> str:
-    """The link a widget carries: tracked when attribution is installed."""
+    """The link a widget carries: tracked when a feature answers ``signals.widget_link``
+    (attribution), else plain."""
     obj = target(ref)
-    widget = _KINDS.get(ref.kind)
-    plain = widget.url(obj) if (widget and obj is not None) else url_for("pages.offer_unavailable")
-    if _link_builder is not None and context is not None and context.source_id is not None:
-        return _link_builder(ref, plain, context)
+    owner = widget(ref.kind)
+    plain = owner.url(obj) if (owner and obj is not None) else url_for("pages.offer_unavailable")
+    if context is not None and context.source_id is not None:
+        return signals.ask(signals.widget_link, ref, plain=plain, context=context) or plain
     return plain
 
 
@@ -134,17 +127,22 @@ def expand(html: str, context: EmbedContext | None) -> Markup:
 
     def swap(match) -> str:
         ref = EmbedRef(match.group(1), int(match.group(2)))
-        widget = _KINDS.get(ref.kind)
+        owner = widget(ref.kind)
         obj = _cache().get(ref.kind, {}).get(ref.id)
-        if widget is None or obj is None:
+        if owner is None or obj is None:
             return str(unavailable_card())
         if context is None:
-            return str(widget.render(obj, PREVIEW, widget.url(obj)))
+            return str(owner.render(obj, PREVIEW, owner.url(obj)))
         shown.append((ref, context))
-        return str(widget.render(obj, context, href(ref, context)))
+        return str(owner.render(obj, context, href(ref, context)))
 
     out = PLACEHOLDER_RE.sub(swap, html)
     if shown:
-        for listener in _shown_listeners:
-            listener(shown)
+        signals.widgets_shown.send(None, pairs=shown)
     return Markup(out)
+
+
+def preview(text: str | Rendered) -> Markup:
+    """Sanitized HTML for the composer's preview (widgets link plainly, count nothing)."""
+    rendered = text if isinstance(text, Rendered) else render(text)
+    return expand(rendered.html, context=None)

@@ -44,10 +44,9 @@ from urllib.parse import unquote, urlsplit
 import nh3
 from cmarkgfm import cmark
 from flask import current_app, has_app_context, has_request_context, request
-from markupsafe import Markup
 
-EMBED_KINDS = ("product", "groupbuy", "snap", "event")
-EMBED_PATTERN = r"\[\[(product|groupbuy|snap|event):([0-9]{1,9})\]\]"
+EMBED_KINDS = ("product", "groupbuy", "snap", "event", "auction", "guess")
+EMBED_PATTERN = r"\[\[(product|groupbuy|snap|event|auction|guess):([0-9]{1,9})\]\]"
 EMBED_RE = re.compile(EMBED_PATTERN)
 MENTION_RE = re.compile(r"(?<![\w@/])@([A-Za-z0-9][A-Za-z0-9_-]{1,30}[A-Za-z0-9])\b")
 PROFILE_PATH = "/u/{}"  # accounts.profile; a constant so rendering needs no request
@@ -504,11 +503,3 @@ def render(text: str) -> Rendered:
         mentions=list(dict.fromkeys(mentions)),
         too_deep=too_deep,
     )
-
-
-def preview(text: "str | Rendered") -> Markup:
-    """Sanitized HTML for the composer's preview (widgets link plainly, count nothing)."""
-    from .embeds import expand
-
-    rendered = text if isinstance(text, Rendered) else render(text)
-    return expand(rendered.html, context=None)

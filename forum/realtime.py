@@ -25,6 +25,7 @@ stored is still there for every client's resync on reconnect.
 
 import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import socketio as python_socketio
@@ -108,6 +109,23 @@ class CloseSockets:
         close_sockets(self.sids, self.namespace)
 
 
+@dataclass
+class AfterCommit:
+    """Run ``callback(*args)`` once the transaction commits (queue a Celery task for
+    rows a worker must see); a rollback discards it."""
+
+    callback: Callable
+    args: tuple = ()
+
+    def deliver(self) -> None:
+        self.callback(*self.args)
+
+
+def after_commit(callback: Callable, *args) -> None:
+    """Queue ``callback(*args)`` for after the current transaction commits."""
+    _queue(AfterCommit(callback, args))
+
+
 def _queue(item) -> None:
     db.session.info.setdefault(_PENDING_KEY, []).append(item)
 
@@ -172,6 +190,10 @@ def _emit(item) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    # SQLAlchemy also fires after_commit when a SAVEPOINT is released (begin_nested):
+    # only the outermost commit makes the rows visible to others.
+    if session.in_nested_transaction():
+        return
     pending = session.info.pop(_PENDING_KEY, None)
     for item in pending or ():
         try:

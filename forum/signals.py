@@ -35,12 +35,15 @@ user_registered = plaza.signal("user-registered")
 #: ``user:ID`` rooms are closed. Receivers: chat (closes the sockets it tracks).
 user_sessions_ended = plaza.signal("user-sessions-ended")
 #: ``profile_shown.send(user, viewer=...)``: a question while a profile page renders;
-#: each feature answers an ``accounts.views.ProfileStat`` (a line on the profile) or None.
+#: each feature answers an ``accounts.service.ProfileStat`` (a line on the profile) or None.
 profile_shown = plaza.signal("profile-shown")
 #: Question ``ask(user_for_token, "bearer", token="...")`` -> User | None: who an API
 #: token belongs to. Asked by ``forum.sockets.connect_user`` (``auth={"token": ...}``);
 #: answered by accounts.
 user_for_token = plaza.signal("user-for-token")
+#: ``email_verified.send(user)``: the member followed their verification link (sent by
+#: ``campaigns.service.verify_email``). Receivers: attribution (a person's act).
+email_verified = plaza.signal("email-verified")
 
 # --- live (forum.live, the /live namespace) ------------------------------------------------
 #: Question ``ask(room_watch_allowed, kind, user=user | None, rest="...")`` -> bool:
@@ -53,14 +56,61 @@ room_watch_allowed = plaza.signal("room-watch-allowed")
 #: ``product``, promotions ``groupbuy``, ``team`` and ``snap``.
 offer_watch_allowed = plaza.signal("offer-watch-allowed")
 
+# --- widgets in posts and chat (forum.embeds) ------------------------------------------
+#: Question ``ask(widget_for, kind)`` -> ``embeds.WidgetKind`` | None: how to load, render
+#: and link the ``[[kind:ID]]`` widget. Asked by ``forum.embeds``; the feature owning the
+#: kind answers (shop: product, promotions: groupbuy and snap, events: event).
+widget_for = plaza.signal("widget-for")
+#: Question ``ask(widget_link, ref, plain="/p/1", context=EmbedContext)`` -> str | None:
+#: the href a widget shown in a post or message carries. Answered by attribution (a
+#: signed ``/go/...`` link); no answer leaves the plain link.
+widget_link = plaza.signal("widget-link")
+#: ``widgets_shown.send(None, pairs=[(EmbedRef, EmbedContext), ...])``: once per rendered
+#: body, every widget it showed. Sender: ``forum.embeds.expand``; receiver: attribution
+#: (impressions).
+widgets_shown = plaza.signal("widgets-shown")
+# --- notifications --------------------------------------------------------------------
+#: ``notification_created.send(notification)``: a bell notification was written (in its
+#: transaction). Receivers: campaigns (the notification email, per the member's choice).
+notification_created = plaza.signal("notification-created")
+
 # --- board ------------------------------------------------------------------------------
 #: ``post_created.send(post, thread=...)``: a post (or a thread's first post) was written.
 post_created = plaza.signal("post-created")
+#: ``thread_shown.send(thread, viewer=...)``: a question while a thread page renders;
+#: each feature answers trusted Markup shown above the posts (reviews: "bought this"
+#: with the product card of an experience report) or None.
+thread_shown = plaza.signal("thread-shown")
+
+# --- chat -------------------------------------------------------------------------------
+#: ``message_sent.send(message, room=...)``: a chat message was stored (inside its transaction).
+message_sent = plaza.signal("message-sent")
 
 # --- shop -------------------------------------------------------------------------------
 #: ``order_changed.send(order, event=OrderEvent)``: every event an order records
 #: (placed, paid, shipped, completed, cancelled, expired, refunded, source_set ...).
 order_changed = plaza.signal("order-changed")
+#: ``order_priced.send(order, quote=PriceQuote, buyer=...)``: ``place_order`` wrote the
+#: order row and has not reserved stock yet. The feature whose price step promised
+#: something claims it here (members: a coupon use, one guarded UPDATE); raising a
+#: ServiceError refuses the order. Claimed rows are so locked before product rows.
+order_priced = plaza.signal("order-priced")
+
+# --- members ----------------------------------------------------------------------------
+#: Question ``ask(in_segment, "segment", segment_id=int, user=User)`` -> bool: is ``user``
+#: in that campaign segment now? Asked by members for a coupon whose audience is a
+#: segment; answered by campaigns (nobody answers yet: such a coupon is refused).
+in_segment = plaza.signal("in-segment")
+
+# --- members --------------------------------------------------------------------------
+#: ``tier_changed.send(user, old="shopper", new="vip", reason="order_completed",
+#: order_id=... | None)``: a member's tier moved (evaluation, manual grant, the job);
+#: sent by ``members.service.tiers`` in its transaction, after the history row.
+tier_changed = plaza.signal("tier-changed")
+#: ``product_shown.send(product, viewer=...)``: a question while a product page renders;
+#: each feature answers trusted Markup shown below the product (reviews: ratings,
+#: reviews, experience reports, threads embedding it) or None.
+product_shown = plaza.signal("product-shown")
 
 # --- promotions -------------------------------------------------------------------------
 #: ``team_joined.send(team, member=..., order=...)``: someone started or joined a team.

@@ -44,6 +44,9 @@ TASK_MODULES = (
     "forum.events.tasks",
     "forum.attribution.tasks",
     "forum.chat.tasks",
+    "forum.members.tasks",
+    "forum.reviews.tasks",
+    "forum.campaigns.tasks",
 )
 
 EMBEDDED_BROKER = "memory://"  # never crosses a process; only used with task_always_eager
@@ -55,6 +58,8 @@ def beat_schedule(interval: float) -> dict[str, dict[str, Any]]:
     return {
         "shop.expire_orders": {"task": "shop.expire_orders", "schedule": every},
         "promotions.settle_teams": {"task": "promotions.settle_teams", "schedule": every},
+        "promotions.finish_games": {"task": "promotions.finish_games", "schedule": every},
+        "promotions.send_reminders": {"task": "promotions.send_reminders", "schedule": every},
         "events.send_reminders": {"task": "events.send_reminders", "schedule": every},
         "events.record_no_shows": {"task": "events.record_no_shows", "schedule": every},
         "attribution.approve_commissions": {
@@ -66,6 +71,16 @@ def beat_schedule(interval: float) -> dict[str, dict[str, Any]]:
             "schedule": 3600.0,
         },
         "chat.sweep_connections": {"task": "chat.sweep_connections", "schedule": every},
+        "members.evaluate_tiers": {"task": "members.evaluate_tiers", "schedule": 3600.0},
+        "members.release_rebates": {"task": "members.release_rebates", "schedule": every},
+        "members.expire_points": {"task": "members.expire_points", "schedule": 3600.0},
+        "reviews.send_reminders": {"task": "reviews.send_reminders", "schedule": every},
+        "campaigns.tick": {"task": "campaigns.tick", "schedule": every},
+        "campaigns.send_notification_emails": {
+            "task": "campaigns.send_notification_emails",
+            "schedule": every,
+        },
+        "campaigns.send_digests": {"task": "campaigns.send_digests", "schedule": 600.0},
     }
 
 
@@ -76,7 +91,7 @@ def celery_settings(app: Flask) -> dict[str, Any]:
     settings = {
         "broker_url": broker or EMBEDDED_BROKER,
         "result_backend": None,
-        "task_always_eager": broker is None,
+        "task_always_eager": broker is None or bool(app.config.get("TASKS_EAGER")),
         "task_ignore_result": True,
         # Tasks are idempotent, so a message whose worker died is simply delivered again.
         "task_acks_late": True,
@@ -104,7 +119,9 @@ def celery_init_app(app: Flask) -> Celery:
                 if has_app_context()
                 else app
             )
-            with flask_app.app_context(), flask_app.test_request_context("/"):
+            # SITE_URL: where links in mail (url_for(..., _external=True)) point.
+            base_url = flask_app.config.get("SITE_URL") or None
+            with flask_app.app_context(), flask_app.test_request_context("/", base_url=base_url):
                 try:
                     result = self.run(*args, **kwargs)
                     db.session.commit()

@@ -10,7 +10,18 @@ def test_demo_builds_a_lively_community_once(app, runner):
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     assert "admin / plaza-demo" in result.output
+    assert "Games: a live Dutch auction" in result.output
     with app.app_context():
+        from forum.promotions import service as promotions
+        from forum.promotions.models import Auction, GroupBuy, GuessGame, Team
+
+        auction = db.session.scalars(select(Auction)).one()
+        assert promotions.auction_payload(auction)["state"] == "live"
+        game = db.session.scalars(select(GuessGame)).one()
+        assert game.guesses_count >= 6 and promotions.game_payload(game)["state"] == "open"
+        ladder = db.session.scalars(select(GroupBuy).where(GroupBuy.steps.is_not(None))).one()
+        team = db.session.scalars(select(Team).where(Team.group_buy_id == ladder.id)).one()
+        assert team.members == 3 and promotions.team_price(team) == ladder.steps[1]["price_cents"]
         roles = dict(db.session.execute(select(User.role, func.count()).group_by(User.role)).all())
         assert (
             roles["admin"] == 1

@@ -41,3 +41,45 @@ def test_a_service_importing_a_view_breaks_the_contracts(tmp_path):
     assert result.returncode != 0
     assert "BROKEN" in result.stdout
     assert "forum.board.service -> forum.board.views" in result.stdout
+
+
+def test_a_feature_reaching_into_another_features_models_breaks_independence(tmp_path):
+    tree = _copy(tmp_path)
+    common = tree / "forum" / "attribution" / "service" / "common.py"
+    common.write_text(
+        common.read_text() + "\nfrom ...chat.models import ChatMessage  # noqa: E402,F401\n"
+    )
+    result = _lint(tree)
+    assert result.returncode != 0
+    assert (
+        "chat: other features use it only through its service and schemas BROKEN" in result.stdout
+    )
+    assert "forum.attribution.service.common -> forum.chat.models" in result.stdout
+    # Only that contract broke: the layers still hold.
+    assert "1 broken" in result.stdout
+
+
+def test_going_around_a_features_front_module_breaks_independence(tmp_path):
+    """``shop_embed.service`` is the door; its submodules (stock, orders...) are not."""
+    tree = _copy(tmp_path)
+    snaps = tree / "forum" / "promotions" / "service" / "snaps.py"
+    snaps.write_text(
+        snaps.read_text()
+        + "\nfrom ...shop_embed.service.stock import holds_intact  # noqa: E402,F401\n"
+    )
+    result = _lint(tree)
+    assert result.returncode != 0
+    assert "forum.promotions.service.snaps -> forum.shop_embed.service.stock" in result.stdout
+
+
+def test_the_shared_kernel_and_the_front_modules_are_allowed(tmp_path):
+    """Reading accounts' User and calling another feature's service keep the contracts."""
+    tree = _copy(tmp_path)
+    common = tree / "forum" / "events" / "service" / "common.py"
+    common.write_text(
+        common.read_text()
+        + "\nfrom ...accounts.models import User as _User  # noqa: E402,F401"
+        + "\nfrom ...chat import service as _chat  # noqa: E402,F401\n"
+    )
+    result = _lint(tree)
+    assert result.returncode == 0, result.stdout

@@ -4,6 +4,7 @@ import functools
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
@@ -25,6 +26,16 @@ from ..errors import (
 )
 from ..extensions import db
 from .models import ROLES, TOKEN_SCOPES, ApiToken, User
+
+
+@dataclass(frozen=True)
+class ProfileStat:
+    """A line another feature adds to a profile page: its answer to ``signals.profile_shown``."""
+
+    label: str
+    value: str
+    href: str | None = None
+
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,30}[A-Za-z0-9]$")
 PASSWORD_MIN = 8
@@ -230,6 +241,16 @@ def set_role(user: User, role: str) -> None:
     user.role = role
 
 
+TIERS = ("registered", "shopper", "vip")
+
+
+def set_tier(user: User, tier: str) -> None:
+    """Store the member's tier (members decides it; see forum.members.service.tiers)."""
+    if tier not in TIERS:
+        raise ValidationFailed(fields={"tier": [f"Choose one of {', '.join(TIERS)}."]})
+    user.tier = tier
+
+
 # --- API tokens -----------------------------------------------------------------
 
 
@@ -350,3 +371,63 @@ def require_scope(token: ApiToken | None, scope: str) -> None:
     """Raise Forbidden unless the request is not token-authenticated or ``token`` has ``scope``."""
     if token is not None and scope not in token.scope_list:
         raise Forbidden(f"This token lacks the {scope} scope.", code="insufficient_scope")
+
+
+# --- account email (the campaigns package sends the links and calls these) ----------
+
+
+def normalise_email(email) -> str | None:
+    """The stored form of ``email``, or None when it is not an address."""
+    if not isinstance(email, str) or len(email) > 254:
+        return None
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return None
+
+
+def find_by_email(email) -> User | None:
+    address = normalise_email(email)
+    if address is None:
+        return None
+    return db.session.scalar(select(User).where(User.email == address))
+
+
+def reset_password(user: User, new_password: str) -> None:
+    """Set a new password without the old one (a verified reset link): every session
+    and API token of the account ends. Raises ValidationFailed for a weak password."""
+    problem = password_problem(new_password, user_inputs=(user.username, user.email))
+    if problem:
+        raise ValidationFailed(fields={"password": [problem]})
+    user.password_hash = _hash_password(new_password)
+    revoke_all_tokens(user)
+    end_all_sessions(user)
+
+
+def check_new_email(user: User, email) -> str:
+    """The normalised new address, or ValidationFailed / Conflict ``email_taken``."""
+    address = normalise_email(email)
+    if address is None:
+        raise ValidationFailed(fields={"email": ["Enter a valid email address."]})
+    if address == user.email:
+        raise ValidationFailed(fields={"email": ["That is already your address."]})
+    if db.session.scalar(select(User.id).where(User.email == address)):
+        raise Conflict(
+            "An account with that email exists.",
+            code="email_taken",
+            fields={"email": ["An account with that email exists."]},
+        )
+    return address
+
+
+def change_email(user: User, email: str) -> str:
+    """Move the account to ``email`` (confirmed by a link sent to it); the old address."""
+    address = check_new_email(user, email)
+    old = user.email
+    try:
+        with db.session.begin_nested():
+            user.email = address
+            db.session.flush()
+    except IntegrityError as exc:
+        raise Conflict("An account with that email exists.", code="email_taken") from exc
+    return old

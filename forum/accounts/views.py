@@ -1,4 +1,3 @@
-from dataclasses import dataclass
 from zoneinfo import available_timezones
 
 from flask import (
@@ -15,6 +14,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import signals
+from ..board import service as board
 from ..errors import ServiceError
 from ..extensions import db, limiter, login_manager
 from ..web import form_status, run_form, safe_next
@@ -64,15 +64,21 @@ def _start_session(user, remember: bool) -> None:
     session.permanent = True
 
 
+def _register(form):
+    from ..campaigns import service as campaigns
+
+    user = service.register(form.username.data, form.email.data, form.password.data)
+    campaigns.on_registered(user)  # the verification email, sent after commit
+    return user
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("pages.home"))
     form = RegisterForm()
-    done = run_form(
-        form, lambda: service.register(form.username.data, form.email.data, form.password.data)
-    )
+    done = run_form(form, lambda: _register(form))
     if done:
         _start_session(done.value, remember=False)
         flash(f"Welcome to Plaza, {done.value.username}!", "success")
@@ -116,23 +122,14 @@ def logout():
     return redirect(url_for("pages.home"))
 
 
-@dataclass(frozen=True)
-class ProfileStat:
-    label: str
-    value: str
-    href: str | None = None
-
-
 @bp.get("/u/<username>")
 def profile(username: str):
-    from ..board import service as board
-
     user = service.get_by_username(username)
     posts = board.recent_posts_by(user, viewer=current_user, limit=10)
     # Other features add lines (attribution: what the member's posts earned) by answering
     # ``signals.profile_shown`` with a ProfileStat, without this package knowing them.
     answers = signals.profile_shown.send(user, viewer=current_user)
-    stats = [stat for _receiver, stat in answers if isinstance(stat, ProfileStat)]
+    stats = [stat for _receiver, stat in answers if isinstance(stat, service.ProfileStat)]
     return render_template("accounts/profile.html", user=user, posts=posts, stats=stats)
 
 

@@ -3,6 +3,7 @@ from flask_login import current_user
 
 from ..accounts import service
 from ..accounts.schemas import NewTokenBody, RegisterBody, TokenBody, dump_token, dump_user
+from ..campaigns import service as campaigns
 from ..members import service as members
 from . import bp, responses
 from .core import endpoint
@@ -23,6 +24,7 @@ from .core import endpoint
 )
 def register(data: RegisterBody):
     user = service.register(data.username, data.email, data.password)
+    campaigns.on_registered(user)  # the verification email, sent after commit
     token = service.issue_token(user, "register")
     return {"user": dump_user(user), "token": token}
 

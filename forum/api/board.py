@@ -1,4 +1,4 @@
-from flask import request
+from flask import request, url_for
 
 from ..board import service
 from ..board.schemas import (
@@ -12,6 +12,7 @@ from ..board.schemas import (
 )
 from ..pagination import limit_from
 from ..permissions import acting_user as _user
+from ..reviews import service as reviews
 from . import bp, responses
 from .core import endpoint
 
@@ -201,14 +202,26 @@ def unlike_post(post_id: int):
     response=responses.SearchPage,
 )
 def search():
-    page = service.search(
-        request.args.get("q", ""),
-        cursor=request.args.get("cursor"),
-        limit=limit_from(request.args.get("limit")),
-        viewer=_user(),
-    )
+    q = request.args.get("q", "")
+    limit = limit_from(request.args.get("limit"))
+    cursor = request.args.get("cursor")
+    # The first page starts with products whose reviews match (forum.reviews), then posts.
+    products = reviews.search_products(q, limit=min(3, limit // 2)) if not cursor else []
+    page = service.search(q, cursor=cursor, limit=limit - len(products), viewer=_user())
     return {
         "items": [
+            {
+                "type": "product",
+                "id": product.id,
+                "name": product.name,
+                "url": url_for("shop_embed.product", product_id=product.id),
+                "snippet": reviews.marked_snippet(f"{review.title}: {review.body}", q),
+                "rating_avg": product.rating_avg,
+                "rating_count": product.rating_count,
+            }
+            for product, review in products
+        ]
+        + [
             {"type": "post", "thread": {"id": p.thread.id, "title": p.thread.title}, **dump_post(p)}
             for p in page.items
         ],

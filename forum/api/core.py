@@ -15,7 +15,21 @@ from ..extensions import db, limiter
 from ..pagination import MAX_LIMIT
 from ..schemas import MAX_DB_INT, validate
 
-API_MODULES = ("accounts", "board", "meta", "events", "shop", "chat", "promotions", "attribution")
+API_MODULES = (
+    "accounts",
+    "board",
+    "meta",
+    "events",
+    "shop",
+    "chat",
+    "promotions",
+    "games",
+    "attribution",
+    "members",
+    "coupons",
+    "reviews",
+    "campaigns",
+)
 
 # path -> method -> operation (OpenAPI 3.1)
 OPERATIONS: dict[str, dict[str, dict]] = {}

@@ -17,6 +17,7 @@ from ..shop_embed.schemas import (
     ProductPatch,
     QuoteBody,
     ReasonBody,
+    RefundBody,
     ShipBody,
     dump_order,
     dump_product,
@@ -156,6 +157,7 @@ def create_order(data: OrderBody):
         [(line.product_id, line.quantity) for line in data.items],
         shipping_address=address,
         idempotency_key=request.headers.get("Idempotency-Key"),
+        choices=data.choices(),
     )
     return idempotent_response(dump_order(order), replayed)
 
@@ -179,6 +181,7 @@ def checkout(data: CheckoutBody):
         address=address,
         provider=data.provider,
         idempotency_key=request.headers.get("Idempotency-Key"),
+        choices=data.choices(),
     )
     return idempotent_response(dump_order(order), replayed)
 
@@ -189,12 +192,14 @@ def checkout(data: CheckoutBody):
     "POST",
     summary="What an order of these items would cost the caller now (every price rule applied)",
     body=QuoteBody,
-    errors=(422,),
+    errors=(403, 409, 422),
     tag="shop",
     response=PriceQuoteOut,
 )
 def checkout_quote(data: QuoteBody):
-    quote = service.price_quote(_user(), [(line.product_id, line.quantity) for line in data.items])
+    quote = service.price_quote(
+        _user(), [(line.product_id, line.quantity) for line in data.items], choices=data.choices()
+    )
     return quote.as_json()
 
 
@@ -349,11 +354,16 @@ def cancel_order(order_id: int, data: ReasonBody):
     bp,
     "/orders/<int:order_id>/refund",
     "POST",
-    summary="Refund a paid order (its merchant, admin); stock is restored",
-    body=ReasonBody,
+    summary="Refund a paid order, or part of it (its merchant, admin); a full refund restores stock",
+    body=RefundBody,
     errors=(403, 404, 409, 422),
     tag="shop",
     response=responses.Order,
 )
-def refund_order(order_id: int, data: ReasonBody):
-    return _act_on_order(order_id, lambda order: service.refund(_user(), order, reason=data.reason))
+def refund_order(order_id: int, data: RefundBody):
+    return _act_on_order(
+        order_id,
+        lambda order: service.refund(
+            _user(), order, reason=data.reason, amount_cents=data.amount_cents
+        ),
+    )

@@ -6,14 +6,14 @@ receivers of other features' signals), ``links``, ``impressions``, ``reports``,
 ``views``, ``schemas``, ``demo``, ``tasks``.
 
 ``init_app`` is the one place attribution is wired to the rest of Plaza: the
-signals of ``forum.signals`` it listens to, flask-login's login, and the embeds'
-link builder and "shown" listener. Nothing connects by being imported.
+signals of ``forum.signals`` it listens to (and answers: a widget's tracked link,
+the profile line) and flask-login's login. Nothing connects by being imported.
 """
 
 from flask import Flask
 from flask_login import user_logged_in
 
-from .. import embeds, signals
+from .. import signals
 
 
 def init_app(app: Flask) -> None:
@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     # Connecting the same module function twice has no effect (tests build many apps).
     signals.user_registered.connect(hooks.registered)
     signals.post_created.connect(hooks.post_created)
+    signals.email_verified.connect(hooks.email_verified)
     signals.order_changed.connect(hooks.order_changed)
     signals.team_joined.connect(hooks.team_joined)
     signals.team_settled.connect(hooks.team_settled)
@@ -29,5 +30,5 @@ def init_app(app: Flask) -> None:
     signals.signup_released.connect(hooks.signup_released)
     signals.profile_shown.connect(views.posts_earned)
     user_logged_in.connect(service.claim_on_login)
-    embeds.set_link_builder(links.build_href)
-    embeds.on_shown(impressions.collect)
+    signals.widget_link.connect(links.build_href)
+    signals.widgets_shown.connect(impressions.collect)

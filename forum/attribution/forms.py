@@ -12,7 +12,13 @@ except ImportError:  # pragma: no cover
         return (value, label)
 
 
-MODEL_LABELS = {"last": "Last touch", "first": "First touch", "linear": "Linear (equal shares)"}
+MODEL_LABELS = {
+    "last": "Last touch",
+    "first": "First touch",
+    "linear": "Linear (equal shares)",
+    "decay": "Time decay (recent touches count more)",
+    "position": "Position-based (40% first, 40% last, 20% between)",
+}
 CURRENCIES = ("USD", "EUR", "GBP", "CNY", "JPY")
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import ServiceError
 from ..extensions import db
-from ..promotions.models import TeamMember
+from ..promotions import service as promotions
 from ..shop_embed import service as shop
 from . import service
 from .models import Credit
@@ -103,6 +103,11 @@ def post_created(post, **_) -> None:
     _quietly(f"the post {post.id}", lambda: service.on_person_activity(post.author_id, "post"))
 
 
+def email_verified(user, **_) -> None:
+    """``signals.email_verified``: following the verification link is a person's act."""
+    _quietly(f"the email of {user.id}", lambda: service.on_email_verified(user.id))
+
+
 # --- group-buy teams (CPA) --------------------------------------------------------------
 
 
@@ -130,9 +135,7 @@ def team_settled(team, *, status: str, **_) -> None:
     """``signals.team_settled``: a team that failed earned nothing; its joins are taken back."""
     if status != "failed":
         return
-    members = list(
-        db.session.scalars(select(TeamMember.user_id).where(TeamMember.team_id == team.id))
-    )
+    members = promotions.team_member_ids(team)
 
     def reverse():
         for user_id in members:

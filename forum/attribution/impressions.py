@@ -52,8 +52,8 @@ def enabled() -> bool:
     return bool(service.setting("ATTRIBUTION_IMPRESSIONS_ENABLED"))
 
 
-def collect(pairs: list[tuple[EmbedRef, EmbedContext]]) -> None:
-    """``embeds.on_shown`` listener: remember what this request showed."""
+def collect(_sender, *, pairs: list[tuple[EmbedRef, EmbedContext]]) -> None:
+    """``signals.widgets_shown`` receiver: remember what this request showed."""
     if not has_request_context() or not enabled():
         return
     shown = g.get(_PENDING)

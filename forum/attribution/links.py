@@ -25,7 +25,7 @@ from ..markup import EmbedRef
 LINK_SALT = "plaza.attribution.link.v1"
 VISITOR_SALT = "plaza.attribution.visitor.v1"
 COOKIE_NAME = "plaza_attr"
-SOURCE_CODES = {"post": "p", "message": "m"}
+SOURCE_CODES = {"post": "p", "message": "m", "campaign": "c"}
 SOURCE_KINDS = {code: kind for kind, code in SOURCE_CODES.items()}
 MAX_TOKEN_LENGTH = 2048
 MAX_ID = 2**31 - 1
@@ -33,7 +33,7 @@ MAX_ID = 2**31 - 1
 
 @dataclass(frozen=True)
 class TrackedLink:
-    source_kind: str  # "post" | "message"
+    source_kind: str  # "post" | "message" | "campaign"
     source_id: int
     author_id: int | None
     embed_kind: str
@@ -108,8 +108,8 @@ def read(token: str) -> TrackedLink | None:
     return TrackedLink(SOURCE_KINDS[code], source_id, author_id, kind, embed_id, url, room)
 
 
-def build_href(ref: EmbedRef, plain: str, context: EmbedContext) -> str:
-    """``forum.embeds`` link builder: ``/go/<token>`` for available widgets in posts and messages."""
+def build_href(ref: EmbedRef, *, plain: str, context: EmbedContext) -> str:
+    """``signals.widget_link`` answer: ``/go/<token>`` for available widgets in posts and messages."""
     if (
         context.source_kind not in SOURCE_CODES
         or context.source_id is None
@@ -173,3 +173,12 @@ def fingerprint(value: str | None) -> str:
     return hashlib.blake2b(
         (value or "").encode("utf-8", "replace"), key=key[:64], digest_size=16
     ).hexdigest()
+
+
+def campaign_href(campaign_id: int, ref: EmbedRef, plain: str) -> str:
+    """The tracked ``/go/`` link (absolute) for an offer in a campaign message: its
+    clicks and the orders after them are credited to the campaign (no author)."""
+    if not is_local_path(plain):
+        return plain
+    link = TrackedLink("campaign", campaign_id, None, ref.kind, ref.id, plain)
+    return url_for("attribution.go", token=sign(link), _external=True)

@@ -36,7 +36,7 @@ from ..clock import now
 from ..database import UTCDateTime
 from ..extensions import db
 
-MODELS = ("last", "first", "linear")
+MODELS = ("last", "first", "linear", "decay", "position")
 ACTION_KINDS = ("signup", "event_signup", "team_join", "first_purchase")
 CONVERSION_KINDS = ("order", *ACTION_KINDS)
 COMMISSION_STATUSES = ("pending", "approved", "paid", "reversed")

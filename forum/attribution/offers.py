@@ -46,6 +46,15 @@ KINDS: dict[str, OfferKind] = {
         owner=lambda snap: snap.merchant.user_id,
         label=lambda snap: f"Snap-up: {snap.product.name}",
     ),
+    # forum.promotions: Dutch auctions and guessing games, like the others.
+    "auction": OfferKind(
+        owner=lambda auction: auction.merchant.user_id,
+        label=lambda auction: f"Dutch auction: {auction.product.name}",
+    ),
+    "guess": OfferKind(
+        owner=lambda game: game.merchant.user_id,
+        label=lambda game: f"Guessing game: {game.product.name}",
+    ),
     # forum.events: the merchant whose sponsorship the organiser accepted (else nobody).
     "event": OfferKind(
         owner=lambda event: event.paying_sponsor_id, label=lambda event: event.title

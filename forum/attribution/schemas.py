@@ -20,7 +20,7 @@ class MerchantSettingsBody(Body):
 
     cps_rate_bp: int | None = Field(default=None, ge=0, le=MAX_RATE_BP)
     cpa_cents: CpaBody | None = None
-    model: Literal["last", "first", "linear"] | None = None
+    model: Literal["last", "first", "linear", "decay", "position"] | None = None
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
 
 

@@ -18,7 +18,7 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..accounts.views import ProfileStat
+from ..accounts.service import ProfileStat
 from ..clock import now
 from ..errors import ServiceError
 from ..extensions import db

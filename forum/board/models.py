@@ -12,6 +12,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
     func,
     literal_column,
 )
@@ -33,6 +34,9 @@ class Category(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
     thread_count: Mapped[int] = mapped_column(Integer, default=0)
     post_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Threads here are experience reports: each tied to one of its author's completed
+    # orders (forum.reviews), with "bought this" and the product card.
+    experience_reports: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 

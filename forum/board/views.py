@@ -1,10 +1,12 @@
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from .. import signals
 from ..embeds import EmbedContext, preload
 from ..errors import ServiceError
 from ..extensions import db
 from ..pagination import limit_from
+from ..reviews import service as reviews
 from ..web import form_status, run_form
 from . import service
 from .forms import CategoryForm, EditForm, MoveForm, ReplyForm, ThreadForm
@@ -34,6 +36,8 @@ def category(slug: str):
 @login_required
 def new_thread(slug: str):
     cat = service.get_category(slug)
+    if cat.experience_reports:  # a report is tied to a purchase: its own composer
+        return redirect(url_for("reviews.new_report", category=cat.slug))
     form = ThreadForm()
     done = run_form(
         form, lambda: service.create_thread(current_user, cat, form.title.data, form.body.data)
@@ -63,6 +67,12 @@ def thread(thread_id: int):
         move_form.category.data = item.category.slug
     return render_template(
         "board/thread.html",
+        # Shown above the posts by other features (reviews: "bought this" on a report).
+        banners=[
+            answer
+            for _receiver, answer in signals.thread_shown.send(item, viewer=current_user)
+            if answer
+        ],
         thread=item,
         posts=posts,
         page=page,
@@ -89,6 +99,12 @@ def reply(thread_id: int):
     posts = service.posts_on_page(item, pages, viewer=current_user)
     return render_template(
         "board/thread.html",
+        # Shown above the posts by other features (reviews: "bought this" on a report).
+        banners=[
+            answer
+            for _receiver, answer in signals.thread_shown.send(item, viewer=current_user)
+            if answer
+        ],
         thread=item,
         posts=posts,
         page=pages,
@@ -186,6 +202,8 @@ def search():
     q = request.args.get("q", "").strip()
     page = None
     error = None
+    # Products whose reviews match, on the first page (forum.reviews).
+    products = reviews.search_products(q) if q and not request.args.get("cursor") else []
     if q:
         try:
             page = service.search(
@@ -193,7 +211,7 @@ def search():
             )
         except ServiceError as err:
             error = err.message
-    return render_template("board/search.html", q=q, page=page, error=error)
+    return render_template("board/search.html", q=q, page=page, error=error, products=products)
 
 
 @bp.route("/admin/categories", methods=["GET", "POST"])

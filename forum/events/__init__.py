@@ -11,5 +11,5 @@ def init_app(app: Flask) -> None:
     from . import embed
     from .sockets import may_watch_event
 
-    embed.register()
+    signals.widget_for.connect(embed.event_widget, sender="event")
     signals.room_watch_allowed.connect(may_watch_event, sender="event")

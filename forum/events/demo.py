@@ -6,7 +6,6 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from ..board import service as board
-from ..board.models import Category
 from ..clock import now, replaying
 from ..extensions import db
 from . import service
@@ -78,10 +77,15 @@ DESCRIPTIONS = {
 }
 
 
+def _category(slug: str):
+    """The demo's category ``slug`` (None when the forum has no such category)."""
+    return next((c for c in board.list_categories() if c.slug == slug), None)
+
+
 def build(ctx) -> None:
     rng = ctx.rng
     members = ctx.members
-    meetups = db.session.scalar(select(Category).where(Category.slug == "meetups"))
+    meetups = _category("meetups")
     made = []
     base = now().replace(minute=0, second=0, microsecond=0)
     for index, (

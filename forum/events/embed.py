@@ -1,7 +1,8 @@
 """The ``[[event:ID]]`` widget in posts and chat: the embed layer's side of events.
 
 This is where the reader is known (``current_user``); it is handed to the service,
-which never looks it up. ``init_app`` (``forum.events.init_app``) registers the kind.
+which never looks it up. ``forum.events.init_app`` connects ``event_widget`` as the
+``signals.widget_for`` answer for the ``event`` kind.
 """
 
 from flask import render_template
@@ -27,7 +28,9 @@ def render(event: Event, context: embeds.EmbedContext, href: str) -> Markup:
     )
 
 
-def register() -> None:
-    embeds.register(
-        embeds.WidgetKind(kind="event", load=load, render=render, url=service.event_url)
-    )
+EVENT_WIDGET = embeds.WidgetKind(kind="event", load=load, render=render, url=service.event_url)
+
+
+def event_widget(kind: str) -> embeds.WidgetKind:
+    """The ``signals.widget_for`` answer for ``[[event:ID]]``."""
+    return EVENT_WIDGET

@@ -1,11 +1,29 @@
+"""Member operations' tables: wallets and their ledger, tiers, rebates, points lots, perks.
+
+Ledgers are append-only: a balance is a sum of ``LedgerEntry`` rows and ``Wallet``
+mirrors it in the same transaction (a guarded UPDATE, so it never goes negative).
+"""
+
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import now
 from ..database import UTCDateTime
 from ..extensions import db
+
+TIERS = ("registered", "shopper", "vip")
+FUNDERS = ("site", "merchant")
 
 
 class Wallet(db.Model):
@@ -41,4 +59,143 @@ class LedgerEntry(db.Model):
     # Unique per (account, key) so an event credited twice is refused by the database.
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     params: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The order it is about (spent on, returned from, earned by), for the wallet's links.
+    order_id: Mapped[int | None] = mapped_column(Integer, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class TierRules(db.Model):
+    """The one row of tier rules and perk settings an admin edits (id = 1)."""
+
+    __tablename__ = "member_tier_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shopper_min_orders: Mapped[int] = mapped_column(Integer, default=1)
+    vip_min_orders: Mapped[int] = mapped_column(Integer, default=3)  # 0: not by orders
+    vip_min_spend_cents: Mapped[int] = mapped_column(Integer, default=50_000)  # 0: not by spend
+    window_days: Mapped[int] = mapped_column(Integer, default=365)
+    vip_grace_days: Mapped[int] = mapped_column(Integer, default=30)
+    manual_grant_days: Mapped[int] = mapped_column(Integer, default=365)
+    vip_rebate_bp: Mapped[int] = mapped_column(Integer, default=500)
+    vip_free_shipping: Mapped[bool] = mapped_column(Boolean, default=True)
+    free_shipping_funded_by: Mapped[str] = mapped_column(String(16), default="site")
+    rebate_funded_by: Mapped[str] = mapped_column(String(16), default="site")
+    points_per_unit: Mapped[int] = mapped_column(Integer, default=100)  # points worth 1.00
+    points_expire_days: Mapped[int] = mapped_column(Integer, default=365)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Membership(db.Model):
+    """A member's current tier and the manual grant, if any (one row per member)."""
+
+    __tablename__ = "member_memberships"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    tier: Mapped[str] = mapped_column(String(16), default="registered")
+    tier_since: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    manual_tier: Mapped[str | None] = mapped_column(String(16))
+    manual_reason: Mapped[str] = mapped_column(String(200), default="")
+    manual_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    evaluated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TierChange(db.Model):
+    """History: every tier move, why, and what caused it (an order, an admin, the job)."""
+
+    __tablename__ = "member_tier_changes"
+    __table_args__ = (Index("ix_member_tier_changes_user", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    from_tier: Mapped[str] = mapped_column(String(16))
+    to_tier: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(200))  # "order_completed", "manual: ..."
+    order_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
+
+
+class Rebate(db.Model):
+    """A VIP rebate earned by a completed order: pending until ``available_at``, then
+    moved into the wallet once (``released_at``); ``reversed_cents`` follows refunds."""
+
+    __tablename__ = "member_rebates"
+    __table_args__ = (
+        CheckConstraint("reversed_cents <= amount_cents", name="rebate_reversed_within"),
+        Index("ix_member_rebates_due", "released_at", "available_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int] = mapped_column(Integer, unique=True)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    reversed_cents: Mapped[int] = mapped_column(Integer, default=0)
+    currency: Mapped[str] = mapped_column(String(3))
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class PointsLot(db.Model):
+    """Points earned together, spent and expired oldest first (``remaining`` of ``amount``)."""
+
+    __tablename__ = "member_points_lots"
+    __table_args__ = (
+        CheckConstraint("remaining >= 0", name="lot_remaining_not_negative"),
+        Index("ix_member_points_lots_user", "user_id", "expires_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
+    amount: Mapped[int] = mapped_column(Integer)
+    remaining: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PointsRule(db.Model):
+    """An earning rule: ``points`` per unit of ``rule`` (an order's currency unit, a
+    review, a check-in, a like received, an accepted answer, a visit-streak day),
+    at most ``daily_cap`` points a day from it (None: no cap)."""
+
+    __tablename__ = "member_points_rules"
+
+    rule: Mapped[str] = mapped_column(String(32), primary_key=True)
+    label: Mapped[str] = mapped_column(String(120))
+    points: Mapped[int] = mapped_column(Integer)
+    daily_cap: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class PerkGrant(db.Model):
+    """Every perk given (or taken back, negative) on an order, and who funds it, so the
+    operator sees what the VIP programme costs against what VIPs buy."""
+
+    __tablename__ = "member_perk_grants"
+    __table_args__ = (UniqueConstraint("key", name="uq_member_perk_grants_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int] = mapped_column(Integer, index=True)
+    merchant_id: Mapped[int] = mapped_column(Integer)
+    perk: Mapped[str] = mapped_column(String(32))  # "free_shipping" | "rebate"
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    funded_by: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(96))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
+
+
+class VisitStreak(db.Model):
+    """A member's daily check-in streak (one row per member)."""
+
+    __tablename__ = "member_visit_streaks"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_day: Mapped[str] = mapped_column(String(10))  # ISO date, UTC
+    length: Mapped[int] = mapped_column(Integer, default=1)

@@ -1,17 +1,19 @@
-"""Moderator actions. Each checks the actor's rights, changes state, and writes
-one audit entry in the same transaction."""
+"""Moderator rights and the audit log; suspending members.
+
+Each action checks the actor's rights, changes state, and writes one audit entry in
+the same transaction. Actions on another feature's rows live in that feature's service
+and call ``check_moderator`` and ``record`` here (board: lock, pin, move, hide)."""
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
-from .. import realtime
 from ..accounts.models import User
-from ..board.models import Category, Post, Thread
 from ..clock import now
-from ..errors import Forbidden, ValidationFailed
+from ..errors import Conflict, Forbidden, ValidationFailed
 from ..extensions import db
-from .models import AuditEntry
+from .models import FLAG_REASONS, AuditEntry, Flag
 
 
 def check_moderator(actor) -> None:
@@ -29,60 +31,6 @@ def record(actor: User, action: str, target_type: str, target_id: int, **params)
     )
     db.session.add(entry)
     return entry
-
-
-def _thread_changed(thread: Thread) -> None:
-    realtime.announce(
-        "thread_changed",
-        {"thread_id": thread.id, "locked": thread.locked, "pinned": thread.pinned},
-        room=f"thread:{thread.id}",
-    )
-
-
-def set_locked(actor: User, thread: Thread, locked: bool) -> None:
-    check_moderator(actor)
-    if thread.locked != locked:
-        thread.locked = locked
-        record(actor, "thread.lock" if locked else "thread.unlock", "thread", thread.id)
-        _thread_changed(thread)
-
-
-def set_pinned(actor: User, thread: Thread, pinned: bool) -> None:
-    check_moderator(actor)
-    if thread.pinned != pinned:
-        thread.pinned = pinned
-        record(actor, "thread.pin" if pinned else "thread.unpin", "thread", thread.id)
-        _thread_changed(thread)
-
-
-def move_thread(actor: User, thread: Thread, category: Category) -> None:
-    check_moderator(actor)
-    if thread.category_id == category.id:
-        return
-    old = thread.category_id
-    thread.category_id = category.id
-    record(actor, "thread.move", "thread", thread.id, from_category=old, to_category=category.id)
-
-
-def set_hidden(actor: User, post: Post, hidden: bool, reason: str = "") -> None:
-    check_moderator(actor)
-    if post.is_hidden == hidden:
-        return
-    post.hidden_at = now() if hidden else None
-    post.hidden_by_id = actor.id if hidden else None
-    record(
-        actor,
-        "post.hide" if hidden else "post.restore",
-        "post",
-        post.id,
-        thread_id=post.thread_id,
-        reason=reason[:200],
-    )
-    realtime.announce(
-        "post_hidden" if hidden else "post_restored",
-        {"thread_id": post.thread_id, "post_id": post.id},
-        room=f"thread:{post.thread_id}",
-    )
 
 
 def suspend(actor: User, user: User, days: int, reason: str = "") -> None:
@@ -109,3 +57,57 @@ def audit_log(limit: int = 100, before_id: int | None = None) -> list[AuditEntry
     if before_id:
         query = query.where(AuditEntry.id < before_id)
     return list(db.session.scalars(query))
+
+
+# --- flags -----------------------------------------------------------------------------
+
+
+def flag(actor: User, target_type: str, target_id: int, reason: str, note: str = "") -> Flag:
+    """Record ``actor``'s flag on a target the caller's feature has already found visible.
+
+    Raises ValidationFailed for an unknown reason or a long note, Conflict
+    ``already_flagged`` for a second flag by the same member (nothing written).
+    """
+    if reason not in FLAG_REASONS:
+        raise ValidationFailed(fields={"reason": [f"Choose one of {', '.join(FLAG_REASONS)}."]})
+    if not isinstance(note, str) or len(note) > 500:
+        raise ValidationFailed(fields={"note": ["Keep the note under 500 characters."]})
+    item = Flag(
+        target_type=target_type,
+        target_id=target_id,
+        reporter_id=actor.id,
+        reason=reason,
+        note=note.strip(),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(item)
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict("You have already flagged this.", code="already_flagged") from None
+    return item
+
+
+def open_flag_counts(target_type: str) -> dict[int, int]:
+    """Open (unresolved) flags per target of ``target_type``: the moderators' queue."""
+    rows = db.session.execute(
+        select(Flag.target_id, func.count())
+        .where(Flag.target_type == target_type, Flag.resolved_at.is_(None))
+        .group_by(Flag.target_id)
+    )
+    return {target_id: count for target_id, count in rows}
+
+
+def resolve_flags(actor: User, target_type: str, target_id: int) -> int:
+    """Close every open flag on a target (a moderator decided); returns how many."""
+    check_moderator(actor)
+    return db.session.execute(
+        update(Flag)
+        .where(
+            Flag.target_type == target_type,
+            Flag.target_id == target_id,
+            Flag.resolved_at.is_(None),
+        )
+        .values(resolved_at=now())
+        .execution_options(synchronize_session=False)
+    ).rowcount

@@ -14,9 +14,9 @@ bp = Blueprint("moderation", __name__, url_prefix="/mod")
 def thread_action(thread_id: int, action: str):
     thread = board.get_thread(thread_id, viewer=current_user)
     if action in ("lock", "unlock"):
-        service.set_locked(current_user, thread, action == "lock")
+        board.set_locked(current_user, thread, action == "lock")
     else:
-        service.set_pinned(current_user, thread, action == "pin")
+        board.set_pinned(current_user, thread, action == "pin")
     db.session.commit()
     return redirect(url_for("board.thread", thread_id=thread.id))
 
@@ -26,7 +26,7 @@ def thread_action(thread_id: int, action: str):
 def move(thread_id: int):
     thread = board.get_thread(thread_id, viewer=current_user)
     service.check_moderator(current_user)
-    service.move_thread(current_user, thread, board.get_category(request.form.get("category", "")))
+    board.move_thread(current_user, thread, board.get_category(request.form.get("category", "")))
     db.session.commit()
     return redirect(url_for("board.thread", thread_id=thread.id))
 
@@ -36,7 +36,7 @@ def move(thread_id: int):
 def post_action(post_id: int, action: str):
     service.check_moderator(current_user)
     post = board.visible_post(post_id, viewer=current_user)
-    service.set_hidden(current_user, post, action == "hide", request.form.get("reason", ""))
+    board.set_hidden(current_user, post, action == "hide", request.form.get("reason", ""))
     db.session.commit()
     return redirect(url_for("board.goto_post", post_id=post.id))
 

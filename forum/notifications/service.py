@@ -2,7 +2,7 @@
 
 from sqlalchemy import func, select, update
 
-from .. import realtime
+from .. import realtime, signals
 from ..clock import now
 from ..errors import NotFound
 from ..extensions import db
@@ -33,6 +33,7 @@ def notify(
         },
         room=f"user:{user_id}",
     )
+    signals.notification_created.send(item)
     return item
 
 

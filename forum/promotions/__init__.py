@@ -1,8 +1,9 @@
-"""Promotions: group-buys (teams that unlock a lower price) and timed snap-ups (flash sales).
+"""Promotions: group-buys (teams that unlock a lower price, fixed or by ladder steps),
+timed snap-ups (flash sales), Dutch auctions and lowest-unique-price guessing games.
 
-Both are offers of a shop product, embedded in posts and chat as live widgets
-(``[[groupbuy:ID]]``, ``[[snap:ID]]``), and both create their orders through the
-shop's service (``forum.shop_embed.service.place_order`` with their own ``kind``).
+All are offers of a shop product, embedded in posts and chat as live widgets
+(``[[groupbuy:ID]]``, ``[[snap:ID]]``, ``[[auction:ID]]``, ``[[guess:ID]]``), and all
+create their orders through the shop's service (``forum.shop_embed.service.place_order`` with their own ``kind``).
 """
 
 from flask import Flask
@@ -11,11 +12,35 @@ from .. import signals
 
 
 def init_app(app: Flask) -> None:
-    from .service import snaps
-    from .service.widgets import may_watch_group_buy, may_watch_snap, may_watch_team
+    from .service import auctions, guessing, placements, snaps
+    from .service.game_widgets import (
+        auction_widget,
+        game_widget,
+        may_watch_auction,
+        may_watch_game,
+    )
+    from .service.widgets import (
+        group_buy_widget,
+        may_watch_group_buy,
+        may_watch_snap,
+        may_watch_team,
+        snap_widget,
+    )
 
-    # A snap-up order cancelled, expired or refunded gives its units back.
+    # A snap-up or auction order cancelled, expired or refunded gives its units back;
+    # a guessing game's winner who pays keeps the win, one who does not passes it on.
     signals.order_changed.connect(snaps.give_back)
+    signals.widget_for.connect(group_buy_widget, sender="groupbuy")
+    signals.widget_for.connect(snap_widget, sender="snap")
+    signals.widget_for.connect(auction_widget, sender="auction")
+    signals.widget_for.connect(game_widget, sender="guess")
+    signals.order_changed.connect(auctions.give_back)
+    signals.order_changed.connect(guessing.on_order_changed)
+    # Where auctions and games are shown, so their results post back there.
+    signals.post_created.connect(placements.on_post_created)
+    signals.message_sent.connect(placements.on_message_sent)
+    signals.offer_watch_allowed.connect(may_watch_auction, sender="auction")
+    signals.offer_watch_allowed.connect(may_watch_game, sender="guess")
     signals.offer_watch_allowed.connect(may_watch_group_buy, sender="groupbuy")
     signals.offer_watch_allowed.connect(may_watch_team, sender="team")
     signals.offer_watch_allowed.connect(may_watch_snap, sender="snap")

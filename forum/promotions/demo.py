@@ -3,18 +3,15 @@ sold out), embedded in a deals thread and in replies. Runs after the shop's step
 
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from ..board import service as board
-from ..board.models import Category
 from ..clock import now
+from ..errors import Conflict
 from ..extensions import db
 from ..shop_embed import service as shop
-from ..shop_embed.models import Product
 from . import service
 
 
-def _products(merchant_user) -> list[Product]:
+def _products(merchant_user) -> list:
     merchant = shop.merchant_of(merchant_user)
     if merchant is None:
         return []
@@ -80,8 +77,10 @@ def build(ctx) -> None:
             service.buy_snap(buyer, snaps[0], 1)
     db.session.flush()
 
-    deals = db.session.scalar(select(Category).where(Category.slug == "deals"))
-    category = deals or db.session.scalars(select(Category)).first()
+    categories = board.list_categories()
+    category = next((c for c in categories if c.slug == "deals"), None) or next(
+        iter(categories), None
+    )
     if category is None:
         return
     body = (
@@ -102,4 +101,90 @@ def build(ctx) -> None:
     ctx.summary.append(
         f"Promotions: {len(group_buys)} group-buys, {len(snaps)} snap-ups "
         f"(thread “{thread.title}”, /promotions)."
+    )
+    _games(ctx, offers, category)
+
+
+def _games(ctx, offers, category) -> None:
+    """A live Dutch auction in a thread, a guessing game in the deals chat room that closes
+    20 minutes into the demo session, and a ladder group-buy with a team on its second step."""
+    from ..chat import service as chat
+
+    at = now()
+    rng = ctx.rng
+    members = list(ctx.members)
+    seller, product = offers[-1]
+    auction = service.create_auction(
+        seller,
+        product_id=product.id,
+        units=4,
+        start_price_cents=product.price_cents * 9 // 10,
+        floor_price_cents=product.price_cents // 2,
+        drop_cents=max(1, product.price_cents // 50),
+        drop_every_seconds=60,
+        starts_at=at - timedelta(minutes=3),
+        per_user_limit=1,
+    )
+    service.take(rng.choice(members), auction)
+    thread = board.create_thread(
+        seller,
+        category,
+        f"Dutch auction: {product.name}, the price drops every minute",
+        "The price falls every minute until the floor; take one when it suits you.\n\n"
+        f"[[auction:{auction.id}]]",
+    )
+    ctx.threads.append(thread)
+
+    game_seller, game_product = offers[0]
+    game = service.create_game(
+        game_seller,
+        product_id=game_product.id,
+        market_price_cents=game_product.price_cents,
+        points_per_guess=5,
+        max_guesses_per_user=3,
+        ends_at=at + timedelta(minutes=20),
+    )
+    room = chat.find_room("deals")
+    if room is not None:
+        chat.send_message(
+            game_seller,
+            room,
+            f"Guess the lowest unique price and win it! Closes in 20 minutes. [[guess:{game.id}]]",
+        )
+    for player in rng.sample(members, min(6, len(members))):
+        for _ in range(rng.randint(1, 3)):
+            try:  # a refused guess (the same amount twice) is rolled back alone
+                with db.session.begin_nested():
+                    service.submit_guess(player, game, rng.randint(1, 40) * 25)
+            except Conflict:
+                continue
+
+    ladder_seller, ladder_product = offers[1]
+    price = ladder_product.price_cents
+    ladder = service.create_group_buy(
+        ladder_seller,
+        product_id=ladder_product.id,
+        group_price_cents=None,
+        team_size=None,
+        team_window_minutes=24 * 60,
+        ends_at=at + timedelta(days=7),
+        steps=[
+            {"team_size": 2, "price_cents": price * 85 // 100},
+            {"team_size": 3, "price_cents": price * 75 // 100},
+            {"team_size": 5, "price_cents": price * 65 // 100},
+        ],
+    )
+    crew = rng.sample(members, 3)
+    team, _ = service.start_team(crew[0], ladder)
+    for member in crew[1:]:
+        service.join_team(member, team)  # three members: the second step
+    board.reply(
+        ladder_seller,
+        thread,
+        f"And a ladder group-buy: the more join, the less everyone pays. [[groupbuy:{ladder.id}]]",
+    )
+    db.session.flush()
+    ctx.summary.append(
+        f"Games: a live Dutch auction (thread “{thread.title}”), a guessing game in #deals "
+        "closing in 20 minutes, a ladder group-buy with a team on its second step."
     )

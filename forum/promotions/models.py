@@ -22,6 +22,7 @@ both counters exactly once (``returned_at``). So at every moment::
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -59,12 +60,22 @@ class GroupBuy(db.Model):
     team_window_minutes: Mapped[int] = mapped_column(Integer)
     # At expiry a team with at least one member is completed with virtual members.
     auto_complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "all", or a tier and above ("shopper", "vip"): the checkout refuses anyone else.
+    audience: Mapped[str] = mapped_column(String(16), default="all", server_default="all")
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # ended early by the merchant
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # A ladder: [{"team_size": n, "price_cents": c}, ...] ascending sizes, falling prices
+    # (service/ladders.py); team_size is then the largest step. None: one fixed price.
+    steps: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
 
     merchant: Mapped[Merchant] = relationship()
     product: Mapped[Product] = relationship()
+
+    @property
+    def first_step(self) -> int | None:
+        """The team size a ladder team needs to succeed (None for a fixed-price group-buy)."""
+        return int(self.steps[0]["team_size"]) if self.steps else None
 
     def is_open(self, at: datetime) -> bool:
         """New teams may start (and teams may be joined) only while this is true."""
@@ -102,7 +113,9 @@ class Team(db.Model):
         """What the team is at ``at``, whether or not the settling job has run yet."""
         if self.status == "forming" and self.expires_at <= at:
             auto = self.group_buy.auto_complete and self.members >= 1
-            return "succeeded" if auto else "failed"
+            ladder = self.group_buy.first_step
+            reached = ladder is not None and self.members >= ladder
+            return "succeeded" if auto or reached else "failed"
         return self.status
 
     @property
@@ -147,6 +160,8 @@ class Snap(db.Model):
     stock: Mapped[int] = mapped_column(Integer)
     stock_left: Mapped[int] = mapped_column(Integer)
     per_user_limit: Mapped[int] = mapped_column(Integer)
+    # "all", or a tier and above ("shopper", "vip"): the checkout refuses anyone else.
+    audience: Mapped[str] = mapped_column(String(16), default="all", server_default="all")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # ended early by the merchant
@@ -188,3 +203,197 @@ class SnapPurchase(db.Model):
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     order: Mapped[Order] = relationship()
+
+
+# --- Dutch auctions, guessing games, reminders (issue 16) ----------------------------
+
+
+class Auction(db.Model):
+    """A Dutch auction: ``units`` of a product whose price falls on the server's clock.
+
+    The price at ``t`` is a pure function of the row (``service.auctions.price_at``):
+    ``start_price_cents`` until the first drop, ``drop_cents`` less every
+    ``drop_every_seconds``, never below ``floor_price_cents``; the floor holds for one
+    last interval and the auction ends at ``ends_at`` (or when the merchant ends it).
+    ``units_left`` moves only in one conditional UPDATE (``units_left >= 1`` and
+    running); a lapsed or refunded sale gives its unit back exactly once (``returned_at``):
+
+        units = units_left + units in paid sales + units in pending sales
+    """
+
+    __tablename__ = "promo_auctions"
+    __table_args__ = (
+        CheckConstraint("units_left >= 0 AND units_left <= units", name="units_left_in_range"),
+        CheckConstraint("floor_price_cents >= 0", name="floor_not_negative"),
+        CheckConstraint("start_price_cents > floor_price_cents", name="start_above_floor"),
+        CheckConstraint("drop_cents > 0", name="drop_positive"),
+        CheckConstraint("drop_every_seconds > 0", name="drop_interval_positive"),
+        CheckConstraint("per_user_limit >= 1", name="per_user_limit_positive"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        Index("ix_promo_auctions_merchant", "merchant_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("shop_merchants.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("shop_products.id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    units: Mapped[int] = mapped_column(Integer)
+    units_left: Mapped[int] = mapped_column(Integer)
+    start_price_cents: Mapped[int] = mapped_column(Integer)
+    floor_price_cents: Mapped[int] = mapped_column(Integer)
+    drop_cents: Mapped[int] = mapped_column(Integer)
+    drop_every_seconds: Mapped[int] = mapped_column(Integer)
+    per_user_limit: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # ended early by the merchant
+    result_posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    merchant: Mapped[Merchant] = relationship()
+    product: Mapped[Product] = relationship()
+
+    def closes_at(self) -> datetime:
+        return min(self.ends_at, self.ended_at) if self.ended_at else self.ends_at
+
+
+class AuctionSale(db.Model):
+    """One unit taken at ``price_cents`` (the price at the moment the server took it)."""
+
+    __tablename__ = "promo_auction_sales"
+    __table_args__ = (
+        CheckConstraint("price_cents >= 0", name="price_not_negative"),
+        Index("ix_promo_auction_sales_auction_user", "auction_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    auction_id: Mapped[int] = mapped_column(ForeignKey("promo_auctions.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("shop_orders.id"), unique=True)
+    price_cents: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    order: Mapped[Order] = relationship()
+
+
+class GuessGame(db.Model):
+    """Lowest-unique-price guessing: members guess in cents, paying points per guess.
+
+    At the close the lowest amount guessed by exactly one member wins the right to buy
+    the product at that amount (``service.guessing.ranking`` computes it in SQL).
+    ``guesses_count`` moves in SQL with each accepted guess; guesses stay private until
+    the close.
+    """
+
+    __tablename__ = "promo_guess_games"
+    __table_args__ = (
+        CheckConstraint("market_price_cents > 0", name="market_price_positive"),
+        CheckConstraint("points_per_guess >= 0", name="points_not_negative"),
+        CheckConstraint("max_guesses_per_user >= 1", name="max_guesses_positive"),
+        Index("ix_promo_guess_games_merchant", "merchant_id", "id"),
+        Index("ix_promo_guess_games_due", "settled_at", "ends_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("shop_merchants.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("shop_products.id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    market_price_cents: Mapped[int] = mapped_column(Integer)
+    points_per_guess: Mapped[int] = mapped_column(Integer)
+    max_guesses_per_user: Mapped[int] = mapped_column(Integer)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # closed early
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # winner picked, refunds done
+    result_posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    guesses_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    merchant: Mapped[Merchant] = relationship()
+    product: Mapped[Product] = relationship()
+
+    def closes_at(self) -> datetime:
+        return min(self.ends_at, self.closed_at) if self.closed_at else self.ends_at
+
+
+class GuessPlayer(db.Model):
+    """Guesses one member made in one game: the per-member limit's guard (one upsert)."""
+
+    __tablename__ = "promo_guess_players"
+    __table_args__ = (CheckConstraint("guesses >= 0", name="guesses_not_negative"),)
+
+    game_id: Mapped[int] = mapped_column(ForeignKey("promo_guess_games.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    guesses: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Guess(db.Model):
+    __tablename__ = "promo_guesses"
+    __table_args__ = (
+        UniqueConstraint("game_id", "user_id", "amount_cents", name="uq_promo_guesses_once"),
+        CheckConstraint("amount_cents >= 1", name="amount_positive"),
+        Index("ix_promo_guesses_game_amount", "game_id", "amount_cents"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    game_id: Mapped[int] = mapped_column(ForeignKey("promo_guess_games.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Integer, default=0)  # what it cost
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class GuessWin(db.Model):
+    """A winner in turn: ``rank`` 1 is the lowest unique guess; a winner who does not pay
+    within the window (order cancelled) lapses and the next lowest unique guess wins."""
+
+    __tablename__ = "promo_guess_wins"
+    __table_args__ = (
+        UniqueConstraint("game_id", "rank", name="uq_promo_guess_wins_rank"),
+        Index("ix_promo_guess_wins_order", "order_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    game_id: Mapped[int] = mapped_column(ForeignKey("promo_guess_games.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    rank: Mapped[int] = mapped_column(Integer)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("shop_orders.id"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|paid|lapsed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    user: Mapped[User] = relationship()
+
+
+class OfferPlacement(db.Model):
+    """Where an auction, game or group-buy was embedded (a thread or a chat room), so its
+    result can be posted back there. Written when the post or message is made."""
+
+    __tablename__ = "promo_offer_placements"
+    __table_args__ = (
+        UniqueConstraint("kind", "offer_id", "place", name="uq_promo_offer_placements"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # auction | guess
+    offer_id: Mapped[int] = mapped_column(Integer)
+    place: Mapped[str] = mapped_column(String(96))  # "thread:42" | "room:general"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class Reminder(db.Model):
+    """ "Remind me" on an upcoming snap-up, auction or game: a notification at ``remind_at``."""
+
+    __tablename__ = "promo_reminders"
+    __table_args__ = (
+        UniqueConstraint("user_id", "kind", "offer_id", name="uq_promo_reminders_once"),
+        Index("ix_promo_reminders_due", "sent_at", "remind_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # snap | auction | guess
+    offer_id: Mapped[int] = mapped_column(Integer)
+    remind_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -15,13 +15,22 @@ from ..shop_embed.schemas import Address
 from . import service
 
 
-class GroupBuyBody(Body):
-    product_id: Id
-    group_price_cents: MinorUnits
+class LadderStep(Body):
     team_size: DbInt
+    price_cents: MinorUnits
+
+
+class GroupBuyBody(Body):
+    """With ``steps`` (a ladder) ``group_price_cents`` and ``team_size`` may be left out."""
+
+    product_id: Id
+    group_price_cents: MinorUnits | None = None
+    team_size: DbInt | None = None
     team_window_minutes: DbInt
     ends_at: str = Field(max_length=64)
     auto_complete: bool = False
+    audience: str = Field(default="all", max_length=16)
+    steps: list[LadderStep] | None = Field(default=None, max_length=10)
 
 
 class TeamBody(Body):
@@ -37,6 +46,7 @@ class SnapBody(Body):
     per_user_limit: DbInt
     starts_at: str = Field(max_length=64)
     ends_at: str = Field(max_length=64)
+    audience: str = Field(default="all", max_length=16)
 
 
 class BuyBody(Body):
@@ -86,6 +96,8 @@ def dump_group_buy(group_buy, viewer=None) -> dict:
             "team_size",
             "team_window_minutes",
             "auto_complete",
+            "audience",
+            "steps",
         ),
         "ends_at": iso(group_buy.ends_at),
         "ended_at": iso(group_buy.ended_at),
@@ -113,7 +125,7 @@ def dump_snap(snap, viewer=None) -> dict:
         {
             "merchant_id": snap.merchant_id,
             "product": _product_ref(snap.product),
-            **attrs(snap, "price_cents", "currency", "per_user_limit"),
+            **attrs(snap, "price_cents", "currency", "per_user_limit", "audience"),
             "payment_window_minutes": int(service.snap_payment_window().total_seconds() // 60),
             "ended_at": iso(snap.ended_at),
             "url": service.snap_url(snap),

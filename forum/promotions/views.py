@@ -318,3 +318,67 @@ def end_snap(snap_id: int):
     db.session.commit()
     flash("The snap-up has ended.", "success")
     return redirect(url_for("promotions.merchant_snap", snap_id=snap_id))
+
+
+# --- Dutch auctions and guessing games -----------------------------------------------
+
+
+@bp.get("/auctions/<int:auction_id>")
+def auction(auction_id: int):
+    item = service.get_auction(auction_id)
+    return render_template(
+        "promotions/auction.html",
+        auction=item,
+        widget=service.render_auction(item, _page_context(), service.auction_url(item)),
+        taken=service.taken_by(_user(), item),
+    )
+
+
+@bp.post("/auctions/<int:auction_id>/take")
+@login_required
+def take_auction(auction_id: int):
+    item = service.get_auction(auction_id)
+    try:
+        order, _ = service.take(
+            _user(), item, idempotency_key=request.form.get("idempotency_key") or None
+        )
+    except ServiceError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return redirect(url_for("promotions.auction", auction_id=auction_id))
+    db.session.commit()
+    flash("It's yours at this price: pay within the time shown to keep it.", "success")
+    return redirect(url_for("shop_embed.order", order_id=order.id))
+
+
+@bp.get("/guess-games/<int:game_id>")
+def guess_game(game_id: int):
+    """The game's page: its widget and, for the viewer only, their own guesses."""
+    item = service.get_game(game_id)
+    return render_template(
+        "promotions/guess_game.html",
+        game=item,
+        widget=service.render_game(item, _page_context(), service.game_url(item)),
+        mine=service.my_guesses(_user(), item),
+    )
+
+
+@bp.post("/guess-games/<int:game_id>/guesses")
+@login_required
+def submit_guess(game_id: int):
+    item = service.get_game(game_id)
+    raw = (request.form.get("amount_cents") or "").strip()
+    amount = int(raw) if raw.isdigit() and len(raw) < 10 else raw
+    try:
+        result = service.submit_guess(_user(), item, amount)
+    except ServiceError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return redirect(url_for("promotions.guess_game", game_id=game_id))
+    db.session.commit()
+    flash(
+        ("Unique right now" if result["unique_now"] else "Not unique right now")
+        + f"; {result['unique_below']} unique guesses are below it.",
+        "success",
+    )
+    return redirect(url_for("promotions.guess_game", game_id=game_id))

@@ -1,7 +1,7 @@
 """The whole shop: merchants, products, product cards in posts and chat, carts, checkout, orders, payments.
 
 Rooms: ``models`` (tables), ``service`` (every rule and write: stock, orders and
-their state machine, idempotency, expiry job, widget registration), ``payments``
+their state machine, idempotency, expiry job, the product widget), ``payments``
 (the provider interface), ``images`` (upload checks), ``views`` (HTML pages),
 ``forms``, ``schemas`` (API bodies and JSON), ``demo``.
 """
@@ -12,7 +12,8 @@ from .. import signals
 
 
 def init_app(app: Flask) -> None:
-    from .service.widgets import may_watch_offer, may_watch_product
+    from .service.widgets import may_watch_offer, may_watch_product, product_widget
 
+    signals.widget_for.connect(product_widget, sender="product")
     signals.room_watch_allowed.connect(may_watch_offer, sender="offer")
     signals.offer_watch_allowed.connect(may_watch_product, sender="product")

@@ -7,7 +7,6 @@ import logging
 from PIL import Image, ImageDraw, ImageFont
 
 from ..board import service as board
-from ..board.models import Category
 from ..errors import ServiceError
 from ..extensions import db
 from . import service
@@ -194,7 +193,7 @@ def build(ctx) -> None:
         )
         board.reply(author, thread, f"{text}\n\n[[product:{product.id}]]")
         embedded += 1
-    deals = db.session.scalar(db.select(Category).where(Category.slug == "deals"))
+    deals = next((c for c in board.list_categories() if c.slug == "deals"), None)
     if deals is not None and products:
         body = "Fresh from our shops this week:\n\n" + "\n\n".join(
             f"[[product:{p.id}]]" for p in products[:6]

@@ -18,51 +18,11 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
-    StopValidation,
     ValidationError,
 )
 
-from .. import money
+from ..formfields import MoneyField
 from .service import CURRENCIES, MAX_PRICE_CENTS, MAX_QUANTITY
-
-
-class MoneyField(StringField):
-    """An amount typed in the viewer's locale; ``data`` is whole minor units (None when empty).
-
-    The currency is the form's ``currency`` field when it has one (the shop profile),
-    else the form's ``money_currency`` attribute, set by the view (the shop's
-    currency). Parsing and the error messages are ``forum.money.Money``'s. A value
-    that cannot be read gets that one error and no other validator runs on it.
-    """
-
-    def _currency(self, form) -> str:
-        field = getattr(form, "currency", None)
-        code = getattr(field, "data", None) if field is not None else None
-        return code if money.known_currency(code) else getattr(form, "money_currency", "USD")
-
-    def process_formdata(self, valuelist):
-        self.data = None
-        self.raw = (valuelist[0] if valuelist else "").strip()
-
-    def pre_validate(self, form):
-        self.data = None
-        if not getattr(self, "raw", ""):
-            return
-        try:
-            amount = money.Money.parse(self.raw, self._currency(form), money.viewer_locale())
-        except money.MoneyError as err:
-            raise StopValidation(str(err)) from None
-        if abs(amount.minor) > MAX_PRICE_CENTS:
-            raise StopValidation("That amount is too large.")
-        self.data = amount.minor
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        if self.data is None:
-            return ""
-        currency = self._currency(self._form) if self._form is not None else "USD"
-        return money.Money(int(self.data), currency).plain(money.viewer_locale())
 
 
 class MerchantForm(FlaskForm):
@@ -72,9 +32,11 @@ class MerchantForm(FlaskForm):
     tagline = StringField("Tagline", validators=[Length(max=160)])
     currency = SelectField("Currency", choices=[SelectChoice(c, c) for c in CURRENCIES])
     shipping_fee = MoneyField(
-        "Shipping fee", validators=[InputRequired(), NumberRange(min=0, message="Use 0 or more.")]
+        "Shipping fee",
+        validators=[InputRequired(), NumberRange(min=0, message="Use 0 or more.")],
+        max_minor=MAX_PRICE_CENTS,
     )
-    free_shipping_threshold = MoneyField("Free shipping from (optional)")
+    free_shipping_threshold = MoneyField("Free shipping from (optional)", max_minor=MAX_PRICE_CENTS)
     offline_payments = BooleanField(
         "Take bank transfer and cash on delivery (you mark those orders paid; their "
         "units stay held for the offline payment window)"
@@ -87,6 +49,7 @@ class ProductForm(FlaskForm):
     price = MoneyField(
         "Price",
         validators=[InputRequired(), NumberRange(min=0, message="Use a price of 0 or more.")],
+        max_minor=MAX_PRICE_CENTS,
     )
     stock = IntegerField(
         "Stock",
@@ -130,8 +93,26 @@ class AddressForm(FlaskForm):
 
 class CheckoutForm(AddressForm):
     provider = RadioField("Payment", validators=[DataRequired()])
+    # Tenders for the price steps (members): store credit (an amount) and points.
+    use_credit = MoneyField(
+        "Store credit to use", validators=[Optional()], max_minor=MAX_PRICE_CENTS
+    )
+    use_points = IntegerField("Points to use", validators=[Optional(), NumberRange(min=0)])
+
     # One key per rendered checkout: a double click or a resubmitted form places one order.
     idempotency_key = HiddenField(validators=[DataRequired(), Length(8, 128)])
+    coupon_code = StringField("Coupon code", validators=[Optional(), Length(max=64)])
+
+    def choices(self) -> dict:
+        """What the price steps get: store credit and points to spend, a coupon code."""
+        chosen = {
+            "use_credit_cents": max(self.use_credit.data or 0, 0),
+            "use_points": self.use_points.data or 0,
+        }
+        code = (self.coupon_code.data or "").strip()
+        if code:
+            chosen["coupon_code"] = code
+        return chosen
 
     def validate_idempotency_key(self, field):
         if not field.data.isascii() or not field.data.isprintable():

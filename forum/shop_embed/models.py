@@ -96,8 +96,32 @@ class Product(db.Model):
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # Who may buy it: "all", or a tier and above ("shopper", "vip"); members enforce it.
+    audience: Mapped[str] = mapped_column(String(16), default="all", server_default="all")
+    # Low-priced goods the merchant keeps out of the VIP free-freight perk.
+    free_shipping_excluded: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    # Review aggregates over the reviews that count (not hidden, not deleted), moved
+    # in SQL by ``service.apply_rating`` in the review's own transaction.
+    rating_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rating_sum: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rating_1: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rating_2: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rating_3: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rating_4: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rating_5: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     merchant: Mapped[Merchant] = relationship()
+
+    @property
+    def rating_avg(self) -> float | None:
+        """The average rating to two decimals, None without reviews."""
+        return round(self.rating_sum / self.rating_count, 2) if self.rating_count else None
+
+    @property
+    def rating_histogram(self) -> dict[str, int]:
+        return {str(n): getattr(self, f"rating_{n}") or 0 for n in range(1, 6)}
 
     @property
     def is_archived(self) -> bool:
@@ -106,6 +130,10 @@ class Product(db.Model):
     @property
     def is_buyable(self) -> bool:
         return self.active and self.archived_at is None
+
+
+# Adjustment kinds that are not a discount on the merchandise.
+NOT_DISCOUNTS = ("shipping", "credit", "points", "rebate")
 
 
 class Order(db.Model):
@@ -156,6 +184,11 @@ class Order(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The price rules after the unit prices, as the quote applied them:
+    # [{"kind", "label", "amount_cents", "info"}] (shipping, coupon, perks, credit, points).
+    adjustments: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    # Money given back so far by partial refunds (the whole total once refunded).
+    refunded_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     buyer: Mapped[User] = relationship(foreign_keys=[buyer_id])
     merchant: Mapped[Merchant] = relationship()
@@ -163,6 +196,33 @@ class Order(db.Model):
         back_populates="order", order_by="OrderItem.id", cascade="all, delete-orphan"
     )
     events: Mapped[list["OrderEvent"]] = relationship(order_by="OrderEvent.id", viewonly=True)
+
+    def adjustment_cents(self, *kinds: str) -> int:
+        return sum(a.get("amount_cents", 0) for a in self.adjustments or () if a["kind"] in kinds)
+
+    def adjustment_info(self, key: str) -> int:
+        return sum(int((a.get("info") or {}).get(key, 0)) for a in self.adjustments or ())
+
+    @property
+    def discount_cents(self) -> int:
+        """Discounts on the merchandise (coupons...): every rule but shipping and tenders."""
+        return -sum(
+            a.get("amount_cents", 0)
+            for a in self.adjustments or ()
+            if a["kind"] not in NOT_DISCOUNTS
+        )
+
+    @property
+    def credit_used_cents(self) -> int:
+        return -self.adjustment_cents("credit")
+
+    @property
+    def points_used(self) -> int:
+        return self.adjustment_info("points")
+
+    @property
+    def rebate_cents(self) -> int:
+        return self.adjustment_info("rebate_cents")
 
     @property
     def item_count(self) -> int:

@@ -82,12 +82,9 @@ class SandboxProvider(PaymentProvider):
         return "SBX-R-" + secrets.token_hex(6).upper()
 
 
-# Checkout lists them in this order (the sandbox only where it is switched on).
+# Checkout lists them in this order (the sandbox only where it is switched on). A fixed
+# table, not a registry: a new provider is added here.
 PROVIDERS: dict[str, PaymentProvider] = {p.name: p for p in (SandboxProvider(), OfflineProvider())}
-
-
-def register(provider: PaymentProvider) -> None:
-    PROVIDERS[provider.name] = provider
 
 
 def available_providers(merchant=None) -> list[PaymentProvider]:

@@ -4,6 +4,8 @@
 ``model_dump()`` straight on, so keep the two in step.
 """
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from ..accounts.schemas import dump_user_ref
@@ -19,6 +21,8 @@ class ProductBody(Body):
     currency: str = Field(max_length=8)
     stock: DbInt
     active: bool = True
+    audience: str = Field(default="all", max_length=16)
+    free_shipping_excluded: bool = False
 
 
 class ProductPatch(Body):
@@ -28,6 +32,8 @@ class ProductPatch(Body):
     currency: str | None = Field(default=None, max_length=8)
     stock: DbInt | None = None
     active: bool | None = None
+    audience: str | None = Field(default=None, max_length=16)
+    free_shipping_excluded: bool | None = None
 
 
 class OrderLine(Body):
@@ -44,9 +50,26 @@ class Address(Body):
     country: str = Field(max_length=200)
 
 
+def _choices(body: "OrderBody | QuoteBody") -> dict[str, Any]:
+    """What the price steps get: store credit and points to spend, a coupon code."""
+    chosen: dict[str, Any] = {
+        "use_credit_cents": body.use_credit_cents,
+        "use_points": body.use_points,
+    }
+    if body.coupon_code:
+        chosen["coupon_code"] = body.coupon_code
+    return chosen
+
+
 class OrderBody(Body):
     items: list[OrderLine] = Field(max_length=100)
     shipping_address: Address | None = None
+    use_credit_cents: DbInt = 0
+    use_points: DbInt = 0
+    coupon_code: str | None = Field(default=None, max_length=64)
+
+    def choices(self) -> dict[str, Any]:
+        return _choices(self)
 
 
 class CheckoutBody(OrderBody):
@@ -57,6 +80,12 @@ class CheckoutBody(OrderBody):
 
 class QuoteBody(Body):
     items: list[OrderLine] = Field(max_length=100)
+    use_credit_cents: DbInt = 0
+    use_points: DbInt = 0
+    coupon_code: str | None = Field(default=None, max_length=64)
+
+    def choices(self) -> dict[str, Any]:
+        return _choices(self)
 
 
 class AddressBody(Body):
@@ -73,6 +102,10 @@ class ShipBody(Body):
 
 class ReasonBody(Body):
     reason: str = Field(default="", max_length=500)
+
+
+class RefundBody(ReasonBody):
+    amount_cents: DbInt | None = None  # a partial refund; default the whole remaining amount
 
 
 def dump_merchant(merchant) -> dict:
@@ -101,8 +134,13 @@ def dump_product(product, stock: int | None = None) -> dict:
         "stock_label": service.stock_label(stock) if product.is_buyable else "Unavailable",
         "active": product.active,
         "archived": product.is_archived,
+        "audience": product.audience,
+        "free_shipping_excluded": product.free_shipping_excluded,
         "image_url": service.image_url(product),
         "url": service.product_url(product),
+        "rating_avg": product.rating_avg,
+        "rating_count": product.rating_count or 0,
+        "rating_histogram": product.rating_histogram,
         "created_at": iso(product.created_at),
         "updated_at": iso(product.updated_at),
     }
@@ -120,7 +158,8 @@ def dump_event(event) -> dict:
 def dump_order(order, *, events: bool = False) -> dict:
     payment = service.order_payment(order)
     data = {
-        **attrs(order, "id", "kind", "status"),
+        **attrs(order, "id", "kind"),
+        "status": service.shown_status(order),
         "buyer": dump_user_ref(order.buyer),
         "merchant": dump_merchant(order.merchant),
         "items": [
@@ -131,7 +170,22 @@ def dump_order(order, *, events: bool = False) -> dict:
             }
             for item in order.items
         ],
-        **attrs(order, "currency", "subtotal_cents", "shipping_cents", "total_cents"),
+        **attrs(
+            order,
+            "currency",
+            "subtotal_cents",
+            "discount_cents",
+            "shipping_cents",
+            "credit_used_cents",
+            "points_used",
+            "total_cents",
+            "rebate_cents",
+        ),
+        "refunded_cents": order.refunded_cents or 0,
+        "adjustments": [
+            {"kind": a["kind"], "label": a["label"], "amount_cents": a["amount_cents"]}
+            for a in order.adjustments or ()
+        ],
         "shipping_address": order.shipping_address or None,
         "payment": {
             **attrs(payment, "provider", "status", "reference"),
@@ -179,5 +233,7 @@ class PriceQuoteOut(BaseModel):
     items: list[PriceQuoteItemOut]
     adjustments: list[AdjustmentOut]
     subtotal_cents: int
+    discount_cents: int = 0
     shipping_cents: int
     total_cents: int
+    rebate_cents: int = 0

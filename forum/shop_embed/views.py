@@ -20,6 +20,7 @@ from flask import (
 from flask_login import current_user, login_required
 from wtforms.fields import SelectChoice
 
+from .. import signals
 from ..errors import NotFound, ServiceError
 from ..extensions import db
 from ..pagination import limit_from
@@ -48,6 +49,7 @@ FORM_FIELDS = {
     "price_cents": "price",
     "shipping_fee_cents": "shipping_fee",
     "free_shipping_threshold_cents": "free_shipping_threshold",
+    "use_credit_cents": "use_credit",
 }
 
 
@@ -105,12 +107,17 @@ def product(product_id: int):
         "shop_embed/product.html",
         product=item,
         stock=stock,
-        label=service.stock_label(stock),
+        shown=service.stock_state(stock, available=item.is_buyable),
         form=form,
         image=service.image_url(item),
         room=service.offer_room(item.id),
         owner=owner,
-        low_stock=service.LOW_STOCK,
+        # Sections other features add under the product (reviews, reports, threads).
+        sections=[
+            answer
+            for _receiver, answer in signals.product_shown.send(item, viewer=current_user)
+            if answer
+        ],
     )
 
 
@@ -204,12 +211,17 @@ def checkout():
     if not lines:
         flash("Your cart is empty.", "info")
         return redirect(url_for("shop_embed.cart"))
+    form = CheckoutForm()
     try:
         quote = service.price_quote(_user(), lines)
     except ServiceError as err:
         flash(err.message, "error")
         return redirect(url_for("shop_embed.cart") if not direct else url_for("shop_embed.index"))
-    form = CheckoutForm()
+    if form.is_submitted() and form.choices():
+        try:  # the price with the coupon the buyer typed; a refusal shows on its field
+            quote = service.price_quote(_user(), lines, choices=form.choices())
+        except ServiceError as err:
+            _show_error(form, err)
     form.provider.choices = _provider_choices(quote.merchant)
     if request.method == "GET":
         form.idempotency_key.data = secrets.token_urlsafe(24)
@@ -219,6 +231,22 @@ def checkout():
         if form.provider.choices:
             form.provider.data = form.provider.choices[0].value
     status = 200
+    form.money_currency = quote.currency
+    if form.is_submitted() and (request.form.get("preview") or "apply_coupon" in request.form):
+        # "Update total" / "Apply": the same quote with the coupon, credit and points
+        # chosen; nothing is placed.
+        form.use_credit.validate(form)
+        form.use_points.validate(form)
+        form.coupon_code.validate(form)
+        try:
+            quote = service.price_quote(_user(), lines, choices=form.choices())
+        except ServiceError as err:
+            _show_error(form, err)
+        if form.coupon_code.errors or form.use_credit.errors or form.use_points.errors:
+            status = 422
+        return render_template(
+            "shop_embed/checkout.html", form=form, quote=quote, direct=direct
+        ), status
     if form.validate_on_submit():
         try:
             order = service.checkout(
@@ -227,12 +255,16 @@ def checkout():
                 address=form.address(),
                 provider=form.provider.data,
                 idempotency_key=form.idempotency_key.data,
+                choices=form.choices(),
             )
         except ServiceError as err:
             db.session.rollback()
             _show_error(form, err)
             status = err.status
-            quote = service.price_quote(_user(), lines)
+            try:
+                quote = service.price_quote(_user(), lines, choices=form.choices())
+            except ServiceError:
+                quote = service.price_quote(_user(), lines)
         else:
             db.session.commit()
             if not direct:
@@ -258,9 +290,7 @@ def my_orders():
 @bp.get("/orders/<int:order_id>")
 @login_required
 def order(order_id: int):
-    item = service.get_order(order_id, _user())
-    db.session.commit()  # get_order may have expired it
-    return _order_page(item)
+    return _order_page(service.get_order(order_id, _user()))
 
 
 def _order_page(item, *, address_form: AddressForm | None = None, status: int = 200):
@@ -290,6 +320,7 @@ def _order_page(item, *, address_form: AddressForm | None = None, status: int = 
         ship_form=ShipForm(),
         address_form=address_form,
         as_merchant=service.is_order_merchant(_user(), item),
+        overdue=service.is_overdue(item),
     ), status
 
 

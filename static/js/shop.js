@@ -8,24 +8,21 @@
   if (window.PlazaShop) return;
   const shop = (window.PlazaShop = {});
 
-  function stateOf(stock, low) {
-    if (stock <= 0) return "out";
-    return stock <= low ? "low" : "ok";
-  }
-
   function applyStock(data) {
     if (!data || data.kind !== "product") return;
     const room = `offer:product:${data.id}`;
     document.querySelectorAll(`[data-live-room="${room}"]`).forEach((card) => {
+      // The server computed the state (shop_embed.service.stock_state): render it as sent.
       const stock = Number(data.stock) || 0;
-      const low = Number(card.dataset.lowStock || 5);
-      const soldOut = !!data.sold_out || stock <= 0;
+      const soldOut = !!data.sold_out;
+      card.dataset.stockState = String(data.state || "");
       const badge = card.querySelector("[data-stock-text]");
       if (badge) {
-        badge.textContent = data.label || (soldOut ? "Sold out" : `${stock} left`);
+        badge.textContent = String(data.label || "");
         badge.dataset.stock = String(stock);
+        badge.dataset.stockState = String(data.state || "");
         badge.classList.remove("stock-ok", "stock-low", "stock-out");
-        badge.classList.add(`stock-${stateOf(stock, low)}`);
+        badge.classList.add(`stock-${data.badge}`);
       }
       card.classList.toggle("is-sold-out", soldOut);
       card.querySelectorAll("[data-buy]").forEach((button) => {

@@ -21,11 +21,7 @@ from forum.promotions.tasks import settle_teams
 from forum.shop_embed.models import Order
 from tests.attribution.conftest import BROWSER, click, set_rates
 from tests.conftest import app_context, login
-from tests.shop_embed import conftest as shop_fixtures
-from tests.shop_embed.conftest import ADDRESS, order_body
-
-make_shop = shop_fixtures.make_shop
-make_product = shop_fixtures.make_product
+from tests.fixtures.shop import ADDRESS, order_body
 
 # 10% CPS, 1.50 per team join, 1.00 per first purchase with the shop.
 CPS_BP, TEAM_JOIN, FIRST_PURCHASE = 1000, 150, 100

@@ -262,9 +262,7 @@ def test_search_finds_posts_and_titles_but_not_hidden_or_deleted(app, make_user,
     hidden_thread = make_thread(author, title="Other", body="flaxseed is also food")
     with app.app_context(), app.test_request_context("/"):
         hidden_post = db.session.scalar(select(Post).where(Post.thread_id == hidden_thread))
-        from forum.moderation import service as moderation
-
-        moderation.set_hidden(db.session.get(User, mod.id), hidden_post, True)
+        service.set_hidden(db.session.get(User, mod.id), hidden_post, True)
         db.session.commit()
         assert [p.thread.title for p in service.search("flaxseed").items] == ["Cast iron seasoning"]
         assert [p.thread.title for p in service.search("seasoning").items] == [

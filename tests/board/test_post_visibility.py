@@ -3,9 +3,9 @@
 import pytest
 from sqlalchemy import select
 
+from forum.board import service as board
 from forum.board.models import Post
 from forum.extensions import db
-from forum.moderation import service as moderation
 from tests.conftest import login
 
 SECRET = "the secret words of a post nobody else may read"
@@ -58,7 +58,7 @@ def make_reply(app, make_thread, users, *, deleted=False, hidden=False, edited=T
             service.edit_post(author, post, SECRET + " (edited)")
         if hidden:
             mod = db.session.get(User, users["moderator"].id)
-            moderation.set_hidden(mod, post, True, "test")
+            board.set_hidden(mod, post, True, "test")
         if deleted:
             service.delete_post(author, post)
         db.session.commit()

@@ -131,13 +131,11 @@ def test_widgets_in_messages_are_rendered_for_the_viewer(
         shown.append(context)
         return Markup('<div class="widget test-widget"><a href="{}">{}</a></div>').format(href, obj)
 
-    monkeypatch.setitem(
-        embeds._KINDS,
-        "product",
-        embeds.WidgetKind(
-            "product", lambda ids: {i: f"Product {i}" for i in ids}, render, lambda obj: "/p/x"
-        ),
+    widget = embeds.WidgetKind(
+        "product", lambda ids: {i: f"Product {i}" for i in ids}, render, lambda obj: "/p/x"
     )
+    real = embeds.widget
+    monkeypatch.setattr(embeds, "widget", lambda kind: widget if kind == "product" else real(kind))
     slug = make_room("deals")
     mid = send_via_api(app, token_for(alice), slug, "look: [[product:9]]")
     fragment = client_for(alice).get(f"/chat/{slug}/m/{mid}")

@@ -50,8 +50,10 @@ class LiveServer:
         return self.url + path
 
 
-def start_server(database_uri: str, tmp_path: Path, extra_env: dict | None = None) -> LiveServer:
-    port = free_port()
+def start_server(
+    database_uri: str, tmp_path: Path, extra_env: dict | None = None, *, port: int | None = None
+) -> LiveServer:
+    port = port or free_port()
     env = {
         **os.environ,
         "FORUM_ENV": "testing",

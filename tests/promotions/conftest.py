@@ -8,14 +8,9 @@ from sqlalchemy import func, select
 from forum.clock import now
 from forum.extensions import db
 from tests.conftest import app_context
-from tests.shop_embed import conftest as shop_fixtures
 
-# The shop's fixtures, shared: a merchant with a profile, products, a buyer.
-make_shop = shop_fixtures.make_shop
-make_product = shop_fixtures.make_product
-shop = shop_fixtures.shop
-buyer = shop_fixtures.buyer
-buyer_headers = shop_fixtures.buyer_headers
+# The shop's fixtures (make_shop, make_product, shop, buyer, buyer_headers) come from the
+# tests.fixtures.shop plugin, loaded for every test by tests/conftest.py.
 
 
 def later(**delta) -> str:

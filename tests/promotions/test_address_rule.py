@@ -10,7 +10,7 @@ from sqlalchemy import update
 from forum.extensions import db
 from forum.shop_embed.models import Order
 from tests.conftest import app_context
-from tests.shop_embed.conftest import ADDRESS
+from tests.fixtures.shop import ADDRESS
 
 from .conftest import promo_counts
 

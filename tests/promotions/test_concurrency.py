@@ -18,7 +18,7 @@ from forum.promotions import service
 from forum.promotions.models import SnapBuyer, SnapPurchase, Team, TeamMember
 from forum.shop_embed.models import Order
 from tests.conftest import app_context
-from tests.shop_embed.conftest import conservation
+from tests.fixtures.shop import conservation
 
 from .conftest import snap_conservation
 

@@ -14,7 +14,7 @@ from forum.promotions.tasks import settle_teams
 from forum.shop_embed.models import Order, Payment
 from forum.shop_embed.tasks import expire_orders
 from tests.conftest import app_context
-from tests.shop_embed.conftest import ADDRESS, conservation
+from tests.fixtures.shop import ADDRESS, conservation
 
 from .conftest import promo_counts, snap_conservation
 

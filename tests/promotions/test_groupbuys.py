@@ -6,7 +6,7 @@ from forum.extensions import db
 from forum.notifications.models import Notification
 from forum.shop_embed.models import Order, OrderItem
 from tests.conftest import app_context
-from tests.shop_embed.conftest import ADDRESS, conservation
+from tests.fixtures.shop import ADDRESS, conservation
 
 from .conftest import later, promo_counts
 

@@ -12,7 +12,7 @@ from forum.errors import Conflict, ValidationFailed
 from forum.extensions import db
 from forum.shop_embed import service as shop_service
 from forum.shop_embed.models import Order
-from tests.shop_embed.conftest import ADDRESS, conservation
+from tests.fixtures.shop import ADDRESS, conservation
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from forum.clock import now
 from forum.extensions import db
 from forum.shop_embed.models import Order
 from tests.conftest import app_context
-from tests.shop_embed.conftest import ADDRESS, conservation
+from tests.fixtures.shop import ADDRESS, conservation
 
 from .conftest import later, promo_counts, snap_conservation
 

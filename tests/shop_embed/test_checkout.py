@@ -25,10 +25,9 @@ class DecliningProvider(payments.PaymentProvider):
 
 
 @pytest.fixture
-def declining():
-    payments.register(DecliningProvider())
-    yield "declining"
-    payments.PROVIDERS.pop("declining", None)
+def declining(monkeypatch):
+    monkeypatch.setitem(payments.PROVIDERS, "declining", DecliningProvider())
+    return "declining"
 
 
 def checkout_body(*lines, provider="sandbox") -> dict:

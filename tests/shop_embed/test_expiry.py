@@ -9,8 +9,9 @@ from forum.extensions import db
 from forum.shop_embed import service
 from forum.shop_embed.models import Order, OrderEvent, StockReservation
 from forum.shop_embed.tasks import expire_orders
+from tests.conftest import login
 
-from .conftest import conservation, order_body
+from .conftest import conservation, counts, order_body
 
 
 def stock_of(client, product_id):
@@ -79,15 +80,42 @@ def test_the_job_releases_stock_even_if_nobody_visits(
         assert conservation(app, widget, 5) == {"remaining": 5, "sold": 0, "held": 0}
 
 
-def test_reading_an_expired_order_expires_it(app, client, shop, make_product, buyer_headers):
+def test_reading_an_overdue_order_writes_nothing_and_shows_it_expired(
+    app, client, shop, make_product, buyer, buyer_headers, count_queries
+):
+    """GETs never write: the page and the API show an overdue order as expired from the
+    rule alone; the sweep is what records the expiry."""
     widget = make_product(shop, stock=2)
     order_id = client.post(
         "/api/v1/orders", json=order_body((widget, 2)), headers=buyer_headers
     ).json["id"]
+    login(client, buyer)
     with time_machine.travel(now() + timedelta(hours=2), tick=False):
+        before = counts(app)
+        with count_queries() as statements:
+            order = client.get(f"/api/v1/orders/{order_id}", headers=buyer_headers).json
+            page = client.get(f"/shop/orders/{order_id}")
+        # (The API token's last-use stamp is the auth layer's bookkeeping, not the order's.)
+        writes = [s for s in statements if not s.lstrip().upper().startswith("SELECT")]
+        assert [s for s in writes if "api_tokens" not in s] == []
+        assert counts(app) == before
+        with app.app_context():
+            assert db.session.get(Order, order_id).status == "pending"  # not written down yet
+        # ... and yet every reader sees it as what it is: cancelled, stock back, not payable.
+        assert order["status"] == "cancelled"
+        assert [e["type"] for e in order["events"]] == ["placed"]
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200
+        assert "data-overdue" in html and "Expired" in html and "The time to pay ran out" in html
+        assert 'value="pay"' not in html and "/pay" not in html
+        assert stock_of(client, widget) == 2
+        # The sweep is what expires it; then the history says so.
+        assert expire_orders.delay().get() == 1
         order = client.get(f"/api/v1/orders/{order_id}", headers=buyer_headers).json
         assert order["status"] == "cancelled" and order["events"][-1]["type"] == "expired"
         assert conservation(app, widget, 2) == {"remaining": 2, "sold": 0, "held": 0}
+        page = client.get(f"/shop/orders/{order_id}").get_data(as_text=True)
+        assert "data-overdue" not in page and "Cancelled" in page
 
 
 def test_the_window_is_configurable(app, client, shop, make_product, buyer_headers):

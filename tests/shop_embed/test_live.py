@@ -24,18 +24,24 @@ def test_watchers_of_a_product_see_stock_move(app, client, shop, make_product, b
         {
             "kind": "product",
             "id": product_id,
+            "state": "low",
             "stock": 1,
             "label": "Only 1 left",
+            "badge": "low",
             "sold_out": False,
             "available": True,
         }
     ]
     client.post(f"/api/v1/orders/{order_id}/cancel", headers=buyer_headers)
-    assert [e["stock"] for e in stock_events(reader)] == [4]
+    assert [(e["stock"], e["state"], e["badge"]) for e in stock_events(reader)] == [
+        (4, "low", "low")
+    ]
     client.patch(f"/api/v1/products/{product_id}", json={"stock": 0}, headers=shop.headers)
-    assert stock_events(reader)[-1]["sold_out"] is True
+    last = stock_events(reader)[-1]
+    assert last["sold_out"] is True and last["state"] == "sold_out" and last["badge"] == "out"
     client.delete(f"/api/v1/products/{product_id}", headers=shop.headers)
-    assert stock_events(reader)[-1]["available"] is False
+    last = stock_events(reader)[-1]
+    assert last["available"] is False and last["state"] == "unavailable"
     reader.disconnect(namespace="/live")
 
 

@@ -47,6 +47,7 @@ from .board import (  # noqa: F401
     NewThread,
     Post,
     PostPage,
+    ProductSearchHit,
     SearchHit,
     SearchPage,
     Thread,
@@ -82,6 +83,7 @@ from .events import (  # noqa: F401
 )
 from .promotions import (  # noqa: F401
     GroupBuy,
+    LadderStep,
     MyTeam,
     ProductRef,
     ServerTime,
@@ -100,6 +102,7 @@ from .shared import (  # noqa: F401
 from .shop import (  # noqa: F401
     Merchant,
     Order,
+    OrderAdjustment,
     OrderEvent,
     OrderItem,
     OrderPage,

@@ -1,6 +1,8 @@
 """Board: categories, threads, posts, search."""
 
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from .shared import Cursor, Embed, Out, Timestamp, UserRef
 
@@ -75,6 +77,18 @@ class SearchHit(Post):
     thread: ThreadRef
 
 
+class ProductSearchHit(Out):
+    """A product whose reviews match (first page only)."""
+
+    type: Literal["product"]
+    id: int
+    name: str
+    url: str
+    snippet: str  # plain text, matches wrapped in <mark>
+    rating_avg: float | None
+    rating_count: int
+
+
 class SearchPage(Out):
-    items: list[SearchHit]
+    items: list[Annotated[SearchHit | ProductSearchHit, Field(discriminator="type")]]
     next_cursor: Cursor

@@ -41,6 +41,12 @@ class Team(Out):
     settled_at: Timestamp | None
     member_list: list[TeamMember] = Field(default_factory=list)
     my_order_id: int | None = None
+    price_cents: int | None = None  # what every member pays at the step reached
+
+
+class LadderStep(Out):
+    team_size: int
+    price_cents: int
 
 
 class TeamCounts(Out):
@@ -65,6 +71,8 @@ class GroupBuy(Out):
     team_size: int
     team_window_minutes: int
     auto_complete: bool
+    audience: str
+    steps: list[LadderStep] | None = None
     ends_at: Timestamp | None
     ended_at: Timestamp | None
     state: Literal["open", "ended"]
@@ -88,6 +96,7 @@ class Snap(Out):
     price_cents: int
     currency: str
     per_user_limit: int
+    audience: str
     payment_window_minutes: int
     ended_at: Timestamp | None
     url: str

@@ -1,6 +1,6 @@
 """Shop: merchants, products, orders."""
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -31,8 +31,14 @@ class Product(Out):
     stock_label: str
     active: bool
     archived: bool
+    audience: str
+    free_shipping_excluded: bool
     image_url: str | None
     url: str
+    # Over the reviews that count (shared/API.md, Reviews); rating_avg is null without any.
+    rating_avg: float | None
+    rating_count: int
+    rating_histogram: dict[Literal["1", "2", "3", "4", "5"], int]
     created_at: Timestamp | None
     updated_at: Timestamp | None
 
@@ -72,6 +78,12 @@ class OrderEvent(Out):
     created_at: Timestamp | None
 
 
+class OrderAdjustment(Out):
+    kind: str
+    label: str
+    amount_cents: int
+
+
 class Order(Out):
     id: int
     kind: str
@@ -81,8 +93,14 @@ class Order(Out):
     items: list[OrderItem]
     currency: str
     subtotal_cents: int
+    discount_cents: int
     shipping_cents: int
+    credit_used_cents: int
+    points_used: int
     total_cents: int
+    rebate_cents: int
+    refunded_cents: int
+    adjustments: list[OrderAdjustment]
     shipping_address: dict[str, str] | None
     payment: Payment | None
     source: OrderSource | None

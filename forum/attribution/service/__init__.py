@@ -16,7 +16,8 @@ Other features call this module, never its tables:
 
 Credit: a touch is a click by the customer on a widget of the same merchant in
 the last ``ATTRIBUTION_WINDOW_DAYS``; the merchant's model picks the last
-(default), the first, or all distinct sources (linear, equal shares). No touch:
+(default), the first, or all distinct sources (linear, equal shares; time decay;
+position-based 40/20/40, see ``conversions.credit_weights``). No touch:
 the conversion is ``direct``. Self-referrals (the author is the customer, or the
 merchant) are credited for the report but earn nothing.
 
@@ -37,6 +38,7 @@ approval, payouts, balances), ``earnings`` (an author's view).
 """
 
 from ...errors import Conflict, Forbidden, NotFound, ValidationFailed  # noqa: F401 (callers catch these)
+from ..links import campaign_href  # noqa: F401 (campaigns: tracked offer links)
 from ..offers import OfferKind, offer_labels, offer_owner, payer  # noqa: F401
 from .clicks import (  # noqa: F401
     SUBRESOURCE_ACCEPT,

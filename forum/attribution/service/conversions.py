@@ -1,8 +1,10 @@
 """Conversions: touches and credit, CPA actions, and following an order's life."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import or_, select, update
 
 from ...clock import now
@@ -68,17 +70,61 @@ def latest_touch(customer_id: int, at: datetime) -> Click | None:
 
 
 def choose(touches: list[Click], model: str) -> list[Click]:
-    """Which touches get credit: the last, the first, or one per distinct source (linear)."""
+    """Which touches get credit: the last, the first, or one per distinct source (linear:
+    its first click; time decay and position-based: its latest click), oldest first."""
     if not touches:
         return []
     if model == "first":
         return [touches[0]]
-    if model == "linear":
+    if model in ("linear", "decay", "position"):
         seen: dict[tuple[str, int], Click] = {}
         for click in touches:
-            seen.setdefault((click.source_kind, click.source_id), click)
-        return list(seen.values())
+            key = (click.source_kind, click.source_id)
+            if model == "linear":
+                seen.setdefault(key, click)
+            else:
+                seen.pop(key, None)
+                seen[key] = click
+        return sorted(seen.values(), key=lambda c: (c.created_at, c.id))
     return [touches[-1]]
+
+
+def credit_weights(chosen: list[Click], model: str, at: datetime) -> list[int]:
+    """Each chosen touch's share in basis points (summing to 10,000 exactly).
+
+    ``decay``: a touch's weight halves every ATTRIBUTION_HALF_LIFE_HOURS (default 7 days)
+    before the conversion. ``position``: 40% to the first, 40% to the last, 20% shared
+    by the ones between (50/50 with two touches). Otherwise equal shares.
+    """
+    count = len(chosen)
+    if count <= 1:
+        return [10_000] * count
+    if model == "position":
+        if count == 2:
+            return [5_000, 5_000]
+        middle = split(2_000, count - 2)
+        return [4_000, *middle, 4_000]
+    if model == "decay":
+        half_life = float(current_app.config["ATTRIBUTION_HALF_LIFE_HOURS"]) * 3600
+        raw = [
+            0.5 ** (max(0.0, (at - click.created_at).total_seconds()) / half_life)
+            for click in chosen
+        ]
+        return apportion(10_000, raw)
+    return split(10_000, count)
+
+
+def apportion(total: int, weights: Sequence[float]) -> list[int]:
+    """``total`` in whole shares proportional to ``weights`` (largest remainders), exact."""
+    whole = sum(weights)
+    if total == 0 or whole <= 0:
+        return split(total, len(weights))
+    exact = [total * w / whole for w in weights]
+    shares = [int(x) for x in exact]
+    order = sorted(range(len(weights)), key=lambda i: exact[i] - shares[i], reverse=True)
+    for i in order[: total - sum(shares)]:
+        shares[i] += 1
+    return shares
 
 
 def _create_conversion(
@@ -132,9 +178,9 @@ def _create_conversion(
     )
     if conversion_id is None:
         return None
-    weights = split(10_000, len(chosen))
-    revenues = split(revenue_cents, len(chosen))
-    shares = split(commission_cents, len(chosen))
+    weights = credit_weights(chosen, settings.model, occurred_at)
+    revenues = apportion(revenue_cents, weights)
+    shares = apportion(commission_cents, weights)
     for click, weight, revenue, share in zip(chosen, weights, revenues, shares, strict=True):
         self_referral = (
             click.is_self

@@ -12,11 +12,13 @@ The front of the ``service/`` package: ``common`` (checks), ``categories``,
 from ...errors import Conflict  # noqa: F401  (callers catch it as service.Conflict)
 from ...pagination import Page  # noqa: F401
 from ...permissions import can_moderate  # noqa: F401
+from ..moderating import move_thread, set_hidden, set_locked, set_pinned  # noqa: F401
 from .categories import (  # noqa: F401
     create_category,
     get_category,
     list_categories,
     move_category,
+    set_experience_reports,
 )
 from .common import (  # noqa: F401
     SLUG_RE,

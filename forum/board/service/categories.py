@@ -54,3 +54,11 @@ def move_category(actor: User, category: Category, position: int) -> None:
     if not actor.is_admin:
         raise Forbidden("Only admins manage categories.")
     category.position = int(position)
+
+
+def set_experience_reports(actor: User, category: Category, enabled: bool) -> None:
+    """Mark (or unmark) a category as the home of experience reports (admins)."""
+    if not actor.is_admin:
+        raise Forbidden("Only admins manage categories.")
+    category.experience_reports = bool(enabled)
+    db.session.flush()

@@ -4,7 +4,7 @@ import re
 
 from flask import current_app
 
-from ... import markup, ratelimit
+from ... import embeds, markup, ratelimit
 from ...accounts.models import User
 from ...errors import ValidationFailed, field_error
 from ...permissions import check_not_suspended
@@ -52,7 +52,7 @@ def preview(user: User, body) -> str:
     rendered = markup.render(body)
     if rendered.too_deep:
         raise ValidationFailed("Quotes and lists nest too deeply to preview.", code="too_deep")
-    return str(markup.preview(rendered))
+    return str(embeds.preview(rendered))
 
 
 def check_title(title) -> str:

@@ -10,6 +10,7 @@ from ...accounts.models import User
 from ...clock import now
 from ...errors import Conflict, Forbidden, NotFound, field_error
 from ...extensions import db
+from ...moderation import service as moderation
 from ...notifications import service as notifications
 from ...pagination import Page, decode, encode, keyset_page
 from ...permissions import can_moderate
@@ -214,8 +215,6 @@ def delete_post(actor: User, post: Post) -> None:
     if post.position == 1:
         post.thread.deleted_at = post.deleted_at
     if actor.id != post.author_id:
-        from ..moderation import service as moderation
-
         moderation.record(actor, "post.delete", "post", post.id, thread_id=post.thread_id)
     realtime.announce(
         "post_deleted",

@@ -5,7 +5,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ... import markup, realtime
+from ... import markup, realtime, signals
 from ...accounts.models import User
 from ...clock import now
 from ...errors import Conflict, Forbidden, NotFound
@@ -107,6 +107,7 @@ def send_message(author: User, room: ChatRoom, body, *, nonce=None) -> ChatMessa
         set_committed_value(room, name, value)
     message.author = author
     _notify_for_message(author, room, message, rendered.mentions)
+    signals.message_sent.send(message, room=room)  # promotions: where offers are shown
     realtime.announce(
         "message", dump_message(message, room.slug), room=room.channel, namespace=NAMESPACE
     )

@@ -1,6 +1,8 @@
-"""Promotion rules: group-buys and snap-ups. Every write goes through here.
+"""Promotion rules: group-buys (fixed or ladder), snap-ups, Dutch auctions, guessing games
+and reminders. Every write goes through here.
 
-One room split by subject (groupbuys, snaps, widgets); this module is its front
+One room split by subject (groupbuys, ladders, snaps, auctions, guessing, reminders,
+placements, widgets, game_widgets); this module is its front
 door: callers use ``service.<function>``. Functions check first and then write;
 a refusal raises a ``forum.errors`` ServiceError and the caller rolls back, so
 nothing is written. Orders are made only through the shop's service
@@ -12,6 +14,21 @@ Other features (attribution) hear ``forum.signals.team_joined`` and
 (``promotions.init_app`` connects the snap-up's receiver to it).
 """
 
+from .auctions import (  # noqa: F401
+    auction_payload,
+    auction_room,
+    auction_url,
+    auctions_of,
+    create_auction,
+    end_auction,
+    get_auction,
+    next_drop_at,
+    price_at,
+    sold_prices,
+    take,
+    taken_by,
+)
+from .auctions import payment_window as auction_payment_window  # noqa: F401
 from .common import (  # noqa: F401
     MAX_PER_USER,
     MAX_SNAP_STOCK,
@@ -21,6 +38,7 @@ from .common import (  # noqa: F401
     MIN_TEAM_WINDOW,
     snap_payment_window,
 )
+from .game_widgets import load_auctions, load_games, render_auction, render_game  # noqa: F401
 from .groupbuys import (  # noqa: F401
     campaign_counts,
     create_group_buy,
@@ -41,10 +59,29 @@ from .groupbuys import (  # noqa: F401
     settle_team,
     share_url,
     start_team,
+    team_member_ids,
     team_payload,
     team_room,
     teams_of_campaign,
 )
+from .guessing import (  # noqa: F401
+    chart_data,
+    close_game,
+    create_game,
+    current_winner,
+    distribution,
+    game_payload,
+    game_room,
+    game_url,
+    games_of,
+    get_game,
+    my_guesses,
+    ranking,
+    settle_game,
+    submit_guess,
+)
+from .ladders import steps_view, team_price  # noqa: F401
+from .reminders import has_reminder, remind_me, send_due_reminders  # noqa: F401
 from .snaps import (  # noqa: F401
     bought_by,
     buy_snap,

@@ -14,7 +14,6 @@ from ...idempotency import check_key as check_idempotency_key  # noqa: F401  (us
 from ...idempotency import key_reused  # noqa: F401  (used by the feature)
 from ...permissions import check_not_suspended as check_can_act  # noqa: F401  (used by the feature)
 from ...shop_embed import service as shop
-from ...shop_embed.models import Merchant, Product
 from ...times import parse_time
 from ..models import GroupBuy, Snap
 
@@ -46,19 +45,16 @@ def whole(value, field: str, low: int, high: int, message: str, errors: dict) ->
     return value
 
 
-def own_product(actor, product_id, errors: dict) -> tuple[Merchant, Product | None]:
+def own_product(actor, product_id, errors: dict):
     """The caller's shop and the buyable product it names (None, with a field error, otherwise)."""
     merchant = shop.require_merchant(actor)
-    product = None
-    if isinstance(product_id, int) and not isinstance(product_id, bool):
-        product = db.session.get(Product, product_id)
-    if product is None or product.merchant_id != merchant.id or not product.is_buyable:
+    product = shop.merchant_product(merchant, product_id)
+    if product is None:
         errors.setdefault("product_id", []).append("Choose one of your products that is on sale.")
-        return merchant, None
     return merchant, product
 
 
-def promo_price(value, field: str, product: Product | None, errors: dict) -> int | None:
+def promo_price(value, field: str, product, errors: dict) -> int | None:
     """A promotion price: whole cents, below the product's own price."""
     price = whole(value, field, 0, shop.MAX_PRICE_CENTS, "Use a price in whole cents.", errors)
     if price is not None and product is not None and price >= product.price_cents:
@@ -69,13 +65,19 @@ def promo_price(value, field: str, product: Product | None, errors: dict) -> int
     return price
 
 
+def check_audience(audience, errors: dict) -> None:
+    """Who may buy the offer: "all", "shopper" or "vip" (the checkout enforces it)."""
+    if audience not in shop.AUDIENCES:
+        errors.setdefault("audience", []).append(f"Choose one of {', '.join(shop.AUDIENCES)}.")
+
+
 def check_fields(errors: dict) -> None:
     """Raise ValidationFailed with every field's problems, if there are any."""
     if errors:
         raise ValidationFailed("Please correct the highlighted fields.", fields=errors)
 
 
-def add_promotion(kind: type[Promotion], merchant: Merchant, product: Product, at, **terms):
+def add_promotion(kind: type[Promotion], merchant, product, at, **terms):
     """Insert a checked group-buy or snap-up of ``product`` in its currency; flushed (has an id)."""
     promotion = kind(
         merchant_id=merchant.id,
@@ -119,9 +121,13 @@ def promotions_on_offer(kind: type[Promotion], order_by, limit: int) -> list:
     return list(
         db.session.scalars(
             select(kind)
-            .options(joinedload(kind.product).joinedload(Product.merchant))
-            .join(Product, Product.id == kind.product_id)
-            .where(kind.ended_at.is_(None), kind.ends_at > at, Product.archived_at.is_(None))
+            # The product's merchant is the promotion's own: loaded once, found by identity.
+            .options(joinedload(kind.product), joinedload(kind.merchant))
+            .where(
+                kind.ended_at.is_(None),
+                kind.ends_at > at,
+                kind.product_id.in_(shop.listed_product_ids()),
+            )
             .order_by(order_by)
             .limit(limit)
         )
@@ -129,11 +135,7 @@ def promotions_on_offer(kind: type[Promotion], order_by, limit: int) -> list:
 
 
 def order_by_key(user, key: str):
-    from ...shop_embed.models import Order
-
-    return db.session.scalar(
-        select(Order).where(Order.buyer_id == user.id, Order.idempotency_key == key)
-    )
+    return shop.order_by_key(user, key)
 
 
 def check_offer_owner(actor, merchant_id: int) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import case, func, select, update
 from ...clock import now
 from ...extensions import db
 from ..models import GroupBuy, Team
+from . import ladders
 from .common import (
     MAX_CAMPAIGN,
     MAX_TEAM_SIZE,
@@ -23,6 +24,7 @@ from .common import (
     MIN_TEAM_SIZE,
     MIN_TEAM_WINDOW,
     add_promotion,
+    check_audience,
     check_fields,
     check_offer_owner,
     get_promotion,
@@ -46,12 +48,12 @@ from .joining import (  # noqa: F401
 )
 from .settlement import (  # noqa: F401
     _fail,
-    _holds_intact,
     _member_orders,
     _succeed,
     read_team,
     settle_due_teams,
     settle_team,
+    team_member_ids,
 )
 from .teams import (  # noqa: F401
     KIND,
@@ -83,10 +85,20 @@ def create_group_buy(
     team_window_minutes,
     ends_at,
     auto_complete=False,
+    audience="all",
+    steps=None,
 ) -> GroupBuy:
-    """A new group-buy of one of ``actor``'s products. Raises Forbidden or ValidationFailed."""
+    """A new group-buy of one of ``actor``'s products. Raises Forbidden or ValidationFailed.
+
+    With ``steps`` it is a ladder (service/ladders.py): ``team_size`` and
+    ``group_price_cents`` then default to the largest step and the first step's price.
+    """
     errors: dict[str, list[str]] = {}
     merchant, product = own_product(actor, product_id, errors)
+    if steps is not None:
+        steps, team_size, group_price_cents = ladders.ladder_terms(
+            steps, team_size, group_price_cents, product, errors
+        )
     price = promo_price(group_price_cents, "group_price_cents", product, errors)
     size = whole(
         team_size,
@@ -110,6 +122,7 @@ def create_group_buy(
         errors.setdefault("ends_at", []).append("End the campaign in the next 90 days.")
     if not isinstance(auto_complete, bool):
         errors.setdefault("auto_complete", []).append("Use true or false.")
+    check_audience(audience, errors)
     check_fields(errors)
     return add_promotion(
         GroupBuy,
@@ -121,6 +134,8 @@ def create_group_buy(
         team_window_minutes=window,
         auto_complete=auto_complete,
         ends_at=end,
+        audience=audience,
+        steps=steps,
     )
 
 

@@ -11,8 +11,8 @@ from ...database import insert_ignore
 from ...errors import Conflict
 from ...extensions import db
 from ...shop_embed import service as shop
-from ...shop_embed.models import Order
 from ..models import GroupBuy, Team, TeamMember
+from . import ladders
 from .common import (
     AUTO_COMPLETE_GRACE,
     _tell_joined,
@@ -31,8 +31,11 @@ def _hold_until(group_buy: GroupBuy, team_expires_at: datetime) -> datetime:
     return team_expires_at + (AUTO_COMPLETE_GRACE if group_buy.auto_complete else timedelta(0))
 
 
-def _place(user, group_buy: GroupBuy, expires_at: datetime, key, address) -> tuple[Order, bool]:
-    """The member's held order at the group price (stock taken now); insufficient stock -> sold_out."""
+def _place(
+    user, group_buy: GroupBuy, expires_at: datetime, key, address, members: int = 1
+) -> tuple:
+    """The member's held order at the group price (a ladder's: the step ``members`` reach;
+    stock taken now); insufficient stock -> sold_out."""
     try:
         return shop.place_order(
             user,
@@ -40,8 +43,9 @@ def _place(user, group_buy: GroupBuy, expires_at: datetime, key, address) -> tup
             shipping_address=address,
             idempotency_key=key,
             kind=KIND,
-            unit_prices={group_buy.product_id: group_buy.group_price_cents},
+            unit_prices={group_buy.product_id: ladders.price_for(group_buy, members)},
             held_until=_hold_until(group_buy, expires_at),
+            choices={"audience": group_buy.audience},
         )
     except Conflict as err:
         if err.code == "insufficient_stock":
@@ -114,7 +118,7 @@ def start_team(
     return team, False
 
 
-def _replayed_team(order: Order, *, group_buy_id: int, leader=None, team_id=None) -> Team:
+def _replayed_team(order, *, group_buy_id: int, leader=None, team_id=None) -> Team:
     member = _member_of_order(order.id)
     team = db.session.get(Team, member.team_id) if member else None
     if (
@@ -192,14 +196,14 @@ def join_team(
     member_id = _claim_membership(team, user, at)
     if member_id is None:  # a concurrent request of the same user got here first
         existing = membership(user, team)
-        order = db.session.get(Order, existing.order_id) if existing and existing.order_id else None
+        order = shop.find_order(existing.order_id) if existing and existing.order_id else None
         if key is not None and order is not None and order.idempotency_key == key:
             return team, True
         raise Conflict("You are already in this team.", code="already_member")
     filled = _take_slot(team, at)
     if filled is None:
         raise _refusal(team, at)
-    order, replayed = _place(user, group_buy, team.expires_at, key, shipping_address)
+    order, replayed = _place(user, group_buy, team.expires_at, key, shipping_address, filled)
     if replayed:  # the key belongs to another request with the same body
         raise key_reused()
     member = db.session.get(TeamMember, member_id)

@@ -7,15 +7,15 @@ Lock order as in ``groupbuys``: the team row, then the members' orders in ascend
 from datetime import datetime
 
 from flask import url_for
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from ...clock import now
 from ...errors import ServiceError
 from ...extensions import db
 from ...notifications import service as notifications
 from ...shop_embed import service as shop
-from ...shop_embed.models import Order, StockReservation
 from ..models import Team, TeamMember
+from . import ladders
 from .common import (
     _tell_settled,
 )
@@ -24,15 +24,18 @@ from .teams import _announce_team
 # --- settling ----------------------------------------------------------------------
 
 
-def _member_orders(team: Team) -> list[Order]:
-    return list(
-        db.session.scalars(
-            select(Order)
-            .join(TeamMember, TeamMember.order_id == Order.id)
-            .where(TeamMember.team_id == team.id)
-            .order_by(Order.id)
+def _member_orders(team: Team) -> list:
+    """The team's orders, in ascending id (the lock order)."""
+    return shop.orders_with_ids(
+        select(TeamMember.order_id).where(
+            TeamMember.team_id == team.id, TeamMember.order_id.is_not(None)
         )
     )
+
+
+def team_member_ids(team: Team) -> list[int]:
+    """Who joined ``team`` (user ids), for features that settle per member (attribution)."""
+    return list(db.session.scalars(select(TeamMember.user_id).where(TeamMember.team_id == team.id)))
 
 
 def _succeed(team: Team, at: datetime, *, joiner=None, virtual: int = 0) -> None:
@@ -53,11 +56,12 @@ def _succeed(team: Team, at: datetime, *, joiner=None, virtual: int = 0) -> None
     )
     db.session.refresh(team)
     group_buy = team.group_buy
+    ladders.settle_prices(team)  # a ladder: everyone pays the step reached (orders first)
     shop.lock_products([group_buy.product_id])
     for order in _member_orders(team):
         if order.status != "held":
             continue
-        if _holds_intact(order):
+        if shop.holds_intact(order):
             shop.release_held(order, team_id=team.id)
             text = (
                 f"Your group-buy team for {group_buy.product.name} is complete and your order "
@@ -78,15 +82,6 @@ def _succeed(team: Team, at: datetime, *, joiner=None, virtual: int = 0) -> None
             team_id=team.id,
         )
     _tell_settled(team, "succeeded")
-
-
-def _holds_intact(order: Order) -> bool:
-    active = db.session.scalar(
-        select(func.count())
-        .select_from(StockReservation)
-        .where(StockReservation.order_id == order.id, StockReservation.state == "active")
-    )
-    return active == len({item.product_id for item in order.items})
 
 
 def _fail(team: Team, at: datetime) -> None:
@@ -136,6 +131,8 @@ def settle_team(team: Team) -> bool:
     db.session.refresh(team)
     if team.group_buy.auto_complete and team.members >= 1:
         _succeed(team, at, virtual=team.size - team.members)
+    elif team.group_buy.first_step is not None and team.members >= team.group_buy.first_step:
+        _succeed(team, at)  # a ladder team that reached a step
     else:
         _fail(team, at)
     _announce_team(team)

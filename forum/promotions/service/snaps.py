@@ -30,13 +30,13 @@ from ...database import dialect_insert
 from ...errors import Conflict, ValidationFailed
 from ...extensions import db
 from ...shop_embed import service as shop
-from ...shop_embed.models import Order
 from ..models import Snap, SnapBuyer, SnapPurchase
 from .common import (
     MAX_CAMPAIGN,
     MAX_PER_USER,
     MAX_SNAP_STOCK,
     add_promotion,
+    check_audience,
     check_can_act,
     check_fields,
     check_idempotency_key,
@@ -61,7 +61,7 @@ STATES = ("upcoming", "live", "sold_out", "ended")
 
 
 def create_snap(
-    actor, *, product_id, price_cents, stock, per_user_limit, starts_at, ends_at
+    actor, *, product_id, price_cents, stock, per_user_limit, starts_at, ends_at, audience="all"
 ) -> Snap:
     """A new snap-up of one of ``actor``'s products. Raises Forbidden or ValidationFailed.
 
@@ -100,6 +100,7 @@ def create_snap(
             errors.setdefault("ends_at", []).append("End in the future.")
         elif end - start > MAX_CAMPAIGN or start > at + MAX_CAMPAIGN:
             errors.setdefault("ends_at", []).append("Run it within the next 90 days.")
+    check_audience(audience, errors)
     check_fields(errors)
     return add_promotion(
         Snap,
@@ -112,6 +113,7 @@ def create_snap(
         per_user_limit=limit,
         starts_at=start,
         ends_at=end,
+        audience=audience,
     )
 
 
@@ -149,14 +151,15 @@ def _lapsed_units(snap_ids: list[int]) -> dict[int, int]:
     """Units per snap-up in unpaid orders past their deadline that were not given back yet."""
     if not snap_ids:
         return {}
+    unreturned = select(SnapPurchase.order_id).where(
+        SnapPurchase.snap_id.in_(snap_ids), SnapPurchase.returned_at.is_(None)
+    )
     rows = db.session.execute(
         select(SnapPurchase.snap_id, func.sum(SnapPurchase.quantity))
-        .join(Order, Order.id == SnapPurchase.order_id)
         .where(
             SnapPurchase.snap_id.in_(snap_ids),
             SnapPurchase.returned_at.is_(None),
-            Order.status == "pending",
-            Order.expires_at <= now(),
+            SnapPurchase.order_id.in_(shop.overdue_order_ids(among=unreturned)),
         )
         .group_by(SnapPurchase.snap_id)
     )
@@ -194,11 +197,14 @@ def bought_by(user, snap: Snap) -> int:
 
 def sales(snap: Snap) -> dict[str, int]:
     """Units sold (paid or further), held (awaiting payment) and orders, from the orders themselves."""
+    orders = shop.order_statuses(
+        select(SnapPurchase.order_id).where(SnapPurchase.snap_id == snap.id)
+    ).subquery()
     rows = db.session.execute(
-        select(Order.status, func.count(Order.id), func.sum(SnapPurchase.quantity))
-        .join(SnapPurchase, SnapPurchase.order_id == Order.id)
+        select(orders.c.status, func.count(orders.c.id), func.sum(SnapPurchase.quantity))
+        .join(SnapPurchase, SnapPurchase.order_id == orders.c.id)
         .where(SnapPurchase.snap_id == snap.id)
-        .group_by(Order.status)
+        .group_by(orders.c.status)
     ).all()
     result = {"sold": 0, "held": 0, "orders": 0, "buyers": 0}
     for status, orders, units in rows:
@@ -254,30 +260,16 @@ def _return_lapsed(snap: Snap) -> int:
 
     Locks those orders first, in ascending id, so the lock order holds.
     """
-    ids = db.session.scalars(
-        select(Order.id)
-        .join(SnapPurchase, SnapPurchase.order_id == Order.id)
-        .where(
-            SnapPurchase.snap_id == snap.id,
-            SnapPurchase.returned_at.is_(None),
-            Order.status == "pending",
-            Order.expires_at <= now(),
-        )
-        .order_by(Order.id)
-        .limit(50)
-    ).all()
+    unreturned = select(SnapPurchase.order_id).where(
+        SnapPurchase.snap_id == snap.id, SnapPurchase.returned_at.is_(None)
+    )
+    ids = db.session.scalars(shop.overdue_order_ids(among=unreturned, limit=50)).all()
     if not ids:
         return 0
-    if db.session.get_bind().dialect.name != "sqlite":
-        db.session.execute(
-            select(Order.id)
-            .where(Order.id.in_(ids))
-            .order_by(Order.id)
-            .with_for_update(key_share=True)
-        )
+    shop.lock_orders(list(ids))
     returned = 0
     for order_id in ids:
-        returned += shop.expire_order(db.session.get(Order, order_id))
+        returned += shop.expire_order(shop.find_order(order_id))
     return returned
 
 
@@ -332,9 +324,7 @@ def _limit_reached(snap: Snap) -> Conflict:
     )
 
 
-def buy_snap(
-    user, snap: Snap, quantity, *, idempotency_key=None, shipping_address=None
-) -> tuple[Order, bool]:
+def buy_snap(user, snap: Snap, quantity, *, idempotency_key=None, shipping_address=None) -> tuple:
     """Buy ``quantity`` units at the snap-up price; returns (pending order, replayed).
 
     The order must be paid within SNAP_PAYMENT_WINDOW_MINUTES or its units return.
@@ -380,6 +370,7 @@ def buy_snap(
             kind=KIND,
             unit_prices={snap.product_id: snap.price_cents},
             pay_within=snap_payment_window(),
+            choices={"audience": snap.audience},
         )
     except Conflict as err:
         if err.code == "insufficient_stock":
@@ -403,14 +394,14 @@ def buy_snap(
     return order, False
 
 
-def _replayed(order: Order, snap: Snap) -> Order:
+def _replayed(order, snap: Snap):
     purchase = db.session.scalar(select(SnapPurchase).where(SnapPurchase.order_id == order.id))
     if purchase is None or purchase.snap_id != snap.id:
         raise key_reused()
     return order
 
 
-def give_back(order: Order, *, event, **_) -> None:
+def give_back(order, *, event, **_) -> None:
     """``signals.order_changed`` (connected in ``promotions.init_app``): a snap-up order
     cancelled (by hand or unpaid past its window) or refunded: its units go back to the
     snap-up and to the buyer's allowance, exactly once."""

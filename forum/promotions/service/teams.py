@@ -11,6 +11,7 @@ from ...clock import now
 from ...errors import NotFound
 from ...extensions import db
 from ..models import GroupBuy, Team, TeamMember
+from . import ladders
 
 KIND = "groupbuy"
 WIDGET_TEAMS = 5  # forming teams a widget lists, nearly full first
@@ -117,6 +118,7 @@ def team_payload(team: Team, at: datetime | None = None) -> dict:
         "size": team.size,
         "seats_left": team.size - filled if status == "forming" else 0,
         "expires_at": team.expires_at.isoformat(),
+        "price_cents": ladders.team_price(team),
     }
 
 

@@ -9,8 +9,8 @@ from ... import embeds
 from ...clock import now
 from ...extensions import db
 from ...permissions import acting_user as _viewer
-from ...shop_embed.models import Product
 from ..models import GroupBuy, Snap, Team
+from . import ladders
 from .groupbuys import (
     forming_teams,
     group_buy_room,
@@ -23,7 +23,7 @@ from .snaps import snap_room, snap_url, state_of, stock_left
 def load_group_buys(ids: list[int]) -> dict[int, GroupBuy]:
     rows = db.session.scalars(
         select(GroupBuy)
-        .options(joinedload(GroupBuy.product).joinedload(Product.merchant))
+        .options(joinedload(GroupBuy.product), joinedload(GroupBuy.merchant))
         .where(GroupBuy.id.in_(ids))
     )
     return {gb.id: gb for gb in rows if gb.product.archived_at is None}
@@ -45,6 +45,7 @@ def group_buy_body(group_buy: GroupBuy, *, personal: bool = True) -> Markup:
             viewer=viewer,
             at=at,
             open=group_buy.is_open(at),
+            ladder=ladders.steps_view,
         )
     )
 
@@ -61,6 +62,7 @@ def render_group_buy(group_buy: GroupBuy, context: embeds.EmbedContext, href: st
             room=group_buy_room(group_buy.id),
             personal=personal,
             body=group_buy_body(group_buy, personal=personal),
+            ladder=ladders.steps_view,
         )
     )
 
@@ -68,7 +70,7 @@ def render_group_buy(group_buy: GroupBuy, context: embeds.EmbedContext, href: st
 def load_snaps(ids: list[int]) -> dict[int, Snap]:
     rows = db.session.scalars(
         select(Snap)
-        .options(joinedload(Snap.product).joinedload(Product.merchant))
+        .options(joinedload(Snap.product), joinedload(Snap.merchant))
         .where(Snap.id.in_(ids))
     ).all()
     rows = [snap for snap in rows if snap.product.archived_at is None]
@@ -96,12 +98,20 @@ def render_snap(snap: Snap, context: embeds.EmbedContext, href: str) -> Markup:
     )
 
 
-embeds.register(
-    embeds.WidgetKind(
-        kind="groupbuy", load=load_group_buys, render=render_group_buy, url=group_buy_url
-    )
+GROUP_BUY_WIDGET = embeds.WidgetKind(
+    kind="groupbuy", load=load_group_buys, render=render_group_buy, url=group_buy_url
 )
-embeds.register(embeds.WidgetKind(kind="snap", load=load_snaps, render=render_snap, url=snap_url))
+SNAP_WIDGET = embeds.WidgetKind(kind="snap", load=load_snaps, render=render_snap, url=snap_url)
+
+
+def group_buy_widget(kind: str) -> embeds.WidgetKind:
+    """The ``signals.widget_for`` answer for ``[[groupbuy:ID]]``."""
+    return GROUP_BUY_WIDGET
+
+
+def snap_widget(kind: str) -> embeds.WidgetKind:
+    """The ``signals.widget_for`` answer for ``[[snap:ID]]``."""
+    return SNAP_WIDGET
 
 
 def may_watch_group_buy(kind: str, *, user, ident: int) -> bool:

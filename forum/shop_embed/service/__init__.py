@@ -42,6 +42,7 @@ and connects to ``signals.order_changed`` (refunded -> reverse commission); offe
 answer who may watch their live room through ``signals.offer_watch_allowed``.
 """
 
+from ..models import NOT_DISCOUNTS  # noqa: F401
 from .carts import (  # noqa: F401
     Quote,
     QuoteLine,
@@ -70,7 +71,13 @@ from .common import (  # noqa: F401
     is_admin,
     is_merchant,
 )
-from .expiry import expire_due_orders, expire_order  # noqa: F401
+from .expiry import (  # noqa: F401
+    expire_due_orders,
+    expire_order,
+    is_overdue,
+    overdue_order_ids,
+    shown_status,
+)
 from .fulfilment import (  # noqa: F401
     cancel,
     check_order_buyer,
@@ -101,12 +108,17 @@ from .merchants import (  # noqa: F401
 from .orders import (  # noqa: F401
     Page,
     can_view_order,
+    find_order,
     get_order,
+    lock_orders,
     next_steps,
+    order_by_key,
     order_events,
     order_payment,
+    order_statuses,
     orders_of_buyer,
     orders_of_merchant,
+    orders_with_ids,
     place_order,
     saved_address,
     set_source,
@@ -114,20 +126,37 @@ from .orders import (  # noqa: F401
 from .payments import mark_paid, pay, refund  # noqa: F401
 from .pricing import PRICE_STEPS, Adjustment, PriceLine, PriceQuote, price_quote  # noqa: F401
 from .products import (  # noqa: F401
+    AUDIENCES,
+    apply_rating,
     archive_product,
     check_owner,
     create_product,
     featured_products,
     get_product,
+    listed_product_ids,
+    merchant_product,
     merchant_products,
     owns_product,
     set_product_image,
+    set_rating,
     update_product,
 )
+from .purchases import (  # noqa: F401
+    buyer_ids,
+    completed_order_count,
+    completed_order_counts,
+    completed_purchases,
+    completed_spend,
+    has_ordered,
+    merchandise_spend,
+    order_figures,
+)
+from .repricing import lower_prices  # noqa: F401
 from .stock import (  # noqa: F401
     StockState,
     available_stock,
     held_units,
+    holds_intact,
     lock_products,
     offer_room,
     sold_units,

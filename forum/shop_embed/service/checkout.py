@@ -5,6 +5,8 @@ API path (``POST /orders`` then ``/orders/{id}/pay``) uses the same ``place_orde
 ``pay`` underneath.
 """
 
+from typing import Any
+
 from ...accounts.models import User
 from ...errors import Conflict
 from .. import payments as providers
@@ -22,10 +24,16 @@ def checkout(
     address: object,
     provider: object,
     idempotency_key: str | None = None,
+    choices: dict[str, Any] | None = None,
 ) -> Order:
     """Place and pay ``lines`` in one transaction; returns the order (see ``checkout_replayed``)."""
     return checkout_replayed(
-        buyer, lines, address=address, provider=provider, idempotency_key=idempotency_key
+        buyer,
+        lines,
+        address=address,
+        provider=provider,
+        idempotency_key=idempotency_key,
+        choices=choices,
     )[0]
 
 
@@ -36,6 +44,7 @@ def checkout_replayed(
     address: object,
     provider: object,
     idempotency_key: str | None = None,
+    choices: dict[str, Any] | None = None,
 ) -> tuple[Order, bool]:
     """Place an order for ``lines`` and pay it with ``provider``; returns (order, replayed).
 
@@ -50,7 +59,8 @@ def checkout_replayed(
     Atomic: when anything refuses, payment included (Conflict ``payment_declined``),
     the error propagates and the caller rolls back, so no order row, no hold and no
     stock change remain. With ``idempotency_key`` a replay returns the first order
-    and writes nothing (then ``replayed`` is True).
+    and writes nothing (then ``replayed`` is True). ``choices`` (store credit, points, a coupon code)
+    go to the price steps as in ``place_order``.
     """
     clean = _address(address)
     if not clean:
@@ -59,10 +69,10 @@ def checkout_replayed(
             code="address_required",
             fields={"shipping_address": ["Required before the order is paid or shipped."]},
         )
-    priced = price_quote(buyer, lines)
+    priced = price_quote(buyer, lines, choices=choices)
     chosen = providers.provider_named(provider, merchant=priced.merchant)
     order, replayed = place_order(
-        buyer, lines, shipping_address=clean, idempotency_key=idempotency_key
+        buyer, lines, shipping_address=clean, idempotency_key=idempotency_key, choices=choices
     )
     if not replayed:
         pay(buyer, order, chosen.name)

@@ -1,10 +1,17 @@
 """Expiry: an unpaid order past its deadline is cancelled and its holds go back on the shelf.
 
-Nothing depends on it having run: readers and buyers already ignore expired holds
-(``available_stock``). The ``shop.expire_orders`` job calls ``expire_due_orders``.
+The rule lives here once: ``is_overdue`` (one order), ``overdue_order_ids`` (SQL, for
+other features' queries, e.g. a snap-up's lapsed units). Nothing depends on the sweep
+having run: readers and buyers already ignore expired holds (``available_stock``) and
+show an overdue order as cancelled (``shown_status``); reading never writes. The
+``shop.expire_orders`` task calls ``expire_due_orders``; writes refuse an overdue
+order (paying answers ``order_expired``) or expire it first (a snap-up taking its
+lapsed units back).
 """
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import Select, select
 
 from ...clock import now
 from ...errors import Conflict
@@ -12,6 +19,34 @@ from ...extensions import db
 from ..models import Order
 from .fulfilment import _after_release
 from .lifecycle import change_status
+
+
+def is_overdue(order: Order, at: datetime | None = None) -> bool:
+    """An unpaid order past its deadline: cancelled in effect (its holds stopped counting,
+    it cannot be paid), whether or not the sweep has written that down yet."""
+    return (
+        order.status == "pending"
+        and order.expires_at is not None
+        and order.expires_at <= (at or now())
+    )
+
+
+def shown_status(order: Order) -> str:
+    """The status a reader is shown: an overdue unpaid order reads ``cancelled`` before
+    the sweep records its ``expired`` event (the same rule as ``available_stock``)."""
+    return "cancelled" if is_overdue(order) else order.status
+
+
+def overdue_order_ids(among=None, *, limit: int | None = None) -> Select:
+    """``SELECT id`` of unpaid orders past their deadline; ``among`` (a subquery or list of
+    order ids) narrows it; with ``limit``, the oldest first. Other features compose it into
+    their queries instead of re-deriving the rule."""
+    query = select(Order.id).where(Order.status == "pending", Order.expires_at <= now())
+    if among is not None:
+        query = query.where(Order.id.in_(among))
+    if limit is not None:
+        query = query.order_by(Order.id).limit(limit)
+    return query
 
 
 def expire_order(order: Order) -> bool:
@@ -37,12 +72,7 @@ def expire_due_orders(limit: int = 500) -> int:
     readers and buyers already ignore expired holds. Each order is committed on
     its own: one transaction never goes back from product locks to an order lock.
     """
-    due = db.session.scalars(
-        select(Order.id)
-        .where(Order.status == "pending", Order.expires_at <= now())
-        .order_by(Order.id)
-        .limit(limit)
-    ).all()
+    due = db.session.scalars(overdue_order_ids(limit=limit)).all()
     db.session.commit()
     expired = 0
     for order_id in due:

@@ -3,10 +3,10 @@
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.orm import joinedload, selectinload
 
-from ... import idempotency, ratelimit
+from ... import idempotency, ratelimit, signals
 from ...clock import now
 from ...database import insert_ignore
 from ...errors import Conflict, NotFound, field_error
@@ -22,7 +22,6 @@ from .common import (
     is_admin,
     is_merchant,
 )
-from .expiry import expire_order
 from .fulfilment import ADDRESS_EDITABLE, is_order_merchant
 from .lifecycle import payment_window, record_event
 from .merchants import merchant_of, require_merchant
@@ -44,15 +43,51 @@ def can_view_order(viewer, order: Order) -> bool:
 def get_order(order_id, viewer) -> Order:
     """The order if ``viewer`` is its buyer, its merchant or an admin; 404 for everyone else.
 
-    An unpaid order past its deadline is expired here too (the job would do it
-    anyway), so every reader sees the same state.
+    Reading never writes: an unpaid order past its deadline stays ``pending`` in the
+    table until the sweep (``expire_due_orders``) or the next write on it cancels it;
+    readers show it through ``shown_status`` / ``is_overdue`` meanwhile.
     """
     order = db.session.get(Order, order_id) if isinstance(order_id, int) else None
     if order is None or not can_view_order(viewer, order):
         raise NotFound("No such order.")
-    if order.status == "pending" and order.expires_at is not None and order.expires_at <= now():
-        expire_order(order)
     return order
+
+
+def find_order(order_id: int) -> Order | None:
+    """The order ``order_id`` without a viewer check: for other features' rules that
+    already know the order is theirs (a team member's, a snap-up purchase's)."""
+    return db.session.get(Order, order_id)
+
+
+def orders_with_ids(order_ids) -> list[Order]:
+    """The orders among ``order_ids`` (ids or a subquery of them), in ascending id: the
+    lock order, for callers that settle several (a group-buy team's)."""
+    return list(db.session.scalars(select(Order).where(Order.id.in_(order_ids)).order_by(Order.id)))
+
+
+def order_by_key(buyer, key: str) -> Order | None:
+    """``buyer``'s order placed with Idempotency-Key ``key`` (for replaying a request)."""
+    return db.session.scalar(
+        select(Order).where(Order.buyer_id == buyer.id, Order.idempotency_key == key)
+    )
+
+
+def order_statuses(among) -> Select:
+    """``SELECT id, status`` of the orders among ``among`` (a subquery of order ids), for
+    another feature's counts per status (a snap-up's sales)."""
+    return select(Order.id, Order.status).where(Order.id.in_(among))
+
+
+def lock_orders(order_ids: list[int]) -> None:
+    """Lock these order rows in ascending id (``FOR NO KEY UPDATE``; SQLite has one writer
+    anyway): the first step of the lock order when a sweep moves several orders."""
+    if order_ids and db.session.get_bind().dialect.name != "sqlite":
+        db.session.execute(
+            select(Order.id)
+            .where(Order.id.in_(order_ids))
+            .order_by(Order.id)
+            .with_for_update(key_share=True)
+        )
 
 
 def _page(query, cursor: str | None, limit: int) -> Page:
@@ -147,11 +182,17 @@ def next_steps(viewer, order: Order) -> list[str]:
 
 
 def _request_hash(
-    kind: str, lines: list[tuple[int, int]], address: dict, prices: dict | None = None
+    kind: str,
+    lines: list[tuple[int, int]],
+    address: dict,
+    prices: dict | None = None,
+    choices: dict | None = None,
 ) -> str:
     body = {"kind": kind, "items": lines, "address": address}
     if prices:
         body["prices"] = sorted(prices.items())
+    if choices:
+        body["choices"] = sorted((k, v) for k, v in choices.items() if v)
     return idempotency.request_hash(body)
 
 
@@ -174,6 +215,7 @@ def place_order(
     unit_prices: dict[int, int] | None = None,
     pay_within: timedelta | None = None,
     held_until: datetime | None = None,
+    choices: dict | None = None,
 ) -> tuple[Order, bool]:
     """Reserve stock and create a pending order; returns (order, replayed).
 
@@ -183,7 +225,12 @@ def place_order(
     ORDER_PAYMENT_WINDOW_MINUTES) or ``held_until`` (the order starts ``held``,
     its stock reserved until then; see release_held / void_held). A promotion's
     window is its offer's own: paying offline never extends the holds past it
-    (``hold_limit_at``). With an
+    (``hold_limit_at``). ``choices`` go to the price steps (``coupon_code``,
+    ``use_credit_cents``, ``use_points``, an offer's ``audience``); the adjustments they
+    make are stored on the order. ``signals.order_priced`` is sent with the quote before
+    any stock is reserved (members claims the coupon use then, so its row is locked
+    before the products, as a cancel does); the ``placed`` event announces the order
+    (members spends credit then). With an
     ``idempotency_key`` the key is claimed by the order row itself (unique per
     buyer) in the same transaction: a replay with the same body returns the first
     order (replayed=True) and writes nothing; the same key with another body is
@@ -207,13 +254,15 @@ def place_order(
     at = now()
     if held_until is not None and held_until <= at:
         raise field_error("held_until", "The hold must end in the future.")
-    request_hash = _request_hash(kind, lines, address, unit_prices)
+    request_hash = _request_hash(kind, lines, address, unit_prices, choices)
     if idempotency_key is not None:
         first = _replay(buyer, idempotency_key, request_hash)
         if first is not None:
             return first, True
     check_can_order(buyer)
-    priced = price_quote(buyer, lines, unit_prices=unit_prices, raw_index=raw_index)
+    priced = price_quote(
+        buyer, lines, unit_prices=unit_prices, raw_index=raw_index, choices=choices
+    )
     values = dict(
         kind=kind,
         buyer_id=buyer.id,
@@ -223,6 +272,10 @@ def place_order(
         subtotal_cents=priced.subtotal_cents,
         shipping_cents=priced.shipping_cents,
         total_cents=priced.total_cents,
+        adjustments=[
+            {"kind": a.kind, "label": a.label, "amount_cents": a.amount_cents, "info": a.info}
+            for a in priced.adjustments
+        ],
         shipping_address=address,
         idempotency_key=idempotency_key,
         request_hash=request_hash if idempotency_key else None,
@@ -246,6 +299,8 @@ def place_order(
         return first, True
     order = db.session.get(Order, order_id)
     _check_held_units(buyer, order, priced.lines, raw_index)
+    # What the price steps promised is claimed before any product row is locked.
+    signals.order_priced.send(order, quote=priced, buyer=buyer)
     for line in priced.lines:
         db.session.add(
             OrderItem(
@@ -383,8 +438,8 @@ def set_source(order: Order, source_kind: str, source_id: int, author_id: int | 
 
     Called by attribution. Returns False when a source was already set.
     """
-    if source_kind not in ("post", "message"):
-        raise field_error("source_kind", "Use post or message.")
+    if source_kind not in ("post", "message", "campaign"):
+        raise field_error("source_kind", "Use post, message or campaign.")
     moved = db.session.execute(
         update(Order)
         .where(Order.id == order.id, Order.source_kind.is_(None))

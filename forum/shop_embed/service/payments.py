@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from ...clock import now
-from ...errors import Conflict, Forbidden
+from ...errors import Conflict, Forbidden, field_error
 from ...extensions import db
 from .. import payments as providers
 from ..models import Order, Payment
@@ -209,11 +209,16 @@ def mark_paid(actor, order: Order) -> Order:
     )
 
 
-def refund(actor, order: Order, *, reason: str = "") -> Order:
-    """paid/shipped/completed -> refunded: the provider gives the money back and stock returns.
+def refund(actor, order: Order, *, reason: str = "", amount_cents: int | None = None) -> Order:
+    """Give money back: the whole remaining amount (-> refunded, stock returns) or a part.
 
-    Its merchant or an admin only. Commission is reversed by attribution's
-    listener on the ``refunded`` event, in this same transaction.
+    Its merchant or an admin only; a completed order within ``RETURN_WINDOW_DAYS`` of
+    completion (Conflict ``return_window_closed`` after). ``amount_cents`` below what is
+    left is a partial refund: the order keeps its status, ``refunded_cents`` grows in
+    one conditional UPDATE (two refunds never give back more than was paid) and a
+    ``partially_refunded`` event carries the amount, so members (rebate, credit,
+    points) and attribution can reverse their share in proportion. Commission is
+    reversed by attribution's listener on the ``refunded`` event, in this transaction.
     """
     check_order_merchant(actor, order)
     if order.status not in TRANSITIONS["refunded"]:
@@ -222,15 +227,38 @@ def refund(actor, order: Order, *, reason: str = "") -> Order:
             code="invalid_status",
             fields={"status": [order.status]},
         )
+    window = timedelta(days=int(current_app.config["RETURN_WINDOW_DAYS"]))
+    if order.status == "completed" and order.completed_at and order.completed_at + window < now():
+        raise Conflict("The return window of this order has closed.", code="return_window_closed")
+    left = order.total_cents - (order.refunded_cents or 0)
+    if amount_cents is not None and (
+        isinstance(amount_cents, bool)
+        or not isinstance(amount_cents, int)
+        or not 0 < amount_cents <= left
+    ):
+        raise field_error("amount_cents", f"Refund from 1 to {left} cents.")
     payment = db.session.scalar(
         select(Payment)
         .where(Payment.order_id == order.id, Payment.status == "succeeded")
         .order_by(Payment.id.desc())
     )
+    if amount_cents is not None and amount_cents < left:
+        return _refund_part(actor, order, amount_cents, payment, reason)
     # The state moves first (one conditional UPDATE), so two refunds can never both
     # pay out; if the provider then refuses, its error rolls the whole change back.
     change_status(
-        order, "refunded", actor=actor, reason=(reason or "")[:200], amount_cents=order.total_cents
+        order,
+        "refunded",
+        actor=actor,
+        reason=(reason or "")[:200],
+        amount_cents=left,
+        conditions=(Order.refunded_cents == order.refunded_cents,),
+    )
+    db.session.execute(
+        update(Order)
+        .where(Order.id == order.id)
+        .values(refunded_cents=Order.total_cents)
+        .execution_options(synchronize_session=False)
     )
     refund_reference = providers.for_refund(order.payment_provider).refund(order, payment)
     touched = _release_order_holds(order, states=("consumed",), to_state="released")
@@ -241,5 +269,33 @@ def refund(actor, order: Order, *, reason: str = "") -> Order:
             now(),
         )
     db.session.flush()
+    db.session.refresh(order)
     _announce_stock(touched)
+    return order
+
+
+def _refund_part(actor, order: Order, amount: int, payment, reason: str) -> Order:
+    moved = db.session.execute(
+        update(Order)
+        .where(
+            Order.id == order.id,
+            Order.status.in_(TRANSITIONS["refunded"]),
+            Order.refunded_cents + amount < Order.total_cents,
+        )
+        .values(refunded_cents=Order.refunded_cents + amount, updated_at=now())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        raise Conflict("This order changed meanwhile; reload it.", code="invalid_status")
+    reference = providers.for_refund(order.payment_provider).refund(order, payment)
+    db.session.refresh(order)
+    record_event(
+        order,
+        "partially_refunded",
+        actor=actor,
+        reason=(reason or "")[:200],
+        amount_cents=amount,
+        refunded_cents=order.refunded_cents,
+        reference=reference,
+    )
     return order

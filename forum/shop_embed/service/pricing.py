@@ -9,6 +9,15 @@ Rules today, in order:
 Later rules (coupon, tier perks such as free freight and rebates, credit, points)
 are further steps in ``PRICE_STEPS``: each reads the quote so far and the buyer and
 returns an ``Adjustment``; ``total_cents`` is always the subtotal plus every adjustment.
+A feature adds its steps to ``PRICE_STEPS`` in its ``init_app`` (members: the audience
+check, VIP free freight, a coupon, the rebate, store credit and points). What the buyer
+chose at checkout (``coupon_code``, ``use_credit_cents``, ``use_points``, an offer's
+``audience``...) reaches the steps as ``PriceQuote.choices``. A step may refuse (raise a
+ServiceError): the quote, and so the order, is refused on every path. What a step
+promised (a coupon use) is claimed by its feature on ``signals.order_priced``, sent by
+``place_order`` before stock is reserved.
+
+3. a coupon (``members.coupons.service.coupon_step``): a discount on the merchandise.
 """
 
 from collections.abc import Callable
@@ -46,9 +55,11 @@ class Adjustment:
     """One price rule's effect on the order: ``amount_cents`` is added to the total
     (a charge is positive, a discount negative). ``kind`` names the rule."""
 
-    kind: str  # "shipping" today; "coupon", "rebate", "credit", "points" to come
+    kind: str  # "shipping", "coupon", "rebate", "credit", "points"
     label: str
     amount_cents: int
+    # Facts the order keeps beside the amount (points spent, rebate earned, perk ...).
+    info: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -60,6 +71,9 @@ class PriceQuote:
     lines: list[PriceLine]
     adjustments: list[Adjustment] = field(default_factory=list)
     problems: dict[str, list[str]] = field(default_factory=dict)  # e.g. not enough stock now
+    choices: dict[str, Any] = field(
+        default_factory=dict
+    )  # what the buyer chose (coupon, credit, points...)
 
     @property
     def subtotal_cents(self) -> int:
@@ -71,6 +85,14 @@ class PriceQuote:
     @property
     def shipping_cents(self) -> int:
         return self.adjustment("shipping")
+
+    def info(self, key: str) -> int:
+        return sum(int(a.info.get(key, 0)) for a in self.adjustments)
+
+    @property
+    def discount_cents(self) -> int:
+        """The coupon's discount on the merchandise, as a positive amount."""
+        return -self.adjustment("coupon")
 
     @property
     def total_cents(self) -> int:
@@ -93,7 +115,9 @@ class PriceQuote:
                 {"kind": a.kind, "label": a.label, "amount_cents": a.amount_cents}
                 for a in self.adjustments
             ],
+            "rebate_cents": self.info("rebate_cents"),
             "subtotal_cents": self.subtotal_cents,
+            "discount_cents": self.discount_cents,
             "shipping_cents": self.shipping_cents,
             "total_cents": self.total_cents,
         }
@@ -118,12 +142,14 @@ def price_quote(
     *,
     unit_prices: dict[int, int] | None = None,
     raw_index: dict[int, int] | None = None,
+    choices: dict[str, Any] | None = None,
 ) -> PriceQuote:
     """Price ``lines`` (``[(product_id, quantity)]``, normalised or not) for ``buyer``.
 
     Read-only. Raises ValidationFailed for bad lines, unknown or unavailable
     products and mixed shops; a shortage of stock is reported in ``problems``
-    (placing refuses it). ``unit_prices`` ({product_id: cents}) is an offer's price.
+    (placing refuses it). ``unit_prices`` ({product_id: cents}) is an offer's price;
+    ``choices`` what the buyer chose for the steps (see the module docstring).
     """
     priced = quote(normalise_lines(lines), raw_index=raw_index)
     prices = {line.product.id: line.product.price_cents for line in priced.lines}
@@ -136,6 +162,7 @@ def price_quote(
             for line in priced.lines
         ],
         problems=dict(priced.problems),
+        choices=dict(choices or {}),
     )
     for step in PRICE_STEPS:
         adjustment = step(result, buyer)

@@ -1,6 +1,6 @@
 """Products: listing, editing, images, archiving; who may see them."""
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import joinedload
 
 from ... import markup
@@ -23,6 +23,9 @@ from .common import (
 from .merchants import merchant_of, require_merchant
 from .stock import _announce_stock, _release_expired_holds
 
+# Who may buy an offer: everyone, or members of a tier and above (members enforces it).
+AUDIENCES = ("all", "shopper", "vip")
+
 
 def _check_product(
     errors: dict,
@@ -33,10 +36,20 @@ def _check_product(
     currency=None,
     stock=None,
     active=None,
+    audience=None,
+    free_shipping_excluded=None,
     merchant: Merchant,
     partial: bool = False,
 ) -> dict:
     values: dict = {}
+    if audience is not None:
+        if audience not in AUDIENCES:
+            errors["audience"] = [f"Choose one of {', '.join(AUDIENCES)}."]
+        values["audience"] = audience
+    if free_shipping_excluded is not None:
+        if not isinstance(free_shipping_excluded, bool):
+            errors["free_shipping_excluded"] = ["Use true or false."]
+        values["free_shipping_excluded"] = free_shipping_excluded
     if not partial or name is not None:
         values["name"] = _text(name, "name", 2, NAME_MAX, f"Use 2-{NAME_MAX} characters.", errors)
     if not partial or description is not None:
@@ -81,6 +94,8 @@ def create_product(
     currency=None,
     stock,
     active=True,
+    audience="all",
+    free_shipping_excluded=False,
     image: bytes | None = None,
 ) -> Product:
     """A new product of ``actor``'s shop. Raises Forbidden (not a merchant) or ValidationFailed."""
@@ -94,6 +109,8 @@ def create_product(
         currency=currency or merchant.currency,
         stock=stock,
         active=active,
+        audience=audience,
+        free_shipping_excluded=free_shipping_excluded,
         merchant=merchant,
     )
     if errors:
@@ -127,7 +144,8 @@ def check_owner(actor, product: Product) -> Merchant:
 
 
 def update_product(actor, product: Product, *, stock_seen=None, **changes) -> Product:
-    """Change some of name, description, price_cents, currency, stock, active (owner only).
+    """Change some of name, description, price_cents, currency, stock, active, audience,
+    free_shipping_excluded (owner only).
 
     ``stock`` sets what can be bought from now on; expired holds are released first
     so the number the merchant sees is the number that counts. ``stock_seen`` is the
@@ -139,7 +157,16 @@ def update_product(actor, product: Product, *, stock_seen=None, **changes) -> Pr
         changes.pop("stock")
     if product.is_archived:
         raise Conflict("This product is archived.", code="product_archived")
-    unknown = set(changes) - {"name", "description", "price_cents", "currency", "stock", "active"}
+    unknown = set(changes) - {
+        "name",
+        "description",
+        "price_cents",
+        "currency",
+        "stock",
+        "active",
+        "audience",
+        "free_shipping_excluded",
+    }
     if unknown:
         raise ValidationFailed(fields={name: ["Unknown field."] for name in sorted(unknown)})
     errors: dict[str, list[str]] = {}
@@ -196,6 +223,21 @@ def archive_product(actor, product: Product) -> Product:
     return product
 
 
+def merchant_product(merchant: Merchant, product_id) -> Product | None:
+    """``merchant``'s product ``product_id`` if it is on sale, else None (a promotion's pick)."""
+    if not isinstance(product_id, int) or isinstance(product_id, bool):
+        return None
+    product = db.session.get(Product, product_id)
+    if product is None or product.merchant_id != merchant.id or not product.is_buyable:
+        return None
+    return product
+
+
+def listed_product_ids() -> Select:
+    """``SELECT id`` of products still listed (not archived), to filter offers of them."""
+    return select(Product.id).where(Product.archived_at.is_(None))
+
+
 def get_product(product_id: int, viewer=None) -> Product:
     """A product anyone may see (active, not archived); its owner and admins see all of theirs."""
     product = db.session.get(Product, product_id) if isinstance(product_id, int) else None
@@ -231,3 +273,55 @@ def featured_products(limit: int = 12) -> list[Product]:
             .limit(limit)
         )
     )
+
+
+def apply_rating(product_id: int, *, add: int | None = None, remove: int | None = None) -> None:
+    """Move ``product_id``'s review aggregates by one review in one SQL statement:
+    ``add`` a rating that now counts, ``remove`` one that no longer does (both for an
+    edit). For the reviews feature, inside the transaction that changed the review;
+    the statement adds to the stored columns, so concurrent reviews never lose one."""
+    values: dict = {}
+    count = (1 if add else 0) - (1 if remove else 0)
+    if count:
+        values["rating_count"] = Product.rating_count + count
+    if (add or 0) != (remove or 0):
+        values["rating_sum"] = Product.rating_sum + (add or 0) - (remove or 0)
+    for rating, step in ((add, 1), (remove, -1)):
+        if rating:
+            if not 1 <= rating <= 5:
+                raise ValueError(rating)
+            column = getattr(Product, f"rating_{rating}")
+            if column.key in values:
+                values.pop(column.key)  # an edit to the same rating changes nothing
+            else:
+                values[column.key] = column + step
+    if values:
+        db.session.execute(
+            update(Product)
+            .where(Product.id == product_id)
+            .values(values)
+            .execution_options(synchronize_session=False)
+        )
+        product = db.session.get(Product, product_id)
+        if product is not None:
+            db.session.expire(product, ["rating_count", "rating_sum", *RATING_COLUMNS])
+
+
+RATING_COLUMNS = tuple(f"rating_{n}" for n in range(1, 6))
+
+
+def set_rating(product_id: int, *, count: int, total: int, histogram: dict[int, int]) -> None:
+    """Overwrite the aggregates with a recount (``reviews.recount_ratings``)."""
+    db.session.execute(
+        update(Product)
+        .where(Product.id == product_id)
+        .values(
+            rating_count=count,
+            rating_sum=total,
+            **{f"rating_{n}": histogram.get(n, 0) for n in range(1, 6)},
+        )
+        .execution_options(synchronize_session=False)
+    )
+    product = db.session.get(Product, product_id)
+    if product is not None:
+        db.session.expire(product, ["rating_count", "rating_sum", *RATING_COLUMNS])

@@ -69,7 +69,14 @@ class StockState:
         return {"in_stock": "ok", "low": "low"}.get(self.state, "out")
 
     def as_json(self) -> dict:
-        return {"state": self.state, "stock": self.units, "label": self.label}
+        """The live push's fields: the JS shows ``label`` and ``badge``, it computes nothing."""
+        return {
+            "state": self.state,
+            "stock": self.units,
+            "label": self.label,
+            "badge": self.css,
+            "sold_out": self.sold_out,
+        }
 
 
 def stock_state(units: int, *, available: bool = True) -> StockState:
@@ -284,13 +291,21 @@ def _announce_stock(product_ids: Iterable[int]) -> None:
             {
                 "kind": "product",
                 "id": product_id,
-                "stock": state.units,
-                "label": state.label,
-                "sold_out": state.units <= 0,
+                **state.as_json(),
                 "available": product_id in buyable,
             },
             room=offer_room(product_id),
         )
+
+
+def holds_intact(order: Order) -> bool:
+    """Whether every product of ``order`` still has its active hold (none went back)."""
+    active = db.session.scalar(
+        select(func.count())
+        .select_from(StockReservation)
+        .where(StockReservation.order_id == order.id, StockReservation.state == "active")
+    )
+    return active == len({item.product_id for item in order.items})
 
 
 def offer_room(product_id: int) -> str:

@@ -11,9 +11,8 @@ from ... import embeds, signals
 from ...errors import NotFound
 from ...extensions import db
 from ..models import Product
-from .common import LOW_STOCK
 from .products import get_product
-from .stock import available_stock, offer_room, stock_label
+from .stock import available_stock, offer_room, stock_state
 
 
 @dataclass(frozen=True)
@@ -50,24 +49,27 @@ def render_card(card: Card, context: embeds.EmbedContext, href: str) -> Markup:
             "shop_embed/_card.html",
             product=card.product,
             stock=card.stock,
-            label=stock_label(card.stock),
+            shown=stock_state(card.stock),
             href=href,
             room=offer_room(card.product.id),
             image=image_url(card.product),
             context=context,
-            low_stock=LOW_STOCK,
         )
     )
 
 
-embeds.register(
-    embeds.WidgetKind(
-        kind="product",
-        load=load_cards,
-        render=render_card,
-        url=lambda card: product_url(card.product),
-    )
+def card_url(card: Card) -> str:
+    return product_url(card.product)
+
+
+PRODUCT_WIDGET = embeds.WidgetKind(
+    kind="product", load=load_cards, render=render_card, url=card_url
 )
+
+
+def product_widget(kind: str) -> embeds.WidgetKind:
+    """The ``signals.widget_for`` answer for ``[[product:ID]]`` (connected in ``init_app``)."""
+    return PRODUCT_WIDGET
 
 
 # Who may watch ``offer:<kind>:<id>`` rooms: ``signals.offer_watch_allowed``, asked

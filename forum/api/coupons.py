@@ -1,0 +1,80 @@
+"""Coupon endpoints (shared/API.md, Members): create, read with uses, list, withdraw.
+
+A coupon is used through ``coupon_code`` on POST /orders, /checkout and /checkout/quote
+(forum/api/shop.py).
+"""
+
+from flask import request
+from flask_login import current_user
+
+from ..members.coupons import service
+from ..members.coupons.schemas import CouponBody, CouponOut, CouponPageOut, CouponPatch, dump_coupon
+from ..pagination import limit_from
+from . import bp
+from .core import endpoint
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+@endpoint(
+    bp,
+    "/coupons",
+    "POST",
+    summary="Create a coupon: a merchant's for their shop, an admin's site-wide",
+    body=CouponBody,
+    status=201,
+    errors=(403, 409, 422),
+    tag="members",
+    response=CouponOut,
+)
+def create_coupon(data: CouponBody):
+    return dump_coupon(service.create_coupon(_user(), **data.model_dump()))
+
+
+@endpoint(
+    bp,
+    "/coupons",
+    "GET",
+    summary="Coupons the caller manages, newest first (a merchant's own; an admin's site-wide)",
+    errors=(403, 422),
+    query=("cursor", "limit", ("scope", {"type": "string", "enum": ["site", "shop"]})),
+    tag="members",
+    response=CouponPageOut,
+)
+def list_coupons():
+    page = service.list_coupons(
+        _user(),
+        scope=request.args.get("scope") or None,
+        cursor=request.args.get("cursor"),
+        limit=limit_from(request.args.get("limit")),
+    )
+    return {"items": [dump_coupon(c) for c in page.items], "next_cursor": page.next_cursor}
+
+
+@endpoint(
+    bp,
+    "/coupons/<code>",
+    "GET",
+    summary="A coupon with its uses and uses left (its merchant, admin)",
+    errors=(404,),
+    tag="members",
+    response=CouponOut,
+)
+def get_coupon(code: str):
+    return dump_coupon(service.get_coupon(_user(), code))
+
+
+@endpoint(
+    bp,
+    "/coupons/<code>",
+    "PATCH",
+    summary="Withdraw a coupon or bring it back (`active`); claimed uses stand",
+    body=CouponPatch,
+    errors=(404, 422),
+    tag="members",
+    response=CouponOut,
+)
+def update_coupon(code: str, data: CouponPatch):
+    return dump_coupon(service.set_active(_user(), code, data.active))

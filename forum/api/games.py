@@ -1,0 +1,175 @@
+"""Dutch auctions, guessing games and reminders (shared/API.md, Auctions and guessing games)."""
+
+from flask import request
+from flask_login import current_user
+
+from ..promotions import service
+from ..promotions.game_schemas import (
+    Auction,
+    AuctionBody,
+    GuessBody,
+    GuessGame,
+    GuessGameBody,
+    GuessResult,
+    Reminder,
+    ReminderBody,
+    TakeBody,
+    dump_auction,
+    dump_game,
+    dump_reminder,
+)
+from ..shop_embed.schemas import dump_order
+from . import bp, responses
+from .core import endpoint, idempotent_response
+
+
+def _user():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+# --- Dutch auctions ------------------------------------------------------------------
+
+
+@endpoint(
+    bp,
+    "/auctions",
+    "POST",
+    summary="Create a Dutch auction of one of the caller's products",
+    auth="merchant",
+    body=AuctionBody,
+    status=201,
+    errors=(422,),
+    tag="promotions",
+    response=Auction,
+)
+def create_auction(data: AuctionBody):
+    return dump_auction(service.create_auction(_user(), **data.model_dump()))
+
+
+@endpoint(
+    bp,
+    "/auctions/<int:auction_id>",
+    "GET",
+    summary="An auction: state, price_cents (from the server clock), next_drop_at, units_left",
+    auth="anyone",
+    errors=(404,),
+    tag="promotions",
+    response=Auction,
+)
+def get_auction(auction_id: int):
+    return dump_auction(service.get_auction(auction_id), _user())
+
+
+@endpoint(
+    bp,
+    "/auctions/<int:auction_id>/take",
+    "POST",
+    summary="Take one unit at the current price; 409 sold_out / limit_reached / not_started / ended",
+    body=TakeBody,
+    status=201,
+    errors=(403, 404, 409, 422, 429),
+    tag="promotions",
+    response=responses.Order,
+)
+def take_auction(auction_id: int, data: TakeBody):
+    auction = service.get_auction(auction_id)
+    order, replayed = service.take(
+        _user(),
+        auction,
+        idempotency_key=request.headers.get("Idempotency-Key"),
+        shipping_address=data.shipping_address.model_dump() if data.shipping_address else None,
+    )
+    return idempotent_response(dump_order(order), replayed)
+
+
+@endpoint(
+    bp,
+    "/auctions/<int:auction_id>/end",
+    "POST",
+    summary="End an auction now (its merchant, admin)",
+    errors=(403, 404),
+    tag="promotions",
+    response=Auction,
+)
+def end_auction(auction_id: int):
+    return dump_auction(service.end_auction(_user(), service.get_auction(auction_id)))
+
+
+# --- guessing games ------------------------------------------------------------------
+
+
+@endpoint(
+    bp,
+    "/guess-games",
+    "POST",
+    summary="Create a lowest-unique-price guessing game for one of the caller's products",
+    auth="merchant",
+    body=GuessGameBody,
+    status=201,
+    errors=(422,),
+    tag="promotions",
+    response=GuessGame,
+)
+def create_guess_game(data: GuessGameBody):
+    return dump_game(service.create_game(_user(), **data.model_dump()))
+
+
+@endpoint(
+    bp,
+    "/guess-games/<int:game_id>",
+    "GET",
+    summary="A guessing game: state, ends_at, guesses_count; after the close the winner",
+    auth="anyone",
+    errors=(404,),
+    tag="promotions",
+    response=GuessGame,
+)
+def get_guess_game(game_id: int):
+    return dump_game(service.get_game(game_id), _user())
+
+
+@endpoint(
+    bp,
+    "/guess-games/<int:game_id>/guesses",
+    "POST",
+    summary="Guess (costs points); 409 limit_reached / ended / insufficient_points",
+    body=GuessBody,
+    status=201,
+    errors=(403, 404, 409, 422, 429),
+    tag="promotions",
+    response=GuessResult,
+)
+def submit_guess(game_id: int, data: GuessBody):
+    return service.submit_guess(_user(), service.get_game(game_id), data.amount_cents)
+
+
+@endpoint(
+    bp,
+    "/guess-games/<int:game_id>/close",
+    "POST",
+    summary="Close the game now and compute the winner (its merchant, admin)",
+    errors=(403, 404),
+    tag="promotions",
+    response=GuessGame,
+)
+def close_guess_game(game_id: int):
+    game = service.close_game(_user(), service.get_game(game_id))
+    return dump_game(game, _user())
+
+
+# --- reminders -----------------------------------------------------------------------
+
+
+@endpoint(
+    bp,
+    "/reminders",
+    "POST",
+    summary="Remind me when a snap-up or auction starts, or before a game closes",
+    body=ReminderBody,
+    status=201,
+    errors=(403, 404, 409, 422),
+    tag="promotions",
+    response=Reminder,
+)
+def remind_me(data: ReminderBody):
+    return dump_reminder(service.remind_me(_user(), data.kind, data.id))

@@ -1,0 +1,159 @@
+"""Member endpoints: membership, wallet, tier rules, grants, goodwill (shared/API.md, Members)."""
+
+from flask import request
+from flask_login import current_user
+
+from ..accounts import service as accounts
+from ..errors import field_error
+from ..members import service
+from ..members.schemas import (
+    CreditBody,
+    GrantBody,
+    LedgerEntryOut,
+    Membership,
+    PointsBody,
+    TierRules,
+    TierRulesBody,
+    Wallet,
+    dump_entry,
+    dump_membership,
+)
+from ..pagination import decode, encode, limit_from
+from . import bp
+from .core import endpoint
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _membership(user) -> dict:
+    return dump_membership(
+        service.standing(user.id), tier_since=service.tier_since(user.id), rules=service.rules()
+    )
+
+
+@endpoint(
+    bp,
+    "/me/membership",
+    "GET",
+    summary="The caller's tier, progress to the next tier and perks",
+    tag="members",
+    response=Membership,
+)
+def my_membership():
+    return _membership(_user())
+
+
+@endpoint(
+    bp,
+    "/me/wallet",
+    "GET",
+    summary="The caller's store credit (available and pending), points and ledger",
+    errors=(422,),
+    query=("cursor", "limit"),
+    tag="members",
+    response=Wallet,
+)
+def my_wallet():
+    user = _user()
+    limit = limit_from(request.args.get("limit"))
+    after = decode(request.args.get("cursor"), 1)
+    if after is not None and not isinstance(after[0], int):
+        raise field_error("cursor", "That cursor is not valid.")
+    rows = service.entries(user.id, before=after[0] if after else None, limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "credit_cents": service.available_credit(user.id),
+        "pending_credit_cents": service.pending_credit(user.id),
+        "points": service.available_points(user.id),
+        "entries": {
+            "items": [dump_entry(e) for e in rows],
+            "next_cursor": encode([rows[-1].id]) if more else None,
+        },
+    }
+
+
+@endpoint(
+    bp,
+    "/admin/tiers",
+    "GET",
+    summary="The tier rules and perk settings",
+    auth="admin",
+    errors=(403,),
+    tag="members",
+    response=TierRules,
+)
+def get_tier_rules():
+    service.check_admin(_user())
+    return service.rules_json()
+
+
+@endpoint(
+    bp,
+    "/admin/tiers",
+    "PUT",
+    summary="Change the tier rules; later evaluations use them",
+    auth="admin",
+    body=TierRulesBody,
+    errors=(403, 422),
+    tag="members",
+    response=TierRules,
+)
+def put_tier_rules(data: TierRulesBody):
+    return service.rules_json(service.update_rules(_user(), **data.model_dump()))
+
+
+@endpoint(
+    bp,
+    "/admin/members/<username>/tier",
+    "POST",
+    summary="A manual tier grant with a reason",
+    auth="admin",
+    body=GrantBody,
+    errors=(403, 404, 422),
+    tag="members",
+    response=Membership,
+)
+def grant_tier(username: str, data: GrantBody):
+    service.check_admin(_user())
+    user = accounts.get_by_username(username)
+    service.grant(_user(), user, data.tier, data.reason)
+    return _membership(user)
+
+
+@endpoint(
+    bp,
+    "/admin/members/<username>/credit",
+    "POST",
+    summary="Goodwill store credit (available at once); negative takes it away",
+    auth="admin",
+    body=CreditBody,
+    status=201,
+    errors=(403, 404, 409, 422),
+    tag="members",
+    response=LedgerEntryOut,
+)
+def goodwill_credit(username: str, data: CreditBody):
+    service.check_admin(_user())
+    user = accounts.get_by_username(username)
+    return dump_entry(service.admin_adjust(_user(), user, "credit", data.amount_cents, data.reason))
+
+
+@endpoint(
+    bp,
+    "/admin/members/<username>/points",
+    "POST",
+    summary="Points given (or, negative, taken) by an admin with a reason",
+    auth="admin",
+    body=PointsBody,
+    status=201,
+    errors=(403, 404, 409, 422),
+    tag="members",
+    response=LedgerEntryOut,
+)
+def admin_points(username: str, data: PointsBody):
+    service.check_admin(_user())
+    user = accounts.get_by_username(username)
+    return dump_entry(service.admin_adjust(_user(), user, "points", data.amount, data.reason))

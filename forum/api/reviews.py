@@ -1,0 +1,173 @@
+"""Review endpoints (shared/API.md, Reviews): write, list, vote, reply; plus edit,
+delete, flag and experience-report decisions."""
+
+from flask import request
+from flask_login import current_user
+
+from ..errors import NotFound
+from ..pagination import limit_from
+from ..reviews import service
+from ..reviews.schemas import (
+    DecisionBody,
+    FlagBody,
+    HelpfulOut,
+    ReplyBody,
+    ReplyOut,
+    ReportOut,
+    ReviewBody,
+    ReviewOut,
+    ReviewPageOut,
+    ReviewPatch,
+    dump_reply,
+    dump_report,
+    dump_review,
+)
+from ..shop_embed import service as shop
+from . import bp
+from .core import endpoint
+
+SORT = ("sort", {"type": "string", "enum": list(service.SORTS)})
+
+
+def _user():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+@endpoint(
+    bp,
+    "/products/<int:product_id>/reviews",
+    "POST",
+    summary="Review a product you bought (once per completed order item)",
+    body=ReviewBody,
+    status=201,
+    errors=(403, 409, 422, 429),
+    tag="reviews",
+    response=ReviewOut,
+)
+def create_review(product_id: int, data: ReviewBody):
+    review = service.create_review(_user(), product_id, **data.model_dump())
+    return dump_review(review)
+
+
+@endpoint(
+    bp,
+    "/products/<int:product_id>/reviews",
+    "GET",
+    summary="A product's reviews, most helpful, newest or best rated first",
+    auth="anyone",
+    query=(SORT, "cursor", "limit"),
+    tag="reviews",
+    response=ReviewPageOut,
+)
+def list_reviews(product_id: int):
+    product = shop.get_product(product_id, viewer=_user())
+    page = service.list_reviews(
+        product.id,
+        sort=request.args.get("sort") or "helpful",
+        cursor=request.args.get("cursor"),
+        limit=limit_from(request.args.get("limit")),
+    )
+    return {"items": [dump_review(r) for r in page.items], "next_cursor": page.next_cursor}
+
+
+@endpoint(
+    bp,
+    "/reviews/<int:review_id>",
+    "GET",
+    summary="One review",
+    auth="anyone",
+    tag="reviews",
+    response=ReviewOut,
+)
+def get_review(review_id: int):
+    return dump_review(service.get_review(review_id, viewer=_user()))
+
+
+@endpoint(
+    bp,
+    "/reviews/<int:review_id>",
+    "PATCH",
+    summary="Edit your review (the old version is kept)",
+    body=ReviewPatch,
+    errors=(409,),
+    tag="reviews",
+    response=ReviewOut,
+)
+def edit_review(review_id: int, data: ReviewPatch):
+    review = service.get_review(review_id, viewer=_user())
+    return dump_review(service.edit_review(_user(), review, **data.model_dump()))
+
+
+@endpoint(
+    bp,
+    "/reviews/<int:review_id>",
+    "DELETE",
+    summary="Delete a review (its author or a moderator); its reward is taken back",
+    status=204,
+    tag="reviews",
+)
+def delete_review(review_id: int):
+    service.delete_review(_user(), service.get_review(review_id, viewer=_user()))
+
+
+@endpoint(
+    bp,
+    "/reviews/<int:review_id>/helpful",
+    "POST",
+    summary="Find a review helpful (once)",
+    errors=(409,),
+    tag="reviews",
+    response=HelpfulOut,
+)
+def helpful(review_id: int):
+    review = service.get_review(review_id, viewer=_user())
+    return {"helpful_count": service.vote_helpful(_user(), review)}
+
+
+@endpoint(
+    bp,
+    "/reviews/<int:review_id>/reply",
+    "POST",
+    summary="The product's merchant replies publicly (once)",
+    body=ReplyBody,
+    status=201,
+    errors=(409,),
+    tag="reviews",
+    response=ReplyOut,
+)
+def reply(review_id: int, data: ReplyBody):
+    review = service.get_review(review_id, viewer=_user())
+    return dump_reply(service.reply(_user(), review, data.body))
+
+
+@endpoint(
+    bp,
+    "/reviews/<int:review_id>/flag",
+    "POST",
+    summary="Flag a review for the moderators",
+    body=FlagBody,
+    status=204,
+    errors=(409,),
+    tag="reviews",
+)
+def flag(review_id: int, data: FlagBody):
+    review = service.get_review(review_id, viewer=_user())
+    service.flag_review(_user(), review, data.reason, data.note)
+
+
+@endpoint(
+    bp,
+    "/reports/<int:report_id>/decision",
+    "POST",
+    summary="Approve or reject an experience report (a moderator or its merchant)",
+    body=DecisionBody,
+    errors=(409,),
+    tag="reviews",
+    response=ReportOut,
+)
+def decide_report(report_id: int, data: DecisionBody):
+    report = service.get_report(report_id)
+    if not service.can_decide(_user(), report):
+        raise NotFound("No such report.")  # others may not even see that it exists
+    service.decide_report(_user(), report, approve=data.approve, reason=data.reason)
+    return dump_report(report)

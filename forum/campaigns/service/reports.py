@@ -1,0 +1,178 @@
+"""A campaign's report: delivery counts, attributed orders and revenue, and the lift
+of the treated group over the holdout (difference of order rates, with a 95%
+normal-approximation interval), plus a day-by-day series for the chart."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import case, distinct, func, select
+
+from ...attribution.models import Conversion, Credit
+from ...clock import now
+from ...extensions import db
+from ...shop_embed.models import Order
+from ..models import Campaign, Delivery
+
+BOUGHT = ("paid", "shipped", "completed")
+
+
+def counts(campaign_id: int) -> dict:
+    row = db.session.execute(
+        select(
+            func.count(case((Delivery.status != "holdout", 1))),
+            func.count(case((Delivery.status == "sent", 1))),
+            func.count(case((Delivery.status == "failed", 1))),
+            func.count(case((Delivery.status == "skipped", 1))),
+            func.count(case((Delivery.status == "holdout", 1))),
+            func.count(Delivery.opened_at),
+            func.count(Delivery.clicked_at),
+            func.count(Delivery.unsubscribed_at),
+        ).where(Delivery.campaign_id == campaign_id)
+    ).one()
+    keys = (
+        "recipients",
+        "sent",
+        "failed",
+        "skipped",
+        "holdout",
+        "opened",
+        "clicked",
+        "unsubscribed",
+    )
+    return dict(zip(keys, (int(v or 0) for v in row), strict=True))
+
+
+def attributed(campaign_id: int) -> dict:
+    """Orders credited to the campaign's links by attribution (reversed ones excluded)."""
+    row = db.session.execute(
+        select(
+            func.count(distinct(Conversion.order_id)),
+            func.coalesce(func.sum(Credit.revenue_cents), 0),
+        )
+        .select_from(Credit)
+        .join(Conversion, Conversion.id == Credit.conversion_id)
+        .where(
+            Credit.source_kind == "campaign",
+            Credit.source_id == campaign_id,
+            Conversion.kind == "order",
+            Conversion.reversed_at.is_(None),
+        )
+    ).one()
+    return {"orders": int(row[0] or 0), "revenue_cents": int(row[1] or 0)}
+
+
+def window_days() -> int:
+    return int(current_app.config["CAMPAIGN_REPORT_DAYS"])
+
+
+def lift(campaign: Campaign) -> dict | None:
+    """Order rate (members with an order in the window after the start) of the treated
+    (everyone planned, not holdout: intention to treat) against the holdout."""
+    if campaign.started_at is None or campaign.holdout_bp == 0:
+        return None
+    end = campaign.started_at + timedelta(days=window_days())
+    bought = (
+        select(Order.buyer_id, func.sum(Order.total_cents).label("revenue"))
+        .where(
+            Order.status.in_(BOUGHT),
+            Order.created_at >= campaign.started_at,
+            Order.created_at < end,
+        )
+        .group_by(Order.buyer_id)
+        .subquery()
+    )
+    group = case((Delivery.status == "holdout", "control"), else_="treated")
+    rows = db.session.execute(
+        select(
+            group,
+            func.count(),
+            func.count(bought.c.buyer_id),
+            func.coalesce(func.sum(bought.c.revenue), 0),
+        )
+        .select_from(Delivery)
+        .outerjoin(bought, bought.c.buyer_id == Delivery.user_id)
+        .where(Delivery.campaign_id == campaign.id)
+        .group_by(group)
+    ).all()
+    groups = {name: (int(n), int(buyers), int(revenue)) for name, n, buyers, revenue in rows}
+    n1, b1, r1 = groups.get("treated", (0, 0, 0))
+    n0, b0, r0 = groups.get("control", (0, 0, 0))
+    if not n1 or not n0:
+        return None
+    p1, p0 = b1 / n1, b0 / n0
+    diff = p1 - p0
+    se = math.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
+    return {
+        "treated": n1,
+        "control": n0,
+        "treated_buyers": b1,
+        "control_buyers": b0,
+        "treated_rate": p1,
+        "control_rate": p0,
+        "lift": diff,
+        "interval": [diff - 1.96 * se, diff + 1.96 * se],
+        "incremental_buyers": diff * n1,
+        "incremental_revenue_cents": round((r1 / n1 - r0 / n0) * n1),
+        "window_days": window_days(),
+        "open": now() < end,
+    }
+
+
+def series(campaign_id: int) -> list[dict]:
+    """Per day: sent, clicked, attributed orders (for the chart)."""
+    days: dict[str, dict] = {}
+
+    def add(rows, key):
+        for day, value in rows:
+            if day is not None:
+                days.setdefault(str(day)[:10], {"sent": 0, "clicked": 0, "orders": 0})[key] = int(
+                    value
+                )
+
+    for column, key in ((Delivery.sent_at, "sent"), (Delivery.clicked_at, "clicked")):
+        day = func.date(column)
+        add(
+            db.session.execute(
+                select(day, func.count())
+                .where(Delivery.campaign_id == campaign_id, column.is_not(None))
+                .group_by(day)
+            ).all(),
+            key,
+        )
+    day = func.date(Conversion.occurred_at)
+    add(
+        db.session.execute(
+            select(day, func.count(distinct(Conversion.order_id)))
+            .select_from(Credit)
+            .join(Conversion, Conversion.id == Credit.conversion_id)
+            .where(
+                Credit.source_kind == "campaign",
+                Credit.source_id == campaign_id,
+                Conversion.kind == "order",
+                Conversion.reversed_at.is_(None),
+            )
+            .group_by(day)
+        ).all(),
+        "orders",
+    )
+    return [{"day": key, **value} for key, value in sorted(days.items())]
+
+
+def report(campaign: Campaign) -> dict:
+    data = {
+        "id": campaign.id,
+        "name": campaign.name,
+        "channel": campaign.channel,
+        "segment_id": campaign.segment_id,
+        "status": campaign.status,
+        "holdout_bp": campaign.holdout_bp,
+        **counts(campaign.id),
+        **attributed(campaign.id),
+        # Coupons live in forum/members (issue 13); until they land, uses are not counted.
+        "coupon_uses": None,
+    }
+    data["lift"] = lift(campaign)
+    return data

@@ -1,0 +1,30 @@
+"""Opens and clicks of campaign messages (a delivery's own marks; the order credit is
+attribution's, through the ``/go/`` link the click leads to)."""
+
+from sqlalchemy import update
+
+from ...clock import now
+from ...extensions import db
+from ..models import ContactSettings, Delivery
+
+
+def record_click(delivery_id: int) -> None:
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.clicked_at.is_(None), Delivery.status == "sent")
+        .values(clicked_at=now())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def record_open(delivery_id: int) -> bool:
+    """Mark opened, only when the member allows open tracking (never proof of anything:
+    mail clients preload images, and many block them)."""
+    delivery = db.session.get(Delivery, delivery_id)
+    if delivery is None or delivery.opened_at is not None or delivery.status != "sent":
+        return False
+    contact = db.session.get(ContactSettings, delivery.user_id)
+    if contact is None or not contact.track_opens:
+        return False
+    delivery.opened_at = now()
+    return True

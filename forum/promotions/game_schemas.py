@@ -1,0 +1,195 @@
+"""API bodies and response shapes of Dutch auctions, guessing games, ladders and reminders.
+
+Kept beside ``schemas.py`` (group-buys, snap-ups); the same rules: types only here,
+ranges and rules in the service; response models forbid extra keys so the OpenAPI
+document cannot drift from what is sent.
+"""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..money import MinorUnits
+from ..schemas import Body, DbInt, Id, iso
+from ..shop_embed.schemas import Address
+from . import service
+
+
+class AuctionBody(Body):
+    product_id: Id
+    units: DbInt
+    start_price_cents: MinorUnits
+    floor_price_cents: MinorUnits
+    drop_cents: MinorUnits
+    drop_every_seconds: DbInt
+    starts_at: str = Field(max_length=64)
+    per_user_limit: DbInt = 1
+
+
+class TakeBody(Body):
+    shipping_address: Address | None = None
+
+
+class GuessGameBody(Body):
+    product_id: Id
+    market_price_cents: MinorUnits
+    points_per_guess: DbInt
+    max_guesses_per_user: DbInt
+    ends_at: str = Field(max_length=64)
+
+
+class GuessBody(Body):
+    amount_cents: DbInt
+
+
+class ReminderBody(Body):
+    kind: Literal["snap", "auction", "guess"]
+    id: Id
+
+
+# --- responses ----------------------------------------------------------------------
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProductRef(Out):
+    id: int
+    name: str
+    price_cents: int
+    currency: str
+
+
+class LastSale(Out):
+    price_cents: int
+    at: str
+
+
+class Auction(Out):
+    id: int
+    state: Literal["upcoming", "live", "ended"]
+    price_cents: int
+    next_drop_at: str | None
+    units_left: int
+    floor_price_cents: int
+    units: int
+    start_price_cents: int
+    drop_cents: int
+    drop_every_seconds: int
+    per_user_limit: int
+    currency: str
+    starts_at: str
+    ends_at: str
+    last_sale: LastSale | None
+    server_now: str
+    merchant_id: int
+    product: ProductRef
+    payment_window_minutes: int
+    url: str
+    created_at: str | None
+    my_taken: int = 0
+
+
+class GuessResult(Out):
+    amount_cents: int
+    unique_now: bool
+    unique_below: int
+
+
+class Winner(Out):
+    username: str
+    amount_cents: int
+
+
+class Bucket(Out):
+    amount_cents: int
+    guesses: int
+
+
+class GuessGame(Out):
+    id: int
+    state: Literal["open", "closed"]
+    ends_at: str
+    guesses_count: int
+    server_now: str
+    merchant_id: int
+    product: ProductRef
+    market_price_cents: int
+    points_per_guess: int
+    max_guesses_per_user: int
+    currency: str
+    url: str
+    created_at: str | None
+    winner: Winner | None = None
+    distribution: list[Bucket] = Field(default_factory=list)
+    my_guesses: list[GuessResult] = Field(default_factory=list)
+
+
+class Reminder(Out):
+    kind: str
+    id: int
+    remind_at: str
+    sent: bool
+
+
+def _product_ref(product) -> dict:
+    return {
+        "id": product.id,
+        "name": product.name,
+        "price_cents": product.price_cents,
+        "currency": product.currency,
+    }
+
+
+def dump_auction(auction, viewer=None) -> dict:
+    data = service.auction_payload(auction)
+    data.pop("kind")
+    data.update(
+        {
+            "drop_cents": auction.drop_cents,
+            "drop_every_seconds": auction.drop_every_seconds,
+            "per_user_limit": auction.per_user_limit,
+            "currency": auction.currency,
+            "merchant_id": auction.merchant_id,
+            "product": _product_ref(auction.product),
+            "payment_window_minutes": int(service.auction_payment_window().total_seconds() // 60),
+            "url": service.auction_url(auction),
+            "created_at": iso(auction.created_at),
+        }
+    )
+    if viewer is not None and getattr(viewer, "is_authenticated", False):
+        data["my_taken"] = service.taken_by(viewer, auction)
+    return data
+
+
+def dump_game(game, viewer=None) -> dict:
+    """A game as anyone may see it: amounts only after the close (and the viewer's own)."""
+    data = service.game_payload(game)
+    data.pop("kind")
+    data.update(
+        {
+            "merchant_id": game.merchant_id,
+            "product": _product_ref(game.product),
+            "market_price_cents": game.market_price_cents,
+            "points_per_guess": game.points_per_guess,
+            "max_guesses_per_user": game.max_guesses_per_user,
+            "currency": game.currency,
+            "url": service.game_url(game),
+            "created_at": iso(game.created_at),
+        }
+    )
+    if data["state"] == "closed":
+        data["distribution"] = service.distribution(game)
+    if viewer is not None and getattr(viewer, "is_authenticated", False):
+        data["my_guesses"] = service.my_guesses(viewer, game)
+    return data
+
+
+def dump_reminder(reminder) -> dict:
+    return {
+        "kind": reminder.kind,
+        "id": reminder.offer_id,
+        "remind_at": iso(reminder.remind_at),
+        "sent": reminder.sent_at is not None,
+    }

@@ -1,0 +1,579 @@
+"""Dutch auctions: N units whose price falls on the server's clock until they are taken.
+
+The price is a pure function of the auction row and the server's clock
+(``price_at``); no job moves it. "Take it now" buys ONE unit at the price of the
+moment the server takes it, never a price the client sends:
+
+1. lapsed unpaid sales of this auction are cancelled first (their units come back);
+2. ONE conditional UPDATE takes a unit: ``units_left >= 1`` and running. It also
+   holds the auction row until commit, so every taker of this auction queues here;
+3. under that lock the member's live sales are counted against ``per_user_limit``
+   (every session and token of an account is the same user id, so the limit holds
+   across all of them), and the clock is read again: that is the sale's price;
+4. the order is placed through the shop (``place_order``: the stock, the
+   Idempotency-Key, the short payment window) at that price.
+
+Lock order (PostgreSQL never deadlocks): orders (ascending), then the auction row,
+then the product row. ``give_back`` runs inside an order's cancel/expire/refund
+(order locked), updates the auction row, and only then does the shop touch products.
+
+An unpaid sale lapses after AUCTION_PAYMENT_WINDOW_MINUTES (default 10): the shop
+cancels the order and its unit returns to ``units_left``; readers count a lapsed,
+not yet cancelled sale's unit as available already, and the price simply resumes
+where the clock says.
+"""
+
+import math
+from datetime import datetime, timedelta
+
+from flask import current_app, url_for
+from sqlalchemy import func, select, update
+
+from ... import realtime
+from ...clock import now
+from ...errors import Conflict
+from ...extensions import db
+from ...money import Money
+from ...shop_embed import service as shop
+from ...shop_embed.models import Order
+from ..models import Auction, AuctionSale
+from .common import (
+    MAX_CAMPAIGN,
+    MAX_PER_USER,
+    MAX_SNAP_STOCK,
+    add_promotion,
+    check_can_act,
+    check_fields,
+    check_idempotency_key,
+    check_offer_owner,
+    get_promotion,
+    key_reused,
+    order_by_key,
+    own_product,
+    promo_price,
+    promotions_of,
+    read_time,
+    whole,
+)
+from .placements import post_result
+
+KIND = "auction"
+MIN_INTERVAL, MAX_INTERVAL = 5, 24 * 3600  # seconds between drops
+MAX_DROPS = 10_000
+
+
+def payment_window() -> timedelta:
+    minutes = current_app.config["AUCTION_PAYMENT_WINDOW_MINUTES"]
+    return timedelta(minutes=int(minutes))
+
+
+# --- the price on the clock ----------------------------------------------------------
+
+
+def drops_to_floor(start: int, floor: int, drop: int) -> int:
+    return math.ceil((start - floor) / drop)
+
+
+def price_at(auction: Auction, at: datetime) -> int:
+    """The price at ``at``: the start price until the first drop, then ``drop_cents`` less
+    per interval, never below the floor."""
+    if at <= auction.starts_at:
+        return auction.start_price_cents
+    drops = int((at - auction.starts_at).total_seconds() // auction.drop_every_seconds)
+    return max(auction.floor_price_cents, auction.start_price_cents - drops * auction.drop_cents)
+
+
+def next_drop_at(auction: Auction, at: datetime) -> datetime | None:
+    """When the price falls next (None once it stands at the floor or the auction is over)."""
+    if at >= auction.closes_at():
+        return None
+    if price_at(auction, at) <= auction.floor_price_cents:
+        return None
+    if at < auction.starts_at:
+        return auction.starts_at + timedelta(seconds=auction.drop_every_seconds)
+    drops = int((at - auction.starts_at).total_seconds() // auction.drop_every_seconds)
+    return auction.starts_at + timedelta(seconds=(drops + 1) * auction.drop_every_seconds)
+
+
+# --- campaigns -----------------------------------------------------------------------
+
+
+def create_auction(
+    actor,
+    *,
+    product_id,
+    units,
+    start_price_cents,
+    floor_price_cents,
+    drop_cents,
+    drop_every_seconds,
+    starts_at,
+    per_user_limit,
+) -> Auction:
+    """A new Dutch auction of one of ``actor``'s products. Raises Forbidden or ValidationFailed.
+
+    It ends one interval after the price reaches the floor (the floor holds for that
+    last interval), within 90 days.
+    """
+    errors: dict[str, list[str]] = {}
+    merchant, product = own_product(actor, product_id, errors)
+    count = whole(
+        units, "units", 1, MAX_SNAP_STOCK, f"Offer 1 to {MAX_SNAP_STOCK:,} units.", errors
+    )
+    start = promo_price(start_price_cents, "start_price_cents", product, errors)
+    floor = whole(
+        floor_price_cents, "floor_price_cents", 0, shop.MAX_PRICE_CENTS, "Use whole cents.", errors
+    )
+    if start is not None and floor is not None and floor >= start:
+        errors.setdefault("floor_price_cents", []).append(
+            "The floor must be below the start price."
+        )
+        floor = None
+    drop = whole(drop_cents, "drop_cents", 1, shop.MAX_PRICE_CENTS, "Drop by whole cents.", errors)
+    every = whole(
+        drop_every_seconds,
+        "drop_every_seconds",
+        MIN_INTERVAL,
+        MAX_INTERVAL,
+        f"Drop every {MIN_INTERVAL} seconds to 24 hours.",
+        errors,
+    )
+    limit = whole(
+        per_user_limit,
+        "per_user_limit",
+        1,
+        MAX_PER_USER,
+        f"Allow 1 to {MAX_PER_USER} units per member.",
+        errors,
+    )
+    if count is not None and limit is not None and limit > count:
+        errors.setdefault("per_user_limit", []).append("The limit cannot exceed the units.")
+    if count is not None and product is not None:
+        shelf = shop.available_stock([product.id]).get(product.id, 0)
+        if count > shelf:
+            errors.setdefault("units", []).append(
+                f"Only {shelf} units of the product are in stock."
+            )
+    at = now()
+    begin = read_time("starts_at", starts_at, errors)
+    end = None
+    if None not in (start, floor, drop, every, begin):
+        drops = drops_to_floor(start, floor, drop)
+        if drops > MAX_DROPS:
+            errors.setdefault("drop_cents", []).append("That makes too many drops; drop more.")
+        else:
+            end = begin + timedelta(seconds=(drops + 1) * every)
+            if end <= at:
+                errors.setdefault("starts_at", []).append("The auction would be over already.")
+            elif begin > at + MAX_CAMPAIGN or end - begin > MAX_CAMPAIGN:
+                errors.setdefault("starts_at", []).append("Run it within the next 90 days.")
+    check_fields(errors)
+    return add_promotion(
+        Auction,
+        merchant,
+        product,
+        at,
+        units=count,
+        units_left=count,
+        start_price_cents=start,
+        floor_price_cents=floor,
+        drop_cents=drop,
+        drop_every_seconds=every,
+        per_user_limit=limit,
+        starts_at=begin,
+        ends_at=end,
+    )
+
+
+def get_auction(auction_id) -> Auction:
+    return get_promotion(Auction, auction_id, "No such auction.")
+
+
+def auctions_of(merchant_id: int) -> list[Auction]:
+    return promotions_of(Auction, merchant_id)
+
+
+def end_auction(actor, auction: Auction) -> Auction:
+    """End an auction now (its shop or an admin). Sales already made stay; twice is a no-op."""
+    check_offer_owner(actor, auction.merchant_id)
+    db.session.execute(
+        update(Auction)
+        .where(Auction.id == auction.id, Auction.ended_at.is_(None))
+        .values(ended_at=now())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(auction)
+    _announce(auction)
+    return auction
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+def _lapsed_units(ids: list[int]) -> dict[int, int]:
+    """Per auction: units in unpaid sales past their window not given back yet."""
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(AuctionSale.auction_id, func.count(AuctionSale.id))
+        .join(Order, Order.id == AuctionSale.order_id)
+        .where(
+            AuctionSale.auction_id.in_(ids),
+            AuctionSale.returned_at.is_(None),
+            Order.status == "pending",
+            Order.expires_at <= now(),
+        )
+        .group_by(AuctionSale.auction_id)
+    )
+    return {auction_id: int(n) for auction_id, n in rows}
+
+
+def _pending_units(ids: list[int]) -> dict[int, int]:
+    """Per auction: units in sales still inside their payment window."""
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(AuctionSale.auction_id, func.count(AuctionSale.id))
+        .join(Order, Order.id == AuctionSale.order_id)
+        .where(
+            AuctionSale.auction_id.in_(ids),
+            AuctionSale.returned_at.is_(None),
+            Order.status == "pending",
+            Order.expires_at > now(),
+        )
+        .group_by(AuctionSale.auction_id)
+    )
+    return {auction_id: int(n) for auction_id, n in rows}
+
+
+def units_left(auctions: list[Auction]) -> dict[int, int]:
+    """What can still be taken per auction, counting lapsed unpaid sales as back (one query)."""
+    lapsed = _lapsed_units([a.id for a in auctions])
+    return {a.id: a.units_left + lapsed.get(a.id, 0) for a in auctions}
+
+
+def state_of(auction: Auction, left: int, at: datetime, pending: int = 0) -> str:
+    """upcoming | live | ended; sold out (nothing left and nothing that may come back) is ended."""
+    if at >= auction.closes_at():
+        return "ended"
+    if at < auction.starts_at:
+        return "upcoming"
+    if left <= 0 and pending <= 0:
+        return "ended"
+    return "live"
+
+
+def last_sale(auction: Auction) -> AuctionSale | None:
+    return db.session.scalar(
+        select(AuctionSale)
+        .where(AuctionSale.auction_id == auction.id, AuctionSale.returned_at.is_(None))
+        .order_by(AuctionSale.id.desc())
+        .limit(1)
+    )
+
+
+def taken_by(user, auction: Auction) -> int:
+    """Units ``user`` holds of ``auction`` (pending or paid, not given back)."""
+    if not user or not getattr(user, "is_authenticated", False):
+        return 0
+    return db.session.scalar(
+        select(func.count(AuctionSale.id)).where(
+            AuctionSale.auction_id == auction.id,
+            AuctionSale.user_id == user.id,
+            AuctionSale.returned_at.is_(None),
+        )
+    )
+
+
+def sold_prices(auction: Auction) -> list[int]:
+    """Prices of the units sold for good (paid or further), in the order they were taken."""
+    return list(
+        db.session.scalars(
+            select(AuctionSale.price_cents)
+            .join(Order, Order.id == AuctionSale.order_id)
+            .where(
+                AuctionSale.auction_id == auction.id,
+                AuctionSale.returned_at.is_(None),
+                Order.status.in_(shop.PAID_STATUSES),
+            )
+            .order_by(AuctionSale.id)
+        )
+    )
+
+
+def _live_sales(auction: Auction) -> list:
+    """The auction's sales not given back, newest first, with their order's status and
+    deadline: one query for everything the widget shows (at most ``units`` rows)."""
+    return list(
+        db.session.execute(
+            select(AuctionSale.price_cents, AuctionSale.created_at, Order.status, Order.expires_at)
+            .join(Order, Order.id == AuctionSale.order_id)
+            .where(AuctionSale.auction_id == auction.id, AuctionSale.returned_at.is_(None))
+            .order_by(AuctionSale.id.desc())
+        ).all()
+    )
+
+
+def auction_payload(auction: Auction, at: datetime | None = None) -> dict:
+    """What the widget and the API show now: price and state from the server's clock."""
+    at = at or now()
+    sales = _live_sales(auction)
+    unpaid = [s for s in sales if s.status == "pending"]
+    lapsed = sum(1 for s in unpaid if s.expires_at is not None and s.expires_at <= at)
+    left = auction.units_left + lapsed
+    pending = len(unpaid) - lapsed
+    state = state_of(auction, left, at, pending)
+    drop = next_drop_at(auction, at) if state != "ended" else None
+    sale = sales[0] if sales else None
+    return {
+        "kind": "auction",
+        "id": auction.id,
+        "state": state,
+        "price_cents": price_at(auction, min(at, auction.closes_at())),
+        "next_drop_at": drop.isoformat() if drop else None,
+        "units": auction.units,
+        "units_left": left,
+        "floor_price_cents": auction.floor_price_cents,
+        "start_price_cents": auction.start_price_cents,
+        "starts_at": auction.starts_at.isoformat(),
+        "ends_at": auction.closes_at().isoformat(),
+        "last_sale": (
+            {"price_cents": sale.price_cents, "at": sale.created_at.isoformat()} if sale else None
+        ),
+        "server_now": at.isoformat(),
+    }
+
+
+def auction_url(auction: Auction) -> str:
+    return url_for("promotions.auction", auction_id=auction.id)
+
+
+def auction_room(auction_id: int) -> str:
+    return f"offer:auction:{auction_id}"
+
+
+def _announce(auction: Auction) -> None:
+    realtime.announce("auction_state", auction_payload(auction), room=auction_room(auction.id))
+
+
+# --- taking a unit -------------------------------------------------------------------
+
+
+def _return_lapsed(auction: Auction) -> None:
+    """Cancel this auction's unpaid sales past their window (their units come back).
+
+    Locks those orders first, in ascending id, so the lock order holds.
+    """
+    ids = db.session.scalars(
+        select(Order.id)
+        .join(AuctionSale, AuctionSale.order_id == Order.id)
+        .where(
+            AuctionSale.auction_id == auction.id,
+            AuctionSale.returned_at.is_(None),
+            Order.status == "pending",
+            Order.expires_at <= now(),
+        )
+        .order_by(Order.id)
+        .limit(50)
+    ).all()
+    for order_id in ids:
+        shop.expire_order(db.session.get(Order, order_id))
+
+
+def _take_unit(auction: Auction, at: datetime) -> bool:
+    """THE unit guard: one conditional UPDATE; it holds the auction row until commit."""
+    return (
+        db.session.execute(
+            update(Auction)
+            .where(
+                Auction.id == auction.id,
+                Auction.units_left >= 1,
+                Auction.starts_at <= at,
+                Auction.ends_at > at,
+                Auction.ended_at.is_(None),
+            )
+            .values(units_left=Auction.units_left - 1)
+            .returning(Auction.units_left)
+            .execution_options(synchronize_session=False)
+        ).first()
+        is not None
+    )
+
+
+def _time_refusal(auction: Auction, at: datetime) -> Conflict | None:
+    if at < auction.starts_at:
+        return Conflict("This auction has not started yet.", code="not_started")
+    if at >= auction.closes_at():
+        return Conflict("This auction has ended.", code="ended")
+    return None
+
+
+def _sold_out() -> Conflict:
+    return Conflict("Every unit is taken.", code="sold_out")
+
+
+def _limit_reached(auction: Auction) -> Conflict:
+    return Conflict(
+        f"You can take at most {auction.per_user_limit} of this auction.", code="limit_reached"
+    )
+
+
+def take(user, auction: Auction, *, idempotency_key=None, shipping_address=None):
+    """Take one unit at the price of this moment; returns (pending order, replayed).
+
+    Raises Conflict ``not_started`` / ``ended`` / ``sold_out`` / ``limit_reached`` (and
+    the shop's ``too_many_pending_orders``), Forbidden (suspended), ValidationFailed
+    (key, address). On a refusal nothing is written (the caller rolls back).
+    """
+    check_can_act(user)
+    key = check_idempotency_key(idempotency_key)
+    if key is not None:
+        first = order_by_key(user, key)
+        if first is not None:
+            return _replayed(first, auction), True
+    at = now()
+    refusal = _time_refusal(auction, at)
+    if refusal is not None:
+        raise refusal
+    _return_lapsed(auction)
+    # Cheap refusals (reads, nothing locked); the guards below decide.
+    if taken_by(user, auction) >= auction.per_user_limit:
+        raise _limit_reached(auction)
+    if db.session.scalar(select(Auction.units_left).where(Auction.id == auction.id)) < 1:
+        raise _sold_out()
+    if not _take_unit(auction, at):
+        db.session.refresh(auction)
+        raise _time_refusal(auction, now()) or _sold_out()
+    # The auction row is ours until commit: another taker of it waits, so these reads
+    # see every sale committed before us (PostgreSQL reads committed data per statement).
+    if taken_by(user, auction) >= auction.per_user_limit:
+        raise _limit_reached(auction)
+    taken_at = now()
+    if taken_at >= auction.closes_at():
+        raise Conflict("This auction has ended.", code="ended")
+    price = price_at(auction, taken_at)
+    try:
+        order, replayed = shop.place_order(
+            user,
+            [(auction.product_id, 1)],
+            shipping_address=shipping_address,
+            idempotency_key=key,
+            kind=KIND,
+            unit_prices={auction.product_id: price},
+            pay_within=payment_window(),
+        )
+    except Conflict as err:
+        if err.code == "insufficient_stock":
+            raise _sold_out() from None
+        raise
+    if replayed:  # a concurrent twin with the same key committed first: give our unit back
+        db.session.execute(
+            update(Auction)
+            .where(Auction.id == auction.id)
+            .values(units_left=Auction.units_left + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return _replayed(order, auction), True
+    db.session.add(
+        AuctionSale(
+            auction_id=auction.id,
+            user_id=user.id,
+            order_id=order.id,
+            price_cents=price,
+            created_at=taken_at,
+        )
+    )
+    db.session.flush()
+    db.session.refresh(auction)
+    _announce(auction)
+    return order, False
+
+
+def _replayed(order: Order, auction: Auction) -> Order:
+    sale = db.session.scalar(select(AuctionSale).where(AuctionSale.order_id == order.id))
+    if sale is None or sale.auction_id != auction.id:
+        raise key_reused()
+    return order
+
+
+def give_back(order: Order, *, event, **_) -> None:
+    """``signals.order_changed``: an auction order cancelled (or unpaid past its window) or
+    refunded gives its unit back to the auction, exactly once (``returned_at``)."""
+    if order.kind != KIND or event.type not in ("cancelled", "expired", "refunded"):
+        return
+    sale = db.session.scalar(select(AuctionSale).where(AuctionSale.order_id == order.id))
+    if sale is None or sale.returned_at is not None:
+        return
+    moved = db.session.execute(
+        update(AuctionSale)
+        .where(AuctionSale.id == sale.id, AuctionSale.returned_at.is_(None))
+        .values(returned_at=now())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not moved:
+        return
+    db.session.execute(
+        update(Auction)
+        .where(Auction.id == sale.auction_id)
+        .values(units_left=Auction.units_left + 1)
+        .execution_options(synchronize_session=False)
+    )
+    auction = db.session.get(Auction, sale.auction_id)
+    db.session.refresh(auction)
+    _announce(auction)
+
+
+# --- the end -------------------------------------------------------------------------
+
+
+def result_line(auction: Auction, prices: list[int]) -> str:
+    name = auction.product.name
+    if not prices:
+        return f"The Dutch auction for {name} has ended: no units sold."
+    high = Money(max(prices), auction.currency).plain("en")
+    low = Money(min(prices), auction.currency).plain("en")
+    span = high if high == low else f"{high}-{low}"
+    units = "1 unit" if len(prices) == 1 else f"{len(prices)} units"
+    return f"The Dutch auction for {name} has ended: {units} sold at {span}."
+
+
+def finish(auction: Auction) -> bool:
+    """Post the result line where the auction was embedded, once, when it is over for good
+    (closed or sold out, with no sale still inside its payment window). Idempotent."""
+    at = now()
+    if auction.result_posted_at is not None:
+        return False
+    left = units_left([auction])[auction.id]
+    pending = _pending_units([auction.id]).get(auction.id, 0)
+    if pending or state_of(auction, left, at, pending) != "ended":
+        return False
+    claimed = db.session.execute(
+        update(Auction)
+        .where(Auction.id == auction.id, Auction.result_posted_at.is_(None))
+        .values(result_posted_at=at)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        return False
+    db.session.refresh(auction)
+    post_result(
+        KIND, auction.id, auction.merchant.user_id, result_line(auction, sold_prices(auction))
+    )
+    _announce(auction)
+    return True
+
+
+def due_auctions(limit: int = 100) -> list[int]:
+    """Auctions whose result may be due: not posted, and closed or with no unit left."""
+    at = now()
+    return list(
+        db.session.scalars(
+            select(Auction.id)
+            .where(
+                Auction.result_posted_at.is_(None),
+                (Auction.ends_at <= at) | Auction.ended_at.is_not(None) | (Auction.units_left == 0),
+            )
+            .order_by(Auction.id)
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,77 @@
+"""Reviews rules, behind one front door: callers use ``service.<function>``.
+
+Rooms: ``reviews`` (who may review, writing, editing, hiding, deleting, votes,
+replies, flags), ``queries`` (lists, the recount, search, threads embedding a
+product), ``reports`` (experience reports and their approval), ``rewards`` (paid once
+per order item, reversed once), ``nudges`` (the invitation and the reminder),
+``common``. ``on_order_changed`` is the receiver of ``signals.order_changed``.
+"""
+
+from ...extensions import db
+from ...shop_embed.models import Order, OrderItem
+from .common import SORTS, address_key  # noqa: F401
+from .nudges import email_nudge, invitation_text, invite, mail_due, send_reminders  # noqa: F401
+from .queries import (  # noqa: F401
+    Page,
+    computed_ratings,
+    list_reviews,
+    marked_snippet,
+    recount_ratings,
+    search_products,
+    snippet,
+    threads_embedding,
+)
+from .reports import (  # noqa: F401
+    approved_reports,
+    can_decide,
+    create_report,
+    decide_report,
+    get_report,
+    pending_reports,
+    remove_report,
+    report_categories,
+    report_for_thread,
+    reportable_items,
+)
+from .reviews import (  # noqa: F401
+    can_reply,
+    check_can_review,
+    create_review,
+    delete_review,
+    edit_review,
+    flag_review,
+    flagged_reviews,
+    get_review,
+    is_moderator,
+    reply,
+    reviewable_items,
+    revisions,
+    set_hidden,
+    vote_helpful,
+    voted_ids,
+)
+from .rewards import (  # noqa: F401
+    describe,
+    grants_for,
+    merchant_topup,
+    order_grants,
+    reverse,
+    reward_for,
+    set_merchant_topup,
+    site_reward,
+)
+
+
+def on_order_changed(order: Order, *, event, **_) -> None:
+    """``signals.order_changed``: invite a review when an order completes; take back
+    every review and report reward of an order that is refunded. In the order's
+    transaction; never refuses the change (a reversal takes only what is left)."""
+    if event.type == "completed" or event.to_status == "completed":
+        invite(order)
+    elif event.to_status == "refunded":
+        item_ids = db.session.scalars(
+            db.select(OrderItem.id).where(OrderItem.order_id == order.id)
+        ).all()
+        for item_id in item_ids:
+            reverse("review", item_id, "order_refunded")
+            reverse("report", item_id, "order_refunded")

@@ -1,0 +1,180 @@
+"""Reading reviews: a product's list in three orders, the recount that proves the
+aggregates, reviews in search, threads that embed a product."""
+
+import html
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ...board.models import Post, Thread
+from ...errors import field_error
+from ...extensions import db
+from ...pagination import decode, encode
+from ...shop_embed import service as shop
+from ...shop_embed.models import Product
+from ..models import Review
+from .common import SORTS
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    next_cursor: str | None
+
+
+def _counting():
+    return and_(Review.hidden_at.is_(None), Review.deleted_at.is_(None))
+
+
+SORT_KEYS = {
+    "newest": (),
+    "helpful": (Review.helpful_count,),
+    "rating": (Review.rating,),
+}
+
+
+def list_reviews(
+    product_id: int, *, sort: str = "helpful", cursor: str | None = None, limit: int = 20
+) -> Page:
+    """The reviews that count, keyset-paginated: ``helpful`` (most helpful first),
+    ``newest``, or ``rating`` (highest first); ties newest first. 422 for another sort."""
+    if sort not in SORTS:
+        raise field_error("sort", f"Sort by one of {', '.join(SORTS)}.")
+    keys = SORT_KEYS[sort]
+    after = decode(cursor, len(keys) + 1)
+    query = (
+        select(Review)
+        .options(joinedload(Review.author), selectinload(Review.photos))
+        .where(Review.product_id == product_id, _counting())
+        .order_by(*(k.desc() for k in keys), Review.id.desc())
+        .limit(limit + 1)
+    )
+    if after is not None:
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in after):
+            raise field_error("cursor", "That cursor is not valid.")
+        if keys:
+            query = query.where(
+                or_(keys[0] < after[0], and_(keys[0] == after[0], Review.id < after[1]))
+            )
+        else:
+            query = query.where(Review.id < after[0])
+    rows = list(db.session.scalars(query).unique())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if more:
+        last = rows[-1]
+        next_cursor = encode([*(getattr(last, k.key) for k in keys), last.id])
+    return Page(rows, next_cursor)
+
+
+def computed_ratings(product_id: int) -> dict:
+    """The aggregates recomputed from the reviews themselves (the truth the columns mirror)."""
+    rows = db.session.execute(
+        select(Review.rating, func.count())
+        .where(Review.product_id == product_id, _counting())
+        .group_by(Review.rating)
+    ).all()
+    histogram = {rating: count for rating, count in rows}
+    count = sum(histogram.values())
+    total = sum(rating * n for rating, n in histogram.items())
+    return {"count": count, "sum": total, "histogram": histogram}
+
+
+def recount_ratings(product_id: int) -> bool:
+    """Write the recomputed aggregates on the product; True when they had drifted."""
+    truth = computed_ratings(product_id)
+    product = db.session.get(Product, product_id)
+    stored = {n: getattr(product, f"rating_{n}") for n in range(1, 6)}
+    drifted = (
+        product.rating_count != truth["count"]
+        or product.rating_sum != truth["sum"]
+        or any(stored[n] != truth["histogram"].get(n, 0) for n in range(1, 6))
+    )
+    if drifted:
+        shop.set_rating(
+            product_id, count=truth["count"], total=truth["sum"], histogram=truth["histogram"]
+        )
+    return drifted
+
+
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+
+
+def search_products(q: str, *, limit: int = 5) -> list[tuple[Product, Review]]:
+    """Products on sale whose counted reviews contain every word of ``q`` (title or
+    body), each with its most helpful matching review, best rated first."""
+    words = _WORD_RE.findall(q or "")[:6]
+    if not words:
+        return []
+    patterns = ["%" + w.replace("\\", "").replace("_", "\\_") + "%" for w in words]
+    conditions = [
+        or_(Review.title.ilike(p, escape="\\"), Review.body.ilike(p, escape="\\")) for p in patterns
+    ]
+    rows = db.session.execute(
+        select(Review, Product)
+        .join(Product, Product.id == Review.product_id)
+        .options(joinedload(Product.merchant))
+        .where(
+            _counting(),
+            Product.active.is_(True),
+            Product.archived_at.is_(None),
+            *conditions,
+        )
+        .order_by(Review.helpful_count.desc(), Review.id.desc())
+        .limit(200)
+    ).all()
+    best: dict[int, tuple[Product, Review]] = {}
+    for review, product in rows:
+        best.setdefault(product.id, (product, review))
+    ranked = sorted(
+        best.values(), key=lambda pair: (-(pair[0].rating_avg or 0), -pair[0].rating_count)
+    )
+    return ranked[:limit]
+
+
+def snippet(text: str, q: str, width: int = 160) -> str:
+    """Plain text around the first word of ``q`` found in ``text`` (no markup)."""
+    text = " ".join((text or "").split())
+    words = _WORD_RE.findall(q or "")
+    at = -1
+    for word in words:
+        at = text.casefold().find(word.casefold())
+        if at >= 0:
+            break
+    start = max(0, at - width // 3) if at >= 0 else 0
+    piece = text[start : start + width]
+    return ("…" if start else "") + piece + ("…" if start + width < len(text) else "")
+
+
+def marked_snippet(text: str, q: str, width: int = 160) -> str:
+    """``snippet`` escaped as HTML, each word of ``q`` wrapped in ``<mark>`` (the search
+    API's snippet format)."""
+    piece = html.escape(snippet(text, q, width), quote=False)
+    words = sorted({w for w in _WORD_RE.findall(q or "") if w}, key=len, reverse=True)[:6]
+    if not words:
+        return piece
+    pattern = re.compile("|".join(re.escape(html.escape(w, quote=False)) for w in words), re.I)
+    return pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", piece)
+
+
+def threads_embedding(product_id: int, *, viewer=None, limit: int = 10) -> list[Thread]:
+    """Threads (latest activity first) with a visible post embedding ``[[product:ID]]``.
+
+    ``Post.embeds`` is a JSON list of ``"kind:id"`` keys, so its text holds the quoted
+    key on SQLite and PostgreSQL alike. Read-only, through the board's tables."""
+    key = f'%"product:{int(product_id)}"%'
+    posts = select(Post.thread_id).where(
+        cast(Post.embeds, String).like(key), Post.deleted_at.is_(None), Post.hidden_at.is_(None)
+    )
+    return list(
+        db.session.scalars(
+            select(Thread)
+            .options(joinedload(Thread.author), joinedload(Thread.category))
+            .where(Thread.id.in_(posts), Thread.deleted_at.is_(None))
+            .order_by(Thread.last_activity_at.desc(), Thread.id.desc())
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,251 @@
+"""Experience reports: a long-form thread in a category marked for them, tied to one
+of its author's completed order items; approved (and then rewarded) or rejected with
+a reason by a moderator or the product's merchant."""
+
+from flask import url_for
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from ...board import service as board
+from ...board.models import Category, Thread
+from ...clock import now
+from ...errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ...extensions import db
+from ...moderation import service as moderation
+from ...notifications import service as notifications
+from ...shop_embed import service as shop
+from ...shop_embed.models import Order, OrderItem
+from ..models import ExperienceReport
+from . import rewards
+from .common import REASON_MAX
+from .reviews import is_moderator
+
+
+def report_categories() -> list[Category]:
+    return list(
+        db.session.scalars(
+            select(Category)
+            .where(Category.experience_reports.is_(True))
+            .order_by(Category.position, Category.name)
+        )
+    )
+
+
+def reportable_items(user) -> list[tuple[OrderItem, Order]]:
+    """``user``'s completed order items with no experience report yet, newest first."""
+    if not (user and getattr(user, "is_authenticated", False)):
+        return []
+    rows = db.session.execute(
+        select(OrderItem, Order)
+        .join(Order, Order.id == OrderItem.order_id)
+        .where(Order.buyer_id == user.id, Order.status == "completed")
+        .order_by(Order.completed_at.desc(), OrderItem.id)
+        .limit(100)
+    ).all()
+    used = set(
+        db.session.scalars(
+            select(ExperienceReport.order_item_id).where(
+                ExperienceReport.order_item_id.in_([item.id for item, _o in rows] or [0])
+            )
+        )
+    )
+    return [(item, order) for item, order in rows if item.id not in used]
+
+
+def create_report(author, category: Category, *, order_item_id, title, body) -> ExperienceReport:
+    """Post an experience report: a thread in ``category`` tied to ``order_item_id``.
+
+    Raises ValidationFailed (the category takes no reports, bad title or body),
+    Forbidden ``not_a_buyer`` / ``order_not_completed`` (the item is not the author's
+    completed purchase), Conflict ``already_reported`` (one report per order item).
+    The report waits for approval; the product's merchant is told.
+    """
+    if not category.experience_reports:
+        raise ValidationFailed(
+            "This category does not take experience reports.", code="not_a_report_category"
+        )
+    if isinstance(order_item_id, bool) or not isinstance(order_item_id, int):
+        raise ValidationFailed(fields={"order_item_id": ["Choose the purchase it is about."]})
+    row = db.session.execute(
+        select(OrderItem, Order)
+        .join(Order, Order.id == OrderItem.order_id)
+        .where(OrderItem.id == order_item_id, Order.buyer_id == author.id)
+    ).first()
+    if row is None:
+        raise Forbidden("Reports are about your own purchases.", code="not_a_buyer")
+    item, order = row
+    if order.status != "completed":
+        raise Forbidden(
+            "You can report on it once the order is completed.", code="order_not_completed"
+        )
+    if db.session.scalar(
+        select(ExperienceReport.id).where(ExperienceReport.order_item_id == item.id)
+    ):
+        raise Conflict("You have already reported on this purchase.", code="already_reported")
+    thread = board.create_thread(author, category, title, body)
+    report = ExperienceReport(
+        thread_id=thread.id,
+        author_id=author.id,
+        order_id=order.id,
+        order_item_id=item.id,
+        product_id=item.product_id,
+        merchant_id=order.merchant_id,
+        status="pending",
+        created_at=now(),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(report)
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict(
+            "You have already reported on this purchase.", code="already_reported"
+        ) from None
+    notifications.notify(
+        order.merchant.user_id,
+        "report_pending",
+        f"An experience report on {item.name} awaits your approval.",
+        url_for("board.thread", thread_id=thread.id),
+        actor_id=author.id,
+    )
+    return report
+
+
+def report_for_thread(thread_id: int) -> ExperienceReport | None:
+    return db.session.scalar(
+        select(ExperienceReport).where(ExperienceReport.thread_id == thread_id)
+    )
+
+
+def get_report(report_id: int) -> ExperienceReport:
+    report = db.session.get(ExperienceReport, report_id) if isinstance(report_id, int) else None
+    if report is None:
+        raise NotFound("No such report.")
+    return report
+
+
+def can_decide(user, report: ExperienceReport) -> bool:
+    if is_moderator(user):
+        return True
+    merchant = shop.merchant_of(user) if shop.is_merchant(user) else None
+    return merchant is not None and merchant.id == report.merchant_id
+
+
+def decide_report(actor, report: ExperienceReport, *, approve: bool, reason: str = "") -> None:
+    """Approve (the reward is paid, once per order item) or reject (a reason is required
+    and shown to the author) a pending report. Moderators and the product's merchant.
+
+    Raises Forbidden, ValidationFailed (no reason for a rejection), Conflict
+    ``already_decided`` (one conditional UPDATE decides between two deciders).
+    """
+    if not can_decide(actor, report):
+        raise Forbidden("Only a moderator or the shop that sold it can decide on a report.")
+    reason = (reason or "").strip()[:REASON_MAX] if isinstance(reason, str) else ""
+    if not approve and not reason:
+        raise ValidationFailed(fields={"reason": ["Tell the author why."]})
+    moved = db.session.execute(
+        update(ExperienceReport)
+        .where(ExperienceReport.id == report.id, ExperienceReport.status == "pending")
+        .values(
+            status="approved" if approve else "rejected",
+            decision_reason=reason or None,
+            decided_by_id=actor.id,
+            decided_at=now(),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        raise Conflict("This report has already been decided.", code="already_decided")
+    db.session.refresh(report)
+    thread_url = url_for("board.thread", thread_id=report.thread_id)
+    if approve:
+        paid = rewards.grant(
+            "report",
+            subject_id=report.id,
+            user_id=report.author_id,
+            order_id=report.order_id,
+            order_item_id=report.order_item_id,
+            merchant_id=report.merchant_id,
+        )
+        if paid is not None:
+            report.rewarded = True
+            db.session.flush()
+        earned = (
+            rewards.describe({"points": paid.points, "credit_cents": paid.credit_cents})
+            if paid
+            else ""
+        )
+        text = "Your experience report was approved" + (
+            f": you earned {earned}." if earned else "."
+        )
+    else:
+        text = f"Your experience report was not approved: {reason}"
+    notifications.notify(report.author_id, "report_decided", text, thread_url, actor_id=actor.id)
+    if is_moderator(actor):
+        moderation.record(
+            actor,
+            "report.approve" if approve else "report.reject",
+            "report",
+            report.id,
+            reason=reason,
+        )
+
+
+def remove_report(actor, report: ExperienceReport, reason: str = "") -> None:
+    """A moderator takes a report down for abuse: its first post is hidden and its
+    reward taken back (never paid again)."""
+    moderation.check_moderator(actor)
+    reason = (reason or "").strip()[:REASON_MAX] if isinstance(reason, str) else ""
+    moved = db.session.execute(
+        update(ExperienceReport)
+        .where(ExperienceReport.id == report.id, ExperienceReport.status != "removed")
+        .values(status="removed", decision_reason=reason or None, decided_by_id=actor.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        return
+    rewards.reverse("report", report.order_item_id, "removed_for_abuse")
+    thread = db.session.get(Thread, report.thread_id)
+    first = board.first_post(thread) if thread else None
+    if first is not None:
+        board.set_hidden(actor, first, True, reason)
+    moderation.record(actor, "report.remove", "report", report.id, reason=reason)
+    db.session.refresh(report)
+
+
+def approved_reports(product_id: int, limit: int = 10) -> list[tuple[ExperienceReport, Thread]]:
+    return list(
+        db.session.execute(
+            select(ExperienceReport, Thread)
+            .join(Thread, Thread.id == ExperienceReport.thread_id)
+            .options(joinedload(Thread.author))
+            .where(
+                ExperienceReport.product_id == product_id,
+                ExperienceReport.status == "approved",
+                Thread.deleted_at.is_(None),
+            )
+            .order_by(ExperienceReport.id.desc())
+            .limit(limit)
+        )
+        .tuples()
+        .all()
+    )
+
+
+def pending_reports(actor, limit: int = 50) -> list[tuple[ExperienceReport, Thread]]:
+    """Reports waiting for ``actor``: every pending one for moderators, the shop's own for
+    a merchant."""
+    query = (
+        select(ExperienceReport, Thread)
+        .join(Thread, Thread.id == ExperienceReport.thread_id)
+        .where(ExperienceReport.status == "pending")
+        .order_by(ExperienceReport.id)
+        .limit(limit)
+    )
+    if not is_moderator(actor):
+        merchant = shop.merchant_of(actor) if shop.is_merchant(actor) else None
+        if merchant is None:
+            return []
+        query = query.where(ExperienceReport.merchant_id == merchant.id)
+    return list(db.session.execute(query).tuples().all())
