@@ -9,6 +9,7 @@ from sqlalchemy import select
 from ...clock import now
 from ...errors import Forbidden, ValidationFailed
 from ...extensions import db
+from ...permissions import has_role
 from ..models import FUNDERS, PointsRule, TierRules
 
 DEFAULT_RULES = {
@@ -66,12 +67,8 @@ def rules_json(row: TierRules | None = None) -> dict:
     }
 
 
-def _is_admin(actor) -> bool:
-    return bool(actor and getattr(actor, "is_authenticated", False) and actor.has_role("admin"))
-
-
 def check_admin(actor) -> None:
-    if not _is_admin(actor):
+    if not has_role(actor, "admin"):
         raise Forbidden("Only an admin can change member rules.")
 
 
