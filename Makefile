@@ -59,10 +59,11 @@ test-postgres: install chromium  ## the same suite on PostgreSQL (127.0.0.1:5432
 bench: install  ## benchmarks: print requests/s, messages/s and latencies
 	$(BIN)/python -m tests.bench
 
-lint:  ## ruff lint and format check, import-linter layer contracts
+lint:  ## ruff lint and format check, import-linter layer contracts, mypy (config in pyproject.toml)
 	$(BIN)/ruff check forum tests
 	$(BIN)/ruff format --check forum tests
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format:
 	$(BIN)/ruff format forum tests

@@ -70,7 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
         # sharing a Redis); closing a user's room closes their sockets in every process.
         client_manager=realtime.client_manager(app),
         cors_allowed_origins=app.config["SOCKETIO_CORS_ALLOWED_ORIGINS"],  # None: same origin only
-        async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         logger=False,
         engineio_logger=False,
     )

@@ -1,8 +1,10 @@
-"""Configuration defaults.
+"""Configuration defaults: the one table of every setting Plaza reads and its default.
 
 Order of precedence (lowest first): these defaults, ``instance/config.py``,
 ``FORUM_*`` environment variables (``app.config.from_prefixed_env("FORUM")``),
-and finally the mapping handed to ``create_app`` (tests).
+and finally the mapping handed to ``create_app`` (tests). Code reads
+``current_app.config["NAME"]``, never a default of its own; a new setting is added
+here and to the README's settings table (tests/test_config.py compares the two).
 """
 
 from datetime import timedelta
@@ -54,6 +56,8 @@ class Defaults:
     POST_LIMIT = "10/minute;200/day"
     PREVIEW_LIMIT = "20/minute;300/hour"  # per member: each preview renders a whole body
     CHAT_MESSAGE_LIMIT = "5/10second"
+    CHAT_EVENT_LIMIT = "120/minute"  # joins, syncs, reads... per member and event kind
+    CHAT_TYPING_LIMIT = "20/10second"
     # Socket handshakes per client address, both namespaces together (a page opens two):
     # stops reconnect loops and floods, roomy enough for an office behind one NAT.
     SOCKET_CONNECT_LIMIT = "120/minute;2000/hour"
@@ -62,7 +66,10 @@ class Defaults:
     SOCKETIO_MESSAGE_QUEUE = None
     SOCKETIO_CHANNEL = "plaza-socketio"
     SOCKETIO_CORS_ALLOWED_ORIGINS: list | None = None  # None: same origin only
+    SOCKETIO_ASYNC_MODE = "threading"
     CHAT_MAX_MESSAGE_LENGTH = 2000
+    CHAT_PRESENCE_TTL_SECONDS = 90  # clients send a heartbeat every 30 s
+    CHAT_HISTORY_PAGE = 50  # messages per page on the chat page
 
     # Background tasks on Celery (forum/tasks.py). CELERY holds Celery's own settings
     # (broker_url, result_backend, ...; env: FORUM_CELERY__BROKER_URL=redis://...).
@@ -76,9 +83,36 @@ class Defaults:
     POST_MAX_LENGTH = 50_000
     EDIT_WINDOW_FOR_MEMBERS = None  # None: authors may always edit
 
+    # Accounts: werkzeug's password hash (tests and the demo use a cheaper one).
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105  (a hash method, not a password)
+
     PAYMENTS_SANDBOX = True
     ORDER_PAYMENT_WINDOW_MINUTES = 30
+    ORDER_OFFLINE_PAYMENT_WINDOW_HOURS = 72
+    # Unpaid units one buyer may hold of one product at a time, over all their orders:
+    # one account can no longer hold a whole stock.
+    SHOP_MAX_HELD_UNITS = 20
+    SHOP_MAX_PENDING_ORDERS = 5  # unpaid live orders per buyer
+    SHOP_ORDER_LIMIT = "10/minute;100/day"  # new orders per buyer
+    SNAP_PAYMENT_WINDOW_MINUTES = 10
+    AUCTION_PAYMENT_WINDOW_MINUTES = 10  # a Dutch auction's unit waits this long for payment
+    GUESS_PAYMENT_WINDOW_MINUTES = 60  # a guessing game's winner has this long to pay
+    GUESS_REFUND_WITHOUT_WINNER = True  # no unique guess: every guess's points come back
+
+    EVENTS_REMINDER_HOURS = 24  # reminders go out this long before an event starts
+
     ATTRIBUTION_WINDOW_DAYS = 7
+    ATTRIBUTION_HALF_LIFE_HOURS = 168  # the time-decay credit model's half-life
+    ATTRIBUTION_CLICK_DEDUPE_SECONDS = 30
+    ATTRIBUTION_LOCK_DAYS = 14
+    ATTRIBUTION_AUTHOR_SHARE_BP = 5000
+    ATTRIBUTION_IMPRESSIONS_ENABLED = True
+    ATTRIBUTION_REDIS_URL = None
+    # Sign-up CPA velocity: more attributed registrations than this from one address,
+    # or through one link, within the period wait for the merchant's review.
+    ATTRIBUTION_SIGNUP_VELOCITY_HOURS = 24
+    ATTRIBUTION_SIGNUPS_PER_ADDRESS = 1
+    ATTRIBUTION_SIGNUPS_PER_LINK = 5
     REBATE_LOCK_DAYS = 14  # a VIP rebate becomes spendable credit this long after completion
     RETURN_WINDOW_DAYS = 30  # a completed order can be refunded this long after completion
     MEMBERS_CURRENCY = "USD"  # the currency of tier spend thresholds and the VIP report
@@ -112,6 +146,7 @@ class Defaults:
     CAMPAIGN_SMS_PER_SECOND = 10
     CAMPAIGN_CLAIM_TIMEOUT_MINUTES = 30
     CAMPAIGN_REPORT_DAYS = 14  # the window orders count in for the lift vs holdout
+    CAMPAIGN_CURRENCY = "USD"  # the currency campaign messages show credit offers in
     SMS_QUIET_START_HOUR = 21  # no marketing SMS 21:00-09:00 in the member's time zone
     SMS_QUIET_END_HOUR = 9
     SMS_PROVIDER = "sandbox"  # or "twilio"
@@ -131,6 +166,7 @@ class Defaults:
 
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     UPLOAD_MAX_BYTES = 2 * 1024 * 1024
+    UPLOAD_DECODE_WAIT_SECONDS = 20
 
     CONTENT_SECURITY_POLICY = (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -1,14 +1,16 @@
 """Column types and small SQL building blocks shared by every feature's models."""
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import DateTime, event, types
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
 
 
-class UTCDateTime(types.TypeDecorator):
+class UTCDateTime(types.TypeDecorator[datetime]):
     """Stores naive UTC, returns aware UTC, refuses naive input.
 
     SQLite has no time zones; PostgreSQL's ``timestamp without time zone`` keeps
@@ -19,29 +21,29 @@ class UTCDateTime(types.TypeDecorator):
     impl = DateTime
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
         return value.astimezone(UTC).replace(tzinfo=None)
 
-    def process_result_value(self, value: datetime | None, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
 
 
-def is_sqlite(session_or_engine) -> bool:
+def is_sqlite(session_or_engine: Any) -> bool:
     bind = (
         session_or_engine.get_bind()
         if hasattr(session_or_engine, "get_bind")
         else session_or_engine
     )
-    return bind.dialect.name == "sqlite"
+    return bool(bind.dialect.name == "sqlite")
 
 
-def dialect_insert(table_or_model, *, bind=None):
+def dialect_insert(table_or_model: Any, *, bind: Any = None) -> Any:
     """``INSERT`` for the engine in use, with its ``on_conflict_*`` methods (PostgreSQL or SQLite).
 
     ``bind`` defaults to the session's; pass an engine where a statement is built once
@@ -55,7 +57,13 @@ def dialect_insert(table_or_model, *, bind=None):
     return dialect.insert(table_or_model)
 
 
-def insert_ignore(table_or_model, values: dict | None, *, index_elements=None, bind=None):
+def insert_ignore(
+    table_or_model: Any,
+    values: dict[str, Any] | None,
+    *,
+    index_elements: Sequence[Any] | None = None,
+    bind: Any = None,
+) -> Any:
     """``INSERT ... ON CONFLICT DO NOTHING``: inserts ``values`` unless the row's key exists.
 
     ``index_elements`` names the unique columns the conflict is about (any unique
@@ -71,7 +79,7 @@ def insert_ignore(table_or_model, values: dict | None, *, index_elements=None, b
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record):
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """WAL lets readers and one writer work at once; busy_timeout waits for the lock."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
@@ -83,7 +91,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 
 @event.listens_for(Engine, "savepoint")
-def _sqlite_begin_before_savepoint(conn, name):
+def _sqlite_begin_before_savepoint(conn: Any, name: str) -> None:
     """pysqlite opens a transaction lazily, before the first INSERT/UPDATE/DELETE, but not
     before a SAVEPOINT; a savepoint that comes first would then run in autocommit and its
     RELEASE would commit for good. Open the transaction first, so the savepoint rolls back

@@ -5,20 +5,29 @@ one of these and nothing has been written. ``code`` is the stable snake_case
 identifier the API contract names (``insufficient_stock``, ``thread_locked``...).
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 
 class ServiceError(Exception):
     status = 400
     code = "bad_request"
     message = "The request could not be processed."
 
-    def __init__(self, message: str | None = None, *, code: str | None = None, fields=None):
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        fields: Mapping[str, list[str]] | None = None,
+    ) -> None:
         super().__init__(message or self.message)
         self.message = message or self.message
         if code:
             self.code = code
         self.fields: dict[str, list[str]] = dict(fields or {})
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"error": {"code": self.code, "message": self.message, "fields": self.fields}}
 
 

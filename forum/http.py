@@ -81,7 +81,7 @@ def database_unavailable():
             503,
         )
     )
-    response.headers["Retry-After"] = str(current_app.config.get("RETRY_AFTER_SECONDS", 30))
+    response.headers["Retry-After"] = str(current_app.config["RETRY_AFTER_SECONDS"])
     return response
 
 

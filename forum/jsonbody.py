@@ -9,6 +9,7 @@ ValueError like any other malformed JSON.
 
 import json
 import re
+from typing import Any
 
 from flask.json.provider import DefaultJSONProvider
 
@@ -30,7 +31,7 @@ def _too_deep(value, limit: int) -> bool:
     return False
 
 
-def loads(data, **kwargs):
+def loads(data: str | bytes, **kwargs: Any) -> Any:
     """``json.loads`` that raises TooDeep (a ValueError) past MAX_DEPTH levels."""
     try:
         value = json.loads(data, **kwargs)

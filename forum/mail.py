@@ -19,6 +19,7 @@ import mailbox
 import os
 from dataclasses import dataclass, field
 from email.utils import make_msgid
+from pathlib import Path
 
 from flask import Flask, current_app
 from flask_mailman import EmailMultiAlternatives
@@ -123,7 +124,9 @@ def start_sink(app: Flask, port: int | None = None):
     for part in ("tmp", "new", "cur"):  # a Maildir's three folders
         os.makedirs(os.path.join(directory, part), exist_ok=True)
     controller = Controller(
-        Mailbox(directory), hostname="127.0.0.1", port=int(port or app.config["MAIL_SINK_PORT"])
+        Mailbox(Path(directory)),
+        hostname="127.0.0.1",
+        port=int(port or app.config["MAIL_SINK_PORT"]),
     )
     controller.start()
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_USE_TLS=False)

@@ -41,6 +41,7 @@ MinorUnits = Annotated[
     ),
 ]
 _SPACES = (" ", "\xa0", "\u202f")
+LocaleArg = Locale | str | None  # a Locale, a tag such as "de_DE" or "de-DE", None: the viewer's
 
 
 class MoneyError(ValueError):
@@ -52,11 +53,11 @@ def precision(currency: str) -> int:
     return get_currency_precision(currency)
 
 
-def known_currency(code) -> bool:
+def known_currency(code: object) -> bool:
     return isinstance(code, str) and len(code) == 3 and code.isupper() and is_currency(code)
 
 
-def locale_of(value) -> Locale:
+def locale_of(value: Locale | str | None) -> Locale:
     if isinstance(value, Locale):
         return value
     try:
@@ -88,7 +89,7 @@ class Money:
     minor: int  # whole minor units of ``currency``
     currency: str
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if isinstance(self.minor, bool) or not isinstance(self.minor, int):
             raise TypeError("Money is whole minor units")
         if not known_currency(self.currency):
@@ -99,7 +100,7 @@ class Money:
         return Decimal(self.minor).scaleb(-precision(self.currency))
 
     @classmethod
-    def parse(cls, text: str, currency: str, locale=None) -> "Money":
+    def parse(cls, text: str, currency: str, locale: LocaleArg = None) -> "Money":
         """Read ``text`` typed in ``locale`` as an amount of ``currency``. Raises MoneyError."""
         locale = locale_of(locale) if locale is not None else viewer_locale()
         if not known_currency(currency):
@@ -128,7 +129,8 @@ class Money:
         if not value.is_finite():
             raise MoneyError(f"Type an amount like {example.plain(locale)}.")
         digits = precision(currency)
-        if value.as_tuple().exponent < -digits:
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -digits:
             raise MoneyError(
                 f"{currency} has no decimals: type a whole amount."
                 if digits == 0
@@ -136,12 +138,12 @@ class Money:
             )
         return cls(int(value.scaleb(digits)), currency)
 
-    def format(self, locale=None) -> str:
+    def format(self, locale: LocaleArg = None) -> str:
         """With its symbol, as ``locale`` writes it: $1,250.00, 1.250,00 €, ¥500."""
         locale = locale_of(locale) if locale is not None else viewer_locale()
         return format_currency(self.amount, self.currency, locale=locale, currency_digits=True)
 
-    def plain(self, locale=None) -> str:
+    def plain(self, locale: LocaleArg = None) -> str:
         """The number alone, as it would be typed back into a form: 1250.00, 1250,00, 500."""
         locale = locale_of(locale) if locale is not None else viewer_locale()
         return format_currency(
@@ -149,7 +151,7 @@ class Money:
         )
 
 
-def format_minor(minor: int | None, currency: str, locale=None) -> str:
+def format_minor(minor: int | None, currency: str, locale: LocaleArg = None) -> str:
     """The ``money`` filter: ``minor`` units of ``currency`` for the viewer ("" for None)."""
     if minor is None:
         return ""

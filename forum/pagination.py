@@ -1,7 +1,16 @@
-"""Opaque cursors for keyset pagination (``?cursor=`` / ``?limit=`` in the API)."""
+"""Keyset pagination: the one ``Page``, opaque cursors (``?cursor=`` / ``?limit=`` in the
+API) and ``keyset_page``, which turns rows fetched with ``limit + 1`` into a page.
+
+A list query orders by a unique key, asks for one row more than the page holds and
+hands the rows to ``keyset_page`` with how to write the last row's cursor; the next
+call decodes that cursor (``decode``, or ``after_id`` for a bare id) and filters past it.
+"""
 
 import base64
 import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from . import jsonbody
 from .errors import field_error
@@ -10,8 +19,26 @@ from .schemas import MAX_DB_INT, MIN_DB_INT
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
+T = TypeVar("T")
 
-def encode(values: list) -> str:
+
+@dataclass
+class Page(Generic[T]):
+    """One page of a list: its items and the cursor of the next page (None on the last)."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+def keyset_page(rows: Sequence[T], limit: int, cursor_of: Callable[[T], str]) -> Page[T]:
+    """The first ``limit`` of ``rows`` (fetched with ``limit + 1``), with a cursor made by
+    ``cursor_of`` from the last of them when there were more."""
+    items = list(rows[:limit])
+    more = len(rows) > limit and bool(items)
+    return Page(items, cursor_of(items[-1]) if more else None)
+
+
+def encode(values: list[Any]) -> str:
     return (
         base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode())
         .decode()
@@ -19,7 +46,7 @@ def encode(values: list) -> str:
     )
 
 
-def decode(cursor: str | None, arity: int) -> list | None:
+def decode(cursor: str | None, arity: int) -> list[Any] | None:
     """Return the cursor's values, None for no cursor; raise a 422 field error when forged."""
     if not cursor:
         return None
@@ -33,7 +60,17 @@ def decode(cursor: str | None, arity: int) -> list | None:
     return values
 
 
-def _plain(value) -> bool:
+def after_id(cursor: str | None) -> int | None:
+    """The id a one-value cursor (``encode([row.id])``) points past; None for no cursor."""
+    after = decode(cursor, 1)
+    if after is None:
+        return None
+    if not isinstance(after[0], int) or isinstance(after[0], bool):
+        raise field_error("cursor", "That cursor is not valid.")
+    return after[0]
+
+
+def _plain(value: object) -> bool:
     """Cursors we issue hold strings, booleans and column-range integers, nothing nested."""
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return True
@@ -42,8 +79,8 @@ def _plain(value) -> bool:
     return isinstance(value, float) and value == value and abs(value) < 1e15
 
 
-def limit_from(raw, default: int = DEFAULT_LIMIT) -> int:
-    if raw in (None, ""):
+def limit_from(raw: str | int | None, default: int = DEFAULT_LIMIT) -> int:
+    if raw is None or raw == "":
         return default
     try:
         value = int(raw)

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def _enabled() -> bool:
-    return bool(current_app.config.get("RATELIMIT_ENABLED", True))
+    return bool(current_app.config["RATELIMIT_ENABLED"])
 
 
 def _strategy():

@@ -1,6 +1,6 @@
 """Shared pieces of the request schemas (the JSON API and the sockets validate alike)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -24,6 +24,11 @@ class Body(BaseModel):
     """Request bodies: strict types, unknown fields refused so typos surface."""
 
     model_config = ConfigDict(extra="forbid", strict=True, str_max_length=100_000)
+
+
+def attrs(obj: Any, *names: str) -> dict[str, Any]:
+    """``{name: obj.name}`` for each name: the plain fields a dump function copies as they are."""
+    return {name: getattr(obj, name) for name in names}
 
 
 def iso(value) -> str | None:

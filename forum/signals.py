@@ -139,7 +139,7 @@ signup_released = plaza.signal("signup-released")
 signup_checked_in = plaza.signal("signup-checked-in")
 
 
-def ask(signal: Signal, sender: Any, **kwargs) -> Any:
+def ask(signal: Signal, sender: Any, **kwargs: Any) -> Any:
     """Send a question signal and return the first answer that is not None (or None).
 
     Only receivers connected for ``sender`` (or for any sender) answer, so a kind

@@ -30,6 +30,7 @@ from . import ratelimit, realtime, signals
 from .errors import NotAuthenticated, RateLimited, ServiceError
 from .extensions import db
 from .jsonbody import MAX_DEPTH, TooDeepPayload
+from .permissions import acting_user as socket_user
 
 log = logging.getLogger(__name__)
 SOCKET_USER_KEY = "socket_user_id"
@@ -92,10 +93,6 @@ def end_stale_socket() -> None:
     # The disconnect handler runs at once: in its own app context and database session.
     with current_app._get_current_object().app_context():
         disconnect(sid=sid, namespace=namespace)
-
-
-def socket_user():
-    return current_user._get_current_object() if current_user.is_authenticated else None
 
 
 def socket_event(*, login: bool = True, limit: str | None = None, scope: str | None = None):

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import os
 from importlib import import_module
+from typing import Any
 
 from celery import Celery, Task
 from flask import Flask, current_app, has_app_context
@@ -51,7 +52,7 @@ TASK_MODULES = (
 EMBEDDED_BROKER = "memory://"  # never crosses a process; only used with task_always_eager
 
 
-def beat_schedule(interval: float) -> dict:
+def beat_schedule(interval: float) -> dict[str, dict[str, Any]]:
     """The periodic tasks and how often they run (seconds)."""
     every = float(interval)
     return {
@@ -83,7 +84,7 @@ def beat_schedule(interval: float) -> dict:
     }
 
 
-def celery_settings(app: Flask) -> dict:
+def celery_settings(app: Flask) -> dict[str, Any]:
     """``app.config["CELERY"]`` over the defaults; keys lower-cased (env vars are upper)."""
     given = {str(key).lower(): value for key, value in (app.config.get("CELERY") or {}).items()}
     broker = given.get("broker_url") or None
@@ -109,11 +110,15 @@ def celery_settings(app: Flask) -> dict:
 def celery_init_app(app: Flask) -> Celery:
     from .extensions import db
 
-    class FlaskTask(Task):
-        def __call__(self, *args, **kwargs):
+    class FlaskTask(Task):  # type: ignore[misc]  # Celery ships no types
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
             # An eager call from inside the app runs in a context of its own (its own
             # database session), as it would on a worker.
-            flask_app = current_app._get_current_object() if has_app_context() else app
+            flask_app: Flask = (
+                current_app._get_current_object()  # type: ignore[attr-defined]
+                if has_app_context()
+                else app
+            )
             # SITE_URL: where links in mail (url_for(..., _external=True)) point.
             base_url = flask_app.config.get("SITE_URL") or None
             with flask_app.app_context(), flask_app.test_request_context("/", base_url=base_url):
@@ -134,7 +139,7 @@ def celery_init_app(app: Flask) -> Celery:
     return celery_app
 
 
-def start_embedded_beat(app: Flask):
+def start_embedded_beat(app: Flask) -> Any:
     """Celery's beat scheduler in a daemon thread of this process (``flask serve``)."""
     from celery.beat import EmbeddedService
 

@@ -8,7 +8,7 @@ from .errors import field_error
 EXAMPLE = "2030-06-01T18:00:00+02:00"
 
 
-def parse_time(field: str, value, *, required: bool = True) -> datetime | None:
+def parse_time(field: str, value: object, *, required: bool = True) -> datetime | None:
     """An aware UTC datetime (whole seconds) from a datetime or an ISO 8601 string with an offset.
 
     Empty input is None, or a ``field`` error when ``required``. A time without a UTC

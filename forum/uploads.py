@@ -21,11 +21,12 @@ import os
 import secrets
 import threading
 import warnings
+from typing import BinaryIO
 
 from flask import current_app
 from PIL import Image, UnidentifiedImageError
 
-from .errors import RateLimited, field_error
+from .errors import RateLimited, ValidationFailed, field_error
 
 ACCEPTED = ("JPEG", "PNG", "WEBP", "GIF")
 # Checked on the header, before a single pixel is decoded. 16 MP covers a 4,000 x 4,000
@@ -37,7 +38,7 @@ NOT_AN_IMAGE = "That file is not an image we can read. Upload a JPEG, PNG, WebP 
 _slots = threading.BoundedSemaphore(DECODE_SLOTS)
 
 
-def read_limited(stream, field: str = "image") -> bytes:
+def read_limited(stream: BinaryIO, field: str = "image") -> bytes:
     """Read at most UPLOAD_MAX_BYTES (+1 to detect more) from ``stream``; 422 when too big or empty."""
     limit = int(current_app.config["UPLOAD_MAX_BYTES"])
     data = stream.read(limit + 1)
@@ -57,7 +58,7 @@ def check_size(data: bytes, field: str = "image") -> None:
         raise field_error(field, "That file is empty.", code="invalid_image")
 
 
-def _not_image(field: str):
+def _not_image(field: str) -> ValidationFailed:
     return field_error(field, NOT_AN_IMAGE, code="invalid_image")
 
 
@@ -68,7 +69,7 @@ def decode(data: bytes, *, box: tuple[int, int], field: str = "image") -> Image.
     RateLimited (``uploads_busy``) when no decode slot frees in time.
     """
     check_size(data, field)
-    wait = float(current_app.config.get("UPLOAD_DECODE_WAIT_SECONDS", 20))
+    wait = float(current_app.config["UPLOAD_DECODE_WAIT_SECONDS"])
     if not _slots.acquire(timeout=wait):
         raise RateLimited(
             "Too many images are being processed right now; try again in a moment.",
@@ -124,7 +125,7 @@ def reencode(
     ``as_jpeg``.
     """
     image = decode(data, box=box, field=field)
-    ext = "jpg" if as_jpeg else STORED[image.format]
+    ext = "jpg" if as_jpeg else STORED[str(image.format)]
     if image.mode not in ("RGB", "RGBA", "L", "LA"):
         image = image.convert(
             "RGBA" if "transparency" in image.info or image.mode in ("P", "PA") else "RGB"

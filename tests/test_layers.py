@@ -35,8 +35,8 @@ def test_the_layer_contracts_hold(tmp_path):
 
 def test_a_service_importing_a_view_breaks_the_contracts(tmp_path):
     tree = _copy(tmp_path)
-    service = tree / "forum" / "board" / "service.py"
-    service.write_text(service.read_text() + "\nfrom . import views  # noqa: E402,F401\n")
+    service = tree / "forum" / "board" / "service" / "__init__.py"
+    service.write_text(service.read_text() + "\nfrom .. import views  # noqa: E402,F401\n")
     result = _lint(tree)
     assert result.returncode != 0
     assert "BROKEN" in result.stdout

@@ -1,6 +1,6 @@
 from pydantic import Field
 
-from ..schemas import Body
+from ..schemas import Body, attrs
 
 
 class RegisterBody(Body):
@@ -23,9 +23,7 @@ class NewTokenBody(Body):
 
 def dump_token(token) -> dict:
     return {
-        "id": token.id,
-        "name": token.name,
-        "prefix": token.prefix,
+        **attrs(token, "id", "name", "prefix"),
         "scopes": token.scope_list,
         "created_at": token.created_at.isoformat(),
         "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
@@ -38,8 +36,6 @@ def dump_user_ref(user) -> dict:
 
 def dump_user(user) -> dict:
     return {
-        "id": user.id,
-        "username": user.username,
-        "roles": user.roles,
+        **attrs(user, "id", "username", "roles"),
         "created_at": user.created_at.isoformat(),
     }

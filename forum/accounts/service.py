@@ -54,7 +54,7 @@ def username_key(username: str) -> str:
 
 
 def _hash_method() -> str:
-    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    return current_app.config["PASSWORD_HASH_METHOD"]
 
 
 def _hash_password(password: str) -> str:

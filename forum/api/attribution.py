@@ -1,5 +1,4 @@
 from flask import request
-from flask_login import current_user
 
 from ..attribution import reports, service
 from ..attribution.schemas import (
@@ -13,12 +12,9 @@ from ..attribution.schemas import (
 )
 from ..errors import field_error
 from ..pagination import decode, encode, limit_from
+from ..permissions import acting_user as _user
 from . import bp, responses
 from .core import endpoint
-
-
-def _user():
-    return current_user._get_current_object()
 
 
 @endpoint(

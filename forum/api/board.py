@@ -1,5 +1,4 @@
 from flask import request, url_for
-from flask_login import current_user
 
 from ..board import service
 from ..board.schemas import (
@@ -12,15 +11,12 @@ from ..board.schemas import (
     dump_thread_summary,
 )
 from ..pagination import limit_from
+from ..permissions import acting_user as _user
 from ..reviews import service as reviews
 from . import bp, responses
 from .core import endpoint
 
 PAGE = ("cursor", "limit")
-
-
-def _user():
-    return current_user._get_current_object() if current_user.is_authenticated else None
 
 
 @endpoint(

@@ -1,7 +1,6 @@
 """Chat endpoints (contract: shared/API.md, "Chat")."""
 
 from flask import request
-from flask_login import current_user
 
 from ..chat import service
 from ..chat.schemas import (
@@ -16,12 +15,9 @@ from ..chat.schemas import (
 )
 from ..errors import field_error
 from ..pagination import limit_from
+from ..permissions import acting_user as _user
 from . import bp, responses
 from .core import endpoint
-
-
-def _user():
-    return current_user._get_current_object()
 
 
 def _room_json(room, user) -> dict:

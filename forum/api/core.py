@@ -3,7 +3,7 @@
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from flask import current_app, jsonify, request
 from flask_login import current_user
@@ -81,7 +81,7 @@ QUERY_PARAMETERS: dict[str, dict] = {
 }
 
 
-def _schema_ref(model, mode: str = "validation") -> dict:
+def _schema_ref(model, mode: Literal["validation", "serialization"] = "validation") -> dict:
     """Register ``model``'s JSON schema (and its parts) as components; a reference to it.
     ``model`` may also be a type such as ``list[Category]``: its schema is inlined."""
     schema = TypeAdapter(model).json_schema(
@@ -116,7 +116,7 @@ def endpoint(
     address, e.g. ``("LOGIN_LIMIT_PER_IP",)``); they wrap the view that is
     registered, so they apply, and the operation documents its 429.
 
-    ``response`` is the pydantic model (forum/api/responses.py) the result is
+    ``response`` is the pydantic model (forum/api/responses/) the result is
     validated and serialised through; the document publishes its schema.
     ``query`` names parameters (types from QUERY_PARAMETERS) or gives
     ``(name, json_schema)``.
@@ -139,7 +139,7 @@ def endpoint(
 
     def decorate(func: Callable[..., Any]):
         @functools.wraps(func)
-        def view(**kwargs):
+        def view(**kwargs: Any) -> Any:
             if auth != "anyone":
                 if not current_user.is_authenticated:
                     raise NotAuthenticated()
@@ -166,7 +166,7 @@ def endpoint(
             return jsonify(out(result)), status
 
         for setting in limits:
-            view = limiter.limit(_setting(setting))(view)
+            view = limiter.limit(_setting(setting))(view)  # type: ignore[assignment]
         view.rate_limits = tuple(limits)
         view.plaza_auth = auth  # type: ignore[attr-defined]  # read by the token scope check
         bp.add_url_rule(rule, endpoint=func.__name__, view_func=view, methods=[method])

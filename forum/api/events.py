@@ -1,5 +1,4 @@
 from flask import request
-from flask_login import current_user
 
 from ..errors import NotFound
 from ..events import service
@@ -16,14 +15,11 @@ from ..events.schemas import (
     dump_sponsorship,
 )
 from ..pagination import limit_from
+from ..permissions import acting_user as _user
 from . import bp, responses
 from .core import endpoint
 
 PAGE = ("cursor", "limit")
-
-
-def _user():
-    return current_user._get_current_object() if current_user.is_authenticated else None
 
 
 @endpoint(

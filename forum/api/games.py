@@ -1,8 +1,8 @@
 """Dutch auctions, guessing games and reminders (shared/API.md, Auctions and guessing games)."""
 
 from flask import request
-from flask_login import current_user
 
+from ..permissions import acting_user as _user
 from ..promotions import service
 from ..promotions.game_schemas import (
     Auction,
@@ -21,11 +21,6 @@ from ..promotions.game_schemas import (
 from ..shop_embed.schemas import dump_order
 from . import bp, responses
 from .core import endpoint, idempotent_response
-
-
-def _user():
-    return current_user._get_current_object() if current_user.is_authenticated else None
-
 
 # --- Dutch auctions ------------------------------------------------------------------
 

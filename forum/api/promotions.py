@@ -1,9 +1,9 @@
 """Group-buy and snap-up endpoints (shared/API.md, Shop), plus the server clock for countdowns."""
 
 from flask import request
-from flask_login import current_user
 
 from ..clock import now
+from ..permissions import acting_user as _user
 from ..promotions import service
 from ..promotions.schemas import (
     BuyBody,
@@ -17,10 +17,6 @@ from ..promotions.schemas import (
 from ..shop_embed.schemas import dump_order
 from . import bp, responses
 from .core import endpoint, idempotent_response
-
-
-def _user():
-    return current_user._get_current_object() if current_user.is_authenticated else None
 
 
 def _address(data) -> dict | None:

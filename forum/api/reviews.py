@@ -2,10 +2,10 @@
 delete, flag and experience-report decisions."""
 
 from flask import request
-from flask_login import current_user
 
 from ..errors import NotFound
 from ..pagination import limit_from
+from ..permissions import acting_user as _user
 from ..reviews import service
 from ..reviews.schemas import (
     DecisionBody,
@@ -27,10 +27,6 @@ from . import bp
 from .core import endpoint
 
 SORT = ("sort", {"type": "string", "enum": list(service.SORTS)})
-
-
-def _user():
-    return current_user._get_current_object() if current_user.is_authenticated else None
 
 
 @endpoint(

@@ -1,10 +1,10 @@
 """Shop endpoints: products, orders, payment, fulfilment and refunds (shared/API.md, Shop)."""
 
 from flask import request
-from flask_login import current_user
 
 from ..errors import ValidationFailed
 from ..pagination import limit_from
+from ..permissions import acting_user as _user
 from ..shop_embed import images, service
 from ..shop_embed.models import ORDER_STATUSES
 from ..shop_embed.schemas import (
@@ -26,10 +26,6 @@ from . import bp, responses
 from .core import endpoint, idempotent_response
 
 PAGE = ("cursor", "limit")
-
-
-def _user():
-    return current_user._get_current_object() if current_user.is_authenticated else None
 
 
 # --- products ----------------------------------------------------------------------

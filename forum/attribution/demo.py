@@ -95,7 +95,9 @@ def build(ctx: DemoContext) -> None:
     sources = _sources(ctx)
     today = now().replace(hour=0, minute=0, second=0, microsecond=0)
     start = today - timedelta(days=DAYS - 1)
-    counts, clicks, visits = [], [], []
+    counts: list[dict] = []
+    clicks: list[dict] = []
+    visits: list = []
     for day_index in range(DAYS):
         day = start + timedelta(days=day_index)
         weekend = 1.3 if day.weekday() >= 5 else 1.0

@@ -105,7 +105,7 @@ class Report:
 def parse_range(start_raw: str | None, end_raw: str | None) -> tuple[date | None, date | None]:
     """``?from=YYYY-MM-DD&to=YYYY-MM-DD`` (both optional); 422 with fields when malformed."""
     errors: dict[str, list[str]] = {}
-    parsed = []
+    parsed: list[date | None] = []
     for name, raw in (("from", start_raw), ("to", end_raw)):
         if raw in (None, ""):
             parsed.append(None)
@@ -349,7 +349,11 @@ def _label(group: str, rows: list[Row]) -> None:
             if r.key.startswith("user:") and r.key[5:].isdigit()
         ]
         names = (
-            dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids))).all())
+            dict(
+                db.session.execute(select(User.id, User.username).where(User.id.in_(ids)))
+                .tuples()
+                .all()
+            )
             if ids
             else {}
         )
@@ -428,6 +432,8 @@ def daily_series(merchant_id: int | None, start: date, end: date) -> dict:
     """Chart data: one point per day from ``start`` to ``end`` (missing days are zeros)."""
     report = funnel("day", merchant_id=merchant_id, start=start, end=end)
     by_day = {r.key: r for r in report.rows}
+    days: list[str]
+    series: dict[str, list[int]]
     days, series = (
         [],
         {

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ..schemas import Body, Id, iso
+from ..schemas import Body, Id, attrs, iso
 from .service import MAX_CPA_CENTS, MAX_RATE_BP, Earning
 
 
@@ -75,11 +75,7 @@ def dump_earning(item: Earning) -> dict:
 
 def dump_payout(payout) -> dict:
     return {
-        "id": payout.id,
-        "merchant_id": payout.merchant_id,
-        "total_cents": payout.total_cents,
-        "currency": payout.currency,
-        "entries": payout.entries,
+        **attrs(payout, "id", "merchant_id", "total_cents", "currency", "entries"),
         "created_at": iso(payout.created_at),
     }
 

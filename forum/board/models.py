@@ -4,6 +4,7 @@ from sqlalchemy import (
     DDL,
     JSON,
     Boolean,
+    ColumnElement,
     ForeignKey,
     Index,
     Integer,
@@ -137,7 +138,7 @@ class PostLike(db.Model):
 # Full-text search. PostgreSQL: GIN indexes on to_tsvector expressions. SQLite: an
 # FTS5 table kept in step by triggers (external content, so text is not stored twice).
 # A literal (not a bound parameter) so queries match the index expression exactly.
-FTS_CONFIG = literal_column("'english'")
+FTS_CONFIG: ColumnElement[str] = literal_column("'english'")
 Index(
     "ix_posts_fts",
     func.to_tsvector(FTS_CONFIG, Post.body),

@@ -3,7 +3,7 @@ from pydantic import Field
 from ..accounts.schemas import dump_user_ref
 from ..embeds import EmbedContext, describe
 from ..markup import EmbedRef
-from ..schemas import Body, Id, iso
+from ..schemas import Body, Id, attrs, iso
 
 
 class CategoryBody(Body):
@@ -29,10 +29,7 @@ class EditBody(Body):
 
 def dump_category(category) -> dict:
     return {
-        "id": category.id,
-        "slug": category.slug,
-        "name": category.name,
-        "description": category.description,
+        **attrs(category, "id", "slug", "name", "description"),
     }
 
 
@@ -46,13 +43,9 @@ def embed_refs(post) -> list[EmbedRef]:
 def dump_post(post) -> dict:
     context = EmbedContext("post", post.id, post.author_id)
     return {
-        "id": post.id,
-        "thread_id": post.thread_id,
-        "position": post.position,
+        **attrs(post, "id", "thread_id", "position"),
         "author": dump_user_ref(post.author),
-        "body": post.body,
-        "body_html": post.body_html,
-        "like_count": post.like_count,
+        **attrs(post, "body", "body_html", "like_count"),
         "reply_to": post.reply_to_id,
         "created_at": iso(post.created_at),
         "edited_at": iso(post.edited_at),
@@ -66,9 +59,7 @@ def dump_thread_summary(thread) -> dict:
         "title": thread.title,
         "category": thread.category.slug,
         "author": dump_user_ref(thread.author),
-        "pinned": thread.pinned,
-        "locked": thread.locked,
-        "reply_count": thread.reply_count,
+        **attrs(thread, "pinned", "locked", "reply_count"),
         "last_activity_at": iso(thread.last_activity_at),
         "created_at": iso(thread.created_at),
     }

@@ -51,12 +51,12 @@ def new_thread(slug: str):
 def thread(thread_id: int):
     item = service.get_thread(thread_id, viewer=current_user)
     pages = service.page_count(item)
-    page = request.args.get("page", "1")
-    if not page.isdigit() or not 1 <= int(page) <= pages:
-        if page == "last":
+    asked = request.args.get("page", "1")
+    if not asked.isdigit() or not 1 <= int(asked) <= pages:
+        if asked == "last":
             return redirect(url_for("board.thread", thread_id=thread_id, page=pages))
         abort(404)
-    page = int(page)
+    page = int(asked)
     posts = service.posts_on_page(item, page, viewer=current_user)
     preload(post.body_html for post in posts)
     liked = service.liked_post_ids(current_user, [p.id for p in posts])

@@ -107,7 +107,7 @@ class TwilioSms:
 
 def provider():
     """The configured provider (``SMS_PROVIDER``)."""
-    name = current_app.config.get("SMS_PROVIDER", "sandbox")
+    name = current_app.config["SMS_PROVIDER"]
     if name == "twilio":
         return TwilioSms(current_app.config)
     if name == "sandbox":

@@ -7,7 +7,7 @@ from pydantic import Field
 from ..accounts.schemas import dump_user_ref
 from ..embeds import EmbedContext, describe
 from ..markup import EmbedRef
-from ..schemas import MAX_DB_INT, Body, iso
+from ..schemas import MAX_DB_INT, Body, attrs, iso
 
 # One limit each, used by the API bodies, the socket events and the service's checks.
 ROOM_SLUG_MAX = 64  # any room's slug, generated private and direct ones included
@@ -133,12 +133,7 @@ def dump_message(message, room_slug: str | None = None) -> dict:
 def dump_room(room, *, viewer=None, unread: int | None = None, members: list | None = None) -> dict:
     """A room as its viewer sees it: a direct room is named after the other member."""
     data = {
-        "id": room.id,
-        "slug": room.slug,
-        "name": room.name,
-        "kind": room.kind,
-        "topic": room.topic,
-        "last_message_id": room.last_message_id,
+        **attrs(room, "id", "slug", "name", "kind", "topic", "last_message_id"),
         "last_message_at": iso(room.last_message_at),
         "created_at": iso(room.created_at),
     }

@@ -18,26 +18,13 @@ from ..embeds import preload
 from ..errors import ServiceError
 from ..extensions import db
 from ..markup import MENTION_RE
+from ..permissions import acting_user as _me
 from ..web import apply_service_error, form_status, run_form, safe_referrer
 from . import service
 from .forms import MessageForm, MuteForm, RoomForm, UsernameForm
 from .schemas import message_context
 
 bp = Blueprint("chat", __name__, url_prefix="/chat")
-
-# Settings of this feature, unless the instance config or FORUM_* environment sets them.
-CONFIG_DEFAULTS = {
-    "CHAT_EVENT_LIMIT": "120/minute",  # joins, syncs, reads... per member and event kind
-    "CHAT_TYPING_LIMIT": "20/10second",
-    "CHAT_PRESENCE_TTL_SECONDS": 90,
-    "CHAT_HISTORY_PAGE": 50,
-}
-
-
-@bp.record_once
-def _config_defaults(state) -> None:
-    for key, value in CONFIG_DEFAULTS.items():
-        state.app.config.setdefault(key, value)
 
 
 @bp.context_processor
@@ -64,10 +51,6 @@ def _on_member_form(form, err: ServiceError) -> None:
     if err.status == 403:
         raise err
     _on_form(form, err)
-
-
-def _me():
-    return current_user._get_current_object()
 
 
 def _entry_for(entries, room):

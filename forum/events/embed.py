@@ -6,16 +6,12 @@ which never looks it up. ``forum.events.init_app`` connects ``event_widget`` as 
 """
 
 from flask import render_template
-from flask_login import current_user
 from markupsafe import Markup
 
 from .. import embeds
+from ..permissions import acting_user as _viewer
 from . import service
 from .models import Event
-
-
-def _viewer():
-    return current_user._get_current_object() if current_user.is_authenticated else None
 
 
 def load(ids: list[int]) -> dict[int, Event]:

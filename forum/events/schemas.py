@@ -8,7 +8,7 @@ from flask import url_for
 from pydantic import Field
 
 from ..accounts.schemas import dump_user_ref
-from ..schemas import Body, DbInt, Id, iso
+from ..schemas import Body, DbInt, Id, attrs, iso
 from . import service
 from .models import Event, Signup
 
@@ -60,20 +60,13 @@ def cover_url(event: Event) -> str | None:
 
 def dump_event(event: Event, *, waitlist: int | None = None, viewer=None) -> dict:
     data = {
-        "id": event.id,
-        "title": event.title,
-        "description": event.description,
-        "description_html": event.description_html,
-        "location": event.location,
-        "online_url": event.online_url,
+        **attrs(event, "id", "title", "description", "description_html", "location", "online_url"),
         "starts_at": iso(event.starts_at),
         "ends_at": iso(event.ends_at),
         "signup_deadline": iso(event.signup_deadline),
         "signups_close_at": iso(event.closes_at),
         "signups_open": event.signups_open(),
-        "capacity": event.capacity,
-        "seats_taken": event.seats_taken,
-        "seats_left": event.seats_left,
+        **attrs(event, "capacity", "seats_taken", "seats_left"),
         "waitlist_count": service.waitlist_count(event) if waitlist is None else waitlist,
         "host": dump_user_ref(event.host),
         # The merchant who accepted; a host's request shows as sponsor_request to those concerned.

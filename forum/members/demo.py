@@ -89,15 +89,15 @@ def build(ctx) -> None:
         service.check_in(member)
     service.release_due_rebates()
     # A VIP-only snap-up.
-    left = min(10, shop.available_stock([big.id]).get(big.id, 0))
-    if left >= 2:
+    units = min(10, shop.available_stock([big.id]).get(big.id, 0))
+    if units >= 2:
         from ..promotions import service as promotions
 
         snap = promotions.create_snap(
             seller,
             product_id=big.id,
             price_cents=big.price_cents * 7 // 10,
-            stock=left,
+            stock=units,
             per_user_limit=1,
             starts_at=at - timedelta(minutes=5),
             ends_at=at + timedelta(days=2),
@@ -107,7 +107,7 @@ def build(ctx) -> None:
             f"VIP-only snap-up: /promotions/snaps/{snap.id} (try it as alice, then as "
             f"{shoppers[0].username})"
         )
-    tiers = {}
+    tiers: dict[str, int] = {}
     for member in members:
         tiers[member.tier] = tiers.get(member.tier, 0) + 1
     ctx.summary.append(

@@ -27,7 +27,7 @@ def build(ctx) -> None:
         return
     rng = ctx.rng
     members = list(ctx.members)
-    group_buys = []
+    group_buys: list = []
     for seller, product in offers[:2]:
         group_buys.append(
             service.create_group_buy(

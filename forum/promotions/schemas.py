@@ -10,7 +10,7 @@ from pydantic import Field
 from ..accounts.schemas import dump_user_ref
 from ..clock import now
 from ..money import MinorUnits
-from ..schemas import Body, DbInt, Id, iso
+from ..schemas import Body, DbInt, Id, attrs, iso
 from ..shop_embed.schemas import Address
 from . import service
 
@@ -56,10 +56,7 @@ class BuyBody(Body):
 
 def _product_ref(product) -> dict:
     return {
-        "id": product.id,
-        "name": product.name,
-        "price_cents": product.price_cents,
-        "currency": product.currency,
+        **attrs(product, "id", "name", "price_cents", "currency"),
     }
 
 
@@ -92,13 +89,16 @@ def dump_group_buy(group_buy, viewer=None) -> dict:
         "id": group_buy.id,
         "merchant_id": group_buy.merchant_id,
         "product": _product_ref(group_buy.product),
-        "group_price_cents": group_buy.group_price_cents,
-        "currency": group_buy.currency,
-        "team_size": group_buy.team_size,
-        "team_window_minutes": group_buy.team_window_minutes,
-        "auto_complete": group_buy.auto_complete,
-        "audience": group_buy.audience,
-        "steps": group_buy.steps,
+        **attrs(
+            group_buy,
+            "group_price_cents",
+            "currency",
+            "team_size",
+            "team_window_minutes",
+            "auto_complete",
+            "audience",
+            "steps",
+        ),
         "ends_at": iso(group_buy.ends_at),
         "ended_at": iso(group_buy.ended_at),
         "state": "open" if group_buy.is_open(at) else "ended",
@@ -125,10 +125,7 @@ def dump_snap(snap, viewer=None) -> dict:
         {
             "merchant_id": snap.merchant_id,
             "product": _product_ref(snap.product),
-            "price_cents": snap.price_cents,
-            "currency": snap.currency,
-            "per_user_limit": snap.per_user_limit,
-            "audience": snap.audience,
+            **attrs(snap, "price_cents", "currency", "per_user_limit", "audience"),
             "payment_window_minutes": int(service.snap_payment_window().total_seconds() // 60),
             "ended_at": iso(snap.ended_at),
             "url": service.snap_url(snap),

@@ -1,5 +1,8 @@
 """Promotion background tasks (scheduled in ``forum.tasks.beat_schedule``)."""
 
+from collections.abc import Callable
+from typing import Any
+
 from celery import shared_task
 
 from . import service
@@ -23,6 +26,7 @@ def finish_games() -> int:
     from .service import auctions, guessing
 
     done = 0
+    work: list[tuple[Callable[[Any], Any], Callable[[Any], Any], int]]
     work = [(guessing.get_game, guessing.settle_game, i) for i in guessing.due_games()]
     work += [(auctions.get_auction, auctions.finish, i) for i in auctions.due_auctions()]
     db.session.commit()

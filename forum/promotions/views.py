@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from ..clock import now
 from ..errors import ServiceError
 from ..extensions import db
+from ..permissions import acting_user as _user
 from ..shop_embed import service as shop
 from ..templating import viewer_zone
 from ..web import form_status, run_form
@@ -19,14 +20,6 @@ from .forms import GroupBuyForm, SnapForm
 from .service.common import check_offer_owner
 
 bp = Blueprint("promotions", __name__, url_prefix="/promotions")
-
-
-def _user():
-    return current_user._get_current_object()
-
-
-def _viewer():
-    return current_user._get_current_object() if current_user.is_authenticated else None
 
 
 # --- public pages ------------------------------------------------------------------
@@ -83,7 +76,7 @@ def start_team(group_buy_id: int):
 def team(team_id: int):
     item = service.read_team(service.get_team(team_id))
     db.session.commit()  # reading may have settled it (its time was up)
-    viewer = _viewer()
+    viewer = _user()
     mine = service.membership(viewer, item)
     return render_template(
         "promotions/team.html",
@@ -120,7 +113,7 @@ def snap(snap_id: int):
         "promotions/snap.html",
         snap=item,
         widget=service.render_snap(item, _page_context(), service.snap_url(item)),
-        bought=service.bought_by(_viewer(), item),
+        bought=service.bought_by(_user(), item),
     )
 
 
@@ -337,7 +330,7 @@ def auction(auction_id: int):
         "promotions/auction.html",
         auction=item,
         widget=service.render_auction(item, _page_context(), service.auction_url(item)),
-        taken=service.taken_by(_viewer(), item),
+        taken=service.taken_by(_user(), item),
     )
 
 
@@ -366,7 +359,7 @@ def guess_game(game_id: int):
         "promotions/guess_game.html",
         game=item,
         widget=service.render_game(item, _page_context(), service.game_url(item)),
-        mine=service.my_guesses(_viewer(), item),
+        mine=service.my_guesses(_user(), item),
     )
 
 

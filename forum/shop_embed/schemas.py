@@ -4,11 +4,13 @@
 ``model_dump()`` straight on, so keep the two in step.
 """
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from ..accounts.schemas import dump_user_ref
 from ..money import MinorUnits
-from ..schemas import Body, DbInt, Id, iso
+from ..schemas import Body, DbInt, Id, attrs, iso
 from . import service
 
 
@@ -48,6 +50,17 @@ class Address(Body):
     country: str = Field(max_length=200)
 
 
+def _choices(body: "OrderBody | QuoteBody") -> dict[str, Any]:
+    """What the price steps get: store credit and points to spend, a coupon code."""
+    chosen: dict[str, Any] = {
+        "use_credit_cents": body.use_credit_cents,
+        "use_points": body.use_points,
+    }
+    if body.coupon_code:
+        chosen["coupon_code"] = body.coupon_code
+    return chosen
+
+
 class OrderBody(Body):
     items: list[OrderLine] = Field(max_length=100)
     shipping_address: Address | None = None
@@ -55,12 +68,8 @@ class OrderBody(Body):
     use_points: DbInt = 0
     coupon_code: str | None = Field(default=None, max_length=64)
 
-    def choices(self) -> dict:
-        """What the price steps get: store credit and points to spend, a coupon code."""
-        chosen = {"use_credit_cents": self.use_credit_cents, "use_points": self.use_points}
-        if self.coupon_code:
-            chosen["coupon_code"] = self.coupon_code
-        return chosen
+    def choices(self) -> dict[str, Any]:
+        return _choices(self)
 
 
 class CheckoutBody(OrderBody):
@@ -75,7 +84,8 @@ class QuoteBody(Body):
     use_points: DbInt = 0
     coupon_code: str | None = Field(default=None, max_length=64)
 
-    choices = OrderBody.choices
+    def choices(self) -> dict[str, Any]:
+        return _choices(self)
 
 
 class AddressBody(Body):
@@ -100,13 +110,16 @@ class RefundBody(ReasonBody):
 
 def dump_merchant(merchant) -> dict:
     return {
-        "id": merchant.id,
-        "slug": merchant.slug,
-        "name": merchant.name,
-        "logo_initials": merchant.logo_initials,
-        "currency": merchant.currency,
-        "shipping_fee_cents": merchant.shipping_fee_cents,
-        "free_shipping_threshold_cents": merchant.free_shipping_threshold_cents,
+        **attrs(
+            merchant,
+            "id",
+            "slug",
+            "name",
+            "logo_initials",
+            "currency",
+            "shipping_fee_cents",
+            "free_shipping_threshold_cents",
+        ),
     }
 
 
@@ -116,11 +129,7 @@ def dump_product(product, stock: int | None = None) -> dict:
     return {
         "id": product.id,
         "merchant": dump_merchant(product.merchant),
-        "name": product.name,
-        "description": product.description,
-        "description_html": product.description_html,
-        "price_cents": product.price_cents,
-        "currency": product.currency,
+        **attrs(product, "name", "description", "description_html", "price_cents", "currency"),
         "stock": stock if product.is_buyable else 0,
         "stock_label": service.stock_label(stock) if product.is_buyable else "Unavailable",
         "active": product.active,
@@ -139,10 +148,7 @@ def dump_product(product, stock: int | None = None) -> dict:
 
 def dump_event(event) -> dict:
     return {
-        "id": event.id,
-        "type": event.type,
-        "from_status": event.from_status,
-        "to_status": event.to_status,
+        **attrs(event, "id", "type", "from_status", "to_status"),
         "actor": dump_user_ref(event.actor) if event.actor else None,
         "params": event.params or {},
         "created_at": iso(event.created_at),
@@ -152,29 +158,29 @@ def dump_event(event) -> dict:
 def dump_order(order, *, events: bool = False) -> dict:
     payment = service.order_payment(order)
     data = {
-        "id": order.id,
-        "kind": order.kind,
+        **attrs(order, "id", "kind"),
         "status": service.shown_status(order),
         "buyer": dump_user_ref(order.buyer),
         "merchant": dump_merchant(order.merchant),
         "items": [
             {
-                "product_id": item.product_id,
-                "name": item.name,
-                "unit_price_cents": item.unit_price_cents,
-                "quantity": item.quantity,
-                "line_total_cents": item.line_total_cents,
+                **attrs(
+                    item, "product_id", "name", "unit_price_cents", "quantity", "line_total_cents"
+                ),
             }
             for item in order.items
         ],
-        "currency": order.currency,
-        "subtotal_cents": order.subtotal_cents,
-        "discount_cents": order.discount_cents,
-        "shipping_cents": order.shipping_cents,
-        "credit_used_cents": order.credit_used_cents,
-        "points_used": order.points_used,
-        "total_cents": order.total_cents,
-        "rebate_cents": order.rebate_cents,
+        **attrs(
+            order,
+            "currency",
+            "subtotal_cents",
+            "discount_cents",
+            "shipping_cents",
+            "credit_used_cents",
+            "points_used",
+            "total_cents",
+            "rebate_cents",
+        ),
         "refunded_cents": order.refunded_cents or 0,
         "adjustments": [
             {"kind": a["kind"], "label": a["label"], "amount_cents": a["amount_cents"]}
@@ -182,9 +188,7 @@ def dump_order(order, *, events: bool = False) -> dict:
         ],
         "shipping_address": order.shipping_address or None,
         "payment": {
-            "provider": payment.provider,
-            "status": payment.status,
-            "reference": payment.reference,
+            **attrs(payment, "provider", "status", "reference"),
         }
         if payment
         else None,

@@ -24,6 +24,7 @@ from .. import signals
 from ..errors import NotFound, ServiceError
 from ..extensions import db
 from ..pagination import limit_from
+from ..permissions import acting_user as _user
 from ..web import form_status, run_form
 from . import images, payments, service
 from .forms import (
@@ -67,10 +68,6 @@ def _show_error(form, err: ServiceError) -> None:
         form.form_errors.append(err.message)
     elif not placed:
         form.form_errors.insert(0, err.message)
-
-
-def _user():
-    return current_user._get_current_object()
 
 
 def _provider_choices(merchant):

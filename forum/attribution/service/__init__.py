@@ -52,7 +52,6 @@ from .common import (  # noqa: F401
     BOT_RE,
     CPA_FIELDS,
     CURRENCY_RE,
-    DEFAULTS,
     ENDED_STATUSES,
     KEY_RE,
     MAX_CPA_CENTS,

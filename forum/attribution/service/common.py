@@ -3,7 +3,6 @@
 import logging
 import re
 from datetime import datetime, timedelta
-from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -15,19 +14,6 @@ from ...extensions import db
 
 log = logging.getLogger(__name__)
 
-DEFAULTS: dict[str, Any] = {
-    "ATTRIBUTION_WINDOW_DAYS": 7,
-    "ATTRIBUTION_CLICK_DEDUPE_SECONDS": 30,
-    "ATTRIBUTION_LOCK_DAYS": 14,
-    "ATTRIBUTION_AUTHOR_SHARE_BP": 5000,
-    "ATTRIBUTION_IMPRESSIONS_ENABLED": True,
-    "ATTRIBUTION_REDIS_URL": None,
-    # Sign-up CPA velocity: more attributed registrations than this from one address,
-    # or through one link, within the period wait for the merchant's review.
-    "ATTRIBUTION_SIGNUP_VELOCITY_HOURS": 24,
-    "ATTRIBUTION_SIGNUPS_PER_ADDRESS": 1,
-    "ATTRIBUTION_SIGNUPS_PER_LINK": 5,
-}
 PERSON_ACTIVITIES = ("post", "order", "email")
 ORDER_STATUSES = ("pending", "paid", "shipped", "completed", "cancelled", "refunded")
 PAID_STATUSES = ("paid", "shipped", "completed")
@@ -45,7 +31,7 @@ BOT_RE = re.compile(
 
 
 def setting(name: str):
-    return current_app.config.get(name, DEFAULTS[name])
+    return current_app.config[name]
 
 
 def window() -> timedelta:

@@ -1,5 +1,6 @@
 """Conversions: touches and credit, CPA actions, and following an order's life."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -104,7 +105,7 @@ def credit_weights(chosen: list[Click], model: str, at: datetime) -> list[int]:
         middle = split(2_000, count - 2)
         return [4_000, *middle, 4_000]
     if model == "decay":
-        half_life = float(current_app.config.get("ATTRIBUTION_HALF_LIFE_HOURS", 7 * 24)) * 3600
+        half_life = float(current_app.config["ATTRIBUTION_HALF_LIFE_HOURS"]) * 3600
         raw = [
             0.5 ** (max(0.0, (at - click.created_at).total_seconds()) / half_life)
             for click in chosen
@@ -113,7 +114,7 @@ def credit_weights(chosen: list[Click], model: str, at: datetime) -> list[int]:
     return split(10_000, count)
 
 
-def apportion(total: int, weights: list[float]) -> list[int]:
+def apportion(total: int, weights: Sequence[float]) -> list[int]:
     """``total`` in whole shares proportional to ``weights`` (largest remainders), exact."""
     whole = sum(weights)
     if total == 0 or whole <= 0:

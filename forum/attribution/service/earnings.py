@@ -5,9 +5,8 @@ from dataclasses import dataclass
 from sqlalchemy import and_, case, func, select
 
 from ...clock import now
-from ...errors import field_error
 from ...extensions import db
-from ...pagination import decode, encode
+from ...pagination import Page, after_id, encode, keyset_page
 from ..models import (
     Commission,
     Conversion,
@@ -32,25 +31,21 @@ class Earning:
         return self.earned.amount_cents
 
 
-@dataclass
-class EarningsPage:
-    items: list[Earning]
-    next_cursor: str | None
+EarningsPage = Page[Earning]
 
 
 def earnings(user_id: int, *, cursor: str | None = None, limit: int = 20) -> EarningsPage:
     """The conversions credited to ``user_id``'s posts and messages, newest first."""
     query = select(Credit).where(Credit.author_id == user_id)
-    after = decode(cursor, 1)
+    after = after_id(cursor)
     if after is not None:
-        if not isinstance(after[0], int):
-            raise field_error("cursor", "That cursor is not valid.")
-        query = query.where(Credit.id < after[0])
-    credits = list(db.session.scalars(query.order_by(Credit.id.desc()).limit(limit + 1)))
-    next_cursor = None
-    if len(credits) > limit:
-        credits = credits[:limit]
-        next_cursor = encode([credits[-1].id])
+        query = query.where(Credit.id < after)
+    page = keyset_page(
+        db.session.scalars(query.order_by(Credit.id.desc()).limit(limit + 1)).all(),
+        limit,
+        lambda credit: encode([credit.id]),
+    )
+    credits, next_cursor = page.items, page.next_cursor
     conversions = {
         c.id: c
         for c in db.session.scalars(

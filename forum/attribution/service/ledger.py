@@ -265,9 +265,9 @@ def balances(merchant_id: int | None = None) -> list[dict]:
             entry[f"{state}_cents"] += int(amount or 0)
         entry["net_cents"] += int(amount or 0)
     names = dict(
-        db.session.execute(
-            select(User.id, User.username).where(User.id.in_([k[0] for k in found]))
-        ).all()
+        db.session.execute(select(User.id, User.username).where(User.id.in_([k[0] for k in found])))
+        .tuples()
+        .all()
     )
     rows = sorted(found.values(), key=lambda e: (-e["approved_cents"], e["merchant_id"]))
     for row in rows:

@@ -50,7 +50,7 @@ def _digest(nonce: str) -> str:
 
 
 def _hours(purpose: str) -> float:
-    return float(current_app.config.get(LIFETIME_SETTINGS[purpose], 24))
+    return float(current_app.config[LIFETIME_SETTINGS[purpose]])
 
 
 def issue_token(user: User, purpose: str, email: str) -> str:

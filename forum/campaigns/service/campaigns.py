@@ -281,7 +281,7 @@ def merge_values(campaign: Campaign, user: User, credit_cents: int | None = None
     return {
         "name": user.username,
         "tier": user.tier,
-        "credit": format_minor(credit, current_app.config.get("CAMPAIGN_CURRENCY", "USD")),
+        "credit": format_minor(credit, current_app.config["CAMPAIGN_CURRENCY"]),
         "coupon": campaign.coupon_code or "",
     }
 

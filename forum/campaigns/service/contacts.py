@@ -7,7 +7,8 @@ import hashlib
 import hmac
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
@@ -46,13 +47,26 @@ def contact(user_id: int) -> ContactSettings:
     return row
 
 
-def marketing_email_allowed(row: ContactSettings | None) -> bool:
+class Consents(Protocol):
+    """What the consent checks read: a ContactSettings row or delivery's plain copy of one."""
+
+    @property
+    def marketing_email(self) -> bool | None: ...
+    @property
+    def marketing_sms(self) -> bool | None: ...
+    @property
+    def phone(self) -> str | None: ...
+    @property
+    def phone_verified_at(self) -> datetime | None: ...
+
+
+def marketing_email_allowed(row: Consents | None) -> bool:
     if row is None or row.marketing_email is None:
-        return bool(current_app.config.get("MARKETING_EMAIL_DEFAULT", True))
+        return bool(current_app.config["MARKETING_EMAIL_DEFAULT"])
     return bool(row.marketing_email)
 
 
-def sms_allowed(row: ContactSettings | None) -> bool:
+def sms_allowed(row: Consents | None) -> bool:
     return bool(row and row.marketing_sms and row.phone and row.phone_verified_at)
 
 

@@ -40,8 +40,9 @@ from .contacts import marketing_email_allowed, sms_allowed
 log = logging.getLogger(__name__)
 
 
-def _setting(name: str, default):
-    return current_app.config.get(name, default)
+def _setting(name: str):
+    """A campaigns setting (its default is in forum/config.py Defaults)."""
+    return current_app.config[name]
 
 
 def holdout_picks(campaign_id: int, first_id: int, size: int, seen_before: int, bp: int) -> set:
@@ -60,7 +61,7 @@ def plan(campaign_id: int) -> int:
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None or campaign.status != "sending":
         return 0
-    page = int(_setting("CAMPAIGN_BATCH_SIZE", 500))
+    page = int(_setting("CAMPAIGN_BATCH_SIZE"))
     planned = 0
     if campaign.planned_at is None:
         rule = campaign.segment.rule
@@ -115,7 +116,7 @@ def requeue(campaign: Campaign, *, deferred_only: bool = False) -> int:
     ``deferred_only``: just the rows quiet hours held back."""
     from ..tasks import send_batch
 
-    page = int(_setting("CAMPAIGN_BATCH_SIZE", 500))
+    page = int(_setting("CAMPAIGN_BATCH_SIZE"))
     at = now()
     last, queued = 0, 0
     while True:
@@ -164,8 +165,8 @@ def _claim(campaign_id: int, first_user: int, last_user: int, at: datetime) -> l
 
 def _quiet_until(timezone: str, at: datetime) -> datetime | None:
     """The end of the member's SMS quiet hours when ``at`` falls inside them, else None."""
-    start = int(_setting("SMS_QUIET_START_HOUR", 21))
-    end = int(_setting("SMS_QUIET_END_HOUR", 9))
+    start = int(_setting("SMS_QUIET_START_HOUR"))
+    end = int(_setting("SMS_QUIET_END_HOUR"))
     try:
         zone = ZoneInfo(timezone or "UTC")
     except (KeyError, ValueError):
@@ -188,8 +189,8 @@ def _sent_this_week(user_ids: list[int], at: datetime) -> dict[int, int]:
             Delivery.sent_at > at - timedelta(days=7),
         )
         .group_by(Delivery.user_id)
-    ).all()
-    return dict(rows)
+    ).tuples()
+    return dict(rows.all())
 
 
 @dataclass(frozen=True)
@@ -268,7 +269,7 @@ def send_batch(campaign_id: int, first_user: int, last_user: int) -> int:
         for member, contact in [(rest[:5], rest[5:])]
     ]
     rows = [(d, m, c if c.user_id is not None else None) for d, m, c in rows]
-    cap = int(_setting("CAMPAIGN_FREQUENCY_CAP_PER_WEEK", 3))
+    cap = int(_setting("CAMPAIGN_FREQUENCY_CAP_PER_WEEK"))
     counts = _sent_this_week([user.id for _d, user, _c in rows], at)
     suppressed = set(
         db.session.scalars(
@@ -318,7 +319,7 @@ def send_batch(campaign_id: int, first_user: int, last_user: int) -> int:
 
 
 def _pace(channel: str):
-    rate = float(_setting(f"CAMPAIGN_{channel.upper()}_PER_SECOND", 0) or 0)
+    rate = float(_setting(f"CAMPAIGN_{channel.upper()}_PER_SECOND") or 0)
     interval = 1.0 / rate if rate > 0 else 0.0
     state = {"next": time.monotonic()}
 
@@ -368,7 +369,7 @@ def _send_email(campaign: Campaign, ready) -> tuple[list[int], dict[str, list[in
     )
     wait = _pace("email")
     try:
-        if float(_setting("CAMPAIGN_EMAIL_PER_SECOND", 0) or 0) > 0:
+        if float(_setting("CAMPAIGN_EMAIL_PER_SECOND") or 0) > 0:
             result = mail.BatchResult()
             for key, letter in letters:
                 wait()
@@ -464,7 +465,7 @@ def tick() -> int:
         if moved:
             started += 1
             plan_campaign.delay(campaign_id)
-    stale = at - timedelta(minutes=float(_setting("CAMPAIGN_CLAIM_TIMEOUT_MINUTES", 30)))
+    stale = at - timedelta(minutes=float(_setting("CAMPAIGN_CLAIM_TIMEOUT_MINUTES")))
     db.session.execute(
         update(Delivery)
         .where(Delivery.status == "sending", Delivery.claimed_at < stale)

@@ -65,7 +65,7 @@ def attributed(campaign_id: int) -> dict:
 
 
 def window_days() -> int:
-    return int(current_app.config.get("CAMPAIGN_REPORT_DAYS", 14))
+    return int(current_app.config["CAMPAIGN_REPORT_DAYS"])
 
 
 def lift(campaign: Campaign) -> dict | None:

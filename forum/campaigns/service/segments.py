@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import (
+    ColumnElement,
     String,
     and_,
     cast,
@@ -210,7 +211,7 @@ def _bought(user):
 
 
 def _marketing_email_default() -> bool:
-    return bool(current_app.config.get("MARKETING_EMAIL_DEFAULT", True))
+    return bool(current_app.config["MARKETING_EMAIL_DEFAULT"])
 
 
 def compile_condition(cond: dict, at):
@@ -271,8 +272,8 @@ def compile_condition(cond: dict, at):
                 or_(*[message_text.contains(f'"product:{pid}"') for pid in ids]),
             )
         )
-        found = or_(in_posts, in_chat)
-        return not_(found) if op == "ne" else found
+        either: ColumnElement[bool] = or_(in_posts, in_chat)
+        return not_(either) if op == "ne" else either
     if name == "clicked_not_bought_days":
         # A click on an offer in the last N days with no order from that merchant since.
         later = aliased(Order)
@@ -323,10 +324,10 @@ def compile_condition(cond: dict, at):
     if name == "inactive_days":
         return _inactive(user, op, value, at)
     if name == "marketing_email":
-        column = func.coalesce(ContactSettings.marketing_email, _marketing_email_default())
-        return column == value if op == "eq" else column != value
+        chosen = func.coalesce(ContactSettings.marketing_email, _marketing_email_default())
+        return chosen == value if op == "eq" else chosen != value
     if name == "marketing_sms":
-        column = and_(
+        column: ColumnElement[bool] = and_(
             func.coalesce(ContactSettings.marketing_sms, false()) == true(),
             ContactSettings.phone_verified_at.is_not(None),
         )

@@ -33,7 +33,6 @@ after-commit queue (``realtime.leave_room``, ``realtime.disconnect_sockets``).
 from .common import (  # noqa: F401
     ANY_SLUG_RE,
     CONTROL_RE,
-    DEFAULT_PRESENCE_TTL,
     DIRECT_PREFIX,
     HISTORY_PAGE,
     MENTIONS_MAX,

@@ -10,6 +10,9 @@ from ... import database, ratelimit
 from ...accounts.models import User
 from ...errors import Forbidden, NotFound, RateLimited, field_error
 from ...extensions import db
+from ...pagination import Page  # noqa: F401  # the chat service's pages are the shared Page
+from ...permissions import can_moderate, check_not_suspended  # noqa: F401  (used by the feature)
+from ...permissions import is_member as is_user
 from ...schemas import MAX_DB_INT
 from ..models import ChatMember, ChatRoom
 from ..schemas import (  # noqa: F401 (the limits are part of the service's API too)
@@ -36,13 +39,6 @@ DIRECT_PREFIX = "dm-"
 HISTORY_PAGE = 50
 SYNC_PAGE = 200
 MENTIONS_MAX = 20
-DEFAULT_PRESENCE_TTL = 90  # seconds; clients send a heartbeat every 30 s
-
-
-@dataclass
-class Page:
-    items: list
-    next_cursor: str | None
 
 
 @dataclass
@@ -65,20 +61,10 @@ def insert_ignore(model, **values) -> None:
 
 
 def presence_ttl() -> timedelta:
-    return timedelta(
-        seconds=int(current_app.config.get("CHAT_PRESENCE_TTL_SECONDS", DEFAULT_PRESENCE_TTL))
-    )
+    return timedelta(seconds=int(current_app.config["CHAT_PRESENCE_TTL_SECONDS"]))
 
 
 # --- checks ---------------------------------------------------------------------------
-
-
-def is_user(user) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", False))
-
-
-def can_moderate(user) -> bool:
-    return is_user(user) and user.is_moderator
 
 
 def membership(room: ChatRoom, user) -> ChatMember | None:
@@ -133,8 +119,7 @@ def check_can_write(user, room: ChatRoom, member=_UNKNOWN) -> None:
         member = membership(room, user)
     if not may_read(user, room, member):
         raise NotFound("No such room.")
-    if user.is_suspended:
-        raise Forbidden("Your account is suspended.", code="suspended")
+    check_not_suspended(user)
     if member is not None and member.is_muted:
         until = member.muted_until.strftime("%H:%M UTC")
         raise Forbidden(f"A moderator muted you in this room until {until}.", code="muted")

@@ -11,6 +11,7 @@ from ...clock import now
 from ...errors import Conflict, Forbidden, NotFound
 from ...extensions import db
 from ...notifications import service as notifications
+from ...pagination import keyset_page
 from ..models import ChatMember, ChatMessage, ChatRoom
 from ..schemas import dump_message
 from .common import (
@@ -179,10 +180,7 @@ def history(room: ChatRoom, *, before: int | None = None, limit: int = HISTORY_P
     )
     if before is not None:
         query = query.where(ChatMessage.id < before)
-    rows = list(db.session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(rows, str(rows[-1].id) if more and rows else None)
+    return keyset_page(db.session.scalars(query).all(), limit, lambda message: str(message.id))
 
 
 def messages_after(

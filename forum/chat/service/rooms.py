@@ -12,6 +12,7 @@ from ...clock import now
 from ...errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from ...extensions import db
 from ...notifications import service as notifications
+from ...permissions import check_member
 from ..models import ChatConnection, ChatMember, ChatPresence, ChatRoom
 from .common import (
     ANY_SLUG_RE,
@@ -128,8 +129,7 @@ def _users_by_name(usernames, *, field_name: str) -> list[User]:
 
 def create_private_room(actor: User, name, members=(), topic="") -> ChatRoom:
     """A room only its members see; ``actor`` owns it and ``members`` (usernames) are added."""
-    if not is_user(actor) or actor.is_suspended:
-        raise Forbidden("Your account is suspended.", code="suspended")
+    check_member(actor)
     name, topic = _all_valid((check_name, name), (check_topic, topic))
     invited = [
         user for user in _users_by_name(members, field_name="members") if user.id != actor.id
@@ -156,8 +156,7 @@ def _direct_slug(a: int, b: int) -> str:
 
 def open_direct(user: User, other: User) -> ChatRoom:
     """The one direct room of these two members, created on first use."""
-    if not is_user(user) or user.is_suspended:
-        raise Forbidden("Your account is suspended.", code="suspended")
+    check_member(user)
     if other.id == user.id:
         raise field_error("username", "Choose someone other than yourself.")
     slug = _direct_slug(user.id, other.id)

@@ -1,6 +1,5 @@
 """Listing events: upcoming and past pages, and the month grid."""
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import and_, or_, select
@@ -9,18 +8,12 @@ from sqlalchemy.orm import joinedload
 from ...clock import now
 from ...errors import field_error
 from ...extensions import db
-from ...pagination import decode, encode
+from ...pagination import Page, decode, encode, keyset_page
 from ..models import (
     Event,
 )
 
 # --- listing -----------------------------------------------------------------------
-
-
-@dataclass
-class Page:
-    items: list
-    next_cursor: str | None
 
 
 def list_events(when: str = "upcoming", *, cursor: str | None = None, limit: int = 20) -> Page:
@@ -50,11 +43,7 @@ def list_events(when: str = "upcoming", *, cursor: str | None = None, limit: int
                 or_(Event.starts_at < moment, and_(Event.starts_at == moment, Event.id < last_id))
             )
     rows = list(db.session.scalars(query.order_by(*order).limit(limit + 1)).unique())
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode([rows[-1].starts_at.isoformat(), rows[-1].id])
-    return Page(rows, next_cursor)
+    return keyset_page(rows, limit, lambda event: encode([event.starts_at.isoformat(), event.id]))
 
 
 def events_between(start: datetime, end: datetime) -> list[Event]:

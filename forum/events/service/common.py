@@ -6,9 +6,10 @@ from flask import url_for
 from sqlalchemy import func, select, update
 
 from ... import realtime
-from ...accounts.models import User
 from ...errors import Forbidden
 from ...extensions import db
+from ...idempotency import KEY_MAX as IDEMPOTENCY_KEY_MAX  # noqa: F401  (the service's API)
+from ...permissions import check_not_suspended as check_can_act  # noqa: F401  (used by the feature)
 from ..models import (
     ACTIVE_STATES,
     WAITLISTED,
@@ -23,7 +24,6 @@ URL_MAX = 500
 CAPACITY_MAX = 100_000
 LONGEST_EVENT = timedelta(days=31)
 MESSAGE_MAX = 2_000
-IDEMPOTENCY_KEY_MAX = 200
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: easy to read aloud
 CODE_LENGTH = 8
 # The door opens a while before the start and stays open a while after the end, so
@@ -46,11 +46,6 @@ def is_host(user, event: Event) -> bool:
 def check_host(user, event: Event) -> None:
     if not is_host(user, event):
         raise Forbidden("Only the host can do that.", code="not_host")
-
-
-def check_can_act(user: User) -> None:
-    if user.is_suspended:
-        raise Forbidden("Your account is suspended.", code="suspended")
 
 
 def event_url(event: Event) -> str:

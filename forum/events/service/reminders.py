@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 def reminder_lead() -> timedelta:
-    return timedelta(hours=float(current_app.config.get("EVENTS_REMINDER_HOURS", 24)))
+    return timedelta(hours=float(current_app.config["EVENTS_REMINDER_HOURS"]))
 
 
 def send_reminders(batch: int = 500) -> int:
@@ -151,6 +151,6 @@ def _reminder_email(signup: Signup) -> EmailMessage:
             f"Hi {signup.user.username},\n\n“{event.title}” starts {when_text(event)}.\n"
             f"Where: {where}\nYour check-in code: {signup.checkin_code}\n\n{link}\n"
         ),
-        from_email=current_app.config.get("MAIL_DEFAULT_SENDER", "plaza@localhost"),
+        from_email=current_app.config["MAIL_DEFAULT_SENDER"],
         to=[signup.user.email],
     )

@@ -29,11 +29,12 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ... import signals
+from ... import idempotency, signals
 from ...accounts.models import User
 from ...clock import now
-from ...errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ...errors import Conflict, Forbidden, NotFound
 from ...extensions import db
+from ...idempotency import check_key as check_idempotency_key
 from ...notifications import service as notifications
 from ..models import (
     ACTIVE_STATES,
@@ -48,7 +49,6 @@ from ..models import (
 from .common import (
     CODE_ALPHABET,
     CODE_LENGTH,
-    IDEMPOTENCY_KEY_MAX,
     SEAT_ATTEMPTS,
     announce_seats,
     check_can_act,
@@ -80,35 +80,15 @@ def check_signups_open(event: Event) -> None:
         raise Conflict("The sign-up deadline has passed.", code="signups_closed")
 
 
-def check_idempotency_key(key) -> str | None:
-    if key is None or key == "":
-        return None
-    if (
-        not isinstance(key, str)
-        or len(key) > IDEMPOTENCY_KEY_MAX
-        or not key.isprintable()
-        or not key.strip()
-    ):
-        raise ValidationFailed(
-            "The Idempotency-Key header must be 1-200 printable characters.",
-            code="invalid_idempotency_key",
-            fields={"Idempotency-Key": ["Use 1-200 printable characters."]},
-        )
-    return key
-
-
 def _replay(user: User, key: str, event: Event) -> SignupResult | None:
-    previous = db.session.scalar(
-        select(SignupRequest).where(SignupRequest.user_id == user.id, SignupRequest.key == key)
+    previous = idempotency.replay(
+        db.session.scalar(
+            select(SignupRequest).where(SignupRequest.user_id == user.id, SignupRequest.key == key)
+        ),
+        lambda first: first.event_id == event.id,
     )
     if previous is None:
         return None
-    if previous.event_id != event.id:
-        raise ValidationFailed(
-            "This Idempotency-Key was already used for another event.",
-            code="idempotency_key_reused",
-            fields={"Idempotency-Key": ["Already used for another request."]},
-        )
     signup = db.session.get(Signup, previous.signup_id) if previous.signup_id else None
     return SignupResult(signup, previous.status, previous.position, replayed=True)
 

@@ -3,6 +3,7 @@ exactly one completed order, a shop coupon, a VIP one and a withdrawn one; some 
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -15,7 +16,7 @@ from . import service
 
 log = logging.getLogger(__name__)
 
-COUPONS = (
+COUPONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     # (owner, code, fields)
     ("admin", "WELCOME10", dict(kind="percent", value=1000, first_order_only=True, max_uses=500)),
     (

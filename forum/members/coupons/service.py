@@ -36,7 +36,6 @@ order -> redemption -> coupon -> member use -> products.
 """
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -48,7 +47,8 @@ from ...database import insert_ignore
 from ...errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from ...extensions import db
 from ...money import format_minor, known_currency
-from ...pagination import decode, encode
+from ...pagination import Page, decode, encode, keyset_page
+from ...permissions import is_admin, is_member
 from ...shop_embed import service as shop
 from ...times import parse_time
 from .models import AUDIENCES, KINDS, Coupon, CouponMemberUse, CouponRedemption
@@ -66,18 +66,10 @@ TIER_LABELS = {"registered": "newly registered", "shopper": "shopper", "vip": "V
 # --- who may manage which coupon ------------------------------------------------------
 
 
-def _authenticated(user) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", False))
-
-
-def is_admin(user) -> bool:
-    return _authenticated(user) and bool(user.is_admin)
-
-
 def shop_of(user):
     """The merchant profile (the shop's Merchant) of ``user`` when they have the merchant
     role, else None."""
-    if not _authenticated(user) or not user.has_role("merchant"):
+    if not is_member(user) or not user.has_role("merchant"):
         return None
     return shop.merchant_of(user)
 
@@ -142,7 +134,7 @@ def create_coupon(
         if not is_admin(actor):
             raise Forbidden("Only an admin creates site-wide coupons.")
     else:
-        if not _authenticated(actor) or not actor.has_role("merchant"):
+        if not is_member(actor) or not actor.has_role("merchant"):
             raise Forbidden("Only merchants and admins create coupons.")
         merchant = shop_of(actor)
         if merchant is None:
@@ -260,12 +252,6 @@ def get_coupon(viewer, code) -> Coupon:
     return coupon
 
 
-@dataclass
-class Page:
-    items: list
-    next_cursor: str | None
-
-
 def list_coupons(viewer, *, scope: str | None = None, cursor=None, limit: int = 20) -> Page:
     """Coupons ``viewer`` manages, newest first: a merchant's own shop's; for an admin the
     site-wide ones (``scope`` "shop": every shop's). Forbidden for everyone else."""
@@ -286,9 +272,7 @@ def list_coupons(viewer, *, scope: str | None = None, cursor=None, limit: int = 
             raise field_error("cursor", "That cursor is not valid.")
         query = query.where(Coupon.id < after[0])
     rows = list(db.session.scalars(query.order_by(Coupon.id.desc()).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(rows, encode([rows[-1].id]) if more else None)
+    return keyset_page(rows, limit, lambda last: encode([last.id]))
 
 
 def set_active(viewer, code, active: bool) -> Coupon:
@@ -303,12 +287,14 @@ def set_active(viewer, code, active: bool) -> Coupon:
 
 def usage(coupon: Coupon) -> dict:
     """Figures for the coupon's page and API: live uses, given back, discounts, revenue."""
-    by_state = dict(
+    by_state: dict[str, int] = dict(
         db.session.execute(
             select(CouponRedemption.state, func.count())
             .where(CouponRedemption.coupon_id == coupon.id)
             .group_by(CouponRedemption.state)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     live = (CouponRedemption.coupon_id == coupon.id, CouponRedemption.state == "active")
     discount = db.session.scalar(
@@ -383,7 +369,7 @@ def check_coupon(code: str, buyer, priced, *, order_id: int | None = None) -> Co
     if coupon is None:
         message = f"No coupon has the code {code[:32]}."
         raise ValidationFailed(message, code="unknown_coupon", fields={"coupon_code": [message]})
-    if not _authenticated(buyer):
+    if not is_member(buyer):
         raise _not_eligible("Log in to use a coupon.")
     if not coupon.active:
         raise _not_eligible("This coupon has been withdrawn.")

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from ...clock import now
 from ...errors import Forbidden, ValidationFailed
 from ...extensions import db
+from ...permissions import has_role
 from ..models import FUNDERS, PointsRule, TierRules
 
 DEFAULT_RULES = {
@@ -56,7 +57,7 @@ def rules() -> TierRules:
 
 
 def rebate_lock_days() -> int:
-    return int(current_app.config.get("REBATE_LOCK_DAYS", 14))
+    return int(current_app.config["REBATE_LOCK_DAYS"])
 
 
 def rules_json(row: TierRules | None = None) -> dict:
@@ -66,12 +67,8 @@ def rules_json(row: TierRules | None = None) -> dict:
     }
 
 
-def _is_admin(actor) -> bool:
-    return bool(actor and getattr(actor, "is_authenticated", False) and actor.has_role("admin"))
-
-
 def check_admin(actor) -> None:
-    if not _is_admin(actor):
+    if not has_role(actor, "admin"):
         raise Forbidden("Only an admin can change member rules.")
 
 
@@ -150,4 +147,4 @@ def update_points_rule(actor, rule: str, *, points, daily_cap, active=True) -> P
 
 def site_currency() -> str:
     """The currency tier spend thresholds and reports are written in."""
-    return str(current_app.config.get("MEMBERS_CURRENCY", "USD"))
+    return str(current_app.config["MEMBERS_CURRENCY"])

@@ -58,13 +58,12 @@ from .common import (
 from .placements import post_result
 
 KIND = "auction"
-PAYMENT_WINDOW_MINUTES = 10  # config: AUCTION_PAYMENT_WINDOW_MINUTES
 MIN_INTERVAL, MAX_INTERVAL = 5, 24 * 3600  # seconds between drops
 MAX_DROPS = 10_000
 
 
 def payment_window() -> timedelta:
-    minutes = current_app.config.get("AUCTION_PAYMENT_WINDOW_MINUTES", PAYMENT_WINDOW_MINUTES)
+    minutes = current_app.config["AUCTION_PAYMENT_WINDOW_MINUTES"]
     return timedelta(minutes=int(minutes))
 
 
@@ -305,12 +304,14 @@ def sold_prices(auction: Auction) -> list[int]:
 def _live_sales(auction: Auction) -> list:
     """The auction's sales not given back, newest first, with their order's status and
     deadline: one query for everything the widget shows (at most ``units`` rows)."""
-    return db.session.execute(
-        select(AuctionSale.price_cents, AuctionSale.created_at, Order.status, Order.expires_at)
-        .join(Order, Order.id == AuctionSale.order_id)
-        .where(AuctionSale.auction_id == auction.id, AuctionSale.returned_at.is_(None))
-        .order_by(AuctionSale.id.desc())
-    ).all()
+    return list(
+        db.session.execute(
+            select(AuctionSale.price_cents, AuctionSale.created_at, Order.status, Order.expires_at)
+            .join(Order, Order.id == AuctionSale.order_id)
+            .where(AuctionSale.auction_id == auction.id, AuctionSale.returned_at.is_(None))
+            .order_by(AuctionSale.id.desc())
+        ).all()
+    )
 
 
 def auction_payload(auction: Auction, at: datetime | None = None) -> dict:

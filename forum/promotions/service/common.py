@@ -10,6 +10,9 @@ from ... import signals
 from ...clock import now
 from ...errors import Forbidden, NotFound, ValidationFailed
 from ...extensions import db
+from ...idempotency import check_key as check_idempotency_key  # noqa: F401  (used by the feature)
+from ...idempotency import key_reused  # noqa: F401  (used by the feature)
+from ...permissions import check_not_suspended as check_can_act  # noqa: F401  (used by the feature)
 from ...shop_embed import service as shop
 from ...times import parse_time
 from ..models import GroupBuy, Snap
@@ -21,7 +24,6 @@ MIN_TEAM_WINDOW, MAX_TEAM_WINDOW = 5, 7 * 24 * 60  # minutes
 MAX_CAMPAIGN = timedelta(days=90)
 MAX_SNAP_STOCK = 100_000
 MAX_PER_USER = 99
-SNAP_PAYMENT_WINDOW_MINUTES = 10  # config: SNAP_PAYMENT_WINDOW_MINUTES
 # Held group-buy orders of auto-completing campaigns keep their stock this long
 # past the team's deadline, so the settling job can still confirm them.
 AUTO_COMPLETE_GRACE = timedelta(minutes=15)
@@ -132,33 +134,8 @@ def promotions_on_offer(kind: type[Promotion], order_by, limit: int) -> list:
     )
 
 
-def check_idempotency_key(key) -> str | None:
-    if key is None or key == "":
-        return None
-    if not isinstance(key, str) or not shop.IDEMPOTENCY_KEY_RE.match(key):
-        raise ValidationFailed(
-            "The Idempotency-Key header must be 1-128 visible ASCII characters.",
-            code="invalid_idempotency_key",
-            fields={"Idempotency-Key": ["Use 1-128 visible ASCII characters."]},
-        )
-    return key
-
-
-def key_reused() -> ValidationFailed:
-    return ValidationFailed(
-        "This Idempotency-Key was already used for a different request.",
-        code="idempotency_key_reused",
-        fields={"Idempotency-Key": ["Already used with a different request."]},
-    )
-
-
 def order_by_key(user, key: str):
     return shop.order_by_key(user, key)
-
-
-def check_can_act(user) -> None:
-    if getattr(user, "is_suspended", False):
-        raise Forbidden("Your account is suspended.", code="suspended")
 
 
 def check_offer_owner(actor, merchant_id: int) -> None:
@@ -171,8 +148,7 @@ def check_offer_owner(actor, merchant_id: int) -> None:
 
 
 def snap_payment_window() -> timedelta:
-    minutes = current_app.config.get("SNAP_PAYMENT_WINDOW_MINUTES", SNAP_PAYMENT_WINDOW_MINUTES)
-    return timedelta(minutes=int(minutes))
+    return timedelta(minutes=int(current_app.config["SNAP_PAYMENT_WINDOW_MINUTES"]))
 
 
 # --- what other features hear (forum.signals) ---------------------------------------

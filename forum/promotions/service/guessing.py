@@ -57,7 +57,6 @@ from .common import (
 from .placements import post_result
 
 KIND = "guess"
-PAYMENT_WINDOW_MINUTES = 60  # config: GUESS_PAYMENT_WINDOW_MINUTES
 MAX_GUESSES = 50
 MAX_POINTS = 100_000
 CHART_BUCKETS = 20
@@ -73,13 +72,11 @@ class Winner:
 
 
 def payment_window() -> timedelta:
-    return timedelta(
-        minutes=int(current_app.config.get("GUESS_PAYMENT_WINDOW_MINUTES", PAYMENT_WINDOW_MINUTES))
-    )
+    return timedelta(minutes=int(current_app.config["GUESS_PAYMENT_WINDOW_MINUTES"]))
 
 
 def refunds_without_winner() -> bool:
-    return bool(current_app.config.get("GUESS_REFUND_WITHOUT_WINNER", True))
+    return bool(current_app.config["GUESS_REFUND_WITHOUT_WINNER"])
 
 
 # --- games ---------------------------------------------------------------------------

@@ -266,7 +266,7 @@ def _return_lapsed(snap: Snap) -> int:
     ids = db.session.scalars(shop.overdue_order_ids(among=unreturned, limit=50)).all()
     if not ids:
         return 0
-    shop.lock_orders(ids)
+    shop.lock_orders(list(ids))
     returned = 0
     for order_id in ids:
         returned += shop.expire_order(shop.find_order(order_id))

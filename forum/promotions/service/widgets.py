@@ -1,7 +1,6 @@
 """The [[groupbuy:ID]] and [[snap:ID]] widgets for posts and chat, and who may watch their rooms."""
 
 from flask import render_template
-from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -9,6 +8,7 @@ from sqlalchemy.orm import joinedload
 from ... import embeds
 from ...clock import now
 from ...extensions import db
+from ...permissions import acting_user as _viewer
 from ..models import GroupBuy, Snap, Team
 from . import ladders
 from .groupbuys import (
@@ -18,10 +18,6 @@ from .groupbuys import (
     my_teams,
 )
 from .snaps import snap_room, snap_url, state_of, stock_left
-
-
-def _viewer():
-    return current_user._get_current_object() if current_user.is_authenticated else None
 
 
 def load_group_buys(ids: list[int]) -> dict[int, GroupBuy]:

@@ -12,7 +12,6 @@ BODY_MAX = 10_000
 REPLY_MAX = 4_000
 REASON_MAX = 300
 SORTS = ("helpful", "newest", "rating")
-REVIEW_LIMIT = "10/hour;30/day"  # new reviews per member (config: REVIEW_LIMIT)
 
 
 def setting(name: str, default: int) -> int:

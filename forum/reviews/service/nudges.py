@@ -158,7 +158,7 @@ def email_nudge(order_id: int, *, reminder: bool) -> bool:
             f"{url_for('reviews.write', order_id=order.id, _external=True)}\n\n"
             "Rewards are the same whatever you rate, and rewarded reviews are labelled.\n"
         ),
-        from_email=current_app.config.get("MAIL_DEFAULT_SENDER", "plaza@localhost"),
+        from_email=current_app.config["MAIL_DEFAULT_SENDER"],
         to=[buyer.email],
     )
     try:

@@ -3,7 +3,6 @@ aggregates, reviews in search, threads that embed a product."""
 
 import html
 import re
-from dataclasses import dataclass
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -11,16 +10,10 @@ from sqlalchemy.orm import joinedload, selectinload
 from ...board import service as board
 from ...errors import field_error
 from ...extensions import db
-from ...pagination import decode, encode
+from ...pagination import Page, decode, encode, keyset_page
 from ...shop_embed import service as shop
 from ..models import Review
 from .common import SORTS
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list
-    next_cursor: str | None
 
 
 def _counting():
@@ -60,13 +53,9 @@ def list_reviews(
         else:
             query = query.where(Review.id < after[0])
     rows = list(db.session.scalars(query).unique())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = None
-    if more:
-        last = rows[-1]
-        next_cursor = encode([*(getattr(last, k.key) for k in keys), last.id])
-    return Page(rows, next_cursor)
+    return keyset_page(
+        rows, limit, lambda last: encode([*(getattr(last, k.key) for k in keys), last.id])
+    )
 
 
 def computed_ratings(product_id: int) -> dict:

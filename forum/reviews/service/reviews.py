@@ -17,6 +17,7 @@ from ...errors import Conflict, Forbidden, NotFound, field_error
 from ...extensions import db
 from ...moderation import service as moderation
 from ...notifications import service as notifications
+from ...permissions import check_not_suspended
 from ...shop_embed import service as shop
 from .. import photos as photo_store
 from ..models import MAX_PHOTOS, Review, ReviewPhoto, ReviewRevision, ReviewVote
@@ -25,7 +26,6 @@ from .common import (
     BODY_MAX,
     REASON_MAX,
     REPLY_MAX,
-    REVIEW_LIMIT,
     address_key,
     check_rating,
     check_text,
@@ -147,12 +147,11 @@ def create_review(
     if order_id is not None and (isinstance(order_id, bool) or not isinstance(order_id, int)):
         errors["order_id"] = ["Give the order's id."]
     raise_if(errors)
-    if user.is_suspended:
-        raise Forbidden("Your account is suspended.", code="suspended")
+    check_not_suspended(user)
     order, item = check_can_review(user, product, order_id)
     html = _render(body)
     ratelimit.consume(
-        current_app.config.get("REVIEW_LIMIT", REVIEW_LIMIT),
+        current_app.config["REVIEW_LIMIT"],
         "review",
         user.id,
         message="You are reviewing too fast; wait a while.",

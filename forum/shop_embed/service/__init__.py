@@ -66,7 +66,6 @@ from .common import (  # noqa: F401
     MAX_QUANTITY,
     MAX_STOCK,
     NAME_MAX,
-    OFFLINE_WINDOW_HOURS,
     PAID_STATUSES,
     SLUG_RE,
     is_admin,

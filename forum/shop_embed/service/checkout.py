@@ -5,6 +5,9 @@ API path (``POST /orders`` then ``/orders/{id}/pay``) uses the same ``place_orde
 ``pay`` underneath.
 """
 
+from typing import Any
+
+from ...accounts.models import User
 from ...errors import Conflict
 from .. import payments as providers
 from ..models import Order
@@ -15,13 +18,13 @@ from .pricing import price_quote
 
 
 def checkout(
-    buyer,
-    lines,
+    buyer: User,
+    lines: object,
     *,
-    address,
-    provider,
+    address: object,
+    provider: object,
     idempotency_key: str | None = None,
-    choices: dict | None = None,
+    choices: dict[str, Any] | None = None,
 ) -> Order:
     """Place and pay ``lines`` in one transaction; returns the order (see ``checkout_replayed``)."""
     return checkout_replayed(
@@ -35,13 +38,13 @@ def checkout(
 
 
 def checkout_replayed(
-    buyer,
-    lines,
+    buyer: User,
+    lines: object,
     *,
-    address,
-    provider,
+    address: object,
+    provider: object,
     idempotency_key: str | None = None,
-    choices: dict | None = None,
+    choices: dict[str, Any] | None = None,
 ) -> tuple[Order, bool]:
     """Place an order for ``lines`` and pay it with ``provider``; returns (order, replayed).
 

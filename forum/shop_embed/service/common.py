@@ -3,6 +3,8 @@
 import re
 
 from ...errors import ValidationFailed, field_error
+from ...idempotency import KEY_RE as IDEMPOTENCY_KEY_RE  # noqa: F401  (the shop's name for it)
+from ...permissions import has_role, is_admin  # noqa: F401  (is_admin: the shop's own name)
 
 CURRENCIES = ("USD", "EUR", "GBP", "CNY", "JPY")
 MAX_PRICE_CENTS = 100_000_000  # 1,000,000.00 in the currency
@@ -13,7 +15,6 @@ LOW_STOCK = 5  # "only N left" from here down
 NAME_MAX = 120
 DESCRIPTION_MAX = 20_000
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
 ADDRESS_FIELDS = {
     "name": 80,
     "line1": 120,
@@ -24,20 +25,10 @@ ADDRESS_FIELDS = {
 }
 ADDRESS_REQUIRED = ("name", "line1", "city", "postal_code", "country")
 PAID_STATUSES = ("paid", "shipped", "completed")
-OFFLINE_WINDOW_HOURS = 72
-# Unpaid units one buyer may hold of one product at a time, over all their orders
-# (config: SHOP_MAX_HELD_UNITS): one account can no longer hold a whole stock.
-MAX_HELD_UNITS = 20
-MAX_PENDING_ORDERS = 5  # unpaid live orders per buyer (config: SHOP_MAX_PENDING_ORDERS)
-ORDER_LIMIT = "10/minute;100/day"  # new orders per buyer (config: SHOP_ORDER_LIMIT)
 
 
 def is_merchant(user) -> bool:
-    return bool(user and getattr(user, "is_authenticated", False) and user.has_role("merchant"))
-
-
-def is_admin(user) -> bool:
-    return bool(user and getattr(user, "is_authenticated", False) and user.is_admin)
+    return has_role(user, "merchant")
 
 
 def _whole(value, name: str, low: int, high: int, message: str, errors: dict) -> int | None:

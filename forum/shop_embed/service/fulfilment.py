@@ -102,7 +102,7 @@ def release_held(order: Order, *, actor=None, **params) -> Order:
     deadline = at + payment_window()
     if prepaid:
         change_status(order, "paid", actor=actor, from_statuses=("held",), released=True, **params)
-        order_values = {"expires_at": None}
+        order_values: dict[str, object] = {"expires_at": None}
     else:
         change_status(
             order,

@@ -178,7 +178,7 @@ def _not_expired():
 
 
 def payment_window() -> timedelta:
-    return timedelta(minutes=int(current_app.config.get("ORDER_PAYMENT_WINDOW_MINUTES", 30)))
+    return timedelta(minutes=int(current_app.config["ORDER_PAYMENT_WINDOW_MINUTES"]))
 
 
 def _succeeded_payment(order: Order) -> Payment | None:

@@ -1,28 +1,22 @@
 """Orders: reading them (who may see what) and placing them (holds, idempotency, limits)."""
 
-import hashlib
-import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.orm import joinedload, selectinload
 
-from ... import ratelimit, signals
+from ... import idempotency, ratelimit, signals
 from ...clock import now
 from ...database import insert_ignore
-from ...errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
+from ...errors import Conflict, NotFound, field_error
 from ...extensions import db
-from ...pagination import decode, encode
+from ...pagination import Page, after_id, encode, keyset_page
+from ...permissions import check_not_suspended
 from ..models import Order, OrderEvent, OrderItem, Payment, StockReservation
 from .carts import normalise_lines
 from .common import (
-    IDEMPOTENCY_KEY_RE,
-    MAX_HELD_UNITS,
-    MAX_PENDING_ORDERS,
     MAX_PRICE_CENTS,
-    ORDER_LIMIT,
     PAID_STATUSES,
     _address,
     is_admin,
@@ -96,18 +90,10 @@ def lock_orders(order_ids: list[int]) -> None:
         )
 
 
-@dataclass
-class Page:
-    items: list
-    next_cursor: str | None
-
-
 def _page(query, cursor: str | None, limit: int) -> Page:
-    after = decode(cursor, 1)
+    after = after_id(cursor)
     if after is not None:
-        if not isinstance(after[0], int):
-            raise field_error("cursor", "That cursor is not valid.")
-        query = query.where(Order.id < after[0])
+        query = query.where(Order.id < after)
     rows = list(
         db.session.scalars(
             query.options(
@@ -117,9 +103,7 @@ def _page(query, cursor: str | None, limit: int) -> Page:
             .limit(limit + 1)
         ).unique()
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(rows, encode([rows[-1].id]) if more else None)
+    return keyset_page(rows, limit, lambda order: encode([order.id]))
 
 
 def orders_of_buyer(user, *, cursor: str | None = None, limit: int = 20) -> Page:
@@ -209,23 +193,16 @@ def _request_hash(
         body["prices"] = sorted(prices.items())
     if choices:
         body["choices"] = sorted((k, v) for k, v in choices.items() if v)
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return idempotency.request_hash(body)
 
 
 def _replay(buyer, key: str, request_hash: str) -> Order | None:
-    existing = db.session.scalar(
-        select(Order).where(Order.buyer_id == buyer.id, Order.idempotency_key == key)
+    return idempotency.replay(
+        db.session.scalar(
+            select(Order).where(Order.buyer_id == buyer.id, Order.idempotency_key == key)
+        ),
+        lambda first: first.request_hash == request_hash,
     )
-    if existing is None:
-        return None
-    if existing.request_hash != request_hash:
-        raise ValidationFailed(
-            "This Idempotency-Key was already used for a different order.",
-            code="idempotency_key_reused",
-            fields={"Idempotency-Key": ["Already used with a different body."]},
-        )
-    return existing
 
 
 def place_order(
@@ -264,8 +241,7 @@ def place_order(
     Conflict(too_many_held_units) or Conflict(insufficient_stock). On a refusal the caller rolls back and
     nothing is written.
     """
-    if getattr(buyer, "is_suspended", False):
-        raise Forbidden("Your account is suspended.", code="suspended")
+    check_not_suspended(buyer)
     raw_index: dict[int, int] = {}
     if isinstance(items, list | tuple):
         for n, line in enumerate(items):
@@ -273,8 +249,7 @@ def place_order(
                 raw_index.setdefault(line[0], n)
     lines = normalise_lines(items)
     address = _address(shipping_address)
-    if idempotency_key is not None and not IDEMPOTENCY_KEY_RE.match(idempotency_key):
-        raise field_error("Idempotency-Key", "Use 1-128 visible ASCII characters.")
+    idempotency_key = idempotency.check_key(idempotency_key)
     _check_unit_prices(unit_prices, lines)
     at = now()
     if held_until is not None and held_until <= at:
@@ -358,7 +333,7 @@ HELD_UNITS_LOCK = 0x5E1D
 
 
 def held_units_limit() -> int:
-    return int(current_app.config.get("SHOP_MAX_HELD_UNITS", MAX_HELD_UNITS))
+    return int(current_app.config["SHOP_MAX_HELD_UNITS"])
 
 
 def _check_held_units(buyer, order: Order, lines, raw_index: dict[int, int]) -> None:
@@ -390,7 +365,9 @@ def _check_held_units(buyer, order: Order, lines, raw_index: dict[int, int]) -> 
                 StockReservation.expires_at > now(),
             )
             .group_by(StockReservation.product_id)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     over = {}
     for line in lines:
@@ -433,13 +410,13 @@ def check_can_order(buyer) -> None:
         .select_from(Order)
         .where(Order.buyer_id == buyer.id, Order.status == "pending", Order.expires_at > now())
     )
-    if pending >= int(current_app.config.get("SHOP_MAX_PENDING_ORDERS", MAX_PENDING_ORDERS)):
+    if pending >= int(current_app.config["SHOP_MAX_PENDING_ORDERS"]):
         raise Conflict(
             "You have too many unpaid orders; pay or cancel one first.",
             code="too_many_pending_orders",
         )
     ratelimit.consume(
-        current_app.config.get("SHOP_ORDER_LIMIT", ORDER_LIMIT),
+        current_app.config["SHOP_ORDER_LIMIT"],
         "shop-order",
         buyer.id,
         message="You are placing orders too fast; wait a moment.",

@@ -14,7 +14,7 @@ from ...errors import Conflict, Forbidden, field_error
 from ...extensions import db
 from .. import payments as providers
 from ..models import Order, Payment
-from .common import OFFLINE_WINDOW_HOURS, PAID_STATUSES
+from .common import PAID_STATUSES
 from .fulfilment import check_order_merchant
 from .lifecycle import (
     TRANSITIONS,
@@ -161,11 +161,7 @@ def _await_offline(actor, order: Order, provider: str, reference: str) -> Order:
     if existing is not None and existing.provider == provider:
         return order  # asking twice changes nothing
     at = now()
-    deadline = at + timedelta(
-        hours=int(
-            current_app.config.get("ORDER_OFFLINE_PAYMENT_WINDOW_HOURS", OFFLINE_WINDOW_HOURS)
-        )
-    )
+    deadline = at + timedelta(hours=int(current_app.config["ORDER_OFFLINE_PAYMENT_WINDOW_HOURS"]))
     if order.hold_limit_at is not None:  # an offer's own window: never past it
         deadline = min(deadline, order.hold_limit_at)
     moved = db.session.execute(
@@ -213,9 +209,6 @@ def mark_paid(actor, order: Order) -> Order:
     )
 
 
-RETURN_WINDOW_DAYS = 30
-
-
 def refund(actor, order: Order, *, reason: str = "", amount_cents: int | None = None) -> Order:
     """Give money back: the whole remaining amount (-> refunded, stock returns) or a part.
 
@@ -234,7 +227,7 @@ def refund(actor, order: Order, *, reason: str = "", amount_cents: int | None = 
             code="invalid_status",
             fields={"status": [order.status]},
         )
-    window = timedelta(days=int(current_app.config.get("RETURN_WINDOW_DAYS", RETURN_WINDOW_DAYS)))
+    window = timedelta(days=int(current_app.config["RETURN_WINDOW_DAYS"]))
     if order.status == "completed" and order.completed_at and order.completed_at + window < now():
         raise Conflict("The return window of this order has closed.", code="return_window_closed")
     left = order.total_cents - (order.refunded_cents or 0)

@@ -22,7 +22,9 @@ promised (a coupon use) is claimed by its feature on ``signals.order_priced``, s
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+from ...accounts.models import User
 from ..models import Merchant, Product
 from .carts import normalise_lines, quote
 from .merchants import shipping_for
@@ -57,7 +59,7 @@ class Adjustment:
     label: str
     amount_cents: int
     # Facts the order keeps beside the amount (points spent, rebate earned, perk ...).
-    info: dict = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -69,7 +71,9 @@ class PriceQuote:
     lines: list[PriceLine]
     adjustments: list[Adjustment] = field(default_factory=list)
     problems: dict[str, list[str]] = field(default_factory=dict)  # e.g. not enough stock now
-    choices: dict = field(default_factory=dict)  # what the buyer chose (coupon, credit, points...)
+    choices: dict[str, Any] = field(
+        default_factory=dict
+    )  # what the buyer chose (coupon, credit, points...)
 
     @property
     def subtotal_cents(self) -> int:
@@ -94,7 +98,7 @@ class PriceQuote:
     def total_cents(self) -> int:
         return self.subtotal_cents + sum(a.amount_cents for a in self.adjustments)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "currency": self.currency,
             "items": [
@@ -122,7 +126,7 @@ class PriceQuote:
 PriceStep = Callable[[PriceQuote, object], Adjustment | None]
 
 
-def _shipping(priced: PriceQuote, buyer) -> Adjustment:
+def _shipping(priced: PriceQuote, buyer: object) -> Adjustment:
     fee = shipping_for(priced.merchant, priced.subtotal_cents)
     return Adjustment("shipping", "Shipping" if fee else "Free shipping", fee)
 
@@ -133,12 +137,12 @@ PRICE_STEPS: list[PriceStep] = [_shipping]
 
 
 def price_quote(
-    buyer,
-    lines,
+    buyer: User | None,
+    lines: object,
     *,
     unit_prices: dict[int, int] | None = None,
     raw_index: dict[int, int] | None = None,
-    choices: dict | None = None,
+    choices: dict[str, Any] | None = None,
 ) -> PriceQuote:
     """Price ``lines`` (``[(product_id, quantity)]``, normalised or not) for ``buyer``.
 

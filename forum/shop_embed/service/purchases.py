@@ -55,7 +55,9 @@ def completed_order_counts() -> dict[int, int]:
             select(Order.buyer_id, func.count())
             .where(Order.status == "completed")
             .group_by(Order.buyer_id)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
 
 

@@ -1,0 +1,94 @@
+"""Board: categories, threads, posts, search."""
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from .shared import Cursor, Embed, Out, Timestamp, UserRef
+
+# --- board --------------------------------------------------------------------------
+
+
+class Category(Out):
+    id: int
+    slug: str
+    name: str
+    description: str
+
+
+class Post(Out):
+    id: int
+    thread_id: int
+    position: int
+    author: UserRef
+    body: str
+    body_html: str
+    like_count: int
+    reply_to: int | None
+    created_at: Timestamp | None
+    edited_at: Timestamp | None
+    embeds: list[Embed]
+
+
+class ThreadSummary(Out):
+    id: int
+    title: str
+    category: str
+    author: UserRef
+    pinned: bool
+    locked: bool
+    reply_count: int
+    last_activity_at: Timestamp | None
+    created_at: Timestamp | None
+
+
+class ThreadPage(Out):
+    items: list[ThreadSummary]
+    next_cursor: Cursor
+
+
+class PostPage(Out):
+    items: list[Post]
+    next_cursor: Cursor
+
+
+class Thread(ThreadSummary):
+    posts: PostPage
+
+
+class NewThread(Out):
+    id: int
+    title: str
+    category: str
+    first_post: Post
+
+
+class Likes(Out):
+    like_count: int
+
+
+class ThreadRef(Out):
+    id: int
+    title: str
+
+
+class SearchHit(Post):
+    type: Literal["post"]
+    thread: ThreadRef
+
+
+class ProductSearchHit(Out):
+    """A product whose reviews match (first page only)."""
+
+    type: Literal["product"]
+    id: int
+    name: str
+    url: str
+    snippet: str  # plain text, matches wrapped in <mark>
+    rating_avg: float | None
+    rating_count: int
+
+
+class SearchPage(Out):
+    items: list[Annotated[SearchHit | ProductSearchHit, Field(discriminator="type")]]
+    next_cursor: Cursor

@@ -1,0 +1,72 @@
+"""Board rules: categories, threads, posts, edits, likes, mentions, search.
+
+Every write goes through here. Counters move in SQL (``post_count + 1``) so
+concurrent replies never lose an update, and a post's position in its thread is
+taken from the thread's counter in the same statement, so page N of a thread is
+a range scan however deep it is.
+
+The front of the ``service/`` package: ``common`` (checks), ``categories``,
+``threads``, ``posts`` and ``search``; callers import from here.
+"""
+
+from ...errors import Conflict  # noqa: F401  (callers catch it as service.Conflict)
+from ...pagination import Page  # noqa: F401
+from ...permissions import can_moderate  # noqa: F401
+from ..lookups import (  # noqa: F401
+    live_thread_ids,
+    report_categories,
+    threads_embedding,
+    threads_with_ids,
+)
+from ..moderating import move_thread, set_hidden, set_locked, set_pinned  # noqa: F401
+from .categories import (  # noqa: F401
+    create_category,
+    get_category,
+    list_categories,
+    move_category,
+    set_experience_reports,
+)
+from .common import (  # noqa: F401
+    SLUG_RE,
+    TITLE_MAX,
+    TITLE_MIN,
+    check_body,
+    check_can_post,
+    check_title,
+    preview,
+    render_body,
+)
+from .posts import (  # noqa: F401
+    _add_post,
+    _notify_for_post,
+    _post_url,
+    can_see_post,
+    check_can_change,
+    delete_post,
+    edit_post,
+    get_post,
+    like,
+    liked_post_ids,
+    page_count,
+    page_of,
+    post_to_change,
+    posts_after,
+    posts_on_page,
+    reply,
+    revisions,
+    unlike,
+    visible_post,
+)
+from .search import (  # noqa: F401
+    _FTS_WORD_RE,
+    describe_posts,
+    recent_posts_by,
+    search,
+)
+from .threads import (  # noqa: F401
+    create_thread,
+    first_post,
+    get_thread,
+    list_threads,
+    visible_threads,
+)

@@ -1,0 +1,87 @@
+"""Threads: who sees them, the keyset-paginated list, starting one."""
+
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import joinedload
+
+from ...accounts.models import User
+from ...clock import now
+from ...errors import NotFound, field_error
+from ...extensions import db
+from ...pagination import Page, decode, encode, keyset_page
+from ...permissions import can_moderate
+from ..models import Category, Post, Thread
+from .common import check_can_post, check_title, render_body
+from .posts import _add_post
+
+# --- threads -----------------------------------------------------------------------
+
+
+def visible_threads(viewer=None):
+    query = select(Thread)
+    if not can_moderate(viewer):
+        query = query.where(Thread.deleted_at.is_(None))
+    return query
+
+
+def get_thread(thread_id: int, viewer=None) -> Thread:
+    thread = db.session.get(Thread, thread_id)
+    if thread is None or (thread.is_deleted and not can_moderate(viewer)):
+        raise NotFound("No such thread.")
+    return thread
+
+
+def list_threads(
+    category: Category | None, *, cursor: str | None = None, limit: int = 25, viewer=None
+) -> Page:
+    """Pinned first, then latest activity; keyset-paginated so deep pages stay fast."""
+    query = visible_threads(viewer).options(
+        joinedload(Thread.author), joinedload(Thread.last_poster)
+    )
+    if category is not None:
+        query = query.where(Thread.category_id == category.id)
+    after = decode(cursor, 3)
+    if after is not None:
+        try:
+            pinned, when, last_id = bool(after[0]), datetime.fromisoformat(after[1]), int(after[2])
+        except (TypeError, ValueError):
+            raise field_error("cursor", "That cursor is not valid.") from None
+        older = or_(
+            Thread.last_activity_at < when,
+            and_(Thread.last_activity_at == when, Thread.id < last_id),
+        )
+        if pinned:  # still among the pinned threads; every unpinned one comes after
+            query = query.where(or_(Thread.pinned.is_(False), and_(Thread.pinned.is_(True), older)))
+        else:
+            query = query.where(Thread.pinned.is_(False), older)
+    query = query.order_by(
+        Thread.pinned.desc(), Thread.last_activity_at.desc(), Thread.id.desc()
+    ).limit(limit + 1)
+    return keyset_page(
+        db.session.scalars(query).unique().all(),
+        limit,
+        lambda last: encode([last.pinned, last.last_activity_at.isoformat(), last.id]),
+    )
+
+
+def create_thread(author: User, category: Category, title, body) -> Thread:
+    title = check_title(title)
+    rendered = render_body(body)
+    check_can_post(author)
+    thread = Thread(
+        category_id=category.id, author_id=author.id, title=title, last_activity_at=now()
+    )
+    db.session.add(thread)
+    db.session.flush()
+    _add_post(author, thread, body, rendered, reply_to=None)
+    db.session.execute(
+        update(Category)
+        .where(Category.id == category.id)
+        .values(thread_count=Category.thread_count + 1)
+    )
+    return thread
+
+
+def first_post(thread: Thread) -> Post | None:
+    return db.session.scalar(select(Post).where(Post.thread_id == thread.id, Post.position == 1))

@@ -1,0 +1,151 @@
+"""Group-buy teams as they are read and announced: forming teams, rosters, the live payload."""
+
+from datetime import datetime
+
+from flask import url_for
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ... import realtime
+from ...clock import now
+from ...errors import NotFound
+from ...extensions import db
+from ..models import GroupBuy, Team, TeamMember
+from . import ladders
+
+KIND = "groupbuy"
+WIDGET_TEAMS = 5  # forming teams a widget lists, nearly full first
+
+
+# --- teams: reading ----------------------------------------------------------------
+
+
+def get_team(team_id) -> Team:
+    team = (
+        db.session.get(Team, team_id, options=[joinedload(Team.group_buy)])
+        if isinstance(team_id, int)
+        else None
+    )
+    if team is None:
+        raise NotFound("No such team.")
+    return team
+
+
+def forming_teams(group_buy: GroupBuy, limit: int = WIDGET_TEAMS) -> list[Team]:
+    """Teams still open to join, nearly full first, then the soonest to expire."""
+    return list(
+        db.session.scalars(
+            select(Team)
+            .options(joinedload(Team.leader))
+            .where(
+                Team.group_buy_id == group_buy.id,
+                Team.status == "forming",
+                Team.expires_at > now(),
+                Team.members < Team.size,
+            )
+            .order_by((Team.size - Team.members).asc(), Team.expires_at.asc(), Team.id.asc())
+            .limit(limit)
+        )
+    )
+
+
+def teams_of_campaign(group_buy: GroupBuy, limit: int = 200) -> list[Team]:
+    return list(
+        db.session.scalars(
+            select(Team)
+            .options(joinedload(Team.leader))
+            .where(Team.group_buy_id == group_buy.id)
+            .order_by(Team.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def my_teams(user, group_buy: GroupBuy, limit: int = 5) -> list[tuple[Team, TeamMember]]:
+    """``user``'s latest teams in this campaign with their membership (for their widget)."""
+    if not user or not getattr(user, "is_authenticated", False):
+        return []
+    rows = db.session.execute(
+        select(Team, TeamMember)
+        .join(TeamMember, TeamMember.team_id == Team.id)
+        .where(Team.group_buy_id == group_buy.id, TeamMember.user_id == user.id)
+        .order_by(Team.id.desc())
+        .limit(limit)
+    ).all()
+    return [(team, member) for team, member in rows]
+
+
+def membership(user, team: Team) -> TeamMember | None:
+    if not user or not getattr(user, "is_authenticated", False):
+        return None
+    return db.session.scalar(
+        select(TeamMember).where(TeamMember.team_id == team.id, TeamMember.user_id == user.id)
+    )
+
+
+def roster(team: Team) -> list[TeamMember]:
+    return list(
+        db.session.scalars(
+            select(TeamMember)
+            .options(joinedload(TeamMember.user))
+            .where(TeamMember.team_id == team.id)
+            .order_by(TeamMember.id)
+        )
+    )
+
+
+def share_url(team: Team) -> str:
+    return url_for("promotions.team", team_id=team.id, _external=True)
+
+
+def group_buy_url(group_buy: GroupBuy) -> str:
+    return url_for("promotions.group_buy", group_buy_id=group_buy.id)
+
+
+def team_payload(team: Team, at: datetime | None = None) -> dict:
+    """What a team is now (live pushes and the API): status as it reads, job or not."""
+    at = at or now()
+    status = team.status_at(at)
+    filled = team.size if status == "succeeded" else team.members + team.virtual_members
+    return {
+        "kind": "team",
+        "id": team.id,
+        "team_id": team.id,
+        "group_buy_id": team.group_buy_id,
+        "status": status,
+        "members": filled,
+        "real_members": team.members,
+        "size": team.size,
+        "seats_left": team.size - filled if status == "forming" else 0,
+        "expires_at": team.expires_at.isoformat(),
+        "price_cents": ladders.team_price(team),
+    }
+
+
+# --- live --------------------------------------------------------------------------
+
+
+def group_buy_room(group_buy_id: int) -> str:
+    return f"offer:groupbuy:{group_buy_id}"
+
+
+def team_room(team_id: int) -> str:
+    return f"offer:team:{team_id}"
+
+
+def _announce_team(team: Team) -> None:
+    payload = team_payload(team)
+    realtime.announce("team_state", payload, room=team_room(team.id))
+    realtime.announce(
+        "groupbuy_state",
+        {"kind": "groupbuy", "id": team.group_buy_id, "team": payload},
+        room=group_buy_room(team.group_buy_id),
+    )
+
+
+def _announce_group_buy(group_buy: GroupBuy) -> None:
+    realtime.announce(
+        "groupbuy_state",
+        {"kind": "groupbuy", "id": group_buy.id, "ended": True},
+        room=group_buy_room(group_buy.id),
+    )
