@@ -78,6 +78,7 @@ from .expiry import (  # noqa: F401
     is_overdue,
     overdue_order_ids,
     shown_status,
+    unpaid_order_ids,
 )
 from .fulfilment import (  # noqa: F401
     cancel,
@@ -114,6 +115,7 @@ from .orders import (  # noqa: F401
     lock_orders,
     next_steps,
     order_by_key,
+    order_deadlines,
     order_events,
     order_payment,
     order_statuses,
@@ -144,6 +146,7 @@ from .products import (  # noqa: F401
     set_product_image,
     set_rating,
     update_product,
+    with_merchant,
 )
 from .purchases import (  # noqa: F401
     bought_item,
@@ -159,6 +162,7 @@ from .purchases import (  # noqa: F401
     merchandise_spend,
     order_figures,
     order_item_ids,
+    paid_order_ids,
     shipping_addresses,
 )
 from .repricing import lower_prices  # noqa: F401
