@@ -35,7 +35,6 @@ from ...errors import Conflict
 from ...extensions import db
 from ...money import Money
 from ...shop_embed import service as shop
-from ...shop_embed.models import Order
 from ..models import Auction, AuctionSale
 from .common import (
     MAX_CAMPAIGN,
@@ -216,12 +215,10 @@ def _lapsed_units(ids: list[int]) -> dict[int, int]:
         return {}
     rows = db.session.execute(
         select(AuctionSale.auction_id, func.count(AuctionSale.id))
-        .join(Order, Order.id == AuctionSale.order_id)
         .where(
             AuctionSale.auction_id.in_(ids),
             AuctionSale.returned_at.is_(None),
-            Order.status == "pending",
-            Order.expires_at <= now(),
+            AuctionSale.order_id.in_(shop.overdue_order_ids()),
         )
         .group_by(AuctionSale.auction_id)
     )
@@ -234,12 +231,10 @@ def _pending_units(ids: list[int]) -> dict[int, int]:
         return {}
     rows = db.session.execute(
         select(AuctionSale.auction_id, func.count(AuctionSale.id))
-        .join(Order, Order.id == AuctionSale.order_id)
         .where(
             AuctionSale.auction_id.in_(ids),
             AuctionSale.returned_at.is_(None),
-            Order.status == "pending",
-            Order.expires_at > now(),
+            AuctionSale.order_id.in_(shop.unpaid_order_ids()),
         )
         .group_by(AuctionSale.auction_id)
     )
@@ -290,11 +285,10 @@ def sold_prices(auction: Auction) -> list[int]:
     return list(
         db.session.scalars(
             select(AuctionSale.price_cents)
-            .join(Order, Order.id == AuctionSale.order_id)
             .where(
                 AuctionSale.auction_id == auction.id,
                 AuctionSale.returned_at.is_(None),
-                Order.status.in_(shop.PAID_STATUSES),
+                AuctionSale.order_id.in_(shop.paid_order_ids()),
             )
             .order_by(AuctionSale.id)
         )
@@ -303,12 +297,20 @@ def sold_prices(auction: Auction) -> list[int]:
 
 def _live_sales(auction: Auction) -> list:
     """The auction's sales not given back, newest first, with their order's status and
-    deadline: one query for everything the widget shows (at most ``units`` rows)."""
+    deadline: one query for everything the widget shows (at most ``units`` rows); the
+    order columns come from the shop's ``order_deadlines`` joined as a subquery."""
+    live = (AuctionSale.auction_id == auction.id, AuctionSale.returned_at.is_(None))
+    orders = shop.order_deadlines(select(AuctionSale.order_id).where(*live)).subquery()
     return list(
         db.session.execute(
-            select(AuctionSale.price_cents, AuctionSale.created_at, Order.status, Order.expires_at)
-            .join(Order, Order.id == AuctionSale.order_id)
-            .where(AuctionSale.auction_id == auction.id, AuctionSale.returned_at.is_(None))
+            select(
+                AuctionSale.price_cents,
+                AuctionSale.created_at,
+                orders.c.status,
+                orders.c.expires_at,
+            )
+            .join(orders, orders.c.id == AuctionSale.order_id)
+            .where(*live)
             .order_by(AuctionSale.id.desc())
         ).all()
     )
@@ -364,20 +366,12 @@ def _return_lapsed(auction: Auction) -> None:
 
     Locks those orders first, in ascending id, so the lock order holds.
     """
-    ids = db.session.scalars(
-        select(Order.id)
-        .join(AuctionSale, AuctionSale.order_id == Order.id)
-        .where(
-            AuctionSale.auction_id == auction.id,
-            AuctionSale.returned_at.is_(None),
-            Order.status == "pending",
-            Order.expires_at <= now(),
-        )
-        .order_by(Order.id)
-        .limit(50)
-    ).all()
+    sales = select(AuctionSale.order_id).where(
+        AuctionSale.auction_id == auction.id, AuctionSale.returned_at.is_(None)
+    )
+    ids = db.session.scalars(shop.overdue_order_ids(sales, limit=50)).all()
     for order_id in ids:
-        shop.expire_order(db.session.get(Order, order_id))
+        shop.expire_order(shop.find_order(order_id))
 
 
 def _take_unit(auction: Auction, at: datetime) -> bool:
@@ -489,14 +483,14 @@ def take(user, auction: Auction, *, idempotency_key=None, shipping_address=None)
     return order, False
 
 
-def _replayed(order: Order, auction: Auction) -> Order:
+def _replayed(order, auction: Auction):
     sale = db.session.scalar(select(AuctionSale).where(AuctionSale.order_id == order.id))
     if sale is None or sale.auction_id != auction.id:
         raise key_reused()
     return order
 
 
-def give_back(order: Order, *, event, **_) -> None:
+def give_back(order, *, event, **_) -> None:
     """``signals.order_changed``: an auction order cancelled (or unpaid past its window) or
     refunded gives its unit back to the auction, exactly once (``returned_at``)."""
     if order.kind != KIND or event.type not in ("cancelled", "expired", "refunded"):

@@ -9,21 +9,18 @@ once for a whole room, so the widget itself is never personal).
 from flask import render_template
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from ... import embeds
 from ...clock import now
 from ...extensions import db
-from ...shop_embed.models import Product
+from ...shop_embed import service as shop
 from ..models import Auction, GuessGame
 from . import auctions, guessing
 
 
 def load_auctions(ids: list[int]) -> dict[int, Auction]:
     rows = db.session.scalars(
-        select(Auction)
-        .options(joinedload(Auction.product).joinedload(Product.merchant))
-        .where(Auction.id.in_(ids))
+        select(Auction).options(shop.with_merchant(Auction.product)).where(Auction.id.in_(ids))
     ).all()
     return {a.id: a for a in rows if a.product.archived_at is None}
 
@@ -46,7 +43,7 @@ def render_auction(auction: Auction, context: embeds.EmbedContext, href: str) ->
 def load_games(ids: list[int]) -> dict[int, GuessGame]:
     rows = db.session.scalars(
         select(GuessGame)
-        .options(joinedload(GuessGame.product).joinedload(Product.merchant))
+        .options(shop.with_merchant(GuessGame.product))
         .where(GuessGame.id.in_(ids))
     ).all()
     return {g.id: g for g in rows if g.product.archived_at is None}

@@ -40,7 +40,6 @@ from ...members import service as members
 from ...money import Money
 from ...notifications import service as notifications
 from ...shop_embed import service as shop
-from ...shop_embed.models import Order
 from ..models import Guess, GuessGame, GuessPlayer, GuessWin
 from .common import (
     MAX_CAMPAIGN,
@@ -324,7 +323,7 @@ def _lapsed(win: GuessWin, at: datetime) -> bool:
         return True
     if win.status != "pending" or win.order_id is None:
         return False
-    order = db.session.get(Order, win.order_id)
+    order = shop.find_order(win.order_id)
     return (
         order is None
         or order.status == "cancelled"
@@ -471,7 +470,7 @@ def _return_points(game: GuessGame) -> int:
     return returned
 
 
-def on_order_changed(order: Order, *, event, **_) -> None:
+def on_order_changed(order, *, event, **_) -> None:
     """``signals.order_changed``: a winner paid (their win stands) or did not pay in time
     (the next lowest unique guess of another member wins)."""
     if order.kind != KIND:

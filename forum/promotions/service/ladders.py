@@ -16,9 +16,7 @@ gets the difference refunded automatically.
 
 from sqlalchemy import select
 
-from ...extensions import db
 from ...shop_embed import service as shop
-from ...shop_embed.models import Order
 from ..models import GroupBuy, Team, TeamMember
 from .common import MAX_TEAM_SIZE, MIN_TEAM_SIZE
 
@@ -88,12 +86,7 @@ def settle_prices(team: Team) -> int:
     if not group_buy.steps:
         return 0
     final = team_price(team)
-    orders = db.session.scalars(
-        select(Order)
-        .join(TeamMember, TeamMember.order_id == Order.id)
-        .where(TeamMember.team_id == team.id)
-        .order_by(Order.id)
-    ).all()
+    orders = shop.orders_with_ids(select(TeamMember.order_id).where(TeamMember.team_id == team.id))
     refunded = 0
     for order in orders:
         refunded += shop.lower_prices(

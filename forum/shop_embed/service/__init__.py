@@ -77,6 +77,7 @@ from .expiry import (  # noqa: F401
     is_overdue,
     overdue_order_ids,
     shown_status,
+    unpaid_order_ids,
 )
 from .fulfilment import (  # noqa: F401
     cancel,
@@ -113,6 +114,7 @@ from .orders import (  # noqa: F401
     lock_orders,
     next_steps,
     order_by_key,
+    order_deadlines,
     order_events,
     order_payment,
     order_statuses,
@@ -143,6 +145,7 @@ from .products import (  # noqa: F401
     set_product_image,
     set_rating,
     update_product,
+    with_merchant,
 )
 from .purchases import (  # noqa: F401
     bought_item,
@@ -158,6 +161,7 @@ from .purchases import (  # noqa: F401
     merchandise_spend,
     order_figures,
     order_item_ids,
+    paid_order_ids,
     shipping_addresses,
 )
 from .repricing import lower_prices  # noqa: F401

@@ -49,6 +49,13 @@ def overdue_order_ids(among=None, *, limit: int | None = None) -> Select:
     return query
 
 
+def unpaid_order_ids() -> Select:
+    """``SELECT id`` of unpaid orders still inside their payment window (the complement
+    of ``overdue_order_ids`` among pending orders with a deadline), for another
+    feature's counts of units that may still be paid for."""
+    return select(Order.id).where(Order.status == "pending", Order.expires_at > now())
+
+
 def expire_order(order: Order) -> bool:
     """pending -> cancelled (event ``expired``) once past its deadline; False if it moved meanwhile.
 

@@ -78,6 +78,16 @@ def order_statuses(among) -> Select:
     return select(Order.id, Order.status).where(Order.id.in_(among))
 
 
+def order_deadlines(among=None) -> Select:
+    """``SELECT id, status, expires_at`` of orders (among ``among``, a subquery of order
+    ids, when given): a SQL expression another feature joins as a subquery when it shows
+    its own rows with their order's state in one statement (an auction's sales)."""
+    query = select(Order.id, Order.status, Order.expires_at)
+    if among is not None:
+        query = query.where(Order.id.in_(among))
+    return query
+
+
 def lock_orders(order_ids: list[int]) -> None:
     """Lock these order rows in ascending id (``FOR NO KEY UPDATE``; SQLite has one writer
     anyway): the first step of the lock order when a sweep moves several orders."""

@@ -250,6 +250,12 @@ def find_product(product_id: int) -> Product | None:
     return db.session.get(Product, product_id)
 
 
+def with_merchant(product_relationship):
+    """A loader option for another feature's query: joined-load its relationship
+    ``product_relationship`` (e.g. ``Auction.product``) and that product's merchant."""
+    return joinedload(product_relationship).joinedload(Product.merchant)
+
+
 def products_with_ids(product_ids) -> dict[int, Product]:
     """Product id -> product (its merchant loaded) for the ids among ``product_ids``."""
     ids = list(product_ids)

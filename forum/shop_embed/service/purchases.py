@@ -188,3 +188,9 @@ def completed_order_ids() -> Select:
     query (``column.in_(completed_order_ids())``, e.g. reviews' reminder sweep), so the
     filter stays one statement without that feature reading the orders table."""
     return select(Order.id).where(Order.status == "completed")
+
+
+def paid_order_ids() -> Select:
+    """``SELECT id`` of orders paid or further (``PAID_STATUSES``): a SQL expression for
+    another feature's own query (an auction's units sold for good)."""
+    return select(Order.id).where(Order.status.in_(PAID_STATUSES))
