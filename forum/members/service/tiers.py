@@ -263,11 +263,13 @@ def evaluate_all(limit: int = 5000) -> int:
 
 
 def history(user_id: int, limit: int = 20) -> list[TierChange]:
+    """The member's tier moves, newest first by when they happened (rows written later
+    for an earlier moment, as backfilled history is, still sort by their date)."""
     return list(
         db.session.scalars(
             select(TierChange)
             .where(TierChange.user_id == user_id)
-            .order_by(TierChange.id.desc())
+            .order_by(TierChange.created_at.desc(), TierChange.id.desc())
             .limit(limit)
         )
     )
