@@ -25,6 +25,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(16), default="member")
     tier: Mapped[str] = mapped_column(String(16), default="registered")
+    # 0-4, written only by forum.trust (its rules table and staff grants); read everywhere.
+    trust_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     bio: Mapped[str] = mapped_column(Text, default="")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     post_count: Mapped[int] = mapped_column(Integer, default=0)

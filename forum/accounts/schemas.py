@@ -31,11 +31,12 @@ def dump_token(token) -> dict:
 
 
 def dump_user_ref(user) -> dict:
-    return {"id": user.id, "username": user.username}
+    return {"id": user.id, "username": user.username, "trust_level": user.trust_level or 0}
 
 
 def dump_user(user) -> dict:
     return {
         **attrs(user, "id", "username", "roles"),
+        "trust_level": user.trust_level or 0,
         "created_at": user.created_at.isoformat(),
     }

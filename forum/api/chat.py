@@ -2,6 +2,7 @@
 
 from flask import request
 
+from ..accounts.schemas import dump_user_ref
 from ..chat import service
 from ..chat.schemas import (
     DirectBody,
@@ -109,7 +110,7 @@ def chat_open_direct(data: DirectBody):
 def chat_get_room(slug: str):
     room = service.get_room(slug, viewer=_user())
     data = _room_json(room, _user())
-    data["online"] = [{"id": u.id, "username": u.username} for u in service.online_users(room)]
+    data["online"] = [dump_user_ref(u) for u in service.online_users(room)]
     return data
 
 
@@ -127,7 +128,7 @@ def chat_get_room(slug: str):
 def chat_add_member(slug: str, data: InviteBody):
     room = service.get_room(slug, viewer=_user())
     user = service.invite(_user(), room, data.username)
-    return {"id": user.id, "username": user.username}
+    return dump_user_ref(user)
 
 
 @endpoint(
@@ -225,7 +226,7 @@ def chat_mute_member(slug: str, data: MuteBody):
     until = service.mute(_user(), room, target, data.minutes, data.reason)
     return {
         "room": room.slug,
-        "user": {"id": target.id, "username": target.username},
+        "user": dump_user_ref(target),
         "until": until.isoformat(),
     }
 

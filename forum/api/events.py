@@ -1,5 +1,6 @@
 from flask import request
 
+from ..accounts.schemas import dump_user_ref
 from ..errors import NotFound
 from ..events import service
 from ..events.schemas import (
@@ -198,7 +199,7 @@ def remove_participant(event_id: int, user_id: int):
 def check_in(event_id: int, data: CheckInBody):
     event = service.get_event(event_id)
     signup = service.check_in(_user(), event, data.code)
-    return {"user": {"id": signup.user.id, "username": signup.user.username}, **dump_signup(signup)}
+    return {"user": dump_user_ref(signup.user), **dump_signup(signup)}
 
 
 @endpoint(

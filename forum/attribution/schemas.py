@@ -4,6 +4,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from ..accounts.schemas import dump_user_ref
 from ..schemas import Body, Id, attrs, iso
 from .service import MAX_CPA_CENTS, MAX_RATE_BP, Earning
 
@@ -82,7 +83,7 @@ def dump_payout(payout) -> dict:
 
 def dump_held_signup(candidate) -> dict:
     return {
-        "user": {"id": candidate.user_id, "username": candidate.user.username},
+        "user": dump_user_ref(candidate.user),
         "registered_at": iso(candidate.registered_at),
         "reason": candidate.review_reason,
         "status": candidate.status,

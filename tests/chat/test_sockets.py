@@ -437,13 +437,21 @@ def test_presence_and_typing(app, room, alice, bob, client_for, chat_socket):
     assert received(a, "presence") == [
         {
             "room": room,
-            "user": {"id": bob.id, "username": "bob", "initials": "BO", "hue": bob.id * 7 % 12},
+            "user": {
+                "id": bob.id,
+                "username": "bob",
+                "trust_level": 0,
+                "initials": "BO",
+                "hue": bob.id * 7 % 12,
+            },
             "online": True,
         }
     ]
 
     assert b.emit("typing", {"room": room}, namespace=NS, callback=True) == {"ok": True}
-    assert received(a, "typing") == [{"room": room, "user": {"id": bob.id, "username": "bob"}}]
+    assert received(a, "typing") == [
+        {"room": room, "user": {"id": bob.id, "username": "bob", "trust_level": 0}}
+    ]
     assert received(b, "typing") == []  # not echoed to the typist
 
     b.disconnect(NS)

@@ -41,7 +41,7 @@ def test_create_then_read_an_event(app, make_user, api):
     event = created.get_json()
     assert event["title"] == "Photo walk by the river"
     assert event["capacity"] == 12 and event["seats_left"] == 12 and event["waitlist_count"] == 0
-    assert event["host"] == {"id": host.id, "username": "walker"}
+    assert event["host"] == {"id": host.id, "username": "walker", "trust_level": 0}
     assert (
         "<script>" not in event["description_html"]
         and "<strong>Cameras</strong>" in event["description_html"]
@@ -218,10 +218,18 @@ def test_merchant_sponsor_is_shown_once_it_accepts(make_user, api):
     assert response.status_code == 201
     created = response.get_json()
     assert created["sponsor"] is None
-    assert created["sponsor_request"]["merchant"] == {"id": merchant.id, "username": "shopkeep"}
+    assert created["sponsor_request"]["merchant"] == {
+        "id": merchant.id,
+        "username": "shopkeep",
+        "trust_level": 0,
+    }
     accepted = api(merchant)("POST", f"/events/{created['id']}/sponsorship/accept")
     assert accepted.status_code == 200
-    assert accepted.get_json()["sponsor"] == {"id": merchant.id, "username": "shopkeep"}
+    assert accepted.get_json()["sponsor"] == {
+        "id": merchant.id,
+        "username": "shopkeep",
+        "trust_level": 0,
+    }
 
 
 def test_listing_upcoming_and_past(make_user, make_event, api):

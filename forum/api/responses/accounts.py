@@ -13,6 +13,7 @@ class User(Out):
     id: int
     username: str
     roles: list[str]
+    trust_level: int
     created_at: Timestamp
 
 

@@ -17,6 +17,7 @@ Cursor = str | None
 class UserRef(Out):
     id: int
     username: str
+    trust_level: int
 
 
 class Embed(Out):
