@@ -36,7 +36,6 @@ from .common import (  # noqa: F401
     MAX_TEAM_WINDOW,
     MIN_TEAM_SIZE,
     MIN_TEAM_WINDOW,
-    snap_payment_window,
 )
 from .game_widgets import load_auctions, load_games, render_auction, render_game  # noqa: F401
 from .groupbuys import (  # noqa: F401
@@ -91,6 +90,7 @@ from .snaps import (  # noqa: F401
     get_snap,
     sales,
     snap_payload,
+    snap_payment_window,
     snap_room,
     snap_url,
     snaps_of,

@@ -26,7 +26,7 @@ where the clock says.
 import math
 from datetime import datetime, timedelta
 
-from flask import current_app, url_for
+from flask import url_for
 from sqlalchemy import func, select, update
 
 from ... import realtime
@@ -36,6 +36,7 @@ from ...extensions import db
 from ...money import Money
 from ...shop_embed import service as shop
 from ..models import Auction, AuctionSale
+from . import holds
 from .common import (
     MAX_CAMPAIGN,
     MAX_PER_USER,
@@ -46,8 +47,6 @@ from .common import (
     check_idempotency_key,
     check_offer_owner,
     get_promotion,
-    key_reused,
-    order_by_key,
     own_product,
     promo_price,
     promotions_of,
@@ -57,13 +56,14 @@ from .common import (
 from .placements import post_result
 
 KIND = "auction"
+NOUN = "auction"
 MIN_INTERVAL, MAX_INTERVAL = 5, 24 * 3600  # seconds between drops
 MAX_DROPS = 10_000
 
 
 def payment_window() -> timedelta:
-    minutes = current_app.config["AUCTION_PAYMENT_WINDOW_MINUTES"]
-    return timedelta(minutes=int(minutes))
+    """How long an auction order waits for payment (AUCTION_PAYMENT_WINDOW_MINUTES)."""
+    return holds.payment_window("AUCTION_PAYMENT_WINDOW_MINUTES")
 
 
 # --- the price on the clock ----------------------------------------------------------
@@ -361,47 +361,6 @@ def _announce(auction: Auction) -> None:
 # --- taking a unit -------------------------------------------------------------------
 
 
-def _return_lapsed(auction: Auction) -> None:
-    """Cancel this auction's unpaid sales past their window (their units come back).
-
-    Locks those orders first, in ascending id, so the lock order holds.
-    """
-    sales = select(AuctionSale.order_id).where(
-        AuctionSale.auction_id == auction.id, AuctionSale.returned_at.is_(None)
-    )
-    ids = db.session.scalars(shop.overdue_order_ids(sales, limit=50)).all()
-    for order_id in ids:
-        shop.expire_order(shop.find_order(order_id))
-
-
-def _take_unit(auction: Auction, at: datetime) -> bool:
-    """THE unit guard: one conditional UPDATE; it holds the auction row until commit."""
-    return (
-        db.session.execute(
-            update(Auction)
-            .where(
-                Auction.id == auction.id,
-                Auction.units_left >= 1,
-                Auction.starts_at <= at,
-                Auction.ends_at > at,
-                Auction.ended_at.is_(None),
-            )
-            .values(units_left=Auction.units_left - 1)
-            .returning(Auction.units_left)
-            .execution_options(synchronize_session=False)
-        ).first()
-        is not None
-    )
-
-
-def _time_refusal(auction: Auction, at: datetime) -> Conflict | None:
-    if at < auction.starts_at:
-        return Conflict("This auction has not started yet.", code="not_started")
-    if at >= auction.closes_at():
-        return Conflict("This auction has ended.", code="ended")
-    return None
-
-
 def _sold_out() -> Conflict:
     return Conflict("Every unit is taken.", code="sold_out")
 
@@ -421,23 +380,22 @@ def take(user, auction: Auction, *, idempotency_key=None, shipping_address=None)
     """
     check_can_act(user)
     key = check_idempotency_key(idempotency_key)
-    if key is not None:
-        first = order_by_key(user, key)
-        if first is not None:
-            return _replayed(first, auction), True
+    first = holds.replay(user, key, AuctionSale, AuctionSale.auction_id, auction.id)
+    if first is not None:
+        return first, True
     at = now()
-    refusal = _time_refusal(auction, at)
+    refusal = holds.time_refusal(auction, at, NOUN)
     if refusal is not None:
         raise refusal
-    _return_lapsed(auction)
+    holds.return_lapsed(AuctionSale, AuctionSale.auction_id, auction.id)
     # Cheap refusals (reads, nothing locked); the guards below decide.
     if taken_by(user, auction) >= auction.per_user_limit:
         raise _limit_reached(auction)
     if db.session.scalar(select(Auction.units_left).where(Auction.id == auction.id)) < 1:
         raise _sold_out()
-    if not _take_unit(auction, at):
+    if not holds.take_units(Auction, Auction.units_left, auction.id, 1, at):
         db.session.refresh(auction)
-        raise _time_refusal(auction, now()) or _sold_out()
+        raise holds.time_refusal(auction, now(), NOUN) or _sold_out()
     # The auction row is ours until commit: another taker of it waits, so these reads
     # see every sale committed before us (PostgreSQL reads committed data per statement).
     if taken_by(user, auction) >= auction.per_user_limit:
@@ -446,28 +404,20 @@ def take(user, auction: Auction, *, idempotency_key=None, shipping_address=None)
     if taken_at >= auction.closes_at():
         raise Conflict("This auction has ended.", code="ended")
     price = price_at(auction, taken_at)
-    try:
-        order, replayed = shop.place_order(
-            user,
-            [(auction.product_id, 1)],
-            shipping_address=shipping_address,
-            idempotency_key=key,
-            kind=KIND,
-            unit_prices={auction.product_id: price},
-            pay_within=payment_window(),
-        )
-    except Conflict as err:
-        if err.code == "insufficient_stock":
-            raise _sold_out() from None
-        raise
+    order, replayed = holds.place_held_order(
+        user,
+        auction.product_id,
+        1,
+        kind=KIND,
+        price=price,
+        pay_within=payment_window(),
+        key=key,
+        shipping_address=shipping_address,
+        sold_out=_sold_out,
+    )
     if replayed:  # a concurrent twin with the same key committed first: give our unit back
-        db.session.execute(
-            update(Auction)
-            .where(Auction.id == auction.id)
-            .values(units_left=Auction.units_left + 1)
-            .execution_options(synchronize_session=False)
-        )
-        return _replayed(order, auction), True
+        holds.put_back(Auction, Auction.units_left, auction.id, 1)
+        return holds.replayed(order, AuctionSale, AuctionSale.auction_id, auction.id), True
     db.session.add(
         AuctionSale(
             auction_id=auction.id,
@@ -483,35 +433,13 @@ def take(user, auction: Auction, *, idempotency_key=None, shipping_address=None)
     return order, False
 
 
-def _replayed(order, auction: Auction):
-    sale = db.session.scalar(select(AuctionSale).where(AuctionSale.order_id == order.id))
-    if sale is None or sale.auction_id != auction.id:
-        raise key_reused()
-    return order
-
-
 def give_back(order, *, event, **_) -> None:
     """``signals.order_changed``: an auction order cancelled (or unpaid past its window) or
     refunded gives its unit back to the auction, exactly once (``returned_at``)."""
-    if order.kind != KIND or event.type not in ("cancelled", "expired", "refunded"):
+    sale = holds.returnable(AuctionSale, order, event, KIND)
+    if sale is None or not holds.mark_returned(AuctionSale, sale):
         return
-    sale = db.session.scalar(select(AuctionSale).where(AuctionSale.order_id == order.id))
-    if sale is None or sale.returned_at is not None:
-        return
-    moved = db.session.execute(
-        update(AuctionSale)
-        .where(AuctionSale.id == sale.id, AuctionSale.returned_at.is_(None))
-        .values(returned_at=now())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not moved:
-        return
-    db.session.execute(
-        update(Auction)
-        .where(Auction.id == sale.auction_id)
-        .values(units_left=Auction.units_left + 1)
-        .execution_options(synchronize_session=False)
-    )
+    holds.put_back(Auction, Auction.units_left, sale.auction_id, 1)
     auction = db.session.get(Auction, sale.auction_id)
     db.session.refresh(auction)
     _announce(auction)

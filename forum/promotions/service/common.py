@@ -2,7 +2,6 @@
 
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -145,10 +144,6 @@ def check_offer_owner(actor, merchant_id: int) -> None:
     merchant = shop.merchant_of(actor) if shop.is_merchant(actor) else None
     if merchant is None or merchant.id != merchant_id:
         raise Forbidden("Only the shop that runs this promotion can do that.")
-
-
-def snap_payment_window() -> timedelta:
-    return timedelta(minutes=int(current_app.config["SNAP_PAYMENT_WINDOW_MINUTES"]))
 
 
 # --- what other features hear (forum.signals) ---------------------------------------

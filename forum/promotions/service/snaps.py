@@ -19,7 +19,7 @@ come back to ``stock_left`` and to the buyer's allowance when the shop cancels i
 not yet cancelled order's units as available already.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import url_for
 from sqlalchemy import func, select, update
@@ -31,6 +31,7 @@ from ...errors import Conflict, ValidationFailed
 from ...extensions import db
 from ...shop_embed import service as shop
 from ..models import Snap, SnapBuyer, SnapPurchase
+from . import holds
 from .common import (
     MAX_CAMPAIGN,
     MAX_PER_USER,
@@ -42,18 +43,23 @@ from .common import (
     check_idempotency_key,
     check_offer_owner,
     get_promotion,
-    key_reused,
-    order_by_key,
     own_product,
     promo_price,
     promotions_of,
     promotions_on_offer,
     read_time,
-    snap_payment_window,
     whole,
 )
 
 KIND = "snap"
+NOUN = "snap-up"
+
+
+def snap_payment_window() -> timedelta:
+    """How long a snap-up order waits for payment (SNAP_PAYMENT_WINDOW_MINUTES)."""
+    return holds.payment_window("SNAP_PAYMENT_WINDOW_MINUTES")
+
+
 STATES = ("upcoming", "live", "sold_out", "ended")
 
 
@@ -255,24 +261,6 @@ def _announce(snap: Snap) -> None:
 # --- buying ------------------------------------------------------------------------
 
 
-def _return_lapsed(snap: Snap) -> int:
-    """Cancel this snap-up's unpaid orders past their deadline (their units come back).
-
-    Locks those orders first, in ascending id, so the lock order holds.
-    """
-    unreturned = select(SnapPurchase.order_id).where(
-        SnapPurchase.snap_id == snap.id, SnapPurchase.returned_at.is_(None)
-    )
-    ids = db.session.scalars(shop.overdue_order_ids(among=unreturned, limit=50)).all()
-    if not ids:
-        return 0
-    shop.lock_orders(list(ids))
-    returned = 0
-    for order_id in ids:
-        returned += shop.expire_order(shop.find_order(order_id))
-    return returned
-
-
 def _take_allowance(snap: Snap, user, quantity: int) -> bool:
     """The per-user guard: ``bought + q <= limit`` in one upsert; True when it was taken."""
     statement = dialect_insert(SnapBuyer).values(snap_id=snap.id, user_id=user.id, bought=quantity)
@@ -282,34 +270,6 @@ def _take_allowance(snap: Snap, user, quantity: int) -> bool:
         where=(SnapBuyer.bought + statement.excluded.bought) <= snap.per_user_limit,
     ).returning(SnapBuyer.bought)
     return db.session.execute(statement).first() is not None
-
-
-def _take_stock(snap: Snap, quantity: int, at: datetime) -> bool:
-    """THE stock guard: one conditional UPDATE of the snap-up's own counter."""
-    return (
-        db.session.execute(
-            update(Snap)
-            .where(
-                Snap.id == snap.id,
-                Snap.stock_left >= quantity,
-                Snap.starts_at <= at,
-                Snap.ends_at > at,
-                Snap.ended_at.is_(None),
-            )
-            .values(stock_left=Snap.stock_left - quantity)
-            .returning(Snap.stock_left)
-            .execution_options(synchronize_session=False)
-        ).first()
-        is not None
-    )
-
-
-def _time_refusal(snap: Snap, at: datetime) -> Conflict | None:
-    if at < snap.starts_at:
-        return Conflict("This snap-up has not started yet.", code="not_started")
-    if at >= snap.closes_at():
-        return Conflict("This snap-up has ended.", code="ended")
-    return None
 
 
 def _sold_out() -> Conflict:
@@ -344,45 +304,41 @@ def buy_snap(user, snap: Snap, quantity, *, idempotency_key=None, shipping_addre
             fields={"quantity": [f"Use a whole number from 1 to {MAX_PER_USER}."]},
         )
     key = check_idempotency_key(idempotency_key)
-    if key is not None:
-        first = order_by_key(user, key)
-        if first is not None:
-            return _replayed(first, snap), True
+    first = holds.replay(user, key, SnapPurchase, SnapPurchase.snap_id, snap.id)
+    if first is not None:
+        return first, True
     at = now()
-    refusal = _time_refusal(snap, at)
+    refusal = holds.time_refusal(snap, at, NOUN)
     if refusal is not None:
         raise refusal
     if quantity > snap.per_user_limit:
         raise _limit_reached(snap)
-    _return_lapsed(snap)
+    holds.return_lapsed(SnapPurchase, SnapPurchase.snap_id, snap.id)
     # Cheap refusals (reads, nothing locked); the three guards below decide.
     if bought_by(user, snap) + quantity > snap.per_user_limit:
         raise _limit_reached(snap)
     left = db.session.scalar(select(Snap.stock_left).where(Snap.id == snap.id))
     if left < quantity:
         raise _sold_out()
-    try:
-        order, replayed = shop.place_order(
-            user,
-            [(snap.product_id, quantity)],
-            shipping_address=shipping_address,
-            idempotency_key=key,
-            kind=KIND,
-            unit_prices={snap.product_id: snap.price_cents},
-            pay_within=snap_payment_window(),
-            choices={"audience": snap.audience},
-        )
-    except Conflict as err:
-        if err.code == "insufficient_stock":
-            raise _sold_out() from None
-        raise
+    order, replayed = holds.place_held_order(
+        user,
+        snap.product_id,
+        quantity,
+        kind=KIND,
+        price=snap.price_cents,
+        pay_within=snap_payment_window(),
+        key=key,
+        shipping_address=shipping_address,
+        sold_out=_sold_out,
+        choices={"audience": snap.audience},
+    )
     if replayed:
-        return _replayed(order, snap), True
+        return holds.replayed(order, SnapPurchase, SnapPurchase.snap_id, snap.id), True
     if not _take_allowance(snap, user, quantity):
         raise _limit_reached(snap)
-    if not _take_stock(snap, quantity, at):
+    if not holds.take_units(Snap, Snap.stock_left, snap.id, quantity, at):
         db.session.refresh(snap)
-        raise _time_refusal(snap, at) or _sold_out()
+        raise holds.time_refusal(snap, at, NOUN) or _sold_out()
     db.session.add(
         SnapPurchase(
             snap_id=snap.id, user_id=user.id, order_id=order.id, quantity=quantity, created_at=at
@@ -394,30 +350,15 @@ def buy_snap(user, snap: Snap, quantity, *, idempotency_key=None, shipping_addre
     return order, False
 
 
-def _replayed(order, snap: Snap):
-    purchase = db.session.scalar(select(SnapPurchase).where(SnapPurchase.order_id == order.id))
-    if purchase is None or purchase.snap_id != snap.id:
-        raise key_reused()
-    return order
-
-
 def give_back(order, *, event, **_) -> None:
     """``signals.order_changed`` (connected in ``promotions.init_app``): a snap-up order
     cancelled (by hand or unpaid past its window) or refunded: its units go back to the
     snap-up and to the buyer's allowance, exactly once."""
-    if order.kind != KIND or event.type not in ("cancelled", "expired", "refunded"):
-        return
-    purchase = db.session.scalar(select(SnapPurchase).where(SnapPurchase.order_id == order.id))
-    if purchase is None or purchase.returned_at is not None:
+    purchase = holds.returnable(SnapPurchase, order, event, KIND)
+    if purchase is None:
         return
     shop.lock_products(item.product_id for item in order.items)  # the shop's lock order
-    moved = db.session.execute(
-        update(SnapPurchase)
-        .where(SnapPurchase.id == purchase.id, SnapPurchase.returned_at.is_(None))
-        .values(returned_at=now())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not moved:
+    if not holds.mark_returned(SnapPurchase, purchase):
         return
     db.session.execute(
         update(SnapBuyer)
@@ -425,12 +366,7 @@ def give_back(order, *, event, **_) -> None:
         .values(bought=SnapBuyer.bought - purchase.quantity)
         .execution_options(synchronize_session=False)
     )
-    db.session.execute(
-        update(Snap)
-        .where(Snap.id == purchase.snap_id)
-        .values(stock_left=Snap.stock_left + purchase.quantity)
-        .execution_options(synchronize_session=False)
-    )
+    holds.put_back(Snap, Snap.stock_left, purchase.snap_id, purchase.quantity)
     snap = db.session.get(Snap, purchase.snap_id)
     db.session.refresh(snap)
     _announce(snap)
