@@ -5,7 +5,8 @@ from flask import request
 from ..errors import ValidationFailed
 from ..pagination import limit_from
 from ..permissions import acting_user as _user
-from ..shop_embed import images, service
+from ..shop_embed import service
+from ..shop_embed.images import IMAGES
 from ..shop_embed.models import ORDER_STATUSES
 from ..shop_embed.schemas import (
     AddressBody,
@@ -116,7 +117,7 @@ def upload_image(product_id: int):
             "Attach the image as the multipart field `image`.", fields={"image": ["Required."]}
         )
     return dump_product(
-        service.set_product_image(_user(), product, images.read_limited(upload.stream))
+        service.set_product_image(_user(), product, IMAGES.read_limited(upload.stream))
     )
 
 

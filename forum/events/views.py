@@ -9,13 +9,11 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from .. import uploads
 from ..accounts.models import User
 from ..board import service as board
 from ..embeds import preload
@@ -146,7 +144,7 @@ def _upload(form: EventForm) -> bytes | None:
     upload = form.cover_image.data
     if upload is None or not getattr(upload, "filename", ""):
         return None
-    return uploads.read_limited(upload.stream, "cover_image")
+    return covers.COVERS.read_limited(upload.stream)
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
@@ -472,7 +470,4 @@ def reset_feed():
 
 @bp.get("/events/covers/<name>")
 def cover(name: str):
-    if not covers.is_cover_name(name):
-        abort(404)
-    response = send_from_directory(covers.folder(), name, mimetype="image/jpeg", max_age=86400)
-    return response
+    return covers.COVERS.send(name)

@@ -11,7 +11,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -26,7 +25,7 @@ from ..markup import EmbedRef, placeholder
 from ..moderation import service as moderation
 from ..shop_embed import service as shop
 from ..web import form_status, run_form, safe_referrer
-from . import photos, service
+from . import service
 from .forms import (
     ActionForm,
     EditReviewForm,
@@ -37,6 +36,7 @@ from .forms import (
     ReviewForm,
     TopUpForm,
 )
+from .photos import PHOTOS
 
 bp = Blueprint("reviews", __name__)
 
@@ -69,7 +69,7 @@ def write():
     form.product_id.data = str(item.product_id)
 
     def create():
-        uploads = [photos.read_limited(f.stream) for f in (form.photos.data or []) if f]
+        uploads = [PHOTOS.read_limited(f.stream) for f in (form.photos.data or []) if f]
         return service.create_review(
             current_user,
             item.product_id,
@@ -97,10 +97,7 @@ def write():
 
 @bp.get("/reviews/photos/<name>")
 def photo(name: str):
-    if not photos.is_valid_name(name):
-        abort(404)
-    ext = name.rsplit(".", 1)[-1]
-    return send_from_directory(photos.folder(), name, mimetype=photos.MIME[ext], max_age=86400)
+    return PHOTOS.send(name)
 
 
 @bp.route("/reviews/<int:review_id>/edit", methods=["GET", "POST"])

@@ -13,7 +13,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     session,
     url_for,
 )
@@ -26,7 +25,7 @@ from ..extensions import db
 from ..pagination import limit_from
 from ..permissions import acting_user as _user
 from ..web import form_status, run_form
-from . import images, payments, service
+from . import payments, service
 from .forms import (
     AddressForm,
     CartLineForm,
@@ -37,6 +36,7 @@ from .forms import (
     QuantityForm,
     ShipForm,
 )
+from .images import IMAGES
 from .models import ORDER_STATUSES, Product
 
 bp = Blueprint("shop_embed", __name__, url_prefix="/shop")
@@ -123,12 +123,7 @@ def product(product_id: int):
 
 @bp.get("/images/<name>")
 def image(name: str):
-    if not images.is_valid_name(name):
-        abort(404)
-    ext = name.rsplit(".", 1)[-1]
-    return send_from_directory(
-        images.upload_folder(), name, mimetype=images.MIME[ext], max_age=86400
-    )
+    return IMAGES.send(name)
 
 
 # --- cart --------------------------------------------------------------------------
@@ -457,7 +452,7 @@ def _image_bytes(form) -> bytes | None:
     upload = form.image.data
     if upload is None or not getattr(upload, "filename", ""):
         return None
-    return images.read_limited(upload.stream)
+    return IMAGES.read_limited(upload.stream)
 
 
 @bp.route("/merchant/products/new", methods=["GET", "POST"])

@@ -19,8 +19,8 @@ from ...moderation import service as moderation
 from ...notifications import service as notifications
 from ...permissions import check_not_suspended
 from ...shop_embed import service as shop
-from .. import photos as photo_store
 from ..models import MAX_PHOTOS, Review, ReviewPhoto, ReviewRevision, ReviewVote
+from ..photos import PHOTOS as photo_store
 from . import rewards
 from .common import (
     BODY_MAX,

@@ -7,7 +7,7 @@ from ... import markup
 from ...clock import now
 from ...errors import Conflict, NotFound, ValidationFailed
 from ...extensions import db
-from .. import images
+from ..images import IMAGES
 from ..models import Merchant, Product
 from .common import (
     CURRENCIES,
@@ -115,7 +115,7 @@ def create_product(
     )
     if errors:
         raise ValidationFailed("Please correct the highlighted fields.", fields=errors)
-    image_name = images.store(image) if image is not None else None
+    image_name = IMAGES.store(image) if image is not None else None
     at = now()
     product = Product(
         merchant_id=merchant.id,
@@ -203,11 +203,11 @@ def _unchanged_stock(stock, seen) -> bool:
 
 def set_product_image(actor, product: Product, data: bytes) -> Product:
     check_owner(actor, product)
-    name = images.store(data)
+    name = IMAGES.store(data)
     old, product.image_name = product.image_name, name
     product.updated_at = now()
     db.session.flush()
-    images.remove(old)
+    IMAGES.remove(old)
     return product
 
 
