@@ -23,9 +23,9 @@ import re
 import secrets
 import threading
 import warnings
-from typing import BinaryIO
+from typing import IO
 
-from flask import abort, current_app, send_from_directory
+from flask import Response, abort, current_app, send_from_directory
 from PIL import Image, UnidentifiedImageError
 
 from .errors import RateLimited, ValidationFailed, field_error
@@ -40,7 +40,7 @@ NOT_AN_IMAGE = "That file is not an image we can read. Upload a JPEG, PNG, WebP 
 _slots = threading.BoundedSemaphore(DECODE_SLOTS)
 
 
-def read_limited(stream: BinaryIO, field: str = "image") -> bytes:
+def read_limited(stream: IO[bytes], field: str = "image") -> bytes:
     """Read at most UPLOAD_MAX_BYTES (+1 to detect more) from ``stream``; 422 when too big or empty."""
     limit = int(current_app.config["UPLOAD_MAX_BYTES"])
     data = stream.read(limit + 1)
@@ -179,7 +179,7 @@ class Folder:
         )
         return os.path.join(base, self.name)
 
-    def read_limited(self, stream: BinaryIO) -> bytes:
+    def read_limited(self, stream: IO[bytes]) -> bytes:
         """At most UPLOAD_MAX_BYTES of ``stream``; 422 on this folder's field when too big or empty."""
         return read_limited(stream, self.field)
 
@@ -193,11 +193,11 @@ class Folder:
         return not self.as_jpeg or name.endswith(".jpg")
 
     def remove(self, name: str | None) -> None:
-        if self.is_valid_name(name):
+        if name is not None and self.is_valid_name(name):
             with contextlib.suppress(FileNotFoundError):
                 os.remove(os.path.join(self.path(), name))
 
-    def send(self, name: str):
+    def send(self, name: str) -> Response:
         """The stored file as a response (cached a day); 404 for any other name."""
         if not self.is_valid_name(name):
             abort(404)

@@ -6,11 +6,12 @@ from ..accounts.schemas import NewTokenBody, RegisterBody, TokenBody, dump_token
 from ..campaigns import service as campaigns
 from ..members import service as members
 from . import bp, responses
-from .core import endpoint
+from .core import endpoints
+
+endpoint = endpoints(bp, tag="accounts")
 
 
 @endpoint(
-    bp,
     "/auth/register",
     "POST",
     summary="Register and get a token",
@@ -18,7 +19,6 @@ from .core import endpoint
     body=RegisterBody,
     status=201,
     errors=(409, 422),
-    tag="accounts",
     limits=("LOGIN_LIMIT_PER_IP",),
     response=responses.Registered,
 )
@@ -30,14 +30,12 @@ def register(data: RegisterBody):
 
 
 @endpoint(
-    bp,
     "/auth/token",
     "POST",
     summary="Exchange username and password for a token",
     auth="anyone",
     body=TokenBody,
     errors=(401, 422),
-    tag="accounts",
     limits=("LOGIN_LIMIT_PER_IP",),
     response=responses.Token,
 )
@@ -47,11 +45,9 @@ def token(data: TokenBody):
 
 
 @endpoint(
-    bp,
     "/me",
     "GET",
     summary="The caller's account, tier and balances",
-    tag="accounts",
     response=responses.Me,
 )
 def me():
@@ -64,11 +60,9 @@ def _caller_token():
 
 
 @endpoint(
-    bp,
     "/auth/tokens",
     "GET",
     summary="Your live API tokens",
-    tag="accounts",
     response=responses.ApiTokenPage,
 )
 def list_tokens():
@@ -77,14 +71,12 @@ def list_tokens():
 
 
 @endpoint(
-    bp,
     "/auth/tokens",
     "POST",
     summary="Create a named token with scopes (read, write, merchant)",
     body=NewTokenBody,
     status=201,
     errors=(403, 422),
-    tag="accounts",
     response=responses.NewApiToken,
 )
 def create_token(data: NewTokenBody):
@@ -94,13 +86,11 @@ def create_token(data: NewTokenBody):
 
 
 @endpoint(
-    bp,
     "/auth/tokens/<int:token_id>",
     "DELETE",
     summary="Revoke one of your tokens",
     status=204,
     errors=(404,),
-    tag="accounts",
 )
 def revoke_token(token_id: int):
     service.revoke_token(current_user._get_current_object(), token_id)

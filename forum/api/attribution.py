@@ -14,16 +14,16 @@ from ..errors import field_error
 from ..pagination import decode, encode, limit_from
 from ..permissions import acting_user as _user
 from . import bp, responses
-from .core import endpoint
+from .core import endpoints
+
+endpoint = endpoints(bp, tag="attribution")
 
 
 @endpoint(
-    bp,
     "/merchant",
     "GET",
     summary="Your commission settings",
     auth="merchant",
-    tag="attribution",
     response=responses.MerchantSettings,
 )
 def merchant_settings():
@@ -31,14 +31,12 @@ def merchant_settings():
 
 
 @endpoint(
-    bp,
     "/merchant",
     "PATCH",
     summary="Set your CPS rate, CPA amounts and credit model",
     auth="merchant",
     body=MerchantSettingsBody,
     errors=(422,),
-    tag="attribution",
     response=responses.MerchantSettings,
 )
 def update_merchant_settings(data: MerchantSettingsBody):
@@ -91,14 +89,12 @@ def _report_query(groups: tuple[str, ...]) -> tuple:
 
 
 @endpoint(
-    bp,
     "/merchant/attribution",
     "GET",
     summary="Your funnel by post, author, offer, room or day",
     auth="merchant",
     errors=(400, 422),
     query=_report_query(reports.MERCHANT_GROUPS),
-    tag="attribution",
     response=responses.Report,
 )
 def merchant_attribution():
@@ -106,14 +102,12 @@ def merchant_attribution():
 
 
 @endpoint(
-    bp,
     "/admin/attribution",
     "GET",
     summary="Every merchant's funnel (admins)",
     auth="admin",
     errors=(400, 422),
     query=_report_query(reports.GROUPS),
-    tag="attribution",
     response=responses.Report,
 )
 def admin_attribution():
@@ -121,7 +115,6 @@ def admin_attribution():
 
 
 @endpoint(
-    bp,
     "/admin/attribution/payouts",
     "POST",
     summary="Pay a merchant's approved commission",
@@ -129,7 +122,6 @@ def admin_attribution():
     body=PayoutBody,
     status=201,
     errors=(404, 409, 422),
-    tag="attribution",
     response=responses.PayoutList,
 )
 def create_payout(data: PayoutBody):
@@ -137,13 +129,11 @@ def create_payout(data: PayoutBody):
 
 
 @endpoint(
-    bp,
     "/me/earnings",
     "GET",
     summary="Conversions credited to your posts and messages",
     errors=(400,),
     query=("cursor", "limit"),
-    tag="attribution",
     response=responses.EarningPage,
 )
 def my_earnings():
@@ -159,12 +149,10 @@ def my_earnings():
 
 
 @endpoint(
-    bp,
     "/merchant/signups/held",
     "GET",
     summary="Sign-ups waiting for your review before they earn CPA",
     auth="merchant",
-    tag="attribution",
     response=responses.HeldSignupList,
 )
 def held_signups():
@@ -172,13 +160,11 @@ def held_signups():
 
 
 @endpoint(
-    bp,
     "/merchant/signups/<int:user_id>/approve",
     "POST",
     summary="Approve a held sign-up: its CPA is earned",
     auth="merchant",
     errors=(404, 409),
-    tag="attribution",
     response=responses.HeldSignup,
 )
 def approve_signup(user_id: int):
@@ -186,13 +172,11 @@ def approve_signup(user_id: int):
 
 
 @endpoint(
-    bp,
     "/merchant/signups/<int:user_id>/reject",
     "POST",
     summary="Reject a held sign-up: it earns nothing",
     auth="merchant",
     errors=(404, 409),
-    tag="attribution",
     response=responses.HeldSignup,
 )
 def reject_signup(user_id: int):

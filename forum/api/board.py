@@ -14,18 +14,19 @@ from ..pagination import limit_from
 from ..permissions import acting_user as _user
 from ..reviews import service as reviews
 from . import bp, responses
-from .core import endpoint
+from .core import endpoints
+
+endpoint = endpoints(bp, tag="board")
+
 
 PAGE = ("cursor", "limit")
 
 
 @endpoint(
-    bp,
     "/categories",
     "GET",
     summary="List categories",
     auth="anyone",
-    tag="board",
     response=list[responses.Category],
 )
 def list_categories():
@@ -33,7 +34,6 @@ def list_categories():
 
 
 @endpoint(
-    bp,
     "/categories",
     "POST",
     summary="Create a category",
@@ -41,7 +41,6 @@ def list_categories():
     body=CategoryBody,
     status=201,
     errors=(409, 422),
-    tag="board",
     response=responses.Category,
 )
 def create_category(data: CategoryBody):
@@ -49,14 +48,12 @@ def create_category(data: CategoryBody):
 
 
 @endpoint(
-    bp,
     "/categories/<slug>/threads",
     "GET",
     summary="Threads of a category, pinned first",
     auth="anyone",
     errors=(400, 404, 422),
     query=PAGE,
-    tag="board",
     response=responses.ThreadPage,
 )
 def category_threads(slug: str):
@@ -71,14 +68,12 @@ def category_threads(slug: str):
 
 
 @endpoint(
-    bp,
     "/threads",
     "POST",
     summary="Start a thread",
     body=ThreadBody,
     status=201,
     errors=(404, 422, 429),
-    tag="board",
     response=responses.NewThread,
 )
 def create_thread(data: ThreadBody):
@@ -93,14 +88,12 @@ def create_thread(data: ThreadBody):
 
 
 @endpoint(
-    bp,
     "/threads/<int:thread_id>",
     "GET",
     summary="A thread and a page of its posts",
     auth="anyone",
     errors=(400, 404, 422),
     query=PAGE,
-    tag="board",
     response=responses.Thread,
 )
 def get_thread(thread_id: int):
@@ -118,14 +111,12 @@ def get_thread(thread_id: int):
 
 
 @endpoint(
-    bp,
     "/threads/<int:thread_id>/posts",
     "POST",
     summary="Reply to a thread",
     body=PostBody,
     status=201,
     errors=(403, 404, 422, 429),
-    tag="board",
     response=responses.Post,
 )
 def create_post(thread_id: int, data: PostBody):
@@ -134,13 +125,11 @@ def create_post(thread_id: int, data: PostBody):
 
 
 @endpoint(
-    bp,
     "/posts/<int:post_id>",
     "PATCH",
     summary="Edit a post (a revision is kept)",
     body=EditBody,
     errors=(403, 404, 409, 422),
-    tag="board",
     response=responses.Post,
 )
 def edit_post(post_id: int, data: EditBody):
@@ -149,13 +138,11 @@ def edit_post(post_id: int, data: EditBody):
 
 
 @endpoint(
-    bp,
     "/posts/<int:post_id>",
     "DELETE",
     summary="Soft-delete a post",
     status=204,
     errors=(403, 404, 409),
-    tag="board",
 )
 def delete_post(post_id: int):
     post = service.post_to_change(post_id, _user())
@@ -163,12 +150,10 @@ def delete_post(post_id: int):
 
 
 @endpoint(
-    bp,
     "/posts/<int:post_id>/like",
     "POST",
     summary="Like a post",
     errors=(404, 409),
-    tag="board",
     response=responses.Likes,
 )
 def like_post(post_id: int):
@@ -177,11 +162,9 @@ def like_post(post_id: int):
 
 
 @endpoint(
-    bp,
     "/posts/<int:post_id>/like",
     "DELETE",
     summary="Remove your like",
-    tag="board",
     errors=(404,),
     response=responses.Likes,
 )
@@ -191,14 +174,12 @@ def unlike_post(post_id: int):
 
 
 @endpoint(
-    bp,
     "/search",
     "GET",
     summary="Full-text search over threads and posts",
     auth="anyone",
     errors=(400, 422),
     query=("q", *PAGE),
-    tag="board",
     response=responses.SearchPage,
 )
 def search():

@@ -20,7 +20,9 @@ from ..campaigns.schemas import (
     dump_segment,
 )
 from . import bp
-from .core import endpoint
+from .core import endpoints
+
+endpoint = endpoints(bp, tag="campaigns")
 
 
 def _user():
@@ -28,14 +30,12 @@ def _user():
 
 
 @endpoint(
-    bp,
     "/admin/segments",
     "POST",
     summary="Save a segment (a rule over members) and count it",
     auth="admin",
     body=SegmentBody,
     status=201,
-    tag="campaigns",
     response=SegmentOut,
 )
 def create_segment(data: SegmentBody):
@@ -44,13 +44,11 @@ def create_segment(data: SegmentBody):
 
 
 @endpoint(
-    bp,
     "/admin/segments/preview",
     "POST",
     summary="Count a rule's members and show a sample (the form's live count)",
     auth="admin",
     body=RuleBody,
-    tag="campaigns",
     response=SegmentPreview,
 )
 def preview_segment(data: RuleBody):
@@ -59,12 +57,10 @@ def preview_segment(data: RuleBody):
 
 
 @endpoint(
-    bp,
     "/admin/segments/<int:segment_id>",
     "GET",
     summary="A segment with its member count now",
     auth="admin",
-    tag="campaigns",
     response=SegmentOut,
 )
 def get_segment(segment_id: int):
@@ -73,14 +69,12 @@ def get_segment(segment_id: int):
 
 
 @endpoint(
-    bp,
     "/admin/campaigns",
     "POST",
     summary="Create a draft email or SMS campaign to a segment",
     auth="admin",
     body=CampaignBody,
     status=201,
-    tag="campaigns",
     response=CampaignOut,
 )
 def create_campaign(data: CampaignBody):
@@ -89,14 +83,12 @@ def create_campaign(data: CampaignBody):
 
 
 @endpoint(
-    bp,
     "/admin/campaigns/<int:campaign_id>/send",
     "POST",
     summary="Send now: the background workers deliver it in batches",
     auth="admin",
     status=202,
     errors=(409,),
-    tag="campaigns",
     response=CampaignOut,
 )
 def send_campaign(campaign_id: int):
@@ -105,12 +97,10 @@ def send_campaign(campaign_id: int):
 
 
 @endpoint(
-    bp,
     "/admin/campaigns/<int:campaign_id>",
     "GET",
     summary="A campaign's status and report",
     auth="admin",
-    tag="campaigns",
     response=CampaignOut,
 )
 def get_campaign(campaign_id: int):
@@ -119,12 +109,10 @@ def get_campaign(campaign_id: int):
 
 
 @endpoint(
-    bp,
     "/me/settings",
     "PATCH",
     summary="Marketing consent and notification-email preferences",
     body=SettingsBody,
-    tag="campaigns",
     response=SettingsOut,
 )
 def update_member_settings(data: SettingsBody):
@@ -132,11 +120,9 @@ def update_member_settings(data: SettingsBody):
 
 
 @endpoint(
-    bp,
     "/me/settings",
     "GET",
     summary="The caller's contact settings",
-    tag="campaigns",
     response=SettingsOut,
 )
 def get_member_settings():
@@ -144,7 +130,6 @@ def get_member_settings():
 
 
 @endpoint(
-    bp,
     "/auth/password-reset",
     "POST",
     summary="Email a reset link (the same answer whether or not the address exists)",
@@ -161,7 +146,6 @@ def password_reset(data: PasswordResetBody):
 
 
 @endpoint(
-    bp,
     "/auth/password-reset/confirm",
     "POST",
     summary="Set a new password with a reset token (single use, expiring)",
@@ -178,12 +162,10 @@ def password_reset_confirm(data: PasswordResetConfirmBody):
 
 
 @endpoint(
-    bp,
     "/unsubscribe/<token>",
     "POST",
     summary="RFC 8058 one-click unsubscribe (the List-Unsubscribe URL; no session needed)",
     auth="anyone",
-    tag="campaigns",
     response=Unsubscribed,
 )
 def one_click_unsubscribe(token: str):

@@ -18,7 +18,9 @@ from ..errors import field_error
 from ..pagination import limit_from
 from ..permissions import acting_user as _user
 from . import bp, responses
-from .core import endpoint
+from .core import endpoints
+
+endpoint = endpoints(bp, tag="chat")
 
 
 def _room_json(room, user) -> dict:
@@ -28,11 +30,9 @@ def _room_json(room, user) -> dict:
 
 
 @endpoint(
-    bp,
     "/chat/rooms",
     "GET",
     summary="Chat rooms the caller may read",
-    tag="chat",
     response=responses.RoomList,
 )
 def chat_list_rooms():
@@ -49,7 +49,6 @@ def chat_list_rooms():
 
 
 @endpoint(
-    bp,
     "/chat/rooms",
     "POST",
     summary="Create a public chat room",
@@ -57,7 +56,6 @@ def chat_list_rooms():
     body=RoomBody,
     status=201,
     errors=(409, 422),
-    tag="chat",
     response=responses.Room,
 )
 def chat_create_room(data: RoomBody):
@@ -66,14 +64,12 @@ def chat_create_room(data: RoomBody):
 
 
 @endpoint(
-    bp,
     "/chat/private-rooms",
     "POST",
     summary="Create a private room and add members",
     body=PrivateRoomBody,
     status=201,
     errors=(403, 422),
-    tag="chat",
     response=responses.Room,
 )
 def chat_create_private_room(data: PrivateRoomBody):
@@ -82,14 +78,12 @@ def chat_create_private_room(data: PrivateRoomBody):
 
 
 @endpoint(
-    bp,
     "/chat/direct",
     "POST",
     summary="Open (or reopen) the direct conversation with a member",
     body=DirectBody,
     status=201,
     errors=(403, 404, 422),
-    tag="chat",
     response=responses.Room,
 )
 def chat_open_direct(data: DirectBody):
@@ -99,12 +93,10 @@ def chat_open_direct(data: DirectBody):
 
 
 @endpoint(
-    bp,
     "/chat/rooms/<slug>",
     "GET",
     summary="One chat room",
     errors=(404,),
-    tag="chat",
     response=responses.RoomDetail,
 )
 def chat_get_room(slug: str):
@@ -115,14 +107,12 @@ def chat_get_room(slug: str):
 
 
 @endpoint(
-    bp,
     "/chat/rooms/<slug>/members",
     "POST",
     summary="Add a member to a private room",
     body=InviteBody,
     status=201,
     errors=(403, 404, 409, 422),
-    tag="chat",
     response=responses.UserRef,
 )
 def chat_add_member(slug: str, data: InviteBody):
@@ -132,13 +122,11 @@ def chat_add_member(slug: str, data: InviteBody):
 
 
 @endpoint(
-    bp,
     "/chat/rooms/<slug>/members/<username>",
     "DELETE",
     summary="Remove a member from a private room (or leave it)",
     status=204,
     errors=(403, 404),
-    tag="chat",
 )
 def chat_remove_member(slug: str, username: str):
     room = service.get_room(slug, viewer=_user())
@@ -156,13 +144,11 @@ def _before_param():
 
 
 @endpoint(
-    bp,
     "/chat/rooms/<slug>/messages",
     "GET",
     summary="Messages of a room, newest first",
     errors=(404, 422),
     query=("before", "cursor", "limit"),
-    tag="chat",
     response=responses.ChatMessagePage,
 )
 def chat_list_messages(slug: str):
@@ -178,14 +164,12 @@ def chat_list_messages(slug: str):
 
 
 @endpoint(
-    bp,
     "/chat/rooms/<slug>/messages",
     "POST",
     summary="Send a message (also pushed live)",
     body=MessageBody,
     status=201,
     errors=(403, 404, 409, 422, 429),
-    tag="chat",
     response=responses.ChatMessage,
 )
 def chat_send_message(slug: str, data: MessageBody):
@@ -195,13 +179,11 @@ def chat_send_message(slug: str, data: MessageBody):
 
 
 @endpoint(
-    bp,
     "/chat/messages/<int:message_id>",
     "DELETE",
     summary="Delete a message (author or moderator)",
     status=204,
     errors=(403, 404),
-    tag="chat",
 )
 def chat_delete_message(message_id: int):
     message = service.get_message(message_id, viewer=_user())
@@ -209,7 +191,6 @@ def chat_delete_message(message_id: int):
 
 
 @endpoint(
-    bp,
     "/chat/rooms/<slug>/mutes",
     "POST",
     summary="Mute a member in a room for some minutes",
@@ -217,7 +198,6 @@ def chat_delete_message(message_id: int):
     body=MuteBody,
     status=201,
     errors=(404, 422),
-    tag="chat",
     response=responses.Mute,
 )
 def chat_mute_member(slug: str, data: MuteBody):
@@ -232,12 +212,10 @@ def chat_mute_member(slug: str, data: MuteBody):
 
 
 @endpoint(
-    bp,
     "/chat/rooms/<slug>/read",
     "POST",
     summary="Mark a room read (up to the latest message)",
     errors=(404,),
-    tag="chat",
     response=responses.ReadState,
 )
 def chat_mark_read(slug: str):

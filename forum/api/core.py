@@ -95,6 +95,16 @@ def _schema_ref(model, mode: Literal["validation", "serialization"] = "validatio
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
+def endpoints(bp, *, tag: str) -> Callable[..., Any]:
+    """``endpoint`` with one module's blueprint and OpenAPI tag said once::
+
+    endpoint = endpoints(bp, tag="shop")
+
+    @endpoint("/orders/<int:order_id>/ship", "POST", summary=..., response=...)
+    """
+    return functools.partial(endpoint, bp, tag=tag)
+
+
 def endpoint(
     bp,
     rule: str,

@@ -11,7 +11,9 @@ from ..members.coupons import service
 from ..members.coupons.schemas import CouponBody, CouponOut, CouponPageOut, CouponPatch, dump_coupon
 from ..pagination import limit_from
 from . import bp
-from .core import endpoint
+from .core import endpoints
+
+endpoint = endpoints(bp, tag="members")
 
 
 def _user():
@@ -19,14 +21,12 @@ def _user():
 
 
 @endpoint(
-    bp,
     "/coupons",
     "POST",
     summary="Create a coupon: a merchant's for their shop, an admin's site-wide",
     body=CouponBody,
     status=201,
     errors=(403, 409, 422),
-    tag="members",
     response=CouponOut,
 )
 def create_coupon(data: CouponBody):
@@ -34,13 +34,11 @@ def create_coupon(data: CouponBody):
 
 
 @endpoint(
-    bp,
     "/coupons",
     "GET",
     summary="Coupons the caller manages, newest first (a merchant's own; an admin's site-wide)",
     errors=(403, 422),
     query=("cursor", "limit", ("scope", {"type": "string", "enum": ["site", "shop"]})),
-    tag="members",
     response=CouponPageOut,
 )
 def list_coupons():
@@ -54,12 +52,10 @@ def list_coupons():
 
 
 @endpoint(
-    bp,
     "/coupons/<code>",
     "GET",
     summary="A coupon with its uses and uses left (its merchant, admin)",
     errors=(404,),
-    tag="members",
     response=CouponOut,
 )
 def get_coupon(code: str):
@@ -67,13 +63,11 @@ def get_coupon(code: str):
 
 
 @endpoint(
-    bp,
     "/coupons/<code>",
     "PATCH",
     summary="Withdraw a coupon or bring it back (`active`); claimed uses stand",
     body=CouponPatch,
     errors=(404, 422),
-    tag="members",
     response=CouponOut,
 )
 def update_coupon(code: str, data: CouponPatch):

@@ -18,20 +18,21 @@ from ..events.schemas import (
 from ..pagination import limit_from
 from ..permissions import acting_user as _user
 from . import bp, responses
-from .core import endpoint
+from .core import endpoints
+
+endpoint = endpoints(bp, tag="events")
+
 
 PAGE = ("cursor", "limit")
 
 
 @endpoint(
-    bp,
     "/events",
     "GET",
     summary="Upcoming (or past) events",
     auth="anyone",
     errors=(400, 422),
     query=(("when", {"type": "string", "enum": ["upcoming", "past"]}), *PAGE),
-    tag="events",
     response=responses.EventPage,
 )
 def list_events():
@@ -48,14 +49,12 @@ def list_events():
 
 
 @endpoint(
-    bp,
     "/events",
     "POST",
     summary="Create an event",
     body=EventBody,
     status=201,
     errors=(403, 422, 429),
-    tag="events",
     response=responses.Event,
 )
 def create_event(data: EventBody):
@@ -65,13 +64,11 @@ def create_event(data: EventBody):
 
 
 @endpoint(
-    bp,
     "/events/<int:event_id>",
     "GET",
     summary="An event with seats left and waitlist length",
     auth="anyone",
     errors=(404,),
-    tag="events",
     response=responses.Event,
 )
 def get_event(event_id: int):
@@ -79,13 +76,11 @@ def get_event(event_id: int):
 
 
 @endpoint(
-    bp,
     "/events/<int:event_id>",
     "PATCH",
     summary="Change an event (host)",
     body=EventPatch,
     errors=(403, 404, 409, 422),
-    tag="events",
     response=responses.Event,
 )
 def update_event(event_id: int, data: EventPatch):
@@ -94,12 +89,10 @@ def update_event(event_id: int, data: EventPatch):
 
 
 @endpoint(
-    bp,
     "/events/<int:event_id>/cancel",
     "POST",
     summary="Call an event off (host)",
     errors=(403, 404, 409),
-    tag="events",
     response=responses.Event,
 )
 def cancel_event(event_id: int):
@@ -109,13 +102,11 @@ def cancel_event(event_id: int):
 
 
 @endpoint(
-    bp,
     "/events/<int:event_id>/signup",
     "POST",
     summary="Sign up: confirmed while seats remain, else waitlisted (Idempotency-Key honoured)",
     status=201,
     errors=(403, 404, 409, 422),
-    tag="events",
     response=responses.SignupResult,
 )
 def sign_up(event_id: int):
@@ -125,12 +116,10 @@ def sign_up(event_id: int):
 
 
 @endpoint(
-    bp,
     "/events/<int:event_id>/signup",
     "GET",
     summary="Your sign-up, its position and check-in code",
     errors=(404,),
-    tag="events",
     response=responses.Signup,
 )
 def my_signup(event_id: int):
@@ -142,13 +131,11 @@ def my_signup(event_id: int):
 
 
 @endpoint(
-    bp,
     "/events/<int:event_id>/signup",
     "DELETE",
     summary="Cancel your sign-up; the first waitlisted member is confirmed",
     status=204,
     errors=(404, 409),
-    tag="events",
 )
 def cancel_signup(event_id: int):
     event = service.get_event(event_id)
@@ -156,12 +143,10 @@ def cancel_signup(event_id: int):
 
 
 @endpoint(
-    bp,
     "/events/<int:event_id>/participants",
     "GET",
     summary="Check-in list (host)",
     errors=(403, 404),
-    tag="events",
     response=responses.ParticipantList,
 )
 def participants(event_id: int):
@@ -173,13 +158,11 @@ def participants(event_id: int):
 
 
 @endpoint(
-    bp,
     "/events/<int:event_id>/participants/<int:user_id>",
     "DELETE",
     summary="Remove a participant (host); the seat goes to the waitlist",
     status=204,
     errors=(403, 404, 409),
-    tag="events",
 )
 def remove_participant(event_id: int, user_id: int):
     event = service.get_event(event_id)
@@ -187,13 +170,11 @@ def remove_participant(event_id: int, user_id: int):
 
 
 @endpoint(
-    bp,
     "/events/<int:event_id>/checkin",
     "POST",
     summary="Check a participant in by code (host)",
     body=CheckInBody,
     errors=(403, 404, 409, 422),
-    tag="events",
     response=responses.CheckedIn,
 )
 def check_in(event_id: int, data: CheckInBody):
@@ -203,14 +184,12 @@ def check_in(event_id: int, data: CheckInBody):
 
 
 @endpoint(
-    bp,
     "/events/<int:event_id>/messages",
     "POST",
     summary="Message every participant (host)",
     body=MessageBody,
     status=201,
     errors=(403, 404, 422, 429),
-    tag="events",
     response=responses.EventMessage,
 )
 def message_participants(event_id: int, data: MessageBody):
@@ -219,11 +198,9 @@ def message_participants(event_id: int, data: MessageBody):
 
 
 @endpoint(
-    bp,
     "/me/events",
     "GET",
     summary="Events you signed up for",
-    tag="events",
     response=responses.MyEventList,
 )
 def my_events():
@@ -238,12 +215,10 @@ def my_events():
 
 
 @endpoint(
-    bp,
     "/merchant/sponsorships",
     "GET",
     summary="Sponsorship requests to you and the events you sponsor",
     auth="merchant",
-    tag="events",
     response=responses.Sponsorships,
 )
 def my_sponsorships():
@@ -252,13 +227,11 @@ def my_sponsorships():
 
 
 @endpoint(
-    bp,
     "/events/<int:event_id>/sponsorship/accept",
     "POST",
     summary="Accept the host's request to sponsor (from now on its sign-ups bill you)",
     auth="merchant",
     errors=(404, 409),
-    tag="events",
     response=responses.Event,
 )
 def accept_sponsorship(event_id: int):
@@ -267,13 +240,11 @@ def accept_sponsorship(event_id: int):
 
 
 @endpoint(
-    bp,
     "/events/<int:event_id>/sponsorship/decline",
     "POST",
     summary="Decline the host's request to sponsor",
     auth="merchant",
     errors=(404, 409),
-    tag="events",
     response=responses.Event,
 )
 def decline_sponsorship(event_id: int):
@@ -282,13 +253,11 @@ def decline_sponsorship(event_id: int):
 
 
 @endpoint(
-    bp,
     "/events/<int:event_id>/sponsorship",
     "DELETE",
     summary="End the sponsorship (the sponsor or the host)",
     status=204,
     errors=(403, 404, 409),
-    tag="events",
 )
 def end_sponsorship(event_id: int):
     service.end_sponsorship(_user(), service.get_event(event_id))

@@ -20,13 +20,15 @@ from ..promotions.game_schemas import (
 )
 from ..shop_embed.schemas import dump_order
 from . import bp, responses
-from .core import endpoint, idempotent_response
+from .core import endpoints, idempotent_response
 
 # --- Dutch auctions ------------------------------------------------------------------
 
 
+endpoint = endpoints(bp, tag="promotions")
+
+
 @endpoint(
-    bp,
     "/auctions",
     "POST",
     summary="Create a Dutch auction of one of the caller's products",
@@ -34,7 +36,6 @@ from .core import endpoint, idempotent_response
     body=AuctionBody,
     status=201,
     errors=(422,),
-    tag="promotions",
     response=Auction,
 )
 def create_auction(data: AuctionBody):
@@ -42,13 +43,11 @@ def create_auction(data: AuctionBody):
 
 
 @endpoint(
-    bp,
     "/auctions/<int:auction_id>",
     "GET",
     summary="An auction: state, price_cents (from the server clock), next_drop_at, units_left",
     auth="anyone",
     errors=(404,),
-    tag="promotions",
     response=Auction,
 )
 def get_auction(auction_id: int):
@@ -56,14 +55,12 @@ def get_auction(auction_id: int):
 
 
 @endpoint(
-    bp,
     "/auctions/<int:auction_id>/take",
     "POST",
     summary="Take one unit at the current price; 409 sold_out / limit_reached / not_started / ended",
     body=TakeBody,
     status=201,
     errors=(403, 404, 409, 422, 429),
-    tag="promotions",
     response=responses.Order,
 )
 def take_auction(auction_id: int, data: TakeBody):
@@ -78,12 +75,10 @@ def take_auction(auction_id: int, data: TakeBody):
 
 
 @endpoint(
-    bp,
     "/auctions/<int:auction_id>/end",
     "POST",
     summary="End an auction now (its merchant, admin)",
     errors=(403, 404),
-    tag="promotions",
     response=Auction,
 )
 def end_auction(auction_id: int):
@@ -94,7 +89,6 @@ def end_auction(auction_id: int):
 
 
 @endpoint(
-    bp,
     "/guess-games",
     "POST",
     summary="Create a lowest-unique-price guessing game for one of the caller's products",
@@ -102,7 +96,6 @@ def end_auction(auction_id: int):
     body=GuessGameBody,
     status=201,
     errors=(422,),
-    tag="promotions",
     response=GuessGame,
 )
 def create_guess_game(data: GuessGameBody):
@@ -110,13 +103,11 @@ def create_guess_game(data: GuessGameBody):
 
 
 @endpoint(
-    bp,
     "/guess-games/<int:game_id>",
     "GET",
     summary="A guessing game: state, ends_at, guesses_count; after the close the winner",
     auth="anyone",
     errors=(404,),
-    tag="promotions",
     response=GuessGame,
 )
 def get_guess_game(game_id: int):
@@ -124,14 +115,12 @@ def get_guess_game(game_id: int):
 
 
 @endpoint(
-    bp,
     "/guess-games/<int:game_id>/guesses",
     "POST",
     summary="Guess (costs points); 409 limit_reached / ended / insufficient_points",
     body=GuessBody,
     status=201,
     errors=(403, 404, 409, 422, 429),
-    tag="promotions",
     response=GuessResult,
 )
 def submit_guess(game_id: int, data: GuessBody):
@@ -139,12 +128,10 @@ def submit_guess(game_id: int, data: GuessBody):
 
 
 @endpoint(
-    bp,
     "/guess-games/<int:game_id>/close",
     "POST",
     summary="Close the game now and compute the winner (its merchant, admin)",
     errors=(403, 404),
-    tag="promotions",
     response=GuessGame,
 )
 def close_guess_game(game_id: int):
@@ -156,14 +143,12 @@ def close_guess_game(game_id: int):
 
 
 @endpoint(
-    bp,
     "/reminders",
     "POST",
     summary="Remind me when a snap-up or auction starts, or before a game closes",
     body=ReminderBody,
     status=201,
     errors=(403, 404, 409, 422),
-    tag="promotions",
     response=Reminder,
 )
 def remind_me(data: ReminderBody):

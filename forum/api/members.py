@@ -20,7 +20,9 @@ from ..members.schemas import (
 )
 from ..pagination import decode, encode, limit_from
 from . import bp
-from .core import endpoint
+from .core import endpoints
+
+endpoint = endpoints(bp, tag="members")
 
 
 def _user():
@@ -34,11 +36,9 @@ def _membership(user) -> dict:
 
 
 @endpoint(
-    bp,
     "/me/membership",
     "GET",
     summary="The caller's tier, progress to the next tier and perks",
-    tag="members",
     response=Membership,
 )
 def my_membership():
@@ -46,13 +46,11 @@ def my_membership():
 
 
 @endpoint(
-    bp,
     "/me/wallet",
     "GET",
     summary="The caller's store credit (available and pending), points and ledger",
     errors=(422,),
     query=("cursor", "limit"),
-    tag="members",
     response=Wallet,
 )
 def my_wallet():
@@ -76,13 +74,11 @@ def my_wallet():
 
 
 @endpoint(
-    bp,
     "/admin/tiers",
     "GET",
     summary="The tier rules and perk settings",
     auth="admin",
     errors=(403,),
-    tag="members",
     response=TierRules,
 )
 def get_tier_rules():
@@ -91,14 +87,12 @@ def get_tier_rules():
 
 
 @endpoint(
-    bp,
     "/admin/tiers",
     "PUT",
     summary="Change the tier rules; later evaluations use them",
     auth="admin",
     body=TierRulesBody,
     errors=(403, 422),
-    tag="members",
     response=TierRules,
 )
 def put_tier_rules(data: TierRulesBody):
@@ -106,14 +100,12 @@ def put_tier_rules(data: TierRulesBody):
 
 
 @endpoint(
-    bp,
     "/admin/members/<username>/tier",
     "POST",
     summary="A manual tier grant with a reason",
     auth="admin",
     body=GrantBody,
     errors=(403, 404, 422),
-    tag="members",
     response=Membership,
 )
 def grant_tier(username: str, data: GrantBody):
@@ -124,7 +116,6 @@ def grant_tier(username: str, data: GrantBody):
 
 
 @endpoint(
-    bp,
     "/admin/members/<username>/credit",
     "POST",
     summary="Goodwill store credit (available at once); negative takes it away",
@@ -132,7 +123,6 @@ def grant_tier(username: str, data: GrantBody):
     body=CreditBody,
     status=201,
     errors=(403, 404, 409, 422),
-    tag="members",
     response=LedgerEntryOut,
 )
 def goodwill_credit(username: str, data: CreditBody):
@@ -142,7 +132,6 @@ def goodwill_credit(username: str, data: CreditBody):
 
 
 @endpoint(
-    bp,
     "/admin/members/<username>/points",
     "POST",
     summary="Points given (or, negative, taken) by an admin with a reason",
@@ -150,7 +139,6 @@ def goodwill_credit(username: str, data: CreditBody):
     body=PointsBody,
     status=201,
     errors=(403, 404, 409, 422),
-    tag="members",
     response=LedgerEntryOut,
 )
 def admin_points(username: str, data: PointsBody):

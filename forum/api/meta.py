@@ -1,14 +1,14 @@
 from . import bp, responses
-from .core import endpoint, openapi_document
+from .core import endpoints, openapi_document
+
+endpoint = endpoints(bp, tag="meta")
 
 
 @endpoint(
-    bp,
     "/openapi.json",
     "GET",
     summary="This document",
     auth="anyone",
-    tag="meta",
     response=responses.OpenAPIDocument,
 )
 def openapi():

@@ -16,7 +16,9 @@ from ..promotions.schemas import (
 )
 from ..shop_embed.schemas import dump_order
 from . import bp, responses
-from .core import endpoint, idempotent_response
+from .core import endpoints, idempotent_response
+
+endpoint = endpoints(bp, tag="promotions")
 
 
 def _address(data) -> dict | None:
@@ -24,12 +26,10 @@ def _address(data) -> dict | None:
 
 
 @endpoint(
-    bp,
     "/time",
     "GET",
     summary="The server's clock (countdowns synchronise to it)",
     auth="anyone",
-    tag="promotions",
     response=responses.ServerTime,
 )
 def server_time():
@@ -40,7 +40,6 @@ def server_time():
 
 
 @endpoint(
-    bp,
     "/group-buys",
     "POST",
     summary="Create a group-buy of one of the caller's products",
@@ -48,7 +47,6 @@ def server_time():
     body=GroupBuyBody,
     status=201,
     errors=(422,),
-    tag="promotions",
     response=responses.GroupBuy,
 )
 def create_group_buy(data: GroupBuyBody):
@@ -56,13 +54,11 @@ def create_group_buy(data: GroupBuyBody):
 
 
 @endpoint(
-    bp,
     "/group-buys/<int:group_buy_id>",
     "GET",
     summary="A group-buy with its forming teams (nearly full first) and team counts",
     auth="anyone",
     errors=(404,),
-    tag="promotions",
     response=responses.GroupBuy,
 )
 def get_group_buy(group_buy_id: int):
@@ -70,12 +66,10 @@ def get_group_buy(group_buy_id: int):
 
 
 @endpoint(
-    bp,
     "/group-buys/<int:group_buy_id>/end",
     "POST",
     summary="End a group-buy now (its merchant, admin); forming teams fail or auto-complete",
     errors=(403, 404),
-    tag="promotions",
     response=responses.GroupBuy,
 )
 def end_group_buy(group_buy_id: int):
@@ -84,14 +78,12 @@ def end_group_buy(group_buy_id: int):
 
 
 @endpoint(
-    bp,
     "/group-buys/<int:group_buy_id>/teams",
     "POST",
     summary="Start a team (the caller's order is placed held); honours Idempotency-Key",
     body=TeamBody,
     status=201,
     errors=(403, 404, 409, 422, 429),
-    tag="promotions",
     response=responses.Team,
 )
 def start_team(group_buy_id: int, data: TeamBody):
@@ -106,13 +98,11 @@ def start_team(group_buy_id: int, data: TeamBody):
 
 
 @endpoint(
-    bp,
     "/teams/<int:team_id>/join",
     "POST",
     summary="Join a team; 409 team_full / already_member / team_closed; honours Idempotency-Key",
     body=TeamBody,
     errors=(403, 404, 409, 422, 429),
-    tag="promotions",
     response=responses.Team,
 )
 def join_team(team_id: int, data: TeamBody):
@@ -127,13 +117,11 @@ def join_team(team_id: int, data: TeamBody):
 
 
 @endpoint(
-    bp,
     "/teams/<int:team_id>",
     "GET",
     summary="A team: status (forming, succeeded, failed), members, expires_at",
     auth="anyone",
     errors=(404,),
-    tag="promotions",
     response=responses.Team,
 )
 def get_team(team_id: int):
@@ -144,7 +132,6 @@ def get_team(team_id: int):
 
 
 @endpoint(
-    bp,
     "/snaps",
     "POST",
     summary="Create a timed snap-up of one of the caller's products",
@@ -152,7 +139,6 @@ def get_team(team_id: int):
     body=SnapBody,
     status=201,
     errors=(422,),
-    tag="promotions",
     response=responses.Snap,
 )
 def create_snap(data: SnapBody):
@@ -160,13 +146,11 @@ def create_snap(data: SnapBody):
 
 
 @endpoint(
-    bp,
     "/snaps/<int:snap_id>",
     "GET",
     summary="A snap-up: stock_left, starts_at, ends_at, state (upcoming, live, sold_out, ended)",
     auth="anyone",
     errors=(404,),
-    tag="promotions",
     response=responses.Snap,
 )
 def get_snap(snap_id: int):
@@ -174,14 +158,12 @@ def get_snap(snap_id: int):
 
 
 @endpoint(
-    bp,
     "/snaps/<int:snap_id>/buy",
     "POST",
     summary="Buy at the snap-up price; 409 sold_out / limit_reached / not_started / ended",
     body=BuyBody,
     status=201,
     errors=(403, 404, 409, 422, 429),
-    tag="promotions",
     response=responses.Order,
 )
 def buy_snap(snap_id: int, data: BuyBody):
@@ -197,12 +179,10 @@ def buy_snap(snap_id: int, data: BuyBody):
 
 
 @endpoint(
-    bp,
     "/snaps/<int:snap_id>/end",
     "POST",
     summary="End a snap-up now (its merchant, admin)",
     errors=(403, 404),
-    tag="promotions",
     response=responses.Snap,
 )
 def end_snap(snap_id: int):

@@ -24,20 +24,21 @@ from ..reviews.schemas import (
 )
 from ..shop_embed import service as shop
 from . import bp
-from .core import endpoint
+from .core import endpoints
+
+endpoint = endpoints(bp, tag="reviews")
+
 
 SORT = ("sort", {"type": "string", "enum": list(service.SORTS)})
 
 
 @endpoint(
-    bp,
     "/products/<int:product_id>/reviews",
     "POST",
     summary="Review a product you bought (once per completed order item)",
     body=ReviewBody,
     status=201,
     errors=(403, 409, 422, 429),
-    tag="reviews",
     response=ReviewOut,
 )
 def create_review(product_id: int, data: ReviewBody):
@@ -46,13 +47,11 @@ def create_review(product_id: int, data: ReviewBody):
 
 
 @endpoint(
-    bp,
     "/products/<int:product_id>/reviews",
     "GET",
     summary="A product's reviews, most helpful, newest or best rated first",
     auth="anyone",
     query=(SORT, "cursor", "limit"),
-    tag="reviews",
     response=ReviewPageOut,
 )
 def list_reviews(product_id: int):
@@ -67,12 +66,10 @@ def list_reviews(product_id: int):
 
 
 @endpoint(
-    bp,
     "/reviews/<int:review_id>",
     "GET",
     summary="One review",
     auth="anyone",
-    tag="reviews",
     response=ReviewOut,
 )
 def get_review(review_id: int):
@@ -80,13 +77,11 @@ def get_review(review_id: int):
 
 
 @endpoint(
-    bp,
     "/reviews/<int:review_id>",
     "PATCH",
     summary="Edit your review (the old version is kept)",
     body=ReviewPatch,
     errors=(409,),
-    tag="reviews",
     response=ReviewOut,
 )
 def edit_review(review_id: int, data: ReviewPatch):
@@ -95,24 +90,20 @@ def edit_review(review_id: int, data: ReviewPatch):
 
 
 @endpoint(
-    bp,
     "/reviews/<int:review_id>",
     "DELETE",
     summary="Delete a review (its author or a moderator); its reward is taken back",
     status=204,
-    tag="reviews",
 )
 def delete_review(review_id: int):
     service.delete_review(_user(), service.get_review(review_id, viewer=_user()))
 
 
 @endpoint(
-    bp,
     "/reviews/<int:review_id>/helpful",
     "POST",
     summary="Find a review helpful (once)",
     errors=(409,),
-    tag="reviews",
     response=HelpfulOut,
 )
 def helpful(review_id: int):
@@ -121,14 +112,12 @@ def helpful(review_id: int):
 
 
 @endpoint(
-    bp,
     "/reviews/<int:review_id>/reply",
     "POST",
     summary="The product's merchant replies publicly (once)",
     body=ReplyBody,
     status=201,
     errors=(409,),
-    tag="reviews",
     response=ReplyOut,
 )
 def reply(review_id: int, data: ReplyBody):
@@ -137,14 +126,12 @@ def reply(review_id: int, data: ReplyBody):
 
 
 @endpoint(
-    bp,
     "/reviews/<int:review_id>/flag",
     "POST",
     summary="Flag a review for the moderators",
     body=FlagBody,
     status=204,
     errors=(409,),
-    tag="reviews",
 )
 def flag(review_id: int, data: FlagBody):
     review = service.get_review(review_id, viewer=_user())
@@ -152,13 +139,11 @@ def flag(review_id: int, data: FlagBody):
 
 
 @endpoint(
-    bp,
     "/reports/<int:report_id>/decision",
     "POST",
     summary="Approve or reject an experience report (a moderator or its merchant)",
     body=DecisionBody,
     errors=(409,),
-    tag="reviews",
     response=ReportOut,
 )
 def decide_report(report_id: int, data: DecisionBody):

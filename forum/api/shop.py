@@ -24,7 +24,10 @@ from ..shop_embed.schemas import (
     dump_product,
 )
 from . import bp, responses
-from .core import endpoint, idempotent_response
+from .core import endpoints, idempotent_response
+
+endpoint = endpoints(bp, tag="shop")
+
 
 PAGE = ("cursor", "limit")
 
@@ -33,7 +36,6 @@ PAGE = ("cursor", "limit")
 
 
 @endpoint(
-    bp,
     "/products",
     "POST",
     summary="Create a product in the caller's shop",
@@ -41,7 +43,6 @@ PAGE = ("cursor", "limit")
     body=ProductBody,
     status=201,
     errors=(422,),
-    tag="shop",
     response=responses.Product,
 )
 def create_product(data: ProductBody):
@@ -49,13 +50,11 @@ def create_product(data: ProductBody):
 
 
 @endpoint(
-    bp,
     "/products/<int:product_id>",
     "GET",
     summary="A product with the stock that can still be bought",
     auth="anyone",
     errors=(404,),
-    tag="shop",
     response=responses.Product,
 )
 def get_product(product_id: int):
@@ -63,14 +62,12 @@ def get_product(product_id: int):
 
 
 @endpoint(
-    bp,
     "/products/<int:product_id>",
     "PATCH",
     summary="Change a product (its merchant)",
     auth="merchant",
     body=ProductPatch,
     errors=(404, 409, 422),
-    tag="shop",
     response=responses.Product,
 )
 def update_product(product_id: int, data: ProductPatch):
@@ -84,14 +81,12 @@ def update_product(product_id: int, data: ProductPatch):
 
 
 @endpoint(
-    bp,
     "/products/<int:product_id>",
     "DELETE",
     summary="Archive a product (its cards show unavailable)",
     auth="merchant",
     status=204,
     errors=(404,),
-    tag="shop",
 )
 def archive_product(product_id: int):
     product = service.get_product(product_id, viewer=_user())
@@ -99,13 +94,11 @@ def archive_product(product_id: int):
 
 
 @endpoint(
-    bp,
     "/products/<int:product_id>/image",
     "POST",
     summary="Upload a product image (multipart field `image`: JPEG, PNG, WebP or GIF)",
     auth="merchant",
     errors=(404, 413, 422, 429),  # 429 uploads_busy: every decode slot taken
-    tag="shop",
     response=responses.Product,
 )
 def upload_image(product_id: int):
@@ -122,12 +115,10 @@ def upload_image(product_id: int):
 
 
 @endpoint(
-    bp,
     "/merchant/products",
     "GET",
     summary="The caller's products, archived included",
     auth="merchant",
-    tag="shop",
     response=responses.ProductList,
 )
 def my_products():
@@ -141,14 +132,12 @@ def my_products():
 
 
 @endpoint(
-    bp,
     "/orders",
     "POST",
     summary="Place an order (reserves stock); honours Idempotency-Key",
     body=OrderBody,
     status=201,
     errors=(403, 409, 422, 429),
-    tag="shop",
     response=responses.Order,
 )
 def create_order(data: OrderBody):
@@ -164,14 +153,12 @@ def create_order(data: OrderBody):
 
 
 @endpoint(
-    bp,
     "/checkout",
     "POST",
     summary="Place and pay an order in one call (all or nothing); honours Idempotency-Key",
     body=CheckoutBody,
     status=201,
     errors=(403, 409, 422, 429),
-    tag="shop",
     response=responses.Order,
 )
 def checkout(data: CheckoutBody):
@@ -188,13 +175,11 @@ def checkout(data: CheckoutBody):
 
 
 @endpoint(
-    bp,
     "/checkout/quote",
     "POST",
     summary="What an order of these items would cost the caller now (every price rule applied)",
     body=QuoteBody,
     errors=(403, 409, 422),
-    tag="shop",
     response=PriceQuoteOut,
 )
 def checkout_quote(data: QuoteBody):
@@ -205,13 +190,11 @@ def checkout_quote(data: QuoteBody):
 
 
 @endpoint(
-    bp,
     "/orders",
     "GET",
     summary="The caller's orders, newest first",
     errors=(422,),
     query=PAGE,
-    tag="shop",
     response=responses.OrderPage,
 )
 def my_orders():
@@ -222,14 +205,12 @@ def my_orders():
 
 
 @endpoint(
-    bp,
     "/merchant/orders",
     "GET",
     summary="Orders of the caller's shop, newest first",
     auth="merchant",
     errors=(422,),
     query=(("status", {"type": "string", "enum": list(ORDER_STATUSES)}), *PAGE),
-    tag="shop",
     response=responses.OrderPage,
 )
 def merchant_orders():
@@ -246,12 +227,10 @@ def merchant_orders():
 
 
 @endpoint(
-    bp,
     "/orders/<int:order_id>",
     "GET",
     summary="An order with items, totals and history (buyer, merchant, admin)",
     errors=(404,),
-    tag="shop",
     response=responses.Order,
 )
 def get_order(order_id: int):
@@ -265,13 +244,11 @@ def _act_on_order(order_id: int, action):
 
 
 @endpoint(
-    bp,
     "/orders/<int:order_id>/pay",
     "POST",
     summary="Pay an order (buyer): sandbox pays at once, offline awaits the merchant",
     body=PayBody,
     errors=(403, 404, 409, 422),
-    tag="shop",
     response=responses.Order,
 )
 def pay_order(order_id: int, data: PayBody):
@@ -279,13 +256,11 @@ def pay_order(order_id: int, data: PayBody):
 
 
 @endpoint(
-    bp,
     "/orders/<int:order_id>/shipping-address",
     "PUT",
     summary="Give or correct where an order goes, until it ships (buyer)",
     body=AddressBody,
     errors=(403, 404, 409, 422),
-    tag="shop",
     response=responses.Order,
 )
 def set_shipping_address(order_id: int, data: AddressBody):
@@ -296,12 +271,10 @@ def set_shipping_address(order_id: int, data: AddressBody):
 
 
 @endpoint(
-    bp,
     "/orders/<int:order_id>/mark-paid",
     "POST",
     summary="Confirm an offline payment (its merchant, admin)",
     errors=(403, 404, 409),
-    tag="shop",
     response=responses.Order,
 )
 def mark_paid(order_id: int):
@@ -309,13 +282,11 @@ def mark_paid(order_id: int):
 
 
 @endpoint(
-    bp,
     "/orders/<int:order_id>/ship",
     "POST",
     summary="Mark a paid order shipped (its merchant, admin)",
     body=ShipBody,
     errors=(403, 404, 409, 422),
-    tag="shop",
     response=responses.Order,
 )
 def ship_order(order_id: int, data: ShipBody):
@@ -325,12 +296,10 @@ def ship_order(order_id: int, data: ShipBody):
 
 
 @endpoint(
-    bp,
     "/orders/<int:order_id>/complete",
     "POST",
     summary="Confirm delivery (buyer, its merchant, admin)",
     errors=(403, 404, 409),
-    tag="shop",
     response=responses.Order,
 )
 def complete_order(order_id: int):
@@ -338,13 +307,11 @@ def complete_order(order_id: int):
 
 
 @endpoint(
-    bp,
     "/orders/<int:order_id>/cancel",
     "POST",
     summary="Cancel an unpaid order; its stock is released",
     body=ReasonBody,
     errors=(403, 404, 409, 422),
-    tag="shop",
     response=responses.Order,
 )
 def cancel_order(order_id: int, data: ReasonBody):
@@ -352,13 +319,11 @@ def cancel_order(order_id: int, data: ReasonBody):
 
 
 @endpoint(
-    bp,
     "/orders/<int:order_id>/refund",
     "POST",
     summary="Refund a paid order, or part of it (its merchant, admin); a full refund restores stock",
     body=RefundBody,
     errors=(403, 404, 409, 422),
-    tag="shop",
     response=responses.Order,
 )
 def refund_order(order_id: int, data: RefundBody):
