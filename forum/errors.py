@@ -14,6 +14,15 @@ class ServiceError(Exception):
     code = "bad_request"
     message = "The request could not be processed."
 
+    def __init_subclass__(
+        cls, *, status: int | None = None, code: str | None = None, message: str | None = None
+    ) -> None:
+        """A kind of error says its HTTP status, code and default message in its header."""
+        super().__init_subclass__()
+        for name, value in (("status", status), ("code", code), ("message", message)):
+            if value is not None:
+                setattr(cls, name, value)
+
     def __init__(
         self,
         message: str | None = None,
@@ -31,40 +40,38 @@ class ServiceError(Exception):
         return {"error": {"code": self.code, "message": self.message, "fields": self.fields}}
 
 
-class ValidationFailed(ServiceError):
-    status = 422
-    code = "invalid"
-    message = "Some fields are not valid."
+class ValidationFailed(
+    ServiceError, status=422, code="invalid", message="Some fields are not valid."
+):
+    """The input is refused; ``fields`` says which field and why."""
 
 
-class NotAuthenticated(ServiceError):
-    status = 401
-    code = "not_authenticated"
-    message = "Please log in."
+class NotAuthenticated(
+    ServiceError, status=401, code="not_authenticated", message="Please log in."
+):
+    """Nobody is logged in (or the token is not valid)."""
 
 
-class Forbidden(ServiceError):
-    status = 403
-    code = "forbidden"
-    message = "You are not allowed to do that."
+class Forbidden(
+    ServiceError, status=403, code="forbidden", message="You are not allowed to do that."
+):
+    """Logged in, but not allowed (another member's object, a role, a trust level)."""
 
 
-class NotFound(ServiceError):
-    status = 404
-    code = "not_found"
-    message = "Not found."
+class NotFound(ServiceError, status=404, code="not_found", message="Not found."):
+    """No such object, or one the caller may not know exists."""
 
 
-class Conflict(ServiceError):
-    status = 409
-    code = "conflict"
-    message = "That conflicts with the current state."
+class Conflict(
+    ServiceError, status=409, code="conflict", message="That conflicts with the current state."
+):
+    """Allowed, but the current state refuses it (sold out, locked, ended...)."""
 
 
-class RateLimited(ServiceError):
-    status = 429
-    code = "rate_limited"
-    message = "Too many requests; please slow down."
+class RateLimited(
+    ServiceError, status=429, code="rate_limited", message="Too many requests; please slow down."
+):
+    """Too many attempts; try again later."""
 
 
 def field_error(field: str, message: str, *, code: str = "invalid") -> ValidationFailed:
