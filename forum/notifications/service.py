@@ -1,8 +1,12 @@
 """Creating, listing and reading notifications; each one is also pushed live."""
 
+from collections.abc import Callable
+from typing import Any
+
 from sqlalchemy import func, select, update
 
 from .. import realtime, signals
+from ..accounts.models import User
 from ..clock import now
 from ..errors import NotFound
 from ..extensions import db
@@ -35,6 +39,32 @@ def notify(
     )
     signals.notification_created.send(item)
     return item
+
+
+MENTIONS_MAX = 20  # one message or post tells at most this many members
+
+
+def notify_mentioned(
+    author,
+    mentions: list[str],
+    kind: str,
+    text: str,
+    url: str,
+    *,
+    told: set[int],
+    may_see: Callable[[Any], bool] | None = None,
+) -> None:
+    """Tell each member ``@named`` in ``mentions`` (``username_key``s, the first
+    MENTIONS_MAX) once: nobody in ``told`` (which grows with each one told), nobody
+    ``may_see`` refuses (never about a place they cannot open)."""
+    if not mentions:
+        return
+    users = db.session.scalars(select(User).where(User.username_key.in_(mentions[:MENTIONS_MAX])))
+    for user in users:
+        if user.id in told or (may_see is not None and not may_see(user)):
+            continue
+        notify(user.id, kind, text, url, actor_id=author.id)
+        told.add(user.id)
 
 
 def unread_count(user_id: int) -> int:

@@ -75,18 +75,14 @@ def _notify_for_post(
 ) -> None:
     told: set[int] = {author.id}
     url = _post_url(post)
-    if mentions:
-        users = db.session.scalars(select(User).where(User.username_key.in_(mentions[:20])))
-        for user in users:
-            if user.id not in told:
-                notifications.notify(
-                    user.id,
-                    "mention",
-                    f"{author.username} mentioned you in “{thread.title}”",
-                    url,
-                    actor_id=author.id,
-                )
-                told.add(user.id)
+    notifications.notify_mentioned(
+        author,
+        mentions,
+        "mention",
+        f"{author.username} mentioned you in “{thread.title}”",
+        url,
+        told=told,
+    )
     if reply_to is not None and reply_to.author_id not in told:
         notifications.notify(
             reply_to.author_id,

@@ -35,7 +35,6 @@ from .common import (  # noqa: F401
     CONTROL_RE,
     DIRECT_PREFIX,
     HISTORY_PAGE,
-    MENTIONS_MAX,
     MUTE_MAX_MINUTES,
     NAME_MAX,
     NAME_MIN,

@@ -38,7 +38,6 @@ RESERVED_SLUGS = {"new", "dm", "api", "static"}
 DIRECT_PREFIX = "dm-"
 HISTORY_PAGE = 50
 SYNC_PAGE = 200
-MENTIONS_MAX = 20
 
 
 @dataclass

@@ -16,7 +16,6 @@ from ..models import ChatMember, ChatMessage, ChatRoom
 from ..schemas import dump_message
 from .common import (
     HISTORY_PAGE,
-    MENTIONS_MAX,
     NAMESPACE,
     SYNC_PAGE,
     Page,
@@ -127,21 +126,15 @@ def _notify_for_message(
 ) -> None:
     told = {author.id}
     url = message_url(room, message)
-    if mentions:
-        users = db.session.scalars(
-            select(User).where(User.username_key.in_(mentions[:MENTIONS_MAX]))
-        )
-        for user in users:
-            if user.id in told or not may_read(user, room):
-                continue  # never tell someone about a room they cannot open
-            notifications.notify(
-                user.id,
-                "chat_mention",
-                f"{author.username} mentioned you in {_room_label(room)}",
-                url,
-                actor_id=author.id,
-            )
-            told.add(user.id)
+    notifications.notify_mentioned(
+        author,
+        mentions,
+        "chat_mention",
+        f"{author.username} mentioned you in {_room_label(room)}",
+        url,
+        told=told,
+        may_see=lambda user: may_read(user, room),
+    )
     if room.is_direct:
         # The other member hears about it unless they are looking at the conversation.
         for other_id in db.session.scalars(
