@@ -57,14 +57,18 @@ def thread(thread_id: int):
             return redirect(url_for("board.thread", thread_id=thread_id, page=pages))
         abort(404)
     page = int(asked)
-    posts = service.posts_on_page(item, page, viewer=current_user)
-    preload(post.body_html for post in posts)
-    liked = service.liked_post_ids(current_user, [p.id for p in posts])
     move_form = None
     if service.can_moderate(current_user):
         move_form = MoveForm()
         move_form.category.choices = [(c.slug, c.name) for c in service.list_categories()]
         move_form.category.data = item.category.slug
+    return _render_thread(item, page, pages, ReplyForm(), move_form)
+
+
+def _render_thread(item, page: int, pages: int, form: ReplyForm, move_form) -> str:
+    """The thread page at ``page``, with the reply form as it stands."""
+    posts = service.posts_on_page(item, page, viewer=current_user)
+    preload(post.body_html for post in posts)
     return render_template(
         "board/thread.html",
         # Shown above the posts by other features (reviews: "bought this" on a report).
@@ -77,8 +81,8 @@ def thread(thread_id: int):
         posts=posts,
         page=page,
         pages=pages,
-        liked=liked,
-        form=ReplyForm(),
+        liked=service.liked_post_ids(current_user, [p.id for p in posts]),
+        form=form,
         move_form=move_form,
         post_context=post_context,
     )
@@ -96,24 +100,7 @@ def reply(thread_id: int):
     if done:
         return redirect(url_for("board.goto_post", post_id=done.value.id))
     pages = service.page_count(item)
-    posts = service.posts_on_page(item, pages, viewer=current_user)
-    return render_template(
-        "board/thread.html",
-        # Shown above the posts by other features (reviews: "bought this" on a report).
-        banners=[
-            answer
-            for _receiver, answer in signals.thread_shown.send(item, viewer=current_user)
-            if answer
-        ],
-        thread=item,
-        posts=posts,
-        page=pages,
-        pages=pages,
-        form=form,
-        move_form=None,
-        liked=service.liked_post_ids(current_user, [p.id for p in posts]),
-        post_context=post_context,
-    ), 422
+    return _render_thread(item, pages, pages, form, None), 422
 
 
 @bp.get("/p/<int:post_id>")

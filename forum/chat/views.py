@@ -226,11 +226,15 @@ def mute(slug: str):
     return _render_room(room, status=422, mute_form=form)
 
 
+def _room_and_named_member(slug: str):
+    """The room (404 unless the caller may see it) and the member the form names (404)."""
+    return service.get_room(slug, viewer=_me()), service.find_user(request.form.get("username", ""))
+
+
 @bp.post("/<slug>/unmute")
 @login_required
 def unmute(slug: str):
-    room = service.get_room(slug, viewer=_me())
-    target = service.find_user(request.form.get("username", ""))
+    room, target = _room_and_named_member(slug)
     service.unmute(_me(), room, target)
     db.session.commit()
     flash(f"{target.username} can post here again.", "success")
@@ -254,8 +258,7 @@ def invite(slug: str):
 @bp.post("/<slug>/remove")
 @login_required
 def remove(slug: str):
-    room = service.get_room(slug, viewer=_me())
-    target = service.find_user(request.form.get("username", ""))
+    room, target = _room_and_named_member(slug)
     service.remove_member(_me(), room, target)
     db.session.commit()
     if target.id == current_user.id:
