@@ -158,10 +158,17 @@ def preferences():
             },
         ),
     )
+    return _settings_result(form, done, "form", "Email settings saved.", "success")
+
+
+def _settings_result(form, done, slot: str, message: str, category: str):
+    """After one form of the settings page: flash ``message`` (``{}`` takes what the
+    service returned) and go back to the page, or show it again with this form (in
+    ``slot``) and its errors."""
     if done:
-        flash("Email settings saved.", "success")
+        flash(message.format(done.value), category)
         return redirect(url_for("campaigns.preferences"))
-    return _preferences_page(form=form, status=form_status(form))
+    return _preferences_page(**{slot: form}, status=form_status(form))
 
 
 @bp.post("/settings/email/address")
@@ -169,30 +176,26 @@ def preferences():
 def change_email():
     form = EmailChangeForm(prefix="em")
     done = run_form(form, lambda: service.request_email_change(_user(), form.email.data))
-    if done:
-        flash(f"Follow the link we sent to {done.value} to finish the change.", "info")
-        return redirect(url_for("campaigns.preferences"))
-    return _preferences_page(email_form=form, status=form_status(form))
+    message = "Follow the link we sent to {} to finish the change."
+    return _settings_result(form, done, "email_form", message, "info")
 
 
 @bp.post("/settings/email/phone")
 @login_required
 def set_phone():
     form = PhoneForm(prefix="ph")
-    if run_form(form, lambda: service.start_phone_verification(_user(), form.phone.data)):
-        flash("We texted you a code; enter it below.", "info")
-        return redirect(url_for("campaigns.preferences"))
-    return _preferences_page(phone_form=form, status=form_status(form))
+    done = run_form(form, lambda: service.start_phone_verification(_user(), form.phone.data))
+    return _settings_result(
+        form, done, "phone_form", "We texted you a code; enter it below.", "info"
+    )
 
 
 @bp.post("/settings/email/phone/confirm")
 @login_required
 def confirm_phone():
     form = PhoneCodeForm(prefix="pc")
-    if run_form(form, lambda: service.confirm_phone(_user(), form.code.data)):
-        flash("Your number is verified.", "success")
-        return redirect(url_for("campaigns.preferences"))
-    return _preferences_page(code_form=form, status=form_status(form))
+    done = run_form(form, lambda: service.confirm_phone(_user(), form.code.data))
+    return _settings_result(form, done, "code_form", "Your number is verified.", "success")
 
 
 # --- unsubscribe, links, opens (no session needed) ---------------------------------

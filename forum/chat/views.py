@@ -3,7 +3,6 @@ static/js/chat.js sends and receives over the /chat socket instead."""
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -182,9 +181,7 @@ def earlier(slug: str):
 def message_fragment(slug: str, message_id: int):
     """One message with its widgets expanded, for live insertion of a message with embeds."""
     room = service.get_room(slug, viewer=_me())
-    message = service.get_message(message_id, viewer=_me())
-    if message.room_id != room.id:
-        abort(404)
+    message = service.get_message(message_id, viewer=_me(), room=room)
     preload([message.body_html])
     return render_template(
         "chat/_message.html",
@@ -199,9 +196,7 @@ def message_fragment(slug: str, message_id: int):
 @login_required
 def delete_message(slug: str, message_id: int):
     room = service.get_room(slug, viewer=_me())
-    message = service.get_message(message_id, viewer=_me())
-    if message.room_id != room.id:
-        abort(404)
+    message = service.get_message(message_id, viewer=_me(), room=room)
     service.delete_message(_me(), message)
     db.session.commit()
     flash("Message deleted.", "success")

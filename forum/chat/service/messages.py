@@ -152,12 +152,15 @@ def _notify_for_message(
                 )
 
 
-def get_message(message_id, viewer) -> ChatMessage:
-    """A message ``viewer`` may read; NotFound when missing, deleted or in a room they cannot see."""
+def get_message(message_id, viewer, *, room: ChatRoom | None = None) -> ChatMessage:
+    """A message ``viewer`` may read; NotFound when missing, deleted, in a room they cannot
+    see, or (given ``room``) in another room."""
     if not isinstance(message_id, int) or isinstance(message_id, bool):
         raise NotFound("No such message.")
     message = db.session.get(ChatMessage, message_id)
     if message is None or message.is_deleted or not may_read(viewer, message.room):
+        raise NotFound("No such message.")
+    if room is not None and message.room_id != room.id:
         raise NotFound("No such message.")
     return message
 

@@ -39,36 +39,11 @@ def wallet_for(user_id: int) -> Wallet:
     return wallet
 
 
-def post(
-    user_id: int,
-    account: str,
-    amount: int,
-    reason: str,
-    *,
-    key: str | None = None,
-    order_id: int | None = None,
-    expires_at: datetime | None = None,
-    lots: bool = True,
-    **params,
-) -> bool:
-    """Add ``amount`` (negative to spend) to ``account``; see ``post_entry``.
-
-    Returns False when ``key`` was already used (nothing changes).
+def post(user_id: int, account: str, amount: int, reason: str, **options) -> bool:
+    """Add ``amount`` (negative to spend) to ``account``; see ``post_entry`` (the same
+    options). Returns False when ``key`` was already used (nothing changes).
     """
-    return (
-        post_entry(
-            user_id,
-            account,
-            amount,
-            reason,
-            key=key,
-            order_id=order_id,
-            expires_at=expires_at,
-            lots=lots,
-            **params,
-        )
-        is not None
-    )
+    return post_entry(user_id, account, amount, reason, **options) is not None
 
 
 def post_entry(

@@ -101,39 +101,47 @@ def vip_rebate(priced, buyer):
     )
 
 
-def _wanted(priced, name: str) -> int:
+def _wanted(priced, buyer, name: str, available, code: str, refusal: str, have: str) -> int:
+    """How much the checkout choice ``name`` asks to use (0: none). ValidationFailed unless a
+    whole number >= 0; Conflict ``code`` when more than ``available`` says the buyer has
+    (``refusal``; ``have`` says what they do have, on the field)."""
     value = priced.choices.get(name) or 0
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise field_error(name, "Use a whole number of 0 or more.")
+    held = available(buyer.id) if buyer is not None and value else 0
+    if value > held:
+        raise Conflict(refusal, code=code, fields={name: [have.format(held)]})
     return value
 
 
 def spend_credit(priced, buyer):
-    want = _wanted(priced, "use_credit_cents")
+    want = _wanted(
+        priced,
+        buyer,
+        "use_credit_cents",
+        available_credit,
+        "insufficient_credit",
+        "You do not have that much store credit.",
+        "You have {} cents of store credit.",
+    )
     if not want:
         return None
-    have = available_credit(buyer.id) if buyer is not None else 0
-    if want > have:
-        raise Conflict(
-            "You do not have that much store credit.",
-            code="insufficient_credit",
-            fields={"use_credit_cents": [f"You have {have} cents of store credit."]},
-        )
     use = min(want, max(priced.total_cents, 0))
     return shop.Adjustment("credit", "Store credit", -use) if use else None
 
 
 def spend_points(priced, buyer):
-    want = _wanted(priced, "use_points")
+    want = _wanted(
+        priced,
+        buyer,
+        "use_points",
+        available_points,
+        "insufficient_points",
+        "You do not have that many points.",
+        "You have {} points.",
+    )
     if not want:
         return None
-    have = available_points(buyer.id) if buyer is not None else 0
-    if want > have:
-        raise Conflict(
-            "You do not have that many points.",
-            code="insufficient_points",
-            fields={"use_points": [f"You have {have} points."]},
-        )
     rate = rules().points_per_unit  # points worth 1.00 (100 minor units)
     use = min(want, max(priced.total_cents, 0) * rate // 100)
     value = use * 100 // rate
