@@ -1,11 +1,10 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
-from ..database import UTCDateTime
 from ..extensions import db
 
 ROLES = ("member", "moderator", "merchant", "admin")
@@ -26,15 +25,15 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16), default="member")
     tier: Mapped[str] = mapped_column(String(16), default="registered")
     # 0-4, written only by forum.trust (its rules table and staff grants); read everywhere.
-    trust_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    trust_level: Mapped[int] = mapped_column(default=0, server_default="0")
     bio: Mapped[str] = mapped_column(Text, default="")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    post_count: Mapped[int] = mapped_column(Integer, default=0)
+    post_count: Mapped[int] = mapped_column(default=0)
     # Bumped by logout-everywhere and password change: every session and remember
     # cookie carrying an older version stops loading the user.
-    session_version: Mapped[int] = mapped_column(Integer, default=1)
-    suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    session_version: Mapped[int] = mapped_column(default=1)
+    suspended_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
     tokens: Mapped[list["ApiToken"]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -92,9 +91,9 @@ class ApiToken(db.Model):
     prefix: Mapped[str] = mapped_column(String(8))
     name: Mapped[str] = mapped_column(String(64), default="api")
     scopes: Mapped[str] = mapped_column(String(64), default="read write")  # space-separated
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="tokens")
 

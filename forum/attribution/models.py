@@ -26,7 +26,6 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
-    Integer,
     String,
     UniqueConstraint,
 )
@@ -61,14 +60,14 @@ class MerchantSettings(db.Model):
     merchant_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
-    cps_rate_bp: Mapped[int] = mapped_column(Integer, default=0)
-    cpa_signup_cents: Mapped[int] = mapped_column(Integer, default=0)
-    cpa_event_signup_cents: Mapped[int] = mapped_column(Integer, default=0)
-    cpa_team_join_cents: Mapped[int] = mapped_column(Integer, default=0)
-    cpa_first_purchase_cents: Mapped[int] = mapped_column(Integer, default=0)
+    cps_rate_bp: Mapped[int] = mapped_column(default=0)
+    cpa_signup_cents: Mapped[int] = mapped_column(default=0)
+    cpa_event_signup_cents: Mapped[int] = mapped_column(default=0)
+    cpa_team_join_cents: Mapped[int] = mapped_column(default=0)
+    cpa_first_purchase_cents: Mapped[int] = mapped_column(default=0)
     model: Mapped[str] = mapped_column(String(8), default="last")
     currency: Mapped[str] = mapped_column(String(3), default="USD")
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now)
 
     def cpa_cents(self, kind: str) -> int:
         return int(getattr(self, f"cpa_{kind}_cents", 0) or 0)
@@ -87,11 +86,11 @@ class Click(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_kind: Mapped[str] = mapped_column(String(8))  # "post" | "message"
-    source_id: Mapped[int] = mapped_column(Integer)
+    source_id: Mapped[int]
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     room: Mapped[str | None] = mapped_column(String(64))  # chat room of a message
     embed_kind: Mapped[str] = mapped_column(String(16))
-    embed_id: Mapped[int] = mapped_column(Integer)
+    embed_id: Mapped[int]
     merchant_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     visitor_id: Mapped[str | None] = mapped_column(String(32))
@@ -101,7 +100,7 @@ class Click(db.Model):
     is_self: Mapped[bool] = mapped_column(Boolean, default=False)
     # Same viewer, same link, same dedupe bucket: the database keeps one row.
     dedupe_key: Mapped[str] = mapped_column(String(40), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
 
 class ImpressionCount(db.Model):
@@ -123,13 +122,13 @@ class ImpressionCount(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(Date)
     source_kind: Mapped[str] = mapped_column(String(8))
-    source_id: Mapped[int] = mapped_column(Integer)
+    source_id: Mapped[int]
     embed_kind: Mapped[str] = mapped_column(String(16))
-    embed_id: Mapped[int] = mapped_column(Integer)
-    author_id: Mapped[int | None] = mapped_column(Integer)
+    embed_id: Mapped[int]
+    author_id: Mapped[int | None]
     room: Mapped[str | None] = mapped_column(String(64))
-    merchant_id: Mapped[int | None] = mapped_column(Integer)
-    count: Mapped[int] = mapped_column(Integer, default=0)
+    merchant_id: Mapped[int | None]
+    count: Mapped[int] = mapped_column(default=0)
 
 
 class ImpressionSeen(db.Model):
@@ -161,18 +160,18 @@ class Conversion(db.Model):
     kind: Mapped[str] = mapped_column(String(16))  # CONVERSION_KINDS
     merchant_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    order_id: Mapped[int | None] = mapped_column(Integer)
-    revenue_cents: Mapped[int] = mapped_column(Integer, default=0)
+    order_id: Mapped[int | None]
+    revenue_cents: Mapped[int] = mapped_column(default=0)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     model: Mapped[str] = mapped_column(String(8), default="last")
     direct: Mapped[bool] = mapped_column(Boolean, default=False)
-    rate_bp: Mapped[int] = mapped_column(Integer, default=0)  # the CPS rate at the time
-    commission_cents: Mapped[int] = mapped_column(Integer, default=0)  # before self-referral cuts
+    rate_bp: Mapped[int] = mapped_column(default=0)  # the CPS rate at the time
+    commission_cents: Mapped[int] = mapped_column(default=0)  # before self-referral cuts
     order_status: Mapped[str | None] = mapped_column(String(16))
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    occurred_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+    reversed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
     credits: Mapped[list["Credit"]] = relationship(order_by="Credit.id", viewonly=True)
 
@@ -193,13 +192,13 @@ class Credit(db.Model):
     )
     click_id: Mapped[int] = mapped_column(ForeignKey("attr_clicks.id", ondelete="CASCADE"))
     source_kind: Mapped[str] = mapped_column(String(8))
-    source_id: Mapped[int] = mapped_column(Integer)
+    source_id: Mapped[int]
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     room: Mapped[str | None] = mapped_column(String(64))
     embed_kind: Mapped[str] = mapped_column(String(16))
-    embed_id: Mapped[int] = mapped_column(Integer)
-    weight_bp: Mapped[int] = mapped_column(Integer)
-    revenue_cents: Mapped[int] = mapped_column(Integer, default=0)
+    embed_id: Mapped[int]
+    weight_bp: Mapped[int]
+    revenue_cents: Mapped[int] = mapped_column(default=0)
     # The author is the customer (or the merchant): the share earns nothing.
     self_referral: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -214,10 +213,10 @@ class Payout(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     admin_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    total_cents: Mapped[int] = mapped_column(Integer, default=0)
+    total_cents: Mapped[int] = mapped_column(default=0)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
-    entries: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    entries: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
 
 class Commission(db.Model):
@@ -247,15 +246,15 @@ class Commission(db.Model):
     )
     merchant_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    amount_cents: Mapped[int] = mapped_column(Integer)
+    amount_cents: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     status: Mapped[str] = mapped_column(String(8), default="pending")
     approvable_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime
     )  # None: order not completed yet
-    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_at: Mapped[datetime | None]
+    paid_at: Mapped[datetime | None]
+    reversed_at: Mapped[datetime | None]
     payout_id: Mapped[int | None] = mapped_column(
         ForeignKey("attr_payouts.id", ondelete="SET NULL")
     )
@@ -263,8 +262,8 @@ class Commission(db.Model):
         ForeignKey("attr_commissions.id", ondelete="CASCADE")
     )
     # Store credit given to the author when this row was approved.
-    reward_cents: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    reward_cents: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
     conversion: Mapped[Conversion] = relationship(viewonly=True)
     credit: Mapped[Credit] = relationship(viewonly=True)
@@ -293,18 +292,18 @@ class SignupCandidate(db.Model):
     merchant_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     click_id: Mapped[int | None] = mapped_column(ForeignKey("attr_clicks.id", ondelete="SET NULL"))
     source_kind: Mapped[str] = mapped_column(String(8))
-    source_id: Mapped[int] = mapped_column(Integer)
+    source_id: Mapped[int]
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     embed_kind: Mapped[str] = mapped_column(String(16))
-    embed_id: Mapped[int] = mapped_column(Integer)
+    embed_id: Mapped[int]
     ip_hash: Mapped[str] = mapped_column(String(32), default="")
-    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    registered_at: Mapped[datetime]
     # Why the velocity rules want a person to look: "address" or "link"; None when clean.
     review_reason: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(12), default="waiting")
     activity: Mapped[str | None] = mapped_column(String(16))  # "post" | "order" | "email"
-    active_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    active_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     user = relationship("User", foreign_keys=[user_id], viewonly=True)

@@ -7,7 +7,6 @@ from sqlalchemy import (
     ColumnElement,
     ForeignKey,
     Index,
-    Integer,
     String,
     Text,
     UniqueConstraint,
@@ -31,13 +30,13 @@ class Category(db.Model):
     slug: Mapped[str] = mapped_column(String(48), unique=True)
     name: Mapped[str] = mapped_column(String(80))
     description: Mapped[str] = mapped_column(Text, default="")
-    position: Mapped[int] = mapped_column(Integer, default=0)
-    thread_count: Mapped[int] = mapped_column(Integer, default=0)
-    post_count: Mapped[int] = mapped_column(Integer, default=0)
+    position: Mapped[int] = mapped_column(default=0)
+    thread_count: Mapped[int] = mapped_column(default=0)
+    post_count: Mapped[int] = mapped_column(default=0)
     # Threads here are experience reports: each tied to one of its author's completed
     # orders (forum.reviews), with "bought this" and the product card.
     experience_reports: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
 
 class Thread(db.Model):
@@ -54,15 +53,15 @@ class Thread(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
-    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None]
     # Number of posts ever made in the thread; also the next post's position.
-    post_count: Mapped[int] = mapped_column(Integer, default=0)
-    reply_count: Mapped[int] = mapped_column(Integer, default=0)
-    view_count: Mapped[int] = mapped_column(Integer, default=0)
-    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    last_post_id: Mapped[int | None] = mapped_column(Integer)
+    post_count: Mapped[int] = mapped_column(default=0)
+    reply_count: Mapped[int] = mapped_column(default=0)
+    view_count: Mapped[int] = mapped_column(default=0)
+    last_activity_at: Mapped[datetime] = mapped_column(default=now)
+    last_post_id: Mapped[int | None]
     last_poster_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
     category: Mapped[Category] = relationship()
     author: Mapped[User] = relationship(foreign_keys=[author_id])
@@ -83,15 +82,15 @@ class Post(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    position: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int]
     reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     embeds: Mapped[list] = mapped_column(JSON, default=list)  # ["product:42", ...]
-    like_count: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    like_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    edited_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # by a moderator
     hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -118,7 +117,7 @@ class PostRevision(db.Model):
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
     editor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
     editor: Mapped[User] = relationship()
 
@@ -132,7 +131,7 @@ class PostLike(db.Model):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
 
 # Full-text search. PostgreSQL: GIN indexes on to_tsvector expressions. SQLite: an

@@ -14,7 +14,6 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Index,
-    Integer,
     String,
     Text,
     UniqueConstraint,
@@ -42,19 +41,19 @@ class ContactSettings(db.Model):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
-    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    email_verified_at: Mapped[datetime | None]
     marketing_email: Mapped[bool | None] = mapped_column(Boolean)  # None: the site default
     marketing_sms: Mapped[bool] = mapped_column(Boolean, default=False)
     track_opens: Mapped[bool] = mapped_column(Boolean, default=False)
     phone: Mapped[str | None] = mapped_column(String(20))  # E.164
-    phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    phone_verified_at: Mapped[datetime | None]
     phone_code_hash: Mapped[str | None] = mapped_column(String(64))
-    phone_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    phone_code_expires_at: Mapped[datetime | None]
     # {"mention": "instant" | "digest" | "off", ...}; a kind not named is "instant".
     notification_prefs: Mapped[dict] = mapped_column(JSON, default=dict)
     digest: Mapped[str] = mapped_column(String(8), default="off")  # off | daily | weekly
-    last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    last_digest_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=now)
 
 
 class AccountToken(db.Model):
@@ -68,9 +67,9 @@ class AccountToken(db.Model):
     purpose: Mapped[str] = mapped_column(String(16))
     digest: Mapped[str] = mapped_column(String(64))  # sha256 of the random nonce
     email: Mapped[str] = mapped_column(String(254))  # the address it was sent to / moves to
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
 
 class Suppression(db.Model):
@@ -81,7 +80,7 @@ class Suppression(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     address: Mapped[str] = mapped_column(String(254), unique=True)
     reason: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
 
 class Segment(db.Model):
@@ -91,8 +90,8 @@ class Segment(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     rule: Mapped[dict] = mapped_column(JSON)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now)
 
 
 class Campaign(db.Model):
@@ -109,17 +108,17 @@ class Campaign(db.Model):
     subject: Mapped[str] = mapped_column(String(200), default="")
     body: Mapped[str] = mapped_column(Text)
     coupon_code: Mapped[str] = mapped_column(String(64), default="")
-    holdout_bp: Mapped[int] = mapped_column(Integer, default=0)
+    holdout_bp: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(String(16), default="draft")
-    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scheduled_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
     # Planning streams the segment in keyset pages; this is the last member id planned.
-    planned_through: Mapped[int] = mapped_column(Integer, default=0)
+    planned_through: Mapped[int] = mapped_column(default=0)
     planned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # planning finished
-    seen: Mapped[int] = mapped_column(Integer, default=0)  # members planned so far
+    seen: Mapped[int] = mapped_column(default=0)  # members planned so far
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
     segment: Mapped[Segment] = relationship()
 
@@ -141,11 +140,11 @@ class Delivery(db.Model):
     reason: Mapped[str] = mapped_column(String(200), default="")
     address: Mapped[str] = mapped_column(String(254), default="")
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)  # SMS quiet hours
-    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    clicked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    opened_at: Mapped[datetime | None]
+    clicked_at: Mapped[datetime | None]
+    unsubscribed_at: Mapped[datetime | None]
 
 
 class NotificationEmail(db.Model):
@@ -157,7 +156,7 @@ class NotificationEmail(db.Model):
         ForeignKey("notifications.id", ondelete="CASCADE"), primary_key=True
     )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    sent_at: Mapped[datetime] = mapped_column(default=now)
 
 
 class SmsMessage(db.Model):
@@ -169,9 +168,9 @@ class SmsMessage(db.Model):
     provider: Mapped[str] = mapped_column(String(16))
     to: Mapped[str] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text)
-    segments: Mapped[int] = mapped_column(Integer, default=1)
+    segments: Mapped[int] = mapped_column(default=1)
     reference: Mapped[str] = mapped_column(String(64), default="")
     campaign_id: Mapped[int | None] = mapped_column(
         ForeignKey("campaigns.id", ondelete="SET NULL"), index=True
     )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    created_at: Mapped[datetime] = mapped_column(default=now)

@@ -17,7 +17,6 @@ from sqlalchemy import (
     JSON,
     ForeignKey,
     Index,
-    Integer,
     String,
     Text,
     UniqueConstraint,
@@ -26,7 +25,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..clock import now
-from ..database import UTCDateTime
 from ..extensions import db
 
 ROOM_KINDS = ("public", "private", "direct")
@@ -43,10 +41,10 @@ class ChatRoom(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # The last seq handed out. Taking the next one is an UPDATE on this row, which
     # also serialises writers of one room, so ids grow in commit order per room.
-    message_seq: Mapped[int] = mapped_column(Integer, default=0)
-    last_message_id: Mapped[int | None] = mapped_column(Integer)
-    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    message_seq: Mapped[int] = mapped_column(default=0)
+    last_message_id: Mapped[int | None]
+    last_message_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
     created_by: Mapped[User | None] = relationship()
 
@@ -79,10 +77,10 @@ class ChatMember(db.Model):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     role: Mapped[str] = mapped_column(String(16), default="member")  # owner | member
-    last_read_id: Mapped[int] = mapped_column(Integer, default=0)
-    muted_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_read_id: Mapped[int] = mapped_column(default=0)
+    muted_until: Mapped[datetime | None]
     muted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    joined_at: Mapped[datetime] = mapped_column(default=now)
 
     room: Mapped[ChatRoom] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])
@@ -104,14 +102,14 @@ class ChatMessage(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     room_id: Mapped[int] = mapped_column(ForeignKey("chat_rooms.id", ondelete="CASCADE"))
-    seq: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int]
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     nonce: Mapped[str | None] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     embeds: Mapped[list] = mapped_column(JSON, default=list)  # ["product:42", ...]
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    deleted_at: Mapped[datetime | None]
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     room: Mapped[ChatRoom] = relationship()
@@ -131,9 +129,9 @@ class ChatConnection(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     # The user's session_version when the socket authenticated: a later logout
     # (or suspension) makes the two differ and the sweep ends the socket.
-    session_version: Mapped[int] = mapped_column(Integer)
-    connected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
+    session_version: Mapped[int]
+    connected_at: Mapped[datetime] = mapped_column(default=now)
+    seen_at: Mapped[datetime] = mapped_column(default=now, index=True)
 
     user: Mapped[User] = relationship()
 

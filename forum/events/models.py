@@ -59,30 +59,30 @@ class Event(db.Model):
     # (``sponsor_request_id``); ``sponsor_id`` is set when that merchant accepts (or
     # hosts the event as its sponsor) and is the only merchant the event's CPA bills.
     sponsor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # accepted merchant
-    sponsor_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sponsor_accepted_at: Mapped[datetime | None]
     sponsor_request_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    sponsor_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sponsor_requested_at: Mapped[datetime | None]
     thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")  # Markdown source
     description_html: Mapped[str] = mapped_column(Text, default="")  # sanitized
     location: Mapped[str] = mapped_column(String(300), default="")  # a place
     online_url: Mapped[str | None] = mapped_column(String(500))  # or a link, or both
-    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
     signup_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: until the start
     capacity: Mapped[int | None] = mapped_column(Integer)  # None: unlimited
-    seats_taken: Mapped[int] = mapped_column(Integer, default=0)
-    waitlist_counter: Mapped[int] = mapped_column(Integer, default=0)
+    seats_taken: Mapped[int] = mapped_column(default=0)
+    waitlist_counter: Mapped[int] = mapped_column(default=0)
     # Bumped with every change of seats, so pages can drop out-of-order pushes.
-    live_version: Mapped[int] = mapped_column(Integer, default=0)
+    live_version: Mapped[int] = mapped_column(default=0)
     # iCalendar SEQUENCE: bumped when the host changes the time or place.
-    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    sequence: Mapped[int] = mapped_column(default=0)
     cover_colour: Mapped[str] = mapped_column(String(16), default="indigo")
     cover_image: Mapped[str | None] = mapped_column(String(64))  # file name under uploads/events
-    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    cancelled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now)
 
     host: Mapped[User] = relationship(foreign_keys=[host_id])
     sponsor: Mapped[User | None] = relationship(foreign_keys=[sponsor_id])
@@ -141,21 +141,21 @@ class Signup(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(16))
-    waitlist_ticket: Mapped[int | None] = mapped_column(Integer)
+    waitlist_ticket: Mapped[int | None]
     # What the member shows at the door: short, upper-case letters and digits only
     # (QR alphanumeric mode, easy to read aloud), unique per event.
     checkin_code: Mapped[str] = mapped_column(String(16))
-    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_in_at: Mapped[datetime | None]
     checked_in_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
     attendance: Mapped[str | None] = mapped_column(String(16))  # attended | no_show
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the once-only marker
     # The once-only marker of the reminder email, claimed before the message is sent.
-    reminder_mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminder_mailed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    confirmed_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
 
     event: Mapped[Event] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])
@@ -179,8 +179,8 @@ class SignupRequest(db.Model):
         ForeignKey("event_signups.id", ondelete="SET NULL")
     )
     status: Mapped[str] = mapped_column(String(16))
-    position: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    position: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
 
 class EventMessage(db.Model):
@@ -192,8 +192,8 @@ class EventMessage(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(Text)
-    recipients: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    recipients: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
     author: Mapped[User] = relationship()
 
@@ -212,6 +212,6 @@ class CalendarFeed(db.Model):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     token: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    created_at: Mapped[datetime] = mapped_column(default=now)
     # No longer written (a GET writes nothing); kept until a migration drops it.
-    last_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_fetched_at: Mapped[datetime | None]

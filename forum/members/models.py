@@ -12,14 +12,12 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Index,
-    Integer,
     String,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import now
-from ..database import UTCDateTime
 from ..extensions import db
 
 TIERS = ("registered", "shopper", "vip")
@@ -42,8 +40,8 @@ class Wallet(db.Model):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
-    points: Mapped[int] = mapped_column(Integer, default=0)
-    credit_cents: Mapped[int] = mapped_column(Integer, default=0)
+    points: Mapped[int] = mapped_column(default=0)
+    credit_cents: Mapped[int] = mapped_column(default=0)
 
 
 class LedgerEntry(db.Model):
@@ -54,14 +52,14 @@ class LedgerEntry(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     account: Mapped[str] = mapped_column(String(16))  # "points" | "credit"
-    amount: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int]
     reason: Mapped[str] = mapped_column(String(64))
     # Unique per (account, key) so an event credited twice is refused by the database.
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     # The order it is about (spent on, returned from, earned by), for the wallet's links.
-    order_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    order_id: Mapped[int | None] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
 
 class TierRules(db.Model):
@@ -70,19 +68,19 @@ class TierRules(db.Model):
     __tablename__ = "member_tier_rules"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    shopper_min_orders: Mapped[int] = mapped_column(Integer, default=1)
-    vip_min_orders: Mapped[int] = mapped_column(Integer, default=3)  # 0: not by orders
-    vip_min_spend_cents: Mapped[int] = mapped_column(Integer, default=50_000)  # 0: not by spend
-    window_days: Mapped[int] = mapped_column(Integer, default=365)
-    vip_grace_days: Mapped[int] = mapped_column(Integer, default=30)
-    manual_grant_days: Mapped[int] = mapped_column(Integer, default=365)
-    vip_rebate_bp: Mapped[int] = mapped_column(Integer, default=500)
+    shopper_min_orders: Mapped[int] = mapped_column(default=1)
+    vip_min_orders: Mapped[int] = mapped_column(default=3)  # 0: not by orders
+    vip_min_spend_cents: Mapped[int] = mapped_column(default=50_000)  # 0: not by spend
+    window_days: Mapped[int] = mapped_column(default=365)
+    vip_grace_days: Mapped[int] = mapped_column(default=30)
+    manual_grant_days: Mapped[int] = mapped_column(default=365)
+    vip_rebate_bp: Mapped[int] = mapped_column(default=500)
     vip_free_shipping: Mapped[bool] = mapped_column(Boolean, default=True)
     free_shipping_funded_by: Mapped[str] = mapped_column(String(16), default="site")
     rebate_funded_by: Mapped[str] = mapped_column(String(16), default="site")
-    points_per_unit: Mapped[int] = mapped_column(Integer, default=100)  # points worth 1.00
-    points_expire_days: Mapped[int] = mapped_column(Integer, default=365)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    points_per_unit: Mapped[int] = mapped_column(default=100)  # points worth 1.00
+    points_expire_days: Mapped[int] = mapped_column(default=365)
+    updated_at: Mapped[datetime] = mapped_column(default=now)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
@@ -95,11 +93,11 @@ class Membership(db.Model):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     tier: Mapped[str] = mapped_column(String(16), default="registered")
-    tier_since: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    tier_since: Mapped[datetime] = mapped_column(default=now)
     manual_tier: Mapped[str | None] = mapped_column(String(16))
     manual_reason: Mapped[str] = mapped_column(String(200), default="")
-    manual_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    evaluated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    manual_until: Mapped[datetime | None]
+    evaluated_at: Mapped[datetime | None]
 
 
 class TierChange(db.Model):
@@ -113,9 +111,9 @@ class TierChange(db.Model):
     from_tier: Mapped[str] = mapped_column(String(16))
     to_tier: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(String(200))  # "order_completed", "manual: ..."
-    order_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    order_id: Mapped[int | None] = mapped_column(index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=now, index=True)
 
 
 class Rebate(db.Model):
@@ -130,13 +128,13 @@ class Rebate(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    order_id: Mapped[int] = mapped_column(Integer, unique=True)
-    amount_cents: Mapped[int] = mapped_column(Integer)
-    reversed_cents: Mapped[int] = mapped_column(Integer, default=0)
+    order_id: Mapped[int] = mapped_column(unique=True)
+    amount_cents: Mapped[int]
+    reversed_cents: Mapped[int] = mapped_column(default=0)
     currency: Mapped[str] = mapped_column(String(3))
-    available_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    available_at: Mapped[datetime]
+    released_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
 
 class PointsLot(db.Model):
@@ -151,9 +149,9 @@ class PointsLot(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
-    amount: Mapped[int] = mapped_column(Integer)
-    remaining: Mapped[int] = mapped_column(Integer)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    amount: Mapped[int]
+    remaining: Mapped[int]
+    expires_at: Mapped[datetime]
 
 
 class PointsRule(db.Model):
@@ -165,8 +163,8 @@ class PointsRule(db.Model):
 
     rule: Mapped[str] = mapped_column(String(32), primary_key=True)
     label: Mapped[str] = mapped_column(String(120))
-    points: Mapped[int] = mapped_column(Integer)
-    daily_cap: Mapped[int | None] = mapped_column(Integer)
+    points: Mapped[int]
+    daily_cap: Mapped[int | None]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -179,14 +177,14 @@ class PerkGrant(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    order_id: Mapped[int] = mapped_column(Integer, index=True)
-    merchant_id: Mapped[int] = mapped_column(Integer)
+    order_id: Mapped[int] = mapped_column(index=True)
+    merchant_id: Mapped[int]
     perk: Mapped[str] = mapped_column(String(32))  # "free_shipping" | "rebate"
-    amount_cents: Mapped[int] = mapped_column(Integer)
+    amount_cents: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     funded_by: Mapped[str] = mapped_column(String(16))
     key: Mapped[str] = mapped_column(String(96))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=now, index=True)
 
 
 class VisitStreak(db.Model):
@@ -198,4 +196,4 @@ class VisitStreak(db.Model):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     last_day: Mapped[str] = mapped_column(String(10))  # ISO date, UTC
-    length: Mapped[int] = mapped_column(Integer, default=1)
+    length: Mapped[int] = mapped_column(default=1)

@@ -1,11 +1,10 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..clock import now
-from ..database import UTCDateTime
 from ..extensions import db
 
 
@@ -18,9 +17,9 @@ class AuditEntry(db.Model):
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     action: Mapped[str] = mapped_column(String(48))  # thread.lock, post.hide, chat.mute...
     target_type: Mapped[str] = mapped_column(String(32))
-    target_id: Mapped[int] = mapped_column(Integer)
+    target_id: Mapped[int]
     params: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=now, index=True)
 
     actor: Mapped[User] = relationship()
 
@@ -43,9 +42,9 @@ class Flag(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     target_type: Mapped[str] = mapped_column(String(32))
-    target_id: Mapped[int] = mapped_column(Integer)
+    target_id: Mapped[int]
     reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     reason: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(String(500), default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    resolved_at: Mapped[datetime | None]

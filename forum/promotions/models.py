@@ -27,7 +27,6 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Index,
-    Integer,
     String,
     UniqueConstraint,
 )
@@ -54,17 +53,17 @@ class GroupBuy(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("shop_merchants.id"))
     product_id: Mapped[int] = mapped_column(ForeignKey("shop_products.id"), index=True)
-    group_price_cents: Mapped[int] = mapped_column(Integer)
+    group_price_cents: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
-    team_size: Mapped[int] = mapped_column(Integer)
-    team_window_minutes: Mapped[int] = mapped_column(Integer)
+    team_size: Mapped[int]
+    team_window_minutes: Mapped[int]
     # At expiry a team with at least one member is completed with virtual members.
     auto_complete: Mapped[bool] = mapped_column(Boolean, default=False)
     # "all", or a tier and above ("shopper", "vip"): the checkout refuses anyone else.
     audience: Mapped[str] = mapped_column(String(16), default="all", server_default="all")
-    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime]
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # ended early by the merchant
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    created_at: Mapped[datetime] = mapped_column(default=now)
     # A ladder: [{"team_size": n, "price_cents": c}, ...] ascending sizes, falling prices
     # (service/ladders.py); team_size is then the largest step. None: one fixed price.
     steps: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
@@ -95,13 +94,13 @@ class Team(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     group_buy_id: Mapped[int] = mapped_column(ForeignKey("promo_group_buys.id"))
     leader_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    size: Mapped[int] = mapped_column(Integer)
-    members: Mapped[int] = mapped_column(Integer, default=0)
-    virtual_members: Mapped[int] = mapped_column(Integer, default=0)
+    size: Mapped[int]
+    members: Mapped[int] = mapped_column(default=0)
+    virtual_members: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(String(16), default="forming")
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    settled_at: Mapped[datetime | None]
 
     group_buy: Mapped[GroupBuy] = relationship()
     leader: Mapped[User] = relationship()
@@ -134,7 +133,7 @@ class TeamMember(db.Model):
     team_id: Mapped[int] = mapped_column(ForeignKey("promo_teams.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     order_id: Mapped[int | None] = mapped_column(ForeignKey("shop_orders.id"), unique=True)
-    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    joined_at: Mapped[datetime] = mapped_column(default=now)
 
     team: Mapped[Team] = relationship(back_populates="roster")
     user: Mapped[User] = relationship()
@@ -155,17 +154,17 @@ class Snap(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("shop_merchants.id"))
     product_id: Mapped[int] = mapped_column(ForeignKey("shop_products.id"), index=True)
-    price_cents: Mapped[int] = mapped_column(Integer)
+    price_cents: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
-    stock: Mapped[int] = mapped_column(Integer)
-    stock_left: Mapped[int] = mapped_column(Integer)
-    per_user_limit: Mapped[int] = mapped_column(Integer)
+    stock: Mapped[int]
+    stock_left: Mapped[int]
+    per_user_limit: Mapped[int]
     # "all", or a tier and above ("shopper", "vip"): the checkout refuses anyone else.
     audience: Mapped[str] = mapped_column(String(16), default="all", server_default="all")
-    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # ended early by the merchant
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
     merchant: Mapped[Merchant] = relationship()
     product: Mapped[Product] = relationship()
@@ -182,7 +181,7 @@ class SnapBuyer(db.Model):
 
     snap_id: Mapped[int] = mapped_column(ForeignKey("promo_snaps.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
-    bought: Mapped[int] = mapped_column(Integer, default=0)
+    bought: Mapped[int] = mapped_column(default=0)
 
 
 class SnapPurchase(db.Model):
@@ -198,9 +197,9 @@ class SnapPurchase(db.Model):
     snap_id: Mapped[int] = mapped_column(ForeignKey("promo_snaps.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     order_id: Mapped[int] = mapped_column(ForeignKey("shop_orders.id"), unique=True)
-    quantity: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    quantity: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    returned_at: Mapped[datetime | None]
 
     order: Mapped[Order] = relationship()
 
@@ -237,18 +236,18 @@ class Auction(db.Model):
     merchant_id: Mapped[int] = mapped_column(ForeignKey("shop_merchants.id"))
     product_id: Mapped[int] = mapped_column(ForeignKey("shop_products.id"), index=True)
     currency: Mapped[str] = mapped_column(String(3))
-    units: Mapped[int] = mapped_column(Integer)
-    units_left: Mapped[int] = mapped_column(Integer)
-    start_price_cents: Mapped[int] = mapped_column(Integer)
-    floor_price_cents: Mapped[int] = mapped_column(Integer)
-    drop_cents: Mapped[int] = mapped_column(Integer)
-    drop_every_seconds: Mapped[int] = mapped_column(Integer)
-    per_user_limit: Mapped[int] = mapped_column(Integer)
-    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    units: Mapped[int]
+    units_left: Mapped[int]
+    start_price_cents: Mapped[int]
+    floor_price_cents: Mapped[int]
+    drop_cents: Mapped[int]
+    drop_every_seconds: Mapped[int]
+    per_user_limit: Mapped[int]
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # ended early by the merchant
-    result_posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    result_posted_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
     merchant: Mapped[Merchant] = relationship()
     product: Mapped[Product] = relationship()
@@ -270,9 +269,9 @@ class AuctionSale(db.Model):
     auction_id: Mapped[int] = mapped_column(ForeignKey("promo_auctions.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     order_id: Mapped[int] = mapped_column(ForeignKey("shop_orders.id"), unique=True)
-    price_cents: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    price_cents: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    returned_at: Mapped[datetime | None]
 
     order: Mapped[Order] = relationship()
 
@@ -299,15 +298,15 @@ class GuessGame(db.Model):
     merchant_id: Mapped[int] = mapped_column(ForeignKey("shop_merchants.id"))
     product_id: Mapped[int] = mapped_column(ForeignKey("shop_products.id"), index=True)
     currency: Mapped[str] = mapped_column(String(3))
-    market_price_cents: Mapped[int] = mapped_column(Integer)
-    points_per_guess: Mapped[int] = mapped_column(Integer)
-    max_guesses_per_user: Mapped[int] = mapped_column(Integer)
-    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    market_price_cents: Mapped[int]
+    points_per_guess: Mapped[int]
+    max_guesses_per_user: Mapped[int]
+    ends_at: Mapped[datetime]
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # closed early
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # winner picked, refunds done
-    result_posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    guesses_count: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    result_posted_at: Mapped[datetime | None]
+    guesses_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
     merchant: Mapped[Merchant] = relationship()
     product: Mapped[Product] = relationship()
@@ -324,7 +323,7 @@ class GuessPlayer(db.Model):
 
     game_id: Mapped[int] = mapped_column(ForeignKey("promo_guess_games.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
-    guesses: Mapped[int] = mapped_column(Integer, default=0)
+    guesses: Mapped[int] = mapped_column(default=0)
 
 
 class Guess(db.Model):
@@ -338,9 +337,9 @@ class Guess(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     game_id: Mapped[int] = mapped_column(ForeignKey("promo_guess_games.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    amount_cents: Mapped[int] = mapped_column(Integer)
-    points: Mapped[int] = mapped_column(Integer, default=0)  # what it cost
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    amount_cents: Mapped[int]
+    points: Mapped[int] = mapped_column(default=0)  # what it cost
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
 
 class GuessWin(db.Model):
@@ -356,11 +355,11 @@ class GuessWin(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     game_id: Mapped[int] = mapped_column(ForeignKey("promo_guess_games.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    amount_cents: Mapped[int] = mapped_column(Integer)
-    rank: Mapped[int] = mapped_column(Integer)
+    amount_cents: Mapped[int]
+    rank: Mapped[int]
     order_id: Mapped[int | None] = mapped_column(ForeignKey("shop_orders.id"))
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|paid|lapsed
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
     user: Mapped[User] = relationship()
 
@@ -376,9 +375,9 @@ class OfferPlacement(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # auction | guess
-    offer_id: Mapped[int] = mapped_column(Integer)
+    offer_id: Mapped[int]
     place: Mapped[str] = mapped_column(String(96))  # "thread:42" | "room:general"
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
 
 class Reminder(db.Model):
@@ -393,7 +392,7 @@ class Reminder(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(16))  # snap | auction | guess
-    offer_id: Mapped[int] = mapped_column(Integer)
-    remind_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    offer_id: Mapped[int]
+    remind_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)

@@ -25,7 +25,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..clock import now
-from ..database import UTCDateTime
 from ..extensions import db
 
 MAX_PHOTOS = 6
@@ -54,28 +53,28 @@ class Review(db.Model):
     order_id: Mapped[int] = mapped_column(ForeignKey("shop_orders.id"), index=True)
     order_item_id: Mapped[int] = mapped_column(ForeignKey("shop_order_items.id"), unique=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    rating: Mapped[int] = mapped_column(Integer)
+    rating: Mapped[int]
     title: Mapped[str] = mapped_column(String(120))
     body: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
     # When the goods were bought: the badge says "Verified purchase · March 2026".
-    purchased_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    purchased_at: Mapped[datetime]
     # A digest of the normalised shipping address: another account at the same
     # address cannot review the same product.
     address_key: Mapped[str | None] = mapped_column(String(64))
-    helpful_count: Mapped[int] = mapped_column(Integer, default=0)
+    helpful_count: Mapped[int] = mapped_column(default=0)
     # Disclosure: true once a reward was paid for it (incentivised reviews are labelled).
     rewarded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     reply_body: Mapped[str | None] = mapped_column(Text)
     reply_html: Mapped[str | None] = mapped_column(Text)
     reply_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    replied_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    edited_at: Mapped[datetime | None]
+    hidden_at: Mapped[datetime | None]
     hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     hidden_reason: Mapped[str | None] = mapped_column(String(200))
-    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None]
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     photos: Mapped[list["ReviewPhoto"]] = relationship(
@@ -101,7 +100,7 @@ class ReviewPhoto(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(64))
-    position: Mapped[int] = mapped_column(Integer, default=0)
+    position: Mapped[int] = mapped_column(default=0)
 
 
 class ReviewRevision(db.Model):
@@ -112,10 +111,10 @@ class ReviewRevision(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), index=True)
     editor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    rating: Mapped[int] = mapped_column(Integer)
+    rating: Mapped[int]
     title: Mapped[str] = mapped_column(String(120))
     body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
 
 class ReviewVote(db.Model):
@@ -129,7 +128,7 @@ class ReviewVote(db.Model):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
 
 class ExperienceReport(db.Model):
@@ -152,9 +151,9 @@ class ExperienceReport(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     decision_reason: Mapped[str | None] = mapped_column(String(300))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None]
     rewarded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])
 
@@ -178,12 +177,12 @@ class RewardGrant(db.Model):
     order_item_id: Mapped[int] = mapped_column(ForeignKey("shop_order_items.id"))
     order_id: Mapped[int] = mapped_column(ForeignKey("shop_orders.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    points: Mapped[int] = mapped_column(Integer, default=0)
-    credit_cents: Mapped[int] = mapped_column(Integer, default=0)
+    points: Mapped[int] = mapped_column(default=0)
+    credit_cents: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(String(16), default="paid")  # paid | reversed
     reversed_reason: Mapped[str | None] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    reversed_at: Mapped[datetime | None]
 
 
 class ReviewInvitation(db.Model):
@@ -193,10 +192,10 @@ class ReviewInvitation(db.Model):
 
     order_id: Mapped[int] = mapped_column(ForeignKey("shop_orders.id"), primary_key=True)
     buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    invited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
-    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    invite_mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    reminder_mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    invited_at: Mapped[datetime] = mapped_column(default=now, index=True)
+    reminded_at: Mapped[datetime | None]
+    invite_mailed_at: Mapped[datetime | None]
+    reminder_mailed_at: Mapped[datetime | None]
 
 
 class MerchantReward(db.Model):
@@ -212,8 +211,8 @@ class MerchantReward(db.Model):
     )
 
     merchant_id: Mapped[int] = mapped_column(ForeignKey("shop_merchants.id"), primary_key=True)
-    review_points: Mapped[int] = mapped_column(Integer, default=0)
-    review_credit_cents: Mapped[int] = mapped_column(Integer, default=0)
-    report_points: Mapped[int] = mapped_column(Integer, default=0)
-    report_credit_cents: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    review_points: Mapped[int] = mapped_column(default=0)
+    review_credit_cents: Mapped[int] = mapped_column(default=0)
+    report_points: Mapped[int] = mapped_column(default=0)
+    report_credit_cents: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=now)

@@ -21,7 +21,6 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Index,
-    Integer,
     String,
     Text,
     UniqueConstraint,
@@ -59,13 +58,13 @@ class Merchant(db.Model):
     logo_initials: Mapped[str] = mapped_column(String(3))
     tagline: Mapped[str] = mapped_column(String(160), default="")
     currency: Mapped[str] = mapped_column(String(3), default="USD")
-    shipping_fee_cents: Mapped[int] = mapped_column(Integer, default=0)
+    shipping_fee_cents: Mapped[int] = mapped_column(default=0)
     # None: shipping is never free; otherwise free from this subtotal up.
-    free_shipping_threshold_cents: Mapped[int | None] = mapped_column(Integer)
+    free_shipping_threshold_cents: Mapped[int | None]
     # The merchant's opt-in: buyers may pay by bank transfer or cash on delivery, which
     # holds the order's units for the offline payment window (config). Off by default.
     offline_payments: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
     user: Mapped[User] = relationship()
 
@@ -88,14 +87,14 @@ class Product(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
     description_html: Mapped[str] = mapped_column(Text, default="")
-    price_cents: Mapped[int] = mapped_column(Integer)
+    price_cents: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
-    stock: Mapped[int] = mapped_column(Integer, default=0)
+    stock: Mapped[int] = mapped_column(default=0)
     image_name: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    archived_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now)
     # Who may buy it: "all", or a tier and above ("shopper", "vip"); members enforce it.
     audience: Mapped[str] = mapped_column(String(16), default="all", server_default="all")
     # Low-priced goods the merchant keeps out of the VIP free-freight perk.
@@ -104,13 +103,13 @@ class Product(db.Model):
     )
     # Review aggregates over the reviews that count (not hidden, not deleted), moved
     # in SQL by ``service.apply_rating`` in the review's own transaction.
-    rating_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    rating_sum: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    rating_1: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    rating_2: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    rating_3: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    rating_4: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    rating_5: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rating_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    rating_sum: Mapped[int] = mapped_column(default=0, server_default="0")
+    rating_1: Mapped[int] = mapped_column(default=0, server_default="0")
+    rating_2: Mapped[int] = mapped_column(default=0, server_default="0")
+    rating_3: Mapped[int] = mapped_column(default=0, server_default="0")
+    rating_4: Mapped[int] = mapped_column(default=0, server_default="0")
+    rating_5: Mapped[int] = mapped_column(default=0, server_default="0")
 
     merchant: Mapped[Merchant] = relationship()
 
@@ -162,33 +161,33 @@ class Order(db.Model):
     merchant_id: Mapped[int] = mapped_column(ForeignKey("shop_merchants.id"))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     currency: Mapped[str] = mapped_column(String(3))
-    subtotal_cents: Mapped[int] = mapped_column(Integer)
-    shipping_cents: Mapped[int] = mapped_column(Integer, default=0)
-    total_cents: Mapped[int] = mapped_column(Integer)
+    subtotal_cents: Mapped[int]
+    shipping_cents: Mapped[int] = mapped_column(default=0)
+    total_cents: Mapped[int]
     shipping_address: Mapped[dict] = mapped_column(JSON, default=dict)
     payment_provider: Mapped[str | None] = mapped_column(String(16))
     idempotency_key: Mapped[str | None] = mapped_column(String(128))
     request_hash: Mapped[str | None] = mapped_column(String(64))
     source_kind: Mapped[str | None] = mapped_column(String(16))  # "post" | "message"
-    source_id: Mapped[int | None] = mapped_column(Integer)
+    source_id: Mapped[int | None]
     source_author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # unpaid orders only
     # The latest its holds may last: the end of its offer's own payment window (a snap-up,
     # a released group-buy). Choosing to pay offline never extends a hold past it.
     # None: a plain shop order, which the shop's offline window may extend.
-    hold_limit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hold_limit_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+    paid_at: Mapped[datetime | None]
+    shipped_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    refunded_at: Mapped[datetime | None]
     # The price rules after the unit prices, as the quote applied them:
     # [{"kind", "label", "amount_cents", "info"}] (shipping, coupon, perks, credit, points).
     adjustments: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     # Money given back so far by partial refunds (the whole total once refunded).
-    refunded_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    refunded_cents: Mapped[int] = mapped_column(default=0, server_default="0")
 
     buyer: Mapped[User] = relationship(foreign_keys=[buyer_id])
     merchant: Mapped[Merchant] = relationship()
@@ -241,9 +240,9 @@ class OrderItem(db.Model):
     )
     product_id: Mapped[int] = mapped_column(ForeignKey("shop_products.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
-    unit_price_cents: Mapped[int] = mapped_column(Integer)
-    quantity: Mapped[int] = mapped_column(Integer)
-    line_total_cents: Mapped[int] = mapped_column(Integer)
+    unit_price_cents: Mapped[int]
+    quantity: Mapped[int]
+    line_total_cents: Mapped[int]
 
     order: Mapped[Order] = relationship(back_populates="items")
     product: Mapped[Product] = relationship()
@@ -263,7 +262,7 @@ class OrderEvent(db.Model):
     to_status: Mapped[str | None] = mapped_column(String(16))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     params: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
     actor: Mapped[User | None] = relationship()
 
@@ -283,11 +282,11 @@ class StockReservation(db.Model):
         ForeignKey("shop_orders.id", ondelete="CASCADE"), index=True
     )
     product_id: Mapped[int] = mapped_column(ForeignKey("shop_products.id"))
-    quantity: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[int]
     state: Mapped[str] = mapped_column(String(16), default="active")
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    settled_at: Mapped[datetime | None]
 
 
 class Payment(db.Model):
@@ -301,9 +300,9 @@ class Payment(db.Model):
     )
     provider: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))  # awaiting | succeeded | refunded
-    amount_cents: Mapped[int] = mapped_column(Integer)
+    amount_cents: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     reference: Mapped[str] = mapped_column(String(64), default="")
     refund_reference: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now)

@@ -21,7 +21,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ...clock import now
-from ...database import UTCDateTime
 from ...extensions import db
 from ...shop_embed.models import Merchant
 
@@ -57,20 +56,20 @@ class Coupon(db.Model):
     merchant_id: Mapped[int | None] = mapped_column(ForeignKey("shop_merchants.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(8))
-    value: Mapped[int] = mapped_column(Integer)
+    value: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
-    min_subtotal_cents: Mapped[int] = mapped_column(Integer, default=0)
-    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    min_subtotal_cents: Mapped[int] = mapped_column(default=0)
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
     max_uses: Mapped[int | None] = mapped_column(Integer)  # None: no total limit
-    per_user_limit: Mapped[int] = mapped_column(Integer, default=1)
-    uses: Mapped[int] = mapped_column(Integer, default=0)
+    per_user_limit: Mapped[int] = mapped_column(default=1)
+    uses: Mapped[int] = mapped_column(default=0)
     audience: Mapped[str] = mapped_column(String(16), default="all")
-    completed_orders: Mapped[int | None] = mapped_column(Integer)
-    segment_id: Mapped[int | None] = mapped_column(Integer)
+    completed_orders: Mapped[int | None]
+    segment_id: Mapped[int | None]
     first_order_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
     merchant: Mapped[Merchant | None] = relationship()
 
@@ -95,7 +94,7 @@ class CouponMemberUse(db.Model):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
-    uses: Mapped[int] = mapped_column(Integer, default=0)
+    uses: Mapped[int] = mapped_column(default=0)
 
 
 class CouponRedemption(db.Model):
@@ -114,9 +113,9 @@ class CouponRedemption(db.Model):
         ForeignKey("shop_orders.id", ondelete="CASCADE"), unique=True
     )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    discount_cents: Mapped[int] = mapped_column(Integer)
+    discount_cents: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     state: Mapped[str] = mapped_column(String(16), default="active")
     release_reason: Mapped[str | None] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    released_at: Mapped[datetime | None]
