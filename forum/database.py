@@ -3,11 +3,14 @@
 import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from sqlalchemy import DateTime, event, types
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.orm import mapped_column
+
+from .clock import now
 
 
 class UTCDateTime(types.TypeDecorator[datetime]):
@@ -32,6 +35,12 @@ class UTCDateTime(types.TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+# Column shapes most tables share (SQLAlchemy's Annotated pattern): ``id: Mapped[PrimaryKey]``,
+# ``created_at: Mapped[StampedNow]`` (the moment the row is made, on the app's clock).
+PrimaryKey = Annotated[int, mapped_column(primary_key=True)]
+StampedNow = Annotated[datetime, mapped_column(UTCDateTime, default=now)]
 
 
 def is_sqlite(session_or_engine: Any) -> bool:

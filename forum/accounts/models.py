@@ -5,6 +5,7 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
+from ..database import PrimaryKey, StampedNow
 from ..extensions import db
 
 ROLES = ("member", "moderator", "merchant", "admin")
@@ -16,7 +17,7 @@ TOKEN_SCOPES = ("read", "write", "merchant")
 class User(UserMixin, db.Model):
     __tablename__ = "users"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     username: Mapped[str] = mapped_column(String(32))
     # Case-insensitive uniqueness: the casefolded form carries the unique constraint.
     username_key: Mapped[str] = mapped_column(String(32), unique=True)
@@ -33,7 +34,7 @@ class User(UserMixin, db.Model):
     # cookie carrying an older version stops loading the user.
     session_version: Mapped[int] = mapped_column(default=1)
     suspended_until: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
     tokens: Mapped[list["ApiToken"]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -85,13 +86,13 @@ class ApiToken(db.Model):
 
     __tablename__ = "api_tokens"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(8))
     name: Mapped[str] = mapped_column(String(64), default="api")
     scopes: Mapped[str] = mapped_column(String(64), default="read write")  # space-separated
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
 

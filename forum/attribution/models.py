@@ -31,8 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..clock import now
-from ..database import UTCDateTime
+from ..database import PrimaryKey, StampedNow, UTCDateTime
 from ..extensions import db
 
 MODELS = ("last", "first", "linear", "decay", "position")
@@ -67,7 +66,7 @@ class MerchantSettings(db.Model):
     cpa_first_purchase_cents: Mapped[int] = mapped_column(default=0)
     model: Mapped[str] = mapped_column(String(8), default="last")
     currency: Mapped[str] = mapped_column(String(3), default="USD")
-    updated_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[StampedNow]
 
     def cpa_cents(self, kind: str) -> int:
         return int(getattr(self, f"cpa_{kind}_cents", 0) or 0)
@@ -84,7 +83,7 @@ class Click(db.Model):
         Index("ix_attr_clicks_source", "source_kind", "source_id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     source_kind: Mapped[str] = mapped_column(String(8))  # "post" | "message"
     source_id: Mapped[int]
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -100,7 +99,7 @@ class Click(db.Model):
     is_self: Mapped[bool] = mapped_column(Boolean, default=False)
     # Same viewer, same link, same dedupe bucket: the database keeps one row.
     dedupe_key: Mapped[str] = mapped_column(String(40), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
 
 class ImpressionCount(db.Model):
@@ -119,7 +118,7 @@ class ImpressionCount(db.Model):
         Index("ix_attr_impression_counts_merchant_day", "merchant_id", "day"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     day: Mapped[date] = mapped_column(Date)
     source_kind: Mapped[str] = mapped_column(String(8))
     source_id: Mapped[int]
@@ -155,7 +154,7 @@ class Conversion(db.Model):
         CheckConstraint("commission_cents >= 0", name="commission_not_negative"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     key: Mapped[str] = mapped_column(String(128), unique=True)
     kind: Mapped[str] = mapped_column(String(16))  # CONVERSION_KINDS
     merchant_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -171,7 +170,7 @@ class Conversion(db.Model):
     occurred_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
     reversed_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
     credits: Mapped[list["Credit"]] = relationship(order_by="Credit.id", viewonly=True)
 
@@ -186,7 +185,7 @@ class Credit(db.Model):
         Index("ix_attr_credits_author", "author_id", "id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     conversion_id: Mapped[int] = mapped_column(
         ForeignKey("attr_conversions.id", ondelete="CASCADE"), index=True
     )
@@ -210,13 +209,13 @@ class Payout(db.Model):
 
     __tablename__ = "attr_payouts"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     merchant_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     admin_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     total_cents: Mapped[int] = mapped_column(default=0)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     entries: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
 
 class Commission(db.Model):
@@ -234,7 +233,7 @@ class Commission(db.Model):
         Index("ix_attr_commissions_author", "author_id", "id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     # "earn:<credit id>" or "reverse:<earned row id>": a second write of either is refused.
     entry_key: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(8))  # "earned" | "reversal"
@@ -263,7 +262,7 @@ class Commission(db.Model):
     )
     # Store credit given to the author when this row was approved.
     reward_cents: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
     conversion: Mapped[Conversion] = relationship(viewonly=True)
     credit: Mapped[Credit] = relationship(viewonly=True)

@@ -18,15 +18,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
-from ..clock import now
-from ..database import UTCDateTime
+from ..database import PrimaryKey, StampedNow, UTCDateTime
 from ..extensions import db
 
 
 class Category(db.Model):
     __tablename__ = "categories"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     slug: Mapped[str] = mapped_column(String(48), unique=True)
     name: Mapped[str] = mapped_column(String(80))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -36,7 +35,7 @@ class Category(db.Model):
     # Threads here are experience reports: each tied to one of its author's completed
     # orders (forum.reviews), with "bought this" and the product card.
     experience_reports: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
 
 class Thread(db.Model):
@@ -47,7 +46,7 @@ class Thread(db.Model):
         Index("ix_threads_latest", "last_activity_at", "id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -58,10 +57,10 @@ class Thread(db.Model):
     post_count: Mapped[int] = mapped_column(default=0)
     reply_count: Mapped[int] = mapped_column(default=0)
     view_count: Mapped[int] = mapped_column(default=0)
-    last_activity_at: Mapped[datetime] = mapped_column(default=now)
+    last_activity_at: Mapped[StampedNow]
     last_post_id: Mapped[int | None]
     last_poster_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
     category: Mapped[Category] = relationship()
     author: Mapped[User] = relationship(foreign_keys=[author_id])
@@ -79,7 +78,7 @@ class Post(db.Model):
         UniqueConstraint("thread_id", "position", name="uq_posts_thread_position"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     position: Mapped[int]
@@ -88,7 +87,7 @@ class Post(db.Model):
     body_html: Mapped[str] = mapped_column(Text)
     embeds: Mapped[list] = mapped_column(JSON, default=list)  # ["product:42", ...]
     like_count: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
     edited_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -97,7 +96,7 @@ class Post(db.Model):
 
     thread: Mapped[Thread] = relationship()
     author: Mapped[User] = relationship(foreign_keys=[author_id])
-    reply_to: Mapped["Post | None"] = relationship(remote_side=[id])
+    reply_to: Mapped["Post | None"] = relationship(remote_side="Post.id")
 
     @property
     def is_deleted(self) -> bool:
@@ -113,11 +112,11 @@ class PostRevision(db.Model):
 
     __tablename__ = "post_revisions"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
     editor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
     editor: Mapped[User] = relationship()
 
@@ -131,7 +130,7 @@ class PostLike(db.Model):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
 
 # Full-text search. PostgreSQL: GIN indexes on to_tsvector expressions. SQLite: an

@@ -20,8 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..clock import now
-from ..database import UTCDateTime
+from ..database import PrimaryKey, StampedNow, UTCDateTime
 from ..extensions import db
 
 CHANNELS = ("email", "sms")
@@ -53,7 +52,7 @@ class ContactSettings(db.Model):
     notification_prefs: Mapped[dict] = mapped_column(JSON, default=dict)
     digest: Mapped[str] = mapped_column(String(8), default="off")  # off | daily | weekly
     last_digest_at: Mapped[datetime | None]
-    updated_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[StampedNow]
 
 
 class AccountToken(db.Model):
@@ -62,14 +61,14 @@ class AccountToken(db.Model):
     __tablename__ = "account_tokens"
     __table_args__ = (Index("ix_account_tokens_user_purpose", "user_id", "purpose"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     purpose: Mapped[str] = mapped_column(String(16))
     digest: Mapped[str] = mapped_column(String(64))  # sha256 of the random nonce
     email: Mapped[str] = mapped_column(String(254))  # the address it was sent to / moves to
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
 
 class Suppression(db.Model):
@@ -77,21 +76,21 @@ class Suppression(db.Model):
 
     __tablename__ = "campaign_suppressions"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     address: Mapped[str] = mapped_column(String(254), unique=True)
     reason: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
 
 class Segment(db.Model):
     __tablename__ = "campaign_segments"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     name: Mapped[str] = mapped_column(String(120))
     rule: Mapped[dict] = mapped_column(JSON)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(default=now)
-    updated_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
+    updated_at: Mapped[StampedNow]
 
 
 class Campaign(db.Model):
@@ -101,7 +100,7 @@ class Campaign(db.Model):
         Index("ix_campaigns_status_scheduled", "status", "scheduled_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     name: Mapped[str] = mapped_column(String(120))
     channel: Mapped[str] = mapped_column(String(8))
     segment_id: Mapped[int] = mapped_column(ForeignKey("campaign_segments.id"))
@@ -118,7 +117,7 @@ class Campaign(db.Model):
     planned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # planning finished
     seen: Mapped[int] = mapped_column(default=0)  # members planned so far
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
     segment: Mapped[Segment] = relationship()
 
@@ -133,7 +132,7 @@ class Delivery(db.Model):
         Index("ix_campaign_deliveries_user_sent", "user_id", "sent_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(16), default="pending")
@@ -156,7 +155,7 @@ class NotificationEmail(db.Model):
         ForeignKey("notifications.id", ondelete="CASCADE"), primary_key=True
     )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    sent_at: Mapped[datetime] = mapped_column(default=now)
+    sent_at: Mapped[StampedNow]
 
 
 class SmsMessage(db.Model):
@@ -164,7 +163,7 @@ class SmsMessage(db.Model):
 
     __tablename__ = "sms_outbox"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     provider: Mapped[str] = mapped_column(String(16))
     to: Mapped[str] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text)
@@ -173,4 +172,4 @@ class SmsMessage(db.Model):
     campaign_id: Mapped[int | None] = mapped_column(
         ForeignKey("campaigns.id", ondelete="SET NULL"), index=True
     )
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..clock import now
+from ..database import PrimaryKey, StampedNow
 from ..extensions import db
 
 ROOM_KINDS = ("public", "private", "direct")
@@ -33,7 +34,7 @@ ROOM_KINDS = ("public", "private", "direct")
 class ChatRoom(db.Model):
     __tablename__ = "chat_rooms"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(80))
     topic: Mapped[str] = mapped_column(String(200), default="")
@@ -44,7 +45,7 @@ class ChatRoom(db.Model):
     message_seq: Mapped[int] = mapped_column(default=0)
     last_message_id: Mapped[int | None]
     last_message_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
     created_by: Mapped[User | None] = relationship()
 
@@ -80,7 +81,7 @@ class ChatMember(db.Model):
     last_read_id: Mapped[int] = mapped_column(default=0)
     muted_until: Mapped[datetime | None]
     muted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    joined_at: Mapped[datetime] = mapped_column(default=now)
+    joined_at: Mapped[StampedNow]
 
     room: Mapped[ChatRoom] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])
@@ -100,7 +101,7 @@ class ChatMessage(db.Model):
         Index("ix_chat_messages_room_id_id", "room_id", "id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     room_id: Mapped[int] = mapped_column(ForeignKey("chat_rooms.id", ondelete="CASCADE"))
     seq: Mapped[int]
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -108,7 +109,7 @@ class ChatMessage(db.Model):
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     embeds: Mapped[list] = mapped_column(JSON, default=list)  # ["product:42", ...]
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
     deleted_at: Mapped[datetime | None]
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
@@ -130,7 +131,7 @@ class ChatConnection(db.Model):
     # The user's session_version when the socket authenticated: a later logout
     # (or suspension) makes the two differ and the sweep ends the socket.
     session_version: Mapped[int]
-    connected_at: Mapped[datetime] = mapped_column(default=now)
+    connected_at: Mapped[StampedNow]
     seen_at: Mapped[datetime] = mapped_column(default=now, index=True)
 
     user: Mapped[User] = relationship()

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..clock import now
-from ..database import UTCDateTime
+from ..database import PrimaryKey, StampedNow, UTCDateTime
 from ..extensions import db
 
 # Sign-up states. Only ``confirmed`` holds a seat; only ``waitlisted`` holds a ticket.
@@ -53,7 +53,7 @@ class Event(db.Model):
         Index("ix_events_starts_at", "starts_at", "id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     host_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     # Sponsorship is the merchant's own act: the host may only *ask* a merchant
     # (``sponsor_request_id``); ``sponsor_id`` is set when that merchant accepts (or
@@ -81,8 +81,8 @@ class Event(db.Model):
     cover_colour: Mapped[str] = mapped_column(String(16), default="indigo")
     cover_image: Mapped[str | None] = mapped_column(String(64))  # file name under uploads/events
     cancelled_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=now)
-    updated_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
+    updated_at: Mapped[StampedNow]
 
     host: Mapped[User] = relationship(foreign_keys=[host_id])
     sponsor: Mapped[User | None] = relationship(foreign_keys=[sponsor_id])
@@ -137,7 +137,7 @@ class Signup(db.Model):
         Index("ix_event_signups_event_status", "event_id", "status", "waitlist_ticket"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(16))
@@ -153,7 +153,7 @@ class Signup(db.Model):
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the once-only marker
     # The once-only marker of the reminder email, claimed before the message is sent.
     reminder_mailed_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
     confirmed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
 
@@ -171,7 +171,7 @@ class SignupRequest(db.Model):
     __tablename__ = "event_signup_requests"
     __table_args__ = (UniqueConstraint("user_id", "key", name="uq_event_signup_requests_user_key"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(200))
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
@@ -180,7 +180,7 @@ class SignupRequest(db.Model):
     )
     status: Mapped[str] = mapped_column(String(16))
     position: Mapped[int | None]
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
 
 class EventMessage(db.Model):
@@ -188,12 +188,12 @@ class EventMessage(db.Model):
 
     __tablename__ = "event_messages"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(Text)
     recipients: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
     author: Mapped[User] = relationship()
 
@@ -212,6 +212,6 @@ class CalendarFeed(db.Model):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     token: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
     # No longer written (a GET writes nothing); kept until a migration drops it.
     last_fetched_at: Mapped[datetime | None]

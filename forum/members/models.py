@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import now
+from ..database import PrimaryKey, StampedNow
 from ..extensions import db
 
 TIERS = ("registered", "shopper", "vip")
@@ -49,7 +50,7 @@ class LedgerEntry(db.Model):
 
     __tablename__ = "ledger_entries"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     account: Mapped[str] = mapped_column(String(16))  # "points" | "credit"
     amount: Mapped[int]
@@ -59,7 +60,7 @@ class LedgerEntry(db.Model):
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     # The order it is about (spent on, returned from, earned by), for the wallet's links.
     order_id: Mapped[int | None] = mapped_column(index=True)
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
 
 class TierRules(db.Model):
@@ -67,7 +68,7 @@ class TierRules(db.Model):
 
     __tablename__ = "member_tier_rules"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     shopper_min_orders: Mapped[int] = mapped_column(default=1)
     vip_min_orders: Mapped[int] = mapped_column(default=3)  # 0: not by orders
     vip_min_spend_cents: Mapped[int] = mapped_column(default=50_000)  # 0: not by spend
@@ -80,7 +81,7 @@ class TierRules(db.Model):
     rebate_funded_by: Mapped[str] = mapped_column(String(16), default="site")
     points_per_unit: Mapped[int] = mapped_column(default=100)  # points worth 1.00
     points_expire_days: Mapped[int] = mapped_column(default=365)
-    updated_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[StampedNow]
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
@@ -93,7 +94,7 @@ class Membership(db.Model):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     tier: Mapped[str] = mapped_column(String(16), default="registered")
-    tier_since: Mapped[datetime] = mapped_column(default=now)
+    tier_since: Mapped[StampedNow]
     manual_tier: Mapped[str | None] = mapped_column(String(16))
     manual_reason: Mapped[str] = mapped_column(String(200), default="")
     manual_until: Mapped[datetime | None]
@@ -106,7 +107,7 @@ class TierChange(db.Model):
     __tablename__ = "member_tier_changes"
     __table_args__ = (Index("ix_member_tier_changes_user", "user_id", "id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     from_tier: Mapped[str] = mapped_column(String(16))
     to_tier: Mapped[str] = mapped_column(String(16))
@@ -126,7 +127,7 @@ class Rebate(db.Model):
         Index("ix_member_rebates_due", "released_at", "available_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     order_id: Mapped[int] = mapped_column(unique=True)
     amount_cents: Mapped[int]
@@ -134,7 +135,7 @@ class Rebate(db.Model):
     currency: Mapped[str] = mapped_column(String(3))
     available_at: Mapped[datetime]
     released_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
 
 class PointsLot(db.Model):
@@ -146,7 +147,7 @@ class PointsLot(db.Model):
         Index("ix_member_points_lots_user", "user_id", "expires_at", "id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
     amount: Mapped[int]
@@ -175,7 +176,7 @@ class PerkGrant(db.Model):
     __tablename__ = "member_perk_grants"
     __table_args__ = (UniqueConstraint("key", name="uq_member_perk_grants_key"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     order_id: Mapped[int] = mapped_column(index=True)
     merchant_id: Mapped[int]

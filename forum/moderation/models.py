@@ -5,6 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..clock import now
+from ..database import PrimaryKey, StampedNow
 from ..extensions import db
 
 
@@ -13,7 +14,7 @@ class AuditEntry(db.Model):
 
     __tablename__ = "audit_log"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     action: Mapped[str] = mapped_column(String(48))  # thread.lock, post.hide, chat.mute...
     target_type: Mapped[str] = mapped_column(String(32))
@@ -40,11 +41,11 @@ class Flag(db.Model):
         Index("ix_moderation_flags_open", "target_type", "resolved_at", "target_id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     target_type: Mapped[str] = mapped_column(String(32))
     target_id: Mapped[int]
     reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     reason: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(String(500), default="")
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
     resolved_at: Mapped[datetime | None]

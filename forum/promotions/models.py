@@ -33,8 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
-from ..clock import now
-from ..database import UTCDateTime
+from ..database import PrimaryKey, StampedNow, UTCDateTime
 from ..extensions import db
 from ..shop_embed.models import Merchant, Order, Product
 
@@ -50,7 +49,7 @@ class GroupBuy(db.Model):
         Index("ix_promo_group_buys_merchant", "merchant_id", "id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     merchant_id: Mapped[int] = mapped_column(ForeignKey("shop_merchants.id"))
     product_id: Mapped[int] = mapped_column(ForeignKey("shop_products.id"), index=True)
     group_price_cents: Mapped[int]
@@ -63,7 +62,7 @@ class GroupBuy(db.Model):
     audience: Mapped[str] = mapped_column(String(16), default="all", server_default="all")
     ends_at: Mapped[datetime]
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # ended early by the merchant
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
     # A ladder: [{"team_size": n, "price_cents": c}, ...] ascending sizes, falling prices
     # (service/ladders.py); team_size is then the largest step. None: one fixed price.
     steps: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
@@ -91,7 +90,7 @@ class Team(db.Model):
         Index("ix_promo_teams_due", "status", "expires_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     group_buy_id: Mapped[int] = mapped_column(ForeignKey("promo_group_buys.id"))
     leader_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     size: Mapped[int]
@@ -99,7 +98,7 @@ class Team(db.Model):
     virtual_members: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(String(16), default="forming")
     expires_at: Mapped[datetime]
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
     settled_at: Mapped[datetime | None]
 
     group_buy: Mapped[GroupBuy] = relationship()
@@ -129,11 +128,11 @@ class TeamMember(db.Model):
         Index("ix_promo_team_members_user", "user_id", "id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     team_id: Mapped[int] = mapped_column(ForeignKey("promo_teams.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     order_id: Mapped[int | None] = mapped_column(ForeignKey("shop_orders.id"), unique=True)
-    joined_at: Mapped[datetime] = mapped_column(default=now)
+    joined_at: Mapped[StampedNow]
 
     team: Mapped[Team] = relationship(back_populates="roster")
     user: Mapped[User] = relationship()
@@ -151,7 +150,7 @@ class Snap(db.Model):
         Index("ix_promo_snaps_merchant", "merchant_id", "id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     merchant_id: Mapped[int] = mapped_column(ForeignKey("shop_merchants.id"))
     product_id: Mapped[int] = mapped_column(ForeignKey("shop_products.id"), index=True)
     price_cents: Mapped[int]
@@ -164,7 +163,7 @@ class Snap(db.Model):
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # ended early by the merchant
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
     merchant: Mapped[Merchant] = relationship()
     product: Mapped[Product] = relationship()
@@ -193,12 +192,12 @@ class SnapPurchase(db.Model):
         Index("ix_promo_snap_purchases_snap_user", "snap_id", "user_id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     snap_id: Mapped[int] = mapped_column(ForeignKey("promo_snaps.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     order_id: Mapped[int] = mapped_column(ForeignKey("shop_orders.id"), unique=True)
     quantity: Mapped[int]
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
     returned_at: Mapped[datetime | None]
 
     order: Mapped[Order] = relationship()
@@ -232,7 +231,7 @@ class Auction(db.Model):
         Index("ix_promo_auctions_merchant", "merchant_id", "id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     merchant_id: Mapped[int] = mapped_column(ForeignKey("shop_merchants.id"))
     product_id: Mapped[int] = mapped_column(ForeignKey("shop_products.id"), index=True)
     currency: Mapped[str] = mapped_column(String(3))
@@ -247,7 +246,7 @@ class Auction(db.Model):
     ends_at: Mapped[datetime]
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # ended early by the merchant
     result_posted_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
     merchant: Mapped[Merchant] = relationship()
     product: Mapped[Product] = relationship()
@@ -265,12 +264,12 @@ class AuctionSale(db.Model):
         Index("ix_promo_auction_sales_auction_user", "auction_id", "user_id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     auction_id: Mapped[int] = mapped_column(ForeignKey("promo_auctions.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     order_id: Mapped[int] = mapped_column(ForeignKey("shop_orders.id"), unique=True)
     price_cents: Mapped[int]
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
     returned_at: Mapped[datetime | None]
 
     order: Mapped[Order] = relationship()
@@ -294,7 +293,7 @@ class GuessGame(db.Model):
         Index("ix_promo_guess_games_due", "settled_at", "ends_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     merchant_id: Mapped[int] = mapped_column(ForeignKey("shop_merchants.id"))
     product_id: Mapped[int] = mapped_column(ForeignKey("shop_products.id"), index=True)
     currency: Mapped[str] = mapped_column(String(3))
@@ -306,7 +305,7 @@ class GuessGame(db.Model):
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # winner picked, refunds done
     result_posted_at: Mapped[datetime | None]
     guesses_count: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
     merchant: Mapped[Merchant] = relationship()
     product: Mapped[Product] = relationship()
@@ -334,12 +333,12 @@ class Guess(db.Model):
         Index("ix_promo_guesses_game_amount", "game_id", "amount_cents"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     game_id: Mapped[int] = mapped_column(ForeignKey("promo_guess_games.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     amount_cents: Mapped[int]
     points: Mapped[int] = mapped_column(default=0)  # what it cost
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
 
 class GuessWin(db.Model):
@@ -352,14 +351,14 @@ class GuessWin(db.Model):
         Index("ix_promo_guess_wins_order", "order_id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     game_id: Mapped[int] = mapped_column(ForeignKey("promo_guess_games.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     amount_cents: Mapped[int]
     rank: Mapped[int]
     order_id: Mapped[int | None] = mapped_column(ForeignKey("shop_orders.id"))
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|paid|lapsed
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
     user: Mapped[User] = relationship()
 
@@ -373,11 +372,11 @@ class OfferPlacement(db.Model):
         UniqueConstraint("kind", "offer_id", "place", name="uq_promo_offer_placements"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     kind: Mapped[str] = mapped_column(String(16))  # auction | guess
     offer_id: Mapped[int]
     place: Mapped[str] = mapped_column(String(96))  # "thread:42" | "room:general"
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
 
 class Reminder(db.Model):
@@ -389,10 +388,10 @@ class Reminder(db.Model):
         Index("ix_promo_reminders_due", "sent_at", "remind_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(16))  # snap | auction | guess
     offer_id: Mapped[int]
     remind_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..clock import now
+from ..database import PrimaryKey, StampedNow
 from ..extensions import db
 
 MAX_PHOTOS = 6
@@ -47,7 +48,7 @@ class Review(db.Model):
         Index("ix_reviews_product_address", "product_id", "address_key"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     product_id: Mapped[int] = mapped_column(ForeignKey("shop_products.id"))
     merchant_id: Mapped[int] = mapped_column(ForeignKey("shop_merchants.id"), index=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("shop_orders.id"), index=True)
@@ -69,7 +70,7 @@ class Review(db.Model):
     reply_html: Mapped[str | None] = mapped_column(Text)
     reply_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     replied_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
     edited_at: Mapped[datetime | None]
     hidden_at: Mapped[datetime | None]
     hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -97,7 +98,7 @@ class Review(db.Model):
 class ReviewPhoto(db.Model):
     __tablename__ = "review_photos"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(64))
     position: Mapped[int] = mapped_column(default=0)
@@ -108,13 +109,13 @@ class ReviewRevision(db.Model):
 
     __tablename__ = "review_revisions"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), index=True)
     editor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     rating: Mapped[int]
     title: Mapped[str] = mapped_column(String(120))
     body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
 
 class ReviewVote(db.Model):
@@ -128,7 +129,7 @@ class ReviewVote(db.Model):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
 
 class ExperienceReport(db.Model):
@@ -141,7 +142,7 @@ class ExperienceReport(db.Model):
     __tablename__ = "experience_reports"
     __table_args__ = (Index("ix_experience_reports_product", "product_id", "status", "id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"), unique=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("shop_orders.id"))
@@ -153,7 +154,7 @@ class ExperienceReport(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
     rewarded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])
 
@@ -171,7 +172,7 @@ class RewardGrant(db.Model):
         UniqueConstraint("kind", "order_item_id", name="uq_review_rewards_kind_item"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     kind: Mapped[str] = mapped_column(String(16))  # "review" | "report"
     subject_id: Mapped[int] = mapped_column(Integer)  # the review's or report's id
     order_item_id: Mapped[int] = mapped_column(ForeignKey("shop_order_items.id"))
@@ -181,7 +182,7 @@ class RewardGrant(db.Model):
     credit_cents: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(String(16), default="paid")  # paid | reversed
     reversed_reason: Mapped[str | None] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
     reversed_at: Mapped[datetime | None]
 
 
@@ -215,4 +216,4 @@ class MerchantReward(db.Model):
     review_credit_cents: Mapped[int] = mapped_column(default=0)
     report_points: Mapped[int] = mapped_column(default=0)
     report_credit_cents: Mapped[int] = mapped_column(default=0)
-    updated_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[StampedNow]

@@ -29,8 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
-from ..clock import now
-from ..database import UTCDateTime
+from ..database import PrimaryKey, StampedNow, UTCDateTime
 from ..extensions import db
 
 # "held": placed with stock reserved but waiting on something else (a group-buy team)
@@ -51,7 +50,7 @@ class Merchant(db.Model):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
     name: Mapped[str] = mapped_column(String(80))
     slug: Mapped[str] = mapped_column(String(48), unique=True)
@@ -64,7 +63,7 @@ class Merchant(db.Model):
     # The merchant's opt-in: buyers may pay by bank transfer or cash on delivery, which
     # holds the order's units for the offline payment window (config). Off by default.
     offline_payments: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
     user: Mapped[User] = relationship()
 
@@ -82,7 +81,7 @@ class Product(db.Model):
         Index("ix_shop_products_merchant_listing", "merchant_id", "archived_at", "id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     merchant_id: Mapped[int] = mapped_column(ForeignKey("shop_merchants.id"))
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -93,8 +92,8 @@ class Product(db.Model):
     image_name: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     archived_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=now)
-    updated_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
+    updated_at: Mapped[StampedNow]
     # Who may buy it: "all", or a tier and above ("shopper", "vip"); members enforce it.
     audience: Mapped[str] = mapped_column(String(16), default="all", server_default="all")
     # Low-priced goods the merchant keeps out of the VIP free-freight perk.
@@ -155,7 +154,7 @@ class Order(db.Model):
         Index("ix_shop_orders_expiry", "status", "expires_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     kind: Mapped[str] = mapped_column(String(16), default="standard")
     buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     merchant_id: Mapped[int] = mapped_column(ForeignKey("shop_merchants.id"))
@@ -176,8 +175,8 @@ class Order(db.Model):
     # a released group-buy). Choosing to pay offline never extends a hold past it.
     # None: a plain shop order, which the shop's offline window may extend.
     hold_limit_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=now)
-    updated_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
+    updated_at: Mapped[StampedNow]
     paid_at: Mapped[datetime | None]
     shipped_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
@@ -234,7 +233,7 @@ class OrderItem(db.Model):
     __tablename__ = "shop_order_items"
     __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     order_id: Mapped[int] = mapped_column(
         ForeignKey("shop_orders.id", ondelete="CASCADE"), index=True
     )
@@ -253,7 +252,7 @@ class OrderEvent(db.Model):
 
     __tablename__ = "shop_order_events"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     order_id: Mapped[int] = mapped_column(
         ForeignKey("shop_orders.id", ondelete="CASCADE"), index=True
     )
@@ -262,7 +261,7 @@ class OrderEvent(db.Model):
     to_status: Mapped[str | None] = mapped_column(String(16))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     params: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
     actor: Mapped[User | None] = relationship()
 
@@ -277,7 +276,7 @@ class StockReservation(db.Model):
         Index("ix_shop_stock_reservations_product_state", "product_id", "state", "expires_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     order_id: Mapped[int] = mapped_column(
         ForeignKey("shop_orders.id", ondelete="CASCADE"), index=True
     )
@@ -285,7 +284,7 @@ class StockReservation(db.Model):
     quantity: Mapped[int]
     state: Mapped[str] = mapped_column(String(16), default="active")
     expires_at: Mapped[datetime]
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
     settled_at: Mapped[datetime | None]
 
 
@@ -294,7 +293,7 @@ class Payment(db.Model):
 
     __tablename__ = "shop_payments"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     order_id: Mapped[int] = mapped_column(
         ForeignKey("shop_orders.id", ondelete="CASCADE"), index=True
     )
@@ -304,5 +303,5 @@ class Payment(db.Model):
     currency: Mapped[str] = mapped_column(String(3))
     reference: Mapped[str] = mapped_column(String(64), default="")
     refund_reference: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(default=now)
-    updated_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
+    updated_at: Mapped[StampedNow]

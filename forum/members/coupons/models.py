@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ...clock import now
+from ...database import PrimaryKey, StampedNow
 from ...extensions import db
 from ...shop_embed.models import Merchant
 
@@ -51,7 +51,7 @@ class Coupon(db.Model):
         Index("ix_coupons_merchant", "merchant_id", "id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     code: Mapped[str] = mapped_column(String(32), unique=True)
     merchant_id: Mapped[int | None] = mapped_column(ForeignKey("shop_merchants.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -69,7 +69,7 @@ class Coupon(db.Model):
     segment_id: Mapped[int | None]
     first_order_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
 
     merchant: Mapped[Merchant | None] = relationship()
 
@@ -107,7 +107,7 @@ class CouponRedemption(db.Model):
         Index("ix_coupon_redemptions_coupon_state", "coupon_id", "state"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[PrimaryKey]
     coupon_id: Mapped[int] = mapped_column(ForeignKey("coupons.id", ondelete="CASCADE"))
     order_id: Mapped[int] = mapped_column(
         ForeignKey("shop_orders.id", ondelete="CASCADE"), unique=True
@@ -117,5 +117,5 @@ class CouponRedemption(db.Model):
     currency: Mapped[str] = mapped_column(String(3))
     state: Mapped[str] = mapped_column(String(16), default="active")
     release_reason: Mapped[str | None] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_at: Mapped[StampedNow]
     released_at: Mapped[datetime | None]
