@@ -31,30 +31,26 @@ class OfferKind:
     label: Callable[[Any], str]
 
 
+def _promotion(name: str) -> OfferKind:
+    """A promotion of one product: its shop owns it; labelled "<name>: <product>"."""
+    return OfferKind(
+        owner=lambda promotion: promotion.merchant.user_id,
+        label=lambda promotion: f"{name}: {promotion.product.name}",
+    )
+
+
 KINDS: dict[str, OfferKind] = {
     # forum.shop_embed: a product card (``widgets.Card``) of the merchant's product.
     "product": OfferKind(
         owner=lambda card: card.product.merchant.user_id,
         label=lambda card: card.product.name,
     ),
-    # forum.promotions: a group-buy and a snap-up belong to the shop that runs them.
-    "groupbuy": OfferKind(
-        owner=lambda group_buy: group_buy.merchant.user_id,
-        label=lambda group_buy: f"Group-buy: {group_buy.product.name}",
-    ),
-    "snap": OfferKind(
-        owner=lambda snap: snap.merchant.user_id,
-        label=lambda snap: f"Snap-up: {snap.product.name}",
-    ),
-    # forum.promotions: Dutch auctions and guessing games, like the others.
-    "auction": OfferKind(
-        owner=lambda auction: auction.merchant.user_id,
-        label=lambda auction: f"Dutch auction: {auction.product.name}",
-    ),
-    "guess": OfferKind(
-        owner=lambda game: game.merchant.user_id,
-        label=lambda game: f"Guessing game: {game.product.name}",
-    ),
+    # forum.promotions: group-buys, snap-ups, Dutch auctions and guessing games belong to
+    # the shop that runs them.
+    "groupbuy": _promotion("Group-buy"),
+    "snap": _promotion("Snap-up"),
+    "auction": _promotion("Dutch auction"),
+    "guess": _promotion("Guessing game"),
     # forum.events: the merchant whose sponsorship the organiser accepted (else nobody).
     "event": OfferKind(
         owner=lambda event: event.paying_sponsor_id, label=lambda event: event.title

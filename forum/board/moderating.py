@@ -20,20 +20,22 @@ def _thread_changed(thread: Thread) -> None:
     )
 
 
-def set_locked(actor: User, thread: Thread, locked: bool) -> None:
+def _set_flag(actor: User, thread: Thread, flag: str, value: bool, on: str, off: str) -> None:
+    """A moderator turns ``thread.<flag>`` to ``value``: logged (``on``/``off``) and
+    announced only when it changes. Forbidden for anyone else."""
     moderation.check_moderator(actor)
-    if thread.locked != locked:
-        thread.locked = locked
-        moderation.record(actor, "thread.lock" if locked else "thread.unlock", "thread", thread.id)
+    if getattr(thread, flag) != value:
+        setattr(thread, flag, value)
+        moderation.record(actor, on if value else off, "thread", thread.id)
         _thread_changed(thread)
+
+
+def set_locked(actor: User, thread: Thread, locked: bool) -> None:
+    _set_flag(actor, thread, "locked", locked, "thread.lock", "thread.unlock")
 
 
 def set_pinned(actor: User, thread: Thread, pinned: bool) -> None:
-    moderation.check_moderator(actor)
-    if thread.pinned != pinned:
-        thread.pinned = pinned
-        moderation.record(actor, "thread.pin" if pinned else "thread.unpin", "thread", thread.id)
-        _thread_changed(thread)
+    _set_flag(actor, thread, "pinned", pinned, "thread.pin", "thread.unpin")
 
 
 def move_thread(actor: User, thread: Thread, category: Category) -> None:

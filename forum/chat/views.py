@@ -215,10 +215,17 @@ def mute(slug: str):
         return target
 
     done = run_form(form, mute_named, show_error=_on_member_form)
+    muted = f"{{}} is muted here for {form.minutes.data} minutes."
+    return _member_form_result(room, form, done, "mute_form", muted)
+
+
+def _member_form_result(room, form, done, slot: str, message: str):
+    """After a form that names a member: flash ``message`` (``{}`` is their username) and
+    go back to the room, or show the room again with this form (in ``slot``) and its errors."""
     if done:
-        flash(f"{done.value.username} is muted here for {form.minutes.data} minutes.", "success")
+        flash(message.format(done.value.username), "success")
         return redirect(url_for("chat.room", slug=room.slug))
-    return _render_room(room, status=422, mute_form=form)
+    return _render_room(room, status=422, **{slot: form})
 
 
 def _room_and_named_member(slug: str):
@@ -244,10 +251,7 @@ def invite(slug: str):
     done = run_form(
         form, lambda: service.invite(_me(), room, form.username.data), show_error=_on_member_form
     )
-    if done:
-        flash(f"{done.value.username} was added to the room.", "success")
-        return redirect(url_for("chat.room", slug=room.slug))
-    return _render_room(room, status=422, invite_form=form)
+    return _member_form_result(room, form, done, "invite_form", "{} was added to the room.")
 
 
 @bp.post("/<slug>/remove")

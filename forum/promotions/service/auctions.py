@@ -39,13 +39,12 @@ from ..models import Auction, AuctionSale
 from . import holds
 from .common import (
     MAX_CAMPAIGN,
-    MAX_PER_USER,
-    MAX_SNAP_STOCK,
     add_promotion,
     check_can_act,
     check_fields,
     check_idempotency_key,
-    check_offer_owner,
+    check_units,
+    end_promotion,
     get_promotion,
     own_product,
     promo_price,
@@ -116,9 +115,7 @@ def create_auction(
     """
     errors: dict[str, list[str]] = {}
     merchant, product = own_product(actor, product_id, errors)
-    count = whole(
-        units, "units", 1, MAX_SNAP_STOCK, f"Offer 1 to {MAX_SNAP_STOCK:,} units.", errors
-    )
+    count, limit = check_units(units, "units", per_user_limit, product, errors)
     start = promo_price(start_price_cents, "start_price_cents", product, errors)
     floor = whole(
         floor_price_cents, "floor_price_cents", 0, shop.MAX_PRICE_CENTS, "Use whole cents.", errors
@@ -137,22 +134,6 @@ def create_auction(
         f"Drop every {MIN_INTERVAL} seconds to 24 hours.",
         errors,
     )
-    limit = whole(
-        per_user_limit,
-        "per_user_limit",
-        1,
-        MAX_PER_USER,
-        f"Allow 1 to {MAX_PER_USER} units per member.",
-        errors,
-    )
-    if count is not None and limit is not None and limit > count:
-        errors.setdefault("per_user_limit", []).append("The limit cannot exceed the units.")
-    if count is not None and product is not None:
-        shelf = shop.available_stock([product.id]).get(product.id, 0)
-        if count > shelf:
-            errors.setdefault("units", []).append(
-                f"Only {shelf} units of the product are in stock."
-            )
     at = now()
     begin = read_time("starts_at", starts_at, errors)
     end = None
@@ -194,14 +175,7 @@ def auctions_of(merchant_id: int) -> list[Auction]:
 
 def end_auction(actor, auction: Auction) -> Auction:
     """End an auction now (its shop or an admin). Sales already made stay; twice is a no-op."""
-    check_offer_owner(actor, auction.merchant_id)
-    db.session.execute(
-        update(Auction)
-        .where(Auction.id == auction.id, Auction.ended_at.is_(None))
-        .values(ended_at=now())
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(auction)
+    end_promotion(actor, Auction, auction, now())
     _announce(auction)
     return auction
 
@@ -211,34 +185,16 @@ def end_auction(actor, auction: Auction) -> Auction:
 
 def _lapsed_units(ids: list[int]) -> dict[int, int]:
     """Per auction: units in unpaid sales past their window not given back yet."""
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        select(AuctionSale.auction_id, func.count(AuctionSale.id))
-        .where(
-            AuctionSale.auction_id.in_(ids),
-            AuctionSale.returned_at.is_(None),
-            AuctionSale.order_id.in_(shop.overdue_order_ids()),
-        )
-        .group_by(AuctionSale.auction_id)
+    return holds.units_in(
+        AuctionSale.auction_id, func.count(AuctionSale.id), ids, shop.overdue_order_ids()
     )
-    return {auction_id: int(n) for auction_id, n in rows}
 
 
 def _pending_units(ids: list[int]) -> dict[int, int]:
     """Per auction: units in sales still inside their payment window."""
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        select(AuctionSale.auction_id, func.count(AuctionSale.id))
-        .where(
-            AuctionSale.auction_id.in_(ids),
-            AuctionSale.returned_at.is_(None),
-            AuctionSale.order_id.in_(shop.unpaid_order_ids()),
-        )
-        .group_by(AuctionSale.auction_id)
+    return holds.units_in(
+        AuctionSale.auction_id, func.count(AuctionSale.id), ids, shop.unpaid_order_ids()
     )
-    return {auction_id: int(n) for auction_id, n in rows}
 
 
 def units_left(auctions: list[Auction]) -> dict[int, int]:

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from ... import signals
@@ -76,6 +76,29 @@ def check_fields(errors: dict) -> None:
         raise ValidationFailed("Please correct the highlighted fields.", fields=errors)
 
 
+def check_units(units, field: str, per_user_limit, product, errors: dict) -> tuple:
+    """The units a snap-up or auction offers (1 to MAX_SNAP_STOCK, on the shelf now: the
+    product's units are still taken per order, so it never sells what the shop does not
+    have) and the per-member limit (1 to MAX_PER_USER, at most the units); returns
+    (units, limit), None where refused (the reason added to ``errors``)."""
+    count = whole(units, field, 1, MAX_SNAP_STOCK, f"Offer 1 to {MAX_SNAP_STOCK:,} units.", errors)
+    limit = whole(
+        per_user_limit,
+        "per_user_limit",
+        1,
+        MAX_PER_USER,
+        f"Allow 1 to {MAX_PER_USER} units per member.",
+        errors,
+    )
+    if count is not None and limit is not None and limit > count:
+        errors.setdefault("per_user_limit", []).append(f"The limit cannot exceed the {field}.")
+    if count is not None and product is not None:
+        shelf = shop.available_stock([product.id]).get(product.id, 0)
+        if count > shelf:
+            errors.setdefault(field, []).append(f"Only {shelf} units of the product are in stock.")
+    return count, limit
+
+
 def add_promotion(kind: type[Promotion], merchant, product, at, **terms):
     """Insert a checked group-buy or snap-up of ``product`` in its currency; flushed (has an id)."""
     promotion = kind(
@@ -135,6 +158,20 @@ def promotions_on_offer(kind: type[Promotion], order_by, limit: int) -> list:
 
 def order_by_key(user, key: str):
     return shop.order_by_key(user, key)
+
+
+def end_promotion(actor, model, promotion, at: datetime) -> bool:
+    """End ``promotion`` now (its shop or an admin: Forbidden otherwise): ``ended_at`` set
+    once (a conditional UPDATE), the row refreshed; True when this call ended it."""
+    check_offer_owner(actor, promotion.merchant_id)
+    moved = db.session.execute(
+        update(model)
+        .where(model.id == promotion.id, model.ended_at.is_(None))
+        .values(ended_at=at)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(promotion)
+    return bool(moved)
 
 
 def check_offer_owner(actor, merchant_id: int) -> None:

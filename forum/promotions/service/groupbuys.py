@@ -26,7 +26,7 @@ from .common import (
     add_promotion,
     check_audience,
     check_fields,
-    check_offer_owner,
+    end_promotion,
     get_promotion,
     own_product,
     promo_price,
@@ -159,16 +159,8 @@ def end_group_buy(actor, group_buy: GroupBuy) -> GroupBuy:
     Locks every forming team of the campaign (ascending id) before any product or
     order, then settles them one by one: the module's lock order.
     """
-    check_offer_owner(actor, group_buy.merchant_id)
     at = now()
-    moved = db.session.execute(
-        update(GroupBuy)
-        .where(GroupBuy.id == group_buy.id, GroupBuy.ended_at.is_(None))
-        .values(ended_at=at)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.refresh(group_buy)
-    if not moved:
+    if not end_promotion(actor, GroupBuy, group_buy, at):
         return group_buy
     team_ids = select(Team.id).where(Team.group_buy_id == group_buy.id, Team.status == "forming")
     if db.session.get_bind().dialect.name != "sqlite":

@@ -71,6 +71,24 @@ def replayed(order: Any, sale_model: Any, offer_column: Any, offer_id: int) -> A
     return order
 
 
+def units_in(offer_column: Any, units: Any, offer_ids: list[int], orders: Any) -> dict[int, int]:
+    """Per offer: ``units`` (an aggregate) of its sales not given back whose order is among
+    ``orders`` (a ``SELECT id``: the shop's overdue or unpaid orders); one query."""
+    if not offer_ids:
+        return {}
+    sale_model = offer_column.class_
+    rows = db.session.execute(
+        select(offer_column, units)
+        .where(
+            offer_column.in_(offer_ids),
+            sale_model.returned_at.is_(None),
+            sale_model.order_id.in_(orders),
+        )
+        .group_by(offer_column)
+    )
+    return {offer_id: int(n) for offer_id, n in rows}
+
+
 def return_lapsed(sale_model: Any, offer_column: Any, offer_id: int) -> int:
     """Cancel this offer's unpaid orders past their deadline (their units come back);
     returns how many moved. Locks those orders first, in ascending id."""

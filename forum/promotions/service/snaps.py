@@ -35,20 +35,19 @@ from . import holds
 from .common import (
     MAX_CAMPAIGN,
     MAX_PER_USER,
-    MAX_SNAP_STOCK,
     add_promotion,
     check_audience,
     check_can_act,
     check_fields,
     check_idempotency_key,
-    check_offer_owner,
+    check_units,
+    end_promotion,
     get_promotion,
     own_product,
     promo_price,
     promotions_of,
     promotions_on_offer,
     read_time,
-    whole,
 )
 
 KIND = "snap"
@@ -77,25 +76,7 @@ def create_snap(
     errors: dict[str, list[str]] = {}
     merchant, product = own_product(actor, product_id, errors)
     price = promo_price(price_cents, "price_cents", product, errors)
-    units = whole(
-        stock, "stock", 1, MAX_SNAP_STOCK, f"Offer 1 to {MAX_SNAP_STOCK:,} units.", errors
-    )
-    limit = whole(
-        per_user_limit,
-        "per_user_limit",
-        1,
-        MAX_PER_USER,
-        f"Allow 1 to {MAX_PER_USER} units per member.",
-        errors,
-    )
-    if units is not None and limit is not None and limit > units:
-        errors.setdefault("per_user_limit", []).append("The limit cannot exceed the stock.")
-    if units is not None and product is not None:
-        shelf = shop.available_stock([product.id]).get(product.id, 0)
-        if units > shelf:
-            errors.setdefault("stock", []).append(
-                f"Only {shelf} units of the product are in stock."
-            )
+    units, limit = check_units(stock, "stock", per_user_limit, product, errors)
     at = now()
     start = read_time("starts_at", starts_at, errors)
     end = read_time("ends_at", ends_at, errors)
@@ -138,14 +119,7 @@ def current_snaps(limit: int = 12) -> list[Snap]:
 
 def end_snap(actor, snap: Snap) -> Snap:
     """End a snap-up now (its shop or an admin). Orders already placed stay; ending twice is a no-op."""
-    check_offer_owner(actor, snap.merchant_id)
-    db.session.execute(
-        update(Snap)
-        .where(Snap.id == snap.id, Snap.ended_at.is_(None))
-        .values(ended_at=now())
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(snap)
+    end_promotion(actor, Snap, snap, now())
     _announce(snap)
     return snap
 
@@ -155,21 +129,15 @@ def end_snap(actor, snap: Snap) -> Snap:
 
 def _lapsed_units(snap_ids: list[int]) -> dict[int, int]:
     """Units per snap-up in unpaid orders past their deadline that were not given back yet."""
-    if not snap_ids:
-        return {}
     unreturned = select(SnapPurchase.order_id).where(
         SnapPurchase.snap_id.in_(snap_ids), SnapPurchase.returned_at.is_(None)
     )
-    rows = db.session.execute(
-        select(SnapPurchase.snap_id, func.sum(SnapPurchase.quantity))
-        .where(
-            SnapPurchase.snap_id.in_(snap_ids),
-            SnapPurchase.returned_at.is_(None),
-            SnapPurchase.order_id.in_(shop.overdue_order_ids(among=unreturned)),
-        )
-        .group_by(SnapPurchase.snap_id)
+    return holds.units_in(
+        SnapPurchase.snap_id,
+        func.sum(SnapPurchase.quantity),
+        snap_ids,
+        shop.overdue_order_ids(among=unreturned),
     )
-    return {snap_id: int(units) for snap_id, units in rows}
 
 
 def stock_left(snaps: list[Snap]) -> dict[int, int]:
