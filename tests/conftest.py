@@ -25,7 +25,7 @@ from forum import create_app
 from forum.extensions import db
 
 # Every /api/v1 response the suite produces is checked against the OpenAPI document.
-pytest_plugins = ("tests.openapi_contract", "tests.fixtures.shop")
+pytest_plugins = ("tests.openapi_contract", "tests.fixtures.shop", "tests.fixtures.concurrency")
 
 PG_URL = os.environ.get("PLAZA_TEST_DATABASE_URL")
 PASSWORD = "correct horse battery"

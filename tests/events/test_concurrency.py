@@ -9,21 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from forum.extensions import db
-
-# The threads share a small pool (the rest queue for a connection): the races stay real
-# and the PostgreSQL suite fits well within a default server's max_connections.
-CONNECTIONS = 10
+from tests.fixtures.concurrency import small_pool
 
 
 @pytest.fixture
 def config_overrides():
-    return {
-        "SQLALCHEMY_ENGINE_OPTIONS": {
-            "pool_size": CONNECTIONS,
-            "max_overflow": 0,
-            "pool_timeout": 120,
-        }
-    }
+    return small_pool()
 
 
 def run_at_once(app, jobs):

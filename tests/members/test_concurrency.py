@@ -13,8 +13,8 @@ from forum.extensions import db
 from forum.shop_embed import service
 from forum.shop_embed.models import Order
 from tests.conftest import app_context
+from tests.fixtures.concurrency import small_pool
 from tests.fixtures.shop import ADDRESS
-from tests.shop_embed.test_concurrency import CONNECTIONS, run_threads
 
 from .conftest import give_credit, wallet
 
@@ -24,19 +24,12 @@ pytestmark = pytest.mark.xdist_group("shop-concurrency")
 
 @pytest.fixture
 def config_overrides():
-    return {
-        "SQLALCHEMY_ENGINE_OPTIONS": {
-            "pool_size": CONNECTIONS,
-            "max_overflow": 0,
-            "pool_timeout": 120,
-        },
-        "SHOP_MAX_PENDING_ORDERS": 100,
-        "SHOP_MAX_HELD_UNITS": 100,
-        "RATELIMIT_ENABLED": False,
-    }
+    return small_pool(SHOP_MAX_PENDING_ORDERS=100, SHOP_MAX_HELD_UNITS=100, RATELIMIT_ENABLED=False)
 
 
-def test_thirty_checkouts_spend_one_members_credit_once(app, make_product, shop, make_user, admin):
+def test_thirty_checkouts_spend_one_members_credit_once(
+    app, make_product, shop, make_user, admin, race
+):
     product = make_product(shop, price_cents=2000, stock=100)
     bea = make_user("bea")
     give_credit(app, admin, bea, 1500)
@@ -52,7 +45,7 @@ def test_thirty_checkouts_spend_one_members_credit_once(app, make_product, shop,
         )
         return order.id
 
-    results, errors = run_threads(app, RACERS, work)
+    results, errors = race(RACERS, work)
     assert not errors, errors
     placed = [r for r in results if isinstance(r, int)]
     refused = [r for r in results if not isinstance(r, int)]

@@ -6,7 +6,6 @@ their limit, no team beyond its size, and initial = remaining + sold + held.
 """
 
 import random
-import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -18,53 +17,17 @@ from forum.promotions import service
 from forum.promotions.models import SnapBuyer, SnapPurchase, Team, TeamMember
 from forum.shop_embed.models import Order
 from tests.conftest import app_context
+from tests.fixtures.concurrency import run_threads, small_pool
 from tests.fixtures.shop import conservation
 
 from .conftest import snap_conservation
 
-CONNECTIONS = 10  # the server is shared: threads queue for these, transactions still race
 pytestmark = pytest.mark.xdist_group("promo-concurrency")
 
 
 @pytest.fixture
 def config_overrides():
-    return {
-        "SQLALCHEMY_ENGINE_OPTIONS": {
-            "pool_size": CONNECTIONS,
-            "max_overflow": 0,
-            "pool_timeout": 120,
-        }
-    }
-
-
-def run_threads(app, count, work):
-    """Run ``work(index)`` in ``count`` threads released together; returns results and errors."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-    errors: list = []
-
-    def target(index):
-        try:
-            barrier.wait(timeout=120)
-            with app.app_context(), app.test_request_context("/"):
-                try:
-                    results[index] = work(index)
-                    db.session.commit()
-                except Conflict as err:
-                    db.session.rollback()
-                    results[index] = err.code
-                finally:
-                    db.session.remove()
-        except Exception as exc:  # anything else fails the test below
-            errors.append(repr(exc))
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(300)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
-    return results, errors
+    return small_pool()
 
 
 def bulk_users(app, count: int, prefix: str) -> list[int]:

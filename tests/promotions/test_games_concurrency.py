@@ -1,7 +1,6 @@
 """Auctions and guessing games under a rush: threads with their own connections, committed
 data, the invariant checked in the database afterwards (run it on PostgreSQL)."""
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -9,7 +8,6 @@ from sqlalchemy import func, select
 
 from forum.accounts.models import User
 from forum.clock import now
-from forum.errors import Conflict
 from forum.extensions import db
 from forum.members import service as members
 from forum.members.models import LedgerEntry
@@ -17,52 +15,24 @@ from forum.promotions import service
 from forum.promotions.models import Auction, AuctionSale, Guess, GuessGame, GuessPlayer
 from forum.shop_embed.models import Order
 from tests.conftest import app_context
+from tests.fixtures.concurrency import run_threads, small_pool
 
-from .test_concurrency import CONNECTIONS, bulk_users
+from .test_concurrency import bulk_users
 
 pytestmark = pytest.mark.xdist_group("promo-concurrency")
 
 
 @pytest.fixture
 def config_overrides():
-    return {
-        "SQLALCHEMY_ENGINE_OPTIONS": {
-            "pool_size": CONNECTIONS,
-            "max_overflow": 0,
-            "pool_timeout": 120,
-        }
-    }
+    return small_pool()
 
 
 def run(app, count, work):
-    """``work(index)`` in ``count`` threads released together; (results, committed_at, errors)."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
+    """``run_threads``, noting when each one committed: (results, committed_at, errors)."""
     committed: list = [None] * count
-    errors: list = []
-
-    def target(index):
-        try:
-            barrier.wait(timeout=120)
-            with app.app_context(), app.test_request_context("/"):
-                try:
-                    results[index] = work(index)
-                    db.session.commit()
-                    committed[index] = now()
-                except Conflict as err:
-                    db.session.rollback()
-                    results[index] = err.code
-                finally:
-                    db.session.remove()
-        except Exception as exc:  # anything else fails the test
-            errors.append(repr(exc))
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(300)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
+    results, errors = run_threads(
+        app, count, work, after_commit=lambda index: committed.__setitem__(index, now())
+    )
     return results, committed, errors
 
 

@@ -6,17 +6,15 @@ SQLite (a WAL file) and on PostgreSQL (``PLAZA_TEST_DATABASE_URL``), where the
 unique order item and the ledger's keys are what decide.
 """
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
 from forum.accounts.models import User
-from forum.errors import Conflict
 from forum.extensions import db
 from forum.members.models import LedgerEntry
 from forum.reviews import service
 from forum.reviews.models import Review, RewardGrant
+from tests.fixtures.concurrency import run_threads, small_pool
 
 from .conftest import aggregates, points_of
 
@@ -27,13 +25,7 @@ pytestmark = pytest.mark.xdist_group("reviews-concurrency")
 
 @pytest.fixture
 def config_overrides():
-    return {
-        "SQLALCHEMY_ENGINE_OPTIONS": {
-            "pool_size": CONNECTIONS,
-            "max_overflow": 0,
-            "pool_timeout": 120,
-        }
-    }
+    return small_pool(CONNECTIONS)
 
 
 def test_twenty_concurrent_reviews_of_one_order_item_make_one_review_and_one_reward(
@@ -41,39 +33,19 @@ def test_twenty_concurrent_reviews_of_one_order_item_make_one_review_and_one_rew
 ):
     buyer = make_user("racer")
     order_id = buy(buyer, product)
-    barrier = threading.Barrier(REQUESTS)
-    results: list = [None] * REQUESTS
-    errors: list = []
 
     def attempt(index):
-        try:
-            with app.app_context(), app.test_request_context("/"):
-                barrier.wait(timeout=60)
-                try:
-                    service.create_review(
-                        db.session.get(User, buyer.id),
-                        product,
-                        order_id=order_id,
-                        rating=1 + index % 5,
-                        title=f"Attempt {index}",
-                        body="Same purchase, many tabs.",
-                    )
-                    db.session.commit()
-                    results[index] = "ok"
-                except Conflict as err:
-                    db.session.rollback()
-                    results[index] = err.code
-                finally:
-                    db.session.remove()
-        except Exception as exc:  # anything else fails the test below
-            errors.append(repr(exc))
+        service.create_review(
+            db.session.get(User, buyer.id),
+            product,
+            order_id=order_id,
+            rating=1 + index % 5,
+            title=f"Attempt {index}",
+            body="Same purchase, many tabs.",
+        )
+        return "ok"
 
-    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(REQUESTS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert not any(t.is_alive() for t in threads)
+    results, errors = run_threads(app, REQUESTS, attempt)
     assert errors == []
     assert results.count("ok") == 1
     assert results.count("already_reviewed") == REQUESTS - 1
@@ -104,37 +76,23 @@ def test_concurrent_reviews_and_hides_of_one_product_never_drift(app, make_user,
         buy(b, product, address={**ADDRESS, "line1": f"{n} Crowd Lane"})
         for n, b in enumerate(buyers)
     ]
-    barrier = threading.Barrier(REQUESTS)
-    errors: list = []
 
     def attempt(index):
-        try:
-            with app.app_context(), app.test_request_context("/"):
-                barrier.wait(timeout=60)
-                service.create_review(
-                    db.session.get(User, buyers[index].id),
-                    product,
-                    order_id=orders[index],
-                    rating=1 + index % 5,
-                    title="Crowd review",
-                    body="One of many.",
-                )
-                db.session.commit()
-                if index % 4 == 0:  # a moderator hides some as they come in
-                    review = db.session.scalar(
-                        select(ReviewRow).where(ReviewRow.order_id == orders[index])
-                    )
-                    service.set_hidden(db.session.get(User, mod.id), review, True, "test")
-                    db.session.commit()
-                db.session.remove()
-        except Exception as exc:
-            errors.append(repr(exc))
+        service.create_review(
+            db.session.get(User, buyers[index].id),
+            product,
+            order_id=orders[index],
+            rating=1 + index % 5,
+            title="Crowd review",
+            body="One of many.",
+        )
+        db.session.commit()
+        if index % 4 == 0:  # a moderator hides some as they come in
+            review = db.session.scalar(select(ReviewRow).where(ReviewRow.order_id == orders[index]))
+            service.set_hidden(db.session.get(User, mod.id), review, True, "test")
 
-    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(REQUESTS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
+    results, errors = run_threads(app, REQUESTS, attempt)
     assert errors == []
+    assert results == [None] * REQUESTS  # no attempt was refused
     stored = aggregates(app, product)  # asserts stored == recount
     assert stored["count"] == REQUESTS - REQUESTS // 4

@@ -6,7 +6,6 @@ below zero, and initial = remaining + sold + active reservations.
 """
 
 import random
-import threading
 from datetime import timedelta
 
 import pytest
@@ -15,60 +14,20 @@ from sqlalchemy import func, select
 
 from forum.accounts.models import User
 from forum.clock import now
-from forum.errors import Conflict
 from forum.extensions import db
 from forum.shop_embed import service
 from forum.shop_embed.models import Order, Product
+from tests.fixtures.concurrency import run_threads, small_pool
 
 from .conftest import ADDRESS, conservation
 
 THREADS = 50
-# The threads share a small pool: at most CONNECTIONS transactions are open at once and the
-# rest queue for a connection, so the races are real while the whole PostgreSQL suite
-# (two such modules on two workers) stays far below a default server's max_connections.
-CONNECTIONS = 10
 pytestmark = pytest.mark.xdist_group("shop-concurrency")
 
 
 @pytest.fixture
 def config_overrides():
-    return {
-        "SQLALCHEMY_ENGINE_OPTIONS": {
-            "pool_size": CONNECTIONS,
-            "max_overflow": 0,
-            "pool_timeout": 120,
-        }
-    }
-
-
-def run_threads(app, count, work):
-    """Run ``work(index)`` in ``count`` threads released together; returns results and errors."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-    errors: list = []
-
-    def target(index):
-        try:
-            with app.app_context(), app.test_request_context("/"):
-                barrier.wait(timeout=60)
-                try:
-                    results[index] = work(index)
-                    db.session.commit()
-                except Conflict as err:
-                    db.session.rollback()
-                    results[index] = err.code
-                finally:
-                    db.session.remove()
-        except Exception as exc:  # anything else fails the test below
-            errors.append(repr(exc))
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert not any(t.is_alive() for t in threads), "a buyer thread hung"
-    return results, errors
+    return small_pool()
 
 
 @pytest.fixture

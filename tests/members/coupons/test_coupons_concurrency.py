@@ -5,63 +5,25 @@ in the database afterwards: the counter equals the active redemptions, which equ
 discounted orders, and never exceed the coupon's uses.
 """
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
 from forum.accounts.models import User
-from forum.errors import Conflict
 from forum.extensions import db
 from forum.members.coupons.models import Coupon, CouponMemberUse, CouponRedemption
 from forum.shop_embed import service
 from forum.shop_embed.models import Order
 from tests.conftest import app_context
+from tests.fixtures.concurrency import run_threads, small_pool
 from tests.fixtures.shop import ADDRESS
 
 THREADS = 50
-CONNECTIONS = 10  # a small pool: the rest queue, as in tests/shop_embed/test_concurrency.py
 pytestmark = pytest.mark.xdist_group("coupon-concurrency")
 
 
 @pytest.fixture
 def config_overrides():
-    return {
-        "SQLALCHEMY_ENGINE_OPTIONS": {
-            "pool_size": CONNECTIONS,
-            "max_overflow": 0,
-            "pool_timeout": 120,
-        }
-    }
-
-
-def run_threads(app, count, work):
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-    errors: list = []
-
-    def target(index):
-        try:
-            with app.app_context(), app.test_request_context("/"):
-                barrier.wait(timeout=60)
-                try:
-                    results[index] = work(index)
-                    db.session.commit()
-                except Conflict as err:
-                    db.session.rollback()
-                    results[index] = err.code
-                finally:
-                    db.session.remove()
-        except Exception as exc:  # anything else fails the test below
-            errors.append(repr(exc))
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(180)
-    assert not any(t.is_alive() for t in threads), "a buyer thread hung"
-    return results, errors
+    return small_pool()
 
 
 def invariant(app, code: str) -> dict:
