@@ -27,7 +27,7 @@ import math
 from datetime import datetime, timedelta
 
 from flask import url_for
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from ... import realtime
 from ...clock import now
@@ -50,6 +50,7 @@ from .common import (
     promo_price,
     promotions_of,
     read_time,
+    stamp_once,
     whole,
 )
 from .placements import post_result
@@ -425,13 +426,7 @@ def finish(auction: Auction) -> bool:
     pending = _pending_units([auction.id]).get(auction.id, 0)
     if pending or state_of(auction, left, at, pending) != "ended":
         return False
-    claimed = db.session.execute(
-        update(Auction)
-        .where(Auction.id == auction.id, Auction.result_posted_at.is_(None))
-        .values(result_posted_at=at)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not claimed:
+    if not stamp_once(Auction.result_posted_at, auction.id, at):
         return False
     db.session.refresh(auction)
     post_result(

@@ -160,18 +160,28 @@ def order_by_key(user, key: str):
     return shop.order_by_key(user, key)
 
 
+def stamp_once(column, row_id: int, at: datetime) -> bool:
+    """Set the time ``column`` (``Model.ended_at``, ``settled_at``...) of row ``row_id`` to
+    ``at`` unless it is set already: one conditional UPDATE, so of concurrent callers
+    exactly one gets True and does what follows."""
+    model = column.class_
+    return bool(
+        db.session.execute(
+            update(model)
+            .where(model.id == row_id, column.is_(None))
+            .values({column: at})
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    )
+
+
 def end_promotion(actor, model, promotion, at: datetime) -> bool:
     """End ``promotion`` now (its shop or an admin: Forbidden otherwise): ``ended_at`` set
-    once (a conditional UPDATE), the row refreshed; True when this call ended it."""
+    once, the row refreshed; True when this call ended it."""
     check_offer_owner(actor, promotion.merchant_id)
-    moved = db.session.execute(
-        update(model)
-        .where(model.id == promotion.id, model.ended_at.is_(None))
-        .values(ended_at=at)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    moved = stamp_once(model.ended_at, promotion.id, at)
     db.session.refresh(promotion)
-    return bool(moved)
+    return moved
 
 
 def check_offer_owner(actor, merchant_id: int) -> None:

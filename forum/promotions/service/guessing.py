@@ -51,6 +51,7 @@ from .common import (
     own_product,
     promotions_of,
     read_time,
+    stamp_once,
     whole,
 )
 from .placements import post_result
@@ -390,13 +391,7 @@ def settle_game(game: GuessGame) -> bool:
     at = now()
     if game.settled_at is not None or at < game.closes_at():
         return False
-    claimed = db.session.execute(
-        update(GuessGame)
-        .where(GuessGame.id == game.id, GuessGame.settled_at.is_(None))
-        .values(settled_at=at)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not claimed:
+    if not stamp_once(GuessGame.settled_at, game.id, at):
         return False
     db.session.refresh(game)
     winner = _award_next(game)

@@ -28,7 +28,7 @@ from ...clock import now
 from ...errors import Conflict
 from ...extensions import db
 from ...shop_embed import service as shop
-from .common import key_reused, order_by_key
+from .common import key_reused, order_by_key, stamp_once
 
 RETURNING_EVENTS = ("cancelled", "expired", "refunded")
 
@@ -176,13 +176,6 @@ def returnable(sale_model: Any, order: Any, event: Any, kind: str) -> Any | None
 
 
 def mark_returned(sale_model: Any, sale: Any) -> bool:
-    """Claim the give-back: ``returned_at`` set once (a conditional UPDATE); True for the
-    one caller that set it, so the units come back exactly once."""
-    return bool(
-        db.session.execute(
-            update(sale_model)
-            .where(sale_model.id == sale.id, sale_model.returned_at.is_(None))
-            .values(returned_at=now())
-            .execution_options(synchronize_session=False)
-        ).rowcount
-    )
+    """Claim the give-back: ``returned_at`` set once; True for the one caller that set it,
+    so the units come back exactly once."""
+    return stamp_once(sale_model.returned_at, sale.id, now())
