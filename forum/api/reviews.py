@@ -10,20 +10,15 @@ from ..reviews import service
 from ..reviews.schemas import (
     DecisionBody,
     FlagBody,
-    HelpfulOut,
     ReplyBody,
-    ReplyOut,
-    ReportOut,
     ReviewBody,
-    ReviewOut,
-    ReviewPageOut,
     ReviewPatch,
     dump_reply,
     dump_report,
     dump_review,
 )
 from ..shop_embed import service as shop
-from . import bp
+from . import bp, responses
 from .core import endpoint
 
 SORT = ("sort", {"type": "string", "enum": list(service.SORTS)})
@@ -38,7 +33,7 @@ SORT = ("sort", {"type": "string", "enum": list(service.SORTS)})
     status=201,
     errors=(403, 409, 422, 429),
     tag="reviews",
-    response=ReviewOut,
+    response=responses.Review,
 )
 def create_review(product_id: int, data: ReviewBody):
     review = service.create_review(_user(), product_id, **data.model_dump())
@@ -53,7 +48,7 @@ def create_review(product_id: int, data: ReviewBody):
     auth="anyone",
     query=(SORT, "cursor", "limit"),
     tag="reviews",
-    response=ReviewPageOut,
+    response=responses.ReviewPage,
 )
 def list_reviews(product_id: int):
     product = shop.get_product(product_id, viewer=_user())
@@ -73,7 +68,7 @@ def list_reviews(product_id: int):
     summary="One review",
     auth="anyone",
     tag="reviews",
-    response=ReviewOut,
+    response=responses.Review,
 )
 def get_review(review_id: int):
     return dump_review(service.get_review(review_id, viewer=_user()))
@@ -87,7 +82,7 @@ def get_review(review_id: int):
     body=ReviewPatch,
     errors=(409,),
     tag="reviews",
-    response=ReviewOut,
+    response=responses.Review,
 )
 def edit_review(review_id: int, data: ReviewPatch):
     review = service.get_review(review_id, viewer=_user())
@@ -113,7 +108,7 @@ def delete_review(review_id: int):
     summary="Find a review helpful (once)",
     errors=(409,),
     tag="reviews",
-    response=HelpfulOut,
+    response=responses.HelpfulCount,
 )
 def helpful(review_id: int):
     review = service.get_review(review_id, viewer=_user())
@@ -129,7 +124,7 @@ def helpful(review_id: int):
     status=201,
     errors=(409,),
     tag="reviews",
-    response=ReplyOut,
+    response=responses.ReviewReply,
 )
 def reply(review_id: int, data: ReplyBody):
     review = service.get_review(review_id, viewer=_user())
@@ -159,7 +154,7 @@ def flag(review_id: int, data: FlagBody):
     body=DecisionBody,
     errors=(409,),
     tag="reviews",
-    response=ReportOut,
+    response=responses.ExperienceReport,
 )
 def decide_report(report_id: int, data: DecisionBody):
     report = service.get_report(report_id)
