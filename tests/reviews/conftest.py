@@ -90,7 +90,12 @@ def review_rows(app) -> dict:
             )
         }
         counts["ledger"] = db.session.scalar(
-            select(func.count()).select_from(LedgerEntry).where(LedgerEntry.reason.like("%reward%"))
+            select(func.count())
+            .select_from(LedgerEntry)
+            .where(
+                LedgerEntry.reason.like("%reward%")
+                | LedgerEntry.reason.in_(("earn:review", "earn:report"))
+            )
         )
         counts["ratings"] = {
             p.id: (p.rating_count, p.rating_sum, tuple(p.rating_histogram.values()))
