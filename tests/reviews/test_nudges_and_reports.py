@@ -14,9 +14,8 @@ from forum.extensions import db
 from forum.notifications.models import Notification
 from forum.reviews import service
 from forum.reviews.models import ExperienceReport
-from forum.shop_embed.models import OrderItem
 
-from .conftest import points_of, write
+from .conftest import item_of, points_of, write
 
 WELCOME = 50
 
@@ -72,23 +71,6 @@ def test_the_periodic_task_is_scheduled(app):
 
     assert beat_schedule(15)["reviews.send_reminders"]["task"] == "reviews.send_reminders"
     assert "reviews.send_reminders" in app.extensions["celery"].tasks
-
-
-@pytest.fixture
-def report_category(app, make_category):
-    category_id = make_category("experiences", "Experience reports")
-    with app.app_context(), app.test_request_context("/"):
-        from forum.board import service as board
-
-        admin = db.session.scalar(select(User).where(User.username == "boardadmin"))
-        board.set_experience_reports(admin, db.session.get(Category, category_id), True)
-        db.session.commit()
-    return category_id
-
-
-def item_of(app, order_id):
-    with app.app_context():
-        return db.session.scalar(select(OrderItem.id).where(OrderItem.order_id == order_id))
 
 
 def post_report(app, user, category_id, item_id, title="Three months with the kettle"):
