@@ -11,7 +11,7 @@ from flask import current_app, url_for
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from ... import markup, ratelimit
+from ... import markup, ratelimit, signals
 from ...clock import now
 from ...errors import Conflict, Forbidden, NotFound, field_error
 from ...extensions import db
@@ -202,6 +202,7 @@ def create_review(
             "You have already reviewed this purchase.", code="already_reviewed"
         ) from None
     shop.apply_rating(product.id, add=rating)
+    signals.review_changed.send(review, change="created")
     paid = rewards.grant(
         "review",
         subject_id=review.id,
@@ -267,6 +268,7 @@ def edit_review(actor, review: Review, *, rating=None, title=None, body=None) ->
     if row.hidden_at is None and new_rating != old_rating:
         shop.apply_rating(review.product_id, add=new_rating, remove=old_rating)
     db.session.refresh(review)
+    signals.review_changed.send(review, change="edited")
     return review
 
 
@@ -301,6 +303,7 @@ def delete_review(actor, review: Review) -> None:
     if moderator and actor.id != review.author_id:
         moderation.record(actor, "review.delete", "review", review.id)
     db.session.refresh(review)
+    signals.review_changed.send(review, change="deleted")
 
 
 def set_hidden(actor, review: Review, hidden: bool, reason: str = "") -> None:
@@ -343,6 +346,8 @@ def set_hidden(actor, review: Review, hidden: bool, reason: str = "") -> None:
         )
         moderation.resolve_flags(actor, "review", review.id)
     db.session.refresh(review)
+    if row is not None:
+        signals.review_changed.send(review, change="hidden" if hidden else "restored")
 
 
 # --- helpful votes, replies, flags -----------------------------------------------------
