@@ -124,24 +124,35 @@ def grant(
         status="paid",
     )
     _rule, topup_key, credit_key = _keys(kind, order_item_id)
-    ids = {"order_id": order_id, "subject_id": subject_id}
     try:
         with db.session.begin_nested():
             db.session.add(row)
             db.session.flush()  # the unique (kind, order item) decides between two payers
-            points = members.award(user_id, kind, key=_rule_key(order_item_id), **ids)
-            if topup["points"] and members.post(
-                user_id, "points", topup["points"], f"{kind}_reward", key=topup_key, **ids
+            paid = {"credit": 0}
+            paid["points"] = members.award(
+                user_id,
+                kind,
+                key=_rule_key(order_item_id),
+                order_id=order_id,
+                subject_id=subject_id,
+            )
+            for account, value, key in (
+                ("points", topup["points"], topup_key),
+                ("credit", site_credit + topup["credit_cents"], credit_key),
             ):
-                points += topup["points"]
-            credit = site_credit + topup["credit_cents"]
-            if credit and not members.post(
-                user_id, "credit", credit, f"{kind}_reward", key=credit_key, **ids
-            ):
-                credit = 0
-            if not (points or credit):
+                if value and members.post(
+                    user_id,
+                    account,
+                    value,
+                    f"{kind}_reward",
+                    key=key,
+                    order_id=order_id,
+                    subject_id=subject_id,
+                ):
+                    paid[account] += value
+            if not (paid["points"] or paid["credit"]):
                 raise _NothingPaid
-            row.points, row.credit_cents = points, credit
+            row.points, row.credit_cents = paid["points"], paid["credit"]
             db.session.flush()
     except (_NothingPaid, IntegrityError):
         return None
