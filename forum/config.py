@@ -117,12 +117,11 @@ class Defaults:
     RETURN_WINDOW_DAYS = 30  # a completed order can be refunded this long after completion
     MEMBERS_CURRENCY = "USD"  # the currency of tier spend thresholds and the VIP report
 
-    # Reviews and experience reports (forum/reviews): the site's reward per review and per
-    # approved report (merchants may top it up), the same for every rating; the reminder
-    # to review a completed order goes out this many days after the invitation.
-    REVIEW_REWARD_POINTS = 20
+    # Reviews and experience reports (forum/reviews): the site's store credit per review
+    # and per approved report (their points are members' "review" and "report" earning
+    # rules; merchants may top either up), the same for every rating; the reminder to
+    # review a completed order goes out this many days after the invitation.
     REVIEW_REWARD_CREDIT_CENTS = 0
-    REPORT_REWARD_POINTS = 100
     REPORT_REWARD_CREDIT_CENTS = 0
     REVIEW_REMINDER_DAYS = 3
     REVIEW_LIMIT = "10/hour;30/day"  # new reviews per member

@@ -120,6 +120,11 @@ tier_changed = plaza.signal("tier-changed")
 #: each feature answers trusted Markup shown below the product (reviews: ratings,
 #: reviews, experience reports, threads embedding it) or None.
 product_shown = plaza.signal("product-shown")
+#: ``review_changed.send(review, change="created" | "edited" | "hidden" | "restored" |
+#: "deleted")``: what readers (and search) see of a product's reviews moved; sent by
+#: ``reviews.service`` in its transaction. Read the product's review text again with
+#: ``reviews.service.review_texts(product_id)``.
+review_changed = plaza.signal("review-changed")
 
 # --- promotions -------------------------------------------------------------------------
 #: ``team_joined.send(team, member=..., order=...)``: someone started or joined a team.

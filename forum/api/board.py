@@ -10,6 +10,7 @@ from ..board.schemas import (
     dump_post,
     dump_thread_summary,
 )
+from ..errors import field_error
 from ..pagination import limit_from
 from ..permissions import acting_user as _user
 from ..reviews import service as reviews
@@ -70,15 +71,27 @@ def category_threads(slug: str):
 @endpoint(
     "/threads",
     "POST",
-    summary="Start a thread",
+    summary="Start a thread (an experience report, with order_item_id, in a report category)",
     body=ThreadBody,
     status=201,
-    errors=(404, 422, 429),
+    errors=(403, 404, 409, 422, 429),
     response=responses.NewThread,
 )
 def create_thread(data: ThreadBody):
     category = service.get_category(data.category)
-    thread = service.create_thread(_user(), category, data.title, data.body)
+    # In a category marked for experience reports the thread is a report, by the reviews
+    # path and its rules: order_item_id names the author's completed purchase (403
+    # not_a_buyer, order_not_completed, order_refunded, merchant_cannot_review,
+    # shared_address; 409 already_reported; 422 without it).
+    if category.experience_reports:
+        report = reviews.create_report(
+            _user(), category, order_item_id=data.order_item_id, title=data.title, body=data.body
+        )
+        thread = service.get_thread(report.thread_id)
+    elif data.order_item_id is not None:
+        raise field_error("order_item_id", "Only experience reports are tied to a purchase.")
+    else:
+        thread = service.create_thread(_user(), category, data.title, data.body)
     return {
         "id": thread.id,
         "title": thread.title,

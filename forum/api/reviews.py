@@ -10,20 +10,15 @@ from ..reviews import service
 from ..reviews.schemas import (
     DecisionBody,
     FlagBody,
-    HelpfulOut,
     ReplyBody,
-    ReplyOut,
-    ReportOut,
     ReviewBody,
-    ReviewOut,
-    ReviewPageOut,
     ReviewPatch,
     dump_reply,
     dump_report,
     dump_review,
 )
 from ..shop_embed import service as shop
-from . import bp
+from . import bp, responses
 from .core import endpoints
 
 endpoint = endpoints(bp, tag="reviews")
@@ -39,7 +34,7 @@ SORT = ("sort", {"type": "string", "enum": list(service.SORTS)})
     body=ReviewBody,
     status=201,
     errors=(403, 409, 422, 429),
-    response=ReviewOut,
+    response=responses.Review,
 )
 def create_review(product_id: int, data: ReviewBody):
     review = service.create_review(_user(), product_id, **data.model_dump())
@@ -52,7 +47,7 @@ def create_review(product_id: int, data: ReviewBody):
     summary="A product's reviews, most helpful, newest or best rated first",
     auth="anyone",
     query=(SORT, "cursor", "limit"),
-    response=ReviewPageOut,
+    response=responses.ReviewPage,
 )
 def list_reviews(product_id: int):
     product = shop.get_product(product_id, viewer=_user())
@@ -70,7 +65,7 @@ def list_reviews(product_id: int):
     "GET",
     summary="One review",
     auth="anyone",
-    response=ReviewOut,
+    response=responses.Review,
 )
 def get_review(review_id: int):
     return dump_review(service.get_review(review_id, viewer=_user()))
@@ -82,7 +77,7 @@ def get_review(review_id: int):
     summary="Edit your review (the old version is kept)",
     body=ReviewPatch,
     errors=(409,),
-    response=ReviewOut,
+    response=responses.Review,
 )
 def edit_review(review_id: int, data: ReviewPatch):
     review = service.get_review(review_id, viewer=_user())
@@ -104,7 +99,7 @@ def delete_review(review_id: int):
     "POST",
     summary="Find a review helpful (once)",
     errors=(409,),
-    response=HelpfulOut,
+    response=responses.HelpfulCount,
 )
 def helpful(review_id: int):
     review = service.get_review(review_id, viewer=_user())
@@ -118,7 +113,7 @@ def helpful(review_id: int):
     body=ReplyBody,
     status=201,
     errors=(409,),
-    response=ReplyOut,
+    response=responses.ReviewReply,
 )
 def reply(review_id: int, data: ReplyBody):
     review = service.get_review(review_id, viewer=_user())
@@ -144,7 +139,7 @@ def flag(review_id: int, data: FlagBody):
     summary="Approve or reject an experience report (a moderator or its merchant)",
     body=DecisionBody,
     errors=(409,),
-    response=ReportOut,
+    response=responses.ExperienceReport,
 )
 def decide_report(report_id: int, data: DecisionBody):
     report = service.get_report(report_id)

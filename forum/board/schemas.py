@@ -16,6 +16,8 @@ class ThreadBody(Body):
     category: str = Field(max_length=48)
     title: str = Field(max_length=200)
     body: str
+    # In a category marked for experience reports: the completed purchase it is about.
+    order_item_id: Id | None = None
 
 
 class PostBody(Body):

@@ -187,7 +187,8 @@ class RewardGrant(db.Model):
 
 
 class ReviewInvitation(db.Model):
-    """The invitation to review a completed order, and its one reminder."""
+    """The invitation to review a completed order, and its one reminder (their emails are
+    campaigns' notification email, once per notification)."""
 
     __tablename__ = "review_invitations"
 
@@ -195,8 +196,6 @@ class ReviewInvitation(db.Model):
     buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     invited_at: Mapped[datetime] = mapped_column(default=now, index=True)
     reminded_at: Mapped[datetime | None]
-    invite_mailed_at: Mapped[datetime | None]
-    reminder_mailed_at: Mapped[datetime | None]
 
 
 class MerchantReward(db.Model):

@@ -1,6 +1,6 @@
 """API request bodies (types only; ranges and rules are the service's) and JSON dumps."""
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from ..accounts.schemas import dump_user_ref
 from ..schemas import Body, DbInt, Id, iso
@@ -67,60 +67,6 @@ def dump_review(review) -> dict:
         "created_at": iso(review.created_at),
         "edited_at": iso(review.edited_at),
     }
-
-
-# --- response shapes (the API validates every answer through them) ---------------------
-
-
-class Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class UserRefOut(Out):
-    id: int
-    username: str
-
-
-class ReplyOut(Out):
-    review_id: int
-    body_html: str
-    created_at: str | None
-
-
-class ReviewOut(Out):
-    id: int
-    product_id: int
-    author: UserRefOut
-    rating: int
-    title: str
-    body: str
-    body_html: str
-    verified_purchase: bool
-    purchased_at: str  # the purchase month, YYYY-MM
-    rewarded: bool
-    helpful_count: int
-    photos: list[str]
-    reply: ReplyOut | None
-    created_at: str | None
-    edited_at: str | None
-
-
-class ReviewPageOut(Out):
-    items: list[ReviewOut]
-    next_cursor: str | None
-
-
-class HelpfulOut(Out):
-    helpful_count: int
-
-
-class ReportOut(Out):
-    id: int
-    thread_id: int
-    product_id: int
-    status: str
-    reason: str | None
-    rewarded: bool
 
 
 def dump_report(report) -> dict:

@@ -1,8 +1,9 @@
 """Reviews background work: the reminder sweep (scheduled in ``forum.tasks.beat_schedule``).
 
-Idempotent: each reminder and each email is claimed by a conditional UPDATE before it
-goes out, so a doubled, late or retried run reminds nobody twice; nothing else ever
-waits on it (the invitation itself is written when the order completes)."""
+Idempotent: each reminder is claimed by a conditional UPDATE before it goes out, so a
+doubled, late or retried run reminds nobody twice; nothing else ever waits on it (the
+invitation itself is written when the order completes; the emails of both are
+campaigns' notification email)."""
 
 from celery import shared_task
 

@@ -90,7 +90,12 @@ def review_rows(app) -> dict:
             )
         }
         counts["ledger"] = db.session.scalar(
-            select(func.count()).select_from(LedgerEntry).where(LedgerEntry.reason.like("%reward%"))
+            select(func.count())
+            .select_from(LedgerEntry)
+            .where(
+                LedgerEntry.reason.like("%reward%")
+                | LedgerEntry.reason.in_(("earn:review", "earn:report"))
+            )
         )
         counts["ratings"] = {
             p.id: (p.rating_count, p.rating_sum, tuple(p.rating_histogram.values()))
@@ -153,3 +158,25 @@ def no_order_points(app):
             PointsRule(rule="order", label="Order", points=0, daily_cap=None, active=False)
         )
         db.session.commit()
+
+
+@pytest.fixture
+def report_category(app, make_category):
+    """A category marked for experience reports (by the board's admin); its id."""
+    from forum.board import service as board
+    from forum.board.models import Category
+
+    category_id = make_category("experiences", "Experience reports")
+    with app.app_context(), app.test_request_context("/"):
+        admin = db.session.scalar(select(User).where(User.username == "boardadmin"))
+        board.set_experience_reports(admin, db.session.get(Category, category_id), True)
+        db.session.commit()
+    return category_id
+
+
+def item_of(app, order_id):
+    """The (first) order item id of ``order_id``."""
+    from forum.shop_embed.models import OrderItem
+
+    with app.app_context():
+        return db.session.scalar(select(OrderItem.id).where(OrderItem.order_id == order_id))

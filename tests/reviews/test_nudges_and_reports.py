@@ -14,9 +14,8 @@ from forum.extensions import db
 from forum.notifications.models import Notification
 from forum.reviews import service
 from forum.reviews.models import ExperienceReport
-from forum.shop_embed.models import OrderItem
 
-from .conftest import points_of, write
+from .conftest import item_of, points_of, write
 
 WELCOME = 50
 
@@ -72,23 +71,6 @@ def test_the_periodic_task_is_scheduled(app):
 
     assert beat_schedule(15)["reviews.send_reminders"]["task"] == "reviews.send_reminders"
     assert "reviews.send_reminders" in app.extensions["celery"].tasks
-
-
-@pytest.fixture
-def report_category(app, make_category):
-    category_id = make_category("experiences", "Experience reports")
-    with app.app_context(), app.test_request_context("/"):
-        from forum.board import service as board
-
-        admin = db.session.scalar(select(User).where(User.username == "boardadmin"))
-        board.set_experience_reports(admin, db.session.get(Category, category_id), True)
-        db.session.commit()
-    return category_id
-
-
-def item_of(app, order_id):
-    with app.app_context():
-        return db.session.scalar(select(OrderItem.id).where(OrderItem.order_id == order_id))
 
 
 def post_report(app, user, category_id, item_id, title="Three months with the kettle"):
@@ -197,3 +179,34 @@ def test_removing_an_approved_report_for_abuse_takes_its_reward_back(
     assert (
         app.test_client().get(f"/shop/p/{product}").get_data(as_text=True).count("plagiarised") == 0
     )
+
+
+def test_a_report_earns_members_report_rule_and_a_partial_refund_takes_its_share(
+    app, shop, make_user, product, buy, report_category
+):
+    """Reports earn members' "report" rule (100 points by default) and lose the same
+    share of it as the share of the order refunded."""
+    from forum.members.models import LedgerEntry
+    from forum.shop_embed import service as shop_service
+    from forum.shop_embed.models import Order
+
+    author = make_user("writer")
+    order_id = buy(author, product)
+    report_id, _thread = post_report(app, author, report_category, item_of(app, order_id))
+    with app.app_context(), app.test_request_context("/"):
+        report = db.session.get(ExperienceReport, report_id)
+        service.decide_report(db.session.get(User, shop.user.id), report, approve=True)
+        db.session.commit()
+    assert points_of(app, author.id)[0] == WELCOME + 100
+    with app.app_context(), app.test_request_context("/"):  # a fifth of 30.00 back
+        order = db.session.get(Order, order_id)
+        shop_service.refund(db.session.get(User, shop.user.id), order, amount_cents=600)
+        db.session.commit()
+    assert points_of(app, author.id)[0] == WELCOME + 80
+    with app.app_context():
+        entries = db.session.execute(
+            select(LedgerEntry.amount, LedgerEntry.reason)
+            .where(LedgerEntry.user_id == author.id, LedgerEntry.reason.like("%report%"))
+            .order_by(LedgerEntry.id)
+        ).all()
+    assert [tuple(e) for e in entries] == [(100, "earn:report"), (-20, "report_reward_reversed")]

@@ -89,6 +89,27 @@ def test_the_card_in_a_thread_shows_the_new_average(app, make_user, make_thread,
     assert "Look what I found" in app.test_client().get(f"/shop/p/{product}").get_data(as_text=True)
 
 
+def test_the_card_in_a_chat_message_shows_the_average_too(app, make_user, token_for, product, buy):
+    from forum.accounts.models import User
+    from forum.chat import service as chat
+
+    buyer, admin = make_user("bea"), make_user("chatadmin", role="admin")
+    write(app, buyer, product, order_id=buy(buyer, product), rating=2)
+    with app.app_context(), app.test_request_context("/"):
+        chat.create_public_room(db.session.get(User, admin.id), "deals", "Deals", "")
+        db.session.commit()
+    sent = app.test_client().post(
+        "/api/v1/chat/rooms/deals/messages",
+        json={"body": f"Look: [[product:{product}]]"},
+        headers=token_for(buyer),
+    )
+    assert sent.status_code == 201
+    client = app.test_client()
+    login(client, buyer)
+    html = client.get(f"/chat/deals/m/{sent.get_json()['id']}").get_data(as_text=True)
+    assert 'data-rating="2.0"' in html and "1 review" in html
+
+
 def test_others_cannot_edit_and_anonymous_cannot_write(app, make_user, product, buy):
     author, other = make_user("auth"), make_user("other")
     review_id = write(app, author, product, order_id=buy(author, product))

@@ -307,3 +307,65 @@ def test_search_finds_products_by_their_reviews(app, make_user, product, make_pr
     body = client.get("/api/v1/search?q=camping").get_json()
     assert body["items"][0]["type"] == "product" and body["items"][0]["id"] == product
     assert "<mark>camping</mark>" in body["items"][0]["snippet"]
+
+
+def test_review_texts_give_search_plain_text_of_counted_reviews_and_say_when_they_move(
+    app, make_user, make_product, shop, product, buy
+):
+    """What search needs from reviews, through the service: the counted reviews' text as
+    plain text (no Markdown, no HTML, entities decoded) per product or in id batches,
+    and ``review_changed`` on every change readers see."""
+    from forum import signals
+
+    other = make_product(shop, "Mug")
+    heard = []
+
+    def listen(review, change):
+        heard.append((review.id, change))
+
+    signals.review_changed.connect(listen)
+    try:
+        first, second, mod = (
+            make_user("first"),
+            make_user("second"),
+            make_user("moddy", role="moderator"),
+        )
+        kept = write(
+            app,
+            first,
+            product,
+            order_id=buy(first, product),
+            title="Boils <fast>",
+            body="**Bold** & [a link](https://example.com)\n\n<script>alert(1)</script>",
+        )
+        gone = write(
+            app,
+            second,
+            product,
+            order_id=buy(second, product, address={**ADDRESS, "line1": "2 Other St"}),
+        )
+        mug = write(app, first, other, order_id=buy(first, other), body="A mug.")
+        with app.app_context(), app.test_request_context("/"):
+            service.set_hidden(db.session.get(User, mod.id), db.session.get(Review, gone), True)
+            service.edit_review(
+                db.session.get(User, first.id), db.session.get(Review, kept), rating=5
+            )
+            db.session.commit()
+            rows = service.review_texts(product)
+            assert [r.id for r in rows] == [kept]  # the hidden one does not count
+            (row,) = rows
+            assert row.title == "Boils <fast>" and row.rating == 5 and row.product_id == product
+            assert row.text == "Bold & a link"  # no markup, no script, entities decoded
+            assert row.changed_at >= row.created_at
+            assert [r.id for r in service.review_texts()] == [kept, mug]
+            assert [r.id for r in service.review_texts(after_id=kept, limit=1)] == [mug]
+            assert service.review_texts(after_id=mug) == []
+    finally:
+        signals.review_changed.disconnect(listen)
+    assert heard == [
+        (kept, "created"),
+        (gone, "created"),
+        (mug, "created"),
+        (gone, "hidden"),
+        (kept, "edited"),
+    ]

@@ -1,8 +1,10 @@
-"""Rewards: paid once per order item through the guarded ledger, the same for every
-rating, labelled to readers, reversed on refund and on removal for abuse."""
+"""Rewards: paid once per order item through members' service (the points are members'
+"review" and "report" earning rules), the same for every rating, labelled to readers,
+reversed wholly on a full refund, on removal for abuse and on deletion, in proportion on
+a partial refund."""
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from forum.accounts.models import User
 from forum.extensions import db
@@ -17,16 +19,51 @@ from .conftest import ADDRESS, points_of, write
 WELCOME = 50  # every account's welcome points
 
 
-def reward_entries(app, user_id):
+REWARD_REASONS = LedgerEntry.reason.like("%reward%") | LedgerEntry.reason.in_(
+    ("earn:review", "earn:report")
+)
+
+
+def reward_entries(app, user_id, account="points"):
     with app.app_context():
         return [
             (e.amount, e.reason, e.idempotency_key)
             for e in db.session.scalars(
                 select(LedgerEntry)
-                .where(LedgerEntry.user_id == user_id, LedgerEntry.reason.like("%reward%"))
+                .where(
+                    LedgerEntry.user_id == user_id,
+                    LedgerEntry.account == account,
+                    REWARD_REASONS,
+                )
                 .order_by(LedgerEntry.id)
             )
         ]
+
+
+def set_rule(app, rule, points, *, active=True, daily_cap=None):
+    """An admin edits members' earning rule (the one source of the reward's points)."""
+    from forum.members import service as members
+
+    with app.app_context():
+        admin = db.session.scalar(select(User).where(User.role == "admin"))
+        members.update_points_rule(admin, rule, points=points, daily_cap=daily_cap, active=active)
+        db.session.commit()
+
+
+def refund(app, shop, order_id, amount_cents=None):
+    with app.app_context(), app.test_request_context("/"):
+        order = db.session.get(Order, order_id)
+        shop_service.refund(
+            db.session.get(User, shop.user.id), order, reason="test", amount_cents=amount_cents
+        )
+        db.session.commit()
+
+
+def grant_of(app):
+    with app.app_context():
+        row = db.session.scalar(select(RewardGrant))
+        db.session.expunge(row)
+        return row
 
 
 def test_a_review_is_rewarded_once_and_labelled(app, make_user, product, buy):
@@ -35,7 +72,7 @@ def test_a_review_is_rewarded_once_and_labelled(app, make_user, product, buy):
     review_id = write(app, buyer, product, order_id=order_id)
     assert points_of(app, buyer.id) == (WELCOME + 20, WELCOME + 20)
     entries = reward_entries(app, buyer.id)
-    assert len(entries) == 1 and entries[0][0] == 20 and entries[0][1] == "review_reward"
+    assert len(entries) == 1 and entries[0][0] == 20 and entries[0][1] == "earn:review"
     with app.app_context(), app.test_request_context("/"):
         review = db.session.get(Review, review_id)
         assert review.rewarded is True
@@ -83,8 +120,32 @@ def test_the_reward_is_the_same_for_one_star_and_five_stars(
     assert points_of(app, low.id) == points_of(app, high.id)
 
 
+def test_the_points_are_members_review_rule(app, make_user, make_product, shop, buy):
+    """One source of truth: members' rules table says what a review earns, for the
+    invitation, the composer and the payment alike; switched off, nothing is paid and
+    the review is not labelled as rewarded."""
+    make_user("rulesadmin", role="admin")
+    set_rule(app, "review", 35)
+    buyer = make_user("bea")
+    first, second = make_product(shop, "First"), make_product(shop, "Second")
+    order_id = buy(buyer, first)
+    with app.app_context(), app.test_request_context("/"):
+        assert service.reward_for("review", shop.merchant_id)["points"] == 35
+        assert "earn 35 points" in service.invitation_text(db.session.get(Order, order_id))
+    write(app, buyer, first, order_id=order_id)
+    assert points_of(app, buyer.id)[0] == WELCOME + 35
+    set_rule(app, "review", 35, active=False)
+    other = write(app, buyer, second, order_id=buy(buyer, second))
+    assert points_of(app, buyer.id)[0] == WELCOME + 35
+    with app.app_context():
+        assert db.session.get(Review, other).rewarded is False
+        assert db.session.scalar(select(func.count()).select_from(RewardGrant)) == 1
+
+
 def test_site_credit_and_merchant_top_up_add_up(app, make_user, shop, product, buy):
-    app.config.update(REVIEW_REWARD_POINTS=10, REVIEW_REWARD_CREDIT_CENTS=100)
+    make_user("rulesadmin", role="admin")
+    set_rule(app, "review", 10)
+    app.config.update(REVIEW_REWARD_CREDIT_CENTS=100)
     with app.app_context(), app.test_request_context("/"):
         service.set_merchant_topup(
             db.session.get(User, shop.user.id), review_points=5, review_credit_cents=50
@@ -114,14 +175,11 @@ def test_refund_reverses_the_reward_once(app, make_user, shop, product, buy):
     buyer = make_user("bea")
     order_id = buy(buyer, product)
     write(app, buyer, product, order_id=order_id)
-    with app.app_context(), app.test_request_context("/"):
-        order = db.session.get(Order, order_id)
-        shop_service.refund(db.session.get(User, shop.user.id), order, reason="broken")
-        db.session.commit()
+    refund(app, shop, order_id)
     assert points_of(app, buyer.id) == (WELCOME, WELCOME)
     entries = reward_entries(app, buyer.id)
     assert [(a, r) for a, r, _k in entries] == [
-        (20, "review_reward"),
+        (20, "earn:review"),
         (-20, "review_reward_reversed"),
     ]
     with app.app_context():
@@ -154,11 +212,85 @@ def test_a_reversal_takes_only_what_is_left(app, make_user, shop, product, buy):
     write(app, buyer, product, order_id=order_id)
     with app.app_context(), app.test_request_context("/"):
         members.post(buyer.id, "points", -(WELCOME + 15), "spent", key="spend-test")
-        shop_service.refund(db.session.get(User, shop.user.id), db.session.get(Order, order_id))
         db.session.commit()
-    assert points_of(app, buyer.id) == (0, 0)  # never negative; 15 of 20 taken back
+    refund(app, shop, order_id)
+    assert points_of(app, buyer.id) == (0, 0)  # never negative; 5 of 20 taken back
     with app.app_context():
         entry = db.session.scalar(
             select(LedgerEntry).where(LedgerEntry.reason == "review_reward_reversed")
         )
-        assert entry.amount == -5 and entry.params["shortfall"] == 15
+        assert entry.amount == -5 and entry.params["short"] == 15
+
+
+def test_a_partial_refund_takes_back_the_same_share_of_the_reward(
+    app, make_user, shop, product, buy
+):
+    """A quarter of the order refunded takes a quarter of every part of the reward back
+    (points and credit), once per refund; a second partial refund its own share; the
+    full refund that follows the rest, and then the grant is reversed."""
+    app.config.update(REVIEW_REWARD_CREDIT_CENTS=100)
+    from forum.members import service as members
+
+    buyer = make_user("bea")
+    order_id = buy(buyer, product)
+    write(app, buyer, product, order_id=order_id)
+    with app.app_context():
+        total = db.session.get(Order, order_id).total_cents
+    assert total == 3000  # 25.00 kettle + 5.00 shipping
+    refund(app, shop, order_id, amount_cents=750)
+    assert points_of(app, buyer.id)[0] == WELCOME + 20 - 5
+    with app.app_context():
+        assert members.balance(buyer.id, "credit") == 100 - 25
+    assert grant_of(app).status == "paid"  # still a rewarded review, for what was kept
+    with app.app_context():
+        assert db.session.scalar(select(Review.rewarded)) is True
+    refund(app, shop, order_id, amount_cents=1500)  # another half
+    assert points_of(app, buyer.id)[0] == WELCOME + 20 - 5 - 10
+    with app.app_context():
+        assert members.balance(buyer.id, "credit") == 100 - 25 - 50
+    refund(app, shop, order_id)  # the rest
+    assert points_of(app, buyer.id)[0] == WELCOME
+    with app.app_context():
+        assert members.balance(buyer.id, "credit") == 0
+    assert [a for a, _r, _k in reward_entries(app, buyer.id)] == [20, -5, -10, -5]
+    assert [a for a, _r, _k in reward_entries(app, buyer.id, "credit")] == [100, -25, -50, -25]
+    grant = grant_of(app)
+    assert grant.status == "reversed" and grant.reversed_reason == "order_refunded"
+
+
+def test_a_partial_refund_is_taken_once_and_never_after_a_full_reversal(
+    app, make_user, shop, product, buy
+):
+    from forum.shop_embed.models import OrderEvent
+
+    buyer, mod = make_user("bea"), make_user("moddy", role="moderator")
+    order_id = buy(buyer, product)
+    review_id = write(app, buyer, product, order_id=order_id)
+    refund(app, shop, order_id, amount_cents=1500)
+    with app.app_context(), app.test_request_context("/"):
+        event = db.session.scalar(
+            select(OrderEvent).where(
+                OrderEvent.order_id == order_id, OrderEvent.type == "partially_refunded"
+            )
+        )
+        service.on_order_changed(db.session.get(Order, order_id), event=event)  # redelivered
+        db.session.commit()
+    assert points_of(app, buyer.id)[0] == WELCOME + 10
+    with app.app_context(), app.test_request_context("/"):  # removed for abuse: the rest
+        service.set_hidden(db.session.get(User, mod.id), db.session.get(Review, review_id), True)
+        db.session.commit()
+    assert points_of(app, buyer.id)[0] == WELCOME
+    refund(app, shop, order_id, amount_cents=300)
+    assert points_of(app, buyer.id)[0] == WELCOME
+    assert [a for a, _r, _k in reward_entries(app, buyer.id)] == [20, -10, -10]
+    assert grant_of(app).reversed_reason == "removed_for_abuse"
+
+
+def test_the_author_deleting_the_review_gives_the_reward_back(app, make_user, product, buy):
+    buyer = make_user("bea")
+    review_id = write(app, buyer, product, order_id=buy(buyer, product))
+    with app.app_context(), app.test_request_context("/"):
+        service.delete_review(db.session.get(User, buyer.id), db.session.get(Review, review_id))
+        db.session.commit()
+    assert points_of(app, buyer.id)[0] == WELCOME
+    assert grant_of(app).reversed_reason == "review_deleted"

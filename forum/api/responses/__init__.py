@@ -92,6 +92,13 @@ from .promotions import (  # noqa: F401
     TeamCounts,
     TeamMember,
 )
+from .reviews import (  # noqa: F401
+    ExperienceReport,
+    HelpfulCount,
+    Review,
+    ReviewPage,
+    ReviewReply,
+)
 from .shared import (  # noqa: F401
     Cursor,
     Embed,

@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from ...accounts.models import User
 from ...clock import now
-from ...errors import NotFound, field_error
+from ...errors import Forbidden, NotFound, field_error
 from ...extensions import db
 from ...pagination import Page, decode, encode, keyset_page
 from ...permissions import can_moderate
@@ -65,7 +65,19 @@ def list_threads(
     )
 
 
-def create_thread(author: User, category: Category, title, body) -> Thread:
+def create_thread(
+    author: User, category: Category, title, body, *, experience_report: bool = False
+) -> Thread:
+    """Start a thread. A category marked for experience reports takes only reports,
+    each tied to one of its author's completed purchases: those are started by the
+    reviews service (``experience_report=True``) once its rules passed; anything else
+    there is Forbidden ``purchase_required`` (nothing written)."""
+    if category.experience_reports and not experience_report:
+        raise Forbidden(
+            "This category takes experience reports about your own completed purchases:"
+            " choose the purchase in the report form.",
+            code="purchase_required",
+        )
     title = check_title(title)
     rendered = render_body(body)
     check_can_post(author)

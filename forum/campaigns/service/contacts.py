@@ -29,6 +29,7 @@ NOTIFICATION_KINDS = {
     "order": "Your orders (placed, paid, shipped)",
     "merchant_order": "New orders in your shop",
     "event": "Changes to events you signed up for",
+    "review": "Invitations to review what you bought",
 }
 PREF_CHOICES = ("instant", "digest", "off")
 DIGEST_CHOICES = ("off", "daily", "weekly")

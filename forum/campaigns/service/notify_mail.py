@@ -34,6 +34,8 @@ KIND_OF = {
     "event_message": "event",
     "event_promoted": "event",
     "event_removed": "event",
+    "review_invite": "review",  # reviews' nudge: the invitation and its one reminder
+    "review_reminder": "review",
 }
 AWAY_SECONDS = 120  # a DM is emailed only when no chat socket was seen this recently
 DIGEST_PERIOD = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}

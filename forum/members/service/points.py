@@ -2,8 +2,9 @@
 the month's leaderboard.
 
 Other features call ``award(user_id, rule, key=...)`` when something earns points
-(reviews: ``award(author_id, "review", key=f"review:{id}")``) and ``reverse(key)`` when
-it is undone; both are idempotent by key.
+(reviews: ``award(author_id, "review", key=f"item:{order_item_id}")``, the rules table
+being the one owner of what a review or a report earns) and ``reverse(key)`` when it is
+undone, wholly or in part; both are idempotent by key.
 """
 
 from datetime import datetime, timedelta
@@ -82,13 +83,19 @@ def reversed_so_far(key: str) -> int:
 
 
 def reverse(
-    key: str, *, rule: str | None = None, share: tuple[int, int] | None = None, step: str = "all"
+    key: str,
+    *,
+    rule: str | None = None,
+    share: tuple[int, int] | None = None,
+    step: str = "all",
+    reason: str = "points_reversed",
 ) -> int:
-    """Take back points awarded under ``key`` (``award``'s key, with ``rule``), wholly or
-    ``share`` = (part, whole) of them; ``step`` names this reversal (idempotent by it).
+    """Take back what was posted under ``key`` (``award``'s key, with ``rule``; or any
+    keyed credit or points entry), wholly or ``share`` = (part, whole) of it; ``step``
+    names this reversal (idempotent by it), ``reason`` is the ledger's word for it.
 
-    Never below zero: points already spent are forgiven (recorded as ``short``).
-    Returns the points taken back.
+    Never below zero: what was already spent is forgiven (recorded as ``short``).
+    Returns the amount taken back.
     """
     full_key = f"points:{rule}:{key}" if rule else key
     entry = _entry(full_key)
@@ -104,9 +111,9 @@ def reverse(
         return 0
     return take_back(
         entry.user_id,
-        "points",
+        entry.account,
         amount,
-        "points_reversed",
+        reason,
         key=f"rev:{full_key}:{step}",
         of=full_key,
         order_id=entry.order_id,

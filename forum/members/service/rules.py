@@ -31,6 +31,7 @@ DEFAULT_RULES = {
 DEFAULT_POINTS_RULES = {
     "order": ("Per 1.00 spent on a completed order", 1, None),
     "review": ("Per approved review", 20, 60),
+    "report": ("Per approved experience report", 100, None),
     "checkin": ("Per event check-in", 10, 30),
     "likes": ("Per like received on a post", 1, 20),
     "accepted_answer": ("Per accepted answer", 15, 45),

@@ -7,15 +7,17 @@ per order item, reversed once), ``nudges`` (the invitation and the reminder),
 ``common``. ``on_order_changed`` is the receiver of ``signals.order_changed``.
 """
 
-from ...shop_embed import service as shop
 from .common import SORTS, address_key  # noqa: F401
-from .nudges import email_nudge, invitation_text, invite, mail_due, send_reminders  # noqa: F401
+from .nudges import invitation_text, invite, send_reminders  # noqa: F401
 from .queries import (  # noqa: F401
     Page,
+    ReviewText,
     computed_ratings,
     list_reviews,
     marked_snippet,
+    plain_text,
     recount_ratings,
+    review_texts,
     search_products,
     snippet,
     threads_embedding,
@@ -55,6 +57,7 @@ from .rewards import (  # noqa: F401
     merchant_topup,
     order_grants,
     reverse,
+    reverse_for_refund,
     reward_for,
     set_merchant_topup,
     site_reward,
@@ -62,12 +65,11 @@ from .rewards import (  # noqa: F401
 
 
 def on_order_changed(order, *, event, **_) -> None:
-    """``signals.order_changed``: invite a review when an order completes; take back
-    every review and report reward of an order that is refunded. In the order's
-    transaction; never refuses the change (a reversal takes only what is left)."""
+    """``signals.order_changed``: invite a review when an order completes; take back the
+    review and report rewards of an order refunded (wholly) or partly refunded (in
+    proportion, see ``rewards.reverse_for_refund``). In the order's transaction; never
+    refuses the change (a reversal takes only what is left)."""
     if event.type == "completed" or event.to_status == "completed":
         invite(order)
-    elif event.to_status == "refunded":
-        for item_id in shop.order_item_ids(order.id):
-            reverse("review", item_id, "order_refunded")
-            reverse("report", item_id, "order_refunded")
+    elif event.to_status == "refunded" or event.type == "partially_refunded":
+        reverse_for_refund(order, event)

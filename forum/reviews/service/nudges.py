@@ -4,21 +4,22 @@ later if nothing was reviewed, none after.
 The invitation is an in-app notification written in the completing transaction (a
 ``ReviewInvitation`` row per order makes it once only). The reminder sweep
 (``reviews.send_reminders``, a periodic task) claims each due invitation with a
-conditional UPDATE on ``reminded_at``, so two runs never remind twice. With
-``MAIL_SERVER`` set, the sweep also mails each invitation and reminder once (claimed
-by ``invite_mailed_at`` / ``reminder_mailed_at`` before sending, as events do);
-without it the notifications are all there is.
+conditional UPDATE on ``reminded_at``, so two runs never remind twice.
+
+The email is the project's one notification-email path, not a mailer of its own: the
+``review_invite`` and ``review_reminder`` notifications are of campaigns' "review"
+kind, so ``signals.notification_created`` has campaigns email each once, after the
+commit, where mail is configured, to a verified address, unless the member chose the
+digest or "off" for it; its link opens the notification (marked read) and lands on the
+review composer.
 """
 
-import logging
 from datetime import timedelta
 
-from flask import current_app, url_for
-from flask_mailman import EmailMessage
+from flask import url_for
 from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ...accounts.models import User
 from ...clock import now
 from ...extensions import db
 from ...notifications import service as notifications
@@ -27,7 +28,6 @@ from ..models import Review, ReviewInvitation
 from . import rewards
 from .common import setting
 
-log = logging.getLogger(__name__)
 REMINDER_WINDOW_DAYS = 30  # an invitation older than this is never reminded
 
 
@@ -70,7 +70,7 @@ def _reviewed(order_id_column):
 
 def send_reminders(batch: int = 500) -> int:
     """Remind buyers who were invited ``REVIEW_REMINDER_DAYS`` ago and reviewed nothing
-    of that order, once each; returns how many were reminded. Then mails what is due."""
+    of that order, once each; returns how many were reminded."""
     at = now()
     due = db.session.scalars(
         select(ReviewInvitation.order_id)
@@ -103,78 +103,4 @@ def send_reminders(batch: int = 500) -> int:
         )
         reminded += 1
     db.session.commit()
-    if current_app.config.get("MAIL_SERVER"):
-        mail_due()
     return reminded
-
-
-def mail_due(batch: int = 200) -> int:
-    """Mail each invitation and reminder not mailed yet (only with MAIL_SERVER)."""
-    sent = 0
-    for column, sent_column, reminder in (
-        (ReviewInvitation.invited_at, ReviewInvitation.invite_mailed_at, False),
-        (ReviewInvitation.reminded_at, ReviewInvitation.reminder_mailed_at, True),
-    ):
-        ids = db.session.scalars(
-            select(ReviewInvitation.order_id)
-            .where(
-                column.is_not(None),
-                sent_column.is_(None),
-                column > now() - timedelta(days=REMINDER_WINDOW_DAYS),
-                ~_reviewed(ReviewInvitation.order_id),
-            )
-            .limit(batch)
-        ).all()
-        for order_id in ids:
-            sent += email_nudge(order_id, reminder=reminder)
-    return sent
-
-
-def email_nudge(order_id: int, *, reminder: bool) -> bool:
-    """Mail one invitation (or reminder) at most once: claimed and committed before it
-    goes out; a failed send gives the claim back for the next sweep."""
-    if not current_app.config.get("MAIL_SERVER"):
-        return False
-    column = "reminder_mailed_at" if reminder else "invite_mailed_at"
-    at = now()
-    claimed = db.session.execute(
-        update(ReviewInvitation)
-        .where(
-            ReviewInvitation.order_id == order_id,
-            getattr(ReviewInvitation, column).is_(None),
-        )
-        .values({column: at})
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.commit()
-    if claimed != 1:
-        return False
-    order = shop.find_order(order_id)
-    buyer = db.session.get(User, order.buyer_id)
-    message = EmailMessage(
-        subject="How was your order?" if not reminder else "A reminder: how was your order?",
-        body=(
-            f"Hi {buyer.username},\n\n{invitation_text(order, reminder=reminder)}\n\n"
-            f"{url_for('reviews.write', order_id=order.id, _external=True)}\n\n"
-            "Rewards are the same whatever you rate, and rewarded reviews are labelled.\n"
-        ),
-        from_email=current_app.config["MAIL_DEFAULT_SENDER"],
-        to=[buyer.email],
-    )
-    try:
-        message.send()
-    except Exception:
-        db.session.rollback()
-        db.session.execute(
-            update(ReviewInvitation)
-            .where(
-                ReviewInvitation.order_id == order_id,
-                getattr(ReviewInvitation, column) == at,
-            )
-            .values({column: None})
-            .execution_options(synchronize_session=False)
-        )
-        db.session.commit()
-        log.warning("review email for order %s failed; the next sweep retries", order_id)
-        return False
-    return True

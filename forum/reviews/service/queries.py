@@ -1,9 +1,17 @@
 """Reading reviews: a product's list in three orders, the recount that proves the
-aggregates, reviews in search, threads that embed a product."""
+aggregates, review text for search, threads that embed a product.
+
+Full-text search is the ``search`` feature's: it indexes ``review_texts`` (plain text,
+by product or in id batches) and re-reads a product's when ``signals.review_changed``
+says so. ``search_products`` (LIKE over titles and bodies) only serves the board's
+old search until that index answers it."""
 
 import html
 import re
+from dataclasses import dataclass
+from datetime import datetime
 
+import nh3
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -94,7 +102,8 @@ _WORD_RE = re.compile(r"\w+", re.UNICODE)
 def search_products(q: str, *, limit: int = 5) -> list[tuple]:
     """(product, review): products on sale whose counted reviews contain every word of
     ``q`` (title or body), each with its most helpful matching review, best rated first.
-    On sale is the shop's rule, taken as its ``buyable_product_ids`` expression."""
+    On sale is the shop's rule, taken as its ``buyable_product_ids`` expression.
+    Interim: the ``search`` feature's index over ``review_texts`` replaces it."""
     words = _WORD_RE.findall(q or "")[:6]
     if not words:
         return []
@@ -120,6 +129,55 @@ def search_products(q: str, *, limit: int = 5) -> list[tuple]:
         best.values(), key=lambda pair: (-(pair[0].rating_avg or 0), -pair[0].rating_count)
     )
     return ranked[:limit]
+
+
+@dataclass(frozen=True)
+class ReviewText:
+    """One counted review as search indexes it: plain text, never Markdown or HTML."""
+
+    id: int
+    product_id: int
+    title: str
+    text: str  # the body as readers see it, markup stripped
+    rating: int
+    helpful_count: int
+    created_at: datetime
+    changed_at: datetime  # the last edit, else creation
+
+
+def plain_text(body_html: str) -> str:
+    """The rendered body without its tags, entities decoded, spacing folded."""
+    return " ".join(html.unescape(nh3.clean(body_html or "", tags=set())).split())
+
+
+def review_texts(
+    product_id: int | None = None, *, after_id: int = 0, limit: int = 500
+) -> list[ReviewText]:
+    """The text of the reviews that count (neither hidden nor deleted), for search:
+    one product's (``product_id``) or every product's, by id after ``after_id`` (a
+    keyset for rebuilding an index in batches of ``limit``, at most 1,000).
+    ``signals.review_changed`` says when a product's rows moved."""
+    query = (
+        select(Review)
+        .where(_counting(), Review.id > max(0, int(after_id)))
+        .order_by(Review.id)
+        .limit(max(1, min(int(limit), 1000)))
+    )
+    if product_id is not None:
+        query = query.where(Review.product_id == product_id)
+    return [
+        ReviewText(
+            id=review.id,
+            product_id=review.product_id,
+            title=review.title,
+            text=plain_text(review.body_html),
+            rating=review.rating,
+            helpful_count=review.helpful_count,
+            created_at=review.created_at,
+            changed_at=review.edited_at or review.created_at,
+        )
+        for review in db.session.scalars(query)
+    ]
 
 
 def snippet(text: str, q: str, width: int = 160) -> str:

@@ -12,11 +12,12 @@ from ...errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ...extensions import db
 from ...moderation import service as moderation
 from ...notifications import service as notifications
+from ...permissions import check_not_suspended
 from ...shop_embed import service as shop
 from ..models import ExperienceReport
 from . import rewards
 from .common import REASON_MAX
-from .reviews import is_moderator
+from .reviews import check_completed, check_not_the_shop, is_moderator
 
 
 def report_categories() -> list:
@@ -43,30 +44,34 @@ def reportable_items(user) -> list[tuple]:
 def create_report(author, category, *, order_item_id, title, body) -> ExperienceReport:
     """Post an experience report: a thread in ``category`` tied to ``order_item_id``.
 
-    Raises ValidationFailed (the category takes no reports, bad title or body),
-    Forbidden ``not_a_buyer`` / ``order_not_completed`` (the item is not the author's
-    completed purchase), Conflict ``already_reported`` (one report per order item).
-    The report waits for approval; the product's merchant is told.
+    The rules of the reviews path: raises ValidationFailed (the category takes no
+    reports, no purchase chosen, bad title or body), Forbidden ``not_a_buyer`` (not the
+    author's purchase), ``order_refunded`` / ``order_not_completed``,
+    ``merchant_cannot_review`` / ``shared_address`` (the shop's own account or address),
+    ``suspended``; Conflict ``already_reported`` (one report per order item). Nothing is
+    written then. The report waits for approval; the product's merchant is told.
     """
     if not category.experience_reports:
         raise ValidationFailed(
             "This category does not take experience reports.", code="not_a_report_category"
         )
+    check_not_suspended(author)
     if isinstance(order_item_id, bool) or not isinstance(order_item_id, int):
-        raise ValidationFailed(fields={"order_item_id": ["Choose the purchase it is about."]})
+        raise ValidationFailed(
+            "Choose the purchase your report is about.",
+            fields={"order_item_id": ["Choose the purchase it is about."]},
+        )
     row = shop.bought_item(author.id, order_item_id)
     if row is None:
         raise Forbidden("Reports are about your own purchases.", code="not_a_buyer")
     item, order = row
-    if order.status != "completed":
-        raise Forbidden(
-            "You can report on it once the order is completed.", code="order_not_completed"
-        )
+    check_completed(order)
+    check_not_the_shop(author, order)
     if db.session.scalar(
         select(ExperienceReport.id).where(ExperienceReport.order_item_id == item.id)
     ):
         raise Conflict("You have already reported on this purchase.", code="already_reported")
-    thread = board.create_thread(author, category, title, body)
+    thread = board.create_thread(author, category, title, body, experience_report=True)
     report = ExperienceReport(
         thread_id=thread.id,
         author_id=author.id,

@@ -11,7 +11,7 @@ from flask import current_app, url_for
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from ... import markup, ratelimit
+from ... import markup, ratelimit, signals
 from ...clock import now
 from ...errors import Conflict, Forbidden, NotFound, field_error
 from ...extensions import db
@@ -74,12 +74,8 @@ def check_can_review(user, product, order_id: int | None = None):
     if not rows:
         raise Forbidden("Only buyers of this product can review it.", code="not_a_buyer")
     completed = [(item, order) for item, order in rows if order.status == "completed"]
-    if not completed:
-        if all(order.status == "refunded" for _item, order in rows):
-            raise Forbidden("This order was refunded.", code="order_refunded")
-        raise Forbidden(
-            "You can review it once the order is completed.", code="order_not_completed"
-        )
+    if not completed:  # order_not_completed, or order_refunded when every one was
+        check_completed(next((o for _i, o in rows if o.status != "refunded"), rows[0][1]))
     done = _reviewed_item_ids(item.id for item, _order in completed)
     open_items = [(item, order) for item, order in completed if item.id not in done]
     if not open_items:
@@ -89,15 +85,37 @@ def check_can_review(user, product, order_id: int | None = None):
     return order, item
 
 
-def _check_address(user, product, order) -> None:
+def check_not_the_shop(user, order) -> None:
+    """Refuse the shop's own account, and goods shipped to an address the shop ships its
+    own orders to (Forbidden ``merchant_cannot_review`` / ``shared_address``): the
+    rules reviews and experience reports share."""
+    if order.merchant.user_id == user.id:
+        raise Forbidden("A shop cannot review its own products.", code="merchant_cannot_review")
     key = address_key(order.shipping_address)
     if key is None:
         return
-    merchant_addresses = shop.shipping_addresses(product.merchant.user_id, limit=200)
+    merchant_addresses = shop.shipping_addresses(order.merchant.user_id, limit=200)
     if any(address_key(a) == key for a in merchant_addresses):
         raise Forbidden(
             "Goods shipped to the shop's own address cannot be reviewed.", code="shared_address"
         )
+
+
+def check_completed(order) -> None:
+    """Forbidden ``order_refunded`` / ``order_not_completed`` unless ``order`` is completed."""
+    if order.status == "refunded":
+        raise Forbidden("This order was refunded.", code="order_refunded")
+    if order.status != "completed":
+        raise Forbidden(
+            "You can review it once the order is completed.", code="order_not_completed"
+        )
+
+
+def _check_address(user, product, order) -> None:
+    check_not_the_shop(user, order)
+    key = address_key(order.shipping_address)
+    if key is None:
+        return
     other = db.session.scalar(
         select(Review.id).where(
             Review.product_id == product.id,
@@ -184,6 +202,7 @@ def create_review(
             "You have already reviewed this purchase.", code="already_reviewed"
         ) from None
     shop.apply_rating(product.id, add=rating)
+    signals.review_changed.send(review, change="created")
     paid = rewards.grant(
         "review",
         subject_id=review.id,
@@ -249,6 +268,7 @@ def edit_review(actor, review: Review, *, rating=None, title=None, body=None) ->
     if row.hidden_at is None and new_rating != old_rating:
         shop.apply_rating(review.product_id, add=new_rating, remove=old_rating)
     db.session.refresh(review)
+    signals.review_changed.send(review, change="edited")
     return review
 
 
@@ -283,6 +303,7 @@ def delete_review(actor, review: Review) -> None:
     if moderator and actor.id != review.author_id:
         moderation.record(actor, "review.delete", "review", review.id)
     db.session.refresh(review)
+    signals.review_changed.send(review, change="deleted")
 
 
 def set_hidden(actor, review: Review, hidden: bool, reason: str = "") -> None:
@@ -325,6 +346,8 @@ def set_hidden(actor, review: Review, hidden: bool, reason: str = "") -> None:
         )
         moderation.resolve_flags(actor, "review", review.id)
     db.session.refresh(review)
+    if row is not None:
+        signals.review_changed.send(review, change="hidden" if hidden else "restored")
 
 
 # --- helpful votes, replies, flags -----------------------------------------------------

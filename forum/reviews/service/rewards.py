@@ -1,15 +1,19 @@
-"""Rewards for reviews and experience reports: paid once per order item, reversed once.
+"""Rewards for reviews and experience reports: paid once per order item, reversed once
+(wholly on a full refund or a removal, in proportion on a partial refund).
 
-What a reward is worth comes from the site's settings (``REVIEW_REWARD_POINTS``,
-``REVIEW_REWARD_CREDIT_CENTS``, ``REPORT_REWARD_POINTS``, ``REPORT_REWARD_CREDIT_CENTS``)
-plus the merchant's optional top-up; it never looks at the rating or the text.
+What a reward is worth: the points come from members' earning rules (the ``review`` and
+``report`` rows of the points-rules table an admin edits, with their daily caps),
+asked through ``members.service``; store credit from the site's settings
+(``REVIEW_REWARD_CREDIT_CENTS``, ``REPORT_REWARD_CREDIT_CENTS``); plus the merchant's
+optional top-up of either. It never looks at the rating or the text.
 
-Money moves only through ``members.service.post`` (the guarded ledger): the payment
-carries the key ``review-reward:<kind>:<order item>:<account>`` and the reversal
-``review-reward-reversed:<kind>:<order item>:<account>``, and the ``RewardGrant`` row is
-unique per (kind, order item), so a retried or concurrent request pays once. A
-reversal takes back what the member still has (a ledger never goes negative) and
-records any shortfall in the entry's params.
+Money moves only through members' service: the rule's points by ``members.award``
+(key ``points:<kind>:item:<order item>``), the credit and the top-up's points by
+``members.post`` (keys ``review-reward:<kind>:<order item>:<part>``); the
+``RewardGrant`` row is unique per (kind, order item), so a retried or concurrent
+request pays once. ``members.reverse`` takes each keyed entry back, wholly or by a
+share, idempotent by step, never below zero (what was spent is forgiven and recorded as
+``short``).
 """
 
 import logging
@@ -29,34 +33,40 @@ from .common import setting
 log = logging.getLogger(__name__)
 
 KINDS = ("review", "report")
-SITE_DEFAULTS = {
-    "review": {"points": 20, "credit_cents": 0},
-    "report": {"points": 100, "credit_cents": 0},
-}
+SITE_CREDIT_DEFAULTS = {"review": 0, "report": 0}
 MAX_TOPUP_POINTS = 10_000
 MAX_TOPUP_CENTS = 10_000
 
 
+def rule_points(kind: str) -> int:
+    """The points members' ``kind`` rule gives (0 when an admin switched it off)."""
+    rule = members.points_rules().get(kind)
+    return rule.points if rule is not None and rule.active else 0
+
+
 def site_reward(kind: str) -> dict[str, int]:
     prefix = "REVIEW" if kind == "review" else "REPORT"
-    defaults = SITE_DEFAULTS[kind]
     return {
-        "points": setting(f"{prefix}_REWARD_POINTS", defaults["points"]),
-        "credit_cents": setting(f"{prefix}_REWARD_CREDIT_CENTS", defaults["credit_cents"]),
+        "points": rule_points(kind),
+        "credit_cents": setting(f"{prefix}_REWARD_CREDIT_CENTS", SITE_CREDIT_DEFAULTS[kind]),
+    }
+
+
+def _topup(kind: str, merchant_id: int | None) -> dict[str, int]:
+    row = db.session.get(MerchantReward, merchant_id) if merchant_id else None
+    if row is None:
+        return {"points": 0, "credit_cents": 0}
+    return {
+        "points": getattr(row, f"{kind}_points"),
+        "credit_cents": getattr(row, f"{kind}_credit_cents"),
     }
 
 
 def reward_for(kind: str, merchant_id: int | None) -> dict[str, int]:
     """What one approved review (or report) of ``merchant_id``'s goods earns: the
     site's reward plus the merchant's top-up. The same for every rating."""
-    amount = site_reward(kind)
-    topup = db.session.get(MerchantReward, merchant_id) if merchant_id else None
-    if topup is not None:
-        amount = {
-            "points": amount["points"] + getattr(topup, f"{kind}_points"),
-            "credit_cents": amount["credit_cents"] + getattr(topup, f"{kind}_credit_cents"),
-        }
-    return amount
+    site, topup = site_reward(kind), _topup(kind, merchant_id)
+    return {name: site[name] + topup[name] for name in ("points", "credit_cents")}
 
 
 def describe(amount: dict[str, int], currency: str = "USD") -> str:
@@ -69,9 +79,21 @@ def describe(amount: dict[str, int], currency: str = "USD") -> str:
     return " and ".join(parts)
 
 
-def _key(kind: str, order_item_id: int, account: str, reversed_: bool = False) -> str:
-    word = "review-reward-reversed" if reversed_ else "review-reward"
-    return f"{word}:{kind}:{order_item_id}:{account}"
+def _rule_key(order_item_id: int) -> str:
+    return f"item:{order_item_id}"
+
+
+def _keys(kind: str, order_item_id: int) -> list[str]:
+    """Every ledger key a reward of ``kind`` for ``order_item_id`` may have used."""
+    return [
+        f"points:{kind}:{_rule_key(order_item_id)}",
+        f"review-reward:{kind}:{order_item_id}:topup-points",
+        f"review-reward:{kind}:{order_item_id}:credit",
+    ]
+
+
+class _NothingPaid(Exception):
+    pass
 
 
 def grant(
@@ -79,101 +101,133 @@ def grant(
 ) -> RewardGrant | None:
     """Pay the reward for an approved review or report of ``order_item_id``, once.
 
-    Returns the grant, or None when there is nothing to pay (reward set to zero) or
-    this order item's reward of this kind was paid before (then nothing changes).
-    Runs in the caller's transaction, inside a savepoint of its own.
+    Returns the grant, or None when there is nothing to pay (rule off or capped for the
+    day, no credit, no top-up) or this order item's reward of this kind was paid before
+    (then nothing changes). Runs in the caller's transaction, in a savepoint of its own.
     """
-    amount = reward_for(kind, merchant_id)
-    if not (amount["points"] or amount["credit_cents"]):
-        return None
     if db.session.scalar(
         select(RewardGrant.id).where(
             RewardGrant.kind == kind, RewardGrant.order_item_id == order_item_id
         )
     ):
         return None
+    site_credit = site_reward(kind)["credit_cents"]
+    topup = _topup(kind, merchant_id)
     row = RewardGrant(
         kind=kind,
         subject_id=subject_id,
         order_item_id=order_item_id,
         order_id=order_id,
         user_id=user_id,
-        points=amount["points"],
-        credit_cents=amount["credit_cents"],
+        points=0,
+        credit_cents=0,
         status="paid",
     )
+    _rule, topup_key, credit_key = _keys(kind, order_item_id)
     try:
         with db.session.begin_nested():
             db.session.add(row)
+            db.session.flush()  # the unique (kind, order item) decides between two payers
+            paid = {"credit": 0}
+            paid["points"] = members.award(
+                user_id,
+                kind,
+                key=_rule_key(order_item_id),
+                order_id=order_id,
+                subject_id=subject_id,
+            )
+            for account, value, key in (
+                ("points", topup["points"], topup_key),
+                ("credit", site_credit + topup["credit_cents"], credit_key),
+            ):
+                if value and members.post(
+                    user_id,
+                    account,
+                    value,
+                    f"{kind}_reward",
+                    key=key,
+                    order_id=order_id,
+                    subject_id=subject_id,
+                ):
+                    paid[account] += value
+            if not (paid["points"] or paid["credit"]):
+                raise _NothingPaid
+            row.points, row.credit_cents = paid["points"], paid["credit"]
             db.session.flush()
-            for account, value in (("points", row.points), ("credit", row.credit_cents)):
-                if value:
-                    members.post(
-                        user_id,
-                        account,
-                        value,
-                        f"{kind}_reward",
-                        key=_key(kind, order_item_id, account),
-                        order_id=order_id,
-                        subject_id=subject_id,
-                    )
-    except IntegrityError:
+    except (_NothingPaid, IntegrityError):
         return None
     return row
 
 
-def reverse(kind: str, order_item_id: int, reason: str) -> RewardGrant | None:
-    """Take back the reward of ``kind`` paid for ``order_item_id`` (refund, removal).
+def reverse(
+    kind: str, order_item_id: int, reason: str, *, share: tuple[int, int] | None = None, step="all"
+) -> RewardGrant | None:
+    """Take back the reward of ``kind`` paid for ``order_item_id``.
 
-    At most once (a conditional UPDATE on the grant, then keyed ledger entries);
-    takes back what the member still has, never more. Returns the grant reversed
-    now, or None when there was none or it was reversed before.
+    Wholly (``share`` None: a full refund, a removal for abuse, a deletion): at most
+    once, a conditional UPDATE flips the grant to ``reversed``, then every entry is taken
+    back down to zero. In part (``share`` = (part, whole), a partial refund named by
+    ``step``): that share of each entry, idempotent by ``step``, never more than is
+    left; the grant stays ``paid``. Never below the member's balance (the rest is
+    forgiven). Returns the grant, or None when there was none or it was reversed before.
     """
     row = db.session.scalar(
         select(RewardGrant).where(
             RewardGrant.kind == kind, RewardGrant.order_item_id == order_item_id
         )
     )
-    if row is None:
+    if row is None or row.status != "paid":
         return None
-    moved = db.session.execute(
-        update(RewardGrant)
-        .where(RewardGrant.id == row.id, RewardGrant.status == "paid")
-        .values(status="reversed", reversed_reason=reason[:32], reversed_at=now())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if moved != 1:
-        return None
-    for account, value in (("points", row.points), ("credit", row.credit_cents)):
-        if value:
-            _take_back(row, account, value, reason)
+    if share is None:
+        moved = db.session.execute(
+            update(RewardGrant)
+            .where(RewardGrant.id == row.id, RewardGrant.status == "paid")
+            .values(status="reversed", reversed_reason=reason[:32], reversed_at=now())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if moved != 1:
+            return None
+    for key in _keys(kind, order_item_id):
+        _take_back(key, share, step, f"{kind}_reward_reversed", reason)
     db.session.refresh(row)
     return row
 
 
-def _take_back(row: RewardGrant, account: str, value: int, reason: str) -> None:
-    for _attempt in range(3):
-        have = members.balance(row.user_id, account)
-        take = min(value, max(have, 0))
-        if take == 0:
-            log.info("reward %s: nothing left to take back from %s", row.id, account)
+def reverse_for_refund(order, event) -> None:
+    """Take back the order's review and report rewards when money goes back to the buyer.
+
+    A full refund takes every reward of the order back wholly. A partial refund takes
+    back the same share of each reward as the share of the order's total refunded, and
+    this is a choice: a partial refund names an amount, not an item, so the share is
+    spread evenly over the items as the shop's money was. In full would punish the
+    buyers who had a problem (a dented box compensated, one of three items returned),
+    the very buyers whose reviews are critical, so the reward would in effect depend on
+    what the review says; keeping it all would let a buyer refunded 90% keep a full
+    reward. In proportion keeps the reward tied to what was really bought and kept,
+    the way members reverses a refunded order's points. Rounding favours the buyer; a
+    later full refund takes the rest.
+    """
+    if event.type == "partially_refunded":
+        amount = int((event.params or {}).get("amount_cents") or 0)
+        if amount <= 0 or not order.total_cents:
             return
+        share: tuple[int, int] | None = (min(amount, order.total_cents), order.total_cents)
+        step = f"refund:{event.id}"
+    else:
+        share, step = None, "all"
+    for item_id in shop.order_item_ids(order.id):
+        for kind in KINDS:
+            reverse(kind, item_id, "order_refunded", share=share, step=step)
+
+
+def _take_back(key: str, share, step: str, ledger_reason: str, why: str) -> None:
+    for _attempt in range(3):
         try:
-            with db.session.begin_nested():
-                members.post(
-                    row.user_id,
-                    account,
-                    -take,
-                    f"{row.kind}_reward_reversed",
-                    key=_key(row.kind, row.order_item_id, account, reversed_=True),
-                    order_id=row.order_id,
-                    subject_id=row.subject_id,
-                    why=reason,
-                    shortfall=value - take,
-                )
+            members.reverse(key, share=share, step=step, reason=ledger_reason)
             return
         except Conflict:
-            continue  # spent meanwhile: take what is left
+            continue  # spent between the balance read and the debit: take what is left
+    log.warning("reward %s: could not take back (%s)", key, why)
 
 
 def grants_for(kind: str, subject_ids) -> dict[int, RewardGrant]:
