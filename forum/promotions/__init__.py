@@ -12,7 +12,8 @@ from .. import signals
 
 
 def init_app(app: Flask) -> None:
-    from .service import auctions, guessing, placements, shells, snaps
+    from .. import widget_shells
+    from .service import auctions, guessing, placements, snaps
     from .service.game_widgets import (
         auction_widget,
         game_widget,
@@ -27,7 +28,7 @@ def init_app(app: Flask) -> None:
         snap_widget,
     )
 
-    app.add_template_global(shells.time_left, "promo_time_left")
+    app.add_template_global(widget_shells.time_left, "promo_time_left")
     # A snap-up or auction order cancelled, expired or refunded gives its units back;
     # a guessing game's winner who pays keeps the win, one who does not passes it on.
     signals.order_changed.connect(snaps.give_back)

@@ -1,4 +1,4 @@
-"""Widget shells (promotions.service.shells): a widget's HTML is rendered once per state and
+"""Widget shells (forum.widget_shells): a widget's HTML is rendered once per state and
 reused, yet every reader sees the state of the moment, and nobody sees another member's."""
 
 import re
@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import time_machine
 
+from forum import widget_shells as shells
 from forum.clock import now
-from forum.promotions.service import shells
 from tests.conftest import login
 
 from .games_helpers import make_auction, make_game

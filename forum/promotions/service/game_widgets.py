@@ -11,11 +11,13 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from ... import embeds
+from ... import widget_shells as shells
 from ...clock import now
 from ...extensions import db
 from ...shop_embed import service as shop
 from ..models import Auction, GuessGame
-from . import auctions, guessing, shells
+from . import auctions, guessing
+from .common import offer_state
 
 
 def load_auctions(ids: list[int]) -> dict[int, Auction]:
@@ -41,12 +43,12 @@ def _auction_clock(live: dict, auction: Auction, next_drop, at) -> str:
 
 
 def render_auction(auction: Auction, context: embeds.EmbedContext, href: str) -> Markup:
-    """The widget: its shell rendered once per state (``shells``), the clock filled in."""
+    """The widget: its shell rendered once per state (``forum.widget_shells``), the clock filled in."""
     at = now()
     live = auctions.auction_payload(auction, at, getattr(auction, "shown_sales", None))
     next_drop = auctions.next_drop_at(auction, at)
     window = current_app.config.get("AUCTION_PAYMENT_WINDOW_MINUTES", 10)
-    key = ("auction", shells.offer_state(auction), shells.frozen(live), href, window)
+    key = ("auction", offer_state(auction), shells.frozen(live), href, window)
     return shells.render(
         key,
         lambda: render_template(
@@ -72,13 +74,13 @@ def load_games(ids: list[int]) -> dict[int, GuessGame]:
 
 
 def render_game(game: GuessGame, context: embeds.EmbedContext, href: str) -> Markup:
-    """The widget: its shell rendered once per state (``shells``), the clock filled in.
+    """The widget: its shell rendered once per state (``forum.widget_shells``), the clock filled in.
 
     The chart of a closed game is only built with its shell (the guesses no longer change)."""
     at = now()
     live = guessing.game_payload(game)
     closed = live["state"] == "closed"
-    key = ("guess", shells.offer_state(game), shells.frozen(live), href)
+    key = ("guess", offer_state(game), shells.frozen(live), href)
     clock = "Closed" if closed else f"Closes in {shells.time_left(game.closes_at(), at)}"
     return shells.render(
         key,

@@ -6,13 +6,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ... import embeds
+from ... import widget_shells as shells
 from ...clock import now
 from ...extensions import db
 from ...permissions import acting_user as _viewer
 from ..models import GroupBuy, Snap, Team
-from . import ladders, shells
+from . import ladders
+from .common import offer_state
 from .groupbuys import group_buy_room, group_buy_url
-from .shells import time_left
 from .snaps import snap_room, snap_url, state_of, stock_left
 from .teams import forming_teams, forming_teams_of, my_teams, my_teams_of
 
@@ -68,7 +69,7 @@ def group_buy_body(group_buy: GroupBuy, *, personal: bool = True) -> Markup:
         mine=my_teams(viewer, group_buy) if viewer else [],
         teams=forming_teams(group_buy) if group_buy.is_open(at) else [],
         at=at,
-        left=lambda team: time_left(team.expires_at, at),
+        left=lambda team: shells.time_left(team.expires_at, at),
     )
 
 
@@ -77,7 +78,7 @@ def render_group_buy(group_buy: GroupBuy, context: embeds.EmbedContext, href: st
     whole room, so there the widget says nothing about the viewer (promotions.js fetches it).
 
     Without teams of the viewer's own, the whole widget is a shell rendered once per state
-    (``shells``: the offer, the forming teams, the link) with the teams' countdowns as
+    (``forum.widget_shells``: the offer, the forming teams, the link) with the teams' countdowns as
     slots; a member's own teams are rendered for them alone, never into a shell.
     """
     personal = context.source_kind != "message"
@@ -113,12 +114,12 @@ def render_group_buy(group_buy: GroupBuy, context: embeds.EmbedContext, href: st
             mine=mine,
             teams=teams,
             at=at,
-            left=lambda team: time_left(team.expires_at, at),
+            left=lambda team: shells.time_left(team.expires_at, at),
         )
         return Markup(widget(body))  # noqa: S704 (a trusted template, autoescaped)
     key = (
         "groupbuy",
-        shells.offer_state(group_buy),
+        offer_state(group_buy),
         tuple((shells.row_state(team), team.leader.username) for team in teams),
         is_open,
         href,
@@ -135,7 +136,7 @@ def render_group_buy(group_buy: GroupBuy, context: embeds.EmbedContext, href: st
                 left=lambda team: shells.slot(f"team{team.id}"),
             )
         ),
-        {f"team{team.id}": time_left(team.expires_at, at) for team in teams},
+        {f"team{team.id}": shells.time_left(team.expires_at, at) for team in teams},
     )
 
 

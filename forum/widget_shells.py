@@ -1,4 +1,7 @@
-"""Widget shells: a live widget's HTML rendered once per state and reused across requests.
+"""Widget shells: a widget's HTML rendered once per state and reused across requests.
+
+Any feature's ``[[kind:ID]]`` widget may use it (promotions' auction, guessing and
+group-buy widgets, events' cards).
 
 A widget's HTML is a function of its rows (the offer, its product and merchant, the
 teams or sales it shows), the tracked link it carries and the clock. What moves with
@@ -26,8 +29,6 @@ from datetime import datetime
 
 from markupsafe import Markup, escape
 from sqlalchemy import inspect
-
-from ...money import viewer_locale
 
 MAX_SHELLS = 2048  # widgets' states kept per process (a few kB each)
 
@@ -59,19 +60,6 @@ def frozen(value):
     return value
 
 
-def offer_state(offer) -> tuple:
-    """What every promotion widget's head reads: the offer's, its product's and its
-    merchant's rows, and the locale its money is written in."""
-    product = offer.product
-    return (
-        type(offer).__name__,
-        row_state(offer),
-        row_state(product),
-        row_state(product.merchant),
-        str(viewer_locale()),
-    )
-
-
 def render(key: tuple, build: Callable[[], str], values: Mapping[str, str]) -> Markup:
     """The HTML for ``key``: built by ``build`` the first time, then reused; slots filled.
 
@@ -100,7 +88,7 @@ def clear() -> None:
 
 def time_left(until: datetime, at: datetime) -> str:
     """``3d 4h`` / ``2h 5m`` / ``4m 10s`` / ``0m``: the widgets' countdown text (the
-    ``time_left`` macro in promotions/_macros.html says the same)."""
+    ``time_left`` macro in promotions/_macros.html calls this)."""
     seconds = int((until - at).total_seconds())
     if seconds <= 0:
         return "0m"
