@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import g, render_template, url_for
+from flask import g, has_request_context, render_template, url_for
 from markupsafe import Markup
 
 from . import signals
@@ -56,8 +56,14 @@ class WidgetKind:
 
 
 def widget(kind: str) -> WidgetKind | None:
-    """The widget of ``kind``: its owner's answer to ``signals.widget_for`` (None: unknown)."""
-    return signals.ask(signals.widget_for, kind)
+    """The widget of ``kind``: its owner's answer to ``signals.widget_for`` (None: unknown),
+    asked once per kind and request."""
+    if not has_request_context():
+        return signals.ask(signals.widget_for, kind)
+    owners = g.setdefault("plaza_embed_owners", {})
+    if kind not in owners:
+        owners[kind] = signals.ask(signals.widget_for, kind)
+    return owners[kind]
 
 
 def refs_in(html: str) -> list[EmbedRef]:
@@ -88,6 +94,9 @@ def preload(htmls: Iterable[str]) -> None:
 
 def target(ref: EmbedRef):
     """The live object behind ``ref``, or None when missing/unavailable."""
+    known = _cache().get(ref.kind)
+    if known is not None and ref.id in known:
+        return known[ref.id]
     preload([f'<plaza-embed kind="{ref.kind}" ref="{ref.id}"></plaza-embed>'])
     return _cache().get(ref.kind, {}).get(ref.id)
 

@@ -84,8 +84,16 @@ def follow_order(order) -> None:
 def order_changed(order, *, event, **_) -> None:
     """``signals.order_changed``: every event an order records."""
     # Nothing is owed before payment, and only a change of status (not our own
-    # set_source, nor a new address) changes what is owed.
-    if order.paid_at is None or event.to_status is None:
+    # set_source, nor a new address) or of price changes what is owed.
+    if order.paid_at is None:
+        return
+    if event.type == "price_lowered":  # a ladder's step reached, a price cut: CPS follows
+        _quietly(
+            f"the new price of order {order.id}",
+            lambda: service.reprice_order(order.id, order.total_cents),
+        )
+        return
+    if event.to_status is None:
         return
     _quietly(f"order {order.id}", lambda: follow_order(order))
     if event.to_status in service.PAID_STATUSES:  # a paying buyer is a person

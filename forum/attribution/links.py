@@ -14,6 +14,7 @@ to the account that registers or logs in from the same browser.
 import hashlib
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 
 from flask import current_app, request, url_for
 from itsdangerous import BadData, URLSafeSerializer
@@ -72,7 +73,14 @@ def sign(link: TrackedLink) -> str:
     ]
     if link.room:
         payload.append(link.room)
-    return _serializer(LINK_SALT).dumps(payload)
+    return _signed(current_app.config["SECRET_KEY"], tuple(payload))
+
+
+@lru_cache(maxsize=4096)
+def _signed(secret_key, payload: tuple) -> str:
+    """The token of ``payload``: deterministic (no timestamp), so a page's widgets,
+    shown again and again, are signed once per process (keyed by the secret too)."""
+    return URLSafeSerializer(secret_key, salt=LINK_SALT).dumps(list(payload))
 
 
 def _whole(value, *, optional: bool = False) -> bool:

@@ -8,8 +8,10 @@ which never looks it up. ``forum.events.init_app`` connects ``event_widget`` as 
 from flask import render_template
 from markupsafe import Markup
 
-from .. import embeds
+from .. import embeds, widget_shells
+from ..money import viewer_locale
 from ..permissions import acting_user as _viewer
+from ..templating import viewer_zone
 from . import service
 from .models import Event
 
@@ -19,13 +21,36 @@ def load(ids: list[int]) -> dict[int, Event]:
 
 
 def render(event: Event, context: embeds.EmbedContext, href: str) -> Markup:
-    # Posts are rendered for each reader; chat may render a message once for a whole
-    # room, so there the card says nothing about the viewer (events.js asks).
+    """The card. Posts are rendered for each reader; chat may render a message once for a
+    whole room, so there the card says nothing about the viewer (events.js asks).
+
+    A card without the reader's own sign-up is a shell rendered once per state
+    (``forum.widget_shells``: the event's row, its waitlist, the link, whether sign-ups
+    are open, the zone and locale its dates and money are written in); a reader's own
+    sign-up is rendered for them alone, never into a shell.
+    """
     personal = context.source_kind != "message"
     state = service.card_state(event, _viewer() if personal else None)
-    return Markup(  # noqa: S704 (a trusted template, autoescaped)
-        render_template("events/_card.html", event=event, href=href, personal=personal, **state)
+
+    def card() -> str:
+        return render_template(
+            "events/_card.html", event=event, href=href, personal=personal, **state
+        )
+
+    signup = state["signup"]
+    if signup is not None and signup.is_active:
+        return Markup(card())  # noqa: S704 (a trusted template, autoescaped)
+    key = (
+        "event",
+        widget_shells.row_state(event),
+        state["waitlist"],
+        event.signups_open(),
+        href,
+        personal,
+        viewer_zone().key,
+        str(viewer_locale()),
     )
+    return widget_shells.render(key, card, {})
 
 
 EVENT_WIDGET = embeds.WidgetKind(kind="event", load=load, render=render, url=service.event_url)

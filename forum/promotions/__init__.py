@@ -12,6 +12,7 @@ from .. import signals
 
 
 def init_app(app: Flask) -> None:
+    from .. import widget_shells
     from .service import auctions, guessing, placements, snaps
     from .service.game_widgets import (
         auction_widget,
@@ -27,6 +28,7 @@ def init_app(app: Flask) -> None:
         snap_widget,
     )
 
+    app.add_template_global(widget_shells.time_left, "promo_time_left")
     # A snap-up or auction order cancelled, expired or refunded gives its units back;
     # a guessing game's winner who pays keeps the win, one who does not passes it on.
     signals.order_changed.connect(snaps.give_back)

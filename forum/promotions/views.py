@@ -16,13 +16,32 @@ from ..shop_embed import service as shop
 from ..templating import viewer_zone
 from ..web import form_status, run_form
 from . import service
-from .forms import GroupBuyForm, SnapForm
+from .forms import AuctionForm, GroupBuyForm, GuessGameForm, SnapForm
 from .service.common import check_offer_owner
 
 bp = Blueprint("promotions", __name__, url_prefix="/promotions")
 
 
 # --- public pages ------------------------------------------------------------------
+
+
+def _act(action, *, back: str, success: str | None = None, then=None):
+    """Run one service ``action`` for a POST button and redirect.
+
+    Refused (ServiceError): roll back, flash the refusal, back to ``back``. Done: commit,
+    flash ``success`` (or what ``then(result)`` says as ``(message, url)``), redirect.
+    """
+    try:
+        result = action()
+    except ServiceError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return redirect(back)
+    db.session.commit()
+    message, target = then(result) if then else (success, back)
+    if message:
+        flash(message, "success")
+    return redirect(target)
 
 
 @bp.get("/")
@@ -61,15 +80,14 @@ def group_buy_widget(group_buy_id: int):
 @login_required
 def start_team(group_buy_id: int):
     item = service.get_group_buy(group_buy_id)
-    try:
-        team, _ = service.start_team(_user(), item)
-    except ServiceError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-        return redirect(url_for("promotions.group_buy", group_buy_id=group_buy_id))
-    db.session.commit()
-    flash("Your team is started: share the link so others can join.", "success")
-    return redirect(url_for("promotions.team", team_id=team.id))
+    return _act(
+        lambda: service.start_team(_user(), item)[0],
+        back=url_for("promotions.group_buy", group_buy_id=group_buy_id),
+        then=lambda team: (
+            "Your team is started: share the link so others can join.",
+            url_for("promotions.team", team_id=team.id),
+        ),
+    )
 
 
 @bp.get("/teams/<int:team_id>")
@@ -95,15 +113,11 @@ def team(team_id: int):
 @login_required
 def join_team(team_id: int):
     item = service.get_team(team_id)
-    try:
-        service.join_team(_user(), item)
-    except ServiceError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-    else:
-        db.session.commit()
-        flash("You're in the team!", "success")
-    return redirect(url_for("promotions.team", team_id=team_id))
+    return _act(
+        lambda: service.join_team(_user(), item),
+        back=url_for("promotions.team", team_id=team_id),
+        success="You're in the team!",
+    )
 
 
 @bp.get("/snaps/<int:snap_id>")
@@ -123,17 +137,17 @@ def buy_snap(snap_id: int):
     item = service.get_snap(snap_id)
     raw = request.form.get("quantity", "1")
     quantity = int(raw) if raw.isdigit() and len(raw) < 4 else None
-    try:
-        order, _ = service.buy_snap(
+    return _act(
+        lambda: service.buy_snap(
             _user(), item, quantity, idempotency_key=request.form.get("idempotency_key") or None
-        )
-    except ServiceError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-        return redirect(url_for("promotions.snap", snap_id=snap_id))
-    db.session.commit()
-    flash("Got it! Pay within the time shown to keep your units.", "success")
-    return redirect(url_for("shop_embed.order", order_id=order.id))
+        )[0],
+        back=url_for("promotions.snap", snap_id=snap_id),
+        then=_to_order("Got it! Pay within the time shown to keep your units."),
+    )
+
+
+def _to_order(message: str):
+    return lambda order: (message, url_for("shop_embed.order", order_id=order.id))
 
 
 def _page_context():
@@ -178,9 +192,13 @@ def merchant_home():
         return redirect(url_for("shop_embed.merchant_profile"))
     group_buys = service.group_buys_of(merchant.id)
     snaps = service.snaps_of(merchant.id)
+    auctions = service.auctions_of(merchant.id)
     return render_template(
         "promotions/merchant.html",
         merchant=merchant,
+        auctions=auctions,
+        auctions_left=service.auction_units_left(auctions),
+        games=service.games_of(merchant.id),
         group_buys=group_buys,
         snaps=snaps,
         counts=service.campaign_counts([g.id for g in group_buys]),
@@ -189,7 +207,12 @@ def merchant_home():
     )
 
 
-LABELS = {"groupbuy": "Group-buy", "snap": "Snap-up"}
+LABELS = {
+    "groupbuy": "Group-buy",
+    "snap": "Snap-up",
+    "auction": "Dutch auction",
+    "guess": "Guessing game",
+}
 
 
 def _new_promotion(form_class, kind: str, *, prefill: dict[str, timedelta], create, landing):
@@ -235,6 +258,7 @@ def new_group_buy():
             team_window_minutes=form.team_window_minutes.data,
             ends_at=_aware(form.ends_at.data),
             auto_complete=bool(form.auto_complete.data),
+            steps=form.steps.data,
         ),
         landing=lambda item: url_for("promotions.merchant_group_buy", group_buy_id=item.id),
     )
@@ -338,17 +362,13 @@ def auction(auction_id: int):
 @login_required
 def take_auction(auction_id: int):
     item = service.get_auction(auction_id)
-    try:
-        order, _ = service.take(
+    return _act(
+        lambda: service.take(
             _user(), item, idempotency_key=request.form.get("idempotency_key") or None
-        )
-    except ServiceError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-        return redirect(url_for("promotions.auction", auction_id=auction_id))
-    db.session.commit()
-    flash("It's yours at this price: pay within the time shown to keep it.", "success")
-    return redirect(url_for("shop_embed.order", order_id=order.id))
+        )[0],
+        back=url_for("promotions.auction", auction_id=auction_id),
+        then=_to_order("It's yours at this price: pay within the time shown to keep it."),
+    )
 
 
 @bp.get("/guess-games/<int:game_id>")
@@ -369,16 +389,104 @@ def submit_guess(game_id: int):
     item = service.get_game(game_id)
     raw = (request.form.get("amount_cents") or "").strip()
     amount = int(raw) if raw.isdigit() and len(raw) < 10 else raw
-    try:
-        result = service.submit_guess(_user(), item, amount)
-    except ServiceError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-        return redirect(url_for("promotions.guess_game", game_id=game_id))
-    db.session.commit()
-    flash(
-        ("Unique right now" if result["unique_now"] else "Not unique right now")
-        + f"; {result['unique_below']} unique guesses are below it.",
-        "success",
+    back = url_for("promotions.guess_game", game_id=game_id)
+    return _act(
+        lambda: service.submit_guess(_user(), item, amount),
+        back=back,
+        then=lambda result: (
+            ("Unique right now" if result["unique_now"] else "Not unique right now")
+            + f"; {result['unique_below']} unique guesses are below it.",
+            back,
+        ),
     )
-    return redirect(url_for("promotions.guess_game", game_id=game_id))
+
+
+# --- merchant pages: Dutch auctions and guessing games ------------------------------
+
+
+@bp.route("/merchant/auctions/new", methods=["GET", "POST"])
+@login_required
+def new_auction():
+    return _new_promotion(
+        AuctionForm,
+        "auction",
+        prefill={"starts_at": timedelta(hours=1)},
+        create=lambda form: service.create_auction(
+            _user(),
+            product_id=form.product_id.data,
+            units=form.units.data,
+            start_price_cents=form.start_price_cents.data,
+            floor_price_cents=form.floor_price_cents.data,
+            drop_cents=form.drop_cents.data,
+            drop_every_seconds=form.drop_every_seconds.data,
+            starts_at=_aware(form.starts_at.data),
+            per_user_limit=form.per_user_limit.data,
+        ),
+        landing=lambda item: url_for("promotions.merchant_auction", auction_id=item.id),
+    )
+
+
+@bp.route("/merchant/guess-games/new", methods=["GET", "POST"])
+@login_required
+def new_game():
+    return _new_promotion(
+        GuessGameForm,
+        "guess",
+        prefill={"ends_at": timedelta(days=1)},
+        create=lambda form: service.create_game(
+            _user(),
+            product_id=form.product_id.data,
+            market_price_cents=form.market_price_cents.data,
+            points_per_guess=form.points_per_guess.data,
+            max_guesses_per_user=form.max_guesses_per_user.data,
+            ends_at=_aware(form.ends_at.data),
+        ),
+        landing=lambda item: url_for("promotions.merchant_game", game_id=item.id),
+    )
+
+
+@bp.get("/merchant/auctions/<int:auction_id>")
+@login_required
+def merchant_auction(auction_id: int):
+    item = _own_promotion(service.get_auction, auction_id)
+    return render_template(
+        "promotions/merchant_auction.html",
+        auction=item,
+        live=service.auction_payload(item),
+        sold=service.sold_prices(item),
+        room=service.auction_room(item.id),
+    )
+
+
+@bp.post("/merchant/auctions/<int:auction_id>/end")
+@login_required
+def end_auction(auction_id: int):
+    item = _own_promotion(service.get_auction, auction_id)
+    return _act(
+        lambda: service.end_auction(_user(), item),
+        back=url_for("promotions.merchant_auction", auction_id=auction_id),
+        success="The auction has ended; units already taken stay sold.",
+    )
+
+
+@bp.get("/merchant/guess-games/<int:game_id>")
+@login_required
+def merchant_game(game_id: int):
+    item = _own_promotion(service.get_game, game_id)
+    return render_template(
+        "promotions/merchant_game.html",
+        game=item,
+        live=service.game_payload(item),
+        room=service.game_room(item.id),
+    )
+
+
+@bp.post("/merchant/guess-games/<int:game_id>/close")
+@login_required
+def close_game(game_id: int):
+    item = _own_promotion(service.get_game, game_id)
+    return _act(
+        lambda: service.close_game(_user(), item),
+        back=url_for("promotions.merchant_game", game_id=game_id),
+        success="The game is closed and its winner computed.",
+    )

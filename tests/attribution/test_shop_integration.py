@@ -426,3 +426,86 @@ def test_a_new_accounts_first_paid_order_converts_its_signup(app, client, store,
     [signup] = conversions(app, "signup")
     assert (signup.customer_id, signup.merchant_id) == (newbie.id, store["merchant"].id)
     assert [c.author_id for c in signup.credits] == [store["author"].id]
+
+
+def test_a_ladder_member_credits_cps_on_the_lower_final_price_not_the_price_paid_at_joining(
+    app, client, store, make_user, token_for
+):
+    ladder = client.post(
+        "/api/v1/group-buys",
+        json={
+            "product_id": store["product"],
+            "team_window_minutes": 60,
+            "ends_at": (now() + timedelta(days=2)).isoformat(),
+            "steps": [{"team_size": 2, "price_cents": 1100}, {"team_size": 3, "price_cents": 1000}],
+        },
+        headers=store["shop"].headers,
+    )
+    assert ladder.status_code == 201, ladder.json
+    ladder_id = ladder.json["id"]
+    post_id = store["make_post"](f"Climb the ladder with me:\n\n[[groupbuy:{ladder_id}]]")
+    visit(app, store["reader"], post_id, "groupbuy", ladder_id)
+    team_id = client.post(
+        f"/api/v1/group-buys/{ladder_id}/teams",
+        json={"shipping_address": ADDRESS},
+        headers=store["reader_headers"],
+    ).json["team_id"]
+    order_id = my_order(client, store["reader_headers"], team_id)
+    paid_at_joining = order_row(app, order_id).total_cents
+    pay(client, store["reader_headers"], order_id)  # in advance, at the first step's 11.00
+    for name in ("second", "third"):  # the third join reaches the 10.00 step: the team closes
+        joined = client.post(
+            f"/api/v1/teams/{team_id}/join",
+            json={"shipping_address": ADDRESS},
+            headers=token_for(make_user(name)),
+        )
+        assert joined.status_code == 200, joined.json
+    assert joined.json["status"] == "succeeded"
+    order = order_row(app, order_id)
+    assert (order.status, paid_at_joining - order.total_cents) == ("paid", 100)
+    (sale,) = [c for c in conversions(app, "order") if c.order_id == order_id]
+    assert sale.revenue_cents == order.total_cents
+    assert [c.source_id for c in sale.credits] == [post_id]
+    earned = [row for row in commission_rows(app) if row[0] == "earned" and row[2] == "pending"]
+    assert (
+        "earned",
+        order.total_cents * CPS_BP // 10_000,
+        "pending",
+    ) in earned
+    assert ("earned", paid_at_joining * CPS_BP // 10_000, "pending") not in earned
+
+
+def test_an_order_repriced_after_its_sale_gives_back_commission_in_proportion(app, client, store):
+    from forum.shop_embed import service as shop
+
+    post_id = store["make_post"](f"[[product:{store['product']}]]")
+    visit(app, store["reader"], post_id, "product", store["product"])
+    order_id = buy(client, store["reader_headers"], store["product"], quantity=2)
+    before = order_row(app, order_id).total_cents  # 2 x 12.50 + 5.00 shipping
+    assert commission_rows(app) == [
+        ("earned", before * CPS_BP // 10_000, "pending"),
+        ("earned", FIRST_PURCHASE, "pending"),
+    ]
+    with app_context(app), app.test_request_context("/"):
+        order = db.session.get(Order, order_id)
+        assert shop.lower_prices(order, {store["product"]: 1000}, reason="price cut") == 500
+        db.session.commit()
+    after = order_row(app, order_id).total_cents
+    assert before - after == 500
+    cps = before * CPS_BP // 10_000
+    assert commission_rows(app) == [
+        ("earned", cps, "reversed"),
+        ("earned", FIRST_PURCHASE, "pending"),
+        ("reversal", -cps, "reversed"),
+        ("earned", cps * after // before, "pending"),
+    ]
+    (sale,) = conversions(app, "order")
+    assert (sale.revenue_cents, sale.commission_cents) == (after, after * CPS_BP // 10_000)
+    assert sum(c.revenue_cents for c in sale.credits) == after
+    with app_context(app):
+        assert service.ledger_sum(store["merchant"].id) == cps * after // before + FIRST_PURCHASE
+        # A total that is not lower (a repeated event) changes nothing.
+        assert service.reprice_order(order_id, after) == 0
+        assert service.reprice_order(order_id, after + 100) == 0
+        db.session.commit()
+    assert len(commission_rows(app)) == 4

@@ -85,6 +85,7 @@ from .ledger import (  # noqa: F401
     ledger_sum,
     pay_out,
     recent_payouts,
+    reprice_order,
 )
 from .merchants import check_merchant, settings_of, update_settings  # noqa: F401
 from .signups import (  # noqa: F401

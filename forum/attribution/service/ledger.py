@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import Row, and_, case, func, select, update
 
 from ...accounts.models import User
 from ...clock import now
@@ -11,6 +11,7 @@ from ...extensions import db
 from ..models import (
     Commission,
     Conversion,
+    Credit,
     MerchantSettings,
     Payout,
 )
@@ -29,26 +30,42 @@ def _reverse(conversion_ids: list[int], at: datetime) -> int:
     """
     if not conversion_ids:
         return 0
-    rows = db.session.execute(
-        update(Commission)
-        .where(
-            Commission.conversion_id.in_(conversion_ids),
-            Commission.kind == "earned",
-            Commission.status.in_(("pending", "approved")),
-        )
-        .values(status="reversed", reversed_at=at)
-        .returning(
-            Commission.id,
-            Commission.conversion_id,
-            Commission.credit_id,
-            Commission.merchant_id,
-            Commission.author_id,
-            Commission.amount_cents,
-            Commission.currency,
-            Commission.reward_cents,
-        )
+    rows = _reverse_earned(conversion_ids, at)
+    db.session.execute(
+        update(Conversion)
+        .where(Conversion.id.in_(conversion_ids), Conversion.reversed_at.is_(None))
+        .values(reversed_at=at)
         .execution_options(synchronize_session=False)
-    ).all()
+    )
+    return len(rows)
+
+
+def _reverse_earned(conversion_ids: list[int], at: datetime) -> list[Row]:
+    """Mark the unpaid earned rows of these conversions reversed and write each one's
+    exact negative (and take back its reward); returns the rows reversed."""
+    rows = list(
+        db.session.execute(
+            update(Commission)
+            .where(
+                Commission.conversion_id.in_(conversion_ids),
+                Commission.kind == "earned",
+                Commission.status.in_(("pending", "approved")),
+            )
+            .values(status="reversed", reversed_at=at)
+            .returning(
+                Commission.id,
+                Commission.conversion_id,
+                Commission.credit_id,
+                Commission.merchant_id,
+                Commission.author_id,
+                Commission.amount_cents,
+                Commission.currency,
+                Commission.reward_cents,
+                Commission.approvable_at,
+            )
+            .execution_options(synchronize_session=False)
+        ).all()
+    )
     for row in rows:
         _insert_once(
             Commission,
@@ -71,13 +88,73 @@ def _reverse(conversion_ids: list[int], at: datetime) -> int:
         )
         if row.reward_cents > 0 and row.author_id is not None:
             _take_back_reward(row.author_id, row.id, row.reward_cents)
+    return rows
+
+
+def reprice_order(order_id: int, total_cents: int, *, at: datetime | None = None) -> int:
+    """An order's price was lowered after its conversion (a ladder step reached, a
+    partial refund): the commission follows in proportion, CPS on the lower total.
+
+    Every unpaid earned row is reversed (its exact negative, as on a refund) and
+    earned again as ``amount * total_cents // revenue`` under the key
+    ``reprice:<old row id>``; the conversion and its credits carry the new revenue.
+    Rows already paid out stay as they are. A total that is not lower changes
+    nothing. Returns the commission cents taken back.
+    """
+    at = at or now()
+    conversion = db.session.scalar(
+        select(Conversion)
+        .where(Conversion.order_id == order_id, Conversion.kind == "order")
+        .with_for_update()
+    )
+    if (
+        conversion is None
+        or conversion.reversed_at is not None
+        or total_cents < 0
+        or total_cents >= conversion.revenue_cents
+    ):
+        return 0
+    old_revenue = conversion.revenue_cents
+    taken = 0
+    for row in _reverse_earned([conversion.id], at):
+        amount = row.amount_cents * total_cents // old_revenue
+        taken += row.amount_cents - amount
+        if amount > 0:
+            _insert_once(
+                Commission,
+                {
+                    "entry_key": f"reprice:{row.id}",
+                    "kind": "earned",
+                    "conversion_id": row.conversion_id,
+                    "credit_id": row.credit_id,
+                    "merchant_id": row.merchant_id,
+                    "author_id": row.author_id,
+                    "amount_cents": amount,
+                    "currency": row.currency,
+                    "status": "pending",
+                    "approvable_at": row.approvable_at,
+                    "reward_cents": 0,
+                    "created_at": at,
+                },
+                ["entry_key"],
+            )
     db.session.execute(
-        update(Conversion)
-        .where(Conversion.id.in_(conversion_ids), Conversion.reversed_at.is_(None))
-        .values(reversed_at=at)
+        update(Credit)
+        .where(Credit.conversion_id == conversion.id)
+        .values(revenue_cents=(Credit.revenue_cents * total_cents) // old_revenue)
         .execution_options(synchronize_session=False)
     )
-    return len(rows)
+    db.session.execute(
+        update(Conversion)
+        .where(Conversion.id == conversion.id)
+        .values(
+            revenue_cents=total_cents,
+            commission_cents=total_cents * conversion.rate_bp // 10_000,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(conversion)
+    return taken
 
 
 def _take_back_reward(author_id: int, commission_id: int, reward_cents: int) -> None:

@@ -252,31 +252,38 @@ def sold_prices(auction: Auction) -> list[int]:
     )
 
 
-def _live_sales(auction: Auction) -> list:
-    """The auction's sales not given back, newest first, with their order's status and
-    deadline: one query for everything the widget shows (at most ``units`` rows); the
+def live_sales(auction_ids: list[int]) -> dict[int, list]:
+    """Each auction's sales not given back, newest first, with their order's status and
+    deadline: one query for every auction of a page (at most ``units`` rows each); the
     order columns come from the shop's ``order_deadlines`` joined as a subquery."""
-    live = (AuctionSale.auction_id == auction.id, AuctionSale.returned_at.is_(None))
+    live = (AuctionSale.auction_id.in_(auction_ids), AuctionSale.returned_at.is_(None))
     orders = shop.order_deadlines(select(AuctionSale.order_id).where(*live)).subquery()
-    return list(
-        db.session.execute(
-            select(
-                AuctionSale.price_cents,
-                AuctionSale.created_at,
-                orders.c.status,
-                orders.c.expires_at,
-            )
-            .join(orders, orders.c.id == AuctionSale.order_id)
-            .where(*live)
-            .order_by(AuctionSale.id.desc())
-        ).all()
-    )
+    found: dict[int, list] = {ident: [] for ident in auction_ids}
+    for row in db.session.execute(
+        select(
+            AuctionSale.auction_id,
+            AuctionSale.price_cents,
+            AuctionSale.created_at,
+            orders.c.status,
+            orders.c.expires_at,
+        )
+        .join(orders, orders.c.id == AuctionSale.order_id)
+        .where(*live)
+        .order_by(AuctionSale.id.desc())
+    ):
+        found[row.auction_id].append(row)
+    return found
 
 
-def auction_payload(auction: Auction, at: datetime | None = None) -> dict:
-    """What the widget and the API show now: price and state from the server's clock."""
+def auction_payload(
+    auction: Auction, at: datetime | None = None, sales: list | None = None
+) -> dict:
+    """What the widget and the API show now: price and state from the server's clock.
+
+    ``sales`` are the auction's ``live_sales`` when the caller fetched them for a page."""
     at = at or now()
-    sales = _live_sales(auction)
+    if sales is None:
+        sales = live_sales([auction.id])[auction.id]
     unpaid = [s for s in sales if s.status == "pending"]
     lapsed = sum(1 for s in unpaid if s.expires_at is not None and s.expires_at <= at)
     left = auction.units_left + lapsed

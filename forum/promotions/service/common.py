@@ -5,12 +5,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
-from ... import signals
+from ... import signals, widget_shells
 from ...clock import now
 from ...errors import Forbidden, NotFound, ValidationFailed
 from ...extensions import db
 from ...idempotency import check_key as check_idempotency_key  # noqa: F401  (used by the feature)
 from ...idempotency import key_reused  # noqa: F401  (used by the feature)
+from ...money import viewer_locale
 from ...permissions import check_not_suspended as check_can_act  # noqa: F401  (used by the feature)
 from ...shop_embed import service as shop
 from ...times import parse_time
@@ -204,3 +205,16 @@ def _tell_joined(team, member, order) -> None:
 
 def _tell_settled(team, status: str) -> None:
     signals.team_settled.send(team, status=status)
+
+
+def offer_state(offer) -> tuple:
+    """What every promotion widget's head reads, as a shell key part (``widget_shells``):
+    the offer's, its product's and its merchant's rows, and the locale of its money."""
+    product = offer.product
+    return (
+        type(offer).__name__,
+        widget_shells.row_state(offer),
+        widget_shells.row_state(product),
+        widget_shells.row_state(product.merchant),
+        str(viewer_locale()),
+    )

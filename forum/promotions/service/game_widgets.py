@@ -6,37 +6,61 @@ the viewer's own guesses are fetched by games.js from the API (chat renders a me
 once for a whole room, so the widget itself is never personal).
 """
 
-from flask import render_template
+from flask import current_app, render_template
 from markupsafe import Markup
 from sqlalchemy import select
 
 from ... import embeds
+from ... import widget_shells as shells
 from ...clock import now
 from ...extensions import db
 from ...shop_embed import service as shop
 from ..models import Auction, GuessGame
 from . import auctions, guessing
+from .common import offer_state
 
 
 def load_auctions(ids: list[int]) -> dict[int, Auction]:
+    """The page's auctions with their product, merchant and live sales: two queries."""
     rows = db.session.scalars(
         select(Auction).options(shop.with_merchant(Auction.product)).where(Auction.id.in_(ids))
     ).all()
-    return {a.id: a for a in rows if a.product.archived_at is None}
+    rows = [a for a in rows if a.product.archived_at is None]
+    sales = auctions.live_sales([a.id for a in rows]) if rows else {}
+    for auction in rows:
+        auction.shown_sales = sales[auction.id]  # one query for the page, not one per widget
+    return {a.id: a for a in rows}
+
+
+def _auction_clock(live: dict, auction: Auction, next_drop, at) -> str:
+    if live["state"] == "upcoming":
+        return f"Starts in {shells.time_left(auction.starts_at, at)}"
+    if live["state"] == "live" and next_drop:
+        return f"Next drop in {shells.time_left(next_drop, at)}"
+    if live["state"] == "live":
+        return "At the floor: last call"
+    return "Ended"
 
 
 def render_auction(auction: Auction, context: embeds.EmbedContext, href: str) -> Markup:
+    """The widget: its shell rendered once per state (``forum.widget_shells``), the clock filled in."""
     at = now()
-    return Markup(  # noqa: S704 (a trusted template, autoescaped)
-        render_template(
+    live = auctions.auction_payload(auction, at, getattr(auction, "shown_sales", None))
+    next_drop = auctions.next_drop_at(auction, at)
+    window = current_app.config.get("AUCTION_PAYMENT_WINDOW_MINUTES", 10)
+    key = ("auction", offer_state(auction), shells.frozen(live), href, window)
+    return shells.render(
+        key,
+        lambda: render_template(
             "promotions/_auction.html",
             auction=auction,
-            live=auctions.auction_payload(auction, at),
-            next_drop=auctions.next_drop_at(auction, at),
+            live=live,
             href=href,
             room=auctions.auction_room(auction.id),
-            at=at,
-        )
+            server_now=shells.slot("now"),
+            clock=shells.slot("clock"),
+        ),
+        {"now": at.isoformat(), "clock": _auction_clock(live, auction, next_drop, at)},
     )
 
 
@@ -50,18 +74,27 @@ def load_games(ids: list[int]) -> dict[int, GuessGame]:
 
 
 def render_game(game: GuessGame, context: embeds.EmbedContext, href: str) -> Markup:
+    """The widget: its shell rendered once per state (``forum.widget_shells``), the clock filled in.
+
+    The chart of a closed game is only built with its shell (the guesses no longer change)."""
     at = now()
-    closed = guessing.state_of(game, at) == "closed"
-    return Markup(  # noqa: S704 (a trusted template, autoescaped)
-        render_template(
+    live = guessing.game_payload(game)
+    closed = live["state"] == "closed"
+    key = ("guess", offer_state(game), shells.frozen(live), href)
+    clock = "Closed" if closed else f"Closes in {shells.time_left(game.closes_at(), at)}"
+    return shells.render(
+        key,
+        lambda: render_template(
             "promotions/_guess.html",
             game=game,
-            live=guessing.game_payload(game),
+            live=live,
             chart=guessing.chart_data(game) if closed else None,
             href=href,
             room=guessing.game_room(game.id),
-            at=at,
-        )
+            server_now=shells.slot("now"),
+            clock=shells.slot("clock"),
+        ),
+        {"now": at.isoformat(), "clock": clock},
     )
 
 

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from flask import url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ... import realtime
@@ -33,20 +33,40 @@ def get_team(team_id) -> Team:
 
 def forming_teams(group_buy: GroupBuy, limit: int = WIDGET_TEAMS) -> list[Team]:
     """Teams still open to join, nearly full first, then the soonest to expire."""
-    return list(
-        db.session.scalars(
-            select(Team)
-            .options(joinedload(Team.leader))
-            .where(
-                Team.group_buy_id == group_buy.id,
-                Team.status == "forming",
-                Team.expires_at > now(),
-                Team.members < Team.size,
-            )
-            .order_by((Team.size - Team.members).asc(), Team.expires_at.asc(), Team.id.asc())
-            .limit(limit)
+    return forming_teams_of([group_buy.id], limit)[group_buy.id]
+
+
+def forming_teams_of(group_buy_ids: list[int], limit: int = WIDGET_TEAMS) -> dict[int, list[Team]]:
+    """``forming_teams`` of several group-buys (a page's widgets) in one query: the first
+    ``limit`` of each, ranked in SQL (a window over each group-buy's open teams)."""
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=Team.group_buy_id,
+            order_by=((Team.size - Team.members).asc(), Team.expires_at.asc(), Team.id.asc()),
         )
+        .label("rank")
     )
+    ranked = (
+        select(Team.id, rank)
+        .where(
+            Team.group_buy_id.in_(group_buy_ids),
+            Team.status == "forming",
+            Team.expires_at > now(),
+            Team.members < Team.size,
+        )
+        .subquery()
+    )
+    found: dict[int, list[Team]] = {ident: [] for ident in group_buy_ids}
+    for team in db.session.scalars(
+        select(Team)
+        .options(joinedload(Team.leader))
+        .join(ranked, ranked.c.id == Team.id)
+        .where(ranked.c.rank <= limit)
+        .order_by(Team.group_buy_id, ranked.c.rank)
+    ):
+        found[team.group_buy_id].append(team)
+    return found
 
 
 def teams_of_campaign(group_buy: GroupBuy, limit: int = 200) -> list[Team]:
@@ -63,16 +83,37 @@ def teams_of_campaign(group_buy: GroupBuy, limit: int = 200) -> list[Team]:
 
 def my_teams(user, group_buy: GroupBuy, limit: int = 5) -> list[tuple[Team, TeamMember]]:
     """``user``'s latest teams in this campaign with their membership (for their widget)."""
-    if not user or not getattr(user, "is_authenticated", False):
-        return []
+    return my_teams_of(user, [group_buy.id], limit)[group_buy.id]
+
+
+def my_teams_of(
+    user, group_buy_ids: list[int], limit: int = 5
+) -> dict[int, list[tuple[Team, TeamMember]]]:
+    """``my_teams`` in several group-buys (a page's widgets) in one query."""
+    found: dict[int, list[tuple[Team, TeamMember]]] = {ident: [] for ident in group_buy_ids}
+    if not user or not getattr(user, "is_authenticated", False) or not group_buy_ids:
+        return found
+    rank = (
+        func.row_number()
+        .over(partition_by=Team.group_buy_id, order_by=Team.id.desc())
+        .label("rank")
+    )
+    ranked = (
+        select(Team.id, rank)
+        .join(TeamMember, TeamMember.team_id == Team.id)
+        .where(Team.group_buy_id.in_(group_buy_ids), TeamMember.user_id == user.id)
+        .subquery()
+    )
     rows = db.session.execute(
         select(Team, TeamMember)
         .join(TeamMember, TeamMember.team_id == Team.id)
-        .where(Team.group_buy_id == group_buy.id, TeamMember.user_id == user.id)
-        .order_by(Team.id.desc())
-        .limit(limit)
+        .join(ranked, ranked.c.id == Team.id)
+        .where(TeamMember.user_id == user.id, ranked.c.rank <= limit)
+        .order_by(Team.group_buy_id, Team.id.desc())
     ).all()
-    return [(team, member) for team, member in rows]
+    for team, member in rows:
+        found[team.group_buy_id].append((team, member))
+    return found
 
 
 def membership(user, team: Team) -> TeamMember | None:

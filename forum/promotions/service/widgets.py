@@ -1,69 +1,142 @@
 """The [[groupbuy:ID]] and [[snap:ID]] widgets for posts and chat, and who may watch their rooms."""
 
-from flask import render_template
+from flask import g, render_template
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ... import embeds
+from ... import widget_shells as shells
 from ...clock import now
 from ...extensions import db
 from ...permissions import acting_user as _viewer
 from ..models import GroupBuy, Snap, Team
 from . import ladders
-from .groupbuys import (
-    forming_teams,
-    group_buy_room,
-    group_buy_url,
-    my_teams,
-)
+from .common import offer_state
+from .groupbuys import group_buy_room, group_buy_url
 from .snaps import snap_room, snap_url, state_of, stock_left
+from .teams import forming_teams, forming_teams_of, my_teams, my_teams_of
+
+_MINE = "plaza_promotions_my_teams"
 
 
 def load_group_buys(ids: list[int]) -> dict[int, GroupBuy]:
-    rows = db.session.scalars(
-        select(GroupBuy)
-        .options(joinedload(GroupBuy.product), joinedload(GroupBuy.merchant))
-        .where(GroupBuy.id.in_(ids))
+    """The page's group-buys with their product, merchant and forming teams, and the
+    viewer's own teams in them: one query each for the whole page."""
+    rows = [
+        gb
+        for gb in db.session.scalars(
+            select(GroupBuy)
+            .options(joinedload(GroupBuy.product), joinedload(GroupBuy.merchant))
+            .where(GroupBuy.id.in_(ids))
+        )
+        if gb.product.archived_at is None
+    ]
+    at = now()
+    open_ids = [gb.id for gb in rows if gb.is_open(at)]
+    teams = forming_teams_of(open_ids) if open_ids else {}
+    for gb in rows:
+        gb.shown_teams = teams.get(gb.id, [])  # one query for the page, not one per widget
+    viewer = _viewer()
+    if viewer is not None and getattr(viewer, "is_authenticated", False) and rows:
+        # Per viewer, so kept for this request only (g), never on a shared object.
+        g.setdefault(_MINE, {}).update(my_teams_of(viewer, [gb.id for gb in rows]))
+    return {gb.id: gb for gb in rows}
+
+
+def _body(group_buy: GroupBuy, *, mine, teams, at, left) -> Markup:
+    return Markup(  # noqa: S704 (a trusted template, autoescaped)
+        render_template(
+            "promotions/_groupbuy_body.html",
+            group_buy=group_buy,
+            teams=teams,
+            mine=mine,
+            mine_ids={team.id for team, _ in mine},
+            at=at,
+            open=group_buy.is_open(at),
+            ladder=ladders.steps_view,
+            left=left,
+        )
     )
-    return {gb.id: gb for gb in rows if gb.product.archived_at is None}
 
 
 def group_buy_body(group_buy: GroupBuy, *, personal: bool = True) -> Markup:
     """The part of the widget that changes (teams, the viewer's teams, actions): refetched live."""
     at = now()
     viewer = _viewer() if personal else None
-    mine = my_teams(viewer, group_buy) if viewer else []
-    return Markup(  # noqa: S704 (a trusted template, autoescaped)
-        render_template(
-            "promotions/_groupbuy_body.html",
-            group_buy=group_buy,
-            teams=forming_teams(group_buy) if group_buy.is_open(at) else [],
-            mine=mine,
-            mine_ids={team.id for team, _ in mine},
-            personal=personal,
-            viewer=viewer,
-            at=at,
-            open=group_buy.is_open(at),
-            ladder=ladders.steps_view,
-        )
+    return _body(
+        group_buy,
+        mine=my_teams(viewer, group_buy) if viewer else [],
+        teams=forming_teams(group_buy) if group_buy.is_open(at) else [],
+        at=at,
+        left=lambda team: shells.time_left(team.expires_at, at),
     )
 
 
 def render_group_buy(group_buy: GroupBuy, context: embeds.EmbedContext, href: str) -> Markup:
-    # Posts are rendered per reader; chat may render a message once for a whole room,
-    # so there the widget says nothing about the viewer (promotions.js fetches it).
+    """The widget. Posts are rendered per reader; chat may render a message once for a
+    whole room, so there the widget says nothing about the viewer (promotions.js fetches it).
+
+    Without teams of the viewer's own, the whole widget is a shell rendered once per state
+    (``forum.widget_shells``: the offer, the forming teams, the link) with the teams' countdowns as
+    slots; a member's own teams are rendered for them alone, never into a shell.
+    """
     personal = context.source_kind != "message"
-    return Markup(  # noqa: S704 (a trusted template, autoescaped)
-        render_template(
+    at = now()
+    is_open = group_buy.is_open(at)
+    teams = getattr(group_buy, "shown_teams", None)
+    if teams is None:
+        teams = forming_teams(group_buy) if is_open else []
+    teams = teams if is_open else []
+    mine: list = []
+    if personal:
+        viewer = _viewer()
+        known = g.get(_MINE, {})
+        if group_buy.id in known:
+            mine = known[group_buy.id]
+        elif viewer is not None:
+            mine = my_teams(viewer, group_buy)
+
+    def widget(body: Markup) -> str:
+        return render_template(
             "promotions/_groupbuy.html",
             group_buy=group_buy,
             href=href,
             room=group_buy_room(group_buy.id),
             personal=personal,
-            body=group_buy_body(group_buy, personal=personal),
+            body=body,
             ladder=ladders.steps_view,
         )
+
+    if mine:
+        body = _body(
+            group_buy,
+            mine=mine,
+            teams=teams,
+            at=at,
+            left=lambda team: shells.time_left(team.expires_at, at),
+        )
+        return Markup(widget(body))  # noqa: S704 (a trusted template, autoescaped)
+    key = (
+        "groupbuy",
+        offer_state(group_buy),
+        tuple((shells.row_state(team), team.leader.username) for team in teams),
+        is_open,
+        href,
+        personal,
+    )
+    return shells.render(
+        key,
+        lambda: widget(
+            _body(
+                group_buy,
+                mine=[],
+                teams=teams,
+                at=at,
+                left=lambda team: shells.slot(f"team{team.id}"),
+            )
+        ),
+        {f"team{team.id}": shells.time_left(team.expires_at, at) for team in teams},
     )
 
 
