@@ -406,7 +406,7 @@ def flag_review(actor, review: Review, reason: str, note: str = "") -> None:
     author, ValidationFailed, Conflict ``already_flagged``."""
     if actor.id == review.author_id:
         raise Forbidden("You cannot flag your own review.", code="own_review")
-    moderation.flag(actor, "review", review.id, reason, note or "")
+    moderation.flag(actor, "review", review.id, reason, note or "", author_id=review.author_id)
 
 
 def flagged_reviews(actor, limit: int = 100) -> list[tuple[Review, int]]:
