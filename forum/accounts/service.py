@@ -127,8 +127,16 @@ def check_registration(username: str, email: str, password: str) -> tuple[str, s
     return username, email
 
 
-def register(username: str, email: str, password: str, *, role: str = "member") -> User:
-    """Create a member. Raises ValidationFailed or Conflict (username_taken/email_taken)."""
+def register(
+    username: str,
+    email: str,
+    password: str,
+    *,
+    role: str = "member",
+    guidelines_accepted_at=None,
+) -> User:
+    """Create a member. Raises ValidationFailed or Conflict (username_taken/email_taken).
+    ``guidelines_accepted_at``: when they accepted the community guidelines (sign-up form)."""
     if role not in ROLES:
         raise ValidationFailed(fields={"role": [f"Choose one of {', '.join(ROLES)}."]})
     username, email = check_registration(username, email, password)
@@ -138,6 +146,7 @@ def register(username: str, email: str, password: str, *, role: str = "member") 
         email=email,
         password_hash=_hash_password(password),
         role=role,
+        guidelines_accepted_at=guidelines_accepted_at,
     )
     try:
         with db.session.begin_nested():

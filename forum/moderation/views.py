@@ -6,9 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from markupsafe import Markup
 
-from .. import markup
 from ..accounts import service as accounts
 from ..accounts.models import User
 from ..board import service as board
@@ -259,10 +257,7 @@ def admin_settings():
 
 @bp.get("/guidelines")
 def guidelines():
-    text = service.setting("guidelines")
-    return render_template(
-        "moderation/guidelines.html", guidelines=Markup(markup.render(text).html) if text else ""
-    )
+    return render_template("moderation/guidelines.html", guidelines=service.guidelines_html())
 
 
 # --- links the audit log and the queue follow -------------------------------------------

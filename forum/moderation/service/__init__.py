@@ -35,5 +35,12 @@ from .queue import (  # noqa: F401
     target_of,
 )
 from .sanctions import silence, suspend, unsilence, unsuspend  # noqa: F401
-from .settings import SETTINGS, setting, site_settings, update_settings  # noqa: F401
+from .settings import (  # noqa: F401
+    SETTINGS,
+    check_guidelines_accepted,
+    guidelines_html,
+    setting,
+    site_settings,
+    update_settings,
+)
 from .users import search_users, set_role  # noqa: F401

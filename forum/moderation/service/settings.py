@@ -4,10 +4,14 @@ A key with no row reads as the app config's default (``SITE_NAME``,
 ``FLAG_HIDE_SCORE``, ``FIRST_POSTS_HELD``...), so a fresh site works unset."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app
+from markupsafe import Markup
 from sqlalchemy import select
 
+from ... import markup
+from ...clock import now
 from ...errors import ValidationFailed
 from ...extensions import db
 from ..models import SiteSetting
@@ -99,3 +103,21 @@ def update_settings(actor, values: dict, reason: str = "") -> dict:
         db.session.flush()
         record(actor, "settings.update", "settings", 0, reason=reason, keys=changed)
     return site_settings()
+
+
+def guidelines_html():
+    """The community guidelines as sanitised Markup ("" when none are written)."""
+    text = setting("guidelines")
+    return Markup(markup.render(text).html) if text else ""
+
+
+def check_guidelines_accepted(accepted) -> datetime | None:
+    """At sign-up: when guidelines are written they must be accepted (ValidationFailed
+    on ``accept_guidelines``); returns the acceptance time, None when there are none."""
+    if not setting("guidelines"):
+        return None
+    if accepted is not True:
+        raise ValidationFailed(
+            fields={"accept_guidelines": ["Please read and accept the community guidelines."]}
+        )
+    return now()
