@@ -4,7 +4,14 @@ from flask import request
 
 from ..accounts import service as accounts
 from ..moderation import service
-from ..moderation.schemas import DecideBody, FlagBody, SanctionBody, dump_flag, dump_item, dump_sanctioned
+from ..moderation.schemas import (
+    DecideBody,
+    FlagBody,
+    SanctionBody,
+    dump_flag,
+    dump_item,
+    dump_sanctioned,
+)
 from ..pagination import limit_from
 from ..permissions import acting_user as _user
 from . import bp, responses
@@ -34,8 +41,7 @@ def _dump_items(items, viewer) -> list[dict]:
         [flag.reporter_id for item_flags in flags.values() for flag in item_flags]
     )
     return [
-        dump_item(item, flags[item.id], accuracy, service.target_of(item, viewer))
-        for item in items
+        dump_item(item, flags[item.id], accuracy, service.target_of(item, viewer)) for item in items
     ]
 
 
@@ -46,7 +52,11 @@ def _dump_items(items, viewer) -> list[dict]:
     summary="Items awaiting review (or decided, by status) with their flags and score",
     auth="moderator",
     errors=(403, 422),
-    query=(("status", {"type": "string", "enum": ["pending", "agreed", "disagreed", "ignored"]}), "cursor", "limit"),
+    query=(
+        ("status", {"type": "string", "enum": ["pending", "agreed", "disagreed", "ignored"]}),
+        "cursor",
+        "limit",
+    ),
     tag="moderation",
     response=responses.QueuePage,
 )

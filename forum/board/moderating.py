@@ -127,7 +127,7 @@ def describe_post(kind: str, *, target_id: int, viewer=None) -> Target | None:
         author_id=post.author_id,
         url=url_for("board.goto_post", post_id=post.id),
         context=f"in “{post.thread.title}”",
-        body_html=Markup(post.body_html),
+        body_html=Markup(post.body_html),  # noqa: S704 (sanitised when stored)
         hidden=post.is_hidden,
     )
 

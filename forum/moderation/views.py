@@ -186,7 +186,9 @@ def audit():
     before = request.args.get("before", "")
     return render_template(
         "moderation/audit.html",
-        entries=service.audit_log(before_id=int(before) if before.isdigit() and len(before) < 10 else None),
+        entries=service.audit_log(
+            before_id=int(before) if before.isdigit() and len(before) < 10 else None
+        ),
         page_size=service.audit.AUDIT_PAGE,
     )
 
@@ -220,7 +222,9 @@ def admin_user(username: str):
 @login_required
 def admin_role(username: str):
     user = accounts.get_by_username(username)
-    service.set_role(acting_user(), user, request.form.get("role", ""), request.form.get("reason", ""))
+    service.set_role(
+        acting_user(), user, request.form.get("role", ""), request.form.get("reason", "")
+    )
     db.session.commit()
     flash("Role changed.", "success")
     return redirect(url_for("moderation.admin_user", username=user.username))

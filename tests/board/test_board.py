@@ -173,7 +173,9 @@ def test_moderators_pin_and_move_threads(app, make_user, make_thread, make_categ
     )
     assert moderator.post(f"/mod/t/{first}/move", data={"category": "elsewhere"}).status_code == 422
     assert "Older thread" in app.test_client().get("/c/general").get_data(as_text=True)
-    moved = moderator.post(f"/mod/t/{first}/move", data={"category": "elsewhere", "reason": "topic"})
+    moved = moderator.post(
+        f"/mod/t/{first}/move", data={"category": "elsewhere", "reason": "topic"}
+    )
     assert moved.status_code == 302
     assert "Older thread" in app.test_client().get("/c/elsewhere").get_data(as_text=True)
     member = app.test_client()

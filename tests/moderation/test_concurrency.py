@@ -19,7 +19,11 @@ CONNECTIONS = 8
 @pytest.fixture
 def config_overrides():
     return {
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": CONNECTIONS, "max_overflow": 0, "pool_timeout": 120}
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_size": CONNECTIONS,
+            "max_overflow": 0,
+            "pool_timeout": 120,
+        }
     }
 
 
@@ -52,7 +56,9 @@ def _flag_job(user_id: int, post_id: int, author_id: int):
         from forum.accounts.models import User
         from forum.moderation import service
 
-        flag = service.flag(db.session.get(User, user_id), "post", post_id, "spam", author_id=author_id)
+        flag = service.flag(
+            db.session.get(User, user_id), "post", post_id, "spam", author_id=author_id
+        )
         return flag.id
 
     return job
@@ -78,7 +84,9 @@ def test_twenty_members_flag_one_post_at_once(app, make_user, make_thread):
         assert item.score == sum(r.weight for r in rows) == 200
         assert item.flag_count == 20 and item.auto_hidden and item.status == "pending"
         hides = db.session.scalar(
-            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "post.auto_hide")
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "post.auto_hide")
         )
         assert hides == 1
         assert db.session.get(Post, post_id).hidden_at is not None

@@ -18,17 +18,28 @@ def test_a_member_flags_a_post_once(app, client, make_user, make_thread, token_f
     body = made.get_json()
     assert body["target"] == "post" and body["target_id"] == post_id and body["reason"] == "spam"
     assert body["weight"] == 10  # a TL0 member with no history
-    again = client.post("/api/v1/flags", json=flag_body(post_id, "off_topic"), headers=token_for(reader))
+    again = client.post(
+        "/api/v1/flags", json=flag_body(post_id, "off_topic"), headers=token_for(reader)
+    )
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_flagged"
     assert count(app, Flag) == 1
     with app_context(app):
         item = db.session.scalar(select(ReviewItem))
-        assert (item.target_type, item.target_id, item.score, item.flag_count) == ("post", post_id, 10, 1)
+        assert (item.target_type, item.target_id, item.score, item.flag_count) == (
+            "post",
+            post_id,
+            10,
+            1,
+        )
         assert item.author_id == author.id
 
 
 def test_refused_flags_write_nothing(app, client, make_user, make_thread, token_for):
-    author, reader, mod = make_user("author"), make_user("reader"), make_user("mod", role="moderator")
+    author, reader, mod = (
+        make_user("author"),
+        make_user("reader"),
+        make_user("mod", role="moderator"),
+    )
     post_id = first_post_id(app, make_thread(author))
     headers = token_for(reader)
     cases = [
@@ -55,7 +66,12 @@ def test_refused_flags_write_nothing(app, client, make_user, make_thread, token_
         from forum.accounts.models import User
         from forum.board import service as board
 
-        board.set_hidden(db.session.get(User, mod.id), board.visible_post(post_id, db.session.get(User, mod.id)), True, "spam")
+        board.set_hidden(
+            db.session.get(User, mod.id),
+            board.visible_post(post_id, db.session.get(User, mod.id)),
+            True,
+            "spam",
+        )
         db.session.commit()
     assert client.post("/api/v1/flags", json=flag_body(post_id), headers=headers).status_code == 404
     assert count(app, Flag) == 0 and count(app, ReviewItem) == 0
@@ -85,18 +101,45 @@ def test_score_auto_hides_once_past_the_threshold_and_disagree_restores(
     flaggers = _flaggers(make_user, 5)
     client = app.test_client()
     for flagger in flaggers[:3]:  # 3 x 10 < 40
-        assert client.post("/api/v1/flags", json=flag_body(post_id), headers=token_for(flagger)).status_code == 201
+        assert (
+            client.post(
+                "/api/v1/flags", json=flag_body(post_id), headers=token_for(flagger)
+            ).status_code
+            == 201
+        )
     assert client.get(f"/p/{post_id}").status_code != 404
-    assert client.post("/api/v1/flags", json=flag_body(post_id), headers=token_for(flaggers[3])).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/flags", json=flag_body(post_id), headers=token_for(flaggers[3])
+        ).status_code
+        == 201
+    )
     assert client.get(f"/p/{post_id}").status_code == 404  # 40: hidden
     # Members no longer see it, so cannot flag it; a moderator still can: no second hide.
-    assert client.post("/api/v1/flags", json=flag_body(post_id), headers=token_for(flaggers[4])).status_code == 404
+    assert (
+        client.post(
+            "/api/v1/flags", json=flag_body(post_id), headers=token_for(flaggers[4])
+        ).status_code
+        == 404
+    )
     second_mod = make_user("mod2", role="moderator")
-    assert client.post("/api/v1/flags", json=flag_body(post_id), headers=token_for(second_mod)).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/flags", json=flag_body(post_id), headers=token_for(second_mod)
+        ).status_code
+        == 201
+    )
     with app_context(app):
         item = db.session.scalar(select(ReviewItem))
-        assert (item.score, item.flag_count, item.auto_hidden, item.status) == (90, 5, True, "pending")
-        hides = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "post.auto_hide")).all()
+        assert (item.score, item.flag_count, item.auto_hidden, item.status) == (
+            90,
+            5,
+            True,
+            "pending",
+        )
+        hides = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "post.auto_hide")
+        ).all()
         assert len(hides) == 1 and hides[0].actor_id is None and hides[0].subject_id == author.id
         item_id = item.id
     decided = client.post(
@@ -128,11 +171,19 @@ def test_a_flag_after_a_decision_reopens_the_item(app, client, make_user, make_t
     author, mod = make_user("author"), make_user("mod", role="moderator")
     first, second = make_user("first"), make_user("second")
     post_id = first_post_id(app, make_thread(author))
-    item_id = client.post("/api/v1/flags", json=flag_body(post_id), headers=token_for(first)).get_json()["id"]
+    item_id = client.post(
+        "/api/v1/flags", json=flag_body(post_id), headers=token_for(first)
+    ).get_json()["id"]
     with app_context(app):
         item_id = db.session.scalar(select(ReviewItem.id))
-    client.post(f"/api/v1/moderation/queue/{item_id}/decide", json={"action": "ignore"}, headers=token_for(mod))
-    client.post("/api/v1/flags", json=flag_body(post_id, "inappropriate"), headers=token_for(second))
+    client.post(
+        f"/api/v1/moderation/queue/{item_id}/decide",
+        json={"action": "ignore"},
+        headers=token_for(mod),
+    )
+    client.post(
+        "/api/v1/flags", json=flag_body(post_id, "inappropriate"), headers=token_for(second)
+    )
     with app_context(app):
         item = db.session.get(ReviewItem, item_id)
         assert (item.status, item.score, item.flag_count) == ("pending", 10, 1)

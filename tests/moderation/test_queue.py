@@ -17,7 +17,9 @@ def _flagged(app, client, make_user, make_thread, token_for, n=1):
     post_id = first_post_id(app, make_thread(author, body="Visit my shop spam.example"))
     for i in range(n):
         flagger = make_user(f"flagger{i}")
-        made = client.post("/api/v1/flags", json=flag_body(post_id, note="ad"), headers=token_for(flagger))
+        made = client.post(
+            "/api/v1/flags", json=flag_body(post_id, note="ad"), headers=token_for(flagger)
+        )
         assert made.status_code == 201
     with app_context(app):
         item_id = db.session.scalar(select(ReviewItem.id))
@@ -32,18 +34,38 @@ def test_only_moderators_see_and_decide(app, client, make_user, make_thread, tok
     assert client.get("/api/v1/moderation/queue", headers=member).status_code == 403
     assert client.get("/api/v1/moderation/queue", headers=token_for(author)).status_code == 403
     decide = f"/api/v1/moderation/queue/{item_id}/decide"
-    assert client.post(decide, json={"action": "agree", "reason": "x"}, headers=member).status_code == 403
-    assert client.post(f"/api/v1/moderation/queue/{item_id}/claim", headers=member).status_code == 403
-    assert client.post("/api/v1/admin/users/author/silence", json={"minutes": 5, "reason": "x"}, headers=member).status_code == 403
+    assert (
+        client.post(decide, json={"action": "agree", "reason": "x"}, headers=member).status_code
+        == 403
+    )
+    assert (
+        client.post(f"/api/v1/moderation/queue/{item_id}/claim", headers=member).status_code == 403
+    )
+    assert (
+        client.post(
+            "/api/v1/admin/users/author/silence", json={"minutes": 5, "reason": "x"}, headers=member
+        ).status_code
+        == 403
+    )
     page = app.test_client()
     login(page, member_ref)
     assert page.get("/mod/queue").status_code == 403
-    assert page.post(f"/mod/queue/{item_id}/decide", data={"action": "agree", "reason": "x"}).status_code == 403
-    assert page.get("/admin/users").status_code == 403 and page.get("/admin/settings").status_code == 403
+    assert (
+        page.post(
+            f"/mod/queue/{item_id}/decide", data={"action": "agree", "reason": "x"}
+        ).status_code
+        == 403
+    )
+    assert (
+        page.get("/admin/users").status_code == 403
+        and page.get("/admin/settings").status_code == 403
+    )
     with app_context(app):
         assert db.session.get(ReviewItem, item_id).status == "pending"
     mod = token_for(make_user("mod", role="moderator"))
-    missing = client.post("/api/v1/moderation/queue/99999/decide", json={"action": "ignore"}, headers=mod)
+    missing = client.post(
+        "/api/v1/moderation/queue/99999/decide", json={"action": "ignore"}, headers=mod
+    )
     assert missing.status_code == 404
 
 
@@ -66,26 +88,38 @@ def test_the_queue_shows_flags_score_and_accuracy(app, client, make_user, make_t
     assert "spam.example" in html and "flagger0" in html and "no decided flags yet" in html
 
 
-def test_agree_needs_a_reason_hides_and_tells_the_author(app, client, make_user, make_thread, token_for):
+def test_agree_needs_a_reason_hides_and_tells_the_author(
+    app, client, make_user, make_thread, token_for
+):
     author, post_id, item_id = _flagged(app, client, make_user, make_thread, token_for)
     mod_user = make_user("mod", role="moderator")
     mod = token_for(mod_user)
     decide = f"/api/v1/moderation/queue/{item_id}/decide"
-    for body in ({"action": "agree"}, {"action": "agree", "reason": "   "}, {"action": "ban", "reason": "x"}):
+    for body in (
+        {"action": "agree"},
+        {"action": "agree", "reason": "   "},
+        {"action": "ban", "reason": "x"},
+    ):
         refused = client.post(decide, json=body, headers=mod)
         assert refused.status_code == 422, body
     with app_context(app):
         assert db.session.get(ReviewItem, item_id).status == "pending"
     assert client.get(f"/p/{post_id}").status_code != 404
     assert count(app, AuditEntry, AuditEntry.action.like("queue.%")) == 0
-    agreed = client.post(decide, json={"action": "agree", "reason": "Advertising is not allowed"}, headers=mod)
+    agreed = client.post(
+        decide, json={"action": "agree", "reason": "Advertising is not allowed"}, headers=mod
+    )
     assert agreed.status_code == 200 and agreed.get_json()["status"] == "agreed"
     assert client.get(f"/p/{post_id}").status_code == 404
     with app_context(app):
         note = db.session.scalar(select(Notification).where(Notification.user_id == author.id))
         assert note.kind == "moderation" and "Advertising is not allowed" in note.text
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "queue.agree"))
-        assert (entry.actor_id, entry.subject_id, entry.target_id) == (mod_user.id, author.id, post_id)
+        assert (entry.actor_id, entry.subject_id, entry.target_id) == (
+            mod_user.id,
+            author.id,
+            post_id,
+        )
         assert entry.reason == "Advertising is not allowed"
     again = client.post(decide, json={"action": "disagree", "reason": "oops"}, headers=mod)
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_decided"
@@ -97,14 +131,21 @@ def test_agree_needs_a_reason_hides_and_tells_the_author(app, client, make_user,
 
 def test_a_claim_keeps_other_moderators_off(app, client, make_user, make_thread, token_for):
     author, post_id, item_id = _flagged(app, client, make_user, make_thread, token_for)
-    first, second = token_for(make_user("mod1", role="moderator")), token_for(make_user("mod2", role="moderator"))
+    first, second = (
+        token_for(make_user("mod1", role="moderator")),
+        token_for(make_user("mod2", role="moderator")),
+    )
     claimed = client.post(f"/api/v1/moderation/queue/{item_id}/claim", headers=first)
     assert claimed.status_code == 200 and claimed.get_json()["claimed_by"]["username"] == "mod1"
     taken = client.post(f"/api/v1/moderation/queue/{item_id}/claim", headers=second)
     assert taken.status_code == 409 and taken.get_json()["error"]["code"] == "claimed"
-    refused = client.post(f"/api/v1/moderation/queue/{item_id}/decide", json={"action": "ignore"}, headers=second)
+    refused = client.post(
+        f"/api/v1/moderation/queue/{item_id}/decide", json={"action": "ignore"}, headers=second
+    )
     assert refused.status_code == 409
-    done = client.post(f"/api/v1/moderation/queue/{item_id}/decide", json={"action": "ignore"}, headers=first)
+    done = client.post(
+        f"/api/v1/moderation/queue/{item_id}/decide", json={"action": "ignore"}, headers=first
+    )
     assert done.status_code == 200 and done.get_json()["status"] == "ignored"
     assert client.get(f"/p/{post_id}").status_code != 404  # ignore leaves it as it was
 
@@ -119,7 +160,11 @@ def test_flags_against_counts_upheld_flags_since(app, client, make_user, make_th
     mod = token_for(make_user("mod", role="moderator"))
     with app_context(app):
         assert service.flags_against(author.id, now() - timedelta(days=1)) == 0
-    client.post(f"/api/v1/moderation/queue/{item_id}/decide", json={"action": "agree", "reason": "ad"}, headers=mod)
+    client.post(
+        f"/api/v1/moderation/queue/{item_id}/decide",
+        json={"action": "agree", "reason": "ad"},
+        headers=mod,
+    )
     with app_context(app):
         assert service.flags_against(author.id, now() - timedelta(days=1)) == 2
         assert service.flags_against(author.id, now() + timedelta(minutes=1)) == 0

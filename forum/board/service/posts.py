@@ -14,8 +14,8 @@ from ...moderation import service as moderation
 from ...notifications import service as notifications
 from ...pagination import Page, decode, encode, keyset_page
 from ...permissions import can_moderate
-from ..moderating import hold_post
 from ..models import Category, Post, PostLike, PostRevision, Thread
+from ..moderating import hold_post
 from .common import check_can_post, render_body
 
 # --- posts -------------------------------------------------------------------------

@@ -26,8 +26,17 @@ from .flags import describe, item_for
 from .settings import setting
 
 OUTCOME = {"agree": "agreed", "disagree": "disagreed", "ignore": "ignored"}
-DEFAULT_REASON = {"disagree": "The flags were not upheld.", "ignore": "Flags closed without a verdict."}
-NOUNS = {"post": "post", "message": "chat message", "review": "review", "user": "profile", "product": "product"}
+DEFAULT_REASON = {
+    "disagree": "The flags were not upheld.",
+    "ignore": "Flags closed without a verdict.",
+}
+NOUNS = {
+    "post": "post",
+    "message": "chat message",
+    "review": "review",
+    "user": "profile",
+    "product": "product",
+}
 
 
 def holds_new_post(author) -> bool:

@@ -45,9 +45,7 @@ def unsilence(actor, user: User, reason: str) -> User:
     return user
 
 
-def suspend(
-    actor, user: User, minutes: int, reason: str, *, item_id: int | None = None
-) -> User:
+def suspend(actor, user: User, minutes: int, reason: str, *, item_id: int | None = None) -> User:
     """Suspend ``user`` for ``minutes``: they cannot log in (told why and until when),
     their sessions and tokens stop working."""
     _check(actor, user, minutes)
