@@ -79,6 +79,7 @@ class Out(BaseModel):
 class UserRefOut(Out):
     id: int
     username: str
+    trust_level: int = 0  # every user reference carries it (accounts.schemas.dump_user_ref)
 
 
 class ReplyOut(Out):

@@ -387,7 +387,7 @@ def test_a_muted_member_cannot_post_until_the_mute_ends(
         assert (
             entry.params["room"] == room
             and entry.params["minutes"] == 10
-            and entry.params["reason"] == "spam"
+            and entry.reason == "spam"
         )
 
     time_machine.shift(9 * 60)
