@@ -49,7 +49,9 @@ def test_flag_review_agree_and_the_author_is_told(
     log_in(narrow, live_server, mod.username, mod.password)
     narrow.goto(live_server("/mod/queue"))
     narrow.screenshot(path=str(ARTIFACTS / "moderation-queue-390.png"), full_page=True)
-    item.locator(".decide-form input[name=reason]").fill("Selling counterfeits breaks our guidelines")
+    item.locator(".decide-form input[name=reason]").fill(
+        "Selling counterfeits breaks our guidelines"
+    )
     item.locator("button[value=agree]").click()
     moderator.wait_for_selector(".flash-success")
     assert moderator.locator("[data-queue-item]").count() == 0
