@@ -126,6 +126,15 @@ class Defaults:
     REVIEW_REMINDER_DAYS = 3
     REVIEW_LIMIT = "10/hour;30/day"  # new reviews per member
 
+    # Moderation: defaults for the site settings an admin edits at /admin/settings.
+    SITE_NAME = "Plaza"
+    # A flag adds 10 x (1 + the flagger's trust level) x their accuracy factor (0.5 for a
+    # flagger with no decided flags yet) to its item's score; past this, it is hidden.
+    FLAG_HIDE_SCORE = 40
+    # A new account's first N posts wait in the review queue (0: none).
+    FIRST_POSTS_HELD = 2
+    FLAG_LIMIT = "20/hour;60/day"  # flags per member
+
     # The site's public address for links in mail sent by background tasks
     # (e.g. "https://plaza.example"); unset, they point at http://localhost.
     SITE_URL = None

@@ -28,6 +28,7 @@ FEATURE_STEPS = (
     "members",
     "reviews",
     "campaigns",
+    "moderation",
 )
 DEMO_PASSWORD = "plaza-demo"
 STAFF = (
@@ -156,6 +157,9 @@ def build(seed: int = 7) -> str:
     rng = random.Random(seed)
     config = current_app.config
     saved = config["RATELIMIT_ENABLED"], config.get("PASSWORD_HASH_METHOD")
+    held = config["FIRST_POSTS_HELD"]
+    # The seeded members' posts are published at once; moderation's step holds its own.
+    config["FIRST_POSTS_HELD"] = 0
     config["RATELIMIT_ENABLED"] = False
     config["PASSWORD_HASH_METHOD"] = "pbkdf2:sha256:60000"
     try:
@@ -185,6 +189,7 @@ def build(seed: int = 7) -> str:
             db.session.commit()
     finally:
         config["RATELIMIT_ENABLED"], config["PASSWORD_HASH_METHOD"] = saved
+        config["FIRST_POSTS_HELD"] = held
     lines = [
         f"Demo ready: {len(ctx.everyone)} members, {len(ctx.threads)} threads.",
         f"Log in as admin / {DEMO_PASSWORD} (also mod_mia, acme_store, alice ... same password).",

@@ -48,6 +48,16 @@ def check_not_suspended(user: Any) -> None:
         raise Forbidden(SUSPENDED, code="suspended")
 
 
+def check_not_silenced(user: Any) -> None:
+    """Forbidden ``silenced`` while a moderator has silenced ``user`` (they may read, not
+    post or chat), saying until when and why; a suspended account is refused first."""
+    check_not_suspended(user)
+    if getattr(user, "is_silenced", False):
+        until = user.silenced_until.strftime("%Y-%m-%d %H:%M UTC")
+        reason = f" Reason: {user.silence_reason}" if user.silence_reason else ""
+        raise Forbidden(f"A moderator silenced you until {until}.{reason}", code="silenced")
+
+
 def check_member(user: Any) -> None:
     """Forbidden ``suspended`` unless ``user`` is a signed-in account that is not suspended."""
     if not is_member(user):

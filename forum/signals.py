@@ -45,6 +45,19 @@ user_for_token = plaza.signal("user-for-token")
 #: ``campaigns.service.verify_email``). Receivers: attribution (a person's act).
 email_verified = plaza.signal("email-verified")
 
+# --- moderation -------------------------------------------------------------------------
+#: Question ``ask(moderation_target, kind, target_id=int, viewer=User | None)`` ->
+#: ``moderation.schemas.Target`` | None: the flaggable thing of ``kind`` (``post``,
+#: ``message``, ``review``, ``product``) as ``viewer`` may see it, for the flag and the
+#: review queue; None when missing or not visible to ``viewer`` (404). The owner
+#: answers (board: post, chat: message, reviews: review, shop: product).
+moderation_target = plaza.signal("moderation-target")
+#: Question ``ask(moderation_hide, kind, target_id=int, hidden=bool, actor=User | None,
+#: reason=str)`` -> True when the owner hid (or restored) the target; asked by
+#: moderation when a moderator agrees or disagrees, or a flag score passes the
+#: threshold (``actor=None``: the system). Moderation writes the audit entry.
+moderation_hide = plaza.signal("moderation-hide")
+
 # --- live (forum.live, the /live namespace) ------------------------------------------------
 #: Question ``ask(room_watch_allowed, kind, user=user | None, rest="...")`` -> bool:
 #: may ``user`` watch the room ``<kind>:<rest>``? Asked by ``live.may_watch``; the

@@ -82,6 +82,8 @@ def base_config(uri: str) -> dict:
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,
         "PAYMENTS_SANDBOX": True,
+        # Most tests post as brand-new accounts; the first-post queue has its own tests.
+        "FIRST_POSTS_HELD": 0,
     }
 
 

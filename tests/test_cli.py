@@ -11,7 +11,20 @@ def test_demo_builds_a_lively_community_once(app, runner):
     assert result.exit_code == 0, result.output
     assert "admin / plaza-demo" in result.output
     assert "Games: a live Dutch auction" in result.output
+    assert "cheap_watches_4u is silenced" in result.output
     with app.app_context():
+        from forum.accounts.models import User
+        from forum.moderation.models import ReviewItem
+
+        kinds = [
+            i.kind
+            for i in db.session.scalars(select(ReviewItem).where(ReviewItem.status == "pending"))
+        ]
+        assert kinds.count("first_post") == 1 and kinds.count("flagged") >= 3
+        assert db.session.scalars(select(ReviewItem.auto_hidden)).all().count(True) == 1
+        assert db.session.scalar(
+            select(User).where(User.username == "cheap_watches_4u")
+        ).is_silenced
         from forum.promotions import service as promotions
         from forum.promotions.models import Auction, GroupBuy, GuessGame, Team
 

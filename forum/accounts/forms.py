@@ -16,6 +16,8 @@ class RegisterForm(FlaskForm):
     username = StringField("Username", validators=[DataRequired(), Length(3, 32)])
     email = EmailField("Email", validators=[DataRequired(), Email()])
     password = PasswordField("Password", validators=[DataRequired(), Length(8, 256)])
+    # Shown (and required) when the admins have written community guidelines.
+    accept_guidelines = BooleanField("I have read and accept the community guidelines")
 
 
 class LoginForm(FlaskForm):

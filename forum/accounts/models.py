@@ -34,7 +34,14 @@ class User(UserMixin, db.Model):
     # cookie carrying an older version stops loading the user.
     session_version: Mapped[int] = mapped_column(default=1)
     suspended_until: Mapped[datetime | None]
-    created_at: Mapped[StampedNow]
+    # Written by moderation (through accounts' service): the reason the member is shown.
+    suspension_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # Silenced: may read and log in, may not post or chat, until this time.
+    silenced_until: Mapped[datetime | None]
+    silence_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # When the member accepted the community guidelines (at sign-up).
+    guidelines_accepted_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)
 
     tokens: Mapped[list["ApiToken"]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -66,6 +73,10 @@ class User(UserMixin, db.Model):
     @property
     def is_suspended(self) -> bool:
         return self.suspended_until is not None and self.suspended_until > now()
+
+    @property
+    def is_silenced(self) -> bool:
+        return self.silenced_until is not None and self.silenced_until > now()
 
     @property
     def initials(self) -> str:

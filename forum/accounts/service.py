@@ -127,8 +127,16 @@ def check_registration(username: str, email: str, password: str) -> tuple[str, s
     return username, email
 
 
-def register(username: str, email: str, password: str, *, role: str = "member") -> User:
-    """Create a member. Raises ValidationFailed or Conflict (username_taken/email_taken)."""
+def register(
+    username: str,
+    email: str,
+    password: str,
+    *,
+    role: str = "member",
+    guidelines_accepted_at=None,
+) -> User:
+    """Create a member. Raises ValidationFailed or Conflict (username_taken/email_taken).
+    ``guidelines_accepted_at``: when they accepted the community guidelines (sign-up form)."""
     if role not in ROLES:
         raise ValidationFailed(fields={"role": [f"Choose one of {', '.join(ROLES)}."]})
     username, email = check_registration(username, email, password)
@@ -138,6 +146,7 @@ def register(username: str, email: str, password: str, *, role: str = "member") 
         email=email,
         password_hash=_hash_password(password),
         role=role,
+        guidelines_accepted_at=guidelines_accepted_at,
     )
     try:
         with db.session.begin_nested():
@@ -177,10 +186,32 @@ def authenticate(username: str, password: str, *, address: str | None = None) ->
         ratelimit.record(address_spec, ADDRESS_LIMIT_SCOPE, address)
         raise NotAuthenticated(BAD_CREDENTIALS, code="bad_credentials")
     if user.is_suspended:
-        raise NotAuthenticated("This account is suspended.", code="suspended")
+        raise NotAuthenticated(suspension_notice(user), code="suspended")
     if _needs_rehash(user.password_hash):
         user.password_hash = _hash_password(password)
     return user
+
+
+def suspension_notice(user: User) -> str:
+    """What a suspended member is told: until when, and the moderator's reason."""
+    until = user.suspended_until.strftime("%Y-%m-%d %H:%M UTC") if user.suspended_until else ""
+    reason = f" Reason: {user.suspension_reason}" if user.suspension_reason else ""
+    return f"This account is suspended until {until}.{reason}"
+
+
+def set_suspension(user: User, until, reason: str = "") -> None:
+    """Suspend ``user`` until ``until`` (None lifts it); a suspension ends its sessions.
+    Moderation's service decides and audits; this writes the account."""
+    user.suspended_until = until
+    user.suspension_reason = reason if until is not None else ""
+    if until is not None:
+        end_all_sessions(user)
+
+
+def set_silence(user: User, until, reason: str = "") -> None:
+    """Silence ``user`` (reads, logs in, cannot post or chat) until ``until`` (None lifts it)."""
+    user.silenced_until = until
+    user.silence_reason = reason if until is not None else ""
 
 
 def load_session_user(session_id: str) -> User | None:

@@ -66,8 +66,12 @@ def _start_session(user, remember: bool) -> None:
 
 def _register(form):
     from ..campaigns import service as campaigns
+    from ..moderation import service as moderation
 
-    user = service.register(form.username.data, form.email.data, form.password.data)
+    accepted = moderation.check_guidelines_accepted(form.accept_guidelines.data)
+    user = service.register(
+        form.username.data, form.email.data, form.password.data, guidelines_accepted_at=accepted
+    )
     campaigns.on_registered(user)  # the verification email, sent after commit
     return user
 
@@ -83,7 +87,11 @@ def register():
         _start_session(done.value, remember=False)
         flash(f"Welcome to Plaza, {done.value.username}!", "success")
         return redirect(safe_next(url_for("pages.home")))
-    return render_template("accounts/register.html", form=form), form_status(form)
+    from ..moderation import service as moderation
+
+    return render_template(
+        "accounts/register.html", form=form, guidelines=moderation.guidelines_html()
+    ), form_status(form)
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -6,7 +6,11 @@ from .. import signals
 
 
 def init_app(app: Flask) -> None:
+    from . import moderating
+
     signals.room_watch_allowed.connect(may_watch_thread, sender="thread")
+    signals.moderation_target.connect(moderating.describe_post, sender="post")
+    signals.moderation_hide.connect(moderating.hide_post, sender="post")
 
 
 def may_watch_thread(kind: str, *, user, rest: str) -> bool:

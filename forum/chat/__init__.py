@@ -13,7 +13,11 @@ from .. import realtime, signals
 
 
 def init_app(app: Flask) -> None:
+    from .service import moderation
+
     signals.user_sessions_ended.connect(close_user_sockets)
+    signals.moderation_target.connect(moderation.describe_message, sender="message")
+    signals.moderation_hide.connect(moderation.hide_message, sender="message")
 
 
 def close_user_sockets(sender, *, user_id: int) -> None:

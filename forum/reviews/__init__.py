@@ -22,3 +22,5 @@ def init_app(app: Flask) -> None:
     signals.order_changed.connect(service.on_order_changed)
     signals.product_shown.connect(views.product_section)
     signals.thread_shown.connect(views.thread_banner)
+    signals.moderation_target.connect(service.describe_review, sender="review")
+    signals.moderation_hide.connect(service.hide_review, sender="review")

@@ -12,8 +12,14 @@ from .. import signals
 
 
 def init_app(app: Flask) -> None:
-    from .service.widgets import may_watch_offer, may_watch_product, product_widget
+    from .service.widgets import (
+        describe_product,
+        may_watch_offer,
+        may_watch_product,
+        product_widget,
+    )
 
     signals.widget_for.connect(product_widget, sender="product")
     signals.room_watch_allowed.connect(may_watch_offer, sender="offer")
     signals.offer_watch_allowed.connect(may_watch_product, sender="product")
+    signals.moderation_target.connect(describe_product, sender="product")

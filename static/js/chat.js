@@ -242,6 +242,18 @@
     body.className = "msg-body prose";
     body.innerHTML = m.body_html; // sanitized by the server (forum.markup)
     main.appendChild(body);
+    if (m.author.id !== me && document.getElementById("flag-dialog")) {
+      // Flag for the moderators: the shared dialog (moderation.js) takes the click.
+      const flag = document.createElement("a");
+      flag.className = "msg-flag chip";
+      flag.href = `/mod/flag?target=message&target_id=${m.id}`;
+      flag.dataset.flagTarget = "message";
+      flag.dataset.flagId = String(m.id);
+      flag.textContent = "⚑";
+      flag.title = "Flag this message";
+      flag.setAttribute("aria-label", "Flag this message");
+      main.appendChild(flag);
+    }
     el.appendChild(main);
 
     if (m.author.id === me || isModerator) {

@@ -190,7 +190,9 @@ def test_suspended_user_cannot_log_in_and_is_logged_out(app, make_user):
     client = app.test_client()
     login(client, target)
     with app.app_context(), app.test_request_context("/"):
-        moderation.suspend(db.session.get(User, mod.id), db.session.get(User, target.id), 3, "spam")
+        moderation.suspend(
+            db.session.get(User, mod.id), db.session.get(User, target.id), 3 * 24 * 60, "spam"
+        )
         db.session.commit()
     assert client.get("/settings").status_code == 302
     refused = app.test_client().post(

@@ -131,7 +131,7 @@ def test_locked_thread_answers_403_thread_locked(
     from tests.conftest import login
 
     login(mod_client, mod)
-    mod_client.post(f"/mod/t/{thread_id}/lock")
+    mod_client.post(f"/mod/t/{thread_id}/lock", data={"reason": "cooling off"})
     refused = client.post(
         f"/api/v1/threads/{thread_id}/posts", json={"body": "hello?"}, headers=token_for(member)
     )

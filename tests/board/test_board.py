@@ -109,14 +109,19 @@ def test_locked_thread_refuses_replies_except_from_moderators(app, make_user, ma
     writer = app.test_client()
     login(writer, author)
     assert writer.post(f"/mod/t/{thread_id}/lock").status_code == 403  # not a moderator
-    assert moderator.post(f"/mod/t/{thread_id}/lock").status_code == 302
+    # Every moderator action needs a reason: without one nothing changes.
+    assert moderator.post(f"/mod/t/{thread_id}/lock", data={"reason": " "}).status_code == 422
+    assert writer.post(f"/t/{thread_id}/reply", data={"body": "still open"}).status_code == 302
+    assert moderator.post(f"/mod/t/{thread_id}/lock", data={"reason": "heated"}).status_code == 302
     refused = writer.post(f"/t/{thread_id}/reply", data={"body": "let me in"})
     assert refused.status_code == 422 and "locked" in refused.get_data(as_text=True)
     assert moderator.post(f"/t/{thread_id}/reply", data={"body": "closing note"}).status_code == 302
-    assert len(post_ids(app, thread_id)) == 2
+    assert len(post_ids(app, thread_id)) == 3
     with app.app_context():
-        actions = db.session.scalars(select(AuditEntry.action))
-        assert list(actions) == ["thread.lock"]
+        entries = db.session.scalars(select(AuditEntry)).all()
+        assert [(e.action, e.reason, e.subject_id) for e in entries] == [
+            ("thread.lock", "heated", author.id)
+        ]
 
 
 def test_hidden_posts_are_invisible_to_others_but_not_to_author_and_moderators(
@@ -142,7 +147,7 @@ def test_hidden_posts_are_invisible_to_others_but_not_to_author_and_moderators(
     assert reader.get(f"/p/{reply_id}").status_code == 404
     assert "secret spam link" in author_client.get(f"/t/{thread_id}").get_data(as_text=True)
     assert "secret spam link" in moderator.get(f"/t/{thread_id}").get_data(as_text=True)
-    moderator.post(f"/mod/p/{reply_id}/restore")
+    moderator.post(f"/mod/p/{reply_id}/restore", data={"reason": "mistake"})
     assert "secret spam link" in reader.get(f"/t/{thread_id}").get_data(as_text=True)
     with app.app_context():
         assert list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id))) == [
@@ -159,14 +164,19 @@ def test_moderators_pin_and_move_threads(app, make_user, make_thread, make_categ
     make_category("elsewhere")
     moderator = app.test_client()
     login(moderator, mod)
-    moderator.post(f"/mod/t/{pinned}/pin")
+    moderator.post(f"/mod/t/{pinned}/pin", data={"reason": "house rules"})
     listing = app.test_client().get("/c/general").get_data(as_text=True)
     assert (
         listing.index("Rules thread")
         < listing.index("Newest thread")
         < listing.index("Older thread")
     )
-    assert moderator.post(f"/mod/t/{first}/move", data={"category": "elsewhere"}).status_code == 302
+    assert moderator.post(f"/mod/t/{first}/move", data={"category": "elsewhere"}).status_code == 422
+    assert "Older thread" in app.test_client().get("/c/general").get_data(as_text=True)
+    moved = moderator.post(
+        f"/mod/t/{first}/move", data={"category": "elsewhere", "reason": "topic"}
+    )
+    assert moved.status_code == 302
     assert "Older thread" in app.test_client().get("/c/elsewhere").get_data(as_text=True)
     member = app.test_client()
     login(member, author)
@@ -262,7 +272,7 @@ def test_search_finds_posts_and_titles_but_not_hidden_or_deleted(app, make_user,
     hidden_thread = make_thread(author, title="Other", body="flaxseed is also food")
     with app.app_context(), app.test_request_context("/"):
         hidden_post = db.session.scalar(select(Post).where(Post.thread_id == hidden_thread))
-        service.set_hidden(db.session.get(User, mod.id), hidden_post, True)
+        service.set_hidden(db.session.get(User, mod.id), hidden_post, True, "spam")
         db.session.commit()
         assert [p.thread.title for p in service.search("flaxseed").items] == ["Cast iron seasoning"]
         assert [p.thread.title for p in service.search("seasoning").items] == [

@@ -64,6 +64,7 @@ def start_server(
         "FORUM_REMEMBER_COOKIE_SECURE": "false",
         "FORUM_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "FORUM_UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "FORUM_FIRST_POSTS_HELD": "0",  # as in tests/conftest.py: new accounts post at once
         **(extra_env or {}),
     }
     log = tmp_path / f"server-{port}.log"

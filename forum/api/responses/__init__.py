@@ -81,6 +81,7 @@ from .events import (  # noqa: F401
     Sponsorship,
     Sponsorships,
 )
+from .moderation import Flag, QueueItem, QueuePage, SanctionedUser  # noqa: F401
 from .promotions import (  # noqa: F401
     GroupBuy,
     LadderStep,

@@ -18,7 +18,7 @@ from ..lookups import (  # noqa: F401
     threads_embedding,
     threads_with_ids,
 )
-from ..moderating import move_thread, set_hidden, set_locked, set_pinned  # noqa: F401
+from ..moderating import hold_post, move_thread, set_hidden, set_locked, set_pinned  # noqa: F401
 from .categories import (  # noqa: F401
     create_category,
     get_category,

@@ -7,7 +7,7 @@ from flask import current_app
 from ... import embeds, markup, ratelimit
 from ...accounts.models import User
 from ...errors import ValidationFailed, field_error
-from ...permissions import check_not_suspended
+from ...permissions import check_not_silenced
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TITLE_MIN, TITLE_MAX = 3, 200
@@ -63,7 +63,7 @@ def check_title(title) -> str:
 
 
 def check_can_post(user: User) -> None:
-    check_not_suspended(user)
+    check_not_silenced(user)
     ratelimit.consume(
         current_app.config["POST_LIMIT"],
         "post",

@@ -15,6 +15,7 @@ from ...notifications import service as notifications
 from ...pagination import Page, decode, encode, keyset_page
 from ...permissions import can_moderate
 from ..models import Category, Post, PostLike, PostRevision, Thread
+from ..moderating import hold_post
 from .common import check_can_post, render_body
 
 # --- posts -------------------------------------------------------------------------
@@ -24,6 +25,7 @@ def _add_post(
     author: User, thread: Thread, body: str, rendered: markup.Rendered, reply_to: Post | None
 ) -> Post:
     at = now()
+    held = moderation.holds_new_post(author)  # before this post is counted
     position = db.session.execute(
         update(Thread)
         .where(Thread.id == thread.id)
@@ -61,7 +63,12 @@ def _add_post(
         .values(post_count=Category.post_count + 1)
     )
     db.session.refresh(thread)
-    _notify_for_post(author, thread, post, rendered.mentions, reply_to)
+    if held:
+        # A new account's first posts wait for a moderator: nobody else sees them, so
+        # nobody is told of them either.
+        hold_post(post)
+    else:
+        _notify_for_post(author, thread, post, rendered.mentions, reply_to)
     signals.post_created.send(post, thread=thread)  # attribution: a person's first act
     return post
 
@@ -116,6 +123,8 @@ def reply(author: User, thread: Thread, body, *, reply_to_id: int | None = None)
             raise field_error("reply_to", "You can only reply to a post in this thread.")
     check_can_post(author)
     post = _add_post(author, thread, body, rendered, reply_to)
+    if post.is_hidden:
+        return post
     realtime.announce(
         "post_created",
         {"thread_id": thread.id, "post_id": post.id, "position": post.position},

@@ -18,16 +18,39 @@ from .posts import _add_post
 # --- threads -----------------------------------------------------------------------
 
 
+def _held_opening(viewer):
+    """Threads whose opening post the system holds (first-post queue, flag score):
+    seen only by their author and moderators."""
+    held = (
+        select(Post.id)
+        .where(
+            Post.thread_id == Thread.id,
+            Post.position == 1,
+            Post.hidden_at.is_not(None),
+            Post.hidden_by_id.is_(None),
+        )
+        .exists()
+    )
+    viewer_id = viewer.id if getattr(viewer, "is_authenticated", False) else None
+    return and_(held, Thread.author_id != viewer_id) if viewer_id else held
+
+
 def visible_threads(viewer=None):
     query = select(Thread)
     if not can_moderate(viewer):
-        query = query.where(Thread.deleted_at.is_(None))
+        query = query.where(Thread.deleted_at.is_(None), ~_held_opening(viewer))
     return query
 
 
 def get_thread(thread_id: int, viewer=None) -> Thread:
     thread = db.session.get(Thread, thread_id)
-    if thread is None or (thread.is_deleted and not can_moderate(viewer)):
+    if thread is None or (
+        not can_moderate(viewer)
+        and (
+            thread.is_deleted
+            or db.session.scalar(select(_held_opening(viewer)).where(Thread.id == thread.id))
+        )
+    ):
         raise NotFound("No such thread.")
     return thread
 

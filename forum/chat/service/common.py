@@ -11,7 +11,7 @@ from ...accounts.models import User
 from ...errors import Forbidden, NotFound, RateLimited, field_error
 from ...extensions import db
 from ...pagination import Page  # noqa: F401  # the chat service's pages are the shared Page
-from ...permissions import can_moderate, check_not_suspended  # noqa: F401  (used by the feature)
+from ...permissions import can_moderate, check_not_silenced, check_not_suspended  # noqa: F401  (used by the feature)
 from ...permissions import is_member as is_user
 from ...schemas import MAX_DB_INT
 from ..models import ChatMember, ChatRoom
@@ -118,7 +118,7 @@ def check_can_write(user, room: ChatRoom, member=_UNKNOWN) -> None:
         member = membership(room, user)
     if not may_read(user, room, member):
         raise NotFound("No such room.")
-    check_not_suspended(user)
+    check_not_silenced(user)
     if member is not None and member.is_muted:
         until = member.muted_until.strftime("%H:%M UTC")
         raise Forbidden(f"A moderator muted you in this room until {until}.", code="muted")

@@ -90,3 +90,52 @@ def unmute(actor: User, room: ChatRoom, user: User) -> None:
         room=room.channel,
         namespace=NAMESPACE,
     )
+
+
+# --- moderation's questions about messages (flags, the review queue) -----------------
+
+
+def describe_message(kind: str, *, target_id: int, viewer=None):
+    """The message as ``viewer`` may read it (None: missing, deleted or not theirs to read)."""
+    from markupsafe import Markup
+
+    from ...errors import NotFound
+    from ...moderation.schemas import Target
+    from .messages import get_message, message_url
+
+    try:
+        message = get_message(target_id, viewer)
+    except NotFound:
+        return None
+    return Target(
+        kind="message",
+        id=message.id,
+        author_id=message.author_id,
+        url=message_url(message.room, message),
+        context=f"in #{message.room.slug}",
+        body_html=Markup(message.body_html),  # noqa: S704 (sanitised when stored)
+    )
+
+
+def hide_message(kind: str, *, target_id: int, hidden: bool, actor=None, reason: str = "") -> bool:
+    """A moderator's decision (or the flag score) takes a message down or puts it back;
+    moderation writes the audit entry. Hidden is chat's soft delete."""
+    from ... import realtime
+    from ...clock import now
+    from ...extensions import db
+    from ..models import ChatMessage
+    from .common import NAMESPACE
+
+    message = db.session.get(ChatMessage, target_id)
+    if message is None or message.is_deleted == hidden:
+        return False
+    message.deleted_at = now() if hidden else None
+    message.deleted_by_id = actor.id if (hidden and actor is not None) else None
+    if hidden:
+        realtime.announce(
+            "message_deleted",
+            {"id": message.id, "room": message.room.slug},
+            room=message.room.channel,
+            namespace=NAMESPACE,
+        )
+    return True

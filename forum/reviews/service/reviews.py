@@ -429,7 +429,7 @@ def flag_review(actor, review: Review, reason: str, note: str = "") -> None:
     author, ValidationFailed, Conflict ``already_flagged``."""
     if actor.id == review.author_id:
         raise Forbidden("You cannot flag your own review.", code="own_review")
-    moderation.flag(actor, "review", review.id, reason, note or "")
+    moderation.flag(actor, "review", review.id, reason, note or "", author_id=review.author_id)
 
 
 def flagged_reviews(actor, limit: int = 100) -> list[tuple[Review, int]]:
@@ -444,3 +444,40 @@ def flagged_reviews(actor, limit: int = 100) -> list[tuple[Review, int]]:
     return sorted(((r, counts[r.id]) for r in rows), key=lambda pair: (-pair[1], -pair[0].id))[
         :limit
     ]
+
+
+# --- moderation's questions about reviews (flags, the review queue) ------------------
+
+
+def describe_review(kind: str, *, target_id: int, viewer=None):
+    """The review as ``viewer`` may see it (None: missing, deleted or hidden from them)."""
+    from markupsafe import Markup
+
+    from ...moderation.schemas import Target
+
+    try:
+        review = get_review(target_id, viewer)
+    except NotFound:
+        return None
+    return Target(
+        kind="review",
+        id=review.id,
+        author_id=review.author_id,
+        url=url_for(
+            "shop_embed.product", product_id=review.product_id, _anchor=f"review-{review.id}"
+        ),
+        context=f"a review: “{review.title}”",
+        body_html=Markup(review.body_html),  # noqa: S704 (sanitised when stored)
+        hidden=review.is_hidden,
+    )
+
+
+def hide_review(kind: str, *, target_id: int, hidden: bool, actor=None, reason: str = "") -> bool:
+    """A moderator's queue decision hides or restores a review through ``set_hidden`` (its
+    rating and reward rules). The flag score alone (``actor`` None) does not hide a
+    review: its rating and reward move only on a moderator's word."""
+    review = db.session.get(Review, target_id)
+    if review is None or actor is None:
+        return False
+    set_hidden(actor, review, hidden, reason)
+    return True

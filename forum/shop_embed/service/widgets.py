@@ -88,3 +88,31 @@ def may_watch_product(kind: str, *, user, ident: int) -> bool:
     except NotFound:
         return False
     return True
+
+
+# --- moderation's question about products (flags, the review queue) ------------------
+
+
+def describe_product(kind: str, *, target_id: int, viewer=None):
+    """The product as ``viewer`` may see it, its merchant's account as the "author".
+    Products have no hide answer: a moderator who agrees takes it up with the merchant
+    (or an admin archives it on the shop's own pages)."""
+    from flask import url_for
+    from markupsafe import Markup
+
+    from ...errors import NotFound
+    from ...moderation.schemas import Target
+    from .products import get_product
+
+    try:
+        product = get_product(target_id, viewer)
+    except NotFound:
+        return None
+    return Target(
+        kind="product",
+        id=product.id,
+        author_id=product.merchant.user_id,
+        url=url_for("shop_embed.product", product_id=product.id),
+        context=f"the product “{product.name}”",
+        body_html=Markup(product.description_html),  # noqa: S704 (sanitised when stored)
+    )
