@@ -127,6 +127,29 @@ class Defaults:
     REVIEW_REMINDER_DAYS = 3
     REVIEW_LIMIT = "10/hour;30/day"  # new reviews per member
 
+    # Trust levels (forum/trust): what a trust level 0 member may not do yet (lifted at TL1).
+    TRUST_NEWCOMER_MAX_LINKS = 2  # per post or edit
+    TRUST_NEWCOMER_MAX_IMAGES = 0
+    TRUST_NEWCOMER_MAX_MENTIONS = 2  # each @mention notifies someone
+    TRUST_DIRECT_MESSAGE_LEVEL = 1  # opening a direct conversation
+    TRUST_NEW_ROOM_LEVEL = 1  # creating chat rooms
+    TRUST_NEWCOMER_POST_LIMIT = "1/30second;30/day"  # NodeBB-like newbie delay, on top of POST_LIMIT
+    TRUST_NEWCOMER_CHAT_LIMIT = "1/3second;300/day"
+    TRUST_RECENT_WINDOW_DAYS = 100  # TL3's "sustained" window (recent visits, flags)
+    # Commerce gates: a minimum trust level and/or account age (days); 0 and 0 is off.
+    TRUST_GATE_SNAP_LEVEL = 0  # taking snap-up units
+    TRUST_GATE_SNAP_AGE_DAYS = 0
+    TRUST_GATE_AUCTION_LEVEL = 0  # taking Dutch auction units
+    TRUST_GATE_AUCTION_AGE_DAYS = 0
+    TRUST_GATE_GUESS_LEVEL = 0  # guessing-game guesses
+    TRUST_GATE_GUESS_AGE_DAYS = 0
+    TRUST_GATE_TEAM_LEVEL = 0  # joining group-buy teams
+    TRUST_GATE_TEAM_AGE_DAYS = 0
+    TRUST_GATE_COMMISSION_LEVEL = 0  # earning commission and CPA as an author
+    TRUST_GATE_COMMISSION_AGE_DAYS = 0
+    TRUST_GATE_REFERRAL_LEVEL = 0  # a referred member's own sign-up CPA
+    TRUST_GATE_REFERRAL_AGE_DAYS = 0
+
     # The site's public address for links in mail sent by background tasks
     # (e.g. "https://plaza.example"); unset, they point at http://localhost.
     SITE_URL = None

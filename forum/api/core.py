@@ -29,6 +29,7 @@ API_MODULES = (
     "coupons",
     "reviews",
     "campaigns",
+    "trust",
 )
 
 # path -> method -> operation (OpenAPI 3.1)

@@ -13,6 +13,7 @@ from ...extensions import db
 from ...moderation import service as moderation
 from ...notifications import service as notifications
 from ...pagination import Page, decode, encode, keyset_page
+from ...trust import service as trust
 from ...permissions import can_moderate
 from ..models import Category, Post, PostLike, PostRevision, Thread
 from .common import check_can_post, render_body
@@ -118,7 +119,7 @@ def reply(author: User, thread: Thread, body, *, reply_to_id: int | None = None)
         reply_to = db.session.get(Post, reply_to_id)
         if reply_to is None or reply_to.thread_id != thread.id:
             raise field_error("reply_to", "You can only reply to a post in this thread.")
-    check_can_post(author)
+    check_can_post(author, rendered)
     post = _add_post(author, thread, body, rendered, reply_to)
     realtime.announce(
         "post_created",
@@ -183,6 +184,7 @@ def edit_post(actor: User, post: Post, body) -> Post:
     rendered = render_body(body)
     if body == post.body:
         return post
+    trust.check_post_content(actor, rendered.html, rendered.mentions)
     db.session.add(PostRevision(post_id=post.id, editor_id=actor.id, body=post.body))
     post.body = body
     post.body_html = rendered.html

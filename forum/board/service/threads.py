@@ -68,7 +68,7 @@ def list_threads(
 def create_thread(author: User, category: Category, title, body) -> Thread:
     title = check_title(title)
     rendered = render_body(body)
-    check_can_post(author)
+    check_can_post(author, rendered)
     thread = Thread(
         category_id=category.id, author_id=author.id, title=title, last_activity_at=now()
     )

@@ -1,0 +1,64 @@
+"""Signal receivers: what members do that counts towards their trust level.
+
+Posts and likes are counted in the sender's transaction. A thread page only notes
+what was shown (in ``g``); ``flush`` writes it after the response is built, in a
+short transaction of its own, so the page's GET writes nothing and a failure to
+count never costs the reader their page.
+"""
+
+import logging
+
+from flask import g, has_request_context, request
+
+from ..accounts import service as accounts
+from ..extensions import db
+from ..permissions import is_member
+from . import service
+
+log = logging.getLogger(__name__)
+_PENDING = "plaza_trust_threads_shown"
+
+
+def on_post_created(post, *, thread=None) -> None:
+    if post.position > 1:
+        service.record_reply(post.author_id)
+    else:
+        service.record_visit(post.author_id)
+    service.evaluate_id(post.author_id)
+
+
+def on_post_liked(post, *, liker, liked: bool) -> None:
+    service.record_like(liker.id, post.author_id, liked=liked)
+    service.evaluate_id(liker.id)
+    if post.author_id != liker.id:
+        service.evaluate_id(post.author_id)
+
+
+def on_thread_shown(thread, *, viewer=None) -> None:
+    """Remember the thread this request showed (answers nothing to show)."""
+    if has_request_context() and is_member(viewer):
+        g.setdefault(_PENDING, {})[thread.id] = (viewer.id, thread.post_count)
+    return None
+
+
+def flush(response):
+    shown = g.pop(_PENDING, None)
+    if not shown or response.status_code != 200 or request.method != "GET":
+        return response
+    try:
+        user_ids = set()
+        for thread_id, (user_id, post_count) in shown.items():
+            service.record_thread_read(user_id, thread_id, post_count)
+            user_ids.add(user_id)
+        for user_id in user_ids:
+            service.evaluate_id(user_id)
+        db.session.commit()
+    except Exception:  # counting must never cost the reader their page
+        db.session.rollback()
+        log.exception("trust: could not count a thread view")
+    return response
+
+
+def on_profile_shown(user, *, viewer=None):
+    level = service.level_of(user)
+    return accounts.ProfileStat("Trust level", f"{level} · {service.LEVEL_NAMES[level]}")
