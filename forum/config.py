@@ -133,7 +133,9 @@ class Defaults:
     TRUST_NEWCOMER_MAX_MENTIONS = 2  # each @mention notifies someone
     TRUST_DIRECT_MESSAGE_LEVEL = 1  # opening a direct conversation
     TRUST_NEW_ROOM_LEVEL = 1  # creating chat rooms
-    TRUST_NEWCOMER_POST_LIMIT = "1/30second;30/day"  # NodeBB-like newbie delay, on top of POST_LIMIT
+    TRUST_NEWCOMER_POST_LIMIT = (
+        "1/30second;30/day"  # NodeBB-like newbie delay, on top of POST_LIMIT
+    )
     TRUST_NEWCOMER_CHAT_LIMIT = "1/3second;300/day"
     TRUST_RECENT_WINDOW_DAYS = 100  # TL3's "sustained" window (recent visits, flags)
     # Commerce gates: a minimum trust level and/or account age (days); 0 and 0 is off.

@@ -35,4 +35,6 @@ def get_trust_rules():
     response=TrustRules,
 )
 def put_trust_rules(data: TrustRulesBody):
-    return service.rules_json(service.update_rules(current_user._get_current_object(), rules_changes(data)))
+    return service.rules_json(
+        service.update_rules(current_user._get_current_object(), rules_changes(data))
+    )

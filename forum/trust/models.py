@@ -34,7 +34,9 @@ class TrustRule(db.Model):
 class TrustActivity(db.Model):
     __tablename__ = "trust_activity"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     topics_entered: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     posts_read: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     reading_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -50,7 +52,9 @@ class TrustVisit(db.Model):
 
     __tablename__ = "trust_visits"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     day: Mapped[date] = mapped_column(Date, primary_key=True)
 
 
@@ -59,7 +63,9 @@ class TrustThreadRead(db.Model):
 
     __tablename__ = "trust_thread_reads"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     thread_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     posts_seen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     first_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -21,9 +21,9 @@ def add_template_helpers(app) -> None:
         if not level and not always:
             return Markup("")
         name = service.LEVEL_NAMES[level]
-        return Markup('<span class="tag tag-trust" title="Trust level {0}: {1}">TL{0} · {1}</span>').format(
-            level, escape(name)
-        )
+        return Markup(
+            '<span class="tag tag-trust" title="Trust level {0}: {1}">TL{0} · {1}</span>'
+        ).format(level, escape(name))
 
 
 def _parse_rules(form) -> tuple[dict[int, dict[str, int | None]], dict[str, list[str]]]:
@@ -85,7 +85,9 @@ def grant():
     raw = request.form.get("level", "")
     level = int(raw) if raw.isdigit() and len(raw) < 3 else -1
     try:
-        service.grant(current_user._get_current_object(), user, level, request.form.get("reason", ""))
+        service.grant(
+            current_user._get_current_object(), user, level, request.form.get("reason", "")
+        )
         db.session.commit()
         flash(f"{user.username} is now at trust level {service.level_of(user)}.", "success")
     except ServiceError as err:

@@ -33,7 +33,9 @@ def set_rules(app, changes):
         if admin is None:
             from forum.accounts import service as accounts
 
-            admin = accounts.register("rulesadmin", "rulesadmin@example.com", "long passphrase kept", role="admin")
+            admin = accounts.register(
+                "rulesadmin", "rulesadmin@example.com", "long passphrase kept", role="admin"
+            )
         trust.update_rules(admin, changes)
         db.session.commit()
 
@@ -61,10 +63,14 @@ def test_reading_threads_reaches_tl1_and_notifies(app, make_user, threads):
         assert figures["topics_entered"] == 2 and figures["posts_read"] == 2
         assert figures["minutes_reading"] == 1 and figures["days_visited"] == 1
         notes = db.session.scalars(
-            select(Notification).where(Notification.user_id == reader.id, Notification.kind == "trust_level")
+            select(Notification).where(
+                Notification.user_id == reader.id, Notification.kind == "trust_level"
+            )
         ).all()
         assert len(notes) == 1 and "trust level 1" in notes[0].text
-        change = db.session.scalars(select(TrustChange).where(TrustChange.user_id == reader.id)).one()
+        change = db.session.scalars(
+            select(TrustChange).where(TrustChange.user_id == reader.id)
+        ).one()
         assert (change.old_level, change.new_level, change.reason) == (0, 1, "rules")
 
 
@@ -88,8 +94,13 @@ def test_tl2_needs_likes_replies_and_days(app, make_user, threads):
         {
             1: {"topics_entered": 0, "posts_read": 0, "minutes_reading": 0},
             2: {
-                "days_visited": 2, "likes_given": 1, "likes_received": 1, "replies": 2,
-                "topics_entered": 0, "posts_read": 0, "minutes_reading": 0,
+                "days_visited": 2,
+                "likes_given": 1,
+                "likes_received": 1,
+                "replies": 2,
+                "topics_entered": 0,
+                "posts_read": 0,
+                "minutes_reading": 0,
             },
         },
     )
@@ -104,7 +115,9 @@ def test_tl2_needs_likes_replies_and_days(app, make_user, threads):
         assert me.trust_level == 1  # TL1 needs nothing here: the first act promotes
         with replaying(T0 + timedelta(days=1)):
             board.reply(me, thread, "second reply")
-            theirs = db.session.scalar(select(Post).where(Post.thread_id == thread.id, Post.position == 1))
+            theirs = db.session.scalar(
+                select(Post).where(Post.thread_id == thread.id, Post.position == 1)
+            )
             board.like(me, theirs)
             db.session.commit()
         assert me.trust_level == 1  # no like received yet
@@ -121,7 +134,9 @@ def test_tl3_sustained_over_the_window_with_few_flags(app, make_user, monkeypatc
     with replaying(T0):
         old_hand = make_user("oldhand", trust_level=2)
     flags = {"n": 5}
-    monkeypatch.setattr(moderation, "flags_against", lambda user_id, since: flags["n"], raising=False)
+    monkeypatch.setattr(
+        moderation, "flags_against", lambda user_id, since: flags["n"], raising=False
+    )
     with app_context(app):
         with replaying(T0 + timedelta(days=99)):
             assert trust.evaluate_all() == 0
@@ -171,7 +186,9 @@ def test_grant_from_the_profile_page(app, make_user):
     login(client, moderator)
     page = client.get("/u/member").get_data(as_text=True)
     assert "TL1 · basic" in page and "Set level" in page
-    response = client.post("/admin/trust/grant", data={"username": "member", "level": "4", "reason": "Leads"})
+    response = client.post(
+        "/admin/trust/grant", data={"username": "member", "level": "4", "reason": "Leads"}
+    )
     assert response.status_code == 303
     assert level(app, member) == 4
     assert "TL4 · leader" in client.get("/u/member").get_data(as_text=True)

@@ -164,10 +164,14 @@ def test_tl0_chat_message_link_limit_on_the_socket(app, make_user):
     login(client, newcomer)
     sock = socketio.test_client(app, namespace="/chat", flask_test_client=client)
     sock.emit("join", {"room": "general"}, namespace="/chat", callback=True)
-    ack = sock.emit("send", {"room": "general", "body": THREE_LINKS}, namespace="/chat", callback=True)
+    ack = sock.emit(
+        "send", {"room": "general", "body": THREE_LINKS}, namespace="/chat", callback=True
+    )
     assert ack["error"]["code"] == "trust_level_required"
     assert count(app, ChatMessage) == 0
-    ok = sock.emit("send", {"room": "general", "body": "hello all"}, namespace="/chat", callback=True)
+    ok = sock.emit(
+        "send", {"room": "general", "body": "hello all"}, namespace="/chat", callback=True
+    )
     assert "error" not in ok
     sock.disconnect(namespace="/chat")
 

@@ -13,8 +13,8 @@ from ...extensions import db
 from ...moderation import service as moderation
 from ...notifications import service as notifications
 from ...pagination import Page, decode, encode, keyset_page
-from ...trust import service as trust
 from ...permissions import can_moderate
+from ...trust import service as trust
 from ..models import Category, Post, PostLike, PostRevision, Thread
 from .common import check_can_post, render_body
 

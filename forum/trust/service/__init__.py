@@ -10,7 +10,7 @@ The front of the ``service/`` package; callers import from here:
 """
 
 from .common import LEVEL_NAMES, LEVELS, is_exempt, level_of, meets, require_level  # noqa: F401
-from .gates import ACTS, check_commerce, gate, may_earn  # noqa: F401
+from .gates import ACTS, check_commerce, gate, may_earn, may_earn_id  # noqa: F401
 from .levels import (  # noqa: F401
     METRICS,
     Progress,

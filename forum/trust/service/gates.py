@@ -8,8 +8,10 @@ share those service functions); attribution asks ``may_earn`` before crediting."
 
 from flask import current_app
 
+from ...accounts.models import User
 from ...clock import now
 from ...errors import Forbidden
+from ...extensions import db
 from .common import LEVEL_NAMES, is_exempt, level_of
 
 ACTS = {
@@ -52,6 +54,13 @@ def check_commerce(user, act: str) -> None:
     message = _refusal(user, act)
     if message:
         raise Forbidden(message, code="trust_level_required")
+
+
+def may_earn_id(user_id: int | None, act: str = "commission") -> bool:
+    """``may_earn`` by id; loads the member only when the gate is on."""
+    if gate(act) == (0, 0):
+        return user_id is not None
+    return user_id is not None and may_earn(db.session.get(User, user_id), act)
 
 
 def may_earn(user, act: str = "commission") -> bool:

@@ -98,7 +98,9 @@ def rules_json(table: dict[int, dict[str, int | None]] | None = None) -> dict:
     }
 
 
-def update_rules(actor, changes: dict[int, dict[str, int | None]]) -> dict[int, dict[str, int | None]]:
+def update_rules(
+    actor, changes: dict[int, dict[str, int | None]]
+) -> dict[int, dict[str, int | None]]:
     """Save some requirements (admin). ``changes`` maps a level (1-3) to metrics and their
     thresholds; a ceiling set to None is lifted. Raises Forbidden, ValidationFailed
     (nothing saved). Later evaluations use the new rules."""
@@ -117,7 +119,9 @@ def update_rules(actor, changes: dict[int, dict[str, int | None]]) -> dict[int, 
             elif value is None and metric not in CEILINGS:
                 errors[key] = ["Give a number (0: not required)."]
             elif value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= THRESHOLD_MAX
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or not 0 <= value <= THRESHOLD_MAX
             ):
                 errors[key] = [f"Use a whole number from 0 to {THRESHOLD_MAX:,}."]
             else:
@@ -131,7 +135,11 @@ def update_rules(actor, changes: dict[int, dict[str, int | None]]) -> dict[int, 
             if value is not None:
                 db.session.add(
                     TrustRule(
-                        level=level, metric=metric, threshold=value, updated_at=at, updated_by_id=actor.id
+                        level=level,
+                        metric=metric,
+                        threshold=value,
+                        updated_at=at,
+                        updated_by_id=actor.id,
                     )
                 )
     moderation.record(actor, "trust.rules", "site", 0, rules=rules_json(table))
@@ -143,7 +151,9 @@ def update_rules(actor, changes: dict[int, dict[str, int | None]]) -> dict[int, 
 
 
 def _ensure_activity(user_id: int) -> None:
-    db.session.execute(insert_ignore(TrustActivity, {"user_id": user_id}, index_elements=["user_id"]))
+    db.session.execute(
+        insert_ignore(TrustActivity, {"user_id": user_id}, index_elements=["user_id"])
+    )
 
 
 def _bump(user_id: int, **deltas) -> None:
@@ -155,7 +165,9 @@ def _bump(user_id: int, **deltas) -> None:
         )
         for name, delta in deltas.items()
     }
-    db.session.execute(update(TrustActivity).where(TrustActivity.user_id == user_id).values(**values))
+    db.session.execute(
+        update(TrustActivity).where(TrustActivity.user_id == user_id).values(**values)
+    )
 
 
 def record_visit(user_id: int, day: date | None = None) -> None:
@@ -178,17 +190,25 @@ def record_thread_read(user_id: int, thread_id: int, post_count: int) -> None:
     first = db.session.execute(
         insert_ignore(
             TrustThreadRead,
-            {"user_id": user_id, "thread_id": thread_id, "posts_seen": min(post_count, page), "first_at": at},
+            {
+                "user_id": user_id,
+                "thread_id": thread_id,
+                "posts_seen": min(post_count, page),
+                "first_at": at,
+            },
         ).returning(TrustThreadRead.thread_id)
     ).first()
     if first is not None:
         posts_delta, topics_delta = min(post_count, page), 1
     else:
-        seen = db.session.scalar(
-            select(TrustThreadRead.posts_seen).where(
-                TrustThreadRead.user_id == user_id, TrustThreadRead.thread_id == thread_id
+        seen = (
+            db.session.scalar(
+                select(TrustThreadRead.posts_seen).where(
+                    TrustThreadRead.user_id == user_id, TrustThreadRead.thread_id == thread_id
+                )
             )
-        ) or 0
+            or 0
+        )
         target = min(post_count, seen + page)
         moved = (
             db.session.execute(
@@ -204,7 +224,9 @@ def record_thread_read(user_id: int, thread_id: int, post_count: int) -> None:
             else 0
         )
         posts_delta, topics_delta = (target - seen if moved else 0), 0
-    last = db.session.scalar(select(TrustActivity.last_read_at).where(TrustActivity.user_id == user_id))
+    last = db.session.scalar(
+        select(TrustActivity.last_read_at).where(TrustActivity.user_id == user_id)
+    )
     seconds = 0
     if last is not None:
         seconds = max(0, min(int((at - last).total_seconds()), READ_SECONDS_CAP))
@@ -317,7 +339,10 @@ def progress(user: User) -> Progress:
 def _held_by_staff(user_id: int) -> bool:
     """True when the member's latest move was a staff grant that lowered them."""
     last = db.session.scalars(
-        select(TrustChange).where(TrustChange.user_id == user_id).order_by(TrustChange.id.desc()).limit(1)
+        select(TrustChange)
+        .where(TrustChange.user_id == user_id)
+        .order_by(TrustChange.id.desc())
+        .limit(1)
     ).first()
     return bool(last and last.granted and last.new_level < last.old_level)
 
@@ -388,7 +413,9 @@ def evaluate_all(batch: int = 500) -> int:
         ids = list(
             db.session.scalars(
                 select(User.id)
-                .where(User.id > after, User.trust_level < max(EARNED_LEVELS), User.role == "member")
+                .where(
+                    User.id > after, User.trust_level < max(EARNED_LEVELS), User.role == "member"
+                )
                 .order_by(User.id)
                 .limit(batch)
             )
@@ -422,7 +449,10 @@ def grant(actor: User, user: User, level, reason) -> TrustChange | None:
     _move(user, level, reason=reason, actor=actor, granted=True)
     moderation.record(actor, "user.trust_level", "user", user.id, old=old, new=level, reason=reason)
     return db.session.scalars(
-        select(TrustChange).where(TrustChange.user_id == user.id).order_by(TrustChange.id.desc()).limit(1)
+        select(TrustChange)
+        .where(TrustChange.user_id == user.id)
+        .order_by(TrustChange.id.desc())
+        .limit(1)
     ).first()
 
 
