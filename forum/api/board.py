@@ -29,7 +29,7 @@ PAGE = ("cursor", "limit")
     response=list[responses.Category],
 )
 def list_categories():
-    return [dump_category(c) for c in service.list_categories()]
+    return [dump_category(c) for c in service.list_categories(_user())]
 
 
 @endpoint(
@@ -60,7 +60,7 @@ def create_category(data: CategoryBody):
     response=responses.ThreadPage,
 )
 def category_threads(slug: str):
-    category = service.get_category(slug)
+    category = service.get_category(slug, _user())
     page = service.list_threads(
         category,
         cursor=request.args.get("cursor"),
@@ -82,7 +82,7 @@ def category_threads(slug: str):
     response=responses.NewThread,
 )
 def create_thread(data: ThreadBody):
-    category = service.get_category(data.category)
+    category = service.get_category(data.category, _user())
     thread = service.create_thread(_user(), category, data.title, data.body)
     return {
         "id": thread.id,

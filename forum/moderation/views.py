@@ -26,7 +26,9 @@ def thread_action(thread_id: int, action: str):
 def move(thread_id: int):
     thread = board.get_thread(thread_id, viewer=current_user)
     service.check_moderator(current_user)
-    board.move_thread(current_user, thread, board.get_category(request.form.get("category", "")))
+    board.move_thread(
+        current_user, thread, board.get_category(request.form.get("category", ""), current_user)
+    )
     db.session.commit()
     return redirect(url_for("board.thread", thread_id=thread.id))
 

@@ -16,6 +16,7 @@ from ...pagination import Page, decode, encode, keyset_page
 from ...permissions import can_moderate
 from ...trust import service as trust
 from ..models import Category, Post, PostLike, PostRevision, Thread
+from .access import check_can_post_in, may_read
 from .common import check_can_post, render_body
 
 # --- posts -------------------------------------------------------------------------
@@ -79,7 +80,8 @@ def _notify_for_post(
     if mentions:
         users = db.session.scalars(select(User).where(User.username_key.in_(mentions[:20])))
         for user in users:
-            if user.id not in told:
+            # A mention from a lounge tells nobody who cannot read it (not even its title).
+            if user.id not in told and may_read(thread.category, user):
                 notifications.notify(
                     user.id,
                     "mention",
@@ -119,6 +121,7 @@ def reply(author: User, thread: Thread, body, *, reply_to_id: int | None = None)
         reply_to = db.session.get(Post, reply_to_id)
         if reply_to is None or reply_to.thread_id != thread.id:
             raise field_error("reply_to", "You can only reply to a post in this thread.")
+    check_can_post_in(author, thread.category)
     check_can_post(author, rendered)
     post = _add_post(author, thread, body, rendered, reply_to)
     realtime.announce(
@@ -161,7 +164,7 @@ def can_see_post(post: Post, viewer) -> bool:
     a post of a deleted thread is gone, and a hidden one is its author's alone."""
     if can_moderate(viewer):
         return True
-    if post.thread.is_deleted or post.is_deleted:
+    if post.thread.is_deleted or post.is_deleted or not may_read(post.thread.category, viewer):
         return False
     if post.is_hidden:
         return bool(

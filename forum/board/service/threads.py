@@ -12,6 +12,7 @@ from ...extensions import db
 from ...pagination import Page, decode, encode, keyset_page
 from ...permissions import can_moderate
 from ..models import Category, Post, Thread
+from .access import check_can_post_in, may_read, readable
 from .common import check_can_post, check_title, render_body
 from .posts import _add_post
 
@@ -21,13 +22,17 @@ from .posts import _add_post
 def visible_threads(viewer=None):
     query = select(Thread)
     if not can_moderate(viewer):
-        query = query.where(Thread.deleted_at.is_(None))
+        query = query.where(Thread.deleted_at.is_(None), readable(Thread.category_id, viewer))
     return query
 
 
 def get_thread(thread_id: int, viewer=None) -> Thread:
     thread = db.session.get(Thread, thread_id)
-    if thread is None or (thread.is_deleted and not can_moderate(viewer)):
+    if (
+        thread is None
+        or (thread.is_deleted and not can_moderate(viewer))
+        or not may_read(thread.category, viewer)
+    ):
         raise NotFound("No such thread.")
     return thread
 
@@ -68,6 +73,7 @@ def list_threads(
 def create_thread(author: User, category: Category, title, body) -> Thread:
     title = check_title(title)
     rendered = render_body(body)
+    check_can_post_in(author, category)
     check_can_post(author, rendered)
     thread = Thread(
         category_id=category.id, author_id=author.id, title=title, last_activity_at=now()
