@@ -137,7 +137,14 @@ class Defaults:
         "1/30second;30/day"  # NodeBB-like newbie delay, on top of POST_LIMIT
     )
     TRUST_NEWCOMER_CHAT_LIMIT = "1/3second;300/day"
-    TRUST_RECENT_WINDOW_DAYS = 100  # TL3's "sustained" window (recent visits, flags)
+    TRUST_RECENT_WINDOW_DAYS = 100
+    # Badges (forum/trust/service/badges.py).
+    BADGE_HELPFUL_LIKES = 3  # likes on one reply
+    BADGE_WELCOMER_NEWCOMERS = 3  # first threads of new members replied to
+    BADGE_NEWCOMER_DAYS = 14  # "new member" for the welcomer badge
+    BADGE_EVENT_REGULAR_EVENTS = (
+        3  # events checked in at  # TL3's "sustained" window (recent visits, flags)
+    )
     # Commerce gates: a minimum trust level and/or account age (days); 0 and 0 is off.
     TRUST_GATE_SNAP_LEVEL = 0  # taking snap-up units
     TRUST_GATE_SNAP_AGE_DAYS = 0

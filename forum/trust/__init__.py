@@ -22,4 +22,7 @@ def init_app(app: Flask) -> None:
     app.after_request(reading.flush)
     # The profile shows the member's level (and, for the member, what the next one needs).
     signals.profile_shown.connect(reading.on_profile_shown)
+    # Badges: likes and replies above, event check-ins here; shown on the profile.
+    signals.signup_checked_in.connect(reading.on_checked_in)
+    signals.profile_shown.connect(reading.on_profile_badges)
     views.add_template_helpers(app)

@@ -85,3 +85,29 @@ class TrustChange(db.Model):
     # A staff grant is kept by the rules: they never move the member below it.
     granted: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class BadgeAward(db.Model):
+    """A badge a member earned (once per badge), shown on their profile."""
+
+    __tablename__ = "trust_badge_awards"
+    __table_args__ = (UniqueConstraint("user_id", "badge", name="uq_trust_badge_awards_once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    badge: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    awarded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class BadgeMark(db.Model):
+    """One distinct thing counting towards a badge (a newcomer welcomed, an event
+    attended): the unique key makes a repeat count once."""
+
+    __tablename__ = "trust_badge_marks"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    badge: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ref_id: Mapped[int] = mapped_column(Integer, primary_key=True)

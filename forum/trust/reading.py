@@ -22,6 +22,8 @@ _PENDING = "plaza_trust_threads_shown"
 def on_post_created(post, *, thread=None) -> None:
     if post.position > 1:
         service.record_reply(post.author_id)
+        if thread is not None:
+            service.on_reply(post.author_id, thread.author_id)
     else:
         service.record_visit(post.author_id)
     service.evaluate_id(post.author_id)
@@ -29,6 +31,9 @@ def on_post_created(post, *, thread=None) -> None:
 
 def on_post_liked(post, *, liker, liked: bool) -> None:
     service.record_like(liker.id, post.author_id, liked=liked)
+    if liked:
+        db.session.refresh(post, ["like_count"])  # moved in SQL by the board
+        service.on_reply_liked(post.author_id, post.id, post.like_count, post.position > 1)
     service.evaluate_id(liker.id)
     if post.author_id != liker.id:
         service.evaluate_id(post.author_id)
@@ -59,6 +64,16 @@ def flush(response):
     return response
 
 
+def on_checked_in(signup, *, event, checked_in: bool) -> None:
+    if checked_in:
+        service.on_checked_in(signup.user_id, event.id)
+
+
 def on_profile_shown(user, *, viewer=None):
     level = service.level_of(user)
     return accounts.ProfileStat("Trust level", f"{level} · {service.LEVEL_NAMES[level]}")
+
+
+def on_profile_badges(user, *, viewer=None):
+    names = [item["name"] for item in service.badges_of(user.id)]
+    return accounts.ProfileStat("Badges", ", ".join(names)) if names else None

@@ -72,6 +72,25 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_trust_visits_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'day', name=op.f('pk_trust_visits'))
     )
+    op.create_table('trust_badge_awards',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('badge', sa.String(length=32), nullable=False),
+    sa.Column('reason', sa.String(length=200), nullable=False),
+    sa.Column('awarded_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_trust_badge_awards_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_trust_badge_awards')),
+    sa.UniqueConstraint('user_id', 'badge', name='uq_trust_badge_awards_once')
+    )
+    with op.batch_alter_table('trust_badge_awards', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_trust_badge_awards_user_id'), ['user_id'], unique=False)
+    op.create_table('trust_badge_marks',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('badge', sa.String(length=32), nullable=False),
+    sa.Column('ref_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_trust_badge_marks_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', 'badge', 'ref_id', name=op.f('pk_trust_badge_marks'))
+    )
     with op.batch_alter_table('categories', schema=None) as batch_op:
         batch_op.add_column(sa.Column('archived', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column('read_roles', sa.String(length=80), server_default='', nullable=False))
@@ -84,6 +103,10 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_table('trust_badge_marks')
+    with op.batch_alter_table('trust_badge_awards', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_trust_badge_awards_user_id'))
+    op.drop_table('trust_badge_awards')
     with op.batch_alter_table('categories', schema=None) as batch_op:
         batch_op.drop_column('post_min_trust')
         batch_op.drop_column('post_tiers')

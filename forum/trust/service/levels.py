@@ -27,6 +27,7 @@ from ...moderation import service as moderation
 from ...notifications import service as notifications
 from ...permissions import can_moderate, is_admin
 from ..models import TrustActivity, TrustChange, TrustRule, TrustThreadRead, TrustVisit
+from .badges import award
 from .common import LEVEL_NAMES
 
 # What a requirement can be about, with how it reads on the admin page.
@@ -375,6 +376,8 @@ def _move(user: User, new: int, *, reason: str, actor: User | None, granted: boo
             f"/u/{user.username}",
             level=new,
         )
+    if new >= 3 > old:
+        award(user.id, "regular", f"trust level {new}")
     signals.trust_changed.send(user, old=old, new=new, reason=reason)
     return True
 
