@@ -19,7 +19,7 @@ def init_app(app: Flask) -> None:
     # Thread views are remembered while the page renders and written after it (GETs never
     # write in their own transaction): topics entered, posts read, minutes reading.
     signals.thread_shown.connect(reading.on_thread_shown)
-    app.after_request(reading.flush)
+    app.teardown_request(reading.flush)
     # The profile shows the member's level (and, for the member, what the next one needs).
     signals.profile_shown.connect(reading.on_profile_shown)
     # Badges: likes and replies above, event check-ins here; shown on the profile.

@@ -1,7 +1,7 @@
 """Signal receivers: what members do that counts towards their trust level.
 
 Posts and likes are counted in the sender's transaction. A thread page only notes
-what was shown (in ``g``); ``flush`` writes it after the response is built, in a
+what was shown (in ``g``); ``flush`` writes it when the request tears down, in a
 short transaction of its own, so the page's GET writes nothing and a failure to
 count never costs the reader their page.
 """
@@ -46,10 +46,12 @@ def on_thread_shown(thread, *, viewer=None) -> None:
     return None
 
 
-def flush(response):
+def flush(exc: BaseException | None = None) -> None:
+    """At the request's teardown (after every after_request hook, so nothing that builds
+    the response sees its objects expired by this commit): write the noted views."""
     shown = g.pop(_PENDING, None)
-    if not shown or response.status_code != 200 or request.method != "GET":
-        return response
+    if not shown or exc is not None or request.method != "GET":
+        return
     try:
         user_ids = set()
         for thread_id, (user_id, post_count) in shown.items():
@@ -61,7 +63,6 @@ def flush(response):
     except Exception:  # counting must never cost the reader their page
         db.session.rollback()
         log.exception("trust: could not count a thread view")
-    return response
 
 
 def on_checked_in(signup, *, event, checked_in: bool) -> None:
