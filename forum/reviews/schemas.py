@@ -79,6 +79,7 @@ class Out(BaseModel):
 class UserRefOut(Out):
     id: int
     username: str
+    trust_level: int
 
 
 class ReplyOut(Out):
