@@ -25,6 +25,7 @@ FEATURES = (
     "attribution",
     "reviews",
     "campaigns",
+    "trust",
 )
 SOCKET_MODULES: tuple[str, ...] = ("live.sockets", "chat.sockets")
 

@@ -134,6 +134,37 @@ class Defaults:
     # A new account's first N posts wait in the review queue (0: none).
     FIRST_POSTS_HELD = 2
     FLAG_LIMIT = "20/hour;60/day"  # flags per member
+    # Trust levels (forum/trust): what a trust level 0 member may not do yet (lifted at TL1).
+    TRUST_NEWCOMER_MAX_LINKS = 2  # per post or edit
+    TRUST_NEWCOMER_MAX_IMAGES = 0
+    TRUST_NEWCOMER_MAX_MENTIONS = 2  # each @mention notifies someone
+    TRUST_DIRECT_MESSAGE_LEVEL = 1  # opening a direct conversation
+    TRUST_NEW_ROOM_LEVEL = 1  # creating chat rooms
+    TRUST_NEWCOMER_POST_LIMIT = (
+        "1/30second;30/day"  # NodeBB-like newbie delay, on top of POST_LIMIT
+    )
+    TRUST_NEWCOMER_CHAT_LIMIT = "1/3second;300/day"
+    TRUST_RECENT_WINDOW_DAYS = 100
+    # Badges (forum/trust/service/badges.py).
+    BADGE_HELPFUL_LIKES = 3  # likes on one reply
+    BADGE_WELCOMER_NEWCOMERS = 3  # first threads of new members replied to
+    BADGE_NEWCOMER_DAYS = 14  # "new member" for the welcomer badge
+    BADGE_EVENT_REGULAR_EVENTS = (
+        3  # events checked in at  # TL3's "sustained" window (recent visits, flags)
+    )
+    # Commerce gates: a minimum trust level and/or account age (days); 0 and 0 is off.
+    TRUST_GATE_SNAP_LEVEL = 0  # taking snap-up units
+    TRUST_GATE_SNAP_AGE_DAYS = 0
+    TRUST_GATE_AUCTION_LEVEL = 0  # taking Dutch auction units
+    TRUST_GATE_AUCTION_AGE_DAYS = 0
+    TRUST_GATE_GUESS_LEVEL = 0  # guessing-game guesses
+    TRUST_GATE_GUESS_AGE_DAYS = 0
+    TRUST_GATE_TEAM_LEVEL = 0  # joining group-buy teams
+    TRUST_GATE_TEAM_AGE_DAYS = 0
+    TRUST_GATE_COMMISSION_LEVEL = 0  # earning commission and CPA as an author
+    TRUST_GATE_COMMISSION_AGE_DAYS = 0
+    TRUST_GATE_REFERRAL_LEVEL = 0  # a referred member's own sign-up CPA
+    TRUST_GATE_REFERRAL_AGE_DAYS = 0
 
     # The site's public address for links in mail sent by background tasks
     # (e.g. "https://plaza.example"); unset, they point at http://localhost.

@@ -17,6 +17,7 @@ from .board import service as board
 from .board.models import Post, Thread
 from .clock import now
 from .extensions import db
+from .trust import service as trust
 
 FEATURE_STEPS = (
     "chat",
@@ -29,6 +30,7 @@ FEATURE_STEPS = (
     "reviews",
     "campaigns",
     "moderation",
+    "trust",
 )
 DEMO_PASSWORD = "plaza-demo"
 STAFF = (
@@ -176,6 +178,7 @@ def build(seed: int = 7) -> str:
             merchants=[staff["acme_store"], staff["green_grocer"]],
             members=members,
         )
+        _trust_levels(ctx)
         _board(ctx)
         db.session.commit()
         for name in FEATURE_STEPS:
@@ -196,6 +199,15 @@ def build(seed: int = 7) -> str:
         *ctx.summary,
     ]
     return "\n".join(lines)
+
+
+def _trust_levels(ctx: DemoContext) -> None:
+    """The demo's regulars have been around: a leader, regulars, members and basics (the
+    TL0 newcomers come last, in ``forum.trust.demo``, so they take part in nothing else)."""
+    levels = [4, 3, 3, 2, 2, 2]
+    for index, user in enumerate(ctx.members):
+        level = levels[index] if index < len(levels) else 1
+        trust.grant(ctx.moderator, user, level, "Demo history: an established member")
 
 
 def _board(ctx: DemoContext) -> None:

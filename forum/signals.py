@@ -129,6 +129,11 @@ segment_names = plaza.signal("segment-names")
 #: order_id=... | None)``: a member's tier moved (evaluation, manual grant, the job);
 #: sent by ``members.service.tiers`` in its transaction, after the history row.
 tier_changed = plaza.signal("tier-changed")
+# --- trust ------------------------------------------------------------------------------
+#: ``trust_changed.send(user, old=1, new=2, reason="rules" | a staff reason)``: a member's
+#: trust level moved (``trust.service`` evaluation or a staff grant), in its transaction,
+#: after the history row. Receivers: (none yet: for moderation and others).
+trust_changed = plaza.signal("trust-changed")
 #: ``product_shown.send(product, viewer=...)``: a question while a product page renders;
 #: each feature answers trusted Markup shown below the product (reviews: ratings,
 #: reviews, experience reports, threads embedding it) or None.

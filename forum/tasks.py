@@ -47,6 +47,7 @@ TASK_MODULES = (
     "forum.members.tasks",
     "forum.reviews.tasks",
     "forum.campaigns.tasks",
+    "forum.trust.tasks",
 )
 
 EMBEDDED_BROKER = "memory://"  # never crosses a process; only used with task_always_eager
@@ -72,6 +73,7 @@ def beat_schedule(interval: float) -> dict[str, dict[str, Any]]:
         },
         "chat.sweep_connections": {"task": "chat.sweep_connections", "schedule": every},
         "members.evaluate_tiers": {"task": "members.evaluate_tiers", "schedule": 3600.0},
+        "trust.evaluate_levels": {"task": "trust.evaluate_levels", "schedule": 3600.0},
         "members.release_rebates": {"task": "members.release_rebates", "schedule": every},
         "members.expire_points": {"task": "members.expire_points", "schedule": 3600.0},
         "reviews.send_reminders": {"task": "reviews.send_reminders", "schedule": every},

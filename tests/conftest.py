@@ -192,14 +192,22 @@ class UserFactory:
         self.count = 0
 
     def __call__(
-        self, username: str | None = None, *, role: str = "member", password: str = PASSWORD
+        self,
+        username: str | None = None,
+        *,
+        role: str = "member",
+        password: str = PASSWORD,
+        trust_level: int = 1,
     ) -> UserRef:
+        """A registered member. ``trust_level`` 1 by default (as Discourse's fabricator):
+        tests about newcomers' limits ask for 0, what a brand-new sign-up gets."""
         from forum.accounts import service
 
         self.count += 1
         username = username or f"user{self.count}"
         with app_context(self.app), self.app.test_request_context("/"):
             user = service.register(username, f"{username}@example.com", password, role=role)
+            user.trust_level = trust_level
             db.session.commit()
             return UserRef(user.id, user.username, password, role)
 

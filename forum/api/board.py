@@ -31,7 +31,7 @@ PAGE = ("cursor", "limit")
     response=list[responses.Category],
 )
 def list_categories():
-    return [dump_category(c) for c in service.list_categories()]
+    return [dump_category(c) for c in service.list_categories(_user())]
 
 
 @endpoint(
@@ -58,7 +58,7 @@ def create_category(data: CategoryBody):
     response=responses.ThreadPage,
 )
 def category_threads(slug: str):
-    category = service.get_category(slug)
+    category = service.get_category(slug, _user())
     page = service.list_threads(
         category,
         cursor=request.args.get("cursor"),
@@ -78,7 +78,7 @@ def category_threads(slug: str):
     response=responses.NewThread,
 )
 def create_thread(data: ThreadBody):
-    category = service.get_category(data.category)
+    category = service.get_category(data.category, _user())
     # In a category marked for experience reports the thread is a report, by the reviews
     # path and its rules: order_item_id names the author's completed purchase (403
     # not_a_buyer, order_not_completed, order_refunded, merchant_cannot_review,

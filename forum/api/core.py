@@ -30,6 +30,7 @@ API_MODULES = (
     "reviews",
     "campaigns",
     "moderation",
+    "trust",
 )
 
 # path -> method -> operation (OpenAPI 3.1)

@@ -36,18 +36,31 @@ def threads_embedding(key: str, *, limit: int = 10) -> list[Thread]:
         db.session.scalars(
             select(Thread)
             .options(joinedload(Thread.author), joinedload(Thread.category))
-            .where(Thread.id.in_(posts), Thread.deleted_at.is_(None))
+            .where(
+                Thread.id.in_(posts),
+                Thread.deleted_at.is_(None),
+                Thread.category_id.in_(unrestricted_category_ids()),
+            )
             .order_by(Thread.last_activity_at.desc(), Thread.id.desc())
             .limit(limit)
         )
     )
 
 
+def unrestricted_category_ids() -> Select:
+    """``SELECT id`` of categories anyone may read: reads with no viewer keep to them."""
+    return select(Category.id).where(
+        Category.read_roles == "", Category.read_tiers == "", Category.read_min_trust == 0
+    )
+
+
 def live_thread_ids() -> Select:
-    """``SELECT id`` of threads not deleted: a SQL expression for another feature's own
-    query (``column.in_(live_thread_ids())``), so its filter and limit stay one statement
-    without it reading the board's tables."""
-    return select(Thread.id).where(Thread.deleted_at.is_(None))
+    """``SELECT id`` of threads not deleted, in categories anyone may read: a SQL
+    expression for another feature's own query (``column.in_(live_thread_ids())``), so
+    its filter and limit stay one statement without it reading the board's tables."""
+    return select(Thread.id).where(
+        Thread.deleted_at.is_(None), Thread.category_id.in_(unrestricted_category_ids())
+    )
 
 
 def threads_with_ids(thread_ids) -> dict[int, Thread]:

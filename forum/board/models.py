@@ -35,7 +35,21 @@ class Category(db.Model):
     # Threads here are experience reports: each tied to one of its author's completed
     # orders (forum.reviews), with "bought this" and the product card.
     experience_reports: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Archived: still readable, closed to new threads and replies (staff excepted).
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Who may read and who may post (``board.service.access``): every rule set must hold;
+    # roles and tiers are comma-separated names ("" = anyone), trust a minimum level.
+    read_roles: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    read_tiers: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    read_min_trust: Mapped[int] = mapped_column(default=0, server_default="0")
+    post_roles: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    post_tiers: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    post_min_trust: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[StampedNow]
+
+    @property
+    def is_restricted(self) -> bool:
+        return bool(self.read_roles or self.read_tiers or self.read_min_trust)
 
 
 class Thread(db.Model):

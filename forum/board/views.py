@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import signals
@@ -20,7 +20,7 @@ def post_context(post) -> EmbedContext:
 
 @bp.get("/c/<slug>")
 def category(slug: str):
-    cat = service.get_category(slug)
+    cat = service.get_category(slug, current_user)
     page = service.list_threads(
         cat,
         cursor=request.args.get("cursor"),
@@ -28,14 +28,17 @@ def category(slug: str):
         viewer=current_user,
     )
     return render_template(
-        "board/category.html", category=cat, page=page, categories=service.list_categories()
+        "board/category.html",
+        category=cat,
+        page=page,
+        categories=service.list_categories(current_user),
     )
 
 
 @bp.route("/c/<slug>/new", methods=["GET", "POST"])
 @login_required
 def new_thread(slug: str):
-    cat = service.get_category(slug)
+    cat = service.get_category(slug, current_user)
     if cat.experience_reports:  # a report is tied to a purchase: its own composer
         return redirect(url_for("reviews.new_report", category=cat.slug))
     form = ThreadForm()
@@ -60,7 +63,9 @@ def thread(thread_id: int):
     move_form = None
     if service.can_moderate(current_user):
         move_form = MoveForm()
-        move_form.category.choices = [(c.slug, c.name) for c in service.list_categories()]
+        move_form.category.choices = [
+            (c.slug, c.name) for c in service.list_categories(current_user)
+        ]
         move_form.category.data = item.category.slug
     return _render_thread(item, page, pages, ReplyForm(), move_form)
 
@@ -215,5 +220,45 @@ def admin_categories():
     ):
         return redirect(url_for("board.admin_categories"))
     return render_template(
-        "board/admin_categories.html", form=form, categories=service.list_categories()
+        "board/admin_categories.html", form=form, categories=service.list_categories(current_user)
     ), (422 if form.is_submitted() and form.errors else 200)
+
+
+@bp.post("/admin/categories/<slug>/edit")
+@login_required
+def edit_category(slug: str):
+    """Edit, reorder, archive a category and set who may read and post in it."""
+    if not current_user.is_admin:
+        abort(403)
+    category = service.get_category(slug, current_user)
+    form = request.form
+    raw_position = form.get("position", "")
+    values = {
+        "name": form.get("name"),
+        "description": form.get("description"),
+        "position": int(raw_position)
+        if raw_position.isdigit() and len(raw_position) < 6
+        else raw_position or None,
+        "archived": form.get("archived") == "y",
+        **{
+            key: form.getlist(key)
+            for key in ("read_roles", "read_tiers", "post_roles", "post_tiers")
+        },
+        **{
+            key: int(form[key])
+            if form.get(key, "").isdigit() and len(form[key]) < 3
+            else form.get(key)
+            for key in ("read_min_trust", "post_min_trust")
+        },
+    }
+    try:
+        service.update_category(current_user, category, **values)
+        db.session.commit()
+        flash(f"“{category.name}” saved.", "success")
+    except ServiceError as err:
+        db.session.rollback()
+        flash(
+            " ".join([err.message, *(f"{k}: {' '.join(v)}" for k, v in err.fields.items())]),
+            "error",
+        )
+    return redirect(url_for("board.admin_categories"), 303)

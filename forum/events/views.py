@@ -102,7 +102,7 @@ def _prepare(form: EventForm) -> None:
     ).all()
     form.sponsor_id.choices = [(0, "No sponsor")] + [(m.id, m.username) for m in merchants]
     form.cover_colour.choices = colour_choices()
-    categories = board.list_categories()
+    categories = board.list_categories(current_user)
     form.discussion_category.choices = [("", "Don't open a thread")] + [
         (c.slug, c.name) for c in categories
     ]

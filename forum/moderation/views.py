@@ -59,7 +59,7 @@ def move(thread_id: int):
     board.move_thread(
         acting_user(),
         thread,
-        board.get_category(request.form.get("category", "")),
+        board.get_category(request.form.get("category", ""), acting_user()),
         request.form.get("reason", ""),
     )
     db.session.commit()

@@ -11,7 +11,9 @@ bp = Blueprint("pages", __name__)
 @bp.get("/")
 def home():
     latest = board.list_threads(None, limit=30, viewer=current_user)
-    return render_template("pages/home.html", categories=board.list_categories(), latest=latest)
+    return render_template(
+        "pages/home.html", categories=board.list_categories(current_user), latest=latest
+    )
 
 
 @bp.get("/offer-unavailable")

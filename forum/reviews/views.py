@@ -322,7 +322,7 @@ def toggle_reports(slug: str):
         abort(403)
     form = ActionForm()
     if form.validate_on_submit():
-        category = board.get_category(slug)
+        category = board.get_category(slug, current_user)
         board.set_experience_reports(current_user, category, request.form.get("enabled") == "1")
         db.session.commit()
     return redirect(url_for("board.admin_categories"))

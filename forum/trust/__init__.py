@@ -2,4 +2,27 @@
 
 ``service`` is the front: ``level_of`` and ``require_level`` are what other features
 call before an act a newcomer may not do yet (links, images, mentions, DMs, commerce).
+``init_app`` connects what counts towards a level: posts, likes and thread views.
 """
+
+from flask import Flask
+
+from .. import signals
+
+
+def init_app(app: Flask) -> None:
+    from . import reading, views
+
+    # Replies and likes count inside the poster's / liker's transaction, then re-evaluate.
+    signals.post_created.connect(reading.on_post_created)
+    signals.post_liked.connect(reading.on_post_liked)
+    # Thread views are remembered while the page renders and written after it (GETs never
+    # write in their own transaction): topics entered, posts read, minutes reading.
+    signals.thread_shown.connect(reading.on_thread_shown)
+    app.teardown_request(reading.flush)
+    # The profile shows the member's level (and, for the member, what the next one needs).
+    signals.profile_shown.connect(reading.on_profile_shown)
+    # Badges: likes and replies above, event check-ins here; shown on the profile.
+    signals.signup_checked_in.connect(reading.on_checked_in)
+    signals.profile_shown.connect(reading.on_profile_badges)
+    views.add_template_helpers(app)

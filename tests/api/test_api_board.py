@@ -66,7 +66,7 @@ def test_thread_create_read_reply_edit_delete(
     thread = created.get_json()
     assert thread["category"] == "general" and thread["title"] == "API thread"
     first = thread["first_post"]
-    assert first["author"] == {"id": member.id, "username": "member", "trust_level": 0}
+    assert first["author"] == {"id": member.id, "username": "member", "trust_level": 1}
     assert first["embeds"] == [{"kind": "product", "id": 3, "href": "/offer-unavailable"}]
     assert '<plaza-embed kind="product" ref="3">' in first["body_html"]
 

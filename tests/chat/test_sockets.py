@@ -440,7 +440,7 @@ def test_presence_and_typing(app, room, alice, bob, client_for, chat_socket):
             "user": {
                 "id": bob.id,
                 "username": "bob",
-                "trust_level": 0,
+                "trust_level": 1,
                 "initials": "BO",
                 "hue": bob.id * 7 % 12,
             },
@@ -450,7 +450,7 @@ def test_presence_and_typing(app, room, alice, bob, client_for, chat_socket):
 
     assert b.emit("typing", {"room": room}, namespace=NS, callback=True) == {"ok": True}
     assert received(a, "typing") == [
-        {"room": room, "user": {"id": bob.id, "username": "bob", "trust_level": 0}}
+        {"room": room, "user": {"id": bob.id, "username": "bob", "trust_level": 1}}
     ]
     assert received(b, "typing") == []  # not echoed to the typist
 

@@ -41,7 +41,7 @@ def test_create_then_read_an_event(app, make_user, api):
     event = created.get_json()
     assert event["title"] == "Photo walk by the river"
     assert event["capacity"] == 12 and event["seats_left"] == 12 and event["waitlist_count"] == 0
-    assert event["host"] == {"id": host.id, "username": "walker", "trust_level": 0}
+    assert event["host"] == {"id": host.id, "username": "walker", "trust_level": 1}
     assert (
         "<script>" not in event["description_html"]
         and "<strong>Cameras</strong>" in event["description_html"]
@@ -221,14 +221,14 @@ def test_merchant_sponsor_is_shown_once_it_accepts(make_user, api):
     assert created["sponsor_request"]["merchant"] == {
         "id": merchant.id,
         "username": "shopkeep",
-        "trust_level": 0,
+        "trust_level": 1,
     }
     accepted = api(merchant)("POST", f"/events/{created['id']}/sponsorship/accept")
     assert accepted.status_code == 200
     assert accepted.get_json()["sponsor"] == {
         "id": merchant.id,
         "username": "shopkeep",
-        "trust_level": 0,
+        "trust_level": 1,
     }
 
 

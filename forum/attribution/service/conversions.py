@@ -10,6 +10,7 @@ from sqlalchemy import or_, select, update
 from ...clock import now
 from ...errors import ValidationFailed, field_error
 from ...extensions import db
+from ...trust import service as trust
 from ..models import (
     ACTION_KINDS,
     Click,
@@ -202,7 +203,9 @@ def _create_conversion(
         )
         db.session.add(credit)
         db.session.flush()
-        if not self_referral and share > 0:
+        # A commerce gate (trust.service) can hold an author's commission back: the
+        # credit still shows in the reports, no money is earned.
+        if not self_referral and share > 0 and trust.may_earn_id(click.author_id, "commission"):
             db.session.add(
                 Commission(
                     entry_key=f"earn:{credit.id}",

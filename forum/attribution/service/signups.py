@@ -10,6 +10,7 @@ from ...accounts.models import User
 from ...clock import now
 from ...errors import Conflict, NotFound, field_error
 from ...extensions import db
+from ...trust import service as trust
 from .. import links
 from ..models import (
     Click,
@@ -112,6 +113,9 @@ def on_person_activity(user_id: int, activity: str) -> str | None:
     """
     if activity not in PERSON_ACTIVITIES:
         raise field_error("activity", f"Use one of {', '.join(PERSON_ACTIVITIES)}.")
+    if not trust.may_earn_id(user_id, "referral"):
+        # The sign-up CPA waits until the member passes the referral gate (a later act).
+        return None
     at = now()
     row = db.session.execute(
         update(SignupCandidate)

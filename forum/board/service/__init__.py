@@ -19,6 +19,13 @@ from ..lookups import (  # noqa: F401
     threads_with_ids,
 )
 from ..moderating import hold_post, move_thread, set_hidden, set_locked, set_pinned  # noqa: F401
+from .access import (  # noqa: F401
+    check_can_post_in,
+    hidden_category_ids,
+    may_post,
+    may_read,
+    update_category,
+)
 from .categories import (  # noqa: F401
     create_category,
     get_category,

@@ -6,18 +6,27 @@ from ...accounts.models import User
 from ...errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ...extensions import db
 from ..models import Category
+from .access import may_read
 from .common import SLUG_RE
 
 # --- categories --------------------------------------------------------------------
 
 
-def list_categories() -> list[Category]:
-    return list(db.session.scalars(select(Category).order_by(Category.position, Category.name)))
+def list_categories(viewer=None) -> list[Category]:
+    """The categories ``viewer`` may read (a visitor when None), in the board's order."""
+    return [
+        category
+        for category in db.session.scalars(
+            select(Category).order_by(Category.position, Category.name)
+        )
+        if may_read(category, viewer)
+    ]
 
 
-def get_category(slug: str) -> Category:
+def get_category(slug: str, viewer=None) -> Category:
+    """The category, or NotFound when there is none or ``viewer`` may not read it."""
     category = db.session.scalar(select(Category).where(Category.slug == slug))
-    if category is None:
+    if category is None or not may_read(category, viewer):
         raise NotFound("No such category.")
     return category
 

@@ -8,6 +8,7 @@ from ... import embeds, markup, ratelimit
 from ...accounts.models import User
 from ...errors import ValidationFailed, field_error
 from ...permissions import check_not_silenced
+from ...trust import service as trust
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TITLE_MIN, TITLE_MAX = 3, 200
@@ -62,8 +63,12 @@ def check_title(title) -> str:
     return title
 
 
-def check_can_post(user: User) -> None:
+def check_can_post(user: User, rendered: markup.Rendered) -> None:
+    """Raise unless ``user`` may post ``rendered`` now: not suspended or silenced, within the trust
+    limits of their level (links, images, mentions, the newcomer delay) and POST_LIMIT."""
     check_not_silenced(user)
+    trust.check_post_content(user, rendered.html, rendered.mentions)
+    trust.check_post_rate(user)
     ratelimit.consume(
         current_app.config["POST_LIMIT"],
         "post",

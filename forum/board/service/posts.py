@@ -14,8 +14,10 @@ from ...moderation import service as moderation
 from ...notifications import service as notifications
 from ...pagination import Page, decode, encode, keyset_page
 from ...permissions import can_moderate
+from ...trust import service as trust
 from ..models import Category, Post, PostLike, PostRevision, Thread
 from ..moderating import hold_post
+from .access import check_can_post_in, may_read
 from .common import check_can_post, render_body
 
 # --- posts -------------------------------------------------------------------------
@@ -89,6 +91,7 @@ def _notify_for_post(
         f"{author.username} mentioned you in “{thread.title}”",
         url,
         told=told,
+        may_see=lambda user: may_read(thread.category, user),
     )
     if reply_to is not None and reply_to.author_id not in told:
         notifications.notify(
@@ -121,7 +124,8 @@ def reply(author: User, thread: Thread, body, *, reply_to_id: int | None = None)
         reply_to = db.session.get(Post, reply_to_id)
         if reply_to is None or reply_to.thread_id != thread.id:
             raise field_error("reply_to", "You can only reply to a post in this thread.")
-    check_can_post(author)
+    check_can_post_in(author, thread.category)
+    check_can_post(author, rendered)
     post = _add_post(author, thread, body, rendered, reply_to)
     if post.is_hidden:
         return post
@@ -165,7 +169,7 @@ def can_see_post(post: Post, viewer) -> bool:
     a post of a deleted thread is gone, and a hidden one is its author's alone."""
     if can_moderate(viewer):
         return True
-    if post.thread.is_deleted or post.is_deleted:
+    if post.thread.is_deleted or post.is_deleted or not may_read(post.thread.category, viewer):
         return False
     if post.is_hidden:
         return bool(
@@ -188,6 +192,7 @@ def edit_post(actor: User, post: Post, body) -> Post:
     rendered = render_body(body)
     if body == post.body:
         return post
+    trust.check_post_content(actor, rendered.html, rendered.mentions)
     db.session.add(PostRevision(post_id=post.id, editor_id=actor.id, body=post.body))
     post.body = body
     post.body_html = rendered.html

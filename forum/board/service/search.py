@@ -11,6 +11,7 @@ from ...extensions import db
 from ...pagination import Page, decode, encode, keyset_page
 from ...permissions import can_moderate
 from ..models import FTS_CONFIG, Post, Thread
+from .access import readable
 
 # --- search ------------------------------------------------------------------------
 
@@ -54,7 +55,7 @@ def search(q: str, *, cursor: str | None = None, limit: int = 20, viewer=None) -
         .limit(limit + 1)
     )
     if not can_moderate(viewer):
-        query = query.where(Post.hidden_at.is_(None))
+        query = query.where(Post.hidden_at.is_(None), readable(Thread.category_id, viewer))
     if before_id is not None:
         query = query.where(Post.id < before_id)
     return keyset_page(db.session.scalars(query).unique().all(), limit, lambda p: encode([p.id]))
@@ -71,6 +72,8 @@ def recent_posts_by(user: User, *, viewer=None, limit: int = 10) -> list[Post]:
     )
     if not can_moderate(viewer) and not (viewer and getattr(viewer, "id", None) == user.id):
         query = query.where(Post.hidden_at.is_(None))
+    # The member's own posts in a lounge they left still stay out of sight for others.
+    query = query.where(readable(Thread.category_id, viewer))
     return list(db.session.scalars(query))
 
 

@@ -12,6 +12,7 @@ from ...extensions import db
 from ...pagination import Page, decode, encode, keyset_page
 from ...permissions import can_moderate
 from ..models import Category, Post, Thread
+from .access import check_can_post_in, may_read, readable
 from .common import check_can_post, check_title, render_body
 from .posts import _add_post
 
@@ -38,17 +39,25 @@ def _held_opening(viewer):
 def visible_threads(viewer=None):
     query = select(Thread)
     if not can_moderate(viewer):
-        query = query.where(Thread.deleted_at.is_(None), ~_held_opening(viewer))
+        query = query.where(
+            Thread.deleted_at.is_(None),
+            ~_held_opening(viewer),
+            readable(Thread.category_id, viewer),
+        )
     return query
 
 
 def get_thread(thread_id: int, viewer=None) -> Thread:
     thread = db.session.get(Thread, thread_id)
-    if thread is None or (
-        not can_moderate(viewer)
-        and (
-            thread.is_deleted
-            or db.session.scalar(select(_held_opening(viewer)).where(Thread.id == thread.id))
+    if (
+        thread is None
+        or not may_read(thread.category, viewer)
+        or (
+            not can_moderate(viewer)
+            and (
+                thread.is_deleted
+                or db.session.scalar(select(_held_opening(viewer)).where(Thread.id == thread.id))
+            )
         )
     ):
         raise NotFound("No such thread.")
@@ -103,7 +112,8 @@ def create_thread(
         )
     title = check_title(title)
     rendered = render_body(body)
-    check_can_post(author)
+    check_can_post_in(author, category)
+    check_can_post(author, rendered)
     thread = Thread(
         category_id=category.id, author_id=author.id, title=title, last_activity_at=now()
     )

@@ -12,6 +12,7 @@ from ...errors import Conflict, Forbidden, NotFound
 from ...extensions import db
 from ...notifications import service as notifications
 from ...pagination import keyset_page
+from ...trust import service as trust
 from ..models import ChatMember, ChatMessage, ChatRoom
 from ..schemas import dump_message
 from .common import (
@@ -43,6 +44,8 @@ def send_message(author: User, room: ChatRoom, body, *, nonce=None) -> ChatMessa
     nonce = check_nonce(nonce)
     member = membership(room, author)
     check_can_write(author, room, member)
+    if room.kind == "direct":
+        trust.check_direct_message(author)
     if nonce is not None:
         # Take the room's lock first so a concurrent resend sees the committed original.
         db.session.execute(
@@ -61,8 +64,10 @@ def send_message(author: User, room: ChatRoom, body, *, nonce=None) -> ChatMessa
                     fields={"nonce": ["Use a new nonce for each message."]},
                 )
             return existing
-    check_send_rate(author)
     rendered = markup.render(body)
+    trust.check_post_content(author, rendered.html, rendered.mentions, where="message")
+    trust.check_chat_rate(author)
+    check_send_rate(author)
     at = now()
     seq = db.session.execute(
         update(ChatRoom)

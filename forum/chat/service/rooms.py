@@ -13,6 +13,7 @@ from ...errors import Conflict, Forbidden, NotFound, ValidationFailed, field_err
 from ...extensions import db
 from ...notifications import service as notifications
 from ...permissions import check_member
+from ...trust import service as trust
 from ..models import ChatConnection, ChatMember, ChatPresence, ChatRoom
 from .common import (
     ANY_SLUG_RE,
@@ -130,6 +131,7 @@ def _users_by_name(usernames, *, field_name: str) -> list[User]:
 def create_private_room(actor: User, name, members=(), topic="") -> ChatRoom:
     """A room only its members see; ``actor`` owns it and ``members`` (usernames) are added."""
     check_member(actor)
+    trust.check_create_room(actor)
     name, topic = _all_valid((check_name, name), (check_topic, topic))
     invited = [
         user for user in _users_by_name(members, field_name="members") if user.id != actor.id
@@ -157,6 +159,7 @@ def _direct_slug(a: int, b: int) -> str:
 def open_direct(user: User, other: User) -> ChatRoom:
     """The one direct room of these two members, created on first use."""
     check_member(user)
+    trust.check_direct_message(user)
     if other.id == user.id:
         raise field_error("username", "Choose someone other than yourself.")
     slug = _direct_slug(user.id, other.id)

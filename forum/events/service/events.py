@@ -204,7 +204,7 @@ def create_event(
         from ...board import service as board
 
         try:
-            category = board.get_category(discussion_category)
+            category = board.get_category(discussion_category, host)
         except NotFound:
             raise field_error("discussion_category", "No such category.") from None
     ratelimit.consume(

@@ -35,6 +35,7 @@ from ...errors import Conflict
 from ...extensions import db
 from ...money import Money
 from ...shop_embed import service as shop
+from ...trust import service as trust
 from ..models import Auction, AuctionSale
 from . import holds
 from .common import (
@@ -343,6 +344,7 @@ def take(user, auction: Auction, *, idempotency_key=None, shipping_address=None)
     (key, address). On a refusal nothing is written (the caller rolls back).
     """
     check_can_act(user)
+    trust.check_commerce(user, "auction")
     key = check_idempotency_key(idempotency_key)
     first = holds.replay(user, key, AuctionSale, AuctionSale.auction_id, auction.id)
     if first is not None:

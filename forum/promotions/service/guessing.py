@@ -40,6 +40,7 @@ from ...members import service as members
 from ...money import Money
 from ...notifications import service as notifications
 from ...shop_embed import service as shop
+from ...trust import service as trust
 from ..models import Guess, GuessGame, GuessPlayer, GuessWin
 from .common import (
     MAX_CAMPAIGN,
@@ -216,6 +217,7 @@ def submit_guess(user, game: GuessGame, amount_cents) -> dict:
     On a refusal nothing is written (the caller rolls back): no guess, no points.
     """
     check_can_act(user)
+    trust.check_commerce(user, "guess")
     if (
         isinstance(amount_cents, bool)
         or not isinstance(amount_cents, int)

@@ -11,6 +11,7 @@ from ...database import insert_ignore
 from ...errors import Conflict
 from ...extensions import db
 from ...shop_embed import service as shop
+from ...trust import service as trust
 from ..models import GroupBuy, Team, TeamMember
 from . import ladders
 from .common import (
@@ -70,6 +71,7 @@ def start_team(
     then the team row is inserted: a replay finds the first team and writes nothing.
     """
     check_can_act(user)
+    trust.check_commerce(user, "team")
     key = check_idempotency_key(idempotency_key)
     if key is not None:
         first = order_by_key(user, key)
@@ -178,6 +180,7 @@ def join_team(
     refusal nothing is written (the caller rolls back).
     """
     check_can_act(user)
+    trust.check_commerce(user, "team")
     key = check_idempotency_key(idempotency_key)
     if key is not None:
         first = order_by_key(user, key)

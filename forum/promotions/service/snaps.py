@@ -30,6 +30,7 @@ from ...database import dialect_insert
 from ...errors import Conflict, ValidationFailed
 from ...extensions import db
 from ...shop_embed import service as shop
+from ...trust import service as trust
 from ..models import Snap, SnapBuyer, SnapPurchase
 from . import holds
 from .common import (
@@ -262,6 +263,7 @@ def buy_snap(user, snap: Snap, quantity, *, idempotency_key=None, shipping_addre
     (the caller rolls back).
     """
     check_can_act(user)
+    trust.check_commerce(user, "snap")
     if (
         isinstance(quantity, bool)
         or not isinstance(quantity, int)

@@ -7,8 +7,8 @@ from every trust restriction.
 
 from typing import Any
 
-from ..errors import Forbidden
-from ..permissions import can_moderate, is_member
+from ...errors import Forbidden
+from ...permissions import can_moderate, is_member
 
 LEVELS = (0, 1, 2, 3, 4)
 LEVEL_NAMES = {0: "new member", 1: "basic", 2: "member", 3: "regular", 4: "leader"}
