@@ -19,6 +19,11 @@ from ..lookups import (  # noqa: F401
     threads_with_ids,
 )
 from ..moderating import move_thread, set_hidden, set_locked, set_pinned  # noqa: F401
+from .audience import (  # noqa: F401
+    embedded_in_posts_sql,
+    posted_in_categories_sql,
+    posted_since_sql,
+)
 from .categories import (  # noqa: F401
     create_category,
     get_category,

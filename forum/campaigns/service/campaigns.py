@@ -19,7 +19,7 @@ from ...attribution import service as attribution
 from ...clock import now
 from ...errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ...extensions import db
-from ...members.models import Wallet
+from ...members import service as members
 from ...money import format_minor
 from ..models import CHANNELS, Campaign, ContactSettings, Delivery, Segment
 from ..sms import segment_count
@@ -275,8 +275,7 @@ def _offer_link(campaign: Campaign, kind: str, ident: int) -> tuple[str, str] | 
 
 def merge_values(campaign: Campaign, user: User, credit_cents: int | None = None) -> dict[str, str]:
     if credit_cents is None:
-        wallet = db.session.get(Wallet, user.id)
-        credit_cents = wallet.credit_cents if wallet else 0
+        credit_cents = members.credit_of(user.id)
     credit = credit_cents
     return {
         "name": user.username,

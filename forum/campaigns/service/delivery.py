@@ -31,7 +31,7 @@ from ...accounts.models import User
 from ...clock import now
 from ...database import insert_ignore
 from ...extensions import db
-from ...members.models import Wallet
+from ...members import service as members
 from ..models import Campaign, ContactSettings, Delivery, Suppression
 from . import segments
 from .campaigns import render_letter
@@ -246,7 +246,7 @@ def send_batch(campaign_id: int, first_user: int, last_user: int) -> int:
         for delivery_id, credit, *rest in db.session.execute(
             select(
                 Delivery.id,
-                Wallet.credit_cents,
+                members.credit_sql(User.id),
                 User.id,
                 User.username,
                 User.email,
@@ -262,7 +262,6 @@ def send_batch(campaign_id: int, first_user: int, last_user: int) -> int:
             )
             .join(User, User.id == Delivery.user_id)
             .outerjoin(ContactSettings, ContactSettings.user_id == User.id)
-            .outerjoin(Wallet, Wallet.user_id == User.id)
             .where(Delivery.id.in_(claimed))
             .order_by(Delivery.id)
         ).all()
