@@ -98,6 +98,9 @@ def _check_fields(channel, subject, body, holdout_bp, coupon_code) -> dict:
         errors["holdout_bp"] = ["Use 0-5000 basis points (up to half the segment)."]
     if not isinstance(coupon_code, str) or len(coupon_code) > 64:
         errors["coupon_code"] = ["Use a code of up to 64 characters."]
+    elif coupon_code.strip() and members.existing_code(coupon_code) is None:
+        # The code rides in every letter: it must be a real coupon (made in Coupons).
+        errors["coupon_code"] = [f"No coupon has the code {coupon_code.strip()[:32]}."]
     if isinstance(body, str):
         unknown = sorted({m for m in MERGE_RE.findall(body) if m not in MERGE_FIELDS})
         if unknown:
@@ -134,7 +137,7 @@ def create_campaign(
         subject=(subject or "").strip(),
         body=body,
         holdout_bp=holdout_bp,
-        coupon_code=coupon_code.strip(),
+        coupon_code=members.existing_code(coupon_code) or "",
         status="draft",
         created_by_id=actor.id,
     )

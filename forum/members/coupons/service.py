@@ -312,6 +312,16 @@ def usage(coupon: Coupon) -> dict:
     }
 
 
+def existing_code(code) -> str | None:
+    """The coupon code as stored (normalised) when a coupon has it, else None: for
+    features that carry a code (a campaign's merge field) and must not promise one that
+    does not exist."""
+    clean = normalise_code(code)
+    if not clean:
+        return None
+    return db.session.scalar(select(Coupon.code).where(Coupon.code == clean))
+
+
 def redemptions_by(code: str, user_ids, since: datetime | None = None) -> int:
     """Live uses of the coupon ``code`` by the members in ``user_ids`` (ids or a subquery
     of them) since ``since``: a campaign's report counts its coupon's uses by its
