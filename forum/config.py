@@ -152,8 +152,8 @@ class Defaults:
     # suppressed (a hard bounce suppresses at once), counted over this many days.
     CAMPAIGN_SOFT_BOUNCE_LIMIT = 3
     CAMPAIGN_SOFT_BOUNCE_DAYS = 30
-    # The inbound bounce webhook's shared secret (POST /api/v1/mail/bounces); None: off.
-    CAMPAIGN_BOUNCE_WEBHOOK_SECRET = None
+    # Who `flask campaigns bounce-receiver` accepts mail for; None: MAIL_DEFAULT_SENDER.
+    CAMPAIGN_BOUNCE_ADDRESS = None
     CAMPAIGN_CLAIM_TIMEOUT_MINUTES = 30
     CAMPAIGN_REPORT_DAYS = 14  # the window orders count in for the lift vs holdout
     CAMPAIGN_CURRENCY = "USD"  # the currency campaign messages show credit offers in

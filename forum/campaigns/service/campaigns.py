@@ -329,6 +329,7 @@ def render_letter(
     pixel only when the member allows it. ``user`` and ``contact`` may be any objects
     with their attributes (a batch passes plain rows); ``cache`` (one dict per batch)
     keeps the Markdown rendering and the offer links, which are the same for everyone."""
+    from .bounces import tag_headers
     from .contacts import unsubscribe_token
 
     cache = cache if cache is not None else {}
@@ -389,6 +390,7 @@ def render_letter(
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Precedence": "bulk",
         "X-Plaza-Campaign": str(campaign.id),
+        **tag_headers(user.email),  # a returned DSN is trusted (service/bounces.py)
     }
     subject = _merge(campaign.subject, values, escape=False)
     return Letter(subject=subject, text=text, html=html, headers=headers)

@@ -21,6 +21,7 @@ from ...database import insert_ignore
 from ...extensions import db
 from ...notifications import service as notifications
 from ..models import ContactSettings, NotificationEmail, Suppression
+from .bounces import tag_headers
 from .contacts import NOTIFICATION_KINDS, unsubscribe_token
 
 # The bell's kinds -> the preference they fall under (others are not emailed).
@@ -50,7 +51,9 @@ def _reachable(user: User) -> bool:
         mail.enabled()
         and row is not None
         and row.email_verified_at is not None
-        and db.session.scalar(select(Suppression.id).where(Suppression.address == user.email))
+        and db.session.scalar(
+            select(Suppression.id).where(Suppression.address == user.email.lower())
+        )
         is None
     )
 
@@ -84,6 +87,7 @@ def _letter(user: User, kind: str, subject: str, lines: list[str]):
         headers={
             "List-Unsubscribe": f"<{one_click}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            **tag_headers(user.email),
         },
     )
 
@@ -210,6 +214,7 @@ def send_digests(batch: int = 200) -> int:
                 f"Hi {user.username},\n\n"
                 + "\n".join(lines)
                 + f"\n\n--\nEmail settings: {url_for('campaigns.preferences', _external=True)}\n",
+                headers=tag_headers(user.email),
             )
         )
         sent += 1
