@@ -10,9 +10,9 @@ import pytest
 
 from forum.accounts.models import User
 from forum.campaigns import service as campaigns
-from forum.members.coupons import service as coupons
 from forum.clock import now
 from forum.extensions import db
+from forum.members.coupons import service as coupons
 from tests.conftest import app_context
 from tests.e2e.conftest import (
     check_out_with_the_sandbox,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, distinct, exists, func, not_, select
 
@@ -14,7 +15,7 @@ from ..models import Click, Conversion, Credit
 
 
 def clicked_offer_sql(
-    user_id, since: datetime, *, unless: Callable[[ColumnElement, ColumnElement], ColumnElement]
+    user_id, since: datetime, *, unless: Callable[[Any, Any], ColumnElement[bool]]
 ) -> ColumnElement[bool]:
     """The member clicked a merchant's offer link since ``since`` and ``unless(click's
     created_at, click's merchant user id)`` is false for that click (e.g. "bought from

@@ -217,8 +217,12 @@ def compile_condition(cond: dict, at):
     if name == "completed_orders":
         return _compare(shop.completed_orders_sql(member), op, value)
     if name in ("days_since_first_order", "days_since_last_order"):
-        which = "first" if name == "days_since_first_order" else "last"
-        return _age(shop.bought_at_sql(member, which), op, value, at)
+        moment = (
+            shop.bought_at_sql(member, "first")
+            if name == "days_since_first_order"
+            else shop.bought_at_sql(member, "last")
+        )
+        return _age(moment, op, value, at)
     if name == "spend_cents":
         return _compare(shop.spend_sql(member, since), op, value)
     if name == "points":
