@@ -127,3 +127,129 @@ def test_a_campaign_without_a_coupon_reports_no_coupon_uses(
     send(app, admin, cid)
     with app_context(app):
         assert service.report(db.session.get(Campaign, cid))["coupon_uses"] is None
+
+
+# --- the letter's link brings the coupon to checkout (a prefill, never a claim) -------
+
+
+def _follow_letter(browser, letter):
+    """Follow the letter's first link as a reader's browser would: /c/l/ then /go/."""
+    hop = browser.get(
+        re.search(r"http://localhost(/c/l/\S+)", letter.body).group(1), headers=BROWSER
+    )
+    assert hop.status_code == 302
+    landed = browser.get(hop.headers["Location"], headers=BROWSER)
+    assert landed.status_code == 302
+
+
+def _checkout(browser, product_id, **form):
+    url = f"/shop/checkout?product={product_id}&quantity=1"
+    if form:
+        return browser.post(url, data=form)
+    return browser.get(url)
+
+
+def _coupon_field(page) -> str:
+    found = re.search(r'<input[^>]*id="coupon_code"[^>]*>', page.get_data(as_text=True))
+    value = re.search(r'value="([^"]*)"', found.group(0))
+    return value.group(1) if value else ""
+
+
+@pytest.fixture
+def kettle(make_shop, make_product):
+    return make_product(make_shop("acme", free_from=None), "Kettle", price_cents=2000, stock=9)
+
+
+def _sent_letter(app, admin, make_segment, kettle, code):
+    cid = _campaign(
+        app, admin, make_segment(VERIFIED), f"Use {{{{coupon}}}}: [[product:{kettle}]]", code
+    )
+    send(app, admin, cid)
+    (letter,) = outbox(app)
+    return letter
+
+
+def test_following_the_link_fills_the_coupon_in_at_checkout_and_it_can_be_removed(
+    app, make_user, verify, admin, make_segment, coupon, kettle
+):
+    bea = make_user("bea")
+    verify(bea)
+    letter = _sent_letter(app, admin, make_segment, kettle, coupon)
+    browser = app.test_client()
+    _follow_letter(browser, letter)  # before logging in: the code survives the login
+    login(browser, bea)
+    page = _checkout(browser, kettle)
+    assert page.status_code == 200
+    assert _coupon_field(page) == "SECOND10"
+    html = page.get_data(as_text=True)
+    assert 'data-adjustment="coupon">-$2.00' in html  # 10% of 20.00
+    assert "data-checkout-total>$23.00" in html  # with 5.00 shipping
+
+    # The member removes it: the total is the full price and it does not come back.
+    removed = _checkout(browser, kettle, apply_coupon="1", coupon_code="")
+    assert 'data-adjustment="coupon"' not in removed.get_data(as_text=True)
+    again = _checkout(browser, kettle)
+    assert _coupon_field(again) == ""
+    assert 'data-adjustment="coupon"' not in again.get_data(as_text=True)
+
+
+def test_a_forwarded_link_only_prefills_the_coupons_own_rules_refuse_it(
+    app, make_user, verify, admin, make_segment, kettle
+):
+    """The second-purchase coupon rides in bea's letter; the outsider she forwards it to
+    (no completed order, not a recipient) gets the field filled in, not the discount:
+    the coupon's rule answers with its usual message and nothing is applied."""
+    with app_context(app), app.test_request_context("/"):
+        coupons.create_coupon(
+            db.session.get(User, admin.id),
+            code="SECOND10",
+            kind="percent",
+            value=1000,
+            completed_orders=1,
+        )
+        db.session.commit()
+    verify(make_user("bea"))
+    outsider = make_user("outsider")
+    letter = _sent_letter(app, admin, make_segment, kettle, "SECOND10")
+    browser = app.test_client()
+    login(browser, outsider)
+    _follow_letter(browser, letter)
+    page = _checkout(browser, kettle)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "exactly 1 completed order; you have 0" in html
+    assert _coupon_field(page) == ""  # not applied: the order can be placed without it
+    assert 'data-adjustment="coupon"' not in html and "data-checkout-total>$25.00" in html
+    assert "exactly 1 completed order" not in _checkout(browser, kettle).get_data(as_text=True)
+
+
+def test_a_coupon_withdrawn_after_the_send_is_not_applied(
+    app, make_user, verify, admin, make_segment, coupon, kettle
+):
+    bea = make_user("bea")
+    verify(bea)
+    letter = _sent_letter(app, admin, make_segment, kettle, coupon)
+    with app_context(app):
+        coupons.set_active(db.session.get(User, admin.id), coupon, False)
+        db.session.commit()
+    browser = app.test_client()
+    login(browser, bea)
+    _follow_letter(browser, letter)
+    html = _checkout(browser, kettle).get_data(as_text=True)
+    assert "This coupon has been withdrawn." in html
+    assert 'data-adjustment="coupon"' not in html
+
+
+def test_a_forged_link_brings_no_coupon(
+    app, make_user, verify, admin, make_segment, coupon, kettle
+):
+    bea = make_user("bea")
+    verify(bea)
+    _sent_letter(app, admin, make_segment, kettle, coupon)
+    browser = app.test_client()
+    login(browser, bea)
+    assert browser.get("/c/l/not-a-token", headers=BROWSER).status_code == 302
+    page = _checkout(browser, kettle)
+    assert _coupon_field(page) == "" and 'data-adjustment="coupon"' not in page.get_data(
+        as_text=True
+    )

@@ -74,4 +74,4 @@ from .notify_mail import (  # noqa: F401
 )
 from .reports import attributed, counts, lift, report, series  # noqa: F401
 from .segments import FIELDS, OPS, check_rule, count, sample, stream  # noqa: F401
-from .tracking import record_click, record_open  # noqa: F401
+from .tracking import link_coupon, record_click, record_open  # noqa: F401
