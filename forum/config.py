@@ -181,8 +181,18 @@ class Defaults:
     MARKETING_EMAIL_DEFAULT = True  # opt-out where the law allows; False: opt-in
     CAMPAIGN_FREQUENCY_CAP_PER_WEEK = 3  # campaign messages per member per 7 days
     CAMPAIGN_BATCH_SIZE = 500
-    CAMPAIGN_EMAIL_PER_SECOND = 0  # per worker process; 0: as fast as the server takes
+    # Send rates for the whole site, shared by all workers through a Redis token bucket
+    # (forum/campaigns/service/pacing.py); 0: as fast as the server takes.
+    CAMPAIGN_EMAIL_PER_SECOND = 0
     CAMPAIGN_SMS_PER_SECOND = 10
+    CAMPAIGN_RATE_REDIS_URL = None  # None: the Celery broker when it is Redis
+    CAMPAIGN_RATE_FALLBACK_SHARE = 0.25  # Redis down: each worker alone at this share
+    # Bounces (forum/campaigns/service/bounces.py): soft bounces before an address is
+    # suppressed (a hard bounce suppresses at once), counted over this many days.
+    CAMPAIGN_SOFT_BOUNCE_LIMIT = 3
+    CAMPAIGN_SOFT_BOUNCE_DAYS = 30
+    # Who `flask campaigns bounce-receiver` accepts mail for; None: MAIL_DEFAULT_SENDER.
+    CAMPAIGN_BOUNCE_ADDRESS = None
     CAMPAIGN_CLAIM_TIMEOUT_MINUTES = 30
     CAMPAIGN_REPORT_DAYS = 14  # the window orders count in for the lift vs holdout
     CAMPAIGN_CURRENCY = "USD"  # the currency campaign messages show credit offers in

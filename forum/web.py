@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import request
+from flask import request, session
 
 from .errors import ServiceError
 from .extensions import db
@@ -96,3 +96,24 @@ def run_form(
 def form_status(form) -> int:
     """422 for a submitted form that is being shown again with errors, else 200."""
     return 422 if form.is_submitted() else 200
+
+
+# A coupon code the reader brought along (a campaign letter's link): the checkout form
+# starts with it filled in. Only a prefill: whether it applies is the coupon's rules,
+# checked at checkout for whoever is buying; the reader can remove it.
+BROUGHT_COUPON_KEY = "brought_coupon"
+
+
+def bring_coupon(code: str | None) -> None:
+    code = (code or "").strip()
+    if code and len(code) <= 64 and code.isprintable():
+        session[BROUGHT_COUPON_KEY] = code
+
+
+def brought_coupon() -> str:
+    code = session.get(BROUGHT_COUPON_KEY)
+    return code if isinstance(code, str) else ""
+
+
+def drop_brought_coupon() -> None:
+    session.pop(BROUGHT_COUPON_KEY, None)

@@ -17,7 +17,7 @@ from .. import signals
 from ..board import service as board
 from ..errors import ServiceError
 from ..extensions import db, limiter, login_manager
-from ..web import form_status, run_form, safe_next
+from ..web import bring_coupon, brought_coupon, form_status, run_form, safe_next
 from . import service
 from .forms import LoginForm, PasswordForm, ProfileForm, RegisterForm, TokenForm
 
@@ -59,9 +59,11 @@ def load_user_from_bearer(req):
 
 
 def _start_session(user, remember: bool) -> None:
+    brought = brought_coupon()  # a campaign link followed before logging in
     session.clear()  # a fresh session at login: no fixation
     login_user(user, remember=remember)
     session.permanent = True
+    bring_coupon(brought)
 
 
 def _register(form):

@@ -15,6 +15,9 @@ def init_app(app: Flask) -> None:
     signals.in_segment.connect(answer_in_segment, sender="segment")
     signals.segment_names.connect(answer_segment_names, sender="segment")
     app.add_template_filter(linkify_plain)
+    from .inbound import campaigns_cli
+
+    app.cli.add_command(campaigns_cli)
 
 
 def linkify_plain(text: str):

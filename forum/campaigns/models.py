@@ -82,6 +82,25 @@ class Suppression(db.Model):
     created_at: Mapped[StampedNow]
 
 
+class Bounce(db.Model):
+    """A bounce (DSN) that came back for an address: hard ones suppress it at once, soft
+    ones after ``CAMPAIGN_SOFT_BOUNCE_LIMIT`` within ``CAMPAIGN_SOFT_BOUNCE_DAYS``."""
+
+    __tablename__ = "campaign_bounces"
+    __table_args__ = (
+        CheckConstraint("kind IN ('hard', 'soft')", name="kind_known"),
+        Index("ix_campaign_bounces_address_created", "address", "created_at"),
+    )
+
+    id: Mapped[PrimaryKey]
+    address: Mapped[str] = mapped_column(String(254))
+    kind: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))  # the DSN's, e.g. 5.1.1
+    diagnostic: Mapped[str] = mapped_column(String(200), default="")
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+    created_at: Mapped[StampedNow]
+
+
 class Segment(db.Model):
     __tablename__ = "campaign_segments"
 

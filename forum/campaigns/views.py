@@ -20,7 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from .. import mail
 from ..errors import ServiceError
 from ..extensions import db, limiter
-from ..web import form_status, run_form
+from ..web import bring_coupon, form_status, run_form
 from . import service
 from .forms import (
     CONDITION_ROWS,
@@ -226,7 +226,8 @@ def unsubscribe_post(token: str):
 
 @bp.get("/c/l/<token>")
 def follow(token: str):
-    """A link in a campaign message: mark the delivery clicked, then go on (to the
+    """A link in a campaign message: mark the delivery clicked, bring the campaign's
+    coupon along (the checkout starts with it filled in), then go on (to the
     attribution ``/go/`` link, which records the click and sets the cookie)."""
     parsed = service.read_link(token)
     if parsed is None:
@@ -234,6 +235,7 @@ def follow(token: str):
     delivery_id, target = parsed
     service.record_click(delivery_id)
     db.session.commit()
+    bring_coupon(service.link_coupon(delivery_id))
     root = request.host_url.rstrip("/")
     if target.startswith(root + "/"):
         target = target[len(root) :]

@@ -111,3 +111,47 @@ def open_notification(user_id: int, notification_id: int) -> str:
     if item.read_at is None:
         item.read_at = now()
     return item.url
+
+
+# --- for notification email (campaigns): what a member has not read yet ----------------
+
+
+def find_notification(notification_id: int) -> Notification | None:
+    """The notification without a viewer check (its email goes to its owner)."""
+    return db.session.get(Notification, notification_id)
+
+
+def unread_ids(*, kinds, since, users, skip, limit: int) -> list[int]:
+    """Unread notifications of ``kinds`` created after ``since`` for the members in
+    ``users`` and not in ``skip`` (ids or subqueries of them), oldest first."""
+    return list(
+        db.session.scalars(
+            select(Notification.id)
+            .where(
+                Notification.read_at.is_(None),
+                Notification.created_at > since,
+                Notification.kind.in_(tuple(kinds)),
+                Notification.user_id.in_(users),
+                Notification.id.not_in(skip),
+            )
+            .order_by(Notification.id)
+            .limit(limit)
+        )
+    )
+
+
+def unread_of(user_id: int, *, since, skip, limit: int) -> list[Notification]:
+    """The member's unread notifications created after ``since`` and not in ``skip``."""
+    return list(
+        db.session.scalars(
+            select(Notification)
+            .where(
+                Notification.user_id == user_id,
+                Notification.read_at.is_(None),
+                Notification.created_at > since,
+                Notification.id.not_in(skip),
+            )
+            .order_by(Notification.id)
+            .limit(limit)
+        )
+    )

@@ -24,7 +24,7 @@ from ..errors import NotFound, ServiceError
 from ..extensions import db
 from ..pagination import limit_from
 from ..permissions import acting_user as _user
-from ..web import form_status, run_form
+from ..web import brought_coupon, drop_brought_coupon, form_status, run_form
 from . import payments, service
 from .forms import (
     AddressForm,
@@ -199,6 +199,24 @@ def _checkout_lines() -> tuple[list[tuple[int, int]], bool]:
     return service.cart_lines(_cart()), False
 
 
+def _with_brought_coupon(form, lines, quote):
+    """The checkout opened with a coupon the reader brought (a campaign link): the field
+    starts with it and the total with its discount. A code its rules refuse for this
+    buyer (expired, used up, someone else's offer) is not applied: the field stays
+    empty, with the coupon's message, and the code is forgotten."""
+    code = brought_coupon()
+    if not code or form.coupon_code.data:
+        return quote
+    form.coupon_code.data = code
+    try:
+        return service.price_quote(_user(), lines, choices=form.choices())
+    except ServiceError as err:
+        _show_error(form, err)
+        form.coupon_code.data = ""
+        drop_brought_coupon()
+        return quote
+
+
 @bp.route("/checkout", methods=["GET", "POST"])
 @login_required
 def checkout():
@@ -225,6 +243,9 @@ def checkout():
                 form[name].data = value
         if form.provider.choices:
             form.provider.data = form.provider.choices[0].value
+        quote = _with_brought_coupon(form, lines, quote)
+    elif form.is_submitted() and not (form.coupon_code.data or "").strip():
+        drop_brought_coupon()  # the buyer removed the coupon the link brought
     status = 200
     form.money_currency = quote.currency
     if form.is_submitted() and (request.form.get("preview") or "apply_coupon" in request.form):
@@ -262,6 +283,7 @@ def checkout():
                 quote = service.price_quote(_user(), lines)
         else:
             db.session.commit()
+            drop_brought_coupon()
             if not direct:
                 session.pop(CART_KEY, None)
             return redirect(url_for("shop_embed.order", order_id=order.id, placed=1))

@@ -76,3 +76,73 @@ def test_settings_api_sets_notification_preferences(app, client, member, token_f
     )
     with app.app_context():
         assert db.session.scalar(select(User.id).where(User.id == member.id))
+
+
+def _direct_message_notice(app, to, sender) -> int:
+    from forum.notifications import service as notifications
+
+    with app_context(app), app.test_request_context("/"):
+        item = notifications.notify(
+            to.id, "chat_direct", f"{sender.username} wrote to you", "/chat", actor_id=sender.id
+        )
+        db.session.commit()
+        return item.id
+
+
+def test_a_direct_message_is_emailed_only_while_the_member_is_away(app, make_user, verify):
+    from forum.campaigns.tasks import send_notification_email
+    from forum.chat import service as chat
+
+    ida, sam = make_user("ida"), make_user("sam")
+    verify(ida)
+    with app_context(app):  # ida has the chat open (a socket seen just now)
+        chat.register_connection("sid-ida", db.session.get(User, ida.id))
+        db.session.commit()
+    online = _direct_message_notice(app, ida, sam)
+    assert outbox(app) == []
+    assert send_notification_email.delay(online).get() is False
+    with time_machine.travel(now() + timedelta(minutes=5)):  # the socket went quiet: away
+        away = _direct_message_notice(app, ida, sam)
+    assert [m.to for m in outbox(app)] == [["ida@example.com"]]
+    assert "sam wrote to you" in outbox(app)[0].subject
+    assert send_notification_email.delay(away).get() is False  # once at most
+
+
+def test_order_emails_go_to_the_buyer_and_the_merchant(
+    app, make_user, verify, make_shop, make_product, token_for
+):
+    from tests.fixtures.shop import order_body
+
+    shop = make_shop("acme", free_from=None)
+    product_id = make_product(shop, "Kettle", price_cents=1250, stock=5)
+    buyer = make_user("buyer")
+    verify(buyer, shop.user)
+    client = app.test_client()
+    headers = token_for(buyer)
+    placed = client.post("/api/v1/orders", json=order_body((product_id, 1)), headers=headers)
+    assert placed.status_code == 201
+    order_id = placed.json["id"]
+    subjects = sorted((m.to[0], m.subject) for m in outbox(app))
+    assert [to for to, _subject in subjects] == [
+        f"{shop.user.username}@example.com",
+        "buyer@example.com",
+    ]
+    assert subjects[0][1].startswith(f"New order #{order_id} in ")
+    assert subjects[1][1] == f"Your order #{order_id} was placed"
+    paid = client.post(
+        f"/api/v1/orders/{order_id}/pay", json={"provider": "sandbox"}, headers=headers
+    )
+    assert paid.status_code == 200
+    assert outbox(app)[-1].to == ["buyer@example.com"]
+    assert outbox(app)[-1].subject == f"Your order #{order_id} was paid"
+    assert all("X-Plaza-Bounce-Tag" in m.extra_headers for m in outbox(app))
+
+
+def test_a_suppressed_address_gets_no_notification_email(app, make_user, make_thread, verify):
+    op, fan = make_user("opener"), make_user("fan")
+    verify(op)
+    with app_context(app):
+        service.suppress("Opener@Example.com", "hard_bounce")
+        db.session.commit()
+    reply_to(app, fan, make_thread(op, title="Bounced"))
+    assert outbox(app) == []

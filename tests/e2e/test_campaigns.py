@@ -1,11 +1,8 @@
 """Browser: an admin builds the segment "exactly one completed order", sees its count,
 sends a campaign with a second-purchase coupon code; the member opens the email in
 the development outbox (a real aiosmtpd sink in the server process), follows the
-link and buys; the campaign report shows the order.
-
-Coupons themselves are built in forum/members/coupons (issue 13, not on main yet):
-the code rides in the email as a merge field, and the purchase is made without
-applying it; see the lead's notes in the campaigns report."""
+link and buys with the coupon (the link brings it: checkout opens with it filled in);
+the campaign report shows the order, its revenue and the coupon's use."""
 
 import re
 
@@ -15,6 +12,7 @@ from forum.accounts.models import User
 from forum.campaigns import service as campaigns
 from forum.clock import now
 from forum.extensions import db
+from forum.members.coupons import service as coupons
 from tests.conftest import app_context
 from tests.e2e.conftest import (
     check_out_with_the_sandbox,
@@ -76,9 +74,17 @@ def test_admin_segment_campaign_member_buys_report_shows_it(
     buyer, browser_only = make_user("bea"), make_user("window")
     admin = make_user("chief", role="admin")
     one_completed_order(app, token_for, buyer, seller, product_id)
-    with app_context(app):
+    with app_context(app), app.test_request_context("/"):
         for user in (buyer, browser_only):
             campaigns.contact(user.id).email_verified_at = now()
+        # The second-purchase coupon: members with exactly one completed order.
+        coupons.create_coupon(
+            db.session.get(User, admin.id),
+            code="SECOND10",
+            kind="percent",
+            value=1000,
+            completed_orders=1,
+        )
         db.session.commit()
 
     page = new_page()
@@ -124,17 +130,25 @@ def test_admin_segment_campaign_member_buys_report_shows_it(
     member.wait_for_url(f"**/shop/p/{product_id}")
     member.get_by_role("button", name="Buy now").click()
     member.wait_for_url("**/shop/checkout?product=*")
+    # The link brought the campaign's coupon: filled in and applied, nothing typed.
+    assert member.input_value("#coupon_code") == "SECOND10"
+    member.locator('[data-adjustment="coupon"]').wait_for()
+    assert "$80.10" in member.inner_text("[data-checkout-total]")  # 89.00 - 10%
     check_out_with_the_sandbox(member)
     assert "Thank you, your order is paid!" in member.inner_text("main")
+    assert "Coupon SECOND10" in member.inner_text("main")
 
     page.goto(report_url)
     assert page.inner_text("[data-total=orders]") == "1"
     assert page.inner_text("[data-total=clicked]") == "1"
-    assert "$89.00" in page.inner_text("[data-total=revenue]")
+    assert "$80.10" in page.inner_text("[data-total=revenue]")
+    assert page.inner_text("[data-total=coupon_uses]") == "1"
+    page.screenshot(path="test-artifacts/campaign-report.png", full_page=True)
     page.locator("#campaign-chart[data-ready]").wait_for()
     small = new_page(width=390, height=844)
     log_in(small, mail_server, admin.username, admin.password)
     small.goto(report_url)
+    small.screenshot(path="test-artifacts/campaign-report-390.png", full_page=True)
     small.goto(mail_server("/admin/segments/1"))
     assert page.console_errors == [] and member.console_errors == []
     with app_context(app):

@@ -40,6 +40,11 @@ approval, payouts, balances), ``earnings`` (an author's view).
 from ...errors import Conflict, Forbidden, NotFound, ValidationFailed  # noqa: F401 (callers catch these)
 from ..links import campaign_href  # noqa: F401 (campaigns: tracked offer links)
 from ..offers import OfferKind, offer_labels, offer_owner, payer  # noqa: F401
+from .audience import (  # noqa: F401
+    clicked_offer_sql,
+    credited_orders,
+    credited_orders_by_day,
+)
 from .clicks import (  # noqa: F401
     SUBRESOURCE_ACCEPT,
     TOUCH_HEADER,

@@ -26,6 +26,11 @@ from .access import (  # noqa: F401
     may_read,
     update_category,
 )
+from .audience import (  # noqa: F401
+    embedded_in_posts_sql,
+    posted_in_categories_sql,
+    posted_since_sql,
+)
 from .categories import (  # noqa: F401
     create_category,
     get_category,

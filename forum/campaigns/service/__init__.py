@@ -6,7 +6,8 @@ notification email. One room split by subject; this module is its front door
 ``segments`` (rules compiled to one SQL query, keyset streaming), ``campaigns``
 (creating, the state machine, rendering a message), ``delivery`` (planning, claimed
 batches, the sweep), ``reports`` (counts, attribution, lift vs holdout), ``contacts``
-(consent, phone, suppression, unsubscribe), ``account_mail``, ``notify_mail``,
+(consent, phone, suppression, unsubscribe), ``bounces`` (DSNs in, suppression),
+``pacing`` (the send rate shared by all workers), ``account_mail``, ``notify_mail``,
 ``tracking`` (opens and clicks).
 """
 
@@ -25,6 +26,9 @@ from .account_mail import (  # noqa: F401
     send_verification,
     verify_email,
 )
+from .bounces import bounce_tag, tag_headers  # noqa: F401
+from .bounces import parse as parse_bounce  # noqa: F401
+from .bounces import receive as receive_bounce  # noqa: F401
 from .campaigns import (  # noqa: F401
     MERGE_FIELDS,
     cancel,
@@ -70,4 +74,4 @@ from .notify_mail import (  # noqa: F401
 )
 from .reports import attributed, counts, lift, report, series  # noqa: F401
 from .segments import FIELDS, OPS, check_rule, count, sample, stream  # noqa: F401
-from .tracking import record_click, record_open  # noqa: F401
+from .tracking import link_coupon, record_click, record_open  # noqa: F401

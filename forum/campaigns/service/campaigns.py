@@ -19,7 +19,7 @@ from ...attribution import service as attribution
 from ...clock import now
 from ...errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ...extensions import db
-from ...members.models import Wallet
+from ...members import service as members
 from ...money import format_minor
 from ..models import CHANNELS, Campaign, ContactSettings, Delivery, Segment
 from ..sms import segment_count
@@ -98,6 +98,9 @@ def _check_fields(channel, subject, body, holdout_bp, coupon_code) -> dict:
         errors["holdout_bp"] = ["Use 0-5000 basis points (up to half the segment)."]
     if not isinstance(coupon_code, str) or len(coupon_code) > 64:
         errors["coupon_code"] = ["Use a code of up to 64 characters."]
+    elif coupon_code.strip() and members.existing_code(coupon_code) is None:
+        # The code rides in every letter: it must be a real coupon (made in Coupons).
+        errors["coupon_code"] = [f"No coupon has the code {coupon_code.strip()[:32]}."]
     if isinstance(body, str):
         unknown = sorted({m for m in MERGE_RE.findall(body) if m not in MERGE_FIELDS})
         if unknown:
@@ -134,7 +137,7 @@ def create_campaign(
         subject=(subject or "").strip(),
         body=body,
         holdout_bp=holdout_bp,
-        coupon_code=coupon_code.strip(),
+        coupon_code=members.existing_code(coupon_code) or "",
         status="draft",
         created_by_id=actor.id,
     )
@@ -275,8 +278,7 @@ def _offer_link(campaign: Campaign, kind: str, ident: int) -> tuple[str, str] | 
 
 def merge_values(campaign: Campaign, user: User, credit_cents: int | None = None) -> dict[str, str]:
     if credit_cents is None:
-        wallet = db.session.get(Wallet, user.id)
-        credit_cents = wallet.credit_cents if wallet else 0
+        credit_cents = members.credit_of(user.id)
     credit = credit_cents
     return {
         "name": user.username,
@@ -327,6 +329,7 @@ def render_letter(
     pixel only when the member allows it. ``user`` and ``contact`` may be any objects
     with their attributes (a batch passes plain rows); ``cache`` (one dict per batch)
     keeps the Markdown rendering and the offer links, which are the same for everyone."""
+    from .bounces import tag_headers
     from .contacts import unsubscribe_token
 
     cache = cache if cache is not None else {}
@@ -387,6 +390,7 @@ def render_letter(
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Precedence": "bulk",
         "X-Plaza-Campaign": str(campaign.id),
+        **tag_headers(user.email),  # a returned DSN is trusted (service/bounces.py)
     }
     subject = _merge(campaign.subject, values, escape=False)
     return Letter(subject=subject, text=text, html=html, headers=headers)

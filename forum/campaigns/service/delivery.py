@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import random
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -31,9 +30,9 @@ from ...accounts.models import User
 from ...clock import now
 from ...database import insert_ignore
 from ...extensions import db
-from ...members.models import Wallet
+from ...members import service as members
 from ..models import Campaign, ContactSettings, Delivery, Suppression
-from . import segments
+from . import pacing, segments
 from .campaigns import render_letter
 from .contacts import marketing_email_allowed, sms_allowed
 
@@ -246,7 +245,7 @@ def send_batch(campaign_id: int, first_user: int, last_user: int) -> int:
         for delivery_id, credit, *rest in db.session.execute(
             select(
                 Delivery.id,
-                Wallet.credit_cents,
+                members.credit_sql(User.id),
                 User.id,
                 User.username,
                 User.email,
@@ -262,7 +261,6 @@ def send_batch(campaign_id: int, first_user: int, last_user: int) -> int:
             )
             .join(User, User.id == Delivery.user_id)
             .outerjoin(ContactSettings, ContactSettings.user_id == User.id)
-            .outerjoin(Wallet, Wallet.user_id == User.id)
             .where(Delivery.id.in_(claimed))
             .order_by(Delivery.id)
         ).all()
@@ -318,21 +316,6 @@ def send_batch(campaign_id: int, first_user: int, last_user: int) -> int:
     return len(sent)
 
 
-def _pace(channel: str):
-    rate = float(_setting(f"CAMPAIGN_{channel.upper()}_PER_SECOND") or 0)
-    interval = 1.0 / rate if rate > 0 else 0.0
-    state = {"next": time.monotonic()}
-
-    def wait() -> None:
-        if interval:
-            delay = state["next"] - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            state["next"] = max(state["next"], time.monotonic()) + interval
-
-    return wait
-
-
 def _send_email(campaign: Campaign, ready) -> tuple[list[int], dict[str, list[int]]]:
     letters = []
     addresses = {}
@@ -367,9 +350,9 @@ def _send_email(campaign: Campaign, ready) -> tuple[list[int], dict[str, list[in
         .values(address=bindparam("to")),
         [{"delivery_id": key, "to": value} for key, value in addresses.items()],
     )
-    wait = _pace("email")
+    wait = pacing.pacer("email")
     try:
-        if float(_setting("CAMPAIGN_EMAIL_PER_SECOND") or 0) > 0:
+        if pacing.rate_of("email") > 0:
             result = mail.BatchResult()
             for key, letter in letters:
                 wait()
@@ -396,7 +379,7 @@ def _send_sms(campaign: Campaign, ready) -> tuple[list[int], dict[str, list[int]
     if not ready:
         return sent, failed
     sender = provider()
-    wait = _pace("sms")
+    wait = pacing.pacer("sms")
     cache: dict = {}
     for delivery, user, contact in ready:
         letter = render_letter(

@@ -15,12 +15,13 @@ from sqlalchemy import select
 
 from ... import mail, realtime
 from ...accounts.models import User
-from ...chat.models import ChatConnection
+from ...chat import service as chat
 from ...clock import now
 from ...database import insert_ignore
 from ...extensions import db
-from ...notifications.models import Notification
+from ...notifications import service as notifications
 from ..models import ContactSettings, NotificationEmail, Suppression
+from .bounces import tag_headers
 from .contacts import NOTIFICATION_KINDS, unsubscribe_token
 
 # The bell's kinds -> the preference they fall under (others are not emailed).
@@ -52,12 +53,14 @@ def _reachable(user: User) -> bool:
         mail.enabled()
         and row is not None
         and row.email_verified_at is not None
-        and db.session.scalar(select(Suppression.id).where(Suppression.address == user.email))
+        and db.session.scalar(
+            select(Suppression.id).where(Suppression.address == user.email.lower())
+        )
         is None
     )
 
 
-def on_notification(item: Notification) -> None:
+def on_notification(item) -> None:
     """``signals.notification_created``: queue its email (after commit) when wanted."""
     kind = KIND_OF.get(item.kind)
     if kind is None:
@@ -86,13 +89,14 @@ def _letter(user: User, kind: str, subject: str, lines: list[str]):
         headers={
             "List-Unsubscribe": f"<{one_click}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            **tag_headers(user.email),
         },
     )
 
 
 def send_notification_email(notification_id: int) -> bool:
     """Email one notification at most once; True when this call sent it."""
-    item = db.session.get(Notification, notification_id)
+    item = notifications.find_notification(notification_id)
     if item is None or item.read_at is not None:
         return False
     kind = KIND_OF.get(item.kind)
@@ -122,32 +126,15 @@ def send_pending(batch: int = 200) -> int:
     emailed yet, each through ``send_notification_email`` (which claims it first, so a
     queued task and the sweep never both send). How many were sent."""
     emailed = select(NotificationEmail.notification_id)
-    due = db.session.scalars(
-        select(Notification.id)
-        .join(ContactSettings, ContactSettings.user_id == Notification.user_id)
-        .where(
-            Notification.read_at.is_(None),
-            Notification.created_at > now() - timedelta(days=1),
-            Notification.kind.in_(tuple(KIND_OF)),
-            ContactSettings.email_verified_at.is_not(None),
-            Notification.id.not_in(emailed),
-        )
-        .order_by(Notification.id)
-        .limit(batch)
-    ).all()
+    verified = select(ContactSettings.user_id).where(ContactSettings.email_verified_at.is_not(None))
+    due = notifications.unread_ids(
+        kinds=KIND_OF, since=now() - timedelta(days=1), users=verified, skip=emailed, limit=batch
+    )
     return sum(1 for notification_id in due if send_notification_email(notification_id))
 
 
 def _online(user_id: int) -> bool:
-    recent = now() - timedelta(seconds=AWAY_SECONDS)
-    return (
-        db.session.scalar(
-            select(ChatConnection.sid).where(
-                ChatConnection.user_id == user_id, ChatConnection.seen_at > recent
-            )
-        )
-        is not None
-    )
+    return chat.connected_since(user_id, now() - timedelta(seconds=AWAY_SECONDS))
 
 
 def on_order_changed(order, *, event) -> None:
@@ -167,9 +154,9 @@ def on_order_changed(order, *, event) -> None:
 
 
 def send_order_email(order_id: int, event_type: str) -> int:
-    from ...shop_embed.models import Order
+    from ...shop_embed import service as shop
 
-    order = db.session.get(Order, order_id)
+    order = shop.find_order(order_id)
     if order is None:
         return 0
     sent = 0
@@ -207,17 +194,7 @@ def send_digests(batch: int = 200) -> int:
         if user is None or not _reachable(user):
             continue
         emailed = select(NotificationEmail.notification_id)
-        items = db.session.scalars(
-            select(Notification)
-            .where(
-                Notification.user_id == user.id,
-                Notification.read_at.is_(None),
-                Notification.created_at > since,
-                Notification.id.not_in(emailed),
-            )
-            .order_by(Notification.id)
-            .limit(50)
-        ).all()
+        items = notifications.unread_of(user.id, since=since, skip=emailed, limit=50)
         items = [i for i in items if preference(row, KIND_OF.get(i.kind, "")) != "off"]
         row.last_digest_at = at
         if not items:
@@ -239,6 +216,7 @@ def send_digests(batch: int = 200) -> int:
                 f"Hi {user.username},\n\n"
                 + "\n".join(lines)
                 + f"\n\n--\nEmail settings: {url_for('campaigns.preferences', _external=True)}\n",
+                headers=tag_headers(user.email),
             )
         )
         sent += 1

@@ -8,15 +8,14 @@ import math
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import case, func, select
 
-from ...attribution.models import Conversion, Credit
+from ...attribution import service as attribution
 from ...clock import now
 from ...extensions import db
-from ...shop_embed.models import Order
+from ...members import service as members
+from ...shop_embed import service as shop
 from ..models import Campaign, Delivery
-
-BOUGHT = ("paid", "shipped", "completed")
 
 
 def counts(campaign_id: int) -> dict:
@@ -47,21 +46,18 @@ def counts(campaign_id: int) -> dict:
 
 def attributed(campaign_id: int) -> dict:
     """Orders credited to the campaign's links by attribution (reversed ones excluded)."""
-    row = db.session.execute(
-        select(
-            func.count(distinct(Conversion.order_id)),
-            func.coalesce(func.sum(Credit.revenue_cents), 0),
-        )
-        .select_from(Credit)
-        .join(Conversion, Conversion.id == Credit.conversion_id)
-        .where(
-            Credit.source_kind == "campaign",
-            Credit.source_id == campaign_id,
-            Conversion.kind == "order",
-            Conversion.reversed_at.is_(None),
-        )
-    ).one()
-    return {"orders": int(row[0] or 0), "revenue_cents": int(row[1] or 0)}
+    return attribution.credited_orders("campaign", campaign_id)
+
+
+def coupon_uses(campaign: Campaign) -> int | None:
+    """Live uses of the campaign's coupon by its recipients (sent to) since it started;
+    None when the campaign carries no coupon."""
+    if not campaign.coupon_code:
+        return None
+    recipients = select(Delivery.user_id).where(
+        Delivery.campaign_id == campaign.id, Delivery.status == "sent"
+    )
+    return members.redemptions_by(campaign.coupon_code, recipients, campaign.started_at)
 
 
 def window_days() -> int:
@@ -74,16 +70,7 @@ def lift(campaign: Campaign) -> dict | None:
     if campaign.started_at is None or campaign.holdout_bp == 0:
         return None
     end = campaign.started_at + timedelta(days=window_days())
-    bought = (
-        select(Order.buyer_id, func.sum(Order.total_cents).label("revenue"))
-        .where(
-            Order.status.in_(BOUGHT),
-            Order.created_at >= campaign.started_at,
-            Order.created_at < end,
-        )
-        .group_by(Order.buyer_id)
-        .subquery()
-    )
+    bought = shop.buyers_between(campaign.started_at, end).subquery()
     group = case((Delivery.status == "holdout", "control"), else_="treated")
     rows = db.session.execute(
         select(
@@ -142,22 +129,7 @@ def series(campaign_id: int) -> list[dict]:
             ).all(),
             key,
         )
-    day = func.date(Conversion.occurred_at)
-    add(
-        db.session.execute(
-            select(day, func.count(distinct(Conversion.order_id)))
-            .select_from(Credit)
-            .join(Conversion, Conversion.id == Credit.conversion_id)
-            .where(
-                Credit.source_kind == "campaign",
-                Credit.source_id == campaign_id,
-                Conversion.kind == "order",
-                Conversion.reversed_at.is_(None),
-            )
-            .group_by(day)
-        ).all(),
-        "orders",
-    )
+    add(attribution.credited_orders_by_day("campaign", campaign_id), "orders")
     return [{"day": key, **value} for key, value in sorted(days.items())]
 
 
@@ -171,8 +143,7 @@ def report(campaign: Campaign) -> dict:
         "holdout_bp": campaign.holdout_bp,
         **counts(campaign.id),
         **attributed(campaign.id),
-        # Coupons live in forum/members (issue 13); until they land, uses are not counted.
-        "coupon_uses": None,
+        "coupon_uses": coupon_uses(campaign),
     }
     data["lift"] = lift(campaign)
     return data

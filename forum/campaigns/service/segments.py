@@ -6,8 +6,10 @@ condition compiles to a boolean SQL expression that is never NULL (scalar subque
 are guarded by ``IS NOT NULL`` or ``coalesce``), so ``not`` means what it says for
 members with no orders, posts or wallet.
 
-The other features' tables are read here (reads only, as docs/architecture.md allows);
-nothing is loaded into Python: ``count`` and ``sample`` are one statement each, and
+The other features' facts come from their service fronts as SQL expression builders
+(``shop.completed_orders_sql(User.id)``, ``board.posted_in_categories_sql(...)``), so
+no other feature's table is named here and the rule is still ONE statement; nothing
+is loaded into Python: ``count`` and ``sample`` are one statement each, and
 ``stream`` walks the matches in keyset pages of member ids.
 """
 
@@ -19,9 +21,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import (
     ColumnElement,
-    String,
     and_,
-    cast,
     exists,
     false,
     func,
@@ -31,26 +31,24 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.orm import aliased
 
 from ...accounts.models import TIERS, User
-from ...attribution.models import Click
-from ...board.models import Category, Post, Thread
-from ...chat.models import ChatMessage
+from ...attribution import service as attribution
+from ...board import service as board
+from ...chat import service as chat
 from ...clock import now
 from ...errors import ValidationFailed
-from ...events.models import Signup
+from ...events import service as events
 from ...extensions import db
-from ...members.models import Wallet
-from ...promotions.models import Team, TeamMember
-from ...shop_embed.models import Order
+from ...members import service as members
+from ...promotions import service as promotions
+from ...shop_embed import service as shop
 from ..models import ContactSettings, Segment
 
 INT_OPS = ("eq", "ne", "lt", "lte", "gt", "gte")
 CHOICE_OPS = ("eq", "ne", "in")
 BOOL_OPS = ("eq", "ne")
 OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in")
-ORDERED_STATUSES = ("paid", "shipped", "completed")  # an order that was bought
 MAX_DEPTH = 6
 MAX_CONDITIONS = 40
 MAX_VALUE = 10**9
@@ -202,127 +200,66 @@ def _age(column, op: str, days: int, at):
     return and_(column.is_not(None), test)
 
 
-def _count(statement):
-    return func.coalesce(statement.scalar_subquery(), 0)
-
-
-def _bought(user):
-    return and_(Order.buyer_id == user.id, Order.status.in_(ORDERED_STATUSES))
-
-
 def _marketing_email_default() -> bool:
     return bool(current_app.config["MARKETING_EMAIL_DEFAULT"])
 
 
 def compile_condition(cond: dict, at):
-    user = User
+    """One condition as a boolean over ``User`` (the member): every other feature's
+    table is read through that feature's service (an expression builder), so the
+    segment is still one statement."""
+    member = User.id
     name, op, value = cond["field"], cond["op"], cond["value"]
     days = cond.get("days", FIELDS[name][3])
     since = at - timedelta(days=days) if days else None
     if name == "tier":
-        return _compare(user.tier, op, value)
+        return _compare(User.tier, op, value)
     if name == "completed_orders":
-        stmt = select(func.count(Order.id)).where(
-            Order.buyer_id == user.id, Order.status == "completed"
-        )
-        return _compare(_count(stmt), op, value)
+        return _compare(shop.completed_orders_sql(member), op, value)
     if name in ("days_since_first_order", "days_since_last_order"):
-        pick = func.min if name == "days_since_first_order" else func.max
-        moment = select(pick(Order.created_at)).where(_bought(user)).scalar_subquery()
+        moment = (
+            shop.bought_at_sql(member, "first")
+            if name == "days_since_first_order"
+            else shop.bought_at_sql(member, "last")
+        )
         return _age(moment, op, value, at)
     if name == "spend_cents":
-        stmt = select(func.sum(Order.total_cents)).where(_bought(user))
-        if since is not None:
-            stmt = stmt.where(Order.created_at >= since)
-        return _compare(_count(stmt), op, value)
+        return _compare(shop.spend_sql(member, since), op, value)
     if name == "points":
-        return _compare(func.coalesce(Wallet.points, 0), op, value)
+        return _compare(members.points_sql(member), op, value)
     if name == "credit_cents":
-        return _compare(func.coalesce(Wallet.credit_cents, 0), op, value)
+        return _compare(members.credit_sql(member), op, value)
     if name == "posted_in_category":
         slugs = value if isinstance(value, list) else [value]
-        stmt = (
-            select(Post.id)
-            .join(Thread, Thread.id == Post.thread_id)
-            .join(Category, Category.id == Thread.category_id)
-            .where(
-                Post.author_id == user.id,
-                Post.deleted_at.is_(None),
-                Category.slug.in_(slugs),
-            )
-        )
-        if since is not None:
-            stmt = stmt.where(Post.created_at >= since)
-        found = exists(stmt)
+        found = board.posted_in_categories_sql(member, slugs, since)
         return not_(found) if op == "ne" else found
     if name == "discussed_product":
-        ids = value if isinstance(value, list) else [value]
-        post_text, message_text = cast(Post.embeds, String), cast(ChatMessage.embeds, String)
-        in_posts = exists(
-            select(Post.id).where(
-                Post.author_id == user.id,
-                Post.deleted_at.is_(None),
-                or_(*[post_text.contains(f'"product:{pid}"') for pid in ids]),
-            )
+        refs = [f"product:{pid}" for pid in (value if isinstance(value, list) else [value])]
+        either: ColumnElement[bool] = or_(
+            board.embedded_in_posts_sql(member, refs), chat.embedded_in_messages_sql(member, refs)
         )
-        in_chat = exists(
-            select(ChatMessage.id).where(
-                ChatMessage.author_id == user.id,
-                ChatMessage.deleted_at.is_(None),
-                or_(*[message_text.contains(f'"product:{pid}"') for pid in ids]),
-            )
-        )
-        either: ColumnElement[bool] = or_(in_posts, in_chat)
         return not_(either) if op == "ne" else either
     if name == "clicked_not_bought_days":
         # A click on an offer in the last N days with no order from that merchant since.
-        later = aliased(Order)
-        return exists(
-            select(Click.id).where(
-                Click.user_id == user.id,
-                Click.created_at >= at - timedelta(days=value),
-                Click.merchant_id.is_not(None),
-                not_(
-                    exists(
-                        select(later.id)
-                        .where(
-                            later.buyer_id == user.id,
-                            later.created_at >= Click.created_at,
-                            later.status.in_(ORDERED_STATUSES),
-                            later.merchant_id.in_(_merchant_ids_of(Click.merchant_id)),
-                        )
-                        .correlate_except(later)
-                    )
-                ),
-            )
+        return attribution.clicked_offer_sql(
+            member,
+            at - timedelta(days=value),
+            unless=lambda clicked_at, merchant: shop.bought_from_since_sql(
+                member, merchant, clicked_at
+            ),
         )
     if name == "event_no_show":
-        found = exists(
-            select(Signup.id).where(Signup.user_id == user.id, Signup.attendance == "no_show")
-        )
+        found = events.no_show_sql(member)
         return found if (op == "eq") == value else not_(found)
     if name == "attended_events":
-        stmt = select(func.count(Signup.id)).where(
-            Signup.user_id == user.id,
-            or_(Signup.attendance == "attended", Signup.checked_in_at.is_not(None)),
-        )
-        return _compare(_count(stmt), op, value)
+        return _compare(events.attended_count_sql(member), op, value)
     if name == "team_failed":
-        found = exists(
-            select(TeamMember.id)
-            .join(Team, Team.id == TeamMember.team_id)
-            .where(TeamMember.user_id == user.id, Team.status == "failed")
-        )
+        found = promotions.in_failed_team_sql(member)
         return found if (op == "eq") == value else not_(found)
     if name == "chat_messages":
-        stmt = select(func.count(ChatMessage.id)).where(
-            ChatMessage.author_id == user.id,
-            ChatMessage.deleted_at.is_(None),
-            ChatMessage.created_at >= since,
-        )
-        return _compare(_count(stmt), op, value)
+        return _compare(chat.message_count_sql(member, since), op, value)
     if name == "inactive_days":
-        return _inactive(user, op, value, at)
+        return _inactive(op, value, at)
     if name == "marketing_email":
         chosen = func.coalesce(ContactSettings.marketing_email, _marketing_email_default())
         return chosen == value if op == "eq" else chosen != value
@@ -338,30 +275,15 @@ def compile_condition(cond: dict, at):
     raise _problem("rule", f"Unknown field {name}.")  # pragma: no cover (checked before)
 
 
-def _merchant_ids_of(merchant_user_id):
-    """Shop merchant rows owned by the clicked offer's merchant (a user id on clicks)."""
-    from ...shop_embed.models import Merchant
-
-    return (
-        select(Merchant.id).where(Merchant.user_id == merchant_user_id).correlate_except(Merchant)
-    )
-
-
-def _inactive(user, op: str, days: int, at):
+def _inactive(op: str, days: int, at):
     """Nothing posted, said in chat or ordered (and no account made) in the window."""
     bound = at - timedelta(days=days if op in ("gte", "lt") else days + 1)
     # gte N / lt N compare with now - N days; gt N / lte N with now - (N+1) days.
     quiet = and_(
-        user.created_at <= bound,
-        not_(exists(select(Post.id).where(Post.author_id == user.id, Post.created_at > bound))),
-        not_(
-            exists(
-                select(ChatMessage.id).where(
-                    ChatMessage.author_id == user.id, ChatMessage.created_at > bound
-                )
-            )
-        ),
-        not_(exists(select(Order.id).where(Order.buyer_id == user.id, Order.created_at > bound))),
+        User.created_at <= bound,
+        not_(board.posted_since_sql(User.id, bound)),
+        not_(chat.said_since_sql(User.id, bound)),
+        not_(shop.ordered_since_sql(User.id, bound)),
     )
     return quiet if op in ("gte", "gt") else not_(quiet)
 
@@ -384,7 +306,6 @@ def members_query(rule: dict, *, columns=None, at=None):
         select(*(columns or (User.id,)))
         .select_from(User)
         .outerjoin(ContactSettings, ContactSettings.user_id == User.id)
-        .outerjoin(Wallet, Wallet.user_id == User.id)
         .where(
             or_(User.suspended_until.is_(None), User.suspended_until <= at),
             compile_rule(rule, at),

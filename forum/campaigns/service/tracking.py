@@ -1,11 +1,11 @@
 """Opens and clicks of campaign messages (a delivery's own marks; the order credit is
 attribution's, through the ``/go/`` link the click leads to)."""
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from ...clock import now
 from ...extensions import db
-from ..models import ContactSettings, Delivery
+from ..models import Campaign, ContactSettings, Delivery
 
 
 def record_click(delivery_id: int) -> None:
@@ -15,6 +15,17 @@ def record_click(delivery_id: int) -> None:
         .values(clicked_at=now())
         .execution_options(synchronize_session=False)
     )
+
+
+def link_coupon(delivery_id: int) -> str:
+    """The coupon code of the campaign whose sent letter held the link ("" without one):
+    the checkout starts with it filled in (a prefill; the coupon's rules decide)."""
+    code = db.session.scalar(
+        select(Campaign.coupon_code)
+        .join(Delivery, Delivery.campaign_id == Campaign.id)
+        .where(Delivery.id == delivery_id, Delivery.status == "sent")
+    )
+    return code or ""
 
 
 def record_open(delivery_id: int) -> bool:

@@ -30,6 +30,12 @@ room's channel, swept sockets close) are queued on ``forum.realtime``'s one
 after-commit queue (``realtime.leave_room``, ``realtime.disconnect_sockets``).
 """
 
+from .audience import (  # noqa: F401
+    connected_since,
+    embedded_in_messages_sql,
+    message_count_sql,
+    said_since_sql,
+)
 from .common import (  # noqa: F401
     ANY_SLUG_RE,
     CONTROL_RE,

@@ -23,6 +23,7 @@ No function here asks who is logged in: the viewer or actor is always an argumen
 """
 
 from ...times import parse_time  # noqa: F401  (the one parser, shared with promotions)
+from .audience import attended_count_sql, no_show_sql  # noqa: F401
 from .calendar import Page, events_between, list_events, month_grid  # noqa: F401
 from .checkin import (  # noqa: F401
     Participant,

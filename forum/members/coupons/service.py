@@ -312,6 +312,37 @@ def usage(coupon: Coupon) -> dict:
     }
 
 
+def existing_code(code) -> str | None:
+    """The coupon code as stored (normalised) when a coupon has it, else None: for
+    features that carry a code (a campaign's merge field) and must not promise one that
+    does not exist."""
+    clean = normalise_code(code)
+    if not clean:
+        return None
+    return db.session.scalar(select(Coupon.code).where(Coupon.code == clean))
+
+
+def redemptions_by(code: str, user_ids, since: datetime | None = None) -> int:
+    """Live uses of the coupon ``code`` by the members in ``user_ids`` (ids or a subquery
+    of them) since ``since``: a campaign's report counts its coupon's uses by its
+    recipients. 0 for an unknown code."""
+    clean = normalise_code(code)
+    if not clean:
+        return 0
+    statement = (
+        select(func.count(CouponRedemption.id))
+        .join(Coupon, Coupon.id == CouponRedemption.coupon_id)
+        .where(
+            Coupon.code == clean,
+            CouponRedemption.state == "active",
+            CouponRedemption.user_id.in_(user_ids),
+        )
+    )
+    if since is not None:
+        statement = statement.where(CouponRedemption.created_at >= since)
+    return int(db.session.scalar(statement) or 0)
+
+
 def recent_redemptions(coupon: Coupon, limit: int = 50) -> list[tuple]:
     """The coupon's latest ``limit`` redemptions, newest first, each with its order (the
     shop's Order, read through its service)."""

@@ -43,6 +43,14 @@ answer who may watch their live room through ``signals.offer_watch_allowed``.
 """
 
 from ..models import NOT_DISCOUNTS  # noqa: F401
+from .audience import (  # noqa: F401
+    bought_at_sql,
+    bought_from_since_sql,
+    buyers_between,
+    completed_orders_sql,
+    ordered_since_sql,
+    spend_sql,
+)
 from .carts import (  # noqa: F401
     Quote,
     QuoteLine,

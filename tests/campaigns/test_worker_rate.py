@@ -1,0 +1,167 @@
+"""Two real Celery worker processes send one campaign at a site-wide rate: they share
+the Redis token bucket, so 120 messages at 60 per second take at least two seconds
+from the first to the last however the batches fall between the workers (with a
+per-process rate two workers would send twice as fast). A lower bound only: slowness
+can never fail it."""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from email import message_from_bytes
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from forum.accounts.models import User
+from forum.campaigns import service
+from forum.campaigns.models import Campaign
+from forum.extensions import db
+from tests.test_celery_worker import ROOT, broker, free_port  # noqa: F401 (fixture)
+
+from .test_worker_smtp import audience
+
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.multiprocess,
+    pytest.mark.xdist_group("celery-worker"),
+]
+MESSAGES, RATE = 120, 60
+
+
+class TimedSink:
+    def __init__(self):
+        self.arrivals: list[tuple[float, str]] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        with self.lock:
+            self.arrivals.append((time.monotonic(), message_from_bytes(envelope.content)["To"]))
+        return "250 OK"
+
+
+@pytest.fixture
+def timed_sink():
+    sink = TimedSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield sink, controller.port
+    controller.stop()
+
+
+@pytest.fixture
+def config_overrides(broker, timed_sink):  # noqa: F811
+    url, queue = broker
+    return {
+        "CELERY": {"broker_url": url, "result_backend": url, "task_default_queue": queue},
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": timed_sink[1],
+        "CAMPAIGN_BATCH_SIZE": 15,
+    }
+
+
+@pytest.fixture
+def two_workers(app, database_uri, broker, timed_sink, tmp_path):  # noqa: F811
+    url, queue = broker
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "FORUM_ENV": "testing",
+        "FORUM_SECRET_KEY": "test-secret",
+        "FORUM_SQLALCHEMY_DATABASE_URI": database_uri,
+        "FORUM_CELERY__BROKER_URL": url,
+        "FORUM_CELERY__RESULT_BACKEND": url,
+        "FORUM_CELERY__TASK_DEFAULT_QUEUE": queue,
+        "FORUM_MAIL_SERVER": "127.0.0.1",
+        "FORUM_MAIL_PORT": str(timed_sink[1]),
+        "FORUM_RATELIMIT_ENABLED": "false",
+        "FORUM_CAMPAIGN_BATCH_SIZE": "15",
+        "FORUM_CAMPAIGN_EMAIL_PER_SECOND": str(RATE),
+        "FORUM_CAMPAIGN_RATE_REDIS_URL": url,
+    }
+    processes, logs = [], []
+    for index in range(2):
+        path = tmp_path / f"worker{index}.log"
+        logs.append(path)
+        with open(path, "wb") as log:
+            processes.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "celery",
+                        "-A",
+                        "forum.celery_worker",
+                        "worker",
+                        "--pool=solo",
+                        "--without-gossip",
+                        "--without-mingle",
+                        "--without-heartbeat",
+                        "--loglevel=INFO",
+                        "-Q",
+                        queue,
+                        "-n",
+                        f"rate{index}@%h",
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )  # fmt: skip
+            )
+    import redis
+
+    client = redis.Redis.from_url(url)
+    client.delete("plaza:campaigns:rate:email")
+    yield processes, logs
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    client.delete(queue, "plaza:campaigns:rate:email")
+
+
+def test_two_workers_share_one_send_rate(app, make_user, two_workers, timed_sink):
+    processes, logs = two_workers
+    sink, _port = timed_sink
+    admin = make_user("boss", role="admin")
+    audience(app, MESSAGES)
+    time.sleep(3)  # both workers up before the batches are queued, so both take some
+    with app.app_context(), app.test_request_context("/"):
+        actor = db.session.get(User, admin.id)
+        segment = service.create_segment(
+            actor, "verified", {"all": [{"field": "email_verified", "op": "eq", "value": True}]}
+        )
+        campaign = service.create_campaign(
+            actor, name="Paced", channel="email", segment_id=segment.id, subject="Hi", body="Hi!"
+        )
+        db.session.commit()
+        service.send_now(actor, campaign)
+        db.session.commit()
+        campaign_id = campaign.id
+    deadline = time.monotonic() + 120
+    status = None
+    while time.monotonic() < deadline:
+        with app.app_context():
+            status = db.session.get(Campaign, campaign_id).status
+        if status == "sent":
+            break
+        time.sleep(0.5)
+    try:
+        assert status == "sent" and len(sink.arrivals) == MESSAGES
+        worked = [log.read_text(errors="replace").count("send_batch") for log in logs]
+        assert all(worked), worked  # both workers sent batches
+    except AssertionError:
+        for log in logs:
+            print(log.read_text(errors="replace")[-3000:])
+        raise
+    assert len({to for _at, to in sink.arrivals}) == MESSAGES  # each once
+    times = sorted(at for at, _to in sink.arrivals)
+    span = times[-1] - times[0]
+    print(f"{MESSAGES} messages from 2 workers at {RATE}/s shared: {span:.2f} s")
+    assert span >= 0.9 * (MESSAGES - 1) / RATE
