@@ -25,6 +25,7 @@ FEATURES = (
     "attribution",
     "reviews",
     "campaigns",
+    "search",
 )
 SOCKET_MODULES: tuple[str, ...] = ("live.sockets", "chat.sockets")
 

@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(jobs_group)
     app.cli.add_command(serve)
+    app.cli.add_command(search_group)
 
 
 @click.group(help="Manage users.")
@@ -105,3 +106,29 @@ def serve(host, port):
     socketio.run(
         app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=True
     )
+
+
+@click.group("search", help="The search index.")
+def search_group():
+    pass
+
+
+@search_group.command("rebuild")
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    type=click.Choice(["post", "message", "product", "event"]),
+    help="Only these (repeatable); every source by default.",
+)
+@with_appcontext
+def search_rebuild(sources):
+    """Rebuild the search documents from their owners (after an upgrade or a bulk load)."""
+    from flask import current_app
+
+    from .search import service
+
+    with current_app.test_request_context("/"):  # documents carry their page's path
+        counts = service.rebuild(sources or None)
+    for source, count in counts.items():
+        click.echo(f"{source}: {count} documents")

@@ -29,6 +29,7 @@ API_MODULES = (
     "coupons",
     "reviews",
     "campaigns",
+    "search",
 )
 
 # path -> method -> operation (OpenAPI 3.1)

@@ -5,7 +5,7 @@ moderation's (``moderation.service.check_moderator`` / ``record``), written in t
 same transaction. Reached through ``board.service``.
 """
 
-from .. import realtime
+from .. import realtime, signals
 from ..accounts.models import User
 from ..clock import now
 from ..moderation import service as moderation
@@ -42,6 +42,7 @@ def move_thread(actor: User, thread: Thread, category: Category) -> None:
         return
     old = thread.category_id
     thread.category_id = category.id
+    signals.search_stale.send("thread", ids=[thread.id])
     moderation.record(
         actor, "thread.move", "thread", thread.id, from_category=old, to_category=category.id
     )
@@ -53,6 +54,7 @@ def set_hidden(actor: User, post: Post, hidden: bool, reason: str = "") -> None:
         return
     post.hidden_at = now() if hidden else None
     post.hidden_by_id = actor.id if hidden else None
+    signals.search_stale.send("post", ids=[post.id])
     moderation.record(
         actor,
         "post.hide" if hidden else "post.restore",

@@ -47,9 +47,6 @@ from .board import (  # noqa: F401
     NewThread,
     Post,
     PostPage,
-    ProductSearchHit,
-    SearchHit,
-    SearchPage,
     Thread,
     ThreadPage,
     ThreadRef,
@@ -92,6 +89,7 @@ from .promotions import (  # noqa: F401
     TeamCounts,
     TeamMember,
 )
+from .search import SearchHit, SearchPage  # noqa: F401
 from .shared import (  # noqa: F401
     Cursor,
     Embed,

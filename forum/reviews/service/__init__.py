@@ -16,6 +16,7 @@ from .queries import (  # noqa: F401
     list_reviews,
     marked_snippet,
     recount_ratings,
+    review_texts,
     search_products,
     snippet,
     threads_embedding,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ...board import service as board
 from ...errors import field_error
 from ...extensions import db
+from ...markup import plain_text
 from ...pagination import Page, decode, encode, keyset_page
 from ...shop_embed import service as shop
 from ..models import Review
@@ -151,3 +152,28 @@ def threads_embedding(product_id: int, *, viewer=None, limit: int = 10) -> list:
     """Threads (latest activity first) with a visible post embedding ``[[product:ID]]``,
     read through the board's service."""
     return board.threads_embedding(f"product:{int(product_id)}", limit=limit)
+
+
+REVIEW_TEXT_MAX = 20_000  # characters of review text a product's search document carries
+
+
+def review_texts(product_ids) -> dict[int, str]:
+    """Product id -> the plain text of its counted reviews (title and body, most
+    helpful first, at most ``REVIEW_TEXT_MAX`` characters): what search adds to a
+    product's document."""
+    ids = {int(i) for i in product_ids}
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Review.product_id, Review.title, Review.body_html)
+        .where(_counting(), Review.product_id.in_(ids))
+        .order_by(Review.product_id, Review.helpful_count.desc(), Review.id)
+    )
+    texts: dict[int, str] = {}
+    for product_id, title, body_html in rows:
+        so_far = texts.get(product_id, "")
+        if len(so_far) < REVIEW_TEXT_MAX:
+            texts[product_id] = f"{so_far} {title}. {plain_text(body_html)}".strip()[
+                :REVIEW_TEXT_MAX
+            ]
+    return texts

@@ -11,7 +11,7 @@ from flask import current_app, url_for
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from ... import markup, ratelimit
+from ... import markup, ratelimit, signals
 from ...clock import now
 from ...errors import Conflict, Forbidden, NotFound, field_error
 from ...extensions import db
@@ -248,6 +248,8 @@ def edit_review(actor, review: Review, *, rating=None, title=None, body=None) ->
         raise Conflict("This review changed meanwhile; reload and try again.", code="edit_conflict")
     if row.hidden_at is None and new_rating != old_rating:
         shop.apply_rating(review.product_id, add=new_rating, remove=old_rating)
+    elif row.hidden_at is None:  # the words changed: the product's search document too
+        signals.search_stale.send("product", ids=[review.product_id])
     db.session.refresh(review)
     return review
 
