@@ -28,6 +28,7 @@ FEATURE_STEPS = (
     "members",
     "reviews",
     "campaigns",
+    "search",  # last: indexes what every step wrote
 )
 DEMO_PASSWORD = "plaza-demo"
 STAFF = (

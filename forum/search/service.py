@@ -325,37 +325,36 @@ def _standins(column) -> ColumnElement:
     return func.translate(column, TAG_CHARS, TAG_STANDINS)
 
 
-def _highlights(engine, ids: list[int]) -> dict[int, tuple[str, str]]:
-    """(title, snippet) per document id, marked by the engine that matched them."""
-    kind, matcher = engine
-    if kind == "pg":
-        found = db.session.execute(
-            select(
-                SearchDocument.id,
-                func.ts_headline(
-                    _PG_CONFIG,
-                    # ts_headline drops leading and trailing non-words ("<b>"): a word
-                    # either side, taken off again, keeps the whole title
-                    _EDGE + _standins(SearchDocument.title) + _EDGE,
-                    matcher,
-                    f"HighlightAll=true, StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}",
-                ),
-                func.ts_headline(_PG_CONFIG, _standins(SearchDocument.body), matcher, _HEADLINE),
-            ).where(SearchDocument.id.in_(ids))
-        )
-        edge = _EDGE.strip()
-        return {
-            row[0]: (_marked(row[1].strip().strip(edge).strip()), _marked(row[2])) for row in found
-        }
+def _pg_headlines(tsquery) -> tuple[ColumnElement, ColumnElement]:
+    """ts_headline of the title (all of it) and of the body (two fragments)."""
+    title = func.ts_headline(
+        _PG_CONFIG,
+        # ts_headline drops leading and trailing non-words ("<b>"): a word either
+        # side, taken off again, keeps the whole title
+        _EDGE + _standins(SearchDocument.title) + _EDGE,
+        tsquery,
+        f"HighlightAll=true, StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}",
+    )
+    return title, func.ts_headline(_PG_CONFIG, _standins(SearchDocument.body), tsquery, _HEADLINE)
+
+
+def _pg_title(raw: str) -> str:
+    return raw.strip().strip(_EDGE.strip()).strip()
+
+
+def _fts5_highlights(match: str, ids: list[int]) -> dict[int, tuple[str, str]]:
+    """(title, snippet) per document id, marked by FTS5."""
+    if not ids:
+        return {}
     rows = db.session.execute(
         text(
             "SELECT rowid, highlight(search_fts, 0, :o, :c), "
             "snippet(search_fts, 1, :o, :c, '…', 32) FROM search_fts "
             "WHERE search_fts MATCH :match AND rowid IN (SELECT value FROM json_each(:ids))"
         ),
-        {"o": MARK_OPEN, "c": MARK_CLOSE, "match": matcher, "ids": str(ids)},
+        {"o": MARK_OPEN, "c": MARK_CLOSE, "match": match, "ids": str(ids)},
     )
-    return {row[0]: (_marked(row[1]), _marked(row[2])) for row in rows}
+    return {row[0]: (row[1], row[2]) for row in rows}
 
 
 def _readable(rows: list[SearchDocument], viewer) -> list[SearchDocument]:
@@ -374,33 +373,54 @@ def search(
     """Documents matching ``query`` that ``viewer`` may read, best first, keyset-paginated
     on (rank, id). Raises ValidationFailed for no words, an unknown category or author,
     dates the wrong way round, a forged cursor."""
-    stmt, engine = _plan(query, viewer, cursor, limit)
-    ranked = db.session.execute(stmt).all()
-    page = keyset_page(ranked, limit, lambda row: encode([float(row.rank), row.id]))
-    ids = [row.id for row in page.items]
-    rank_of = {row.id: float(row.rank) for row in page.items}
-    if not ids:
-        return Page([], page.next_cursor)
-    found = {
-        row.id: row
-        for row in db.session.scalars(select(SearchDocument).where(SearchDocument.id.in_(ids)))
-    }
-    rows = _readable([found[i] for i in ids if i in found], viewer)
-    marks = _highlights(engine, [row.id for row in rows])
+    stmt, (kind, matcher) = _plan(query, viewer, cursor, limit)
+    if kind == "pg":
+        # One round trip: the ranked page, its documents and their headlines (computed
+        # for the page's rows only, outside the LIMIT).
+        ranked = stmt.subquery("ranked")
+        title, body = _pg_headlines(matcher)
+        rows = db.session.execute(
+            select(SearchDocument, ranked.c.rank, title, body)
+            .join(ranked, ranked.c.id == SearchDocument.id)
+            .order_by(ranked.c.rank.desc(), SearchDocument.id.desc())
+        ).all()
+        page = keyset_page(rows, limit, lambda row: encode([float(row[1]), row[0].id]))
+        marks = {row[0].id: (_pg_title(row[2]), row[3]) for row in page.items}
+        docs = [(row[0], float(row[1])) for row in page.items]
+    else:
+        ranked_rows = db.session.execute(stmt).all()
+        page = keyset_page(ranked_rows, limit, lambda row: encode([float(row.rank), row.id]))
+        ids = [row.id for row in page.items]
+        found = (
+            {
+                d.id: d
+                for d in db.session.scalars(
+                    select(SearchDocument).where(SearchDocument.id.in_(ids))
+                )
+            }
+            if ids
+            else {}
+        )
+        docs = [(found[row.id], float(row.rank)) for row in page.items if row.id in found]
+        marks = {}
+    readable = {doc.id for doc in _readable([doc for doc, _rank in docs], viewer)}
+    docs = [(doc, rank) for doc, rank in docs if doc.id in readable]
+    if kind != "pg":
+        marks = _fts5_highlights(matcher, [doc.id for doc, _rank in docs])
     hits = []
-    for row in rows:
-        title, snippet = marks.get(row.id, ("", ""))
+    for doc, rank in docs:
+        title, snippet = (_marked(text) for text in marks.get(doc.id, ("", "")))
         hits.append(
             Hit(
-                type=row.kind,
-                id=row.ref_id,
-                url=row.url,
-                title=title or html.escape(row.label, quote=False),
+                type=doc.kind,
+                id=doc.ref_id,
+                url=doc.url,
+                title=title or html.escape(doc.label, quote=False),
                 snippet=snippet,
-                label=row.label,
-                author_id=row.author_id,
-                created_at=row.created_at,
-                rank=rank_of[row.id],
+                label=doc.label,
+                author_id=doc.author_id,
+                created_at=doc.created_at,
+                rank=rank,
             )
         )
     return Page(hits, page.next_cursor)

@@ -2,9 +2,12 @@
 
 from flask import Blueprint, render_template, request
 from flask_login import current_user
+from sqlalchemy import select
 
+from ..accounts.models import User
 from ..board import service as board
 from ..errors import ServiceError
+from ..extensions import db
 from . import service
 from .schemas import KINDS
 
@@ -25,8 +28,18 @@ def search():
             if not err.fields
             else " ".join(message for messages in err.fields.values() for message in messages)
         )
+    ids = {hit.author_id for hit in page.items if hit.author_id} if page else set()
+    names = (
+        {
+            row.id: row.username
+            for row in db.session.execute(select(User.id, User.username).where(User.id.in_(ids)))
+        }
+        if ids
+        else {}
+    )
     return render_template(
         "search/search.html",
+        names=names,
         args=args,
         q=args.get("q", ""),
         page=page,
