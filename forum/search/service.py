@@ -378,9 +378,9 @@ def search(
         # One round trip: the ranked page, its documents and their headlines (computed
         # for the page's rows only, outside the LIMIT).
         ranked = stmt.subquery("ranked")
-        title, body = _pg_headlines(matcher)
+        title_marks, body_marks = _pg_headlines(matcher)
         rows = db.session.execute(
-            select(SearchDocument, ranked.c.rank, title, body)
+            select(SearchDocument, ranked.c.rank, title_marks, body_marks)
             .join(ranked, ranked.c.id == SearchDocument.id)
             .order_by(ranked.c.rank.desc(), SearchDocument.id.desc())
         ).all()
