@@ -26,6 +26,7 @@ FEATURES = (
     "reviews",
     "campaigns",
     "trust",
+    "search",
 )
 SOCKET_MODULES: tuple[str, ...] = ("live.sockets", "chat.sockets")
 

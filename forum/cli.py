@@ -14,6 +14,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(jobs_group)
     app.cli.add_command(serve)
+    app.cli.add_command(search_group)
+    app.cli.add_command(bench_group)
 
 
 @click.group(help="Manage users.")
@@ -55,11 +57,7 @@ def demo_command(if_empty, reset, seed):
     from .accounts.models import User
 
     if reset:
-        db.drop_all()
-        from flask_migrate import stamp, upgrade
-
-        stamp(revision="base")
-        upgrade()
+        _reset_schema()
     elif if_empty and db.session.query(User.id).first() is not None:
         click.echo("demo data already present; skipping")
         return
@@ -105,3 +103,81 @@ def serve(host, port):
     socketio.run(
         app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=True
     )
+
+
+@click.group("bench", help="Benchmark data (see tests/bench).")
+def bench_group():
+    pass
+
+
+@bench_group.command("data")
+@click.option("--posts", default=20_000, show_default=True, type=click.IntRange(1))
+@click.option("--threads", type=click.IntRange(1), help="Default: one per ten posts.")
+@click.option("--users", default=200, show_default=True, type=click.IntRange(1, 99_999))
+@click.option("--seed", default=42, show_default=True)
+@click.option("--workers", type=click.IntRange(1), help="Rendering processes (default: cores).")
+@click.option("--reset", is_flag=True, help="Drop every table and migrate afresh first.")
+@click.option("--targets", "targets_path", type=click.Path(dir_okay=False), help="Write JSON.")
+@with_appcontext
+def bench_data(posts, threads, users, seed, workers, reset, targets_path):
+    """Bulk-load the peer kit's dataset shape (200 users, 5 categories, 20,000 posts)."""
+    import json
+
+    from . import benchdata
+
+    if reset:
+        _reset_schema()
+    app = current_app._get_current_object()
+    try:
+        with app.test_request_context("/"):
+            found = benchdata.build(
+                app,
+                posts=posts,
+                threads=threads,
+                users=users,
+                seed=seed,
+                workers=workers,
+                log=click.echo,
+            )
+    except ValueError as err:
+        db.session.rollback()
+        raise click.ClickException(str(err)) from None
+    if targets_path:
+        with open(targets_path, "w") as out:
+            json.dump(found, out, indent=1)
+    paths = found["paths"]
+    click.echo("\n".join(f"{name}: {path}" for name, path in paths.items()))
+
+
+def _reset_schema() -> None:
+    from flask_migrate import stamp, upgrade
+
+    db.drop_all()
+    stamp(revision="base")
+    upgrade()
+
+
+@click.group("search", help="The search index.")
+def search_group():
+    pass
+
+
+@search_group.command("rebuild")
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    type=click.Choice(["post", "message", "product", "event"]),
+    help="Only these (repeatable); every source by default.",
+)
+@with_appcontext
+def search_rebuild(sources):
+    """Rebuild the search documents from their owners (after an upgrade or a bulk load)."""
+    from flask import current_app
+
+    from .search import service
+
+    with current_app.test_request_context("/"):  # documents carry their page's path
+        counts = service.rebuild(sources or None)
+    for source, count in counts.items():
+        click.echo(f"{source}: {count} documents")

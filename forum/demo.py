@@ -31,6 +31,7 @@ FEATURE_STEPS = (
     "campaigns",
     "moderation",
     "trust",
+    "search",  # last: indexes what every step wrote
 )
 DEMO_PASSWORD = "plaza-demo"
 STAFF = (

@@ -503,3 +503,20 @@ def render(text: str) -> Rendered:
         mentions=list(dict.fromkeys(mentions)),
         too_deep=too_deep,
     )
+
+
+# --- plain text, for search and excerpts -----------------------------------------------
+_ANY_TAG_RE = re.compile(r"<[^>]*>")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def plain_text(html: str) -> str:
+    """The words of rendered, sanitized ``html``: no tags, no Markdown, no widget
+    placeholders, entities decoded, whitespace collapsed, control characters gone.
+
+    nh3's output escapes ``<`` in text, so every ``<...>`` in it is a tag; each becomes
+    a space so block boundaries stay word boundaries."""
+    import html as html_module
+
+    text = html_module.unescape(_ANY_TAG_RE.sub(" ", html or ""))
+    return " ".join(_CONTROL_RE.sub(" ", text).split())

@@ -161,6 +161,13 @@ signup_released = plaza.signal("signup-released")
 #: Receivers: members (the "checkin" points, once per sign-up).
 signup_checked_in = plaza.signal("signup-checked-in")
 
+# --- search -----------------------------------------------------------------------------
+#: ``search_stale.send(source, ids=[...])``: the owner of ``source`` rows ("post",
+#: "message", "product", "event") changed what they say to search (edited, hidden,
+#: moved, deleted, a product's reviews); sent in the owner's transaction. Receiver:
+#: search (asks the owner's ``search_documents`` for those rows again).
+search_stale = plaza.signal("search-stale")
+
 
 def ask(signal: Signal, sender: Any, **kwargs: Any) -> Any:
     """Send a question signal and return the first answer that is not None (or None).

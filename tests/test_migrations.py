@@ -60,6 +60,8 @@ def test_upgrade_empty_database_to_head_matches_models(empty_database):
 def test_full_text_search_works_after_migrations(empty_database):
     from forum.accounts import service as accounts
     from forum.board import service as board
+    from forum.search import service as search
+    from forum.search.schemas import SearchQuery
 
     app = create_app(base_config(empty_database))
     with app.app_context(), app.test_request_context("/"):
@@ -70,7 +72,9 @@ def test_full_text_search_works_after_migrations(empty_database):
         category = board.create_category(admin, "general", "General")
         board.create_thread(admin, category, "Sourdough questions", "My starter smells of acetone")
         db.session.commit()
-        assert [p.thread.title for p in board.search("acetone").items] == ["Sourdough questions"]
+        assert [h.label for h in search.search(SearchQuery(q="acetone")).items] == [
+            "Sourdough questions"
+        ]
         db.session.remove()
         db.engine.dispose()
 

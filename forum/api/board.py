@@ -1,4 +1,4 @@
-from flask import request, url_for
+from flask import request
 
 from ..board import service
 from ..board.schemas import (
@@ -184,40 +184,3 @@ def like_post(post_id: int):
 def unlike_post(post_id: int):
     post = service.visible_post(post_id, viewer=_user())
     return {"like_count": service.unlike(_user(), post)}
-
-
-@endpoint(
-    "/search",
-    "GET",
-    summary="Full-text search over threads and posts",
-    auth="anyone",
-    errors=(400, 422),
-    query=("q", *PAGE),
-    response=responses.SearchPage,
-)
-def search():
-    q = request.args.get("q", "")
-    limit = limit_from(request.args.get("limit"))
-    cursor = request.args.get("cursor")
-    # The first page starts with products whose reviews match (forum.reviews), then posts.
-    products = reviews.search_products(q, limit=min(3, limit // 2)) if not cursor else []
-    page = service.search(q, cursor=cursor, limit=limit - len(products), viewer=_user())
-    return {
-        "items": [
-            {
-                "type": "product",
-                "id": product.id,
-                "name": product.name,
-                "url": url_for("shop_embed.product", product_id=product.id),
-                "snippet": reviews.marked_snippet(f"{review.title}: {review.body}", q),
-                "rating_avg": product.rating_avg,
-                "rating_count": product.rating_count,
-            }
-            for product, review in products
-        ]
-        + [
-            {"type": "post", "thread": {"id": p.thread.id, "title": p.thread.title}, **dump_post(p)}
-            for p in page.items
-        ],
-        "next_cursor": page.next_cursor,
-    }

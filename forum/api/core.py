@@ -31,6 +31,7 @@ API_MODULES = (
     "campaigns",
     "moderation",
     "trust",
+    "search",
 )
 
 # path -> method -> operation (OpenAPI 3.1)

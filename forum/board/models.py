@@ -1,19 +1,14 @@
 from datetime import datetime
 
 from sqlalchemy import (
-    DDL,
     JSON,
     Boolean,
-    ColumnElement,
     ForeignKey,
     Index,
     String,
     Text,
     UniqueConstraint,
-    event,
     false,
-    func,
-    literal_column,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -145,53 +140,3 @@ class PostLike(db.Model):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     created_at: Mapped[StampedNow]
-
-
-# Full-text search. PostgreSQL: GIN indexes on to_tsvector expressions. SQLite: an
-# FTS5 table kept in step by triggers (external content, so text is not stored twice).
-# A literal (not a bound parameter) so queries match the index expression exactly.
-FTS_CONFIG: ColumnElement[str] = literal_column("'english'")
-Index(
-    "ix_posts_fts",
-    func.to_tsvector(FTS_CONFIG, Post.body),
-    postgresql_using="gin",
-).ddl_if(dialect="postgresql")
-Index(
-    "ix_threads_fts",
-    func.to_tsvector(FTS_CONFIG, Thread.title),
-    postgresql_using="gin",
-).ddl_if(dialect="postgresql")
-
-SQLITE_FTS_DDL = (
-    "CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5(body, content='posts', content_rowid='id', tokenize='porter unicode61')",
-    "CREATE TRIGGER IF NOT EXISTS posts_fts_ai AFTER INSERT ON posts BEGIN "
-    "INSERT INTO posts_fts(rowid, body) VALUES (new.id, new.body); END",
-    "CREATE TRIGGER IF NOT EXISTS posts_fts_ad AFTER DELETE ON posts BEGIN "
-    "INSERT INTO posts_fts(posts_fts, rowid, body) VALUES ('delete', old.id, old.body); END",
-    "CREATE TRIGGER IF NOT EXISTS posts_fts_au AFTER UPDATE OF body ON posts BEGIN "
-    "INSERT INTO posts_fts(posts_fts, rowid, body) VALUES ('delete', old.id, old.body); "
-    "INSERT INTO posts_fts(rowid, body) VALUES (new.id, new.body); END",
-    "CREATE VIRTUAL TABLE IF NOT EXISTS threads_fts USING fts5(title, content='threads', content_rowid='id', tokenize='porter unicode61')",
-    "CREATE TRIGGER IF NOT EXISTS threads_fts_ai AFTER INSERT ON threads BEGIN "
-    "INSERT INTO threads_fts(rowid, title) VALUES (new.id, new.title); END",
-    "CREATE TRIGGER IF NOT EXISTS threads_fts_ad AFTER DELETE ON threads BEGIN "
-    "INSERT INTO threads_fts(threads_fts, rowid, title) VALUES ('delete', old.id, old.title); END",
-    "CREATE TRIGGER IF NOT EXISTS threads_fts_au AFTER UPDATE OF title ON threads BEGIN "
-    "INSERT INTO threads_fts(threads_fts, rowid, title) VALUES ('delete', old.id, old.title); "
-    "INSERT INTO threads_fts(rowid, title) VALUES (new.id, new.title); END",
-)
-SQLITE_FTS_DROP = (
-    "DROP TABLE IF EXISTS posts_fts",
-    "DROP TABLE IF EXISTS threads_fts",
-)
-
-for _statement in SQLITE_FTS_DDL:
-    table = (
-        Thread.__table__
-        if "ON threads" in _statement or "threads_fts" in _statement
-        else Post.__table__
-    )
-    event.listen(table, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
-for _statement in SQLITE_FTS_DROP:
-    table = Post.__table__ if "posts_fts" in _statement else Thread.__table__
-    event.listen(table, "before_drop", DDL(_statement).execute_if(dialect="sqlite"))

@@ -10,7 +10,7 @@ through ``board.service``.
 from flask import url_for
 from markupsafe import Markup
 
-from .. import realtime
+from .. import realtime, signals
 from ..accounts.models import User
 from ..clock import now
 from ..extensions import db
@@ -62,6 +62,7 @@ def move_thread(actor: User, thread: Thread, category: Category, reason: str = "
         return
     old = thread.category_id
     thread.category_id = category.id
+    signals.search_stale.send("thread", ids=[thread.id])
     moderation.record(
         actor,
         "thread.move",
@@ -80,6 +81,7 @@ def _set_post_hidden(post: Post, hidden: bool, by_id: int | None) -> bool:
         return False
     post.hidden_at = now() if hidden else None
     post.hidden_by_id = by_id if hidden else None
+    signals.search_stale.send("post", ids=[post.id])
     realtime.announce(
         "post_hidden" if hidden else "post_restored",
         {"thread_id": post.thread_id, "post_id": post.id},

@@ -6,7 +6,6 @@ from ..embeds import EmbedContext, preload
 from ..errors import ServiceError
 from ..extensions import db
 from ..pagination import limit_from
-from ..reviews import service as reviews
 from ..web import form_status, run_form
 from . import service
 from .forms import CategoryForm, EditForm, MoveForm, ReplyForm, ThreadForm
@@ -187,23 +186,6 @@ def preview():
         return jsonify({"html": service.preview(current_user, request.form.get("body", ""))})
     except ServiceError as err:  # always JSON: the composer's script reads the message
         return jsonify(err.to_dict()), err.status
-
-
-@bp.get("/search")
-def search():
-    q = request.args.get("q", "").strip()
-    page = None
-    error = None
-    # Products whose reviews match, on the first page (forum.reviews).
-    products = reviews.search_products(q) if q and not request.args.get("cursor") else []
-    if q:
-        try:
-            page = service.search(
-                q, cursor=request.args.get("cursor"), limit=20, viewer=current_user
-            )
-        except ServiceError as err:
-            error = err.message
-    return render_template("board/search.html", q=q, page=page, error=error, products=products)
 
 
 @bp.route("/admin/categories", methods=["GET", "POST"])

@@ -196,7 +196,7 @@ def test_hidden_and_deleted_threads_are_404_for_others(
 def test_search_endpoint(app, client, member, make_thread):
     make_thread(member, title="Espresso grinders", body="Burr versus blade")
     found = client.get("/api/v1/search?q=burr").get_json()
-    assert [item["thread"]["title"] for item in found["items"]] == ["Espresso grinders"]
+    assert [item["label"] for item in found["items"]] == ["Espresso grinders"]
     assert found["next_cursor"] is None
     empty = client.get("/api/v1/search?q=")
     assert empty.status_code == 422 and "q" in error(empty)["fields"]

@@ -266,35 +266,6 @@ def test_thread_listing_is_keyset_paginated(app, make_user, make_thread):
         assert third.next_cursor is None
 
 
-def test_search_finds_posts_and_titles_but_not_hidden_or_deleted(app, make_user, make_thread):
-    author, mod = make_user("author"), make_user("mod", role="moderator")
-    make_thread(author, title="Cast iron seasoning", body="Use flaxseed oil sparingly")
-    hidden_thread = make_thread(author, title="Other", body="flaxseed is also food")
-    with app.app_context(), app.test_request_context("/"):
-        hidden_post = db.session.scalar(select(Post).where(Post.thread_id == hidden_thread))
-        service.set_hidden(db.session.get(User, mod.id), hidden_post, True, "spam")
-        db.session.commit()
-        assert [p.thread.title for p in service.search("flaxseed").items] == ["Cast iron seasoning"]
-        assert [p.thread.title for p in service.search("seasoning").items] == [
-            "Cast iron seasoning"
-        ]
-        assert service.search("nothing-like-this").items == []
-    page = app.test_client().get("/search?q=flaxseed").get_data(as_text=True)
-    assert "Cast iron seasoning" in page
-
-
-def test_search_paginates_newest_first(app, make_user, make_thread):
-    author = make_user("author")
-    for n in range(5):
-        make_thread(author, title=f"Kettle {n}", body="descaling a kettle")
-    with app.app_context():
-        first = service.search("kettle", limit=2)
-        second = service.search("kettle", cursor=first.next_cursor, limit=2)
-        third = service.search("kettle", cursor=second.next_cursor, limit=2)
-        ids = [p.id for p in first.items + second.items + third.items]
-        assert ids == sorted(ids, reverse=True) and len(set(ids)) == 5
-
-
 def test_preview_renders_sanitized_markdown(member_client):
     response = member_client.post(
         "/preview", data={"body": "**b** <script>x</script> [[product:9]]"}

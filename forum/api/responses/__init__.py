@@ -47,9 +47,6 @@ from .board import (  # noqa: F401
     NewThread,
     Post,
     PostPage,
-    ProductSearchHit,
-    SearchHit,
-    SearchPage,
     Thread,
     ThreadPage,
     ThreadRef,
@@ -100,6 +97,7 @@ from .reviews import (  # noqa: F401
     ReviewPage,
     ReviewReply,
 )
+from .search import SearchHit, SearchPage  # noqa: F401
 from .shared import (  # noqa: F401
     Cursor,
     Embed,

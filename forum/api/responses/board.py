@@ -1,8 +1,4 @@
-"""Board: categories, threads, posts, search."""
-
-from typing import Annotated, Literal
-
-from pydantic import Field
+"""Board: categories, threads, posts."""
 
 from .shared import Cursor, Embed, Out, Timestamp, UserRef
 
@@ -70,25 +66,3 @@ class Likes(Out):
 class ThreadRef(Out):
     id: int
     title: str
-
-
-class SearchHit(Post):
-    type: Literal["post"]
-    thread: ThreadRef
-
-
-class ProductSearchHit(Out):
-    """A product whose reviews match (first page only)."""
-
-    type: Literal["product"]
-    id: int
-    name: str
-    url: str
-    snippet: str  # plain text, matches wrapped in <mark>
-    rating_avg: float | None
-    rating_count: int
-
-
-class SearchPage(Out):
-    items: list[Annotated[SearchHit | ProductSearchHit, Field(discriminator="type")]]
-    next_cursor: Cursor

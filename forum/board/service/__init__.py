@@ -70,10 +70,12 @@ from .posts import (  # noqa: F401
     visible_post,
 )
 from .search import (  # noqa: F401
-    _FTS_WORD_RE,
     describe_posts,
+    readable_category_ids,
+    readable_post_ids,
     recent_posts_by,
-    search,
+    search_documents,
+    thread_post_ids,
 )
 from .threads import (  # noqa: F401
     create_thread,

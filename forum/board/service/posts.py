@@ -199,6 +199,7 @@ def edit_post(actor: User, post: Post, body) -> Post:
     post.embeds = [ref.key for ref in rendered.embeds]
     post.edited_at = now()
     db.session.flush()
+    signals.search_stale.send("post", ids=[post.id])
     realtime.announce(
         "post_edited",
         {"thread_id": post.thread_id, "post_id": post.id},
@@ -224,6 +225,10 @@ def delete_post(actor: User, post: Post) -> None:
     post.deleted_by_id = actor.id
     if post.position == 1:
         post.thread.deleted_at = post.deleted_at
+    if post.position == 1:
+        signals.search_stale.send("thread", ids=[post.thread_id])
+    else:
+        signals.search_stale.send("post", ids=[post.id])
     if actor.id != post.author_id:
         moderation.record(actor, "post.delete", "post", post.id, thread_id=post.thread_id)
     realtime.announce(

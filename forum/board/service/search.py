@@ -1,64 +1,94 @@
-"""Search, a member's recent posts, and the names other features' reports give posts."""
+"""What search may index and show of the board, a member's recent posts, and the names
+other features' reports give posts."""
 
-import re
-
-from sqlalchemy import ColumnElement, and_, func, or_, select, text
+from flask import url_for
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ...accounts.models import User
-from ...errors import field_error
 from ...extensions import db
-from ...pagination import Page, decode, encode, keyset_page
+from ...markup import plain_text
 from ...permissions import can_moderate
-from ..models import FTS_CONFIG, Post, Thread
-from .access import readable
+from ..models import Category, Post, Thread
+from .access import hidden_category_ids, readable
+from .posts import can_see_post
 
-# --- search ------------------------------------------------------------------------
-
-
-_FTS_WORD_RE = re.compile(r"\w+", re.UNICODE)
+# --- what search may index and show (forum.search asks) --------------------------------
 
 
-def search(q: str, *, cursor: str | None = None, limit: int = 20, viewer=None) -> Page:
-    """Full-text search over posts (and thread titles), newest first.
+def search_documents(ids=None, *, after: int = 0, limit: int = 1000):
+    """Search documents for posts (``ids``, or the next ``limit`` posts past ``after``):
+    a thread's opening post is the thread (its title and text), every other post a
+    reply under its thread's title. Deleted posts and posts of deleted threads are not
+    searchable; hidden ones are marked so. Returns (documents, the last post id
+    scanned when more may follow, else None)."""
+    from ...search.schemas import Document
 
-    SQLite uses the FTS5 tables; PostgreSQL uses ``websearch_to_tsquery`` on the
-    GIN-indexed ``to_tsvector`` expressions. Items are posts; a thread whose title
-    matches contributes its first post.
-    """
-    words = _FTS_WORD_RE.findall(q or "")[:12]
-    if not words:
-        raise field_error("q", "Type at least one word to search for.")
-    after = decode(cursor, 1)
-    before_id = int(after[0]) if after and str(after[0]).isdigit() else None
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "sqlite":
-        match = " ".join(f'"{w}"' for w in words)
-        matching = text(
-            "SELECT rowid FROM posts_fts WHERE posts_fts MATCH :m "
-            "UNION SELECT p.id FROM threads_fts JOIN posts p ON p.thread_id = threads_fts.rowid AND p.position = 1 "
-            "WHERE threads_fts MATCH :m"
-        ).bindparams(m=match)
-        id_filter: ColumnElement[bool] = Post.id.in_(matching)
-    else:
-        tsquery = func.websearch_to_tsquery(FTS_CONFIG, " ".join(words))
-        id_filter = or_(
-            func.to_tsvector(FTS_CONFIG, Post.body).op("@@")(tsquery),
-            and_(Post.position == 1, func.to_tsvector(FTS_CONFIG, Thread.title).op("@@")(tsquery)),
-        )
     query = (
-        select(Post)
+        select(Post, Thread)
         .join(Thread, Thread.id == Post.thread_id)
-        .options(joinedload(Post.author), joinedload(Post.thread))
-        .where(id_filter, Post.deleted_at.is_(None), Thread.deleted_at.is_(None))
-        .order_by(Post.id.desc())
-        .limit(limit + 1)
+        .where(Post.deleted_at.is_(None), Thread.deleted_at.is_(None))
     )
-    if not can_moderate(viewer):
-        query = query.where(Post.hidden_at.is_(None), readable(Thread.category_id, viewer))
-    if before_id is not None:
-        query = query.where(Post.id < before_id)
-    return keyset_page(db.session.scalars(query).unique().all(), limit, lambda p: encode([p.id]))
+    if ids is not None:
+        query = query.where(Post.id.in_(list(ids)))
+    else:
+        query = query.where(Post.id > after).order_by(Post.id).limit(limit)
+    rows = db.session.execute(query).all()
+    docs = []
+    for post, thread in rows:
+        opening = post.position == 1
+        docs.append(
+            Document(
+                source="post",
+                source_id=post.id,
+                kind="thread" if opening else "post",
+                ref_id=thread.id if opening else post.id,
+                url=url_for("board.thread", thread_id=thread.id)
+                if opening
+                else url_for("board.goto_post", post_id=post.id),
+                title=thread.title if opening else "",
+                body=plain_text(post.body_html),
+                label=thread.title,
+                category_id=thread.category_id,
+                author_id=post.author_id,
+                has_offer=bool(post.embeds),
+                hidden=post.hidden_at is not None,
+                created_at=post.created_at,
+            )
+        )
+    more = ids is None and len(rows) == limit
+    return docs, (rows[-1][0].id if more else None)
+
+
+def readable_category_ids(viewer=None) -> set[int] | None:
+    """The categories ``viewer`` may read (``access``' rules), None for all of them."""
+    hidden = hidden_category_ids(viewer)
+    if not hidden:
+        return None
+    return set(db.session.scalars(select(Category.id).where(Category.id.not_in(hidden))))
+
+
+def readable_post_ids(post_ids, viewer=None) -> set[int]:
+    """Of ``post_ids``, the posts ``viewer`` may read (``can_see_post``, and the
+    category rule)."""
+    ids = {int(i) for i in post_ids}
+    if not ids:
+        return set()
+    readable = readable_category_ids(viewer)
+    posts = db.session.scalars(
+        select(Post).options(joinedload(Post.thread)).where(Post.id.in_(ids))
+    )
+    return {
+        post.id
+        for post in posts
+        if can_see_post(post, viewer) and (readable is None or post.thread.category_id in readable)
+    }
+
+
+def thread_post_ids(thread_ids) -> list[int]:
+    """Every post of those threads (what search re-reads when a thread moves or goes)."""
+    ids = [int(i) for i in thread_ids]
+    return list(db.session.scalars(select(Post.id).where(Post.thread_id.in_(ids))))
 
 
 def recent_posts_by(user: User, *, viewer=None, limit: int = 10) -> list[Post]:

@@ -70,7 +70,7 @@ from .common import (  # noqa: F401
     parse_message_id,
     presence_ttl,
 )
-from .describe import describe_messages  # noqa: F401
+from .describe import describe_messages, public_message_ids, search_documents  # noqa: F401
 from .messages import (  # noqa: F401
     delete_message,
     deleted_between,

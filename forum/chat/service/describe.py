@@ -1,10 +1,13 @@
-"""Names of chat messages for other features' reports, under chat's own privacy rule."""
+"""Names of chat messages for other features' reports and what search may index,
+under chat's own privacy rule."""
 
 import re
 
+from flask import url_for
 from sqlalchemy import select
 
 from ...extensions import db
+from ...markup import plain_text
 from ..models import ChatMessage, ChatRoom
 from .common import may_read
 
@@ -37,3 +40,55 @@ def describe_messages(message_ids, viewer=None) -> dict[int, str]:
         text = text if len(text) <= 60 else text[:59].rstrip() + "…"
         labels[message_id] = f"#{room.slug}: {text}" if text else f"#{room.slug}: a shared offer"
     return labels
+
+
+def _searchable():
+    return (
+        select(ChatMessage, ChatRoom)
+        .join(ChatRoom, ChatRoom.id == ChatMessage.room_id)
+        .where(ChatRoom.kind == "public", ChatMessage.deleted_at.is_(None))
+    )
+
+
+def search_documents(ids=None, *, after: int = 0, limit: int = 1000):
+    """Search documents for messages of public rooms only (``ids``, or the next
+    ``limit`` past ``after``): a private or direct room's message is never handed
+    over, nor a deleted one. Returns (documents, the last id scanned when more may
+    follow, else None)."""
+    from ...search.schemas import Document
+
+    query = _searchable()
+    if ids is not None:
+        query = query.where(ChatMessage.id.in_(list(ids)))
+    else:
+        query = query.where(ChatMessage.id > after).order_by(ChatMessage.id).limit(limit)
+    rows = db.session.execute(query).all()
+    docs = [
+        Document(
+            source="message",
+            source_id=message.id,
+            kind="message",
+            ref_id=message.id,
+            url=url_for("chat.room", slug=room.slug, _anchor=f"m-{message.id}"),
+            body=plain_text(message.body_html),
+            label=f"#{room.name}",
+            author_id=message.author_id,
+            has_offer=bool(message.embeds),
+            created_at=message.created_at,
+        )
+        for message, room in rows
+    ]
+    more = ids is None and len(rows) == limit
+    return docs, (rows[-1][0].id if more else None)
+
+
+def public_message_ids(message_ids) -> set[int]:
+    """Of ``message_ids``, those (not deleted) in a public room."""
+    ids = {int(i) for i in message_ids}
+    if not ids:
+        return set()
+    return set(
+        db.session.scalars(
+            _searchable().where(ChatMessage.id.in_(ids)).with_only_columns(ChatMessage.id)
+        )
+    )

@@ -233,6 +233,7 @@ def delete_message(actor: User, message: ChatMessage) -> None:
         raise Forbidden("Only the author or a moderator can delete this message.")
     message.deleted_at = now()
     message.deleted_by_id = actor.id
+    signals.search_stale.send("message", ids=[message.id])
     if actor.id != message.author_id:
         from ...moderation import service as moderation
 

@@ -63,6 +63,7 @@ from .events import (  # noqa: F401
     check_event_fields,
     create_event,
     get_event,
+    search_documents,
     update_event,
 )
 from .feeds import feed_for, feed_of, my_signups, user_for_feed  # noqa: F401

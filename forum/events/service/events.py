@@ -2,9 +2,10 @@
 
 import logging
 
-from flask import current_app
+from flask import current_app, url_for
+from sqlalchemy import select
 
-from ... import markup, ratelimit
+from ... import markup, ratelimit, signals
 from ...accounts.models import User
 from ...clock import now
 from ...errors import Conflict, NotFound, ValidationFailed, field_error
@@ -246,6 +247,7 @@ def create_event(
         thread = board.create_thread(host, category, event.title, body)
         event.thread_id = thread.id
         db.session.flush()
+    signals.search_stale.send("event", ids=[event.id])
     return event
 
 
@@ -280,6 +282,7 @@ def update_event(actor: User, event: Event, *, cover_image: bytes | None = None,
     if moved:
         event.sequence = (event.sequence or 0) + 1
     db.session.flush()
+    signals.search_stale.send("event", ids=[event.id])
     promoted = promote_waitlisted(event)
     if moved:
         for user_id in participant_ids(event):
@@ -306,6 +309,7 @@ def cancel_event(actor: User, event: Event) -> None:
     event.cancelled_at = now()
     event.sequence = (event.sequence or 0) + 1
     db.session.flush()
+    signals.search_stale.send("event", ids=[event.id])
     for user_id in participant_ids(event):
         notifications.notify(
             user_id,
@@ -315,3 +319,38 @@ def cancel_event(actor: User, event: Event) -> None:
             actor_id=actor.id,
         )
     announce_seats(event)
+
+
+def search_documents(ids=None, *, after: int = 0, limit: int = 1000):
+    """Search documents for events not cancelled (``ids``, or the next ``limit`` past
+    ``after``): title over description and place; an event with an accepted sponsor
+    carries an offer. Returns (documents, the last id scanned when more may follow,
+    else None)."""
+    from ...search.schemas import Document
+
+    query = select(Event).where(Event.cancelled_at.is_(None))
+    if ids is not None:
+        query = query.where(Event.id.in_(list(ids)))
+    else:
+        query = query.where(Event.id > after).order_by(Event.id).limit(limit)
+    rows = list(db.session.scalars(query))
+    docs = [
+        Document(
+            source="event",
+            source_id=event.id,
+            kind="event",
+            ref_id=event.id,
+            url=url_for("events.detail", event_id=event.id),
+            title=event.title,
+            body=" ".join(
+                (markup.plain_text(event.description_html), event.location or "")
+            ).strip(),
+            label=event.starts_at.strftime("%a %d %b %Y"),
+            author_id=event.host_id,
+            has_offer=event.sponsor_accepted_at is not None,
+            created_at=event.created_at,
+        )
+        for event in rows
+    ]
+    more = ids is None and len(rows) == limit
+    return docs, (rows[-1].id if more else None)

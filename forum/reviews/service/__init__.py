@@ -11,14 +11,11 @@ from .common import SORTS, address_key  # noqa: F401
 from .nudges import invitation_text, invite, send_reminders  # noqa: F401
 from .queries import (  # noqa: F401
     Page,
-    ReviewText,
     computed_ratings,
     list_reviews,
-    marked_snippet,
     plain_text,
     recount_ratings,
     review_texts,
-    search_products,
     snippet,
     threads_embedding,
 )

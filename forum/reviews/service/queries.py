@@ -1,23 +1,17 @@
 """Reading reviews: a product's list in three orders, the recount that proves the
 aggregates, review text for search, threads that embed a product.
 
-Full-text search is the ``search`` feature's: it indexes ``review_texts`` (plain text,
-by product or in id batches) and re-reads a product's when ``signals.review_changed``
-says so. ``search_products`` (LIKE over titles and bodies) only serves the board's
-old search until that index answers it."""
+Full-text search is the ``search`` feature's: it adds ``review_texts`` (plain text per
+product) to each product's document and re-reads it when a review changes."""
 
-import html
-import re
-from dataclasses import dataclass
-from datetime import datetime
 
-import nh3
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ...board import service as board
 from ...errors import field_error
 from ...extensions import db
+from ...markup import plain_text
 from ...pagination import Page, decode, encode, keyset_page
 from ...shop_embed import service as shop
 from ..models import Review
@@ -96,116 +90,34 @@ def recount_ratings(product_id: int) -> bool:
     return drifted
 
 
-_WORD_RE = re.compile(r"\w+", re.UNICODE)
-
-
-def search_products(q: str, *, limit: int = 5) -> list[tuple]:
-    """(product, review): products on sale whose counted reviews contain every word of
-    ``q`` (title or body), each with its most helpful matching review, best rated first.
-    On sale is the shop's rule, taken as its ``buyable_product_ids`` expression.
-    Interim: the ``search`` feature's index over ``review_texts`` replaces it."""
-    words = _WORD_RE.findall(q or "")[:6]
-    if not words:
-        return []
-    patterns = ["%" + w.replace("\\", "").replace("_", "\\_") + "%" for w in words]
-    conditions = [
-        or_(Review.title.ilike(p, escape="\\"), Review.body.ilike(p, escape="\\")) for p in patterns
-    ]
-    rows = db.session.scalars(
-        select(Review)
-        .where(
-            _counting(),
-            Review.product_id.in_(shop.buyable_product_ids()),
-            *conditions,
-        )
-        .order_by(Review.helpful_count.desc(), Review.id.desc())
-        .limit(200)
-    ).all()
-    products = shop.products_with_ids({review.product_id for review in rows})
-    best: dict[int, tuple] = {}
-    for review in rows:
-        best.setdefault(review.product_id, (products[review.product_id], review))
-    ranked = sorted(
-        best.values(), key=lambda pair: (-(pair[0].rating_avg or 0), -pair[0].rating_count)
-    )
-    return ranked[:limit]
-
-
-@dataclass(frozen=True)
-class ReviewText:
-    """One counted review as search indexes it: plain text, never Markdown or HTML."""
-
-    id: int
-    product_id: int
-    title: str
-    text: str  # the body as readers see it, markup stripped
-    rating: int
-    helpful_count: int
-    created_at: datetime
-    changed_at: datetime  # the last edit, else creation
-
-
-def plain_text(body_html: str) -> str:
-    """The rendered body without its tags, entities decoded, spacing folded."""
-    return " ".join(html.unescape(nh3.clean(body_html or "", tags=set())).split())
-
-
-def review_texts(
-    product_id: int | None = None, *, after_id: int = 0, limit: int = 500
-) -> list[ReviewText]:
-    """The text of the reviews that count (neither hidden nor deleted), for search:
-    one product's (``product_id``) or every product's, by id after ``after_id`` (a
-    keyset for rebuilding an index in batches of ``limit``, at most 1,000).
-    ``signals.review_changed`` says when a product's rows moved."""
-    query = (
-        select(Review)
-        .where(_counting(), Review.id > max(0, int(after_id)))
-        .order_by(Review.id)
-        .limit(max(1, min(int(limit), 1000)))
-    )
-    if product_id is not None:
-        query = query.where(Review.product_id == product_id)
-    return [
-        ReviewText(
-            id=review.id,
-            product_id=review.product_id,
-            title=review.title,
-            text=plain_text(review.body_html),
-            rating=review.rating,
-            helpful_count=review.helpful_count,
-            created_at=review.created_at,
-            changed_at=review.edited_at or review.created_at,
-        )
-        for review in db.session.scalars(query)
-    ]
-
-
-def snippet(text: str, q: str, width: int = 160) -> str:
-    """Plain text around the first word of ``q`` found in ``text`` (no markup)."""
-    text = " ".join((text or "").split())
-    words = _WORD_RE.findall(q or "")
-    at = -1
-    for word in words:
-        at = text.casefold().find(word.casefold())
-        if at >= 0:
-            break
-    start = max(0, at - width // 3) if at >= 0 else 0
-    piece = text[start : start + width]
-    return ("…" if start else "") + piece + ("…" if start + width < len(text) else "")
-
-
-def marked_snippet(text: str, q: str, width: int = 160) -> str:
-    """``snippet`` escaped as HTML, each word of ``q`` wrapped in ``<mark>`` (the search
-    API's snippet format)."""
-    piece = html.escape(snippet(text, q, width), quote=False)
-    words = sorted({w for w in _WORD_RE.findall(q or "") if w}, key=len, reverse=True)[:6]
-    if not words:
-        return piece
-    pattern = re.compile("|".join(re.escape(html.escape(w, quote=False)) for w in words), re.I)
-    return pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", piece)
 
 
 def threads_embedding(product_id: int, *, viewer=None, limit: int = 10) -> list:
     """Threads (latest activity first) with a visible post embedding ``[[product:ID]]``,
     read through the board's service."""
     return board.threads_embedding(f"product:{int(product_id)}", limit=limit)
+
+
+REVIEW_TEXT_MAX = 20_000  # characters of review text a product's search document carries
+
+
+def review_texts(product_ids) -> dict[int, str]:
+    """Product id -> the plain text of its counted reviews (title and body, most
+    helpful first, at most ``REVIEW_TEXT_MAX`` characters): what search adds to a
+    product's document."""
+    ids = {int(i) for i in product_ids}
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Review.product_id, Review.title, Review.body_html)
+        .where(_counting(), Review.product_id.in_(ids))
+        .order_by(Review.product_id, Review.helpful_count.desc(), Review.id)
+    )
+    texts: dict[int, str] = {}
+    for product_id, title, body_html in rows:
+        so_far = texts.get(product_id, "")
+        if len(so_far) < REVIEW_TEXT_MAX:
+            texts[product_id] = f"{so_far} {title}. {plain_text(body_html)}".strip()[
+                :REVIEW_TEXT_MAX
+            ]
+    return texts

@@ -150,6 +150,7 @@ from .products import (  # noqa: F401
     merchant_products,
     owns_product,
     products_with_ids,
+    search_documents,
     set_product_image,
     set_rating,
     update_product,

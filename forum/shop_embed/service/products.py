@@ -1,9 +1,10 @@
 """Products: listing, editing, images, archiving; who may see them."""
 
+from flask import url_for
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import joinedload
 
-from ... import markup
+from ... import markup, signals
 from ...clock import now
 from ...errors import Conflict, NotFound, ValidationFailed
 from ...extensions import db
@@ -127,6 +128,7 @@ def create_product(
     )
     db.session.add(product)
     db.session.flush()
+    signals.search_stale.send("product", ids=[product.id])
     return product
 
 
@@ -189,6 +191,7 @@ def update_product(actor, product: Product, *, stock_seen=None, **changes) -> Pr
             .execution_options(synchronize_session=False)
         )
         db.session.refresh(product)
+    signals.search_stale.send("product", ids=[product.id])
     _announce_stock([product.id])
     return product
 
@@ -219,6 +222,7 @@ def archive_product(actor, product: Product) -> Product:
         product.active = False
         product.updated_at = product.archived_at
         db.session.flush()
+        signals.search_stale.send("product", ids=[product.id])
         _announce_stock([product.id])
     return product
 
@@ -336,6 +340,7 @@ def apply_rating(product_id: int, *, add: int | None = None, remove: int | None 
         product = db.session.get(Product, product_id)
         if product is not None:
             db.session.expire(product, ["rating_count", "rating_sum", *RATING_COLUMNS])
+    signals.search_stale.send("product", ids=[product_id])  # its reviews' text changed
 
 
 RATING_COLUMNS = tuple(f"rating_{n}" for n in range(1, 6))
@@ -356,3 +361,33 @@ def set_rating(product_id: int, *, count: int, total: int, histogram: dict[int, 
     product = db.session.get(Product, product_id)
     if product is not None:
         db.session.expire(product, ["rating_count", "rating_sum", *RATING_COLUMNS])
+
+
+def search_documents(ids=None, *, after: int = 0, limit: int = 1000):
+    """Search documents for listed products (``ids``, or the next ``limit`` past
+    ``after``): name over description; the product is an offer while on sale.
+    Returns (documents, the last id scanned when more may follow, else None)."""
+    from ...search.schemas import Document
+
+    query = select(Product).where(Product.archived_at.is_(None))
+    if ids is not None:
+        query = query.where(Product.id.in_(list(ids)))
+    else:
+        query = query.where(Product.id > after).order_by(Product.id).limit(limit)
+    rows = list(db.session.scalars(query))
+    docs = [
+        Document(
+            source="product",
+            source_id=product.id,
+            kind="product",
+            ref_id=product.id,
+            url=url_for("shop_embed.product", product_id=product.id),
+            title=product.name,
+            body=markup.plain_text(product.description_html),
+            has_offer=product.is_buyable,
+            created_at=product.created_at,
+        )
+        for product in rows
+    ]
+    more = ids is None and len(rows) == limit
+    return docs, (rows[-1].id if more else None)
