@@ -46,6 +46,8 @@ class Thread(db.Model):
         # The category listing: pinned first, then latest activity; keyset-paginated.
         Index("ix_threads_listing", "category_id", "pinned", "last_activity_at", "id"),
         Index("ix_threads_latest", "last_activity_at", "id"),
+        # The front page (every category): the same order without the category.
+        Index("ix_threads_front", "pinned", "last_activity_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,14 +5,15 @@ moderation's (``moderation.service.check_moderator`` / ``record``), written in t
 same transaction. Reached through ``board.service``.
 """
 
-from .. import realtime
+from .. import realtime, signals
 from ..accounts.models import User
 from ..clock import now
 from ..moderation import service as moderation
 from .models import Category, Post, Thread
 
 
-def _thread_changed(thread: Thread) -> None:
+def _thread_changed(thread: Thread, what: str) -> None:
+    signals.board_changed.send(thread, what=what)
     realtime.announce(
         "thread_changed",
         {"thread_id": thread.id, "locked": thread.locked, "pinned": thread.pinned},
@@ -25,7 +26,7 @@ def set_locked(actor: User, thread: Thread, locked: bool) -> None:
     if thread.locked != locked:
         thread.locked = locked
         moderation.record(actor, "thread.lock" if locked else "thread.unlock", "thread", thread.id)
-        _thread_changed(thread)
+        _thread_changed(thread, "thread_locked")
 
 
 def set_pinned(actor: User, thread: Thread, pinned: bool) -> None:
@@ -33,7 +34,7 @@ def set_pinned(actor: User, thread: Thread, pinned: bool) -> None:
     if thread.pinned != pinned:
         thread.pinned = pinned
         moderation.record(actor, "thread.pin" if pinned else "thread.unpin", "thread", thread.id)
-        _thread_changed(thread)
+        _thread_changed(thread, "thread_pinned")
 
 
 def move_thread(actor: User, thread: Thread, category: Category) -> None:
@@ -45,6 +46,7 @@ def move_thread(actor: User, thread: Thread, category: Category) -> None:
     moderation.record(
         actor, "thread.move", "thread", thread.id, from_category=old, to_category=category.id
     )
+    signals.board_changed.send(thread, what="thread_moved")
 
 
 def set_hidden(actor: User, post: Post, hidden: bool, reason: str = "") -> None:
@@ -61,6 +63,7 @@ def set_hidden(actor: User, post: Post, hidden: bool, reason: str = "") -> None:
         thread_id=post.thread_id,
         reason=reason[:200],
     )
+    signals.board_changed.send(post.thread, what="post_hidden" if hidden else "post_restored")
     realtime.announce(
         "post_hidden" if hidden else "post_restored",
         {"thread_id": post.thread_id, "post_id": post.id},

@@ -189,6 +189,7 @@ def edit_post(actor: User, post: Post, body) -> Post:
     post.embeds = [ref.key for ref in rendered.embeds]
     post.edited_at = now()
     db.session.flush()
+    signals.board_changed.send(post.thread, what="post_edited")
     realtime.announce(
         "post_edited",
         {"thread_id": post.thread_id, "post_id": post.id},
@@ -216,6 +217,7 @@ def delete_post(actor: User, post: Post) -> None:
         post.thread.deleted_at = post.deleted_at
     if actor.id != post.author_id:
         moderation.record(actor, "post.delete", "post", post.id, thread_id=post.thread_id)
+    signals.board_changed.send(post.thread, what="post_deleted")
     realtime.announce(
         "post_deleted",
         {"thread_id": post.thread_id, "post_id": post.id},

@@ -1,0 +1,27 @@
+"""threads: an index in the front page's order (pinned, last activity, id)
+
+The front page lists every category's threads pinned first, then by latest activity;
+without an index in that order each view scanned and sorted every thread.
+
+Revision ID: 7f3b2c1d9e45
+Revises: 4d1c7e9a2b10
+Create Date: 2026-12-01 18:00:00
+
+"""
+from alembic import op
+
+
+revision = '7f3b2c1d9e45'
+down_revision = '4d1c7e9a2b10'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('threads', schema=None) as batch_op:
+        batch_op.create_index('ix_threads_front', ['pinned', 'last_activity_at', 'id'], unique=False)
+
+
+def downgrade():
+    with op.batch_alter_table('threads', schema=None) as batch_op:
+        batch_op.drop_index('ix_threads_front')
