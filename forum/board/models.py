@@ -80,6 +80,9 @@ class Post(db.Model):
     __table_args__ = (
         # Position is unique within a thread, so page N is a range scan, not an OFFSET.
         UniqueConstraint("thread_id", "position", name="uq_posts_thread_position"),
+        # A member's profile: their latest posts, newest first, read off the index
+        # (author_id alone made PostgreSQL walk every post backwards by id).
+        Index("ix_posts_author_recent", "author_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -53,10 +53,13 @@ def list_threads(
         # One row comparison in the index's own order (false < true, so past the last
         # pinned thread come all the unpinned ones): the database bounds the index range
         # with it, where ``a < w OR (a = w AND id < i)`` made it filter from the start.
-        query = query.where(
-            tuple_(Thread.pinned, Thread.last_activity_at, Thread.id)
-            < tuple_(literal(pinned), literal(when, UTCDateTime), literal(last_id))
-        )
+        # In a category the row leads with the category, so it is the listing index's own.
+        keys = [Thread.pinned, Thread.last_activity_at, Thread.id]
+        bounds = [literal(pinned), literal(when, UTCDateTime), literal(last_id)]
+        if category is not None:
+            keys.insert(0, Thread.category_id)
+            bounds.insert(0, literal(category.id))
+        query = query.where(tuple_(*keys) < tuple_(*bounds))
     query = query.order_by(
         Thread.pinned.desc(), Thread.last_activity_at.desc(), Thread.id.desc()
     ).limit(limit + 1)
