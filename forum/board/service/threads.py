@@ -1,6 +1,7 @@
 """Threads: who sees them, the keyset-paginated list, starting one."""
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import literal, select, tuple_, update
 from sqlalchemy.orm import joinedload
@@ -54,8 +55,8 @@ def list_threads(
         # pinned thread come all the unpinned ones): the database bounds the index range
         # with it, where ``a < w OR (a = w AND id < i)`` made it filter from the start.
         # In a category the row leads with the category, so it is the listing index's own.
-        keys = [Thread.pinned, Thread.last_activity_at, Thread.id]
-        bounds = [literal(pinned), literal(when, UTCDateTime), literal(last_id)]
+        keys: list[Any] = [Thread.pinned, Thread.last_activity_at, Thread.id]
+        bounds: list[Any] = [literal(pinned), literal(when, UTCDateTime), literal(last_id)]
         if category is not None:
             keys.insert(0, Thread.category_id)
             bounds.insert(0, literal(category.id))
