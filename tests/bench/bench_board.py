@@ -5,7 +5,8 @@ python -m tests.bench board      (part of ``make bench``)
 Builds the peer kit's dataset (``flask bench data``, BENCH_POSTS posts, 20,000 by default)
 on SQLite and on PostgreSQL (BENCH_PG_URL, default database ``plaza_bench`` on
 127.0.0.1, created when missing; BENCH_REUSE=1 keeps an already filled one; BENCH_PG_TARGETS=targets.json of ``flask bench data
---targets`` uses that database as it is: the scale runs), serves each
+--targets`` uses that database as it is: the scale runs; BENCH_SQLITE_URL and
+BENCH_SQLITE_TARGETS the same for SQLite), serves each
 with gunicorn and 2 sync workers as the peer kit serves FlaskBB, and measures the same
 pages: front page, category page 1 and deep pages (the peer's pages of 10: page 50, 500),
 a thread of 10 posts, a member's profile, search. Anonymous readers, so the cached lists
@@ -79,8 +80,11 @@ def _pg_url() -> str:
 
 
 def build(uri: str, posts: int, folder: Path) -> dict:
-    given = os.environ.get("BENCH_PG_TARGETS")
-    if given and uri.startswith("postgresql"):  # a database `flask bench data` filled before
+    # A database `flask bench data --targets` filled before, used as it is.
+    given = os.environ.get(
+        "BENCH_PG_TARGETS" if uri.startswith("postgresql") else "BENCH_SQLITE_TARGETS"
+    )
+    if given:
         return json.loads(Path(given).read_text())
     targets = folder / "targets.json"
     saved = Path(f"/tmp/plaza-bench-targets-{abs(hash(uri))}-{posts}.json")
@@ -102,7 +106,7 @@ def gunicorn(uri: str, port: int, folder: Path):
          "--timeout", "60", "forum:create_app()"],
         env=_env(uri), stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300  # a loaded machine boots slowly
     while time.monotonic() < deadline:
         try:
             if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
@@ -135,7 +139,11 @@ def main() -> None:
         flaskbb_paths = json.loads(Path(os.environ["BENCH_FLASKBB_TARGETS"]).read_text())["paths"]
     try:
         for n, kind in enumerate(kinds):
-            uri = f"sqlite:///{folder}/bench.sqlite3" if kind == "sqlite" else _pg_url()
+            uri = (
+                os.environ.get("BENCH_SQLITE_URL", f"sqlite:///{folder}/bench.sqlite3")
+                if kind == "sqlite"
+                else _pg_url()
+            )
             started = time.perf_counter()
             targets = build(uri, posts, folder)
             print(f"{kind}: {posts:,} posts ready in {time.perf_counter() - started:.0f} s")
