@@ -11,7 +11,7 @@ HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help install static chromium run demo test test-postgres bench lint format clean
+.PHONY: help install static chromium run demo test test-postgres bench bench-data lint format clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -58,6 +58,10 @@ test-postgres: install chromium  ## the same suite on PostgreSQL (127.0.0.1:5432
 
 bench: install  ## benchmarks: print requests/s, messages/s and latencies
 	$(BIN)/python -m tests.bench
+
+POSTS ?= 20000
+bench-data: install  ## the peer-shaped benchmark dataset (POSTS=2000000; FORUM_SQLALCHEMY_DATABASE_URI=...)
+	$(FLASK) bench data --reset --posts $(POSTS) --targets instance/bench_targets.json
 
 lint:  ## ruff lint and format check, import-linter layer contracts, mypy (config in pyproject.toml)
 	$(BIN)/ruff check forum tests

@@ -52,7 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     }
     check_production_settings(app.config)
 
-    from . import cli, http, realtime, tasks, templating
+    from . import cli, http, pagecache, realtime, tasks, templating
     from .extensions import csrf, db, limiter, login_manager, mail, migrate, socketio
 
     db.init_app(app)
@@ -61,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     mail.init_app(app)
+    pagecache.init_app(app)
     # Socket handlers must be imported before the server exists: Flask-SocketIO keeps
     # handlers declared earlier and re-attaches them to every app's server.
     for name in SOCKET_MODULES:

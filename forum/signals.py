@@ -98,6 +98,12 @@ thread_shown = plaza.signal("thread-shown")
 #: added a like (True) or ``unlike`` removed one (False), in its transaction, after the
 #: like row and the count moved. Receivers: members (the "likes" points to the author).
 post_liked = plaza.signal("post-liked")
+#: ``board_changed.send(thread_or_category, what="post_edited" | "post_deleted" |
+#: "post_hidden" | "post_restored" | "thread_locked" | "thread_pinned" | "thread_moved" |
+#: "category_created" | "category_moved")``: what lists of threads show changed (inside
+#: the transaction; new posts are ``post_created``). Receivers: pagecache (the cached
+#: lists of anonymous readers are from before it once it commits).
+board_changed = plaza.signal("board-changed")
 
 # --- chat -------------------------------------------------------------------------------
 #: ``message_sent.send(message, room=...)``: a chat message was stored (inside its transaction).

@@ -4,10 +4,12 @@ Feature-agnostic: a feature adds its own template helpers in its ``init_app``
 (``app.context_processor``, ``app.add_template_global``), e.g. notifications' bell."""
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, current_app, request, url_for
 from flask_login import current_user
+from werkzeug.routing import UnicodeConverter
 
 from . import embeds
 from .clock import now
@@ -45,6 +47,28 @@ def money(cents: int | None, currency: str = "USD") -> str:
     return format_minor(cents, currency)
 
 
+_STAND_IN = {int: 918273645, str: "zq-stand-in-qz"}
+
+
+def path_for(endpoint: str, **values: int | str) -> str:
+    """``url_for`` of a route with one path value, for lists that link every row: the
+    path is built once per endpoint with a stand-in value, then each row's is put in its
+    place (escaped as the route's converter would). 30 rows x 3 links were a fifth of the
+    front page's time."""
+    ((name, value),) = values.items()
+    kind = int if isinstance(value, int) else str
+    paths = current_app.extensions.setdefault("path_for", {})
+    key = (endpoint, name, kind, request.script_root)
+    pattern = paths.get(key)
+    if pattern is None:
+        stand_in: dict[str, Any] = {name: _STAND_IN[kind]}
+        pattern = paths[key] = url_for(endpoint, **stand_in)
+    text = str(value) if kind is int else UnicodeConverter(current_app.url_map).to_url(value)
+    return pattern.replace(str(_STAND_IN[kind]), text)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(localtime=localtime, timeago=timeago, money=money)
-    app.jinja_env.globals.update(render_body=embeds.expand, EmbedContext=embeds.EmbedContext)
+    app.jinja_env.globals.update(
+        render_body=embeds.expand, EmbedContext=embeds.EmbedContext, path_for=path_for
+    )

@@ -53,6 +53,8 @@ class Thread(db.Model):
         # The category listing: pinned first, then latest activity; keyset-paginated.
         Index("ix_threads_listing", "category_id", "pinned", "last_activity_at", "id"),
         Index("ix_threads_latest", "last_activity_at", "id"),
+        # The front page (every category): the same order without the category.
+        Index("ix_threads_front", "pinned", "last_activity_at", "id"),
     )
 
     id: Mapped[PrimaryKey]
@@ -85,6 +87,9 @@ class Post(db.Model):
     __table_args__ = (
         # Position is unique within a thread, so page N is a range scan, not an OFFSET.
         UniqueConstraint("thread_id", "position", name="uq_posts_thread_position"),
+        # A member's profile: their latest posts, newest first, read off the index
+        # (author_id alone made PostgreSQL walk every post backwards by id).
+        Index("ix_posts_author_recent", "author_id", "id"),
     )
 
     id: Mapped[PrimaryKey]

@@ -19,7 +19,8 @@ from ..moderation.schemas import Target
 from .models import Category, Post, Thread
 
 
-def _thread_changed(thread: Thread) -> None:
+def _thread_changed(thread: Thread, what: str) -> None:
+    signals.board_changed.send(thread, what=what)
     realtime.announce(
         "thread_changed",
         {"thread_id": thread.id, "locked": thread.locked, "pinned": thread.pinned},
@@ -44,7 +45,7 @@ def _set_flag(
             reason=reason,
             subject_id=thread.author_id,
         )
-        _thread_changed(thread)
+        _thread_changed(thread, f"thread_{flag}")
 
 
 def set_locked(actor: User, thread: Thread, locked: bool, reason: str = "") -> None:
@@ -73,6 +74,7 @@ def move_thread(actor: User, thread: Thread, category: Category, reason: str = "
         from_category=old,
         to_category=category.id,
     )
+    signals.board_changed.send(thread, what="thread_moved")
 
 
 def _set_post_hidden(post: Post, hidden: bool, by_id: int | None) -> bool:
@@ -82,6 +84,7 @@ def _set_post_hidden(post: Post, hidden: bool, by_id: int | None) -> bool:
     post.hidden_at = now() if hidden else None
     post.hidden_by_id = by_id if hidden else None
     signals.search_stale.send("post", ids=[post.id])
+    signals.board_changed.send(post.thread, what="post_hidden" if hidden else "post_restored")
     realtime.announce(
         "post_hidden" if hidden else "post_restored",
         {"thread_id": post.thread_id, "post_id": post.id},

@@ -1,7 +1,17 @@
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
-from .. import signals
+from .. import pagecache, signals
 from ..embeds import EmbedContext, preload
 from ..errors import ServiceError
 from ..extensions import db
@@ -20,18 +30,18 @@ def post_context(post) -> EmbedContext:
 @bp.get("/c/<slug>")
 def category(slug: str):
     cat = service.get_category(slug, current_user)
-    page = service.list_threads(
-        cat,
-        cursor=request.args.get("cursor"),
-        limit=limit_from(request.args.get("limit"), 25),
-        viewer=current_user,
+    cursor, limit = request.args.get("cursor"), limit_from(request.args.get("limit"), 25)
+    thread_list, validators = pagecache.thread_list(
+        f"category:{cat.id}:{limit}:{cursor or ''}",
+        lambda: render_template(
+            "board/_thread_list.html",
+            page=service.list_threads(cat, cursor=cursor, limit=limit, viewer=current_user),
+        ),
     )
-    return render_template(
-        "board/category.html",
-        category=cat,
-        page=page,
-        categories=service.list_categories(current_user),
-    )
+    if (unchanged := pagecache.not_modified(validators)) is not None:
+        return unchanged
+    page = render_template("board/category.html", category=cat, thread_list=thread_list)
+    return pagecache.conditional(make_response(page), validators)
 
 
 @bp.route("/c/<slug>/new", methods=["GET", "POST"])

@@ -2,6 +2,7 @@
 
 from sqlalchemy import func, select
 
+from ... import signals
 from ...accounts.models import User
 from ...errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ...extensions import db
@@ -56,6 +57,7 @@ def create_category(
     category = Category(slug=slug, name=name, description=description, position=position)
     db.session.add(category)
     db.session.flush()
+    signals.board_changed.send(category, what="category_created")
     return category
 
 
@@ -63,6 +65,7 @@ def move_category(actor: User, category: Category, position: int) -> None:
     if not actor.is_admin:
         raise Forbidden("Only admins manage categories.")
     category.position = int(position)
+    signals.board_changed.send(category, what="category_moved")
 
 
 def set_experience_reports(actor: User, category: Category, enabled: bool) -> None:

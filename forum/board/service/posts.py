@@ -200,6 +200,7 @@ def edit_post(actor: User, post: Post, body) -> Post:
     post.edited_at = now()
     db.session.flush()
     signals.search_stale.send("post", ids=[post.id])
+    signals.board_changed.send(post.thread, what="post_edited")
     realtime.announce(
         "post_edited",
         {"thread_id": post.thread_id, "post_id": post.id},
@@ -231,6 +232,7 @@ def delete_post(actor: User, post: Post) -> None:
         signals.search_stale.send("post", ids=[post.id])
     if actor.id != post.author_id:
         moderation.record(actor, "post.delete", "post", post.id, thread_id=post.thread_id)
+    signals.board_changed.send(post.thread, what="post_deleted")
     realtime.announce(
         "post_deleted",
         {"thread_id": post.thread_id, "post_id": post.id},

@@ -1,12 +1,14 @@
 """Threads: who sees them, the keyset-paginated list, starting one."""
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, literal, select, tuple_, update
 from sqlalchemy.orm import joinedload
 
 from ...accounts.models import User
 from ...clock import now
+from ...database import UTCDateTime
 from ...errors import Forbidden, NotFound, field_error
 from ...extensions import db
 from ...pagination import Page, decode, encode, keyset_page
@@ -79,14 +81,18 @@ def list_threads(
             pinned, when, last_id = bool(after[0]), datetime.fromisoformat(after[1]), int(after[2])
         except (TypeError, ValueError):
             raise field_error("cursor", "That cursor is not valid.") from None
-        older = or_(
-            Thread.last_activity_at < when,
-            and_(Thread.last_activity_at == when, Thread.id < last_id),
-        )
-        if pinned:  # still among the pinned threads; every unpinned one comes after
-            query = query.where(or_(Thread.pinned.is_(False), and_(Thread.pinned.is_(True), older)))
-        else:
-            query = query.where(Thread.pinned.is_(False), older)
+        if when.tzinfo is None:
+            raise field_error("cursor", "That cursor is not valid.")
+        # One row comparison in the index's own order (false < true, so past the last
+        # pinned thread come all the unpinned ones): the database bounds the index range
+        # with it, where ``a < w OR (a = w AND id < i)`` made it filter from the start.
+        # In a category the row leads with the category, so it is the listing index's own.
+        keys: list[Any] = [Thread.pinned, Thread.last_activity_at, Thread.id]
+        bounds: list[Any] = [literal(pinned), literal(when, UTCDateTime), literal(last_id)]
+        if category is not None:
+            keys.insert(0, Thread.category_id)
+            bounds.insert(0, literal(category.id))
+        query = query.where(tuple_(*keys) < tuple_(*bounds))
     query = query.order_by(
         Thread.pinned.desc(), Thread.last_activity_at.desc(), Thread.id.desc()
     ).limit(limit + 1)

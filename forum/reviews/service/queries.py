@@ -4,7 +4,6 @@ aggregates, review text for search, threads that embed a product.
 Full-text search is the ``search`` feature's: it adds ``review_texts`` (plain text per
 product) to each product's document and re-reads it when a review changes."""
 
-
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -88,8 +87,6 @@ def recount_ratings(product_id: int) -> bool:
             product_id, count=truth["count"], total=truth["sum"], histogram=truth["histogram"]
         )
     return drifted
-
-
 
 
 def threads_embedding(product_id: int, *, viewer=None, limit: int = 10) -> list:
