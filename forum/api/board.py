@@ -5,9 +5,12 @@ from ..board.schemas import (
     CategoryBody,
     EditBody,
     PostBody,
+    ReadBody,
     ThreadBody,
     dump_category,
+    dump_listed_thread,
     dump_post,
+    dump_read_mark,
     dump_thread_summary,
 )
 from ..pagination import limit_from
@@ -227,3 +230,46 @@ def search():
         ],
         "next_cursor": page.next_cursor,
     }
+
+
+@endpoint(
+    bp,
+    "/threads",
+    "GET",
+    summary="Latest, new, unread or top threads (of one category or all)",
+    auth="anyone",
+    errors=(400, 404, 422),
+    query=(
+        ("view", {"type": "string", "enum": list(service.VIEWS), "default": "latest"}),
+        ("period", {"type": "string", "enum": list(service.PERIODS), "default": "week"}),
+        ("category", {"type": "string"}),
+        *PAGE,
+    ),
+    tag="board",
+    response=responses.ListedThreadPage,
+)
+def list_threads():
+    slug = request.args.get("category")
+    shown = service.listing(
+        request.args, service.get_category(slug) if slug else None, viewer=_user(), default_limit=20
+    )
+    return {
+        "items": [dump_listed_thread(t, shown.states.get(t.id)) for t in shown.page.items],
+        "next_cursor": shown.page.next_cursor,
+    }
+
+
+@endpoint(
+    bp,
+    "/threads/<int:thread_id>/read",
+    "POST",
+    summary="Mark a thread read up to a post position (never moves back)",
+    body=ReadBody,
+    errors=(404, 422),
+    tag="board",
+    response=responses.ReadMark,
+)
+def mark_thread_read(thread_id: int, data: ReadBody):
+    thread = service.get_thread(thread_id, viewer=_user())
+    mark = service.mark_read(_user(), thread, data.position)
+    return dump_read_mark(thread, mark)

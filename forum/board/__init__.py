@@ -7,6 +7,14 @@ from .. import signals
 
 def init_app(app: Flask) -> None:
     signals.room_watch_allowed.connect(may_watch_thread, sender="thread")
+    signals.post_created.connect(_mark_own_post)
+
+
+def _mark_own_post(post, *, thread) -> None:
+    """A member has read a thread up to the post they just wrote."""
+    from . import service as board
+
+    board.mark_own_post(post, thread)
 
 
 def may_watch_thread(kind: str, *, user, rest: str) -> bool:

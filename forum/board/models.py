@@ -135,6 +135,22 @@ class PostLike(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
+class ThreadRead(db.Model):
+    """How far a member has read a thread: one row per member and thread, the highest
+    post position seen. Unread replies are ``thread.post_count - last_read_position``."""
+
+    __tablename__ = "thread_reads"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    thread_id: Mapped[int] = mapped_column(
+        ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    last_read_position: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
 # Full-text search. PostgreSQL: GIN indexes on to_tsvector expressions. SQLite: an
 # FTS5 table kept in step by triggers (external content, so text is not stored twice).
 # A literal (not a bound parameter) so queries match the index expression exactly.

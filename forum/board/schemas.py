@@ -27,6 +27,27 @@ class EditBody(Body):
     body: str
 
 
+class ReadBody(Body):
+    position: Id
+
+
+def dump_read_mark(thread, mark) -> dict:
+    return {
+        "thread_id": thread.id,
+        "last_read_position": mark.last_read_position,
+        "unread_count": max(0, thread.post_count - mark.last_read_position),
+    }
+
+
+def dump_listed_thread(thread, state) -> dict:
+    """A thread in a list as one member sees it: new, and how many posts are unread."""
+    return {
+        **dump_thread_summary(thread),
+        "is_new": bool(state and state.is_new),
+        "unread_count": state.unread if state else 0,
+    }
+
+
 def dump_category(category) -> dict:
     return {
         **attrs(category, "id", "slug", "name", "description"),

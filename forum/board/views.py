@@ -5,11 +5,11 @@ from .. import signals
 from ..embeds import EmbedContext, preload
 from ..errors import ServiceError
 from ..extensions import db
-from ..pagination import limit_from
 from ..reviews import service as reviews
 from ..web import form_status, run_form
 from . import service
 from .forms import CategoryForm, EditForm, MoveForm, ReplyForm, ThreadForm
+from .schemas import dump_read_mark
 
 bp = Blueprint("board", __name__)
 
@@ -21,14 +21,15 @@ def post_context(post) -> EmbedContext:
 @bp.get("/c/<slug>")
 def category(slug: str):
     cat = service.get_category(slug)
-    page = service.list_threads(
-        cat,
-        cursor=request.args.get("cursor"),
-        limit=limit_from(request.args.get("limit"), 25),
-        viewer=current_user,
-    )
+    shown = service.listing(request.args, cat, viewer=current_user)
     return render_template(
-        "board/category.html", category=cat, page=page, categories=service.list_categories()
+        "board/category.html",
+        category=cat,
+        page=shown.page,
+        categories=service.list_categories(),
+        view=shown.view,
+        period=shown.period,
+        states=shown.states,
     )
 
 
@@ -82,6 +83,36 @@ def thread(thread_id: int):
         move_form=move_form,
         post_context=post_context,
     )
+
+
+@bp.get("/t/<int:thread_id>/unread")
+def first_unread(thread_id: int):
+    """Open a thread where the viewer left off: the first post after the last one read."""
+    item = service.get_thread(thread_id, viewer=current_user)
+    post = service.first_unread_post(current_user, item)
+    if post is None:
+        return redirect(url_for("board.thread", thread_id=item.id))
+    return redirect(
+        url_for(
+            "board.thread", thread_id=item.id, page=service.page_of(post), _anchor=f"post-{post.id}"
+        )
+    )
+
+
+@bp.post("/t/<int:thread_id>/read")
+@login_required
+def mark_read(thread_id: int):
+    """The thread page's beacon: the viewer has read up to ``position``."""
+    item = service.get_thread(thread_id, viewer=current_user)
+    raw = request.form.get("position", "")
+    try:
+        mark = service.mark_read(
+            current_user, item, int(raw) if raw.isascii() and raw.isdigit() else raw
+        )
+    except ServiceError as err:
+        return jsonify(err.to_dict()), err.status
+    db.session.commit()
+    return jsonify(dump_read_mark(item, mark))
 
 
 @bp.post("/t/<int:thread_id>/reply")

@@ -1,4 +1,4 @@
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, jsonify, render_template, request
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -10,8 +10,16 @@ bp = Blueprint("pages", __name__)
 
 @bp.get("/")
 def home():
-    latest = board.list_threads(None, limit=30, viewer=current_user)
-    return render_template("pages/home.html", categories=board.list_categories(), latest=latest)
+    shown = board.listing(request.args, None, viewer=current_user, default_limit=30)
+    return render_template(
+        "pages/home.html",
+        categories=board.list_categories(),
+        page=shown.page,
+        latest=shown.page,
+        view=shown.view,
+        period=shown.period,
+        states=shown.states,
+    )
 
 
 @bp.get("/offer-unavailable")

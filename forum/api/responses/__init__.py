@@ -44,10 +44,13 @@ from .attribution import (  # noqa: F401
 from .board import (  # noqa: F401
     Category,
     Likes,
+    ListedThread,
+    ListedThreadPage,
     NewThread,
     Post,
     PostPage,
     ProductSearchHit,
+    ReadMark,
     SearchHit,
     SearchPage,
     Thread,

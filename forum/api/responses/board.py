@@ -47,6 +47,22 @@ class ThreadPage(Out):
     next_cursor: Cursor
 
 
+class ListedThread(ThreadSummary):
+    is_new: bool
+    unread_count: int
+
+
+class ListedThreadPage(Out):
+    items: list[ListedThread]
+    next_cursor: Cursor
+
+
+class ReadMark(Out):
+    thread_id: int
+    last_read_position: int
+    unread_count: int
+
+
 class PostPage(Out):
     items: list[Post]
     next_cursor: Cursor
