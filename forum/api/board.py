@@ -4,6 +4,7 @@ from ..board import service
 from ..board.schemas import (
     CategoryBody,
     EditBody,
+    LevelBody,
     PostBody,
     ReadBody,
     ThreadBody,
@@ -273,3 +274,33 @@ def mark_thread_read(thread_id: int, data: ReadBody):
     thread = service.get_thread(thread_id, viewer=_user())
     mark = service.mark_read(_user(), thread, data.position)
     return dump_read_mark(thread, mark)
+
+
+@endpoint(
+    bp,
+    "/threads/<int:thread_id>/notification-level",
+    "PUT",
+    summary="Set your notification level for a thread",
+    body=LevelBody,
+    errors=(404, 422),
+    tag="board",
+    response=responses.NotificationLevel,
+)
+def set_thread_level(thread_id: int, data: LevelBody):
+    thread = service.get_thread(thread_id, viewer=_user())
+    return {"level": service.set_thread_level(_user(), thread, data.level)}
+
+
+@endpoint(
+    bp,
+    "/categories/<slug>/notification-level",
+    "PUT",
+    summary="Set your notification level for a category",
+    body=LevelBody,
+    errors=(404, 422),
+    tag="board",
+    response=responses.NotificationLevel,
+)
+def set_category_level(slug: str, data: LevelBody):
+    category = service.get_category(slug)
+    return {"level": service.set_category_level(_user(), category, data.level)}

@@ -151,6 +151,37 @@ class ThreadRead(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
+class ThreadWatch(db.Model):
+    """A member's notification level for one thread (``watching``, ``tracking``,
+    ``normal``, ``muted``); overrides the category's level."""
+
+    __tablename__ = "thread_watches"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    thread_id: Mapped[int] = mapped_column(
+        ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    level: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class CategoryWatch(db.Model):
+    """A member's notification level for every thread of a category without its own."""
+
+    __tablename__ = "category_watches"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    category_id: Mapped[int] = mapped_column(
+        ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    level: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
 # Full-text search. PostgreSQL: GIN indexes on to_tsvector expressions. SQLite: an
 # FTS5 table kept in step by triggers (external content, so text is not stored twice).
 # A literal (not a bound parameter) so queries match the index expression exactly.

@@ -1,3 +1,5 @@
+from typing import Literal
+
 from pydantic import Field
 
 from ..accounts.schemas import dump_user_ref
@@ -29,6 +31,10 @@ class EditBody(Body):
 
 class ReadBody(Body):
     position: Id
+
+
+class LevelBody(Body):
+    level: Literal["watching", "tracking", "normal", "muted"]
 
 
 def dump_read_mark(thread, mark) -> dict:

@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import signals
@@ -30,6 +30,7 @@ def category(slug: str):
         view=shown.view,
         period=shown.period,
         states=shown.states,
+        level=service.category_level(current_user, cat),
     )
 
 
@@ -79,6 +80,7 @@ def thread(thread_id: int):
         page=page,
         pages=pages,
         liked=liked,
+        level=service.thread_level(current_user, item),
         form=ReplyForm(),
         move_form=move_form,
         post_context=post_context,
@@ -113,6 +115,41 @@ def mark_read(thread_id: int):
         return jsonify(err.to_dict()), err.status
     db.session.commit()
     return jsonify(dump_read_mark(item, mark))
+
+
+@bp.post("/t/<int:thread_id>/watch")
+@login_required
+def watch_thread(thread_id: int):
+    item = service.get_thread(thread_id, viewer=current_user)
+    return _set_level(
+        lambda: service.set_thread_level(current_user, item, request.form.get("level")),
+        url_for("board.thread", thread_id=item.id),
+    )
+
+
+@bp.post("/c/<slug>/watch")
+@login_required
+def watch_category(slug: str):
+    cat = service.get_category(slug)
+    return _set_level(
+        lambda: service.set_category_level(current_user, cat, request.form.get("level")),
+        url_for("board.category", slug=cat.slug),
+    )
+
+
+def _set_level(change, back: str):
+    try:
+        level = change()
+    except ServiceError as err:
+        if request.accept_mimetypes.best == "application/json":
+            return jsonify(err.to_dict()), err.status
+        flash(err.message, "error")
+        return redirect(back)
+    db.session.commit()
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify({"level": level})
+    flash(f"Notifications: {level}.", "success")
+    return redirect(back)
 
 
 @bp.post("/t/<int:thread_id>/reply")

@@ -47,6 +47,7 @@ from .board import (  # noqa: F401
     ListedThread,
     ListedThreadPage,
     NewThread,
+    NotificationLevel,
     Post,
     PostPage,
     ProductSearchHit,

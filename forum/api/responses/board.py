@@ -57,6 +57,10 @@ class ListedThreadPage(Out):
     next_cursor: Cursor
 
 
+class NotificationLevel(Out):
+    level: Literal["watching", "tracking", "normal", "muted"]
+
+
 class ReadMark(Out):
     thread_id: int
     last_read_position: int

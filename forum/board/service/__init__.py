@@ -6,7 +6,7 @@ taken from the thread's counter in the same statement, so page N of a thread is
 a range scan however deep it is.
 
 The front of the ``service/`` package: ``common`` (checks), ``categories``,
-``threads``, ``posts``, ``reading`` (unread/new, the front page's lists) and ``search``; callers import from here.
+``threads``, ``posts``, ``reading`` (unread/new, the front page's lists), ``watching`` (notification levels) and ``search``; callers import from here.
 """
 
 from ...errors import Conflict  # noqa: F401  (callers catch it as service.Conflict)
@@ -81,4 +81,13 @@ from .threads import (  # noqa: F401
     get_thread,
     list_threads,
     visible_threads,
+)
+from .watching import (  # noqa: F401
+    LEVELS,
+    category_level,
+    set_category_level,
+    set_thread_level,
+    thread_level,
+    track_on_reply,
+    users_at,
 )

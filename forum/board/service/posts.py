@@ -15,6 +15,7 @@ from ...notifications import service as notifications
 from ...pagination import Page, decode, encode, keyset_page
 from ...permissions import can_moderate
 from ..models import Category, Post, PostLike, PostRevision, Thread
+from . import watching
 from .common import check_can_post, render_body
 
 # --- posts -------------------------------------------------------------------------
@@ -73,7 +74,8 @@ def _post_url(post: Post) -> str:
 def _notify_for_post(
     author: User, thread: Thread, post: Post, mentions: list[str], reply_to: Post | None
 ) -> None:
-    told: set[int] = {author.id}
+    # Whoever muted the thread (or its category) is never told (forum.board watching).
+    told: set[int] = {author.id} | watching.users_at(thread, "muted")
     url = _post_url(post)
     if mentions:
         users = db.session.scalars(select(User).where(User.username_key.in_(mentions[:20])))
@@ -101,6 +103,15 @@ def _notify_for_post(
             thread.author_id,
             "reply",
             f"{author.username} replied in “{thread.title}”",
+            url,
+            actor_id=author.id,
+        )
+        told.add(thread.author_id)
+    for user_id in sorted(watching.users_at(thread, "watching") - told):
+        notifications.notify(
+            user_id,
+            "watching",
+            f"{author.username} posted in “{thread.title}”",
             url,
             actor_id=author.id,
         )
