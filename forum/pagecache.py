@@ -95,6 +95,12 @@ def anonymous() -> bool:
     return not current_user.is_authenticated and not session.get("_flashes")
 
 
+def list_key(name: str, args) -> str:
+    """A cache key for list ``name`` as the query string shapes it (view, period, page)."""
+    parts = (args.get(part, "") for part in ("view", "period", "limit", "cursor"))
+    return ":".join((name, *parts))
+
+
 def thread_list(key: str, render: Callable[[], str]) -> tuple[Markup, dict | None]:
     """The rendered list for ``key`` (``render`` makes it) and, for an anonymous reader,
     its validators (etag, rendered_at) for ``conditional``; members always get ``render()``."""

@@ -4,10 +4,14 @@ from ..board import service
 from ..board.schemas import (
     CategoryBody,
     EditBody,
+    LevelBody,
     PostBody,
+    ReadBody,
     ThreadBody,
     dump_category,
+    dump_listed_thread,
     dump_post,
+    dump_read_mark,
     dump_thread_summary,
 )
 from ..errors import field_error
@@ -184,3 +188,71 @@ def like_post(post_id: int):
 def unlike_post(post_id: int):
     post = service.visible_post(post_id, viewer=_user())
     return {"like_count": service.unlike(_user(), post)}
+
+
+@endpoint(
+    "/threads",
+    "GET",
+    summary="Latest, new, unread or top threads (of one category or all)",
+    auth="anyone",
+    errors=(400, 404, 422),
+    query=(
+        ("view", {"type": "string", "enum": list(service.VIEWS), "default": "latest"}),
+        ("period", {"type": "string", "enum": list(service.PERIODS), "default": "week"}),
+        ("category", {"type": "string"}),
+        *PAGE,
+    ),
+    response=responses.ListedThreadPage,
+)
+def list_threads():
+    slug = request.args.get("category")
+    shown = service.listing(
+        request.args,
+        service.get_category(slug, _user()) if slug else None,
+        viewer=_user(),
+        default_limit=20,
+    )
+    return {
+        "items": [dump_listed_thread(t, shown.states.get(t.id)) for t in shown.page.items],
+        "next_cursor": shown.page.next_cursor,
+    }
+
+
+@endpoint(
+    "/threads/<int:thread_id>/read",
+    "POST",
+    summary="Mark a thread read up to a post position (never moves back)",
+    body=ReadBody,
+    errors=(404, 422),
+    response=responses.ReadMark,
+)
+def mark_thread_read(thread_id: int, data: ReadBody):
+    thread = service.get_thread(thread_id, viewer=_user())
+    mark = service.mark_read(_user(), thread, data.position)
+    return dump_read_mark(thread, mark)
+
+
+@endpoint(
+    "/threads/<int:thread_id>/notification-level",
+    "PUT",
+    summary="Set your notification level for a thread",
+    body=LevelBody,
+    errors=(404, 422),
+    response=responses.NotificationLevel,
+)
+def set_thread_level(thread_id: int, data: LevelBody):
+    thread = service.get_thread(thread_id, viewer=_user())
+    return {"level": service.set_thread_level(_user(), thread, data.level)}
+
+
+@endpoint(
+    "/categories/<slug>/notification-level",
+    "PUT",
+    summary="Set your notification level for a category",
+    body=LevelBody,
+    errors=(404, 422),
+    response=responses.NotificationLevel,
+)
+def set_category_level(slug: str, data: LevelBody):
+    category = service.get_category(slug, _user())
+    return {"level": service.set_category_level(_user(), category, data.level)}

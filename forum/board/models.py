@@ -145,3 +145,50 @@ class PostLike(db.Model):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     created_at: Mapped[StampedNow]
+
+
+class ThreadRead(db.Model):
+    """How far a member has read a thread: one row per member and thread, the highest
+    post position seen. Unread replies are ``thread.post_count - last_read_position``."""
+
+    __tablename__ = "thread_reads"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    thread_id: Mapped[int] = mapped_column(
+        ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    last_read_position: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[StampedNow]
+
+
+class ThreadWatch(db.Model):
+    """A member's notification level for one thread (``watching``, ``tracking``,
+    ``normal``, ``muted``); overrides the category's level."""
+
+    __tablename__ = "thread_watches"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    thread_id: Mapped[int] = mapped_column(
+        ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    level: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[StampedNow]
+
+
+class CategoryWatch(db.Model):
+    """A member's notification level for every thread of a category without its own."""
+
+    __tablename__ = "category_watches"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    category_id: Mapped[int] = mapped_column(
+        ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    level: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[StampedNow]

@@ -1,3 +1,5 @@
+from typing import Literal
+
 from pydantic import Field
 
 from ..accounts.schemas import dump_user_ref
@@ -27,6 +29,31 @@ class PostBody(Body):
 
 class EditBody(Body):
     body: str
+
+
+class ReadBody(Body):
+    position: Id
+
+
+class LevelBody(Body):
+    level: Literal["watching", "tracking", "normal", "muted"]
+
+
+def dump_read_mark(thread, mark) -> dict:
+    return {
+        "thread_id": thread.id,
+        "last_read_position": mark.last_read_position,
+        "unread_count": max(0, thread.post_count - mark.last_read_position),
+    }
+
+
+def dump_listed_thread(thread, state) -> dict:
+    """A thread in a list as one member sees it: new, and how many posts are unread."""
+    return {
+        **dump_thread_summary(thread),
+        "is_new": bool(state and state.is_new),
+        "unread_count": state.unread if state else 0,
+    }
 
 
 def dump_category(category) -> dict:

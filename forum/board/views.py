@@ -15,10 +15,10 @@ from .. import pagecache, signals
 from ..embeds import EmbedContext, preload
 from ..errors import ServiceError
 from ..extensions import db
-from ..pagination import limit_from
 from ..web import form_status, run_form
 from . import service
 from .forms import CategoryForm, EditForm, MoveForm, ReplyForm, ThreadForm
+from .schemas import dump_read_mark
 
 bp = Blueprint("board", __name__)
 
@@ -30,17 +30,31 @@ def post_context(post) -> EmbedContext:
 @bp.get("/c/<slug>")
 def category(slug: str):
     cat = service.get_category(slug, current_user)
-    cursor, limit = request.args.get("cursor"), limit_from(request.args.get("limit"), 25)
-    thread_list, validators = pagecache.thread_list(
-        f"category:{cat.id}:{limit}:{cursor or ''}",
-        lambda: render_template(
+    args = request.args
+
+    def render_list() -> str:
+        shown = service.listing(args, cat, viewer=current_user)
+        return render_template(
             "board/_thread_list.html",
-            page=service.list_threads(cat, cursor=cursor, limit=limit, viewer=current_user),
-        ),
+            page=shown.page,
+            view=shown.view,
+            period=shown.period,
+            states=shown.states,
+        )
+
+    thread_list, validators = pagecache.thread_list(
+        pagecache.list_key(f"category:{cat.id}", args), render_list
     )
     if (unchanged := pagecache.not_modified(validators)) is not None:
         return unchanged
-    page = render_template("board/category.html", category=cat, thread_list=thread_list)
+    page = render_template(
+        "board/category.html",
+        category=cat,
+        thread_list=thread_list,
+        view=args.get("view", "latest"),
+        period=args.get("period", "week"),
+        level=service.category_level(current_user, cat),
+    )
     return pagecache.conditional(make_response(page), validators)
 
 
@@ -96,10 +110,76 @@ def _render_thread(item, page: int, pages: int, form: ReplyForm, move_form) -> s
         page=page,
         pages=pages,
         liked=service.liked_post_ids(current_user, [p.id for p in posts]),
+        level=service.thread_level(current_user, item),
         form=form,
         move_form=move_form,
         post_context=post_context,
     )
+
+
+@bp.get("/t/<int:thread_id>/unread")
+def first_unread(thread_id: int):
+    """Open a thread where the viewer left off: the first post after the last one read."""
+    item = service.get_thread(thread_id, viewer=current_user)
+    post = service.first_unread_post(current_user, item)
+    if post is None:
+        return redirect(url_for("board.thread", thread_id=item.id))
+    return redirect(
+        url_for(
+            "board.thread", thread_id=item.id, page=service.page_of(post), _anchor=f"post-{post.id}"
+        )
+    )
+
+
+@bp.post("/t/<int:thread_id>/read")
+@login_required
+def mark_read(thread_id: int):
+    """The thread page's beacon: the viewer has read up to ``position``."""
+    item = service.get_thread(thread_id, viewer=current_user)
+    raw = request.form.get("position", "")
+    try:
+        mark = service.mark_read(
+            current_user, item, int(raw) if raw.isascii() and raw.isdigit() else raw
+        )
+    except ServiceError as err:
+        return jsonify(err.to_dict()), err.status
+    db.session.commit()
+    return jsonify(dump_read_mark(item, mark))
+
+
+@bp.post("/t/<int:thread_id>/watch")
+@login_required
+def watch_thread(thread_id: int):
+    item = service.get_thread(thread_id, viewer=current_user)
+    return _set_level(
+        lambda: service.set_thread_level(current_user, item, request.form.get("level")),
+        url_for("board.thread", thread_id=item.id),
+    )
+
+
+@bp.post("/c/<slug>/watch")
+@login_required
+def watch_category(slug: str):
+    cat = service.get_category(slug)
+    return _set_level(
+        lambda: service.set_category_level(current_user, cat, request.form.get("level")),
+        url_for("board.category", slug=cat.slug),
+    )
+
+
+def _set_level(change, back: str):
+    try:
+        level = change()
+    except ServiceError as err:
+        if request.accept_mimetypes.best == "application/json":
+            return jsonify(err.to_dict()), err.status
+        flash(err.message, "error")
+        return redirect(back)
+    db.session.commit()
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify({"level": level})
+    flash(f"Notifications: {level}.", "success")
+    return redirect(back)
 
 
 @bp.post("/t/<int:thread_id>/reply")

@@ -87,6 +87,35 @@
     document.querySelector("#reply").scrollIntoView({ behavior: "smooth", block: "center" });
   });
 
+  // Reading: tell the server how far down the thread the member has seen (the highest
+  // post position that came into view), so lists show unread counts and the next visit
+  // opens at the first unread post. One small POST per advance, at most once a second.
+  const readUrl = document.body.dataset.readUrl;
+  window.Plaza.observeRead = () => {};
+  if (readUrl && "IntersectionObserver" in window) {
+    let seen = 0, sent = 0, timer = null;
+    const flush = async () => {
+      timer = null;
+      if (seen <= sent) return;
+      const position = seen;
+      const response = await postForm(readUrl, { position: String(position) }).catch(() => null);
+      if (response && response.ok) {
+        sent = Math.max(sent, position);
+        document.body.dataset.readPosition = String(sent);
+      }
+    };
+    const observer = new IntersectionObserver((entries) => {
+      entries.forEach((entry) => {
+        if (!entry.isIntersecting) return;
+        seen = Math.max(seen, Number(entry.target.dataset.postPosition) || 0);
+        observer.unobserve(entry.target);
+      });
+      if (seen > sent && !timer) timer = setTimeout(flush, sent ? 1000 : 200);
+    });
+    window.Plaza.observeRead = (el) => { if (el.dataset.postPosition) observer.observe(el); };
+    document.querySelectorAll("[data-posts] [data-post-position]").forEach(window.Plaza.observeRead);
+  }
+
   // Live updates: one /live connection per page; features listen on Plaza.live.
   // Pushes are at most once: after a reconnect the bell and an open thread are
   // checked against the server, since something may have happened meanwhile.
@@ -165,6 +194,7 @@
           const later = Array.from(list.querySelectorAll("[data-post-id]"))
             .find((el) => Number(el.dataset.postId) > data.post_id);
           list.insertBefore(post, later || null);
+          window.Plaza.observeRead(post);
         }
       });
       note?.querySelector("[data-live-load]")?.addEventListener("click", () => {

@@ -44,9 +44,13 @@ from .attribution import (  # noqa: F401
 from .board import (  # noqa: F401
     Category,
     Likes,
+    ListedThread,
+    ListedThreadPage,
     NewThread,
+    NotificationLevel,
     Post,
     PostPage,
+    ReadMark,
     Thread,
     ThreadPage,
     ThreadRef,

@@ -1,5 +1,7 @@
 """Board: categories, threads, posts."""
 
+from typing import Literal
+
 from .shared import Cursor, Embed, Out, Timestamp, UserRef
 
 # --- board --------------------------------------------------------------------------
@@ -41,6 +43,26 @@ class ThreadSummary(Out):
 class ThreadPage(Out):
     items: list[ThreadSummary]
     next_cursor: Cursor
+
+
+class ListedThread(ThreadSummary):
+    is_new: bool
+    unread_count: int
+
+
+class ListedThreadPage(Out):
+    items: list[ListedThread]
+    next_cursor: Cursor
+
+
+class NotificationLevel(Out):
+    level: Literal["watching", "tracking", "normal", "muted"]
+
+
+class ReadMark(Out):
+    thread_id: int
+    last_read_position: int
+    unread_count: int
 
 
 class PostPage(Out):

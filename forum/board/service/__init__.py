@@ -6,7 +6,7 @@ taken from the thread's counter in the same statement, so page N of a thread is
 a range scan however deep it is.
 
 The front of the ``service/`` package: ``common`` (checks), ``categories``,
-``threads``, ``posts`` and ``search``; callers import from here.
+``threads``, ``posts``, ``reading`` (unread/new, the front page's lists), ``watching`` (notification levels) and ``search``; callers import from here.
 """
 
 from ...errors import Conflict  # noqa: F401  (callers catch it as service.Conflict)
@@ -69,6 +69,18 @@ from .posts import (  # noqa: F401
     unlike,
     visible_post,
 )
+from .reading import (  # noqa: F401
+    PERIODS,
+    VIEWS,
+    Listing,
+    ReadState,
+    first_unread_post,
+    listing,
+    mark_own_post,
+    mark_read,
+    read_states,
+    thread_list,
+)
 from .search import (  # noqa: F401
     describe_posts,
     readable_category_ids,
@@ -83,4 +95,13 @@ from .threads import (  # noqa: F401
     get_thread,
     list_threads,
     visible_threads,
+)
+from .watching import (  # noqa: F401
+    LEVELS,
+    category_level,
+    set_category_level,
+    set_thread_level,
+    thread_level,
+    track_on_reply,
+    users_at,
 )

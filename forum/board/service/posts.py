@@ -17,6 +17,7 @@ from ...permissions import can_moderate
 from ...trust import service as trust
 from ..models import Category, Post, PostLike, PostRevision, Thread
 from ..moderating import hold_post
+from . import watching
 from .access import check_can_post_in, may_read
 from .common import check_can_post, render_body
 
@@ -82,7 +83,8 @@ def _post_url(post: Post) -> str:
 def _notify_for_post(
     author: User, thread: Thread, post: Post, mentions: list[str], reply_to: Post | None
 ) -> None:
-    told: set[int] = {author.id}
+    # Whoever muted the thread (or its category) is never told (forum.board watching).
+    told: set[int] = {author.id} | watching.users_at(thread, "muted")
     url = _post_url(post)
     notifications.notify_mentioned(
         author,
@@ -107,6 +109,19 @@ def _notify_for_post(
             thread.author_id,
             "reply",
             f"{author.username} replied in “{thread.title}”",
+            url,
+            actor_id=author.id,
+        )
+        told.add(thread.author_id)
+    watchers = watching.users_at(thread, "watching") - told
+    if watchers and not may_read(thread.category, None):  # a lounge: only who may read it
+        members = db.session.scalars(select(User).where(User.id.in_(watchers)))
+        watchers = {user.id for user in members if may_read(thread.category, user)}
+    for user_id in sorted(watchers):
+        notifications.notify(
+            user_id,
+            "watching",
+            f"{author.username} posted in “{thread.title}”",
             url,
             actor_id=author.id,
         )
