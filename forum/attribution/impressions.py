@@ -13,7 +13,8 @@ built) writes them in one short transaction of its own:
 On PostgreSQL without Redis both steps are ONE statement (a CTE: the seen-set
 insert returns what is new, only that moves the counters). On SQLite a repeat
 viewer costs one read and takes no write lock; a new one adds the seen-set
-insert and the counter upsert.
+insert and the counter upsert. Digests a process has seen stored are remembered
+(per app, bounded): a viewer this process already counted today costs no statement.
 
 The statements are compiled once and executed with a parameter list, so a page
 of 20 widgets costs the same Python work as a page of one.
@@ -24,6 +25,7 @@ Bots are not counted; a failure is logged and never breaks the page. Setting
 
 import hashlib
 import logging
+import threading
 from datetime import date, timedelta
 
 from flask import current_app, g, has_request_context, request
@@ -43,7 +45,10 @@ SOURCES = ("post", "message")
 _PENDING = "plaza_attribution_shown"
 _REDIS_KEY = "plaza_attribution_redis"
 _STATEMENTS_KEY = "plaza_attribution_impression_statements"
+_SEEN_HERE_KEY = "plaza_attribution_seen_here"
 SEEN_TTL_SECONDS = 2 * 86400
+SEEN_HERE_MAX = 50_000  # digests this process knows are in the seen-set (~100 bytes each)
+_seen_lock = threading.Lock()
 
 Key = tuple[str, int, str, int]  # (source kind, source id, embed kind, embed id)
 
@@ -122,10 +127,41 @@ def count(
 ) -> int:
     """Add one impression per key ``viewer`` has not been counted for on ``day``; returns how many.
 
-    A viewer already counted today costs one read (no write lock is taken); a new
-    one costs the seen-set insert and one batched counter upsert.
+    A viewer this process already counted today costs nothing; one counted by another
+    process costs one read (no write lock is taken); a new one costs the seen-set
+    insert and one batched counter upsert.
     """
-    digests = {key: _digest(viewer, key, day) for key in shown}
+    every = {key: _digest(viewer, key, day) for key in shown}
+    here = _seen_here()
+    # A digest carries its day and the seen-set only grows during that day, so one this
+    # process saw stored needs no round trip: a repeat viewer's page costs no statement.
+    digests = {key: digest for key, digest in every.items() if digest not in here}
+    if not digests:
+        return 0
+    shown = {key: shown[key] for key in digests}
+    counted = _count(shown, owners, digests, day)
+    _remember(here, digests.values())  # only once the transaction committed
+    return counted
+
+
+def _seen_here() -> set[str]:
+    """Digests known to be in the seen-set, per app (so per database)."""
+    here = current_app.extensions.get(_SEEN_HERE_KEY)
+    if here is None:
+        here = current_app.extensions.setdefault(_SEEN_HERE_KEY, set())
+    return here
+
+
+def _remember(here: set[str], digests) -> None:
+    with _seen_lock:
+        if len(here) > SEEN_HERE_MAX:
+            here.clear()  # yesterday's digests are never asked again; start over
+        here.update(digests)
+
+
+def _count(
+    shown: dict[Key, EmbedContext], owners: dict[Key, int | None], digests: dict[Key, str], day
+) -> int:
     client = _redis()
     if client is None and db.engine.dialect.name == "postgresql":
         return _count_in_one_statement(shown, owners, digests, day)

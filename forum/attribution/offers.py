@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import g
+from sqlalchemy import select
 
 from .. import embeds
 from ..accounts.models import User
@@ -78,8 +79,14 @@ def _is_merchant(user_id: int) -> bool:
     """Whether ``user_id`` holds the merchant role; asked once per user and app context."""
     known = g.setdefault("attribution_merchants", {})
     if user_id not in known:
-        user = db.session.get(User, user_id)
-        known[user_id] = user is not None and user.has_role("merchant")
+        # Only the role column (a loaded User is used as is): the page needs no user row.
+        loaded = db.session.identity_map.get(db.session.identity_key(User, user_id))
+        role = (
+            loaded.role
+            if loaded is not None
+            else db.session.execute(select(User.role).where(User.id == user_id)).scalar()
+        )
+        known[user_id] = role == "merchant"
     return known[user_id]
 
 
