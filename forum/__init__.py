@@ -27,6 +27,7 @@ FEATURES = (
     "campaigns",
     "trust",
     "search",
+    "attachments",
 )
 SOCKET_MODULES: tuple[str, ...] = ("live.sockets", "chat.sockets")
 

@@ -216,6 +216,9 @@ class Defaults:
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     UPLOAD_MAX_BYTES = 2 * 1024 * 1024
     UPLOAD_DECODE_WAIT_SECONDS = 20
+    UPLOAD_STORAGE = ""  # dotted path to a forum.uploads.Storage factory; "" = instance folder
+    ATTACHMENT_LIMIT = "20/minute;200/day"  # images uploaded for posts and chat, per member
+    ATTACHMENT_LIMIT_PER_IP = "30/minute;400/day"
 
     CONTENT_SECURITY_POLICY = (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -29,9 +29,10 @@ is rendered); a mention becomes a link to the member's profile and is listed in
 ``Rendered.mentions`` for notifications. Bare URLs become links (cmark-gfm's
 autolink extension).
 
-Images may only show the site's own image paths (``SITE_IMAGE_PATHS``) or
-external http(s) hosts: any other same-site URL (``/go/..``, ``/logout``, an
-API route) would be fetched by every viewer's browser with their cookies.
+Images may only show the site's own image paths (``SITE_IMAGE_PATHS``): any
+other same-site URL (``/go/..``, ``/logout``, an API route) would be fetched by
+every viewer's browser with their cookies, and an external image would be
+blocked by the CSP (``img-src 'self'``), so it becomes a link to the picture.
 """
 
 import re
@@ -70,7 +71,7 @@ MAX_HTML_DEPTH = 100
 
 # Same-site paths an image may show: static files, shop images, event covers. Any other
 # same-site URL in an <img> would be requested by every viewer, with their cookies.
-SITE_IMAGE_PATHS = ("/static/", "/images/", "/events/covers/")
+SITE_IMAGE_PATHS = ("/static/", "/images/", "/events/covers/", "/media/")
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "del", "details", "div", "em", "h1", "h2",
@@ -492,10 +493,53 @@ def _embeds_and_mentions(html: str) -> tuple[str, list[EmbedRef], list[str]]:
     return _BLOCK_EMBED_RE.sub(r"\1", html), found, mentions
 
 
+# --- external images become links -------------------------------------------------------
+# The CSP says ``img-src 'self'``: an <img> of another host would show as broken, and
+# would tell that host who reads the page. Such an image becomes a link to it (its alt
+# text, or the URL, as the link text); inside a link, just its alt text. An <img> whose
+# src the sanitizer refused keeps only its alt text.
+_LINK_OR_IMG_RE = re.compile(r"<(/?)a\b[^>]*>|<img\b[^>]*>")
+_SRC_RE = re.compile(r'\ssrc="([^"]*)"')
+_ALT_RE = re.compile(r'\salt="([^"]*)"')
+
+
+def _is_external(src: str) -> bool:
+    from html import unescape
+
+    cleaned = unescape(src).strip().replace("\\", "/")
+    parts = urlsplit("https:" + cleaned if cleaned.startswith("//") else cleaned)
+    host = (parts.hostname or "").rstrip(".").lower()
+    return bool(host) and host not in _own_hosts()
+
+
+def _external_images_as_links(html: str) -> str:
+    if "<img" not in html:
+        return html
+    depth = 0
+
+    def swap(match: re.Match) -> str:
+        nonlocal depth
+        tag = match.group(0)
+        if not tag.startswith("<img"):
+            depth += -1 if match.group(1) else 1
+            return tag
+        src, alt = _SRC_RE.search(tag), _ALT_RE.search(tag)
+        alt_text = alt.group(1) if alt else ""
+        if src is not None and not _is_external(src.group(1)):
+            return tag
+        if src is None or depth > 0:
+            return alt_text
+        return f'<a href="{src.group(1)}" rel="{LINK_REL}">{alt_text or src.group(1)}</a>'
+
+    return _LINK_OR_IMG_RE.sub(swap, html)
+
+
 def render(text: str) -> Rendered:
     """Render Markdown ``text`` to sanitized HTML with embed placeholders."""
     raw, too_deep = _to_html(text or "")
     html, found, mentions = _embeds_and_mentions(sanitize(raw).rstrip("\n"))
+    # After mentions: an alt text turned link text is not a mention.
+    html = _external_images_as_links(html)
     # Deduplicate while keeping order: a widget listed twice is still one embed.
     return Rendered(
         html=html,

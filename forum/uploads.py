@@ -1,4 +1,5 @@
-"""The one image upload pipeline: product images and event covers both go through it.
+"""The one image upload pipeline: product images, event covers, review photos, images in
+posts and chat, and avatars all go through it.
 
 An upload is read up to ``UPLOAD_MAX_BYTES``, opened with Pillow (which reads only
 the header), refused unless it is a JPEG, PNG, WebP or GIF of at most
@@ -23,7 +24,9 @@ import re
 import secrets
 import threading
 import warnings
-from typing import IO
+from dataclasses import dataclass
+from importlib import import_module
+from typing import IO, Protocol, cast
 
 from flask import Response, abort, current_app, send_from_directory
 from PIL import Image, UnidentifiedImageError
@@ -145,16 +148,57 @@ def reencode(
     return out.getvalue(), ext
 
 
-def save(
-    data: bytes, folder: str, *, box: tuple[int, int], field: str = "image", as_jpeg: bool = False
-) -> str:
-    """``reencode`` and write the result into ``folder`` under a random name; returns the name."""
-    encoded, ext = reencode(data, box=box, field=field, as_jpeg=as_jpeg)
-    name = f"{secrets.token_hex(16)}.{ext}"
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, name), "wb") as handle:
-        handle.write(encoded)
-    return name
+class Storage(Protocol):
+    """Where stored images live. ``LocalStorage`` writes under the instance folder; an
+    S3-compatible store implements the same three calls (put an object, stream it back
+    or redirect to it, delete it), chosen with ``UPLOAD_STORAGE`` (a factory's dotted path)."""
+
+    def put(self, folder: str, name: str, data: bytes) -> None: ...
+
+    def send(self, folder: str, name: str, mimetype: str) -> Response: ...
+
+    def delete(self, folder: str, name: str) -> None: ...
+
+
+class LocalStorage:
+    """Files under ``UPLOAD_FOLDER`` (the instance's ``uploads`` by default)."""
+
+    def base(self) -> str:
+        return current_app.config.get("UPLOAD_FOLDER") or os.path.join(
+            current_app.instance_path, "uploads"
+        )
+
+    def put(self, folder: str, name: str, data: bytes) -> None:
+        path = os.path.join(self.base(), folder)
+        os.makedirs(path, exist_ok=True)
+        with open(os.path.join(path, name), "wb") as handle:
+            handle.write(data)
+
+    def send(self, folder: str, name: str, mimetype: str) -> Response:
+        return send_from_directory(
+            os.path.join(self.base(), folder), name, mimetype=mimetype, max_age=86400
+        )
+
+    def delete(self, folder: str, name: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(os.path.join(self.base(), folder, name))
+
+
+def storage() -> Storage:
+    """The configured store (``UPLOAD_STORAGE``: a dotted path to a factory), else local files."""
+    spec = current_app.config.get("UPLOAD_STORAGE")
+    if not spec:
+        return LocalStorage()
+    module, _, attr = str(spec).rpartition(".")
+    return cast(Storage, getattr(import_module(module), attr)())
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    name: str
+    width: int
+    height: int
+    size: int
 
 
 NAME_RE = re.compile(r"^[0-9a-f]{32}\.(jpg|png|webp)$")
@@ -174,10 +218,8 @@ class Folder:
         self.name, self.field, self.box, self.as_jpeg = name, field, box, as_jpeg
 
     def path(self) -> str:
-        base = current_app.config.get("UPLOAD_FOLDER") or os.path.join(
-            current_app.instance_path, "uploads"
-        )
-        return os.path.join(base, self.name)
+        """This folder on local disk (``LocalStorage``)."""
+        return os.path.join(LocalStorage().base(), self.name)
 
     def read_limited(self, stream: IO[bytes]) -> bytes:
         """At most UPLOAD_MAX_BYTES of ``stream``; 422 on this folder's field when too big or empty."""
@@ -185,7 +227,15 @@ class Folder:
 
     def store(self, data: bytes) -> str:
         """Check and re-encode ``data``; returns the stored name. Raises ValidationFailed."""
-        return save(data, self.path(), box=self.box, field=self.field, as_jpeg=self.as_jpeg)
+        return self.store_image(data).name
+
+    def store_image(self, data: bytes) -> "StoredImage":
+        """``store``, also saying the stored picture's pixel size and bytes."""
+        encoded, ext = reencode(data, box=self.box, field=self.field, as_jpeg=self.as_jpeg)
+        name = f"{secrets.token_hex(16)}.{ext}"
+        storage().put(self.name, name, encoded)
+        width, height = Image.open(io.BytesIO(encoded)).size  # our own output: header only
+        return StoredImage(name, width, height, len(encoded))
 
     def is_valid_name(self, name: str | None) -> bool:
         if name is None or not NAME_RE.match(name):
@@ -194,12 +244,11 @@ class Folder:
 
     def remove(self, name: str | None) -> None:
         if name is not None and self.is_valid_name(name):
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(os.path.join(self.path(), name))
+            storage().delete(self.name, name)
 
     def send(self, name: str) -> Response:
         """The stored file as a response (cached a day); 404 for any other name."""
         if not self.is_valid_name(name):
             abort(404)
         ext = name.rsplit(".", 1)[-1]
-        return send_from_directory(self.path(), name, mimetype=MIME[ext], max_age=86400)
+        return storage().send(self.name, name, MIME[ext])

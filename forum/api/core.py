@@ -32,6 +32,7 @@ API_MODULES = (
     "moderation",
     "trust",
     "search",
+    "attachments",
 )
 
 # path -> method -> operation (OpenAPI 3.1)

@@ -238,9 +238,7 @@ def test_a_lone_surrogate_renders_instead_of_failing():
 
 
 def test_mentions_and_embeds_inside_attributes_are_left_alone():
-    rendered = render(
-        '[x](https://a.example "@bob [[product:1]]") ![@carol](https://i.example/p.png)'
-    )
+    rendered = render('[x](https://a.example "@bob [[product:1]]") ![@carol](/static/p.png)')
     assert rendered.mentions == [] and rendered.embeds == []
     assert 'title="@bob [[product:1]]"' in rendered.html and 'alt="@carol"' in rendered.html
 
@@ -306,9 +304,9 @@ SITE_IMAGES_OK = [
     "/static/favicon.svg",
     "/images/abc123.png",
     "/events/covers/ab12.jpg",
-    "https://cdn.example.com/pic.png",
-    "//cdn.example.com/pic.png",
+    "/media/" + "ab" * 16 + ".png",
 ]
+EXTERNAL_IMAGES = ["https://cdn.example.com/pic.png", "//cdn.example.com/pic.png"]
 SITE_IMAGES_REFUSED = [
     "/go/tok123",
     "/api/v1/posts/1/like",
@@ -328,10 +326,19 @@ SITE_IMAGES_REFUSED = [
 
 
 @pytest.mark.parametrize("src", SITE_IMAGES_OK)
-def test_images_may_show_site_image_paths_and_external_hosts(app, src):
+def test_images_may_show_site_image_paths(app, src):
     with app.test_request_context("/", base_url="http://localhost"):
         for source in (f"![pic]({src})", f'<img src="{src}" alt="pic">'):
             assert attributes(render(source).html).count(("src", src)) == 1, source
+
+
+@pytest.mark.parametrize("src", EXTERNAL_IMAGES)
+def test_external_images_become_links_the_csp_would_block_them(app, src):
+    with app.test_request_context("/", base_url="http://localhost"):
+        for source in (f"![pic]({src})", f'<img src="{src}" alt="pic">'):
+            found = attributes(render(source).html)
+            assert not [v for n, v in found if n == "src"], source
+            assert ("href", src) in found, source
 
 
 @pytest.mark.parametrize("src", SITE_IMAGES_REFUSED)
