@@ -27,6 +27,7 @@ FEATURES = (
     "campaigns",
     "trust",
     "search",
+    "insight",
 )
 SOCKET_MODULES: tuple[str, ...] = ("live.sockets", "chat.sockets")
 

@@ -32,6 +32,7 @@ API_MODULES = (
     "moderation",
     "trust",
     "search",
+    "insight",
 )
 
 # path -> method -> operation (OpenAPI 3.1)
