@@ -30,7 +30,7 @@
         labels: horizontal ? series.labels : series.labels.map(shortDay),
         datasets: series.sets.map(function (set, index) {
           var colour = colours[index % colours.length];
-          return { label: set.label, data: set.data, borderColor: colour, backgroundColor: colour, tension: 0.3, pointRadius: 2 };
+          return { label: set.label, data: set.data, borderColor: colour, backgroundColor: colour, cubicInterpolationMode: "monotone", pointRadius: 2 };
         })
       },
       options: {
