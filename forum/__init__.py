@@ -28,6 +28,7 @@ FEATURES = (
     "trust",
     "search",
     "attachments",
+    "insight",
 )
 SOCKET_MODULES: tuple[str, ...] = ("live.sockets", "chat.sockets")
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
@@ -462,3 +462,13 @@ def change_email(user: User, email: str) -> str:
     except IntegrityError as exc:
         raise Conflict("An account with that email exists.", code="email_taken") from exc
     return old
+
+
+def members_sql() -> Select:
+    """``SELECT user_id, username, created_at`` of every account, to join as a subquery
+    (insight's registrations, cohorts and contributors) without naming the table."""
+    return select(
+        User.id.label("user_id"),
+        User.username.label("username"),
+        User.created_at.label("created_at"),
+    )

@@ -33,6 +33,7 @@ API_MODULES = (
     "trust",
     "search",
     "attachments",
+    "insight",
 )
 
 # path -> method -> operation (OpenAPI 3.1)

@@ -82,6 +82,7 @@ from .events import (  # noqa: F401
     Sponsorship,
     Sponsorships,
 )
+from .insight import CommunityHealth  # noqa: F401
 from .moderation import Flag, QueueItem, QueuePage, SanctionedUser  # noqa: F401
 from .promotions import (  # noqa: F401
     GroupBuy,

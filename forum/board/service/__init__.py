@@ -28,8 +28,10 @@ from .access import (  # noqa: F401
 )
 from .audience import (  # noqa: F401
     embedded_in_posts_sql,
+    first_replies,
     posted_in_categories_sql,
     posted_since_sql,
+    posts_between,
 )
 from .categories import (  # noqa: F401
     create_category,

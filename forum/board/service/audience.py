@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, String, cast, exists, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, cast, exists, func, or_, select
 
 from ..models import Category, Post, Thread
 
@@ -47,4 +47,32 @@ def posted_since_sql(user_id, bound: datetime) -> ColumnElement[bool]:
         select(Post.id)
         .where(Post.author_id == user_id, Post.created_at > bound)
         .correlate_except(Post)
+    )
+
+
+def posts_between(start: datetime, end: datetime) -> Select:
+    """``SELECT author_id, created_at, is_reply`` of live posts written in [start, end)
+    (``is_reply``: not the thread's opening post), to aggregate as a subquery."""
+    return select(
+        Post.author_id.label("author_id"),
+        Post.created_at.label("created_at"),
+        (Post.position > 1).label("is_reply"),
+    ).where(Post.deleted_at.is_(None), Post.created_at >= start, Post.created_at < end)
+
+
+def first_replies(start: datetime, end: datetime) -> Select:
+    """``SELECT thread_id, started_at, first_reply_at`` of live threads started in
+    [start, end); ``first_reply_at`` is the first live reply's time, NULL when none."""
+    return (
+        select(
+            Thread.id.label("thread_id"),
+            Thread.created_at.label("started_at"),
+            func.min(Post.created_at).label("first_reply_at"),
+        )
+        .outerjoin(
+            Post,
+            and_(Post.thread_id == Thread.id, Post.position > 1, Post.deleted_at.is_(None)),
+        )
+        .where(Thread.deleted_at.is_(None), Thread.created_at >= start, Thread.created_at < end)
+        .group_by(Thread.id, Thread.created_at)
     )

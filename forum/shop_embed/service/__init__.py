@@ -49,6 +49,7 @@ from .audience import (  # noqa: F401
     buyers_between,
     completed_orders_sql,
     ordered_since_sql,
+    purchases_between,
     spend_sql,
 )
 from .carts import (  # noqa: F401

@@ -83,3 +83,11 @@ def buyers_between(start: datetime, end: datetime) -> Select:
         .where(Order.status.in_(BOUGHT_STATUSES), Order.created_at >= start, Order.created_at < end)
         .group_by(Order.buyer_id)
     )
+
+
+def purchases_between(start: datetime, end: datetime) -> Select:
+    """``SELECT buyer_id, created_at`` of each order bought (paid, shipped, completed)
+    placed in [start, end), to aggregate as a subquery (activity, activation)."""
+    return select(Order.buyer_id.label("buyer_id"), Order.created_at.label("created_at")).where(
+        Order.status.in_(BOUGHT_STATUSES), Order.created_at >= start, Order.created_at < end
+    )
