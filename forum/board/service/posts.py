@@ -75,6 +75,13 @@ def _add_post(
     return post
 
 
+def notify_released(post: Post) -> None:
+    """A held post a moderator let through: the notifications it skipped when written."""
+    reply_to = db.session.get(Post, post.reply_to_id) if post.reply_to_id else None
+    mentions = render_body(post.body).mentions
+    _notify_for_post(post.author, post.thread, post, mentions, reply_to)
+
+
 def _post_url(post: Post) -> str:
     return url_for("board.goto_post", post_id=post.id)
 
