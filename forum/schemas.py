@@ -26,6 +26,13 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, str_max_length=100_000)
 
 
+class ReasonBody(Body):
+    """An optional ``reason``: a moderator acting on someone else's item (a DELETE)
+    must give one; the author needs none (the service decides)."""
+
+    reason: str = Field(default="", max_length=500)
+
+
 def attrs(obj: Any, *names: str) -> dict[str, Any]:
     """``{name: obj.name}`` for each name: the plain fields a dump function copies as they are."""
     return {name: getattr(obj, name) for name in names}

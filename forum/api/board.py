@@ -18,6 +18,7 @@ from ..errors import field_error
 from ..pagination import limit_from
 from ..permissions import acting_user as _user
 from ..reviews import service as reviews
+from ..schemas import ReasonBody
 from . import bp, responses
 from .core import endpoints
 
@@ -157,13 +158,14 @@ def edit_post(post_id: int, data: EditBody):
 @endpoint(
     "/posts/<int:post_id>",
     "DELETE",
-    summary="Soft-delete a post",
+    summary="Soft-delete a post (a moderator deleting another's post gives a reason)",
+    body=ReasonBody,
     status=204,
-    errors=(403, 404, 409),
+    errors=(403, 404, 409, 422),
 )
-def delete_post(post_id: int):
+def delete_post(post_id: int, data: ReasonBody):
     post = service.post_to_change(post_id, _user())
-    service.delete_post(_user(), post)
+    service.delete_post(_user(), post, data.reason)
 
 
 @endpoint(

@@ -17,6 +17,7 @@ from ..chat.schemas import (
 from ..errors import field_error
 from ..pagination import limit_from
 from ..permissions import acting_user as _user
+from ..schemas import ReasonBody
 from . import bp, responses
 from .core import endpoints
 
@@ -181,13 +182,14 @@ def chat_send_message(slug: str, data: MessageBody):
 @endpoint(
     "/chat/messages/<int:message_id>",
     "DELETE",
-    summary="Delete a message (author or moderator)",
+    summary="Delete a message (author, or a moderator with a reason)",
+    body=ReasonBody,
     status=204,
-    errors=(403, 404),
+    errors=(403, 404, 422),
 )
-def chat_delete_message(message_id: int):
+def chat_delete_message(message_id: int, data: ReasonBody):
     message = service.get_message(message_id, viewer=_user())
-    service.delete_message(_user(), message)
+    service.delete_message(_user(), message, data.reason)
 
 
 @endpoint(

@@ -17,6 +17,7 @@ from ..reviews.schemas import (
     dump_report,
     dump_review,
 )
+from ..schemas import ReasonBody
 from ..shop_embed import service as shop
 from . import bp, responses
 from .core import endpoints
@@ -87,11 +88,12 @@ def edit_review(review_id: int, data: ReviewPatch):
 @endpoint(
     "/reviews/<int:review_id>",
     "DELETE",
-    summary="Delete a review (its author or a moderator); its reward is taken back",
+    summary="Delete a review (its author, or a moderator with a reason); its reward is taken back",
+    body=ReasonBody,
     status=204,
 )
-def delete_review(review_id: int):
-    service.delete_review(_user(), service.get_review(review_id, viewer=_user()))
+def delete_review(review_id: int, data: ReasonBody):
+    service.delete_review(_user(), service.get_review(review_id, viewer=_user()), data.reason)
 
 
 @endpoint(

@@ -133,11 +133,24 @@ def describe_post(kind: str, *, target_id: int, viewer=None) -> Target | None:
     )
 
 
-def hide_post(kind: str, *, target_id: int, hidden: bool, actor=None, reason: str = "") -> bool:
+def hide_post(
+    kind: str,
+    *,
+    target_id: int,
+    hidden: bool,
+    actor=None,
+    reason: str = "",
+    released: bool = False,
+) -> bool:
     """Moderation's decision (or the flag score) hides or restores a post; moderation
-    writes the audit entry."""
+    writes the audit entry. ``released``: a held first post approved, so the reply and
+    mention notifications it skipped go out now."""
     post = db.session.get(Post, target_id)
     if post is None:
         return False
-    _set_post_hidden(post, hidden, actor.id if actor is not None else None)
+    shown = _set_post_hidden(post, hidden, actor.id if actor is not None else None)
+    if released and shown and not hidden and not post.is_deleted:
+        from .service.posts import notify_released
+
+        notify_released(post)
     return True

@@ -248,7 +248,7 @@ def revisions(post_id: int):
 def delete_post(post_id: int):
     post = service.post_to_change(post_id, current_user)
     thread_id = post.thread_id
-    service.delete_post(current_user, post)
+    service.delete_post(current_user, post, request.form.get("reason", ""))
     db.session.commit()
     if post.position == 1:
         return redirect(url_for("board.category", slug=post.thread.category.slug))

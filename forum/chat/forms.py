@@ -35,4 +35,4 @@ class MuteForm(FlaskForm):
     minutes = IntegerField(
         "Minutes", validators=[DataRequired(), NumberRange(1, MUTE_MAX_MINUTES)], default=10
     )
-    reason = StringField("Reason", validators=[Optional(), Length(max=REASON_MAX)])
+    reason = StringField("Reason", validators=[DataRequired(), Length(max=REASON_MAX)])

@@ -91,6 +91,7 @@ class MuteEvent(RoomEvent, MuteBody):
 
 class DeleteEvent(Body):
     id: MessageId
+    reason: str = Field(default="", max_length=REASON_MAX)  # a moderator's delete needs one
 
 
 RoomKind = Literal["public", "private", "direct"]

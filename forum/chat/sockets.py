@@ -224,9 +224,10 @@ def on_read(data=None):
 @socketio.on("delete", namespace=NAMESPACE)
 @socket_event(limit="CHAT_EVENT_LIMIT", scope="chat-delete")
 def on_delete(data=None):
-    """``{id}``: the author or a moderator removes a message for everyone."""
-    message = service.get_message(_parse(DeleteEvent, data).id, viewer=socket_user())
-    service.delete_message(socket_user(), message)
+    """``{id, reason?}``: the author or a moderator (with a reason) removes a message."""
+    event = _parse(DeleteEvent, data)
+    message = service.get_message(event.id, viewer=socket_user())
+    service.delete_message(socket_user(), message, event.reason)
     return {"ok": True, "id": message.id}
 
 

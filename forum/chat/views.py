@@ -197,7 +197,7 @@ def message_fragment(slug: str, message_id: int):
 def delete_message(slug: str, message_id: int):
     room = service.get_room(slug, viewer=_me())
     message = service.get_message(message_id, viewer=_me(), room=room)
-    service.delete_message(_me(), message)
+    service.delete_message(_me(), message, request.form.get("reason", ""))
     db.session.commit()
     flash("Message deleted.", "success")
     return redirect(url_for("chat.room", slug=room.slug))
@@ -237,7 +237,7 @@ def _room_and_named_member(slug: str):
 @login_required
 def unmute(slug: str):
     room, target = _room_and_named_member(slug)
-    service.unmute(_me(), room, target)
+    service.unmute(_me(), room, target, request.form.get("reason", ""))
     db.session.commit()
     flash(f"{target.username} can post here again.", "success")
     return redirect(url_for("chat.room", slug=room.slug))

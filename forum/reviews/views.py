@@ -188,7 +188,9 @@ def flag(review_id: int):
 def delete(review_id: int):
     return _act(
         review_id,
-        lambda review, _f: service.delete_review(current_user, review),
+        lambda review, _f: service.delete_review(
+            current_user, review, request.form.get("reason", "")
+        ),
         message="The review was deleted.",
     )
 

@@ -8,6 +8,7 @@ from ..accounts import service as accounts
 from ..errors import ServiceError
 from ..extensions import db
 from ..permissions import can_moderate, is_admin
+from ..web import safe_target
 from . import service
 
 bp = Blueprint("trust", __name__)
@@ -78,7 +79,8 @@ def admin_rules():
 @bp.post("/admin/trust/grant")
 @login_required
 def grant():
-    """A moderator sets a member's level (0-4) with a reason, from their profile."""
+    """A moderator sets a member's level (0-4) with a reason, from their profile or the
+    admin's member page (its form sends ``next``: back there)."""
     if not can_moderate(current_user):
         abort(403)
     user = accounts.get_by_username(request.form.get("username", ""))
@@ -93,4 +95,5 @@ def grant():
     except ServiceError as err:
         db.session.rollback()
         flash(" ".join([err.message, *(m for ms in err.fields.values() for m in ms)]), "error")
-    return redirect(url_for("accounts.profile", username=user.username), 303)
+    back = url_for("accounts.profile", username=user.username)
+    return redirect(safe_target(request.form.get("next"), back), 303)

@@ -590,9 +590,16 @@
     if (!del) return;
     event.preventDefault();
     event.stopImmediatePropagation();
-    if (!window.confirm(del.dataset.confirm || "Delete this message?")) return;
-    const id = Number(del.closest(".msg").dataset.id);
-    socket.emit("delete", { id }, (ack) => {
+    const msg = del.closest(".msg");
+    const id = Number(msg.dataset.id);
+    const payload = { id };
+    if (Number(msg.dataset.authorId) !== me) {
+      // A moderator removing someone else's message says why (the audit log keeps it).
+      const reason = window.prompt("Why delete this message? (the audit log keeps it)", "");
+      if (!reason || !reason.trim()) return;
+      payload.reason = reason.trim();
+    } else if (!window.confirm(del.dataset.confirm || "Delete this message?")) return;
+    socket.emit("delete", payload, (ack) => {
       if (ack && ack.error) showError(ack.error.message);
       else removeMessage(id);
     });
@@ -607,8 +614,13 @@
       const answer = window.prompt(`Mute ${button.dataset.muteAuthor} in this room for how many minutes?`, "10");
       const minutes = Number(answer);
       if (!answer || !Number.isInteger(minutes)) return;
-      socket.emit("mute", { room: activeSlug, username: button.dataset.muteAuthor, minutes }, (ack) => {
-        if (ack && ack.error) showError((ack.error.fields && ack.error.fields.minutes || [ack.error.message])[0]);
+      const reason = window.prompt("Why? (the member sees it; the audit log keeps it)", "");
+      if (!reason || !reason.trim()) return;
+      socket.emit("mute", { room: activeSlug, username: button.dataset.muteAuthor, minutes, reason: reason.trim() }, (ack) => {
+        if (ack && ack.error) {
+          const fields = ack.error.fields || {};
+          showError((fields.minutes || fields.reason || [ack.error.message])[0]);
+        }
         else showError("");
       });
       return;
@@ -629,7 +641,7 @@
     socket.emit("mute", { room: activeSlug, username, minutes, reason }, (ack) => {
       if (ack && ack.error) {
         const fields = ack.error.fields || {};
-        status.textContent = (fields.minutes || fields.username || [ack.error.message])[0];
+        status.textContent = (fields.minutes || fields.username || fields.reason || [ack.error.message])[0];
         status.classList.add("is-error");
       } else {
         status.classList.remove("is-error");

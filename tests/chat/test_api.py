@@ -322,7 +322,14 @@ def test_deleting_messages(app, api, alice, bob, mod, make_room, token_for):
     assert api.delete(f"/api/v1/chat/messages/{mine}", headers=token_for(bob)).status_code == 403
     assert api.delete(f"/api/v1/chat/messages/{mine}", headers=token_for(alice)).status_code == 204
     assert api.delete(f"/api/v1/chat/messages/{mine}", headers=token_for(alice)).status_code == 404
-    assert api.delete(f"/api/v1/chat/messages/{other}", headers=token_for(mod)).status_code == 204
+    no_reason = api.delete(f"/api/v1/chat/messages/{other}", headers=token_for(mod))
+    assert no_reason.status_code == 422 and "reason" in no_reason.get_json()["error"]["fields"]
+    assert (
+        api.delete(
+            f"/api/v1/chat/messages/{other}", json={"reason": "spam"}, headers=token_for(mod)
+        ).status_code
+        == 204
+    )
     assert api.delete("/api/v1/chat/messages/999", headers=token_for(mod)).status_code == 404
     assert (
         api.get(f"/api/v1/chat/rooms/{slug}/messages", headers=token_for(bob)).get_json()["items"]
@@ -343,6 +350,8 @@ def test_muting_through_the_api(app, api, alice, bob, mod, make_room, token_for)
         {"username": "bob", "minutes": 0},
         {"username": "bob", "minutes": "5"},
         {"username": "bob"},
+        {"username": "bob", "minutes": 5},
+        {"username": "bob", "minutes": 5, "reason": "  "},
     ):
         assert (
             api.post(
@@ -353,7 +362,7 @@ def test_muting_through_the_api(app, api, alice, bob, mod, make_room, token_for)
     assert count_rows(app, AuditEntry) == 0
     response = api.post(
         f"/api/v1/chat/rooms/{slug}/mutes",
-        json={"username": "bob", "minutes": 30},
+        json={"username": "bob", "minutes": 30, "reason": "flooding"},
         headers=token_for(mod),
     )
     assert response.status_code == 201 and response.get_json()["user"]["username"] == "bob"

@@ -328,7 +328,10 @@ def test_a_moderator_deletes_a_message_for_everyone(
     )
     assert received(a, "message_deleted") == []
 
-    assert m.emit("delete", {"id": bad}, namespace=NS, callback=True) == {"ok": True, "id": bad}
+    no_reason = m.emit("delete", {"id": bad}, namespace=NS, callback=True)
+    assert "reason" in no_reason["error"]["fields"]
+    deleted = m.emit("delete", {"id": bad, "reason": "spam"}, namespace=NS, callback=True)
+    assert deleted == {"ok": True, "id": bad}
     for sock in (a, b, m):
         assert received(sock, "message_deleted") == [{"id": bad, "room": room}]
     history = client_for(bob).get(f"/api/v1/chat/rooms/{room}/messages").get_json()

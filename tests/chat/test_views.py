@@ -227,11 +227,17 @@ def test_member_forms_show_refusals_on_the_form_and_leave_the_rest_to_error_page
     )  # a room one may not read does not exist
     general = make_room("general")
     mia = client_for(make_user("mia", role="moderator"))
-    ghost = mia.post(f"/chat/{general}/mute", data={"mute-username": "ghost", "mute-minutes": "5"})
+    ghost = mia.post(
+        f"/chat/{general}/mute",
+        data={"mute-username": "ghost", "mute-minutes": "5", "mute-reason": "spam"},
+    )
     assert ghost.status_code == 404
     assert (
         client_for(bob)
-        .post(f"/chat/{general}/mute", data={"mute-username": "alice", "mute-minutes": "5"})
+        .post(
+            f"/chat/{general}/mute",
+            data={"mute-username": "alice", "mute-minutes": "5", "mute-reason": "x"},
+        )
         .status_code
         == 403
     )
@@ -249,12 +255,21 @@ def test_moderators_mute_and_delete_from_the_page(
     assert "Mute in this room" not in client_for(alice).get(f"/chat/{slug}").get_data(as_text=True)
 
     assert client_for(alice).post(f"/chat/{slug}/m/{mid}/delete").status_code == 403
-    assert moderator.post(f"/chat/{slug}/m/{mid}/delete").status_code == 302
+    assert moderator.post(f"/chat/{slug}/m/{mid}/delete").status_code == 422  # no reason
+    deleted = moderator.post(f"/chat/{slug}/m/{mid}/delete", data={"reason": "off topic"})
+    assert deleted.status_code == 302
     bad = moderator.post(f"/chat/{slug}/mute", data={"mute-username": "bob", "mute-minutes": "0"})
     assert bad.status_code == 422
     assert (
         moderator.post(
             f"/chat/{slug}/mute", data={"mute-username": "bob", "mute-minutes": "15"}
+        ).status_code
+        == 422  # no reason
+    )
+    assert (
+        moderator.post(
+            f"/chat/{slug}/mute",
+            data={"mute-username": "bob", "mute-minutes": "15", "mute-reason": "flooding"},
         ).status_code
         == 302
     )
@@ -262,11 +277,16 @@ def test_moderators_mute_and_delete_from_the_page(
     assert refused.status_code == 403 and "muted you" in refused.get_data(as_text=True)
     muted_page = client_for(bob).get(f"/chat/{slug}").get_data(as_text=True)
     assert "muted you in this room" in muted_page
-    assert moderator.post(f"/chat/{slug}/unmute", data={"username": "bob"}).status_code == 302
+    assert moderator.post(f"/chat/{slug}/unmute", data={"username": "bob"}).status_code == 422
+    unmuted = moderator.post(f"/chat/{slug}/unmute", data={"username": "bob", "reason": "calm"})
+    assert unmuted.status_code == 302
     assert client_for(bob).post(f"/chat/{slug}", data={"body": "thanks"}).status_code == 302
     with app_context(app):
         actions = list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
     assert actions == ["chat.message.delete", "chat.mute", "chat.unmute"]
+    with app_context(app):
+        reasons = list(db.session.scalars(select(AuditEntry.reason).order_by(AuditEntry.id)))
+    assert reasons == ["off topic", "flooding", "calm"]
 
 
 @pytest.mark.parametrize(

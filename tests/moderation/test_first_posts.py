@@ -79,6 +79,17 @@ def test_a_new_accounts_first_posts_wait_for_a_moderator(
     )
     assert ok.status_code == 200
     assert client.get(f"/p/{first_id}").status_code != 404
+    # Approved: the mention it skipped is sent now, once (a second decision is refused).
+    again = client.post(
+        f"/api/v1/moderation/queue/{approve['id']}/decide",
+        json={"action": "disagree"},
+        headers=mod_h,
+    )
+    assert again.status_code == 409
+    with app_context(app):
+        told = db.session.scalars(select(Notification).where(Notification.user_id == host.id))
+        about_it = [n.kind for n in told if n.url.endswith(f"/{first_id}")]
+        assert about_it == ["mention"]
     no = client.post(
         f"/api/v1/moderation/queue/{reject['id']}/decide",
         json={"action": "agree", "reason": "Advertising in a first post"},

@@ -169,7 +169,9 @@ def test_aggregates_after_insert_edit_hide_restore_and_delete(app, make_user, pr
         service.edit_review(
             db.session.get(User, users[0].id), db.session.get(Review, ids[0]), rating=2
         )
-        service.set_hidden(db.session.get(User, mod.id), db.session.get(Review, ids[0]), False)
+        service.set_hidden(
+            db.session.get(User, mod.id), db.session.get(Review, ids[0]), False, "a fair review"
+        )
         db.session.commit()
     assert aggregates(app, product)["histogram"] == {"1": 1, "2": 1, "3": 0, "4": 1, "5": 0}
     with app.app_context(), app.test_request_context("/"):
@@ -344,7 +346,9 @@ def test_review_texts_give_search_plain_text_of_counted_reviews_and_say_when_the
         )
         mug = write(app, first, other, order_id=buy(first, other), body="A mug.")
         with app.app_context(), app.test_request_context("/"):
-            service.set_hidden(db.session.get(User, mod.id), db.session.get(Review, gone), True)
+            service.set_hidden(
+                db.session.get(User, mod.id), db.session.get(Review, gone), True, "spam"
+            )
             service.edit_review(
                 db.session.get(User, first.id), db.session.get(Review, kept), rating=5
             )

@@ -198,7 +198,9 @@ def test_removal_for_abuse_reverses_and_restore_never_pays_again(app, make_user,
         db.session.commit()
     assert points_of(app, buyer.id)[0] == WELCOME
     with app.app_context(), app.test_request_context("/"):
-        service.set_hidden(db.session.get(User, mod.id), db.session.get(Review, review_id), False)
+        service.set_hidden(
+            db.session.get(User, mod.id), db.session.get(Review, review_id), False, "fair after all"
+        )
         db.session.commit()
     assert points_of(app, buyer.id)[0] == WELCOME
     assert len(reward_entries(app, buyer.id)) == 2
@@ -277,7 +279,9 @@ def test_a_partial_refund_is_taken_once_and_never_after_a_full_reversal(
         db.session.commit()
     assert points_of(app, buyer.id)[0] == WELCOME + 10
     with app.app_context(), app.test_request_context("/"):  # removed for abuse: the rest
-        service.set_hidden(db.session.get(User, mod.id), db.session.get(Review, review_id), True)
+        service.set_hidden(
+            db.session.get(User, mod.id), db.session.get(Review, review_id), True, "fake"
+        )
         db.session.commit()
     assert points_of(app, buyer.id)[0] == WELCOME
     refund(app, shop, order_id, amount_cents=300)

@@ -216,7 +216,7 @@ def test_a_hidden_post_is_never_found_by_others(app, make_user, make_thread):
         assert found(app, "flaxseed", viewer=viewer) == [("thread", thread)]
     assert ("post", hidden) in found(app, "flaxseed", viewer=mod)
     with app_context(app), app.test_request_context("/"):
-        board.set_hidden(db.session.get(User, mod.id), db.session.get(Post, hidden), False)
+        board.set_hidden(db.session.get(User, mod.id), db.session.get(Post, hidden), False, "fine")
         db.session.commit()
     assert ("post", hidden) in found(app, "flaxseed", viewer=other)
 
@@ -259,7 +259,10 @@ def test_edits_and_moves_reach_the_index(app, make_user, make_thread, make_categ
         post = board.first_post(board.get_thread(thread))
         board.edit_post(db.session.get(User, author.id), post, "spelt starter")
         board.move_thread(
-            db.session.get(User, mod.id), board.get_thread(thread), board.get_category("baking")
+            db.session.get(User, mod.id),
+            board.get_thread(thread),
+            board.get_category("baking"),
+            "it is about baking",
         )
         db.session.commit()
     assert found(app, "rye") == []

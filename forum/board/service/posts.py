@@ -76,6 +76,13 @@ def _add_post(
     return post
 
 
+def notify_released(post: Post) -> None:
+    """A held post a moderator let through: the notifications it skipped when written."""
+    reply_to = db.session.get(Post, post.reply_to_id) if post.reply_to_id else None
+    mentions = render_body(post.body).mentions
+    _notify_for_post(post.author, post.thread, post, mentions, reply_to)
+
+
 def _post_url(post: Post) -> str:
     return url_for("board.goto_post", post_id=post.id)
 
@@ -234,9 +241,14 @@ def revisions(post: Post) -> list[PostRevision]:
     )
 
 
-def delete_post(actor: User, post: Post) -> None:
-    """Soft delete; deleting a thread's first post deletes the thread."""
+def delete_post(actor: User, post: Post, reason: str = "") -> None:
+    """Soft delete; deleting a thread's first post deletes the thread. A moderator
+    deleting someone else's post gives a reason (ValidationFailed before anything
+    changes); it goes in the audit log."""
     check_can_change(actor, post)
+    by_moderator = actor.id != post.author_id
+    if by_moderator:
+        reason = moderation.check_reason(reason)
     post.deleted_at = now()
     post.deleted_by_id = actor.id
     if post.position == 1:
@@ -245,8 +257,16 @@ def delete_post(actor: User, post: Post) -> None:
         signals.search_stale.send("thread", ids=[post.thread_id])
     else:
         signals.search_stale.send("post", ids=[post.id])
-    if actor.id != post.author_id:
-        moderation.record(actor, "post.delete", "post", post.id, thread_id=post.thread_id)
+    if by_moderator:
+        moderation.record(
+            actor,
+            "post.delete",
+            "post",
+            post.id,
+            reason=reason,
+            subject_id=post.author_id,
+            thread_id=post.thread_id,
+        )
     signals.board_changed.send(post.thread, what="post_deleted")
     realtime.announce(
         "post_deleted",

@@ -224,24 +224,30 @@ def deleted_between(room: ChatRoom, first: int, last: int) -> list[int]:
     )
 
 
-def delete_message(actor: User, message: ChatMessage) -> None:
-    """Soft-delete; the author or a moderator. A moderator's delete goes in the audit log."""
+def delete_message(actor: User, message: ChatMessage, reason: str = "") -> None:
+    """Soft-delete; the author or a moderator. A moderator's delete needs a reason and
+    goes in the audit log."""
+    from ...moderation import service as moderation
+
     room = message.room
     if message.is_deleted or not may_read(actor, room):
         raise NotFound("No such message.")
-    if actor.id != message.author_id and not can_moderate(actor):
+    by_moderator = actor.id != message.author_id
+    if by_moderator and not can_moderate(actor):
         raise Forbidden("Only the author or a moderator can delete this message.")
+    if by_moderator:
+        reason = moderation.check_reason(reason)
     message.deleted_at = now()
     message.deleted_by_id = actor.id
     signals.search_stale.send("message", ids=[message.id])
-    if actor.id != message.author_id:
-        from ...moderation import service as moderation
-
+    if by_moderator:
         moderation.record(
             actor,
             "chat.message.delete",
             "chat_message",
             message.id,
+            reason=reason,
+            subject_id=message.author_id,
             room=room.slug,
             author_id=message.author_id,
         )

@@ -40,7 +40,9 @@ def mute(actor: User, room: ChatRoom, user: User, minutes, reason: str = "") -> 
         raise Forbidden("Only admins can mute moderators.")
     if not may_read(user, room):
         raise NotFound("That member is not in this room.")
-    reason = clean_text(reason)[:200] if isinstance(reason, str) else ""
+    from ...moderation import service as moderation
+
+    reason = moderation.check_reason(clean_text(reason) if isinstance(reason, str) else "")
     until = now() + timedelta(minutes=minutes)
     insert_ignore(
         ChatMember, room_id=room.id, user_id=user.id, role="member", last_read_id=0, joined_at=now()
@@ -50,8 +52,6 @@ def mute(actor: User, room: ChatRoom, user: User, minutes, reason: str = "") -> 
         .where(ChatMember.room_id == room.id, ChatMember.user_id == user.id)
         .values(muted_until=until, muted_by_id=actor.id)
     )
-    from ...moderation import service as moderation
-
     moderation.record(
         actor,
         "chat.mute",
@@ -71,7 +71,10 @@ def mute(actor: User, room: ChatRoom, user: User, minutes, reason: str = "") -> 
     return until
 
 
-def unmute(actor: User, room: ChatRoom, user: User) -> None:
+def unmute(actor: User, room: ChatRoom, user: User, reason: str = "") -> None:
+    """Let ``user`` post in ``room`` again; a reason is required. Audited."""
+    from ...moderation import service as moderation
+
     if not can_moderate(actor):
         raise Forbidden("Only moderators can unmute members.")
     if not may_read(actor, room):
@@ -79,11 +82,10 @@ def unmute(actor: User, room: ChatRoom, user: User) -> None:
     member = membership(room, user)
     if member is None or not member.is_muted:
         raise Conflict(f"{user.username} is not muted here.", code="not_muted")
+    reason = moderation.check_reason(clean_text(reason) if isinstance(reason, str) else "")
     member.muted_until = None
     member.muted_by_id = None
-    from ...moderation import service as moderation
-
-    moderation.record(actor, "chat.unmute", "user", user.id, room=room.slug)
+    moderation.record(actor, "chat.unmute", "user", user.id, room=room.slug, reason=reason)
     realtime.announce(
         "muted",
         {"room": room.slug, "user": dump_author(user), "until": None},

@@ -223,6 +223,9 @@ def decide(actor, item: ReviewItem, action: str, reason: str = "") -> ReviewItem
 
 
 def _hide(item: ReviewItem, hidden: bool, actor, reason: str) -> None:
+    # A held first post shown at last: ``released`` tells its owner (board) to send the
+    # notifications it skipped. The conditional UPDATE decides an item once, so once.
+    released = {"released": True} if item.kind == "first_post" and not hidden else {}
     signals.ask(
         signals.moderation_hide,
         item.target_type,
@@ -230,6 +233,7 @@ def _hide(item: ReviewItem, hidden: bool, actor, reason: str) -> None:
         hidden=hidden,
         actor=actor,
         reason=reason,
+        **released,
     )
 
 

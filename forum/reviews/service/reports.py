@@ -129,6 +129,9 @@ def decide_report(actor, report: ExperienceReport, *, approve: bool, reason: str
     """
     if not can_decide(actor, report):
         raise Forbidden("Only a moderator or the shop that sold it can decide on a report.")
+    moderator = is_moderator(actor)
+    if moderator:
+        reason = moderation.check_reason(reason)
     reason = (reason or "").strip()[:REASON_MAX] if isinstance(reason, str) else ""
     if not approve and not reason:
         raise ValidationFailed(fields={"reason": ["Tell the author why."]})
@@ -170,13 +173,15 @@ def decide_report(actor, report: ExperienceReport, *, approve: bool, reason: str
     else:
         text = f"Your experience report was not approved: {reason}"
     notifications.notify(report.author_id, "report_decided", text, thread_url, actor_id=actor.id)
-    if is_moderator(actor):
+    if moderator:
         moderation.record(
             actor,
             "report.approve" if approve else "report.reject",
             "report",
             report.id,
             reason=reason,
+            subject_id=report.author_id,
+            thread_id=report.thread_id,
         )
 
 
@@ -184,11 +189,11 @@ def remove_report(actor, report: ExperienceReport, reason: str = "") -> None:
     """A moderator takes a report down for abuse: its first post is hidden and its
     reward taken back (never paid again)."""
     moderation.check_moderator(actor)
-    reason = (reason or "").strip()[:REASON_MAX] if isinstance(reason, str) else ""
+    reason = moderation.check_reason(reason)
     moved = db.session.execute(
         update(ExperienceReport)
         .where(ExperienceReport.id == report.id, ExperienceReport.status != "removed")
-        .values(status="removed", decision_reason=reason or None, decided_by_id=actor.id)
+        .values(status="removed", decision_reason=reason[:REASON_MAX], decided_by_id=actor.id)
         .execution_options(synchronize_session=False)
     ).rowcount
     if moved != 1:
@@ -198,7 +203,15 @@ def remove_report(actor, report: ExperienceReport, reason: str = "") -> None:
     first = board.first_post(thread) if thread else None
     if first is not None:
         board.set_hidden(actor, first, True, reason)
-    moderation.record(actor, "report.remove", "report", report.id, reason=reason)
+    moderation.record(
+        actor,
+        "report.remove",
+        "report",
+        report.id,
+        reason=reason,
+        subject_id=report.author_id,
+        thread_id=report.thread_id,
+    )
     db.session.refresh(report)
 
 

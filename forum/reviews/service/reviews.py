@@ -24,7 +24,6 @@ from ..photos import PHOTOS as photo_store
 from . import rewards
 from .common import (
     BODY_MAX,
-    REASON_MAX,
     REPLY_MAX,
     address_key,
     check_rating,
@@ -32,6 +31,8 @@ from .common import (
     check_title,
     raise_if,
 )
+
+HIDDEN_REASON_MAX = 200  # reviews.hidden_reason's width; the audit log keeps it whole
 
 
 def is_moderator(user) -> bool:
@@ -282,12 +283,15 @@ def revisions(review: Review) -> list[ReviewRevision]:
     )
 
 
-def delete_review(actor, review: Review) -> None:
-    """The author (or a moderator) deletes a review: it stops counting and its reward
-    is taken back; the order item stays used. Raises Forbidden for anyone else."""
-    moderator = is_moderator(actor)
-    if actor.id != review.author_id and not moderator:
+def delete_review(actor, review: Review, reason: str = "") -> None:
+    """The author (or a moderator, with a reason) deletes a review: it stops counting
+    and its reward is taken back; the order item stays used. Raises Forbidden for
+    anyone else, ValidationFailed for a moderator without a reason."""
+    by_moderator = actor.id != review.author_id
+    if by_moderator and not is_moderator(actor):
         raise Forbidden("Only its author or a moderator can delete a review.")
+    if by_moderator:
+        reason = moderation.check_reason(reason)
     row = db.session.execute(
         update(Review)
         .where(Review.id == review.id, Review.deleted_at.is_(None))
@@ -300,8 +304,16 @@ def delete_review(actor, review: Review) -> None:
     if row.hidden_at is None:
         shop.apply_rating(review.product_id, remove=row.rating)
     rewards.reverse("review", review.order_item_id, "review_deleted")
-    if moderator and actor.id != review.author_id:
-        moderation.record(actor, "review.delete", "review", review.id)
+    if by_moderator:
+        moderation.record(
+            actor,
+            "review.delete",
+            "review",
+            review.id,
+            reason=reason,
+            subject_id=review.author_id,
+            product_id=review.product_id,
+        )
     db.session.refresh(review)
     signals.review_changed.send(review, change="deleted")
 
@@ -311,12 +323,14 @@ def set_hidden(actor, review: Review, hidden: bool, reason: str = "") -> None:
     reward, which is not paid again on restore) or restores it. Audited; the open
     flags on it are resolved."""
     moderation.check_moderator(actor)
-    reason = (reason or "").strip()[:REASON_MAX]
+    reason = moderation.check_reason(reason)
     if hidden:
         row = db.session.execute(
             update(Review)
             .where(Review.id == review.id, Review.hidden_at.is_(None), Review.deleted_at.is_(None))
-            .values(hidden_at=now(), hidden_by_id=actor.id, hidden_reason=reason or None)
+            .values(
+                hidden_at=now(), hidden_by_id=actor.id, hidden_reason=reason[:HIDDEN_REASON_MAX]
+            )
             .returning(Review.rating)
             .execution_options(synchronize_session=False)
         ).first()
@@ -343,6 +357,7 @@ def set_hidden(actor, review: Review, hidden: bool, reason: str = "") -> None:
             review.id,
             product_id=review.product_id,
             reason=reason,
+            subject_id=review.author_id,
         )
         moderation.resolve_flags(actor, "review", review.id)
     db.session.refresh(review)
