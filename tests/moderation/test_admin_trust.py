@@ -45,7 +45,7 @@ def test_a_member_cannot_grant_and_next_never_leaves_the_site(app, make_user):
     login(other, make_user("rascal"))
     form = {"username": "newbie", "level": "4", "reason": "because"}
     assert other.post("/admin/trust/grant", data=form).status_code == 403
-    assert _level(app, member.id) == 1
+    assert _level(app, member.id) == 0
     browser = app.test_client()
     login(browser, mod)
     away = browser.post("/admin/trust/grant", data={**form, "next": "//evil.example/"})
