@@ -16,7 +16,6 @@ from .queries import (  # noqa: F401
     plain_text,
     recount_ratings,
     review_texts,
-    snippet,
     threads_embedding,
 )
 from .reports import (  # noqa: F401
