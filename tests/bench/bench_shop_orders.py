@@ -124,6 +124,9 @@ def main():
     def buy_and_pay(index, step):
         user = db.session.get(User, buyers[index])
         order, _ = service.place_order(user, [(plenty, 1)], shipping_address=ADDRESS)
+        # Two requests, two transactions, as POST /orders then POST /orders/<id>/pay: in
+        # one transaction the product row stayed locked through paying and serialised buyers.
+        db.session.commit()
         service.pay(user, order, "sandbox")
 
     buy_and_pay.each = ORDERS_EACH
