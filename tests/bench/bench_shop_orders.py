@@ -15,6 +15,14 @@ import time
 
 from sqlalchemy import func, select
 
+# Goods ship: an order is paid only with an address (as every real checkout gives one).
+ADDRESS = {
+    "name": "Bench Buyer",
+    "line1": "1 Bench St",
+    "city": "Springfield",
+    "postal_code": "12345",
+    "country": "US",
+}
 WORKERS = int(os.environ.get("BENCH_WORKERS", "16"))
 ORDERS_EACH = int(os.environ.get("BENCH_ORDERS_EACH", "25"))
 
@@ -115,7 +123,10 @@ def main():
 
     def buy_and_pay(index, step):
         user = db.session.get(User, buyers[index])
-        order, _ = service.place_order(user, [(plenty, 1)])
+        order, _ = service.place_order(user, [(plenty, 1)], shipping_address=ADDRESS)
+        # Two requests, two transactions, as POST /orders then POST /orders/<id>/pay: in
+        # one transaction the product row stayed locked through paying and serialised buyers.
+        db.session.commit()
         service.pay(user, order, "sandbox")
 
     buy_and_pay.each = ORDERS_EACH

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ... import signals
 from ...clock import now
@@ -87,13 +88,17 @@ def change_status(
     allowed = from_statuses if from_statuses is not None else TRANSITIONS[to_status]
     if db.session.get_bind().dialect.name != "sqlite":
         # Row lock so the recorded from_status is exact; SQLite serialises writers anyway.
+        # The locking read reloads the row (status, address) in the same statement.
         db.session.execute(
-            select(Order.id).where(Order.id == order.id).with_for_update(key_share=True)
+            select(Order)
+            .where(Order.id == order.id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
         )
-    db.session.refresh(order, ["status"])
+    else:
+        db.session.refresh(order)
     from_status = order.status
     if to_status in NEEDS_ADDRESS and order.status in allowed:
-        db.session.refresh(order, ["shipping_address"])
         check_ships_somewhere(order)
     at = now()
     values = {"status": to_status, "updated_at": at}
@@ -119,7 +124,9 @@ def change_status(
             code="invalid_status",
             fields={"status": [from_status]},
         )
-    db.session.refresh(order)
+    # Exactly what the UPDATE wrote: no need to read the row back.
+    for name, value in values.items():
+        set_committed_value(order, name, value)
     return record_event(
         order,
         event_type or to_status,

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ...clock import now
 from ...errors import Conflict, Forbidden, field_error
@@ -67,8 +68,9 @@ def _settle_paid(
         .values(payment_provider=provider, expires_at=None)
         .execution_options(synchronize_session=False)
     )
+    set_committed_value(order, "payment_provider", provider)
+    set_committed_value(order, "expires_at", None)
     db.session.flush()
-    db.session.refresh(order)
     return order
 
 
