@@ -48,7 +48,9 @@ def test_suspension_closes_the_users_sockets_in_every_namespace(app, member, mak
     mod_client = app.test_client()
     login(mod_client, moderator)
     mod_live = live_socket(app, mod_client)
-    suspended = mod_client.post(f"/mod/u/{member.username}/suspend", data={"days": "3"})
+    suspended = mod_client.post(
+        f"/mod/u/{member.username}/suspend", data={"days": "3", "reason": "Spam links"}
+    )
     assert suspended.status_code == 302
     assert not live.is_connected(LIVE) and not chat.is_connected("/chat")
     assert mod_live.is_connected(LIVE)

@@ -36,7 +36,9 @@ def build(ctx) -> None:
     service.silence(
         ctx.moderator, spammer, 7 * 24 * 60, "Posting the same advert in several threads."
     )
-    # Flagged posts by members, flagged by others: one gathers enough score to hide.
+    # Flagged posts by members, flagged by others: one gathers enough score to hide. The
+    # newest members flag (the lowest trust, so the lightest flags): the others stay under
+    # the threshold whatever levels the demo's regulars have reached.
     flagged = []
     for thread in threads[1:]:
         post = board.first_post(thread)
@@ -45,7 +47,10 @@ def build(ctx) -> None:
         if len(flagged) == 3:
             break
     for index, post in enumerate(flagged):
-        flaggers = [m for m in members if m.id != post.author_id][: 2 + 2 * (index == 0)]
+        others = sorted(
+            (m for m in members if m.id != post.author_id), key=lambda m: m.trust_level or 0
+        )
+        flaggers = others[:4] if index == 0 else others[:1]
         for flagger in flaggers:
             service.flag(
                 flagger,
@@ -55,7 +60,7 @@ def build(ctx) -> None:
                 "Belongs in another category." if index % 3 == 0 else "",
                 author_id=post.author_id,
             )
-    for flagger in members[:2]:
+    for flagger in sorted(members, key=lambda m: m.trust_level or 0)[:1]:
         service.flag(
             flagger, "user", spammer.id, "spam", "The profile is an advert.", author_id=spammer.id
         )
