@@ -20,12 +20,18 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from forum import create_app
 from forum.extensions import db
 
 # Every /api/v1 response the suite produces is checked against the OpenAPI document.
-pytest_plugins = ("tests.openapi_contract", "tests.fixtures.shop", "tests.fixtures.concurrency")
+pytest_plugins = (
+    "tests.fixtures.routing_cache",
+    "tests.openapi_contract",
+    "tests.fixtures.shop",
+    "tests.fixtures.concurrency",
+)
 
 PG_URL = os.environ.get("PLAZA_TEST_DATABASE_URL")
 PASSWORD = "correct horse battery"
@@ -65,6 +71,8 @@ def _pg_worker_url() -> str:
         exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
         if not exists:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
+        # A test database need not survive a crash: commits skip the WAL flush wait.
+        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     admin.dispose()
     return url.set(database=name).render_as_string(hide_password=False)
 
@@ -108,18 +116,44 @@ def database_template(tmp_path_factory):
     return str(path)
 
 
-def _truncate_all(uri: str) -> None:
-    engine = create_engine(uri)
-    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+_reset_engines: dict = {}
+
+
+def _empty_all(uri: str) -> None:
+    """Empty the tables the last test wrote to and restart every used sequence.
+
+    TRUNCATE of all ~100 tables cost 0.3-1.5 s per test (each makes new files for the
+    table and its indexes); finding the few non-empty tables in one query and deleting
+    their rows costs milliseconds.
+    """
+    engine = _reset_engines.get(uri)
+    if engine is None:
+        engine = _reset_engines[uri] = create_engine(uri, pool_size=1, pool_pre_ping=True)
+    tables = [t.name for t in db.metadata.sorted_tables]
+    probe = " UNION ALL ".join(
+        f"SELECT '{name}' FROM (SELECT 1 FROM \"{name}\" LIMIT 1) AS t"  # noqa: S608 (our table names)
+        for name in tables
+    )
     with engine.begin() as conn:
-        conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-    engine.dispose()
+        found = set(conn.execute(text(probe)).scalars())
+        written = [f'"{name}"' for name in reversed(tables) if name in found]
+        try:
+            with conn.begin_nested():
+                for name in written:  # children before parents
+                    conn.exec_driver_sql(f"DELETE FROM {name}")  # noqa: S608 (our table names)
+        except IntegrityError:  # rows referencing each other across a cycle
+            conn.exec_driver_sql(f"TRUNCATE {', '.join(written)} CASCADE")
+        used = conn.execute(
+            text("SELECT schemaname, sequencename FROM pg_sequences WHERE last_value IS NOT NULL")
+        ).all()
+        for schema, sequence in used:
+            conn.exec_driver_sql(f'ALTER SEQUENCE "{schema}"."{sequence}" RESTART')
 
 
 @pytest.fixture
 def database_uri(database_template, tmp_path):
     if PG_URL:
-        _truncate_all(database_template)
+        _empty_all(database_template)
         return database_template
     path = tmp_path / "plaza.sqlite3"
     shutil.copyfile(database_template, path)
