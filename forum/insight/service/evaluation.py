@@ -18,7 +18,9 @@ would have done unexposed; exposed members of a stratum with no control are left
 of the lift and counted as ``unmatched``.
 
 **Outcomes**: orders bought (paid, shipped, completed) from the promotion's merchant in
-the period, for an exposed member only from their first exposure on.
+the period, for an exposed member from their first exposure on, for a matched control
+member from their first act in the period (a post, a sight of another widget), for a
+holdout member from the period's start.
 
 **Incremental** orders (and revenue) = sum over strata of
 ``n_exposed * (mean_exposed - mean_control)``, with a 95% interval by the **normal
@@ -311,12 +313,12 @@ def _moment(day: date) -> datetime:
 
 def _distinct_users(statement: Select):
     inner = statement.subquery()
-    return select(inner.c.user_id).distinct().subquery()
+    return select(inner.c.user_id).group_by(inner.c.user_id).cte()
 
 
 def _groups(found: Subject, start: datetime, end: datetime):
     """``user_id, at, grp`` of the exposed (from their first sight) and the control."""
-    raw = found.exposed.subquery()
+    raw = found.exposed.cte()
     exposed = (
         select(raw.c.user_id, func.min(raw.c.at).label("at"))
         .where(raw.c.at < end, raw.c.user_id.is_not(None))
@@ -324,32 +326,37 @@ def _groups(found: Subject, start: datetime, end: datetime):
     )
     if found.merchant_user_id is not None:
         exposed = exposed.where(raw.c.user_id != found.merchant_user_id)
-    first_sight = exposed.subquery()
+    first_sight = exposed.cte()
     exposed_ids = select(first_sight.c.user_id)
     if found.holdout is not None:
-        held = found.holdout.subquery()
+        held = found.holdout.cte()
         pool = select(held.c.user_id, literal(start).label("at"))
     else:
-        everyone = accounts.members_sql().subquery()
-        posts = board.posts_between(start, end).subquery()
-        active = union_all(
-            select(posts.c.author_id.label("user_id")),
-            select(Exposure.user_id.label("user_id")).where(
+        everyone = accounts.members_sql().cte()
+        posts = board.posts_between(start, end).cte()
+        acts = union_all(
+            select(posts.c.author_id.label("user_id"), posts.c.created_at.label("at")),
+            select(Exposure.user_id.label("user_id"), Exposure.first_seen_at.label("at")).where(
                 Exposure.first_seen_at >= start, Exposure.first_seen_at < end
             ),
         ).subquery()
-        pool = select(everyone.c.user_id, literal(start).label("at")).where(
-            everyone.c.created_at < end,
-            everyone.c.user_id.in_(select(active.c.user_id)),
-            everyone.c.user_id.not_in(exposed_ids),
+        active = (
+            select(acts.c.user_id, func.min(acts.c.at).label("at")).group_by(acts.c.user_id).cte()
+        )
+        # A control member counts from their first act in the period, as an exposed
+        # member does from their first sight: both windows start when they were around.
+        pool = (
+            select(everyone.c.user_id, active.c.at)
+            .join(active, active.c.user_id == everyone.c.user_id)
+            .where(everyone.c.created_at < end, everyone.c.user_id.not_in(exposed_ids))
         )
         if found.merchant_user_id is not None:
             pool = pool.where(everyone.c.user_id != found.merchant_user_id)
-    control = pool.subquery()
+    control = pool.cte()
     return union_all(
         select(first_sight.c.user_id, first_sight.c.at, literal("exposed").label("grp")),
         select(control.c.user_id, control.c.at, literal("control").label("grp")),
-    ).subquery()
+    ).cte()
 
 
 def _strata_rows(found: Subject, start: datetime, end: datetime) -> list[Any]:
@@ -364,22 +371,22 @@ def _strata_rows(found: Subject, start: datetime, end: datetime) -> list[Any]:
                 literal(0).label("total_cents"),
             )
             .where(literal(False))
-            .subquery()
+            .cte()
         )
     else:
-        orders = shop.merchant_orders_between(found.merchant_user_id, start, end).subquery()
+        orders = shop.merchant_orders_between(found.merchant_user_id, start, end).cte()
     if matching:
         posted = _distinct_users(
             select(
                 board.posts_between(start - timedelta(days=PRIOR_POSTS_DAYS), start)
-                .subquery()
+                .cte()
                 .c.author_id.label("user_id")
             )
         )
         bought = _distinct_users(
             select(
                 shop.purchases_between(start - timedelta(days=PRIOR_PURCHASE_DAYS), start)
-                .subquery()
+                .cte()
                 .c.buyer_id.label("user_id")
             )
         )
@@ -409,7 +416,7 @@ def _strata_rows(found: Subject, start: datetime, end: datetime) -> list[Any]:
         )
     else:
         per_member = per_member.group_by(groups.c.user_id, groups.c.grp)
-    m = per_member.subquery()
+    m = per_member.cte()
     return list(
         db.session.execute(
             select(
