@@ -195,6 +195,7 @@ class Defaults:
     CAMPAIGN_BOUNCE_ADDRESS = None
     CAMPAIGN_CLAIM_TIMEOUT_MINUTES = 30
     CAMPAIGN_REPORT_DAYS = 14  # the window orders count in for the lift vs holdout
+    EVALUATION_MARGIN_BP = 3000  # promotion ROI: the margin on incremental revenue (basis points)
     CAMPAIGN_CURRENCY = "USD"  # the currency campaign messages show credit offers in
     SMS_QUIET_START_HOUR = 21  # no marketing SMS 21:00-09:00 in the member's time zone
     SMS_QUIET_END_HOUR = 9

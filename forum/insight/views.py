@@ -24,3 +24,6 @@ def admin_health():
         health = service.report(None, None)
         status = 422
     return render_template("insight/health.html", health=health, errors=errors), status
+
+
+from . import evaluation_views  # noqa: E402, F401  (its routes live on this blueprint)

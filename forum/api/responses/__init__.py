@@ -67,6 +67,7 @@ from .chat import (  # noqa: F401
     RoomList,
     RoomListed,
 )
+from .evaluation import PromotionEvaluation  # noqa: F401
 from .events import (  # noqa: F401
     CheckedIn,
     Event,

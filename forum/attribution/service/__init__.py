@@ -44,6 +44,8 @@ from .audience import (  # noqa: F401
     clicked_offer_sql,
     credited_orders,
     credited_orders_by_day,
+    offer_clicks,
+    offer_costs,
 )
 from .clicks import (  # noqa: F401
     SUBRESOURCE_ACCEPT,

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, distinct, exists, func, not_, select
+from sqlalchemy import ColumnElement, Select, case, distinct, exists, func, not_, select
 
 from ...extensions import db
-from ..models import Click, Conversion, Credit
+from ..models import Click, Commission, Conversion, Credit
 
 
 def clicked_offer_sql(
@@ -66,3 +66,48 @@ def credited_orders_by_day(source_kind: str, source_id: int) -> list[tuple[str, 
         .group_by(day)
     ).all()
     return [(str(value)[:10], int(n)) for value, n in rows if value is not None]
+
+
+def _touch_filter(model, embed: tuple[str, int] | None, source: tuple[str, int] | None):
+    where = []
+    if embed is not None:
+        where += [model.embed_kind == embed[0], model.embed_id == embed[1]]
+    if source is not None:
+        where += [model.source_kind == source[0], model.source_id == source[1]]
+    return where
+
+
+def offer_clicks(
+    *, embed: tuple[str, int] | None = None, source: tuple[str, int] | None = None
+) -> Select:
+    """``SELECT user_id, at, source_kind, source_id, author_id`` of members' clicks (not
+    the author's own) on an offer (``embed``: kind, id) and/or from a source (a
+    ``("campaign", id)``), to aggregate as a subquery (insight's participants)."""
+    return select(
+        Click.user_id.label("user_id"),
+        Click.created_at.label("at"),
+        Click.source_kind.label("source_kind"),
+        Click.source_id.label("source_id"),
+        Click.author_id.label("author_id"),
+    ).where(
+        Click.user_id.is_not(None), Click.is_self.is_(False), *_touch_filter(Click, embed, source)
+    )
+
+
+def offer_costs(
+    *, embed: tuple[str, int] | None = None, source: tuple[str, int] | None = None
+) -> dict[str, int]:
+    """What the commission ledger holds for the touches on an offer and/or from a source,
+    reversals included: ``commission_cents`` (orders, CPS) and ``cpa_cents`` (actions)."""
+    is_order = Conversion.kind == "order"
+    row = db.session.execute(
+        select(
+            func.coalesce(func.sum(case((is_order, Commission.amount_cents), else_=0)), 0),
+            func.coalesce(func.sum(case((is_order, 0), else_=Commission.amount_cents)), 0),
+        )
+        .select_from(Commission)
+        .join(Credit, Credit.id == Commission.credit_id)
+        .join(Conversion, Conversion.id == Commission.conversion_id)
+        .where(*_touch_filter(Credit, embed, source))
+    ).one()
+    return {"commission_cents": int(row[0]), "cpa_cents": int(row[1])}

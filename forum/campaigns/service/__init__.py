@@ -72,6 +72,15 @@ from .notify_mail import (  # noqa: F401
     send_order_email,
     send_pending,
 )
-from .reports import attributed, counts, lift, report, series  # noqa: F401
+from .reports import (  # noqa: F401
+    attributed,
+    audience_facts,
+    audience_sql,
+    campaigns_with_code,
+    counts,
+    lift,
+    report,
+    series,
+)
 from .segments import FIELDS, OPS, check_rule, count, sample, stream  # noqa: F401
 from .tracking import link_coupon, record_click, record_open  # noqa: F401

@@ -8,7 +8,7 @@ import math
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 
 from ...attribution import service as attribution
 from ...clock import now
@@ -147,3 +147,41 @@ def report(campaign: Campaign) -> dict:
     }
     data["lift"] = lift(campaign)
     return data
+
+
+def audience_facts(campaign_id: int) -> dict | None:
+    """What insight's evaluation needs of one campaign: its creator, name, start and
+    coupon code, and ``SELECT user_id, at, holdout`` of everyone planned (``holdout``
+    true for the random control; ``at`` the sending or the start), None if unknown."""
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        return None
+    return {
+        "owner_id": campaign.created_by_id,
+        "label": f"Campaign: {campaign.name}",
+        "starts_at": campaign.started_at,
+        "coupon_code": campaign.coupon_code,
+        "holdout_bp": campaign.holdout_bp,
+        "audience": audience_sql([campaign.id]),
+    }
+
+
+def audience_sql(campaign_ids) -> Select:
+    """``SELECT user_id, at, holdout`` of the members planned for the campaigns."""
+    started = select(Campaign.started_at).where(Campaign.id == Delivery.campaign_id)
+    return select(
+        Delivery.user_id.label("user_id"),
+        func.coalesce(Delivery.sent_at, started.scalar_subquery()).label("at"),
+        (Delivery.status == "holdout").label("holdout"),
+    ).where(Delivery.campaign_id.in_(campaign_ids), Delivery.status.in_(("sent", "holdout")))
+
+
+def campaigns_with_code(code: str) -> list[int]:
+    """Ids of the started campaigns that carry the coupon ``code``."""
+    return list(
+        db.session.scalars(
+            select(Campaign.id).where(
+                Campaign.coupon_code == code, Campaign.started_at.is_not(None)
+            )
+        )
+    )

@@ -7,7 +7,13 @@ orders do to credit, points, rebates and perk rows), points (earning rules, awar
 reverse for other features, streak, leaderboard), report (the VIP programme).
 """
 
-from ..coupons.service import existing_code, redemptions_by  # noqa: F401
+from ..coupons.service import (  # noqa: F401
+    coupon_discount_by,
+    coupon_facts,
+    coupons_of,
+    existing_code,
+    redemptions_by,
+)
 from .audience import credit_of, credit_sql, points_sql  # noqa: F401
 from .ledger import (  # noqa: F401
     ACCOUNTS,

@@ -48,7 +48,11 @@ from .audience import (  # noqa: F401
     bought_from_since_sql,
     buyers_between,
     completed_orders_sql,
+    merchant_ids_of,
+    merchant_orders_between,
+    merchant_product_ids,
     ordered_since_sql,
+    product_facts,
     purchases_between,
     spend_sql,
 )

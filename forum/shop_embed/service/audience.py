@@ -14,7 +14,8 @@ from typing import Literal
 
 from sqlalchemy import ColumnElement, Select, exists, func, select
 
-from ..models import Merchant, Order
+from ...extensions import db
+from ..models import Merchant, Order, Product
 
 BOUGHT_STATUSES = ("paid", "shipped", "completed")
 
@@ -91,3 +92,45 @@ def purchases_between(start: datetime, end: datetime) -> Select:
     return select(Order.buyer_id.label("buyer_id"), Order.created_at.label("created_at")).where(
         Order.status.in_(BOUGHT_STATUSES), Order.created_at >= start, Order.created_at < end
     )
+
+
+def merchant_orders_between(merchant_user_id: int, start: datetime, end: datetime) -> Select:
+    """``SELECT buyer_id, created_at, total_cents`` of each order bought from the shop
+    owned by ``merchant_user_id`` placed in [start, end) (insight's promotion outcomes)."""
+    shops = select(Merchant.id).where(Merchant.user_id == merchant_user_id)
+    return select(
+        Order.buyer_id.label("buyer_id"),
+        Order.created_at.label("created_at"),
+        Order.total_cents.label("total_cents"),
+    ).where(
+        Order.status.in_(BOUGHT_STATUSES),
+        Order.merchant_id.in_(shops),
+        Order.created_at >= start,
+        Order.created_at < end,
+    )
+
+
+def product_facts(product_id: int) -> dict | None:
+    """The product card's owner (merchant user id), name and creation time; None if unknown."""
+    row = db.session.execute(
+        select(Merchant.user_id, Product.name, Product.created_at)
+        .join(Merchant, Merchant.id == Product.merchant_id)
+        .where(Product.id == product_id)
+    ).first()
+    if row is None:
+        return None
+    return {"merchant_user_id": row[0], "label": row[1], "starts_at": row[2]}
+
+
+def merchant_product_ids(merchant_user_id: int) -> Select:
+    """``SELECT id`` of the products of the shop owned by ``merchant_user_id``."""
+    return (
+        select(Product.id)
+        .join(Merchant, Merchant.id == Product.merchant_id)
+        .where(Merchant.user_id == merchant_user_id)
+    )
+
+
+def merchant_ids_of(merchant_user_id: int) -> Select:
+    """``SELECT id`` of the shop owned by ``merchant_user_id`` (its shop row)."""
+    return select(Merchant.id).where(Merchant.user_id == merchant_user_id)

@@ -1,0 +1,240 @@
+"""Promotion evaluation from hand-made journeys: exposure and the matched control give
+the incremental figures computed by hand (with the normal-approximation interval), a
+promotion nobody saw has no lift, costs sum from the ledgers, and only the owning
+merchant may read it."""
+
+import math
+
+import pytest
+
+from forum.insight.service.evaluation import _Group, lift
+from tests.insight import evaluation_journeys
+from tests.insight.evaluation_journeys import PERIOD
+
+journeys = evaluation_journeys.journeys  # the fixture
+
+
+def evaluation(client, headers, kind, ident, **query):
+    return client.get(
+        f"/api/v1/merchant/promotions/{kind}/{ident}/evaluation",
+        query_string=query or PERIOD,
+        headers=headers,
+    )
+
+
+# Hand computation (one stratum holds every exposed member: nobody posted or bought before):
+# exposed orders [2, 1, 0, 0]: mean .75, s2 = (5 - 9/4) / 3; control (same stratum) c1..c4
+# orders [1, 0, 0, 0]: mean .25, s2 = (1 - 1/4) / 3. Incremental = 4 * (.75 - .25) = 2;
+# variance = 16 * (s2e / 4 + s2c / 4); revenue is the same in cents x 1000.
+S2E, S2C = (5 - 9 / 4) / 3, (1 - 1 / 4) / 3
+HALF = 1.96 * math.sqrt(16 * (S2E / 4 + S2C / 4))
+
+
+def test_incremental_figures_match_the_hand_computation(client, journeys):
+    response = evaluation(client, journeys["shop"].headers, "snap", journeys["snap"])
+    assert response.status_code == 200, response.json
+    report = response.json
+    assert report["reach"] == 4
+    assert report["control"] == "matched"
+    assert report["exposed"] == {
+        "members": 4,
+        "buyers": 2,
+        "orders": 3,
+        "revenue_cents": 3000,
+        "orders_per_member": 0.75,
+        "revenue_per_member_cents": 750.0,
+    }
+    # c5 is unexposed (5 members, 2 orders) but in a stratum without exposed members:
+    # it does not move the lift (unstratified it would be 4 * (.75 - .4) = 1.4).
+    assert report["unexposed"]["members"] == 5
+    assert report["unexposed"]["orders"] == 2
+    assert report["unmatched"] == 0
+    orders = report["incremental_orders"]
+    assert orders["value"] == pytest.approx(2.0)
+    assert orders["low"] == pytest.approx(2.0 - HALF, abs=1e-3)
+    assert orders["high"] == pytest.approx(2.0 + HALF, abs=1e-3)
+    revenue = report["incremental_revenue_cents"]
+    assert revenue["value"] == pytest.approx(2000.0)
+    assert revenue["low"] == pytest.approx(2000.0 - 1000 * HALF, abs=0.01)
+    assert report["sources"][0]["source_id"] == 501
+    assert report["sources"][0]["reach"] == 4
+    assert report["sources"][0]["clickers"] == 1
+    assert report["sources"][0]["orders"] == 3
+
+
+def test_costs_sum_from_the_ledgers_and_give_the_roi(client, journeys):
+    report = evaluation(client, journeys["shop"].headers, "snap", journeys["snap"]).json
+    # discount: e1's 2 units at 10.00 - 6.00; e2's unit was returned.
+    # commission: 1.50 earned - 0.50 reversed; CPA: 2.00.
+    assert report["cost"] == {
+        "discount_cents": 800,
+        "commission_cents": 100,
+        "cpa_cents": 200,
+        "perks_cents": 0,
+        "points_cents": 0,
+        "total_cents": 1100,
+    }
+    # ROI = 30% of the incremental revenue / cost.
+    assert report["incremental_margin_cents"]["value"] == pytest.approx(600.0)
+    assert report["roi"]["value"] == pytest.approx(600 / 1100, abs=1e-4)
+
+
+def test_sales_opportunities(client, journeys):
+    report = evaluation(client, journeys["shop"].headers, "snap", journeys["snap"]).json
+    # e1 and e2 bought with their snap-up; e3 clicked without buying, then bought at
+    # another shop on 03-20 (within 30 days).
+    assert report["opportunities"] == {"participants": 3, "opportunities": 1, "converted": 1}
+
+
+def test_a_promotion_nobody_saw_has_no_lift(client, journeys, make_product):
+    shop = journeys["shop"]
+    product = make_product(shop, price_cents=2000, stock=5)
+    response = evaluation(client, shop.headers, "product", product)
+    assert response.status_code == 200, response.json
+    report = response.json
+    assert report["reach"] == 0
+    assert report["incremental_orders"] == {"value": 0.0, "low": 0.0, "high": 0.0}
+    assert report["incremental_revenue_cents"] == {"value": 0.0, "low": 0.0, "high": 0.0}
+    assert report["roi"] is None
+
+
+def test_interval_on_a_hand_example():
+    # exposed: 10 members, orders sum 6, squares 10; control: 20 members, sum 4, squares 4.
+    strata = {0: {"exposed": _Group(10, 5, 6, 10, 0, 0), "control": _Group(20, 4, 4, 4, 0, 0)}}
+    figure = lift(strata, "orders")
+    s2e = (10 - 36 / 10) / 9
+    s2c = (4 - 16 / 20) / 19
+    half = 1.96 * math.sqrt(100 * (s2e / 10 + s2c / 20))
+    assert figure["value"] == pytest.approx(10 * (0.6 - 0.2))
+    assert figure["high"] - figure["value"] == pytest.approx(half)
+    # a stratum without controls is left out
+    strata[1] = {"exposed": _Group(3, 3, 3, 3, 0, 0), "control": _Group()}
+    assert lift(strata, "orders")["value"] == pytest.approx(4.0)
+
+
+def test_only_the_owning_merchant_and_good_input(client, journeys, make_user, token_for):
+    snap = journeys["snap"]
+    assert evaluation(client, journeys["other"].headers, "snap", snap).status_code == 404
+    member = token_for(make_user("plain"))
+    assert evaluation(client, member, "snap", snap).status_code == 403
+    bad_kind = evaluation(client, journeys["shop"].headers, "banner", snap)
+    assert bad_kind.status_code == 400
+    assert bad_kind.json["error"]["fields"]["kind"]
+    bad_date = evaluation(client, journeys["shop"].headers, "snap", snap, **{"from": "03/02"})
+    assert bad_date.status_code == 400
+    assert evaluation(client, journeys["shop"].headers, "snap", 999999).status_code == 404
+
+
+def test_pages_and_csv_for_the_owner_and_admin_only(client, app, journeys, make_user):
+    from tests.conftest import login
+
+    snap = journeys["snap"]
+    login(client, journeys["shop"].user)
+    page = client.get(f"/merchant/evaluation/snap/{snap}", query_string=PERIOD)
+    assert page.status_code == 200
+    assert b"Exposed vs unexposed" in page.data and b"ins-bar" in page.data
+    listing = client.get("/merchant/evaluation")
+    assert f"/merchant/evaluation/snap/{snap}".encode() in listing.data
+    csv = client.get(f"/merchant/evaluation/snap/{snap}", query_string={**PERIOD, "format": "csv"})
+    assert csv.mimetype == "text/csv"
+    assert "exposed,4,2,3,3000,0.75" in csv.get_data(as_text=True)
+    assert client.get(f"/admin/evaluation/snap/{snap}").status_code == 403
+    client = app.test_client()
+    login(client, journeys["other"].user)
+    assert client.get(f"/merchant/evaluation/snap/{snap}").status_code == 404
+    client = app.test_client()
+    login(client, make_user("root", role="admin"))
+    assert client.get(f"/admin/evaluation/snap/{snap}", query_string=PERIOD).status_code == 200
+
+
+def test_a_member_viewing_a_post_with_the_widget_is_exposed_once(
+    app, client, journeys, make_category, make_user
+):
+    from forum.board import service as board
+    from forum.board.models import Category, Post
+    from forum.extensions import db
+    from forum.insight.evaluation_models import Exposure
+    from tests.conftest import app_context, login
+
+    author = journeys["people"]["c2"]
+    category_id = make_category("deals")
+    with app_context(app), app.test_request_context("/"):
+        from forum.accounts.models import User
+
+        thread = board.create_thread(
+            db.session.get(User, author.id),
+            db.session.get(Category, category_id),
+            "Snap-up today",
+            f"Look at this [[snap:{journeys['snap']}]] deal",
+        )
+        db.session.commit()
+        thread_id = thread.id
+        post_id = db.session.query(Post.id).filter_by(thread_id=thread_id).scalar()
+    assert client.get(f"/t/{thread_id}").status_code == 200  # anonymous: nobody to record
+    reader = make_user("reader")
+    login(client, reader)
+    for _ in range(2):
+        assert client.get(f"/t/{thread_id}").status_code == 200
+    with app_context(app):
+        rows = db.session.query(Exposure).filter_by(user_id=reader.id).all()
+        assert [
+            (r.embed_kind, r.embed_id, r.source_kind, r.source_id, r.author_id) for r in rows
+        ] == [("snap", journeys["snap"], "post", post_id, author.id)]
+        assert db.session.query(Exposure).filter_by(source_id=post_id).count() == 1
+
+
+def test_a_campaign_is_measured_against_its_random_holdout(app, client, journeys):
+    from forum.campaigns.models import Campaign, Delivery, Segment
+    from forum.extensions import db
+    from tests.conftest import app_context
+    from tests.insight.evaluation_journeys import at
+
+    people, shop = journeys["people"], journeys["shop"]
+    with app_context(app):
+        segment = Segment(name="all", rule={})
+        db.session.add(segment)
+        db.session.flush()
+        campaign = Campaign(
+            name="Spring",
+            channel="email",
+            segment_id=segment.id,
+            body="Hello",
+            holdout_bp=5000,
+            status="finished",
+            started_at=at(3, 8),
+            created_by_id=shop.user.id,
+        )
+        db.session.add(campaign)
+        db.session.flush()
+        for name, status in (("e1", "sent"), ("e2", "sent"), ("c1", "holdout"), ("c2", "holdout")):
+            db.session.add(
+                Delivery(
+                    campaign_id=campaign.id,
+                    user_id=people[name].id,
+                    status=status,
+                    sent_at=at(3, 8) if status == "sent" else None,
+                )
+            )
+        db.session.commit()
+        campaign_id = campaign.id
+    response = client.get(
+        f"/api/v1/merchant/promotions/campaign/{campaign_id}/evaluation",
+        query_string=PERIOD,
+        headers=shop.headers,
+    )
+    assert response.status_code == 200, response.json
+    report = response.json
+    assert report["control"] == "holdout"
+    # sent: e1 (2 orders), e2 (1); holdout: c1 (1), c2 (0). 2 * (1.5 - .5) = 2;
+    # s2 = .5 in both groups, variance = 4 * (.5/2 + .5/2) = 2.
+    assert (report["exposed"]["members"], report["unexposed"]["members"]) == (2, 2)
+    assert report["incremental_orders"]["value"] == pytest.approx(2.0)
+    assert report["incremental_orders"]["high"] == pytest.approx(
+        2.0 + 1.96 * math.sqrt(2), abs=1e-3
+    )
+    assert report["roi"] is None  # nothing spent
+    other = client.get(
+        f"/api/v1/merchant/promotions/campaign/{campaign_id}/evaluation",
+        headers=journeys["other"].headers,
+    )
+    assert other.status_code == 404
