@@ -50,6 +50,7 @@ from .common import (  # noqa: F401
     preview,
     render_body,
 )
+from .engagement import recommendable_threads_sql, thread_engagement_sql  # noqa: F401
 from .posts import (  # noqa: F401
     _add_post,
     _notify_for_post,
