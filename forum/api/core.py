@@ -34,6 +34,7 @@ API_MODULES = (
     "search",
     "attachments",
     "insight",
+    "recommend",
 )
 
 # path -> method -> operation (OpenAPI 3.1)

@@ -86,20 +86,23 @@ def rank(
     popular: list[Item],
     groups: dict[Item, Hashable] | None = None,
     popularity: dict[Item, float] | None = None,
+    skip_seen: bool = True,
 ) -> list[Pick]:
-    """The member's top ``k`` items among those ``allowed`` that they have not engaged
-    with: co-occurrence first, then group affinity, then ``popular`` (best first)."""
-    seen = model.items_of(user)
+    """The member's top ``k`` items among those ``allowed`` (and, with ``skip_seen``,
+    not engaged with already; offers pass False: a product clicked but not bought may
+    still be offered): co-occurrence first, then group affinity, then ``popular``."""
+    mine = model.items_of(user)
+    seen = mine if skip_seen else {}
     scores: dict[Item, float] = defaultdict(float)
     best: dict[Item, tuple[float, Item]] = {}
-    for mine, weight in seen.items():
-        for other, similarity in model.similar(mine).items():
+    for own, weight in mine.items():
+        for other, similarity in model.similar(own).items():
             if other in seen:
                 continue
             part = weight * similarity
             scores[other] += part
             if part > best.get(other, (0.0, None))[0]:
-                best[other] = (part, mine)
+                best[other] = (part, own)
     top = max(scores.values(), default=0.0) or 1.0
     picks: dict[Item, Pick] = {
         item: Pick(item, score / top, because=best[item][1])
@@ -108,9 +111,9 @@ def rank(
     }
     if groups and popularity:
         affinity: dict[Hashable, float] = defaultdict(float)
-        for mine, weight in seen.items():
-            if mine in groups:
-                affinity[groups[mine]] += weight
+        for own, weight in mine.items():
+            if own in groups:
+                affinity[groups[own]] += weight
         total = sum(affinity.values()) or 1.0
         loudest = max(popularity.values(), default=0.0) or 1.0
         for item, group in groups.items():

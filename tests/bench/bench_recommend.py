@@ -123,11 +123,11 @@ def evaluate(data: dict, kind: str) -> dict[str, tuple[float, float, int]]:
                         popular=model.most_popular(week) + popular,
                         groups=groups,
                         popularity=popularity,
+                        skip_seen=kind == "threads",
                     )
                 ]
             else:
-                seen = learnt.items_of(user)
-                picks = [i for i in popular if allowed(i) and i not in seen][:K]
+                picks = [i for i in popular if allowed(i)][:K]
             hits = len(set(picks) & truth[user])
             precision += hits / K
             recall += hits / len(truth[user])
@@ -146,7 +146,9 @@ def main() -> None:
                 totals[method][1] += r / len(seeds)
                 totals[method][2] += n / len(seeds)
         for method, (p, r, n) in totals.items():
-            print(f"{kind:8} {method:13} precision@10 {p:.4f}  recall@10 {r:.4f}  ({n:.0f} members)")
+            print(
+                f"{kind:8} {method:13} precision@10 {p:.4f}  recall@10 {r:.4f}  ({n:.0f} members)"
+            )
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from .access import (  # noqa: F401
     hidden_category_ids,
     may_post,
     may_read,
+    readable,
     update_category,
 )
 from .audience import (  # noqa: F401

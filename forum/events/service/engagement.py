@@ -34,6 +34,11 @@ def upcoming_events_sql(at: datetime) -> Select:
     )
 
 
+def event_titles_sql() -> Select:
+    """``SELECT event_id, title`` of every event (for "members going to ... signed up")."""
+    return select(Event.id.label("event_id"), Event.title.label("title"))
+
+
 def attendance_sql(start: datetime, end: datetime) -> Select:
     """``SELECT event_id, starts_at, status, attendance, checked_in_at``: one row per
     sign-up of an event that started in [start, end) and was not cancelled, to aggregate

@@ -31,18 +31,17 @@ def purchased_products_sql(before: datetime | None = None) -> Select:
 
 
 def offerable_products_sql() -> Select:
-    """``SELECT product_id, name, audience, stock, merchant`` of products on sale now:
-    active, not archived and in stock, with its shop's name."""
+    """``SELECT product_id, name, audience, merchant`` of products on sale: active and
+    not archived (whether any is left: ``available_stock``)."""
     return (
         select(
             Product.id.label("product_id"),
             Product.name.label("name"),
             Product.audience.label("audience"),
-            Product.stock.label("stock"),
             Merchant.name.label("merchant"),
         )
         .join(Merchant, Merchant.id == Product.merchant_id)
-        .where(Product.active.is_(True), Product.archived_at.is_(None), Product.stock > 0)
+        .where(Product.active.is_(True), Product.archived_at.is_(None))
     )
 
 
