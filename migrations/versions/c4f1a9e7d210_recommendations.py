@@ -1,4 +1,4 @@
-"""recommend: the precomputed "For you" and "Suggested threads" lists
+"""recommend: the precomputed "For you" and "Suggested threads" lists; chat messages by time
 
 Revision ID: c4f1a9e7d210
 Revises: a7d3e9c2b184
@@ -35,9 +35,14 @@ def upgrade():
         batch_op.create_index(
             'ix_recommendations_subject', ['subject', 'kind', 'rank'], unique=False
         )
+    # Community health's chat activity per day reads messages by time.
+    with op.batch_alter_table('chat_messages', schema=None) as batch_op:
+        batch_op.create_index('ix_chat_messages_created_at', ['created_at'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('chat_messages', schema=None) as batch_op:
+        batch_op.drop_index('ix_chat_messages_created_at')
     with op.batch_alter_table('recommendations', schema=None) as batch_op:
         batch_op.drop_index('ix_recommendations_subject')
     op.drop_table('recommendations')

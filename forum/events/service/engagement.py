@@ -40,12 +40,13 @@ def event_titles_sql() -> Select:
 
 
 def attendance_sql(start: datetime, end: datetime) -> Select:
-    """``SELECT event_id, starts_at, status, attendance, checked_in_at``: one row per
+    """``SELECT event_id, title, starts_at, status, attendance, checked_in_at``: one row per
     sign-up of an event that started in [start, end) and was not cancelled, to aggregate
     (attendance: "attended", "no_show" or NULL while not marked)."""
     return (
         select(
             Event.id.label("event_id"),
+            Event.title.label("title"),
             Event.starts_at.label("starts_at"),
             Signup.status.label("status"),
             Signup.attendance.label("attendance"),

@@ -9,6 +9,7 @@ reverse for other features, streak, leaderboard), report (the VIP programme).
 
 from ..coupons.service import existing_code, redemptions_by  # noqa: F401
 from .audience import credit_of, credit_sql, points_sql  # noqa: F401
+from .engagement import tiers_reached_sql  # noqa: F401
 from .ledger import (  # noqa: F401
     ACCOUNTS,
     WELCOME_POINTS,
