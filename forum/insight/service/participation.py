@@ -83,13 +83,11 @@ def funnel(start: date, end: date) -> dict:
         }
         for n, week in enumerate(weeks)
     ]
-    last = rows[-1]
+    everyone, shoppers, vips = (series[name][-1] for name in ("registered", "shoppers", "vips"))
     return {
         "weeks": rows,
-        "shopper_share": round(last["shoppers"] / last["registered"], 4)
-        if last["registered"]
-        else 0.0,
-        "vip_share": round(last["vips"] / last["shoppers"], 4) if last["shoppers"] else 0.0,
+        "shopper_share": round(shoppers / everyone, 4) if everyone else 0.0,
+        "vip_share": round(vips / shoppers, 4) if shoppers else 0.0,
     }
 
 
