@@ -9,7 +9,8 @@ Given interactions ``(user, item, weight)``:
   they touched (someone who reads everything says little about any two threads);
 - a member's score for an unseen item is the sum, over the items they engaged with, of
   their weight on it times its similarity to the candidate; the item that contributed
-  most is the reason ("because you read ...");
+  most is the reason ("because you read ..."); where what they engaged with may be shown
+  again (offers: clicked, not bought), it counts as fully similar to itself;
 - ``groups`` (a thread's category) add the member's share of engagement in the
   candidate's group times the candidate's popularity, so a fresh thread in a category
   they read can surface before anyone co-read it;
@@ -103,6 +104,13 @@ def rank(
             scores[other] += part
             if part > best.get(other, (0.0, None))[0]:
                 best[other] = (part, own)
+    if not skip_seen:
+        # What they engaged with but may still take (a product clicked, not bought) is
+        # the clearest sign of all: it counts as fully similar to itself.
+        for own, weight in mine.items():
+            scores[own] += weight
+            if weight > best.get(own, (0.0, None))[0]:
+                best[own] = (weight, own)
     top = max(scores.values(), default=0.0) or 1.0
     picks: dict[Item, Pick] = {
         item: Pick(item, score / top, because=best[item][1])

@@ -26,7 +26,7 @@ no longer read; anything else is as fresh as the last run.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,24 +49,65 @@ from .models import KINDS, POPULAR, Recommendation
 PER_KIND = {"thread": 6, "offer": 4, "event": 3, "room": 3}
 SUGGESTED = 5
 WEEK = timedelta(days=7)
-POPULAR_REASON = {
-    "thread": "Popular this week",
-    "offer": "Popular this week",
-    "event": "Popular this week",
-    "room": "Popular this week",
-}
+POPULAR_REASON = "Popular this week"
+
+
+def _always(_item: Any) -> bool:
+    return True
 
 
 @dataclass
 class Catalogue:
-    """What can be recommended of one kind, what members did with it, and how to say why."""
+    """One kind of recommendation: what may be recommended now (``titles``), what members
+    did with it (``learnt``), what is popular, and the kind's rules: ``allowed_for(user)``
+    (what that member may be shown), ``open_to_all`` (what the popular list may hold),
+    ``reason(pick, user_id)`` and the row's ``category`` / ``slug``."""
 
     kind: str
-    titles: dict[int, str]
+    titles: dict[Any, str]
     learnt: model.CoOccurrence
     popular: list[Any]
+    reason: Callable[[model.Pick, int | None], str]
+    allowed_for: Callable[[User], Callable[[Any], bool]] = lambda _user: _always
+    open_to_all: Callable[[Any], bool] = _always
+    category: Callable[[Any], int | None] = lambda _item: None
+    slug: Callable[[Any], str | None] = lambda _item: None
     groups: dict[Any, Any] | None = None
     popularity: dict[Any, float] | None = None
+    skip_seen: bool = True
+
+    def rows(self, subject: str, picks: list[model.Pick], user_id: int | None, at) -> list[dict]:
+        return [
+            {
+                "subject": subject,
+                "kind": self.kind,
+                "rank": rank,
+                "target_id": pick.item,
+                "title": self.titles[pick.item][:200],
+                "reason": self.reason(pick, user_id)[:240],
+                "category_id": self.category(pick.item),
+                "slug": self.slug(pick.item),
+                "score": round(float(pick.score), 6),
+                "computed_at": at,
+            }
+            for rank, pick in enumerate(picks)
+        ]
+
+    def for_member(self, user: User) -> list[model.Pick]:
+        return model.rank(
+            self.learnt,
+            user.id,
+            k=PER_KIND[self.kind],
+            allowed=self.allowed_for(user),
+            popular=self.popular,
+            groups=self.groups,
+            popularity=self.popularity,
+            skip_seen=self.skip_seen,
+        )
+
+    def for_everyone(self) -> list[model.Pick]:
+        open_ones = [i for i in self.popular if i in self.titles and self.open_to_all(i)]
+        return [model.Pick(item, 0.0) for item in open_ones[: PER_KIND[self.kind]]]
 
 
 def _by_time(rows) -> list:
@@ -84,30 +125,54 @@ def _popular(all_rows: list[tuple[int, int, float]], week: list[tuple[int, int, 
     return ranked + [item for item in model.most_popular(all_rows) if item not in seen]
 
 
-def _weekly_counts(week: list[tuple[int, int, float]]) -> dict[int, float]:
-    counts: dict[int, float] = defaultdict(float)
+def _weekly_counts(week: list[tuple[int, int, float]]) -> dict[Any, float]:
+    counts: dict[Any, float] = defaultdict(float)
     for _user, item, _weight in week:
         counts[item] += 1.0
     return counts
 
 
-def _thread_catalogue(at: datetime):
+def _quoted(title: str) -> str:
+    return f"\u201c{title}\u201d"
+
+
+def _threads(at: datetime) -> tuple[dict, Catalogue]:
     threads = {row.thread_id: row for row in db.session.execute(board.recommendable_threads_sql())}
     rows = _by_time(db.session.execute(board.thread_engagement_sql(before=at)).all())
     rows = [row for row in rows if row.thread_id in threads]
     interactions = [(r.user_id, r.thread_id, float(r.weight)) for r in rows]
     week = _this_week(rows, at)
+    learnt = model.CoOccurrence(interactions)
+    restricted = set(board.hidden_category_ids(None))
+
+    def allowed_for(user: User) -> Callable[[Any], bool]:
+        hidden = set(board.hidden_category_ids(user)) if restricted else set()
+        return lambda t: t in threads and threads[t].category_id not in hidden
+
+    def reason(pick: model.Pick, user_id: int | None) -> str:
+        if pick.because is not None and user_id is not None:
+            wrote = learnt.items_of(user_id).get(pick.because, 0) >= board.REPLY_WEIGHT
+            verb = "replied in" if wrote else "read"
+            return f"Because you {verb} {_quoted(threads[pick.because].title)}"
+        if pick.group is not None:
+            return f"New in {threads[pick.item].category}, which you read"
+        return POPULAR_REASON
+
     return threads, Catalogue(
         kind="thread",
         titles={tid: row.title for tid, row in threads.items()},
-        learnt=model.CoOccurrence(interactions),
+        learnt=learnt,
         popular=_popular(interactions, week),
+        reason=reason,
+        allowed_for=allowed_for,
+        open_to_all=lambda t: threads[t].category_id not in restricted,
+        category=lambda t: threads[t].category_id,
         groups={tid: row.category_id for tid, row in threads.items()},
         popularity=_weekly_counts(week),
     )
 
 
-def _offer_catalogue(at: datetime):
+def _offers(at: datetime) -> Catalogue:
     products = {row.product_id: row for row in db.session.execute(shop.offerable_products_sql())}
     left = shop.available_stock(products)
     on_sale = {pid: row for pid, row in products.items() if left.get(pid, 0) > 0}
@@ -117,91 +182,19 @@ def _offer_catalogue(at: datetime):
     interactions += [(r.user_id, r.product_id, 2.0) for r in _by_time(bought)]
     week = _this_week(bought, at) + _this_week(clicks, at)
     names = {r.product_id: r.name for r in db.session.execute(shop.product_names_sql())}
-    return (
-        on_sale,
-        {(r.user_id, r.product_id): r.order_kind for r in bought},
-        names,
-        Catalogue(
-            kind="offer",
-            titles={pid: row.name for pid, row in on_sale.items()},
-            learnt=model.CoOccurrence(interactions),
-            popular=_popular(interactions, week),
-        ),
-    )
-
-
-def _event_catalogue(at: datetime):
-    upcoming = {
-        row.event_id: row.title for row in db.session.execute(events.upcoming_events_sql(at))
-    }
-    rows = _by_time(db.session.execute(events.signups_sql(before=at)).all())
-    interactions = [(r.user_id, r.event_id, 1.0) for r in rows]
-    names = {r.event_id: r.title for r in db.session.execute(events.event_titles_sql())}
-    return names, Catalogue(
-        kind="event",
-        titles=upcoming,
-        learnt=model.CoOccurrence(interactions),
-        popular=_popular(interactions, _this_week(rows, at)),
-    )
-
-
-def _room_catalogue(at: datetime):
-    rooms = {row.room_id: row for row in db.session.execute(chat.public_rooms_sql())}
-    rows = db.session.execute(chat.public_room_engagement_sql(before=at)).all()
-    interactions = [(r.user_id, r.room_id, 1.0 + min(int(r.messages), 20) / 10) for r in rows]
-    return rooms, Catalogue(
-        kind="room",
-        titles={rid: row.name for rid, row in rooms.items()},
-        learnt=model.CoOccurrence(interactions),
-        popular=model.most_popular(interactions),
-    )
-
-
-def _row(subject, kind, rank, target, title, reason, at, score=0.0, category=None, slug=None):
-    return {
-        "subject": subject,
-        "kind": kind,
-        "rank": rank,
-        "target_id": target,
-        "title": title[:200],
-        "reason": reason[:240],
-        "category_id": category,
-        "slug": slug,
-        "score": round(float(score), 6),
-        "computed_at": at,
-    }
-
-
-def _quoted(title: str) -> str:
-    return f"\u201c{title}\u201d"
-
-
-def recompute(at: datetime | None = None) -> int:
-    """Replace every list (members', thread pages', the popular ones) with fresh ones
-    computed from what happened before ``at`` (now). Returns how many rows it wrote."""
-    at = at or now()
-    threads, thread_cat = _thread_catalogue(at)
-    products, order_kinds, product_names, offer_cat = _offer_catalogue(at)
-    event_names, event_cat = _event_catalogue(at)
-    rooms, room_cat = _room_catalogue(at)
-    restricted = set(board.hidden_category_ids(None))
+    order_kinds = {(r.user_id, r.product_id): r.order_kind for r in bought}
     bought_by: dict[int, set[int]] = defaultdict(set)
     for uid, pid in order_kinds:
         bought_by[uid].add(pid)
-    rows: list[dict] = []
 
-    def thread_reason(pick: model.Pick, user_items: dict) -> str:
-        if pick.because is not None:
-            verb = "replied in" if user_items.get(pick.because, 0) >= 3 else "read"
-            return f"Because you {verb} {_quoted(thread_cat.titles.get(pick.because, 'a thread'))}"
-        if pick.group is not None:
-            return f"New in {threads[pick.item].category}, which you read"
-        return POPULAR_REASON["thread"]
+    def allowed_for(user: User) -> Callable[[Any], bool]:
+        mine, tier = bought_by.get(user.id, set()), user.tier or "registered"
+        return lambda p: p in on_sale and p not in mine and members.meets(tier, on_sale[p].audience)
 
-    def offer_reason(pick: model.Pick, user_id: int) -> str:
+    def reason(pick: model.Pick, user_id: int | None) -> str:
         if pick.because is None:
-            return POPULAR_REASON["offer"]
-        name = product_names.get(pick.because, "something")
+            return POPULAR_REASON
+        name = names.get(pick.because, "something")
         kind = order_kinds.get((user_id, pick.because))
         if kind == "groupbuy":
             return f"Because you joined the {name} group-buy"
@@ -211,177 +204,88 @@ def recompute(at: datetime | None = None) -> int:
             return f"Because you bought {name}"
         return f"Because you looked at {name}"
 
-    def event_reason(pick: model.Pick, _user_id: int) -> str:
-        if pick.because is None:
-            return POPULAR_REASON["event"]
-        return f"Members who signed up for {_quoted(event_names.get(pick.because, 'an event'))} are going"
+    return Catalogue(
+        kind="offer",
+        titles={pid: row.name for pid, row in on_sale.items()},
+        learnt=model.CoOccurrence(interactions),
+        popular=_popular(interactions, week),
+        reason=reason,
+        allowed_for=allowed_for,
+        # Newcomers are "registered": the popular list holds what every tier may buy.
+        open_to_all=lambda p: members.meets("registered", on_sale[p].audience),
+        skip_seen=False,  # a product clicked but not bought may still be offered
+    )
 
-    def room_reason(pick: model.Pick, _user_id: int) -> str:
+
+def _events(at: datetime) -> Catalogue:
+    upcoming = {
+        row.event_id: row.title for row in db.session.execute(events.upcoming_events_sql(at))
+    }
+    rows = _by_time(db.session.execute(events.signups_sql(before=at)).all())
+    interactions = [(r.user_id, r.event_id, 1.0) for r in rows]
+    names = {r.event_id: r.title for r in db.session.execute(events.event_titles_sql())}
+
+    def reason(pick: model.Pick, _user_id: int | None) -> str:
+        if pick.because is None:
+            return POPULAR_REASON
+        title = _quoted(names.get(pick.because, "an event"))
+        return f"Members who signed up for {title} are going"
+
+    return Catalogue(
+        kind="event",
+        titles=upcoming,
+        learnt=model.CoOccurrence(interactions),
+        popular=_popular(interactions, _this_week(rows, at)),
+        reason=reason,
+        allowed_for=lambda _user: lambda e: e in upcoming,
+    )
+
+
+def _rooms(at: datetime) -> Catalogue:
+    rooms = {row.room_id: row for row in db.session.execute(chat.public_rooms_sql())}
+    rows = db.session.execute(chat.public_room_engagement_sql(before=at)).all()
+    interactions = [(r.user_id, r.room_id, 1.0 + min(int(r.messages), 20) / 10) for r in rows]
+
+    def reason(pick: model.Pick, _user_id: int | None) -> str:
         if pick.because is None:
             return "Popular room"
         return f"Members of {rooms[pick.because].name} chat here too"
 
-    # The lists for members without their own: open to every tier and every reader.
-    for rank, tid in enumerate(
-        [t for t in thread_cat.popular if threads[t].category_id not in restricted][
-            : PER_KIND["thread"]
-        ]
-    ):
-        row = threads[tid]
-        rows.append(
-            _row(
-                POPULAR,
-                "thread",
-                rank,
-                tid,
-                row.title,
-                POPULAR_REASON["thread"],
-                at,
-                category=row.category_id,
-            )
-        )
-    open_offers = [
-        p
-        for p in offer_cat.popular
-        if p in products and members.meets("registered", products[p].audience)
-    ]
-    for rank, pid in enumerate(open_offers[: PER_KIND["offer"]]):
-        rows.append(
-            _row(POPULAR, "offer", rank, pid, products[pid].name, POPULAR_REASON["offer"], at)
-        )
-    for rank, eid in enumerate(
-        [e for e in event_cat.popular if e in event_cat.titles][: PER_KIND["event"]]
-    ):
-        rows.append(
-            _row(POPULAR, "event", rank, eid, event_cat.titles[eid], POPULAR_REASON["event"], at)
-        )
-    for rank, rid in enumerate(room_cat.popular[: PER_KIND["room"]]):
-        rows.append(
-            _row(
-                POPULAR,
-                "room",
-                rank,
-                rid,
-                rooms[rid].name,
-                "Popular room",
-                at,
-                slug=rooms[rid].slug,
-            )
-        )
+    return Catalogue(
+        kind="room",
+        titles={rid: row.name for rid, row in rooms.items()},
+        learnt=model.CoOccurrence(interactions),
+        popular=model.most_popular(interactions),
+        reason=reason,
+        allowed_for=lambda _user: lambda r: r in rooms,  # public rooms only, ever
+        slug=lambda r: rooms[r].slug,
+    )
 
-    engaged: set[int] = set()
-    for catalogue in (thread_cat, offer_cat, event_cat, room_cat):
+
+def recompute(at: datetime | None = None) -> int:
+    """Replace every list (members', thread pages', the popular ones) with fresh ones
+    computed from what happened before ``at`` (now), in the caller's transaction.
+    Returns how many rows it wrote."""
+    at = at or now()
+    threads, thread_catalogue = _threads(at)
+    catalogues = [thread_catalogue, _offers(at), _events(at), _rooms(at)]
+    rows: list[dict] = []
+    for catalogue in catalogues:
+        rows += catalogue.rows(POPULAR, catalogue.for_everyone(), None, at)
+    engaged: set[Any] = set()
+    for catalogue in catalogues:
         engaged.update(catalogue.learnt.by_user)
     for user in _members(engaged):
-        subject = f"user:{user.id}"
-        hidden = set(board.hidden_category_ids(user)) if restricted else set()
-        mine = thread_cat.learnt.items_of(user.id)
-
-        def readable_thread(t: Any, hidden: set = hidden) -> bool:
-            return t in threads and threads[t].category_id not in hidden
-
-        picks = model.rank(
-            thread_cat.learnt,
-            user.id,
-            k=PER_KIND["thread"],
-            allowed=readable_thread,
-            popular=thread_cat.popular,
-            groups=thread_cat.groups,
-            popularity=thread_cat.popularity,
-        )
-        for rank, pick in enumerate(picks):
-            row = threads[pick.item]
-            rows.append(
-                _row(
-                    subject,
-                    "thread",
-                    rank,
-                    pick.item,
-                    row.title,
-                    thread_reason(pick, mine),
-                    at,
-                    pick.score,
-                    row.category_id,
-                )
-            )
-        bought = bought_by.get(user.id, set())
-        tier = user.tier or "registered"
-
-        def offerable(p: Any, bought: set = bought, tier: str = tier) -> bool:
-            return p in products and p not in bought and members.meets(tier, products[p].audience)
-
-        picks = model.rank(
-            offer_cat.learnt,
-            user.id,
-            k=PER_KIND["offer"],
-            allowed=offerable,
-            popular=offer_cat.popular,
-            skip_seen=False,
-        )
-        for rank, pick in enumerate(picks):
-            rows.append(
-                _row(
-                    subject,
-                    "offer",
-                    rank,
-                    pick.item,
-                    products[pick.item].name,
-                    offer_reason(pick, user.id),
-                    at,
-                    pick.score,
-                )
-            )
-        picks = model.rank(
-            event_cat.learnt,
-            user.id,
-            k=PER_KIND["event"],
-            allowed=lambda e: e in event_cat.titles,
-            popular=event_cat.popular,
-        )
-        for rank, pick in enumerate(picks):
-            rows.append(
-                _row(
-                    subject,
-                    "event",
-                    rank,
-                    pick.item,
-                    event_cat.titles[pick.item],
-                    event_reason(pick, user.id),
-                    at,
-                    pick.score,
-                )
-            )
-        picks = model.rank(
-            room_cat.learnt,
-            user.id,
-            k=PER_KIND["room"],
-            allowed=lambda r: r in rooms,
-            popular=room_cat.popular,
-        )
-        for rank, pick in enumerate(picks):
-            room = rooms[pick.item]
-            rows.append(
-                _row(
-                    subject,
-                    "room",
-                    rank,
-                    pick.item,
-                    room.name,
-                    room_reason(pick, user.id),
-                    at,
-                    pick.score,
-                    slug=room.slug,
-                )
-            )
-
-    rows.extend(_suggested_rows(threads, thread_cat, at))
+        for catalogue in catalogues:
+            rows += catalogue.rows(f"user:{user.id}", catalogue.for_member(user), user.id, at)
+    rows += _suggested_rows(threads, thread_catalogue, at)
     db.session.execute(delete(Recommendation))
     if rows:
         db.session.execute(insert(Recommendation), rows)
     return len(rows)
 
 
-def _members(ids: Iterable[int]) -> list[User]:
+def _members(ids: Iterable[Any]) -> list[User]:
     wanted = sorted(set(ids))
     found: list[User] = []
     for start in range(0, len(wanted), 500):
@@ -419,17 +323,18 @@ def _suggested_rows(threads: dict, catalogue: Catalogue, at: datetime) -> list[d
         for rank, (other, score, reason) in enumerate(chosen):
             row = threads[other]
             rows.append(
-                _row(
-                    f"thread:{tid}",
-                    "thread",
-                    rank,
-                    other,
-                    row.title,
-                    reason,
-                    at,
-                    score,
-                    row.category_id,
-                )
+                {
+                    "subject": f"thread:{tid}",
+                    "kind": "thread",
+                    "rank": rank,
+                    "target_id": other,
+                    "title": row.title[:200],
+                    "reason": reason,
+                    "category_id": row.category_id,
+                    "slug": None,
+                    "score": round(float(score), 6),
+                    "computed_at": at,
+                }
             )
     return rows
 

@@ -1,6 +1,6 @@
 """Offline evaluation of the recommender against "most popular", on demo-like activity.
 
-python -m tests.bench recommend          (BENCH_RECOMMEND_SEEDS=1,2,3 to average more runs)
+python -m tests.bench recommend          (BENCH_RECOMMEND_SEEDS=1,2,3: which communities to average)
 
 Builds a community like the demo's at a larger scale, in memory: categories of threads
 and shops of products on topics (espresso, cycling, ...); members with one to three

@@ -48,6 +48,7 @@ def test_offers_exclude_bought_sold_out_and_out_of_tier(client, computed, token_
     offers = by_title(lists(client, computed["refs"]["alice"], token_for)["offers"])
     assert offers == {
         "House beans": "Because you joined the Grinder group-buy",
+        # Clicked, not bought: still offered; the group-buy is the stronger reason.
         "Steel tamper": "Because you joined the Grinder group-buy",
     }
     # Not the grinder (bought), the scale (sold out) nor the kettle (VIP only).

@@ -51,7 +51,11 @@ from .common import (  # noqa: F401
     preview,
     render_body,
 )
-from .engagement import recommendable_threads_sql, thread_engagement_sql  # noqa: F401
+from .engagement import (  # noqa: F401
+    REPLY_WEIGHT,
+    recommendable_threads_sql,
+    thread_engagement_sql,
+)
 from .posts import (  # noqa: F401
     _add_post,
     _notify_for_post,
