@@ -29,6 +29,7 @@ FEATURES = (
     "search",
     "attachments",
     "insight",
+    "recommend",
 )
 SOCKET_MODULES: tuple[str, ...] = ("live.sockets", "chat.sockets")
 

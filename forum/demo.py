@@ -31,6 +31,7 @@ FEATURE_STEPS = (
     "campaigns",
     "moderation",
     "trust",
+    "recommend",  # after every step that makes history it learns from
     "search",  # last: indexes what every step wrote
 )
 DEMO_PASSWORD = "plaza-demo"

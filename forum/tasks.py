@@ -48,6 +48,7 @@ TASK_MODULES = (
     "forum.reviews.tasks",
     "forum.campaigns.tasks",
     "forum.trust.tasks",
+    "forum.recommend.tasks",
 )
 
 EMBEDDED_BROKER = "memory://"  # never crosses a process; only used with task_always_eager
@@ -83,6 +84,7 @@ def beat_schedule(interval: float) -> dict[str, dict[str, Any]]:
             "schedule": every,
         },
         "campaigns.send_digests": {"task": "campaigns.send_digests", "schedule": 600.0},
+        "recommend.recompute": {"task": "recommend.recompute", "schedule": 3600.0},
     }
 
 

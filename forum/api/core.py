@@ -35,6 +35,7 @@ API_MODULES = (
     "attachments",
     "insight",
     "evaluation",
+    "recommend",
 )
 
 # path -> method -> operation (OpenAPI 3.1)

@@ -14,7 +14,8 @@ DATE = {"type": "string", "format": "date"}
     "/admin/health",
     "GET",
     summary="Community health over a day range: active members, activation, posting, "
-    "replies, retention cohorts, top contributors",
+    "replies, retention cohorts, top contributors, the member funnel, chat activity, "
+    "event attendance and no-shows",
     auth="admin",
     errors=(403, 422),
     query=(("from", DATE), ("to", DATE)),

@@ -99,6 +99,8 @@ class ChatMessage(db.Model):
         UniqueConstraint("author_id", "nonce", name="uq_chat_messages_author_nonce"),
         # History pages and resync are range scans on (room_id, id).
         Index("ix_chat_messages_room_id_id", "room_id", "id"),
+        # Community health's chat activity per day is a range scan on time.
+        Index("ix_chat_messages_created_at", "created_at"),
     )
 
     id: Mapped[PrimaryKey]

@@ -18,7 +18,7 @@ def test_admin_sees_community_health_charts(live_server, new_page, make_user, co
     log_in(page, live_server, admin.username, admin.password)
     page.goto(live_server("/admin/health?from=2026-03-02&to=2026-03-15"))
     page.wait_for_selector("canvas.ins-line[data-ready=true]")
-    assert page.locator("canvas[data-ready=true]").count() == 4
+    assert page.locator("canvas[data-ready=true]").count() == 6
     assert page.locator("[data-total=wau]").inner_text() == "5"
     assert page.locator("table[data-table=retention] td.heat").count() == 3
     assert page.console_errors == []

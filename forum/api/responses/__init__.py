@@ -96,6 +96,7 @@ from .promotions import (  # noqa: F401
     TeamCounts,
     TeamMember,
 )
+from .recommend import Recommendations  # noqa: F401
 from .reviews import (  # noqa: F401
     ExperienceReport,
     HelpfulCount,

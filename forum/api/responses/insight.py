@@ -71,6 +71,51 @@ class Contributor(Out):
     replies: int
 
 
+class FunnelWeek(Out):
+    week_start: str
+    registered: int
+    shoppers: int
+    vips: int
+
+
+class Funnel(Out):
+    weeks: list[FunnelWeek]
+    shopper_share: float
+    vip_share: float
+
+
+class ChatDay(Out):
+    day: str
+    messages: int
+    chatters: int
+    public_messages: int
+
+
+class ChatActivity(Out):
+    days: list[ChatDay]
+    messages: int
+    chatters: int
+
+
+class EventTurnout(Out):
+    event_id: int
+    title: str
+    starts_at: str
+    signed_up: int
+    attended: int
+    no_shows: int
+
+
+class EventAttendance(Out):
+    events: int
+    signed_up: int
+    attended: int
+    no_shows: int
+    attendance_rate: float
+    no_show_rate: float
+    by_event: list[EventTurnout]
+
+
 class CommunityHealth(Out):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -82,3 +127,6 @@ class CommunityHealth(Out):
     replies: Replies
     retention: Retention
     top_contributors: list[Contributor]
+    funnel: Funnel
+    chat: ChatActivity
+    events: EventAttendance

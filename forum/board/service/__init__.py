@@ -24,6 +24,7 @@ from .access import (  # noqa: F401
     hidden_category_ids,
     may_post,
     may_read,
+    readable,
     update_category,
 )
 from .audience import (  # noqa: F401
@@ -49,6 +50,11 @@ from .common import (  # noqa: F401
     check_title,
     preview,
     render_body,
+)
+from .engagement import (  # noqa: F401
+    REPLY_WEIGHT,
+    recommendable_threads_sql,
+    thread_engagement_sql,
 )
 from .posts import (  # noqa: F401
     _add_post,

@@ -71,6 +71,11 @@ from .common import (  # noqa: F401
     presence_ttl,
 )
 from .describe import describe_messages, public_message_ids, search_documents  # noqa: F401
+from .engagement import (  # noqa: F401
+    messages_between,
+    public_room_engagement_sql,
+    public_rooms_sql,
+)
 from .messages import (  # noqa: F401
     delete_message,
     deleted_between,

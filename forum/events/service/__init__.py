@@ -58,6 +58,7 @@ from .common import (  # noqa: F401
     waitlist_counts,
     waitlist_position,
 )
+from .engagement import attendance_sql, event_titles_sql, signups_sql, upcoming_events_sql  # noqa: F401
 from .events import (  # noqa: F401
     cancel_event,
     check_event_fields,

@@ -30,6 +30,7 @@ from ...clock import now
 from ...errors import ValidationFailed
 from ...extensions import db
 from ...shop_embed import service as shop
+from . import participation
 
 MAX_DAYS = 366
 DEFAULT_DAYS = 30
@@ -317,6 +318,9 @@ def community_health(start: date, end: date) -> dict:
         "replies": replies(start, end),
         "retention": retention(start, end),
         "top_contributors": top_contributors(start, end),
+        "funnel": participation.funnel(start, end),
+        "chat": participation.chat_activity(start, end),
+        "events": participation.event_attendance(start, end),
     }
 
 

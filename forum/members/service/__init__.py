@@ -15,6 +15,7 @@ from ..coupons.service import (  # noqa: F401
     redemptions_by,
 )
 from .audience import credit_of, credit_sql, points_sql  # noqa: F401
+from .engagement import tiers_reached_sql  # noqa: F401
 from .ledger import (  # noqa: F401
     ACCOUNTS,
     WELCOME_POINTS,

@@ -84,6 +84,11 @@ from .common import (  # noqa: F401
     is_admin,
     is_merchant,
 )
+from .engagement import (  # noqa: F401
+    offerable_products_sql,
+    product_names_sql,
+    purchased_products_sql,
+)
 from .expiry import (  # noqa: F401
     expire_due_orders,
     expire_order,

@@ -1,0 +1,22 @@
+"""Response shapes of the recommendation endpoints."""
+
+from typing import Literal
+
+from .shared import Out, Timestamp
+
+
+class Recommended(Out):
+    kind: Literal["thread", "offer", "event", "room"]
+    id: int
+    title: str
+    reason: str
+    href: str
+
+
+class Recommendations(Out):
+    personal: bool
+    computed_at: Timestamp | None
+    threads: list[Recommended]
+    offers: list[Recommended]
+    events: list[Recommended]
+    rooms: list[Recommended]
