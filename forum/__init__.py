@@ -29,6 +29,7 @@ FEATURES = (
     "search",
     "attachments",
     "insight",
+    "social",
 )
 SOCKET_MODULES: tuple[str, ...] = ("live.sockets", "chat.sockets")
 

@@ -34,6 +34,7 @@ API_MODULES = (
     "search",
     "attachments",
     "insight",
+    "social",
 )
 
 # path -> method -> operation (OpenAPI 3.1)
