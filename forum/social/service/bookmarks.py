@@ -1,5 +1,6 @@
 """Bookmarks: a member keeps a post or a thread to come back to; the list is theirs alone."""
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -83,10 +84,8 @@ def toggle_bookmark(user, kind: str, target_id: int) -> bool:
     if existing is not None:
         remove_bookmark(user, existing)
         return False
-    try:
+    with contextlib.suppress(Conflict):  # another tab was first: bookmarked, as asked
         add_bookmark(user, kind, target_id)
-    except Conflict:
-        pass  # another tab bookmarked it first: bookmarked, as asked
     return True
 
 
