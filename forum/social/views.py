@@ -29,7 +29,7 @@ def add_template_helpers(app: Flask) -> None:
     app.add_template_global(social_for)
     app.add_template_global(draft_for)
     app.add_template_global(thread_bookmarked)
-    app.add_template_global(service.REACTIONS, "REACTIONS")
+    app.jinja_env.globals["REACTIONS"] = service.REACTIONS
 
 
 class PageSocial:
