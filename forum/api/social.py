@@ -7,7 +7,6 @@ from ..social import service
 from ..social.schemas import (
     BookmarkBody,
     DraftBody,
-    ReactionBody,
     dump_bookmark,
     dump_card,
     dump_draft,
@@ -45,16 +44,16 @@ def list_post_reactions(post_id: int):
 
 
 @endpoint(
-    "/posts/<int:post_id>/reactions",
+    "/posts/<int:post_id>/reactions/<reaction>",
     "POST",
-    summary="React to a post with one of the fixed emoji (`reaction`: its name)",
-    body=ReactionBody,
+    summary="React to a post with one of the fixed emoji, by name: thumbsup, laugh, wow, "
+    "thanks, party, eyes",
     status=201,
-    errors=(403, 409),
+    errors=(403, 409, 422),
     response=shapes.Reactions,
 )
-def add_post_reaction(post_id: int, data: ReactionBody):
-    return dump_reactions(service.add_reaction(acting_user(), post_id, data.reaction))
+def add_post_reaction(post_id: int, reaction: str):
+    return dump_reactions(service.add_reaction(acting_user(), post_id, reaction))
 
 
 @endpoint(

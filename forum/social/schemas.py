@@ -5,10 +5,6 @@ from pydantic import Field
 from ..schemas import MAX_DB_INT, Body, iso
 
 
-class ReactionBody(Body):
-    reaction: str = Field(max_length=16)
-
-
 class BookmarkBody(Body):
     post_id: int | None = Field(default=None, ge=1, le=MAX_DB_INT)
     thread_id: int | None = Field(default=None, ge=1, le=MAX_DB_INT)

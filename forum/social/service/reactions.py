@@ -55,8 +55,8 @@ def add_reaction(user, post_id: int, name: str) -> list[Reaction]:
     ValidationFailed (unknown name), NotFound (a post the member cannot see),
     Conflict ``already_reacted`` when this member already gave it (the unique key
     decides, so two tabs at once make one row)."""
+    post = _reactable_post(user, post_id)  # first: an unseen post says nothing more
     name = check_reaction(name)
-    post = _reactable_post(user, post_id)
     added = db.session.execute(
         insert_ignore(
             PostReaction,
@@ -71,8 +71,8 @@ def add_reaction(user, post_id: int, name: str) -> list[Reaction]:
 
 def remove_reaction(user, post_id: int, name: str) -> list[Reaction]:
     """Take back reaction ``name``; a reaction never given changes nothing."""
+    post = _reactable_post(user, post_id)  # first: an unseen post says nothing more
     name = check_reaction(name)
-    post = _reactable_post(user, post_id)
     db.session.execute(
         delete(PostReaction).where(
             PostReaction.post_id == post.id,
@@ -85,8 +85,8 @@ def remove_reaction(user, post_id: int, name: str) -> list[Reaction]:
 
 def toggle_reaction(user, post_id: int, name: str) -> list[Reaction]:
     """The form's button: give the reaction, or take it back when already given."""
+    post = _reactable_post(user, post_id)  # first: an unseen post says nothing more
     name = check_reaction(name)
-    post = _reactable_post(user, post_id)
     given = db.session.scalar(
         select(PostReaction.id).where(
             PostReaction.post_id == post.id,
