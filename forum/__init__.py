@@ -30,6 +30,7 @@ FEATURES = (
     "attachments",
     "insight",
     "recommend",
+    "social",
 )
 SOCKET_MODULES: tuple[str, ...] = ("live.sockets", "chat.sockets")
 

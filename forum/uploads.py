@@ -29,7 +29,7 @@ from importlib import import_module
 from typing import IO, Protocol, cast
 
 from flask import Response, abort, current_app, send_from_directory
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import RateLimited, ValidationFailed, field_error
 
@@ -67,8 +67,11 @@ def _not_image(field: str) -> ValidationFailed:
     return field_error(field, NOT_AN_IMAGE, code="invalid_image")
 
 
-def decode(data: bytes, *, box: tuple[int, int], field: str = "image") -> Image.Image:
-    """The first frame of ``data``, loaded, JPEGs at the smallest scale still covering ``box``.
+def decode(
+    data: bytes, *, box: tuple[int, int], field: str = "image", cover: bool = False
+) -> Image.Image:
+    """The first frame of ``data``, loaded, JPEGs at the smallest scale still covering ``box``
+    (fitted into it, or with ``cover`` filling it, as a square crop needs).
 
     Raises ValidationFailed (``invalid_image``) for anything else or too many pixels,
     RateLimited (``uploads_busy``) when no decode slot frees in time.
@@ -100,7 +103,8 @@ def decode(data: bytes, *, box: tuple[int, int], field: str = "image") -> Image.
             if image.format == "JPEG":
                 # The size it will be stored at (fitted into the box, as thumbnail() does):
                 # the decoder picks the smallest 1/2, 1/4 or 1/8 scale still at least that.
-                fit = min(box[0] / width, box[1] / height, 1.0)
+                scale = max if cover else min
+                fit = min(scale(box[0] / width, box[1] / height), 1.0)
                 image.draft(None, (max(1, int(width * fit)), max(1, int(height * fit))))
             image.load()
             return image
@@ -122,14 +126,20 @@ STORED = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "png"}  # GIFs are
 
 
 def reencode(
-    data: bytes, *, box: tuple[int, int], field: str = "image", as_jpeg: bool = False
+    data: bytes,
+    *,
+    box: tuple[int, int],
+    field: str = "image",
+    as_jpeg: bool = False,
+    crop: bool = False,
 ) -> tuple[bytes, str]:
-    """Check, decode and write ``data`` afresh, fitted into ``box``; returns (bytes, extension).
+    """Check, decode and write ``data`` afresh, fitted into ``box`` (or, with ``crop``,
+    filling it: centred and cut to its shape, as avatars are); returns (bytes, extension).
 
     The stored format follows the upload's (JPEG, PNG, WebP; GIF as PNG) unless
     ``as_jpeg``.
     """
-    image = decode(data, box=box, field=field)
+    image = decode(data, box=box, field=field, cover=crop)
     ext = "jpg" if as_jpeg else STORED[str(image.format)]
     if image.mode not in ("RGB", "RGBA", "L", "LA"):
         image = image.convert(
@@ -137,7 +147,10 @@ def reencode(
         )
     if ext == "jpg" and image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
-    image.thumbnail(box)
+    if crop:
+        image = ImageOps.fit(image, box)
+    else:
+        image.thumbnail(box)
     out = io.BytesIO()
     if ext == "jpg":
         image.save(out, "JPEG", quality=85, optimize=True)
@@ -213,9 +226,16 @@ class Folder:
     """
 
     def __init__(
-        self, name: str, *, field: str, box: tuple[int, int], as_jpeg: bool = False
+        self,
+        name: str,
+        *,
+        field: str,
+        box: tuple[int, int],
+        as_jpeg: bool = False,
+        crop: bool = False,
     ) -> None:
         self.name, self.field, self.box, self.as_jpeg = name, field, box, as_jpeg
+        self.crop = crop  # fill the box (a square avatar) rather than fit into it
 
     def path(self) -> str:
         """This folder on local disk (``LocalStorage``)."""
@@ -231,7 +251,9 @@ class Folder:
 
     def store_image(self, data: bytes) -> "StoredImage":
         """``store``, also saying the stored picture's pixel size and bytes."""
-        encoded, ext = reencode(data, box=self.box, field=self.field, as_jpeg=self.as_jpeg)
+        encoded, ext = reencode(
+            data, box=self.box, field=self.field, as_jpeg=self.as_jpeg, crop=self.crop
+        )
         name = f"{secrets.token_hex(16)}.{ext}"
         storage().put(self.name, name, encoded)
         width, height = Image.open(io.BytesIO(encoded)).size  # our own output: header only

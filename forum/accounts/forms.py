@@ -1,4 +1,5 @@
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     EmailField,
@@ -45,3 +46,7 @@ class TokenForm(FlaskForm):
         option_widget=CheckboxInput(),
         validate_choice=False,
     )
+
+
+class AvatarForm(FlaskForm):
+    avatar = FileField("Picture", validators=[FileRequired("Choose a picture.")])

@@ -29,6 +29,8 @@ class User(UserMixin, db.Model):
     trust_level: Mapped[int] = mapped_column(default=0, server_default="0")
     bio: Mapped[str] = mapped_column(Text, default="")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # The stored name of the member's square avatar (accounts.avatars), None for initials.
+    avatar_name: Mapped[str | None] = mapped_column(String(40))
     post_count: Mapped[int] = mapped_column(default=0)
     # Bumped by logout-everywhere and password change: every session and remember
     # cookie carrying an older version stops loading the user.

@@ -25,6 +25,8 @@ from ..errors import (
     ValidationFailed,
 )
 from ..extensions import db
+from ..permissions import check_member
+from .avatars import AVATARS
 from .models import ROLES, TOKEN_SCOPES, ApiToken, User
 
 
@@ -472,3 +474,59 @@ def members_sql() -> Select:
         User.username.label("username"),
         User.created_at.label("created_at"),
     )
+
+
+# --- avatars -----------------------------------------------------------------------
+
+
+def avatar_url(user: User) -> str | None:
+    """Where ``user``'s avatar is served, None when they have none (initials are shown)."""
+    if not user.avatar_name:
+        return None
+    return f"/avatars/{user.avatar_name}"  # views.avatar; a constant so rendering needs no request
+
+
+def read_avatar(stream) -> bytes:
+    return AVATARS.read_limited(stream)
+
+
+def set_avatar(user: User, data: bytes) -> str:
+    """Check, re-encode and keep ``data`` as ``user``'s square avatar; returns its URL.
+
+    Goes through the one upload pipeline (``ValidationFailed`` on field ``avatar`` for a
+    file that is not an image, too large or too many pixels; nothing is kept then),
+    rate limited as image uploads are. The previous picture is deleted once the
+    change is committed, so a rolled-back change never leaves a member without one.
+    """
+    check_member(user)
+    ratelimit.consume(
+        current_app.config["ATTACHMENT_LIMIT"],
+        "avatar",
+        user.id,
+        message="You are uploading images too fast; wait a while.",
+    )
+    old = user.avatar_name
+    user.avatar_name = AVATARS.store(data)
+    db.session.flush()
+    if old:
+        realtime.after_commit(AVATARS.remove, old)
+    return avatar_url(user) or ""
+
+
+def remove_avatar(user: User) -> None:
+    """Back to initials; the stored picture goes once the change is committed."""
+    check_member(user)
+    old = user.avatar_name
+    user.avatar_name = None
+    db.session.flush()
+    if old:
+        realtime.after_commit(AVATARS.remove, old)
+
+
+def send_avatar(name: str):
+    """The stored avatar; NotFound for a name no member has (a removed one included)."""
+    if not AVATARS.is_valid_name(name) or not db.session.scalar(
+        select(User.id).where(User.avatar_name == name)
+    ):
+        raise NotFound("No such avatar.")
+    return AVATARS.send(name)

@@ -2,6 +2,7 @@ from zoneinfo import available_timezones
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     g,
@@ -19,7 +20,7 @@ from ..errors import ServiceError
 from ..extensions import db, limiter, login_manager
 from ..web import bring_coupon, brought_coupon, form_status, run_form, safe_next
 from . import service
-from .forms import LoginForm, PasswordForm, ProfileForm, RegisterForm, TokenForm
+from .forms import AvatarForm, LoginForm, PasswordForm, ProfileForm, RegisterForm, TokenForm
 
 bp = Blueprint("accounts", __name__)
 
@@ -143,13 +144,14 @@ def profile(username: str):
     return render_template("accounts/profile.html", user=user, posts=posts, stats=stats)
 
 
-def _settings_page(user, *, form=None, password_form=None, status=200):
+def _settings_page(user, *, form=None, password_form=None, avatar_form=None, status=200):
     form = form or ProfileForm(obj=user, formdata=None)
     form.timezone.choices = ["UTC", *sorted(available_timezones() - {"UTC"})]
     return render_template(
         "accounts/settings.html",
         form=form,
         password_form=password_form or PasswordForm(prefix="pw", formdata=None),
+        avatar_form=avatar_form or AvatarForm(prefix="av", formdata=None),
     ), status
 
 
@@ -165,6 +167,39 @@ def settings():
         flash("Profile saved.", "success")
         return redirect(url_for("accounts.settings"))
     return _settings_page(user, form=form, status=form_status(form))
+
+
+@bp.get("/avatars/<name>")
+def avatar(name: str):
+    try:
+        return service.send_avatar(name)
+    except ServiceError:
+        abort(404)
+
+
+@bp.post("/settings/avatar")
+@login_required
+def upload_avatar():
+    """A new avatar through the one upload pipeline (a plain multipart form)."""
+    user = current_user._get_current_object()
+    avatar_form = AvatarForm(prefix="av")
+    done = run_form(
+        avatar_form,
+        lambda: service.set_avatar(user, service.read_avatar(avatar_form.avatar.data.stream)),
+    )
+    if done:
+        flash("Avatar saved.", "success")
+        return redirect(url_for("accounts.settings"))
+    return _settings_page(user, avatar_form=avatar_form, status=422)
+
+
+@bp.post("/settings/avatar/remove")
+@login_required
+def remove_avatar():
+    service.remove_avatar(current_user._get_current_object())
+    db.session.commit()
+    flash("Avatar removed; your initials are shown again.", "success")
+    return redirect(url_for("accounts.settings"))
 
 
 @bp.post("/settings/password")

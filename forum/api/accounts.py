@@ -4,6 +4,7 @@ from flask_login import current_user
 from ..accounts import service
 from ..accounts.schemas import NewTokenBody, RegisterBody, TokenBody, dump_token, dump_user
 from ..campaigns import service as campaigns
+from ..errors import ValidationFailed
 from ..members import service as members
 from . import bp, responses
 from .core import endpoints
@@ -94,3 +95,34 @@ def create_token(data: NewTokenBody):
 )
 def revoke_token(token_id: int):
     service.revoke_token(current_user._get_current_object(), token_id)
+
+
+@endpoint(
+    "/me/avatar",
+    "POST",
+    summary="Upload your avatar (multipart field `avatar`: JPEG, PNG, WebP or GIF); it is "
+    "re-encoded and cut to a centred square",
+    status=201,
+    errors=(403, 413, 422, 429),
+    response=responses.Avatar,
+)
+def upload_my_avatar():
+    upload = request.files.get("avatar")
+    if upload is None:
+        raise ValidationFailed(
+            "Attach the picture as the multipart field `avatar`.",
+            fields={"avatar": ["Required."]},
+        )
+    url = service.set_avatar(current_user._get_current_object(), service.read_avatar(upload.stream))
+    return {"avatar_url": url}
+
+
+@endpoint(
+    "/me/avatar",
+    "DELETE",
+    summary="Remove your avatar (your initials are shown again)",
+    status=204,
+    errors=(403,),
+)
+def remove_my_avatar():
+    service.remove_avatar(current_user._get_current_object())

@@ -36,6 +36,7 @@ API_MODULES = (
     "insight",
     "evaluation",
     "recommend",
+    "social",
 )
 
 # path -> method -> operation (OpenAPI 3.1)

@@ -9,7 +9,7 @@ from forum.extensions import db
 from tests.conftest import login
 
 SECRET = "the secret words of a post nobody else may read"
-VALUES = {"action": "hide"}
+VALUES = {"action": "hide", "reaction": "thanks"}
 
 
 def post_rules(app):

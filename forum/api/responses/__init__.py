@@ -17,6 +17,7 @@ One module a feature (``responses/board.py``...); endpoints use them as
 from .accounts import (  # noqa: F401
     ApiToken,
     ApiTokenPage,
+    Avatar,
     Me,
     NewApiToken,
     OpenAPIDocument,

@@ -56,3 +56,7 @@ class OpenAPIDocument(BaseModel):
     openapi: str
     info: dict[str, Any]
     paths: dict[str, Any]
+
+
+class Avatar(Out):
+    avatar_url: str  # where the square picture is served

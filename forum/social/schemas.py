@@ -1,0 +1,62 @@
+"""API shapes of reactions, bookmarks, drafts and user cards."""
+
+from pydantic import Field
+
+from ..schemas import MAX_DB_INT, Body, iso
+
+
+class BookmarkBody(Body):
+    post_id: int | None = Field(default=None, ge=1, le=MAX_DB_INT)
+    thread_id: int | None = Field(default=None, ge=1, le=MAX_DB_INT)
+
+
+class DraftBody(Body):
+    body: str = Field(max_length=100_000)  # the service applies POST_MAX_LENGTH
+    title: str = Field(default="", max_length=1_000)
+
+
+def dump_reactions(reactions) -> dict:
+    return {
+        "reactions": [
+            {"reaction": r.name, "emoji": r.emoji, "count": r.count, "mine": r.mine}
+            for r in reactions
+        ]
+    }
+
+
+def dump_bookmark(listed) -> dict:
+    return {
+        "id": listed.id,
+        "kind": listed.kind,
+        "target_id": listed.target_id,
+        "created_at": iso(listed.created_at),
+        "title": listed.title,
+        "url": listed.url,
+        "available": listed.url is not None,
+    }
+
+
+def dump_draft(draft) -> dict:
+    return {
+        "thread_id": draft.thread_id,
+        "category_id": draft.category_id,
+        "title": draft.title or "",
+        "body": draft.body or "",
+        "updated_at": iso(draft.updated_at),
+    }
+
+
+def dump_card(card) -> dict:
+    return {
+        "id": card.id,
+        "username": card.username,
+        "avatar_url": card.avatar_url,
+        "trust_level": card.trust_level,
+        "tier": card.tier,
+        "roles": card.roles,
+        "joined": iso(card.joined),
+        "post_count": card.post_count,
+        "suspended": card.suspended,
+        "profile_url": card.profile_url,
+        "can_message": card.can_message,
+    }

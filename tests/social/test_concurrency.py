@@ -1,0 +1,54 @@
+"""Races on committed data with many workers: one reaction per member and emoji however
+many tabs click at once, and one draft row per member and thread however many autosaves
+land together (run on PostgreSQL in CI; on the SQLite file here too)."""
+
+import pytest
+
+from forum.accounts.models import User
+from forum.extensions import db
+from forum.social import service
+from forum.social.models import Draft, PostReaction
+from tests.fixtures.concurrency import small_pool
+
+WORKERS = 16
+
+
+@pytest.fixture
+def config_overrides():
+    return small_pool()
+
+
+def test_many_tabs_reacting_at_once_make_one_reaction(
+    app, race, make_user, make_thread, first_post_id
+):
+    alice = make_user("alice")
+    post_id = first_post_id(make_thread(alice))
+
+    def work(_index):
+        service.add_reaction(db.session.get(User, alice.id), post_id, "party")
+        return "added"
+
+    results, errors = race(WORKERS, work)
+    assert errors == []
+    assert results.count("added") == 1 and results.count("already_reacted") == WORKERS - 1
+    with app.app_context():
+        rows = db.session.scalar(db.select(db.func.count()).select_from(PostReaction))
+        assert rows == 1
+        assert service.reactions_of([post_id])[post_id][0].count == 1
+
+
+def test_autosaves_landing_together_leave_one_draft_holding_one_of_the_texts(
+    app, race, make_user, make_thread
+):
+    alice = make_user("alice")
+    thread_id = make_thread(alice)
+
+    def work(index):
+        service.save_draft(db.session.get(User, alice.id), f"text {index}", thread_id=thread_id)
+        return index
+
+    results, errors = race(WORKERS, work)
+    assert errors == [] and sorted(results) == list(range(WORKERS))
+    with app.app_context():
+        drafts = db.session.scalars(db.select(Draft)).all()
+        assert len(drafts) == 1 and drafts[0].body in {f"text {i}" for i in range(WORKERS)}
