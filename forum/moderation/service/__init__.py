@@ -37,6 +37,7 @@ from .queue import (  # noqa: F401
 from .sanctions import silence, suspend, unsilence, unsuspend  # noqa: F401
 from .settings import (  # noqa: F401
     SETTINGS,
+    brand,
     check_guidelines_accepted,
     guidelines_html,
     setting,
