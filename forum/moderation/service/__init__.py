@@ -32,6 +32,7 @@ from .queue import (  # noqa: F401
     holds_new_post,
     pending_count,
     queue,
+    restore,
     target_of,
 )
 from .sanctions import silence, suspend, unsilence, unsuspend  # noqa: F401
