@@ -152,6 +152,8 @@ class Defaults:
     BADGE_EVENT_REGULAR_EVENTS = (
         3  # events checked in at  # TL3's "sustained" window (recent visits, flags)
     )
+    BADGE_TRUSTED_REVIEWER_REVIEWS = 3  # published reviews (not hidden, not deleted)...
+    BADGE_TRUSTED_REVIEWER_HELPFUL = 2  # ...each found helpful by this many members
     # Commerce gates: a minimum trust level and/or account age (days); 0 and 0 is off.
     TRUST_GATE_SNAP_LEVEL = 0  # taking snap-up units
     TRUST_GATE_SNAP_AGE_DAYS = 0

@@ -75,6 +75,7 @@ def beat_schedule(interval: float) -> dict[str, dict[str, Any]]:
         "chat.sweep_connections": {"task": "chat.sweep_connections", "schedule": every},
         "members.evaluate_tiers": {"task": "members.evaluate_tiers", "schedule": 3600.0},
         "trust.evaluate_levels": {"task": "trust.evaluate_levels", "schedule": 3600.0},
+        "trust.award_badges": {"task": "trust.award_badges", "schedule": 3600.0},
         "members.release_rebates": {"task": "members.release_rebates", "schedule": every},
         "members.expire_points": {"task": "members.expire_points", "schedule": 3600.0},
         "reviews.send_reminders": {"task": "reviews.send_reminders", "schedule": every},

@@ -17,6 +17,7 @@ from ..events.schemas import (
 )
 from ..pagination import limit_from
 from ..permissions import acting_user as _user
+from ..schemas import ReasonBody
 from . import bp, responses
 from .core import endpoints
 
@@ -91,13 +92,14 @@ def update_event(event_id: int, data: EventPatch):
 @endpoint(
     "/events/<int:event_id>/cancel",
     "POST",
-    summary="Call an event off (host)",
-    errors=(403, 404, 409),
+    summary="Call an event off (host; a moderator calling off another's event gives a reason)",
+    body=ReasonBody,
+    errors=(403, 404, 409, 422),
     response=responses.Event,
 )
-def cancel_event(event_id: int):
+def cancel_event(event_id: int, data: ReasonBody):
     event = service.get_event(event_id)
-    service.cancel_event(_user(), event)
+    service.cancel_event(_user(), event, data.reason)
     return dump_event(event, viewer=_user())
 
 
@@ -160,13 +162,14 @@ def participants(event_id: int):
 @endpoint(
     "/events/<int:event_id>/participants/<int:user_id>",
     "DELETE",
-    summary="Remove a participant (host); the seat goes to the waitlist",
+    summary="Remove a participant (host), with a reason they are sent; the seat goes to the waitlist",
+    body=ReasonBody,
     status=204,
-    errors=(403, 404, 409),
+    errors=(403, 404, 409, 422),
 )
-def remove_participant(event_id: int, user_id: int):
+def remove_participant(event_id: int, user_id: int, data: ReasonBody):
     event = service.get_event(event_id)
-    service.remove_participant(_user(), event, user_id)
+    service.remove_participant(_user(), event, user_id, data.reason)
 
 
 @endpoint(

@@ -210,7 +210,7 @@ def edit(event_id: int):
 @login_required
 def call_off(event_id: int):
     event = service.get_event(event_id)
-    service.cancel_event(current_user, event)
+    service.cancel_event(current_user, event, request.form.get("reason", ""))
     db.session.commit()
     flash("The event is cancelled; participants were told.", "success")
     return redirect(url_for("events.detail", event_id=event.id))
@@ -385,7 +385,7 @@ def undo_check_in(event_id: int, signup_id: int):
 @login_required
 def remove(event_id: int, user_id: int):
     event = service.get_event(event_id)
-    service.remove_participant(current_user, event, user_id)
+    service.remove_participant(current_user, event, user_id, request.form.get("reason", ""))
     db.session.commit()
     flash("Participant removed; the next on the waitlist got the seat.", "success")
     return redirect(url_for("events.manage", event_id=event_id))

@@ -1,11 +1,12 @@
 """Demo moderation: written guidelines, a few flagged posts waiting in the queue (one
-auto-hidden by its score), a flagged profile, a new account's held first post, and a
-silenced spammer."""
+auto-hidden by its score), a flagged profile and product, a new account's held first
+post, and a silenced spammer."""
 
 from flask import current_app
 
 from ..accounts import service as accounts
 from ..board import service as board
+from ..shop_embed import service as shop
 from . import service
 
 GUIDELINES = """## How we talk here
@@ -64,6 +65,17 @@ def build(ctx) -> None:
         service.flag(
             flagger, "user", spammer.id, "spam", "The profile is an advert.", author_id=spammer.id
         )
+        # A product a member thinks is counterfeit: agreeing hides it from members.
+        products = shop.featured_products(limit=1)
+        if products:
+            service.flag(
+                flagger,
+                "product",
+                products[0].id,
+                "other",
+                "Looks like a counterfeit of a known brand.",
+                author_id=products[0].merchant.user_id,
+            )
     ctx.summary.append(
         f"Moderation: {service.pending_count()} items wait in the review queue (log in as "
         "mod_mia: /mod/queue); cheap_watches_4u is silenced."

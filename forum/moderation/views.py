@@ -278,6 +278,17 @@ def target(target: str, target_id: int):
     return redirect(described.url)
 
 
+@bp.post("/mod/target/<target>/<int:target_id>/restore")
+@login_required
+def restore(target: str, target_id: int):
+    """Put back an item an earlier decision hid (reason required), then go to it."""
+    service.restore(acting_user(), target, target_id, request.form.get("reason", ""))
+    db.session.commit()
+    flash("Restored.", "success")
+    described = service.describe(target, target_id, viewer=acting_user())
+    return redirect(described.url if described else url_for("moderation.queue"))
+
+
 @bp.get("/admin/users/id/<int:user_id>")
 @login_required
 def admin_user_by_id(user_id: int):

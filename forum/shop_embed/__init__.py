@@ -14,6 +14,7 @@ from .. import signals
 def init_app(app: Flask) -> None:
     from .service.widgets import (
         describe_product,
+        hide_product,
         may_watch_offer,
         may_watch_product,
         product_widget,
@@ -23,3 +24,4 @@ def init_app(app: Flask) -> None:
     signals.room_watch_allowed.connect(may_watch_offer, sender="offer")
     signals.offer_watch_allowed.connect(may_watch_product, sender="product")
     signals.moderation_target.connect(describe_product, sender="product")
+    signals.moderation_hide.connect(hide_product, sender="product")

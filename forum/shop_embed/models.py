@@ -24,9 +24,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     false,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from ..accounts.models import User
 from ..database import PrimaryKey, StampedNow, UTCDateTime
@@ -92,6 +95,10 @@ class Product(db.Model):
     image_name: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     archived_at: Mapped[datetime | None]
+    # Hidden by moderation (flags upheld, or past the flag score until a moderator
+    # decides): members neither see nor buy it; the merchant and staff still see it.
+    hidden_at: Mapped[datetime | None]
+    hidden_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[StampedNow]
     updated_at: Mapped[StampedNow]
     # Who may buy it: "all", or a tier and above ("shopper", "vip"); members enforce it.
@@ -125,9 +132,16 @@ class Product(db.Model):
     def is_archived(self) -> bool:
         return self.archived_at is not None
 
-    @property
+    @hybrid_property
     def is_buyable(self) -> bool:
-        return self.active and self.archived_at is None
+        """On sale: active, not archived, not hidden by moderation (also a SQL clause:
+        ``where(Product.is_buyable)``)."""
+        return self.active and self.archived_at is None and self.hidden_at is None
+
+    @is_buyable.inplace.expression
+    @classmethod
+    def _is_buyable_expression(cls) -> ColumnElement[bool]:
+        return and_(cls.active.is_(True), cls.archived_at.is_(None), cls.hidden_at.is_(None))
 
 
 # Adjustment kinds that are not a discount on the merchandise.

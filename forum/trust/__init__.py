@@ -22,7 +22,8 @@ def init_app(app: Flask) -> None:
     app.teardown_request(reading.flush)
     # The profile shows the member's level (and, for the member, what the next one needs).
     signals.profile_shown.connect(reading.on_profile_shown)
-    # Badges: likes and replies above, event check-ins here; shown on the profile.
+    # Badges: likes and replies above, event check-ins and reviews here; shown on the profile.
     signals.signup_checked_in.connect(reading.on_checked_in)
+    signals.review_changed.connect(reading.on_review_changed)
     signals.profile_shown.connect(reading.on_profile_badges)
     views.add_template_helpers(app)

@@ -70,6 +70,10 @@ def on_checked_in(signup, *, event, checked_in: bool) -> None:
         service.on_checked_in(signup.user_id, event.id)
 
 
+def on_review_changed(review, *, change: str) -> None:
+    service.on_review_changed(review.author_id, change)
+
+
 def on_profile_shown(user, *, viewer=None):
     level = service.level_of(user)
     return accounts.ProfileStat("Trust level", f"{level} · {service.LEVEL_NAMES[level]}")

@@ -10,6 +10,7 @@ from ...accounts.models import User
 from ...clock import now
 from ...errors import Conflict, NotFound, ValidationFailed, field_error
 from ...extensions import db
+from ...moderation import service as moderation
 from ...notifications import service as notifications
 from ...times import parse_time
 from .. import covers
@@ -298,9 +299,14 @@ def update_event(actor: User, event: Event, *, cover_image: bytes | None = None,
     return event
 
 
-def cancel_event(actor: User, event: Event) -> None:
-    """Call the event off (host or moderator); participants are told, sign-ups stay on record."""
+def cancel_event(actor: User, event: Event, reason: str = "") -> None:
+    """Call the event off (host or moderator); participants are told, with the reason
+    when one is given, and sign-ups stay on record. A moderator calling off someone
+    else's event must give a reason (ValidationFailed before anything changes); it is
+    sent to the participants and kept in the audit log."""
     check_host(actor, event)
+    by_moderator = actor.id != event.host_id
+    reason = moderation.check_reason(reason) if by_moderator or (reason or "").strip() else ""
     if event.is_cancelled:
         raise Conflict("This event was already cancelled.", code="event_cancelled")
     if event.has_ended():
@@ -310,13 +316,13 @@ def cancel_event(actor: User, event: Event) -> None:
     event.sequence = (event.sequence or 0) + 1
     db.session.flush()
     signals.search_stale.send("event", ids=[event.id])
+    who = "a moderator" if by_moderator else "the host"
+    text = f"“{event.title}” was cancelled by {who}" + (f": {reason}" if reason else ".")
     for user_id in participant_ids(event):
-        notifications.notify(
-            user_id,
-            "event_cancelled",
-            f"“{event.title}” was cancelled by the host.",
-            event_url(event),
-            actor_id=actor.id,
+        notifications.notify(user_id, "event_cancelled", text, event_url(event), actor_id=actor.id)
+    if by_moderator:
+        moderation.record(
+            actor, "event.cancel", "event", event.id, reason=reason, subject_id=event.host_id
         )
     announce_seats(event)
 

@@ -35,6 +35,7 @@ from ...clock import now
 from ...errors import Conflict, Forbidden, NotFound
 from ...extensions import db
 from ...idempotency import check_key as check_idempotency_key
+from ...moderation import service as moderation
 from ...notifications import service as notifications
 from ..models import (
     ACTIVE_STATES,
@@ -241,9 +242,12 @@ def cancel_signup(user: User, event: Event) -> Signup | None:
     return promoted[0] if promoted else None
 
 
-def remove_participant(actor: User, event: Event, user_id: int) -> Signup | None:
-    """The host takes a member off the event (seat or waitlist); they cannot rejoin."""
+def remove_participant(actor: User, event: Event, user_id: int, reason: str = "") -> Signup | None:
+    """The host (or a moderator) takes a member off the event (seat or waitlist); they
+    cannot rejoin. A reason is required (ValidationFailed before anything changes): the
+    member is sent it and the audit log keeps it, linking the event and the member."""
     check_host(actor, event)
+    reason = moderation.check_reason(reason)
     signup = db.session.scalar(
         select(Signup).where(Signup.event_id == event.id, Signup.user_id == user_id)
     )
@@ -252,12 +256,21 @@ def remove_participant(actor: User, event: Event, user_id: int) -> Signup | None
     if event.has_ended():
         raise Conflict("The event is over.", code="event_ended")
     promoted = _release(event, signup, REMOVED)
+    who = "The host" if actor.id == event.host_id else "A moderator"
     notifications.notify(
         signup.user_id,
         "event_removed",
-        f"The host removed you from “{event.title}”.",
+        f"{who} removed you from “{event.title}”: {reason}",
         event_url(event),
         actor_id=actor.id,
+    )
+    moderation.record(
+        actor,
+        "event.remove_participant",
+        "event",
+        event.id,
+        reason=reason,
+        subject_id=signup.user_id,
     )
     announce_seats(event)
     return promoted[0] if promoted else None

@@ -32,11 +32,13 @@ from .queue import (  # noqa: F401
     holds_new_post,
     pending_count,
     queue,
+    restore,
     target_of,
 )
 from .sanctions import silence, suspend, unsilence, unsuspend  # noqa: F401
 from .settings import (  # noqa: F401
     SETTINGS,
+    brand,
     check_guidelines_accepted,
     guidelines_html,
     setting,

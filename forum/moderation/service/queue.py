@@ -237,6 +237,47 @@ def _hide(item: ReviewItem, hidden: bool, actor, reason: str) -> None:
     )
 
 
+def restore(actor, target_type: str, target_id: int, reason: str) -> None:
+    """A moderator puts back a post, chat message or product hidden by an earlier
+    decision (reviews restore on their own page, with their rating rules). A reason is
+    required; audited with links. Raises ValidationFailed, NotFound (no such item),
+    Conflict ``not_hidden`` / ``pending`` (still in the queue: decide it there)."""
+    check_moderator(actor)
+    reason = check_reason(reason)
+    if target_type not in ("post", "message", "product"):
+        raise ValidationFailed(fields={"target": ["Restore posts, chat messages or products."]})
+    target = describe(target_type, target_id, viewer=actor)
+    if target is None:
+        raise NotFound("No such thing to restore.")
+    if not target.hidden:
+        raise Conflict("That is not hidden.", code="not_hidden")
+    pending = db.session.scalar(
+        select(ReviewItem.id).where(
+            ReviewItem.target_type == target_type,
+            ReviewItem.target_id == target_id,
+            ReviewItem.status == "pending",
+        )
+    )
+    if pending is not None:
+        raise Conflict("It waits in the review queue: decide it there.", code="pending")
+    signals.ask(
+        signals.moderation_hide,
+        target_type,
+        target_id=target_id,
+        hidden=False,
+        actor=actor,
+        reason=reason,
+    )
+    record(
+        actor,
+        f"{target_type}.restore",
+        target_type,
+        target_id,
+        reason=reason,
+        subject_id=target.author_id,
+    )
+
+
 def pending_count() -> int:
     return int(
         db.session.scalar(select(func.count(ReviewItem.id)).where(ReviewItem.status == "pending"))

@@ -1,7 +1,12 @@
 """Site settings an admin edits (name, logo, guidelines, flag and first-post thresholds).
 
 A key with no row reads as the app config's default (``SITE_NAME``,
-``FLAG_HIDE_SCORE``, ``FIRST_POSTS_HELD``...), so a fresh site works unset."""
+``FLAG_HIDE_SCORE``, ``FIRST_POSTS_HELD``...), so a fresh site works unset.
+
+``brand`` (the name and logo every page's header and ``<title>`` show) is read from the
+shared cache (``forum.pagecache``: Redis for every worker, in-process outside
+production), so a page costs no query for it; saving either setting forgets the cached
+brand once the save commits, for every worker sharing the cache."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,10 +15,11 @@ from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import select
 
-from ... import markup
+from ... import markup, realtime
 from ...clock import now
 from ...errors import ValidationFailed
 from ...extensions import db
+from ...pagecache import cache
 from ..models import SiteSetting
 from .audit import check_admin, check_reason, record
 
@@ -66,6 +72,38 @@ def setting(key: str):
     return _parse(spec, row.value) if row is not None else _default(spec)
 
 
+BRAND_KEYS = ("site_name", "logo_url")
+BRAND_CACHE_KEY = "site-brand"
+
+
+def brand() -> dict[str, str]:
+    """``{"site_name", "logo_url"}`` for every page: from the cache, else one query
+    (then cached). A cache outage only costs the query."""
+    try:
+        cached = cache.get(BRAND_CACHE_KEY)
+    except Exception:  # noqa: BLE001  (no cache: read the rows)
+        cached = None
+    if isinstance(cached, dict):
+        return cached
+    stored = {
+        row.key: row.value
+        for row in db.session.scalars(select(SiteSetting).where(SiteSetting.key.in_(BRAND_KEYS)))
+    }
+    value = {key: stored.get(key) or str(_default(BY_KEY[key])) for key in BRAND_KEYS}
+    try:
+        cache.set(BRAND_CACHE_KEY, value)
+    except Exception:  # noqa: BLE001  (serve it uncached)
+        current_app.logger.warning("site settings: could not cache the brand")
+    return value
+
+
+def forget_brand() -> None:
+    try:
+        cache.delete(BRAND_CACHE_KEY)
+    except Exception:  # noqa: BLE001  (the cache's own timeout bounds a stale brand)
+        current_app.logger.warning("site settings: could not forget the cached brand")
+
+
 def _check(spec: SettingSpec, value) -> str:
     if spec.kind == "int":
         if isinstance(value, str) and value.strip().isdigit():
@@ -106,6 +144,9 @@ def update_settings(actor, values: dict, reason: str = "") -> dict:
     if changed:
         db.session.flush()
         record(actor, "settings.update", "settings", 0, reason=reason, keys=changed)
+        if set(changed) & set(BRAND_KEYS):
+            # After the commit: a page rendered meanwhile cannot cache the old brand again.
+            realtime.after_commit(forget_brand)
     return site_settings()
 
 

@@ -12,6 +12,7 @@ from .nudges import invitation_text, invite, send_reminders  # noqa: F401
 from .queries import (  # noqa: F401
     Page,
     computed_ratings,
+    helpful_reviewers,
     list_reviews,
     plain_text,
     recount_ratings,

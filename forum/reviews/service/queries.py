@@ -118,3 +118,20 @@ def review_texts(product_ids) -> dict[int, str]:
                 :REVIEW_TEXT_MAX
             ]
     return texts
+
+
+def helpful_reviewers(
+    min_reviews: int, min_helpful: int, *, author_id: int | None = None
+) -> list[int]:
+    """Members with at least ``min_reviews`` reviews that count (not hidden, not
+    deleted) each found helpful by at least ``min_helpful`` members (trust's "trusted
+    reviewer" badge); only ``author_id`` when given. One grouped query."""
+    query = (
+        select(Review.author_id)
+        .where(_counting(), Review.helpful_count >= min_helpful)
+        .group_by(Review.author_id)
+        .having(func.count(Review.id) >= min_reviews)
+    )
+    if author_id is not None:
+        query = query.where(Review.author_id == author_id)
+    return list(db.session.scalars(query))

@@ -336,6 +336,22 @@ def set_hidden(actor, review: Review, hidden: bool, reason: str = "") -> None:
         ).first()
         if row is not None:
             shop.apply_rating(review.product_id, remove=row.rating)
+        else:
+            # Hidden already by the flag score (no moderator): it has stopped counting;
+            # the moderator's word now makes it a removal and takes its reward back.
+            row = db.session.execute(
+                update(Review)
+                .where(
+                    Review.id == review.id,
+                    Review.hidden_at.is_not(None),
+                    Review.hidden_by_id.is_(None),
+                    Review.deleted_at.is_(None),
+                )
+                .values(hidden_by_id=actor.id, hidden_reason=reason[:HIDDEN_REASON_MAX])
+                .returning(Review.rating)
+                .execution_options(synchronize_session=False)
+            ).first()
+        if row is not None:
             rewards.reverse("review", review.order_item_id, "removed_for_abuse")
     else:
         row = db.session.execute(
@@ -489,10 +505,27 @@ def describe_review(kind: str, *, target_id: int, viewer=None):
 
 def hide_review(kind: str, *, target_id: int, hidden: bool, actor=None, reason: str = "") -> bool:
     """A moderator's queue decision hides or restores a review through ``set_hidden`` (its
-    rating and reward rules). The flag score alone (``actor`` None) does not hide a
-    review: its rating and reward move only on a moderator's word."""
+    rating and reward rules). The flag score (``actor`` None) hides it until a moderator
+    decides: it stops counting in its product's rating, its reward stays (taken back
+    only if a moderator agrees); moderation writes that audit entry."""
     review = db.session.get(Review, target_id)
-    if review is None or actor is None:
+    if review is None:
         return False
-    set_hidden(actor, review, hidden, reason)
+    if actor is not None:
+        set_hidden(actor, review, hidden, reason)
+        return True
+    if not hidden:
+        return False
+    row = db.session.execute(
+        update(Review)
+        .where(Review.id == review.id, Review.hidden_at.is_(None), Review.deleted_at.is_(None))
+        .values(hidden_at=now(), hidden_by_id=None, hidden_reason=reason[:HIDDEN_REASON_MAX])
+        .returning(Review.rating)
+        .execution_options(synchronize_session=False)
+    ).first()
+    db.session.refresh(review)
+    if row is None:
+        return False
+    shop.apply_rating(review.product_id, remove=row.rating)
+    signals.review_changed.send(review, change="hidden")
     return True

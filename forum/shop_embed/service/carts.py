@@ -190,11 +190,7 @@ def cart_quote(cart: dict | None) -> Quote | None:
         return None
     ids = [pid for pid, _ in lines]
     buyable = set(
-        db.session.scalars(
-            select(Product.id).where(
-                Product.id.in_(ids), Product.active.is_(True), Product.archived_at.is_(None)
-            )
-        )
+        db.session.scalars(select(Product.id).where(Product.id.in_(ids), Product.is_buyable))
     )
     lines = [(pid, qty) for pid, qty in lines if pid in buyable]
     if not lines:

@@ -8,6 +8,7 @@ from ... import markup, signals
 from ...clock import now
 from ...errors import Conflict, NotFound, ValidationFailed
 from ...extensions import db
+from ...permissions import can_moderate
 from ..images import IMAGES
 from ..models import Merchant, Product
 from .common import (
@@ -243,9 +244,10 @@ def listed_product_ids() -> Select:
 
 
 def buyable_product_ids() -> Select:
-    """``SELECT id`` of products on sale (active, not archived): a SQL expression for
-    another feature's own query (``column.in_(buyable_product_ids())``, reviews' search)."""
-    return select(Product.id).where(Product.active.is_(True), Product.archived_at.is_(None))
+    """``SELECT id`` of products on sale (active, not archived, not hidden): a SQL
+    expression for another feature's own query (``column.in_(buyable_product_ids())``,
+    reviews' search)."""
+    return select(Product.id).where(Product.is_buyable)
 
 
 def find_product(product_id: int) -> Product | None:
@@ -274,15 +276,43 @@ def products_with_ids(product_ids) -> dict[int, Product]:
 
 
 def get_product(product_id: int, viewer=None) -> Product:
-    """A product anyone may see (active, not archived); its owner and admins see all of theirs."""
+    """A product anyone may see (active, not archived, not hidden by moderation); its
+    owner and admins see all of theirs, moderators the hidden ones they decide on."""
     product = db.session.get(Product, product_id) if isinstance(product_id, int) else None
     if product is None:
         raise NotFound("No such product.")
-    if not product.is_buyable and not is_admin(viewer):
+    moderating = product.hidden_at is not None and can_moderate(viewer)
+    if not product.is_buyable and not (is_admin(viewer) or moderating):
         owner = merchant_of(viewer) if is_merchant(viewer) else None
         if owner is None or owner.id != product.merchant_id:
             raise NotFound("No such product.")
     return product
+
+
+def set_hidden_by_moderation(product_id: int, hidden: bool, reason: str = "") -> bool:
+    """Moderation hides a product (its flags were upheld, or passed the flag score) or
+    restores it: one conditional UPDATE, so a repeat changes nothing. Hidden, it leaves
+    pages, cards, carts, search and sale (``is_buyable``). True when it moved; the
+    audit entry is moderation's."""
+    moved = db.session.execute(
+        update(Product)
+        .where(
+            Product.id == product_id,
+            Product.hidden_at.is_(None) if hidden else Product.hidden_at.is_not(None),
+        )
+        .values(
+            hidden_at=now() if hidden else None,
+            hidden_reason=(reason or "")[:200] if hidden else None,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    product = db.session.get(Product, product_id)
+    if product is not None:
+        db.session.expire(product, ["hidden_at", "hidden_reason"])
+    if moved:
+        signals.search_stale.send("product", ids=[product_id])
+        _announce_stock([product_id])
+    return bool(moved)
 
 
 def merchant_products(
@@ -292,7 +322,7 @@ def merchant_products(
     if not include_archived:
         query = query.where(Product.archived_at.is_(None))
     if only_buyable:
-        query = query.where(Product.active.is_(True))
+        query = query.where(Product.is_buyable)
     return list(
         db.session.scalars(query.order_by(Product.archived_at.isnot(None), Product.id.desc()))
     )
@@ -303,7 +333,7 @@ def featured_products(limit: int = 12) -> list[Product]:
         db.session.scalars(
             select(Product)
             .options(joinedload(Product.merchant))
-            .where(Product.active.is_(True), Product.archived_at.is_(None))
+            .where(Product.is_buyable)
             .order_by(Product.id.desc())
             .limit(limit)
         )
@@ -369,7 +399,7 @@ def search_documents(ids=None, *, after: int = 0, limit: int = 1000):
     Returns (documents, the last id scanned when more may follow, else None)."""
     from ...search.schemas import Document
 
-    query = select(Product).where(Product.archived_at.is_(None))
+    query = select(Product).where(Product.archived_at.is_(None), Product.hidden_at.is_(None))
     if ids is not None:
         query = query.where(Product.id.in_(list(ids)))
     else:

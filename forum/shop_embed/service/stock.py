@@ -101,8 +101,7 @@ def _take_stock(product_id: int, quantity: int) -> bool:
         .where(
             Product.id == product_id,
             Product.stock >= quantity,
-            Product.active.is_(True),
-            Product.archived_at.is_(None),
+            Product.is_buyable,
         )
         .values(stock=Product.stock - quantity)
         .returning(Product.stock)
@@ -274,13 +273,7 @@ def _announce_stock(product_ids: Iterable[int]) -> None:
     """Queue the live stock of each product to its offer room (sent after commit)."""
     ids = list(product_ids)
     buyable = (
-        set(
-            db.session.scalars(
-                select(Product.id).where(
-                    Product.id.in_(ids), Product.active.is_(True), Product.archived_at.is_(None)
-                )
-            )
-        )
+        set(db.session.scalars(select(Product.id).where(Product.id.in_(ids), Product.is_buyable)))
         if ids
         else set()
     )

@@ -26,7 +26,7 @@ def load_cards(ids: list[int]) -> dict[int, Card]:
     products = db.session.scalars(
         select(Product)
         .options(joinedload(Product.merchant))
-        .where(Product.id.in_(ids), Product.active.is_(True), Product.archived_at.is_(None))
+        .where(Product.id.in_(ids), Product.is_buyable)
     ).all()
     stock = available_stock(p.id for p in products)
     return {p.id: Card(p, stock.get(p.id, 0)) for p in products}
@@ -94,9 +94,7 @@ def may_watch_product(kind: str, *, user, ident: int) -> bool:
 
 
 def describe_product(kind: str, *, target_id: int, viewer=None):
-    """The product as ``viewer`` may see it, its merchant's account as the "author".
-    Products have no hide answer: a moderator who agrees takes it up with the merchant
-    (or an admin archives it on the shop's own pages)."""
+    """The product as ``viewer`` may see it, its merchant's account as the "author"."""
     from flask import url_for
     from markupsafe import Markup
 
@@ -115,4 +113,16 @@ def describe_product(kind: str, *, target_id: int, viewer=None):
         url=url_for("shop_embed.product", product_id=product.id),
         context=f"the product “{product.name}”",
         body_html=Markup(product.description_html),  # noqa: S704 (sanitised when stored)
+        hidden=product.hidden_at is not None,
     )
+
+
+def hide_product(kind: str, *, target_id: int, hidden: bool, actor=None, reason: str = "", **_):
+    """Moderation's decision, or the flag score (``actor`` None), hides or restores a
+    product for members; moderation writes the audit entry."""
+    from .products import set_hidden_by_moderation
+
+    if db.session.get(Product, target_id) is None:
+        return False
+    set_hidden_by_moderation(target_id, hidden, reason)
+    return True

@@ -9,7 +9,16 @@ The front of the ``service/`` package; callers import from here:
 - ``gates``: the commerce gates (off by default).
 """
 
-from .badges import BADGES, award, badges_of, on_checked_in, on_reply, on_reply_liked  # noqa: F401
+from .badges import (  # noqa: F401
+    BADGES,
+    award,
+    award_trusted_reviewers,
+    badges_of,
+    on_checked_in,
+    on_reply,
+    on_reply_liked,
+    on_review_changed,
+)
 from .common import LEVEL_NAMES, LEVELS, is_exempt, level_of, meets, require_level  # noqa: F401
 from .gates import ACTS, check_commerce, gate, may_earn, may_earn_id  # noqa: F401
 from .levels import (  # noqa: F401

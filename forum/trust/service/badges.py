@@ -5,7 +5,11 @@ happen, and the periodic job), once per member and badge, shown on profiles.
 - ``welcomer``: replied to threads started by ``BADGE_WELCOMER_NEWCOMERS`` new members
   (accounts younger than ``BADGE_NEWCOMER_DAYS``);
 - ``event_regular``: checked in at ``BADGE_EVENT_REGULAR_EVENTS`` events;
-- ``regular``: reached trust level 3.
+- ``regular``: reached trust level 3;
+- ``trusted_reviewer``: ``BADGE_TRUSTED_REVIEWER_REVIEWS`` published reviews (not hidden,
+  not deleted), each found helpful by ``BADGE_TRUSTED_REVIEWER_HELPFUL`` members: checked
+  when a review of theirs changes (``signals.review_changed``) and by the periodic job,
+  which catches helpful votes (a vote sends no signal).
 
 An award is an insert-once on (user, badge), so racing signals award and notify once.
 """
@@ -25,6 +29,10 @@ BADGES: dict[str, tuple[str, str]] = {
     "welcomer": ("Welcomer", "Welcomed newcomers by replying to their first threads"),
     "event_regular": ("Event regular", "Came to several community events"),
     "regular": ("Regular", "Reached trust level 3 by taking part over months"),
+    "trusted_reviewer": (
+        "Trusted reviewer",
+        "Wrote several published reviews other members found helpful",
+    ),
 }
 
 
@@ -91,6 +99,31 @@ def on_checked_in(user_id: int, event_id: int) -> None:
         current_app.config["BADGE_EVENT_REGULAR_EVENTS"]
     ):
         award(user_id, "event_regular")
+
+
+def _trusted_reviewers(author_id: int | None = None) -> list[int]:
+    # Imported here: reviews' service reaches trust through moderation's, so a
+    # module-level import would be circular.
+    from ...reviews import service as reviews
+
+    return reviews.helpful_reviewers(
+        int(current_app.config["BADGE_TRUSTED_REVIEWER_REVIEWS"]),
+        int(current_app.config["BADGE_TRUSTED_REVIEWER_HELPFUL"]),
+        author_id=author_id,
+    )
+
+
+def on_review_changed(author_id: int, change: str) -> None:
+    """A review was written, edited or restored: its author may have earned
+    ``trusted_reviewer`` (a hidden or deleted review takes nothing back)."""
+    if change in ("created", "edited", "restored") and _trusted_reviewers(author_id):
+        award(author_id, "trusted_reviewer")
+
+
+def award_trusted_reviewers() -> int:
+    """The periodic sweep: everyone the rule names now (helpful votes send no signal).
+    Returns how many badges are new."""
+    return sum(award(user_id, "trusted_reviewer") for user_id in _trusted_reviewers())
 
 
 def badges_of(user_id: int) -> list[dict]:
