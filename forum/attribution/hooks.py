@@ -96,6 +96,7 @@ def order_changed(order, *, event, **_) -> None:
         return
     if event.to_status is None:
         return
+
     def follow() -> None:
         follow_order(order)
         if event.to_status in service.PAID_STATUSES:  # a paying buyer is a person
