@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from sqlalchemy import DateTime, event, types
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import Session, mapped_column
 
 from .clock import now
 
@@ -85,6 +85,23 @@ def insert_ignore(
     if values is not None:
         statement = statement.values(**values)
     return statement.on_conflict_do_nothing(index_elements=index_elements)
+
+
+_TRANSACTION_MEMO = "plaza.transaction_memo"
+
+
+def transaction_memo(session: Any) -> dict[Any, Any]:
+    """A dict that lives as long as the session's outermost transaction (emptied at commit
+    or rollback): for a read that several steps of one request repeat and that nothing
+    in the transaction changes unless it also drops the key (e.g. a settings row that
+    does not exist: ``session.get`` asks the database again for every missing row)."""
+    return session.info.setdefault(_TRANSACTION_MEMO, {})  # type: ignore[no-any-return]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_transaction_memo(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_TRANSACTION_MEMO, None)
 
 
 @event.listens_for(Engine, "connect")

@@ -11,6 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
@@ -382,9 +383,9 @@ def token_for_secret(secret: str) -> ApiToken | None:
     if not isinstance(secret, str) or not secret or len(secret) > 200:
         return None
     token = db.session.scalar(
-        select(ApiToken).where(
-            ApiToken.token_hash == _token_digest(secret), ApiToken.revoked_at.is_(None)
-        )
+        select(ApiToken)
+        .where(ApiToken.token_hash == _token_digest(secret), ApiToken.revoked_at.is_(None))
+        .options(joinedload(ApiToken.user))  # every API request needs both: one statement
     )
     if token is None or token.user.is_suspended:
         return None

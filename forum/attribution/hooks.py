@@ -55,6 +55,7 @@ def order_facts(order) -> service.OrderFacts:
         paid_at=order.paid_at,
         completed_at=order.completed_at,
         refunded_at=order.refunded_at or order.cancelled_at,
+        from_order=True,
     )
 
 
@@ -68,8 +69,8 @@ def follow_order(order) -> None:
     if facts.status not in service.PAID_STATUSES and service.order_conversion(order.id) is None:
         return
     conversion = service.record_order(facts)
-    if conversion is None or order.source_kind is not None:
-        return
+    if conversion is None or conversion.direct or order.source_kind is not None:
+        return  # a direct sale (no touch was credited) has no source to name
     # Several sources (linear credit): the order names the latest one the buyer followed.
     credit = db.session.scalar(
         select(Credit)
@@ -95,12 +96,14 @@ def order_changed(order, *, event, **_) -> None:
         return
     if event.to_status is None:
         return
-    _quietly(f"order {order.id}", lambda: follow_order(order))
-    if event.to_status in service.PAID_STATUSES:  # a paying buyer is a person
-        _quietly(
-            f"the buyer of order {order.id}",
-            lambda: service.on_person_activity(order.buyer_id, "order"),
-        )
+
+    def follow() -> None:
+        follow_order(order)
+        if event.to_status in service.PAID_STATUSES:  # a paying buyer is a person
+            service.on_person_activity(order.buyer_id, "order")
+
+    # One savepoint for both (each costs two statements on every payment).
+    _quietly(f"order {order.id}", follow)
 
 
 # --- a new account's first post (sign-up CPA) -----------------------------------------------

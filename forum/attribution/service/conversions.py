@@ -293,6 +293,9 @@ class OrderFacts:
     paid_at: datetime | None = None
     completed_at: datetime | None = None
     refunded_at: datetime | None = None
+    #: Read from the shop's order row (the hooks): its foreign keys vouch for the buyer
+    #: and the merchant, so they are not looked up again.
+    from_order: bool = False
 
 
 def _check_facts(facts: OrderFacts) -> None:
@@ -331,7 +334,8 @@ def record_order(facts: OrderFacts) -> Conversion | None:
     _check_facts(facts)
     conversion = order_conversion(facts.order_id)
     if conversion is None and facts.paid_at is not None and facts.status != "pending":
-        _check_users(facts.buyer_id, facts.merchant_id)
+        if not facts.from_order:
+            _check_users(facts.buyer_id, facts.merchant_id)
         settings = settings_of(facts.merchant_id)
         touches = touches_for(facts.buyer_id, facts.merchant_id, facts.paid_at)
         completed_at = facts.completed_at if facts.status == "completed" else None

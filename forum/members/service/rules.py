@@ -7,6 +7,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from ...clock import now
+from ...database import transaction_memo
 from ...errors import Forbidden, ValidationFailed
 from ...extensions import db
 from ...permissions import has_role
@@ -53,8 +54,16 @@ RANGES = {
 
 
 def rules() -> TierRules:
-    row = db.session.get(TierRules, 1)
-    return row if row is not None else TierRules(id=1, **DEFAULT_RULES)
+    """The rules row, or the defaults while none was saved. Asked several times per
+    checkout (tier, rebate, points): a missing row is asked for once per transaction."""
+    memo = transaction_memo(db.session)
+    row = memo.get(_RULES) or db.session.get(TierRules, 1)
+    if row is None:
+        row = memo[_RULES] = TierRules(id=1, **DEFAULT_RULES)
+    return row
+
+
+_RULES = "members.rules_default"
 
 
 def rebate_lock_days() -> int:
@@ -103,6 +112,7 @@ def update_rules(actor, **values) -> TierRules:
         errors["vip_min_orders"] = ["VIP needs a number of orders or a spend (or both)."]
     if errors:
         raise ValidationFailed("Please correct the highlighted fields.", fields=errors)
+    transaction_memo(db.session).pop(_RULES, None)
     row = db.session.get(TierRules, 1)
     if row is None:
         row = TierRules(id=1, **DEFAULT_RULES)

@@ -284,10 +284,18 @@ def buy_snap(user, snap: Snap, quantity, *, idempotency_key=None, shipping_addre
     if quantity > snap.per_user_limit:
         raise _limit_reached(snap)
     holds.return_lapsed(SnapPurchase, SnapPurchase.snap_id, snap.id)
-    # Cheap refusals (reads, nothing locked); the three guards below decide.
-    if bought_by(user, snap) + quantity > snap.per_user_limit:
+    # Cheap refusals (one read, nothing locked: most attempts of a rush end here); the
+    # three guards below decide.
+    bought = (
+        select(SnapBuyer.bought)
+        .where(SnapBuyer.snap_id == snap.id, SnapBuyer.user_id == user.id)
+        .scalar_subquery()
+    )
+    left, held = db.session.execute(
+        select(Snap.stock_left, func.coalesce(bought, 0)).where(Snap.id == snap.id)
+    ).one()
+    if held + quantity > snap.per_user_limit:
         raise _limit_reached(snap)
-    left = db.session.scalar(select(Snap.stock_left).where(Snap.id == snap.id))
     if left < quantity:
         raise _sold_out()
     order, replayed = holds.place_held_order(

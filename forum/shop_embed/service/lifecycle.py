@@ -74,6 +74,7 @@ def change_status(
     event_type: str | None = None,
     conditions=(),
     from_statuses: tuple[str, ...] | None = None,
+    also: dict | None = None,
     **params,
 ) -> OrderEvent:
     """Move ``order`` to ``to_status`` if it is in an allowed state: one conditional UPDATE.
@@ -83,7 +84,9 @@ def change_status(
     narrow it further (e.g. "not expired"). Raises Conflict (``already_paid`` /
     ``order_held`` / ``invalid_status``) and changes nothing when the order is not
     where the transition starts. Records the OrderEvent (type ``event_type`` or
-    the status name) and sends ``order_changed``.
+    the status name) and sends ``order_changed``. ``also`` sets more columns in the
+    same UPDATE (paying clears the deadline and names the provider), so receivers
+    already see them.
     """
     allowed = from_statuses if from_statuses is not None else TRANSITIONS[to_status]
     if db.session.get_bind().dialect.name != "sqlite":
@@ -104,6 +107,7 @@ def change_status(
     values = {"status": to_status, "updated_at": at}
     if to_status in STAMPS:
         values[STAMPS[to_status]] = at
+    values |= also or {}
     moved = db.session.execute(
         update(Order)
         .where(Order.id == order.id, Order.status.in_(allowed), *conditions)

@@ -299,15 +299,14 @@ def place_order(
     # Claim the key before touching stock. ON CONFLICT DO NOTHING rather than a
     # savepoint: a concurrent twin waits on the unique index (PostgreSQL) and then
     # inserts nothing, so it finds the first order; no error, nothing to undo.
-    order_id = _claim_order_row(values)
-    if order_id is None:
+    order = _claim_order_row(values)
+    if order is None:
         first = _replay(buyer, idempotency_key, request_hash)
         if (
             first is None
         ):  # pragma: no cover - the conflicting row vanished (its transaction rolled back)
             raise Conflict("Please try again.", code="retry")
         return first, True
-    order = db.session.get(Order, order_id)
     _check_held_units(buyer, order, priced.lines, raw_index)
     # What the price steps promised is claimed before any product row is locked.
     signals.order_priced.send(order, quote=priced, buyer=buyer)
@@ -325,7 +324,9 @@ def place_order(
     # Lines first, holds last: the product rows stay locked from the moment their
     # stock is taken until commit.
     reserve(order, [(line.product, line.quantity) for line in priced.lines], raw_index=raw_index)
-    db.session.refresh(order)
+    # Its lines were added as rows, not through the relationship: read them when asked.
+    # (No refresh: the row is as this function wrote it, and the product rows are locked.)
+    db.session.expire(order, ["items"])
     record_event(
         order,
         "placed",
@@ -433,14 +434,18 @@ def check_can_order(buyer) -> None:
     )
 
 
-def _claim_order_row(values: dict) -> int | None:
-    """Insert the order row; None when (buyer, idempotency key) already exists."""
+def _claim_order_row(values: dict) -> Order | None:
+    """Insert the order row; None when (buyer, idempotency key) already exists.
+
+    Returns the object itself: the session holds clean objects weakly, so an id alone
+    would cost a SELECT to get the order back."""
     if values.get("idempotency_key") is None:
         order = Order(**values)
         db.session.add(order)
         db.session.flush()
-        return order.id
-    return db.session.execute(insert_ignore(Order, values).returning(Order.id)).scalar()
+        return order
+    order_id = db.session.execute(insert_ignore(Order, values).returning(Order.id)).scalar()
+    return None if order_id is None else db.session.get(Order, order_id)
 
 
 def set_source(order: Order, source_kind: str, source_id: int, author_id: int | None) -> bool:

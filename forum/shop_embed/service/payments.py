@@ -39,6 +39,7 @@ def _settle_paid(
         "paid",
         actor=actor,
         conditions=(_not_expired(),),
+        also={"payment_provider": provider, "expires_at": None},
         provider=provider,
         reference=reference,
     )
@@ -62,14 +63,6 @@ def _settle_paid(
         )
         db.session.add(payment)
     payment.status, payment.reference, payment.updated_at = "succeeded", reference, at
-    db.session.execute(
-        update(Order)
-        .where(Order.id == order.id)
-        .values(payment_provider=provider, expires_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    set_committed_value(order, "payment_provider", provider)
-    set_committed_value(order, "expires_at", None)
     db.session.flush()
     return order
 

@@ -270,23 +270,29 @@ def extend_holds(order: Order, until: datetime, *, only_live: bool = False) -> b
 
 
 def _announce_stock(product_ids: Iterable[int]) -> None:
-    """Queue the live stock of each product to its offer room (sent after commit)."""
-    ids = list(product_ids)
-    buyable = (
-        set(db.session.scalars(select(Product.id).where(Product.id.in_(ids), Product.is_buyable)))
-        if ids
-        else set()
+    """Queue the live stock of each product to its offer room (sent after commit).
+
+    One statement: what can be bought and whether the product is on sale (it runs
+    while an order's product rows are locked, so it stays short)."""
+    ids = sorted(set(product_ids))
+    if not ids:
+        return
+    expired = _expired_held().where(StockReservation.product_id.in_(ids)).subquery()
+    rows = db.session.execute(
+        select(
+            Product.id,
+            Product.stock + func.coalesce(expired.c.units, 0),
+            Product.is_buyable,
+        )
+        .outerjoin(expired, expired.c.product_id == Product.id)
+        .where(Product.id.in_(ids))
     )
-    for product_id, units in available_stock(ids).items():
-        state = stock_state(units, available=product_id in buyable)
+    for product_id, units, on_sale in rows:
+        buyable = bool(on_sale)
+        state = stock_state(int(units), available=buyable)
         realtime.announce(
             "offer_stock",
-            {
-                "kind": "product",
-                "id": product_id,
-                **state.as_json(),
-                "available": product_id in buyable,
-            },
+            {"kind": "product", "id": product_id, **state.as_json(), "available": buyable},
             room=offer_room(product_id),
         )
 
