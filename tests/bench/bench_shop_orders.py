@@ -115,12 +115,12 @@ def run(app, workers, work):
 
 
 def main():
+    from sqlalchemy import event
+
     from forum.accounts.models import User
     from forum.extensions import db
     from forum.shop_embed import service
     from forum.shop_embed.models import Order, Product
-
-    from sqlalchemy import event
 
     app, dialect = make_app()
     plenty, hot, buyers = setup(app)

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.orm.attributes import set_committed_value
 
 from ...clock import now
 from ...errors import Conflict, Forbidden, field_error
