@@ -373,7 +373,7 @@ TOPICS: dict[str, list[tuple[str, str, list[tuple[str, str]]]]] = {
         ),
         (
             "Photos from the picnic",
-            "Thanks to everyone who came to the picnic in the park! Post your photos here.",
+            "What a day at the picnic in the park! Post your photos here, and thanks to all who came.",
             [
                 ("alice", "What a lovely afternoon. Same time next season?"),
                 ("ivan", "Evidence that I did bring the dessert, as promised."),
