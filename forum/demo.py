@@ -122,7 +122,8 @@ VOICES = {
     ),
     "ivan": (
         "My cat approves of my {thing}, which is the highest rating available in this house.",
-        "I bought a {thing} to save time and now spend that time reading threads about it.",
+        "Confession: I bought a {thing} to save time and now spend that time reading threads "
+        "about it.",
     ),
     "judy": (
         "What's your budget, and how often will you use it? That changes the answer a lot.",
@@ -506,7 +507,6 @@ def _user(username: str, role: str, email: str) -> User:
 def build(seed: int = 7) -> str:
     """Create the demo; returns a summary with the logins to try."""
     rng = random.Random(seed)
-    started = now()
     config = current_app.config
     saved = config["RATELIMIT_ENABLED"], config.get("PASSWORD_HASH_METHOD")
     held = config["FIRST_POSTS_HELD"]
@@ -534,7 +534,8 @@ def build(seed: int = 7) -> str:
         for module in _steps():
             module.build(ctx)
             db.session.commit()
-        moderation.set_mark(CLOCK_MARK, started.isoformat())
+        # Placed as of the end of the build: what started during it stays started.
+        moderation.set_mark(CLOCK_MARK, now().isoformat())
         db.session.commit()
     finally:
         config["RATELIMIT_ENABLED"], config["PASSWORD_HASH_METHOD"] = saved
