@@ -61,16 +61,19 @@ def demo_command(if_empty, reset, seed, refresh_times):
     from . import demo
     from .accounts.models import User
 
+    # Services build links (notifications, search) with url_for, which needs a request context.
     if refresh_times and not reset:
-        click.echo(demo.refresh_times())
+        with current_app.test_request_context("/"):
+            click.echo(demo.refresh_times())
         return
     if reset:
         _reset_schema()
     elif if_empty and db.session.query(User.id).first() is not None:
         # `make run` comes here at every start: offers placed yesterday are moved to today.
-        click.echo("demo data already present; skipping the build. " + demo.refresh_times())
+        with current_app.test_request_context("/"):
+            moved = demo.refresh_times()
+        click.echo("demo data already present; skipping the build. " + moved)
         return
-    # Services build links (notifications) with url_for, which needs a request context.
     with current_app.test_request_context("/"):
         summary = demo.build(seed=seed)
     click.echo(summary)
