@@ -50,18 +50,30 @@ def create_user(username, email, password, role):
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
 @click.option("--reset", is_flag=True, help="Drop every table and rebuild the schema first.")
 @click.option("--seed", default=7, show_default=True)
+@click.option(
+    "--refresh-times",
+    is_flag=True,
+    help="Only move the demo's time-boxed offers on to now (--if-empty does it too).",
+)
 @with_appcontext
-def demo_command(if_empty, reset, seed):
+def demo_command(if_empty, reset, seed, refresh_times):
     """Fill a lively demo community (members, threads, offers, events...)."""
     from . import demo
     from .accounts.models import User
 
+    # Services build links (notifications, search) with url_for, which needs a request context.
+    if refresh_times and not reset:
+        with current_app.test_request_context("/"):
+            click.echo(demo.refresh_times())
+        return
     if reset:
         _reset_schema()
     elif if_empty and db.session.query(User.id).first() is not None:
-        click.echo("demo data already present; skipping")
+        # `make run` comes here at every start: offers placed yesterday are moved to today.
+        with current_app.test_request_context("/"):
+            moved = demo.refresh_times()
+        click.echo("demo data already present; skipping the build. " + moved)
         return
-    # Services build links (notifications) with url_for, which needs a request context.
     with current_app.test_request_context("/"):
         summary = demo.build(seed=seed)
     click.echo(summary)

@@ -501,6 +501,7 @@ def _embeds_and_mentions(html: str) -> tuple[str, list[EmbedRef], list[str]]:
 _LINK_OR_IMG_RE = re.compile(r"<(/?)a\b[^>]*>|<img\b[^>]*>")
 _SRC_RE = re.compile(r'\ssrc="([^"]*)"')
 _ALT_RE = re.compile(r'\salt="([^"]*)"')
+_UPLOAD_RE = re.compile(r"^/media/([0-9a-f]{32}\.(?:jpg|png|webp))$")  # attachments' names
 
 
 def _is_external(src: str) -> bool:
@@ -526,7 +527,15 @@ def _external_images_as_links(html: str) -> str:
         src, alt = _SRC_RE.search(tag), _ALT_RE.search(tag)
         alt_text = alt.group(1) if alt else ""
         if src is not None and not _is_external(src.group(1)):
-            return tag
+            upload = _UPLOAD_RE.match(src.group(1))
+            if upload is None:
+                return tag
+            # An uploaded picture shows its stored thumbnail; the link (the lightbox with
+            # script) opens it full size. Inside another link, just the thumbnail.
+            thumb = tag.replace(src.group(0), f' src="/media/thumbs/{upload.group(1)}"', 1)
+            if depth > 0:
+                return thumb
+            return f'<a href="{src.group(1)}" class="lightbox-link" data-lightbox>{thumb}</a>'
         if src is None or depth > 0:
             return alt_text
         return f'<a href="{src.group(1)}" rel="{LINK_REL}">{alt_text or src.group(1)}</a>'

@@ -259,6 +259,15 @@ class Folder:
         width, height = Image.open(io.BytesIO(encoded)).size  # our own output: header only
         return StoredImage(name, width, height, len(encoded))
 
+    def store_as(self, name: str, data: bytes) -> None:
+        """Check and re-encode ``data`` fitted into this folder's box, kept under ``name``
+        (another folder's stored name: a thumbnail beside its picture). The upload's format
+        decides the extension, as in ``store``; a ``name`` that disagrees is refused."""
+        encoded, ext = reencode(data, box=self.box, field=self.field, as_jpeg=self.as_jpeg)
+        if not self.is_valid_name(name) or not name.endswith("." + ext):
+            raise ValueError(f"{name!r} is not a stored name for a .{ext} picture")
+        storage().put(self.name, name, encoded)
+
     def is_valid_name(self, name: str | None) -> bool:
         if name is None or not NAME_RE.match(name):
             return False

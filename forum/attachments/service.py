@@ -2,6 +2,7 @@
 moderator), serve, and the Markdown that shows one."""
 
 from flask import Response, current_app
+from werkzeug.exceptions import NotFound as FileMissing
 
 from .. import ratelimit
 from ..errors import Forbidden, NotFound
@@ -9,7 +10,7 @@ from ..extensions import db
 from ..permissions import can_moderate, check_member
 from ..schemas import iso
 from .models import Attachment
-from .store import IMAGES
+from .store import IMAGES, THUMBS
 
 URL = "/media/{}"  # views.media; a constant so rendering needs no request
 
@@ -39,6 +40,7 @@ def upload(user, data: bytes) -> Attachment:
         message="You are uploading images too fast; wait a while.",
     )
     stored = IMAGES.store_image(data)
+    THUMBS.store_as(stored.name, data)  # once, here: pages never resize
     attachment = Attachment(
         user_id=user.id,
         name=stored.name,
@@ -68,6 +70,7 @@ def delete(user, attachment_id: int) -> None:
     db.session.delete(attachment)
     db.session.flush()
     IMAGES.remove(name)
+    THUMBS.remove(name)
 
 
 def mine(user, limit: int = 50) -> list[Attachment]:
@@ -81,13 +84,27 @@ def mine(user, limit: int = 50) -> list[Attachment]:
     )
 
 
-def send(name: str) -> Response:
-    """The stored file; 404 for a name no upload has."""
+def _check_uploaded(name: str) -> None:
+    """NotFound unless ``name`` is an upload's stored name."""
     if not IMAGES.is_valid_name(name) or not db.session.scalar(
         db.select(Attachment.id).where(Attachment.name == name)
     ):
         raise NotFound("No such image.")
+
+
+def send(name: str) -> Response:
+    """The stored file; 404 for a name no upload has."""
+    _check_uploaded(name)
     return IMAGES.send(name)
+
+
+def send_thumbnail(name: str) -> Response:
+    """The stored thumbnail; the picture itself for an upload older than thumbnails."""
+    _check_uploaded(name)
+    try:
+        return THUMBS.send(name)
+    except FileMissing:
+        return IMAGES.send(name)
 
 
 def dump(attachment: Attachment) -> dict:

@@ -21,6 +21,14 @@ def media(name: str):
         abort(404)
 
 
+@bp.get("/media/thumbs/<name>")
+def thumbnail(name: str):
+    try:
+        return service.send_thumbnail(name)
+    except NotFound:
+        abort(404)
+
+
 @bp.route("/media/upload", methods=["GET", "POST"])
 @login_required
 def upload():

@@ -1,7 +1,7 @@
 """Demo events: upcoming and past, some full with a waitlist, some sponsored,
 one embedded in a meet-ups thread so the live card shows up in the forum."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -15,8 +15,8 @@ UPCOMING = (
     # title, days ahead, hour (UTC), hours long, capacity, sign-ups, where, online, colour, sponsor index
     (
         "Saturday board-game night",
-        3,
-        17,
+        3,  # days ahead at least; a weekday in the title puts it on that weekday
+        18,
         4,
         8,
         12,
@@ -27,7 +27,7 @@ UPCOMING = (
     ),
     ("Photo walk by the river", 6, 9, 3, 15, 9, "Old Bridge, north end", None, "teal", None),
     (
-        "Online book club: March pick",
+        "Online book club: {month} pick",
         9,
         19,
         1,
@@ -66,7 +66,7 @@ UPCOMING = (
     ),
 )
 PAST = (
-    ("Spring picnic in the park", 20, 12, 4, 12, 11, "Central Park, east lawn", "sky"),
+    ("Picnic in the park", 20, 12, 4, 12, 11, "Central Park, east lawn", "sky"),
     ("Mechanical keyboard meetup", 9, 18, 3, 10, 8, "Workshop 7, Canal Street", "slate"),
 )
 DESCRIPTIONS = {
@@ -75,6 +75,21 @@ DESCRIPTIONS = {
     "Espresso tasting with Acme Store": "Taste four single-origin espressos and learn to dial in a grinder. "
     "Sponsored by **Acme Store**: members get 10% off on the night.",
 }
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def named_weekday(title: str) -> int | None:
+    """The weekday (0 = Monday) a title names ("Saturday board-game night": 5), else None."""
+    words = {word.strip(",.:!?").lower() for word in title.split()}
+    return next((n for n, day in enumerate(WEEKDAYS) if day in words), None)
+
+
+def on_its_weekday(title: str, starts: datetime) -> datetime:
+    """``starts``, moved on to the weekday its title names (unchanged when it names none)."""
+    day = named_weekday(title)
+    return starts if day is None else starts + timedelta(days=(day - starts.weekday()) % 7)
 
 
 def _category(slug: str):
@@ -100,7 +115,8 @@ def build(ctx) -> None:
         colour,
         sponsor,
     ) in enumerate(UPCOMING):
-        starts = (base + timedelta(days=days)).replace(hour=hour)
+        starts = on_its_weekday(title, (base + timedelta(days=days)).replace(hour=hour))
+        title = title.format(month=starts.strftime("%B"))
         host = members[(index * 5) % len(members)]
         # Announced a week or two ago; members signed up since, not all at this moment.
         opened = base - timedelta(days=rng.randint(8, 14), hours=rng.randint(0, 23))
@@ -180,3 +196,43 @@ def build(ctx) -> None:
     ctx.summary.append(
         f"{len(made)} events ({len(UPCOMING)} upcoming, {full} full with a waitlist, {len(PAST)} past)."
     )
+
+
+def refresh(since, at) -> str:
+    """Keep the calendar live after the demo sat unused from ``since`` to ``at``: events
+    still ahead at ``since`` move on by whole weeks (a Saturday stays a Saturday) until
+    they, and their sign-up deadline, are ahead again; past events move on by the whole
+    weeks gone, so they stay as long ago as they were. Cancelled events stay put."""
+    from .. import signals
+    from .models import Event
+
+    week = timedelta(days=7)
+    gone = int((at - since) / week)
+    moved = []
+    for event in db.session.scalars(select(Event).where(Event.cancelled_at.is_(None))):
+        if event.ends_at > since:
+            weeks = gone
+            while event.starts_at + weeks * week <= at or (
+                event.signup_deadline is not None and event.signup_deadline + weeks * week <= at
+            ):
+                weeks += 1
+        else:
+            weeks = gone
+        if not weeks:
+            continue
+        shift = weeks * week
+        event.starts_at += shift
+        event.ends_at += shift
+        if event.signup_deadline is not None:
+            event.signup_deadline += shift
+        if event.ends_at - shift <= since:  # a past event: its door list moves with it
+            for signup in db.session.scalars(select(Signup).where(Signup.event_id == event.id)):
+                for column in ("created_at", "checked_in_at", "reminded_at"):
+                    value = getattr(signup, column)
+                    if value is not None:
+                        setattr(signup, column, value + shift)
+        moved.append(event.id)
+    db.session.flush()
+    if moved:
+        signals.search_stale.send("event", ids=moved)
+    return f"{len(moved)} events"

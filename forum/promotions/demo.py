@@ -188,3 +188,49 @@ def _games(ctx, offers, category) -> None:
         f"Games: a live Dutch auction (thread “{thread.title}”), a guessing game in #deals "
         "closing in 20 minutes, a ladder group-buy with a team on its second step."
     )
+
+
+def refresh(since, at) -> str:
+    """Move every offer that was still running (or yet to start) at ``since`` on by
+    ``at - since``, so the demo left yesterday is as live today as when it was built:
+    snap-ups, auctions, guessing games, group-buys, their forming teams and reminders.
+    Offers a merchant ended early, and games or teams already settled, stay as they are."""
+    from .models import Auction, GroupBuy, GuessGame, Reminder, Snap, Team
+
+    delta = at - since
+    counts = {}
+    for model, columns, still in (
+        (Snap, ("starts_at", "ends_at"), (Snap.ends_at > since, Snap.ended_at.is_(None))),
+        (
+            Auction,
+            ("starts_at", "ends_at"),
+            (Auction.ends_at > since, Auction.ended_at.is_(None)),
+        ),
+        (
+            GuessGame,
+            ("ends_at",),
+            (
+                GuessGame.ends_at > since,
+                GuessGame.closed_at.is_(None),
+                GuessGame.settled_at.is_(None),
+            ),
+        ),
+        (GroupBuy, ("ends_at",), (GroupBuy.ends_at > since, GroupBuy.ended_at.is_(None))),
+        (
+            Team,
+            ("expires_at",),
+            (Team.status == "forming", Team.settled_at.is_(None), Team.expires_at > since),
+        ),
+        (Reminder, ("remind_at",), (Reminder.sent_at.is_(None), Reminder.remind_at > since)),
+    ):
+        rows = db.session.scalars(db.select(model).where(*still)).all()
+        for row in rows:
+            for column in columns:
+                setattr(row, column, getattr(row, column) + delta)
+        counts[model.__tablename__] = len(rows)
+    db.session.flush()
+    offers = sum(counts[t] for t in ("promo_snaps", "promo_auctions", "promo_guess_games"))
+    return (
+        f"{offers} snap-ups, auctions and games, {counts['promo_group_buys']} group-buys and "
+        f"{counts['promo_teams']} forming teams"
+    )

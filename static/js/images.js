@@ -1,6 +1,6 @@
 /* Images while composing: paste, drop or pick one; it is uploaded through
    POST /api/v1/uploads and its Markdown goes in at the cursor. A click on a
-   posted image opens it full size in a lightbox. No inline script (CSP). */
+   posted image (its stored thumbnail) opens it full size in a lightbox. No inline script (CSP). */
 (function () {
   "use strict";
 
@@ -104,14 +104,27 @@
     return dialog;
   }
 
-  document.addEventListener("click", (event) => {
-    const img = event.target.closest && event.target.closest('.prose img[src^="/media/"]');
-    if (!img || img.closest("a")) return;
+  function show(src, alt) {
     const dialog = lightbox();
     const big = dialog.querySelector("img");
-    big.src = img.getAttribute("src");
-    big.alt = img.alt || "";
+    big.src = src;
+    big.alt = alt || "";
     dialog.showModal();
+  }
+
+  document.addEventListener("click", (event) => {
+    if (!event.target.closest) return;
+    // A posted picture: its thumbnail in a link to the full size (which works without script).
+    const link = event.target.closest("a[data-lightbox]");
+    if (link) {
+      if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+      event.preventDefault();
+      show(link.getAttribute("href"), link.querySelector("img")?.alt);
+      return;
+    }
+    const img = event.target.closest('.prose img[src^="/media/"]');  // posts rendered before thumbnails
+    if (!img || img.closest("a")) return;
+    show(img.getAttribute("src"), img.alt);
   });
 
   function wireAll() {

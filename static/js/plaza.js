@@ -14,6 +14,21 @@
     });
     return response;
   }
+  // The top nav is a <details>, open in the HTML so every link shows without script; on a
+  // phone it is a Menu button: closed after load, closed again after a pick or a tap outside.
+  document.documentElement.classList.add("js");
+  const navmenu = document.querySelector("[data-navmenu]");
+  if (navmenu) {
+    const phone = window.matchMedia("(max-width: 640px)");
+    const fit = () => { navmenu.open = !phone.matches; };
+    fit();
+    phone.addEventListener("change", fit);
+    document.addEventListener("click", (event) => {
+      if (phone.matches && navmenu.open && !event.target.closest("[data-navmenu] summary")) {
+        if (!navmenu.contains(event.target) || event.target.closest("a")) navmenu.open = false;
+      }
+    });
+  }
   window.Plaza = window.Plaza || {};
   window.Plaza.postForm = postForm;
   window.Plaza.csrfToken = csrfToken;

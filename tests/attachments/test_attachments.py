@@ -87,7 +87,12 @@ def test_a_member_uploads_an_image_and_gets_markdown_that_shows_it(app, api, tmp
     assert Image.open(io.BytesIO(served.data)).size == (40, 30)
     with app.test_request_context("/"):
         html = render(body["markdown"]).html
-    assert f'<img src="{body["url"]}"' in html
+    name = body["url"].removeprefix("/media/")
+    # The post shows the stored thumbnail, linked to the full size (the lightbox's target).
+    assert (
+        f'<a href="{body["url"]}" class="lightbox-link" data-lightbox>'
+        f'<img src="/media/thumbs/{name}"'
+    ) in html
     assert len(stored_files(tmp_path)) == 1
 
 
@@ -185,7 +190,29 @@ def test_the_uploader_and_a_moderator_can_delete(app, make_user, api, api_for, t
     assert api.get(first["url"]).status_code == 404
     moderator = api_for(make_user("mod", role="moderator"))
     assert moderator.delete(second["id"]).status_code == 204
-    assert rows(app) == 0 and stored_files(tmp_path) == []
+    assert rows(app) == 0 and stored_files(tmp_path) == [] and thumbnails(tmp_path) == []
+
+
+def thumbnails(tmp_path) -> list:
+    folder = tmp_path / "uploads" / "attachment-thumbs"
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+def test_a_thumbnail_is_made_once_at_upload_and_served_from_the_site(api, tmp_path):
+    body = api.upload(encoded(Image.new("RGB", (2000, 1000), (10, 120, 200)), "JPEG"), "b.jpg").json
+    name = body["url"].removeprefix("/media/")
+    assert [path.name for path in thumbnails(tmp_path)] == [name]
+    served = api.get(f"/media/thumbs/{name}")
+    assert served.status_code == 200 and served.mimetype == "image/jpeg"
+    assert Image.open(io.BytesIO(served.data)).size == (480, 240)
+    assert Image.open(io.BytesIO(api.get(body["url"]).data)).size == (1600, 800)
+    # A small picture is not enlarged; an upload older than thumbnails shows itself.
+    small = api.upload(PNG).json["url"].removeprefix("/media/")
+    assert Image.open(io.BytesIO(api.get(f"/media/thumbs/{small}").data)).size == (40, 30)
+    (tmp_path / "uploads" / "attachment-thumbs" / small).unlink()
+    assert Image.open(io.BytesIO(api.get(f"/media/thumbs/{small}").data)).size == (40, 30)
+    assert api.get("/media/thumbs/" + "c" * 32 + ".png").status_code == 404
+    assert api.get("/media/thumbs/..%2F" + name).status_code == 404
 
 
 def test_only_names_of_uploads_are_served(api, tmp_path):
@@ -234,7 +261,8 @@ def test_an_image_in_a_reply_shows_in_the_thread(app, member, member_client, api
     )
     assert reply.status_code in (302, 303), reply.get_data(as_text=True)[:300]
     page = api.get(f"/t/{thread_id}").get_data(as_text=True)
-    assert f'<img src="{url}"' in page
+    assert f'<a href="{url}" class="lightbox-link" data-lightbox>' in page
+    assert f'<img src="{url.replace("/media/", "/media/thumbs/")}"' in page
 
 
 # --- external images become links -------------------------------------------------------

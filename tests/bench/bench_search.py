@@ -3,6 +3,8 @@
     BENCH_POSTS=20000,200000 python -m tests.bench search
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/plaza_bench_search \\
         BENCH_POSTS=20000,200000,2000000 python -m tests.bench search
+    BENCH_REUSE=1 BENCH_DATABASE_URL=sqlite:////tmp/x/bench.sqlite3 BENCH_POSTS=200000 \\
+        python -m tests.bench search      (measure a dataset built before; BENCH_ROUNDS=15)
 
 Each size is built afresh with ``flask bench data --posts N --reset`` (the peer kit's
 shape: ten rare terms in ~0.5 % of posts each), which fills the search index too.
@@ -88,11 +90,13 @@ def main() -> None:
     engine = uri.split(":")[0].split("+")[0]
     for posts in sizes:
         started = time.perf_counter()
-        run_flask(["bench", "data", "--posts", str(posts), "--reset"], uri)
+        if not os.environ.get("BENCH_REUSE"):  # BENCH_REUSE=1: measure BENCH_DATABASE_URL as built
+            run_flask(["bench", "data", "--posts", str(posts), "--reset"], uri)
         print(f"\n{engine}, {posts:,} posts (built in {time.perf_counter() - started:.0f} s)")
-        for label, (p50, count) in service_p50(uri).items():
+        rounds = int(os.environ.get("BENCH_ROUNDS", "15"))
+        for label, (p50, count) in service_p50(uri, rounds).items():
             print(
-                f"  service {label:>12} {QUERIES[label]!r:>22}: p50 {p50:7.2f} ms  ({count} hits)"
+                f"  service {label:>12} {QUERIES.get(label, '')!r:>22}: p50 {p50:7.2f} ms  ({count} hits)"
             )
         try:
             server = serve(uri)

@@ -57,10 +57,13 @@ def test_paste_an_image_into_a_reply_and_see_it_in_the_thread(
     images = page.locator('article.post >> nth=1 >> .prose img[src^="/media/"]')
     assert images.count() == 2
     assert images.first.evaluate("img => img.complete && img.naturalWidth") == 120
+    # The post shows the stored thumbnail; a click opens the full size in the lightbox.
+    thumb = images.first.get_attribute("src")
+    assert thumb.startswith("/media/thumbs/")
     images.first.click()
     page.wait_for_selector("dialog.lightbox[open] img")
-    assert page.locator("dialog.lightbox img").get_attribute("src") == images.first.get_attribute(
-        "src"
+    assert page.locator("dialog.lightbox img").get_attribute("src") == thumb.replace(
+        "/media/thumbs/", "/media/"
     )
     assert page.console_errors == []
     assert len(list((tmp_path / "uploads" / "attachments").iterdir())) == 2

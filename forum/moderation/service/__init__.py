@@ -7,7 +7,8 @@ review queue, silencing and suspension, site settings.
 - ``queue``: ``queue``, ``claim``, ``decide``, ``holds_new_post`` / ``hold_for_review``
   (the first-post queue)
 - ``sanctions``: ``silence``, ``suspend`` and their undoing
-- ``settings``: ``site_settings``, ``setting``, ``update_settings``
+- ``settings``: ``site_settings``, ``setting``, ``update_settings``; ``mark`` / ``set_mark``
+  (internal marks such as the demo's clock)
 - ``users``: the admin's member search and role changes
 """
 
@@ -41,6 +42,8 @@ from .settings import (  # noqa: F401
     brand,
     check_guidelines_accepted,
     guidelines_html,
+    mark,
+    set_mark,
     setting,
     site_settings,
     update_settings,

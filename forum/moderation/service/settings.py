@@ -150,6 +150,25 @@ def update_settings(actor, values: dict, reason: str = "") -> dict:
     return site_settings()
 
 
+MARK_PREFIX = "mark:"  # internal keys, beside the admin's settings but never one of them
+
+
+def mark(key: str) -> str | None:
+    """An internal mark the site keeps for itself (e.g. the demo's clock); None when unset.
+    Marks are not settings: site_settings() and the admin page never show them."""
+    row = db.session.get(SiteSetting, MARK_PREFIX + key)
+    return row.value if row is not None else None
+
+
+def set_mark(key: str, value: str) -> None:
+    row = db.session.get(SiteSetting, MARK_PREFIX + key)
+    if row is None:
+        db.session.add(SiteSetting(key=MARK_PREFIX + key, value=value))
+    else:
+        row.value = value
+    db.session.flush()
+
+
 def guidelines_html():
     """The community guidelines as sanitised Markup ("" when none are written)."""
     text = setting("guidelines")

@@ -11,8 +11,9 @@ from ... import ratelimit
 from .common import is_exempt, level_of, require_level
 
 NEWCOMER_LIFTED_AT = 1
-# Links a member typed (bare URLs included); mention links (/u/name) are counted as mentions.
-_LINK_RE = re.compile(r"<a\s[^>]*href=\"(?!/u/)", re.IGNORECASE)
+# Links a member typed (bare URLs included); mention links (/u/name) are counted as mentions,
+# and the link markup puts around an uploaded picture (data-lightbox) is that image's.
+_LINK_RE = re.compile(r"<a\s(?![^>]*\bdata-lightbox\b)[^>]*href=\"(?!/u/)", re.IGNORECASE)
 _IMAGE_RE = re.compile(r"<img[\s>]", re.IGNORECASE)
 
 
