@@ -570,6 +570,10 @@ def render(text: str) -> Rendered:
 
 # --- plain text, for search and excerpts -----------------------------------------------
 _ANY_TAG_RE = re.compile(r"<[^>]*>")
+# Tags inside a line of text: dropped without a space, so "**yes**," reads "yes,".
+_INLINE_TAG_RE = re.compile(
+    r"</?(?:a|abbr|b|code|del|em|i|ins|kbd|mark|s|span|strong|sub|sup)\b[^>]*>"
+)
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -577,11 +581,11 @@ def plain_text(html: str) -> str:
     """The words of rendered, sanitized ``html``: no tags, no Markdown, no widget
     placeholders, entities decoded, whitespace collapsed, control characters gone.
 
-    nh3's output escapes ``<`` in text, so every ``<...>`` in it is a tag; each becomes
-    a space so block boundaries stay word boundaries."""
+    nh3's output escapes ``<`` in text, so every ``<...>`` in it is a tag; an inline
+    one goes, any other becomes a space so block boundaries stay word boundaries."""
     import html as html_module
 
-    text = html_module.unescape(_ANY_TAG_RE.sub(" ", html or ""))
+    text = html_module.unescape(_ANY_TAG_RE.sub(" ", _INLINE_TAG_RE.sub("", html or "")))
     return " ".join(_CONTROL_RE.sub(" ", text).split())
 
 
