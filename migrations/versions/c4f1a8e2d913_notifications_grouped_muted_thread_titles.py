@@ -1,4 +1,5 @@
-"""notifications: grouped rows (target, actors, counts, updated_at) and in-app mutes
+"""notifications: grouped rows (target, actors, counts, updated_at) and in-app mutes;
+board: thread title revisions
 
 Revision ID: c4f1a8e2d913
 Revises: a7d3e9c2b184
@@ -41,9 +42,26 @@ def upgrade():
         sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('user_id', 'type'),
     )
+    op.create_table(
+        'thread_title_revisions',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('thread_id', sa.Integer(), nullable=False),
+        sa.Column('editor_id', sa.Integer(), nullable=False),
+        sa.Column('title', sa.String(length=200), nullable=False),
+        sa.Column('reason', sa.String(length=500), nullable=False),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['editor_id'], ['users.id']),
+        sa.ForeignKeyConstraint(['thread_id'], ['threads.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    with op.batch_alter_table('thread_title_revisions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_thread_title_revisions_thread_id'), ['thread_id'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('thread_title_revisions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_thread_title_revisions_thread_id'))
+    op.drop_table('thread_title_revisions')
     op.drop_table('notification_mutes')
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_index('ix_notifications_user_updated')
