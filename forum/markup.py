@@ -25,8 +25,9 @@ in the text between tags, outside ``<code>``, ``<pre>`` and links: an embed
 becomes ``<plaza-embed kind=.. ref=..></plaza-embed>`` (nh3 never allows that
 tag, so every placeholder in stored HTML was put there by this module;
 ``forum.embeds`` swaps placeholders for trusted widget templates when the page
-is rendered); a mention becomes a link to the member's profile and is listed in
-``Rendered.mentions`` for notifications. Bare URLs become links (cmark-gfm's
+is rendered); a mention of a member who exists (``signals.members_named``, asked once
+per body for at most ``MENTION_LOOKUP_MAX`` names) becomes a link to their profile and
+is listed in ``Rendered.mentions`` for notifications; ``@nobody`` stays plain text. Bare URLs become links (cmark-gfm's
 autolink extension).
 
 Images may only show the site's own image paths (``SITE_IMAGE_PATHS``): any
@@ -52,6 +53,7 @@ EMBED_RE = re.compile(EMBED_PATTERN)
 MENTION_RE = re.compile(r"(?<![\w@/])@([A-Za-z0-9][A-Za-z0-9_-]{1,30}[A-Za-z0-9])\b")
 PROFILE_PATH = "/u/{}"  # accounts.profile; a constant so rendering needs no request
 MAX_EMBEDS = 20
+MENTION_LOOKUP_MAX = 50  # names looked up per body; any further @name stays text
 
 # How deep quotes and lists may nest, counted as markdown-it and CommonMark's preset
 # did: a quote is one level, a list two (the list and its item). Past it the deeper
@@ -464,12 +466,26 @@ _TEXT_RULES_RE = re.compile(
 _BLOCK_EMBED_RE = re.compile(r"<p>(<plaza-embed [^>]*></plaza-embed>)</p>")
 
 
+def _known_members(html: str) -> dict[str, str] | None:
+    """``{username_key: username}`` of the members the body may mention, asked of the
+    owner of accounts; None outside an app (every name is then linked, as typed)."""
+    if not has_app_context():
+        return None
+    from . import signals
+
+    names = list(dict.fromkeys(name.lower() for name in MENTION_RE.findall(html)))
+    if not names:
+        return {}
+    return signals.ask(signals.members_named, "mention", names=names[:MENTION_LOOKUP_MAX])
+
+
 def _embeds_and_mentions(html: str) -> tuple[str, list[EmbedRef], list[str]]:
     found: list[EmbedRef] = []
     mentions: list[str] = []
     if "@" not in html and "[[" not in html:
         return html, found, mentions
     inside = {"a": 0, "code": 0, "pre": 0}
+    known = _known_members(html) if "@" in html else {}
 
     def swap(match: re.Match) -> str:
         if match.group(2):
@@ -478,10 +494,13 @@ def _embeds_and_mentions(html: str) -> tuple[str, list[EmbedRef], list[str]]:
         if match.group(0).startswith("<") or inside["code"] or inside["pre"]:
             return match.group(0)
         if match.group(5):  # a mention
-            mentions.append(match.group(5).lower())
+            key = match.group(5).lower()
+            if known is not None and key not in known:
+                return match.group(0)  # nobody of that name: plain text, nobody told
+            mentions.append(key)
             if inside["a"]:  # already inside a link's text: no link in a link
                 return match.group(0)
-            href = PROFILE_PATH.format(match.group(5))
+            href = PROFILE_PATH.format(known[key] if known is not None else match.group(5))
             return f'<a href="{href}" rel="{LINK_REL}">{match.group(0)}</a>'
         if inside["a"] or len(found) >= MAX_EMBEDS:
             return match.group(0)
@@ -560,6 +579,10 @@ def render(text: str) -> Rendered:
 
 # --- plain text, for search and excerpts -----------------------------------------------
 _ANY_TAG_RE = re.compile(r"<[^>]*>")
+# Tags inside a line of text: dropped without a space, so "**yes**," reads "yes,".
+_INLINE_TAG_RE = re.compile(
+    r"</?(?:a|abbr|b|code|del|em|i|ins|kbd|mark|s|span|strong|sub|sup)\b[^>]*>"
+)
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -567,9 +590,24 @@ def plain_text(html: str) -> str:
     """The words of rendered, sanitized ``html``: no tags, no Markdown, no widget
     placeholders, entities decoded, whitespace collapsed, control characters gone.
 
-    nh3's output escapes ``<`` in text, so every ``<...>`` in it is a tag; each becomes
-    a space so block boundaries stay word boundaries."""
+    nh3's output escapes ``<`` in text, so every ``<...>`` in it is a tag; an inline
+    one goes, any other becomes a space so block boundaries stay word boundaries."""
     import html as html_module
 
-    text = html_module.unescape(_ANY_TAG_RE.sub(" ", html or ""))
+    text = html_module.unescape(_ANY_TAG_RE.sub(" ", _INLINE_TAG_RE.sub("", html or "")))
     return " ".join(_CONTROL_RE.sub(" ", text).split())
+
+
+EXCERPT_LENGTH = 180
+
+
+def excerpt(html: str, length: int = EXCERPT_LENGTH) -> str:
+    """A plain-text preview of rendered ``html`` (profiles, notifications, listings):
+    ``plain_text`` cut at a word boundary within ``length`` characters, with "…" when
+    cut. Never Markdown, tags or widget placeholders; escape it when shown."""
+    text = plain_text(html)
+    if len(text) <= length:
+        return text
+    cut = text[: length - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > length // 2 else cut).rstrip(" ,.;:") + "…"

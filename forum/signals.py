@@ -41,6 +41,11 @@ profile_shown = plaza.signal("profile-shown")
 #: token belongs to. Asked by ``forum.sockets.connect_user`` (``auth={"token": ...}``);
 #: answered by accounts.
 user_for_token = plaza.signal("user-for-token")
+#: Question ``ask(members_named, "mention", names=[username_key, ...])`` ->
+#: ``{username_key: username}`` of those that are members: asked by ``forum.markup``
+#: once per rendered body, so ``@name`` links (and notifies) only a real member.
+#: Answered by accounts.
+members_named = plaza.signal("members-named")
 #: ``email_verified.send(user)``: the member followed their verification link (sent by
 #: ``campaigns.service.verify_email``). Receivers: attribution (a person's act).
 email_verified = plaza.signal("email-verified")

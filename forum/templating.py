@@ -11,7 +11,7 @@ from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 from werkzeug.routing import UnicodeConverter
 
-from . import embeds
+from . import embeds, markup
 from .clock import now
 from .money import format_minor
 
@@ -68,7 +68,9 @@ def path_for(endpoint: str, **values: int | str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(localtime=localtime, timeago=timeago, money=money)
+    app.jinja_env.filters.update(
+        localtime=localtime, timeago=timeago, money=money, excerpt=markup.excerpt
+    )
     app.jinja_env.globals.update(
         render_body=embeds.expand, EmbedContext=embeds.EmbedContext, path_for=path_for
     )

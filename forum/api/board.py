@@ -8,6 +8,7 @@ from ..board.schemas import (
     PostBody,
     ReadBody,
     ThreadBody,
+    TitleBody,
     dump_category,
     dump_listed_thread,
     dump_post,
@@ -126,6 +127,19 @@ def get_thread(thread_id: int):
         **dump_thread_summary(thread),
         "posts": {"items": [dump_post(p) for p in page.items], "next_cursor": page.next_cursor},
     }
+
+
+@endpoint(
+    "/threads/<int:thread_id>",
+    "PATCH",
+    summary="Rename a thread (author, or a moderator with a reason; the old title is kept)",
+    body=TitleBody,
+    errors=(403, 404, 409, 422),
+    response=responses.ThreadSummary,
+)
+def rename_thread(thread_id: int, data: TitleBody):
+    thread = service.get_thread(thread_id, viewer=_user())
+    return dump_thread_summary(service.rename_thread(_user(), thread, data.title, data.reason))
 
 
 @endpoint(

@@ -13,6 +13,12 @@ class ReplyForm(FlaskForm):
     reply_to = IntegerField(validators=[Optional()])
 
 
+class TitleForm(FlaskForm):
+    # Lengths are the service's (check_title); the form only carries them.
+    title = StringField("Title")
+    reason = StringField("Reason (a moderator renaming another's thread; the author sees it)")
+
+
 class EditForm(FlaskForm):
     body = TextAreaField("Message", validators=[DataRequired(), Length(max=50_000)])
 

@@ -135,6 +135,22 @@ class PostRevision(db.Model):
     editor: Mapped[User] = relationship()
 
 
+class ThreadTitleRevision(db.Model):
+    """The title as it was before each rename, who renamed it and why (a moderator's
+    reason; empty for the author's own)."""
+
+    __tablename__ = "thread_title_revisions"
+
+    id: Mapped[PrimaryKey]
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), index=True)
+    editor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[StampedNow]
+
+    editor: Mapped[User] = relationship()
+
+
 class PostLike(db.Model):
     __tablename__ = "post_likes"
 

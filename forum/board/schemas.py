@@ -5,7 +5,7 @@ from pydantic import Field
 from ..accounts.schemas import dump_user_ref
 from ..embeds import EmbedContext, describe
 from ..markup import EmbedRef
-from ..schemas import Body, Id, attrs, iso
+from ..schemas import Body, Id, ReasonBody, attrs, iso
 
 
 class CategoryBody(Body):
@@ -29,6 +29,13 @@ class PostBody(Body):
 
 class EditBody(Body):
     body: str
+
+
+class TitleBody(ReasonBody):
+    """A new thread title (3-200 characters, checked by the service); a moderator
+    renaming someone else's thread gives a ``reason``."""
+
+    title: str = Field(max_length=1000)
 
 
 class ReadBody(Body):

@@ -17,7 +17,7 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..web import form_status, run_form
 from . import service
-from .forms import CategoryForm, EditForm, MoveForm, ReplyForm, ThreadForm
+from .forms import CategoryForm, EditForm, MoveForm, ReplyForm, ThreadForm, TitleForm
 from .schemas import dump_read_mark
 
 bp = Blueprint("board", __name__)
@@ -235,6 +235,27 @@ def edit_post(post_id: int):
     if run_form(form, lambda: service.edit_post(current_user, post, form.body.data)):
         return redirect(url_for("board.goto_post", post_id=post.id))
     return render_template("board/edit_post.html", post=post, form=form), form_status(form)
+
+
+@bp.route("/t/<int:thread_id>/title", methods=["GET", "POST"])
+@login_required
+def edit_title(thread_id: int):
+    thread = service.get_thread(thread_id, viewer=current_user)
+    service.check_can_rename(current_user, thread)
+    form = TitleForm(obj=thread)
+    done = run_form(
+        form,
+        lambda: service.rename_thread(current_user, thread, form.title.data, form.reason.data),
+    )
+    if done:
+        return redirect(url_for("board.thread", thread_id=thread.id))
+    return render_template(
+        "board/edit_title.html",
+        thread=thread,
+        form=form,
+        revisions=service.title_revisions(thread),
+        needs_reason=current_user.id != thread.author_id,
+    ), form_status(form)
 
 
 @bp.get("/p/<int:post_id>/revisions")

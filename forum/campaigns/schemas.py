@@ -32,6 +32,8 @@ class SettingsBody(Body):
     track_opens: bool | None = None
     notifications: dict[str, str] | None = None
     digest: str | None = Field(default=None, max_length=8)
+    # {type: shown in the bell} (notifications.service.TYPES); checked by the service
+    in_app: dict[str, Any] | None = None
 
 
 class PasswordResetBody(Body):
@@ -93,6 +95,7 @@ class SettingsOut(BaseModel):
     phone_verified: bool
     notifications: dict[str, str]
     digest: str
+    in_app: dict[str, bool]
 
 
 class Accepted(BaseModel):

@@ -1,13 +1,16 @@
-from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from ..campaigns import service as campaigns
 from ..extensions import db
+from ..web import form_status, run_form
 from . import service
+from .forms import NotificationSettingsForm, settings_rows
 
-bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+bp = Blueprint("notifications", __name__)
 
 
-@bp.get("/")
+@bp.get("/notifications/")
 @login_required
 def index():
     items = service.recent(current_user.id, limit=50)
@@ -20,6 +23,7 @@ def index():
                         "id": n.id,
                         "kind": n.kind,
                         "text": n.text,
+                        "count": n.count,
                         "url": url_for("notifications.open", notification_id=n.id),
                         "read": n.read_at is not None,
                         "created_at": n.created_at.isoformat(),
@@ -28,10 +32,14 @@ def index():
                 ],
             }
         )
-    return render_template("notifications/index.html", items=items)
+    # The page shows them: they are seen (still marked as new on this one showing).
+    unread = {n.id for n in items if n.read_at is None}
+    service.mark_seen(current_user.id, sorted(unread))
+    db.session.commit()
+    return render_template("notifications/index.html", items=items, unread=unread)
 
 
-@bp.get("/<int:notification_id>")
+@bp.get("/notifications/<int:notification_id>")
 @login_required
 def open(notification_id: int):  # noqa: A001 (the route's name)
     target = service.open_notification(current_user.id, notification_id)
@@ -39,7 +47,7 @@ def open(notification_id: int):  # noqa: A001 (the route's name)
     return redirect(target)
 
 
-@bp.post("/read")
+@bp.post("/notifications/read")
 @login_required
 def mark_all_read():
     service.mark_read(current_user.id)
@@ -47,3 +55,33 @@ def mark_all_read():
     if request.accept_mimetypes.best == "application/json":
         return jsonify({"unread": 0})
     return redirect(url_for("notifications.index"))
+
+
+@bp.route("/settings/notifications", methods=["GET", "POST"])
+@login_required
+def settings():
+    """Per type: shown in the bell, and by email (campaigns' choices)."""
+    user = current_user._get_current_object()
+    rows = settings_rows()
+    if request.method == "GET":
+        current = campaigns.settings_of(user)
+        form = NotificationSettingsForm(formdata=None)
+        for type_, _label, in_app, email in rows:
+            if in_app:
+                form[f"app_{type_}"].data = current["in_app"][type_]
+            if email:
+                form[f"email_{type_}"].data = current["notifications"][type_]
+        return render_template("notifications/settings.html", form=form, rows=rows)
+    form = NotificationSettingsForm()
+    done = run_form(
+        form,
+        lambda: campaigns.update_settings(
+            user,
+            in_app={t: bool(form[f"app_{t}"].data) for t, _l, in_app, _e in rows if in_app},
+            notifications={t: form[f"email_{t}"].data for t, _l, _a, email in rows if email},
+        ),
+    )
+    if done:
+        flash("Notification settings saved.", "success")
+        return redirect(url_for("notifications.settings"))
+    return render_template("notifications/settings.html", form=form, rows=rows), form_status(form)

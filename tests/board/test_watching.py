@@ -21,7 +21,8 @@ def reply(app, thread_id, author, body="a reply"):
 
 
 def told(app, user):
-    """(kind, text) of each notification ``user`` has, oldest first."""
+    """(kind, text) of each thing ``user`` was told, oldest first: a grouped row (one
+    per thread while unread) counts once per post it holds."""
     with app_context(app):
         return [
             (n.kind, n.text)
@@ -30,6 +31,7 @@ def told(app, user):
                 .where(Notification.user_id == user.id)
                 .order_by(Notification.id)
             )
+            for _ in range(n.count)
         ]
 
 

@@ -98,10 +98,13 @@ from .search import (  # noqa: F401
     thread_post_ids,
 )
 from .threads import (  # noqa: F401
+    check_can_rename,
     create_thread,
     first_post,
     get_thread,
     list_threads,
+    rename_thread,
+    title_revisions,
     visible_threads,
 )
 from .watching import (  # noqa: F401

@@ -93,6 +93,9 @@ def _notify_for_post(
     # Whoever muted the thread (or its category) is never told (forum.board watching).
     told: set[int] = {author.id} | watching.users_at(thread, "muted")
     url = _post_url(post)
+    # Grouped per thread while unread: thirteen replies ring the bell once, naming who.
+    target = f"thread:{thread.id}"
+    excerpt = markup.excerpt(post.body_html)
     notifications.notify_mentioned(
         author,
         mentions,
@@ -101,23 +104,29 @@ def _notify_for_post(
         url,
         told=told,
         may_see=lambda user: may_read(thread.category, user),
+        action=f"mentioned you in “{thread.title}”",
+        target=target,
     )
     if reply_to is not None and reply_to.author_id not in told:
-        notifications.notify(
+        notifications.notify_group(
             reply_to.author_id,
             "reply",
-            f"{author.username} replied to your post in “{thread.title}”",
+            f"replied to your post in “{thread.title}”",
             url,
-            actor_id=author.id,
+            actor=author,
+            target=target,
+            excerpt=excerpt,
         )
         told.add(reply_to.author_id)
     if post.position > 1 and thread.author_id not in told:
-        notifications.notify(
+        notifications.notify_group(
             thread.author_id,
             "reply",
-            f"{author.username} replied in “{thread.title}”",
+            f"replied in “{thread.title}”",
             url,
-            actor_id=author.id,
+            actor=author,
+            target=target,
+            excerpt=excerpt,
         )
         told.add(thread.author_id)
     watchers = watching.users_at(thread, "watching") - told
@@ -125,12 +134,14 @@ def _notify_for_post(
         members = db.session.scalars(select(User).where(User.id.in_(watchers)))
         watchers = {user.id for user in members if may_read(thread.category, user)}
     for user_id in sorted(watchers):
-        notifications.notify(
+        notifications.notify_group(
             user_id,
             "watching",
-            f"{author.username} posted in “{thread.title}”",
+            f"posted in “{thread.title}”",
             url,
-            actor_id=author.id,
+            actor=author,
+            target=target,
+            excerpt=excerpt,
         )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 from ...clock import now
 from ...errors import NotFound, field_error
 from ...extensions import db
+from ...notifications import service as notifications
 from ...pagination import Page, decode, encode, keyset_page, limit_from
 from ...permissions import is_member
 from ..models import Category, Post, Thread, ThreadRead
@@ -63,6 +64,8 @@ def mark_read(user, thread: Thread, position) -> ThreadRead:
         },
     )
     db.session.execute(statement)
+    # Reading the thread is seeing what the bell said about it (grouped per thread).
+    notifications.mark_seen(user.id, target=f"thread:{thread.id}")
     mark = db.session.get(ThreadRead, (user.id, thread.id), populate_existing=True)
     assert mark is not None
     return mark

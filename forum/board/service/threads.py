@@ -6,14 +6,16 @@ from typing import Any
 from sqlalchemy import and_, literal, select, tuple_, update
 from sqlalchemy.orm import joinedload
 
+from ... import realtime, signals
 from ...accounts.models import User
 from ...clock import now
 from ...database import UTCDateTime
-from ...errors import Forbidden, NotFound, field_error
+from ...errors import Conflict, Forbidden, NotFound, field_error
 from ...extensions import db
+from ...moderation import service as moderation
 from ...pagination import Page, decode, encode, keyset_page
 from ...permissions import can_moderate
-from ..models import Category, Post, Thread
+from ..models import Category, Post, Thread, ThreadTitleRevision
 from .access import check_can_post_in, may_read, readable
 from .common import check_can_post, check_title, render_body
 from .posts import _add_post
@@ -136,3 +138,67 @@ def create_thread(
 
 def first_post(thread: Thread) -> Post | None:
     return db.session.scalar(select(Post).where(Post.thread_id == thread.id, Post.position == 1))
+
+
+def check_can_rename(actor: User, thread: Thread) -> None:
+    """Forbidden unless ``actor`` wrote ``thread`` (and it is not locked) or moderates;
+    Conflict for a deleted thread."""
+    if getattr(actor, "id", None) != thread.author_id and not can_moderate(actor):
+        raise Forbidden("Only the author or a moderator can change the title.")
+    if thread.is_deleted:
+        raise Conflict("This thread was deleted.", code="thread_deleted")
+    if thread.locked and not can_moderate(actor):
+        raise Forbidden("This thread is locked.", code="thread_locked")
+
+
+def rename_thread(actor: User, thread: Thread, title, reason: str = "") -> Thread:
+    """Change ``thread``'s title, keeping the old one as a revision.
+
+    The author may (not in a locked thread); a moderator may rename anyone's thread
+    with a reason (``moderation.check_reason``; audited, the author sees it). Raises
+    Forbidden for anyone else, ValidationFailed on ``title`` (empty, too short or too
+    long) or ``reason``, Conflict for a deleted thread; nothing is written then. The
+    search document and anonymous readers' cached lists are refreshed."""
+    check_can_rename(actor, thread)
+    is_author = actor.id == thread.author_id
+    title = check_title(title)
+    if not is_author:
+        reason = moderation.check_reason(reason)
+    if title == thread.title:
+        return thread
+    old = thread.title
+    db.session.add(
+        ThreadTitleRevision(
+            thread_id=thread.id, editor_id=actor.id, title=old, reason="" if is_author else reason
+        )
+    )
+    thread.title = title
+    db.session.flush()
+    if not is_author:
+        moderation.record(
+            actor,
+            "thread.rename",
+            "thread",
+            thread.id,
+            reason=reason,
+            subject_id=thread.author_id,
+            old_title=old,
+            new_title=title,
+        )
+    signals.search_stale.send("thread", ids=[thread.id])
+    signals.board_changed.send(thread, what="thread_renamed")
+    realtime.announce(
+        "thread_renamed", {"thread_id": thread.id, "title": title}, room=f"thread:{thread.id}"
+    )
+    return thread
+
+
+def title_revisions(thread: Thread) -> list[ThreadTitleRevision]:
+    """The thread's earlier titles, newest first."""
+    return list(
+        db.session.scalars(
+            select(ThreadTitleRevision)
+            .where(ThreadTitleRevision.thread_id == thread.id)
+            .order_by(ThreadTitleRevision.id.desc())
+        )
+    )

@@ -52,6 +52,7 @@ from .campaigns import (  # noqa: F401
 )
 from .contacts import (  # noqa: F401
     NOTIFICATION_KINDS,
+    PREF_CHOICES,
     confirm_phone,
     contact,
     is_suppressed,

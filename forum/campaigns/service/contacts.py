@@ -19,6 +19,7 @@ from ...clock import now
 from ...database import insert_ignore
 from ...errors import NotFound, ValidationFailed
 from ...extensions import db
+from ...notifications import service as notifications_service
 from ..models import ContactSettings, Delivery, Suppression
 
 PHONE_RE = re.compile(r"^\+[1-9][0-9]{6,14}$")
@@ -83,6 +84,7 @@ def settings_of(user: User) -> dict:
         "phone_verified": bool(row and row.phone_verified_at),
         "notifications": {kind: prefs.get(kind, "instant") for kind in NOTIFICATION_KINDS},
         "digest": row.digest if row else "off",
+        "in_app": notifications_service.in_app_settings(user.id),
     }
 
 
@@ -94,8 +96,10 @@ def update_settings(
     track_opens: bool | None = None,
     notifications: dict | None = None,
     digest: str | None = None,
+    in_app: dict | None = None,
 ) -> dict:
-    """Change any of the member's settings; ValidationFailed for an unknown kind or choice.
+    """Change any of the member's settings; ValidationFailed for an unknown kind or choice
+    (and nothing changed). ``in_app`` shows or mutes bell types (notifications').
     SMS consent is stored as given, but SMS is only sent to a verified phone."""
     errors: dict[str, list[str]] = {}
     for name, value in (
@@ -118,6 +122,8 @@ def update_settings(
                     errors[f"notifications.{kind}"] = [f"Use {', '.join(PREF_CHOICES)}."]
     if digest is not None and digest not in DIGEST_CHOICES:
         errors["digest"] = [f"Use {', '.join(DIGEST_CHOICES)}."]
+    if in_app is not None:
+        errors.update(notifications_service.check_in_app(in_app))
     if errors:
         raise ValidationFailed(fields=errors)
     row = contact(user.id)
@@ -131,6 +137,8 @@ def update_settings(
         row.notification_prefs = {**(row.notification_prefs or {}), **notifications}
     if digest is not None:
         row.digest = digest
+    if in_app:
+        notifications_service.set_in_app(user.id, in_app)
     row.updated_at = now()
     db.session.flush()
     return settings_of(user)

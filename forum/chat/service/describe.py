@@ -1,17 +1,14 @@
 """Names of chat messages for other features' reports and what search may index,
 under chat's own privacy rule."""
 
-import re
-
 from flask import url_for
 from sqlalchemy import select
 
 from ...extensions import db
-from ...markup import plain_text
+from ...markup import excerpt, plain_text
 from ..models import ChatMessage, ChatRoom
 from .common import may_read
 
-EMBED_TOKEN_RE = re.compile(r"\[\[[a-z]+:\d+\]\]")
 PRIVATE_MESSAGE_LABEL = "A message in a private chat"
 
 
@@ -27,7 +24,7 @@ def describe_messages(message_ids, viewer=None) -> dict[int, str]:
     if not ids:
         return {}
     found = db.session.execute(
-        select(ChatMessage.id, ChatMessage.body, ChatRoom)
+        select(ChatMessage.id, ChatMessage.body_html, ChatRoom)
         .join(ChatRoom, ChatRoom.id == ChatMessage.room_id)
         .where(ChatMessage.id.in_(ids))
     )
@@ -36,8 +33,7 @@ def describe_messages(message_ids, viewer=None) -> dict[int, str]:
         if not room.is_public and not may_read(viewer, room):
             labels[message_id] = PRIVATE_MESSAGE_LABEL
             continue
-        text = " ".join(EMBED_TOKEN_RE.sub("", body).split())
-        text = text if len(text) <= 60 else text[:59].rstrip() + "…"
+        text = excerpt(body, 60)
         labels[message_id] = f"#{room.slug}: {text}" if text else f"#{room.slug}: a shared offer"
     return labels
 
