@@ -1,10 +1,13 @@
 """The [[auction:ID]] and [[guess:ID]] widgets for posts and chat, and who may watch them.
 
-Loading is one query per kind per page; every number comes from the server (the price
-from its clock). The guess widget never shows an amount before the close, to anyone;
+Loading is one small statement per kind per page when every widget's state is kept
+(``widget_state``), else that and the ORM load of the others; every number comes from
+the server (the price from its clock). The guess widget never shows an amount before the close, to anyone;
 the viewer's own guesses are fetched by games.js from the API (chat renders a message
 once for a whole room, so the widget itself is never personal).
 """
+
+from datetime import datetime
 
 from flask import current_app, render_template
 from markupsafe import Markup
@@ -16,86 +19,154 @@ from ...clock import now
 from ...extensions import db
 from ...shop_embed import service as shop
 from ..models import Auction, GuessGame
-from . import auctions, guessing
+from . import auctions, guessing, widget_state
 from .common import offer_state
 
 
-def load_auctions(ids: list[int]) -> dict[int, Auction]:
-    """The page's auctions with their product, merchant and live sales: two queries."""
+def load_auctions(ids: list[int]) -> dict[int, "Auction | widget_state.Shown"]:
+    """The page's auctions: kept states (``widget_state.Shown``) where the state is kept,
+    else the auction with its product, merchant and live sales (two more queries)."""
+    at = now()
+    keys = widget_state.states("auction", widget_state.auction_statement(), ids, at)
+    found: dict = {}
+    for ident, key in keys.items():
+        if (shown := widget_state.kept(key, at)) is not None:
+            found[ident] = shown
+    missing = [ident for ident in keys if ident not in found]
+    if not missing:
+        return found
     rows = db.session.scalars(
-        select(Auction).options(shop.with_merchant(Auction.product)).where(Auction.id.in_(ids))
+        select(Auction).options(shop.with_merchant(Auction.product)).where(Auction.id.in_(missing))
     ).all()
     rows = [a for a in rows if a.product.archived_at is None]
     sales = auctions.live_sales([a.id for a in rows]) if rows else {}
+    current = widget_state.confirmed(
+        "auction", widget_state.auction_statement(), {a.id: keys[a.id] for a in rows}, at
+    )
     for auction in rows:
         auction.shown_sales = sales[auction.id]  # one query for the page, not one per widget
-    return {a.id: a for a in rows}
+        auction.shown_key = current.get(auction.id)
+        found[auction.id] = auction
+    return found
 
 
-def _auction_clock(live: dict, auction: Auction, next_drop, at) -> str:
+def _auction_clock(live: dict, auction: Auction, next_drop) -> widget_state.Countdown:
     if live["state"] == "upcoming":
-        return f"Starts in {shells.time_left(auction.starts_at, at)}"
+        return widget_state.Countdown("clock", "Starts in {}", auction.starts_at)
     if live["state"] == "live" and next_drop:
-        return f"Next drop in {shells.time_left(next_drop, at)}"
+        return widget_state.Countdown("clock", "Next drop in {}", next_drop)
     if live["state"] == "live":
-        return "At the floor: last call"
-    return "Ended"
+        return widget_state.Countdown("clock", "At the floor: last call")
+    return widget_state.Countdown("clock", "Ended")
 
 
-def render_auction(auction: Auction, context: embeds.EmbedContext, href: str) -> Markup:
-    """The widget: its shell rendered once per state (``forum.widget_shells``), the clock filled in."""
-    at = now()
-    live = auctions.auction_payload(auction, at, getattr(auction, "shown_sales", None))
-    next_drop = auctions.next_drop_at(auction, at)
-    window = current_app.config.get("AUCTION_PAYMENT_WINDOW_MINUTES", 10)
-    key = ("auction", offer_state(auction), shells.frozen(live), href, window)
-    return shells.render(
-        key,
-        lambda: render_template(
-            "promotions/_auction.html",
-            auction=auction,
-            live=live,
-            href=href,
-            room=auctions.auction_room(auction.id),
-            server_now=shells.slot("now"),
-            clock=shells.slot("clock"),
-        ),
-        {"now": at.isoformat(), "clock": _auction_clock(live, auction, next_drop, at)},
+def _auction_until(auction: Auction, live: dict, next_drop, at) -> datetime | None:
+    """When the clock alone changes what the widget shows: the start, the next drop, the
+    end, or a pending payment lapsing (its unit comes back)."""
+    deadlines = [s.expires_at for s in auction.shown_sales if s.status == "pending"]
+    return widget_state.first_after(
+        at, auction.starts_at, next_drop, auction.closes_at(), *deadlines
     )
 
 
-def load_games(ids: list[int]) -> dict[int, GuessGame]:
+def render_auction(auction, context: embeds.EmbedContext, href: str) -> Markup:
+    """The widget: its shell rendered once per state (``widget_state`` on a page,
+    ``forum.widget_shells`` by value elsewhere), the clock and the link filled in."""
+    at = now()
+    if isinstance(auction, widget_state.Shown):
+        return auction.render(at, href)
+    live = auctions.auction_payload(auction, at, getattr(auction, "shown_sales", None))
+    next_drop = auctions.next_drop_at(auction, at)
+    countdown = _auction_clock(live, auction, next_drop)
+
+    def build(link) -> str:
+        return render_template(
+            "promotions/_auction.html",
+            auction=auction,
+            live=live,
+            href=link,
+            room=auctions.auction_room(auction.id),
+            server_now=shells.slot("now"),
+            clock=shells.slot("clock"),
+        )
+
+    key = getattr(auction, "shown_key", None)
+    if key is not None:
+        until = _auction_until(auction, live, next_drop, at)
+        shown = widget_state.keep(key, auction, build(shells.slot("href")), until, [countdown])
+        return shown.render(at, href)
+    window = current_app.config.get("AUCTION_PAYMENT_WINDOW_MINUTES", 10)
+    key = ("auction", offer_state(auction), shells.frozen(live), href, window)
+    clock = countdown.text.format(
+        shells.time_left(countdown.target, at) if countdown.target else ""
+    )
+    return shells.render(key, lambda: build(href), {"now": at.isoformat(), "clock": clock})
+
+
+def load_games(ids: list[int]) -> dict[int, "GuessGame | widget_state.Shown"]:
+    """The page's games: kept states where kept (open games only), else the game with its
+    product and merchant."""
+    at = now()
+    keys = widget_state.states("guess", widget_state.game_statement(), ids, at)
+    found: dict = {}
+    for ident, key in keys.items():
+        if (shown := widget_state.kept(key, at)) is not None:
+            found[ident] = shown
+    missing = [ident for ident in keys if ident not in found]
+    if not missing:
+        return found
     rows = db.session.scalars(
         select(GuessGame)
         .options(shop.with_merchant(GuessGame.product))
-        .where(GuessGame.id.in_(ids))
+        .where(GuessGame.id.in_(missing))
     ).all()
-    return {g.id: g for g in rows if g.product.archived_at is None}
+    rows = [game for game in rows if game.product.archived_at is None]
+    current = widget_state.confirmed(  # a closed game is never kept
+        "guess",
+        widget_state.game_statement(),
+        {g.id: keys[g.id] for g in rows if guessing.state_of(g, at) == "open"},
+        at,
+    )
+    for game in rows:
+        game.shown_key = current.get(game.id)
+        found[game.id] = game
+    return found
 
 
-def render_game(game: GuessGame, context: embeds.EmbedContext, href: str) -> Markup:
-    """The widget: its shell rendered once per state (``forum.widget_shells``), the clock filled in.
+def render_game(game, context: embeds.EmbedContext, href: str) -> Markup:
+    """The widget: its shell rendered once per state, the clock and the link filled in.
 
-    The chart of a closed game is only built with its shell (the guesses no longer change)."""
+    The chart of a closed game is only built with its shell (the guesses no longer change);
+    a closed game's state is never kept by ``widget_state`` (its winner moves with payment
+    deadlines), only by value."""
     at = now()
+    if isinstance(game, widget_state.Shown):
+        return game.render(at, href)
     live = guessing.game_payload(game)
     closed = live["state"] == "closed"
-    key = ("guess", offer_state(game), shells.frozen(live), href)
-    clock = "Closed" if closed else f"Closes in {shells.time_left(game.closes_at(), at)}"
-    return shells.render(
-        key,
-        lambda: render_template(
+
+    def build(link) -> str:
+        return render_template(
             "promotions/_guess.html",
             game=game,
             live=live,
             chart=guessing.chart_data(game) if closed else None,
-            href=href,
+            href=link,
             room=guessing.game_room(game.id),
             server_now=shells.slot("now"),
             clock=shells.slot("clock"),
-        ),
-        {"now": at.isoformat(), "clock": clock},
-    )
+        )
+
+    key = getattr(game, "shown_key", None)
+    if key is not None and not closed:
+        countdown = widget_state.Countdown("clock", "Closes in {}", game.closes_at())
+        shown = widget_state.keep(
+            key, game, build(shells.slot("href")), game.closes_at(), [countdown]
+        )
+        return shown.render(at, href)
+    key = ("guess", offer_state(game), shells.frozen(live), href)
+    clock = "Closed" if closed else f"Closes in {shells.time_left(game.closes_at(), at)}"
+    return shells.render(key, lambda: build(href), {"now": at.isoformat(), "clock": clock})
 
 
 AUCTION_WIDGET = embeds.WidgetKind(

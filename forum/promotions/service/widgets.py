@@ -11,7 +11,7 @@ from ...clock import now
 from ...extensions import db
 from ...permissions import acting_user as _viewer
 from ..models import GroupBuy, Snap, Team
-from . import ladders
+from . import ladders, widget_state
 from .common import offer_state
 from .groupbuys import group_buy_room, group_buy_url
 from .snaps import snap_room, snap_url, state_of, stock_left
@@ -20,28 +20,46 @@ from .teams import forming_teams, forming_teams_of, my_teams, my_teams_of
 _MINE = "plaza_promotions_my_teams"
 
 
-def load_group_buys(ids: list[int]) -> dict[int, GroupBuy]:
-    """The page's group-buys with their product, merchant and forming teams, and the
-    viewer's own teams in them: one query each for the whole page."""
+def load_group_buys(ids: list[int]) -> dict[int, "GroupBuy | widget_state.Shown"]:
+    """The page's group-buys: kept states (``widget_state.Shown``) where kept and the viewer
+    has no team of their own in them, else the group-buy with its product, merchant and
+    forming teams; the viewer's own teams in them. One query each for the whole page."""
+    at = now()
+    keys = widget_state.states("groupbuy", widget_state.group_buy_statement(), ids, at)
+    viewer = _viewer()
+    if viewer is not None and getattr(viewer, "is_authenticated", False) and keys:
+        # Per viewer, so kept for this request only (g), never on a shared object.
+        g.setdefault(_MINE, {}).update(my_teams_of(viewer, list(keys)))
+    mine = g.get(_MINE, {})
+    found: dict = {}
+    for ident, key in keys.items():
+        if not mine.get(ident) and (shown := widget_state.kept(key, at)) is not None:
+            found[ident] = shown
+    missing = [ident for ident in keys if ident not in found]
+    if not missing:
+        return found
     rows = [
         gb
         for gb in db.session.scalars(
             select(GroupBuy)
             .options(joinedload(GroupBuy.product), joinedload(GroupBuy.merchant))
-            .where(GroupBuy.id.in_(ids))
+            .where(GroupBuy.id.in_(missing))
         )
         if gb.product.archived_at is None
     ]
-    at = now()
     open_ids = [gb.id for gb in rows if gb.is_open(at)]
     teams = forming_teams_of(open_ids) if open_ids else {}
+    current = widget_state.confirmed(
+        "groupbuy",
+        widget_state.group_buy_statement(),
+        {gb.id: keys[gb.id] for gb in rows if not mine.get(gb.id)},
+        at,
+    )
     for gb in rows:
         gb.shown_teams = teams.get(gb.id, [])  # one query for the page, not one per widget
-    viewer = _viewer()
-    if viewer is not None and getattr(viewer, "is_authenticated", False) and rows:
-        # Per viewer, so kept for this request only (g), never on a shared object.
-        g.setdefault(_MINE, {}).update(my_teams_of(viewer, [gb.id for gb in rows]))
-    return {gb.id: gb for gb in rows}
+        gb.shown_key = current.get(gb.id)
+        found[gb.id] = gb
+    return found
 
 
 def _body(group_buy: GroupBuy, *, mine, teams, at, left) -> Markup:
@@ -73,16 +91,20 @@ def group_buy_body(group_buy: GroupBuy, *, personal: bool = True) -> Markup:
     )
 
 
-def render_group_buy(group_buy: GroupBuy, context: embeds.EmbedContext, href: str) -> Markup:
+def render_group_buy(group_buy, context: embeds.EmbedContext, href: str) -> Markup:
     """The widget. Posts are rendered per reader; chat may render a message once for a
     whole room, so there the widget says nothing about the viewer (promotions.js fetches it).
 
     Without teams of the viewer's own, the whole widget is a shell rendered once per state
-    (``forum.widget_shells``: the offer, the forming teams, the link) with the teams' countdowns as
+    (``widget_state`` on a page, ``forum.widget_shells`` by value elsewhere: the offer, the
+    forming teams) with the teams' countdowns, the link and whether it is personal as
     slots; a member's own teams are rendered for them alone, never into a shell.
     """
     personal = context.source_kind != "message"
+    flag = "1" if personal else "0"
     at = now()
+    if isinstance(group_buy, widget_state.Shown):
+        return group_buy.render(at, href, personal=flag)
     is_open = group_buy.is_open(at)
     teams = getattr(group_buy, "shown_teams", None)
     if teams is None:
@@ -97,13 +119,13 @@ def render_group_buy(group_buy: GroupBuy, context: embeds.EmbedContext, href: st
         elif viewer is not None:
             mine = my_teams(viewer, group_buy)
 
-    def widget(body: Markup) -> str:
+    def widget(body: Markup, link, shown_flag) -> str:
         return render_template(
             "promotions/_groupbuy.html",
             group_buy=group_buy,
-            href=href,
+            href=link,
             room=group_buy_room(group_buy.id),
-            personal=personal,
+            personal=shown_flag,
             body=body,
             ladder=ladders.steps_view,
         )
@@ -116,28 +138,29 @@ def render_group_buy(group_buy: GroupBuy, context: embeds.EmbedContext, href: st
             at=at,
             left=lambda team: shells.time_left(team.expires_at, at),
         )
-        return Markup(widget(body))  # noqa: S704 (a trusted template, autoescaped)
+        return Markup(widget(body, href, flag))  # noqa: S704 (a trusted template, autoescaped)
+
+    def shell(link) -> str:
+        body = _body(
+            group_buy, mine=[], teams=teams, at=at, left=lambda team: shells.slot(f"team{team.id}")
+        )
+        return widget(body, link, shells.slot("personal"))
+
+    key = getattr(group_buy, "shown_key", None)
+    if key is not None:
+        countdowns = [widget_state.Countdown(f"team{t.id}", "{}", t.expires_at) for t in teams]
+        until = widget_state.first_after(at, group_buy.ends_at, *(t.expires_at for t in teams))
+        shown = widget_state.keep(key, group_buy, shell(shells.slot("href")), until, countdowns)
+        return shown.render(at, href, personal=flag)
     key = (
         "groupbuy",
         offer_state(group_buy),
         tuple((shells.row_state(team), team.leader.username) for team in teams),
         is_open,
         href,
-        personal,
     )
-    return shells.render(
-        key,
-        lambda: widget(
-            _body(
-                group_buy,
-                mine=[],
-                teams=teams,
-                at=at,
-                left=lambda team: shells.slot(f"team{team.id}"),
-            )
-        ),
-        {f"team{team.id}": shells.time_left(team.expires_at, at) for team in teams},
-    )
+    values = {f"team{team.id}": shells.time_left(team.expires_at, at) for team in teams}
+    return shells.render(key, lambda: shell(href), {**values, "personal": flag})
 
 
 def load_snaps(ids: list[int]) -> dict[int, Snap]:
