@@ -1,10 +1,11 @@
 """The [[auction:ID]] and [[guess:ID]] widgets for posts and chat, and who may watch them.
 
-Loading is one small statement per kind per page when every widget's state is kept
-(``widget_state``), else that and the ORM load of the others; every number comes from
-the server (the price from its clock). The guess widget never shows an amount before the close, to anyone;
-the viewer's own guesses are fetched by games.js from the API (chat renders a message
-once for a whole room, so the widget itself is never personal).
+Loading (``widgets.load_offers``) is one small statement per page when every widget's
+state is kept (``widget_state``), else that and the ORM load of the others; every number
+comes from the server (the price from its clock). The guess widget never shows an amount
+before the close, to anyone; the viewer's own guesses are fetched by games.js from the
+API (chat renders a message once for a whole room, so the widget itself is never
+personal).
 """
 
 from datetime import datetime
@@ -23,31 +24,17 @@ from . import auctions, guessing, widget_state
 from .common import offer_state
 
 
-def load_auctions(ids: list[int]) -> dict[int, "Auction | widget_state.Shown"]:
-    """The page's auctions: kept states (``widget_state.Shown``) where the state is kept,
-    else the auction with its product, merchant and live sales (two more queries)."""
-    at = now()
-    keys = widget_state.states("auction", widget_state.auction_statement(), ids, at)
-    found: dict = {}
-    for ident, key in keys.items():
-        if (shown := widget_state.kept(key, at)) is not None:
-            found[ident] = shown
-    missing = [ident for ident in keys if ident not in found]
-    if not missing:
-        return found
+def auctions_loaded(ids: list[int], at: datetime) -> list[Auction]:
+    """The auctions (not archived) with their product, merchant and live sales: two queries
+    for the page (``widget_state`` answers first; this loads the ones it has not kept)."""
     rows = db.session.scalars(
-        select(Auction).options(shop.with_merchant(Auction.product)).where(Auction.id.in_(missing))
+        select(Auction).options(shop.with_merchant(Auction.product)).where(Auction.id.in_(ids))
     ).all()
     rows = [a for a in rows if a.product.archived_at is None]
     sales = auctions.live_sales([a.id for a in rows]) if rows else {}
-    current = widget_state.confirmed(
-        "auction", widget_state.auction_statement(), {a.id: keys[a.id] for a in rows}, at
-    )
     for auction in rows:
         auction.shown_sales = sales[auction.id]  # one query for the page, not one per widget
-        auction.shown_key = current.get(auction.id)
-        found[auction.id] = auction
-    return found
+    return rows
 
 
 def _auction_clock(live: dict, auction: Auction, next_drop) -> widget_state.Countdown:
@@ -103,34 +90,14 @@ def render_auction(auction, context: embeds.EmbedContext, href: str) -> Markup:
     return shells.render(key, lambda: build(href), {"now": at.isoformat(), "clock": clock})
 
 
-def load_games(ids: list[int]) -> dict[int, "GuessGame | widget_state.Shown"]:
-    """The page's games: kept states where kept (open games only), else the game with its
-    product and merchant."""
-    at = now()
-    keys = widget_state.states("guess", widget_state.game_statement(), ids, at)
-    found: dict = {}
-    for ident, key in keys.items():
-        if (shown := widget_state.kept(key, at)) is not None:
-            found[ident] = shown
-    missing = [ident for ident in keys if ident not in found]
-    if not missing:
-        return found
+def games_loaded(ids: list[int], at: datetime) -> list[GuessGame]:
+    """The games (not archived) with their product and merchant."""
     rows = db.session.scalars(
         select(GuessGame)
         .options(shop.with_merchant(GuessGame.product))
-        .where(GuessGame.id.in_(missing))
+        .where(GuessGame.id.in_(ids))
     ).all()
-    rows = [game for game in rows if game.product.archived_at is None]
-    current = widget_state.confirmed(  # a closed game is never kept
-        "guess",
-        widget_state.game_statement(),
-        {g.id: keys[g.id] for g in rows if guessing.state_of(g, at) == "open"},
-        at,
-    )
-    for game in rows:
-        game.shown_key = current.get(game.id)
-        found[game.id] = game
-    return found
+    return [game for game in rows if game.product.archived_at is None]
 
 
 def render_game(game, context: embeds.EmbedContext, href: str) -> Markup:
@@ -167,24 +134,6 @@ def render_game(game, context: embeds.EmbedContext, href: str) -> Markup:
     key = ("guess", offer_state(game), shells.frozen(live), href)
     clock = "Closed" if closed else f"Closes in {shells.time_left(game.closes_at(), at)}"
     return shells.render(key, lambda: build(href), {"now": at.isoformat(), "clock": clock})
-
-
-AUCTION_WIDGET = embeds.WidgetKind(
-    kind="auction", load=load_auctions, render=render_auction, url=auctions.auction_url
-)
-GAME_WIDGET = embeds.WidgetKind(
-    kind="guess", load=load_games, render=render_game, url=guessing.game_url
-)
-
-
-def auction_widget(kind: str) -> embeds.WidgetKind:
-    """The ``signals.widget_for`` answer for ``[[auction:ID]]``."""
-    return AUCTION_WIDGET
-
-
-def game_widget(kind: str) -> embeds.WidgetKind:
-    """The ``signals.widget_for`` answer for ``[[guess:ID]]``."""
-    return GAME_WIDGET
 
 
 def may_watch_auction(kind: str, *, user, ident: int) -> bool:

@@ -1,7 +1,8 @@
-"""A page's auction, game and group-buy widgets in one small statement per kind.
+"""A page's auction, game and group-buy widgets in one small statement.
 
 A widget's shell (``forum.widget_shells``) is kept under a *state key*: the values one
-Core statement per kind reads for every widget of the page (the offer's whole row, the
+Core statement (``together_statement``: each kind's part, ``UNION ALL``) reads for every
+widget of the page (the offer's whole row, the
 product and shop its head shows, and what it shows of its sales or teams, aggregated),
 the locale and the settings the template reads. Nothing is bumped: a take, a payment, a
 returned unit, a join, a guess, a close or an edited product is another key, so several
@@ -15,8 +16,8 @@ serves every post embedding the widget).
 
 A kept state is a ``Shown``: the shell, and what other readers of ``embeds.target``
 use (the id, the product's name, the shop's user id: attribution's owner and label,
-campaigns' label). When every widget of a page is kept, the page costs one statement per
-kind and no ORM object; otherwise the missing ones are loaded and rendered as before.
+campaigns' label). When every widget of a page is kept, the page costs that one statement
+and no ORM object; otherwise the missing ones are loaded and rendered as before.
 Closed guessing games (their winner moves with payment deadlines) and a member's own
 teams are never kept.
 """
@@ -28,7 +29,7 @@ from functools import cache
 
 from flask import current_app
 from markupsafe import Markup
-from sqlalchemy import Select, bindparam, case, func, select
+from sqlalchemy import Select, String, bindparam, case, cast, func, literal, null, select, union_all
 
 from ... import widget_shells as shells
 from ...extensions import db
@@ -77,8 +78,8 @@ class Shown:
         return shells.fill(self.html, filled)
 
 
-def _ids():
-    return bindparam("ids", expanding=True)
+def _ids(kind: str):
+    return bindparam(f"ids_{kind}", expanding=True)
 
 
 def _heads():
@@ -111,7 +112,7 @@ def auction_statement() -> Select:
             func.min(case((pending, orders.c.expires_at))).label("first_deadline"),
         )
         .join(orders, orders.c.id == AuctionSale.order_id)
-        .where(AuctionSale.auction_id.in_(_ids()), AuctionSale.returned_at.is_(None))
+        .where(AuctionSale.auction_id.in_(_ids("auction")), AuctionSale.returned_at.is_(None))
         .group_by(AuctionSale.auction_id)
         .subquery()
     )
@@ -126,7 +127,7 @@ def auction_statement() -> Select:
         )
         .join(heads, heads.c.id == Auction.product_id)
         .outerjoin(sales, sales.c.auction_id == Auction.id)
-        .where(Auction.id.in_(_ids()), heads.c.archived_at.is_(None))
+        .where(Auction.id.in_(_ids("auction")), heads.c.archived_at.is_(None))
     )
 
 
@@ -137,7 +138,7 @@ def game_statement() -> Select:
     return (
         select(GuessGame.__table__, *_head_columns(heads))
         .join(heads, heads.c.id == GuessGame.product_id)
-        .where(GuessGame.id.in_(_ids()), heads.c.archived_at.is_(None))
+        .where(GuessGame.id.in_(_ids("guess")), heads.c.archived_at.is_(None))
     )
 
 
@@ -166,7 +167,7 @@ def group_buy_statement() -> Select:
             rank,
         )
         .where(
-            Team.group_buy_id.in_(_ids()),
+            Team.group_buy_id.in_(_ids("groupbuy")),
             Team.status == "forming",
             Team.expires_at > bindparam("at"),
             Team.members < Team.size,
@@ -186,34 +187,73 @@ def group_buy_statement() -> Select:
         )
         .join(heads, heads.c.id == GroupBuy.product_id)
         .outerjoin(teams, (teams.c.group_buy_id == GroupBuy.id) & (teams.c.rank <= WIDGET_TEAMS))
-        .where(GroupBuy.id.in_(_ids()), heads.c.archived_at.is_(None))
-        .order_by(GroupBuy.id, teams.c.rank)
+        .where(GroupBuy.id.in_(_ids("groupbuy")), heads.c.archived_at.is_(None))
     )
 
 
-def states(kind: str, statement: Select, ids: list[int], at: datetime) -> dict[int, tuple]:
-    """Each found widget's state key (rows of one widget are folded into one key)."""
-    rows: dict[int, list[tuple]] = {}
-    # Core on the session's connection (its transaction, after a flush of anything pending):
-    # half the cost of an ORM-enabled session.execute, and these rows are plain values.
-    db.session.flush()
-    for row in db.session.connection().execute(statement, {"ids": ids, "at": at}):
-        rows.setdefault(row.id, []).append(tuple(shells.frozen(value) for value in row))
+STATEMENTS = {
+    "auction": auction_statement,
+    "guess": game_statement,
+    "groupbuy": group_buy_statement,
+}
+_WIDTH = 32  # text columns of the widest kind's state, and room to grow
+
+
+@cache
+def together_statement(kinds: tuple[str, ...]):
+    """One statement for the page's kinds: each kind's state as ``(kind, id, text...)``
+    (every value cast to text, padded with NULLs), ``UNION ALL``. Text is all a key needs,
+    and it spares the datetime parsing of typed columns."""
+    branches = []
+    for kind in kinds:
+        statement = STATEMENTS[kind]()
+        values = [cast(column, String) for column in statement.selected_columns]
+        values += [cast(null(), String)] * (_WIDTH - len(values))
+        branches.append(
+            statement.with_only_columns(
+                literal(kind, String).label("kind"),
+                statement.selected_columns[0].label("widget_id"),  # the offer's id
+                *(value.label(f"v{n}") for n, value in enumerate(values)),
+                maintain_column_froms=False,
+            )
+        )
+    return branches[0] if len(branches) == 1 else union_all(*branches)
+
+
+def states_of(wanted: dict[str, list[int]], at: datetime) -> dict[str, dict[int, tuple]]:
+    """Each found widget's state key, per kind: one statement for every kind in ``wanted``
+    (the rows of one widget, its listed teams, fold into one key)."""
+    kinds = tuple(sorted(kind for kind, ids in wanted.items() if ids and kind in STATEMENTS))
+    found: dict[str, dict[int, list[tuple]]] = {kind: {} for kind in wanted}
+    if kinds:
+        params: dict = {f"ids_{kind}": wanted[kind] for kind in kinds}
+        # Core on the session's connection (its transaction, after a flush of anything
+        # pending): half the cost of an ORM-enabled session.execute.
+        db.session.flush()
+        for row in db.session.connection().execute(together_statement(kinds), {**params, "at": at}):
+            found[row[0]].setdefault(row[1], []).append(tuple(row[2:]))
     settings = (
         str(viewer_locale()),
         current_app.config.get("AUCTION_PAYMENT_WINDOW_MINUTES", 10),
     )
-    return {ident: (kind, tuple(found), settings) for ident, found in rows.items()}
+    return {
+        kind: {
+            ident: (kind, tuple(rows if len(rows) == 1 else sorted(rows, key=repr)), settings)
+            for ident, rows in by_id.items()
+        }
+        for kind, by_id in found.items()
+    }
 
 
-def confirmed(
-    kind: str, statement: Select, keys: dict[int, tuple], at: datetime
-) -> dict[int, tuple]:
+def confirmed(keys: dict[str, dict[int, tuple]], at: datetime) -> dict[str, dict[int, tuple]]:
     """The keys still current after the missing widgets were loaded: a widget whose rows
     changed between the two reads is rendered but not kept (its shell would show a newer
     state under the older key)."""
-    again = states(kind, statement, list(keys), at)
-    return {ident: key for ident, key in keys.items() if again.get(ident) == key}
+    again = states_of({kind: list(by_id) for kind, by_id in keys.items()}, at)
+    return {
+        kind: {i: key for i, key in by_id.items() if again[kind].get(i) == key}
+        for kind, by_id in keys.items()
+    }
 
 
 def kept(key: tuple, at: datetime) -> Shown | None:
