@@ -5,7 +5,7 @@ HTML; at display time ``expand`` swaps each one for the trusted template of its
 kind (product card, group-buy, snap-up, event card). A kind nobody answers for, or
 a target that is missing or archived, shows the "offer unavailable" card. Loading
 is batched per request: ``preload`` gathers every placeholder on the page and asks
-each kind once.
+each kind once (kinds sharing a ``load_together`` once for all of them).
 
 There is no registry here. The owner of a kind answers the question
 ``signals.widget_for`` for that kind (connected in its ``init_app``)::
@@ -53,6 +53,9 @@ class WidgetKind:
     load: Callable[[list[int]], dict[int, Any]]
     render: Callable[[Any, EmbedContext, str], Markup]  # (object, context, tracked href)
     url: Callable[[Any], str]
+    # Kinds whose owner reads them in one statement: {kind: ids} -> {kind: {id: object}},
+    # called once per page for every kind of the page sharing the same function.
+    load_together: Callable[[dict[str, list[int]]], dict[str, dict[int, Any]]] | None = None
 
 
 def widget(kind: str) -> WidgetKind | None:
@@ -82,14 +85,23 @@ def preload(htmls: Iterable[str]) -> None:
         for ref in refs_in(html):
             wanted.setdefault(ref.kind, set()).add(ref.id)
     cache = _cache()
+    together: dict[Callable, dict[str, list[int]]] = {}
     for kind, ids in wanted.items():
         owner = widget(kind)
         known = cache.setdefault(kind, {})
         missing = sorted(ids - known.keys())
-        if owner and missing:
+        if owner and missing and owner.load_together is not None:
+            together.setdefault(owner.load_together, {})[kind] = missing
+        elif owner and missing:
             loaded = owner.load(missing)
             for ident in missing:
                 known[ident] = loaded.get(ident)
+    for load, kinds in together.items():
+        loaded_kinds = load(kinds)
+        for kind, missing in kinds.items():
+            loaded = loaded_kinds.get(kind, {})
+            for ident in missing:
+                cache[kind][ident] = loaded.get(ident)
 
 
 def target(ref: EmbedRef):

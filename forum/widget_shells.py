@@ -60,24 +60,41 @@ def frozen(value):
     return value
 
 
+def recall(key: tuple):
+    """What ``keep`` stored under ``key`` (None when it was never kept or has been dropped)."""
+    with _lock:
+        kept = _shells.get(key)
+        if kept is not None:
+            _shells.move_to_end(key)
+    return kept
+
+
+def keep(key: tuple, value) -> None:
+    """Store ``value`` (a shell, or an owner's snapshot holding one) under ``key``; the
+    oldest go once there are ``MAX_SHELLS``."""
+    with _lock:
+        _shells[key] = value
+        while len(_shells) > MAX_SHELLS:
+            _shells.popitem(last=False)
+
+
+def fill(html: str, values: Mapping[str, str]) -> Markup:
+    """``html`` (a shell) with its slots replaced by ``values`` (plain texts, escaped here)."""
+    return Markup(  # noqa: S704 (a trusted template's output, slot values escaped)
+        _SLOT_RE.sub(lambda match: str(escape(values.get(match.group(1), ""))), html)
+    )
+
+
 def render(key: tuple, build: Callable[[], str], values: Mapping[str, str]) -> Markup:
     """The HTML for ``key``: built by ``build`` the first time, then reused; slots filled.
 
     ``values`` are plain texts (escaped here) for the slots ``build``'s template left.
     """
-    with _lock:
-        html = _shells.get(key)
-        if html is not None:
-            _shells.move_to_end(key)
+    html = recall(key)
     if html is None:
         html = str(build())
-        with _lock:
-            _shells[key] = html
-            while len(_shells) > MAX_SHELLS:
-                _shells.popitem(last=False)
-    return Markup(  # noqa: S704 (a trusted template's output, slot values escaped)
-        _SLOT_RE.sub(lambda match: str(escape(values.get(match.group(1), ""))), html)
-    )
+        keep(key, html)
+    return fill(html, values)
 
 
 def clear() -> None:

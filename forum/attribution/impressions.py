@@ -79,8 +79,13 @@ def flush(response):
     ):
         return response
     try:
+        viewer, day = service.viewer_key(), now().date()
+        here = _seen_here()  # who this process counted today needs no owner looked up
+        shown = {key: c for key, c in shown.items() if _digest(viewer, key, day) not in here}
+        if not shown:
+            return response
         owners = {key: service.offer_owner(EmbedRef(key[2], key[3])) for key in shown}
-        count(shown, owners, service.viewer_key(), now().date())
+        count(shown, owners, viewer, day)
     except Exception:  # counting must never cost the reader their page
         log.exception("attribution: could not count impressions")
     return response

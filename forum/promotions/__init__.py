@@ -14,13 +14,10 @@ from .. import signals
 def init_app(app: Flask) -> None:
     from .. import widget_shells
     from .service import auctions, guessing, placements, snaps
-    from .service.game_widgets import (
+    from .service.game_widgets import may_watch_auction, may_watch_game
+    from .service.widgets import (
         auction_widget,
         game_widget,
-        may_watch_auction,
-        may_watch_game,
-    )
-    from .service.widgets import (
         group_buy_widget,
         may_watch_group_buy,
         may_watch_snap,

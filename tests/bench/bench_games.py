@@ -2,9 +2,15 @@
 same page without them: the overhead of the three live widgets (target: at most 10%).
 
 python -m tests.bench games      (BENCH_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
+
+Two figures: CPU milliseconds per page in process (the test client, both pages
+alternated in rounds, the best round of each: the work itself, steady on a machine shared
+with other load), then req/s and latency over HTTP at concurrency 8 (what a server
+gives, noisy when the machine is busy). BENCH_ROUNDS (10) x BENCH_ROUND_PAGES (30).
 """
 
 import os
+import time
 from datetime import timedelta
 
 from tests.bench.common import database_uri, hammer, serve
@@ -104,11 +110,55 @@ def build(uri: str, posts: int) -> tuple[int, int]:
     return ids[0], ids[1]
 
 
+def cpu_per_page(uri: str, paths: dict[str, str]) -> dict[str, float]:
+    """CPU ms per GET of each path in this process: rounds alternate the paths, best round."""
+    from sqlalchemy import event
+
+    from forum import create_app
+    from forum.extensions import db
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": uri,
+            "ENV": "testing",
+            "SECRET_KEY": "bench",
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    rounds = int(os.environ.get("BENCH_ROUNDS", "10"))
+    pages = int(os.environ.get("BENCH_ROUND_PAGES", "30"))
+    client = app.test_client()
+    statements: list[str] = []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    best = {label: float("inf") for label in paths}
+    for label, path in paths.items():
+        for _ in range(3):
+            assert client.get(path).status_code == 200, path  # warm: templates, shells
+        statements.clear()
+        client.get(path)
+        print(f"{label:>16}: {len(statements)} SQL statements per page")
+    for _ in range(rounds):
+        for label, path in paths.items():
+            started = time.process_time()
+            for _ in range(pages):
+                client.get(path)
+            best[label] = min(best[label], (time.process_time() - started) / pages * 1000)
+    return best
+
+
 def main() -> None:
     posts = int(os.environ.get("BENCH_POSTS", "20"))
     seconds = float(os.environ.get("BENCH_SECONDS", "8"))
     uri = database_uri()
     plain, widgets = build(uri, posts)
+    cpu = cpu_per_page(uri, {"without widgets": f"/t/{plain}", "with 3 widgets": f"/t/{widgets}"})
+    base_ms, loaded_ms = cpu["without widgets"], cpu["with 3 widgets"]
+    print(
+        f"in process: {base_ms:.2f} ms/page without, {loaded_ms:.2f} ms/page with 3 widgets: "
+        f"{(loaded_ms / base_ms - 1) * 100:+.1f}% CPU per page (target <= 10%; "
+        f"load average {os.getloadavg()[0]:.1f})"
+    )
     server = serve(uri)
     try:
         results = {}

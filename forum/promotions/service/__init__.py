@@ -39,7 +39,7 @@ from .common import (  # noqa: F401
     MIN_TEAM_SIZE,
     MIN_TEAM_WINDOW,
 )
-from .game_widgets import load_auctions, load_games, render_auction, render_game  # noqa: F401
+from .game_widgets import render_auction, render_game  # noqa: F401
 from .groupbuys import (  # noqa: F401
     campaign_counts,
     create_group_buy,
@@ -101,7 +101,10 @@ from .snaps import (  # noqa: F401
 )
 from .widgets import (  # noqa: F401
     group_buy_body,
+    load_auctions,
+    load_games,
     load_group_buys,
+    load_offers,
     load_snaps,
     render_group_buy,
     render_snap,

@@ -1,10 +1,14 @@
 """The [[auction:ID]] and [[guess:ID]] widgets for posts and chat, and who may watch them.
 
-Loading is one query per kind per page; every number comes from the server (the price
-from its clock). The guess widget never shows an amount before the close, to anyone;
-the viewer's own guesses are fetched by games.js from the API (chat renders a message
-once for a whole room, so the widget itself is never personal).
+Loading (``widgets.load_offers``) is one small statement per page when every widget's
+state is kept (``widget_state``), else that and the ORM load of the others; every number
+comes from the server (the price from its clock). The guess widget never shows an amount
+before the close, to anyone; the viewer's own guesses are fetched by games.js from the
+API (chat renders a message once for a whole room, so the widget itself is never
+personal).
 """
+
+from datetime import datetime
 
 from flask import current_app, render_template
 from markupsafe import Markup
@@ -16,12 +20,13 @@ from ...clock import now
 from ...extensions import db
 from ...shop_embed import service as shop
 from ..models import Auction, GuessGame
-from . import auctions, guessing
+from . import auctions, guessing, widget_state
 from .common import offer_state
 
 
-def load_auctions(ids: list[int]) -> dict[int, Auction]:
-    """The page's auctions with their product, merchant and live sales: two queries."""
+def auctions_loaded(ids: list[int], at: datetime) -> list[Auction]:
+    """The auctions (not archived) with their product, merchant and live sales: two queries
+    for the page (``widget_state`` answers first; this loads the ones it has not kept)."""
     rows = db.session.scalars(
         select(Auction).options(shop.with_merchant(Auction.product)).where(Auction.id.in_(ids))
     ).all()
@@ -29,91 +34,106 @@ def load_auctions(ids: list[int]) -> dict[int, Auction]:
     sales = auctions.live_sales([a.id for a in rows]) if rows else {}
     for auction in rows:
         auction.shown_sales = sales[auction.id]  # one query for the page, not one per widget
-    return {a.id: a for a in rows}
+    return rows
 
 
-def _auction_clock(live: dict, auction: Auction, next_drop, at) -> str:
+def _auction_clock(live: dict, auction: Auction, next_drop) -> widget_state.Countdown:
     if live["state"] == "upcoming":
-        return f"Starts in {shells.time_left(auction.starts_at, at)}"
+        return widget_state.Countdown("clock", "Starts in {}", auction.starts_at)
     if live["state"] == "live" and next_drop:
-        return f"Next drop in {shells.time_left(next_drop, at)}"
+        return widget_state.Countdown("clock", "Next drop in {}", next_drop)
     if live["state"] == "live":
-        return "At the floor: last call"
-    return "Ended"
+        return widget_state.Countdown("clock", "At the floor: last call")
+    return widget_state.Countdown("clock", "Ended")
 
 
-def render_auction(auction: Auction, context: embeds.EmbedContext, href: str) -> Markup:
-    """The widget: its shell rendered once per state (``forum.widget_shells``), the clock filled in."""
-    at = now()
-    live = auctions.auction_payload(auction, at, getattr(auction, "shown_sales", None))
-    next_drop = auctions.next_drop_at(auction, at)
-    window = current_app.config.get("AUCTION_PAYMENT_WINDOW_MINUTES", 10)
-    key = ("auction", offer_state(auction), shells.frozen(live), href, window)
-    return shells.render(
-        key,
-        lambda: render_template(
-            "promotions/_auction.html",
-            auction=auction,
-            live=live,
-            href=href,
-            room=auctions.auction_room(auction.id),
-            server_now=shells.slot("now"),
-            clock=shells.slot("clock"),
-        ),
-        {"now": at.isoformat(), "clock": _auction_clock(live, auction, next_drop, at)},
+def _auction_until(auction: Auction, live: dict, next_drop, at) -> datetime | None:
+    """When the clock alone changes what the widget shows: the start, the next drop, the
+    end, or a pending payment lapsing (its unit comes back)."""
+    deadlines = [s.expires_at for s in auction.shown_sales if s.status == "pending"]
+    return widget_state.first_after(
+        at, auction.starts_at, next_drop, auction.closes_at(), *deadlines
     )
 
 
-def load_games(ids: list[int]) -> dict[int, GuessGame]:
+def render_auction(auction, context: embeds.EmbedContext, href: str) -> Markup:
+    """The widget: its shell rendered once per state (``widget_state`` on a page,
+    ``forum.widget_shells`` by value elsewhere), the clock and the link filled in."""
+    at = now()
+    if isinstance(auction, widget_state.Shown):
+        return auction.render(at, href)
+    live = auctions.auction_payload(auction, at, getattr(auction, "shown_sales", None))
+    next_drop = auctions.next_drop_at(auction, at)
+    countdown = _auction_clock(live, auction, next_drop)
+
+    def build(link) -> str:
+        return render_template(
+            "promotions/_auction.html",
+            auction=auction,
+            live=live,
+            href=link,
+            room=auctions.auction_room(auction.id),
+            server_now=shells.slot("now"),
+            clock=shells.slot("clock"),
+        )
+
+    key = getattr(auction, "shown_key", None)
+    if key is not None:
+        until = _auction_until(auction, live, next_drop, at)
+        shown = widget_state.keep(key, auction, build(shells.slot("href")), until, [countdown])
+        return shown.render(at, href)
+    window = current_app.config.get("AUCTION_PAYMENT_WINDOW_MINUTES", 10)
+    key = ("auction", offer_state(auction), shells.frozen(live), href, window)
+    clock = countdown.text.format(
+        shells.time_left(countdown.target, at) if countdown.target else ""
+    )
+    return shells.render(key, lambda: build(href), {"now": at.isoformat(), "clock": clock})
+
+
+def games_loaded(ids: list[int], at: datetime) -> list[GuessGame]:
+    """The games (not archived) with their product and merchant."""
     rows = db.session.scalars(
         select(GuessGame)
         .options(shop.with_merchant(GuessGame.product))
         .where(GuessGame.id.in_(ids))
     ).all()
-    return {g.id: g for g in rows if g.product.archived_at is None}
+    return [game for game in rows if game.product.archived_at is None]
 
 
-def render_game(game: GuessGame, context: embeds.EmbedContext, href: str) -> Markup:
-    """The widget: its shell rendered once per state (``forum.widget_shells``), the clock filled in.
+def render_game(game, context: embeds.EmbedContext, href: str) -> Markup:
+    """The widget: its shell rendered once per state, the clock and the link filled in.
 
-    The chart of a closed game is only built with its shell (the guesses no longer change)."""
+    The chart of a closed game is only built with its shell (the guesses no longer change);
+    a closed game's state is never kept by ``widget_state`` (its winner moves with payment
+    deadlines), only by value."""
     at = now()
+    if isinstance(game, widget_state.Shown):
+        return game.render(at, href)
     live = guessing.game_payload(game)
     closed = live["state"] == "closed"
-    key = ("guess", offer_state(game), shells.frozen(live), href)
-    clock = "Closed" if closed else f"Closes in {shells.time_left(game.closes_at(), at)}"
-    return shells.render(
-        key,
-        lambda: render_template(
+
+    def build(link) -> str:
+        return render_template(
             "promotions/_guess.html",
             game=game,
             live=live,
             chart=guessing.chart_data(game) if closed else None,
-            href=href,
+            href=link,
             room=guessing.game_room(game.id),
             server_now=shells.slot("now"),
             clock=shells.slot("clock"),
-        ),
-        {"now": at.isoformat(), "clock": clock},
-    )
+        )
 
-
-AUCTION_WIDGET = embeds.WidgetKind(
-    kind="auction", load=load_auctions, render=render_auction, url=auctions.auction_url
-)
-GAME_WIDGET = embeds.WidgetKind(
-    kind="guess", load=load_games, render=render_game, url=guessing.game_url
-)
-
-
-def auction_widget(kind: str) -> embeds.WidgetKind:
-    """The ``signals.widget_for`` answer for ``[[auction:ID]]``."""
-    return AUCTION_WIDGET
-
-
-def game_widget(kind: str) -> embeds.WidgetKind:
-    """The ``signals.widget_for`` answer for ``[[guess:ID]]``."""
-    return GAME_WIDGET
+    key = getattr(game, "shown_key", None)
+    if key is not None and not closed:
+        countdown = widget_state.Countdown("clock", "Closes in {}", game.closes_at())
+        shown = widget_state.keep(
+            key, game, build(shells.slot("href")), game.closes_at(), [countdown]
+        )
+        return shown.render(at, href)
+    key = ("guess", offer_state(game), shells.frozen(live), href)
+    clock = "Closed" if closed else f"Closes in {shells.time_left(game.closes_at(), at)}"
+    return shells.render(key, lambda: build(href), {"now": at.isoformat(), "clock": clock})
 
 
 def may_watch_auction(kind: str, *, user, ident: int) -> bool:

@@ -159,6 +159,7 @@ from .products import (  # noqa: F401
     merchant_product,
     merchant_products,
     owns_product,
+    product_heads,
     products_with_ids,
     search_documents,
     set_product_image,

@@ -262,6 +262,22 @@ def with_merchant(product_relationship):
     return joinedload(product_relationship).joinedload(Product.merchant)
 
 
+def product_heads() -> Select:
+    """``SELECT id, name, price_cents, currency, archived_at, merchant_name, merchant_user_id``
+    of every product: what another feature's widget head shows of a product and its shop, as
+    a SQL expression it joins as a subquery (promotions' widget states read it in the same
+    statement as their own rows). A widget template reading another column adds it here."""
+    return select(
+        Product.id,
+        Product.name,
+        Product.price_cents,
+        Product.currency,
+        Product.archived_at,
+        Merchant.name.label("merchant_name"),
+        Merchant.user_id.label("merchant_user_id"),
+    ).join(Merchant, Merchant.id == Product.merchant_id)
+
+
 def products_with_ids(product_ids) -> dict[int, Product]:
     """Product id -> product (its merchant loaded) for the ids among ``product_ids``."""
     ids = list(product_ids)
