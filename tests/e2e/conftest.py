@@ -76,7 +76,8 @@ def start_server(
         stderr=subprocess.STDOUT,
     )
     server = LiveServer(f"http://127.0.0.1:{port}", process, log, log_file)
-    deadline = time.monotonic() + 30
+    # Generous: on a loaded 2-core machine a cold `flask serve` can take most of a minute.
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
             server.stop()
