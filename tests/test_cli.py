@@ -46,6 +46,7 @@ def test_demo_builds_a_lively_community_once(app, runner):
         assert db.session.scalar(select(func.count()).select_from(Thread)) >= 150
         assert db.session.scalar(select(func.count()).select_from(Post)) >= 500
         _the_demo_month_of_attribution_is_consistent()
+        _the_demo_shows_trust_and_reviews()
     again = runner.invoke(args=["demo", "--if-empty"])
     assert again.exit_code == 0 and "already present" in again.output
     client = app.test_client()
@@ -54,6 +55,27 @@ def test_demo_builds_a_lively_community_once(app, runner):
         == 302
     )
     assert client.get("/").status_code == 200
+
+
+def _the_demo_shows_trust_and_reviews():
+    """Members at every trust level, published reviews, and the trusted-reviewer badge
+    given by the rule (an award by hand carries a reason; the rule's has none)."""
+    from forum.reviews import service as reviews
+    from forum.reviews.models import Review
+    from forum.trust.models import BadgeAward
+
+    levels = set(db.session.scalars(select(User.trust_level)))
+    assert levels >= {0, 1, 2, 3, 4}
+    published = db.session.scalars(select(Review)).all()
+    published = [r for r in published if r.hidden_at is None and r.deleted_at is None]
+    assert len(published) >= 8
+    awards = db.session.scalars(
+        select(BadgeAward).where(BadgeAward.badge == "trusted_reviewer")
+    ).all()
+    assert awards and all(a.reason == "" for a in awards)
+    assert {a.user_id for a in awards} <= set(reviews.helpful_reviewers(3, 2))
+    badges = set(db.session.scalars(select(BadgeAward.badge)))
+    assert {"helpful", "event_regular", "trusted_reviewer", "welcomer"} <= badges
 
 
 def only_these_periodic_tasks(app, **funcs) -> None:
