@@ -20,6 +20,12 @@ from .teams import forming_teams, forming_teams_of, my_teams, my_teams_of
 _MINE = "plaza_promotions_my_teams"
 
 
+def _listed(offer) -> bool:
+    """The offer's product is still shown: not archived, not hidden by moderation (its
+    widget, also on the offer's own page, is then the "unavailable" card)."""
+    return offer.product.archived_at is None and offer.product.hidden_at is None
+
+
 def load_group_buys(ids: list[int]) -> dict[int, GroupBuy]:
     """The page's group-buys with their product, merchant and forming teams, and the
     viewer's own teams in them: one query each for the whole page."""
@@ -30,7 +36,7 @@ def load_group_buys(ids: list[int]) -> dict[int, GroupBuy]:
             .options(joinedload(GroupBuy.product), joinedload(GroupBuy.merchant))
             .where(GroupBuy.id.in_(ids))
         )
-        if gb.product.archived_at is None
+        if _listed(gb)
     ]
     at = now()
     open_ids = [gb.id for gb in rows if gb.is_open(at)]
@@ -81,6 +87,8 @@ def render_group_buy(group_buy: GroupBuy, context: embeds.EmbedContext, href: st
     (``forum.widget_shells``: the offer, the forming teams, the link) with the teams' countdowns as
     slots; a member's own teams are rendered for them alone, never into a shell.
     """
+    if not _listed(group_buy):
+        return embeds.unavailable_card()
     personal = context.source_kind != "message"
     at = now()
     is_open = group_buy.is_open(at)
@@ -146,7 +154,7 @@ def load_snaps(ids: list[int]) -> dict[int, Snap]:
         .options(joinedload(Snap.product), joinedload(Snap.merchant))
         .where(Snap.id.in_(ids))
     ).all()
-    rows = [snap for snap in rows if snap.product.archived_at is None]
+    rows = [snap for snap in rows if _listed(snap)]
     left = stock_left(rows)
     for snap in rows:
         snap.shown_left = left[snap.id]  # one query for the page, not one per widget
@@ -154,6 +162,8 @@ def load_snaps(ids: list[int]) -> dict[int, Snap]:
 
 
 def render_snap(snap: Snap, context: embeds.EmbedContext, href: str) -> Markup:
+    if not _listed(snap):
+        return embeds.unavailable_card()
     at = now()
     left = getattr(snap, "shown_left", None)
     if left is None:
