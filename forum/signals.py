@@ -55,7 +55,8 @@ email_verified = plaza.signal("email-verified")
 #: ``moderation.schemas.Target`` | None: the flaggable thing of ``kind`` (``post``,
 #: ``message``, ``review``, ``product``) as ``viewer`` may see it, for the flag and the
 #: review queue; None when missing or not visible to ``viewer`` (404). The owner
-#: answers (board: post, chat: message, reviews: review, shop: product).
+#: answers (board: post, chat: message, reviews: review and, for the audit log's
+#: links, report; shop: product).
 moderation_target = plaza.signal("moderation-target")
 #: Question ``ask(moderation_hide, kind, target_id=int, hidden=bool, actor=User | None,
 #: reason=str)`` -> True when the owner hid (or restored) the target; asked by

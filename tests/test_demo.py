@@ -56,6 +56,7 @@ def test_demo_builds_a_lively_community_once(app, runner):
         assert db.session.scalar(select(func.count()).select_from(Thread)) >= 150
         assert db.session.scalar(select(func.count()).select_from(Post)) >= 500
         _the_demo_month_of_attribution_is_consistent()
+        _the_demo_shows_trust_and_reviews()
         _the_demo_tells_a_story()
         _every_time_boxed_offer_is_live(now())
         built = now()
@@ -168,3 +169,24 @@ def _every_time_boxed_offer_is_live(at):
         assert len(ahead) >= 7
         assert all(e.signup_deadline is None or e.signup_deadline > at for e in ahead)
         assert [e for e in events if e.ends_at < at]  # the past stays past
+
+
+def _the_demo_shows_trust_and_reviews():
+    """Members at every trust level, published reviews, and the trusted-reviewer badge
+    given by the rule (an award by hand carries a reason; the rule's has none)."""
+    from forum.reviews import service as reviews
+    from forum.reviews.models import Review
+    from forum.trust.models import BadgeAward
+
+    levels = set(db.session.scalars(select(User.trust_level)))
+    assert levels >= {0, 1, 2, 3, 4}
+    published = db.session.scalars(select(Review)).all()
+    published = [r for r in published if r.hidden_at is None and r.deleted_at is None]
+    assert len(published) >= 8
+    awards = db.session.scalars(
+        select(BadgeAward).where(BadgeAward.badge == "trusted_reviewer")
+    ).all()
+    assert awards and all(a.reason == "" for a in awards)
+    assert {a.user_id for a in awards} <= set(reviews.helpful_reviewers(3, 2))
+    badges = set(db.session.scalars(select(BadgeAward.badge)))
+    assert {"helpful", "event_regular", "trusted_reviewer", "welcomer"} <= badges

@@ -23,4 +23,5 @@ def init_app(app: Flask) -> None:
     signals.product_shown.connect(views.product_section)
     signals.thread_shown.connect(views.thread_banner)
     signals.moderation_target.connect(service.describe_review, sender="review")
+    signals.moderation_target.connect(service.describe_report, sender="report")
     signals.moderation_hide.connect(service.hide_review, sender="review")

@@ -31,9 +31,8 @@ def build(ctx) -> None:
     # Staff recognition the rules cannot give.
     service.award(ctx.members[0].id, "helpful", "demo: the most-liked answers")
     service.award(ctx.members[1].id, "event_regular", "demo: came to the meetups")
-    # Trusted reviewers by the rule (the demo's reviews and helpful votes), else one by hand.
-    if not service.award_trusted_reviewers():
-        service.award(ctx.members[2].id, "trusted_reviewer", "demo: helpful product reviews")
+    # Trusted reviewers by the rule's sweep (the demo's reviews and helpful votes).
+    service.award_trusted_reviewers()
     ctx.summary.append(
         "Trust: alice is a TL4 leader; newbie_nina and fresh_fred are TL0 newcomers "
         "(try posting three links or opening a DM as them); rules at /admin/trust; "

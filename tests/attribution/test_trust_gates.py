@@ -66,3 +66,38 @@ def test_referral_gate_waits_for_the_referred_member_to_reach_the_level(
         db.session.commit()
     make_thread(newbie, title="Back again today", body="Still here.")
     assert signups(app, merchant) == [newbie.id]
+
+
+def test_commission_gate_holds_back_a_tl0_authors_cpa_and_lifts_at_tl1(
+    app, make_user, offers, post_with_offer, clock
+):
+    """CPA actions (event sign-ups, team joins) earn through the same gate as orders."""
+    clock.at(START)
+    merchant, newcomer = (
+        make_user("shopkeeper", role="merchant"),
+        make_user("newcomer", trust_level=0),
+    )
+    buyer = make_user("buyer")
+    offer = offers.add(merchant)
+    href = tracked_href(app, post_with_offer(newcomer, offer, "New says"), offer)
+    set_rates(app, merchant, cps_rate_bp=0, event_signup=150, team_join=250)
+    app.config["TRUST_GATE_COMMISSION_LEVEL"] = 1
+    browser = app.test_client()
+    login(browser, buyer)
+    click(browser, href)
+    clock.at(START + timedelta(hours=1))
+    with app.app_context():
+        for kind, key in (("event_signup", "signup:5"), ("team_join", "team:4:user:9")):
+            service.record_action(kind, user_id=buyer.id, merchant_id=merchant.id, key=key)
+        db.session.commit()
+        credited = db.session.scalars(db.select(Credit.author_id)).all()
+    assert credited == [newcomer.id, newcomer.id]  # the reports still show the author
+    assert ledger(app, merchant)["by_author"] == {}  # but a TL0 author earns no CPA
+    with app.app_context():
+        db.session.execute(update(User).where(User.id == newcomer.id).values(trust_level=1))
+        db.session.commit()
+        service.record_action(
+            "event_signup", user_id=buyer.id, merchant_id=merchant.id, key="signup:6"
+        )
+        db.session.commit()
+    assert ledger(app, merchant)["by_author"] == {newcomer.id: 150}

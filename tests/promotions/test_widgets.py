@@ -6,6 +6,7 @@ from forum.embeds import EmbedContext
 from forum.extensions import db, socketio
 from forum.promotions import service
 from tests.conftest import app_context, login
+from tests.fixtures.shop import ADDRESS
 
 from .conftest import later
 
@@ -145,3 +146,46 @@ def test_snap_widget_counts_down_from_the_server_clock(app, product, make_snap):
     assert 'data-state="upcoming"' in html and "Starts in" in html
     assert f'data-starts-at="{item.starts_at.isoformat()}"' in html
     assert 'aria-disabled="true"' in html and "Starts soon" in html
+
+
+def test_offers_on_a_product_moderation_hid_show_as_unavailable(
+    app, client, product, make_group_buy, make_snap, make_user, make_thread, token_for
+):
+    group_buy, snap = make_group_buy(product), make_snap(product)
+    thread_id = make_thread(
+        make_user("fan"),
+        title="Deals",
+        body=f"[[groupbuy:{group_buy['id']}]] [[snap:{snap['id']}]]",
+    )
+    pages = (
+        f"/t/{thread_id}",
+        f"/promotions/snaps/{snap['id']}",
+        f"/promotions/group-buys/{group_buy['id']}",
+    )
+    assert all("widget-unavailable" not in client.get(p).get_data(as_text=True) for p in pages)
+    mod = token_for(make_user("mod", role="moderator"))
+    flagged = client.post(
+        "/api/v1/flags",
+        json={"target": "product", "target_id": product, "reason": "other", "note": "fake"},
+        headers=token_for(make_user("reader")),
+    )
+    assert flagged.status_code == 201, flagged.json
+    item = client.get("/api/v1/moderation/queue", headers=mod).json["items"][0]
+    decided = client.post(
+        f"/api/v1/moderation/queue/{item['id']}/decide",
+        json={"action": "agree", "reason": "Counterfeit"},
+        headers=mod,
+    )
+    assert decided.status_code == 200
+    for path in pages:
+        page = client.get(path).get_data(as_text=True)
+        assert "widget-unavailable" in page, path
+        assert "Snap it" not in page and 'data-join-team="' not in page, path
+    buyer = token_for(make_user("buyer"))
+    bought = client.post(
+        f"/api/v1/snaps/{snap['id']}/buy",
+        json={"quantity": 1, "shipping_address": ADDRESS},
+        headers=buyer,
+    )
+    # The shop's own refusal of a product no longer sold (nothing is held).
+    assert bought.status_code == 422 and bought.json["error"]["code"] == "unknown_product"

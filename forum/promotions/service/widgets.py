@@ -24,8 +24,14 @@ from .teams import forming_teams, forming_teams_of, my_teams, my_teams_of
 _MINE = "plaza_promotions_my_teams"
 
 
+def _listed(offer) -> bool:
+    """The offer's product is still shown: not archived, not hidden by moderation (its
+    widget, also on the offer's own page, is then the "unavailable" card)."""
+    return offer.product.archived_at is None and offer.product.hidden_at is None
+
+
 def group_buys_loaded(ids: list[int], at: datetime) -> list[GroupBuy]:
-    """The group-buys (not archived) with their product, merchant and forming teams."""
+    """The group-buys (product still listed) with their product, merchant and forming teams."""
     rows = [
         gb
         for gb in db.session.scalars(
@@ -33,7 +39,7 @@ def group_buys_loaded(ids: list[int], at: datetime) -> list[GroupBuy]:
             .options(joinedload(GroupBuy.product), joinedload(GroupBuy.merchant))
             .where(GroupBuy.id.in_(ids))
         )
-        if gb.product.archived_at is None
+        if _listed(gb)
     ]
     open_ids = [gb.id for gb in rows if gb.is_open(at)]
     teams = forming_teams_of(open_ids) if open_ids else {}
@@ -143,8 +149,10 @@ def render_group_buy(group_buy, context: embeds.EmbedContext, href: str) -> Mark
     personal = context.source_kind != "message"
     flag = "1" if personal else "0"
     at = now()
-    if isinstance(group_buy, widget_state.Shown):
+    if isinstance(group_buy, widget_state.Shown):  # its state query keeps listed products only
         return group_buy.render(at, href, personal=flag)
+    if not _listed(group_buy):
+        return embeds.unavailable_card()
     is_open = group_buy.is_open(at)
     teams = getattr(group_buy, "shown_teams", None)
     if teams is None:
@@ -209,7 +217,7 @@ def load_snaps(ids: list[int]) -> dict[int, Snap]:
         .options(joinedload(Snap.product), joinedload(Snap.merchant))
         .where(Snap.id.in_(ids))
     ).all()
-    rows = [snap for snap in rows if snap.product.archived_at is None]
+    rows = [snap for snap in rows if _listed(snap)]
     left = stock_left(rows)
     for snap in rows:
         snap.shown_left = left[snap.id]  # one query for the page, not one per widget
@@ -217,6 +225,8 @@ def load_snaps(ids: list[int]) -> dict[int, Snap]:
 
 
 def render_snap(snap: Snap, context: embeds.EmbedContext, href: str) -> Markup:
+    if not _listed(snap):
+        return embeds.unavailable_card()
     at = now()
     left = getattr(snap, "shown_left", None)
     if left is None:

@@ -24,6 +24,7 @@ from .reports import (  # noqa: F401
     can_decide,
     create_report,
     decide_report,
+    describe_report,
     get_report,
     pending_reports,
     remove_report,

@@ -113,6 +113,25 @@ def get_report(report_id: int) -> ExperienceReport:
     return report
 
 
+def describe_report(kind: str, *, target_id: int, viewer=None):
+    """An experience report for moderation's links (the audit log): its thread."""
+    from markupsafe import escape
+
+    from ...moderation.schemas import Target
+
+    report = db.session.get(ExperienceReport, target_id)
+    if report is None:
+        return None
+    return Target(
+        kind="report",
+        id=report.id,
+        author_id=report.author_id,
+        url=url_for("board.thread", thread_id=report.thread_id),
+        context=f"an experience report ({report.status})",
+        body_html=escape(""),
+    )
+
+
 def can_decide(user, report: ExperienceReport) -> bool:
     if is_moderator(user):
         return True

@@ -263,7 +263,7 @@ def with_merchant(product_relationship):
 
 
 def product_heads() -> Select:
-    """``SELECT id, name, price_cents, currency, archived_at, merchant_name, merchant_user_id``
+    """``SELECT id, name, price_cents, currency, archived_at, hidden_at, merchant_name, merchant_user_id``
     of every product: what another feature's widget head shows of a product and its shop, as
     a SQL expression it joins as a subquery (promotions' widget states read it in the same
     statement as their own rows). A widget template reading another column adds it here."""
@@ -273,6 +273,7 @@ def product_heads() -> Select:
         Product.price_cents,
         Product.currency,
         Product.archived_at,
+        Product.hidden_at,
         Merchant.name.label("merchant_name"),
         Merchant.user_id.label("merchant_user_id"),
     ).join(Merchant, Merchant.id == Product.merchant_id)
