@@ -1,7 +1,6 @@
 """Member endpoints: membership, wallet, tier rules, grants, goodwill (shared/API.md, Members)."""
 
 from flask import request
-from flask_login import current_user
 
 from ..accounts import service as accounts
 from ..errors import field_error
@@ -19,14 +18,11 @@ from ..members.schemas import (
     dump_membership,
 )
 from ..pagination import decode, encode, limit_from
+from ..permissions import acting_user as _user
 from . import bp
 from .core import endpoints
 
 endpoint = endpoints(bp, tag="members")
-
-
-def _user():
-    return current_user._get_current_object()
 
 
 def _membership(user) -> dict:
