@@ -8,12 +8,15 @@ call decodes that cursor (``decode``, or ``after_id`` for a bare id) and filters
 
 import base64
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy import Select
+
 from . import jsonbody
 from .errors import field_error
+from .extensions import db
 from .schemas import MAX_DB_INT, MIN_DB_INT
 
 DEFAULT_LIMIT = 20
@@ -36,6 +39,31 @@ def keyset_page(rows: Sequence[T], limit: int, cursor_of: Callable[[T], str]) ->
     items = list(rows[:limit])
     more = len(rows) > limit and bool(items)
     return Page(items, cursor_of(items[-1]) if more else None)
+
+
+def id_batch(
+    query: Select[Any],
+    id_column: Any,
+    ids: Iterable[int] | None = None,
+    *,
+    after: int = 0,
+    limit: int = 1000,
+    pairs: bool = False,
+) -> tuple[list[Any], int | None]:
+    """The rows of ``query`` with ``ids``, or the next ``limit`` past ``after`` in
+    ``id_column`` order (how an owner hands search its rows); with the last id scanned
+    when more may follow, else None. ``pairs``: the query selects tuples, the first is
+    the row whose id it is."""
+    if ids is not None:
+        query = query.where(id_column.in_(list(ids)))
+    else:
+        query = query.where(id_column > after).order_by(id_column).limit(limit)
+    rows: list[Any] = (
+        list(db.session.execute(query).all()) if pairs else list(db.session.scalars(query))
+    )
+    if ids is not None or not rows or len(rows) != limit:
+        return rows, None
+    return rows, (rows[-1][0] if pairs else rows[-1]).id
 
 
 def encode(values: list[Any]) -> str:

@@ -31,6 +31,7 @@ pytest_plugins = (
     "tests.openapi_contract",
     "tests.fixtures.shop",
     "tests.fixtures.concurrency",
+    "tests.fixtures.celery_worker",
 )
 
 PG_URL = os.environ.get("PLAZA_TEST_DATABASE_URL")

@@ -237,15 +237,21 @@ def end_all_sessions(user: User) -> None:
     realtime.disconnect_user(user.id)
 
 
-def change_password(user: User, current_password: str, new_password: str) -> None:
-    if not check_password_hash(user.password_hash, current_password or ""):
-        raise ValidationFailed(fields={"current_password": ["That is not your current password."]})
+def _set_password(user: User, new_password: str, field: str) -> None:
+    """A new password (refused as ``field`` when weak): every session and API token of
+    the account ends."""
     problem = password_problem(new_password, user_inputs=(user.username, user.email))
     if problem:
-        raise ValidationFailed(fields={"new_password": [problem]})
+        raise ValidationFailed(fields={field: [problem]})
     user.password_hash = _hash_password(new_password)
     revoke_all_tokens(user)
     end_all_sessions(user)
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    if not check_password_hash(user.password_hash, current_password or ""):
+        raise ValidationFailed(fields={"current_password": ["That is not your current password."]})
+    _set_password(user, new_password, "new_password")
 
 
 def update_profile(user: User, *, bio: str, timezone: str) -> None:
@@ -430,12 +436,7 @@ def find_by_email(email) -> User | None:
 def reset_password(user: User, new_password: str) -> None:
     """Set a new password without the old one (a verified reset link): every session
     and API token of the account ends. Raises ValidationFailed for a weak password."""
-    problem = password_problem(new_password, user_inputs=(user.username, user.email))
-    if problem:
-        raise ValidationFailed(fields={"password": [problem]})
-    user.password_hash = _hash_password(new_password)
-    revoke_all_tokens(user)
-    end_all_sessions(user)
+    _set_password(user, new_password, "password")
 
 
 def check_new_email(user: User, email) -> str:

@@ -88,30 +88,38 @@ def _report_query(groups: tuple[str, ...]) -> tuple:
     )
 
 
-@endpoint(
+def _report_endpoint(name: str, rule: str, summary: str, auth: str, groups: tuple[str, ...]):
+    """A funnel report: a merchant's own, or (admins) every merchant's."""
+
+    def handler():
+        return _report(_user().id if auth == "merchant" else None, groups)
+
+    handler.__name__ = handler.__qualname__ = name
+    return endpoint(
+        rule,
+        "GET",
+        summary=summary,
+        auth=auth,
+        errors=(400, 422),
+        query=_report_query(groups),
+        response=responses.Report,
+    )(handler)
+
+
+merchant_attribution = _report_endpoint(
+    "merchant_attribution",
     "/merchant/attribution",
-    "GET",
-    summary="Your funnel by post, author, offer, room or day",
-    auth="merchant",
-    errors=(400, 422),
-    query=_report_query(reports.MERCHANT_GROUPS),
-    response=responses.Report,
+    "Your funnel by post, author, offer, room or day",
+    "merchant",
+    reports.MERCHANT_GROUPS,
 )
-def merchant_attribution():
-    return _report(_user().id, reports.MERCHANT_GROUPS)
-
-
-@endpoint(
+admin_attribution = _report_endpoint(
+    "admin_attribution",
     "/admin/attribution",
-    "GET",
-    summary="Every merchant's funnel (admins)",
-    auth="admin",
-    errors=(400, 422),
-    query=_report_query(reports.GROUPS),
-    response=responses.Report,
+    "Every merchant's funnel (admins)",
+    "admin",
+    reports.GROUPS,
 )
-def admin_attribution():
-    return _report(None, reports.GROUPS)
 
 
 @endpoint(
@@ -159,25 +167,24 @@ def held_signups():
     return {"items": [dump_held_signup(c) for c in service.held_signups(_user().id)]}
 
 
-@endpoint(
-    "/merchant/signups/<int:user_id>/approve",
-    "POST",
-    summary="Approve a held sign-up: its CPA is earned",
-    auth="merchant",
-    errors=(404, 409),
-    response=responses.HeldSignup,
-)
-def approve_signup(user_id: int):
-    return dump_held_signup(service.review_signup(_user(), user_id, approve=True))
+def _review_signup(verdict: str, summary: str):
+    """``POST /merchant/signups/<user_id>/<verdict>``: approve or reject a held sign-up."""
+
+    def handler(user_id: int):
+        return dump_held_signup(
+            service.review_signup(_user(), user_id, approve=verdict == "approve")
+        )
+
+    handler.__name__ = handler.__qualname__ = f"{verdict}_signup"
+    return endpoint(
+        f"/merchant/signups/<int:user_id>/{verdict}",
+        "POST",
+        summary=summary,
+        auth="merchant",
+        errors=(404, 409),
+        response=responses.HeldSignup,
+    )(handler)
 
 
-@endpoint(
-    "/merchant/signups/<int:user_id>/reject",
-    "POST",
-    summary="Reject a held sign-up: it earns nothing",
-    auth="merchant",
-    errors=(404, 409),
-    response=responses.HeldSignup,
-)
-def reject_signup(user_id: int):
-    return dump_held_signup(service.review_signup(_user(), user_id, approve=False))
+approve_signup = _review_signup("approve", "Approve a held sign-up: its CPA is earned")
+reject_signup = _review_signup("reject", "Reject a held sign-up: it earns nothing")

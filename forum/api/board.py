@@ -182,28 +182,25 @@ def delete_post(post_id: int, data: ReasonBody):
     service.delete_post(_user(), post, data.reason)
 
 
-@endpoint(
-    "/posts/<int:post_id>/like",
-    "POST",
-    summary="Like a post",
-    errors=(404, 409),
-    response=responses.Likes,
-)
-def like_post(post_id: int):
-    post = service.visible_post(post_id, viewer=_user())
-    return {"like_count": service.like(_user(), post)}
+def _like(name: str, method: str, summary: str, errors: tuple[int, ...], change):
+    """``/posts/<post_id>/like``: liking and unliking a visible post answer its count."""
+
+    def handler(post_id: int):
+        post = service.visible_post(post_id, viewer=_user())
+        return {"like_count": change(_user(), post)}
+
+    handler.__name__ = handler.__qualname__ = name
+    return endpoint(
+        "/posts/<int:post_id>/like",
+        method,
+        summary=summary,
+        errors=errors,
+        response=responses.Likes,
+    )(handler)
 
 
-@endpoint(
-    "/posts/<int:post_id>/like",
-    "DELETE",
-    summary="Remove your like",
-    errors=(404,),
-    response=responses.Likes,
-)
-def unlike_post(post_id: int):
-    post = service.visible_post(post_id, viewer=_user())
-    return {"like_count": service.unlike(_user(), post)}
+like_post = _like("like_post", "POST", "Like a post", (404, 409), service.like)
+unlike_post = _like("unlike_post", "DELETE", "Remove your like", (404,), service.unlike)
 
 
 @endpoint(
@@ -248,27 +245,35 @@ def mark_thread_read(thread_id: int, data: ReadBody):
     return dump_read_mark(thread, mark)
 
 
-@endpoint(
-    "/threads/<int:thread_id>/notification-level",
-    "PUT",
-    summary="Set your notification level for a thread",
-    body=LevelBody,
-    errors=(404, 422),
-    response=responses.NotificationLevel,
-)
-def set_thread_level(thread_id: int, data: LevelBody):
-    thread = service.get_thread(thread_id, viewer=_user())
-    return {"level": service.set_thread_level(_user(), thread, data.level)}
+def _level(name: str, rule: str, what: str, target, set_level):
+    """``PUT <rule>/notification-level``: a thread and a category take the same body
+    and answer the level set; ``target`` finds the one the caller may see."""
+
+    def handler(data: LevelBody, **key):
+        return {"level": set_level(_user(), target(**key), data.level)}
+
+    handler.__name__ = handler.__qualname__ = name
+    return endpoint(
+        f"{rule}/notification-level",
+        "PUT",
+        summary=f"Set your notification level for a {what}",
+        body=LevelBody,
+        errors=(404, 422),
+        response=responses.NotificationLevel,
+    )(handler)
 
 
-@endpoint(
-    "/categories/<slug>/notification-level",
-    "PUT",
-    summary="Set your notification level for a category",
-    body=LevelBody,
-    errors=(404, 422),
-    response=responses.NotificationLevel,
+set_thread_level = _level(
+    "set_thread_level",
+    "/threads/<int:thread_id>",
+    "thread",
+    lambda thread_id: service.get_thread(thread_id, viewer=_user()),
+    service.set_thread_level,
 )
-def set_category_level(slug: str, data: LevelBody):
-    category = service.get_category(slug, _user())
-    return {"level": service.set_category_level(_user(), category, data.level)}
+set_category_level = _level(
+    "set_category_level",
+    "/categories/<slug>",
+    "category",
+    lambda slug: service.get_category(slug, _user()),
+    service.set_category_level,
+)

@@ -1,7 +1,5 @@
 """Segments, campaigns, member settings and password reset (shared/API.md, Campaigns)."""
 
-from flask_login import current_user
-
 from ..campaigns import service
 from ..campaigns.schemas import (
     Accepted,
@@ -19,14 +17,11 @@ from ..campaigns.schemas import (
     Unsubscribed,
     dump_segment,
 )
+from ..permissions import acting_user as _user
 from . import bp
 from .core import endpoints
 
 endpoint = endpoints(bp, tag="campaigns")
-
-
-def _user():
-    return current_user._get_current_object()
 
 
 @endpoint(

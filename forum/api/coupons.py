@@ -5,19 +5,15 @@ A coupon is used through ``coupon_code`` on POST /orders, /checkout and /checkou
 """
 
 from flask import request
-from flask_login import current_user
 
 from ..members.coupons import service
 from ..members.coupons.schemas import CouponBody, CouponOut, CouponPageOut, CouponPatch, dump_coupon
 from ..pagination import limit_from
+from ..permissions import acting_user as _user
 from . import bp
 from .core import endpoints
 
 endpoint = endpoints(bp, tag="members")
-
-
-def _user():
-    return current_user._get_current_object()
 
 
 @endpoint(

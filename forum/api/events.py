@@ -229,30 +229,30 @@ def my_sponsorships():
     return {name: [dump_sponsorship(event) for event in events] for name, events in found.items()}
 
 
-@endpoint(
-    "/events/<int:event_id>/sponsorship/accept",
-    "POST",
-    summary="Accept the host's request to sponsor (from now on its sign-ups bill you)",
-    auth="merchant",
-    errors=(404, 409),
-    response=responses.Event,
-)
-def accept_sponsorship(event_id: int):
-    event = service.get_event(event_id)
-    return dump_event(service.accept_sponsorship(_user(), event), viewer=_user())
+def _answer_sponsorship(answer: str, summary: str):
+    """``POST /events/<event_id>/sponsorship/<answer>``: the asked merchant accepts or
+    declines; both answer the event as it is then."""
+    decide = getattr(service, f"{answer}_sponsorship")
+
+    def handler(event_id: int):
+        event = service.get_event(event_id)
+        return dump_event(decide(_user(), event), viewer=_user())
+
+    handler.__name__ = handler.__qualname__ = f"{answer}_sponsorship"
+    return endpoint(
+        f"/events/<int:event_id>/sponsorship/{answer}",
+        "POST",
+        summary=summary,
+        auth="merchant",
+        errors=(404, 409),
+        response=responses.Event,
+    )(handler)
 
 
-@endpoint(
-    "/events/<int:event_id>/sponsorship/decline",
-    "POST",
-    summary="Decline the host's request to sponsor",
-    auth="merchant",
-    errors=(404, 409),
-    response=responses.Event,
+accept_sponsorship = _answer_sponsorship(
+    "accept", "Accept the host's request to sponsor (from now on its sign-ups bill you)"
 )
-def decline_sponsorship(event_id: int):
-    event = service.get_event(event_id)
-    return dump_event(service.decline_sponsorship(_user(), event), viewer=_user())
+decline_sponsorship = _answer_sponsorship("decline", "Decline the host's request to sponsor")
 
 
 @endpoint(

@@ -1,7 +1,6 @@
 """Member endpoints: membership, wallet, tier rules, grants, goodwill (shared/API.md, Members)."""
 
 from flask import request
-from flask_login import current_user
 
 from ..accounts import service as accounts
 from ..errors import field_error
@@ -19,14 +18,11 @@ from ..members.schemas import (
     dump_membership,
 )
 from ..pagination import decode, encode, limit_from
+from ..permissions import acting_user as _user
 from . import bp
 from .core import endpoints
 
 endpoint = endpoints(bp, tag="members")
-
-
-def _user():
-    return current_user._get_current_object()
 
 
 def _membership(user) -> dict:
@@ -115,33 +111,40 @@ def grant_tier(username: str, data: GrantBody):
     return _membership(user)
 
 
-@endpoint(
-    "/admin/members/<username>/credit",
-    "POST",
-    summary="Goodwill store credit (available at once); negative takes it away",
-    auth="admin",
-    body=CreditBody,
-    status=201,
-    errors=(403, 404, 409, 422),
-    response=LedgerEntryOut,
-)
-def goodwill_credit(username: str, data: CreditBody):
-    service.check_admin(_user())
-    user = accounts.get_by_username(username)
-    return dump_entry(service.admin_adjust(_user(), user, "credit", data.amount_cents, data.reason))
+def _adjust(name: str, account: str, summary: str, body, amount_field: str):
+    """``POST /admin/members/<username>/<account>``: an admin's signed adjustment of a
+    member's store credit or points, with a reason; answers the ledger entry."""
+
+    def handler(username: str, data):
+        service.check_admin(_user())
+        user = accounts.get_by_username(username)
+        amount = getattr(data, amount_field)
+        return dump_entry(service.admin_adjust(_user(), user, account, amount, data.reason))
+
+    handler.__name__ = handler.__qualname__ = name
+    return endpoint(
+        f"/admin/members/<username>/{account}",
+        "POST",
+        summary=summary,
+        auth="admin",
+        body=body,
+        status=201,
+        errors=(403, 404, 409, 422),
+        response=LedgerEntryOut,
+    )(handler)
 
 
-@endpoint(
-    "/admin/members/<username>/points",
-    "POST",
-    summary="Points given (or, negative, taken) by an admin with a reason",
-    auth="admin",
-    body=PointsBody,
-    status=201,
-    errors=(403, 404, 409, 422),
-    response=LedgerEntryOut,
+goodwill_credit = _adjust(
+    "goodwill_credit",
+    "credit",
+    "Goodwill store credit (available at once); negative takes it away",
+    CreditBody,
+    "amount_cents",
 )
-def admin_points(username: str, data: PointsBody):
-    service.check_admin(_user())
-    user = accounts.get_by_username(username)
-    return dump_entry(service.admin_adjust(_user(), user, "points", data.amount, data.reason))
+admin_points = _adjust(
+    "admin_points",
+    "points",
+    "Points given (or, negative, taken) by an admin with a reason",
+    PointsBody,
+    "amount",
+)

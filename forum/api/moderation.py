@@ -15,11 +15,12 @@ from ..moderation.schemas import (
 from ..pagination import limit_from
 from ..permissions import acting_user as _user
 from . import bp, responses
-from .core import endpoint
+from .core import endpoints
+
+endpoint = endpoints(bp, tag="moderation")
 
 
 @endpoint(
-    bp,
     "/flags",
     "POST",
     summary="Flag a post, chat message, review, profile or product for the moderators",
@@ -27,7 +28,6 @@ from .core import endpoint
     status=201,
     errors=(403, 404, 409, 422, 429),
     limits=("FLAG_LIMIT",),
-    tag="moderation",
     response=responses.Flag,
 )
 def create_flag(data: FlagBody):
@@ -46,7 +46,6 @@ def _dump_items(items, viewer) -> list[dict]:
 
 
 @endpoint(
-    bp,
     "/moderation/queue",
     "GET",
     summary="Items awaiting review (or decided, by status) with their flags and score",
@@ -57,7 +56,6 @@ def _dump_items(items, viewer) -> list[dict]:
         "cursor",
         "limit",
     ),
-    tag="moderation",
     response=responses.QueuePage,
 )
 def queue():
@@ -71,13 +69,11 @@ def queue():
 
 
 @endpoint(
-    bp,
     "/moderation/queue/<int:item_id>/claim",
     "POST",
     summary="Claim a queue item so other moderators leave it",
     auth="moderator",
     errors=(403, 404, 409),
-    tag="moderation",
     response=responses.QueueItem,
 )
 def claim(item_id: int):
@@ -86,14 +82,12 @@ def claim(item_id: int):
 
 
 @endpoint(
-    bp,
     "/moderation/queue/<int:item_id>/decide",
     "POST",
     summary="Agree (hide; the reason goes to the author), disagree (restore) or ignore",
     auth="moderator",
     body=DecideBody,
     errors=(403, 404, 409, 422),
-    tag="moderation",
     response=responses.QueueItem,
 )
 def decide(item_id: int, data: DecideBody):
@@ -101,33 +95,26 @@ def decide(item_id: int, data: DecideBody):
     return _dump_items([item], _user())[0]
 
 
-@endpoint(
-    bp,
-    "/admin/users/<username>/silence",
-    "POST",
-    summary="Silence a member for some minutes (they read, cannot post or chat)",
-    auth="moderator",
-    body=SanctionBody,
-    errors=(403, 404, 422),
-    tag="moderation",
-    response=responses.SanctionedUser,
-)
-def silence(username: str, data: SanctionBody):
-    user = accounts.get_by_username(username)
-    return dump_sanctioned(service.silence(_user(), user, data.minutes, data.reason))
+def _sanction(kind: str, summary: str):
+    """``POST /admin/users/<username>/<kind>``: silence and suspend take the same body
+    and answer alike; the service says what each does."""
+    impose = getattr(service, kind)
+
+    def sanction(username: str, data: SanctionBody):
+        user = accounts.get_by_username(username)
+        return dump_sanctioned(impose(_user(), user, data.minutes, data.reason))
+
+    sanction.__name__ = sanction.__qualname__ = kind
+    return endpoint(
+        f"/admin/users/<username>/{kind}",
+        "POST",
+        summary=summary,
+        auth="moderator",
+        body=SanctionBody,
+        errors=(403, 404, 422),
+        response=responses.SanctionedUser,
+    )(sanction)
 
 
-@endpoint(
-    bp,
-    "/admin/users/<username>/suspend",
-    "POST",
-    summary="Suspend a member for some minutes (they cannot log in)",
-    auth="moderator",
-    body=SanctionBody,
-    errors=(403, 404, 422),
-    tag="moderation",
-    response=responses.SanctionedUser,
-)
-def suspend(username: str, data: SanctionBody):
-    user = accounts.get_by_username(username)
-    return dump_sanctioned(service.suspend(_user(), user, data.minutes, data.reason))
+silence = _sanction("silence", "Silence a member for some minutes (they read, cannot post or chat)")
+suspend = _sanction("suspend", "Suspend a member for some minutes (they cannot log in)")

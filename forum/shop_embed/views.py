@@ -509,13 +509,20 @@ def new_product():
     ), form_status(form)
 
 
-@bp.route("/merchant/products/<int:product_id>/edit", methods=["GET", "POST"])
-@login_required
-def edit_product(product_id: int):
+def _merchant_product(product_id: int) -> Product:
+    """A product for the merchant pages (a merchant's session, the product exists);
+    the service checks it is theirs."""
     _merchant_or_403()
     item = db.session.get(Product, product_id)
     if item is None:
         abort(404)
+    return item
+
+
+@bp.route("/merchant/products/<int:product_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_product(product_id: int):
+    item = _merchant_product(product_id)
     service.check_owner(_user(), item)
     shown = service.available_stock([item.id]).get(item.id, 0)
     form = ProductForm(obj=item)
@@ -551,10 +558,7 @@ def edit_product(product_id: int):
 @bp.post("/merchant/products/<int:product_id>/archive")
 @login_required
 def archive_product(product_id: int):
-    _merchant_or_403()
-    item = db.session.get(Product, product_id)
-    if item is None:
-        abort(404)
+    item = _merchant_product(product_id)
     service.archive_product(_user(), item)
     db.session.commit()
     flash(f"{item.name} is archived; its cards now show “offer unavailable”.", "success")

@@ -4,21 +4,23 @@ from the first to the last however the batches fall between the workers (with a
 per-process rate two workers would send twice as fast). A lower bound only: slowness
 can never fail it."""
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from email import message_from_bytes
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from forum.accounts.models import User
 from forum.campaigns import service
 from forum.campaigns.models import Campaign
 from forum.extensions import db
-from tests.test_celery_worker import ROOT, broker, free_port  # noqa: F401 (fixture)
+from tests.fixtures.celery_worker import (
+    celery_config,
+    serve_smtp,
+    start_worker,
+    stop_workers,
+    worker_env,
+)
 
 from .test_worker_smtp import audience
 
@@ -43,86 +45,35 @@ class TimedSink:
 
 @pytest.fixture
 def timed_sink():
-    sink = TimedSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield sink, controller.port
-    controller.stop()
+    yield from serve_smtp(TimedSink())
 
 
 @pytest.fixture
-def config_overrides(broker, timed_sink):  # noqa: F811
-    url, queue = broker
-    return {
-        "CELERY": {"broker_url": url, "result_backend": url, "task_default_queue": queue},
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": timed_sink[1],
-        "CAMPAIGN_BATCH_SIZE": 15,
-    }
+def config_overrides(broker, timed_sink):
+    return celery_config(broker, timed_sink[1], CAMPAIGN_BATCH_SIZE=15)
 
 
 @pytest.fixture
-def two_workers(app, database_uri, broker, timed_sink, tmp_path):  # noqa: F811
+def two_workers(app, database_uri, broker, timed_sink, tmp_path):
     url, queue = broker
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "FORUM_ENV": "testing",
-        "FORUM_SECRET_KEY": "test-secret",
-        "FORUM_SQLALCHEMY_DATABASE_URI": database_uri,
-        "FORUM_CELERY__BROKER_URL": url,
-        "FORUM_CELERY__RESULT_BACKEND": url,
-        "FORUM_CELERY__TASK_DEFAULT_QUEUE": queue,
-        "FORUM_MAIL_SERVER": "127.0.0.1",
-        "FORUM_MAIL_PORT": str(timed_sink[1]),
-        "FORUM_RATELIMIT_ENABLED": "false",
-        "FORUM_CAMPAIGN_BATCH_SIZE": "15",
-        "FORUM_CAMPAIGN_EMAIL_PER_SECOND": str(RATE),
-        "FORUM_CAMPAIGN_RATE_REDIS_URL": url,
-    }
-    processes, logs = [], []
-    for index in range(2):
-        path = tmp_path / f"worker{index}.log"
-        logs.append(path)
-        with open(path, "wb") as log:
-            processes.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "celery",
-                        "-A",
-                        "forum.celery_worker",
-                        "worker",
-                        "--pool=solo",
-                        "--without-gossip",
-                        "--without-mingle",
-                        "--without-heartbeat",
-                        "--loglevel=INFO",
-                        "-Q",
-                        queue,
-                        "-n",
-                        f"rate{index}@%h",
-                    ],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )  # fmt: skip
-            )
+    env = worker_env(
+        database_uri,
+        broker,
+        timed_sink[1],
+        FORUM_CAMPAIGN_BATCH_SIZE="15",
+        FORUM_CAMPAIGN_EMAIL_PER_SECOND=str(RATE),
+        FORUM_CAMPAIGN_RATE_REDIS_URL=url,
+    )
+    logs = [tmp_path / f"worker{index}.log" for index in range(2)]
+    processes = [
+        start_worker(env, queue, log, name=f"rate{index}@%h") for index, log in enumerate(logs)
+    ]
     import redis
 
     client = redis.Redis.from_url(url)
     client.delete("plaza:campaigns:rate:email")
     yield processes, logs
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    stop_workers(processes)
     client.delete(queue, "plaza:campaigns:rate:email")
 
 

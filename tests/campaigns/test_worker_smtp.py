@@ -14,12 +14,7 @@ from forum.campaigns import service
 from forum.campaigns.models import Campaign, ContactSettings, Delivery
 from forum.clock import now
 from forum.extensions import db
-from tests.test_celery_worker import (  # noqa: F401 (fixtures)
-    BROKER_DB,
-    broker,
-    smtp_sink,
-    worker,
-)
+from tests.fixtures.celery_worker import celery_config
 
 pytestmark = [
     pytest.mark.redis,
@@ -30,14 +25,8 @@ AUDIENCE = 500
 
 
 @pytest.fixture
-def config_overrides(broker, smtp_sink):  # noqa: F811
-    url, queue = broker
-    return {
-        "CELERY": {"broker_url": url, "result_backend": url, "task_default_queue": queue},
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": smtp_sink[1],
-        "CAMPAIGN_BATCH_SIZE": 100,
-    }
+def config_overrides(broker, smtp_sink):
+    return celery_config(broker, smtp_sink[1], CAMPAIGN_BATCH_SIZE=100)
 
 
 def audience(app, count: int) -> None:
@@ -82,7 +71,7 @@ def audience(app, count: int) -> None:
         db.session.commit()
 
 
-def test_a_worker_sends_a_campaign_to_450_of_500_once_each(app, make_user, worker, smtp_sink):  # noqa: F811
+def test_a_worker_sends_a_campaign_to_450_of_500_once_each(app, make_user, worker, smtp_sink):
     process, log_path = worker
     sink, _port = smtp_sink
     admin = make_user("boss", role="admin")

@@ -2,44 +2,18 @@
 connection and transaction, on committed data. Runs on SQLite (one writer at a
 time) and on PostgreSQL (row locks), where it is the proof that counts."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from forum.extensions import db
-from tests.fixtures.concurrency import small_pool
+from tests.fixtures.concurrency import run_at_once, small_pool
 
 
 @pytest.fixture
 def config_overrides():
     return small_pool()
-
-
-def run_at_once(app, jobs):
-    """Run each ``job()`` in its own thread, app context and transaction, started together."""
-    barrier = threading.Barrier(len(jobs))
-    outcomes: list = [None] * len(jobs)
-
-    def worker(index, job):
-        barrier.wait()
-        with app.test_request_context("/"):
-            try:
-                outcomes[index] = job()
-                db.session.commit()
-            except Exception as exc:  # noqa: BLE001 (reported by the assertion below)
-                db.session.rollback()
-                outcomes[index] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcomes
 
 
 def check_invariants(app, event_id):

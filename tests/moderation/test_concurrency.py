@@ -2,14 +2,13 @@
 counted once per flagger, one review item, the post auto-hidden exactly once. Runs on
 SQLite (one writer at a time) and on PostgreSQL (row locks), where it is the proof."""
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
 from forum.errors import Conflict
 from forum.extensions import db
 from forum.moderation.models import AuditEntry, Flag, ReviewItem
+from tests.fixtures.concurrency import run_at_once, small_pool
 
 from .helpers import first_post_id
 
@@ -18,37 +17,7 @@ CONNECTIONS = 8
 
 @pytest.fixture
 def config_overrides():
-    return {
-        "SQLALCHEMY_ENGINE_OPTIONS": {
-            "pool_size": CONNECTIONS,
-            "max_overflow": 0,
-            "pool_timeout": 120,
-        }
-    }
-
-
-def run_at_once(app, jobs):
-    barrier = threading.Barrier(len(jobs))
-    outcomes: list = [None] * len(jobs)
-
-    def worker(index, job):
-        barrier.wait()
-        with app.test_request_context("/"):
-            try:
-                outcomes[index] = job()
-                db.session.commit()
-            except Exception as exc:  # noqa: BLE001 (reported by the assertions)
-                db.session.rollback()
-                outcomes[index] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcomes
+    return small_pool(CONNECTIONS)
 
 
 def _flag_job(user_id: int, post_id: int, author_id: int):

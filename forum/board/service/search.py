@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 from ...accounts.models import User
 from ...extensions import db
 from ...markup import plain_text
+from ...pagination import id_batch
 from ...permissions import can_moderate
 from ..models import Category, Post, Thread
 from .access import hidden_category_ids, readable
@@ -29,11 +30,7 @@ def search_documents(ids=None, *, after: int = 0, limit: int = 1000):
         .join(Thread, Thread.id == Post.thread_id)
         .where(Post.deleted_at.is_(None), Thread.deleted_at.is_(None))
     )
-    if ids is not None:
-        query = query.where(Post.id.in_(list(ids)))
-    else:
-        query = query.where(Post.id > after).order_by(Post.id).limit(limit)
-    rows = db.session.execute(query).all()
+    rows, last = id_batch(query, Post.id, ids, after=after, limit=limit, pairs=True)
     docs = []
     for post, thread in rows:
         opening = post.position == 1
@@ -56,8 +53,7 @@ def search_documents(ids=None, *, after: int = 0, limit: int = 1000):
                 created_at=post.created_at,
             )
         )
-    more = ids is None and len(rows) == limit
-    return docs, (rows[-1][0].id if more else None)
+    return docs, last
 
 
 def readable_category_ids(viewer=None) -> set[int] | None:

@@ -39,14 +39,22 @@ def check_admin(actor: User) -> None:
         raise Forbidden("Only admins run campaigns.")
 
 
+def _checked_name(name, what: str) -> tuple[str, list[str]]:
+    """A segment's or campaign's name, stripped, and what is wrong with it (nothing: [])."""
+    name = (name or "").strip() if isinstance(name, str) else ""
+    if not 1 <= len(name) <= 120:
+        return name, [f"Give the {what} a name of 1-120 characters."]
+    return name, []
+
+
 # --- segments ---------------------------------------------------------------------
 
 
 def create_segment(actor: User, name: str, rule) -> Segment:
     check_admin(actor)
-    name = (name or "").strip() if isinstance(name, str) else ""
-    if not 1 <= len(name) <= 120:
-        raise ValidationFailed(fields={"name": ["Give the segment a name of 1-120 characters."]})
+    name, wrong = _checked_name(name, "segment")
+    if wrong:
+        raise ValidationFailed(fields={"name": wrong})
     segment = Segment(name=name, rule=check_rule(rule), created_by_id=actor.id)
     db.session.add(segment)
     db.session.flush()
@@ -55,24 +63,33 @@ def create_segment(actor: User, name: str, rule) -> Segment:
 
 def update_segment(actor: User, segment: Segment, name: str, rule) -> Segment:
     check_admin(actor)
-    name = (name or "").strip() if isinstance(name, str) else ""
-    if not 1 <= len(name) <= 120:
-        raise ValidationFailed(fields={"name": ["Give the segment a name of 1-120 characters."]})
+    name, wrong = _checked_name(name, "segment")
+    if wrong:
+        raise ValidationFailed(fields={"name": wrong})
     segment.name, segment.rule, segment.updated_at = name, check_rule(rule), now()
     return segment
 
 
-def get_segment(actor: User, segment_id: int) -> Segment:
+def _admin_get(actor: User, model, row_id: int, what: str):
     check_admin(actor)
-    segment = db.session.get(Segment, segment_id)
-    if segment is None:
-        raise NotFound("No such segment.")
-    return segment
+    row = db.session.get(model, row_id)
+    if row is None:
+        raise NotFound(f"No such {what}.")
+    return row
+
+
+def _admin_list(actor: User, model) -> list:
+    """The 200 newest, for the admin pages and the API."""
+    check_admin(actor)
+    return list(db.session.scalars(select(model).order_by(model.id.desc()).limit(200)))
+
+
+def get_segment(actor: User, segment_id: int) -> Segment:
+    return _admin_get(actor, Segment, segment_id, "segment")
 
 
 def list_segments(actor: User) -> list[Segment]:
-    check_admin(actor)
-    return list(db.session.scalars(select(Segment).order_by(Segment.id.desc()).limit(200)))
+    return _admin_list(actor, Segment)
 
 
 # --- campaigns --------------------------------------------------------------------
@@ -123,9 +140,9 @@ def create_campaign(
 ) -> Campaign:
     check_admin(actor)
     errors = _check_fields(channel, subject, body, holdout_bp, coupon_code)
-    name = (name or "").strip() if isinstance(name, str) else ""
-    if not 1 <= len(name) <= 120:
-        errors["name"] = ["Give the campaign a name of 1-120 characters."]
+    name, wrong = _checked_name(name, "campaign")
+    if wrong:
+        errors["name"] = wrong
     if not isinstance(segment_id, int) or db.session.get(Segment, segment_id) is None:
         errors["segment_id"] = ["Choose an existing segment."]
     if errors:
@@ -147,16 +164,11 @@ def create_campaign(
 
 
 def get_campaign(actor: User, campaign_id: int) -> Campaign:
-    check_admin(actor)
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise NotFound("No such campaign.")
-    return campaign
+    return _admin_get(actor, Campaign, campaign_id, "campaign")
 
 
 def list_campaigns(actor: User) -> list[Campaign]:
-    check_admin(actor)
-    return list(db.session.scalars(select(Campaign).order_by(Campaign.id.desc()).limit(200)))
+    return _admin_list(actor, Campaign)
 
 
 def _move(campaign: Campaign, from_statuses: tuple[str, ...], to: str, **values) -> None:

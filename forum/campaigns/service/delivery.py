@@ -316,9 +316,9 @@ def send_batch(campaign_id: int, first_user: int, last_user: int) -> int:
     return len(sent)
 
 
-def _send_email(campaign: Campaign, ready) -> tuple[list[int], dict[str, list[int]]]:
-    letters = []
-    addresses = {}
+def _letters(campaign: Campaign, ready):
+    """Each ready delivery with its member's letter, rendered as it is reached (one
+    cache of what every letter of the campaign shares)."""
     cache: dict = {}
     for delivery, user, contact in ready:
         letter = render_letter(
@@ -329,6 +329,13 @@ def _send_email(campaign: Campaign, ready) -> tuple[list[int], dict[str, list[in
             credit_cents=delivery.credit_cents,
             cache=cache,
         )
+        yield delivery, user, contact, letter
+
+
+def _send_email(campaign: Campaign, ready) -> tuple[list[int], dict[str, list[int]]]:
+    letters = []
+    addresses = {}
+    for delivery, user, _contact, letter in _letters(campaign, ready):
         letters.append(
             (
                 delivery.id,
@@ -380,16 +387,7 @@ def _send_sms(campaign: Campaign, ready) -> tuple[list[int], dict[str, list[int]
         return sent, failed
     sender = provider()
     wait = pacing.pacer("sms")
-    cache: dict = {}
-    for delivery, user, contact in ready:
-        letter = render_letter(
-            campaign,
-            user,
-            delivery_id=delivery.id,
-            contact=contact,
-            credit_cents=delivery.credit_cents,
-            cache=cache,
-        )
+    for delivery, _user, contact, letter in _letters(campaign, ready):
         wait()
         try:
             sender.send(contact.phone, letter.text, campaign_id=campaign.id)

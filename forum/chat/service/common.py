@@ -8,6 +8,7 @@ from flask import current_app
 
 from ... import database, ratelimit
 from ...accounts.models import User
+from ...clock import now
 from ...errors import Forbidden, NotFound, RateLimited, field_error
 from ...extensions import db
 from ...pagination import Page  # noqa: F401  # the chat service's pages are the shared Page
@@ -57,6 +58,18 @@ class RoomEntry:
 def insert_ignore(model, **values) -> None:
     """INSERT, doing nothing when a row with the same key (primary or unique) exists; both engines."""
     db.session.execute(database.insert_ignore(model, values))
+
+
+def add_member(room: ChatRoom, user_id: int, at=None) -> None:
+    """Make ``user_id`` a plain member of ``room`` (last read: nothing) unless they are one."""
+    insert_ignore(
+        ChatMember,
+        room_id=room.id,
+        user_id=user_id,
+        role="member",
+        last_read_id=0,
+        joined_at=at or now(),
+    )
 
 
 def presence_ttl() -> timedelta:

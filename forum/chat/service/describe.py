@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...markup import excerpt, plain_text
+from ...pagination import id_batch
 from ..models import ChatMessage, ChatRoom
 from .common import may_read
 
@@ -54,11 +55,7 @@ def search_documents(ids=None, *, after: int = 0, limit: int = 1000):
     from ...search.schemas import Document
 
     query = _searchable()
-    if ids is not None:
-        query = query.where(ChatMessage.id.in_(list(ids)))
-    else:
-        query = query.where(ChatMessage.id > after).order_by(ChatMessage.id).limit(limit)
-    rows = db.session.execute(query).all()
+    rows, last = id_batch(query, ChatMessage.id, ids, after=after, limit=limit, pairs=True)
     docs = [
         Document(
             source="message",
@@ -74,8 +71,7 @@ def search_documents(ids=None, *, after: int = 0, limit: int = 1000):
         )
         for message, room in rows
     ]
-    more = ids is None and len(rows) == limit
-    return docs, (rows[-1][0].id if more else None)
+    return docs, last
 
 
 def public_message_ids(message_ids) -> set[int]:

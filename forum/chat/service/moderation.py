@@ -14,9 +14,9 @@ from ..schemas import dump_author
 from .common import (
     MUTE_MAX_MINUTES,
     NAMESPACE,
+    add_member,
     can_moderate,
     clean_text,
-    insert_ignore,
     may_read,
     membership,
 )
@@ -44,9 +44,7 @@ def mute(actor: User, room: ChatRoom, user: User, minutes, reason: str = "") -> 
 
     reason = moderation.check_reason(clean_text(reason) if isinstance(reason, str) else "")
     until = now() + timedelta(minutes=minutes)
-    insert_ignore(
-        ChatMember, room_id=room.id, user_id=user.id, role="member", last_read_id=0, joined_at=now()
-    )
+    add_member(room, user.id)
     db.session.execute(
         update(ChatMember)
         .where(ChatMember.room_id == room.id, ChatMember.user_id == user.id)

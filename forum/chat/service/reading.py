@@ -13,7 +13,7 @@ from ..models import ChatMember, ChatMessage, ChatRoom
 from .common import (
     NAMESPACE,
     RoomEntry,
-    insert_ignore,
+    add_member,
     membership,
 )
 
@@ -105,14 +105,7 @@ def join(user: User, room: ChatRoom) -> ChatMember:
     if member is None:
         if not room.is_public:
             raise NotFound("No such room.")
-        insert_ignore(
-            ChatMember,
-            room_id=room.id,
-            user_id=user.id,
-            role="member",
-            last_read_id=0,
-            joined_at=now(),
-        )
+        add_member(room, user.id)
         member = membership(room, user)
     return member
 

@@ -22,6 +22,7 @@ from .common import (
     NAMESPACE,
     PRIVATE_MEMBERS_MAX,
     PUBLIC_ROOMS_CHANNEL,
+    add_member,
     can_moderate,
     check_name,
     check_slug,
@@ -181,14 +182,7 @@ def open_direct(user: User, other: User) -> ChatRoom:
     room = find_room(slug)
     at = now()
     for member in (user, other):
-        insert_ignore(
-            ChatMember,
-            room_id=room.id,
-            user_id=member.id,
-            role="member",
-            last_read_id=0,
-            joined_at=at,
-        )
+        add_member(room, member.id, at)
     realtime.announce(
         "room_added", {"room": room.slug}, room=f"user:{other.id}", namespace=NAMESPACE
     )

@@ -12,6 +12,7 @@ from ...errors import Conflict, NotFound, ValidationFailed, field_error
 from ...extensions import db
 from ...moderation import service as moderation
 from ...notifications import service as notifications
+from ...pagination import id_batch
 from ...times import parse_time
 from .. import covers
 from ..models import (
@@ -335,11 +336,7 @@ def search_documents(ids=None, *, after: int = 0, limit: int = 1000):
     from ...search.schemas import Document
 
     query = select(Event).where(Event.cancelled_at.is_(None))
-    if ids is not None:
-        query = query.where(Event.id.in_(list(ids)))
-    else:
-        query = query.where(Event.id > after).order_by(Event.id).limit(limit)
-    rows = list(db.session.scalars(query))
+    rows, last = id_batch(query, Event.id, ids, after=after, limit=limit)
     docs = [
         Document(
             source="event",
@@ -358,5 +355,4 @@ def search_documents(ids=None, *, after: int = 0, limit: int = 1000):
         )
         for event in rows
     ]
-    more = ids is None and len(rows) == limit
-    return docs, (rows[-1].id if more else None)
+    return docs, last

@@ -205,6 +205,15 @@ def summary(user) -> dict:
 # --- moving what is due --------------------------------------------------------------
 
 
+def _claim(model, *where, **values) -> bool:
+    """One conditional UPDATE: True when this caller moved the row, so what follows
+    happens once however many sweeps run at the same time."""
+    moved = db.session.execute(
+        update(model).where(*where).values(**values).execution_options(synchronize_session=False)
+    )
+    return bool(moved.rowcount)
+
+
 def release_due_rebates(user_id: int | None = None, limit: int = 1000) -> int:
     """Move rebates past their lock into the wallet; each moves once (conditional UPDATE
     on ``released_at`` plus the ledger key ``rebate:<id>``). Returns how many moved."""
@@ -219,12 +228,7 @@ def release_due_rebates(user_id: int | None = None, limit: int = 1000) -> int:
         query = query.where(Rebate.user_id == user_id)
     moved = 0
     for rebate_id, owner, order_id in db.session.execute(query).all():
-        if not db.session.execute(
-            update(Rebate)
-            .where(Rebate.id == rebate_id, Rebate.released_at.is_(None))
-            .values(released_at=at)
-            .execution_options(synchronize_session=False)
-        ).rowcount:
+        if not _claim(Rebate, Rebate.id == rebate_id, Rebate.released_at.is_(None), released_at=at):
             continue
         amount = db.session.scalar(
             select(Rebate.amount_cents - Rebate.reversed_cents).where(Rebate.id == rebate_id)
@@ -254,12 +258,9 @@ def expire_points(user_id: int | None = None, limit: int = 1000) -> int:
         query = query.where(PointsLot.user_id == user_id)
     total = 0
     for lot_id, owner, remaining in db.session.execute(query).all():
-        if not db.session.execute(
-            update(PointsLot)
-            .where(PointsLot.id == lot_id, PointsLot.remaining == remaining)
-            .values(remaining=0)
-            .execution_options(synchronize_session=False)
-        ).rowcount:
+        if not _claim(
+            PointsLot, PointsLot.id == lot_id, PointsLot.remaining == remaining, remaining=0
+        ):
             continue
         post(owner, "points", -remaining, "points_expired", key=f"expire:{lot_id}", lots=False)
         total += remaining

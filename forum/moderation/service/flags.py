@@ -190,14 +190,7 @@ def _auto_hide(item: ReviewItem) -> None:
     if row is None:
         return
     reason = f"Hidden automatically: members' flags reached a score of {row.score}."
-    signals.ask(
-        signals.moderation_hide,
-        item.target_type,
-        target_id=item.target_id,
-        hidden=True,
-        actor=None,
-        reason=reason,
-    )
+    hide_target(item.target_type, item.target_id, True, None, reason)
     record(
         None,
         f"{item.target_type}.auto_hide",
@@ -207,6 +200,23 @@ def _auto_hide(item: ReviewItem) -> None:
         subject_id=row.author_id,
         item_id=item.id,
         score=row.score,
+    )
+
+
+def hide_target(
+    target_type: str, target_id: int, hidden: bool, actor, reason: str, *, released: bool = False
+) -> None:
+    """Ask the target's owner to hide it (or show it again): the flag score's auto-hide,
+    a moderator's decision or restore. ``released``: a held first post shown at last,
+    so its owner (board) sends the notifications it skipped."""
+    signals.ask(
+        signals.moderation_hide,
+        target_type,
+        target_id=target_id,
+        hidden=hidden,
+        actor=actor,
+        reason=reason,
+        **({"released": True} if released else {}),
     )
 
 

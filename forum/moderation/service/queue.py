@@ -11,7 +11,6 @@ from flask import url_for
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
-from ... import signals
 from ...clock import now
 from ...errors import Conflict, NotFound, ValidationFailed
 from ...extensions import db
@@ -22,7 +21,7 @@ from ...trust import service as trust
 from ..models import DECISIONS, Flag, ReviewItem
 from ..schemas import Target
 from .audit import check_moderator, check_reason, record
-from .flags import describe, item_for
+from .flags import describe, hide_target, item_for
 from .settings import setting
 
 OUTCOME = {"agree": "agreed", "disagree": "disagreed", "ignore": "ignored"}
@@ -122,6 +121,13 @@ def claim(actor, item: ReviewItem, reason: str = "") -> ReviewItem:
     """Take the item so other moderators leave it; Conflict ``claimed`` when another
     moderator holds it, ``already_decided`` when decided."""
     check_moderator(actor)
+    _move_pending(actor, item, claimed_by_id=actor.id, claimed_at=now())
+    return item
+
+
+def _move_pending(actor, item: ReviewItem, **values) -> None:
+    """Write ``values`` on ``item`` while it is pending and unclaimed or ``actor``'s (one
+    conditional UPDATE, so two moderators never both move it); else refuse, saying why."""
     done = db.session.execute(
         update(ReviewItem)
         .where(
@@ -129,13 +135,12 @@ def claim(actor, item: ReviewItem, reason: str = "") -> ReviewItem:
             ReviewItem.status == "pending",
             (ReviewItem.claimed_by_id.is_(None)) | (ReviewItem.claimed_by_id == actor.id),
         )
-        .values(claimed_by_id=actor.id, claimed_at=now())
+        .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.refresh(item)
     if not done:
         _refuse(item)
-    return item
 
 
 def _refuse(item: ReviewItem):
@@ -161,26 +166,16 @@ def decide(actor, item: ReviewItem, action: str, reason: str = "") -> ReviewItem
     outcome = OUTCOME[action]
     at = now()
     was_hidden = item.auto_hidden or item.kind == "first_post"
-    done = db.session.execute(
-        update(ReviewItem)
-        .where(
-            ReviewItem.id == item.id,
-            ReviewItem.status == "pending",
-            (ReviewItem.claimed_by_id.is_(None)) | (ReviewItem.claimed_by_id == actor.id),
-        )
-        .values(
-            status=outcome,
-            decision=action,
-            decision_reason=reason,
-            decided_by_id=actor.id,
-            decided_at=at,
-            auto_hidden=False,
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.refresh(item)
-    if not done:
-        _refuse(item)
+    _move_pending(
+        actor,
+        item,
+        status=outcome,
+        decision=action,
+        decision_reason=reason,
+        decided_by_id=actor.id,
+        decided_at=at,
+        auto_hidden=False,
+    )
     db.session.execute(
         update(Flag)
         .where(Flag.item_id == item.id, Flag.resolved_at.is_(None))
@@ -188,9 +183,18 @@ def decide(actor, item: ReviewItem, action: str, reason: str = "") -> ReviewItem
         .execution_options(synchronize_session=False)
     )
     if action == "agree" and item.target_type != "user":
-        _hide(item, True, actor, reason)
+        hide_target(item.target_type, item.target_id, True, actor, reason)
     elif action == "disagree" and was_hidden:
-        _hide(item, False, actor, reason)
+        # A held first post shown at last; the conditional UPDATE above decides an item
+        # once, so its notifications go once.
+        hide_target(
+            item.target_type,
+            item.target_id,
+            False,
+            actor,
+            reason,
+            released=item.kind == "first_post",
+        )
     record(
         actor,
         f"queue.{action}",
@@ -222,21 +226,6 @@ def decide(actor, item: ReviewItem, action: str, reason: str = "") -> ReviewItem
     return item
 
 
-def _hide(item: ReviewItem, hidden: bool, actor, reason: str) -> None:
-    # A held first post shown at last: ``released`` tells its owner (board) to send the
-    # notifications it skipped. The conditional UPDATE decides an item once, so once.
-    released = {"released": True} if item.kind == "first_post" and not hidden else {}
-    signals.ask(
-        signals.moderation_hide,
-        item.target_type,
-        target_id=item.target_id,
-        hidden=hidden,
-        actor=actor,
-        reason=reason,
-        **released,
-    )
-
-
 def restore(actor, target_type: str, target_id: int, reason: str) -> None:
     """A moderator puts back a post, chat message or product hidden by an earlier
     decision (reviews restore on their own page, with their rating rules). A reason is
@@ -260,14 +249,7 @@ def restore(actor, target_type: str, target_id: int, reason: str) -> None:
     )
     if pending is not None:
         raise Conflict("It waits in the review queue: decide it there.", code="pending")
-    signals.ask(
-        signals.moderation_hide,
-        target_type,
-        target_id=target_id,
-        hidden=False,
-        actor=actor,
-        reason=reason,
-    )
+    hide_target(target_type, target_id, False, actor, reason)
     record(
         actor,
         f"{target_type}.restore",

@@ -27,37 +27,41 @@ def _check(actor, user: User, minutes) -> None:
         raise ValidationFailed(fields={"minutes": [f"Use 1 to {MAX_MINUTES} minutes."]})
 
 
+# What each sanction writes on the account: the accounts setter for its end time.
+_SETTERS = {"silence": accounts.set_silence, "suspend": accounts.set_suspension}
+
+
+def _impose(kind: str, actor, user: User, minutes: int, reason: str, item_id: int | None) -> User:
+    _check(actor, user, minutes)
+    reason = check_reason(reason)
+    _SETTERS[kind](user, now() + timedelta(minutes=minutes), reason)
+    record(actor, f"user.{kind}", "user", user.id, reason=reason, minutes=minutes, item_id=item_id)
+    return user
+
+
+def _lift(kind: str, actor, user: User, reason: str) -> User:
+    _check(actor, user, None)
+    reason = check_reason(reason)
+    _SETTERS[kind](user, None)
+    record(actor, f"user.un{kind}", "user", user.id, reason=reason)
+    return user
+
+
 def silence(actor, user: User, minutes: int, reason: str, *, item_id: int | None = None) -> User:
     """Silence ``user`` for ``minutes``: they read, they cannot post or chat (board and
     chat refuse with 403 ``silenced``, saying why and until when)."""
-    _check(actor, user, minutes)
-    reason = check_reason(reason)
-    accounts.set_silence(user, now() + timedelta(minutes=minutes), reason)
-    record(actor, "user.silence", "user", user.id, reason=reason, minutes=minutes, item_id=item_id)
-    return user
+    return _impose("silence", actor, user, minutes, reason, item_id)
 
 
 def unsilence(actor, user: User, reason: str) -> User:
-    _check(actor, user, None)
-    reason = check_reason(reason)
-    accounts.set_silence(user, None)
-    record(actor, "user.unsilence", "user", user.id, reason=reason)
-    return user
+    return _lift("silence", actor, user, reason)
 
 
 def suspend(actor, user: User, minutes: int, reason: str, *, item_id: int | None = None) -> User:
     """Suspend ``user`` for ``minutes``: they cannot log in (told why and until when),
     their sessions and tokens stop working."""
-    _check(actor, user, minutes)
-    reason = check_reason(reason)
-    accounts.set_suspension(user, now() + timedelta(minutes=minutes), reason)
-    record(actor, "user.suspend", "user", user.id, reason=reason, minutes=minutes, item_id=item_id)
-    return user
+    return _impose("suspend", actor, user, minutes, reason, item_id)
 
 
 def unsuspend(actor, user: User, reason: str) -> User:
-    _check(actor, user, None)
-    reason = check_reason(reason)
-    accounts.set_suspension(user, None)
-    record(actor, "user.unsuspend", "user", user.id, reason=reason)
-    return user
+    return _lift("suspend", actor, user, reason)

@@ -170,17 +170,7 @@ def decide_report(actor, report: ExperienceReport, *, approve: bool, reason: str
     db.session.refresh(report)
     thread_url = url_for("board.thread", thread_id=report.thread_id)
     if approve:
-        paid = rewards.grant(
-            "report",
-            subject_id=report.id,
-            user_id=report.author_id,
-            order_id=report.order_id,
-            order_item_id=report.order_item_id,
-            merchant_id=report.merchant_id,
-        )
-        if paid is not None:
-            report.rewarded = True
-            db.session.flush()
+        paid = rewards.reward("report", report)
         earned = (
             rewards.describe({"points": paid.points, "credit_cents": paid.credit_cents})
             if paid

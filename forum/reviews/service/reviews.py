@@ -204,17 +204,7 @@ def create_review(
         ) from None
     shop.apply_rating(product.id, add=rating)
     signals.review_changed.send(review, change="created")
-    paid = rewards.grant(
-        "review",
-        subject_id=review.id,
-        user_id=user.id,
-        order_id=order.id,
-        order_item_id=item.id,
-        merchant_id=product.merchant_id,
-    )
-    if paid is not None:
-        review.rewarded = True
-        db.session.flush()
+    rewards.reward("review", review)
     return review
 
 

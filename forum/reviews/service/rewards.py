@@ -159,6 +159,23 @@ def grant(
     return row
 
 
+def reward(kind: str, subject) -> RewardGrant | None:
+    """``grant`` for a review or an experience report, read from it (its author, order,
+    order item and merchant); marks it ``rewarded`` when something was paid."""
+    paid = grant(
+        kind,
+        subject_id=subject.id,
+        user_id=subject.author_id,
+        order_id=subject.order_id,
+        order_item_id=subject.order_item_id,
+        merchant_id=subject.merchant_id,
+    )
+    if paid is not None:
+        subject.rewarded = True
+        db.session.flush()
+    return paid
+
+
 def reverse(
     kind: str, order_item_id: int, reason: str, *, share: tuple[int, int] | None = None, step="all"
 ) -> RewardGrant | None:

@@ -8,6 +8,7 @@ from ... import markup, signals
 from ...clock import now
 from ...errors import Conflict, NotFound, ValidationFailed
 from ...extensions import db
+from ...pagination import id_batch
 from ...permissions import can_moderate
 from ..images import IMAGES
 from ..models import Merchant, Product
@@ -417,11 +418,7 @@ def search_documents(ids=None, *, after: int = 0, limit: int = 1000):
     from ...search.schemas import Document
 
     query = select(Product).where(Product.archived_at.is_(None), Product.hidden_at.is_(None))
-    if ids is not None:
-        query = query.where(Product.id.in_(list(ids)))
-    else:
-        query = query.where(Product.id > after).order_by(Product.id).limit(limit)
-    rows = list(db.session.scalars(query))
+    rows, last = id_batch(query, Product.id, ids, after=after, limit=limit)
     docs = [
         Document(
             source="product",
@@ -436,5 +433,4 @@ def search_documents(ids=None, *, after: int = 0, limit: int = 1000):
         )
         for product in rows
     ]
-    more = ids is None and len(rows) == limit
-    return docs, (rows[-1].id if more else None)
+    return docs, last

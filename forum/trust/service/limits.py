@@ -51,30 +51,27 @@ def check_create_room(user) -> None:
     require_level(user, _setting("TRUST_NEW_ROOM_LEVEL"), "create chat rooms")
 
 
+def _newcomer_rate(user, setting: str, key: str, doing: str) -> None:
+    """Count one action of a newcomer against ``setting``'s limit; RateLimited (nothing
+    counted) past it. Members past level 0 are not limited."""
+    if not is_newcomer(user):
+        return
+    spec = current_app.config[setting]
+    ratelimit.consume(
+        spec,
+        key,
+        user.id,
+        message=f"New members can {doing} at most {spec.replace('/', ' per ').replace(';', ', ')}; "
+        "wait a little (the limit lifts at trust level 1).",
+    )
+
+
 def check_post_rate(user) -> None:
     """The newcomer delay between posts (``TRUST_NEWCOMER_POST_LIMIT``, NodeBB's
     "newbie post delay"); counts one post. Raises RateLimited (nothing counted)."""
-    if not is_newcomer(user):
-        return
-    spec = current_app.config["TRUST_NEWCOMER_POST_LIMIT"]
-    ratelimit.consume(
-        spec,
-        "trust-post",
-        user.id,
-        message=f"New members can post at most {spec.replace('/', ' per ').replace(';', ', ')}; "
-        "wait a little (the limit lifts at trust level 1).",
-    )
+    _newcomer_rate(user, "TRUST_NEWCOMER_POST_LIMIT", "trust-post", "post")
 
 
 def check_chat_rate(user) -> None:
     """The newcomer delay between chat messages (``TRUST_NEWCOMER_CHAT_LIMIT``)."""
-    if not is_newcomer(user):
-        return
-    spec = current_app.config["TRUST_NEWCOMER_CHAT_LIMIT"]
-    ratelimit.consume(
-        spec,
-        "trust-chat",
-        user.id,
-        message=f"New members can send at most {spec.replace('/', ' per ').replace(';', ', ')}; "
-        "wait a little (the limit lifts at trust level 1).",
-    )
+    _newcomer_rate(user, "TRUST_NEWCOMER_CHAT_LIMIT", "trust-chat", "send")
