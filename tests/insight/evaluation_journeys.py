@@ -9,7 +9,7 @@ from sqlalchemy import update
 from forum.attribution.models import Click, Commission, Conversion, Credit
 from forum.clock import replaying
 from forum.extensions import db
-from forum.insight.evaluation_models import Exposure
+from forum.insight.models import Exposure
 from forum.promotions.models import SnapPurchase
 from forum.shop_embed.models import Order
 from tests.conftest import app_context

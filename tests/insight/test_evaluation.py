@@ -153,7 +153,7 @@ def test_a_member_viewing_a_post_with_the_widget_is_exposed_once(
     from forum.board import service as board
     from forum.board.models import Category, Post
     from forum.extensions import db
-    from forum.insight.evaluation_models import Exposure
+    from forum.insight.models import Exposure
     from tests.conftest import app_context, login
 
     author = journeys["people"]["c2"]

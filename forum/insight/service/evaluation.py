@@ -74,7 +74,7 @@ from ...extensions import db
 from ...members import service as members
 from ...promotions import service as promotions
 from ...shop_embed import service as shop
-from ..evaluation_models import Exposure
+from ..models import Exposure
 from .health import _seconds
 
 WIDGET_KINDS = ("product", "snap", "groupbuy", "auction", "guess")
