@@ -73,10 +73,75 @@ def test_costs_sum_from_the_ledgers_and_give_the_roi(client, journeys):
         "perks_cents": 0,
         "points_cents": 0,
         "total_cents": 1100,
+        "points_granted": 0,
+        "points_redeemed": 0,
     }
     # ROI = 30% of the incremental revenue / cost.
     assert report["incremental_margin_cents"]["value"] == pytest.approx(600.0)
     assert report["roi"]["value"] == pytest.approx(600 / 1100, abs=1e-4)
+
+
+def test_perks_and_points_cost_from_the_members_ledgers(app, client, journeys):
+    from forum.extensions import db
+    from forum.members.models import LedgerEntry, PerkGrant
+    from tests.conftest import app_context
+
+    people, orders = journeys["people"], journeys["orders"]
+    merchant = journeys["shop"].user.id
+
+    def perk(name, order, kind, amount, key):
+        return PerkGrant(
+            user_id=people[name].id,
+            order_id=orders[order],
+            merchant_id=merchant,
+            perk=kind,
+            amount_cents=amount,
+            currency="EUR",
+            funded_by="site",
+            key=key,
+        )
+
+    def points(name, order, amount, reason):
+        return LedgerEntry(
+            user_id=people[name].id,
+            account="points",
+            amount=amount,
+            reason=reason,
+            order_id=orders[order],
+        )
+
+    with app_context(app):
+        db.session.add_all(
+            [
+                # e1's snap-up order: free shipping 3.00, a rebate 2.00 of which 0.50
+                # reversed; 100 points earned, 20 taken back on a partial refund.
+                perk("e1", "e1", "free_shipping", 300, "fs:1"),
+                perk("e1", "e1", "rebate", 200, "rb:1"),
+                perk("e1", "e1", "rebate", -50, "rb:1:rev"),
+                points("e1", "e1", 100, "earn:order"),
+                points("e1", "e1", -20, "points_reversed"),
+                # e2's order was paid with 150 points, 50 came back: told, not costed.
+                points("e2", "e2", -150, "order_payment"),
+                points("e2", "e2", 50, "order_payment_returned"),
+                # c1's order is not the snap-up's: none of it counts.
+                perk("c1", "c1", "free_shipping", 999, "fs:c1"),
+                points("c1", "c1", 999, "earn:order"),
+                # the credit account is not points
+                LedgerEntry(
+                    user_id=people["e1"].id,
+                    account="credit",
+                    amount=700,
+                    reason="earn:order",
+                    order_id=orders["e1"],
+                ),
+            ]
+        )
+        db.session.commit()
+    cost = evaluation(client, journeys["shop"].headers, "snap", journeys["snap"]).json["cost"]
+    # 300 + 200 - 50 perks; 80 points at 100 points per 1.00 = 0.80.
+    assert cost["perks_cents"] == 450
+    assert (cost["points_granted"], cost["points_redeemed"], cost["points_cents"]) == (80, 100, 80)
+    assert cost["total_cents"] == 1100 + 450 + 80
 
 
 def test_sales_opportunities(client, journeys):

@@ -42,6 +42,7 @@ from ..links import campaign_href  # noqa: F401 (campaigns: tracked offer links)
 from ..offers import OfferKind, offer_labels, offer_owner, payer  # noqa: F401
 from .audience import (  # noqa: F401
     clicked_offer_sql,
+    credited_order_ids,
     credited_orders,
     credited_orders_by_day,
     offer_clicks,

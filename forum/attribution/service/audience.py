@@ -94,6 +94,24 @@ def offer_clicks(
     )
 
 
+def credited_order_ids(
+    *, embed: tuple[str, int] | None = None, source: tuple[str, int] | None = None
+) -> Select:
+    """``SELECT order_id`` of the orders credited to the touches on an offer and/or from a
+    source, reversed ones included (the ledgers that cost them net their own reversals):
+    insight sums what the members' programme spent on them."""
+    return (
+        select(Conversion.order_id.label("order_id"))
+        .join(Credit, Credit.conversion_id == Conversion.id)
+        .where(
+            Conversion.kind == "order",
+            Conversion.order_id.is_not(None),
+            *_touch_filter(Credit, embed, source),
+        )
+        .distinct()
+    )
+
+
 def offer_costs(
     *, embed: tuple[str, int] | None = None, source: tuple[str, int] | None = None
 ) -> dict[str, int]:

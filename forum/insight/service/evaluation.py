@@ -159,6 +159,7 @@ class Subject:
     commission_cents: int
     cpa_cents: int
     by_source: bool
+    orders: Select | CompoundSelect  # order_id: the orders whose perks and points it cost
 
 
 def _widget_exposed(kind: str, ident: int) -> Select:
@@ -172,6 +173,11 @@ def _widget_exposed(kind: str, ident: int) -> Select:
 def _clicks(**where) -> Select:
     clicks = attribution.offer_clicks(**where).subquery()
     return select(clicks.c.user_id, clicks.c.at)
+
+
+def _first_at(acts: Select) -> Select:
+    inner = acts.subquery()
+    return select(inner.c.user_id, func.min(inner.c.at).label("at")).group_by(inner.c.user_id)
 
 
 def _audience(audience: Select, *, holdout: bool) -> Select:
@@ -194,6 +200,7 @@ def subject(kind: str, ident: int) -> Subject | None:
         if kind != "product":
             participants = union_all(participants, facts["participants"])
         costs = attribution.offer_costs(embed=(kind, ident))
+        credited = attribution.credited_order_ids(embed=(kind, ident))
         return Subject(
             kind,
             ident,
@@ -207,6 +214,7 @@ def subject(kind: str, ident: int) -> Subject | None:
             costs["commission_cents"],
             costs["cpa_cents"],
             True,
+            union_all(credited, facts["orders"]) if "orders" in facts else credited,
         )
     if kind == "campaign":
         facts = campaigns.audience_facts(ident)
@@ -214,11 +222,15 @@ def subject(kind: str, ident: int) -> Subject | None:
             return None
         exposed = _audience(facts["audience"], holdout=False)
         costs = attribution.offer_costs(source=("campaign", ident))
+        recipients = select(exposed.subquery().c.user_id)
         discount = (
-            members.coupon_discount_by(facts["coupon_code"], select(exposed.subquery().c.user_id))
+            members.coupon_discount_by(facts["coupon_code"], recipients)
             if facts["coupon_code"]
             else 0
         )
+        orders: Select | CompoundSelect = attribution.credited_order_ids(source=("campaign", ident))
+        if facts["coupon_code"]:
+            orders = union_all(orders, members.coupon_orders_by(facts["coupon_code"], recipients))
         return Subject(
             kind,
             ident,
@@ -234,27 +246,35 @@ def subject(kind: str, ident: int) -> Subject | None:
             costs["commission_cents"],
             costs["cpa_cents"],
             False,
+            orders,
         )
     if kind == "coupon":
         facts = members.coupon_facts(ident)
         if facts is None:
             return None
         carriers = campaigns.campaigns_with_code(facts["code"])
-        audience = campaigns.audience_sql(carriers)
-        holdout = select(_audience(audience, holdout=True).subquery().c.user_id)
+        if carriers:
+            audience = campaigns.audience_sql(carriers)
+            exposed = _audience(audience, holdout=False)
+            holdout = select(_audience(audience, holdout=True).subquery().c.user_id)
+        else:
+            # No campaign carries it: the members who read a post giving the code, against
+            # matched members (coupons are not issued to members one by one).
+            exposed, holdout = _first_at(board.readers_of_posts_with(facts["code"])), None
         return Subject(
             kind,
             ident,
             facts["label"],
             facts["merchant_user_id"],
             facts["starts_at"],
-            _audience(audience, holdout=False),
-            holdout if carriers else None,
+            exposed,
+            holdout,
             facts["participants"],
             facts["discount_cents"],
             0,
             0,
             False,
+            facts["orders"],
         )
     return None
 
@@ -634,14 +654,17 @@ def evaluate(
     orders = lift(strata, "orders")
     revenue = lift(strata, "revenue")
     margin_bp = int(current_app.config["EVALUATION_MARGIN_BP"])
+    spent = members.order_costs(select(found.orders.subquery().c.order_id))
     cost = {
         "discount_cents": found.discount_cents,
         "commission_cents": found.commission_cents,
         "cpa_cents": found.cpa_cents,
-        "perks_cents": 0,
-        "points_cents": 0,
+        "perks_cents": spent["perks_cents"],
+        "points_cents": spent["points_cents"],
     }
     cost["total_cents"] = sum(cost.values())
+    cost["points_granted"] = spent["points_granted"]
+    cost["points_redeemed"] = spent["points_redeemed"]
     margin = {key: value * margin_bp / 10000 for key, value in revenue.items()}
     roi = (
         _rounded({key: value / cost["total_cents"] for key, value in margin.items()}, 4)

@@ -38,7 +38,7 @@ order -> redemption -> coupon -> member use -> products.
 import re
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ... import signals
@@ -620,6 +620,10 @@ def coupon_facts(coupon_id: int) -> dict | None:
             CouponRedemption.user_id.label("user_id"), CouponRedemption.created_at.label("at")
         ).where(*live),
         "discount_cents": int(discount or 0),
+        # Every use, released ones too: the ledgers net their own give-backs.
+        "orders": select(CouponRedemption.order_id.label("order_id")).where(
+            CouponRedemption.coupon_id == coupon.id
+        ),
     }
 
 
@@ -639,6 +643,16 @@ def coupon_discount_by(code: str, user_ids) -> int:
             )
         )
         or 0
+    )
+
+
+def coupon_orders_by(code: str, user_ids) -> Select:
+    """``SELECT order_id`` of the orders the members in ``user_ids`` used ``code`` on (a
+    campaign's coupon, for insight's costs); no rows for an unknown code."""
+    return (
+        select(CouponRedemption.order_id.label("order_id"))
+        .join(Coupon, Coupon.id == CouponRedemption.coupon_id)
+        .where(Coupon.code == normalise_code(code), CouponRedemption.user_id.in_(user_ids))
     )
 
 

@@ -65,6 +65,28 @@ def _participants(kind: str, promotion_id: int) -> Select:
     )
 
 
+def _orders(kind: str, promotion_id: int) -> Select:
+    """``SELECT order_id`` of the orders the promotion made (insight costs their perks and
+    points): team members' orders, units bought, wins paid for."""
+    if kind == "groupbuy":
+        return (
+            select(TeamMember.order_id.label("order_id"))
+            .join(Team, Team.id == TeamMember.team_id)
+            .where(Team.group_buy_id == promotion_id, TeamMember.order_id.is_not(None))
+        )
+    if kind == "snap":
+        return select(SnapPurchase.order_id.label("order_id")).where(
+            SnapPurchase.snap_id == promotion_id
+        )
+    if kind == "auction":
+        return select(AuctionSale.order_id.label("order_id")).where(
+            AuctionSale.auction_id == promotion_id
+        )
+    return select(GuessWin.order_id.label("order_id")).where(
+        GuessWin.game_id == promotion_id, GuessWin.order_id.is_not(None)
+    )
+
+
 def _discount_cents(kind: str, promotion) -> int:
     """What the promotion gave away against the product's list price, in one aggregate:
     units sold and not returned (snap-ups, auctions), members of succeeded teams
@@ -108,6 +130,7 @@ def promotion_facts(kind: str, promotion_id: int) -> dict | None:
         "starts_at": getattr(promotion, "starts_at", None) or promotion.created_at,
         "participants": _participants(kind, promotion.id),
         "discount_cents": _discount_cents(kind, promotion),
+        "orders": _orders(kind, promotion.id),
     }
 
 
