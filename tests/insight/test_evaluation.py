@@ -303,3 +303,60 @@ def test_a_campaign_is_measured_against_its_random_holdout(app, client, journeys
         headers=journeys["other"].headers,
     )
     assert other.status_code == 404
+
+
+def test_a_coupon_no_campaign_carries_is_measured_on_the_readers_of_its_post(
+    app, client, journeys, make_category
+):
+    """Exposed: members who read down to a post giving the code (not its author, not who
+    stopped before it); control: matched members, as for a widget."""
+    from sqlalchemy import update
+
+    from forum.accounts.models import User
+    from forum.board import service as board
+    from forum.board.models import Category, Post, ThreadRead
+    from forum.extensions import db
+    from forum.members.coupons.models import Coupon
+    from tests.conftest import app_context
+    from tests.insight.evaluation_journeys import at
+
+    people, shop = journeys["people"], journeys["shop"]
+    category_id = make_category("deals")
+    with app_context(app), app.test_request_context("/"):
+        coupon = Coupon(
+            code="SPRING10",
+            merchant_id=shop.merchant_id,
+            kind="fixed",
+            value=100,
+            currency="USD",
+            starts_at=at(2, 0),
+        )
+        db.session.add(coupon)
+        thread = board.create_thread(
+            db.session.get(User, people["c2"].id),
+            db.session.get(Category, category_id),
+            "Spring deals",
+            "Use spring10 at Acme this week",
+        )
+        db.session.execute(
+            update(Post).where(Post.thread_id == thread.id).values(created_at=at(3, 8))
+        )
+        for name, position in (("e1", 1), ("e2", 1), ("c3", 0), ("c2", 1)):
+            db.session.merge(
+                ThreadRead(
+                    user_id=people[name].id, thread_id=thread.id, last_read_position=position
+                )
+            )
+        db.session.commit()
+        coupon_id = coupon.id
+    response = evaluation(client, shop.headers, "coupon", coupon_id)
+    assert response.status_code == 200, response.json
+    report = response.json
+    assert report["control"] == "matched"
+    # e1 (2 orders) and e2 (1) read it; c2 wrote it and c3 stopped before it. Matched
+    # control (nobody posted or bought before): c1 (1 order), c2, c3, c4, e3, e4 -> 1/6.
+    assert report["reach"] == 2
+    assert (report["exposed"]["orders"], report["unexposed"]["members"]) == (3, 7)
+    assert report["incremental_orders"]["value"] == pytest.approx(2 * (1.5 - 1 / 6), abs=1e-4)
+    # The same coupon is not another merchant's to read.
+    assert evaluation(client, journeys["other"].headers, "coupon", coupon_id).status_code == 404

@@ -6,7 +6,10 @@ coupon or campaign) over a period (its start to today unless asked):
 **Exposed** members: for a widget, the members who saw it in a post or chat message
 (``insight_exposures``: a member's first sight of a widget per source, recorded after
 the page was built); for a campaign, everyone it was sent to; for a coupon, everyone a
-started campaign carrying its code was sent to. The merchant is never counted.
+started campaign carrying its code was sent to, or, when no campaign carries it, the
+members who read down to a live post giving the code (from the post's time: the board
+keeps how far a member read, not when; coupons are not issued member by member). The
+merchant is never counted.
 
 **Unexposed** (the control): a campaign's random holdout when there is one (a coupon's
 campaigns' holdouts). Otherwise comparable members: registered before the period
@@ -29,7 +32,10 @@ s2_control/n_control)`` (sample variances, n-1; 0 for a group of one).
 
 **Cost** is summed from the ledgers: the discount the promotion gave (promotions', the
 coupon's redemptions), commission (CPS) and CPA (attribution's commission ledger, with
-reversals). **ROI** = incremental margin / cost, the margin being
+reversals), and what the members' ledgers spent on the promotion's orders (its own orders,
+the orders credited to its touches, its coupon's): VIP perks granted and points earned,
+valued at the points' rate (``members.order_costs``; points paid with are reported, not
+costed, as the order totals are net of them). **ROI** = incremental margin / cost, the margin being
 ``EVALUATION_MARGIN_BP`` of incremental revenue; None when nothing was spent.
 
 **Sales opportunities**: participants (clicked the widget or the campaign's links,
