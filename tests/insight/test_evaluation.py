@@ -360,3 +360,103 @@ def test_a_coupon_no_campaign_carries_is_measured_on_the_readers_of_its_post(
     assert report["incremental_orders"]["value"] == pytest.approx(2 * (1.5 - 1 / 6), abs=1e-4)
     # The same coupon is not another merchant's to read.
     assert evaluation(client, journeys["other"].headers, "coupon", coupon_id).status_code == 404
+
+
+def test_the_merchant_rollup_agrees_with_each_evaluation_in_bounded_statements(
+    app, client, journeys, make_product
+):
+    """The roll-up's figures are each promotion's own (same period), and the number of
+    statements does not grow with the number of promotions."""
+    from sqlalchemy import event
+
+    from forum.extensions import db
+    from forum.insight import service
+    from forum.insight.models import Exposure
+    from tests.conftest import app_context
+    from tests.insight.evaluation_journeys import at
+
+    shop, people = journeys["shop"], journeys["people"]
+    card = make_product(shop, price_cents=500, stock=5)  # never seen: not a row
+
+    def seen(n, product_id):
+        db.session.add(
+            Exposure(
+                user_id=people["c3"].id,
+                embed_kind="product",
+                embed_id=product_id,
+                source_kind="post",
+                source_id=900 + n,
+                first_seen_at=at(6),
+            )
+        )
+
+    with app_context(app):
+        seen(0, make_product(shop, price_cents=400, stock=5))
+        db.session.commit()
+
+    def count_statements(**query):
+        with app_context(app):
+            seen = []
+            listener = lambda *args: seen.append(1)  # noqa: E731
+            event.listen(db.engine, "before_cursor_execute", listener)
+            try:
+                rollup = service.merchant_rollup(shop.user.id, query["from"], query["to"])
+            finally:
+                event.remove(db.engine, "before_cursor_execute", listener)
+            return rollup, len(seen)
+
+    rollup, few = count_statements(**PERIOD)
+    rows = {(row["kind"], row["id"]): row for row in rollup["rows"]}
+    alone = evaluation(client, shop.headers, "snap", journeys["snap"]).json
+    snap = rows[("snap", journeys["snap"])]
+    assert snap["reach"] == alone["reach"] == 4
+    assert snap["incremental_revenue_cents"] == pytest.approx(
+        alone["incremental_revenue_cents"]["value"]
+    )
+    assert snap["incremental_revenue_high_cents"] == pytest.approx(
+        alone["incremental_revenue_cents"]["high"]
+    )
+    assert snap["cost_cents"] == alone["cost"]["total_cents"] == 1100
+    assert snap["roi"] == pytest.approx(alone["roi"]["value"], abs=1e-4)
+
+    # Twenty more product cards, each seen by someone: the statements stay as many.
+    with app_context(app):
+        for n in range(1, 21):
+            seen(n, make_product(shop, price_cents=500 + n, stock=5))
+        db.session.commit()
+    rollup, many = count_statements(**PERIOD)
+    assert len([row for row in rollup["rows"] if row["kind"] == "product"]) == 21
+    assert card not in {row["id"] for row in rollup["rows"] if row["kind"] == "product"}
+    assert many == few
+
+
+def test_rollup_page_for_the_merchant_and_merchant_names_for_the_admin(
+    app, client, journeys, make_user
+):
+    from tests.conftest import login
+
+    login(client, journeys["shop"].user)
+    page = client.get("/merchant/evaluation", query_string=PERIOD)
+    assert page.status_code == 200
+    assert b'data-table="rollup"' in page.data
+    assert f'data-promotion="snap-{journeys["snap"]}"'.encode() in page.data
+    assert client.get("/merchant/evaluation", query_string={"from": "x"}).status_code == 400
+    admin = app.test_client()
+    login(admin, make_user("root2", role="admin"))
+    listing = admin.get("/admin/evaluation")
+    assert listing.status_code == 200
+    assert b"<td>acme</td>" in listing.data
+
+
+def test_the_admin_api_evaluates_any_promotion_and_refuses_others(
+    client, journeys, make_user, token_for
+):
+    url = f"/api/v1/admin/promotions/snap/{journeys['snap']}/evaluation"
+    admin = token_for(make_user("root3", role="admin"))
+    response = client.get(url, query_string=PERIOD, headers=admin)
+    assert response.status_code == 200, response.json
+    assert response.json["reach"] == 4 and response.json["merchant_id"] == journeys["shop"].user.id
+    assert client.get(url, headers=journeys["shop"].headers).status_code == 403
+    assert client.get(url, headers=token_for(make_user("plain2"))).status_code == 403
+    missing = client.get("/api/v1/admin/promotions/snap/999999/evaluation", headers=admin)
+    assert missing.status_code == 404

@@ -43,10 +43,12 @@ from ..offers import OfferKind, offer_labels, offer_owner, payer  # noqa: F401
 from .audience import (  # noqa: F401
     clicked_offer_sql,
     credited_order_ids,
+    credited_order_keys,
     credited_orders,
     credited_orders_by_day,
     offer_clicks,
     offer_costs,
+    offer_costs_by_embed,
 )
 from .clicks import (  # noqa: F401
     SUBRESOURCE_ACCEPT,

@@ -342,6 +342,31 @@ def _distinct_users(statement: Select):
     return select(inner.c.user_id).group_by(inner.c.user_id).cte()
 
 
+def active_pool(merchant_user_id: int | None, start: datetime, end: datetime) -> Select:
+    """``user_id, at``: the members registered before ``end`` who acted in [start, end)
+    (wrote a post, saw any widget), from their first act, the merchant left out: the
+    comparable members a control is drawn from."""
+    everyone = accounts.members_sql().cte()
+    posts = board.posts_between(start, end).cte()
+    acts = union_all(
+        select(posts.c.author_id.label("user_id"), posts.c.created_at.label("at")),
+        select(Exposure.user_id.label("user_id"), Exposure.first_seen_at.label("at")).where(
+            Exposure.first_seen_at >= start, Exposure.first_seen_at < end
+        ),
+    ).subquery()
+    active = select(acts.c.user_id, func.min(acts.c.at).label("at")).group_by(acts.c.user_id).cte()
+    # A control member counts from their first act in the period, as an exposed member
+    # does from their first sight: both windows start when they were around.
+    pool = (
+        select(everyone.c.user_id, active.c.at)
+        .join(active, active.c.user_id == everyone.c.user_id)
+        .where(everyone.c.created_at < end)
+    )
+    if merchant_user_id is not None:
+        pool = pool.where(everyone.c.user_id != merchant_user_id)
+    return pool
+
+
 def _groups(found: Subject, start: datetime, end: datetime):
     """``user_id, at, grp`` of the exposed (from their first sight) and the control."""
     raw = found.exposed.cte()
@@ -358,26 +383,8 @@ def _groups(found: Subject, start: datetime, end: datetime):
         held = found.holdout.cte()
         pool = select(held.c.user_id, literal(start).label("at"))
     else:
-        everyone = accounts.members_sql().cte()
-        posts = board.posts_between(start, end).cte()
-        acts = union_all(
-            select(posts.c.author_id.label("user_id"), posts.c.created_at.label("at")),
-            select(Exposure.user_id.label("user_id"), Exposure.first_seen_at.label("at")).where(
-                Exposure.first_seen_at >= start, Exposure.first_seen_at < end
-            ),
-        ).subquery()
-        active = (
-            select(acts.c.user_id, func.min(acts.c.at).label("at")).group_by(acts.c.user_id).cte()
-        )
-        # A control member counts from their first act in the period, as an exposed
-        # member does from their first sight: both windows start when they were around.
-        pool = (
-            select(everyone.c.user_id, active.c.at)
-            .join(active, active.c.user_id == everyone.c.user_id)
-            .where(everyone.c.created_at < end, everyone.c.user_id.not_in(exposed_ids))
-        )
-        if found.merchant_user_id is not None:
-            pool = pool.where(everyone.c.user_id != found.merchant_user_id)
+        active = active_pool(found.merchant_user_id, start, end).cte()
+        pool = select(active.c.user_id, active.c.at).where(active.c.user_id.not_in(exposed_ids))
     control = pool.cte()
     return union_all(
         select(first_sight.c.user_id, first_sight.c.at, literal("exposed").label("grp")),
@@ -387,9 +394,24 @@ def _groups(found: Subject, start: datetime, end: datetime):
 
 def _strata_rows(found: Subject, start: datetime, end: datetime) -> list[Any]:
     """Per (group, stratum): members, buyers, sums and sums of squares of orders and revenue."""
-    groups = _groups(found, start, end)
-    matching = found.holdout is None
-    if found.merchant_user_id is None:
+    return aggregate(
+        _groups(found, start, end),
+        ("grp",),
+        found.merchant_user_id,
+        start,
+        end,
+        matching=found.holdout is None,
+    )
+
+
+def aggregate(
+    groups, keys: tuple[str, ...], merchant_user_id: int | None, start, end, *, matching: bool
+) -> list[Any]:
+    """One statement over ``groups`` (a CTE of ``user_id, at`` and the ``keys`` columns):
+    per (keys..., stratum) the members, buyers, and sums and sums of squares of the orders
+    and revenue each member gave the merchant from their ``at`` within [start, end).
+    Stratum 0 for all unless ``matching`` (the four strata of posting and buying before)."""
+    if merchant_user_id is None:
         orders = (
             select(
                 literal(0).label("buyer_id"),
@@ -400,7 +422,8 @@ def _strata_rows(found: Subject, start: datetime, end: datetime) -> list[Any]:
             .cte()
         )
     else:
-        orders = shop.merchant_orders_between(found.merchant_user_id, start, end).cte()
+        orders = shop.merchant_orders_between(merchant_user_id, start, end).cte()
+    key_columns = [groups.c[key] for key in keys]
     if matching:
         posted = _distinct_users(
             select(
@@ -423,7 +446,7 @@ def _strata_rows(found: Subject, start: datetime, end: datetime) -> list[Any]:
         stratum = literal(0)
     per_member = (
         select(
-            groups.c.grp.label("grp"),
+            *key_columns,
             stratum.label("stratum"),
             func.count(orders.c.buyer_id).label("orders"),
             func.coalesce(func.sum(orders.c.total_cents), 0).label("revenue"),
@@ -438,15 +461,16 @@ def _strata_rows(found: Subject, start: datetime, end: datetime) -> list[Any]:
             bought, bought.c.user_id == groups.c.user_id
         )
         per_member = per_member.group_by(
-            groups.c.user_id, groups.c.grp, posted.c.user_id, bought.c.user_id
+            groups.c.user_id, *key_columns, posted.c.user_id, bought.c.user_id
         )
     else:
-        per_member = per_member.group_by(groups.c.user_id, groups.c.grp)
+        per_member = per_member.group_by(groups.c.user_id, *key_columns)
     m = per_member.cte()
+    m_keys = [m.c[key] for key in keys]
     return list(
         db.session.execute(
             select(
-                m.c.grp,
+                *m_keys,
                 m.c.stratum,
                 func.count(),
                 func.count(case((m.c.orders > 0, 1))),
@@ -454,7 +478,7 @@ def _strata_rows(found: Subject, start: datetime, end: datetime) -> list[Any]:
                 func.sum(m.c.orders * m.c.orders),
                 func.sum(m.c.revenue),
                 func.sum(m.c.revenue * m.c.revenue),
-            ).group_by(m.c.grp, m.c.stratum)
+            ).group_by(*m_keys, m.c.stratum)
         )
     )
 
@@ -468,9 +492,27 @@ class _Group:
     revenue: float = 0.0
     revenue_sq: float = 0.0
 
-    def add(self, other: _Group) -> None:
+    @classmethod
+    def of(cls, n, buyers, orders, orders_sq, revenue, revenue_sq) -> _Group:
+        """From one of ``aggregate``'s rows (after its keys and stratum)."""
+        return cls(
+            int(n),
+            int(buyers),
+            float(orders or 0),
+            float(orders_sq or 0),
+            float(revenue or 0),
+            float(revenue_sq or 0),
+        )
+
+    def add(self, other: _Group, sign: int = 1) -> None:
         for name in ("n", "buyers", "orders", "orders_sq", "revenue", "revenue_sq"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+            setattr(self, name, getattr(self, name) + sign * getattr(other, name))
+
+    def minus(self, other: _Group) -> _Group:
+        left = _Group()
+        left.add(self)
+        left.add(other, -1)
+        return left
 
     def mean(self, what: str) -> float:
         return getattr(self, what) / self.n if self.n else 0.0
@@ -642,13 +684,8 @@ def evaluate(
     for grp, stratum, n, buyers, orders, orders_sq, revenue, revenue_sq in _strata_rows(
         found, start, end
     ):
-        strata.setdefault(int(stratum), {"exposed": _Group(), "control": _Group()})[grp] = _Group(
-            int(n),
-            int(buyers),
-            float(orders or 0),
-            float(orders_sq or 0),
-            float(revenue or 0),
-            float(revenue_sq or 0),
+        strata.setdefault(int(stratum), {"exposed": _Group(), "control": _Group()})[grp] = (
+            _Group.of(n, buyers, orders, orders_sq, revenue, revenue_sq)
         )
     exposed, control = _Group(), _Group()
     unmatched = 0
@@ -702,15 +739,25 @@ def evaluate(
 
 
 def promotions_list(merchant_user_id: int | None) -> list[dict]:
-    """A merchant's promotions (every promotion for None: the admin) to pick from."""
-    rows = [
-        {"kind": kind, "id": ident, "label": label}
-        for kind, ident, label in promotions.promotions_of(merchant_user_id)
+    """A merchant's promotions (every promotion for None: the admin) to pick from, each
+    with its merchant's name (one statement for all of them)."""
+    rows: list[dict[str, Any]] = [
+        {"kind": kind, "id": ident, "label": label, "merchant_id": owner}
+        for kind, ident, label, owner in promotions.promotions_of(merchant_user_id)
     ]
     rows += [
-        {"kind": "coupon", "id": ident, "label": f"Coupon: {code}"}
-        for ident, code in members.coupons_of(merchant_user_id)
+        {"kind": "coupon", "id": ident, "label": f"Coupon: {code}", "merchant_id": owner}
+        for ident, code, owner in members.coupons_of(merchant_user_id)
     ]
+    owners = {row["merchant_id"] for row in rows if row["merchant_id"] is not None}
+    people = accounts.members_sql().subquery()
+    names: dict[int, str] = {}
+    if owners:
+        statement = select(people.c.user_id, people.c.username).where(people.c.user_id.in_(owners))
+        names = {int(user_id): name for user_id, name in db.session.execute(statement)}
+    for row in rows:
+        owner = row["merchant_id"]
+        row["merchant"] = names.get(owner) if owner is not None else "site"
     return rows
 
 

@@ -40,6 +40,7 @@ from datetime import datetime
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from ... import signals
 from ...clock import now
@@ -656,9 +657,18 @@ def coupon_orders_by(code: str, user_ids) -> Select:
     )
 
 
-def coupons_of(merchant_user_id: int | None, limit: int = 200) -> list[tuple[int, str]]:
-    """(id, code) of a merchant's coupons (every coupon for None), newest first."""
-    statement = select(Coupon).order_by(Coupon.id.desc()).limit(limit)
+def coupons_of(merchant_user_id: int | None, limit: int = 200) -> list[tuple[int, str, int | None]]:
+    """(id, code, merchant user id: None for a site coupon) of a merchant's coupons
+    (every coupon for None), newest first."""
+    statement = (
+        select(Coupon)
+        .options(selectinload(Coupon.merchant))
+        .order_by(Coupon.id.desc())
+        .limit(limit)
+    )
     if merchant_user_id is not None:
         statement = statement.where(Coupon.merchant_id.in_(shop.merchant_ids_of(merchant_user_id)))
-    return [(coupon.id, coupon.code) for coupon in db.session.scalars(statement)]
+    return [
+        (coupon.id, coupon.code, coupon.merchant.user_id if coupon.merchant else None)
+        for coupon in db.session.scalars(statement)
+    ]

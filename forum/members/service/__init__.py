@@ -15,7 +15,14 @@ from ..coupons.service import (  # noqa: F401
     existing_code,
     redemptions_by,
 )
-from .audience import credit_of, credit_sql, order_costs, points_sql  # noqa: F401
+from .audience import (  # noqa: F401
+    NOTHING_SPENT,
+    credit_of,
+    credit_sql,
+    order_costs,
+    order_costs_by,
+    points_sql,
+)
 from .engagement import tiers_reached_sql  # noqa: F401
 from .ledger import (  # noqa: F401
     ACCOUNTS,

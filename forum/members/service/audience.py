@@ -5,7 +5,7 @@ credit, and what the members' programme spent on a set of orders (insight's cost
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, literal, select
 
 from ...extensions import db
 from ..models import LedgerEntry, PerkGrant, Wallet
@@ -43,9 +43,20 @@ def credit_of(user_id: int) -> int:
     return wallet.credit_cents if wallet else 0
 
 
-def order_costs(order_ids) -> dict[str, int]:
-    """What the members' ledgers spent on the orders in ``order_ids`` (ids or a subquery
-    of them), reversals included, in two aggregates:
+def order_costs(order_ids: Select) -> dict[str, int]:
+    """What the members' ledgers spent on the orders ``SELECT order_id`` names, reversals
+    included: ``order_costs_by`` with one key for them all."""
+    inner = order_ids.subquery()
+    keyed = select(literal("all").label("kind"), literal(0).label("ident"), inner.c.order_id)
+    return order_costs_by(keyed).get(("all", 0), dict(NOTHING_SPENT))
+
+
+NOTHING_SPENT = {"perks_cents": 0, "points_granted": 0, "points_redeemed": 0, "points_cents": 0}
+
+
+def order_costs_by(keyed) -> dict[tuple[str, int], dict[str, int]]:
+    """What the members' ledgers spent on orders, per key: ``keyed`` is a statement of
+    ``kind, ident, order_id`` (an order counted once per key), in two aggregates:
 
     ``perks_cents``: VIP perks granted on them (free shipping waived, rebates; reversals
     are negative grants); ``points_granted``: points earned for them, net;
@@ -54,27 +65,37 @@ def order_costs(order_ids) -> dict[str, int]:
     paid for them once); ``points_cents``: the points granted valued at the rules'
     ``points_per_unit`` (points worth 1.00), the liability the orders created.
     """
-    perks = db.session.scalar(
-        select(func.coalesce(func.sum(PerkGrant.amount_cents), 0)).where(
-            PerkGrant.order_id.in_(order_ids)
-        )
-    )
-    points = LedgerEntry.account == "points"
-    row = db.session.execute(
+    inner = keyed.subquery()
+    orders = select(inner.c.kind, inner.c.ident, inner.c.order_id).distinct().subquery()
+    found: dict[tuple[str, int], dict[str, int]] = {}
+
+    def entry(kind, ident) -> dict[str, int]:
+        return found.setdefault((kind, int(ident)), dict(NOTHING_SPENT))
+
+    for kind, ident, perks in db.session.execute(
+        select(orders.c.kind, orders.c.ident, func.sum(PerkGrant.amount_cents))
+        .join(PerkGrant, PerkGrant.order_id == orders.c.order_id)
+        .group_by(orders.c.kind, orders.c.ident)
+    ):
+        entry(kind, ident)["perks_cents"] = int(perks or 0)
+    rate = rules().points_per_unit
+    for kind, ident, granted, redeemed in db.session.execute(
         select(
+            orders.c.kind,
+            orders.c.ident,
             func.coalesce(
                 func.sum(case((LedgerEntry.reason.in_(POINTS_GRANTED), LedgerEntry.amount))), 0
             ),
             func.coalesce(
                 func.sum(case((LedgerEntry.reason.in_(POINTS_REDEEMED), -LedgerEntry.amount))), 0
             ),
-        ).where(points, LedgerEntry.order_id.in_(order_ids))
-    ).one()
-    granted, redeemed = max(0, int(row[0])), max(0, int(row[1]))
-    rate = rules().points_per_unit
-    return {
-        "perks_cents": int(perks or 0),
-        "points_granted": granted,
-        "points_redeemed": redeemed,
-        "points_cents": granted * 100 // rate,
-    }
+        )
+        .join(LedgerEntry, LedgerEntry.order_id == orders.c.order_id)
+        .where(LedgerEntry.account == "points")
+        .group_by(orders.c.kind, orders.c.ident)
+    ):
+        spent = entry(kind, ident)
+        spent["points_granted"] = max(0, int(granted))
+        spent["points_redeemed"] = max(0, int(redeemed))
+        spent["points_cents"] = spent["points_granted"] * 100 // rate
+    return found
