@@ -88,7 +88,7 @@ from .conversions import (  # noqa: F401
     touches_for,
 )
 from .earnings import Earning, EarningsPage, earnings, earnings_summary  # noqa: F401
-from .engagement import product_clicks_sql  # noqa: F401
+from .engagement import deal_clicks_sql, product_clicks_sql  # noqa: F401
 from .ledger import (  # noqa: F401
     approve_due,
     balances,

@@ -250,3 +250,60 @@ def promotion_discounts_of(merchant_user_id: int) -> dict[tuple[str, int], int]:
         for ident, cents in db.session.execute(statement):
             found[(kind, int(ident))] = max(0, int(cents or 0))
     return found
+
+
+# --- live deals and who took part, for recommendations ---------------------------------
+
+DEAL_KINDS = ("snap", "groupbuy")
+
+
+def live_deals_sql(at) -> CompoundSelect:
+    """``SELECT kind, deal_id, product_id, name, audience`` of the snap-ups and group-buys
+    open at ``at``: started, not ended (nor ended early), a snap-up with units left (the
+    product's own stock: the caller asks the shop)."""
+    return union_all(
+        select(
+            literal("snap").label("kind"),
+            Snap.id.label("deal_id"),
+            Snap.product_id.label("product_id"),
+            Product.name.label("name"),
+            Snap.audience.label("audience"),
+        )
+        .join(Product, Product.id == Snap.product_id)
+        .where(
+            Snap.ended_at.is_(None),
+            Snap.starts_at <= at,
+            Snap.ends_at > at,
+            Snap.stock_left > 0,
+        ),
+        select(
+            literal("groupbuy").label("kind"),
+            GroupBuy.id.label("deal_id"),
+            GroupBuy.product_id.label("product_id"),
+            Product.name.label("name"),
+            GroupBuy.audience.label("audience"),
+        )
+        .join(Product, Product.id == GroupBuy.product_id)
+        .where(GroupBuy.ended_at.is_(None), GroupBuy.ends_at > at),
+    )
+
+
+def deal_participation_sql(before=None) -> CompoundSelect:
+    """``SELECT user_id, kind, deal_id, at``: members who joined a group-buy team or
+    bought a snap-up, before ``before``."""
+    joined = select(
+        TeamMember.user_id.label("user_id"),
+        literal("groupbuy").label("kind"),
+        Team.group_buy_id.label("deal_id"),
+        TeamMember.joined_at.label("at"),
+    ).join(Team, Team.id == TeamMember.team_id)
+    snapped = select(
+        SnapPurchase.user_id.label("user_id"),
+        literal("snap").label("kind"),
+        SnapPurchase.snap_id.label("deal_id"),
+        SnapPurchase.created_at.label("at"),
+    )
+    if before is not None:
+        joined = joined.where(TeamMember.joined_at < before)
+        snapped = snapped.where(SnapPurchase.created_at < before)
+    return union_all(joined, snapped)
