@@ -1,4 +1,5 @@
-"""Insight endpoint: a merchant's promotion evaluation (lift, cost, ROI)."""
+"""Insight endpoints: a promotion's evaluation (lift, cost, ROI) for its merchant and
+for admins."""
 
 from flask import request
 from flask_login import current_user
@@ -23,10 +24,28 @@ DATE = {"type": "string", "format": "date"}
     response=responses.PromotionEvaluation,
 )
 def promotion_evaluation(kind: str, promotion_id: int):
+    return _evaluate(kind, promotion_id, current_user.id)
+
+
+def _evaluate(kind: str, promotion_id: int, merchant_user_id: int | None):
     return service.evaluate(
         kind,
         promotion_id,
-        merchant_user_id=current_user.id,
+        merchant_user_id=merchant_user_id,
         raw_from=request.args.get("from"),
         raw_to=request.args.get("to"),
     )
+
+
+@endpoint(
+    "/admin/promotions/<kind>/<int:promotion_id>/evaluation",
+    "GET",
+    summary="Any merchant's promotion evaluation, for admins: the same figures as the "
+    "merchant's (kind: product, snap, groupbuy, auction, guess, coupon or campaign)",
+    auth="admin",
+    errors=(400, 403, 404),
+    query=(("from", DATE), ("to", DATE)),
+    response=responses.PromotionEvaluation,
+)
+def admin_promotion_evaluation(kind: str, promotion_id: int):
+    return _evaluate(kind, promotion_id, None)

@@ -28,9 +28,20 @@ def _scope(area: str) -> int | None:
 
 def _list(area: str):
     scope = _scope(area)
-    return render_template(
-        "insight/evaluations.html", area=area, promotions=service.promotions_list(scope)
-    )
+    if scope is None:
+        return render_template(
+            "insight/evaluations.html",
+            area=area,
+            promotions=service.promotions_list(None),
+            rollup=None,
+            error=None,
+        )
+    try:
+        rollup = service.merchant_rollup(scope, request.args.get("from"), request.args.get("to"))
+    except ServiceError as err:
+        rollup = service.merchant_rollup(scope)
+        return render_template("insight/evaluations.html", area=area, rollup=rollup, error=err), 400
+    return render_template("insight/evaluations.html", area=area, rollup=rollup, error=None)
 
 
 def _detail(area: str, kind: str, ident: int):

@@ -12,6 +12,10 @@ def link(row) -> str:
         return url_for("board.thread", thread_id=row.target_id)
     if row.kind == "offer":
         return url_for("shop_embed.product", product_id=row.target_id)
+    if row.kind == "snap":
+        return url_for("promotions.snap", snap_id=row.target_id)
+    if row.kind == "groupbuy":
+        return url_for("promotions.group_buy", group_buy_id=row.target_id)
     if row.kind == "event":
         return url_for("events.detail", event_id=row.target_id)
     return url_for("chat.room", slug=row.slug)
@@ -28,7 +32,7 @@ def dump_recommendations(lists: dict) -> dict:
         **{
             PLURAL[kind]: [
                 {
-                    "kind": kind,
+                    "kind": row.kind,
                     "id": row.target_id,
                     "title": row.title,
                     "reason": row.reason,

@@ -11,6 +11,11 @@ leaves the previous lists; a doubled run writes the same lists):
 - **offers**: products from purchases (2) and clicks (1), item-to-item; never one the
   member bought, one sold out (no stock available), inactive or archived, nor one whose
   audience their tier does not meet;
+- **deals** (shown among the offers): live snap-ups and group-buys, learnt from who took
+  part (2) and clicked their cards (1) together with the product purchases and clicks
+  above, so a grinder's buyers are offered the beans group-buy; never one ended, sold
+  out (snap-up units or the product's stock), outside the member's tier (the deal's
+  audience and its product's), one they took part in, nor one on a product they bought;
 - **events**: upcoming events open for sign-up and not full, by co-attendance;
 - **rooms**: public rooms only (a private or direct room is never suggested to anyone),
   by co-membership, never one the member is already in;
@@ -29,7 +34,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, insert, or_, select
 
@@ -42,11 +47,17 @@ from ..events import service as events
 from ..extensions import db
 from ..members import service as members
 from ..permissions import is_member
+from ..promotions import service as promotions
 from ..shop_embed import service as shop
 from . import model
 from .models import KINDS, POPULAR, Recommendation
 
-PER_KIND = {"thread": 6, "offer": 4, "event": 3, "room": 3}
+PER_KIND = {"thread": 6, "offer": 4, "deal": 3, "event": 3, "room": 3}
+#: Row kinds served in another kind's list (deals among the offers) ...
+LIST_OF = {kind: "offer" for kind in promotions.DEAL_KINDS}
+#: ... and computed as one list (a member with deals of their own gets no popular ones).
+LIST_GROUP = {kind: "deal" for kind in promotions.DEAL_KINDS}
+DEAL_WORDS = {"snap": "snap-up", "groupbuy": "group-buy"}
 SUGGESTED = 5
 WEEK = timedelta(days=7)
 POPULAR_REASON = "Popular this week"
@@ -75,14 +86,17 @@ class Catalogue:
     groups: dict[Any, Any] | None = None
     popularity: dict[Any, float] | None = None
     skip_seen: bool = True
+    #: A row's kind and target for an item (deals: ("snap", 7) is kind "snap", id 7).
+    row_kind: Callable[[Any], str] | None = None
+    target: Callable[[Any], int] = lambda item: item
 
     def rows(self, subject: str, picks: list[model.Pick], user_id: int | None, at) -> list[dict]:
         return [
             {
                 "subject": subject,
-                "kind": self.kind,
+                "kind": self.row_kind(pick.item) if self.row_kind else self.kind,
                 "rank": rank,
-                "target_id": pick.item,
+                "target_id": self.target(pick.item),
                 "title": self.titles[pick.item][:200],
                 "reason": self.reason(pick, user_id)[:240],
                 "category_id": self.category(pick.item),
@@ -118,7 +132,7 @@ def _this_week(rows, at: datetime) -> list[tuple[int, int, float]]:
     return [(r[0], r[1], 1.0) for r in rows if r.at is not None and r.at >= at - WEEK]
 
 
-def _popular(all_rows: list[tuple[int, int, float]], week: list[tuple[int, int, float]]):
+def _popular(all_rows: list[tuple[Any, Any, float]], week: list[tuple[Any, Any, float]]):
     """This week's most engaged-with first, then all time's (so lists are never short)."""
     ranked = model.most_popular(week)
     seen = set(ranked)
@@ -217,6 +231,88 @@ def _offers(at: datetime) -> Catalogue:
     )
 
 
+def _deals(at: datetime) -> Catalogue:
+    """Live snap-ups and group-buys, items ``(kind, id)``, learnt together with the
+    products (``("product", id)``, never recommended here) members bought and clicked."""
+    live = {
+        (row.kind, row.deal_id): row for row in db.session.execute(promotions.live_deals_sql(at))
+    }
+    products = {row.product_id: row for row in db.session.execute(shop.offerable_products_sql())}
+    left = shop.available_stock({row.product_id for row in live.values()})
+    on_sale = {
+        key: row
+        for key, row in live.items()
+        if row.product_id in products and left.get(row.product_id, 0) > 0
+    }
+    took_part = db.session.execute(promotions.deal_participation_sql(before=at)).all()
+    clicked = db.session.execute(
+        attribution.deal_clicks_sql(promotions.DEAL_KINDS, before=at)
+    ).all()
+    bought = db.session.execute(shop.purchased_products_sql(before=at)).all()
+    product_clicks = db.session.execute(attribution.product_clicks_sql(before=at)).all()
+    interactions = [(r.user_id, ("product", r.product_id), 1.0) for r in _by_time(product_clicks)]
+    interactions += [(r.user_id, ("product", r.product_id), 2.0) for r in _by_time(bought)]
+    interactions += [(r.user_id, (r.kind, r.deal_id), 1.0) for r in _by_time(clicked)]
+    interactions += [(r.user_id, (r.kind, r.deal_id), 2.0) for r in _by_time(took_part)]
+    week = [
+        (r.user_id, (r.kind, r.deal_id), 1.0)
+        for r in (*took_part, *clicked)
+        if r.at is not None and r.at >= at - WEEK
+    ]
+    taken: dict[int, set] = defaultdict(set)
+    for r in took_part:
+        taken[r.user_id].add((r.kind, r.deal_id))
+    for r in bought:
+        taken[r.user_id].add(("product", r.product_id))
+    joined = {(r.user_id, (r.kind, r.deal_id)) for r in took_part}
+    names = {r.product_id: r.name for r in db.session.execute(shop.product_names_sql())}
+    order_kinds = {(r.user_id, r.product_id): r.order_kind for r in bought}
+
+    def fits(tier: str, key) -> bool:
+        row = on_sale[key]
+        return members.meets(tier, row.audience) and members.meets(
+            tier, products[row.product_id].audience
+        )
+
+    def allowed_for(user: User) -> Callable[[Any], bool]:
+        mine, tier = taken.get(user.id, set()), user.tier or "registered"
+        return lambda key: (
+            key in on_sale
+            and key not in mine
+            and ("product", on_sale[key].product_id) not in mine
+            and fits(tier, key)
+        )
+
+    def reason(pick: model.Pick, user_id: int | None) -> str:
+        if pick.because is None:
+            return POPULAR_REASON
+        because = cast(tuple[str, int], pick.because)  # deal catalogue items are pairs
+        kind, ident = because
+        if kind == "product":
+            name = names.get(ident, "something")
+            order_kind = order_kinds.get((user_id, ident))
+            if order_kind in DEAL_WORDS:
+                return f"Because you joined the {name} {DEAL_WORDS[order_kind]}"
+            return f"Because you {'bought' if order_kind else 'looked at'} {name}"
+        row = live.get(because)
+        what = f"the {row.name} {DEAL_WORDS[kind]}" if row else f"a {DEAL_WORDS[kind]}"
+        verb = "joined" if (user_id, because) in joined else "looked at"
+        return f"Because you {verb} {what}"
+
+    return Catalogue(
+        kind="deal",
+        titles={key: f"{row.name} {DEAL_WORDS[key[0]]}" for key, row in on_sale.items()},
+        learnt=model.CoOccurrence(interactions),
+        popular=_popular(interactions, week),
+        reason=reason,
+        allowed_for=allowed_for,
+        open_to_all=lambda key: key in on_sale and fits("registered", key),
+        skip_seen=False,  # a card clicked but not taken part in may still be offered
+        row_kind=lambda key: key[0],
+        target=lambda key: key[1],
+    )
+
+
 def _events(at: datetime) -> Catalogue:
     upcoming = {
         row.event_id: row.title for row in db.session.execute(events.upcoming_events_sql(at))
@@ -268,7 +364,7 @@ def recompute(at: datetime | None = None) -> int:
     Returns how many rows it wrote."""
     at = at or now()
     threads, thread_catalogue = _threads(at)
-    catalogues = [thread_catalogue, _offers(at), _events(at), _rooms(at)]
+    catalogues = [thread_catalogue, _offers(at), _deals(at), _events(at), _rooms(at)]
     rows: list[dict] = []
     for catalogue in catalogues:
         rows += catalogue.rows(POPULAR, catalogue.for_everyone(), None, at)
@@ -357,11 +453,13 @@ def for_member(viewer) -> dict:
     rows = _readable_rows(
         select(Recommendation).where(Recommendation.subject.in_(subjects)), viewer
     )
-    own = {row.kind for row in rows if row.subject != POPULAR}
+    own = {LIST_GROUP.get(row.kind, row.kind) for row in rows if row.subject != POPULAR}
     lists: dict[str, list[Recommendation]] = {kind: [] for kind in KINDS}
     for row in rows:
-        if (row.subject == POPULAR) != (row.kind in own):
-            lists[row.kind].append(row)
+        if (row.subject == POPULAR) != (LIST_GROUP.get(row.kind, row.kind) in own):
+            lists[LIST_OF.get(row.kind, row.kind)].append(row)
+    # Products first, then the deals, each in their computed order.
+    lists["offer"].sort(key=lambda row: (row.kind in LIST_GROUP, row.rank))
     return {
         "personal": bool(own),
         "computed_at": max((row.computed_at for row in rows), default=None),

@@ -19,7 +19,7 @@ def main() -> None:
     from forum.accounts.models import User
     from forum.extensions import db
     from forum.insight import service
-    from forum.insight.evaluation_models import Exposure
+    from forum.insight.models import Exposure
     from forum.shop_embed.models import Merchant, Order, Product
     from tests.bench.common import database_uri
 

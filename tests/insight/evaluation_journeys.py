@@ -9,7 +9,7 @@ from sqlalchemy import update
 from forum.attribution.models import Click, Commission, Conversion, Credit
 from forum.clock import replaying
 from forum.extensions import db
-from forum.insight.evaluation_models import Exposure
+from forum.insight.models import Exposure
 from forum.promotions.models import SnapPurchase
 from forum.shop_embed.models import Order
 from tests.conftest import app_context
@@ -73,7 +73,7 @@ def journeys(app, client, make_user, make_shop, make_product, token_for):
     order("e1", at(5))
     second = order("e2", at(6))
     order("e4", at(2, 9))
-    order("c1", at(7))
+    unrelated = order("c1", at(7))
     order("c5", at(10, month=2))
     order("c5", at(9))
     order("z", at(8))
@@ -135,7 +135,13 @@ def journeys(app, client, make_user, make_shop, make_product, token_for):
         db.session.flush()
         _ledger(shop.user.id, people["e1"].id, click.id, snap_id)
         db.session.commit()
-    return {"shop": shop, "other": other, "snap": snap_id, "people": people}
+    return {
+        "shop": shop,
+        "other": other,
+        "snap": snap_id,
+        "people": people,
+        "orders": {"e1": first, "e2": second, "c1": unrelated},
+    }
 
 
 def _ledger(merchant_id, customer_id, click_id, snap_id):

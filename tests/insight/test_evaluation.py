@@ -73,10 +73,75 @@ def test_costs_sum_from_the_ledgers_and_give_the_roi(client, journeys):
         "perks_cents": 0,
         "points_cents": 0,
         "total_cents": 1100,
+        "points_granted": 0,
+        "points_redeemed": 0,
     }
     # ROI = 30% of the incremental revenue / cost.
     assert report["incremental_margin_cents"]["value"] == pytest.approx(600.0)
     assert report["roi"]["value"] == pytest.approx(600 / 1100, abs=1e-4)
+
+
+def test_perks_and_points_cost_from_the_members_ledgers(app, client, journeys):
+    from forum.extensions import db
+    from forum.members.models import LedgerEntry, PerkGrant
+    from tests.conftest import app_context
+
+    people, orders = journeys["people"], journeys["orders"]
+    merchant = journeys["shop"].user.id
+
+    def perk(name, order, kind, amount, key):
+        return PerkGrant(
+            user_id=people[name].id,
+            order_id=orders[order],
+            merchant_id=merchant,
+            perk=kind,
+            amount_cents=amount,
+            currency="EUR",
+            funded_by="site",
+            key=key,
+        )
+
+    def points(name, order, amount, reason):
+        return LedgerEntry(
+            user_id=people[name].id,
+            account="points",
+            amount=amount,
+            reason=reason,
+            order_id=orders[order],
+        )
+
+    with app_context(app):
+        db.session.add_all(
+            [
+                # e1's snap-up order: free shipping 3.00, a rebate 2.00 of which 0.50
+                # reversed; 100 points earned, 20 taken back on a partial refund.
+                perk("e1", "e1", "free_shipping", 300, "fs:1"),
+                perk("e1", "e1", "rebate", 200, "rb:1"),
+                perk("e1", "e1", "rebate", -50, "rb:1:rev"),
+                points("e1", "e1", 100, "earn:order"),
+                points("e1", "e1", -20, "points_reversed"),
+                # e2's order was paid with 150 points, 50 came back: told, not costed.
+                points("e2", "e2", -150, "order_payment"),
+                points("e2", "e2", 50, "order_payment_returned"),
+                # c1's order is not the snap-up's: none of it counts.
+                perk("c1", "c1", "free_shipping", 999, "fs:c1"),
+                points("c1", "c1", 999, "earn:order"),
+                # the credit account is not points
+                LedgerEntry(
+                    user_id=people["e1"].id,
+                    account="credit",
+                    amount=700,
+                    reason="earn:order",
+                    order_id=orders["e1"],
+                ),
+            ]
+        )
+        db.session.commit()
+    cost = evaluation(client, journeys["shop"].headers, "snap", journeys["snap"]).json["cost"]
+    # 300 + 200 - 50 perks; 80 points at 100 points per 1.00 = 0.80.
+    assert cost["perks_cents"] == 450
+    assert (cost["points_granted"], cost["points_redeemed"], cost["points_cents"]) == (80, 100, 80)
+    assert cost["total_cents"] == 1100 + 450 + 80
 
 
 def test_sales_opportunities(client, journeys):
@@ -153,7 +218,7 @@ def test_a_member_viewing_a_post_with_the_widget_is_exposed_once(
     from forum.board import service as board
     from forum.board.models import Category, Post
     from forum.extensions import db
-    from forum.insight.evaluation_models import Exposure
+    from forum.insight.models import Exposure
     from tests.conftest import app_context, login
 
     author = journeys["people"]["c2"]
@@ -238,3 +303,160 @@ def test_a_campaign_is_measured_against_its_random_holdout(app, client, journeys
         headers=journeys["other"].headers,
     )
     assert other.status_code == 404
+
+
+def test_a_coupon_no_campaign_carries_is_measured_on_the_readers_of_its_post(
+    app, client, journeys, make_category
+):
+    """Exposed: members who read down to a post giving the code (not its author, not who
+    stopped before it); control: matched members, as for a widget."""
+    from sqlalchemy import update
+
+    from forum.accounts.models import User
+    from forum.board import service as board
+    from forum.board.models import Category, Post, ThreadRead
+    from forum.extensions import db
+    from forum.members.coupons.models import Coupon
+    from tests.conftest import app_context
+    from tests.insight.evaluation_journeys import at
+
+    people, shop = journeys["people"], journeys["shop"]
+    category_id = make_category("deals")
+    with app_context(app), app.test_request_context("/"):
+        coupon = Coupon(
+            code="SPRING10",
+            merchant_id=shop.merchant_id,
+            kind="fixed",
+            value=100,
+            currency="USD",
+            starts_at=at(2, 0),
+        )
+        db.session.add(coupon)
+        thread = board.create_thread(
+            db.session.get(User, people["c2"].id),
+            db.session.get(Category, category_id),
+            "Spring deals",
+            "Use spring10 at Acme this week",
+        )
+        db.session.execute(
+            update(Post).where(Post.thread_id == thread.id).values(created_at=at(3, 8))
+        )
+        for name, position in (("e1", 1), ("e2", 1), ("c3", 0), ("c2", 1)):
+            db.session.merge(
+                ThreadRead(
+                    user_id=people[name].id, thread_id=thread.id, last_read_position=position
+                )
+            )
+        db.session.commit()
+        coupon_id = coupon.id
+    response = evaluation(client, shop.headers, "coupon", coupon_id)
+    assert response.status_code == 200, response.json
+    report = response.json
+    assert report["control"] == "matched"
+    # e1 (2 orders) and e2 (1) read it; c2 wrote it and c3 stopped before it. Matched
+    # control (nobody posted or bought before): c1 (1 order), c2, c3, c4, e3, e4 -> 1/6.
+    assert report["reach"] == 2
+    assert (report["exposed"]["orders"], report["unexposed"]["members"]) == (3, 7)
+    assert report["incremental_orders"]["value"] == pytest.approx(2 * (1.5 - 1 / 6), abs=1e-4)
+    # The same coupon is not another merchant's to read.
+    assert evaluation(client, journeys["other"].headers, "coupon", coupon_id).status_code == 404
+
+
+def test_the_merchant_rollup_agrees_with_each_evaluation_in_bounded_statements(
+    app, client, journeys, make_product
+):
+    """The roll-up's figures are each promotion's own (same period), and the number of
+    statements does not grow with the number of promotions."""
+    from sqlalchemy import event
+
+    from forum.extensions import db
+    from forum.insight import service
+    from forum.insight.models import Exposure
+    from tests.conftest import app_context
+    from tests.insight.evaluation_journeys import at
+
+    shop, people = journeys["shop"], journeys["people"]
+    card = make_product(shop, price_cents=500, stock=5)  # never seen: not a row
+
+    def seen(n, product_id):
+        db.session.add(
+            Exposure(
+                user_id=people["c3"].id,
+                embed_kind="product",
+                embed_id=product_id,
+                source_kind="post",
+                source_id=900 + n,
+                first_seen_at=at(6),
+            )
+        )
+
+    with app_context(app):
+        seen(0, make_product(shop, price_cents=400, stock=5))
+        db.session.commit()
+
+    def count_statements(**query):
+        with app_context(app):
+            seen = []
+            listener = lambda *args: seen.append(1)  # noqa: E731
+            event.listen(db.engine, "before_cursor_execute", listener)
+            try:
+                rollup = service.merchant_rollup(shop.user.id, query["from"], query["to"])
+            finally:
+                event.remove(db.engine, "before_cursor_execute", listener)
+            return rollup, len(seen)
+
+    rollup, few = count_statements(**PERIOD)
+    rows = {(row["kind"], row["id"]): row for row in rollup["rows"]}
+    alone = evaluation(client, shop.headers, "snap", journeys["snap"]).json
+    snap = rows[("snap", journeys["snap"])]
+    assert snap["reach"] == alone["reach"] == 4
+    assert snap["incremental_revenue_cents"] == pytest.approx(
+        alone["incremental_revenue_cents"]["value"]
+    )
+    assert snap["incremental_revenue_high_cents"] == pytest.approx(
+        alone["incremental_revenue_cents"]["high"]
+    )
+    assert snap["cost_cents"] == alone["cost"]["total_cents"] == 1100
+    assert snap["roi"] == pytest.approx(alone["roi"]["value"], abs=1e-4)
+
+    # Twenty more product cards, each seen by someone: the statements stay as many.
+    with app_context(app):
+        for n in range(1, 21):
+            seen(n, make_product(shop, price_cents=500 + n, stock=5))
+        db.session.commit()
+    rollup, many = count_statements(**PERIOD)
+    assert len([row for row in rollup["rows"] if row["kind"] == "product"]) == 21
+    assert card not in {row["id"] for row in rollup["rows"] if row["kind"] == "product"}
+    assert many == few
+
+
+def test_rollup_page_for_the_merchant_and_merchant_names_for_the_admin(
+    app, client, journeys, make_user
+):
+    from tests.conftest import login
+
+    login(client, journeys["shop"].user)
+    page = client.get("/merchant/evaluation", query_string=PERIOD)
+    assert page.status_code == 200
+    assert b'data-table="rollup"' in page.data
+    assert f'data-promotion="snap-{journeys["snap"]}"'.encode() in page.data
+    assert client.get("/merchant/evaluation", query_string={"from": "x"}).status_code == 400
+    admin = app.test_client()
+    login(admin, make_user("root2", role="admin"))
+    listing = admin.get("/admin/evaluation")
+    assert listing.status_code == 200
+    assert b"<td>acme</td>" in listing.data
+
+
+def test_the_admin_api_evaluates_any_promotion_and_refuses_others(
+    client, journeys, make_user, token_for
+):
+    url = f"/api/v1/admin/promotions/snap/{journeys['snap']}/evaluation"
+    admin = token_for(make_user("root3", role="admin"))
+    response = client.get(url, query_string=PERIOD, headers=admin)
+    assert response.status_code == 200, response.json
+    assert response.json["reach"] == 4 and response.json["merchant_id"] == journeys["shop"].user.id
+    assert client.get(url, headers=journeys["shop"].headers).status_code == 403
+    assert client.get(url, headers=token_for(make_user("plain2"))).status_code == 403
+    missing = client.get("/api/v1/admin/promotions/snap/999999/evaluation", headers=admin)
+    assert missing.status_code == 404

@@ -27,6 +27,10 @@ class EvaluationCost(Out):
     perks_cents: int
     points_cents: int
     total_cents: int
+    points_granted: int = Field(description="Points earned for the promotion's orders, net")
+    points_redeemed: int = Field(
+        description="Points its buyers paid with, net (not costed: order totals are net of them)"
+    )
 
 
 class SalesOpportunities(Out):

@@ -2,11 +2,15 @@
 
 from typing import Literal
 
+from pydantic import Field
+
 from .shared import Out, Timestamp
 
 
 class Recommended(Out):
-    kind: Literal["thread", "offer", "event", "room"]
+    kind: Literal["thread", "offer", "snap", "groupbuy", "event", "room"] = Field(
+        description="offer: a product; snap, groupbuy: a live deal (listed among the offers)"
+    )
     id: int
     title: str
     reason: str

@@ -42,10 +42,13 @@ from ..links import campaign_href  # noqa: F401 (campaigns: tracked offer links)
 from ..offers import OfferKind, offer_labels, offer_owner, payer  # noqa: F401
 from .audience import (  # noqa: F401
     clicked_offer_sql,
+    credited_order_ids,
+    credited_order_keys,
     credited_orders,
     credited_orders_by_day,
     offer_clicks,
     offer_costs,
+    offer_costs_by_embed,
 )
 from .clicks import (  # noqa: F401
     SUBRESOURCE_ACCEPT,
@@ -85,7 +88,7 @@ from .conversions import (  # noqa: F401
     touches_for,
 )
 from .earnings import Earning, EarningsPage, earnings, earnings_summary  # noqa: F401
-from .engagement import product_clicks_sql  # noqa: F401
+from .engagement import deal_clicks_sql, product_clicks_sql  # noqa: F401
 from .ledger import (  # noqa: F401
     approve_due,
     balances,

@@ -94,6 +94,24 @@ def offer_clicks(
     )
 
 
+def credited_order_ids(
+    *, embed: tuple[str, int] | None = None, source: tuple[str, int] | None = None
+) -> Select:
+    """``SELECT order_id`` of the orders credited to the touches on an offer and/or from a
+    source, reversed ones included (the ledgers that cost them net their own reversals):
+    insight sums what the members' programme spent on them."""
+    return (
+        select(Conversion.order_id.label("order_id"))
+        .join(Credit, Credit.conversion_id == Conversion.id)
+        .where(
+            Conversion.kind == "order",
+            Conversion.order_id.is_not(None),
+            *_touch_filter(Credit, embed, source),
+        )
+        .distinct()
+    )
+
+
 def offer_costs(
     *, embed: tuple[str, int] | None = None, source: tuple[str, int] | None = None
 ) -> dict[str, int]:
@@ -111,3 +129,43 @@ def offer_costs(
         .where(*_touch_filter(Credit, embed, source))
     ).one()
     return {"commission_cents": int(row[0]), "cpa_cents": int(row[1])}
+
+
+def offer_costs_by_embed(merchant_user_id: int) -> dict[tuple[str, int], dict[str, int]]:
+    """``offer_costs`` for every offer of the merchant at once: ``(embed kind, id) ->
+    {commission_cents, cpa_cents}`` in one aggregate (insight's roll-up)."""
+    is_order = Conversion.kind == "order"
+    rows = db.session.execute(
+        select(
+            Credit.embed_kind,
+            Credit.embed_id,
+            func.coalesce(func.sum(case((is_order, Commission.amount_cents), else_=0)), 0),
+            func.coalesce(func.sum(case((is_order, 0), else_=Commission.amount_cents)), 0),
+        )
+        .select_from(Commission)
+        .join(Credit, Credit.id == Commission.credit_id)
+        .join(Conversion, Conversion.id == Commission.conversion_id)
+        .where(Commission.merchant_id == merchant_user_id, Credit.embed_kind.is_not(None))
+        .group_by(Credit.embed_kind, Credit.embed_id)
+    )
+    return {
+        (kind, int(ident)): {"commission_cents": int(cps), "cpa_cents": int(cpa)}
+        for kind, ident, cps, cpa in rows
+        if ident is not None
+    }
+
+
+def credited_order_keys(merchant_user_id: int) -> Select:
+    """``SELECT kind, ident, order_id``: ``credited_order_ids`` for every offer of the
+    merchant at once (embed kind and id as kind and ident)."""
+    return select(
+        Credit.embed_kind.label("kind"),
+        Credit.embed_id.label("ident"),
+        Conversion.order_id.label("order_id"),
+    ).where(
+        Credit.conversion_id == Conversion.id,
+        Conversion.kind == "order",
+        Conversion.order_id.is_not(None),
+        Conversion.merchant_id == merchant_user_id,
+        Credit.embed_kind.is_not(None),
+    )

@@ -33,6 +33,7 @@ from .audience import (  # noqa: F401
     posted_in_categories_sql,
     posted_since_sql,
     posts_between,
+    readers_of_posts_with,
 )
 from .categories import (  # noqa: F401
     create_category,

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, String, and_, cast, exists, func, or_, select
 
-from ..models import Category, Post, Thread
+from ..models import Category, Post, Thread, ThreadRead
 
 
 def _live_posts_by(user_id):
@@ -75,4 +75,21 @@ def first_replies(start: datetime, end: datetime) -> Select:
         )
         .where(Thread.deleted_at.is_(None), Thread.created_at >= start, Thread.created_at < end)
         .group_by(Thread.id, Thread.created_at)
+    )
+
+
+def readers_of_posts_with(text: str) -> Select:
+    """``SELECT user_id, at`` of members who read down to a live, visible post whose body
+    holds ``text`` (a coupon code, case-insensitive), not its author; ``at`` is the post's
+    time (the board keeps how far a member read, not when each post was seen)."""
+    return (
+        select(ThreadRead.user_id.label("user_id"), Post.created_at.label("at"))
+        .join(Post, Post.thread_id == ThreadRead.thread_id)
+        .where(
+            Post.position <= ThreadRead.last_read_position,
+            Post.deleted_at.is_(None),
+            Post.hidden_at.is_(None),
+            Post.author_id != ThreadRead.user_id,
+            func.lower(Post.body).contains(text.lower(), autoescape=True),
+        )
     )

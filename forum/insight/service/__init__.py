@@ -23,3 +23,4 @@ from .health import (  # noqa: F401
     parse_range,
     report,
 )
+from .rollup import merchant_rollup  # noqa: F401

@@ -6,7 +6,10 @@ coupon or campaign) over a period (its start to today unless asked):
 **Exposed** members: for a widget, the members who saw it in a post or chat message
 (``insight_exposures``: a member's first sight of a widget per source, recorded after
 the page was built); for a campaign, everyone it was sent to; for a coupon, everyone a
-started campaign carrying its code was sent to. The merchant is never counted.
+started campaign carrying its code was sent to, or, when no campaign carries it, the
+members who read down to a live post giving the code (from the post's time: the board
+keeps how far a member read, not when; coupons are not issued member by member). The
+merchant is never counted.
 
 **Unexposed** (the control): a campaign's random holdout when there is one (a coupon's
 campaigns' holdouts). Otherwise comparable members: registered before the period
@@ -29,7 +32,10 @@ s2_control/n_control)`` (sample variances, n-1; 0 for a group of one).
 
 **Cost** is summed from the ledgers: the discount the promotion gave (promotions', the
 coupon's redemptions), commission (CPS) and CPA (attribution's commission ledger, with
-reversals). **ROI** = incremental margin / cost, the margin being
+reversals), and what the members' ledgers spent on the promotion's orders (its own orders,
+the orders credited to its touches, its coupon's): VIP perks granted and points earned,
+valued at the points' rate (``members.order_costs``; points paid with are reported, not
+costed, as the order totals are net of them). **ROI** = incremental margin / cost, the margin being
 ``EVALUATION_MARGIN_BP`` of incremental revenue; None when nothing was spent.
 
 **Sales opportunities**: participants (clicked the widget or the campaign's links,
@@ -74,7 +80,7 @@ from ...extensions import db
 from ...members import service as members
 from ...promotions import service as promotions
 from ...shop_embed import service as shop
-from ..evaluation_models import Exposure
+from ..models import Exposure
 from .health import _seconds
 
 WIDGET_KINDS = ("product", "snap", "groupbuy", "auction", "guess")
@@ -159,6 +165,7 @@ class Subject:
     commission_cents: int
     cpa_cents: int
     by_source: bool
+    orders: Select | CompoundSelect  # order_id: the orders whose perks and points it cost
 
 
 def _widget_exposed(kind: str, ident: int) -> Select:
@@ -172,6 +179,11 @@ def _widget_exposed(kind: str, ident: int) -> Select:
 def _clicks(**where) -> Select:
     clicks = attribution.offer_clicks(**where).subquery()
     return select(clicks.c.user_id, clicks.c.at)
+
+
+def _first_at(acts: Select) -> Select:
+    inner = acts.subquery()
+    return select(inner.c.user_id, func.min(inner.c.at).label("at")).group_by(inner.c.user_id)
 
 
 def _audience(audience: Select, *, holdout: bool) -> Select:
@@ -194,6 +206,7 @@ def subject(kind: str, ident: int) -> Subject | None:
         if kind != "product":
             participants = union_all(participants, facts["participants"])
         costs = attribution.offer_costs(embed=(kind, ident))
+        credited = attribution.credited_order_ids(embed=(kind, ident))
         return Subject(
             kind,
             ident,
@@ -207,6 +220,7 @@ def subject(kind: str, ident: int) -> Subject | None:
             costs["commission_cents"],
             costs["cpa_cents"],
             True,
+            union_all(credited, facts["orders"]) if "orders" in facts else credited,
         )
     if kind == "campaign":
         facts = campaigns.audience_facts(ident)
@@ -214,11 +228,15 @@ def subject(kind: str, ident: int) -> Subject | None:
             return None
         exposed = _audience(facts["audience"], holdout=False)
         costs = attribution.offer_costs(source=("campaign", ident))
+        recipients = select(exposed.subquery().c.user_id)
         discount = (
-            members.coupon_discount_by(facts["coupon_code"], select(exposed.subquery().c.user_id))
+            members.coupon_discount_by(facts["coupon_code"], recipients)
             if facts["coupon_code"]
             else 0
         )
+        orders: Select | CompoundSelect = attribution.credited_order_ids(source=("campaign", ident))
+        if facts["coupon_code"]:
+            orders = union_all(orders, members.coupon_orders_by(facts["coupon_code"], recipients))
         return Subject(
             kind,
             ident,
@@ -234,27 +252,35 @@ def subject(kind: str, ident: int) -> Subject | None:
             costs["commission_cents"],
             costs["cpa_cents"],
             False,
+            orders,
         )
     if kind == "coupon":
         facts = members.coupon_facts(ident)
         if facts is None:
             return None
         carriers = campaigns.campaigns_with_code(facts["code"])
-        audience = campaigns.audience_sql(carriers)
-        holdout = select(_audience(audience, holdout=True).subquery().c.user_id)
+        if carriers:
+            audience = campaigns.audience_sql(carriers)
+            exposed = _audience(audience, holdout=False)
+            holdout = select(_audience(audience, holdout=True).subquery().c.user_id)
+        else:
+            # No campaign carries it: the members who read a post giving the code, against
+            # matched members (coupons are not issued to members one by one).
+            exposed, holdout = _first_at(board.readers_of_posts_with(facts["code"])), None
         return Subject(
             kind,
             ident,
             facts["label"],
             facts["merchant_user_id"],
             facts["starts_at"],
-            _audience(audience, holdout=False),
-            holdout if carriers else None,
+            exposed,
+            holdout,
             facts["participants"],
             facts["discount_cents"],
             0,
             0,
             False,
+            facts["orders"],
         )
     return None
 
@@ -316,6 +342,31 @@ def _distinct_users(statement: Select):
     return select(inner.c.user_id).group_by(inner.c.user_id).cte()
 
 
+def active_pool(merchant_user_id: int | None, start: datetime, end: datetime) -> Select:
+    """``user_id, at``: the members registered before ``end`` who acted in [start, end)
+    (wrote a post, saw any widget), from their first act, the merchant left out: the
+    comparable members a control is drawn from."""
+    everyone = accounts.members_sql().cte()
+    posts = board.posts_between(start, end).cte()
+    acts = union_all(
+        select(posts.c.author_id.label("user_id"), posts.c.created_at.label("at")),
+        select(Exposure.user_id.label("user_id"), Exposure.first_seen_at.label("at")).where(
+            Exposure.first_seen_at >= start, Exposure.first_seen_at < end
+        ),
+    ).subquery()
+    active = select(acts.c.user_id, func.min(acts.c.at).label("at")).group_by(acts.c.user_id).cte()
+    # A control member counts from their first act in the period, as an exposed member
+    # does from their first sight: both windows start when they were around.
+    pool = (
+        select(everyone.c.user_id, active.c.at)
+        .join(active, active.c.user_id == everyone.c.user_id)
+        .where(everyone.c.created_at < end)
+    )
+    if merchant_user_id is not None:
+        pool = pool.where(everyone.c.user_id != merchant_user_id)
+    return pool
+
+
 def _groups(found: Subject, start: datetime, end: datetime):
     """``user_id, at, grp`` of the exposed (from their first sight) and the control."""
     raw = found.exposed.cte()
@@ -332,26 +383,8 @@ def _groups(found: Subject, start: datetime, end: datetime):
         held = found.holdout.cte()
         pool = select(held.c.user_id, literal(start).label("at"))
     else:
-        everyone = accounts.members_sql().cte()
-        posts = board.posts_between(start, end).cte()
-        acts = union_all(
-            select(posts.c.author_id.label("user_id"), posts.c.created_at.label("at")),
-            select(Exposure.user_id.label("user_id"), Exposure.first_seen_at.label("at")).where(
-                Exposure.first_seen_at >= start, Exposure.first_seen_at < end
-            ),
-        ).subquery()
-        active = (
-            select(acts.c.user_id, func.min(acts.c.at).label("at")).group_by(acts.c.user_id).cte()
-        )
-        # A control member counts from their first act in the period, as an exposed
-        # member does from their first sight: both windows start when they were around.
-        pool = (
-            select(everyone.c.user_id, active.c.at)
-            .join(active, active.c.user_id == everyone.c.user_id)
-            .where(everyone.c.created_at < end, everyone.c.user_id.not_in(exposed_ids))
-        )
-        if found.merchant_user_id is not None:
-            pool = pool.where(everyone.c.user_id != found.merchant_user_id)
+        active = active_pool(found.merchant_user_id, start, end).cte()
+        pool = select(active.c.user_id, active.c.at).where(active.c.user_id.not_in(exposed_ids))
     control = pool.cte()
     return union_all(
         select(first_sight.c.user_id, first_sight.c.at, literal("exposed").label("grp")),
@@ -361,9 +394,24 @@ def _groups(found: Subject, start: datetime, end: datetime):
 
 def _strata_rows(found: Subject, start: datetime, end: datetime) -> list[Any]:
     """Per (group, stratum): members, buyers, sums and sums of squares of orders and revenue."""
-    groups = _groups(found, start, end)
-    matching = found.holdout is None
-    if found.merchant_user_id is None:
+    return aggregate(
+        _groups(found, start, end),
+        ("grp",),
+        found.merchant_user_id,
+        start,
+        end,
+        matching=found.holdout is None,
+    )
+
+
+def aggregate(
+    groups, keys: tuple[str, ...], merchant_user_id: int | None, start, end, *, matching: bool
+) -> list[Any]:
+    """One statement over ``groups`` (a CTE of ``user_id, at`` and the ``keys`` columns):
+    per (keys..., stratum) the members, buyers, and sums and sums of squares of the orders
+    and revenue each member gave the merchant from their ``at`` within [start, end).
+    Stratum 0 for all unless ``matching`` (the four strata of posting and buying before)."""
+    if merchant_user_id is None:
         orders = (
             select(
                 literal(0).label("buyer_id"),
@@ -374,7 +422,8 @@ def _strata_rows(found: Subject, start: datetime, end: datetime) -> list[Any]:
             .cte()
         )
     else:
-        orders = shop.merchant_orders_between(found.merchant_user_id, start, end).cte()
+        orders = shop.merchant_orders_between(merchant_user_id, start, end).cte()
+    key_columns = [groups.c[key] for key in keys]
     if matching:
         posted = _distinct_users(
             select(
@@ -397,7 +446,7 @@ def _strata_rows(found: Subject, start: datetime, end: datetime) -> list[Any]:
         stratum = literal(0)
     per_member = (
         select(
-            groups.c.grp.label("grp"),
+            *key_columns,
             stratum.label("stratum"),
             func.count(orders.c.buyer_id).label("orders"),
             func.coalesce(func.sum(orders.c.total_cents), 0).label("revenue"),
@@ -412,15 +461,16 @@ def _strata_rows(found: Subject, start: datetime, end: datetime) -> list[Any]:
             bought, bought.c.user_id == groups.c.user_id
         )
         per_member = per_member.group_by(
-            groups.c.user_id, groups.c.grp, posted.c.user_id, bought.c.user_id
+            groups.c.user_id, *key_columns, posted.c.user_id, bought.c.user_id
         )
     else:
-        per_member = per_member.group_by(groups.c.user_id, groups.c.grp)
+        per_member = per_member.group_by(groups.c.user_id, *key_columns)
     m = per_member.cte()
+    m_keys = [m.c[key] for key in keys]
     return list(
         db.session.execute(
             select(
-                m.c.grp,
+                *m_keys,
                 m.c.stratum,
                 func.count(),
                 func.count(case((m.c.orders > 0, 1))),
@@ -428,7 +478,7 @@ def _strata_rows(found: Subject, start: datetime, end: datetime) -> list[Any]:
                 func.sum(m.c.orders * m.c.orders),
                 func.sum(m.c.revenue),
                 func.sum(m.c.revenue * m.c.revenue),
-            ).group_by(m.c.grp, m.c.stratum)
+            ).group_by(*m_keys, m.c.stratum)
         )
     )
 
@@ -442,9 +492,27 @@ class _Group:
     revenue: float = 0.0
     revenue_sq: float = 0.0
 
-    def add(self, other: _Group) -> None:
+    @classmethod
+    def of(cls, n, buyers, orders, orders_sq, revenue, revenue_sq) -> _Group:
+        """From one of ``aggregate``'s rows (after its keys and stratum)."""
+        return cls(
+            int(n),
+            int(buyers),
+            float(orders or 0),
+            float(orders_sq or 0),
+            float(revenue or 0),
+            float(revenue_sq or 0),
+        )
+
+    def add(self, other: _Group, sign: int = 1) -> None:
         for name in ("n", "buyers", "orders", "orders_sq", "revenue", "revenue_sq"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+            setattr(self, name, getattr(self, name) + sign * getattr(other, name))
+
+    def minus(self, other: _Group) -> _Group:
+        left = _Group()
+        left.add(self)
+        left.add(other, -1)
+        return left
 
     def mean(self, what: str) -> float:
         return getattr(self, what) / self.n if self.n else 0.0
@@ -616,13 +684,8 @@ def evaluate(
     for grp, stratum, n, buyers, orders, orders_sq, revenue, revenue_sq in _strata_rows(
         found, start, end
     ):
-        strata.setdefault(int(stratum), {"exposed": _Group(), "control": _Group()})[grp] = _Group(
-            int(n),
-            int(buyers),
-            float(orders or 0),
-            float(orders_sq or 0),
-            float(revenue or 0),
-            float(revenue_sq or 0),
+        strata.setdefault(int(stratum), {"exposed": _Group(), "control": _Group()})[grp] = (
+            _Group.of(n, buyers, orders, orders_sq, revenue, revenue_sq)
         )
     exposed, control = _Group(), _Group()
     unmatched = 0
@@ -634,14 +697,17 @@ def evaluate(
     orders = lift(strata, "orders")
     revenue = lift(strata, "revenue")
     margin_bp = int(current_app.config["EVALUATION_MARGIN_BP"])
+    spent = members.order_costs(select(found.orders.subquery().c.order_id))
     cost = {
         "discount_cents": found.discount_cents,
         "commission_cents": found.commission_cents,
         "cpa_cents": found.cpa_cents,
-        "perks_cents": 0,
-        "points_cents": 0,
+        "perks_cents": spent["perks_cents"],
+        "points_cents": spent["points_cents"],
     }
     cost["total_cents"] = sum(cost.values())
+    cost["points_granted"] = spent["points_granted"]
+    cost["points_redeemed"] = spent["points_redeemed"]
     margin = {key: value * margin_bp / 10000 for key, value in revenue.items()}
     roi = (
         _rounded({key: value / cost["total_cents"] for key, value in margin.items()}, 4)
@@ -673,15 +739,25 @@ def evaluate(
 
 
 def promotions_list(merchant_user_id: int | None) -> list[dict]:
-    """A merchant's promotions (every promotion for None: the admin) to pick from."""
-    rows = [
-        {"kind": kind, "id": ident, "label": label}
-        for kind, ident, label in promotions.promotions_of(merchant_user_id)
+    """A merchant's promotions (every promotion for None: the admin) to pick from, each
+    with its merchant's name (one statement for all of them)."""
+    rows: list[dict[str, Any]] = [
+        {"kind": kind, "id": ident, "label": label, "merchant_id": owner}
+        for kind, ident, label, owner in promotions.promotions_of(merchant_user_id)
     ]
     rows += [
-        {"kind": "coupon", "id": ident, "label": f"Coupon: {code}"}
-        for ident, code in members.coupons_of(merchant_user_id)
+        {"kind": "coupon", "id": ident, "label": f"Coupon: {code}", "merchant_id": owner}
+        for ident, code, owner in members.coupons_of(merchant_user_id)
     ]
+    owners = {row["merchant_id"] for row in rows if row["merchant_id"] is not None}
+    people = accounts.members_sql().subquery()
+    names: dict[int, str] = {}
+    if owners:
+        statement = select(people.c.user_id, people.c.username).where(people.c.user_id.in_(owners))
+        names = {int(user_id): name for user_id, name in db.session.execute(statement)}
+    for row in rows:
+        owner = row["merchant_id"]
+        row["merchant"] = names.get(owner) if owner is not None else "site"
     return rows
 
 

@@ -38,8 +38,9 @@ order -> redemption -> coupon -> member use -> products.
 import re
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from ... import signals
 from ...clock import now
@@ -620,6 +621,10 @@ def coupon_facts(coupon_id: int) -> dict | None:
             CouponRedemption.user_id.label("user_id"), CouponRedemption.created_at.label("at")
         ).where(*live),
         "discount_cents": int(discount or 0),
+        # Every use, released ones too: the ledgers net their own give-backs.
+        "orders": select(CouponRedemption.order_id.label("order_id")).where(
+            CouponRedemption.coupon_id == coupon.id
+        ),
     }
 
 
@@ -642,9 +647,28 @@ def coupon_discount_by(code: str, user_ids) -> int:
     )
 
 
-def coupons_of(merchant_user_id: int | None, limit: int = 200) -> list[tuple[int, str]]:
-    """(id, code) of a merchant's coupons (every coupon for None), newest first."""
-    statement = select(Coupon).order_by(Coupon.id.desc()).limit(limit)
+def coupon_orders_by(code: str, user_ids) -> Select:
+    """``SELECT order_id`` of the orders the members in ``user_ids`` used ``code`` on (a
+    campaign's coupon, for insight's costs); no rows for an unknown code."""
+    return (
+        select(CouponRedemption.order_id.label("order_id"))
+        .join(Coupon, Coupon.id == CouponRedemption.coupon_id)
+        .where(Coupon.code == normalise_code(code), CouponRedemption.user_id.in_(user_ids))
+    )
+
+
+def coupons_of(merchant_user_id: int | None, limit: int = 200) -> list[tuple[int, str, int | None]]:
+    """(id, code, merchant user id: None for a site coupon) of a merchant's coupons
+    (every coupon for None), newest first."""
+    statement = (
+        select(Coupon)
+        .options(selectinload(Coupon.merchant))
+        .order_by(Coupon.id.desc())
+        .limit(limit)
+    )
     if merchant_user_id is not None:
         statement = statement.where(Coupon.merchant_id.in_(shop.merchant_ids_of(merchant_user_id)))
-    return [(coupon.id, coupon.code) for coupon in db.session.scalars(statement)]
+    return [
+        (coupon.id, coupon.code, coupon.merchant.user_id if coupon.merchant else None)
+        for coupon in db.session.scalars(statement)
+    ]

@@ -10,11 +10,19 @@ reverse for other features, streak, leaderboard), report (the VIP programme).
 from ..coupons.service import (  # noqa: F401
     coupon_discount_by,
     coupon_facts,
+    coupon_orders_by,
     coupons_of,
     existing_code,
     redemptions_by,
 )
-from .audience import credit_of, credit_sql, points_sql  # noqa: F401
+from .audience import (  # noqa: F401
+    NOTHING_SPENT,
+    credit_of,
+    credit_sql,
+    order_costs,
+    order_costs_by,
+    points_sql,
+)
 from .engagement import tiers_reached_sql  # noqa: F401
 from .ledger import (  # noqa: F401
     ACCOUNTS,

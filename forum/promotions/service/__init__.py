@@ -30,7 +30,16 @@ from .auctions import (  # noqa: F401
 )
 from .auctions import payment_window as auction_payment_window  # noqa: F401
 from .auctions import units_left as auction_units_left  # noqa: F401
-from .audience import in_failed_team_sql, promotion_facts, promotions_of  # noqa: F401
+from .audience import (  # noqa: F401
+    DEAL_KINDS,
+    deal_participation_sql,
+    in_failed_team_sql,
+    live_deals_sql,
+    promotion_discounts_of,
+    promotion_facts,
+    promotion_orders_of,
+    promotions_of,
+)
 from .common import (  # noqa: F401
     MAX_PER_USER,
     MAX_SNAP_STOCK,

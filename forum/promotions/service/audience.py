@@ -3,7 +3,16 @@ statement over members (campaigns' segments)."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, exists, func, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    exists,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
@@ -15,6 +24,7 @@ from ..models import (
     Guess,
     GuessGame,
     GuessWin,
+    Product,
     Snap,
     SnapPurchase,
     Team,
@@ -65,6 +75,28 @@ def _participants(kind: str, promotion_id: int) -> Select:
     )
 
 
+def _orders(kind: str, promotion_id: int) -> Select:
+    """``SELECT order_id`` of the orders the promotion made (insight costs their perks and
+    points): team members' orders, units bought, wins paid for."""
+    if kind == "groupbuy":
+        return (
+            select(TeamMember.order_id.label("order_id"))
+            .join(Team, Team.id == TeamMember.team_id)
+            .where(Team.group_buy_id == promotion_id, TeamMember.order_id.is_not(None))
+        )
+    if kind == "snap":
+        return select(SnapPurchase.order_id.label("order_id")).where(
+            SnapPurchase.snap_id == promotion_id
+        )
+    if kind == "auction":
+        return select(AuctionSale.order_id.label("order_id")).where(
+            AuctionSale.auction_id == promotion_id
+        )
+    return select(GuessWin.order_id.label("order_id")).where(
+        GuessWin.game_id == promotion_id, GuessWin.order_id.is_not(None)
+    )
+
+
 def _discount_cents(kind: str, promotion) -> int:
     """What the promotion gave away against the product's list price, in one aggregate:
     units sold and not returned (snap-ups, auctions), members of succeeded teams
@@ -108,16 +140,20 @@ def promotion_facts(kind: str, promotion_id: int) -> dict | None:
         "starts_at": getattr(promotion, "starts_at", None) or promotion.created_at,
         "participants": _participants(kind, promotion.id),
         "discount_cents": _discount_cents(kind, promotion),
+        "orders": _orders(kind, promotion.id),
     }
 
 
-def promotions_of(merchant_user_id: int | None, limit: int = 200) -> list[tuple[str, int, str]]:
-    """(kind, id, label) of a merchant's promotions (every merchant's for None), newest first."""
-    found: list[tuple[str, int, str, object]] = []
+def promotions_of(
+    merchant_user_id: int | None, limit: int = 200
+) -> list[tuple[str, int, str, int]]:
+    """(kind, id, label, merchant user id) of a merchant's promotions (every merchant's
+    for None), newest first."""
+    found: list[tuple[str, int, str, int, object]] = []
     for kind, model in _MODELS.items():
         statement = (
             select(model)
-            .options(selectinload(model.product))
+            .options(selectinload(model.product), selectinload(model.merchant))
             .order_by(model.id.desc())
             .limit(limit)
         )
@@ -126,8 +162,148 @@ def promotions_of(merchant_user_id: int | None, limit: int = 200) -> list[tuple[
                 model.product_id.in_(shop.merchant_product_ids(merchant_user_id))
             )
         found += [
-            (kind, row.id, f"{_LABELS[kind]}: {row.product.name}", row.created_at)
+            (
+                kind,
+                row.id,
+                f"{_LABELS[kind]}: {row.product.name}",
+                row.merchant.user_id,
+                row.created_at,
+            )
             for row in db.session.scalars(statement)
         ]
-    found.sort(key=lambda row: (row[3], row[1]), reverse=True)
-    return [(kind, ident, label) for kind, ident, label, _ in found[:limit]]
+    found.sort(key=lambda row: (row[4], row[1]), reverse=True)
+    return [row[:4] for row in found[:limit]]
+
+
+# --- the same for all of a merchant's promotions at once (insight's roll-up) -----------
+
+
+def _mine(model, merchant_user_id: int):
+    return model.product_id.in_(shop.merchant_product_ids(merchant_user_id))
+
+
+def promotion_orders_of(merchant_user_id: int) -> CompoundSelect:
+    """``SELECT kind, ident, order_id`` of the orders each of the merchant's promotions
+    made, in one statement (``_orders`` for them all)."""
+    parts = []
+    for kind, model in _MODELS.items():
+        ident = literal(kind).label("kind"), model.id.label("ident")
+        if kind == "groupbuy":
+            part = (
+                select(*ident, TeamMember.order_id.label("order_id"))
+                .join(Team, Team.group_buy_id == model.id)
+                .join(TeamMember, TeamMember.team_id == Team.id)
+                .where(TeamMember.order_id.is_not(None))
+            )
+        elif kind == "snap":
+            part = select(*ident, SnapPurchase.order_id.label("order_id")).join(
+                SnapPurchase, SnapPurchase.snap_id == model.id
+            )
+        elif kind == "auction":
+            part = select(*ident, AuctionSale.order_id.label("order_id")).join(
+                AuctionSale, AuctionSale.auction_id == model.id
+            )
+        else:
+            part = (
+                select(*ident, GuessWin.order_id.label("order_id"))
+                .join(GuessWin, GuessWin.game_id == model.id)
+                .where(GuessWin.order_id.is_not(None))
+            )
+        parts.append(part.where(_mine(model, merchant_user_id)))
+    return union_all(*parts)
+
+
+def promotion_discounts_of(merchant_user_id: int) -> dict[tuple[str, int], int]:
+    """``(kind, id) -> discount`` of each of the merchant's promotions, as
+    ``_discount_cents`` reckons it, in one aggregate per kind."""
+    found: dict[tuple[str, int], int] = {}
+    statements = {
+        "snap": select(
+            Snap.id,
+            func.sum(SnapPurchase.quantity * (Product.price_cents - Snap.price_cents)),
+        )
+        .join(SnapPurchase, SnapPurchase.snap_id == Snap.id)
+        .where(SnapPurchase.returned_at.is_(None)),
+        "auction": select(Auction.id, func.sum(Product.price_cents - AuctionSale.price_cents))
+        .join(AuctionSale, AuctionSale.auction_id == Auction.id)
+        .where(AuctionSale.returned_at.is_(None)),
+        "groupbuy": select(
+            GroupBuy.id,
+            func.sum(Product.price_cents - GroupBuy.group_price_cents),
+        )
+        .join(Team, Team.group_buy_id == GroupBuy.id)
+        .join(TeamMember, TeamMember.team_id == Team.id)
+        .where(Team.status == "succeeded", TeamMember.order_id.is_not(None)),
+        "guess": select(
+            GuessGame.id, func.sum(GuessGame.market_price_cents - GuessWin.amount_cents)
+        )
+        .join(GuessWin, GuessWin.game_id == GuessGame.id)
+        .where(GuessWin.status == "paid"),
+    }
+    for kind, statement in statements.items():
+        model = _MODELS[kind]
+        statement = (
+            statement.join(Product, Product.id == model.product_id)
+            .where(_mine(model, merchant_user_id))
+            .group_by(model.id)
+        )
+        for ident, cents in db.session.execute(statement):
+            found[(kind, int(ident))] = max(0, int(cents or 0))
+    return found
+
+
+# --- live deals and who took part, for recommendations ---------------------------------
+
+DEAL_KINDS = ("snap", "groupbuy")
+
+
+def live_deals_sql(at) -> CompoundSelect:
+    """``SELECT kind, deal_id, product_id, name, audience`` of the snap-ups and group-buys
+    open at ``at``: started, not ended (nor ended early), a snap-up with units left (the
+    product's own stock: the caller asks the shop)."""
+    return union_all(
+        select(
+            literal("snap").label("kind"),
+            Snap.id.label("deal_id"),
+            Snap.product_id.label("product_id"),
+            Product.name.label("name"),
+            Snap.audience.label("audience"),
+        )
+        .join(Product, Product.id == Snap.product_id)
+        .where(
+            Snap.ended_at.is_(None),
+            Snap.starts_at <= at,
+            Snap.ends_at > at,
+            Snap.stock_left > 0,
+        ),
+        select(
+            literal("groupbuy").label("kind"),
+            GroupBuy.id.label("deal_id"),
+            GroupBuy.product_id.label("product_id"),
+            Product.name.label("name"),
+            GroupBuy.audience.label("audience"),
+        )
+        .join(Product, Product.id == GroupBuy.product_id)
+        .where(GroupBuy.ended_at.is_(None), GroupBuy.ends_at > at),
+    )
+
+
+def deal_participation_sql(before=None) -> CompoundSelect:
+    """``SELECT user_id, kind, deal_id, at``: members who joined a group-buy team or
+    bought a snap-up, before ``before``."""
+    joined = select(
+        TeamMember.user_id.label("user_id"),
+        literal("groupbuy").label("kind"),
+        Team.group_buy_id.label("deal_id"),
+        TeamMember.joined_at.label("at"),
+    ).join(Team, Team.id == TeamMember.team_id)
+    snapped = select(
+        SnapPurchase.user_id.label("user_id"),
+        literal("snap").label("kind"),
+        SnapPurchase.snap_id.label("deal_id"),
+        SnapPurchase.created_at.label("at"),
+    )
+    if before is not None:
+        joined = joined.where(TeamMember.joined_at < before)
+        snapped = snapped.where(SnapPurchase.created_at < before)
+    return union_all(joined, snapped)

@@ -1,4 +1,4 @@
-"""Insight's own table for promotion evaluation: who was exposed to which widget.
+"""Insight's own table, for promotion evaluation: who was exposed to which widget.
 
 Attribution counts impressions once per viewer and day but keeps no viewer (its seen-set
 is hashed and pruned), so the evaluation keeps the one fact it needs: a member's first
@@ -15,7 +15,7 @@ from ..database import PrimaryKey
 from ..extensions import db
 
 
-class Exposure(db.Model):  # type: ignore[name-defined]  # (see pyproject: forum.*.models)
+class Exposure(db.Model):
     __tablename__ = "insight_exposures"
     __table_args__ = (
         UniqueConstraint(
