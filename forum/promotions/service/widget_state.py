@@ -127,7 +127,11 @@ def auction_statement() -> Select:
         )
         .join(heads, heads.c.id == Auction.product_id)
         .outerjoin(sales, sales.c.auction_id == Auction.id)
-        .where(Auction.id.in_(_ids("auction")), heads.c.archived_at.is_(None), heads.c.hidden_at.is_(None))
+        .where(
+            Auction.id.in_(_ids("auction")),
+            heads.c.archived_at.is_(None),
+            heads.c.hidden_at.is_(None),
+        )
     )
 
 
@@ -138,7 +142,11 @@ def game_statement() -> Select:
     return (
         select(GuessGame.__table__, *_head_columns(heads))
         .join(heads, heads.c.id == GuessGame.product_id)
-        .where(GuessGame.id.in_(_ids("guess")), heads.c.archived_at.is_(None), heads.c.hidden_at.is_(None))
+        .where(
+            GuessGame.id.in_(_ids("guess")),
+            heads.c.archived_at.is_(None),
+            heads.c.hidden_at.is_(None),
+        )
     )
 
 
@@ -187,7 +195,11 @@ def group_buy_statement() -> Select:
         )
         .join(heads, heads.c.id == GroupBuy.product_id)
         .outerjoin(teams, (teams.c.group_buy_id == GroupBuy.id) & (teams.c.rank <= WIDGET_TEAMS))
-        .where(GroupBuy.id.in_(_ids("groupbuy")), heads.c.archived_at.is_(None), heads.c.hidden_at.is_(None))
+        .where(
+            GroupBuy.id.in_(_ids("groupbuy")),
+            heads.c.archived_at.is_(None),
+            heads.c.hidden_at.is_(None),
+        )
     )
 
 
