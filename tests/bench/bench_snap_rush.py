@@ -28,7 +28,7 @@ from pathlib import Path
 import requests
 
 from tests.bench.common import database_uri, percentile
-from tests.e2e.conftest import free_port
+from tests.e2e.conftest import free_port, wait_until_healthy
 
 ATTEMPTS = int(os.environ.get("BENCH_ATTEMPTS", "2000"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "50"))
@@ -120,17 +120,11 @@ def serve(uri: str) -> tuple[str, subprocess.Popen, Path]:
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("gunicorn exited:\n" + log.read_text()[-3000:])
-        try:
-            if requests.get(url + "/healthz", timeout=1).status_code == 200:
-                return url, process, log
-        except requests.RequestException:
-            time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError("gunicorn did not start:\n" + log.read_text()[-3000:])
+    failure = wait_until_healthy(url, process, log)
+    if failure is not None:
+        process.terminate()
+        raise RuntimeError(failure)
+    return url, process, log
 
 
 def rush(url: str, snap_id: int, tokens: list[str]) -> dict:
