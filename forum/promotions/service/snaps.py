@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 from flask import url_for
 from sqlalchemy import func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ... import realtime
 from ...clock import now
@@ -344,7 +345,8 @@ def buy_snap(user, snap: Snap, quantity, *, idempotency_key=None, shipping_addre
         return holds.replayed(order, SnapPurchase, SnapPurchase.snap_id, snap.id), True
     if not _take_allowance(snap, user, quantity):
         raise _limit_reached(snap)
-    if not holds.take_units(Snap, Snap.stock_left, snap.id, quantity, at):
+    left = holds.take_units(Snap, Snap.stock_left, snap.id, quantity, at)
+    if left is None:
         db.session.refresh(snap)
         raise holds.time_refusal(snap, at, NOUN) or _sold_out()
     db.session.add(
@@ -353,8 +355,10 @@ def buy_snap(user, snap: Snap, quantity, *, idempotency_key=None, shipping_addre
         )
     )
     db.session.flush()
-    db.session.refresh(snap)
-    _announce(snap)
+    # The guard returned the new count (lapsed orders were just given back): no reads
+    # while this buyer holds the product and snap-up rows.
+    set_committed_value(snap, "stock_left", left)
+    realtime.announce("snap_state", snap_payload(snap, left), room=snap_room(snap.id))
     return order, False
 
 
