@@ -34,8 +34,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import requests
 import socketio as socketio_client
+
+from tests.e2e.conftest import wait_until_healthy
 
 NS = "/chat"
 ROOM = "bench"
@@ -123,17 +124,11 @@ def spawn(command: list[str], env: dict, port: int, workdir: str) -> Server:
     with open(log_path, "w") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("server exited:\n" + Path(log_path).read_text()[-3000:])
-        try:
-            if requests.get(url + "/healthz", timeout=1).status_code == 200:
-                return Server(url, process, log_path)
-        except requests.RequestException:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("server did not start:\n" + Path(log_path).read_text()[-3000:])
+    failure = wait_until_healthy(url, process, Path(log_path))
+    if failure is not None:
+        process.kill()
+        raise RuntimeError(failure)
+    return Server(url, process, log_path)
 
 
 def ensure_database(database_url: str) -> None:

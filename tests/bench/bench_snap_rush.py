@@ -9,7 +9,9 @@ served by ``gunicorn -w 1 --threads 100 'forum:create_app()'`` with FORUM_ENV=pr
 on loopback. Each of BENCH_BUYERS buyers (default 1,000) tries twice. Prints attempts
 per second, p50/p99 latency, units sold and whether any invariant broke (checked in the
 database: stock never below zero, exactly the stock sold, nobody over the limit, no 5xx,
-initial = remaining + sold + awaiting payment). Without BENCH_DATABASE_URL it uses a
+initial = remaining + sold + awaiting payment). The server's page cache is Redis
+(BENCH_REDIS_URL, default redis://127.0.0.1:6379/0, a fresh key prefix) as in production,
+which holds the sold-out marker; BENCH_PAGE_CACHE=0 runs without it. Without BENCH_DATABASE_URL it uses a
 SQLite file (the figures then say little about production).
 """
 
@@ -28,7 +30,7 @@ from pathlib import Path
 import requests
 
 from tests.bench.common import database_uri, percentile
-from tests.e2e.conftest import free_port
+from tests.e2e.conftest import free_port, wait_until_healthy
 
 ATTEMPTS = int(os.environ.get("BENCH_ATTEMPTS", "2000"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "50"))
@@ -112,6 +114,11 @@ def serve(uri: str) -> tuple[str, subprocess.Popen, Path]:
         "FORUM_RATELIMIT_ENABLED": "false",
         "FORUM_SQLALCHEMY_ENGINE_OPTIONS": f'{{"pool_size": {POOL}, "max_overflow": 0, "pool_timeout": 60}}',
     }
+    if os.environ.get("BENCH_PAGE_CACHE", "1") != "0":  # Redis, as production: the sold-out marker
+        env["FORUM_PAGE_CACHE_REDIS_URL"] = os.environ.get(
+            "BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"
+        )
+        env["FORUM_PAGE_CACHE_PREFIX"] = f"plaza-rush-{os.getpid()}-{time.time_ns()}:"
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     process = subprocess.Popen(
         [gunicorn, "-w", "1", "--threads", "100", "-b", f"127.0.0.1:{port}", "forum:create_app()"],
@@ -120,17 +127,11 @@ def serve(uri: str) -> tuple[str, subprocess.Popen, Path]:
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("gunicorn exited:\n" + log.read_text()[-3000:])
-        try:
-            if requests.get(url + "/healthz", timeout=1).status_code == 200:
-                return url, process, log
-        except requests.RequestException:
-            time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError("gunicorn did not start:\n" + log.read_text()[-3000:])
+    failure = wait_until_healthy(url, process, log)
+    if failure is not None:
+        process.terminate()
+        raise RuntimeError(failure)
+    return url, process, log
 
 
 def rush(url: str, snap_id: int, tokens: list[str]) -> dict:

@@ -70,7 +70,12 @@ from .common import (  # noqa: F401
     parse_message_id,
     presence_ttl,
 )
-from .describe import describe_messages, public_message_ids, search_documents  # noqa: F401
+from .describe import (  # noqa: F401
+    describe_messages,
+    message_document,
+    public_message_ids,
+    search_documents,
+)
 from .engagement import (  # noqa: F401
     messages_between,
     public_room_engagement_sql,

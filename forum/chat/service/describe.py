@@ -52,26 +52,35 @@ def search_documents(ids=None, *, after: int = 0, limit: int = 1000):
     ``limit`` past ``after``): a private or direct room's message is never handed
     over, nor a deleted one. Returns (documents, the last id scanned when more may
     follow, else None)."""
-    from ...search.schemas import Document
-
     query = _searchable()
     rows, last = id_batch(query, ChatMessage.id, ids, after=after, limit=limit, pairs=True)
-    docs = [
-        Document(
-            source="message",
-            source_id=message.id,
-            kind="message",
-            ref_id=message.id,
-            url=url_for("chat.room", slug=room.slug, _anchor=f"m-{message.id}"),
-            body=plain_text(message.body_html),
-            label=f"#{room.name}",
-            author_id=message.author_id,
-            has_offer=bool(message.embeds),
-            created_at=message.created_at,
-        )
-        for message, room in rows
-    ]
-    return docs, last
+    return [_document(message, room) for message, room in rows], last
+
+
+def _document(message: ChatMessage, room: ChatRoom):
+    from ...search.schemas import Document
+
+    return Document(
+        source="message",
+        source_id=message.id,
+        kind="message",
+        ref_id=message.id,
+        url=url_for("chat.room", slug=room.slug, _anchor=f"m-{message.id}"),
+        body=plain_text(message.body_html),
+        label=f"#{room.name}",
+        author_id=message.author_id,
+        has_offer=bool(message.embeds),
+        created_at=message.created_at,
+    )
+
+
+def message_document(message: ChatMessage, room: ChatRoom):
+    """The search document of a message just sent (from the objects in hand, no read),
+    or None when search may not have it (a private or direct room, a deleted message):
+    the same rule as ``search_documents``."""
+    if room.kind != "public" or message.deleted_at is not None:
+        return None
+    return _document(message, room)
 
 
 def public_message_ids(message_ids) -> set[int]:

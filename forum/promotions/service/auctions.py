@@ -359,7 +359,7 @@ def take(user, auction: Auction, *, idempotency_key=None, shipping_address=None)
         raise _limit_reached(auction)
     if db.session.scalar(select(Auction.units_left).where(Auction.id == auction.id)) < 1:
         raise _sold_out()
-    if not holds.take_units(Auction, Auction.units_left, auction.id, 1, at):
+    if holds.take_units(Auction, Auction.units_left, auction.id, 1, at) is None:
         db.session.refresh(auction)
         raise holds.time_refusal(auction, now(), NOUN) or _sold_out()
     # The auction row is ours until commit: another taker of it waits, so these reads

@@ -102,25 +102,23 @@ def return_lapsed(sale_model: Any, offer_column: Any, offer_id: int) -> int:
     return sum(shop.expire_order(shop.find_order(order_id)) for order_id in ids)
 
 
-def take_units(model: Any, counter: Any, offer_id: int, quantity: int, at: datetime) -> bool:
+def take_units(model: Any, counter: Any, offer_id: int, quantity: int, at: datetime) -> int | None:
     """THE guard: ``counter -= quantity`` while it stays >= 0 and the offer runs at ``at``,
-    in one conditional UPDATE; True when taken. It holds the offer row until commit."""
-    return (
-        db.session.execute(
-            update(model)
-            .where(
-                model.id == offer_id,
-                counter >= quantity,
-                model.starts_at <= at,
-                model.ends_at > at,
-                model.ended_at.is_(None),
-            )
-            .values({counter: counter - quantity})
-            .returning(counter)
-            .execution_options(synchronize_session=False)
-        ).first()
-        is not None
-    )
+    in one conditional UPDATE; the counter after it, None when refused. It holds the offer
+    row until commit."""
+    return db.session.execute(
+        update(model)
+        .where(
+            model.id == offer_id,
+            counter >= quantity,
+            model.starts_at <= at,
+            model.ends_at > at,
+            model.ended_at.is_(None),
+        )
+        .values({counter: counter - quantity})
+        .returning(counter)
+        .execution_options(synchronize_session=False)
+    ).scalar()
 
 
 def put_back(model: Any, counter: Any, offer_id: int, quantity: int) -> None:

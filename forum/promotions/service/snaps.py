@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 from flask import url_for
 from sqlalchemy import func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ... import realtime
 from ...clock import now
@@ -32,7 +33,7 @@ from ...extensions import db
 from ...shop_embed import service as shop
 from ...trust import service as trust
 from ..models import Snap, SnapBuyer, SnapPurchase
-from . import holds
+from . import holds, soldout
 from .common import (
     MAX_CAMPAIGN,
     MAX_PER_USER,
@@ -253,6 +254,36 @@ def _limit_reached(snap: Snap) -> Conflict:
     )
 
 
+def _unreturned(snap_id: int):
+    return select(SnapPurchase.order_id).where(
+        SnapPurchase.snap_id == snap_id, SnapPurchase.returned_at.is_(None)
+    )
+
+
+def _read_stock(snap: Snap, user) -> tuple[int, int, bool]:
+    """(stock_left, units ``user`` holds, whether an unpaid order lapsed unreturned): one read."""
+    bought = (
+        select(SnapBuyer.bought)
+        .where(SnapBuyer.snap_id == snap.id, SnapBuyer.user_id == user.id)
+        .scalar_subquery()
+    )
+    lapsed = shop.overdue_order_ids(among=_unreturned(snap.id)).exists()
+    left, held, any_lapsed = db.session.execute(
+        select(Snap.stock_left, func.coalesce(bought, 0), lapsed).where(Snap.id == snap.id)
+    ).one()
+    return left, held, bool(any_lapsed)
+
+
+def _sold_out_until(snap: Snap) -> datetime:
+    """When units could come back at the earliest without a give-back: the first payment
+    deadline among pending orders, else the end of the snap-up."""
+    orders = shop.order_deadlines(among=_unreturned(snap.id)).subquery()
+    first = db.session.scalar(
+        select(func.min(orders.c.expires_at)).where(orders.c.status == "pending")
+    )
+    return min(first, snap.closes_at()) if first is not None else snap.closes_at()
+
+
 def buy_snap(user, snap: Snap, quantity, *, idempotency_key=None, shipping_address=None) -> tuple:
     """Buy ``quantity`` units at the snap-up price; returns (pending order, replayed).
 
@@ -283,20 +314,20 @@ def buy_snap(user, snap: Snap, quantity, *, idempotency_key=None, shipping_addre
         raise refusal
     if quantity > snap.per_user_limit:
         raise _limit_reached(snap)
-    holds.return_lapsed(SnapPurchase, SnapPurchase.snap_id, snap.id)
-    # Cheap refusals (one read, nothing locked: most attempts of a rush end here); the
-    # three guards below decide.
-    bought = (
-        select(SnapBuyer.bought)
-        .where(SnapBuyer.snap_id == snap.id, SnapBuyer.user_id == user.id)
-        .scalar_subquery()
-    )
-    left, held = db.session.execute(
-        select(Snap.stock_left, func.coalesce(bought, 0)).where(Snap.id == snap.id)
-    ).one()
+    # Cheap refusals (nothing locked: most attempts of a rush end here); the three guards
+    # below decide. After the last unit went, a marker answers without the database.
+    marked, generation = soldout.sold_out(snap.id, at)
+    if marked:
+        raise _sold_out()
+    left, held, lapsed = _read_stock(snap, user)
+    if lapsed:
+        holds.return_lapsed(SnapPurchase, SnapPurchase.snap_id, snap.id)
+        left, held, _ = _read_stock(snap, user)
     if held + quantity > snap.per_user_limit:
         raise _limit_reached(snap)
     if left < quantity:
+        if left <= 0:
+            soldout.mark(snap.id, generation, _sold_out_until(snap), at)
         raise _sold_out()
     order, replayed = holds.place_held_order(
         user,
@@ -314,7 +345,8 @@ def buy_snap(user, snap: Snap, quantity, *, idempotency_key=None, shipping_addre
         return holds.replayed(order, SnapPurchase, SnapPurchase.snap_id, snap.id), True
     if not _take_allowance(snap, user, quantity):
         raise _limit_reached(snap)
-    if not holds.take_units(Snap, Snap.stock_left, snap.id, quantity, at):
+    left = holds.take_units(Snap, Snap.stock_left, snap.id, quantity, at)
+    if left is None:
         db.session.refresh(snap)
         raise holds.time_refusal(snap, at, NOUN) or _sold_out()
     db.session.add(
@@ -323,8 +355,10 @@ def buy_snap(user, snap: Snap, quantity, *, idempotency_key=None, shipping_addre
         )
     )
     db.session.flush()
-    db.session.refresh(snap)
-    _announce(snap)
+    # The guard returned the new count (lapsed orders were just given back): no reads
+    # while this buyer holds the product and snap-up rows.
+    set_committed_value(snap, "stock_left", left)
+    realtime.announce("snap_state", snap_payload(snap, left), room=snap_room(snap.id))
     return order, False
 
 
@@ -345,6 +379,7 @@ def give_back(order, *, event, **_) -> None:
         .execution_options(synchronize_session=False)
     )
     holds.put_back(Snap, Snap.stock_left, purchase.snap_id, purchase.quantity)
+    soldout.returned(purchase.snap_id)
     snap = db.session.get(Snap, purchase.snap_id)
     db.session.refresh(snap)
     _announce(snap)

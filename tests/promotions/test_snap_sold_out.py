@@ -1,0 +1,118 @@
+"""The sold-out marker: attempts after the last unit are answered without reading stock,
+and a unit that comes back (cancel, refund, a lapsed payment window) is takeable at once."""
+
+import uuid
+from datetime import timedelta
+
+import time_machine
+
+from forum.clock import now
+from forum.extensions import db
+from forum.promotions.service import soldout
+from tests.conftest import app_context
+from tests.fixtures.shop import ADDRESS
+
+from .conftest import snap_conservation
+
+# A sold-out attempt with a marker: the token, the snap-up, the idempotency key's replay
+# lookup, and the token's last-used touch (rolled back with the refusal).
+SOLD_OUT_STATEMENTS = 4
+STOCK_TABLES = ("promo_snap_buyers", "promo_snap_purchases")  # the stock reads
+
+
+def buy(client, snap_id, headers, quantity=1, key=None):
+    extra = {"Idempotency-Key": key} if key else {}
+    return client.post(
+        f"/api/v1/snaps/{snap_id}/buy",
+        json={"quantity": quantity, "shipping_address": ADDRESS},
+        headers={**headers, **extra},
+    )
+
+
+def _sold_out_attempt(client, snap_id, headers, count_queries) -> list[str]:
+    with count_queries() as statements:
+        refused = buy(client, snap_id, headers, key=uuid.uuid4().hex)
+    assert refused.status_code == 409 and refused.json["error"]["code"] == "sold_out"
+    return [s for s in statements if not s.startswith(("BEGIN", "COMMIT", "ROLLBACK"))]
+
+
+def test_after_the_last_unit_attempts_skip_the_stock_reads_and_a_cancelled_unit_sells_at_once(
+    app, client, product, make_snap, members, count_queries
+):
+    snap = make_snap(product, stock=2, per_user_limit=2)
+    (a, a_h), (b, b_h), (c, c_h) = members(3)
+    with time_machine.travel(now(), tick=False):  # no time passes: nothing can lapse
+        order = buy(client, snap["id"], a_h, quantity=2).json
+        first = _sold_out_attempt(client, snap["id"], b_h, count_queries)  # reads, then marks
+        assert any("promo_snap_buyers" in s for s in first)
+        marked = _sold_out_attempt(client, snap["id"], c_h, count_queries)
+        assert len(marked) <= SOLD_OUT_STATEMENTS, marked
+        assert not any(table in s for s in marked for table in STOCK_TABLES), marked
+        cancelled = client.post(
+            f"/api/v1/orders/{order['id']}/cancel", json={"reason": "changed my mind"}, headers=a_h
+        )
+        assert cancelled.status_code == 200, cancelled.json
+        bought = buy(client, snap["id"], c_h)
+        assert bought.status_code == 201, bought.json
+        assert buy(client, snap["id"], b_h).status_code == 201
+        _sold_out_attempt(client, snap["id"], c_h, count_queries)
+    assert snap_conservation(app, snap["id"]) == {"initial": 2, "left": 0, "sold": 0, "pending": 2}
+
+
+def test_a_refunded_unit_of_a_paid_sell_out_sells_at_once(
+    app, client, shop, product, make_snap, members, count_queries
+):
+    snap = make_snap(product, stock=1, per_user_limit=1)
+    (a, a_h), (b, b_h) = members(2)
+    with time_machine.travel(now(), tick=False):
+        order = buy(client, snap["id"], a_h).json
+        paid = client.post(
+            f"/api/v1/orders/{order['id']}/pay", json={"provider": "sandbox"}, headers=a_h
+        )
+        assert paid.json["status"] == "paid"
+        _sold_out_attempt(client, snap["id"], b_h, count_queries)
+        # Nothing pending: only a give-back can free a unit before the snap-up ends.
+        with time_machine.travel(now() + timedelta(minutes=30), tick=False):
+            marked = _sold_out_attempt(client, snap["id"], b_h, count_queries)
+            assert len(marked) <= SOLD_OUT_STATEMENTS, marked
+        refunded = client.post(
+            f"/api/v1/orders/{order['id']}/refund", json={"reason": "damaged"}, headers=shop.headers
+        )
+        assert refunded.status_code == 200, refunded.json
+        assert buy(client, snap["id"], b_h).status_code == 201
+
+
+def test_the_marker_lapses_at_the_first_payment_deadline(
+    app, client, product, make_snap, members, count_queries
+):
+    app.config["SNAP_PAYMENT_WINDOW_MINUTES"] = 3
+    snap = make_snap(product, stock=1, per_user_limit=1)
+    (a, a_h), (b, b_h) = members(2)
+    start = now()
+    with time_machine.travel(start, tick=False):
+        buy(client, snap["id"], a_h)
+        _sold_out_attempt(client, snap["id"], b_h, count_queries)
+    with time_machine.travel(start + timedelta(minutes=2, seconds=59), tick=False):
+        marked = _sold_out_attempt(client, snap["id"], b_h, count_queries)
+        assert len(marked) <= SOLD_OUT_STATEMENTS
+    with time_machine.travel(start + timedelta(minutes=3, seconds=1), tick=False):
+        assert buy(client, snap["id"], b_h).status_code == 201
+
+
+def test_a_marker_from_before_a_give_back_is_not_believed(app):
+    """A reader saw stock 0, a give-back committed, then the reader stored its marker: the
+    generation it read before the stock no longer holds."""
+    with app_context(app):
+        at = now()
+        _, seen = soldout.sold_out(7, at)
+        soldout.returned(7)
+        db.session.commit()
+        soldout.mark(7, seen, at + timedelta(minutes=5), at)
+        assert soldout.sold_out(7, at)[0] is False
+        _, current = soldout.sold_out(7, at)
+        soldout.mark(7, current, at + timedelta(minutes=5), at)
+        assert soldout.sold_out(7, at)[0] is True
+        assert soldout.sold_out(7, at + timedelta(minutes=5))[0] is False
+        soldout.returned(7)
+        db.session.rollback()  # a give-back that rolled back frees nothing
+        assert soldout.sold_out(7, at)[0] is True
