@@ -165,3 +165,26 @@ def test_a_page_of_n_widgets_costs_the_same_statements_as_a_page_of_three(
         # Kept or not, each kind is a bounded number of statements, never one per widget.
     assert counts[1] == counts[4], counts
     assert counts[4][1] == 1
+
+
+def test_auction_and_game_on_a_product_moderation_hid_show_as_unavailable(
+    app, client, shop, product, make_thread, make_user
+):
+    from forum.shop_embed.service.products import set_hidden_by_moderation
+    from tests.conftest import app_context
+
+    auction = make_auction(client, shop, product)
+    game = make_game(client, shop, product, points_per_guess=0)
+    thread_id = make_thread(
+        make_user("fan"), title="Deals", body=f"[[auction:{auction['id']}]] [[guess:{game['id']}]]"
+    )
+    with time_machine.travel(at(auction["starts_at"]) + timedelta(seconds=10), tick=False):
+        before = client.get(f"/t/{thread_id}").get_data(as_text=True)
+        assert 'data-auction="' in before and "widget-unavailable" not in before
+        client.get(f"/t/{thread_id}")  # the states are kept now: hiding must still show
+        with app_context(app):
+            assert set_hidden_by_moderation(product, True, "Counterfeit")
+            db.session.commit()
+        after = client.get(f"/t/{thread_id}").get_data(as_text=True)
+    assert after.count("widget-unavailable") == 2
+    assert 'data-auction="' not in after and "data-guess" not in after

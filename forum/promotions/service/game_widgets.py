@@ -24,13 +24,19 @@ from . import auctions, guessing, widget_state
 from .common import offer_state
 
 
+def listed(offer) -> bool:
+    """The offer's product is still shown: not archived, not hidden by moderation (its
+    widget, also on the offer's own page, is then the "unavailable" card)."""
+    return offer.product.archived_at is None and offer.product.hidden_at is None
+
+
 def auctions_loaded(ids: list[int], at: datetime) -> list[Auction]:
-    """The auctions (not archived) with their product, merchant and live sales: two queries
+    """The auctions (product still listed) with their product, merchant and live sales: two queries
     for the page (``widget_state`` answers first; this loads the ones it has not kept)."""
     rows = db.session.scalars(
         select(Auction).options(shop.with_merchant(Auction.product)).where(Auction.id.in_(ids))
     ).all()
-    rows = [a for a in rows if a.product.archived_at is None]
+    rows = [a for a in rows if listed(a)]
     sales = auctions.live_sales([a.id for a in rows]) if rows else {}
     for auction in rows:
         auction.shown_sales = sales[auction.id]  # one query for the page, not one per widget
@@ -91,13 +97,13 @@ def render_auction(auction, context: embeds.EmbedContext, href: str) -> Markup:
 
 
 def games_loaded(ids: list[int], at: datetime) -> list[GuessGame]:
-    """The games (not archived) with their product and merchant."""
+    """The games (product still listed) with their product and merchant."""
     rows = db.session.scalars(
         select(GuessGame)
         .options(shop.with_merchant(GuessGame.product))
         .where(GuessGame.id.in_(ids))
     ).all()
-    return [game for game in rows if game.product.archived_at is None]
+    return [game for game in rows if listed(game)]
 
 
 def render_game(game, context: embeds.EmbedContext, href: str) -> Markup:

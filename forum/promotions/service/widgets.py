@@ -17,17 +17,12 @@ from ...permissions import acting_user as _viewer
 from ..models import GroupBuy, Snap, Team
 from . import auctions, game_widgets, guessing, ladders, widget_state
 from .common import offer_state
+from .game_widgets import listed
 from .groupbuys import group_buy_room, group_buy_url
 from .snaps import snap_room, snap_url, state_of, stock_left
 from .teams import forming_teams, forming_teams_of, my_teams, my_teams_of
 
 _MINE = "plaza_promotions_my_teams"
-
-
-def _listed(offer) -> bool:
-    """The offer's product is still shown: not archived, not hidden by moderation (its
-    widget, also on the offer's own page, is then the "unavailable" card)."""
-    return offer.product.archived_at is None and offer.product.hidden_at is None
 
 
 def group_buys_loaded(ids: list[int], at: datetime) -> list[GroupBuy]:
@@ -39,7 +34,7 @@ def group_buys_loaded(ids: list[int], at: datetime) -> list[GroupBuy]:
             .options(joinedload(GroupBuy.product), joinedload(GroupBuy.merchant))
             .where(GroupBuy.id.in_(ids))
         )
-        if _listed(gb)
+        if listed(gb)
     ]
     open_ids = [gb.id for gb in rows if gb.is_open(at)]
     teams = forming_teams_of(open_ids) if open_ids else {}
@@ -151,7 +146,7 @@ def render_group_buy(group_buy, context: embeds.EmbedContext, href: str) -> Mark
     at = now()
     if isinstance(group_buy, widget_state.Shown):  # its state query keeps listed products only
         return group_buy.render(at, href, personal=flag)
-    if not _listed(group_buy):
+    if not listed(group_buy):
         return embeds.unavailable_card()
     is_open = group_buy.is_open(at)
     teams = getattr(group_buy, "shown_teams", None)
@@ -217,7 +212,7 @@ def load_snaps(ids: list[int]) -> dict[int, Snap]:
         .options(joinedload(Snap.product), joinedload(Snap.merchant))
         .where(Snap.id.in_(ids))
     ).all()
-    rows = [snap for snap in rows if _listed(snap)]
+    rows = [snap for snap in rows if listed(snap)]
     left = stock_left(rows)
     for snap in rows:
         snap.shown_left = left[snap.id]  # one query for the page, not one per widget
@@ -225,7 +220,7 @@ def load_snaps(ids: list[int]) -> dict[int, Snap]:
 
 
 def render_snap(snap: Snap, context: embeds.EmbedContext, href: str) -> Markup:
-    if not _listed(snap):
+    if not listed(snap):
         return embeds.unavailable_card()
     at = now()
     left = getattr(snap, "shown_left", None)
