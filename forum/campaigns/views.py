@@ -20,6 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from .. import mail
 from ..errors import ServiceError
 from ..extensions import db, limiter
+from ..permissions import acting_user
 from ..web import bring_coupon, form_status, run_form
 from . import service
 from .forms import (
@@ -45,10 +46,6 @@ PIXEL = (
 )
 
 
-def _user():
-    return current_user._get_current_object()
-
-
 # --- account email ---------------------------------------------------------------
 
 
@@ -67,7 +64,7 @@ def verify_email(token: str):
 @bp.post("/settings/email/verify")
 @login_required
 def resend_verification():
-    service.send_verification(_user())
+    service.send_verification(acting_user())
     db.session.commit()
     flash(f"We sent a new confirmation link to {current_user.email}.", "info")
     return redirect(url_for("campaigns.preferences"))
@@ -118,7 +115,7 @@ def confirm_email_change(token: str):
 
 
 def _preferences_page(*, form=None, email_form=None, phone_form=None, code_form=None, status=200):
-    user = _user()
+    user = acting_user()
     settings = service.settings_of(user)
     if form is None:
         form = PreferencesForm(formdata=None)
@@ -148,7 +145,7 @@ def preferences():
     done = run_form(
         form,
         lambda: service.update_settings(
-            _user(),
+            acting_user(),
             marketing_email=form.marketing_email.data,
             marketing_sms=form.marketing_sms.data,
             track_opens=form.track_opens.data,
@@ -175,7 +172,7 @@ def _settings_result(form, done, slot: str, message: str, category: str):
 @login_required
 def change_email():
     form = EmailChangeForm(prefix="em")
-    done = run_form(form, lambda: service.request_email_change(_user(), form.email.data))
+    done = run_form(form, lambda: service.request_email_change(acting_user(), form.email.data))
     message = "Follow the link we sent to {} to finish the change."
     return _settings_result(form, done, "email_form", message, "info")
 
@@ -184,7 +181,7 @@ def change_email():
 @login_required
 def set_phone():
     form = PhoneForm(prefix="ph")
-    done = run_form(form, lambda: service.start_phone_verification(_user(), form.phone.data))
+    done = run_form(form, lambda: service.start_phone_verification(acting_user(), form.phone.data))
     return _settings_result(
         form, done, "phone_form", "We texted you a code; enter it below.", "info"
     )
@@ -194,7 +191,7 @@ def set_phone():
 @login_required
 def confirm_phone():
     form = PhoneCodeForm(prefix="pc")
-    done = run_form(form, lambda: service.confirm_phone(_user(), form.code.data))
+    done = run_form(form, lambda: service.confirm_phone(acting_user(), form.code.data))
     return _settings_result(form, done, "code_form", "Your number is verified.", "success")
 
 
@@ -275,7 +272,7 @@ def admins_only():
 @bp.route("/admin/segments", methods=["GET", "POST"])
 @bp.route("/admin/segments/<int:segment_id>", methods=["GET", "POST"])
 def segment_form(segment_id: int | None = None):
-    segment = service.get_segment(_user(), segment_id) if segment_id else None
+    segment = service.get_segment(acting_user(), segment_id) if segment_id else None
     form = SegmentForm()
     if request.method == "GET" and segment is not None:
         form.name.data = segment.name
@@ -284,8 +281,8 @@ def segment_form(segment_id: int | None = None):
     def save():
         rule = rule_from_form(form)
         if segment is None:
-            return service.create_segment(_user(), form.name.data, rule)
-        return service.update_segment(_user(), segment, form.name.data, rule)
+            return service.create_segment(acting_user(), form.name.data, rule)
+        return service.update_segment(acting_user(), segment, form.name.data, rule)
 
     done = run_form(form, save)
     if done:
@@ -304,7 +301,7 @@ def segment_form(segment_id: int | None = None):
         rows=CONDITION_ROWS,
         count=count,
         sample=sample,
-        segments=service.list_segments(_user()),
+        segments=service.list_segments(acting_user()),
         fields=service.FIELDS,
     ), form_status(form)
 
@@ -315,12 +312,12 @@ def segment_form(segment_id: int | None = None):
 @bp.route("/admin/campaigns", methods=["GET", "POST"])
 def campaign_list():
     form = CampaignForm()
-    segments = service.list_segments(_user())
+    segments = service.list_segments(acting_user())
     form.segment_id.choices = [SelectChoice(s.id, s.name) for s in segments]
     done = run_form(
         form,
         lambda: service.create_campaign(
-            _user(),
+            acting_user(),
             name=form.name.data,
             channel=form.channel.data,
             segment_id=form.segment_id.data,
@@ -336,14 +333,14 @@ def campaign_list():
     return render_template(
         "campaigns/campaigns.html",
         form=form,
-        campaigns=service.list_campaigns(_user()),
+        campaigns=service.list_campaigns(acting_user()),
         merge_fields=service.MERGE_FIELDS,
     ), form_status(form)
 
 
 @bp.get("/admin/campaigns/<int:campaign_id>")
 def campaign_detail(campaign_id: int):
-    campaign = service.get_campaign(_user(), campaign_id)
+    campaign = service.get_campaign(acting_user(), campaign_id)
     return render_template(
         "campaigns/report.html",
         campaign=campaign,
@@ -364,10 +361,10 @@ ACTIONS = {
 
 @bp.post("/admin/campaigns/<int:campaign_id>/<action>")
 def campaign_action(campaign_id: int, action: str):
-    campaign = service.get_campaign(_user(), campaign_id)
+    campaign = service.get_campaign(acting_user(), campaign_id)
     try:
         if action == "test":
-            where = service.send_test(_user(), campaign)
+            where = service.send_test(acting_user(), campaign)
             flash(f"Test sent to {where}.", "success")
         elif action == "schedule":
             form = ScheduleForm()
@@ -375,10 +372,10 @@ def campaign_action(campaign_id: int, action: str):
                 at = datetime.fromisoformat((form.scheduled_at.data or "").strip())
             except ValueError:
                 at = None
-            service.schedule(_user(), campaign, at)
+            service.schedule(acting_user(), campaign, at)
             flash("Campaign scheduled.", "success")
         elif action in ACTIONS:
-            ACTIONS[action](_user(), campaign)
+            ACTIONS[action](acting_user(), campaign)
             flash(f"Campaign: {action} done.", "success")
         else:
             abort(404)

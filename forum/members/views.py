@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 
 from ..errors import ServiceError
 from ..extensions import db
+from ..permissions import acting_user
 from ..web import form_status, run_form
 from . import service
 from .forms import AdjustForm, CheckInForm, GrantForm, PointsRuleForm, TierRulesForm
@@ -85,10 +86,6 @@ def add_template_helpers(app) -> None:
     app.add_template_filter(reason_text, "ledger_reason")
 
 
-def _user():
-    return current_user._get_current_object()
-
-
 def _wallet_context(user_id: int) -> dict:
     before = request.args.get("before", type=int)
     entries = service.entries(user_id, before=before, limit=30)
@@ -104,7 +101,7 @@ def _wallet_context(user_id: int) -> dict:
 @bp.get("/membership")
 @login_required
 def membership():
-    user = _user()
+    user = acting_user()
     return render_template(
         "members/membership.html",
         standing=service.standing(user.id),
@@ -126,7 +123,7 @@ def check_in():
     form = CheckInForm()
     if not form.validate_on_submit():
         abort(400)
-    given = service.check_in(_user())
+    given = service.check_in(acting_user())
     db.session.commit()
     if given:
         flash(f"Checked in: {given} points for your streak.", "success")
@@ -138,7 +135,7 @@ def check_in():
 @bp.get("/wallet")
 @login_required
 def wallet():
-    user = _user()
+    user = acting_user()
     return render_template(
         "members/wallet.html", summary=service.summary(user), **_wallet_context(user.id)
     )
@@ -166,7 +163,7 @@ def admin_tiers():
     if run_form(
         form,
         lambda: service.update_rules(
-            _user(), **{name: form[name].data for name in service.DEFAULT_RULES}
+            acting_user(), **{name: form[name].data for name in service.DEFAULT_RULES}
         ),
     ):
         flash("Tier rules saved; the next evaluations use them.", "success")
@@ -190,7 +187,7 @@ def admin_points_rule():
         return redirect(url_for("members.admin_tiers"), 303)
     try:
         service.update_points_rule(
-            _user(),
+            acting_user(),
             form.rule.data,
             points=form.points.data,
             daily_cap=form.daily_cap.data,
@@ -217,7 +214,7 @@ def admin_grants():
         done = run_form(
             grant_form,
             lambda: service.grant(
-                _user(),
+                acting_user(),
                 accounts.get_by_username(grant_form.username.data),
                 grant_form.tier.data,
                 grant_form.reason.data,
@@ -231,7 +228,7 @@ def admin_grants():
         done = run_form(
             adjust_form,
             lambda: service.admin_adjust(
-                _user(),
+                acting_user(),
                 accounts.get_by_username(adjust_form.username.data),
                 adjust_form.account.data,
                 adjust_form.amount.data,
@@ -258,6 +255,6 @@ def admin_report():
     _require_admin()
     return render_template(
         "members/admin_report.html",
-        report=service.vip_report(_user()),
+        report=service.vip_report(acting_user()),
         currency=service.site_currency(),
     )

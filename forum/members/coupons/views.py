@@ -9,15 +9,12 @@ from flask_login import current_user, login_required
 from wtforms.fields import SelectChoice
 
 from ...extensions import db
+from ...permissions import acting_user
 from ...web import form_status, run_form
 from . import service
 from .forms import AUDIENCE_LABELS, CouponForm, ToggleForm
 
 bp = Blueprint("coupons", __name__)
-
-
-def _user():
-    return current_user._get_current_object()
 
 
 @bp.route("/admin/coupons", methods=["GET", "POST"])
@@ -33,7 +30,7 @@ def admin_coupons():
 def merchant_coupons():
     if not current_user.has_role("merchant"):
         abort(403)
-    shop = service.shop_of(_user())
+    shop = service.shop_of(acting_user())
     if shop is None:
         flash("Set up your shop first.", "info")
         return redirect(url_for("shop_embed.merchant_profile"))
@@ -53,11 +50,13 @@ def _manage(scope: str, *, currency: str | None):
     else:
         del form.segment_id
     form.money_currency = form.currency.data or currency or "USD"
-    done = run_form(form, lambda: service.create_coupon(_user(), scope=scope, **form.values()))
+    done = run_form(
+        form, lambda: service.create_coupon(acting_user(), scope=scope, **form.values())
+    )
     if done:
         flash(f"Coupon {done.value.code} created.", "success")
         return redirect(url_for("coupons.coupon", code=done.value.code))
-    page = service.list_coupons(_user(), scope=scope, cursor=request.args.get("cursor"))
+    page = service.list_coupons(acting_user(), scope=scope, cursor=request.args.get("cursor"))
     return render_template(
         "members/coupons/manage.html",
         scope=scope,
@@ -71,7 +70,7 @@ def _manage(scope: str, *, currency: str | None):
 @bp.get("/coupons/<code>")
 @login_required
 def coupon(code: str):
-    item = service.get_coupon(_user(), code)
+    item = service.get_coupon(acting_user(), code)
     return render_template(
         "members/coupons/coupon.html",
         coupon=item,
@@ -85,10 +84,10 @@ def coupon(code: str):
 @bp.post("/coupons/<code>/active")
 @login_required
 def toggle(code: str):
-    item = service.get_coupon(_user(), code)
+    item = service.get_coupon(acting_user(), code)
     if not ToggleForm().validate_on_submit():
         abort(400)
-    service.set_active(_user(), item.code, not item.active)
+    service.set_active(acting_user(), item.code, not item.active)
     db.session.commit()
     flash(f"Coupon {item.code} {'brought back' if item.active else 'withdrawn'}.", "success")
     return redirect(url_for("coupons.coupon", code=item.code))
