@@ -32,6 +32,10 @@ class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None
 
+    def dump(self, item: Callable[[T], Any]) -> dict[str, Any]:
+        """The API's page shape: ``{"items": [item(x), ...], "next_cursor": ...}``."""
+        return {"items": [item(x) for x in self.items], "next_cursor": self.next_cursor}
+
 
 def keyset_page(rows: Sequence[T], limit: int, cursor_of: Callable[[T], str]) -> Page[T]:
     """The first ``limit`` of ``rows`` (fetched with ``limit + 1``), with a cursor made by

@@ -14,7 +14,7 @@ from ..errors import field_error
 from ..pagination import decode, encode, limit_from
 from ..permissions import acting_user as _user
 from . import bp, responses
-from .core import endpoints
+from .core import endpoints, page_args
 
 endpoint = endpoints(bp, tag="attribution")
 
@@ -146,14 +146,8 @@ def create_payout(data: PayoutBody):
 )
 def my_earnings():
     user = _user()
-    page = service.earnings(
-        user.id, cursor=request.args.get("cursor"), limit=limit_from(request.args.get("limit"))
-    )
-    return {
-        "items": [dump_earning(item) for item in page.items],
-        "next_cursor": page.next_cursor,
-        "totals": service.earnings_summary(user.id),
-    }
+    page = service.earnings(user.id, **page_args())
+    return {**page.dump(dump_earning), "totals": service.earnings_summary(user.id)}
 
 
 @endpoint(

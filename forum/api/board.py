@@ -16,12 +16,11 @@ from ..board.schemas import (
     dump_thread_summary,
 )
 from ..errors import field_error
-from ..pagination import limit_from
 from ..permissions import acting_user as _user
 from ..reviews import service as reviews
 from ..schemas import ReasonBody
 from . import bp, responses
-from .core import endpoints
+from .core import endpoints, page_args
 
 endpoint = endpoints(bp, tag="board")
 
@@ -67,11 +66,10 @@ def category_threads(slug: str):
     category = service.get_category(slug, _user())
     page = service.list_threads(
         category,
-        cursor=request.args.get("cursor"),
-        limit=limit_from(request.args.get("limit")),
+        **page_args(),
         viewer=_user(),
     )
-    return {"items": [dump_thread_summary(t) for t in page.items], "next_cursor": page.next_cursor}
+    return page.dump(dump_thread_summary)
 
 
 @endpoint(
@@ -119,13 +117,12 @@ def get_thread(thread_id: int):
     thread = service.get_thread(thread_id, viewer=_user())
     page = service.posts_after(
         thread,
-        cursor=request.args.get("cursor"),
-        limit=limit_from(request.args.get("limit")),
+        **page_args(),
         viewer=_user(),
     )
     return {
         **dump_thread_summary(thread),
-        "posts": {"items": [dump_post(p) for p in page.items], "next_cursor": page.next_cursor},
+        "posts": page.dump(dump_post),
     }
 
 

@@ -158,10 +158,7 @@ def chat_list_messages(slug: str):
     page = service.history(
         room, before=_before_param(), limit=limit_from(request.args.get("limit"))
     )
-    return {
-        "items": [dump_message(m, room.slug) for m in page.items],
-        "next_cursor": page.next_cursor,
-    }
+    return page.dump(lambda message: dump_message(message, room.slug))
 
 
 @endpoint(

@@ -12,7 +12,7 @@ from pydantic import BaseModel, TypeAdapter
 from .. import jsonbody
 from ..errors import Forbidden, NotAuthenticated, ServiceError, ValidationFailed
 from ..extensions import db, limiter
-from ..pagination import MAX_LIMIT
+from ..pagination import MAX_LIMIT, limit_from
 from ..schemas import MAX_DB_INT, validate
 
 API_MODULES = (
@@ -80,6 +80,12 @@ def _json_body() -> dict:
     return data
 
 
+def page_args() -> dict[str, Any]:
+    """``cursor`` and ``limit`` of a list request (``query=("cursor", "limit")``), as the
+    keyword arguments a service's list function takes; a bad limit is a 422 field error."""
+    return {"cursor": request.args.get("cursor"), "limit": limit_from(request.args.get("limit"))}
+
+
 # Query parameters by name, with their real types (an endpoint may give its own).
 QUERY_PARAMETERS: dict[str, dict] = {
     "cursor": {"type": "string"},
@@ -127,8 +133,10 @@ def endpoint(
     tag: str = "",
     limits: tuple[str, ...] = (),
     response: Any = None,
+    operation_id: str = "",
 ):
-    """Register ``func`` on ``bp`` and in the OpenAPI document.
+    """Register ``func`` on ``bp`` and in the OpenAPI document, as the endpoint and
+    operation ``operation_id`` (by default the function's name).
 
     ``limits`` names config settings holding Flask-Limiter specs (per client
     address, e.g. ``("LOGIN_LIMIT_PER_IP",)``); they wrap the view that is
@@ -156,6 +164,8 @@ def endpoint(
         )
 
     def decorate(func: Callable[..., Any]):
+        operation_name = operation_id or func.__name__
+
         @functools.wraps(func)
         def view(**kwargs: Any) -> Any:
             if auth != "anyone":
@@ -187,7 +197,7 @@ def endpoint(
             view = limiter.limit(_setting(setting))(view)  # type: ignore[assignment]
         view.rate_limits = tuple(limits)
         view.plaza_auth = auth  # type: ignore[attr-defined]  # read by the token scope check
-        bp.add_url_rule(rule, endpoint=func.__name__, view_func=view, methods=[method])
+        bp.add_url_rule(rule, endpoint=operation_name, view_func=view, methods=[method])
         # 400: a NUL character anywhere (forum/http.py), a body that is not JSON or nests too deep.
         # 503: the database is unreachable for a moment (forum/http.py, with Retry-After).
         documented = (*errors, 400, 429, 503) if limits else (*errors, 400, 503)
@@ -205,7 +215,7 @@ def endpoint(
             }
         operation: dict[str, Any] = {
             "summary": summary,
-            "operationId": func.__name__,
+            "operationId": operation_name,
             "tags": [tag] if tag else [],
             "responses": {str(status): success},
         }

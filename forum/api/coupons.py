@@ -8,10 +8,9 @@ from flask import request
 
 from ..members.coupons import service
 from ..members.coupons.schemas import CouponBody, CouponOut, CouponPageOut, CouponPatch, dump_coupon
-from ..pagination import limit_from
 from ..permissions import acting_user as _user
 from . import bp
-from .core import endpoints
+from .core import endpoints, page_args
 
 endpoint = endpoints(bp, tag="members")
 
@@ -41,10 +40,9 @@ def list_coupons():
     page = service.list_coupons(
         _user(),
         scope=request.args.get("scope") or None,
-        cursor=request.args.get("cursor"),
-        limit=limit_from(request.args.get("limit")),
+        **page_args(),
     )
-    return {"items": [dump_coupon(c) for c in page.items], "next_cursor": page.next_cursor}
+    return page.dump(dump_coupon)
 
 
 @endpoint(

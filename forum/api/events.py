@@ -15,11 +15,10 @@ from ..events.schemas import (
     dump_signup_result,
     dump_sponsorship,
 )
-from ..pagination import limit_from
 from ..permissions import acting_user as _user
 from ..schemas import ReasonBody
 from . import bp, responses
-from .core import endpoints
+from .core import endpoints, page_args
 
 endpoint = endpoints(bp, tag="events")
 
@@ -37,16 +36,9 @@ PAGE = ("cursor", "limit")
     response=responses.EventPage,
 )
 def list_events():
-    page = service.list_events(
-        request.args.get("when", "upcoming"),
-        cursor=request.args.get("cursor"),
-        limit=limit_from(request.args.get("limit")),
-    )
+    page = service.list_events(request.args.get("when", "upcoming"), **page_args())
     counts = service.waitlist_counts([event.id for event in page.items])
-    return {
-        "items": [dump_event(event, waitlist=counts.get(event.id, 0)) for event in page.items],
-        "next_cursor": page.next_cursor,
-    }
+    return page.dump(lambda event: dump_event(event, waitlist=counts.get(event.id, 0)))
 
 
 @endpoint(

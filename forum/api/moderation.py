@@ -12,10 +12,9 @@ from ..moderation.schemas import (
     dump_item,
     dump_sanctioned,
 )
-from ..pagination import limit_from
 from ..permissions import acting_user as _user
 from . import bp, responses
-from .core import endpoints
+from .core import endpoints, page_args
 
 endpoint = endpoints(bp, tag="moderation")
 
@@ -62,8 +61,7 @@ def queue():
     page = service.queue(
         _user(),
         status=request.args.get("status", "pending"),
-        cursor=request.args.get("cursor"),
-        limit=limit_from(request.args.get("limit")),
+        **page_args(),
     )
     return {"items": _dump_items(page.items, _user()), "next_cursor": page.next_cursor}
 

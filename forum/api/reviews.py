@@ -4,7 +4,6 @@ delete, flag and experience-report decisions."""
 from flask import request
 
 from ..errors import NotFound
-from ..pagination import limit_from
 from ..permissions import acting_user as _user
 from ..reviews import service
 from ..reviews.schemas import (
@@ -20,7 +19,7 @@ from ..reviews.schemas import (
 from ..schemas import ReasonBody
 from ..shop_embed import service as shop
 from . import bp, responses
-from .core import endpoints
+from .core import endpoints, page_args
 
 endpoint = endpoints(bp, tag="reviews")
 
@@ -55,10 +54,9 @@ def list_reviews(product_id: int):
     page = service.list_reviews(
         product.id,
         sort=request.args.get("sort") or "helpful",
-        cursor=request.args.get("cursor"),
-        limit=limit_from(request.args.get("limit")),
+        **page_args(),
     )
-    return {"items": [dump_review(r) for r in page.items], "next_cursor": page.next_cursor}
+    return page.dump(dump_review)
 
 
 @endpoint(

@@ -6,12 +6,11 @@ from sqlalchemy import select
 from ..accounts.models import User
 from ..accounts.schemas import dump_user_ref
 from ..extensions import db
-from ..pagination import limit_from
 from ..permissions import acting_user
 from ..schemas import iso
 from ..search import service
 from . import bp, responses
-from .core import endpoint
+from .core import endpoint, page_args
 
 FILTERS = (
     ("type", {"type": "string", "enum": ["post", "thread", "product", "event", "message"]}),
@@ -39,8 +38,7 @@ def search():
     page = service.search(
         query,
         viewer=acting_user(),
-        cursor=request.args.get("cursor"),
-        limit=limit_from(request.args.get("limit")),
+        **page_args(),
     )
     ids = {hit.author_id for hit in page.items if hit.author_id}
     authors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}

@@ -3,7 +3,6 @@
 from flask import request
 
 from ..errors import ValidationFailed
-from ..pagination import limit_from
 from ..permissions import acting_user as _user
 from ..shop_embed import service
 from ..shop_embed.images import IMAGES
@@ -24,7 +23,7 @@ from ..shop_embed.schemas import (
     dump_product,
 )
 from . import bp, responses
-from .core import endpoints, idempotent_response
+from .core import endpoints, idempotent_response, page_args
 
 endpoint = endpoints(bp, tag="shop")
 
@@ -198,10 +197,8 @@ def checkout_quote(data: QuoteBody):
     response=responses.OrderPage,
 )
 def my_orders():
-    page = service.orders_of_buyer(
-        _user(), cursor=request.args.get("cursor"), limit=limit_from(request.args.get("limit"))
-    )
-    return {"items": [dump_order(o) for o in page.items], "next_cursor": page.next_cursor}
+    page = service.orders_of_buyer(_user(), **page_args())
+    return page.dump(dump_order)
 
 
 @endpoint(
@@ -220,10 +217,9 @@ def merchant_orders():
     page = service.orders_of_merchant(
         _user(),
         status=status,
-        cursor=request.args.get("cursor"),
-        limit=limit_from(request.args.get("limit")),
+        **page_args(),
     )
-    return {"items": [dump_order(o) for o in page.items], "next_cursor": page.next_cursor}
+    return page.dump(dump_order)
 
 
 @endpoint(

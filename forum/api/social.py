@@ -1,7 +1,6 @@
 """Reactions, bookmarks, drafts and user cards (the social package's JSON entry points)."""
 
 from ..errors import ValidationFailed
-from ..pagination import limit_from
 from ..permissions import acting_user
 from ..social import service
 from ..social.schemas import (
@@ -13,17 +12,11 @@ from ..social.schemas import (
     dump_reactions,
 )
 from . import bp
-from .core import endpoints
+from .core import endpoints, page_args
 from .responses import social as shapes
 
 endpoint = endpoints(bp, tag="social")
 PAGE = ("cursor", "limit")
-
-
-def _page_args():
-    from flask import request
-
-    return request.args.get("cursor"), limit_from(request.args.get("limit"))
 
 
 # --- reactions ---------------------------------------------------------------------
@@ -79,9 +72,7 @@ def remove_post_reaction(post_id: int, reaction: str):
     response=shapes.BookmarkPage,
 )
 def list_my_bookmarks():
-    cursor, limit = _page_args()
-    page = service.list_bookmarks(acting_user(), cursor, limit)
-    return {"items": [dump_bookmark(b) for b in page.items], "next_cursor": page.next_cursor}
+    return service.list_bookmarks(acting_user(), **page_args()).dump(dump_bookmark)
 
 
 @endpoint(
@@ -129,77 +120,70 @@ def delete_my_bookmark(bookmark_id: int):
     response=shapes.DraftPage,
 )
 def list_my_drafts():
-    cursor, limit = _page_args()
-    page = service.list_drafts(acting_user(), cursor, limit)
-    return {"items": [dump_draft(d) for d in page.items], "next_cursor": page.next_cursor}
+    return service.list_drafts(acting_user(), **page_args()).dump(dump_draft)
 
 
-@endpoint(
+def _draft_endpoints(rule: str, place: str, *, what: str, saving: str, titled: bool) -> None:
+    """GET, PUT and DELETE of the caller's draft ``what`` at ``rule`` (one path
+    parameter naming the thread or category), as the operations ``get_<place>_draft``,
+    ``put_<place>_draft`` and ``delete_<place>_draft``; a draft is read, saved and
+    discarded alike wherever it waits, and only a new thread's draft has a title."""
+    keyword = {"thread": "thread_id", "category": "category"}[place]
+
+    def where(path: dict) -> dict:
+        (value,) = path.values()
+        return {keyword: value}
+
+    @endpoint(
+        rule,
+        "GET",
+        summary=f"Your draft {what}",
+        errors=(403,),
+        response=shapes.Draft,
+        operation_id=f"get_{place}_draft",
+    )
+    def get_draft(**path):
+        return dump_draft(service.get_draft(acting_user(), **where(path)))
+
+    @endpoint(
+        rule,
+        "PUT",
+        summary=saving,
+        body=DraftBody,
+        errors=(403,),
+        response=shapes.Draft,
+        operation_id=f"put_{place}_draft",
+    )
+    def put_draft(data: DraftBody, **path):
+        title = {"title": data.title} if titled else {}
+        return dump_draft(service.save_draft(acting_user(), data.body, **title, **where(path)))
+
+    @endpoint(
+        rule,
+        "DELETE",
+        summary=f"Discard your draft {what}",
+        status=204,
+        errors=(403,),
+        operation_id=f"delete_{place}_draft",
+    )
+    def delete_draft(**path):
+        service.discard_draft(acting_user(), **where(path))
+
+
+_draft_endpoints(
     "/drafts/threads/<int:thread_id>",
-    "GET",
-    summary="Your draft reply in a thread",
-    errors=(403,),
-    response=shapes.Draft,
+    "thread",
+    what="reply in a thread",
+    saving="Save your draft reply in a thread (an empty body deletes it)",
+    titled=False,
 )
-def get_thread_draft(thread_id: int):
-    return dump_draft(service.get_draft(acting_user(), thread_id=thread_id))
-
-
-@endpoint(
-    "/drafts/threads/<int:thread_id>",
-    "PUT",
-    summary="Save your draft reply in a thread (an empty body deletes it)",
-    body=DraftBody,
-    errors=(403,),
-    response=shapes.Draft,
-)
-def put_thread_draft(thread_id: int, data: DraftBody):
-    return dump_draft(service.save_draft(acting_user(), data.body, thread_id=thread_id))
-
-
-@endpoint(
-    "/drafts/threads/<int:thread_id>",
-    "DELETE",
-    summary="Discard your draft reply in a thread",
-    status=204,
-    errors=(403,),
-)
-def delete_thread_draft(thread_id: int):
-    service.discard_draft(acting_user(), thread_id=thread_id)
-
-
-@endpoint(
+_draft_endpoints(
     "/drafts/categories/<slug>",
-    "GET",
-    summary="Your draft of a new thread in a category",
-    errors=(403,),
-    response=shapes.Draft,
+    "category",
+    what="of a new thread in a category",
+    saving="Save your draft of a new thread in a category (title and body)",
+    titled=True,
 )
-def get_category_draft(slug: str):
-    return dump_draft(service.get_draft(acting_user(), category=slug))
-
-
-@endpoint(
-    "/drafts/categories/<slug>",
-    "PUT",
-    summary="Save your draft of a new thread in a category (title and body)",
-    body=DraftBody,
-    errors=(403,),
-    response=shapes.Draft,
-)
-def put_category_draft(slug: str, data: DraftBody):
-    return dump_draft(service.save_draft(acting_user(), data.body, title=data.title, category=slug))
-
-
-@endpoint(
-    "/drafts/categories/<slug>",
-    "DELETE",
-    summary="Discard your draft of a new thread in a category",
-    status=204,
-    errors=(403,),
-)
-def delete_category_draft(slug: str):
-    service.discard_draft(acting_user(), category=slug)
 
 
 # --- user cards --------------------------------------------------------------------

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func
 
+from ...database import select_as
 from ..models import Merchant, Order, OrderItem, Product
 from .audience import BOUGHT_STATUSES
 
@@ -16,11 +17,11 @@ def purchased_products_sql(before: datetime | None = None) -> Select:
     order paid, shipped or completed), the latest time, and that order's kind
     ("standard", "groupbuy", "snap"...)."""
     query = (
-        select(
-            Order.buyer_id.label("user_id"),
-            OrderItem.product_id.label("product_id"),
-            func.max(Order.kind).label("order_kind"),
-            func.max(Order.created_at).label("at"),
+        select_as(
+            user_id=Order.buyer_id,
+            product_id=OrderItem.product_id,
+            order_kind=func.max(Order.kind),
+            at=func.max(Order.created_at),
         )
         .join(OrderItem, OrderItem.order_id == Order.id)
         .where(Order.status.in_(BOUGHT_STATUSES))
@@ -34,11 +35,11 @@ def offerable_products_sql() -> Select:
     """``SELECT product_id, name, audience, merchant`` of products on sale: active and
     not archived (whether any is left: ``available_stock``)."""
     return (
-        select(
-            Product.id.label("product_id"),
-            Product.name.label("name"),
-            Product.audience.label("audience"),
-            Merchant.name.label("merchant"),
+        select_as(
+            product_id=Product.id,
+            name=Product.name,
+            audience=Product.audience,
+            merchant=Merchant.name,
         )
         .join(Merchant, Merchant.id == Product.merchant_id)
         .where(Product.active.is_(True), Product.archived_at.is_(None))
@@ -47,4 +48,4 @@ def offerable_products_sql() -> Select:
 
 def product_names_sql() -> Select:
     """``SELECT product_id, name`` of every product (for "because you bought ...")."""
-    return select(Product.id.label("product_id"), Product.name.label("name"))
+    return select_as(product_id=Product.id, name=Product.name)
