@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from sqlalchemy import DateTime, Select, event, select, types
+from sqlalchemy import DateTime, event, types
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import Session, mapped_column
@@ -41,12 +41,6 @@ class UTCDateTime(types.TypeDecorator[datetime]):
 # ``created_at: Mapped[StampedNow]`` (the moment the row is made, on the app's clock).
 PrimaryKey = Annotated[int, mapped_column(primary_key=True)]
 StampedNow = Annotated[datetime, mapped_column(UTCDateTime, default=now)]
-
-
-def select_as(**columns: Any) -> Select[Any]:
-    """``SELECT column AS name, ...`` in the keywords' order: the shape the owners hand
-    other features (``SELECT user_id, thread_id, at ...``), each name said once."""
-    return select(*(column.label(name) for name, column in columns.items()))
 
 
 def is_sqlite(session_or_engine: Any) -> bool:

@@ -7,7 +7,6 @@ from datetime import datetime
 
 from sqlalchemy import Select, func, literal, select, union_all
 
-from ...database import select_as
 from ..models import Category, Post, Thread, ThreadRead
 
 READ_WEIGHT = 1.0
@@ -17,17 +16,17 @@ REPLY_WEIGHT = 3.0
 def thread_engagement_sql(before: datetime | None = None) -> Select:
     """``SELECT user_id, thread_id, weight, at``: one row per member and live thread they
     read (weight 1) or wrote in (weight 3, the latest post's time), before ``before``."""
-    reads = select_as(
-        user_id=ThreadRead.user_id,
-        thread_id=ThreadRead.thread_id,
-        weight=literal(READ_WEIGHT),
-        at=ThreadRead.updated_at,
+    reads = select(
+        ThreadRead.user_id.label("user_id"),
+        ThreadRead.thread_id.label("thread_id"),
+        literal(READ_WEIGHT).label("weight"),
+        ThreadRead.updated_at.label("at"),
     )
-    posts = select_as(
-        user_id=Post.author_id,
-        thread_id=Post.thread_id,
-        weight=literal(REPLY_WEIGHT),
-        at=func.max(Post.created_at),
+    posts = select(
+        Post.author_id.label("user_id"),
+        Post.thread_id.label("thread_id"),
+        literal(REPLY_WEIGHT).label("weight"),
+        func.max(Post.created_at).label("at"),
     ).where(Post.deleted_at.is_(None))
     if before is not None:
         reads = reads.where(ThreadRead.updated_at < before)
@@ -51,14 +50,14 @@ def recommendable_threads_sql() -> Select:
     """``SELECT thread_id, title, category_id, category, author_id, created_at,
     last_activity_at`` of live threads in categories that are not archived."""
     return (
-        select_as(
-            thread_id=Thread.id,
-            title=Thread.title,
-            category_id=Thread.category_id,
-            category=Category.name,
-            author_id=Thread.author_id,
-            created_at=Thread.created_at,
-            last_activity_at=Thread.last_activity_at,
+        select(
+            Thread.id.label("thread_id"),
+            Thread.title.label("title"),
+            Thread.category_id.label("category_id"),
+            Category.name.label("category"),
+            Thread.author_id.label("author_id"),
+            Thread.created_at.label("created_at"),
+            Thread.last_activity_at.label("last_activity_at"),
         )
         .join(Category, Category.id == Thread.category_id)
         .where(Thread.deleted_at.is_(None), Category.archived.is_(False))

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 
-from ...database import select_as
 from ..models import ACTIVE_STATES, ATTENDED, Event, Signup
 
 
 def signups_sql(before: datetime | None = None) -> Select:
     """``SELECT user_id, event_id, at``: each live sign-up (confirmed, waitlisted) or
     attended event of a member, made before ``before``."""
-    query = select_as(user_id=Signup.user_id, event_id=Signup.event_id, at=Signup.created_at).where(
-        Signup.status.in_(ACTIVE_STATES) | (Signup.attendance == ATTENDED)
-    )
+    query = select(
+        Signup.user_id.label("user_id"),
+        Signup.event_id.label("event_id"),
+        Signup.created_at.label("at"),
+    ).where(Signup.status.in_(ACTIVE_STATES) | (Signup.attendance == ATTENDED))
     if before is not None:
         query = query.where(Signup.created_at < before)
     return query
@@ -25,7 +26,7 @@ def signups_sql(before: datetime | None = None) -> Select:
 def upcoming_events_sql(at: datetime) -> Select:
     """``SELECT event_id, title`` of events not cancelled whose sign-ups
     are still open at ``at`` (not started; the deadline, if any, ahead) and not full."""
-    return select_as(event_id=Event.id, title=Event.title).where(
+    return select(Event.id.label("event_id"), Event.title.label("title")).where(
         Event.cancelled_at.is_(None),
         Event.starts_at > at,
         (Event.signup_deadline.is_(None)) | (Event.signup_deadline > at),
@@ -35,7 +36,7 @@ def upcoming_events_sql(at: datetime) -> Select:
 
 def event_titles_sql() -> Select:
     """``SELECT event_id, title`` of every event (for "members going to ... signed up")."""
-    return select_as(event_id=Event.id, title=Event.title)
+    return select(Event.id.label("event_id"), Event.title.label("title"))
 
 
 def attendance_sql(start: datetime, end: datetime) -> Select:
@@ -43,13 +44,13 @@ def attendance_sql(start: datetime, end: datetime) -> Select:
     sign-up of an event that started in [start, end) and was not cancelled, to aggregate
     (attendance: "attended", "no_show" or NULL while not marked)."""
     return (
-        select_as(
-            event_id=Event.id,
-            title=Event.title,
-            starts_at=Event.starts_at,
-            status=Signup.status,
-            attendance=Signup.attendance,
-            checked_in_at=Signup.checked_in_at,
+        select(
+            Event.id.label("event_id"),
+            Event.title.label("title"),
+            Event.starts_at.label("starts_at"),
+            Signup.status.label("status"),
+            Signup.attendance.label("attendance"),
+            Signup.checked_in_at.label("checked_in_at"),
         )
         .join(Signup, Signup.event_id == Event.id)
         .where(Event.cancelled_at.is_(None), Event.starts_at >= start, Event.starts_at < end)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from sqlalchemy import Select, select, union_all
 
-from ...database import select_as
 from ..models import Membership, TierChange
 
 
@@ -13,11 +12,15 @@ def tiers_reached_sql() -> Select:
     """``SELECT user_id, tier, at``: every move into a tier (the tier-change history) and
     each member's current tier since when (a tier set without a history row still
     counts), registered excluded; aggregate ``min(at)`` per member for "first reached"."""
-    moves = select_as(
-        user_id=TierChange.user_id, tier=TierChange.to_tier, at=TierChange.created_at
+    moves = select(
+        TierChange.user_id.label("user_id"),
+        TierChange.to_tier.label("tier"),
+        TierChange.created_at.label("at"),
     ).where(TierChange.to_tier != "registered")
-    current = select_as(
-        user_id=Membership.user_id, tier=Membership.tier, at=Membership.tier_since
+    current = select(
+        Membership.user_id.label("user_id"),
+        Membership.tier.label("tier"),
+        Membership.tier_since.label("at"),
     ).where(Membership.tier != "registered")
     both = union_all(moves, current).subquery()
     return select(both.c.user_id, both.c.tier, both.c.at)

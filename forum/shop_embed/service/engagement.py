@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, func
+from sqlalchemy import Select, func, select
 
-from ...database import select_as
 from ..models import Merchant, Order, OrderItem, Product
 from .audience import BOUGHT_STATUSES
 
@@ -17,11 +16,11 @@ def purchased_products_sql(before: datetime | None = None) -> Select:
     order paid, shipped or completed), the latest time, and that order's kind
     ("standard", "groupbuy", "snap"...)."""
     query = (
-        select_as(
-            user_id=Order.buyer_id,
-            product_id=OrderItem.product_id,
-            order_kind=func.max(Order.kind),
-            at=func.max(Order.created_at),
+        select(
+            Order.buyer_id.label("user_id"),
+            OrderItem.product_id.label("product_id"),
+            func.max(Order.kind).label("order_kind"),
+            func.max(Order.created_at).label("at"),
         )
         .join(OrderItem, OrderItem.order_id == Order.id)
         .where(Order.status.in_(BOUGHT_STATUSES))
@@ -35,11 +34,11 @@ def offerable_products_sql() -> Select:
     """``SELECT product_id, name, audience, merchant`` of products on sale: active and
     not archived (whether any is left: ``available_stock``)."""
     return (
-        select_as(
-            product_id=Product.id,
-            name=Product.name,
-            audience=Product.audience,
-            merchant=Merchant.name,
+        select(
+            Product.id.label("product_id"),
+            Product.name.label("name"),
+            Product.audience.label("audience"),
+            Merchant.name.label("merchant"),
         )
         .join(Merchant, Merchant.id == Product.merchant_id)
         .where(Product.active.is_(True), Product.archived_at.is_(None))
@@ -48,4 +47,4 @@ def offerable_products_sql() -> Select:
 
 def product_names_sql() -> Select:
     """``SELECT product_id, name`` of every product (for "because you bought ...")."""
-    return select_as(product_id=Product.id, name=Product.name)
+    return select(Product.id.label("product_id"), Product.name.label("name"))
