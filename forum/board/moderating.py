@@ -15,7 +15,7 @@ from ..accounts.models import User
 from ..clock import now
 from ..extensions import db
 from ..moderation import service as moderation
-from ..moderation.schemas import Target
+from ..moderation.schemas import Target, target_answer
 from .models import Category, Post, Thread
 
 
@@ -115,13 +115,16 @@ def hold_post(post: Post) -> None:
     moderation.hold_for_review("post", post.id, post.author_id)
 
 
-def describe_post(kind: str, *, target_id: int, viewer=None) -> Target | None:
-    """Moderation's question: the post as ``viewer`` may see it (None: not at all)."""
+def _visible_post(target_id: int, viewer) -> Post | None:
     from .service.posts import can_see_post
 
     post = db.session.get(Post, target_id) if isinstance(target_id, int) else None
-    if post is None or not can_see_post(post, viewer):
-        return None
+    return post if post is not None and can_see_post(post, viewer) else None
+
+
+@target_answer(_visible_post)
+def describe_post(post: Post) -> Target:
+    """Moderation's question: the post as its viewer may see it (None: not at all)."""
     return Target(
         kind="post",
         id=post.id,

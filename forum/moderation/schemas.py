@@ -1,13 +1,16 @@
 """Moderation's shapes: what the flag and decide requests carry, what a target looks
 like to the queue (answered by the target's owner), and the dumps the API sends."""
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from markupsafe import Markup
 from pydantic import Field
 
 from ..accounts.schemas import dump_user_ref
+from ..errors import NotFound
 from ..schemas import Body, Id, iso
 
 REASON_MAX = 500
@@ -28,6 +31,28 @@ class Target:
     context: str
     body_html: Markup
     hidden: bool = False
+
+
+def target_answer(
+    find: Callable[[Any, Any], Any],
+) -> Callable[[Callable[[Any], Target]], Callable[..., Target | None]]:
+    """Turn ``describe(row) -> Target`` into the ``moderation_target`` answer
+    ``(kind, *, target_id, viewer)``: the row is ``find(target_id, viewer)``, by the
+    owner's own visibility rule, and the answer is None (moderation shows nothing) when
+    ``find`` gives None or raises NotFound."""
+
+    def wrap(describe: Callable[[Any], Target]) -> Callable[..., Target | None]:
+        @functools.wraps(describe)
+        def answer(kind: str, *, target_id: int, viewer: Any = None) -> Target | None:
+            try:
+                row = find(target_id, viewer)
+            except NotFound:
+                return None
+            return None if row is None else describe(row)
+
+        return answer
+
+    return wrap
 
 
 class FlagBody(Body):

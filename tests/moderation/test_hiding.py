@@ -138,6 +138,20 @@ def test_agreeing_hides_a_product_tells_the_merchant_and_restore_needs_a_reason(
         )
 
 
+@pytest.fixture
+def kettle_review(app, make_user, shop, make_product, buy):  # noqa: F811
+    """``kettle_review(**review)`` -> (product_id, author, review_id): a member buys a
+    kettle and reviews it (``write``'s defaults, overridden by ``review``)."""
+
+    def make(**review):
+        product_id = make_product(shop, name="Kettle", price_cents=2000, stock=10)
+        author = make_user("author")
+        buy(author, product_id)
+        return product_id, author, write(app, author, product_id, **review)
+
+    return make
+
+
 def _rating(app, product_id) -> tuple:
     with app_context(app):
         product = db.session.get(Product, product_id)
@@ -145,18 +159,9 @@ def _rating(app, product_id) -> tuple:
 
 
 def test_a_review_past_the_flag_score_is_hidden_until_a_moderator_decides(
-    app,
-    client,
-    make_user,
-    shop,
-    make_product,
-    token_for,
-    buy,  # noqa: F811
+    app, client, make_user, token_for, kettle_review
 ):
-    product_id = make_product(shop, name="Kettle", price_cents=2000, stock=10)
-    author = make_user("author")
-    buy(author, product_id)
-    review_id = write(app, author, product_id, rating=5, title="Best kettle, buy at my-shop")
+    product_id, author, review_id = kettle_review(rating=5, title="Best kettle, buy at my-shop")
     assert _rating(app, product_id) == (1, 5)
     _flag(client, token_for, make_user, "review", review_id, 4)
     with app_context(app):
@@ -184,18 +189,9 @@ def test_a_review_past_the_flag_score_is_hidden_until_a_moderator_decides(
 
 
 def test_a_disagree_puts_an_auto_hidden_review_back_in_the_rating(
-    app,
-    client,
-    make_user,
-    shop,
-    make_product,
-    token_for,
-    buy,  # noqa: F811
+    app, client, make_user, token_for, kettle_review
 ):
-    product_id = make_product(shop, name="Kettle", price_cents=2000, stock=10)
-    author = make_user("author")
-    buy(author, product_id)
-    review_id = write(app, author, product_id, rating=4)
+    product_id, _author, review_id = kettle_review(rating=4)
     _flag(client, token_for, make_user, "review", review_id, 4)
     assert _rating(app, product_id) == (0, 0)
     item = _item(app, "review")

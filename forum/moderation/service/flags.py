@@ -22,7 +22,7 @@ from ...extensions import db
 from ...permissions import can_moderate, check_member
 from ...trust import service as trust
 from ..models import FLAG_REASONS, FLAG_TARGETS, Flag, ReviewItem
-from ..schemas import REASON_MAX, Target
+from ..schemas import REASON_MAX, Target, target_answer
 from .audit import check_moderator, record
 from .settings import setting
 
@@ -63,21 +63,23 @@ def flag_weight(user) -> int:
     return max(1, round(10 * (1 + level) * factor))
 
 
+@target_answer(lambda target_id, viewer: db.session.get(User, target_id))
+def _describe_profile(user: User) -> Target:
+    return Target(
+        kind="user",
+        id=user.id,
+        author_id=user.id,
+        url=url_for("accounts.profile", username=user.username),
+        context=f"the profile of {user.username}",
+        body_html=escape(user.bio or ""),
+    )
+
+
 def describe(target_type: str, target_id: int, viewer=None) -> Target | None:
     """The target as ``viewer`` may see it, from its owner (profiles: moderation's own
     answer, a user being the shared kernel); None when missing or not visible."""
     if target_type == "user":
-        user = db.session.get(User, target_id)
-        if user is None:
-            return None
-        return Target(
-            kind="user",
-            id=user.id,
-            author_id=user.id,
-            url=url_for("accounts.profile", username=user.username),
-            context=f"the profile of {user.username}",
-            body_html=escape(user.bio or ""),
-        )
+        return _describe_profile(target_type, target_id=target_id, viewer=viewer)
     return signals.ask(signals.moderation_target, target_type, target_id=target_id, viewer=viewer)
 
 

@@ -3,6 +3,7 @@ of its author's completed order items; approved (and then rewarded) or rejected 
 a reason by a moderator or the product's merchant."""
 
 from flask import url_for
+from markupsafe import escape
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -11,6 +12,7 @@ from ...clock import now
 from ...errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ...extensions import db
 from ...moderation import service as moderation
+from ...moderation.schemas import Target, target_answer
 from ...notifications import service as notifications
 from ...permissions import check_not_suspended
 from ...shop_embed import service as shop
@@ -113,15 +115,9 @@ def get_report(report_id: int) -> ExperienceReport:
     return report
 
 
-def describe_report(kind: str, *, target_id: int, viewer=None):
+@target_answer(lambda target_id, viewer: db.session.get(ExperienceReport, target_id))
+def describe_report(report: ExperienceReport) -> Target:
     """An experience report for moderation's links (the audit log): its thread."""
-    from markupsafe import escape
-
-    from ...moderation.schemas import Target
-
-    report = db.session.get(ExperienceReport, target_id)
-    if report is None:
-        return None
     return Target(
         kind="report",
         id=report.id,

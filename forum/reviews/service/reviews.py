@@ -8,6 +8,7 @@ racing on one review still move the aggregates exactly once each.
 """
 
 from flask import current_app, url_for
+from markupsafe import Markup
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -16,6 +17,7 @@ from ...clock import now
 from ...errors import Conflict, Forbidden, NotFound, field_error
 from ...extensions import db
 from ...moderation import service as moderation
+from ...moderation.schemas import Target, target_answer
 from ...notifications import service as notifications
 from ...permissions import check_not_suspended
 from ...shop_embed import service as shop
@@ -470,16 +472,10 @@ def flagged_reviews(actor, limit: int = 100) -> list[tuple[Review, int]]:
 # --- moderation's questions about reviews (flags, the review queue) ------------------
 
 
-def describe_review(kind: str, *, target_id: int, viewer=None):
-    """The review as ``viewer`` may see it (None: missing, deleted or hidden from them)."""
-    from markupsafe import Markup
-
-    from ...moderation.schemas import Target
-
-    try:
-        review = get_review(target_id, viewer)
-    except NotFound:
-        return None
+@target_answer(get_review)
+def describe_review(review: Review) -> Target:
+    """The review as moderation's viewer may see it (None: missing, deleted or hidden
+    from them)."""
     return Target(
         kind="review",
         id=review.id,

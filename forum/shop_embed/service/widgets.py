@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from ... import embeds, signals
 from ...errors import NotFound
 from ...extensions import db
+from ...moderation.schemas import Target, target_answer
 from ..models import Product
 from .products import get_product
 from .stock import available_stock, offer_room, stock_state
@@ -93,19 +94,10 @@ def may_watch_product(kind: str, *, user, ident: int) -> bool:
 # --- moderation's question about products (flags, the review queue) ------------------
 
 
-def describe_product(kind: str, *, target_id: int, viewer=None):
-    """The product as ``viewer`` may see it, its merchant's account as the "author"."""
-    from flask import url_for
-    from markupsafe import Markup
-
-    from ...errors import NotFound
-    from ...moderation.schemas import Target
-    from .products import get_product
-
-    try:
-        product = get_product(target_id, viewer)
-    except NotFound:
-        return None
+@target_answer(get_product)
+def describe_product(product: Product) -> Target:
+    """The product as moderation's viewer may see it, its merchant's account as the
+    "author"."""
     return Target(
         kind="product",
         id=product.id,
