@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from sqlalchemy import DateTime, event, types
+from sqlalchemy import DateTime, ForeignKey, event, types
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import Session, mapped_column
@@ -41,6 +41,15 @@ class UTCDateTime(types.TypeDecorator[datetime]):
 # ``created_at: Mapped[StampedNow]`` (the moment the row is made, on the app's clock).
 PrimaryKey = Annotated[int, mapped_column(primary_key=True)]
 StampedNow = Annotated[datetime, mapped_column(UTCDateTime, default=now)]
+
+
+def cascade_key(target: str, *, index: bool = False) -> Any:
+    """A column of a composite primary key that points at ``target`` ("users.id") and
+    goes with it: the member and the thing of a one-row-per-pair table (likes, reads,
+    watches, votes), ``user_id: Mapped[int] = cascade_key("users.id")``. ``index`` for
+    the column that is not the key's first (lookups by the thing alone)."""
+    extra = {"index": True} if index else {}
+    return mapped_column(ForeignKey(target, ondelete="CASCADE"), primary_key=True, **extra)
 
 
 def is_sqlite(session_or_engine: Any) -> bool:

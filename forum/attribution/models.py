@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..database import PrimaryKey, StampedNow, UTCDateTime
+from ..database import PrimaryKey, StampedNow, UTCDateTime, cascade_key
 from ..extensions import db
 
 MODELS = ("last", "first", "linear", "decay", "position")
@@ -56,9 +56,7 @@ class MerchantSettings(db.Model):
         ),
     )
 
-    merchant_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    merchant_id: Mapped[int] = cascade_key("users.id")
     cps_rate_bp: Mapped[int] = mapped_column(default=0)
     cpa_signup_cents: Mapped[int] = mapped_column(default=0)
     cpa_event_signup_cents: Mapped[int] = mapped_column(default=0)
@@ -285,9 +283,7 @@ class SignupCandidate(db.Model):
         Index("ix_attr_signup_candidates_merchant", "merchant_id", "status", "registered_at"),
     )
 
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[int] = cascade_key("users.id")
     merchant_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     click_id: Mapped[int | None] = mapped_column(ForeignKey("attr_clicks.id", ondelete="SET NULL"))
     source_kind: Mapped[str] = mapped_column(String(8))

@@ -13,7 +13,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
-from ..database import PrimaryKey, StampedNow, UTCDateTime
+from ..database import PrimaryKey, StampedNow, UTCDateTime, cascade_key
 from ..extensions import db
 
 
@@ -154,12 +154,8 @@ class ThreadTitleRevision(db.Model):
 class PostLike(db.Model):
     __tablename__ = "post_likes"
 
-    post_id: Mapped[int] = mapped_column(
-        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
-    )
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    post_id: Mapped[int] = cascade_key("posts.id")
+    user_id: Mapped[int] = cascade_key("users.id")
     created_at: Mapped[StampedNow]
 
 
@@ -169,12 +165,8 @@ class ThreadRead(db.Model):
 
     __tablename__ = "thread_reads"
 
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
-    thread_id: Mapped[int] = mapped_column(
-        ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    user_id: Mapped[int] = cascade_key("users.id")
+    thread_id: Mapped[int] = cascade_key("threads.id", index=True)
     last_read_position: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[StampedNow]
 
@@ -185,12 +177,8 @@ class ThreadWatch(db.Model):
 
     __tablename__ = "thread_watches"
 
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
-    thread_id: Mapped[int] = mapped_column(
-        ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    user_id: Mapped[int] = cascade_key("users.id")
+    thread_id: Mapped[int] = cascade_key("threads.id", index=True)
     level: Mapped[str] = mapped_column(String(16))
     updated_at: Mapped[StampedNow]
 
@@ -200,11 +188,7 @@ class CategoryWatch(db.Model):
 
     __tablename__ = "category_watches"
 
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
-    category_id: Mapped[int] = mapped_column(
-        ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    user_id: Mapped[int] = cascade_key("users.id")
+    category_id: Mapped[int] = cascade_key("categories.id", index=True)
     level: Mapped[str] = mapped_column(String(16))
     updated_at: Mapped[StampedNow]

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..database import PrimaryKey, StampedNow, UTCDateTime
+from ..database import PrimaryKey, StampedNow, UTCDateTime, cascade_key
 from ..extensions import db
 
 CHANNELS = ("email", "sms")
@@ -37,9 +37,7 @@ class ContactSettings(db.Model):
 
     __tablename__ = "campaign_contacts"
 
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[int] = cascade_key("users.id")
     email_verified_at: Mapped[datetime | None]
     marketing_email: Mapped[bool | None] = mapped_column(Boolean)  # None: the site default
     marketing_sms: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -170,9 +168,7 @@ class NotificationEmail(db.Model):
 
     __tablename__ = "notification_emails"
 
-    notification_id: Mapped[int] = mapped_column(
-        ForeignKey("notifications.id", ondelete="CASCADE"), primary_key=True
-    )
+    notification_id: Mapped[int] = cascade_key("notifications.id")
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     sent_at: Mapped[StampedNow]
 

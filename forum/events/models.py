@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..clock import now
-from ..database import PrimaryKey, StampedNow, UTCDateTime
+from ..database import PrimaryKey, StampedNow, UTCDateTime, cascade_key
 from ..extensions import db
 
 # Sign-up states. Only ``confirmed`` holds a seat; only ``waitlisted`` holds a ticket.
@@ -208,9 +208,7 @@ class CalendarFeed(db.Model):
 
     __tablename__ = "event_calendar_feeds"
 
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[int] = cascade_key("users.id")
     token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[StampedNow]
     # No longer written (a GET writes nothing); kept until a migration drops it.

@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import now
-from ..database import PrimaryKey, StampedNow
+from ..database import PrimaryKey, StampedNow, cascade_key
 from ..extensions import db
 
 TIERS = ("registered", "shopper", "vip")
@@ -38,9 +38,7 @@ class Wallet(db.Model):
         CheckConstraint("credit_cents >= 0", name="credit_not_negative"),
     )
 
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[int] = cascade_key("users.id")
     points: Mapped[int] = mapped_column(default=0)
     credit_cents: Mapped[int] = mapped_column(default=0)
 
@@ -90,9 +88,7 @@ class Membership(db.Model):
 
     __tablename__ = "member_memberships"
 
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[int] = cascade_key("users.id")
     tier: Mapped[str] = mapped_column(String(16), default="registered")
     tier_since: Mapped[StampedNow]
     manual_tier: Mapped[str | None] = mapped_column(String(16))
@@ -193,8 +189,6 @@ class VisitStreak(db.Model):
 
     __tablename__ = "member_visit_streaks"
 
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[int] = cascade_key("users.id")
     last_day: Mapped[str] = mapped_column(String(10))  # ISO date, UTC
     length: Mapped[int] = mapped_column(default=1)

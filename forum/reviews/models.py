@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..clock import now
-from ..database import PrimaryKey, StampedNow
+from ..database import PrimaryKey, StampedNow, cascade_key
 from ..extensions import db
 
 MAX_PHOTOS = 6
@@ -123,12 +123,8 @@ class ReviewVote(db.Model):
 
     __tablename__ = "review_votes"
 
-    review_id: Mapped[int] = mapped_column(
-        ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True
-    )
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    review_id: Mapped[int] = cascade_key("reviews.id")
+    user_id: Mapped[int] = cascade_key("users.id")
     created_at: Mapped[StampedNow]
 
 

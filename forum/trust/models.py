@@ -12,7 +12,7 @@ from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import now
-from ..database import UTCDateTime
+from ..database import UTCDateTime, cascade_key
 from ..extensions import db
 
 
@@ -34,9 +34,7 @@ class TrustRule(db.Model):
 class TrustActivity(db.Model):
     __tablename__ = "trust_activity"
 
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[int] = cascade_key("users.id")
     topics_entered: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     posts_read: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     reading_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -52,9 +50,7 @@ class TrustVisit(db.Model):
 
     __tablename__ = "trust_visits"
 
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[int] = cascade_key("users.id")
     day: Mapped[date] = mapped_column(Date, primary_key=True)
 
 
@@ -63,9 +59,7 @@ class TrustThreadRead(db.Model):
 
     __tablename__ = "trust_thread_reads"
 
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[int] = cascade_key("users.id")
     thread_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     posts_seen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     first_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
@@ -106,8 +100,6 @@ class BadgeMark(db.Model):
 
     __tablename__ = "trust_badge_marks"
 
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[int] = cascade_key("users.id")
     badge: Mapped[str] = mapped_column(String(32), primary_key=True)
     ref_id: Mapped[int] = mapped_column(Integer, primary_key=True)

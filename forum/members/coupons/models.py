@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ...database import PrimaryKey, StampedNow
+from ...database import PrimaryKey, StampedNow, cascade_key
 from ...extensions import db
 from ...shop_embed.models import Merchant
 
@@ -88,12 +88,8 @@ class CouponMemberUse(db.Model):
     __tablename__ = "coupon_member_uses"
     __table_args__ = (CheckConstraint("uses >= 0", name="uses_not_negative"),)
 
-    coupon_id: Mapped[int] = mapped_column(
-        ForeignKey("coupons.id", ondelete="CASCADE"), primary_key=True
-    )
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    coupon_id: Mapped[int] = cascade_key("coupons.id")
+    user_id: Mapped[int] = cascade_key("users.id")
     uses: Mapped[int] = mapped_column(default=0)
 
 
