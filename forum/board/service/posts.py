@@ -107,28 +107,22 @@ def _notify_for_post(
         action=f"mentioned you in “{thread.title}”",
         target=target,
     )
-    if reply_to is not None and reply_to.author_id not in told:
+    replied_to = [(reply_to.author_id, "replied to your post in")] if reply_to is not None else []
+    if post.position > 1:
+        replied_to.append((thread.author_id, "replied in"))
+    for user_id, what in replied_to:  # the quoted author first, each member told once
+        if user_id in told:
+            continue
         notifications.notify_group(
-            reply_to.author_id,
+            user_id,
             "reply",
-            f"replied to your post in “{thread.title}”",
+            f"{what} “{thread.title}”",
             url,
             actor=author,
             target=target,
             excerpt=excerpt,
         )
-        told.add(reply_to.author_id)
-    if post.position > 1 and thread.author_id not in told:
-        notifications.notify_group(
-            thread.author_id,
-            "reply",
-            f"replied in “{thread.title}”",
-            url,
-            actor=author,
-            target=target,
-            excerpt=excerpt,
-        )
-        told.add(thread.author_id)
+        told.add(user_id)
     watchers = watching.users_at(thread, "watching") - told
     if watchers and not may_read(thread.category, None):  # a lounge: only who may read it
         members = db.session.scalars(select(User).where(User.id.in_(watchers)))
