@@ -48,8 +48,9 @@ def cascade_key(target: str, *, index: bool = False) -> Any:
     goes with it: the member and the thing of a one-row-per-pair table (likes, reads,
     watches, votes), ``user_id: Mapped[int] = cascade_key("users.id")``. ``index`` for
     the column that is not the key's first (lookups by the thing alone)."""
-    extra = {"index": True} if index else {}
-    return mapped_column(ForeignKey(target, ondelete="CASCADE"), primary_key=True, **extra)
+    return mapped_column(
+        ForeignKey(target, ondelete="CASCADE"), primary_key=True, index=True if index else None
+    )
 
 
 def is_sqlite(session_or_engine: Any) -> bool:

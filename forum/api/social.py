@@ -1,5 +1,7 @@
 """Reactions, bookmarks, drafts and user cards (the social package's JSON entry points)."""
 
+from typing import Any
+
 from ..errors import ValidationFailed
 from ..permissions import acting_user
 from ..social import service
@@ -130,7 +132,7 @@ def _draft_endpoints(rule: str, place: str, *, what: str, saving: str, titled: b
     discarded alike wherever it waits, and only a new thread's draft has a title."""
     keyword = {"thread": "thread_id", "category": "category"}[place]
 
-    def where(path: dict) -> dict:
+    def where(path: dict[str, Any]) -> dict[str, Any]:
         (value,) = path.values()
         return {keyword: value}
 
@@ -155,8 +157,8 @@ def _draft_endpoints(rule: str, place: str, *, what: str, saving: str, titled: b
         operation_id=f"put_{place}_draft",
     )
     def put_draft(data: DraftBody, **path):
-        title = {"title": data.title} if titled else {}
-        return dump_draft(service.save_draft(acting_user(), data.body, **title, **where(path)))
+        title = data.title if titled else ""  # a reply's draft has none
+        return dump_draft(service.save_draft(acting_user(), data.body, title=title, **where(path)))
 
     @endpoint(
         rule,
