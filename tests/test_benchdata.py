@@ -3,12 +3,14 @@
 import json
 import random
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from forum import benchdata, markup
 from forum.accounts.models import User
 from forum.board.models import Category, Post, Thread
 from forum.extensions import db
+from forum.search import service as search
+from forum.search.schemas import SearchQuery
 
 
 def test_bench_data_builds_the_peer_shape_consistently(app, runner, tmp_path):
@@ -54,6 +56,20 @@ def test_bench_data_builds_the_peer_shape_consistently(app, runner, tmp_path):
                 assert post.body_html == markup.render(post.body).html
         fenced = db.session.scalar(select(func.count()).where(Post.body.contains("```")))
         assert 40 <= fenced <= 180  # ~18 % of 600
+        # Search was filled from the board, and on PostgreSQL its GIN index, dropped for
+        # the load, is back.
+        with app.test_request_context("/"):
+            rare = db.session.scalar(
+                select(func.count()).where(Post.body.contains(targets["search_term"]))
+            )
+            found = search.search(SearchQuery(q=targets["search_term"]), limit=100)
+            assert rare > 0 and len(found.items) == rare
+            assert all(hit.type in ("post", "thread") for hit in found.items)
+        if db.engine.dialect.name == "postgresql":
+            indexes = db.session.scalars(
+                text("SELECT indexname FROM pg_indexes WHERE tablename = 'search_documents'")
+            )
+            assert "ix_search_documents_fts" in set(indexes)
     client = app.test_client()
     for name, path in targets["paths"].items():
         assert client.get(path).status_code == 200, name

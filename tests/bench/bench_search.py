@@ -9,15 +9,19 @@
 Each size is built afresh with ``flask bench data --posts N --reset`` (the peer kit's
 shape: ten rare terms in ~0.5 % of posts each), which fills the search index too.
 Queries: a rare term (``werkzeug``), a rare prefix (``hyperc``), two words, a
-common word, a term with no hits. Prints figures and, on PostgreSQL, the plan of the
-rare-term query; asserts nothing about time.
+common word, a term with no hits, each through the service and over HTTP. Prints
+figures with the load average beside each and the plan of the rare-term query
+(EXPLAIN ANALYZE on PostgreSQL: the GIN index ``ix_search_documents_fts``); asserts
+nothing about time.
 """
 
 import os
 import statistics
 import time
 
-from tests.bench.common import database_uri, hammer, run_flask, serve
+import requests
+
+from tests.bench.common import database_uri, hammer, load_average, run_flask, serve
 
 QUERIES = {
     "rare term": "werkzeug",
@@ -96,7 +100,8 @@ def main() -> None:
         rounds = int(os.environ.get("BENCH_ROUNDS", "15"))
         for label, (p50, count) in service_p50(uri, rounds).items():
             print(
-                f"  service {label:>12} {QUERIES.get(label, '')!r:>22}: p50 {p50:7.2f} ms  ({count} hits)"
+                f"  service {label:>12} {QUERIES.get(label, '')!r:>22}: p50 {p50:7.2f} ms  "
+                f"({count} hits)  [{load_average()}]"
             )
         try:
             server = serve(uri)
@@ -108,14 +113,15 @@ def main() -> None:
                 print(f"  plan of {QUERIES['rare term']!r}:\n{explain(uri)}")
                 continue
         try:
-            for label in ("rare term", "no hits", "common word"):
-                url = server(f"/search?q={QUERIES[label].replace(' ', '+')}")
+            for label, q in QUERIES.items():
+                url = server(f"/search?q={q.replace(' ', '+')}")
+                requests.get(url, timeout=30)  # warm: the first answer compiles and caches
                 one = hammer([url], concurrency=1, seconds=seconds / 2)
                 eight = hammer([url], concurrency=8, seconds=seconds)
                 print(
                     f"  GET /search {label:>12}: c=1 p50 {one['p50_ms']:6.1f} ms;  c=8 "
                     f"{eight['rps']:6.1f} req/s p50 {eight['p50_ms']:6.1f} ms "
-                    f"p99 {eight['p99_ms']:6.1f} ms  errors {eight['errors']}"
+                    f"p99 {eight['p99_ms']:6.1f} ms  errors {eight['errors']}  [{load_average()}]"
                 )
         finally:
             server.stop()

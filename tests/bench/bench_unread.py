@@ -2,10 +2,13 @@
 
     python -m tests.bench unread     (BENCH_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
 
-Eight members each open a 20-post thread they have not read; every view of a signed-in
-member records how far they read (the ``thread_reads`` upsert) and lists the unread mark,
-a visitor's view records nothing. Prints req/s and p50/p99 at 1 and 8 connections for
-both; asserts nothing about time.
+Eight members each open a 20-post thread they have not read. A visitor's view reads
+only; a member's view also reads their read mark, watch level, likes, bookmarks and
+draft (and trust's reading counters write); the page's read beacon then records how far
+they read (``POST /t/<id>/read``, the ``thread_reads`` upsert: the GET itself records
+nothing), measured as a third row where each view is the page and its beacon. Prints
+req/s and p50/p99 at 1 and 8 connections with the load average; asserts nothing about
+time.
 """
 
 import os
@@ -13,10 +16,11 @@ import re
 
 import requests
 
-from tests.bench.common import database_uri, hammer, serve
+from tests.bench.common import database_uri, get_ok, hammer, load_average, serve
 
 MEMBERS = 8
 PASSWORD = "bench passphrase kept"
+CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
 
 
 def build(uri: str) -> int:
@@ -61,7 +65,7 @@ def signed_in(server, counter=iter(range(10**6))):
     def make() -> requests.Session:
         session = requests.Session()
         page = session.get(server("/login")).text
-        token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        token = CSRF_RE.search(page).group(1)
         n = next(counter) % MEMBERS
         done = session.post(
             server("/login"),
@@ -72,6 +76,21 @@ def signed_in(server, counter=iter(range(10**6))):
         return session
 
     return make
+
+
+def page_and_beacon(session: requests.Session, url: str) -> bool:
+    """One member view: the thread page, then its read beacon for the last post."""
+    page = session.get(url, timeout=30)
+    token = CSRF_RE.search(page.text)
+    if page.status_code != 200 or token is None:
+        return False
+    done = session.post(
+        f"{url}/read",
+        data={"position": "20", "csrf_token": token.group(1)},
+        headers={"Accept": "application/json", "X-CSRFToken": token.group(1)},
+        timeout=30,
+    )
+    return done.status_code == 200 and done.json().get("last_read_position") == 20
 
 
 def main() -> None:
@@ -88,18 +107,24 @@ def main() -> None:
     engine = uri.split(":")[0].split("+")[0]
     try:
         url = server(f"/t/{thread_id}")
-        for label, factory in (
-            ("visitor", requests.Session),
-            ("member, read tracked", signed_in(server)),
+        for label, factory, fetch in (
+            ("visitor", requests.Session, get_ok),
+            ("member", signed_in(server), get_ok),
+            ("member, page + beacon", signed_in(server), page_and_beacon),
         ):
             for concurrency in (1, 8):
                 figures = hammer(
-                    [url], concurrency=concurrency, seconds=seconds, session_factory=factory
+                    [url],
+                    concurrency=concurrency,
+                    seconds=seconds,
+                    session_factory=factory,
+                    fetch=fetch,
                 )
                 print(
-                    f"thread page, 20 posts, {label:>20}, c={concurrency}: "
+                    f"thread page, 20 posts, {label:>21}, c={concurrency}: "
                     f"{figures['rps']:7.1f} req/s  p50 {figures['p50_ms']:6.1f} ms  "
-                    f"p99 {figures['p99_ms']:6.1f} ms  errors {figures['errors']}  ({engine})"
+                    f"p99 {figures['p99_ms']:6.1f} ms  errors {figures['errors']}  ({engine})  "
+                    f"[{load_average()}]"
                 )
     finally:
         server.stop()

@@ -22,6 +22,13 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[index]
 
 
+def load_average() -> str:
+    """The machine's 1/5/15-minute load, printed beside each figure: on a shared machine
+    a figure means little without it."""
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
+
+
 def database_uri() -> str:
     """BENCH_DATABASE_URL, or a fresh SQLite file."""
     url = os.environ.get("BENCH_DATABASE_URL")
@@ -35,38 +42,57 @@ def serve(uri: str, extra_env: dict | None = None):
     return start_server(uri, Path(tempfile.mkdtemp(prefix="plaza-bench-srv-")), extra_env)
 
 
+def get_ok(session: requests.Session, url: str) -> bool:
+    return session.get(url, timeout=30).status_code == 200
+
+
 def hammer(
-    urls: list[str], *, concurrency: int, seconds: float, session_factory=requests.Session
+    urls: list[str],
+    *,
+    concurrency: int,
+    seconds: float,
+    session_factory=requests.Session,
+    fetch=get_ok,
 ) -> dict:
-    """GET the urls round-robin from ``concurrency`` threads for ``seconds``; return figures."""
+    """``fetch(session, url)`` (by default a GET answered 200) the urls round-robin from
+    ``concurrency`` threads for ``seconds``; return figures (a fetch that answers False
+    counts as an error). Every thread makes its session (a sign-in, say) before the
+    clock starts, so the figures are of the fetches only."""
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
-    stop_at = time.monotonic() + seconds
+    clock = {"started": 0.0, "stop_at": 0.0}
+
+    def start_clock() -> None:
+        clock["started"] = time.monotonic()
+        clock["stop_at"] = clock["started"] + seconds
+
+    ready = threading.Barrier(concurrency, action=start_clock)
 
     def worker(offset: int):
         nonlocal errors
         session = session_factory()
+        ready.wait()
+        stop_at = clock["stop_at"]
         index = offset
         local, bad = [], 0
         while time.monotonic() < stop_at:
             url = urls[index % len(urls)]
             index += 1
             start = time.perf_counter()
-            response = session.get(url, timeout=30)
+            ok = fetch(session, url)
             local.append(time.perf_counter() - start)
-            bad += response.status_code != 200
+            bad += not ok
         with lock:
             latencies.extend(local)
             errors += bad
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(concurrency)]
-    started = time.monotonic()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.monotonic() - started
+    elapsed = time.monotonic() - clock["started"]
     return {
         "requests": len(latencies),
         "errors": errors,
