@@ -28,6 +28,7 @@ from forum.extensions import db
 # Every /api/v1 response the suite produces is checked against the OpenAPI document.
 pytest_plugins = (
     "tests.fixtures.routing_cache",
+    "tests.fixtures.template_cache",
     "tests.openapi_contract",
     "tests.fixtures.shop",
     "tests.fixtures.concurrency",
