@@ -148,13 +148,18 @@ def get_thread_draft(thread_id: int):
 @endpoint(
     "/drafts/threads/<int:thread_id>",
     "PUT",
-    summary="Save your draft reply in a thread (an empty body deletes it)",
+    summary="Save your draft reply in a thread (an empty body deletes it; 409 draft_posted "
+    "when you posted there after opened_at)",
     body=DraftBody,
-    errors=(403,),
+    errors=(403, 409),
     response=shapes.Draft,
 )
 def put_thread_draft(thread_id: int, data: DraftBody):
-    return dump_draft(service.save_draft(acting_user(), data.body, thread_id=thread_id))
+    return dump_draft(
+        service.save_draft(
+            acting_user(), data.body, thread_id=thread_id, opened_at=data.opened_at
+        )
+    )
 
 
 @endpoint(
@@ -182,13 +187,18 @@ def get_category_draft(slug: str):
 @endpoint(
     "/drafts/categories/<slug>",
     "PUT",
-    summary="Save your draft of a new thread in a category (title and body)",
+    summary="Save your draft of a new thread in a category (title and body; 409 "
+    "draft_posted when you opened a thread there after opened_at)",
     body=DraftBody,
-    errors=(403,),
+    errors=(403, 409),
     response=shapes.Draft,
 )
 def put_category_draft(slug: str, data: DraftBody):
-    return dump_draft(service.save_draft(acting_user(), data.body, title=data.title, category=slug))
+    return dump_draft(
+        service.save_draft(
+            acting_user(), data.body, title=data.title, category=slug, opened_at=data.opened_at
+        )
+    )
 
 
 @endpoint(
