@@ -156,9 +156,7 @@ def get_thread_draft(thread_id: int):
 )
 def put_thread_draft(thread_id: int, data: DraftBody):
     return dump_draft(
-        service.save_draft(
-            acting_user(), data.body, thread_id=thread_id, opened_at=data.opened_at
-        )
+        service.save_draft(acting_user(), data.body, thread_id=thread_id, opened_at=data.opened_at)
     )
 
 

@@ -17,8 +17,8 @@ from ..clock import now
 from ..errors import ServiceError
 from ..extensions import db
 from ..pagination import limit_from
-from ..schemas import iso
 from ..permissions import acting_user, is_member
+from ..schemas import iso
 from ..web import safe_referrer
 from . import service
 from .schemas import dump_reactions

@@ -105,7 +105,11 @@ def test_a_chat_author_shows_the_user_card(app, live_server, browser, make_user,
         expect(card).to_contain_text("Trust level")
         expect(card.get_by_role("button", name="Message")).to_be_visible()
         box = card.bounding_box()
-        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= (390 if phone else 1280)
+        assert (
+            box is not None
+            and box["x"] >= 0
+            and box["x"] + box["width"] <= (390 if phone else 1280)
+        )
         page.screenshot(path=str(ARTIFACTS / f"social-chat-card-{way}.png"), full_page=False)
         if way == "keyboard":
             page.keyboard.press("Escape")

@@ -177,4 +177,3 @@ def test_many_direct_messages_at_once_make_one_group_counting_each(app, race, ma
     assert errors == [] and sorted(results) == list(range(WORKERS))
     (row,) = rows_of(app, bob.id, "chat_direct")
     assert row.count == WORKERS and row.text == f"{WORKERS} new messages from alice"
-

@@ -162,7 +162,10 @@ def on_post_created(post, thread=None, **_extra) -> None:
     places = [(f"thread:{thread.id}", {"thread_id": thread.id, "category_id": None})]
     if post.position == 1:
         places.append(
-            (f"category:{thread.category_id}", {"thread_id": None, "category_id": thread.category_id})
+            (
+                f"category:{thread.category_id}",
+                {"thread_id": None, "category_id": thread.category_id},
+            )
         )
     db.session.execute(
         delete(Draft).where(
