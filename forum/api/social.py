@@ -152,13 +152,17 @@ def _draft_endpoints(rule: str, place: str, *, what: str, saving: str, titled: b
         "PUT",
         summary=saving,
         body=DraftBody,
-        errors=(403,),
+        errors=(403, 409),
         response=shapes.Draft,
         operation_id=f"put_{place}_draft",
     )
     def put_draft(data: DraftBody, **path):
         title = data.title if titled else ""  # a reply's draft has none
-        return dump_draft(service.save_draft(acting_user(), data.body, title=title, **where(path)))
+        return dump_draft(
+            service.save_draft(
+                acting_user(), data.body, title=title, opened_at=data.opened_at, **where(path)
+            )
+        )
 
     @endpoint(
         rule,
@@ -176,14 +180,16 @@ _draft_endpoints(
     "/drafts/threads/<int:thread_id>",
     "thread",
     what="reply in a thread",
-    saving="Save your draft reply in a thread (an empty body deletes it)",
+    saving="Save your draft reply in a thread (an empty body deletes it; 409 draft_posted "
+    "when you posted there after opened_at)",
     titled=False,
 )
 _draft_endpoints(
     "/drafts/categories/<slug>",
     "category",
     what="of a new thread in a category",
-    saving="Save your draft of a new thread in a category (title and body)",
+    saving="Save your draft of a new thread in a category (title and body; 409 "
+    "draft_posted when you opened a thread there after opened_at)",
     titled=True,
 )
 

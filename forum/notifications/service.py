@@ -1,8 +1,9 @@
 """Creating, listing and reading notifications; each one is also pushed live.
 
 Replies, mentions and watched posts are *grouped*: one row per member, kind and target
-(``thread:12``) while it is unread, naming its actors ("alice and 3 others replied in
-…"), so thirteen replies ring the bell once. A group is read when the member opens the
+(``thread:12``, ``room:4``) while it is unread, naming its actors ("alice and 3 others
+replied in …", "alice and 2 others mentioned you in #coffee", "3 new messages from bob"),
+so thirteen replies ring the bell once. A group is read when the member opens the
 bell's page, follows it, or reads its target (board's reading marks call ``mark_seen``);
 the next event then starts a new group.
 
@@ -100,8 +101,14 @@ def actors_phrase(names: list[str], count: int) -> str:
     return f"{names[0]} and {count - 1} others"
 
 
-def group_text(names: list[str], count: int, action: str) -> str:
-    return f"{actors_phrase(names, count)} {action}"[:300]
+def group_text(
+    names: list[str], actor_count: int, action: str, *, count: int = 1, counted: str | None = None
+) -> str:
+    """``alice and 3 others replied in …``; with ``counted`` (``new messages from``) and more
+    than one event, the events are counted instead: ``3 new messages from bob``."""
+    if counted is not None and count > 1:
+        return f"{count} {counted} {actors_phrase(names, actor_count)}"[:300]
+    return f"{actors_phrase(names, actor_count)} {action}"[:300]
 
 
 def _open_group(user_id: int, kind: str, target: str) -> Notification | None:
@@ -120,13 +127,26 @@ def _open_group(user_id: int, kind: str, target: str) -> Notification | None:
 
 
 def notify_group(
-    user_id: int, kind: str, action: str, url: str, *, actor: User, target: str, **params
+    user_id: int,
+    kind: str,
+    action: str,
+    url: str,
+    *,
+    actor: User,
+    target: str,
+    counted: str | None = None,
+    **params,
 ) -> Notification | None:
     """Tell ``user_id`` that ``actor`` did ``action`` (``replied in “X”``) about
     ``target``: a new row, or the member's unread row of this kind and target gains the
     actor (named first), a count and the newest time; ``url`` stays the first unread
-    event's. Sends ``notification_created`` only for a new row (one email per group).
-    None for the actor themselves or a muted type."""
+    event's. ``counted`` words a group of several events by their number instead
+    (``group_text``). Sends ``notification_created`` only for a new row (one email per
+    group). None for the actor themselves or a muted type.
+
+    Two events at once meet on the open-group unique index (the loser of the insert
+    merges into the winner's row, which it locks on PostgreSQL), so a group never splits
+    nor loses a count."""
     if actor.id == user_id or is_muted(user_id, kind):
         return None
     item = _open_group(user_id, kind, target)
@@ -167,7 +187,9 @@ def notify_group(
     item.actor_id = actor.id
     item.count = item.count + 1
     item.params = {**(item.params or {}), **params, "action": action}
-    item.text = group_text(item.actor_names, item.actor_count, action)
+    item.text = group_text(
+        item.actor_names, item.actor_count, action, count=item.count, counted=counted
+    )
     item.updated_at = now()
     db.session.flush()
     _push(item)

@@ -48,7 +48,8 @@ class Bookmark(db.Model):
 class Draft(db.Model):
     """What a member is writing: a reply in a thread (``thread_id``) or a new thread in a
     category (``category_id``, with its title). One per member and place (``place``:
-    ``thread:5`` or ``category:3``); deleted when the member posts there."""
+    ``thread:5`` or ``category:3``). Posting there empties it and stamps ``posted_at``
+    (a blank row is no draft: it only refuses autosaves opened before the post)."""
 
     __tablename__ = "drafts"
     __table_args__ = (UniqueConstraint("user_id", "place", name="uq_drafts_place"),)
@@ -62,3 +63,4 @@ class Draft(db.Model):
     body: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[StampedNow]
     updated_at: Mapped[datetime]
+    posted_at: Mapped[datetime | None]  # the member's latest post here

@@ -1,6 +1,6 @@
 """API shapes of reactions, bookmarks, drafts and user cards."""
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from ..schemas import MAX_DB_INT, Body, iso
 
@@ -13,6 +13,9 @@ class BookmarkBody(Body):
 class DraftBody(Body):
     body: str = Field(max_length=100_000)  # the service applies POST_MAX_LENGTH
     title: str = Field(default="", max_length=1_000)
+    # When the composer was opened (the page's data-draft-opened, server time): a save
+    # opened before the member's post there is refused (409 draft_posted).
+    opened_at: AwareDatetime | None = Field(default=None, strict=False)  # JSON has no dates
 
 
 def dump_reactions(reactions) -> dict:

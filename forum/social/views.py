@@ -13,10 +13,12 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from ..clock import now
 from ..errors import ServiceError
 from ..extensions import db
 from ..pagination import limit_from
 from ..permissions import acting_user, is_member
+from ..schemas import iso
 from ..web import safe_referrer
 from . import service
 from .schemas import dump_reactions
@@ -68,6 +70,8 @@ def draft_for(*, thread=None, category=None) -> dict | None:
         "url": url,
         "body": found.body if found else "",
         "title": found.title if found else "",
+        # Autosaves carry it back: one opened before a post there is refused.
+        "opened_at": iso(now()),
     }
 
 

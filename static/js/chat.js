@@ -230,10 +230,7 @@
     if (!followup) {
       const head = document.createElement("header");
       head.className = "msg-head";
-      const author = document.createElement("a");
-      author.className = "msg-author";
-      author.href = `/u/${encodeURIComponent(m.author.username)}`;
-      author.textContent = m.author.username;
+      const author = window.Plaza.memberLink(m.author.username, "msg-author");
       time.className = "msg-time";
       head.append(author, " ", time);
       main.appendChild(head);
@@ -488,9 +485,7 @@
     avatar.className = `avatar avatar-xs hue-${Number(user.hue) || 0}`;
     avatar.setAttribute("aria-hidden", "true");
     avatar.textContent = user.initials || "";
-    const name = document.createElement("span");
-    name.textContent = user.username;
-    li.append(avatar, name);
+    li.append(avatar, window.Plaza.memberLink(user.username));
     return li;
   }
   function refreshOnlineCount() {

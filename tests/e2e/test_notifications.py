@@ -57,5 +57,10 @@ def test_replies_ring_the_bell_once_and_show_as_one_grouped_row(
         page.get_by_role("link", name="Settings", exact=True).click()
         page.wait_for_url("**/settings/notifications")
         assert page.get_by_label("Replies to your threads and posts in the bell").is_checked()
+        # the email choice keeps room for its words at either width ("Right away"...)
+        email = page.get_by_label("Replies to your threads and posts by email")
+        box = email.bounding_box()
+        assert box is not None and box["width"] >= 140 and box["x"] + box["width"] <= width
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
         page.screenshot(path=str(ARTIFACTS / f"notifications-settings-{width}.png"), full_page=True)
         assert page.console_errors == []

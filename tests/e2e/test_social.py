@@ -62,3 +62,59 @@ def test_a_draft_survives_a_reload_and_the_page_reacts_and_shows_cards(
     page.goto(live_server(f"/t/{thread_id}"))
     expect(page.locator("#reply textarea")).to_have_value("")
     assert page.console_errors == []
+
+
+@pytest.mark.parametrize("way", ["hover", "tap", "keyboard"])
+def test_a_chat_author_shows_the_user_card(app, live_server, browser, make_user, way):
+    """Every member name is one macro (``member_link``): a chat message's author shows
+    the card on a mouse hover (desktop), on the first tap (a phone, 390 px) and on
+    keyboard focus, where Escape closes it and gives focus back to the name."""
+    from forum.accounts.models import User
+    from forum.chat import service as chat
+    from forum.extensions import db
+
+    admin, alice, bob = make_user("chatadmin", role="admin"), make_user("alice"), make_user("bob")
+    with app.app_context(), app.test_request_context("/"):
+        room = chat.create_public_room(db.session.get(User, admin.id), "coffee", "Coffee", "")
+        chat.send_message(db.session.get(User, alice.id), room, "Anyone tried the V60?")
+        db.session.commit()
+    phone = way == "tap"
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844} if phone else {"width": 1280, "height": 900},
+        has_touch=phone,
+        is_mobile=phone,
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        log_in(page, live_server, bob.username, bob.password)
+        page.goto(live_server("/chat/coffee"))
+        author = page.locator("article.msg a.msg-author", has_text="alice").first
+        card = page.locator(".user-card-pop .user-card")
+        if way == "hover":
+            author.hover()
+        elif way == "tap":
+            author.tap()
+            expect(page).to_have_url(live_server("/chat/coffee"))  # the first tap stays
+        else:
+            author.focus()
+        expect(card).to_be_visible()
+        expect(card.locator(".user-card-name")).to_have_text("alice")
+        expect(card).to_contain_text("Trust level")
+        expect(card.get_by_role("button", name="Message")).to_be_visible()
+        box = card.bounding_box()
+        assert (
+            box is not None
+            and box["x"] >= 0
+            and box["x"] + box["width"] <= (390 if phone else 1280)
+        )
+        page.screenshot(path=str(ARTIFACTS / f"social-chat-card-{way}.png"), full_page=False)
+        if way == "keyboard":
+            page.keyboard.press("Escape")
+            expect(card).to_have_count(0)
+            expect(author).to_be_focused()
+        assert errors == []
+    finally:
+        context.close()

@@ -41,7 +41,7 @@ def test_autosaves_landing_together_leave_one_draft_holding_one_of_the_texts(
     app, race, make_user, make_thread
 ):
     alice = make_user("alice")
-    thread_id = make_thread(alice)
+    thread_id = make_thread(make_user("bob"))
 
     def work(index):
         service.save_draft(db.session.get(User, alice.id), f"text {index}", thread_id=thread_id)
@@ -50,5 +50,34 @@ def test_autosaves_landing_together_leave_one_draft_holding_one_of_the_texts(
     results, errors = race(WORKERS, work)
     assert errors == [] and sorted(results) == list(range(WORKERS))
     with app.app_context():
-        drafts = db.session.scalars(db.select(Draft)).all()
+        drafts = db.session.scalars(db.select(Draft).where(Draft.user_id == alice.id)).all()
         assert len(drafts) == 1 and drafts[0].body in {f"text {i}" for i in range(WORKERS)}
+
+
+def test_late_autosaves_racing_the_post_never_bring_the_draft_back(
+    app, race, make_user, make_thread
+):
+    from forum.board import service as board
+    from forum.board.models import Thread
+    from forum.clock import now
+
+    alice, bob = make_user("alice"), make_user("bob")
+    thread_id = make_thread(bob)
+    opened = now()  # the composer was opened before the post, as every racer's was
+
+    def work(index):
+        user = db.session.get(User, alice.id)
+        if index == 0:
+            board.reply(user, db.session.get(Thread, thread_id), "The finished reply")
+            return "posted"
+        service.save_draft(user, f"text {index}", thread_id=thread_id, opened_at=opened)
+        return "saved"
+
+    results, errors = race(WORKERS, work)
+    assert errors == [] and results.count("posted") == 1
+    # each save landed before the post (and was emptied by it) or after it (refused)
+    assert set(results) <= {"posted", "saved", "draft_posted"}
+    with app.app_context():
+        (draft,) = db.session.scalars(db.select(Draft).where(Draft.user_id == alice.id)).all()
+        assert draft.body == "" and draft.posted_at is not None
+        assert service.find_draft(db.session.get(User, alice.id), thread_id=thread_id) is None

@@ -190,3 +190,8 @@ def parse_message_id(raw, field_name: str = "before") -> int | None:
     if value < 0 or value > MAX_DB_INT:
         raise field_error(field_name, "Use a message id.")
     return value
+
+
+def room_target(room: ChatRoom) -> str:
+    """What a room's notifications are grouped by, and marked read by on reading it."""
+    return f"room:{room.id}"

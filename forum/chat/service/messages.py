@@ -27,6 +27,7 @@ from .common import (
     check_send_rate,
     may_read,
     membership,
+    room_target,
 )
 from .presence import (
     online_ids,
@@ -129,16 +130,22 @@ def message_url(room: ChatRoom, message: ChatMessage) -> str:
 def _notify_for_message(
     author: User, room: ChatRoom, message: ChatMessage, mentions: list[str]
 ) -> None:
+    # Grouped per room while unread, like thread replies: "alice and 2 others mentioned
+    # you in #coffee", "3 new messages from bob"; the link is the first unread one's.
     told = {author.id}
     url = message_url(room, message)
+    label = _room_label(room)
+    target = room_target(room)
     notifications.notify_mentioned(
         author,
         mentions,
         "chat_mention",
-        f"{author.username} mentioned you in {_room_label(room)}",
+        f"{author.username} mentioned you in {label}",
         url,
         told=told,
         may_see=lambda user: may_read(user, room),
+        action=f"mentioned you in {label}",
+        target=target,
     )
     if room.is_direct:
         # The other member hears about it unless they are looking at the conversation.
@@ -148,12 +155,14 @@ def _notify_for_message(
             )
         ):
             if not online_ids(room, [other_id]):
-                notifications.notify(
+                notifications.notify_group(
                     other_id,
                     "chat_direct",
-                    f"{author.username} sent you a direct message",
+                    "sent you a direct message",
                     url,
-                    actor_id=author.id,
+                    actor=author,
+                    target=target,
+                    counted="new messages from",
                 )
 
 

@@ -9,12 +9,14 @@ from ...accounts.models import User
 from ...clock import now
 from ...errors import NotFound
 from ...extensions import db
+from ...notifications import service as notifications
 from ..models import ChatMember, ChatMessage, ChatRoom
 from .common import (
     NAMESPACE,
     RoomEntry,
     add_member,
     membership,
+    room_target,
 )
 
 
@@ -133,4 +135,8 @@ def mark_read(user: User, room: ChatRoom, message_id: int | None = None) -> int:
             room=f"user:{user.id}",
             namespace=NAMESPACE,
         )
+    if upto >= latest:
+        # Reading the room to its end is seeing what the bell grouped about it
+        # (mentions, direct messages); the next message starts a new group.
+        notifications.mark_seen(user.id, target=room_target(room))
     return unread_count(user, room)
