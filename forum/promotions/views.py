@@ -3,7 +3,9 @@ widget fragment promotions.js refetches live, and the merchant's pages to create
 watch and end promotions. Thin: parse, call the service, commit or show the refusal.
 """
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -215,11 +217,18 @@ LABELS = {
 }
 
 
-def _new_promotion(form_class, kind: str, *, prefill: dict[str, timedelta], create, landing):
-    """The merchant's page for a new group-buy or snap-up (``kind``).
+def _terms(form, names: tuple[str, ...]) -> dict:
+    """The service's keyword arguments from ``form``'s fields ``names``: local times aware."""
+    values = {name: form[name].data for name in names}
+    return {k: _aware(v) if isinstance(v, datetime) else v for k, v in values.items()}
 
-    ``prefill`` offers times (offsets from now) on first display; ``create(form)``
-    calls the service; ``landing(promotion)`` is the created promotion's page.
+
+def _new_promotion(form_class, kind: str, *, prefill: dict[str, timedelta], create, terms, landing):
+    """The merchant's page for a new promotion (``kind``).
+
+    ``prefill`` offers times (offsets from now) on first display; ``create`` is the
+    service function, given the product and the form's fields ``terms``;
+    ``landing(promotion)`` is the created promotion's page.
     """
     merchant = _merchant_or_403()
     if merchant is None:
@@ -231,7 +240,9 @@ def _new_promotion(form_class, kind: str, *, prefill: dict[str, timedelta], crea
         at = now()
         for name, offset in prefill.items():
             getattr(form, name).data = _local(at + offset)
-    done = run_form(form, lambda: create(form))
+    done = run_form(
+        form, lambda: create(_user(), product_id=form.product_id.data, **_terms(form, terms))
+    )
     if done:
         flash(
             f"{LABELS[kind]} created. Embed it anywhere with [[{kind}:{done.value.id}]].",
@@ -250,15 +261,14 @@ def new_group_buy():
         GroupBuyForm,
         "groupbuy",
         prefill={"ends_at": timedelta(days=7)},
-        create=lambda form: service.create_group_buy(
-            _user(),
-            product_id=form.product_id.data,
-            group_price_cents=form.group_price_cents.data,
-            team_size=form.team_size.data,
-            team_window_minutes=form.team_window_minutes.data,
-            ends_at=_aware(form.ends_at.data),
-            auto_complete=bool(form.auto_complete.data),
-            steps=form.steps.data,
+        create=service.create_group_buy,
+        terms=(
+            "group_price_cents",
+            "team_size",
+            "team_window_minutes",
+            "ends_at",
+            "auto_complete",
+            "steps",
         ),
         landing=lambda item: url_for("promotions.merchant_group_buy", group_buy_id=item.id),
     )
@@ -271,15 +281,8 @@ def new_snap():
         SnapForm,
         "snap",
         prefill={"starts_at": timedelta(hours=1), "ends_at": timedelta(hours=3)},
-        create=lambda form: service.create_snap(
-            _user(),
-            product_id=form.product_id.data,
-            price_cents=form.price_cents.data,
-            stock=form.stock.data,
-            per_user_limit=form.per_user_limit.data,
-            starts_at=_aware(form.starts_at.data),
-            ends_at=_aware(form.ends_at.data),
-        ),
+        create=service.create_snap,
+        terms=("price_cents", "stock", "per_user_limit", "starts_at", "ends_at"),
         landing=lambda item: url_for("promotions.merchant_snap", snap_id=item.id),
     )
 
@@ -404,89 +407,110 @@ def submit_guess(game_id: int):
 # --- merchant pages: Dutch auctions and guessing games ------------------------------
 
 
-@bp.route("/merchant/auctions/new", methods=["GET", "POST"])
-@login_required
-def new_auction():
-    return _new_promotion(
-        AuctionForm,
-        "auction",
-        prefill={"starts_at": timedelta(hours=1)},
-        create=lambda form: service.create_auction(
-            _user(),
-            product_id=form.product_id.data,
-            units=form.units.data,
-            start_price_cents=form.start_price_cents.data,
-            floor_price_cents=form.floor_price_cents.data,
-            drop_cents=form.drop_cents.data,
-            drop_every_seconds=form.drop_every_seconds.data,
-            starts_at=_aware(form.starts_at.data),
-            per_user_limit=form.per_user_limit.data,
-        ),
-        landing=lambda item: url_for("promotions.merchant_auction", auction_id=item.id),
-    )
+def _add_game_pages(
+    kind: str,
+    *,
+    name: str,
+    path: str,
+    arg: str,
+    form_class,
+    terms: tuple[str, ...],
+    prefill: dict[str, timedelta],
+    get: Callable[[int], Any],
+    create: Callable[..., Any],
+    edit: Callable[..., Any],
+    editable: Callable[[Any], bool],
+    watch: Callable[[Any], dict],
+    stop: tuple[str, Callable[[Any, Any], Any], str],
+) -> None:
+    """One kind of game's merchant pages under ``/merchant/<path>``: ``new_<name>``,
+    ``merchant_<name>`` (watch; ``watch(item)`` are its values besides the offer),
+    ``edit_<name>`` (until it starts) and the ``stop`` button ``(verb, service call,
+    what the merchant is told)`` at ``<verb>_<name>``. ``terms`` are the form's fields the
+    service takes, by the same names."""
+    verb, stop_call, stopped = stop
+
+    def watch_url(item) -> str:
+        return url_for(f"promotions.merchant_{name}", **{arg: item.id})
+
+    def new_page():
+        return _new_promotion(
+            form_class, kind, prefill=prefill, create=create, terms=terms, landing=watch_url
+        )
+
+    def watch_page(**ids):
+        item = _own_promotion(get, ids[arg])
+        return render_template(
+            f"promotions/merchant_{name}.html",
+            **{name: item},
+            editable=editable(item),
+            **watch(item),
+        )
+
+    def edit_page(**ids):
+        item = _own_promotion(get, ids[arg])
+        if not editable(item):
+            flash(f"This {LABELS[kind].lower()} has started: it can no longer be changed.")
+            return redirect(watch_url(item))
+        form = form_class()
+        del form.product_id  # an offer keeps its product
+        form.money_currency = item.currency
+        if request.method == "GET":
+            for term in terms:
+                value = getattr(item, term)
+                form[term].data = _local(value) if isinstance(value, datetime) else value
+        if run_form(form, lambda: edit(_user(), item, **_terms(form, terms))):
+            flash(f"{LABELS[kind]} changed.", "success")
+            return redirect(watch_url(item))
+        return render_template(
+            "promotions/form.html", form=form, kind=kind, zone=viewer_zone(), editing=item
+        ), form_status(form)
+
+    def stop_button(**ids):
+        item = _own_promotion(get, ids[arg])
+        return _act(lambda: stop_call(_user(), item), back=watch_url(item), success=stopped)
+
+    one = f"/merchant/{path}/<int:{arg}>"
+    for rule, endpoint, view, methods in (
+        (f"/merchant/{path}/new", f"new_{name}", new_page, ["GET", "POST"]),
+        (one, f"merchant_{name}", watch_page, ["GET"]),
+        (f"{one}/edit", f"edit_{name}", edit_page, ["GET", "POST"]),
+        (f"{one}/{verb}", f"{verb}_{name}", stop_button, ["POST"]),
+    ):
+        bp.add_url_rule(rule, endpoint, login_required(view), methods=methods)
 
 
-@bp.route("/merchant/guess-games/new", methods=["GET", "POST"])
-@login_required
-def new_game():
-    return _new_promotion(
-        GuessGameForm,
-        "guess",
-        prefill={"ends_at": timedelta(days=1)},
-        create=lambda form: service.create_game(
-            _user(),
-            product_id=form.product_id.data,
-            market_price_cents=form.market_price_cents.data,
-            points_per_guess=form.points_per_guess.data,
-            max_guesses_per_user=form.max_guesses_per_user.data,
-            ends_at=_aware(form.ends_at.data),
-        ),
-        landing=lambda item: url_for("promotions.merchant_game", game_id=item.id),
-    )
-
-
-@bp.get("/merchant/auctions/<int:auction_id>")
-@login_required
-def merchant_auction(auction_id: int):
-    item = _own_promotion(service.get_auction, auction_id)
-    return render_template(
-        "promotions/merchant_auction.html",
-        auction=item,
-        live=service.auction_payload(item),
-        sold=service.sold_prices(item),
-        room=service.auction_room(item.id),
-    )
-
-
-@bp.post("/merchant/auctions/<int:auction_id>/end")
-@login_required
-def end_auction(auction_id: int):
-    item = _own_promotion(service.get_auction, auction_id)
-    return _act(
-        lambda: service.end_auction(_user(), item),
-        back=url_for("promotions.merchant_auction", auction_id=auction_id),
-        success="The auction has ended; units already taken stay sold.",
-    )
-
-
-@bp.get("/merchant/guess-games/<int:game_id>")
-@login_required
-def merchant_game(game_id: int):
-    item = _own_promotion(service.get_game, game_id)
-    return render_template(
-        "promotions/merchant_game.html",
-        game=item,
-        live=service.game_payload(item),
-        room=service.game_room(item.id),
-    )
-
-
-@bp.post("/merchant/guess-games/<int:game_id>/close")
-@login_required
-def close_game(game_id: int):
-    item = _own_promotion(service.get_game, game_id)
-    return _act(
-        lambda: service.close_game(_user(), item),
-        back=url_for("promotions.merchant_game", game_id=game_id),
-        success="The game is closed and its winner computed.",
-    )
+_add_game_pages(
+    "auction",
+    name="auction",
+    path="auctions",
+    arg="auction_id",
+    form_class=AuctionForm,
+    terms=service.AUCTION_TERMS,
+    prefill={"starts_at": timedelta(hours=1)},
+    get=service.get_auction,
+    create=service.create_auction,
+    edit=service.edit_auction,
+    editable=service.auction_editable,
+    watch=lambda item: {
+        "live": service.auction_payload(item),
+        "sold": service.sold_prices(item),
+        "room": service.auction_room(item.id),
+    },
+    stop=("end", service.end_auction, "The auction has ended; units already taken stay sold."),
+)
+_add_game_pages(
+    "guess",
+    name="game",
+    path="guess-games",
+    arg="game_id",
+    form_class=GuessGameForm,
+    terms=service.GAME_TERMS,
+    prefill={"ends_at": timedelta(days=1)},
+    get=service.get_game,
+    create=service.create_game,
+    edit=service.edit_game,
+    editable=service.game_editable,
+    watch=lambda item: {"live": service.game_payload(item), "room": service.game_room(item.id)},
+    stop=("close", service.close_game, "The game is closed and its winner computed."),
+)
