@@ -63,11 +63,13 @@ def index():
 @bp.get("/group-buys/<int:group_buy_id>")
 def group_buy(group_buy_id: int):
     item = service.get_group_buy(group_buy_id)
-    return render_template(
+    return _offer_page(
         "promotions/group_buy.html",
+        item,
+        service.render_group_buy,
+        service.group_buy_url,
         group_buy=item,
         counts=service.campaign_counts([item.id])[item.id],
-        widget=service.render_group_buy(item, _page_context(), service.group_buy_url(item)),
     )
 
 
@@ -125,10 +127,12 @@ def join_team(team_id: int):
 @bp.get("/snaps/<int:snap_id>")
 def snap(snap_id: int):
     item = service.get_snap(snap_id)
-    return render_template(
+    return _offer_page(
         "promotions/snap.html",
+        item,
+        service.render_snap,
+        service.snap_url,
         snap=item,
-        widget=service.render_snap(item, _page_context(), service.snap_url(item)),
         bought=service.bought_by(_user(), item),
     )
 
@@ -139,17 +143,27 @@ def buy_snap(snap_id: int):
     item = service.get_snap(snap_id)
     raw = request.form.get("quantity", "1")
     quantity = int(raw) if raw.isdigit() and len(raw) < 4 else None
-    return _act(
-        lambda: service.buy_snap(
-            _user(), item, quantity, idempotency_key=request.form.get("idempotency_key") or None
-        )[0],
+    return _hold(
+        lambda key: service.buy_snap(_user(), item, quantity, idempotency_key=key),
         back=url_for("promotions.snap", snap_id=snap_id),
-        then=_to_order("Got it! Pay within the time shown to keep your units."),
+        message="Got it! Pay within the time shown to keep your units.",
     )
 
 
-def _to_order(message: str):
-    return lambda order: (message, url_for("shop_embed.order", order_id=order.id))
+def _hold(call, *, back: str, message: str):
+    """A buy or take button: ``call(idempotency_key)`` returns (order, replayed); done, the
+    member is sent to the order (``message``) to pay it."""
+    return _act(
+        lambda: call(request.form.get("idempotency_key") or None)[0],
+        back=back,
+        then=lambda order: (message, url_for("shop_embed.order", order_id=order.id)),
+    )
+
+
+def _offer_page(template: str, item, render, url, **values):
+    """An offer's own page: its widget (``render(item, ...)`` linking to ``url(item)``,
+    nothing around it to attribute) and ``values``."""
+    return render_template(template, widget=render(item, _page_context(), url(item)), **values)
 
 
 def _page_context():
@@ -353,10 +367,12 @@ def end_snap(snap_id: int):
 @bp.get("/auctions/<int:auction_id>")
 def auction(auction_id: int):
     item = service.get_auction(auction_id)
-    return render_template(
+    return _offer_page(
         "promotions/auction.html",
+        item,
+        service.render_auction,
+        service.auction_url,
         auction=item,
-        widget=service.render_auction(item, _page_context(), service.auction_url(item)),
         taken=service.taken_by(_user(), item),
     )
 
@@ -365,12 +381,10 @@ def auction(auction_id: int):
 @login_required
 def take_auction(auction_id: int):
     item = service.get_auction(auction_id)
-    return _act(
-        lambda: service.take(
-            _user(), item, idempotency_key=request.form.get("idempotency_key") or None
-        )[0],
+    return _hold(
+        lambda key: service.take(_user(), item, idempotency_key=key),
         back=url_for("promotions.auction", auction_id=auction_id),
-        then=_to_order("It's yours at this price: pay within the time shown to keep it."),
+        message="It's yours at this price: pay within the time shown to keep it.",
     )
 
 
@@ -378,10 +392,12 @@ def take_auction(auction_id: int):
 def guess_game(game_id: int):
     """The game's page: its widget and, for the viewer only, their own guesses."""
     item = service.get_game(game_id)
-    return render_template(
+    return _offer_page(
         "promotions/guess_game.html",
+        item,
+        service.render_game,
+        service.game_url,
         game=item,
-        widget=service.render_game(item, _page_context(), service.game_url(item)),
         mine=service.my_guesses(_user(), item),
     )
 

@@ -40,14 +40,12 @@ from ..models import Auction, AuctionSale
 from . import holds
 from .common import (
     MAX_CAMPAIGN,
-    add_promotion,
     check_can_act,
-    check_fields,
     check_idempotency_key,
     check_units,
+    create_offer,
     end_promotion,
     get_promotion,
-    own_product,
     promo_price,
     promotions_of,
     read_time,
@@ -169,12 +167,7 @@ def auction_terms(product, at: datetime, errors: dict, **terms) -> dict:
 def create_auction(actor, *, product_id, **terms) -> Auction:
     """A new Dutch auction of one of ``actor``'s products (``TERMS``, as ``auction_terms``
     checks them). Raises Forbidden or ValidationFailed."""
-    errors: dict[str, list[str]] = {}
-    merchant, product = own_product(actor, product_id, errors)
-    at = now()
-    checked = auction_terms(product, at, errors, **terms)
-    check_fields(errors)
-    return add_promotion(Auction, merchant, product, at, **checked)
+    return create_offer(actor, Auction, product_id, auction_terms, terms)
 
 
 def not_started(at: datetime):

@@ -44,12 +44,10 @@ from ...trust import service as trust
 from ..models import Guess, GuessGame, GuessPlayer, GuessWin
 from .common import (
     MAX_CAMPAIGN,
-    add_promotion,
     check_can_act,
-    check_fields,
     check_offer_owner,
+    create_offer,
     get_promotion,
-    own_product,
     promotions_of,
     read_time,
     stamp_once,
@@ -131,12 +129,7 @@ def game_terms(product, at: datetime, errors: dict, **terms) -> dict:
 def create_game(actor, *, product_id, **terms) -> GuessGame:
     """A new guessing game for one of ``actor``'s products (``TERMS``, as ``game_terms``
     checks them). Raises Forbidden or ValidationFailed."""
-    errors: dict[str, list[str]] = {}
-    merchant, product = own_product(actor, product_id, errors)
-    at = now()
-    checked = game_terms(product, at, errors, **terms)
-    check_fields(errors)
-    return add_promotion(GuessGame, merchant, product, at, **checked)
+    return create_offer(actor, GuessGame, product_id, game_terms, terms)
 
 
 def not_started(at: datetime):
