@@ -7,9 +7,11 @@ from ..promotions import service
 from ..promotions.game_schemas import (
     Auction,
     AuctionBody,
+    AuctionPatch,
     GuessBody,
     GuessGame,
     GuessGameBody,
+    GuessGamePatch,
     GuessResult,
     Reminder,
     ReminderBody,
@@ -52,6 +54,19 @@ def create_auction(data: AuctionBody):
 )
 def get_auction(auction_id: int):
     return dump_auction(service.get_auction(auction_id), _user())
+
+
+@endpoint(
+    "/auctions/<int:auction_id>",
+    "PATCH",
+    summary="Change an auction before its start (its merchant, admin); 409 started",
+    body=AuctionPatch,
+    errors=(403, 404, 409, 422),
+    response=Auction,
+)
+def edit_auction(auction_id: int, data):
+    auction = service.get_auction(auction_id)
+    return dump_auction(service.edit_auction(_user(), auction, **data.changes()))
 
 
 @endpoint(
@@ -112,6 +127,19 @@ def create_guess_game(data: GuessGameBody):
 )
 def get_guess_game(game_id: int):
     return dump_game(service.get_game(game_id), _user())
+
+
+@endpoint(
+    "/guess-games/<int:game_id>",
+    "PATCH",
+    summary="Change a guessing game before its first guess (its merchant, admin); 409 started",
+    body=GuessGamePatch,
+    errors=(403, 404, 409, 422),
+    response=GuessGame,
+)
+def edit_guess_game(game_id: int, data):
+    game = service.get_game(game_id)
+    return dump_game(service.edit_game(_user(), game, **data.changes()), _user())
 
 
 @endpoint(

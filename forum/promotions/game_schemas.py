@@ -7,8 +7,10 @@ document cannot drift from what is sent.
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic.fields import FieldInfo
 
+from ..errors import ValidationFailed
 from ..money import MinorUnits
 from ..schemas import Body, DbInt, Id, iso
 from ..shop_embed.schemas import Address
@@ -36,6 +38,31 @@ class GuessGameBody(Body):
     points_per_guess: DbInt
     max_guesses_per_user: DbInt
     ends_at: str = Field(max_length=64)
+
+
+def patch_of(body: type[Body], *, keep_out: tuple[str, ...] = ("product_id",)) -> type[Body]:
+    """``body`` for a PATCH: the same fields with the same types and bounds, each optional
+    (absent = unchanged); ``keep_out`` are not changeable, so sending them is a 422 like
+    any unknown field. ``changes()`` is what the caller sent; an explicit null is refused."""
+
+    def changes(self) -> dict:
+        nulls = [name for name in self.model_fields_set if getattr(self, name) is None]
+        if nulls:
+            raise ValidationFailed(fields={name: ["Must not be null."] for name in nulls})
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+    fields: dict = {
+        name: (info.annotation | None, FieldInfo.merge_field_infos(info, default=None))
+        for name, info in body.model_fields.items()
+        if name not in keep_out
+    }
+    patch = create_model(body.__name__.replace("Body", "Patch"), __base__=Body, **fields)
+    patch.changes = changes  # type: ignore[attr-defined]
+    return patch
+
+
+AuctionPatch = patch_of(AuctionBody)
+GuessGamePatch = patch_of(GuessGameBody)
 
 
 class GuessBody(Body):

@@ -3,7 +3,9 @@ widget fragment promotions.js refetches live, and the merchant's pages to create
 watch and end promotions. Thin: parse, call the service, commit or show the refusal.
 """
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -61,11 +63,13 @@ def index():
 @bp.get("/group-buys/<int:group_buy_id>")
 def group_buy(group_buy_id: int):
     item = service.get_group_buy(group_buy_id)
-    return render_template(
+    return _offer_page(
         "promotions/group_buy.html",
+        item,
+        service.render_group_buy,
+        service.group_buy_url,
         group_buy=item,
         counts=service.campaign_counts([item.id])[item.id],
-        widget=service.render_group_buy(item, _page_context(), service.group_buy_url(item)),
     )
 
 
@@ -123,10 +127,12 @@ def join_team(team_id: int):
 @bp.get("/snaps/<int:snap_id>")
 def snap(snap_id: int):
     item = service.get_snap(snap_id)
-    return render_template(
+    return _offer_page(
         "promotions/snap.html",
+        item,
+        service.render_snap,
+        service.snap_url,
         snap=item,
-        widget=service.render_snap(item, _page_context(), service.snap_url(item)),
         bought=service.bought_by(_user(), item),
     )
 
@@ -137,17 +143,27 @@ def buy_snap(snap_id: int):
     item = service.get_snap(snap_id)
     raw = request.form.get("quantity", "1")
     quantity = int(raw) if raw.isdigit() and len(raw) < 4 else None
-    return _act(
-        lambda: service.buy_snap(
-            _user(), item, quantity, idempotency_key=request.form.get("idempotency_key") or None
-        )[0],
+    return _hold(
+        lambda key: service.buy_snap(_user(), item, quantity, idempotency_key=key),
         back=url_for("promotions.snap", snap_id=snap_id),
-        then=_to_order("Got it! Pay within the time shown to keep your units."),
+        message="Got it! Pay within the time shown to keep your units.",
     )
 
 
-def _to_order(message: str):
-    return lambda order: (message, url_for("shop_embed.order", order_id=order.id))
+def _hold(call, *, back: str, message: str):
+    """A buy or take button: ``call(idempotency_key)`` returns (order, replayed); done, the
+    member is sent to the order (``message``) to pay it."""
+    return _act(
+        lambda: call(request.form.get("idempotency_key") or None)[0],
+        back=back,
+        then=lambda order: (message, url_for("shop_embed.order", order_id=order.id)),
+    )
+
+
+def _offer_page(template: str, item, render, url, **values):
+    """An offer's own page: its widget (``render(item, ...)`` linking to ``url(item)``,
+    nothing around it to attribute) and ``values``."""
+    return render_template(template, widget=render(item, _page_context(), url(item)), **values)
 
 
 def _page_context():
@@ -215,11 +231,18 @@ LABELS = {
 }
 
 
-def _new_promotion(form_class, kind: str, *, prefill: dict[str, timedelta], create, landing):
-    """The merchant's page for a new group-buy or snap-up (``kind``).
+def _terms(form, names: tuple[str, ...]) -> dict:
+    """The service's keyword arguments from ``form``'s fields ``names``: local times aware."""
+    values = {name: form[name].data for name in names}
+    return {k: _aware(v) if isinstance(v, datetime) else v for k, v in values.items()}
 
-    ``prefill`` offers times (offsets from now) on first display; ``create(form)``
-    calls the service; ``landing(promotion)`` is the created promotion's page.
+
+def _new_promotion(form_class, kind: str, *, prefill: dict[str, timedelta], create, terms, landing):
+    """The merchant's page for a new promotion (``kind``).
+
+    ``prefill`` offers times (offsets from now) on first display; ``create`` is the
+    service function, given the product and the form's fields ``terms``;
+    ``landing(promotion)`` is the created promotion's page.
     """
     merchant = _merchant_or_403()
     if merchant is None:
@@ -231,7 +254,9 @@ def _new_promotion(form_class, kind: str, *, prefill: dict[str, timedelta], crea
         at = now()
         for name, offset in prefill.items():
             getattr(form, name).data = _local(at + offset)
-    done = run_form(form, lambda: create(form))
+    done = run_form(
+        form, lambda: create(_user(), product_id=form.product_id.data, **_terms(form, terms))
+    )
     if done:
         flash(
             f"{LABELS[kind]} created. Embed it anywhere with [[{kind}:{done.value.id}]].",
@@ -250,15 +275,14 @@ def new_group_buy():
         GroupBuyForm,
         "groupbuy",
         prefill={"ends_at": timedelta(days=7)},
-        create=lambda form: service.create_group_buy(
-            _user(),
-            product_id=form.product_id.data,
-            group_price_cents=form.group_price_cents.data,
-            team_size=form.team_size.data,
-            team_window_minutes=form.team_window_minutes.data,
-            ends_at=_aware(form.ends_at.data),
-            auto_complete=bool(form.auto_complete.data),
-            steps=form.steps.data,
+        create=service.create_group_buy,
+        terms=(
+            "group_price_cents",
+            "team_size",
+            "team_window_minutes",
+            "ends_at",
+            "auto_complete",
+            "steps",
         ),
         landing=lambda item: url_for("promotions.merchant_group_buy", group_buy_id=item.id),
     )
@@ -271,15 +295,8 @@ def new_snap():
         SnapForm,
         "snap",
         prefill={"starts_at": timedelta(hours=1), "ends_at": timedelta(hours=3)},
-        create=lambda form: service.create_snap(
-            _user(),
-            product_id=form.product_id.data,
-            price_cents=form.price_cents.data,
-            stock=form.stock.data,
-            per_user_limit=form.per_user_limit.data,
-            starts_at=_aware(form.starts_at.data),
-            ends_at=_aware(form.ends_at.data),
-        ),
+        create=service.create_snap,
+        terms=("price_cents", "stock", "per_user_limit", "starts_at", "ends_at"),
         landing=lambda item: url_for("promotions.merchant_snap", snap_id=item.id),
     )
 
@@ -350,10 +367,12 @@ def end_snap(snap_id: int):
 @bp.get("/auctions/<int:auction_id>")
 def auction(auction_id: int):
     item = service.get_auction(auction_id)
-    return render_template(
+    return _offer_page(
         "promotions/auction.html",
+        item,
+        service.render_auction,
+        service.auction_url,
         auction=item,
-        widget=service.render_auction(item, _page_context(), service.auction_url(item)),
         taken=service.taken_by(_user(), item),
     )
 
@@ -362,12 +381,10 @@ def auction(auction_id: int):
 @login_required
 def take_auction(auction_id: int):
     item = service.get_auction(auction_id)
-    return _act(
-        lambda: service.take(
-            _user(), item, idempotency_key=request.form.get("idempotency_key") or None
-        )[0],
+    return _hold(
+        lambda key: service.take(_user(), item, idempotency_key=key),
         back=url_for("promotions.auction", auction_id=auction_id),
-        then=_to_order("It's yours at this price: pay within the time shown to keep it."),
+        message="It's yours at this price: pay within the time shown to keep it.",
     )
 
 
@@ -375,10 +392,12 @@ def take_auction(auction_id: int):
 def guess_game(game_id: int):
     """The game's page: its widget and, for the viewer only, their own guesses."""
     item = service.get_game(game_id)
-    return render_template(
+    return _offer_page(
         "promotions/guess_game.html",
+        item,
+        service.render_game,
+        service.game_url,
         game=item,
-        widget=service.render_game(item, _page_context(), service.game_url(item)),
         mine=service.my_guesses(_user(), item),
     )
 
@@ -404,89 +423,110 @@ def submit_guess(game_id: int):
 # --- merchant pages: Dutch auctions and guessing games ------------------------------
 
 
-@bp.route("/merchant/auctions/new", methods=["GET", "POST"])
-@login_required
-def new_auction():
-    return _new_promotion(
-        AuctionForm,
-        "auction",
-        prefill={"starts_at": timedelta(hours=1)},
-        create=lambda form: service.create_auction(
-            _user(),
-            product_id=form.product_id.data,
-            units=form.units.data,
-            start_price_cents=form.start_price_cents.data,
-            floor_price_cents=form.floor_price_cents.data,
-            drop_cents=form.drop_cents.data,
-            drop_every_seconds=form.drop_every_seconds.data,
-            starts_at=_aware(form.starts_at.data),
-            per_user_limit=form.per_user_limit.data,
-        ),
-        landing=lambda item: url_for("promotions.merchant_auction", auction_id=item.id),
-    )
+def _add_game_pages(
+    kind: str,
+    *,
+    name: str,
+    path: str,
+    arg: str,
+    form_class,
+    terms: tuple[str, ...],
+    prefill: dict[str, timedelta],
+    get: Callable[[int], Any],
+    create: Callable[..., Any],
+    edit: Callable[..., Any],
+    editable: Callable[[Any], bool],
+    watch: Callable[[Any], dict],
+    stop: tuple[str, Callable[[Any, Any], Any], str],
+) -> None:
+    """One kind of game's merchant pages under ``/merchant/<path>``: ``new_<name>``,
+    ``merchant_<name>`` (watch; ``watch(item)`` are its values besides the offer),
+    ``edit_<name>`` (until it starts) and the ``stop`` button ``(verb, service call,
+    what the merchant is told)`` at ``<verb>_<name>``. ``terms`` are the form's fields the
+    service takes, by the same names."""
+    verb, stop_call, stopped = stop
+
+    def watch_url(item) -> str:
+        return url_for(f"promotions.merchant_{name}", **{arg: item.id})
+
+    def new_page():
+        return _new_promotion(
+            form_class, kind, prefill=prefill, create=create, terms=terms, landing=watch_url
+        )
+
+    def watch_page(**ids):
+        item = _own_promotion(get, ids[arg])
+        return render_template(
+            f"promotions/merchant_{name}.html",
+            **{name: item},
+            editable=editable(item),
+            **watch(item),
+        )
+
+    def edit_page(**ids):
+        item = _own_promotion(get, ids[arg])
+        if not editable(item):
+            flash(f"This {LABELS[kind].lower()} has started: it can no longer be changed.")
+            return redirect(watch_url(item))
+        form = form_class()
+        del form.product_id  # an offer keeps its product
+        form.money_currency = item.currency
+        if request.method == "GET":
+            for term in terms:
+                value = getattr(item, term)
+                form[term].data = _local(value) if isinstance(value, datetime) else value
+        if run_form(form, lambda: edit(_user(), item, **_terms(form, terms))):
+            flash(f"{LABELS[kind]} changed.", "success")
+            return redirect(watch_url(item))
+        return render_template(
+            "promotions/form.html", form=form, kind=kind, zone=viewer_zone(), editing=item
+        ), form_status(form)
+
+    def stop_button(**ids):
+        item = _own_promotion(get, ids[arg])
+        return _act(lambda: stop_call(_user(), item), back=watch_url(item), success=stopped)
+
+    one = f"/merchant/{path}/<int:{arg}>"
+    for rule, endpoint, view, methods in (
+        (f"/merchant/{path}/new", f"new_{name}", new_page, ["GET", "POST"]),
+        (one, f"merchant_{name}", watch_page, ["GET"]),
+        (f"{one}/edit", f"edit_{name}", edit_page, ["GET", "POST"]),
+        (f"{one}/{verb}", f"{verb}_{name}", stop_button, ["POST"]),
+    ):
+        bp.add_url_rule(rule, endpoint, login_required(view), methods=methods)
 
 
-@bp.route("/merchant/guess-games/new", methods=["GET", "POST"])
-@login_required
-def new_game():
-    return _new_promotion(
-        GuessGameForm,
-        "guess",
-        prefill={"ends_at": timedelta(days=1)},
-        create=lambda form: service.create_game(
-            _user(),
-            product_id=form.product_id.data,
-            market_price_cents=form.market_price_cents.data,
-            points_per_guess=form.points_per_guess.data,
-            max_guesses_per_user=form.max_guesses_per_user.data,
-            ends_at=_aware(form.ends_at.data),
-        ),
-        landing=lambda item: url_for("promotions.merchant_game", game_id=item.id),
-    )
-
-
-@bp.get("/merchant/auctions/<int:auction_id>")
-@login_required
-def merchant_auction(auction_id: int):
-    item = _own_promotion(service.get_auction, auction_id)
-    return render_template(
-        "promotions/merchant_auction.html",
-        auction=item,
-        live=service.auction_payload(item),
-        sold=service.sold_prices(item),
-        room=service.auction_room(item.id),
-    )
-
-
-@bp.post("/merchant/auctions/<int:auction_id>/end")
-@login_required
-def end_auction(auction_id: int):
-    item = _own_promotion(service.get_auction, auction_id)
-    return _act(
-        lambda: service.end_auction(_user(), item),
-        back=url_for("promotions.merchant_auction", auction_id=auction_id),
-        success="The auction has ended; units already taken stay sold.",
-    )
-
-
-@bp.get("/merchant/guess-games/<int:game_id>")
-@login_required
-def merchant_game(game_id: int):
-    item = _own_promotion(service.get_game, game_id)
-    return render_template(
-        "promotions/merchant_game.html",
-        game=item,
-        live=service.game_payload(item),
-        room=service.game_room(item.id),
-    )
-
-
-@bp.post("/merchant/guess-games/<int:game_id>/close")
-@login_required
-def close_game(game_id: int):
-    item = _own_promotion(service.get_game, game_id)
-    return _act(
-        lambda: service.close_game(_user(), item),
-        back=url_for("promotions.merchant_game", game_id=game_id),
-        success="The game is closed and its winner computed.",
-    )
+_add_game_pages(
+    "auction",
+    name="auction",
+    path="auctions",
+    arg="auction_id",
+    form_class=AuctionForm,
+    terms=service.AUCTION_TERMS,
+    prefill={"starts_at": timedelta(hours=1)},
+    get=service.get_auction,
+    create=service.create_auction,
+    edit=service.edit_auction,
+    editable=service.auction_editable,
+    watch=lambda item: {
+        "live": service.auction_payload(item),
+        "sold": service.sold_prices(item),
+        "room": service.auction_room(item.id),
+    },
+    stop=("end", service.end_auction, "The auction has ended; units already taken stay sold."),
+)
+_add_game_pages(
+    "guess",
+    name="game",
+    path="guess-games",
+    arg="game_id",
+    form_class=GuessGameForm,
+    terms=service.GAME_TERMS,
+    prefill={"ends_at": timedelta(days=1)},
+    get=service.get_game,
+    create=service.create_game,
+    edit=service.edit_game,
+    editable=service.game_editable,
+    watch=lambda item: {"live": service.game_payload(item), "room": service.game_room(item.id)},
+    stop=("close", service.close_game, "The game is closed and its winner computed."),
+)

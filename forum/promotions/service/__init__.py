@@ -14,12 +14,15 @@ Other features (attribution) hear ``forum.signals.team_joined`` and
 (``promotions.init_app`` connects the snap-up's receiver to it).
 """
 
+from .auctions import TERMS as AUCTION_TERMS  # noqa: F401
 from .auctions import (  # noqa: F401
+    auction_editable,
     auction_payload,
     auction_room,
     auction_url,
     auctions_of,
     create_auction,
+    edit_auction,
     end_auction,
     get_auction,
     next_drop_at,
@@ -74,12 +77,15 @@ from .groupbuys import (  # noqa: F401
     team_room,
     teams_of_campaign,
 )
+from .guessing import TERMS as GAME_TERMS  # noqa: F401
 from .guessing import (  # noqa: F401
     chart_data,
     close_game,
     create_game,
     current_winner,
     distribution,
+    edit_game,
+    game_editable,
     game_payload,
     game_room,
     game_url,

@@ -40,20 +40,19 @@ from ..models import Auction, AuctionSale
 from . import holds
 from .common import (
     MAX_CAMPAIGN,
-    add_promotion,
     check_can_act,
-    check_fields,
     check_idempotency_key,
     check_units,
+    create_offer,
     end_promotion,
     get_promotion,
-    own_product,
     promo_price,
     promotions_of,
     read_time,
     stamp_once,
     whole,
 )
+from .edits import edit_offer, editable
 from .placements import post_result
 
 KIND = "auction"
@@ -98,46 +97,49 @@ def next_drop_at(auction: Auction, at: datetime) -> datetime | None:
 # --- campaigns -----------------------------------------------------------------------
 
 
-def create_auction(
-    actor,
-    *,
-    product_id,
-    units,
-    start_price_cents,
-    floor_price_cents,
-    drop_cents,
-    drop_every_seconds,
-    starts_at,
-    per_user_limit,
-) -> Auction:
-    """A new Dutch auction of one of ``actor``'s products. Raises Forbidden or ValidationFailed.
+TERMS = (
+    "units",
+    "start_price_cents",
+    "floor_price_cents",
+    "drop_cents",
+    "drop_every_seconds",
+    "starts_at",
+    "per_user_limit",
+)
+"""What a merchant sets (and may change until the start): create's and edit's fields."""
 
-    It ends one interval after the price reaches the floor (the floor holds for that
-    last interval), within 90 days.
-    """
-    errors: dict[str, list[str]] = {}
-    merchant, product = own_product(actor, product_id, errors)
-    count, limit = check_units(units, "units", per_user_limit, product, errors)
-    start = promo_price(start_price_cents, "start_price_cents", product, errors)
+
+def auction_terms(product, at: datetime, errors: dict, **terms) -> dict:
+    """The checked columns of an auction of ``product`` from its ``TERMS`` (``units_left``
+    and ``ends_at`` included: it ends one interval after the price reaches the floor, the
+    floor holding for that last interval, within 90 days); problems go to ``errors``."""
+    count, limit = check_units(terms["units"], "units", terms["per_user_limit"], product, errors)
+    start = promo_price(terms["start_price_cents"], "start_price_cents", product, errors)
     floor = whole(
-        floor_price_cents, "floor_price_cents", 0, shop.MAX_PRICE_CENTS, "Use whole cents.", errors
+        terms["floor_price_cents"],
+        "floor_price_cents",
+        0,
+        shop.MAX_PRICE_CENTS,
+        "Use whole cents.",
+        errors,
     )
     if start is not None and floor is not None and floor >= start:
         errors.setdefault("floor_price_cents", []).append(
             "The floor must be below the start price."
         )
         floor = None
-    drop = whole(drop_cents, "drop_cents", 1, shop.MAX_PRICE_CENTS, "Drop by whole cents.", errors)
+    drop = whole(
+        terms["drop_cents"], "drop_cents", 1, shop.MAX_PRICE_CENTS, "Drop by whole cents.", errors
+    )
     every = whole(
-        drop_every_seconds,
+        terms["drop_every_seconds"],
         "drop_every_seconds",
         MIN_INTERVAL,
         MAX_INTERVAL,
         f"Drop every {MIN_INTERVAL} seconds to 24 hours.",
         errors,
     )
-    at = now()
-    begin = read_time("starts_at", starts_at, errors)
+    begin = read_time("starts_at", terms["starts_at"], errors)
     end = None
     if None not in (start, floor, drop, every, begin):
         drops = drops_to_floor(start, floor, drop)
@@ -149,21 +151,59 @@ def create_auction(
                 errors.setdefault("starts_at", []).append("The auction would be over already.")
             elif begin > at + MAX_CAMPAIGN or end - begin > MAX_CAMPAIGN:
                 errors.setdefault("starts_at", []).append("Run it within the next 90 days.")
-    check_fields(errors)
-    return add_promotion(
-        Auction,
-        merchant,
-        product,
-        at,
-        units=count,
-        units_left=count,
-        start_price_cents=start,
-        floor_price_cents=floor,
-        drop_cents=drop,
-        drop_every_seconds=every,
-        per_user_limit=limit,
-        starts_at=begin,
-        ends_at=end,
+    return {
+        "units": count,
+        "units_left": count,
+        "start_price_cents": start,
+        "floor_price_cents": floor,
+        "drop_cents": drop,
+        "drop_every_seconds": every,
+        "per_user_limit": limit,
+        "starts_at": begin,
+        "ends_at": end,
+    }
+
+
+def create_auction(actor, *, product_id, **terms) -> Auction:
+    """A new Dutch auction of one of ``actor``'s products (``TERMS``, as ``auction_terms``
+    checks them). Raises Forbidden or ValidationFailed."""
+    return create_offer(actor, Auction, product_id, auction_terms, terms)
+
+
+def not_started(at: datetime):
+    """An auction still open to edits at ``at``: before its start, never ended, nothing
+    taken (``units_left = units`` on the row itself, what a take's guard moves)."""
+    return (
+        (Auction.starts_at > at)
+        & Auction.ended_at.is_(None)
+        & (Auction.units_left == Auction.units)
+        & ~select(AuctionSale.id).where(AuctionSale.auction_id == Auction.id).exists()
+    )
+
+
+def auction_editable(auction: Auction) -> bool:
+    """Whether its merchant may still change it (nothing taken or guessed, not started)."""
+    return editable(auction, not_started)
+
+
+def edit_auction(actor, auction: Auction, **changes) -> Auction:
+    """Change the ``TERMS`` named in ``changes`` (the others stay) of an auction that has not
+    started; checked as create checks them. Raises Forbidden (not its shop or an admin),
+    ValidationFailed, Conflict ``started`` (live, ended or a unit taken).
+
+    The change is one conditional UPDATE (``not_started``): a take's guard and this one
+    lock the same row, so an edit racing the start or the first take either lands before
+    it (the take then sees the new terms) or is refused."""
+    return edit_offer(
+        actor,
+        auction,
+        changes,
+        kind=KIND,
+        noun=NOUN,
+        terms=TERMS,
+        unstarted=not_started,
+        check=lambda at, errors, merged: auction_terms(auction.product, at, errors, **merged),
+        announce=_announce,
     )
 
 
@@ -362,6 +402,8 @@ def take(user, auction: Auction, *, idempotency_key=None, shipping_address=None)
     if holds.take_units(Auction, Auction.units_left, auction.id, 1, at) is None:
         db.session.refresh(auction)
         raise holds.time_refusal(auction, now(), NOUN) or _sold_out()
+    # Read the terms under the lock: a merchant's edit may have landed since we loaded them.
+    db.session.refresh(auction)
     # The auction row is ours until commit: another taker of it waits, so these reads
     # see every sale committed before us (PostgreSQL reads committed data per statement).
     if taken_by(user, auction) >= auction.per_user_limit:

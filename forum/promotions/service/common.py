@@ -114,6 +114,18 @@ def add_promotion(kind: type[Promotion], merchant, product, at, **terms):
     return promotion
 
 
+def create_offer(actor, model, product_id, check, terms: dict):
+    """A new ``model`` offer of one of ``actor``'s products, its columns from
+    ``check(product, at, errors, **terms)`` (create's and edit's rules of that kind).
+    Raises Forbidden (not a merchant) or ValidationFailed (every field's problem at once)."""
+    errors: dict[str, list[str]] = {}
+    merchant, product = own_product(actor, product_id, errors)
+    at = now()
+    checked = check(product, at, errors, **terms)
+    check_fields(errors)
+    return add_promotion(model, merchant, product, at, **checked)
+
+
 def get_promotion(kind: type[Promotion], promotion_id, missing: str):
     """The group-buy or snap-up with its product; NotFound(``missing``) for any other id."""
     promotion = (

@@ -44,17 +44,16 @@ from ...trust import service as trust
 from ..models import Guess, GuessGame, GuessPlayer, GuessWin
 from .common import (
     MAX_CAMPAIGN,
-    add_promotion,
     check_can_act,
-    check_fields,
     check_offer_owner,
+    create_offer,
     get_promotion,
-    own_product,
     promotions_of,
     read_time,
     stamp_once,
     whole,
 )
+from .edits import edit_offer, editable
 from .placements import post_result
 
 KIND = "guess"
@@ -83,14 +82,15 @@ def refunds_without_winner() -> bool:
 # --- games ---------------------------------------------------------------------------
 
 
-def create_game(
-    actor, *, product_id, market_price_cents, points_per_guess, max_guesses_per_user, ends_at
-) -> GuessGame:
-    """A new guessing game for one of ``actor``'s products. Raises Forbidden or ValidationFailed."""
-    errors: dict[str, list[str]] = {}
-    merchant, product = own_product(actor, product_id, errors)
+TERMS = ("market_price_cents", "points_per_guess", "max_guesses_per_user", "ends_at")
+"""What a merchant sets (and may change until the first guess): create's and edit's fields."""
+
+
+def game_terms(product, at: datetime, errors: dict, **terms) -> dict:
+    """The checked columns of a game of ``product`` from its ``TERMS``; problems go to
+    ``errors``."""
     market = whole(
-        market_price_cents,
+        terms["market_price_cents"],
         "market_price_cents",
         1,
         shop.MAX_PRICE_CENTS,
@@ -98,7 +98,7 @@ def create_game(
         errors,
     )
     points = whole(
-        points_per_guess,
+        terms["points_per_guess"],
         "points_per_guess",
         0,
         MAX_POINTS,
@@ -106,7 +106,7 @@ def create_game(
         errors,
     )
     most = whole(
-        max_guesses_per_user,
+        terms["max_guesses_per_user"],
         "max_guesses_per_user",
         1,
         MAX_GUESSES,
@@ -115,20 +115,49 @@ def create_game(
     )
     if product is not None and shop.available_stock([product.id]).get(product.id, 0) < 1:
         errors.setdefault("product_id", []).append("The product is out of stock.")
-    at = now()
-    end = read_time("ends_at", ends_at, errors)
+    end = read_time("ends_at", terms["ends_at"], errors)
     if end is not None and not at < end <= at + MAX_CAMPAIGN:
         errors.setdefault("ends_at", []).append("Close the game within the next 90 days.")
-    check_fields(errors)
-    return add_promotion(
-        GuessGame,
-        merchant,
-        product,
-        at,
-        market_price_cents=market,
-        points_per_guess=points,
-        max_guesses_per_user=most,
-        ends_at=end,
+    return {
+        "market_price_cents": market,
+        "points_per_guess": points,
+        "max_guesses_per_user": most,
+        "ends_at": end,
+    }
+
+
+def create_game(actor, *, product_id, **terms) -> GuessGame:
+    """A new guessing game for one of ``actor``'s products (``TERMS``, as ``game_terms``
+    checks them). Raises Forbidden or ValidationFailed."""
+    return create_offer(actor, GuessGame, product_id, game_terms, terms)
+
+
+def not_started(at: datetime):
+    """A game still open to edits at ``at``: open, and not one guess counted on its row
+    (what a guess's guard moves first)."""
+    return (GuessGame.guesses_count == 0) & GuessGame.closed_at.is_(None) & (GuessGame.ends_at > at)
+
+
+def game_editable(game: GuessGame) -> bool:
+    """Whether its merchant may still change it (nothing taken or guessed, not started)."""
+    return editable(game, not_started)
+
+
+def edit_game(actor, game: GuessGame, **changes) -> GuessGame:
+    """Change the ``TERMS`` named in ``changes`` of a game nobody has guessed in yet;
+    checked as create checks them. Raises Forbidden, ValidationFailed, Conflict
+    ``started`` (a guess exists, or it closed). A guess racing it either comes after the
+    edit (and pays the new points, within the new limits) or makes the edit refused."""
+    return edit_offer(
+        actor,
+        game,
+        changes,
+        kind=KIND,
+        noun="game",
+        terms=TERMS,
+        unstarted=not_started,
+        check=lambda at, errors, merged: game_terms(game.product, at, errors, **merged),
+        announce=_announce,
     )
 
 
@@ -209,15 +238,7 @@ def standing(game: GuessGame, amount: int) -> dict:
     return {"amount_cents": amount, "unique_now": guessers == 1, "unique_below": int(below or 0)}
 
 
-def submit_guess(user, game: GuessGame, amount_cents) -> dict:
-    """Guess ``amount_cents``; returns ``{amount_cents, unique_now, unique_below}``.
-
-    Raises Conflict ``ended``, ``limit_reached``, ``already_guessed`` (the same amount
-    twice), ``insufficient_points``; Forbidden (suspended); ValidationFailed (amount).
-    On a refusal nothing is written (the caller rolls back): no guess, no points.
-    """
-    check_can_act(user)
-    trust.check_commerce(user, "guess")
+def _check_amount(game: GuessGame, amount_cents) -> None:
     if (
         isinstance(amount_cents, bool)
         or not isinstance(amount_cents, int)
@@ -227,6 +248,18 @@ def submit_guess(user, game: GuessGame, amount_cents) -> dict:
             "Guess an amount in cents.",
             fields={"amount_cents": [f"Use a whole number from 1 to {game.market_price_cents}."]},
         )
+
+
+def submit_guess(user, game: GuessGame, amount_cents) -> dict:
+    """Guess ``amount_cents``; returns ``{amount_cents, unique_now, unique_below}``.
+
+    Raises Conflict ``ended``, ``limit_reached``, ``already_guessed`` (the same amount
+    twice), ``insufficient_points``; Forbidden (suspended); ValidationFailed (amount).
+    On a refusal nothing is written (the caller rolls back): no guess, no points.
+    """
+    check_can_act(user)
+    trust.check_commerce(user, "guess")
+    _check_amount(game, amount_cents)
     at = now()
     if at >= game.closes_at():
         raise _ended()
@@ -244,6 +277,10 @@ def submit_guess(user, game: GuessGame, amount_cents) -> dict:
     ).first()
     if counted is None:
         raise _ended()
+    # The terms as they stand under the lock: a merchant's edit may have landed since the
+    # game was loaded (an edit needs no guess counted, so none can come after this).
+    db.session.refresh(game)
+    _check_amount(game, amount_cents)
     # 2. the member's allowance.
     statement = dialect_insert(GuessPlayer).values(game_id=game.id, user_id=user.id, guesses=1)
     statement = statement.on_conflict_do_update(
@@ -290,7 +327,6 @@ def submit_guess(user, game: GuessGame, amount_cents) -> dict:
                 f"A guess costs {game.points_per_guess} points; you do not have enough.",
                 code="insufficient_points",
             ) from None
-    db.session.refresh(game)
     _announce(game)
     return standing(game, amount_cents)
 

@@ -85,6 +85,18 @@ def remind_me(user, kind, offer_id) -> Reminder:
     )
 
 
+def reschedule(kind: str, offer) -> None:
+    """The offer's moments moved (a merchant's edit before the start): its unsent
+    reminders follow."""
+    remind_at, _ = _moments(kind, offer)
+    db.session.execute(
+        update(Reminder)
+        .where(Reminder.kind == kind, Reminder.offer_id == offer.id, Reminder.sent_at.is_(None))
+        .values(remind_at=remind_at)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def has_reminder(user, kind: str, offer_id: int) -> bool:
     if not user or not getattr(user, "is_authenticated", False):
         return False
