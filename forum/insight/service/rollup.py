@@ -21,8 +21,6 @@ holdouts differ per campaign).
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import current_app
 from sqlalchemy import and_, func, literal, or_, select, union_all
 
@@ -31,7 +29,9 @@ from ...members import service as members
 from ...promotions import service as promotions
 from ...shop_embed import service as shop
 from ..models import Exposure
-from .evaluation import _Group, _moment, active_pool, aggregate, lift, parse_period
+from . import period
+from .evaluation import active_pool, aggregate, parse_period
+from .stats import Group, lift
 
 LISTED_ONLY = ("coupon",)
 
@@ -58,7 +58,7 @@ def _strata(rows, keyed: bool) -> dict:
     found: dict = {}
     for row in rows:
         *keys, stratum, n, buyers, orders, orders_sq, revenue, revenue_sq = row
-        group = _Group.of(n, buyers, orders, orders_sq, revenue, revenue_sq)
+        group = Group.of(n, buyers, orders, orders_sq, revenue, revenue_sq)
         key = (keys[0], int(keys[1]), keys[2]) if keyed else keys[0]
         found.setdefault(key, {})[int(stratum)] = group
     return found
@@ -71,7 +71,7 @@ def merchant_rollup(
     ``{"from", "to", "rows": [{kind, id, label, reach, incremental_revenue_cents,
     cost_cents, roi, evaluated}]}``, rows with the widest reach first."""
     first, last = parse_period(raw_from, raw_to, None)
-    start, end = _moment(first), _moment(last + timedelta(days=1))
+    start, end = period.bounds(first, last)
     listed = [
         (kind, ident, label)
         for kind, ident, label, _m in promotions.promotions_of(merchant_user_id)
@@ -142,13 +142,13 @@ def merchant_rollup(
         in_pool = sums.get((*key, "in_pool"), {})
         strata = {
             stratum: {
-                "exposed": exposed.get(stratum, _Group()),
-                "control": whole.minus(in_pool.get(stratum, _Group())),
+                "exposed": exposed.get(stratum, Group()),
+                "control": whole.minus(in_pool.get(stratum, Group())),
             }
             for stratum, whole in pool_sums.items()
         }
         for stratum, group in exposed.items():  # exposed in a stratum the pool lacks
-            strata.setdefault(stratum, {"exposed": group, "control": _Group()})
+            strata.setdefault(stratum, {"exposed": group, "control": Group()})
         revenue = lift(strata, "revenue")
         fees = commissions.get(key, {})
         ledgers = spent.get(key, members.NOTHING_SPENT)
