@@ -445,7 +445,7 @@ def test_rollup_page_for_the_merchant_and_merchant_names_for_the_admin(
     login(admin, make_user("root2", role="admin"))
     listing = admin.get("/admin/evaluation")
     assert listing.status_code == 200
-    assert b"<td>acme</td>" in listing.data
+    assert b'<td data-label="Merchant">acme</td>' in listing.data
 
 
 def test_the_admin_api_evaluates_any_promotion_and_refuses_others(

@@ -169,3 +169,41 @@ def credited_order_keys(merchant_user_id: int) -> Select:
         Conversion.merchant_id == merchant_user_id,
         Credit.embed_kind.is_not(None),
     )
+
+
+def offer_costs_by_source(source_kind: str, ids) -> dict[tuple[str, int], dict[str, int]]:
+    """``offer_costs(source=...)`` for several sources of one kind at once (a merchant's
+    campaigns): ``(kind, id) -> {commission_cents, cpa_cents}`` in one aggregate."""
+    is_order = Conversion.kind == "order"
+    rows = db.session.execute(
+        select(
+            Credit.source_id,
+            func.coalesce(func.sum(case((is_order, Commission.amount_cents), else_=0)), 0),
+            func.coalesce(func.sum(case((is_order, 0), else_=Commission.amount_cents)), 0),
+        )
+        .select_from(Commission)
+        .join(Credit, Credit.id == Commission.credit_id)
+        .join(Conversion, Conversion.id == Commission.conversion_id)
+        .where(Credit.source_kind == source_kind, Credit.source_id.in_(list(ids)))
+        .group_by(Credit.source_id)
+    )
+    return {
+        (source_kind, int(ident)): {"commission_cents": int(cps), "cpa_cents": int(cpa)}
+        for ident, cps, cpa in rows
+    }
+
+
+def credited_order_keys_by_source(source_kind: str, ids) -> Select:
+    """``SELECT kind, ident, order_id``: ``credited_order_ids(source=...)`` for several
+    sources of one kind at once (source kind and id as kind and ident)."""
+    return select(
+        Credit.source_kind.label("kind"),
+        Credit.source_id.label("ident"),
+        Conversion.order_id.label("order_id"),
+    ).where(
+        Credit.conversion_id == Conversion.id,
+        Conversion.kind == "order",
+        Conversion.order_id.is_not(None),
+        Credit.source_kind == source_kind,
+        Credit.source_id.in_(list(ids)),
+    )

@@ -7,7 +7,7 @@ callers import from here. Other features are read only through their service fro
 """
 
 from .evaluation import evaluate, promotions_list  # noqa: F401
-from .export import to_csv  # noqa: F401
+from .export import admin_rollup_csv, rollup_csv, to_csv  # noqa: F401
 from .exposures import collect as collect_exposures  # noqa: F401
 from .exposures import flush as flush_exposures  # noqa: F401
 from .health import (  # noqa: F401
@@ -17,6 +17,6 @@ from .health import (  # noqa: F401
     parse_range,
     report,
 )
-from .rollup import merchant_rollup  # noqa: F401
+from .rollup import admin_rollup, merchant_rollup  # noqa: F401
 from .subjects import KINDS as PROMOTION_KINDS  # noqa: F401
 from .subjects import BadRequest  # noqa: F401

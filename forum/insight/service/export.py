@@ -56,3 +56,42 @@ def to_csv(report: dict) -> str:
                 ]
             )
     return out.getvalue()
+
+
+ROLLUP_FIELDS = (
+    "kind",
+    "id",
+    "label",
+    "control",
+    "reach",
+    "incremental_revenue_cents",
+    "incremental_revenue_low_cents",
+    "incremental_revenue_high_cents",
+    "cost_cents",
+    "roi",
+)
+
+
+def rollup_csv(rollup: dict) -> str:
+    """A merchant's roll-up as CSV: the period, then one line per promotion."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["from", rollup["from"], "to", rollup["to"]])
+    writer.writerow(ROLLUP_FIELDS)
+    for row in rollup["rows"]:
+        writer.writerow(["" if row[key] is None else row[key] for key in ROLLUP_FIELDS])
+    return out.getvalue()
+
+
+def admin_rollup_csv(rollup: dict) -> str:
+    """Every merchant's roll-up as CSV: the period, then one line per promotion, each
+    led by its merchant's name."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["from", rollup["from"], "to", rollup["to"]])
+    writer.writerow(["merchant", *ROLLUP_FIELDS])
+    for merchant in rollup["merchants"]:
+        for row in merchant["rows"]:
+            values = ["" if row[key] is None else row[key] for key in ROLLUP_FIELDS]
+            writer.writerow([merchant["name"], *values])
+    return out.getvalue()
