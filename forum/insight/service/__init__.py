@@ -8,6 +8,7 @@ callers import from here. Other features are read only through their service fro
 
 from .evaluation import evaluate, promotions_list  # noqa: F401
 from .export import admin_rollup_csv, rollup_csv, to_csv  # noqa: F401
+from .exposures import WIDGET_KINDS, record_sights  # noqa: F401
 from .exposures import collect as collect_exposures  # noqa: F401
 from .exposures import flush as flush_exposures  # noqa: F401
 from .health import (  # noqa: F401

@@ -55,3 +55,12 @@ def flush(response):
     except Exception:  # recording must never cost the reader their page
         current_app.logger.exception("insight: could not record exposures")
     return response
+
+
+def record_sights(rows: list[dict]) -> int:
+    """Write first sights (``user_id, embed_kind, embed_id, source_kind, source_id,
+    author_id, first_seen_at``) in the caller's transaction, each key once (a sight
+    already kept stays): for seeders such as the demo. Returns how many were given."""
+    if rows:
+        db.session.execute(insert_ignore(Exposure, None, bind=db.session.get_bind()), rows)
+    return len(rows)
