@@ -429,7 +429,7 @@ def admin_rollup(raw_from: str | None = None, raw_to: str | None = None) -> dict
     first (merchants with no promotion left out)."""
     first, last = parse_period(raw_from, raw_to, None)
     start, end = period.bounds(first, last)
-    found = []
+    found: list[dict[str, Any]] = []
     for merchant in shop.list_merchants():
         rows = _rows(merchant.user_id, start, end)
         if rows:

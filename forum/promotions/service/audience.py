@@ -299,43 +299,20 @@ def deal_participation_sql(before=None) -> CompoundSelect:
     """``SELECT user_id, kind, deal_id, at``: members who joined a group-buy team, bought
     a snap-up or auction unit, or guessed, before ``before``."""
     parts = [
-        (
-            select(
-                TeamMember.user_id.label("user_id"),
-                literal("groupbuy").label("kind"),
-                Team.group_buy_id.label("deal_id"),
-                TeamMember.joined_at.label("at"),
-            ).join(Team, Team.id == TeamMember.team_id),
-            TeamMember.joined_at,
-        ),
-        (
-            select(
-                SnapPurchase.user_id.label("user_id"),
-                literal("snap").label("kind"),
-                SnapPurchase.snap_id.label("deal_id"),
-                SnapPurchase.created_at.label("at"),
-            ),
-            SnapPurchase.created_at,
-        ),
-        (
-            select(
-                AuctionSale.user_id.label("user_id"),
-                literal("auction").label("kind"),
-                AuctionSale.auction_id.label("deal_id"),
-                AuctionSale.created_at.label("at"),
-            ),
-            AuctionSale.created_at,
-        ),
-        (
-            select(
-                Guess.user_id.label("user_id"),
-                literal("guess").label("kind"),
-                Guess.game_id.label("deal_id"),
-                Guess.created_at.label("at"),
-            ),
-            Guess.created_at,
-        ),
+        (TeamMember.user_id, "groupbuy", Team.group_buy_id, TeamMember.joined_at),
+        (SnapPurchase.user_id, "snap", SnapPurchase.snap_id, SnapPurchase.created_at),
+        (AuctionSale.user_id, "auction", AuctionSale.auction_id, AuctionSale.created_at),
+        (Guess.user_id, "guess", Guess.game_id, Guess.created_at),
     ]
-    if before is None:
-        return union_all(*(part for part, _at in parts))
-    return union_all(*(part.where(at < before) for part, at in parts))
+    selects = []
+    for user_id, kind, deal_id, at in parts:
+        part = select(
+            user_id.label("user_id"),
+            literal(kind).label("kind"),
+            deal_id.label("deal_id"),
+            at.label("at"),
+        )
+        if kind == "groupbuy":
+            part = part.join(Team, Team.id == TeamMember.team_id)
+        selects.append(part if before is None else part.where(at < before))
+    return union_all(*selects)
