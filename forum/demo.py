@@ -535,6 +535,8 @@ def build(seed: int = 7) -> str:
         for module in _steps():
             module.build(ctx)
             db.session.commit()
+        _exposures(ctx)
+        db.session.commit()
         # Placed as of the end of the build: what started during it stays started.
         moderation.set_mark(CLOCK_MARK, now().isoformat())
         db.session.commit()
@@ -576,6 +578,58 @@ def refresh_times(at: datetime | None = None) -> str:
     moderation.set_mark(CLOCK_MARK, at.isoformat())
     db.session.commit()
     return f"Demo offers moved on by {at - since} to stay live: " + "; ".join(moved) + "."
+
+
+def _exposures(ctx: DemoContext) -> None:
+    """Who saw the demo's widgets (insight's first sights), so its promotion evaluations
+    have a reach and a control: a share of the members saw each post's widgets at some
+    moment since the post, and everyone who clicked a widget saw it minutes before."""
+    from .attribution import service as attribution
+    from .embeds import refs_in
+    from .insight import service as insight
+
+    rng, end = ctx.rng, now()
+    sights: dict[tuple, dict] = {}
+
+    def saw(user_id, kind, ident, source_kind, source_id, author_id, at) -> None:
+        key = (user_id, kind, ident, source_kind, source_id)
+        if user_id is not None and (key not in sights or at < sights[key]["first_seen_at"]):
+            sights[key] = {
+                "user_id": user_id,
+                "embed_kind": kind,
+                "embed_id": ident,
+                "source_kind": source_kind,
+                "source_id": source_id,
+                "author_id": author_id,
+                "first_seen_at": at,
+            }
+
+    widgets = set()
+    shown = db.select(Post.id, Post.author_id, Post.created_at, Post.body_html).where(
+        Post.deleted_at.is_(None), Post.body_html.contains("<plaza-embed")
+    )
+    for post_id, author_id, created_at, html in db.session.execute(shown):
+        for ref in refs_in(html):
+            if ref.kind not in insight.WIDGET_KINDS:
+                continue
+            widgets.add((ref.kind, ref.id))
+            readers = rng.sample(
+                ctx.members, rng.randint(len(ctx.members) // 5, len(ctx.members) // 2)
+            )
+            for reader in readers:
+                at = created_at + (end - created_at) * rng.random()
+                saw(reader.id, ref.kind, ref.id, "post", post_id, author_id, at)
+    for kind, ident in sorted(widgets):
+        for user_id, at, source_kind, source_id, author_id in db.session.execute(
+            attribution.offer_clicks(embed=(kind, ident))
+        ):
+            before = at - timedelta(minutes=rng.randint(1, 90))
+            saw(user_id, kind, ident, source_kind, source_id, author_id, before)
+    count = insight.record_sights(list(sights.values()))
+    ctx.summary.append(
+        f"Insight: {count:,} first sights of {len(widgets)} widgets; "
+        "evaluations: /merchant/evaluation (acme_store), /admin/evaluation (admin)."
+    )
 
 
 def _trust_levels(ctx: DemoContext) -> None:

@@ -1,5 +1,6 @@
 """Promotion evaluation pages: a merchant's own promotions (/merchant/evaluation) and
-every promotion for admins (/admin/evaluation), each with its chart and CSV."""
+every merchant's for admins (/admin/evaluation), each roll-up with its chart and CSV,
+and one promotion's evaluation with its chart and CSV."""
 
 from flask import Response, abort, render_template, request
 from flask_login import current_user, login_required
@@ -26,22 +27,38 @@ def _scope(area: str) -> int | None:
     return current_user.id
 
 
+def _csv(body: str, name: str) -> Response:
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={name}.csv"},
+    )
+
+
+def _rollup(scope: int | None, raw_from=None, raw_to=None) -> dict:
+    if scope is None:
+        return service.admin_rollup(raw_from, raw_to)
+    return service.merchant_rollup(scope, raw_from, raw_to)
+
+
 def _list(area: str):
     scope = _scope(area)
-    if scope is None:
-        return render_template(
-            "insight/evaluations.html",
-            area=area,
-            promotions=service.promotions_list(None),
-            rollup=None,
-            error=None,
-        )
+    error, status = None, 200
     try:
-        rollup = service.merchant_rollup(scope, request.args.get("from"), request.args.get("to"))
+        rollup = _rollup(scope, request.args.get("from"), request.args.get("to"))
     except ServiceError as err:
-        rollup = service.merchant_rollup(scope)
-        return render_template("insight/evaluations.html", area=area, rollup=rollup, error=err), 400
-    return render_template("insight/evaluations.html", area=area, rollup=rollup, error=None)
+        error, status = err, 400
+        rollup = _rollup(scope)
+    if error is None and request.args.get("format") == "csv":
+        body = service.admin_rollup_csv(rollup) if scope is None else service.rollup_csv(rollup)
+        return _csv(body, f"evaluation-{area}-{rollup['from']}-{rollup['to']}")
+    return render_template(
+        "insight/evaluations.html",
+        area=area,
+        rollup=rollup,
+        promotions=service.promotions_list(None) if scope is None else None,
+        error=error,
+    ), status
 
 
 def _detail(area: str, kind: str, ident: int):
@@ -59,11 +76,7 @@ def _detail(area: str, kind: str, ident: int):
     except ServiceError as err:
         return render_template("insight/evaluation.html", area=area, report=None, error=err), 400
     if request.args.get("format") == "csv":
-        return Response(
-            service.to_csv(report),
-            mimetype="text/csv",
-            headers={"Content-Disposition": f"attachment; filename=evaluation-{kind}-{ident}.csv"},
-        )
+        return _csv(service.to_csv(report), f"evaluation-{kind}-{ident}")
     return render_template("insight/evaluation.html", area=area, report=report, error=None)
 
 

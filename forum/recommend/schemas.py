@@ -16,6 +16,10 @@ def link(row) -> str:
         return url_for("promotions.snap", snap_id=row.target_id)
     if row.kind == "groupbuy":
         return url_for("promotions.group_buy", group_buy_id=row.target_id)
+    if row.kind == "auction":
+        return url_for("promotions.auction", auction_id=row.target_id)
+    if row.kind == "guess":
+        return url_for("promotions.guess_game", game_id=row.target_id)
     if row.kind == "event":
         return url_for("events.detail", event_id=row.target_id)
     return url_for("chat.room", slug=row.slug)

@@ -11,11 +11,13 @@ leaves the previous lists; a doubled run writes the same lists):
 - **offers**: products from purchases (2) and clicks (1), item-to-item; never one the
   member bought, one sold out (no stock available), inactive or archived, nor one whose
   audience their tier does not meet;
-- **deals** (shown among the offers): live snap-ups and group-buys, learnt from who took
-  part (2) and clicked their cards (1) together with the product purchases and clicks
-  above, so a grinder's buyers are offered the beans group-buy; never one ended, sold
-  out (snap-up units or the product's stock), outside the member's tier (the deal's
-  audience and its product's), one they took part in, nor one on a product they bought;
+- **deals** (shown among the offers): live snap-ups and group-buys, Dutch auctions
+  running or upcoming and open guessing games, learnt from who took part (2: joined,
+  bought a unit, guessed) and clicked their cards (1) together with the product
+  purchases and clicks above, so a grinder's buyers are offered the beans group-buy;
+  never one ended, sold out (snap-up or auction units, the product's stock), outside the
+  member's tier (the deal's audience and its product's), one they took part in, one on a
+  product they bought, nor a game whose guess costs more points than they have;
 - **events**: upcoming events open for sign-up and not full, by co-attendance;
 - **rooms**: public rooms only (a private or direct room is never suggested to anyone),
   by co-membership, never one the member is already in;
@@ -57,7 +59,21 @@ PER_KIND = {"thread": 6, "offer": 4, "deal": 3, "event": 3, "room": 3}
 LIST_OF = {kind: "offer" for kind in promotions.DEAL_KINDS}
 #: ... and computed as one list (a member with deals of their own gets no popular ones).
 LIST_GROUP = {kind: "deal" for kind in promotions.DEAL_KINDS}
-DEAL_WORDS = {"snap": "snap-up", "groupbuy": "group-buy"}
+DEAL_WORDS = {
+    "snap": "snap-up",
+    "groupbuy": "group-buy",
+    "auction": "auction",
+    "guess": "guessing game",
+}
+#: How a member who took part in a deal of that kind says it ("you joined the ...").
+TOOK_PART = {"snap": "joined", "groupbuy": "joined", "auction": "bought at", "guess": "played"}
+#: Why, when the member bought the product through an order of that kind.
+BOUGHT_VIA = {
+    "groupbuy": "joined the {name} group-buy",
+    "snap": "joined the {name} snap-up",
+    "auction": "bought {name} at auction",
+    "guess": "won {name} in a guessing game",
+}
 SUGGESTED = 5
 WEEK = timedelta(days=7)
 POPULAR_REASON = "Popular this week"
@@ -210,10 +226,10 @@ def _offers(at: datetime) -> Catalogue:
             return POPULAR_REASON
         name = names.get(pick.because, "something")
         kind = order_kinds.get((user_id, pick.because))
-        if kind == "groupbuy":
-            return f"Because you joined the {name} group-buy"
         if kind == "snap":
             return f"Because you snapped up {name}"
+        if kind in BOUGHT_VIA:
+            return "Because you " + BOUGHT_VIA[kind].format(name=name)
         if kind is not None:
             return f"Because you bought {name}"
         return f"Because you looked at {name}"
@@ -268,6 +284,8 @@ def _deals(at: datetime) -> Catalogue:
     names = {r.product_id: r.name for r in db.session.execute(shop.product_names_sql())}
     order_kinds = {(r.user_id, r.product_id): r.order_kind for r in bought}
 
+    points = _points_balances() if any(row.points for row in on_sale.values()) else {}
+
     def fits(tier: str, key) -> bool:
         row = on_sale[key]
         return members.meets(tier, row.audience) and members.meets(
@@ -276,11 +294,13 @@ def _deals(at: datetime) -> Catalogue:
 
     def allowed_for(user: User) -> Callable[[Any], bool]:
         mine, tier = taken.get(user.id, set()), user.tier or "registered"
+        balance = points.get(user.id, 0)
         return lambda key: (
             key in on_sale
             and key not in mine
             and ("product", on_sale[key].product_id) not in mine
             and fits(tier, key)
+            and on_sale[key].points <= balance
         )
 
     def reason(pick: model.Pick, user_id: int | None) -> str:
@@ -291,12 +311,12 @@ def _deals(at: datetime) -> Catalogue:
         if kind == "product":
             name = names.get(ident, "something")
             order_kind = order_kinds.get((user_id, ident))
-            if order_kind in DEAL_WORDS:
-                return f"Because you joined the {name} {DEAL_WORDS[order_kind]}"
+            if order_kind in BOUGHT_VIA:
+                return "Because you " + BOUGHT_VIA[order_kind].format(name=name)
             return f"Because you {'bought' if order_kind else 'looked at'} {name}"
         row = live.get(because)
         what = f"the {row.name} {DEAL_WORDS[kind]}" if row else f"a {DEAL_WORDS[kind]}"
-        verb = "joined" if (user_id, because) in joined else "looked at"
+        verb = TOOK_PART[kind] if (user_id, because) in joined else "looked at"
         return f"Because you {verb} {what}"
 
     return Catalogue(
@@ -311,6 +331,15 @@ def _deals(at: datetime) -> Catalogue:
         row_kind=lambda key: key[0],
         target=lambda key: key[1],
     )
+
+
+def _points_balances() -> dict[int, int]:
+    """Every member's points balance that is not nothing (a guess costs points)."""
+    balance = members.points_sql(User.id)
+    return {
+        int(user_id): int(points)
+        for user_id, points in db.session.execute(select(User.id, balance).where(balance > 0))
+    }
 
 
 def _events(at: datetime) -> Catalogue:

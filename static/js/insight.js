@@ -24,6 +24,12 @@
     var line = canvas.classList.contains("ins-line");
     var horizontal = canvas.getAttribute("data-horizontal") === "true";
     var stacked = canvas.getAttribute("data-stacked") === "true";
+    // Long category names (promotions, merchants) are cut to fit a phone's width.
+    var room = canvas.parentNode.clientWidth < 520 ? 16 : 30;
+    function fitted(value) {
+      var label = String(this.getLabelForValue(value));
+      return label.length > room ? label.slice(0, room - 1) + "\u2026" : label;
+    }
     new window.Chart(canvas, {
       type: line ? "line" : "bar",
       data: {
@@ -42,7 +48,7 @@
         plugins: { legend: { display: series.sets.length > 1, position: "bottom", labels: { boxWidth: 12 } } },
         scales: {
           x: { stacked: stacked, beginAtZero: true, ticks: { precision: 0, maxRotation: 0, autoSkip: true, maxTicksLimit: 10 } },
-          y: { stacked: stacked, beginAtZero: true, ticks: { precision: 0 } }
+          y: { stacked: stacked, beginAtZero: true, ticks: horizontal ? { callback: fitted } : { precision: 0 } }
         }
       }
     });

@@ -31,3 +31,25 @@ def test_merchant_sees_a_snap_ups_evaluation(live_server, new_page, journeys, wi
     if width == 390:
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_merchant_rollup_has_its_chart_and_fits_a_phone(live_server, new_page, journeys, width):
+    """The roll-up draws its chart; at 390 px its table stacks into rows (no sideways
+    scroll) and still says each promotion's reach."""
+    shop = journeys["shop"]
+    page = new_page(width, 900 if width > 500 else 844)
+    log_in(page, live_server, shop.user.username, shop.user.password)
+    page.goto(live_server("/merchant/evaluation?from=2026-03-02&to=2026-03-15"))
+    page.wait_for_selector("canvas.ins-bar[data-ready=true]")
+    row = page.locator(f"tr[data-promotion=snap-{journeys['snap']}]")
+    assert row.locator("td[data-label=Reach]").inner_text() == "4"
+    assert page.get_by_role("link", name="CSV").is_visible()
+    assert page.console_errors == []
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    if width == 390:
+        table = page.locator("table[data-table=rollup]")
+        assert table.evaluate("t => t.scrollWidth <= t.clientWidth")
+        assert page.locator("table[data-table=rollup] thead").bounding_box()["height"] <= 1
+    page.screenshot(path=f"test-artifacts/evaluation-rollup-{width}.png", full_page=True)

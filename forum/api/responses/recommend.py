@@ -8,8 +8,12 @@ from .shared import Out, Timestamp
 
 
 class Recommended(Out):
-    kind: Literal["thread", "offer", "snap", "groupbuy", "event", "room"] = Field(
-        description="offer: a product; snap, groupbuy: a live deal (listed among the offers)"
+    kind: Literal["thread", "offer", "snap", "groupbuy", "auction", "guess", "event", "room"] = (
+        Field(
+            description="offer: a product; snap, groupbuy, auction, guess: a deal the member "
+            "can still take (a snap-up, group-buy, Dutch auction or guessing game, listed "
+            "among the offers)"
+        )
     )
     id: int
     title: str

@@ -44,11 +44,13 @@ from .audience import (  # noqa: F401
     clicked_offer_sql,
     credited_order_ids,
     credited_order_keys,
+    credited_order_keys_by_source,
     credited_orders,
     credited_orders_by_day,
     offer_clicks,
     offer_costs,
     offer_costs_by_embed,
+    offer_costs_by_source,
 )
 from .clicks import (  # noqa: F401
     SUBRESOURCE_ACCEPT,

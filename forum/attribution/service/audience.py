@@ -131,41 +131,80 @@ def offer_costs(
     return {"commission_cents": int(row[0]), "cpa_cents": int(row[1])}
 
 
-def offer_costs_by_embed(merchant_user_id: int) -> dict[tuple[str, int], dict[str, int]]:
-    """``offer_costs`` for every offer of the merchant at once: ``(embed kind, id) ->
-    {commission_cents, cpa_cents}`` in one aggregate (insight's roll-up)."""
+def _costs_keyed(kind, ident, *where) -> dict[tuple[str, int], dict[str, int]]:
+    """``offer_costs`` per (``kind``, ``ident``) column pair of the credits, in one aggregate."""
     is_order = Conversion.kind == "order"
     rows = db.session.execute(
         select(
-            Credit.embed_kind,
-            Credit.embed_id,
+            kind,
+            ident,
             func.coalesce(func.sum(case((is_order, Commission.amount_cents), else_=0)), 0),
             func.coalesce(func.sum(case((is_order, 0), else_=Commission.amount_cents)), 0),
         )
         .select_from(Commission)
         .join(Credit, Credit.id == Commission.credit_id)
         .join(Conversion, Conversion.id == Commission.conversion_id)
-        .where(Commission.merchant_id == merchant_user_id, Credit.embed_kind.is_not(None))
-        .group_by(Credit.embed_kind, Credit.embed_id)
+        .where(*where)
+        .group_by(kind, ident)
     )
     return {
-        (kind, int(ident)): {"commission_cents": int(cps), "cpa_cents": int(cpa)}
-        for kind, ident, cps, cpa in rows
-        if ident is not None
+        (key, int(key_id)): {"commission_cents": int(cps), "cpa_cents": int(cpa)}
+        for key, key_id, cps, cpa in rows
+        if key_id is not None
     }
+
+
+def _order_keys(kind, ident, *where) -> Select:
+    """``SELECT kind, ident, order_id`` of the orders credited, keyed by a credit column pair."""
+    return select(
+        kind.label("kind"), ident.label("ident"), Conversion.order_id.label("order_id")
+    ).where(
+        Credit.conversion_id == Conversion.id,
+        Conversion.kind == "order",
+        Conversion.order_id.is_not(None),
+        *where,
+    )
+
+
+def offer_costs_by_embed(merchant_user_id: int) -> dict[tuple[str, int], dict[str, int]]:
+    """``offer_costs`` for every offer of the merchant at once: ``(embed kind, id) ->
+    {commission_cents, cpa_cents}`` in one aggregate (insight's roll-up)."""
+    return _costs_keyed(
+        Credit.embed_kind,
+        Credit.embed_id,
+        Commission.merchant_id == merchant_user_id,
+        Credit.embed_kind.is_not(None),
+    )
 
 
 def credited_order_keys(merchant_user_id: int) -> Select:
     """``SELECT kind, ident, order_id``: ``credited_order_ids`` for every offer of the
     merchant at once (embed kind and id as kind and ident)."""
-    return select(
-        Credit.embed_kind.label("kind"),
-        Credit.embed_id.label("ident"),
-        Conversion.order_id.label("order_id"),
-    ).where(
-        Credit.conversion_id == Conversion.id,
-        Conversion.kind == "order",
-        Conversion.order_id.is_not(None),
+    return _order_keys(
+        Credit.embed_kind,
+        Credit.embed_id,
         Conversion.merchant_id == merchant_user_id,
         Credit.embed_kind.is_not(None),
+    )
+
+
+def offer_costs_by_source(source_kind: str, ids) -> dict[tuple[str, int], dict[str, int]]:
+    """``offer_costs(source=...)`` for several sources of one kind at once (a merchant's
+    campaigns): ``(kind, id) -> {commission_cents, cpa_cents}`` in one aggregate."""
+    return _costs_keyed(
+        Credit.source_kind,
+        Credit.source_id,
+        Credit.source_kind == source_kind,
+        Credit.source_id.in_(list(ids)),
+    )
+
+
+def credited_order_keys_by_source(source_kind: str, ids) -> Select:
+    """``SELECT kind, ident, order_id``: ``credited_order_ids(source=...)`` for several
+    sources of one kind at once (source kind and id as kind and ident)."""
+    return _order_keys(
+        Credit.source_kind,
+        Credit.source_id,
+        Credit.source_kind == source_kind,
+        Credit.source_id.in_(list(ids)),
     )

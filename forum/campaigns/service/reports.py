@@ -167,12 +167,14 @@ def audience_facts(campaign_id: int) -> dict | None:
 
 
 def audience_sql(campaign_ids) -> Select:
-    """``SELECT user_id, at, holdout`` of the members planned for the campaigns."""
+    """``SELECT user_id, at, holdout, campaign_id`` of the members planned for the
+    campaigns."""
     started = select(Campaign.started_at).where(Campaign.id == Delivery.campaign_id)
     return select(
         Delivery.user_id.label("user_id"),
         func.coalesce(Delivery.sent_at, started.scalar_subquery()).label("at"),
         (Delivery.status == "holdout").label("holdout"),
+        Delivery.campaign_id.label("campaign_id"),
     ).where(Delivery.campaign_id.in_(campaign_ids), Delivery.status.in_(("sent", "holdout")))
 
 
@@ -185,3 +187,45 @@ def campaigns_with_code(code: str) -> list[int]:
             )
         )
     )
+
+
+def campaigns_of(owner_id: int, limit: int = 200) -> list[dict]:
+    """``audience_facts`` (without the audience) of the campaigns ``owner_id`` created,
+    newest first, in one statement: ``id, label, starts_at, coupon_code, holdout_bp``."""
+    rows = db.session.execute(
+        select(
+            Campaign.id,
+            Campaign.name,
+            Campaign.started_at,
+            Campaign.coupon_code,
+            Campaign.holdout_bp,
+        )
+        .where(Campaign.created_by_id == owner_id)
+        .order_by(Campaign.id.desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "id": ident,
+            "label": f"Campaign: {name}",
+            "starts_at": started_at,
+            "coupon_code": code,
+            "holdout_bp": holdout_bp,
+        }
+        for ident, name, started_at, code, holdout_bp in rows
+    ]
+
+
+def carriers_of(codes) -> dict[str, list[int]]:
+    """``campaigns_with_code`` for several codes at once: ``code -> [campaign ids]``."""
+    found: dict[str, list[int]] = {}
+    wanted = sorted(set(codes))
+    if not wanted:
+        return found
+    for ident, code in db.session.execute(
+        select(Campaign.id, Campaign.coupon_code)
+        .where(Campaign.coupon_code.in_(wanted), Campaign.started_at.is_not(None))
+        .order_by(Campaign.id)
+    ):
+        found.setdefault(code, []).append(ident)
+    return found

@@ -1,21 +1,16 @@
 """Insight: what works in the community and the shop, measured in SQL.
 
-The front of the ``service/`` package: ``health`` (community health for admins) and
-``evaluation`` (promotion lift, cost and ROI); callers import from here. Other features
-are read only through their service fronts.
+The front of the ``service/`` package: ``health`` (community health for admins),
+``evaluation`` (one promotion's lift, cost and ROI), ``rollup`` (every promotion of a
+merchant, or of every merchant, side by side) and ``exposures`` (who saw which widget);
+callers import from here. Other features are read only through their service fronts.
 """
 
-from .evaluation import (  # noqa: F401
-    KINDS as PROMOTION_KINDS,
-)
-from .evaluation import (  # noqa: F401
-    BadRequest,
-    evaluate,
-    promotions_list,
-    to_csv,
-)
-from .evaluation import collect as collect_exposures  # noqa: F401
-from .evaluation import flush as flush_exposures  # noqa: F401
+from .evaluation import evaluate, promotions_list  # noqa: F401
+from .export import admin_rollup_csv, rollup_csv, to_csv  # noqa: F401
+from .exposures import WIDGET_KINDS, record_sights  # noqa: F401
+from .exposures import collect as collect_exposures  # noqa: F401
+from .exposures import flush as flush_exposures  # noqa: F401
 from .health import (  # noqa: F401
     ACTIVE_DEFINITION,
     MAX_DAYS,
@@ -23,4 +18,6 @@ from .health import (  # noqa: F401
     parse_range,
     report,
 )
-from .rollup import merchant_rollup  # noqa: F401
+from .rollup import admin_rollup, merchant_rollup  # noqa: F401
+from .subjects import KINDS as PROMOTION_KINDS  # noqa: F401
+from .subjects import BadRequest  # noqa: F401

@@ -48,17 +48,11 @@ Every figure is an aggregate statement; Python only combines the four strata.
 
 from __future__ import annotations
 
-import csv
-import io
-import math
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import current_app, g, has_request_context
-from flask_login import current_user
+from flask import current_app
 from sqlalchemy import (
-    CompoundSelect,
     Select,
     and_,
     case,
@@ -72,25 +66,21 @@ from sqlalchemy import (
 from ...accounts import service as accounts
 from ...attribution import service as attribution
 from ...board import service as board
-from ...campaigns import service as campaigns
 from ...clock import now
-from ...database import insert_ignore
-from ...errors import NotFound, ServiceError
 from ...extensions import db
 from ...members import service as members
 from ...promotions import service as promotions
 from ...shop_embed import service as shop
 from ..models import Exposure
+from . import period
 from .health import _seconds
+from .stats import Group, lift
+from .subjects import BadRequest, Subject, owned_subject
 
-WIDGET_KINDS = ("product", "snap", "groupbuy", "auction", "guess")
-KINDS = (*WIDGET_KINDS, "coupon", "campaign")
-SOURCES = ("post", "message")
-Z95 = 1.96
 PRIOR_POSTS_DAYS = 30
 PRIOR_PURCHASE_DAYS = 90
 OPPORTUNITY_DAYS = 30
-MAX_DAYS = 366
+MAX_DAYS = period.MAX_DAYS
 TOP_SOURCES = 50
 METHOD = (
     "Exposed: members who saw the widget (or were sent the campaign). Unexposed: the "
@@ -98,240 +88,18 @@ METHOD = (
     "who did not see it, matched by exact strata of posting (30 days before) and buying "
     "(90 days before). Interval: 95%, normal approximation."
 )
-_PENDING = "plaza_insight_exposures"
-
-
-class BadRequest(ServiceError, status=400, code="bad_request", message="The request is not valid."):
-    """A promotion kind or a period that cannot be evaluated."""
-
-
-# --- recording exposures ---------------------------------------------------------------
-
-
-def collect(_sender, *, pairs) -> None:
-    """``signals.widgets_shown`` receiver: remember which widgets a member was shown."""
-    if not has_request_context():
-        return
-    shown = g.setdefault(_PENDING, {})
-    for ref, context in pairs:
-        if (
-            ref.kind in WIDGET_KINDS
-            and context.source_kind in SOURCES
-            and context.source_id is not None
-        ):
-            shown.setdefault((ref.kind, ref.id, context.source_kind, context.source_id), context)
-
-
-def flush(response):
-    """After a page is built for a member: write their first sights, one statement."""
-    shown = g.pop(_PENDING, None)
-    if not shown or response.status_code != 200 or not current_user.is_authenticated:
-        return response
-    at = now()
-    rows = [
-        {
-            "user_id": current_user.id,
-            "embed_kind": key[0],
-            "embed_id": key[1],
-            "source_kind": key[2],
-            "source_id": key[3],
-            "author_id": context.author_id,
-            "first_seen_at": at,
-        }
-        for key, context in shown.items()
-    ]
-    try:
-        with db.engine.begin() as connection:
-            connection.execute(insert_ignore(Exposure, None, bind=db.engine), rows)
-    except Exception:  # recording must never cost the reader their page
-        current_app.logger.exception("insight: could not record exposures")
-    return response
-
-
-# --- the promotion under evaluation ----------------------------------------------------
-
-
-@dataclass
-class Subject:
-    kind: str
-    id: int
-    label: str
-    merchant_user_id: int | None
-    starts_at: datetime | None
-    exposed: Select  # user_id, at
-    holdout: Select | None  # user_id
-    participants: Select | CompoundSelect  # user_id, at
-    discount_cents: int
-    commission_cents: int
-    cpa_cents: int
-    by_source: bool
-    orders: Select | CompoundSelect  # order_id: the orders whose perks and points it cost
-
-
-def _widget_exposed(kind: str, ident: int) -> Select:
-    return (
-        select(Exposure.user_id.label("user_id"), func.min(Exposure.first_seen_at).label("at"))
-        .where(Exposure.embed_kind == kind, Exposure.embed_id == ident)
-        .group_by(Exposure.user_id)
-    )
-
-
-def _clicks(**where) -> Select:
-    clicks = attribution.offer_clicks(**where).subquery()
-    return select(clicks.c.user_id, clicks.c.at)
-
-
-def _first_at(acts: Select) -> Select:
-    inner = acts.subquery()
-    return select(inner.c.user_id, func.min(inner.c.at).label("at")).group_by(inner.c.user_id)
-
-
-def _audience(audience: Select, *, holdout: bool) -> Select:
-    planned = audience.subquery()
-    return select(planned.c.user_id, planned.c.at).where(planned.c.holdout.is_(holdout))
-
-
-def subject(kind: str, ident: int) -> Subject | None:
-    """The promotion ``kind``/``ident`` with its exposure, control, participants and
-    costs as the owners hand them; None when there is no such promotion."""
-    if kind in WIDGET_KINDS:
-        facts = (
-            shop.product_facts(ident)
-            if kind == "product"
-            else promotions.promotion_facts(kind, ident)
-        )
-        if facts is None:
-            return None
-        participants: Select | CompoundSelect = _clicks(embed=(kind, ident))
-        if kind != "product":
-            participants = union_all(participants, facts["participants"])
-        costs = attribution.offer_costs(embed=(kind, ident))
-        credited = attribution.credited_order_ids(embed=(kind, ident))
-        return Subject(
-            kind,
-            ident,
-            facts["label"],
-            facts["merchant_user_id"],
-            facts["starts_at"],
-            _widget_exposed(kind, ident),
-            None,
-            participants,
-            int(facts.get("discount_cents", 0)),
-            costs["commission_cents"],
-            costs["cpa_cents"],
-            True,
-            union_all(credited, facts["orders"]) if "orders" in facts else credited,
-        )
-    if kind == "campaign":
-        facts = campaigns.audience_facts(ident)
-        if facts is None:
-            return None
-        exposed = _audience(facts["audience"], holdout=False)
-        costs = attribution.offer_costs(source=("campaign", ident))
-        recipients = select(exposed.subquery().c.user_id)
-        discount = (
-            members.coupon_discount_by(facts["coupon_code"], recipients)
-            if facts["coupon_code"]
-            else 0
-        )
-        orders: Select | CompoundSelect = attribution.credited_order_ids(source=("campaign", ident))
-        if facts["coupon_code"]:
-            orders = union_all(orders, members.coupon_orders_by(facts["coupon_code"], recipients))
-        return Subject(
-            kind,
-            ident,
-            facts["label"],
-            facts["owner_id"],
-            facts["starts_at"],
-            exposed,
-            select(_audience(facts["audience"], holdout=True).subquery().c.user_id)
-            if facts["holdout_bp"]
-            else None,
-            _clicks(source=("campaign", ident)),
-            discount,
-            costs["commission_cents"],
-            costs["cpa_cents"],
-            False,
-            orders,
-        )
-    if kind == "coupon":
-        facts = members.coupon_facts(ident)
-        if facts is None:
-            return None
-        carriers = campaigns.campaigns_with_code(facts["code"])
-        if carriers:
-            audience = campaigns.audience_sql(carriers)
-            exposed = _audience(audience, holdout=False)
-            holdout = select(_audience(audience, holdout=True).subquery().c.user_id)
-        else:
-            # No campaign carries it: the members who read a post giving the code, against
-            # matched members (coupons are not issued to members one by one).
-            exposed, holdout = _first_at(board.readers_of_posts_with(facts["code"])), None
-        return Subject(
-            kind,
-            ident,
-            facts["label"],
-            facts["merchant_user_id"],
-            facts["starts_at"],
-            exposed,
-            holdout,
-            facts["participants"],
-            facts["discount_cents"],
-            0,
-            0,
-            False,
-            facts["orders"],
-        )
-    return None
-
-
-def check_kind(kind: str) -> None:
-    if kind not in KINDS:
-        raise BadRequest(
-            "Unknown promotion kind.", fields={"kind": [f"Use one of {', '.join(KINDS)}."]}
-        )
-
-
-def owned_subject(kind: str, ident: int, merchant_user_id: int | None) -> Subject:
-    """The promotion, if ``merchant_user_id`` owns it (None: an admin, any promotion);
-    another merchant's promotion is not found, so its existence is not disclosed."""
-    check_kind(kind)
-    found = subject(kind, ident)
-    if found is None or (
-        merchant_user_id is not None and found.merchant_user_id != merchant_user_id
-    ):
-        raise NotFound("No such promotion.")
-    return found
 
 
 def parse_period(raw_from, raw_to, starts_at: datetime | None) -> tuple[date, date]:
     """[from, to] days (inclusive): the promotion's start to today by default."""
-    fields: dict[str, list[str]] = {}
-    parsed: dict[str, date | None] = {}
-    for name, raw in (("from", raw_from), ("to", raw_to)):
-        parsed[name] = None
-        if raw in (None, ""):
-            continue
-        try:
-            parsed[name] = date.fromisoformat(str(raw))
-        except ValueError:
-            fields[name] = ["Use a date like 2026-03-01."]
-    if fields:
-        raise BadRequest("The period is not valid.", fields=fields)
-    end = parsed["to"] or now().date()
-    start = parsed["from"] or (starts_at.date() if starts_at else end - timedelta(days=29))
-    start = min(start, end) if parsed["from"] is None else start
-    if start > end:
-        raise BadRequest("The period is not valid.", fields={"from": ["Must not be after to."]})
-    if (end - start).days + 1 > MAX_DAYS:
-        raise BadRequest(
-            "The period is not valid.", fields={"to": [f"Ask for at most {MAX_DAYS} days."]}
-        )
-    return start, end
-
-
-def _moment(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+    return period.parse_days(
+        raw_from,
+        raw_to,
+        today=now().date(),
+        default_start=lambda last: starts_at.date() if starts_at else last - timedelta(days=29),
+        error=BadRequest,
+        message="The period is not valid.",
+    )
 
 
 # --- the figures -----------------------------------------------------------------------
@@ -483,63 +251,6 @@ def aggregate(
     )
 
 
-@dataclass
-class _Group:
-    n: int = 0
-    buyers: int = 0
-    orders: float = 0.0
-    orders_sq: float = 0.0
-    revenue: float = 0.0
-    revenue_sq: float = 0.0
-
-    @classmethod
-    def of(cls, n, buyers, orders, orders_sq, revenue, revenue_sq) -> _Group:
-        """From one of ``aggregate``'s rows (after its keys and stratum)."""
-        return cls(
-            int(n),
-            int(buyers),
-            float(orders or 0),
-            float(orders_sq or 0),
-            float(revenue or 0),
-            float(revenue_sq or 0),
-        )
-
-    def add(self, other: _Group, sign: int = 1) -> None:
-        for name in ("n", "buyers", "orders", "orders_sq", "revenue", "revenue_sq"):
-            setattr(self, name, getattr(self, name) + sign * getattr(other, name))
-
-    def minus(self, other: _Group) -> _Group:
-        left = _Group()
-        left.add(self)
-        left.add(other, -1)
-        return left
-
-    def mean(self, what: str) -> float:
-        return getattr(self, what) / self.n if self.n else 0.0
-
-    def variance(self, what: str) -> float:
-        if self.n < 2:
-            return 0.0
-        total, squares = getattr(self, what), getattr(self, f"{what}_sq")
-        return max(0.0, (squares - total * total / self.n) / (self.n - 1))
-
-
-def lift(strata: dict[int, dict[str, _Group]], what: str) -> dict[str, float]:
-    """Incremental ``what`` (orders or revenue) over the strata with both groups, and its
-    95% normal-approximation interval (see the module docstring)."""
-    value = variance = 0.0
-    for groups in strata.values():
-        exposed, control = groups["exposed"], groups["control"]
-        if not exposed.n or not control.n:
-            continue
-        value += exposed.n * (exposed.mean(what) - control.mean(what))
-        variance += exposed.n**2 * (
-            exposed.variance(what) / exposed.n + control.variance(what) / control.n
-        )
-    half = Z95 * math.sqrt(variance)
-    return {"value": value, "low": value - half, "high": value + half}
-
-
 def _participation(found: Subject, start: datetime, end: datetime) -> dict[str, int]:
     acts = found.participants.subquery()
     first = (
@@ -652,7 +363,7 @@ def _sources(found: Subject, start: datetime, end: datetime) -> list[dict]:
     return rows
 
 
-def _figures(group: _Group) -> dict:
+def _figures(group: Group) -> dict:
     return {
         "members": group.n,
         "buyers": group.buyers,
@@ -679,15 +390,15 @@ def evaluate(
     admin): every figure the module docstring describes, as plain data."""
     found = owned_subject(kind, ident, merchant_user_id)
     first, last = parse_period(raw_from, raw_to, found.starts_at)
-    start, end = _moment(first), _moment(last + timedelta(days=1))
-    strata: dict[int, dict[str, _Group]] = {}
+    start, end = period.bounds(first, last)
+    strata: dict[int, dict[str, Group]] = {}
     for grp, stratum, n, buyers, orders, orders_sq, revenue, revenue_sq in _strata_rows(
         found, start, end
     ):
-        strata.setdefault(int(stratum), {"exposed": _Group(), "control": _Group()})[grp] = (
-            _Group.of(n, buyers, orders, orders_sq, revenue, revenue_sq)
+        strata.setdefault(int(stratum), {"exposed": Group(), "control": Group()})[grp] = Group.of(
+            n, buyers, orders, orders_sq, revenue, revenue_sq
         )
-    exposed, control = _Group(), _Group()
+    exposed, control = Group(), Group()
     unmatched = 0
     for groups in strata.values():
         exposed.add(groups["exposed"])
@@ -759,56 +470,3 @@ def promotions_list(merchant_user_id: int | None) -> list[dict]:
         owner = row["merchant_id"]
         row["merchant"] = names.get(owner) if owner is not None else "site"
     return rows
-
-
-CSV_FIELDS = ("group", "members", "buyers", "orders", "revenue_cents", "orders_per_member")
-
-
-def to_csv(report: dict) -> str:
-    """The evaluation as CSV: the two groups, the lift, costs, and the per-source table."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["promotion", report["label"], "from", report["from"], "to", report["to"]])
-    writer.writerow(CSV_FIELDS)
-    for name in ("exposed", "unexposed"):
-        group = report[name]
-        writer.writerow([name, *(group[key] for key in CSV_FIELDS[1:])])
-    writer.writerow(["figure", "value", "low", "high"])
-    for name in ("incremental_orders", "incremental_revenue_cents", "incremental_margin_cents"):
-        figure = report[name]
-        writer.writerow([name, figure["value"], figure["low"], figure["high"]])
-    if report["roi"] is not None:
-        writer.writerow(
-            ["roi", report["roi"]["value"], report["roi"]["low"], report["roi"]["high"]]
-        )
-    for name, value in report["cost"].items():
-        writer.writerow([f"cost_{name}", value])
-    for name, value in report["opportunities"].items():
-        writer.writerow([name, value])
-    if report["sources"]:
-        writer.writerow(
-            [
-                "source_kind",
-                "source_id",
-                "author",
-                "reach",
-                "clickers",
-                "buyers",
-                "orders",
-                "revenue_cents",
-            ]
-        )
-        for row in report["sources"]:
-            writer.writerow(
-                [
-                    row["source_kind"],
-                    row["source_id"],
-                    row["author"] or "",
-                    row["reach"],
-                    row["clickers"],
-                    row["buyers"],
-                    row["orders"],
-                    row["revenue_cents"],
-                ]
-            )
-    return out.getvalue()

@@ -20,7 +20,7 @@ weeks that have fully or partly happened by the range's end.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Float, Integer, case, cast, distinct, func, literal, select, union_all
 
@@ -30,9 +30,9 @@ from ...clock import now
 from ...errors import ValidationFailed
 from ...extensions import db
 from ...shop_embed import service as shop
-from . import participation
+from . import participation, period
 
-MAX_DAYS = 366
+MAX_DAYS = period.MAX_DAYS
 DEFAULT_DAYS = 30
 WEEK_SECONDS = 7 * 86400
 TOP_CONTRIBUTORS = 10
@@ -45,35 +45,14 @@ ACTIVE_DEFINITION = (
 
 def parse_range(raw_from: str | None, raw_to: str | None, today: date) -> tuple[date, date]:
     """The inclusive day range asked for; the last 30 days up to ``today`` by default."""
-    errors: dict[str, list[str]] = {}
-    parsed: dict[str, date | None] = {}
-    for name, raw in (("from", raw_from), ("to", raw_to)):
-        parsed[name] = None
-        if raw in (None, ""):
-            continue
-        try:
-            parsed[name] = date.fromisoformat(str(raw))
-        except ValueError:
-            errors[name] = ["Use a date like 2026-03-01."]
-    if errors:
-        raise ValidationFailed("The date range is not valid.", fields=errors)
-    end = parsed["to"] or today
-    start = parsed["from"] or end - timedelta(days=DEFAULT_DAYS - 1)
-    if start > end:
-        raise ValidationFailed(
-            "The date range is not valid.",
-            fields={"from": ["The start must not be after the end."]},
-        )
-    if (end - start).days + 1 > MAX_DAYS:
-        raise ValidationFailed(
-            "The date range is not valid.",
-            fields={"to": [f"Ask for at most {MAX_DAYS} days at a time."]},
-        )
-    return start, end
-
-
-def _moment(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+    return period.parse_days(
+        raw_from,
+        raw_to,
+        today=today,
+        default_start=lambda last: last - timedelta(days=DEFAULT_DAYS - 1),
+        error=ValidationFailed,
+        message="The date range is not valid.",
+    )
 
 
 def _postgres() -> bool:
@@ -127,7 +106,7 @@ def _distinct_active(start: datetime, end: datetime) -> int:
 
 
 def active_members(start: date, end: date) -> dict:
-    lower, upper = _moment(start), _moment(end + timedelta(days=1))
+    lower, upper = period.bounds(start, end)
     activity = _activity(lower, upper)
     day = _day(activity.c.at)
     rows = db.session.execute(
@@ -145,7 +124,7 @@ def active_members(start: date, end: date) -> dict:
 
 def new_members(start: date, end: date) -> dict:
     users = _members()
-    lower, upper = _moment(start), _moment(end + timedelta(days=1))
+    lower, upper = period.bounds(start, end)
     day = _day(users.c.created_at)
     rows = db.session.execute(
         select(day, func.count(users.c.user_id))
@@ -190,7 +169,7 @@ def new_members(start: date, end: date) -> dict:
 
 
 def posting(start: date, end: date) -> dict:
-    lower, upper = _moment(start), _moment(end + timedelta(days=1))
+    lower, upper = period.bounds(start, end)
     posts = board.posts_between(lower, upper).subquery()
     day = _day(posts.c.created_at)
     rows = db.session.execute(
@@ -211,7 +190,7 @@ def posting(start: date, end: date) -> dict:
 
 def replies(start: date, end: date) -> dict:
     """Threads started in the range: how many got a reply, and the median wait for it."""
-    lower, upper = _moment(start), _moment(end + timedelta(days=1))
+    lower, upper = period.bounds(start, end)
     threads = board.first_replies(lower, upper).subquery()
     total, answered = db.session.execute(
         select(func.count(threads.c.thread_id), func.count(threads.c.first_reply_at))
@@ -242,7 +221,7 @@ def replies(start: date, end: date) -> dict:
 def retention(start: date, end: date) -> dict:
     """Week-N retention of the members who registered in the range, by sign-up week."""
     users = _members()
-    lower, upper = _moment(start), _moment(end + timedelta(days=1))
+    lower, upper = period.bounds(start, end)
     activity = _activity(lower, upper)
     cohort = _whole(
         _seconds(users.c.created_at, literal(lower, users.c.created_at.type)) / WEEK_SECONDS
@@ -289,7 +268,7 @@ def retention(start: date, end: date) -> dict:
 
 def top_contributors(start: date, end: date) -> list[dict]:
     users = _members()
-    lower, upper = _moment(start), _moment(end + timedelta(days=1))
+    lower, upper = period.bounds(start, end)
     posts = board.posts_between(lower, upper).subquery()
     count = func.count().label("posts")
     rows = db.session.execute(

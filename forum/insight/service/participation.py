@@ -27,7 +27,10 @@ from ...chat import service as chat
 from ...events import service as events
 from ...extensions import db
 from ...members import service as members
-from . import health  # its SQL helpers (health also imports this module: use at call time)
+from . import (
+    health,  # its SQL helpers (health also imports this module: use at call time)
+    period,
+)
 
 TIER_LEVELS = {"shoppers": ("shopper", "vip"), "vips": ("vip",)}
 EVENTS_LISTED = 50
@@ -60,7 +63,7 @@ def _cumulative(first_seen, lower, upper, weeks: int) -> list[int]:
 
 
 def funnel(start: date, end: date) -> dict:
-    lower, upper = health._moment(start), health._moment(end + timedelta(days=1))
+    lower, upper = period.bounds(start, end)
     weeks = _weeks(start, end)
     users = health._members()
     registered = select(users.c.created_at.label("at")).subquery()
@@ -92,7 +95,7 @@ def funnel(start: date, end: date) -> dict:
 
 
 def chat_activity(start: date, end: date) -> dict:
-    lower, upper = health._moment(start), health._moment(end + timedelta(days=1))
+    lower, upper = period.bounds(start, end)
     said = chat.messages_between(lower, upper).subquery()
     day = health._day(said.c.created_at)
     public = case((said.c.room_kind == "public", 1), else_=0)
@@ -121,7 +124,7 @@ def chat_activity(start: date, end: date) -> dict:
 
 
 def event_attendance(start: date, end: date) -> dict:
-    lower, upper = health._moment(start), health._moment(end + timedelta(days=1))
+    lower, upper = period.bounds(start, end)
     rows = events.attendance_sql(lower, upper).subquery()
     confirmed = rows.c.status == "confirmed"
     attended = or_(rows.c.attendance == "attended", rows.c.checked_in_at.is_not(None))

@@ -13,10 +13,12 @@ from ..coupons.service import (  # noqa: F401
     coupon_orders_by,
     coupons_of,
     existing_code,
+    normalise_code,
     redemptions_by,
 )
 from .audience import (  # noqa: F401
     NOTHING_SPENT,
+    coupon_uses_sql,
     credit_of,
     credit_sql,
     order_costs,

@@ -1,13 +1,16 @@
 """Wallet facts for other features: as SQL expressions to compose into ONE statement
 over members (campaigns' segments, a campaign batch's merge fields), each taking a
 column holding a member id and never NULL (0 without a wallet), one member's store
-credit, and what the members' programme spent on a set of orders (insight's costs)."""
+credit, and what the members' programme spent on a set of orders (insight's costs), and
+the coupons' uses as one SELECT (insight's roll-up)."""
 
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, Select, case, func, literal, select
 
 from ...extensions import db
+from ..coupons.models import Coupon, CouponRedemption
+from ..coupons.service import normalise_code
 from ..models import LedgerEntry, PerkGrant, Wallet
 from .rules import rules
 
@@ -99,3 +102,23 @@ def order_costs_by(keyed) -> dict[tuple[str, int], dict[str, int]]:
         spent["points_redeemed"] = max(0, int(redeemed))
         spent["points_cents"] = spent["points_granted"] * 100 // rate
     return found
+
+
+def coupon_uses_sql(codes) -> Select:
+    """``SELECT coupon_id, code, user_id, order_id, discount_cents, live`` of every use of
+    the coupons with these ``codes`` (normalised here), released ones too (``live``
+    false): insight's roll-up keys ``coupon_facts``' discount and orders, and a
+    campaign's ``coupon_discount_by`` / ``coupon_orders_by``, from this one SELECT."""
+    clean = sorted({code for code in map(normalise_code, codes) if code})
+    return (
+        select(
+            Coupon.id.label("coupon_id"),
+            Coupon.code.label("code"),
+            CouponRedemption.user_id.label("user_id"),
+            CouponRedemption.order_id.label("order_id"),
+            CouponRedemption.discount_cents.label("discount_cents"),
+            (CouponRedemption.state == "active").label("live"),
+        )
+        .join(Coupon, Coupon.id == CouponRedemption.coupon_id)
+        .where(Coupon.code.in_(clean))
+    )

@@ -254,56 +254,65 @@ def promotion_discounts_of(merchant_user_id: int) -> dict[tuple[str, int], int]:
 
 # --- live deals and who took part, for recommendations ---------------------------------
 
-DEAL_KINDS = ("snap", "groupbuy")
+DEAL_KINDS = ("snap", "groupbuy", "auction", "guess")
+
+
+def _deal(kind: str, model, *, audience=None, points=None):
+    return select(
+        literal(kind).label("kind"),
+        model.id.label("deal_id"),
+        model.product_id.label("product_id"),
+        Product.name.label("name"),
+        (audience if audience is not None else literal("all")).label("audience"),
+        (points if points is not None else literal(0)).label("points"),
+    ).join(Product, Product.id == model.product_id)
 
 
 def live_deals_sql(at) -> CompoundSelect:
-    """``SELECT kind, deal_id, product_id, name, audience`` of the snap-ups and group-buys
-    open at ``at``: started, not ended (nor ended early), a snap-up with units left (the
-    product's own stock: the caller asks the shop)."""
+    """``SELECT kind, deal_id, product_id, name, audience, points`` of the deals a member
+    could still take at ``at``: snap-ups started and with units left, group-buys, Dutch
+    auctions (running or upcoming) with units left, guessing games still open; none
+    ended (nor ended or closed early). ``points`` is what one guess costs (0 for the
+    others); whether the product has stock left the caller asks the shop."""
     return union_all(
-        select(
-            literal("snap").label("kind"),
-            Snap.id.label("deal_id"),
-            Snap.product_id.label("product_id"),
-            Product.name.label("name"),
-            Snap.audience.label("audience"),
-        )
-        .join(Product, Product.id == Snap.product_id)
-        .where(
+        _deal("snap", Snap, audience=Snap.audience).where(
             Snap.ended_at.is_(None),
             Snap.starts_at <= at,
             Snap.ends_at > at,
             Snap.stock_left > 0,
         ),
-        select(
-            literal("groupbuy").label("kind"),
-            GroupBuy.id.label("deal_id"),
-            GroupBuy.product_id.label("product_id"),
-            Product.name.label("name"),
-            GroupBuy.audience.label("audience"),
-        )
-        .join(Product, Product.id == GroupBuy.product_id)
-        .where(GroupBuy.ended_at.is_(None), GroupBuy.ends_at > at),
+        _deal("groupbuy", GroupBuy, audience=GroupBuy.audience).where(
+            GroupBuy.ended_at.is_(None), GroupBuy.ends_at > at
+        ),
+        _deal("auction", Auction).where(
+            Auction.ended_at.is_(None), Auction.ends_at > at, Auction.units_left > 0
+        ),
+        _deal("guess", GuessGame, points=GuessGame.points_per_guess).where(
+            GuessGame.closed_at.is_(None),
+            GuessGame.settled_at.is_(None),
+            GuessGame.ends_at > at,
+        ),
     )
 
 
 def deal_participation_sql(before=None) -> CompoundSelect:
-    """``SELECT user_id, kind, deal_id, at``: members who joined a group-buy team or
-    bought a snap-up, before ``before``."""
-    joined = select(
-        TeamMember.user_id.label("user_id"),
-        literal("groupbuy").label("kind"),
-        Team.group_buy_id.label("deal_id"),
-        TeamMember.joined_at.label("at"),
-    ).join(Team, Team.id == TeamMember.team_id)
-    snapped = select(
-        SnapPurchase.user_id.label("user_id"),
-        literal("snap").label("kind"),
-        SnapPurchase.snap_id.label("deal_id"),
-        SnapPurchase.created_at.label("at"),
-    )
-    if before is not None:
-        joined = joined.where(TeamMember.joined_at < before)
-        snapped = snapped.where(SnapPurchase.created_at < before)
-    return union_all(joined, snapped)
+    """``SELECT user_id, kind, deal_id, at``: members who joined a group-buy team, bought
+    a snap-up or auction unit, or guessed, before ``before``."""
+    parts = [
+        (TeamMember.user_id, "groupbuy", Team.group_buy_id, TeamMember.joined_at),
+        (SnapPurchase.user_id, "snap", SnapPurchase.snap_id, SnapPurchase.created_at),
+        (AuctionSale.user_id, "auction", AuctionSale.auction_id, AuctionSale.created_at),
+        (Guess.user_id, "guess", Guess.game_id, Guess.created_at),
+    ]
+    selects = []
+    for user_id, kind, deal_id, at in parts:
+        part = select(
+            user_id.label("user_id"),
+            literal(kind).label("kind"),
+            deal_id.label("deal_id"),
+            at.label("at"),
+        )
+        if kind == "groupbuy":
+            part = part.join(Team, Team.id == TeamMember.team_id)
+        selects.append(part if before is None else part.where(at < before))
+    return union_all(*selects)
