@@ -95,7 +95,9 @@ def test_admin_segment_campaign_member_buys_report_shows_it(
     page.select_option("#c0_op", "eq")
     page.fill("#c0_value", "1")
     page.locator("[data-segment-count][data-ready]").wait_for()
-    page.wait_for_function("document.querySelector('[data-segment-count]').textContent === '1'")
+    page.wait_for_function(
+        "() => document.querySelector('[data-segment-count]').textContent === '1'"
+    )
     assert "bea" in page.inner_text("[data-segment-sample]")
     page.get_by_role("button", name="Save segment").click()
     page.wait_for_url("**/admin/segments/*")

@@ -37,7 +37,9 @@ def test_replies_ring_the_bell_once_and_show_as_one_grouped_row(
         assert bell.inner_text() == "0"
 
         reply(repliers[0], f"A **mesh** one helped me ({round_} round)")
-        page.wait_for_function("document.querySelector('[data-bell-count]').textContent === '1'")
+        page.wait_for_function(
+            "() => document.querySelector('[data-bell-count]').textContent === '1'"
+        )
         for user in (repliers[1], repliers[2], repliers[0]):
             reply(user, f"Same here, [[event:1]] aside ({round_} round)")
         # every push of the merged row says one unread: the bell stays at one
