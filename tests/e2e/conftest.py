@@ -1,11 +1,13 @@
 """Browser tests: Debian's Chromium driven by Playwright against a real server process.
 
 ``live_server`` starts ``flask --app forum serve`` (Werkzeug + simple-websocket,
-the same Socket.IO stack as development) on a free port, pointed at the test's
+the same Socket.IO stack as development; forked from a process that imported the app
+already, see tests/fixtures/server_zygote.py) on a free port, pointed at the test's
 own database; the test seeds data through services in its own process, since
 both share the committed database. Screenshots go to test-artifacts/ (git-ignored).
 """
 
+import atexit
 import contextlib
 import os
 import socket
@@ -16,6 +18,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from tests.fixtures.server_zygote import ForkedProcess, Zygote
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -34,8 +38,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# Servers are forks of one process that imported the app already (see server_zygote);
+# PLAZA_ZYGOTE=0 starts each as a fresh interpreter instead.
+USE_ZYGOTE = os.environ.get("PLAZA_ZYGOTE", "1") != "0"
+_zygote = Zygote()
+atexit.register(_zygote.stop)
+
+
 class LiveServer:
-    def __init__(self, url: str, process: subprocess.Popen, log: Path, log_file):
+    def __init__(self, url: str, process: "subprocess.Popen | ForkedProcess", log: Path, log_file):
         self.url = url
         self.process = process
         self.log = log
@@ -55,7 +66,10 @@ class LiveServer:
 
 
 def wait_until_healthy(
-    url: str, process: subprocess.Popen, log: Path, seconds: float = STARTUP_SECONDS
+    url: str,
+    process: "subprocess.Popen | ForkedProcess",
+    log: Path,
+    seconds: float = STARTUP_SECONDS,
 ) -> str | None:
     """Poll ``url``/healthz until it answers 200; None when ready, else why not (the log's tail)."""
     deadline = time.monotonic() + seconds
@@ -89,12 +103,17 @@ def start_server(
     }
     log = tmp_path / f"server-{port}.log"
     log_file = log.open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "forum", "serve", "--port", str(port)],
-        env=env,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-    )
+    argv = ["--app", "forum", "serve", "--port", str(port)]
+    process: subprocess.Popen | ForkedProcess
+    if USE_ZYGOTE:
+        process = _zygote.spawn(argv, env, log)
+    else:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flask", *argv],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
     server = LiveServer(f"http://127.0.0.1:{port}", process, log, log_file)
     failure = wait_until_healthy(server.url, process, log)
     if failure is not None:
