@@ -36,6 +36,8 @@ from urllib.parse import unquote, urlsplit
 import nh3
 from flask import current_app, has_app_context, has_request_context, request
 
+from .. import signals
+
 # The limits and the depth probe are markdown's; callers and tests name them here.
 from .markdown import MAX_AUTOCOMPLETED_CELLS as MAX_AUTOCOMPLETED_CELLS
 from .markdown import MAX_CONTAINERS as MAX_CONTAINERS
@@ -229,8 +231,6 @@ def _known_members(html: str) -> dict[str, str] | None:
     owner of accounts; None outside an app (every name is then linked, as typed)."""
     if not has_app_context():
         return None
-    from . import signals
-
     names = list(dict.fromkeys(name.lower() for name in MENTION_RE.findall(html)))
     if not names:
         return {}
