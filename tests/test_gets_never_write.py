@@ -3,11 +3,9 @@ INSERT, UPDATE or DELETE. What a page's opening records (a thread or room read, 
 reading) is sent by the page's own POST beacon afterwards."""
 
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
 from forum.accounts.models import User
 from forum.board.models import Thread
@@ -22,21 +20,8 @@ WRITE = re.compile(r"^\s*(?:WITH\b.*?\)\s*)?(INSERT|UPDATE|DELETE|REPLACE|MERGE)
 KNOWN_WRITERS = {"/notifications/"}
 
 
-@contextmanager
-def writes_during(app):
-    found: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if WRITE.match(statement):
-            found.append(" ".join(statement.split())[:160])
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield found
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+def writes(statements: list[str]) -> list[str]:
+    return [" ".join(sql.split())[:160] for sql in statements if WRITE.match(sql)]
 
 
 @pytest.fixture
@@ -91,32 +76,32 @@ def site(app, make_user, make_thread, make_shop, make_product):
         }
 
 
-def test_member_pages_write_nothing(app, site):
+def test_member_pages_write_nothing(app, site, count_queries):
     client = app.test_client()
     login(client, site["member"])
     for path in site["pages"]:
-        with writes_during(app) as writes:
+        with count_queries() as statements:
             response = client.get(path)
         assert response.status_code == (302 if path == "/chat/" else 200), path
         if path in KNOWN_WRITERS:
             continue
-        assert writes == [], f"GET {path} wrote: {writes}"
+        assert writes(statements) == [], f"GET {path} wrote"
 
 
-def test_visitor_pages_write_nothing(app, site):
+def test_visitor_pages_write_nothing(app, site, count_queries):
     client = app.test_client()
     for path in site["pages"]:
-        with writes_during(app) as writes:
+        with count_queries() as statements:
             response = client.get(path)
         assert response.status_code in (200, 302), path
-        assert writes == [], f"GET {path} wrote: {writes}"
+        assert writes(statements) == [], f"GET {path} wrote"
 
 
-def test_the_counter_sees_a_write(app, site):
+def test_the_counter_sees_a_write(app, site, count_queries):
     """The probe itself: the read beacon's POST is counted as a write."""
     client = app.test_client()
     login(client, site["member"])
     thread_path = next(p for p in site["pages"] if p.startswith("/t/"))
-    with writes_during(app) as writes:
+    with count_queries() as statements:
         assert client.post(f"{thread_path}/read", data={"position": "1"}).status_code == 200
-    assert any(w.upper().startswith(("INSERT", "UPDATE")) for w in writes)
+    assert any(w.upper().startswith(("INSERT", "UPDATE")) for w in writes(statements))
