@@ -100,6 +100,12 @@ post_created = plaza.signal("post-created")
 #: each feature answers trusted Markup shown above the posts (reviews: "bought this"
 #: with the product card of an experience report) or None.
 thread_shown = plaza.signal("thread-shown")
+#: ``thread_read.send(thread, reader=User, position=int)``: the member reported reading
+#: ``thread`` up to post ``position`` (the thread page's read beacon, ``POST /t/<id>/read``,
+#: or ``POST /api/v1/threads/<id>/read``), in the beacon's transaction after the mark
+#: moved. Not sent for the mark a member's own new post sets. Receivers: trust (topics
+#: entered, posts read, reading time, the day visited; the reader re-evaluated).
+thread_read = plaza.signal("thread-read")
 #: ``post_liked.send(post, liker=User, liked=True | False)``: ``board.service.like``
 #: added a like (True) or ``unlike`` removed one (False), in its transaction, after the
 #: like row and the count moved. Receivers: members (the "likes" points to the author).

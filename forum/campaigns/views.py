@@ -49,7 +49,28 @@ PIXEL = (
 # --- account email ---------------------------------------------------------------
 
 
+def _confirm_page(check, token: str, action: str):
+    """A mailed link's page: what following it would do and a button that does it (a
+    POST), so the GET writes nothing and a mail scanner's fetch changes nothing."""
+    try:
+        user, email = check(token)
+    except service.InvalidToken as err:
+        return render_template("campaigns/link_invalid.html", message=err.message), 400
+    return render_template(
+        "campaigns/confirm_link.html",
+        action=url_for(action, token=token),
+        kind=action.removeprefix("campaigns."),
+        user=user,
+        email=email,
+    )
+
+
 @bp.get("/account/verify/<token>")
+def verify_email_page(token: str):
+    return _confirm_page(service.check_verification, token, "campaigns.verify_email")
+
+
+@bp.post("/account/verify/<token>")
 def verify_email(token: str):
     try:
         service.verify_email(token)
@@ -100,6 +121,11 @@ def reset_password(token: str):
 
 
 @bp.get("/account/email/confirm/<token>")
+def confirm_email_change_page(token: str):
+    return _confirm_page(service.check_email_change, token, "campaigns.confirm_email_change")
+
+
+@bp.post("/account/email/confirm/<token>")
 def confirm_email_change(token: str):
     try:
         user = service.confirm_email_change(token)

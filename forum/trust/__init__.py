@@ -2,7 +2,7 @@
 
 ``service`` is the front: ``level_of`` and ``require_level`` are what other features
 call before an act a newcomer may not do yet (links, images, mentions, DMs, commerce).
-``init_app`` connects what counts towards a level: posts, likes and thread views.
+``init_app`` connects what counts towards a level: posts, likes and what the read beacon reports.
 """
 
 from flask import Flask
@@ -16,10 +16,9 @@ def init_app(app: Flask) -> None:
     # Replies and likes count inside the poster's / liker's transaction, then re-evaluate.
     signals.post_created.connect(reading.on_post_created)
     signals.post_liked.connect(reading.on_post_liked)
-    # Thread views are remembered while the page renders and written after it (GETs never
-    # write in their own transaction): topics entered, posts read, minutes reading.
-    signals.thread_shown.connect(reading.on_thread_shown)
-    app.teardown_request(reading.flush)
+    # Reading counts from the thread page's read beacon (a POST; GETs never write):
+    # topics entered, posts read, minutes reading, the day visited.
+    signals.thread_read.connect(reading.on_thread_read)
     # The profile shows the member's level (and, for the member, what the next one needs).
     signals.profile_shown.connect(reading.on_profile_shown)
     # Badges: likes and replies above, event check-ins and reviews here; shown on the profile.

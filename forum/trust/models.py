@@ -55,7 +55,7 @@ class TrustVisit(db.Model):
 
 
 class TrustThreadRead(db.Model):
-    """A thread the member opened, and how many of its posts they have been shown."""
+    """A thread the member read, and the highest post position their read beacon reported."""
 
     __tablename__ = "trust_thread_reads"
 

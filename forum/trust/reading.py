@@ -1,22 +1,13 @@
 """Signal receivers: what members do that counts towards their trust level.
 
-Posts and likes are counted in the sender's transaction. A thread page only notes
-what was shown (in ``g``); ``flush`` writes it when the request tears down, in a
-short transaction of its own, so the page's GET writes nothing and a failure to
-count never costs the reader their page.
+Posts, likes and reads are counted in the sender's transaction. Reading is what the
+thread page's read beacon reports (``signals.thread_read``, a POST): the page's GET
+writes nothing.
 """
-
-import logging
-
-from flask import g, has_request_context, request
 
 from ..accounts import service as accounts
 from ..extensions import db
-from ..permissions import is_member
 from . import service
-
-log = logging.getLogger(__name__)
-_PENDING = "plaza_trust_threads_shown"
 
 
 def on_post_created(post, *, thread=None) -> None:
@@ -39,30 +30,10 @@ def on_post_liked(post, *, liker, liked: bool) -> None:
         service.evaluate_id(post.author_id)
 
 
-def on_thread_shown(thread, *, viewer=None) -> None:
-    """Remember the thread this request showed (answers nothing to show)."""
-    if has_request_context() and is_member(viewer):
-        g.setdefault(_PENDING, {})[thread.id] = (viewer.id, thread.post_count)
-    return None
-
-
-def flush(exc: BaseException | None = None) -> None:
-    """At the request's teardown (after every after_request hook, so nothing that builds
-    the response sees its objects expired by this commit): write the noted views."""
-    shown = g.pop(_PENDING, None)
-    if not shown or exc is not None or request.method != "GET":
-        return
-    try:
-        user_ids = set()
-        for thread_id, (user_id, post_count) in shown.items():
-            service.record_thread_read(user_id, thread_id, post_count)
-            user_ids.add(user_id)
-        for user_id in user_ids:
-            service.evaluate_id(user_id)
-        db.session.commit()
-    except Exception:  # counting must never cost the reader their page
-        db.session.rollback()
-        log.exception("trust: could not count a thread view")
+def on_thread_read(thread, *, reader, position: int) -> None:
+    """The read beacon (a POST): count what the member read, then re-evaluate them."""
+    service.record_thread_read(reader.id, thread.id, position)
+    service.evaluate_id(reader.id)
 
 
 def on_checked_in(signup, *, event, checked_in: bool) -> None:

@@ -4,7 +4,7 @@ recent window and flags; never lowering a TL4 grant; the job; the API rules tabl
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from forum.accounts.models import User
 from forum.board import service as board
@@ -15,7 +15,7 @@ from forum.extensions import db
 from forum.moderation import service as moderation
 from forum.notifications.models import Notification
 from forum.trust import service as trust
-from forum.trust.models import TrustChange
+from forum.trust.models import TrustChange, TrustThreadRead
 from tests.conftest import app_context, login
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -40,6 +40,13 @@ def set_rules(app, changes):
         db.session.commit()
 
 
+def read(client, thread_id: int, position: int = 1) -> None:
+    """Open a thread page and send its read beacon, as plaza.js does once posts show."""
+    assert client.get(f"/t/{thread_id}").status_code == 200
+    beacon = client.post(f"/t/{thread_id}/read", data={"position": str(position)})
+    assert beacon.status_code == 200, beacon.get_data(as_text=True)
+
+
 @pytest.fixture
 def threads(make_thread, make_user):
     author = make_user("author")
@@ -52,11 +59,11 @@ def test_reading_threads_reaches_tl1_and_notifies(app, make_user, threads):
     client = app.test_client()
     login(client, reader)
     with replaying(T0):
-        assert client.get(f"/t/{threads[0]}").status_code == 200
-        assert client.get(f"/t/{threads[0]}").status_code == 200  # the same topic counts once
+        read(client, threads[0])
+        read(client, threads[0])  # the same topic and post count once
     assert level(app, reader) == 0
     with replaying(T0 + timedelta(seconds=70)):
-        assert client.get(f"/t/{threads[1]}").status_code == 200
+        read(client, threads[1])
     assert level(app, reader) == 1
     with app_context(app):
         figures = trust.figures(db.session.get(User, reader.id))
@@ -80,12 +87,72 @@ def test_reading_time_is_capped_per_view(app, make_user, threads):
     client = app.test_client()
     login(client, reader)
     with replaying(T0):
-        client.get(f"/t/{threads[0]}")
+        read(client, threads[0])
     with replaying(T0 + timedelta(hours=3)):  # a tab left open is not three hours of reading
-        client.get(f"/t/{threads[1]}")
+        read(client, threads[1])
     assert level(app, reader) == 0
     with app_context(app):
         assert trust.figures(db.session.get(User, reader.id))["minutes_reading"] == 2
+
+
+def figures_of(app, user_ref) -> dict:
+    with app_context(app):
+        db.session.expire_all()
+        return trust.figures(db.session.get(User, user_ref.id))
+
+
+def test_opening_a_thread_page_counts_nothing_until_its_beacon(app, make_user, threads):
+    reader = make_user("reader", trust_level=0)
+    client = app.test_client()
+    login(client, reader)
+    with replaying(T0):
+        assert client.get(f"/t/{threads[0]}").status_code == 200
+    with app_context(app):
+        assert db.session.scalars(select(TrustThreadRead)).all() == []
+    before = figures_of(app, reader)
+    assert before["topics_entered"] == before["posts_read"] == before["days_visited"] == 0
+    with replaying(T0):
+        assert client.post(f"/t/{threads[0]}/read", data={"position": "1"}).status_code == 200
+    after = figures_of(app, reader)
+    assert (after["topics_entered"], after["posts_read"], after["days_visited"]) == (1, 1, 1)
+
+
+def test_posts_read_are_the_advance_at_most_a_page_per_report(app, make_user, threads):
+    app.config["POSTS_PER_PAGE"] = 3
+    author = make_user("writer")
+    with app_context(app), app.test_request_context("/"):
+        thread = db.session.get(Thread, threads[0])
+        for n in range(9):
+            board.reply(db.session.get(User, author.id), thread, f"reply number {n}")
+        db.session.commit()
+    reader = make_user("reader", trust_level=0)
+    client = app.test_client()
+    login(client, reader)
+    with replaying(T0):
+        read(client, threads[0], 10)  # opened at the last post: one page counted, not ten
+    assert figures_of(app, reader)["posts_read"] == 3
+    with replaying(T0):
+        read(client, threads[0], 4)  # behind the highest report: nothing new
+    assert figures_of(app, reader)["posts_read"] == 3
+    with app_context(app):
+        assert db.session.get(TrustThreadRead, (reader.id, threads[0])).posts_seen == 10
+
+
+def test_bad_or_unseen_beacons_count_nothing(app, make_user, threads):
+    reader = make_user("reader", trust_level=0)
+    client = app.test_client()
+    login(client, reader)
+    for bad in ("0", "2", "abc", ""):
+        assert client.post(f"/t/{threads[0]}/read", data={"position": bad}).status_code == 422
+    with app_context(app):
+        db.session.execute(update(Thread).where(Thread.id == threads[1]).values(deleted_at=T0))
+        db.session.commit()
+    assert client.post(f"/t/{threads[1]}/read", data={"position": "1"}).status_code == 404
+    visitor = app.test_client().post(f"/t/{threads[0]}/read", data={"position": "1"})
+    assert visitor.status_code in (302, 401)
+    with app_context(app):
+        assert db.session.scalars(select(TrustThreadRead)).all() == []
+    assert figures_of(app, reader)["topics_entered"] == 0
 
 
 def test_tl2_needs_likes_replies_and_days(app, make_user, threads):

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
+from ... import signals
 from ...clock import now
 from ...errors import NotFound, field_error
 from ...extensions import db
@@ -39,11 +40,18 @@ class ReadState:
 
 
 def mark_read(user, thread: Thread, position) -> ThreadRead:
-    """Record that ``user`` has read ``thread`` up to post ``position`` (never backwards)."""
+    """Record that ``user`` has read ``thread`` up to post ``position`` (never backwards):
+    the read beacon's (and the API's) act, so ``signals.thread_read`` tells trust."""
     if isinstance(position, bool) or not isinstance(position, int):
         raise field_error("position", "Give the position of the last post read.")
     if not 1 <= position <= thread.post_count:
         raise field_error("position", f"Use a post position from 1 to {thread.post_count}.")
+    mark = _move_mark(user, thread, position)
+    signals.thread_read.send(thread, reader=user, position=position)
+    return mark
+
+
+def _move_mark(user, thread: Thread, position: int) -> ThreadRead:
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     at = now()
@@ -72,8 +80,9 @@ def mark_read(user, thread: Thread, position) -> ThreadRead:
 
 
 def mark_own_post(post: Post, thread: Thread) -> None:
-    """Writing a post means having read the thread up to it (``post_created`` receiver)."""
-    mark_read(post.author, thread, post.position)
+    """Writing a post means having read the thread up to it (``post_created`` receiver;
+    trust counts the post itself, not a read)."""
+    _move_mark(post.author, thread, post.position)
 
 
 def read_states(viewer, threads: list[Thread]) -> dict[int, ReadState]:

@@ -14,6 +14,8 @@ batches, the sweep), ``reports`` (counts, attribution, lift vs holdout), ``conta
 from ...errors import Conflict, Forbidden, NotFound, ValidationFailed  # noqa: F401
 from .account_mail import (  # noqa: F401
     InvalidToken,
+    check_email_change,
+    check_verification,
     confirm_email_change,
     confirm_password_reset,
     is_verified,

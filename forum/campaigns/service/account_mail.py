@@ -138,11 +138,23 @@ def on_registered(user: User) -> None:
     send_verification(user)
 
 
-def verify_email(token: str) -> User:
+def _verification(token: str) -> tuple[User, AccountToken]:
     row = _read(token, "verify_email")
     user = db.session.get(User, row.user_id)
     if user is None or user.email != row.email:
         raise InvalidToken()  # the address changed since the link was sent
+    return user, row
+
+
+def check_verification(token: str) -> tuple[User, str]:
+    """The member and address a confirmation link is for (reads only: the link's page
+    asks for a click, so a mail scanner fetching it confirms nothing). InvalidToken."""
+    user, row = _verification(token)
+    return user, row.email
+
+
+def verify_email(token: str) -> User:
+    user, row = _verification(token)
     _claim(row)
     settings = contact(user.id)
     if settings.email_verified_at is None:
@@ -233,6 +245,16 @@ def request_email_change(user: User, new_email) -> str:
         "password now.\n",
     )
     return address
+
+
+def check_email_change(token) -> tuple[User, str]:
+    """The member and the new address an email-change link is for (reads only, as
+    ``check_verification``). InvalidToken."""
+    row = _read(token, "change_email")
+    user = db.session.get(User, row.user_id)
+    if user is None:
+        raise InvalidToken()
+    return user, row.email
 
 
 def confirm_email_change(token) -> User:

@@ -46,7 +46,7 @@ METRICS: dict[str, str] = {
 CEILINGS = ("max_recent_flags",)  # a ceiling; absent (None) means no limit
 EARNED_LEVELS = (1, 2, 3)
 THRESHOLD_MAX = 1_000_000
-READ_SECONDS_CAP = 120  # a thread view counts at most this long as reading
+READ_SECONDS_CAP = 120  # one read report counts at most this long as reading
 
 DEFAULT_RULES: dict[int, dict[str, int | None]] = {
     1: {"topics_entered": 5, "posts_read": 30, "minutes_reading": 10},
@@ -181,26 +181,23 @@ def record_visit(user_id: int, day: date | None = None) -> None:
         _bump(user_id, days_visited=1)
 
 
-def record_thread_read(user_id: int, thread_id: int, post_count: int) -> None:
-    """The member opened a thread of ``post_count`` posts: a topic entered the first time,
-    up to one page more of posts read each time, and the time since their previous view
-    (at most READ_SECONDS_CAP) as reading time."""
+def record_thread_read(user_id: int, thread_id: int, position: int) -> None:
+    """The member's read beacon says they read a thread up to post ``position``: a topic
+    entered the first time, the advance past the highest position they reported before
+    as posts read (at most one page per report, so jumping to a thread's last page is
+    not reading all of it), and the time since their previous report (at most
+    READ_SECONDS_CAP) as reading time."""
     page = int(current_app.config["POSTS_PER_PAGE"])
     at = now()
     _ensure_activity(user_id)
     first = db.session.execute(
         insert_ignore(
             TrustThreadRead,
-            {
-                "user_id": user_id,
-                "thread_id": thread_id,
-                "posts_seen": min(post_count, page),
-                "first_at": at,
-            },
+            {"user_id": user_id, "thread_id": thread_id, "posts_seen": position, "first_at": at},
         ).returning(TrustThreadRead.thread_id)
     ).first()
     if first is not None:
-        posts_delta, topics_delta = min(post_count, page), 1
+        posts_delta, topics_delta = min(position, page), 1
     else:
         seen = (
             db.session.scalar(
@@ -210,7 +207,6 @@ def record_thread_read(user_id: int, thread_id: int, post_count: int) -> None:
             )
             or 0
         )
-        target = min(post_count, seen + page)
         moved = (
             db.session.execute(
                 update(TrustThreadRead)
@@ -219,12 +215,12 @@ def record_thread_read(user_id: int, thread_id: int, post_count: int) -> None:
                     TrustThreadRead.thread_id == thread_id,
                     TrustThreadRead.posts_seen == seen,
                 )
-                .values(posts_seen=target)
+                .values(posts_seen=position)
             ).rowcount
-            if target > seen
+            if position > seen
             else 0
         )
-        posts_delta, topics_delta = (target - seen if moved else 0), 0
+        posts_delta, topics_delta = (min(position - seen, page) if moved else 0), 0
     last = db.session.scalar(
         select(TrustActivity.last_read_at).where(TrustActivity.user_id == user_id)
     )
