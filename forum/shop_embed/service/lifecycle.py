@@ -97,14 +97,19 @@ def change_status(
     if _one_statement_move(order, to_status, allowed):
         # The conditional UPDATE locks the row and reads it back (RETURNING) in one
         # statement: with one starting state, from_status is that state.
-        moved_row = db.session.scalars(
+        attrs = inspect(Order).column_attrs
+        moved_row = db.session.execute(
             update(Order)
             .where(Order.id == order.id, Order.status == allowed[0], *conditions)
             .values(values)
-            .returning(Order)
-            .execution_options(synchronize_session=False, populate_existing=True)
+            .returning(*(attr.columns[0] for attr in attrs))
+            .execution_options(synchronize_session=False)
         ).first()
         if moved_row is not None:
+            # The row as it is now (what others wrote meanwhile too), loaded columns only:
+            # the order's relationships stay as they were.
+            for attr, value in zip(attrs, moved_row, strict=True):
+                set_committed_value(order, attr.key, value)
             return record_event(
                 order,
                 event_type or to_status,
