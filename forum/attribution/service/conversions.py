@@ -28,7 +28,6 @@ from .common import (
     _check_ids,
     _check_time,
     _check_users,
-    _insert_once,
     _insert_row_once,
     lock_period,
     split,
