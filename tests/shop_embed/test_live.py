@@ -1,5 +1,10 @@
 """Live stock: cards watch offer:product:<id> on /live and get the new stock after each change."""
 
+from datetime import timedelta
+
+import time_machine
+
+from forum.clock import now
 from forum.extensions import socketio
 
 from .conftest import order_body
@@ -42,6 +47,32 @@ def test_watchers_of_a_product_see_stock_move(app, client, shop, make_product, b
     client.delete(f"/api/v1/products/{product_id}", headers=shop.headers)
     last = stock_events(reader)[-1]
     assert last["available"] is False and last["state"] == "unavailable"
+    reader.disconnect(namespace="/live")
+
+
+def test_the_push_after_an_order_counts_expired_holds_as_buyable(
+    app, client, shop, make_product, buyer_headers, make_user, token_for
+):
+    # The stock guard reads what is left in its own statement: the shelf plus holds that
+    # expired and were not released yet (the shelf sufficed, so none was released).
+    product_id = make_product(shop, stock=5)
+    first = client.post("/api/v1/orders", json=order_body((product_id, 2)), headers=buyer_headers)
+    assert first.status_code == 201
+    reader = socketio.test_client(app, namespace="/live")
+    reader.emit("watch", {"room": f"offer:product:{product_id}"}, namespace="/live", callback=True)
+    late = token_for(make_user("latecomer"))
+    with time_machine.travel(now() + timedelta(minutes=31), tick=False):
+        placed = client.post("/api/v1/orders", json=order_body((product_id, 1)), headers=late)
+        assert placed.status_code == 201, placed.json
+        # shelf 5 - 2 - 1 = 2, plus the 2 units of the expired hold
+        assert [(e["stock"], e["state"]) for e in stock_events(reader)] == [(4, "low")]
+        assert client.get(f"/api/v1/products/{product_id}").json["stock"] == 4
+        paid = client.post(
+            f"/api/v1/orders/{first.json['id']}/pay",
+            json={"provider": "sandbox"},
+            headers=buyer_headers,
+        )
+        assert paid.status_code == 409 and paid.json["error"]["code"] == "order_expired"
     reader.disconnect(namespace="/live")
 
 

@@ -54,6 +54,13 @@ def _insert_once(model, values: dict, conflict: list[str]):
     return db.session.execute(statement.returning(key)).scalar()
 
 
+def _insert_row_once(model, values: dict, conflict: list[str]):
+    """As ``_insert_once``, answering the new row as an ORM object (RETURNING every column),
+    so a caller that goes on to use it reads nothing back; None if it existed."""
+    statement = insert_ignore(model, values, index_elements=conflict)
+    return db.session.scalars(statement.returning(model)).first()
+
+
 def split(total: int, parts: int) -> list[int]:
     """``total`` in ``parts`` whole shares that add up exactly; the first ones get the remainder."""
     if parts <= 0:

@@ -28,7 +28,7 @@ from .common import (
     _check_ids,
     _check_time,
     _check_users,
-    _insert_once,
+    _insert_row_once,
     lock_period,
     split,
     window,
@@ -145,7 +145,7 @@ def _create_conversion(
     completed_at: datetime | None = None,
     settings: MerchantSettings | None = None,
     touches: list[Click] | None = None,
-) -> int | None:
+) -> Conversion | None:
     """Insert the conversion with its credits and commission rows; None if ``key`` exists.
 
     The conversion row is inserted first with ON CONFLICT DO NOTHING, so of two
@@ -156,7 +156,7 @@ def _create_conversion(
     if touches is None:
         touches = touches_for(customer_id, merchant_id, occurred_at)
     chosen = choose(touches, settings.model)
-    conversion_id = _insert_once(
+    conversion = _insert_row_once(
         Conversion,
         {
             "key": key,
@@ -177,8 +177,9 @@ def _create_conversion(
         },
         ["key"],
     )
-    if conversion_id is None:
+    if conversion is None:
         return None
+    conversion_id = conversion.id
     weights = credit_weights(chosen, settings.model, occurred_at)
     revenues = apportion(revenue_cents, weights)
     shares = apportion(commission_cents, weights)
@@ -223,7 +224,7 @@ def _create_conversion(
                 )
             )
     db.session.flush()
-    return conversion_id
+    return conversion
 
 
 def record_action(
@@ -246,7 +247,7 @@ def record_action(
     at = occurred_at or now()
     full_key = f"{kind}:{key}"
     settings = settings_of(merchant_id)
-    _create_conversion(
+    created = _create_conversion(
         kind=kind,
         key=full_key,
         merchant_id=merchant_id,
@@ -258,6 +259,8 @@ def record_action(
         rate_bp=0,
         approvable_at=at + lock_period(),
     )
+    if created is not None:
+        return created
     return db.session.scalar(select(Conversion).where(Conversion.key == full_key))
 
 
@@ -332,7 +335,11 @@ def record_order(facts: OrderFacts) -> Conversion | None:
     completed starts the lock period, refunded/cancelled reverse unpaid commission.
     """
     _check_facts(facts)
-    conversion = order_conversion(facts.order_id)
+    # An order that is "paid" (not yet shipped) is most likely being paid right now, with
+    # no conversion yet: the insert below (ON CONFLICT DO NOTHING) is then the one
+    # statement needed, and an existing conversion is looked up after it refuses.
+    just_paid = facts.status == "paid" and facts.paid_at is not None
+    conversion = None if just_paid else order_conversion(facts.order_id)
     if conversion is None and facts.paid_at is not None and facts.status != "pending":
         if not facts.from_order:
             _check_users(facts.buyer_id, facts.merchant_id)
@@ -357,11 +364,11 @@ def record_order(facts: OrderFacts) -> Conversion | None:
             settings=settings,
             touches=touches,
         )
-        conversion = order_conversion(facts.order_id)
         if created is not None:
-            _record_first_purchase(facts, created, approvable_at, settings, touches)
+            _record_first_purchase(facts, created.id, approvable_at, settings, touches)
             if facts.status not in ENDED_STATUSES:
-                return conversion  # written with this status and lock: nothing to apply
+                return created  # written with this status and lock: nothing to apply
+        conversion = created or order_conversion(facts.order_id)
     if conversion is not None:
         _apply_status(conversion, facts)
     return conversion

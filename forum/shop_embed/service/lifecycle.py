@@ -9,7 +9,7 @@ event an order records, inside its transaction: ``placed``, ``payment_started``,
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ... import signals
@@ -89,6 +89,36 @@ def change_status(
     already see them.
     """
     allowed = from_statuses if from_statuses is not None else TRANSITIONS[to_status]
+    at = now()
+    values = {"status": to_status, "updated_at": at}
+    if to_status in STAMPS:
+        values[STAMPS[to_status]] = at
+    values |= also or {}
+    if _one_statement_move(order, to_status, allowed):
+        # The conditional UPDATE locks the row and reads it back (RETURNING) in one
+        # statement: with one starting state, from_status is that state.
+        attrs = inspect(Order).column_attrs
+        moved_row = db.session.execute(
+            update(Order)
+            .where(Order.id == order.id, Order.status == allowed[0], *conditions)
+            .values(values)
+            .returning(*(attr.columns[0] for attr in attrs))
+            .execution_options(synchronize_session=False)
+        ).first()
+        if moved_row is not None:
+            # The row as it is now (what others wrote meanwhile too), loaded columns only:
+            # the order's relationships stay as they were.
+            for attr, value in zip(attrs, moved_row, strict=True):
+                set_committed_value(order, attr.key, value)
+            return record_event(
+                order,
+                event_type or to_status,
+                actor=actor,
+                from_status=allowed[0],
+                to_status=to_status,
+                **params,
+            )
+        # Refused: read the row under lock below to say why (the caller rolls back).
     if db.session.get_bind().dialect.name != "sqlite":
         # Row lock so the recorded from_status is exact; SQLite serialises writers anyway.
         # The locking read reloads the row (status, address) in the same statement.
@@ -103,11 +133,6 @@ def change_status(
     from_status = order.status
     if to_status in NEEDS_ADDRESS and order.status in allowed:
         check_ships_somewhere(order)
-    at = now()
-    values = {"status": to_status, "updated_at": at}
-    if to_status in STAMPS:
-        values[STAMPS[to_status]] = at
-    values |= also or {}
     moved = db.session.execute(
         update(Order)
         .where(Order.id == order.id, Order.status.in_(allowed), *conditions)
@@ -144,6 +169,23 @@ def change_status(
 # Every product the shop sells is a physical good that ships: an order is paid and
 # shipped only once it says where it goes.
 NEEDS_ADDRESS = ("paid", "shipped")
+
+
+def _one_statement_move(order: Order, to_status: str, allowed: tuple[str, ...]) -> bool:
+    """Whether the move can be its conditional UPDATE alone, with no locking read first.
+
+    With one starting state the recorded from_status is exact without reading it. The
+    address rule needs no fresh read when the loaded order already has an address: an
+    address is replaced, never removed (``set_shipping_address`` refuses an empty one),
+    so the row still has one. Otherwise (several starting states, no address known)
+    the row is read under lock first, as before.
+    """
+    if len(allowed) != 1:
+        return False
+    if to_status not in NEEDS_ADDRESS:
+        return True
+    loaded = "shipping_address" not in inspect(order).unloaded
+    return loaded and bool(order.shipping_address)
 
 
 def check_ships_somewhere(order: Order) -> None:

@@ -26,7 +26,7 @@ from .fulfilment import ADDRESS_EDITABLE, is_order_merchant
 from .lifecycle import payment_window, record_event
 from .merchants import merchant_of, require_merchant
 from .pricing import price_quote
-from .stock import _announce_stock, reserve
+from .stock import announce_units, reserve
 
 # --- reading -----------------------------------------------------------------------
 
@@ -323,7 +323,9 @@ def place_order(
         )
     # Lines first, holds last: the product rows stay locked from the moment their
     # stock is taken until commit.
-    reserve(order, [(line.product, line.quantity) for line in priced.lines], raw_index=raw_index)
+    left = reserve(
+        order, [(line.product, line.quantity) for line in priced.lines], raw_index=raw_index
+    )
     # Its lines were added as rows, not through the relationship: read them when asked.
     # (No refresh: the row is as this function wrote it, and the product rows are locked.)
     db.session.expire(order, ["items"])
@@ -335,7 +337,9 @@ def place_order(
         items=[[pid, qty] for pid, qty in lines],
         total_cents=order.total_cents,
     )
-    _announce_stock(pid for pid, _ in lines)
+    # Read by the stock guard itself (the rows are locked): a product the guard took
+    # units of is on sale, and nothing since could change what is left.
+    announce_units((pid, units, True) for pid, units in sorted(left.items()))
     return order, False
 
 

@@ -29,6 +29,23 @@ def _expired_held():
     )
 
 
+def available_units():
+    """``Product.stock`` plus the product's expired, not yet released holds: what
+    ``available_stock`` answers, as a column of a statement on ``shop_products`` (the
+    quote's product read, the stock guard's RETURNING), so it costs no statement of its own."""
+    expired = (
+        select(func.coalesce(func.sum(StockReservation.quantity), 0))
+        .where(
+            StockReservation.product_id == Product.id,
+            StockReservation.state == "active",
+            StockReservation.expires_at <= now(),
+        )
+        .correlate(Product)
+        .scalar_subquery()
+    )
+    return (Product.stock + expired).label("available")
+
+
 def available_stock(product_ids: Iterable[int]) -> dict[int, int]:
     """What can be bought now, per product: the shelf plus expired, not yet released holds.
 
@@ -94,8 +111,10 @@ def stock_label(units: int) -> str:
     return stock_state(units).label
 
 
-def _take_stock(product_id: int, quantity: int) -> bool:
-    """THE guard: one conditional statement; True when ``quantity`` units were taken."""
+def _take_stock(product_id: int, quantity: int) -> int | None:
+    """THE guard: one conditional statement. None when ``quantity`` units could not be
+    taken; else what can still be bought (``available_units`` after the take, read in
+    the same statement while the row is locked, for the live stock push)."""
     taken = db.session.execute(
         update(Product)
         .where(
@@ -104,10 +123,10 @@ def _take_stock(product_id: int, quantity: int) -> bool:
             Product.is_buyable,
         )
         .values(stock=Product.stock - quantity)
-        .returning(Product.stock)
+        .returning(available_units())
         .execution_options(synchronize_session=False)
     ).first()
-    return taken is not None
+    return None if taken is None else int(taken[0])
 
 
 def _give_back(product_id: int, quantity: int) -> None:
@@ -197,14 +216,15 @@ def _release_order_holds(order: Order, *, states=("active",), to_state="released
     return touched
 
 
-def reserve(order: Order, lines, *, raw_index: dict[int, int] | None = None) -> None:
+def reserve(order: Order, lines, *, raw_index: dict[int, int] | None = None) -> dict[int, int]:
     """Hold ``lines`` (``[(product, quantity)]``, ascending product id) for ``order`` until
     its ``expires_at``: a hold row each, then the units taken off the shelf.
 
     The product rows stay locked from the moment their stock is taken until commit,
     so this runs as late as possible in placing. Expired holds are released only when
-    the shelf alone is short (the hot path is one statement per line). Raises
-    Conflict ``insufficient_stock`` (fields ``items.N.quantity``); the caller rolls back.
+    the shelf alone is short (the hot path is one statement per line). Returns what can
+    still be bought of each product (for ``announce_units``). Raises Conflict
+    ``insufficient_stock`` (fields ``items.N.quantity``); the caller rolls back.
     """
     index_of = raw_index or {}
     at = now()
@@ -220,10 +240,14 @@ def reserve(order: Order, lines, *, raw_index: dict[int, int] | None = None) -> 
         )
     db.session.flush()
     shortages: dict[str, list[str]] = {}
+    left_after: dict[int, int] = {}
     for product, quantity in lines:  # ascending product id: the lock order
-        if not _take_stock(product.id, quantity) and (
-            _release_expired_holds(product.id) == 0 or not _take_stock(product.id, quantity)
-        ):
+        units = _take_stock(product.id, quantity)
+        if units is None and _release_expired_holds(product.id):
+            units = _take_stock(product.id, quantity)
+        if units is not None:
+            left_after[product.id] = units
+        else:
             left = available_stock([product.id]).get(product.id, 0)
             shortages[f"items.{index_of.get(product.id, 0)}.quantity"] = [
                 f"Only {left} left of {product.name}."
@@ -234,6 +258,7 @@ def reserve(order: Order, lines, *, raw_index: dict[int, int] | None = None) -> 
         raise Conflict(
             "Not enough stock for this order.", code="insufficient_stock", fields=shortages
         )
+    return left_after
 
 
 def _set_order_holds(order: Order, values: dict, *conditions) -> bool:
@@ -287,9 +312,14 @@ def _announce_stock(product_ids: Iterable[int]) -> None:
         .outerjoin(expired, expired.c.product_id == Product.id)
         .where(Product.id.in_(ids))
     )
-    for product_id, units, on_sale in rows:
-        buyable = bool(on_sale)
-        state = stock_state(int(units), available=buyable)
+    announce_units((product_id, int(units), bool(on_sale)) for product_id, units, on_sale in rows)
+
+
+def announce_units(states: Iterable[tuple[int, int, bool]]) -> None:
+    """Queue ``(product_id, buyable units, on sale)`` to each product's offer room (sent
+    after commit): for a caller that already read them, as ``reserve`` does."""
+    for product_id, units, buyable in states:
+        state = stock_state(units, available=buyable)
         realtime.announce(
             "offer_stock",
             {"kind": "product", "id": product_id, **state.as_json(), "available": buyable},
