@@ -51,9 +51,7 @@ def site(app, client, make_user, make_thread, make_shop, make_product, token_for
         headers=shop.headers,
     )
     assert group_buy.status_code == 201, group_buy.json
-    team = client.post(
-        f"/api/v1/group-buys/{group_buy.json['id']}/teams", headers=token_for(other)
-    )
+    team = client.post(f"/api/v1/group-buys/{group_buy.json['id']}/teams", headers=token_for(other))
     assert team.status_code in (200, 201), team.json
     team_id = team.json["team_id"]
     with app_context(app), app.test_request_context("/"):

@@ -100,9 +100,7 @@ def test_visitors_are_sent_to_log_in(app, two_unread):
     assert not any(read_state(app, opener.id).values())
 
 
-def test_opening_an_unread_one_asks_for_a_post_and_the_post_marks_it_and_leads_on(
-    app, two_unread
-):
+def test_opening_an_unread_one_asks_for_a_post_and_the_post_marks_it_and_leads_on(app, two_unread):
     opener, _alice, threads = two_unread
     first = min(read_state(app, opener.id))
     client = app.test_client()
@@ -119,6 +117,8 @@ def test_opening_an_unread_one_asks_for_a_post_and_the_post_marks_it_and_leads_o
     assert read_state(app, opener.id)[first] is True
     # read: its link now goes straight through, and following again is harmless
     straight = client.get(f"/notifications/{first}")
-    assert straight.status_code == 302 and straight.headers["Location"] == followed.headers["Location"]
+    assert (
+        straight.status_code == 302 and straight.headers["Location"] == followed.headers["Location"]
+    )
     assert client.post(f"/notifications/{first}").status_code == 302
     assert client.get("/notifications/999999").status_code == 404
