@@ -3,9 +3,10 @@
 Replies, mentions and watched posts are *grouped*: one row per member, kind and target
 (``thread:12``, ``room:4``) while it is unread, naming its actors ("alice and 3 others
 replied in …", "alice and 2 others mentioned you in #coffee", "3 new messages from bob"),
-so thirteen replies ring the bell once. A group is read when the member opens the
-bell's page, follows it, or reads its target (board's reading marks call ``mark_seen``);
-the next event then starts a new group.
+so thirteen replies ring the bell once. A group is read when the bell's page has shown
+it (the page's POST beacon, ``see``), the member follows it (a POST, ``open_notification``)
+or reads its target (board's reading marks call ``mark_seen``), never by a GET. The
+next event then starts a new group.
 
 Each member may turn types off in the bell (``TYPES``; a muted type is never made, so it
 is never pushed nor emailed either). Email choices per type are campaigns'.
@@ -20,7 +21,7 @@ from .. import realtime, signals
 from ..accounts.models import User
 from ..clock import now
 from ..database import insert_ignore
-from ..errors import NotFound
+from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from .models import Notification, NotificationMute
 
@@ -290,13 +291,44 @@ def mark_seen(user_id: int, ids: list[int] | None = None, *, target: str | None 
     return changed or 0
 
 
-def open_notification(user_id: int, notification_id: int) -> str:
+SEEN_MAX = 100  # ids in one "seen" beacon (the bell's page shows 50)
+
+
+def parse_seen_ids(raw: list[str]) -> list[int]:
+    """The ids of a "seen" beacon (form values); ValidationFailed unless 1..SEEN_MAX ids."""
+    if not raw or len(raw) > SEEN_MAX or not all(v.isascii() and v.isdigit() for v in raw):
+        raise ValidationFailed(
+            "Send the ids of the notifications shown.",
+            fields={"ids": [f"Use 1 to {SEEN_MAX} notification ids."]},
+        )
+    return sorted({int(v) for v in raw})
+
+
+def see(user_id: int, ids: list[int]) -> int:
+    """The bell's page showed ``ids`` to ``user_id`` (its beacon): they are read. NotFound,
+    changing nothing, when any is not theirs; seeing again changes nothing (idempotent)."""
+    owned = db.session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user_id, Notification.id.in_(ids))
+    )
+    if owned != len(set(ids)):
+        raise NotFound()
+    return mark_seen(user_id, ids)
+
+
+def own_notification(user_id: int, notification_id: int) -> Notification:
+    """``user_id``'s notification; NotFound for anyone else's (reading only)."""
     item = db.session.get(Notification, notification_id)
     if item is None or item.user_id != user_id:
         raise NotFound()
-    if item.read_at is None:
-        item.read_at = now()
-        _announce_count(user_id)
+    return item
+
+
+def open_notification(user_id: int, notification_id: int) -> str:
+    """Follow a notification (a POST): it is read; where it leads."""
+    item = own_notification(user_id, notification_id)
+    mark_seen(user_id, [item.id])
     return item.url
 
 

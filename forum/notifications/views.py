@@ -2,6 +2,7 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_login import current_user, login_required
 
 from ..campaigns import service as campaigns
+from ..errors import ServiceError
 from ..extensions import db
 from ..web import form_status, run_form
 from . import service
@@ -32,16 +33,38 @@ def index():
                 ],
             }
         )
-    # The page shows them: they are seen (still marked as new on this one showing).
+    # Shown as new on this one showing; the page's script then POSTs the ids it showed
+    # to ``seen`` (a GET never writes).
     unread = {n.id for n in items if n.read_at is None}
-    service.mark_seen(current_user.id, sorted(unread))
-    db.session.commit()
     return render_template("notifications/index.html", items=items, unread=unread)
+
+
+@bp.post("/notifications/seen")
+@login_required
+def seen():
+    """The bell's page beacon: the caller saw these notifications of theirs."""
+    try:
+        changed = service.see(current_user.id, service.parse_seen_ids(request.form.getlist("ids")))
+    except ServiceError as err:
+        return jsonify(err.to_dict()), err.status
+    db.session.commit()
+    return jsonify({"marked": changed, "unread": service.unread_count(current_user.id)})
 
 
 @bp.get("/notifications/<int:notification_id>")
 @login_required
 def open(notification_id: int):  # noqa: A001 (the route's name)
+    """Where a notification leads (email links land here): straight there once read; an
+    unread one shows a one-button form that POSTs (plaza.js submits it at once)."""
+    item = service.own_notification(current_user.id, notification_id)
+    if item.read_at is not None:
+        return redirect(item.url)
+    return render_template("notifications/open.html", item=item)
+
+
+@bp.post("/notifications/<int:notification_id>")
+@login_required
+def follow(notification_id: int):
     target = service.open_notification(current_user.id, notification_id)
     db.session.commit()
     return redirect(target)

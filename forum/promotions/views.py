@@ -96,8 +96,9 @@ def start_team(group_buy_id: int):
 
 @bp.get("/teams/<int:team_id>")
 def team(team_id: int):
-    item = service.read_team(service.get_team(team_id))
-    db.session.commit()  # reading may have settled it (its time was up)
+    # The state is read from the clock (status_at); settling a team whose time is up is
+    # the periodic sweep's (settle_due_teams) or the next join's, never this GET's.
+    item = service.get_team(team_id)
     viewer = _user()
     mine = service.membership(viewer, item)
     return render_template(

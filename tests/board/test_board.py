@@ -223,7 +223,8 @@ def test_mentions_and_replies_notify_and_ring_the_bell(app, make_user, make_thre
     assert "data-bell-count>1<" in home
     listing = carol_client.get("/notifications/", headers={"Accept": "application/json"}).get_json()
     assert listing["unread"] == 1 and "bob mentioned you" in listing["items"][0]["text"]
-    opened = carol_client.get(listing["items"][0]["url"])
+    # following it is a POST (a GET never writes): it is read, and leads to the post
+    opened = carol_client.post(listing["items"][0]["url"])
     assert opened.status_code == 302
     assert f"/t/{thread_id}" in carol_client.get(opened.headers["Location"]).headers["Location"]
     assert "data-bell-count>0<" in carol_client.get("/").get_data(as_text=True)

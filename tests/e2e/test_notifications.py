@@ -54,7 +54,10 @@ def test_replies_ring_the_bell_once_and_show_as_one_grouped_row(
         assert row.locator("[data-count]").inner_text() == "· 4 posts"
         excerpt = row.locator(".excerpt").inner_text()
         assert "**" not in excerpt and "[[" not in excerpt and "aside" in excerpt
-        assert page.locator("[data-bell-count]").inner_text() == "0"  # seen
+        # the page's beacon (a POST: the GET wrote nothing) says they were seen
+        page.wait_for_function(
+            "() => document.querySelector('[data-bell-count]').textContent === '0'"
+        )
         page.screenshot(path=str(ARTIFACTS / f"notifications-page-{width}.png"), full_page=True)
         page.get_by_role("link", name="Settings", exact=True).click()
         page.wait_for_url("**/settings/notifications")
@@ -66,3 +69,16 @@ def test_replies_ring_the_bell_once_and_show_as_one_grouped_row(
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         page.screenshot(path=str(ARTIFACTS / f"notifications-settings-{width}.png"), full_page=True)
         assert page.console_errors == []
+
+    # An email's link to an unread notification: its page POSTs by itself and lands on
+    # the post, which is then read.
+    reply(repliers[1], "One more thought")
+    page.wait_for_function("() => document.querySelector('[data-bell-count]').textContent === '1'")
+    listing = page.evaluate(
+        "() => fetch('/notifications/', {headers: {Accept: 'application/json'}}).then(r => r.json())"
+    )
+    newest = next(item for item in listing["items"] if not item["read"])
+    page.goto(live_server(newest["url"]))
+    page.wait_for_url("**/t/**")
+    assert page.locator("[data-bell-count]").inner_text() == "0"
+    assert page.console_errors == []

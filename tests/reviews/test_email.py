@@ -55,11 +55,13 @@ def test_completing_an_order_mails_the_invitation_once_with_a_working_link(
         assert service.invite(db.session.get(Order, order_id)) is False
         db.session.commit()
     assert len(review_mail(app, buyer)) == 1
-    # The link opens the notification (now read) and lands on the review composer.
+    # The link opens the notification: its page POSTs (a GET never writes), which marks
+    # it read and lands on the review composer.
     link = re.search(r"https?://[^/\s]+(/notifications/\d+)", letter.body).group(1)
     client = app.test_client()
     login(client, buyer)
-    opened = client.get(link)
+    assert f'action="{link}"' in client.get(link).get_data(as_text=True)
+    opened = client.post(link)
     assert opened.status_code == 302
     assert opened.headers["Location"] == f"/reviews/write?order_id={order_id}"
     page = client.get(opened.headers["Location"])
