@@ -620,7 +620,7 @@ def _exposures(ctx: DemoContext) -> None:
                 at = created_at + (end - created_at) * rng.random()
                 saw(reader.id, ref.kind, ref.id, "post", post_id, author_id, at)
     for kind, ident in sorted(widgets):
-        for user_id, at, source_kind, source_id, author_id in db.session.execute(
+        for user_id, at, source_kind, source_id, author_id, *_offer in db.session.execute(
             attribution.offer_clicks(embed=(kind, ident))
         ):
             before = at - timedelta(minutes=rng.randint(1, 90))
