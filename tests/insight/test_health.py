@@ -158,6 +158,8 @@ def test_admin_page_shows_charts_and_tables(app, client, community, make_user):
     assert 'data-total="wau">5<' in html
     assert "750.0 min" in html
     assert "<script>" not in html  # CSP: charts come from static/js/insight.js
+    # Top contributors' names open the member card, as names do everywhere.
+    assert 'href="/u/olga" data-user-card="/u/olga/card"' in html
     bad = client.get("/admin/health", query_string={"from": "soon"})
     assert bad.status_code == 422
     assert "Use a date like" in bad.get_data(as_text=True)
