@@ -648,9 +648,7 @@ def _chat_sights(saw, rng: random.Random, end: datetime) -> set[tuple[str, int]]
     if not messages:
         return set()
     readers: dict[int, dict[int, datetime | None]] = {}
-    for message_id, user_id, at in db.session.execute(
-        chat.message_readers_sql(sorted(messages))
-    ):
+    for message_id, user_id, at in db.session.execute(chat.message_readers_sql(sorted(messages))):
         known = readers.setdefault(message_id, {})
         prior = known.get(user_id)
         known[user_id] = at if prior is None else (prior if at is None else min(at, prior))

@@ -25,7 +25,9 @@ DATE = {"type": "string", "format": "date"}
     response=responses.MerchantRollup,
 )
 def merchant_rollup():
-    return service.merchant_rollup(current_user.id, request.args.get("from"), request.args.get("to"))
+    return service.merchant_rollup(
+        current_user.id, request.args.get("from"), request.args.get("to")
+    )
 
 
 @endpoint(
