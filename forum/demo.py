@@ -583,7 +583,8 @@ def refresh_times(at: datetime | None = None) -> str:
 def _exposures(ctx: DemoContext) -> None:
     """Who saw the demo's widgets (insight's first sights), so its promotion evaluations
     have a reach and a control: a share of the members saw each post's widgets at some
-    moment since the post, and everyone who clicked a widget saw it minutes before."""
+    moment since the post, the members of a chat room active after a message saw its
+    widgets (``_chat_sights``), and everyone who clicked a widget saw it minutes before."""
     from .attribution import service as attribution
     from .embeds import refs_in
     from .insight import service as insight
@@ -619,8 +620,9 @@ def _exposures(ctx: DemoContext) -> None:
             for reader in readers:
                 at = created_at + (end - created_at) * rng.random()
                 saw(reader.id, ref.kind, ref.id, "post", post_id, author_id, at)
+    widgets |= _chat_sights(saw, rng, end)
     for kind, ident in sorted(widgets):
-        for user_id, at, source_kind, source_id, author_id in db.session.execute(
+        for user_id, at, source_kind, source_id, author_id, *_offer in db.session.execute(
             attribution.offer_clicks(embed=(kind, ident))
         ):
             before = at - timedelta(minutes=rng.randint(1, 90))
@@ -630,6 +632,47 @@ def _exposures(ctx: DemoContext) -> None:
         f"Insight: {count:,} first sights of {len(widgets)} widgets; "
         "evaluations: /merchant/evaluation (acme_store), /admin/evaluation (admin)."
     )
+
+
+def _chat_sights(saw, rng: random.Random, end: datetime) -> set[tuple[str, int]]:
+    """Who saw the widgets in chat messages: the room's members who read down to the
+    message (at some moment since it) or wrote there after it (when they did), and the
+    members who took part in the widget after it (a guessing game played from #deals),
+    minutes before they did. Returns the widgets found."""
+    from .chat import service as chat
+    from .embeds import refs_in
+    from .insight import service as insight
+    from .promotions import service as promotions
+
+    messages = {row.message_id: row for row in db.session.execute(chat.widget_messages_sql())}
+    if not messages:
+        return set()
+    readers: dict[int, dict[int, datetime | None]] = {}
+    for message_id, user_id, at in db.session.execute(chat.message_readers_sql(sorted(messages))):
+        known = readers.setdefault(message_id, {})
+        prior = known.get(user_id)
+        known[user_id] = at if prior is None else (prior if at is None else min(at, prior))
+    acts = promotions.deal_participation_sql().subquery()
+    players: dict[tuple[str, int], list[tuple[int, datetime]]] = {}
+    for user_id, kind, deal_id, at in db.session.execute(
+        db.select(acts.c.user_id, acts.c.kind, acts.c.deal_id, acts.c.at)
+    ):
+        players.setdefault((kind, deal_id), []).append((user_id, at))
+    widgets: set[tuple[str, int]] = set()
+    for message_id, row in messages.items():
+        for ref in refs_in(row.body_html):
+            if ref.kind not in insight.WIDGET_KINDS:
+                continue
+            key = (ref.kind, ref.id)
+            widgets.add(key)
+            for user_id, at in readers.get(message_id, {}).items():
+                when = at or row.created_at + (end - row.created_at) * rng.random()
+                saw(user_id, *key, "message", message_id, row.author_id, when)
+            for user_id, at in players.get(key, []):
+                if at is not None and at >= row.created_at and user_id != row.author_id:
+                    before = max(row.created_at, at - timedelta(minutes=rng.randint(1, 10)))
+                    saw(user_id, *key, "message", message_id, row.author_id, before)
+    return widgets
 
 
 def _trust_levels(ctx: DemoContext) -> None:

@@ -1,5 +1,6 @@
 """Insight endpoints: a promotion's evaluation (lift, cost, ROI) for its merchant and
-for admins."""
+for admins, and the roll-ups of every promotion side by side (the merchant's own; every
+merchant's for admins)."""
 
 from flask import request
 from flask_login import current_user
@@ -10,6 +11,37 @@ from .core import endpoints
 
 endpoint = endpoints(bp, tag="insight")
 DATE = {"type": "string", "format": "date"}
+
+
+@endpoint(
+    "/merchant/promotions/evaluation",
+    "GET",
+    summary="The caller's promotions side by side over a period (the last 30 days unless "
+    "asked): per promotion its reach, participants, exposed and unexposed orders and "
+    "revenue, incremental orders and revenue with a 95% interval, cost and ROI",
+    auth="merchant",
+    errors=(403, 422),
+    query=(("from", DATE), ("to", DATE)),
+    response=responses.MerchantRollup,
+)
+def merchant_rollup():
+    return service.merchant_rollup(
+        current_user.id, request.args.get("from"), request.args.get("to")
+    )
+
+
+@endpoint(
+    "/admin/promotions/evaluation",
+    "GET",
+    summary="Every merchant's roll-up over a period, for admins: per merchant its totals "
+    "and its promotions' rows (the merchant roll-up's), most incremental revenue first",
+    auth="admin",
+    errors=(403, 422),
+    query=(("from", DATE), ("to", DATE)),
+    response=responses.AdminRollup,
+)
+def admin_rollup():
+    return service.admin_rollup(request.args.get("from"), request.args.get("to"))
 
 
 @endpoint(

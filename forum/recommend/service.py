@@ -25,7 +25,10 @@ leaves the previous lists; a doubled run writes the same lists):
   more from its category.
 
 Each suggestion carries its reason. A member with no history yet (or who joined after
-the last run) gets the ``POPULAR`` lists: popular this week, open to every tier.
+the last run) gets the ``POPULAR`` lists: popular this week, open to every tier. A member
+with history gets only their own lists, whose popular fill passed the same exclusions
+as the rest (``Catalogue.allowed_for``, the one place the rules live): a list they have
+exhausted stays empty rather than falling back to the unfiltered popular one.
 Serving (``for_member``, ``suggested_for``) drops threads whose category the viewer may
 no longer read; anything else is as fresh as the last run.
 """
@@ -57,7 +60,7 @@ from .models import KINDS, POPULAR, Recommendation
 PER_KIND = {"thread": 6, "offer": 4, "deal": 3, "event": 3, "room": 3}
 #: Row kinds served in another kind's list (deals among the offers) ...
 LIST_OF = {kind: "offer" for kind in promotions.DEAL_KINDS}
-#: ... and computed as one list (a member with deals of their own gets no popular ones).
+#: ... and computed as one list.
 LIST_GROUP = {kind: "deal" for kind in promotions.DEAL_KINDS}
 DEAL_WORDS = {
     "snap": "snap-up",
@@ -482,15 +485,19 @@ def for_member(viewer) -> dict:
     rows = _readable_rows(
         select(Recommendation).where(Recommendation.subject.in_(subjects)), viewer
     )
-    own = {LIST_GROUP.get(row.kind, row.kind) for row in rows if row.subject != POPULAR}
+    # A member the last run knew has lists of their own, each already filled from what is
+    # popular within their own exclusions (``model.rank`` with ``allowed_for``): a list
+    # left empty stays empty, never topped up with the unfiltered popular one (which
+    # could hold the deal they joined or the product they bought).
+    own = any(row.subject != POPULAR for row in rows)
     lists: dict[str, list[Recommendation]] = {kind: [] for kind in KINDS}
     for row in rows:
-        if (row.subject == POPULAR) != (LIST_GROUP.get(row.kind, row.kind) in own):
+        if (row.subject == POPULAR) != own:
             lists[LIST_OF.get(row.kind, row.kind)].append(row)
     # Products first, then the deals, each in their computed order.
     lists["offer"].sort(key=lambda row: (row.kind in LIST_GROUP, row.rank))
     return {
-        "personal": bool(own),
+        "personal": own,
         "computed_at": max((row.computed_at for row in rows), default=None),
         **lists,
     }

@@ -125,16 +125,17 @@ def test_a_quiet_range_is_all_zeros(client, community, admin_headers):
     assert figures["top_contributors"] == []
 
 
-@pytest.mark.parametrize(
-    "query, field",
-    [
-        ({"from": "yesterday"}, "from"),
-        ({"to": "2026-13-01"}, "to"),
-        ({"from": "2026-03-10", "to": "2026-03-01"}, "from"),
-        ({"from": "2020-01-01", "to": "2026-01-01"}, "to"),
-        ({"from": "9" * 400}, "from"),
-    ],
-)
+#: Bad ``?from=&to=`` periods and the field each one names (the roll-ups' tests use them too).
+BAD_RANGES = [
+    ({"from": "yesterday"}, "from"),
+    ({"to": "2026-13-01"}, "to"),
+    ({"from": "2026-03-10", "to": "2026-03-01"}, "from"),
+    ({"from": "2020-01-01", "to": "2026-01-01"}, "to"),
+    ({"from": "9" * 400}, "from"),
+]
+
+
+@pytest.mark.parametrize("query, field", BAD_RANGES)
 def test_bad_ranges_are_422(client, admin_headers, query, field):
     response = client.get("/api/v1/admin/health", query_string=query, headers=admin_headers)
     assert response.status_code == 422
@@ -158,6 +159,8 @@ def test_admin_page_shows_charts_and_tables(app, client, community, make_user):
     assert 'data-total="wau">5<' in html
     assert "750.0 min" in html
     assert "<script>" not in html  # CSP: charts come from static/js/insight.js
+    # Top contributors' names open the member card, as names do everywhere.
+    assert 'href="/u/olga" data-user-card="/u/olga/card"' in html
     bad = client.get("/admin/health", query_string={"from": "soon"})
     assert bad.status_code == 422
     assert "Use a date like" in bad.get_data(as_text=True)

@@ -19,6 +19,7 @@ from forum.members.coupons.models import Coupon, CouponRedemption
 from tests.conftest import app_context, login
 from tests.insight import evaluation_journeys
 from tests.insight.evaluation_journeys import PERIOD, at
+from tests.insight.test_health import BAD_RANGES
 
 journeys = evaluation_journeys.journeys  # the fixture
 
@@ -292,3 +293,90 @@ def test_admin_rollup_totals_are_the_merchants_rollups(app, mailed):
         "Product card: Widget",
         "Campaign: Theirs",
     }
+
+
+# --- the roll-ups in the API ------------------------------------------------------------
+
+ROLLUP_API = "/api/v1/merchant/promotions/evaluation"
+ADMIN_ROLLUP_API = "/api/v1/admin/promotions/evaluation"
+
+
+def test_the_api_rollup_is_each_promotions_own_evaluation(client, mailed):
+    shop = mailed["shop"]
+    response = client.get(ROLLUP_API, query_string=PERIOD, headers=shop.headers)
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert (body["from"], body["to"]) == (PERIOD["from"], PERIOD["to"])
+    kinds = {row["kind"] for row in body["rows"]}
+    assert {"snap", "campaign", "coupon"} <= kinds
+    for row in body["rows"]:
+        alone = _evaluation(client, shop.headers, row["kind"], row["id"])
+        what = (row["kind"], row["label"])
+        assert row["reach"] == alone["reach"], what
+        assert row["participants"] == alone["opportunities"]["participants"], what
+        for side, prefix in (("exposed", "exposed_"), ("unexposed", "unexposed_")):
+            assert row[f"{prefix}orders"] == alone[side]["orders"], what
+            assert row[f"{prefix}revenue_cents"] == alone[side]["revenue_cents"], what
+        assert row["unexposed_members"] == alone["unexposed"]["members"], what
+        for name, figure in (
+            ("incremental_orders", "incremental_orders"),
+            ("incremental_revenue", "incremental_revenue_cents"),
+        ):
+            suffix = "_cents" if name == "incremental_revenue" else ""
+            assert row[f"{name}{suffix}"] == pytest.approx(alone[figure]["value"]), what
+            assert row[f"{name}_low{suffix}"] == pytest.approx(alone[figure]["low"]), what
+            assert row[f"{name}_high{suffix}"] == pytest.approx(alone[figure]["high"]), what
+        assert row["cost_cents"] == alone["cost"]["total_cents"], what
+    # By hand, the snap-up: e1 (2 orders, 20.00), e2 (1, 10.00), e3 (none) exposed; e3
+    # clicked and e1, e2 bought units: 3 participants.
+    snap = next(row for row in body["rows"] if (row["kind"], row["id"]) == ("snap", mailed["snap"]))
+    assert (snap["reach"], snap["exposed_orders"], snap["exposed_revenue_cents"]) == (4, 3, 3000)
+    # Spring: sent e1 and e2 (3 orders, 30.00) against its holdout c1 (10.00) and c2.
+    spring = next(row for row in body["rows"] if row["label"] == "Campaign: Spring")
+    assert (spring["unexposed_members"], spring["unexposed_orders"]) == (2, 1)
+    assert spring["incremental_orders"] == pytest.approx(2 * (1.5 - 0.5))
+    assert body["totals"]["promotions"] == len(body["rows"])
+
+
+def test_each_merchant_sees_only_their_rollup_and_members_none(
+    app, client, mailed, make_user, token_for
+):
+    theirs = client.get(ROLLUP_API, query_string=PERIOD, headers=mailed["other"].headers)
+    assert theirs.status_code == 200, theirs.json
+    assert {(row["kind"], row["label"]) for row in theirs.json["rows"]} == {
+        ("product", "Product card: Widget"),
+        ("campaign", "Campaign: Theirs"),
+    }
+    mine = client.get(ROLLUP_API, query_string=PERIOD, headers=mailed["shop"].headers).json
+    spring = mailed["ids"][("campaign", "Theirs")]
+    assert ("campaign", spring) not in {(row["kind"], row["id"]) for row in mine["rows"]}
+    member = token_for(make_user("plain_api"))
+    assert client.get(ROLLUP_API, headers=member).status_code == 403
+    assert client.get(ADMIN_ROLLUP_API, headers=member).status_code == 403
+    assert client.get(ADMIN_ROLLUP_API, headers=mailed["shop"].headers).status_code == 403
+    anonymous = app.test_client()
+    assert anonymous.get(ROLLUP_API).status_code == 401
+    assert anonymous.get(ADMIN_ROLLUP_API).status_code == 401
+
+
+@pytest.mark.parametrize("query, field", BAD_RANGES)
+def test_bad_rollup_periods_are_422(client, journeys, make_user, token_for, query, field):
+    admin = token_for(make_user("root_bad", role="admin"))
+    for url, headers in ((ROLLUP_API, journeys["shop"].headers), (ADMIN_ROLLUP_API, admin)):
+        response = client.get(url, query_string=query, headers=headers)
+        assert response.status_code == 422, (url, response.json)
+        assert field in response.json["error"]["fields"]
+
+
+def test_the_admin_api_rollup_is_every_merchants(client, mailed, make_user, token_for):
+    admin = token_for(make_user("root_api", role="admin"))
+    response = client.get(ADMIN_ROLLUP_API, query_string=PERIOD, headers=admin)
+    assert response.status_code == 200, response.json
+    merchants = {m["name"]: m for m in response.json["merchants"]}
+    assert set(merchants) == {"Acme Store", "Beta Store"}
+    acme = client.get(ROLLUP_API, query_string=PERIOD, headers=mailed["shop"].headers).json
+    assert merchants["Acme Store"]["id"] == mailed["shop"].user.id
+    assert merchants["Acme Store"]["rows"] == acme["rows"]
+    assert merchants["Acme Store"]["totals"] == acme["totals"]
+    every = [row for m in merchants.values() for row in m["rows"]]
+    assert response.json["totals"]["promotions"] == len(every)

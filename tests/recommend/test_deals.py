@@ -176,3 +176,22 @@ def test_never_ended_sold_out_or_out_of_tier_even_when_popular(app, client, deal
         assert gone not in everyone  # ended, sold out: nobody
     assert ("groupbuy", d["G2"]) not in popular  # VIP only: not in the newcomers' list
     assert ("groupbuy", d["G1"]) in popular
+
+
+def test_the_popular_fallback_keeps_the_members_exclusions(client, deals, token_for):
+    """bob took part in G1 and G3 and bought every product the other deals are on: none
+    is left for him, and the popular deals (G1 among them) are not shown instead."""
+    d = deals["deals"]
+    bob = offers(client, deals["refs"]["bob"], token_for)
+    shown = {(o["kind"], o["id"]) for o in bob if o["kind"] != "offer"}
+    for taken in (("groupbuy", d["G1"]), ("groupbuy", d["G3"])):
+        assert taken not in shown  # he took part
+    for bought in (("snap", d["S1"]), ("snap", d["S4"])):
+        assert bought not in shown  # the tamper and the grinder: he bought them
+    assert ("groupbuy", d["G2"]) not in shown  # VIPs only
+    assert shown == set()
+    # He bought every product on sale too: no popular product is offered in their place.
+    assert [o for o in bob if o["kind"] == "offer"] == []
+    # A newcomer still gets the popular deals, open to every tier.
+    newbie = {(o["kind"], o["id"]) for o in offers(client, deals["refs"]["newbie"], token_for)}
+    assert ("groupbuy", d["G1"]) in newbie and ("groupbuy", d["G2"]) not in newbie

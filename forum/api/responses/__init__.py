@@ -68,7 +68,7 @@ from .chat import (  # noqa: F401
     RoomList,
     RoomListed,
 )
-from .evaluation import PromotionEvaluation  # noqa: F401
+from .evaluation import AdminRollup, MerchantRollup, PromotionEvaluation  # noqa: F401
 from .events import (  # noqa: F401
     CheckedIn,
     Event,

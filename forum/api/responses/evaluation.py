@@ -74,3 +74,64 @@ class PromotionEvaluation(Out):
     roi: Interval | None
     opportunities: SalesOpportunities
     sources: list[EvaluationSource]
+
+
+# --- roll-ups: every promotion of a merchant (or of every merchant) side by side ---------
+
+
+class RollupRow(Out):
+    kind: str
+    id: int
+    label: str
+    control: str = Field(description="holdout (the campaign's random holdout) or matched")
+    reach: int = Field(description="Exposed members")
+    participants: int = Field(
+        description="Members who took part in the period: clicked, joined, bought, guessed, "
+        "used the coupon"
+    )
+    exposed_orders: int
+    exposed_revenue_cents: int
+    unexposed_members: int
+    unexposed_orders: int
+    unexposed_revenue_cents: int
+    incremental_orders: float
+    incremental_orders_low: float = Field(description="95% interval, normal approximation")
+    incremental_orders_high: float
+    incremental_revenue_cents: float
+    incremental_revenue_low_cents: float
+    incremental_revenue_high_cents: float
+    cost_cents: int
+    roi: float | None = Field(description="Incremental margin / cost; null when nothing was spent")
+
+
+class RollupTotals(Out):
+    promotions: int
+    reach: int = Field(description="Member-exposures: one member may be reached by several")
+    incremental_revenue_cents: float
+    cost_cents: int
+    roi: float | None
+
+
+class MerchantRollup(Out):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: str = Field(alias="from")
+    to: str
+    rows: list[RollupRow]
+    totals: RollupTotals
+
+
+class MerchantRollupEntry(Out):
+    id: int = Field(description="The merchant's user id")
+    name: str
+    totals: RollupTotals
+    rows: list[RollupRow]
+
+
+class AdminRollup(Out):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: str = Field(alias="from")
+    to: str
+    merchants: list[MerchantRollupEntry]
+    totals: RollupTotals

@@ -80,15 +80,18 @@ def _touch_filter(model, embed: tuple[str, int] | None, source: tuple[str, int] 
 def offer_clicks(
     *, embed: tuple[str, int] | None = None, source: tuple[str, int] | None = None
 ) -> Select:
-    """``SELECT user_id, at, source_kind, source_id, author_id`` of members' clicks (not
-    the author's own) on an offer (``embed``: kind, id) and/or from a source (a
-    ``("campaign", id)``), to aggregate as a subquery (insight's participants)."""
+    """``SELECT user_id, at, source_kind, source_id, author_id, embed_kind, embed_id`` of
+    members' clicks (not the author's own) on an offer (``embed``: kind, id) and/or from a
+    source (a ``("campaign", id)``), to aggregate as a subquery (insight's participants;
+    the roll-up keys them by offer and by source)."""
     return select(
         Click.user_id.label("user_id"),
         Click.created_at.label("at"),
         Click.source_kind.label("source_kind"),
         Click.source_id.label("source_id"),
         Click.author_id.label("author_id"),
+        Click.embed_kind.label("embed_kind"),
+        Click.embed_id.label("embed_id"),
     ).where(
         Click.user_id.is_not(None), Click.is_self.is_(False), *_touch_filter(Click, embed, source)
     )

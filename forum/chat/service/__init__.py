@@ -77,9 +77,11 @@ from .describe import (  # noqa: F401
     search_documents,
 )
 from .engagement import (  # noqa: F401
+    message_readers_sql,
     messages_between,
     public_room_engagement_sql,
     public_rooms_sql,
+    widget_messages_sql,
 )
 from .messages import (  # noqa: F401
     delete_message,

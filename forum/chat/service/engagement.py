@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, func, literal, select
+from sqlalchemy import CompoundSelect, Select, and_, func, literal, null, select, union_all
+from sqlalchemy.orm import aliased
 
 from ..models import ChatMember, ChatMessage, ChatRoom
 
@@ -64,3 +65,54 @@ def messages_between(start: datetime, end: datetime) -> Select:
             ChatMessage.created_at < end,
         )
     )
+
+
+def widget_messages_sql() -> Select:
+    """``SELECT message_id, room_id, author_id, created_at, body_html`` of the live
+    messages that embed a widget (for seeders of who saw them: the demo's insight)."""
+    return select(
+        ChatMessage.id.label("message_id"),
+        ChatMessage.room_id.label("room_id"),
+        ChatMessage.author_id.label("author_id"),
+        ChatMessage.created_at.label("created_at"),
+        ChatMessage.body_html.label("body_html"),
+    ).where(ChatMessage.deleted_at.is_(None), ChatMessage.body_html.contains("<plaza-embed"))
+
+
+def message_readers_sql(message_ids: list[int]) -> CompoundSelect:
+    """``SELECT message_id, user_id, at`` of the members of each message's room who were
+    active there after it, its author left out: read down to it (``at`` NULL: when is not
+    kept) or wrote there later (``at`` their first later message)."""
+    later = aliased(ChatMessage)
+    read = (
+        select(
+            ChatMessage.id.label("message_id"),
+            ChatMember.user_id.label("user_id"),
+            null().label("at"),
+        )
+        .join(ChatMember, ChatMember.room_id == ChatMessage.room_id)
+        .where(
+            ChatMessage.id.in_(message_ids),
+            ChatMember.last_read_id >= ChatMessage.id,
+            ChatMember.user_id != ChatMessage.author_id,
+        )
+    )
+    wrote = (
+        select(
+            ChatMessage.id.label("message_id"),
+            later.author_id.label("user_id"),
+            func.min(later.created_at).label("at"),
+        )
+        .join(later, and_(later.room_id == ChatMessage.room_id, later.id > ChatMessage.id))
+        .join(
+            ChatMember,
+            and_(ChatMember.room_id == ChatMessage.room_id, ChatMember.user_id == later.author_id),
+        )
+        .where(
+            ChatMessage.id.in_(message_ids),
+            later.deleted_at.is_(None),
+            later.author_id != ChatMessage.author_id,
+        )
+        .group_by(ChatMessage.id, later.author_id)
+    )
+    return union_all(wrote, read)  # the first SELECT types ``at`` (a UTC datetime)

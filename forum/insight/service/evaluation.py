@@ -67,6 +67,7 @@ from ...accounts import service as accounts
 from ...attribution import service as attribution
 from ...board import service as board
 from ...clock import now
+from ...errors import ServiceError
 from ...extensions import db
 from ...members import service as members
 from ...promotions import service as promotions
@@ -90,14 +91,16 @@ METHOD = (
 )
 
 
-def parse_period(raw_from, raw_to, starts_at: datetime | None) -> tuple[date, date]:
+def parse_period(
+    raw_from, raw_to, starts_at: datetime | None, *, error: type[ServiceError] = BadRequest
+) -> tuple[date, date]:
     """[from, to] days (inclusive): the promotion's start to today by default."""
     return period.parse_days(
         raw_from,
         raw_to,
         today=now().date(),
         default_start=lambda last: starts_at.date() if starts_at else last - timedelta(days=29),
-        error=BadRequest,
+        error=error,
         message="The period is not valid.",
     )
 

@@ -30,11 +30,12 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, case, func, literal, or_, select, union_all
+from sqlalchemy import and_, case, distinct, func, literal, or_, select, union_all
 
 from ...attribution import service as attribution
 from ...board import service as board
 from ...campaigns import service as campaigns
+from ...errors import ValidationFailed
 from ...extensions import db
 from ...members import service as members
 from ...promotions import service as promotions
@@ -47,20 +48,15 @@ from .stats import Group, lift
 Key = tuple[str, int]
 
 
-def _keys_filter(merchant_user_id: int, listed: list[tuple[str, int, str]]):
-    """The merchant's widgets among the exposures: its listed promotions, its products."""
+def _keys_filter(merchant_user_id: int, listed: list[tuple[str, int, str]], kind_col, id_col):
+    """The merchant's widgets among rows keyed by ``kind_col``/``id_col`` (exposures,
+    clicks, deal acts): its listed promotions, its products."""
     by_kind: dict[str, list[int]] = {}
     for kind, ident, _label in listed:
         by_kind.setdefault(kind, []).append(ident)
-    clauses = [
-        and_(Exposure.embed_kind == kind, Exposure.embed_id.in_(ids))
-        for kind, ids in by_kind.items()
-    ]
+    clauses = [and_(kind_col == kind, id_col.in_(ids)) for kind, ids in by_kind.items()]
     clauses.append(
-        and_(
-            Exposure.embed_kind == "product",
-            Exposure.embed_id.in_(shop.merchant_product_ids(merchant_user_id)),
-        )
+        and_(kind_col == "product", id_col.in_(shop.merchant_product_ids(merchant_user_id)))
     )
     return or_(*clauses)
 
@@ -265,13 +261,68 @@ class _Mailed:
         return found
 
 
+def _participants(
+    m: int, listed: list[tuple[str, int, str]], mailed: _Mailed, start: datetime, end: datetime
+) -> dict[Key, int]:
+    """``(kind, id) -> participants`` as ``evaluate`` counts them (members who took part in
+    the period: clicked the widget or the campaign's links, joined, bought a unit,
+    guessed, used the coupon), for every promotion of the merchant in one statement."""
+    clicks = attribution.offer_clicks().subquery()
+    deals = promotions.deal_participation_sql(before=end).subquery()
+    parts: list[Any] = [
+        select(clicks.c.embed_kind, clicks.c.embed_id, clicks.c.user_id, clicks.c.at).where(
+            _keys_filter(m, listed, clicks.c.embed_kind, clicks.c.embed_id)
+        ),
+        select(deals.c.kind, deals.c.deal_id, deals.c.user_id, deals.c.at).where(
+            _keys_filter(m, listed, deals.c.kind, deals.c.deal_id)
+        ),
+    ]
+    if mailed.campaigns:
+        parts.append(
+            select(literal("campaign"), clicks.c.source_id, clicks.c.user_id, clicks.c.at).where(
+                clicks.c.source_kind == "campaign",
+                clicks.c.source_id.in_([c["id"] for c in mailed.campaigns]),
+            )
+        )
+    if mailed.uses is not None and mailed.coupons:
+        u = mailed.uses.c
+        parts.append(
+            select(literal("coupon"), u.coupon_id, u.user_id, u.at).where(
+                u.live.is_(True), u.coupon_id.in_([ident for ident, _code in mailed.coupons])
+            )
+        )
+    acts = union_all(*parts).subquery()
+    kind, ident, user_id, at = acts.c
+    statement = (
+        select(kind, ident, func.count(distinct(user_id)))
+        .where(at >= start, at < end, user_id.is_not(None))
+        .group_by(kind, ident)
+    )
+    return {(k, int(i)): int(n) for k, i, n in db.session.execute(statement)}
+
+
+def _totals(groups) -> Group:
+    total = Group()
+    for group in groups:
+        total.add(group)
+    return total
+
+
+def _period(raw_from, raw_to):
+    """The roll-up's days: the last 30 unless asked; a bad date is a field error (422),
+    as community health's (a roll-up has no kind or promotion to be wrong about)."""
+    return parse_period(raw_from, raw_to, None, error=ValidationFailed)
+
+
 def merchant_rollup(
     merchant_user_id: int, raw_from: str | None = None, raw_to: str | None = None
 ) -> dict:
     """Every promotion of the merchant over one period (the last 30 days unless asked):
-    ``{"from", "to", "rows": [{kind, id, label, control, reach, incremental_revenue_cents
-    (and its _low_ and _high_), cost_cents, roi}], "totals"}``, widest reach first."""
-    first, last = parse_period(raw_from, raw_to, None)
+    ``{"from", "to", "rows": [{kind, id, label, control, reach, participants, exposed_ and
+    unexposed_ orders and revenue (and unexposed_members), incremental_orders and
+    incremental_revenue_cents (each with its _low and _high), cost_cents, roi}],
+    "totals"}``, widest reach first. A malformed period is a ``ValidationFailed``."""
+    first, last = _period(raw_from, raw_to)
     start, end = period.bounds(first, last)
     rows = _rows(merchant_user_id, start, end)
     return {"from": first.isoformat(), "to": last.isoformat(), "rows": rows, "totals": totals(rows)}
@@ -305,7 +356,7 @@ def _rows(m: int, start: datetime, end: datetime) -> list[dict]:
             Exposure.embed_id.label("ident"),
             Exposure.user_id.label("user_id"),
             Exposure.first_seen_at.label("at"),
-        ).where(_keys_filter(m, listed)),
+        ).where(_keys_filter(m, listed, Exposure.embed_kind, Exposure.embed_id)),
         *mailed.matched_exposures(),
     ).subquery()
     first_sight = (
@@ -357,6 +408,7 @@ def _rows(m: int, start: datetime, end: datetime) -> list[dict]:
             *mailed.order_keys(),
         )
     )
+    taken_part = _participants(m, listed, mailed, start, end)
     margin_bp = int(current_app.config["EVALUATION_MARGIN_BP"])
     rows = []
     for key, (label, control) in labels.items():
@@ -379,7 +431,9 @@ def _rows(m: int, start: datetime, end: datetime) -> list[dict]:
             }
             for stratum, group in exposed.items():  # exposed in a stratum the pool lacks
                 strata.setdefault(stratum, {"exposed": group, "control": Group()})
-        revenue = lift(strata, "revenue")
+        revenue, orders = lift(strata, "revenue"), lift(strata, "orders")
+        shown = _totals(exposed.values())
+        unshown = _totals(groups["control"] for groups in strata.values())
         fees = commissions.get(key, {})
         ledgers = spent.get(key, members.NOTHING_SPENT)
         cost = (
@@ -396,7 +450,16 @@ def _rows(m: int, start: datetime, end: datetime) -> list[dict]:
                 "id": key[1],
                 "label": label,
                 "control": control,
-                "reach": sum(group.n for group in exposed.values()),
+                "reach": shown.n,
+                "participants": taken_part.get(key, 0),
+                "exposed_orders": int(shown.orders),
+                "exposed_revenue_cents": int(shown.revenue),
+                "unexposed_members": unshown.n,
+                "unexposed_orders": int(unshown.orders),
+                "unexposed_revenue_cents": int(unshown.revenue),
+                "incremental_orders": round(orders["value"], 4),
+                "incremental_orders_low": round(orders["low"], 4),
+                "incremental_orders_high": round(orders["high"], 4),
                 "incremental_revenue_cents": round(revenue["value"], 2),
                 "incremental_revenue_low_cents": round(revenue["low"], 2),
                 "incremental_revenue_high_cents": round(revenue["high"], 2),
@@ -427,7 +490,7 @@ def admin_rollup(raw_from: str | None = None, raw_to: str | None = None) -> dict
     """Every merchant's roll-up over one period: ``{"from", "to", "merchants": [{id,
     name, totals, rows}], "totals"}``, the merchants with the most incremental revenue
     first (merchants with no promotion left out)."""
-    first, last = parse_period(raw_from, raw_to, None)
+    first, last = _period(raw_from, raw_to)
     start, end = period.bounds(first, last)
     found: list[dict[str, Any]] = []
     for merchant in shop.list_merchants():

@@ -105,7 +105,7 @@ def order_costs_by(keyed) -> dict[tuple[str, int], dict[str, int]]:
 
 
 def coupon_uses_sql(codes) -> Select:
-    """``SELECT coupon_id, code, user_id, order_id, discount_cents, live`` of every use of
+    """``SELECT coupon_id, code, user_id, order_id, discount_cents, live, at`` of every use of
     the coupons with these ``codes`` (normalised here), released ones too (``live``
     false): insight's roll-up keys ``coupon_facts``' discount and orders, and a
     campaign's ``coupon_discount_by`` / ``coupon_orders_by``, from this one SELECT."""
@@ -118,6 +118,7 @@ def coupon_uses_sql(codes) -> Select:
             CouponRedemption.order_id.label("order_id"),
             CouponRedemption.discount_cents.label("discount_cents"),
             (CouponRedemption.state == "active").label("live"),
+            CouponRedemption.created_at.label("at"),
         )
         .join(Coupon, Coupon.id == CouponRedemption.coupon_id)
         .where(Coupon.code.in_(clean))
