@@ -410,7 +410,7 @@ def _rows(m: int, start: datetime, end: datetime) -> list[dict]:
     )
     taken_part = _participants(m, listed, mailed, start, end)
     margin_bp = int(current_app.config["EVALUATION_MARGIN_BP"])
-    rows = []
+    rows: list[dict[str, Any]] = []
     for key, (label, control) in labels.items():
         exposed = sums.get((*key, "exposed"), {})
         if control == "holdout":
