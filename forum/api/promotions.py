@@ -125,7 +125,8 @@ def join_team(team_id: int, data: TeamBody):
     response=responses.Team,
 )
 def get_team(team_id: int):
-    return dump_team(service.read_team(service.get_team(team_id)), _user())
+    # Read from the clock (team_payload's status_at); settling is the sweep's, not a GET's.
+    return dump_team(service.get_team(team_id), _user())
 
 
 # --- snap-ups ----------------------------------------------------------------------

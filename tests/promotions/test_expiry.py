@@ -70,7 +70,9 @@ def test_an_unfilled_team_fails_and_its_orders_are_cancelled_or_refunded(
         assert read["status"] == "failed"
 
 
-def test_reading_a_team_past_its_deadline_settles_it(app, client, product, make_group_buy, members):
+def test_reading_a_team_past_its_deadline_shows_it_failed_and_the_sweep_settles_it(
+    app, client, product, make_group_buy, members
+):
     group_buy = make_group_buy(product, team_size=2, team_window_minutes=30)
     ((a, a_h),) = members(1)
     team_id = client.post(f"/api/v1/group-buys/{group_buy['id']}/teams", headers=a_h).json[
@@ -78,8 +80,10 @@ def test_reading_a_team_past_its_deadline_settles_it(app, client, product, make_
     ]
     with time_machine.travel(now() + timedelta(minutes=31), tick=False):
         assert client.get(f"/api/v1/teams/{team_id}").json["status"] == "failed"
+        assert statuses(app) == ["held"]  # a GET writes nothing
+        assert settle_teams.delay().get() == 1
         assert statuses(app) == ["cancelled"]
-        assert settle_teams.delay().get() == 0
+        assert client.get(f"/api/v1/teams/{team_id}").json["status"] == "failed"
 
 
 def test_auto_complete_fills_an_expired_team_with_virtual_members(

@@ -66,7 +66,6 @@ from .groupbuys import (  # noqa: F401
     membership,
     my_teams,
     open_group_buys,
-    read_team,
     roster,
     settle_due_teams,
     settle_team,

@@ -50,7 +50,6 @@ from .settlement import (  # noqa: F401
     _fail,
     _member_orders,
     _succeed,
-    read_team,
     settle_due_teams,
     settle_team,
     team_member_ids,

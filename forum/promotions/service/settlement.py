@@ -139,12 +139,6 @@ def settle_team(team: Team) -> bool:
     return True
 
 
-def read_team(team: Team) -> Team:
-    """The team for a reader: settled first if its time is up (the job would do it anyway)."""
-    settle_team(team)
-    return team
-
-
 def settle_due_teams(limit: int = 200) -> int:
     """Settle every forming team past its deadline, each in its own transaction. Idempotent.
 
