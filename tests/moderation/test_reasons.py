@@ -58,6 +58,8 @@ def test_a_moderator_deleting_a_post_through_the_api_gives_a_reason(
         item = url_for("board.goto_post", post_id=post_id)
         author_page = url_for("moderation.admin_user", username="author")
     assert f'href="{item}"' in page and f'href="{author_page}"' in page
+    # A moderator's click goes to the member's admin page; hovering shows their card.
+    assert f'href="{author_page}" data-user-card="/u/author/card"' in page
 
 
 def test_an_author_deletes_their_own_post_without_a_reason(

@@ -70,14 +70,17 @@ def test_an_unfilled_team_fails_and_its_orders_are_cancelled_or_refunded(
         assert read["status"] == "failed"
 
 
+def _a_team_of_one_with_half_an_hour(client, product, make_group_buy, members) -> int:
+    group_buy = make_group_buy(product, team_size=2, team_window_minutes=30)
+    ((_, headers),) = members(1)
+    started = client.post(f"/api/v1/group-buys/{group_buy['id']}/teams", headers=headers)
+    return started.json["team_id"]
+
+
 def test_reading_a_team_past_its_deadline_shows_it_failed_and_the_sweep_settles_it(
     app, client, product, make_group_buy, members
 ):
-    group_buy = make_group_buy(product, team_size=2, team_window_minutes=30)
-    ((a, a_h),) = members(1)
-    team_id = client.post(f"/api/v1/group-buys/{group_buy['id']}/teams", headers=a_h).json[
-        "team_id"
-    ]
+    team_id = _a_team_of_one_with_half_an_hour(client, product, make_group_buy, members)
     with time_machine.travel(now() + timedelta(minutes=31), tick=False):
         assert client.get(f"/api/v1/teams/{team_id}").json["status"] == "failed"
         assert statuses(app) == ["held"]  # a GET writes nothing
@@ -172,3 +175,24 @@ def test_the_snap_payment_window_is_configurable(app, client, product, make_snap
         assert client.get(f"/api/v1/snaps/{snap['id']}").json["stock_left"] == 0
     with time_machine.travel(now() + timedelta(minutes=3, seconds=1), tick=False):
         assert client.get(f"/api/v1/snaps/{snap['id']}").json["stock_left"] == 1
+
+
+def test_the_team_page_says_what_is_true_before_and_after_the_sweep_settles_it(
+    app, client, product, make_group_buy, members
+):
+    team_id = _a_team_of_one_with_half_an_hour(client, product, make_group_buy, members)
+    with time_machine.travel(now() + timedelta(minutes=31), tick=False):
+        unsettled = client.get(f"/promotions/teams/{team_id}").get_data(as_text=True)
+        assert 'data-team-status="failed"' in unsettled
+        assert "orders will be cancelled or refunded shortly" in unsettled
+        assert "its orders were cancelled" not in unsettled
+        assert statuses(app) == ["held"]  # the wording did not pretend, and nothing was written
+        # The roster's names open the user card, like names elsewhere.
+        roster = unsettled.split("team-roster", 1)[1].split("</ul>", 1)[0]
+        assert "data-user-card=" in roster and 'aria-haspopup="dialog"' in roster
+
+        assert settle_teams.delay().get() == 1
+        settled = client.get(f"/promotions/teams/{team_id}").get_data(as_text=True)
+        assert "This team did not fill in time; its orders were cancelled." in settled
+        assert "shortly" not in settled
+        assert statuses(app) == ["cancelled"]

@@ -238,6 +238,8 @@ def test_cart_checkout_with_offline_payment(app, buyer_client, shop_client, shop
     assert "Your cart is empty" in buyer_client.get("/shop/cart").get_data(as_text=True)
     merchant_view = shop_client.get("/shop/merchant/orders").get_data(as_text=True)
     assert "Mark paid" in merchant_view and "buyer" in merchant_view
+    # The buyer's name opens the user card, as names do elsewhere.
+    assert 'href="/u/buyer" data-user-card="/u/buyer/card"' in merchant_view
     order_id = int(order_url.rsplit("/", 1)[1])
     assert shop_client.post(f"/shop/orders/{order_id}/mark-paid").status_code == 302
     assert (
