@@ -1,7 +1,8 @@
 """Column types and small SQL building blocks shared by every feature's models."""
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -105,6 +106,23 @@ def newest_first(owner: QueryableAttribute[Any], value: object) -> list[Any]:
 
     model = owner.class_
     return list(db.session.scalars(select(model).where(owner == value).order_by(model.id.desc())))
+
+
+@contextmanager
+def committed() -> Iterator[None]:
+    """Work outside a request (a socket's connect or disconnect, a message piped in):
+    commit when the block ends, roll back and re-raise on an error, and always give the
+    session back (``db.session.remove``), as Flask-SQLAlchemy does after a request."""
+    from .extensions import db
+
+    try:
+        yield
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    finally:
+        db.session.remove()
 
 
 _TRANSACTION_MEMO = "plaza.transaction_memo"
