@@ -1,14 +1,15 @@
 """Column types and small SQL building blocks shared by every feature's models."""
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from sqlalchemy import DateTime, ForeignKey, event, types
+from sqlalchemy import DateTime, ForeignKey, event, select, types
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.orm import Session, mapped_column
+from sqlalchemy.orm import QueryableAttribute, Session, mapped_column
 
 from .clock import now
 
@@ -95,6 +96,33 @@ def insert_ignore(
     if values is not None:
         statement = statement.values(**values)
     return statement.on_conflict_do_nothing(index_elements=index_elements)
+
+
+def newest_first(owner: QueryableAttribute[Any], value: object) -> list[Any]:
+    """The rows of ``owner``'s table whose ``owner`` column equals ``value``, newest
+    (highest id) first: a thing's history, such as a post's revisions
+    (``newest_first(PostRevision.post_id, post.id)``)."""
+    from .extensions import db  # the models import this module; the session is needed late
+
+    model = owner.class_
+    return list(db.session.scalars(select(model).where(owner == value).order_by(model.id.desc())))
+
+
+@contextmanager
+def committed() -> Iterator[None]:
+    """Work outside a request (a socket's connect or disconnect, a message piped in):
+    commit when the block ends, roll back and re-raise on an error, and always give the
+    session back (``db.session.remove``), as Flask-SQLAlchemy does after a request."""
+    from .extensions import db
+
+    try:
+        yield
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    finally:
+        db.session.remove()
 
 
 _TRANSACTION_MEMO = "plaza.transaction_memo"

@@ -16,7 +16,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from ..extensions import db
+from ..database import committed
 from . import service
 
 log = logging.getLogger(__name__)
@@ -37,15 +37,8 @@ def bounce_addresses(app: Flask) -> set[str]:
 
 def take(app: Flask, raw: bytes) -> list[dict]:
     """One message in: its bounces recorded and committed (rolled back on an error)."""
-    with app.app_context():
-        try:
-            done = service.receive_bounce(raw)
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            raise
-        finally:
-            db.session.remove()
+    with app.app_context(), committed():
+        done = service.receive_bounce(raw)
     for item in done:
         log.info("bounce: %s", item)
     return done

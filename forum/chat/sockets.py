@@ -12,8 +12,9 @@ from flask import request
 from flask_socketio import emit, join_room, leave_room
 
 from ..accounts.schemas import dump_user_ref
+from ..database import committed
 from ..errors import ValidationFailed
-from ..extensions import db, socketio
+from ..extensions import socketio
 from ..schemas import iso, validate
 from ..sockets import admit_connection, connect_user, send_without_delay, socket_event, socket_user
 from . import service
@@ -55,7 +56,7 @@ def _room(event: RoomEvent):
 @socketio.on("connect", namespace=NAMESPACE)
 def on_connect(auth=None):
     """Members only: the session cookie, or ``auth={"token": ...}``."""
-    try:
+    with committed():
         admit_connection()
         user = connect_user(auth)
         if user is None:
@@ -66,27 +67,13 @@ def on_connect(auth=None):
         join_room(f"user:{user.id}")
         join_room(service.PUBLIC_ROOMS_CHANNEL)
         service.register_connection(request.sid, user)
-        db.session.commit()
-    except ConnectionRefusedError:
-        raise
-    except Exception:
-        db.session.rollback()
-        raise
-    finally:
-        db.session.remove()
     return True
 
 
 @socketio.on("disconnect", namespace=NAMESPACE)
 def on_disconnect(reason=None):
-    try:
+    with committed():
         service.drop_connection(request.sid)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    finally:
-        db.session.remove()
 
 
 # --- rooms ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 from ... import markup, realtime, signals
 from ...accounts.models import User
 from ...clock import now
+from ...database import newest_first
 from ...errors import Conflict, Forbidden, NotFound, field_error
 from ...extensions import db
 from ...moderation import service as moderation
@@ -237,13 +238,7 @@ def edit_post(actor: User, post: Post, body) -> Post:
 
 
 def revisions(post: Post) -> list[PostRevision]:
-    return list(
-        db.session.scalars(
-            select(PostRevision)
-            .where(PostRevision.post_id == post.id)
-            .order_by(PostRevision.id.desc())
-        )
-    )
+    return newest_first(PostRevision.post_id, post.id)
 
 
 def delete_post(actor: User, post: Post, reason: str = "") -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 from ... import realtime, signals
 from ...accounts.models import User
 from ...clock import now
-from ...database import UTCDateTime
+from ...database import UTCDateTime, newest_first
 from ...errors import Conflict, Forbidden, NotFound, field_error
 from ...extensions import db
 from ...moderation import service as moderation
@@ -195,10 +195,4 @@ def rename_thread(actor: User, thread: Thread, title, reason: str = "") -> Threa
 
 def title_revisions(thread: Thread) -> list[ThreadTitleRevision]:
     """The thread's earlier titles, newest first."""
-    return list(
-        db.session.scalars(
-            select(ThreadTitleRevision)
-            .where(ThreadTitleRevision.thread_id == thread.id)
-            .order_by(ThreadTitleRevision.id.desc())
-        )
-    )
+    return newest_first(ThreadTitleRevision.thread_id, thread.id)

@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 
+from markupsafe import Markup
 from sqlalchemy import update
 
 from ... import realtime
@@ -9,7 +10,8 @@ from ...accounts.models import User
 from ...clock import now
 from ...errors import Conflict, Forbidden, NotFound, field_error
 from ...extensions import db
-from ..models import ChatMember, ChatRoom
+from ...moderation.schemas import Target, target_answer
+from ..models import ChatMember, ChatMessage, ChatRoom
 from ..schemas import dump_author
 from .common import (
     MUTE_MAX_MINUTES,
@@ -20,6 +22,7 @@ from .common import (
     may_read,
     membership,
 )
+from .messages import get_message, message_url
 
 
 def mute(actor: User, room: ChatRoom, user: User, minutes, reason: str = "") -> datetime:
@@ -95,18 +98,9 @@ def unmute(actor: User, room: ChatRoom, user: User, reason: str = "") -> None:
 # --- moderation's questions about messages (flags, the review queue) -----------------
 
 
-def describe_message(kind: str, *, target_id: int, viewer=None):
+@target_answer(get_message)
+def describe_message(message: ChatMessage) -> Target:
     """The message as ``viewer`` may read it (None: missing, deleted or not theirs to read)."""
-    from markupsafe import Markup
-
-    from ...errors import NotFound
-    from ...moderation.schemas import Target
-    from .messages import get_message, message_url
-
-    try:
-        message = get_message(target_id, viewer)
-    except NotFound:
-        return None
     return Target(
         kind="message",
         id=message.id,
@@ -120,12 +114,6 @@ def describe_message(kind: str, *, target_id: int, viewer=None):
 def hide_message(kind: str, *, target_id: int, hidden: bool, actor=None, reason: str = "") -> bool:
     """A moderator's decision (or the flag score) takes a message down or puts it back;
     moderation writes the audit entry. Hidden is chat's soft delete."""
-    from ... import realtime
-    from ...clock import now
-    from ...extensions import db
-    from ..models import ChatMessage
-    from .common import NAMESPACE
-
     message = db.session.get(ChatMessage, target_id)
     if message is None or message.is_deleted == hidden:
         return False

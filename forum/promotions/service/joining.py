@@ -70,13 +70,9 @@ def start_team(
     key or address). The order is placed first (it claims the Idempotency-Key),
     then the team row is inserted: a replay finds the first team and writes nothing.
     """
-    check_can_act(user)
-    trust.check_commerce(user, "team")
-    key = check_idempotency_key(idempotency_key)
-    if key is not None:
-        first = order_by_key(user, key)
-        if first is not None:
-            return _replayed_team(first, group_buy_id=group_buy.id, leader=user), True
+    key, replayed = _admit(user, idempotency_key, group_buy_id=group_buy.id, leader=user)
+    if replayed is not None:
+        return replayed, True
     at = now()
     if not group_buy.is_open(at):
         raise Conflict("This group-buy has ended.", code="campaign_ended")
@@ -118,6 +114,17 @@ def start_team(
     _tell_joined(team, member, order)
     _announce_team(team)
     return team, False
+
+
+def _admit(user, idempotency_key, **expected) -> tuple[str | None, Team | None]:
+    """What starting and joining check first: the member may act and buy, the key is
+    well formed; returns (key, the team a replayed key already made, else None). A key
+    first used for another team (``expected`` as ``_replayed_team`` takes) is refused."""
+    check_can_act(user)
+    trust.check_commerce(user, "team")
+    key = check_idempotency_key(idempotency_key)
+    first = order_by_key(user, key) if key is not None else None
+    return key, (None if first is None else _replayed_team(first, **expected))
 
 
 def _replayed_team(order, *, group_buy_id: int, leader=None, team_id=None) -> Team:
@@ -179,13 +186,9 @@ def join_team(
     Forbidden (suspended); ValidationFailed (bad or reused Idempotency-Key). On a
     refusal nothing is written (the caller rolls back).
     """
-    check_can_act(user)
-    trust.check_commerce(user, "team")
-    key = check_idempotency_key(idempotency_key)
-    if key is not None:
-        first = order_by_key(user, key)
-        if first is not None:
-            return _replayed_team(first, group_buy_id=team.group_buy_id, team_id=team.id), True
+    key, replayed = _admit(user, idempotency_key, group_buy_id=team.group_buy_id, team_id=team.id)
+    if replayed is not None:
+        return replayed, True
     at = now()
     group_buy = team.group_buy
     # Cheap refusals first (reads); the statements below decide under concurrency.

@@ -1,6 +1,7 @@
 """Group-buy teams as they are read and announced: forming teams, rosters, the live payload."""
 
 from datetime import datetime
+from typing import Any
 
 from flask import url_for
 from sqlalchemy import func, select
@@ -36,10 +37,10 @@ def forming_teams(group_buy: GroupBuy, limit: int = WIDGET_TEAMS) -> list[Team]:
     return forming_teams_of([group_buy.id], limit)[group_buy.id]
 
 
-def forming_teams_of(group_buy_ids: list[int], limit: int = WIDGET_TEAMS) -> dict[int, list[Team]]:
-    """``forming_teams`` of several group-buys (a page's widgets) in one query: the first
-    ``limit`` of each, ranked in SQL (a window over each group-buy's open teams)."""
-    rank = (
+def forming_rank() -> Any:
+    """A forming team's place in its group-buy's widget list (``row_number`` as "rank"):
+    the nearest to full first, then the soonest to expire, then the oldest."""
+    return (
         func.row_number()
         .over(
             partition_by=Team.group_buy_id,
@@ -47,13 +48,23 @@ def forming_teams_of(group_buy_ids: list[int], limit: int = WIDGET_TEAMS) -> dic
         )
         .label("rank")
     )
+
+
+def listed_forming(at: Any) -> tuple[Any, ...]:
+    """The conditions of a team a widget lists at ``at`` (a time or a bind parameter):
+    forming, not expired, with a free place."""
+    return (Team.status == "forming", Team.expires_at > at, Team.members < Team.size)
+
+
+def forming_teams_of(group_buy_ids: list[int], limit: int = WIDGET_TEAMS) -> dict[int, list[Team]]:
+    """``forming_teams`` of several group-buys (a page's widgets) in one query: the first
+    ``limit`` of each, ranked in SQL (a window over each group-buy's open teams)."""
+    rank = forming_rank()
     ranked = (
         select(Team.id, rank)
         .where(
             Team.group_buy_id.in_(group_buy_ids),
-            Team.status == "forming",
-            Team.expires_at > now(),
-            Team.members < Team.size,
+            *listed_forming(now()),
         )
         .subquery()
     )

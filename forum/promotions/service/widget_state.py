@@ -37,7 +37,7 @@ from ...extensions import db
 from ...money import viewer_locale
 from ...shop_embed import service as shop
 from ..models import Auction, AuctionSale, GroupBuy, GuessGame, Team
-from .teams import WIDGET_TEAMS
+from .teams import WIDGET_TEAMS, forming_rank, listed_forming
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,11 @@ def _head_columns(heads) -> tuple:
     )
 
 
+def _listed(heads) -> tuple:
+    """A widget shows its offer only while the product is listed: not archived, not hidden."""
+    return (heads.c.archived_at.is_(None), heads.c.hidden_at.is_(None))
+
+
 @cache
 def auction_statement() -> Select:
     """Each auction's row, its product head and its live sales (count, the newest, how many
@@ -145,8 +150,7 @@ def auction_statement() -> Select:
         .outerjoin(sales, sales.c.auction_id == Auction.id)
         .where(
             Auction.id.in_(_ids("auction")),
-            heads.c.archived_at.is_(None),
-            heads.c.hidden_at.is_(None),
+            *_listed(heads),
         )
     )
 
@@ -160,8 +164,7 @@ def game_statement() -> Select:
         .join(heads, heads.c.id == GuessGame.product_id)
         .where(
             GuessGame.id.in_(_ids("guess")),
-            heads.c.archived_at.is_(None),
-            heads.c.hidden_at.is_(None),
+            *_listed(heads),
         )
     )
 
@@ -171,14 +174,7 @@ def group_buy_statement() -> Select:
     """Each group-buy's row and product head, with the forming teams its widget lists (as
     ``teams.forming_teams_of`` ranks them): one row per listed team, or one without."""
     heads = _heads()
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=Team.group_buy_id,
-            order_by=((Team.size - Team.members).asc(), Team.expires_at.asc(), Team.id.asc()),
-        )
-        .label("rank")
-    )
+    rank = forming_rank()
     teams = (
         select(
             Team.id.label("team_id"),
@@ -192,9 +188,7 @@ def group_buy_statement() -> Select:
         )
         .where(
             Team.group_buy_id.in_(_ids("groupbuy")),
-            Team.status == "forming",
-            Team.expires_at > bindparam("at"),
-            Team.members < Team.size,
+            *listed_forming(bindparam("at")),
         )
         .subquery()
     )
@@ -213,8 +207,7 @@ def group_buy_statement() -> Select:
         .outerjoin(teams, (teams.c.group_buy_id == GroupBuy.id) & (teams.c.rank <= WIDGET_TEAMS))
         .where(
             GroupBuy.id.in_(_ids("groupbuy")),
-            heads.c.archived_at.is_(None),
-            heads.c.hidden_at.is_(None),
+            *_listed(heads),
         )
     )
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ... import markup, ratelimit, signals
 from ...clock import now
+from ...database import newest_first
 from ...errors import Conflict, Forbidden, NotFound, field_error
 from ...extensions import db
 from ...moderation import service as moderation
@@ -266,13 +267,7 @@ def edit_review(actor, review: Review, *, rating=None, title=None, body=None) ->
 
 
 def revisions(review: Review) -> list[ReviewRevision]:
-    return list(
-        db.session.scalars(
-            select(ReviewRevision)
-            .where(ReviewRevision.review_id == review.id)
-            .order_by(ReviewRevision.id.desc())
-        )
-    )
+    return newest_first(ReviewRevision.review_id, review.id)
 
 
 def delete_review(actor, review: Review, reason: str = "") -> None:
