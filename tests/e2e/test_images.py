@@ -56,7 +56,12 @@ def test_paste_an_image_into_a_reply_and_see_it_in_the_thread(
     page.wait_for_selector("article.post >> nth=1")
     images = page.locator('article.post >> nth=1 >> .prose img[src^="/media/"]')
     assert images.count() == 2
-    assert images.first.evaluate("img => img.complete && img.naturalWidth") == 120
+    # The page has rendered the post, not necessarily fetched its image yet: wait for it.
+    images.first.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=images.first.element_handle()
+    )
+    assert images.first.evaluate("img => img.naturalWidth") == 120
     # The post shows the stored thumbnail; a click opens the full size in the lightbox.
     thumb = images.first.get_attribute("src")
     assert thumb.startswith("/media/thumbs/")
