@@ -145,6 +145,7 @@ class Defaults:
     )
     TRUST_NEWCOMER_CHAT_LIMIT = "1/3second;300/day"
     TRUST_RECENT_WINDOW_DAYS = 100
+    TRUST_READ_SECONDS_PER_DAY = 3600  # reading time credited per member per day (UTC)
     # Badges (forum/trust/service/badges.py).
     BADGE_HELPFUL_LIKES = 3  # likes on one reply
     BADGE_WELCOMER_NEWCOMERS = 3  # first threads of new members replied to

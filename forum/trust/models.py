@@ -52,6 +52,8 @@ class TrustVisit(db.Model):
 
     user_id: Mapped[int] = cascade_key("users.id")
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+    # Reading time credited on this day, held to TRUST_READ_SECONDS_PER_DAY.
+    reading_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class TrustThreadRead(db.Model):

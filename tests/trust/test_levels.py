@@ -95,6 +95,28 @@ def test_reading_time_is_capped_per_view(app, make_user, threads):
         assert trust.figures(db.session.get(User, reader.id))["minutes_reading"] == 2
 
 
+def test_reading_time_is_capped_per_day(app, make_user, threads):
+    """A script posting the beacon every two minutes all day earns one day's allowance."""
+    app.config["TRUST_READ_SECONDS_PER_DAY"] = 300
+    reader = make_user("reader", trust_level=0)
+    client = app.test_client()
+    login(client, reader)
+    for n in range(12):  # 11 gaps of 100 s: 1,100 s reported on the first day
+        with replaying(T0 + timedelta(seconds=100 * n)):
+            read(client, threads[n % 3], position=1)
+    with app_context(app):
+        assert trust.figures(db.session.get(User, reader.id))["minutes_reading"] == 5
+    with replaying(T0 + timedelta(days=1)):
+        read(client, threads[0])
+    with replaying(T0 + timedelta(days=1, seconds=90)):
+        read(client, threads[1])
+    with app_context(app):  # a new day counts again: 120 s (the per-view cap) + 90 s
+        db.session.expire_all()
+        figures = trust.figures(db.session.get(User, reader.id))
+        assert figures["minutes_reading"] == (300 + 120 + 90) // 60
+        assert figures["days_visited"] == 2
+
+
 def figures_of(app, user_ref) -> dict:
     with app_context(app):
         db.session.expire_all()

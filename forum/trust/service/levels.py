@@ -224,9 +224,12 @@ def record_thread_read(user_id: int, thread_id: int, position: int) -> None:
     last = db.session.scalar(
         select(TrustActivity.last_read_at).where(TrustActivity.user_id == user_id)
     )
+    record_visit(user_id, at.date())
     seconds = 0
     if last is not None:
-        seconds = max(0, min(int((at - last).total_seconds()), READ_SECONDS_CAP))
+        seconds = _reading_allowed(
+            user_id, at.date(), max(0, min(int((at - last).total_seconds()), READ_SECONDS_CAP))
+        )
     db.session.execute(
         update(TrustActivity)
         .where(TrustActivity.user_id == user_id)
@@ -237,7 +240,32 @@ def record_thread_read(user_id: int, thread_id: int, position: int) -> None:
             last_read_at=at,
         )
     )
-    record_visit(user_id, at.date())
+
+
+def _reading_allowed(user_id: int, day: date, seconds: int) -> int:
+    """How much of ``seconds`` still counts as reading on ``day``: a script posting the read
+    beacon around the clock earns no more than TRUST_READ_SECONDS_PER_DAY a day (Discourse's
+    minutes-read gate is farmed the same way). Compare-and-set on the day's total, so two
+    beacons at once cannot both take the last minutes."""
+    cap = int(current_app.config["TRUST_READ_SECONDS_PER_DAY"])
+    used = db.session.scalar(
+        select(TrustVisit.reading_seconds).where(
+            TrustVisit.user_id == user_id, TrustVisit.day == day
+        )
+    )
+    allowed = max(0, min(seconds, cap - (used or 0)))
+    if not allowed:
+        return 0
+    moved = db.session.execute(
+        update(TrustVisit)
+        .where(
+            TrustVisit.user_id == user_id,
+            TrustVisit.day == day,
+            TrustVisit.reading_seconds == (used or 0),
+        )
+        .values(reading_seconds=(used or 0) + allowed)
+    ).rowcount
+    return allowed if moved else 0
 
 
 def record_reply(user_id: int) -> None:
