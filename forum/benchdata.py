@@ -522,6 +522,8 @@ def targets(plan: Plan, ids: dict[str, int], categories: list, seed: int, took: 
         "big_category": {"slug": category.slug, "threads": category.thread_count},
         "search_term": "werkzeug",
         "bench_users": plan.usernames,
+        # Threads the reply benchmark writes to, one per member (the peer kit's post_topics).
+        "reply_threads": [ids["threads"] + t + 1 for t in in_big[:32]],
         "password": PASSWORD,
         "paths": paths,
         "seconds": round(took, 1),

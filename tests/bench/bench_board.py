@@ -27,7 +27,7 @@ from pathlib import Path
 
 import requests
 
-from tests.bench.common import hammer
+from tests.bench.common import hammer, wrk
 
 PAGES = (
     ("front page", "index"),
@@ -121,8 +121,10 @@ def measure(base: str, path: str, seconds: float) -> tuple[float, float, int]:
     """(p50 ms at c=1, req/s at c=8, errors)."""
     url = base + path
     hammer([url], concurrency=2, seconds=1)  # warm both workers
-    one = hammer([url], concurrency=1, seconds=seconds)
-    eight = hammer([url], concurrency=8, seconds=seconds)
+    one = wrk(url, concurrency=1, seconds=seconds) or hammer([url], concurrency=1, seconds=seconds)
+    eight = wrk(url, concurrency=8, seconds=seconds) or hammer(
+        [url], concurrency=8, seconds=seconds
+    )
     return one["p50_ms"], eight["rps"], one["errors"] + eight["errors"]
 
 

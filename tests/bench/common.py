@@ -1,6 +1,8 @@
 """Shared pieces of the benchmarks: a throwaway database, a server process, a load loop."""
 
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -101,6 +103,32 @@ def hammer(
         "p99_ms": percentile(latencies, 0.99) * 1000,
         "mean_ms": statistics.fmean(latencies) * 1000 if latencies else float("nan"),
     }
+
+
+WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(url: str, *, concurrency: int, seconds: float) -> dict | None:
+    """GET ``url`` from ``concurrency`` connections with Debian's wrk (one thread), the peer
+    kit's engine: a C client takes far less of the shared cores than Python threads, so a fast
+    page is not capped by the load generator. None when wrk is not installed (or
+    BENCH_ENGINE=python): the caller falls back to ``hammer``."""
+    if os.environ.get("BENCH_ENGINE") == "python" or shutil.which("wrk") is None:
+        return None
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--latency", url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def latency(label: str) -> float:
+        found = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        return float(found.group(1)) * WRK_UNITS[found.group(2)] if found else float("nan")
+
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    failed = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(bad.group(1)) if bad else 0) + (sum(map(int, failed.groups())) if failed else 0)
+    return {"rps": rps, "p50_ms": latency("50"), "p99_ms": latency("99"), "errors": errors}
 
 
 def run_flask(args: list[str], uri: str) -> None:
