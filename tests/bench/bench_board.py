@@ -17,6 +17,7 @@ ratios printed. BENCH_SECONDS per measurement (5), BENCH_DATABASES=sqlite,postgr
 Figures are only comparable within one run on one machine.
 """
 
+import hashlib
 import json
 import os
 import subprocess
@@ -87,7 +88,9 @@ def build(uri: str, posts: int, folder: Path) -> dict:
     if given:
         return json.loads(Path(given).read_text())
     targets = folder / "targets.json"
-    saved = Path(f"/tmp/plaza-bench-targets-{abs(hash(uri))}-{posts}.json")
+    # hashlib, not hash(): str hashes change with every interpreter, so nothing was reused.
+    digest = hashlib.sha256(uri.encode()).hexdigest()[:16]
+    saved = Path(f"/tmp/plaza-bench-targets-{digest}-{posts}.json")
     if os.environ.get("BENCH_REUSE") == "1" and saved.exists():
         return json.loads(saved.read_text())
     subprocess.run(

@@ -35,7 +35,15 @@ def main(targets_path: str) -> None:
             db.engine, "before_cursor_execute", lambda c, cur, s, p, *a: seen.append((s, p))
         )
     client = app.test_client()
-    for name in ("index", "forum_p1", "forum_p500", "forum_p5000", "topic_10posts", "user_profile"):
+    for name in (
+        "index",
+        "forum_p1",
+        "forum_p500",
+        "forum_p5000",
+        "topic_10posts",
+        "user_profile",
+        "search",
+    ):
         if name not in paths:
             continue
         client.get(paths[name])  # warm
