@@ -6,10 +6,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from sqlalchemy import DateTime, ForeignKey, event, select, types
+from sqlalchemy import DateTime, ForeignKey, event, select, types, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.orm import QueryableAttribute, Session, mapped_column
+from sqlalchemy.orm import QueryableAttribute, Session, joinedload, mapped_column
 
 from .clock import now
 
@@ -106,6 +106,38 @@ def newest_first(owner: QueryableAttribute[Any], value: object) -> list[Any]:
 
     model = owner.class_
     return list(db.session.scalars(select(model).where(owner == value).order_by(model.id.desc())))
+
+
+def oldest_first(
+    owner: QueryableAttribute[Any], value: object, *, with_: QueryableAttribute[Any] | None = None
+) -> list[Any]:
+    """The rows of ``owner``'s table whose ``owner`` column equals ``value``, in the order
+    they were made (lowest id first), with the relationship ``with_`` loaded in the same
+    statement: a thing's parts as they came, such as an order's history
+    (``oldest_first(OrderEvent.order_id, order.id, with_=OrderEvent.actor)``)."""
+    from .extensions import db  # the models import this module; the session is needed late
+
+    model = owner.class_
+    query = select(model).where(owner == value).order_by(model.id)
+    if with_ is not None:
+        query = query.options(joinedload(with_))
+    return list(db.session.scalars(query))
+
+
+def update_row(row: Any, **values: Any) -> None:
+    """``UPDATE <row's table> SET values WHERE id = row.id`` in one statement; ``values``
+    may be SQL expressions (``total_cents=Order.total_cents - n``), so a count moves in
+    SQL, not in Python. The session's copy of ``row`` is left as it was: refresh it to
+    read the result."""
+    from .extensions import db  # the models import this module; the session is needed late
+
+    model = type(row)
+    db.session.execute(
+        update(model)
+        .where(model.id == row.id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 @contextmanager

@@ -6,6 +6,7 @@ from sqlalchemy.orm import joinedload
 
 from ... import markup, signals
 from ...clock import now
+from ...database import update_row
 from ...errors import Conflict, NotFound, ValidationFailed
 from ...extensions import db
 from ...pagination import id_batch
@@ -186,12 +187,7 @@ def update_product(actor, product: Product, *, stock_seen=None, **changes) -> Pr
     db.session.flush()
     if stock is not None:
         _release_expired_holds(product.id)
-        db.session.execute(
-            update(Product)
-            .where(Product.id == product.id)
-            .values(stock=stock)
-            .execution_options(synchronize_session=False)
-        )
+        update_row(product, stock=stock)
         db.session.refresh(product)
     signals.search_stale.send("product", ids=[product.id])
     _announce_stock([product.id])
