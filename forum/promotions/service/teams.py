@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from ... import realtime
 from ...clock import now
+from ...database import oldest_first
 from ...errors import NotFound
 from ...extensions import db
 from ..models import GroupBuy, Team, TeamMember
@@ -136,14 +137,7 @@ def membership(user, team: Team) -> TeamMember | None:
 
 
 def roster(team: Team) -> list[TeamMember]:
-    return list(
-        db.session.scalars(
-            select(TeamMember)
-            .options(joinedload(TeamMember.user))
-            .where(TeamMember.team_id == team.id)
-            .order_by(TeamMember.id)
-        )
-    )
+    return oldest_first(TeamMember.team_id, team.id, with_=TeamMember.user)
 
 
 def share_url(team: Team) -> str:
