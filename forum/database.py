@@ -124,6 +124,25 @@ def oldest_first(
     return list(db.session.scalars(query))
 
 
+def id_batches(column: QueryableAttribute[Any], *conditions: Any, size: int) -> Iterator[list[Any]]:
+    """The values of ``column`` (an id) of the rows meeting ``conditions``, ascending,
+    ``size`` at a time. Each batch is asked for after the last one was handled (keyset:
+    ``column > last``), so the caller may commit between batches and rows it changed are
+    neither skipped nor seen twice."""
+    from .extensions import db  # the models import this module; the session is needed late
+
+    last = None
+    while True:
+        query = select(column).where(*conditions)
+        if last is not None:
+            query = query.where(column > last)
+        ids = list(db.session.scalars(query.order_by(column).limit(size)))
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
+
+
 def update_row(row: Any, **values: Any) -> None:
     """``UPDATE <row's table> SET values WHERE id = row.id`` in one statement; ``values``
     may be SQL expressions (``total_cents=Order.total_cents - n``), so a count moves in

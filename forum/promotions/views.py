@@ -16,7 +16,7 @@ from ..extensions import db
 from ..permissions import acting_user as _user
 from ..shop_embed import service as shop
 from ..templating import viewer_zone
-from ..web import form_status, run_form
+from ..web import form_status, form_values, run_form
 from . import service
 from .forms import AuctionForm, GroupBuyForm, GuessGameForm, SnapForm
 from .service.common import check_offer_owner
@@ -234,7 +234,7 @@ LABELS = {
 
 def _terms(form, names: tuple[str, ...]) -> dict:
     """The service's keyword arguments from ``form``'s fields ``names``: local times aware."""
-    values = {name: form[name].data for name in names}
+    values = form_values(form, *names)
     return {k: _aware(v) if isinstance(v, datetime) else v for k, v in values.items()}
 
 
