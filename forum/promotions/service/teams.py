@@ -14,8 +14,10 @@ from ...errors import NotFound
 from ...extensions import db
 from ..models import GroupBuy, Team, TeamMember
 from . import ladders
+from .common import GROUP_BUYS
 
 KIND = "groupbuy"
+group_buy_url, group_buy_room = GROUP_BUYS.url, GROUP_BUYS.room
 WIDGET_TEAMS = 5  # forming teams a widget lists, nearly full first
 
 
@@ -144,10 +146,6 @@ def share_url(team: Team) -> str:
     return url_for("promotions.team", team_id=team.id, _external=True)
 
 
-def group_buy_url(group_buy: GroupBuy) -> str:
-    return url_for("promotions.group_buy", group_buy_id=group_buy.id)
-
-
 def team_payload(team: Team, at: datetime | None = None) -> dict:
     """What a team is now (live pushes and the API): status as it reads, job or not."""
     at = at or now()
@@ -169,10 +167,6 @@ def team_payload(team: Team, at: datetime | None = None) -> dict:
 
 
 # --- live --------------------------------------------------------------------------
-
-
-def group_buy_room(group_buy_id: int) -> str:
-    return f"offer:groupbuy:{group_buy_id}"
 
 
 def team_room(team_id: int) -> str:
