@@ -124,23 +124,23 @@ def oldest_first(
     return list(db.session.scalars(query))
 
 
+def first_ids(column: QueryableAttribute[Any], *conditions: Any, limit: int) -> list[Any]:
+    """The ``limit`` lowest values of ``column`` (an id) among the rows meeting
+    ``conditions``: the next batch of a sweep's work."""
+    from .extensions import db  # the models import this module; the session is needed late
+
+    return list(db.session.scalars(select(column).where(*conditions).order_by(column).limit(limit)))
+
+
 def id_batches(column: QueryableAttribute[Any], *conditions: Any, size: int) -> Iterator[list[Any]]:
     """The values of ``column`` (an id) of the rows meeting ``conditions``, ascending,
     ``size`` at a time. Each batch is asked for after the last one was handled (keyset:
     ``column > last``), so the caller may commit between batches and rows it changed are
     neither skipped nor seen twice."""
-    from .extensions import db  # the models import this module; the session is needed late
-
-    last = None
-    while True:
-        query = select(column).where(*conditions)
-        if last is not None:
-            query = query.where(column > last)
-        ids = list(db.session.scalars(query.order_by(column).limit(size)))
-        if not ids:
-            return
+    after: tuple[Any, ...] = ()
+    while ids := first_ids(column, *conditions, *after, limit=size):
         yield ids
-        last = ids[-1]
+        after = (column > ids[-1],)
 
 
 def update_row(row: Any, **values: Any) -> None:

@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 
 from ... import realtime
 from ...clock import now
+from ...database import first_ids
 from ...errors import Conflict
 from ...extensions import db
 from ...money import Money
@@ -470,14 +471,9 @@ def finish(auction: Auction) -> bool:
 def due_auctions(limit: int = 100) -> list[int]:
     """Auctions whose result may be due: not posted, and closed or with no unit left."""
     at = now()
-    return list(
-        db.session.scalars(
-            select(Auction.id)
-            .where(
-                Auction.result_posted_at.is_(None),
-                (Auction.ends_at <= at) | Auction.ended_at.is_not(None) | (Auction.units_left == 0),
-            )
-            .order_by(Auction.id)
-            .limit(limit)
-        )
+    return first_ids(
+        Auction.id,
+        Auction.result_posted_at.is_(None),
+        (Auction.ends_at <= at) | Auction.ended_at.is_not(None) | (Auction.units_left == 0),
+        limit=limit,
     )

@@ -1,5 +1,6 @@
 """Limits, input checks, lookups and listener hooks shared by group-buys and snap-ups."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from ... import signals, widget_shells
 from ...clock import now
-from ...errors import Forbidden, NotFound, ValidationFailed
+from ...errors import Forbidden, NotFound, ServiceError, ValidationFailed
 from ...extensions import db
 from ...idempotency import check_key as check_idempotency_key  # noqa: F401  (used by the feature)
 from ...idempotency import key_reused  # noqa: F401  (used by the feature)
@@ -212,6 +213,22 @@ GAMES = OfferKind(GuessGame, "guess", "promotions.guess_game", "game_id", "No su
 
 def order_by_key(user, key: str):
     return shop.order_by_key(user, key)
+
+
+def one_by_one(due: list, step: Callable[[Any], Any]) -> int:
+    """A sweep: end the transaction that read ``due``, then ``step(item)`` for each item in
+    its own transaction (a ServiceError rolls back that one and the sweep goes on).
+    Returns how many steps did something (returned true)."""
+    db.session.commit()
+    done = 0
+    for item in due:
+        try:
+            if step(item):
+                done += 1
+            db.session.commit()
+        except ServiceError:
+            db.session.rollback()
+    return done
 
 
 def stamp_once(column, row_id: int, at: datetime) -> bool:

@@ -33,7 +33,7 @@ from sqlalchemy import func, select, update
 from ... import realtime
 from ...accounts.models import User
 from ...clock import now
-from ...database import dialect_insert, insert_ignore
+from ...database import dialect_insert, first_ids, insert_ignore
 from ...errors import Conflict, ServiceError, ValidationFailed
 from ...extensions import db
 from ...members import service as members
@@ -532,16 +532,11 @@ def _post_result(game: GuessGame, winner: GuessWin | None) -> None:
 
 def due_games(limit: int = 100) -> list[int]:
     at = now()
-    return list(
-        db.session.scalars(
-            select(GuessGame.id)
-            .where(
-                GuessGame.settled_at.is_(None),
-                (GuessGame.ends_at <= at) | GuessGame.closed_at.is_not(None),
-            )
-            .order_by(GuessGame.id)
-            .limit(limit)
-        )
+    return first_ids(
+        GuessGame.id,
+        GuessGame.settled_at.is_(None),
+        (GuessGame.ends_at <= at) | GuessGame.closed_at.is_not(None),
+        limit=limit,
     )
 
 
