@@ -1,7 +1,7 @@
 """Column types and small SQL building blocks shared by every feature's models."""
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -122,6 +122,22 @@ def oldest_first(
     if with_ is not None:
         query = query.options(joinedload(with_))
     return list(db.session.scalars(query))
+
+
+def rows_with_ids(
+    model: Any, ids: Iterable[Any], *, with_: QueryableAttribute[Any] | None = None
+) -> dict[Any, Any]:
+    """Id -> row of ``model`` for the ids among ``ids`` that exist (no statement for none),
+    with the relationship ``with_`` loaded in the same statement."""
+    from .extensions import db  # the models import this module; the session is needed late
+
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    query = select(model).where(model.id.in_(wanted))
+    if with_ is not None:
+        query = query.options(joinedload(with_))
+    return {row.id: row for row in db.session.scalars(query)}
 
 
 def first_ids(column: QueryableAttribute[Any], *conditions: Any, limit: int) -> list[Any]:
