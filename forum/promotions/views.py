@@ -331,10 +331,11 @@ def merchant_group_buy(group_buy_id: int):
 @login_required
 def end_group_buy(group_buy_id: int):
     item = _own_promotion(service.get_group_buy, group_buy_id)
-    service.end_group_buy(_user(), item)
-    db.session.commit()
-    flash("The group-buy has ended; teams still forming were closed.", "success")
-    return redirect(url_for("promotions.merchant_group_buy", group_buy_id=group_buy_id))
+    return _act(
+        lambda: service.end_group_buy(_user(), item),
+        back=url_for("promotions.merchant_group_buy", group_buy_id=group_buy_id),
+        success="The group-buy has ended; teams still forming were closed.",
+    )
 
 
 @bp.get("/merchant/snaps/<int:snap_id>")
@@ -356,10 +357,11 @@ def merchant_snap(snap_id: int):
 @login_required
 def end_snap(snap_id: int):
     item = _own_promotion(service.get_snap, snap_id)
-    service.end_snap(_user(), item)
-    db.session.commit()
-    flash("The snap-up has ended.", "success")
-    return redirect(url_for("promotions.merchant_snap", snap_id=snap_id))
+    return _act(
+        lambda: service.end_snap(_user(), item),
+        back=url_for("promotions.merchant_snap", snap_id=snap_id),
+        success="The snap-up has ended.",
+    )
 
 
 # --- Dutch auctions and guessing games -----------------------------------------------
