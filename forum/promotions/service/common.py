@@ -1,6 +1,6 @@
 """Limits, input checks, lookups and listener hooks shared by group-buys and snap-ups."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -215,7 +215,7 @@ def order_by_key(user, key: str):
     return shop.order_by_key(user, key)
 
 
-def one_by_one(due: list, step: Callable[[Any], Any]) -> int:
+def one_by_one(due: Iterable[Any], step: Callable[[Any], Any]) -> int:
     """A sweep: end the transaction that read ``due``, then ``step(item)`` for each item in
     its own transaction (a ServiceError rolls back that one and the sweep goes on).
     Returns how many steps did something (returned true)."""
