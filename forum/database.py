@@ -1,15 +1,15 @@
 """Column types and small SQL building blocks shared by every feature's models."""
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from sqlalchemy import DateTime, ForeignKey, event, select, types
+from sqlalchemy import DateTime, ForeignKey, event, select, types, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.orm import QueryableAttribute, Session, mapped_column
+from sqlalchemy.orm import QueryableAttribute, Session, joinedload, mapped_column
 
 from .clock import now
 
@@ -106,6 +106,73 @@ def newest_first(owner: QueryableAttribute[Any], value: object) -> list[Any]:
 
     model = owner.class_
     return list(db.session.scalars(select(model).where(owner == value).order_by(model.id.desc())))
+
+
+def oldest_first(
+    owner: QueryableAttribute[Any], value: object, *, with_: QueryableAttribute[Any] | None = None
+) -> list[Any]:
+    """The rows of ``owner``'s table whose ``owner`` column equals ``value``, in the order
+    they were made (lowest id first), with the relationship ``with_`` loaded in the same
+    statement: a thing's parts as they came, such as an order's history
+    (``oldest_first(OrderEvent.order_id, order.id, with_=OrderEvent.actor)``)."""
+    from .extensions import db  # the models import this module; the session is needed late
+
+    model = owner.class_
+    query = select(model).where(owner == value).order_by(model.id)
+    if with_ is not None:
+        query = query.options(joinedload(with_))
+    return list(db.session.scalars(query))
+
+
+def rows_with_ids(
+    model: Any, ids: Iterable[Any], *, with_: QueryableAttribute[Any] | None = None
+) -> dict[Any, Any]:
+    """Id -> row of ``model`` for the ids among ``ids`` that exist (no statement for none),
+    with the relationship ``with_`` loaded in the same statement."""
+    from .extensions import db  # the models import this module; the session is needed late
+
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    query = select(model).where(model.id.in_(wanted))
+    if with_ is not None:
+        query = query.options(joinedload(with_))
+    return {row.id: row for row in db.session.scalars(query)}
+
+
+def first_ids(column: QueryableAttribute[Any], *conditions: Any, limit: int) -> list[Any]:
+    """The ``limit`` lowest values of ``column`` (an id) among the rows meeting
+    ``conditions``: the next batch of a sweep's work."""
+    from .extensions import db  # the models import this module; the session is needed late
+
+    return list(db.session.scalars(select(column).where(*conditions).order_by(column).limit(limit)))
+
+
+def id_batches(column: QueryableAttribute[Any], *conditions: Any, size: int) -> Iterator[list[Any]]:
+    """The values of ``column`` (an id) of the rows meeting ``conditions``, ascending,
+    ``size`` at a time. Each batch is asked for after the last one was handled (keyset:
+    ``column > last``), so the caller may commit between batches and rows it changed are
+    neither skipped nor seen twice."""
+    after: tuple[Any, ...] = ()
+    while ids := first_ids(column, *conditions, *after, limit=size):
+        yield ids
+        after = (column > ids[-1],)
+
+
+def update_row(row: Any, **values: Any) -> None:
+    """``UPDATE <row's table> SET values WHERE id = row.id`` in one statement; ``values``
+    may be SQL expressions (``total_cents=Order.total_cents - n``), so a count moves in
+    SQL, not in Python. The session's copy of ``row`` is left as it was: refresh it to
+    read the result."""
+    from .extensions import db  # the models import this module; the session is needed late
+
+    model = type(row)
+    db.session.execute(
+        update(model)
+        .where(model.id == row.id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 @contextmanager

@@ -93,6 +93,12 @@ def run_form(
     return Done(result)
 
 
+def form_values(form, *names: str) -> dict[str, Any]:
+    """``{name: form[name].data}`` for each field name: the fields a service takes as
+    keyword arguments by the same names."""
+    return {name: form[name].data for name in names}
+
+
 def form_status(form) -> int:
     """422 for a submitted form that is being shown again with errors, else 200."""
     return 422 if form.is_submitted() else 200

@@ -16,23 +16,19 @@ def init_app(app: Flask) -> None:
     from .service import auctions, guessing, placements, snaps
     from .service.game_widgets import may_watch_auction, may_watch_game
     from .service.widgets import (
-        auction_widget,
-        game_widget,
-        group_buy_widget,
+        WIDGETS,
         may_watch_group_buy,
         may_watch_snap,
         may_watch_team,
-        snap_widget,
+        widget_of,
     )
 
     app.add_template_global(widget_shells.time_left, "promo_time_left")
     # A snap-up or auction order cancelled, expired or refunded gives its units back;
     # a guessing game's winner who pays keeps the win, one who does not passes it on.
     signals.order_changed.connect(snaps.give_back)
-    signals.widget_for.connect(group_buy_widget, sender="groupbuy")
-    signals.widget_for.connect(snap_widget, sender="snap")
-    signals.widget_for.connect(auction_widget, sender="auction")
-    signals.widget_for.connect(game_widget, sender="guess")
+    for kind in WIDGETS:
+        signals.widget_for.connect(widget_of, sender=kind)
     signals.order_changed.connect(auctions.give_back)
     signals.order_changed.connect(guessing.on_order_changed)
     # Where auctions and games are shown, so their results post back there.

@@ -12,9 +12,10 @@ from pydantic.fields import FieldInfo
 
 from ..errors import ValidationFailed
 from ..money import MinorUnits
-from ..schemas import Body, DbInt, Id, iso
+from ..schemas import Body, DbInt, Id, attrs, iso
 from ..shop_embed.schemas import Address
 from . import service
+from .schemas import dump_offer
 
 
 class AuctionBody(Body):
@@ -160,56 +161,30 @@ class Reminder(Out):
     sent: bool
 
 
-def _product_ref(product) -> dict:
-    return {
-        "id": product.id,
-        "name": product.name,
-        "price_cents": product.price_cents,
-        "currency": product.currency,
-    }
-
-
 def dump_auction(auction, viewer=None) -> dict:
-    data = service.auction_payload(auction)
-    data.pop("kind")
-    data.update(
-        {
-            "drop_cents": auction.drop_cents,
-            "drop_every_seconds": auction.drop_every_seconds,
-            "per_user_limit": auction.per_user_limit,
-            "currency": auction.currency,
-            "merchant_id": auction.merchant_id,
-            "product": _product_ref(auction.product),
-            "payment_window_minutes": int(service.auction_payment_window().total_seconds() // 60),
-            "url": service.auction_url(auction),
-            "created_at": iso(auction.created_at),
-        }
+    return dump_offer(
+        auction,
+        service.auction_payload(auction),
+        viewer,
+        url=service.auction_url,
+        mine=("my_taken", service.taken_by),
+        **attrs(auction, "drop_cents", "drop_every_seconds", "per_user_limit", "currency"),
+        payment_window_minutes=int(service.auction_payment_window().total_seconds() // 60),
     )
-    if viewer is not None and getattr(viewer, "is_authenticated", False):
-        data["my_taken"] = service.taken_by(viewer, auction)
-    return data
 
 
 def dump_game(game, viewer=None) -> dict:
     """A game as anyone may see it: amounts only after the close (and the viewer's own)."""
-    data = service.game_payload(game)
-    data.pop("kind")
-    data.update(
-        {
-            "merchant_id": game.merchant_id,
-            "product": _product_ref(game.product),
-            "market_price_cents": game.market_price_cents,
-            "points_per_guess": game.points_per_guess,
-            "max_guesses_per_user": game.max_guesses_per_user,
-            "currency": game.currency,
-            "url": service.game_url(game),
-            "created_at": iso(game.created_at),
-        }
+    data = dump_offer(
+        game,
+        service.game_payload(game),
+        viewer,
+        url=service.game_url,
+        mine=("my_guesses", service.my_guesses),
+        **attrs(game, "market_price_cents", "points_per_guess", "max_guesses_per_user", "currency"),
     )
     if data["state"] == "closed":
         data["distribution"] = service.distribution(game)
-    if viewer is not None and getattr(viewer, "is_authenticated", False):
-        data["my_guesses"] = service.my_guesses(viewer, game)
     return data
 
 

@@ -5,6 +5,9 @@ A create body's fields are its service function's keyword arguments: the API han
 ``model_dump()`` straight on, so keep the two in step.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 from pydantic import Field
 
 from ..accounts.schemas import dump_user_ref
@@ -54,10 +57,40 @@ class BuyBody(Body):
     shipping_address: Address | None = None
 
 
-def _product_ref(product) -> dict:
-    return {
-        **attrs(product, "id", "name", "price_cents", "currency"),
-    }
+def product_ref(product) -> dict:
+    return attrs(product, "id", "name", "price_cents", "currency")
+
+
+def signed_in(viewer) -> bool:
+    """Whether a dump may add the viewer's own part (an anonymous viewer has none)."""
+    return viewer is not None and getattr(viewer, "is_authenticated", False)
+
+
+def dump_offer(
+    offer,
+    payload: dict,
+    viewer,
+    *,
+    url: Callable[[Any], str],
+    mine: tuple[str, Callable[[Any, Any], Any]],
+    **fields: Any,
+) -> dict:
+    """A timed offer's API shape (snap-up, auction, game): its live ``payload`` less the
+    widget's ``kind``, its shop, product, page (``url(offer)``) and creation time,
+    ``fields``, and for a signed-in ``viewer`` their own part: ``mine`` is the key and
+    the service function ``(viewer, offer)`` that answers it."""
+    data = {key: value for key, value in payload.items() if key != "kind"}
+    data.update(
+        merchant_id=offer.merchant_id,
+        product=product_ref(offer.product),
+        **fields,
+        url=url(offer),
+        created_at=iso(offer.created_at),
+    )
+    if signed_in(viewer):
+        key, answer = mine
+        data[key] = answer(viewer, offer)
+    return data
 
 
 def dump_team(team, viewer=None, *, with_roster: bool = True) -> dict:
@@ -76,7 +109,7 @@ def dump_team(team, viewer=None, *, with_roster: bool = True) -> dict:
         data["member_list"] = [
             {**dump_user_ref(m.user), "joined_at": iso(m.joined_at)} for m in service.roster(team)
         ]
-    if viewer is not None and getattr(viewer, "is_authenticated", False):
+    if signed_in(viewer):
         mine = service.membership(viewer, team)
         data["my_order_id"] = mine.order_id if mine else None
     return data
@@ -88,7 +121,7 @@ def dump_group_buy(group_buy, viewer=None) -> dict:
     data = {
         "id": group_buy.id,
         "merchant_id": group_buy.merchant_id,
-        "product": _product_ref(group_buy.product),
+        "product": product_ref(group_buy.product),
         **attrs(
             group_buy,
             "group_price_cents",
@@ -110,7 +143,7 @@ def dump_group_buy(group_buy, viewer=None) -> dict:
         "url": service.group_buy_url(group_buy),
         "created_at": iso(group_buy.created_at),
     }
-    if viewer is not None and getattr(viewer, "is_authenticated", False):
+    if signed_in(viewer):
         data["my_teams"] = [
             {"team_id": team.id, "order_id": member.order_id, "status": team.status_at(at)}
             for team, member in service.my_teams(viewer, group_buy)
@@ -119,19 +152,13 @@ def dump_group_buy(group_buy, viewer=None) -> dict:
 
 
 def dump_snap(snap, viewer=None) -> dict:
-    data = service.snap_payload(snap)
-    data.pop("kind")
-    data.update(
-        {
-            "merchant_id": snap.merchant_id,
-            "product": _product_ref(snap.product),
-            **attrs(snap, "price_cents", "currency", "per_user_limit", "audience"),
-            "payment_window_minutes": int(service.snap_payment_window().total_seconds() // 60),
-            "ended_at": iso(snap.ended_at),
-            "url": service.snap_url(snap),
-            "created_at": iso(snap.created_at),
-        }
+    return dump_offer(
+        snap,
+        service.snap_payload(snap),
+        viewer,
+        url=service.snap_url,
+        mine=("my_bought", service.bought_by),
+        **attrs(snap, "price_cents", "currency", "per_user_limit", "audience"),
+        payment_window_minutes=int(service.snap_payment_window().total_seconds() // 60),
+        ended_at=iso(snap.ended_at),
     )
-    if viewer is not None and getattr(viewer, "is_authenticated", False):
-        data["my_bought"] = service.bought_by(viewer, snap)
-    return data

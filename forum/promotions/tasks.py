@@ -21,23 +21,13 @@ def finish_games() -> int:
     Readers already show the price, the state and the winner from the tables and the
     clock; this places the winner's order, returns points and posts the results.
     """
-    from ..errors import ServiceError
-    from ..extensions import db
     from .service import auctions, guessing
+    from .service.common import one_by_one
 
-    done = 0
     work: list[tuple[Callable[[Any], Any], Callable[[Any], Any], int]]
     work = [(guessing.get_game, guessing.settle_game, i) for i in guessing.due_games()]
     work += [(auctions.get_auction, auctions.finish, i) for i in auctions.due_auctions()]
-    db.session.commit()
-    for load, finish, ident in work:
-        try:
-            if finish(load(ident)):
-                done += 1
-            db.session.commit()
-        except ServiceError:
-            db.session.rollback()
-    return done
+    return one_by_one(work, lambda job: job[1](job[0](job[2])))
 
 
 @shared_task(name="promotions.send_reminders")

@@ -16,7 +16,7 @@ from ..extensions import db
 from ..permissions import acting_user as _user
 from ..shop_embed import service as shop
 from ..templating import viewer_zone
-from ..web import form_status, run_form
+from ..web import form_status, form_values, run_form
 from . import service
 from .forms import AuctionForm, GroupBuyForm, GuessGameForm, SnapForm
 from .service.common import check_offer_owner
@@ -234,7 +234,7 @@ LABELS = {
 
 def _terms(form, names: tuple[str, ...]) -> dict:
     """The service's keyword arguments from ``form``'s fields ``names``: local times aware."""
-    values = {name: form[name].data for name in names}
+    values = form_values(form, *names)
     return {k: _aware(v) if isinstance(v, datetime) else v for k, v in values.items()}
 
 
@@ -331,10 +331,11 @@ def merchant_group_buy(group_buy_id: int):
 @login_required
 def end_group_buy(group_buy_id: int):
     item = _own_promotion(service.get_group_buy, group_buy_id)
-    service.end_group_buy(_user(), item)
-    db.session.commit()
-    flash("The group-buy has ended; teams still forming were closed.", "success")
-    return redirect(url_for("promotions.merchant_group_buy", group_buy_id=group_buy_id))
+    return _act(
+        lambda: service.end_group_buy(_user(), item),
+        back=url_for("promotions.merchant_group_buy", group_buy_id=group_buy_id),
+        success="The group-buy has ended; teams still forming were closed.",
+    )
 
 
 @bp.get("/merchant/snaps/<int:snap_id>")
@@ -356,10 +357,11 @@ def merchant_snap(snap_id: int):
 @login_required
 def end_snap(snap_id: int):
     item = _own_promotion(service.get_snap, snap_id)
-    service.end_snap(_user(), item)
-    db.session.commit()
-    flash("The snap-up has ended.", "success")
-    return redirect(url_for("promotions.merchant_snap", snap_id=snap_id))
+    return _act(
+        lambda: service.end_snap(_user(), item),
+        back=url_for("promotions.merchant_snap", snap_id=snap_id),
+        success="The snap-up has ended.",
+    )
 
 
 # --- Dutch auctions and guessing games -----------------------------------------------

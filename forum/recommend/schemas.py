@@ -5,24 +5,24 @@ from flask import url_for
 from ..schemas import iso
 from .models import KINDS
 
+# Each kind's page: (endpoint, the id argument it takes); a room is found by its slug.
+PAGES = {
+    "thread": ("board.thread", "thread_id"),
+    "offer": ("shop_embed.product", "product_id"),
+    "snap": ("promotions.snap", "snap_id"),
+    "groupbuy": ("promotions.group_buy", "group_buy_id"),
+    "auction": ("promotions.auction", "auction_id"),
+    "guess": ("promotions.guess_game", "game_id"),
+    "event": ("events.detail", "event_id"),
+}
+
 
 def link(row) -> str:
     """Where a recommendation leads."""
-    if row.kind == "thread":
-        return url_for("board.thread", thread_id=row.target_id)
-    if row.kind == "offer":
-        return url_for("shop_embed.product", product_id=row.target_id)
-    if row.kind == "snap":
-        return url_for("promotions.snap", snap_id=row.target_id)
-    if row.kind == "groupbuy":
-        return url_for("promotions.group_buy", group_buy_id=row.target_id)
-    if row.kind == "auction":
-        return url_for("promotions.auction", auction_id=row.target_id)
-    if row.kind == "guess":
-        return url_for("promotions.guess_game", game_id=row.target_id)
-    if row.kind == "event":
-        return url_for("events.detail", event_id=row.target_id)
-    return url_for("chat.room", slug=row.slug)
+    if row.kind not in PAGES:
+        return url_for("chat.room", slug=row.slug)
+    endpoint, argument = PAGES[row.kind]
+    return url_for(endpoint, **{argument: row.target_id})
 
 
 PLURAL = {"thread": "threads", "offer": "offers", "event": "events", "room": "rooms"}

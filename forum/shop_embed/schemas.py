@@ -50,34 +50,9 @@ class Address(Body):
     country: str = Field(max_length=200)
 
 
-def _choices(body: "OrderBody | QuoteBody") -> dict[str, Any]:
-    """What the price steps get: store credit and points to spend, a coupon code."""
-    chosen: dict[str, Any] = {
-        "use_credit_cents": body.use_credit_cents,
-        "use_points": body.use_points,
-    }
-    if body.coupon_code:
-        chosen["coupon_code"] = body.coupon_code
-    return chosen
-
-
-class OrderBody(Body):
-    items: list[OrderLine] = Field(max_length=100)
-    shipping_address: Address | None = None
-    use_credit_cents: DbInt = 0
-    use_points: DbInt = 0
-    coupon_code: str | None = Field(default=None, max_length=64)
-
-    def choices(self) -> dict[str, Any]:
-        return _choices(self)
-
-
-class CheckoutBody(OrderBody):
-    """POST /api/v1/checkout: the order body plus how it is paid, in one call."""
-
-    provider: str = Field(max_length=32)
-
-
+# The lines and the buyer's choices (credit, points, coupon) that price an order; an
+# order adds where it is shipped. (No docstrings: they would become the API document's
+# descriptions.)
 class QuoteBody(Body):
     items: list[OrderLine] = Field(max_length=100)
     use_credit_cents: DbInt = 0
@@ -85,7 +60,24 @@ class QuoteBody(Body):
     coupon_code: str | None = Field(default=None, max_length=64)
 
     def choices(self) -> dict[str, Any]:
-        return _choices(self)
+        """What the price steps get: store credit and points to spend, a coupon code."""
+        chosen: dict[str, Any] = {
+            "use_credit_cents": self.use_credit_cents,
+            "use_points": self.use_points,
+        }
+        if self.coupon_code:
+            chosen["coupon_code"] = self.coupon_code
+        return chosen
+
+
+class OrderBody(QuoteBody):
+    shipping_address: Address | None = None
+
+
+class CheckoutBody(OrderBody):
+    """POST /api/v1/checkout: the order body plus how it is paid, in one call."""
+
+    provider: str = Field(max_length=32)
 
 
 class AddressBody(Body):

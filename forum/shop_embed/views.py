@@ -24,7 +24,7 @@ from ..errors import NotFound, ServiceError
 from ..extensions import db
 from ..pagination import limit_from
 from ..permissions import acting_user as _user
-from ..web import brought_coupon, drop_brought_coupon, form_status, run_form
+from ..web import brought_coupon, drop_brought_coupon, form_status, form_values, run_form
 from . import payments, service
 from .forms import (
     AddressForm,
@@ -451,11 +451,8 @@ def merchant_profile():
         form,
         lambda: service.save_merchant_profile(
             _user(),
-            name=form.name.data,
-            slug=form.slug.data,
-            logo_initials=form.logo_initials.data,
+            **form_values(form, "name", "slug", "logo_initials", "currency"),
             tagline=form.tagline.data or "",
-            currency=form.currency.data,
             shipping_fee_cents=form.shipping_fee.data,
             free_shipping_threshold_cents=form.free_shipping_threshold.data,
             offline_payments=bool(form.offline_payments.data),
@@ -477,6 +474,16 @@ def _image_bytes(form) -> bytes | None:
     return IMAGES.read_limited(upload.stream)
 
 
+def _product_fields(form) -> dict:
+    """The product form's fields as the service takes them, to create or to edit."""
+    return {
+        **form_values(form, "name", "stock"),
+        "description": form.description.data or "",
+        "price_cents": form.price.data,
+        "active": bool(form.active.data),
+    }
+
+
 @bp.route("/merchant/products/new", methods=["GET", "POST"])
 @login_required
 def new_product():
@@ -489,14 +496,7 @@ def new_product():
     done = run_form(
         form,
         lambda: service.create_product(
-            _user(),
-            name=form.name.data,
-            description=form.description.data or "",
-            price_cents=form.price.data,
-            currency=merchant.currency,
-            stock=form.stock.data,
-            active=bool(form.active.data),
-            image=_image_bytes(form),
+            _user(), **_product_fields(form), currency=merchant.currency, image=_image_bytes(form)
         ),
         show_error=_show_error,
     )
@@ -531,14 +531,9 @@ def edit_product(product_id: int):
         form.price.data, form.stock.data = item.price_cents, shown
 
     def save():
-        changes = {
-            "name": form.name.data,
-            "description": form.description.data or "",
-            "price_cents": form.price.data,
-            "active": bool(form.active.data),
-            "stock": form.stock.data,
-        }
-        service.update_product(_user(), item, stock_seen=request.form.get("stock_seen"), **changes)
+        service.update_product(
+            _user(), item, stock_seen=request.form.get("stock_seen"), **_product_fields(form)
+        )
         data = _image_bytes(form)
         if data is not None:
             service.set_product_image(_user(), item, data)

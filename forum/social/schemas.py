@@ -2,7 +2,7 @@
 
 from pydantic import AwareDatetime, Field
 
-from ..schemas import MAX_DB_INT, Body, iso
+from ..schemas import MAX_DB_INT, Body, attrs, iso
 
 
 class BookmarkBody(Body):
@@ -51,15 +51,7 @@ def dump_draft(draft) -> dict:
 
 def dump_card(card) -> dict:
     return {
-        "id": card.id,
-        "username": card.username,
-        "avatar_url": card.avatar_url,
-        "trust_level": card.trust_level,
-        "tier": card.tier,
-        "roles": card.roles,
+        **attrs(card, "id", "username", "avatar_url", "trust_level", "tier", "roles"),
         "joined": iso(card.joined),
-        "post_count": card.post_count,
-        "suspended": card.suspended,
-        "profile_url": card.profile_url,
-        "can_message": card.can_message,
+        **attrs(card, "post_count", "suspended", "profile_url", "can_message"),
     }

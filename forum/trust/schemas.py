@@ -2,7 +2,7 @@
 
 from pydantic import Field
 
-from ..schemas import Body, iso
+from ..schemas import Body, attrs, iso
 
 _Threshold = int | None  # (service.update_rules checks the range; None lifts a ceiling)
 
@@ -45,9 +45,6 @@ def rules_changes(data: TrustRulesBody) -> dict[int, dict[str, int | None]]:
 
 def dump_change(change) -> dict:
     return {
-        "old_level": change.old_level,
-        "new_level": change.new_level,
-        "reason": change.reason,
-        "granted": change.granted,
+        **attrs(change, "old_level", "new_level", "reason", "granted"),
         "created_at": iso(change.created_at),
     }

@@ -26,11 +26,11 @@ where the clock says.
 import math
 from datetime import datetime, timedelta
 
-from flask import url_for
 from sqlalchemy import func, select
 
 from ... import realtime
 from ...clock import now
+from ...database import first_ids
 from ...errors import Conflict
 from ...extensions import db
 from ...money import Money
@@ -39,15 +39,13 @@ from ...trust import service as trust
 from ..models import Auction, AuctionSale
 from . import holds
 from .common import (
+    AUCTIONS,
     MAX_CAMPAIGN,
     check_can_act,
-    check_idempotency_key,
     check_units,
     create_offer,
     end_promotion,
-    get_promotion,
     promo_price,
-    promotions_of,
     read_time,
     stamp_once,
     whole,
@@ -57,6 +55,8 @@ from .placements import post_result
 
 KIND = "auction"
 NOUN = "auction"
+get_auction, auctions_of = AUCTIONS.get, AUCTIONS.of
+auction_url, auction_room = AUCTIONS.url, AUCTIONS.room
 MIN_INTERVAL, MAX_INTERVAL = 5, 24 * 3600  # seconds between drops
 MAX_DROPS = 10_000
 
@@ -207,14 +207,6 @@ def edit_auction(actor, auction: Auction, **changes) -> Auction:
     )
 
 
-def get_auction(auction_id) -> Auction:
-    return get_promotion(Auction, auction_id, "No such auction.")
-
-
-def auctions_of(merchant_id: int) -> list[Auction]:
-    return promotions_of(Auction, merchant_id)
-
-
 def end_auction(actor, auction: Auction) -> Auction:
     """End an auction now (its shop or an admin). Sales already made stay; twice is a no-op."""
     end_promotion(actor, Auction, auction, now())
@@ -351,14 +343,6 @@ def auction_payload(
     }
 
 
-def auction_url(auction: Auction) -> str:
-    return url_for("promotions.auction", auction_id=auction.id)
-
-
-def auction_room(auction_id: int) -> str:
-    return f"offer:auction:{auction_id}"
-
-
 def _announce(auction: Auction) -> None:
     realtime.announce("auction_state", auction_payload(auction), room=auction_room(auction.id))
 
@@ -385,14 +369,11 @@ def take(user, auction: Auction, *, idempotency_key=None, shipping_address=None)
     """
     check_can_act(user)
     trust.check_commerce(user, "auction")
-    key = check_idempotency_key(idempotency_key)
-    first = holds.replay(user, key, AuctionSale, AuctionSale.auction_id, auction.id)
+    key, first, at = holds.begin_take(
+        user, idempotency_key, AuctionSale, AuctionSale.auction_id, auction, NOUN
+    )
     if first is not None:
         return first, True
-    at = now()
-    refusal = holds.time_refusal(auction, at, NOUN)
-    if refusal is not None:
-        raise refusal
     holds.return_lapsed(AuctionSale, AuctionSale.auction_id, auction.id)
     # Cheap refusals (reads, nothing locked); the guards below decide.
     if taken_by(user, auction) >= auction.per_user_limit:
@@ -490,14 +471,9 @@ def finish(auction: Auction) -> bool:
 def due_auctions(limit: int = 100) -> list[int]:
     """Auctions whose result may be due: not posted, and closed or with no unit left."""
     at = now()
-    return list(
-        db.session.scalars(
-            select(Auction.id)
-            .where(
-                Auction.result_posted_at.is_(None),
-                (Auction.ends_at <= at) | Auction.ended_at.is_not(None) | (Auction.units_left == 0),
-            )
-            .order_by(Auction.id)
-            .limit(limit)
-        )
+    return first_ids(
+        Auction.id,
+        Auction.result_posted_at.is_(None),
+        (Auction.ends_at <= at) | Auction.ended_at.is_not(None) | (Auction.units_left == 0),
+        limit=limit,
     )

@@ -1,13 +1,17 @@
 """Limits, input checks, lookups and listener hooks shared by group-buys and snap-ups."""
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from flask import url_for
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from ... import signals, widget_shells
 from ...clock import now
-from ...errors import Forbidden, NotFound, ValidationFailed
+from ...errors import Forbidden, NotFound, ServiceError, ValidationFailed
 from ...extensions import db
 from ...idempotency import check_key as check_idempotency_key  # noqa: F401  (used by the feature)
 from ...idempotency import key_reused  # noqa: F401  (used by the feature)
@@ -15,7 +19,7 @@ from ...money import viewer_locale
 from ...permissions import check_not_suspended as check_can_act  # noqa: F401  (used by the feature)
 from ...shop_embed import service as shop
 from ...times import parse_time
-from ..models import GroupBuy, Snap
+from ..models import Auction, GroupBuy, GuessGame, Snap
 
 Promotion = GroupBuy | Snap
 
@@ -169,8 +173,62 @@ def promotions_on_offer(kind: type[Promotion], order_by, limit: int) -> list:
     )
 
 
+@dataclass(frozen=True)
+class OfferKind:
+    """One kind of offer, said once: its table, its ``kind`` (the name of its widget and
+    of its live room), its public page (endpoint and id argument) and the refusal for an
+    id that names none. Each kind's module gives these out as ``get_<kind>``,
+    ``<kind>s_of``, ``<kind>_url`` and ``<kind>_room``."""
+
+    model: Any
+    kind: str
+    page: str
+    arg: str
+    missing: str
+
+    def get(self, offer_id: Any) -> Any:
+        """The offer with its product; NotFound(``missing``) for any other id."""
+        return get_promotion(self.model, offer_id, self.missing)
+
+    def of(self, merchant_id: int) -> list:
+        """A shop's offers of this kind, newest first, ended ones included."""
+        return promotions_of(self.model, merchant_id)
+
+    def url(self, offer: Any) -> str:
+        return url_for(self.page, **{self.arg: offer.id})
+
+    def room(self, offer_id: int) -> str:
+        """The live room its widgets watch."""
+        return f"offer:{self.kind}:{offer_id}"
+
+
+# The kinds of offer this package runs.
+GROUP_BUYS = OfferKind(
+    GroupBuy, "groupbuy", "promotions.group_buy", "group_buy_id", "No such group-buy."
+)
+SNAPS = OfferKind(Snap, "snap", "promotions.snap", "snap_id", "No such snap-up.")
+AUCTIONS = OfferKind(Auction, "auction", "promotions.auction", "auction_id", "No such auction.")
+GAMES = OfferKind(GuessGame, "guess", "promotions.guess_game", "game_id", "No such guessing game.")
+
+
 def order_by_key(user, key: str):
     return shop.order_by_key(user, key)
+
+
+def one_by_one(due: Iterable[Any], step: Callable[[Any], Any]) -> int:
+    """A sweep: end the transaction that read ``due``, then ``step(item)`` for each item in
+    its own transaction (a ServiceError rolls back that one and the sweep goes on).
+    Returns how many steps did something (returned true)."""
+    db.session.commit()
+    done = 0
+    for item in due:
+        try:
+            if step(item):
+                done += 1
+            db.session.commit()
+        except ServiceError:
+            db.session.rollback()
+    return done
 
 
 def stamp_once(column, row_id: int, at: datetime) -> bool:

@@ -27,10 +27,8 @@ from .common import (
     check_audience,
     check_fields,
     end_promotion,
-    get_promotion,
     own_product,
     promo_price,
-    promotions_of,
     promotions_on_offer,
     read_time,
     whole,
@@ -55,6 +53,7 @@ from .settlement import (  # noqa: F401
     team_member_ids,
 )
 from .teams import (  # noqa: F401
+    GROUP_BUYS,
     KIND,
     WIDGET_TEAMS,
     _announce_group_buy,
@@ -71,6 +70,8 @@ from .teams import (  # noqa: F401
     team_room,
     teams_of_campaign,
 )
+
+get_group_buy, group_buys_of = GROUP_BUYS.get, GROUP_BUYS.of
 
 # --- campaigns ---------------------------------------------------------------------
 
@@ -136,14 +137,6 @@ def create_group_buy(
         audience=audience,
         steps=steps,
     )
-
-
-def get_group_buy(group_buy_id) -> GroupBuy:
-    return get_promotion(GroupBuy, group_buy_id, "No such group-buy.")
-
-
-def group_buys_of(merchant_id: int) -> list[GroupBuy]:
-    return promotions_of(GroupBuy, merchant_id)
 
 
 def open_group_buys(limit: int = 12) -> list[GroupBuy]:

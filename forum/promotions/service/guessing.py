@@ -33,7 +33,7 @@ from sqlalchemy import func, select, update
 from ... import realtime
 from ...accounts.models import User
 from ...clock import now
-from ...database import dialect_insert, insert_ignore
+from ...database import dialect_insert, first_ids, insert_ignore
 from ...errors import Conflict, ServiceError, ValidationFailed
 from ...extensions import db
 from ...members import service as members
@@ -43,12 +43,11 @@ from ...shop_embed import service as shop
 from ...trust import service as trust
 from ..models import Guess, GuessGame, GuessPlayer, GuessWin
 from .common import (
+    GAMES,
     MAX_CAMPAIGN,
     check_can_act,
     check_offer_owner,
     create_offer,
-    get_promotion,
-    promotions_of,
     read_time,
     stamp_once,
     whole,
@@ -57,6 +56,7 @@ from .edits import edit_offer, editable
 from .placements import post_result
 
 KIND = "guess"
+get_game, games_of, game_url, game_room = GAMES.get, GAMES.of, GAMES.url, GAMES.room
 MAX_GUESSES = 50
 MAX_POINTS = 100_000
 CHART_BUCKETS = 20
@@ -161,24 +161,8 @@ def edit_game(actor, game: GuessGame, **changes) -> GuessGame:
     )
 
 
-def get_game(game_id) -> GuessGame:
-    return get_promotion(GuessGame, game_id, "No such guessing game.")
-
-
-def games_of(merchant_id: int) -> list[GuessGame]:
-    return promotions_of(GuessGame, merchant_id)
-
-
 def state_of(game: GuessGame, at: datetime | None = None) -> str:
     return "closed" if (at or now()) >= game.closes_at() else "open"
-
-
-def game_url(game: GuessGame) -> str:
-    return url_for("promotions.guess_game", game_id=game.id)
-
-
-def game_room(game_id: int) -> str:
-    return f"offer:guess:{game_id}"
 
 
 def game_payload(game: GuessGame) -> dict:
@@ -548,16 +532,11 @@ def _post_result(game: GuessGame, winner: GuessWin | None) -> None:
 
 def due_games(limit: int = 100) -> list[int]:
     at = now()
-    return list(
-        db.session.scalars(
-            select(GuessGame.id)
-            .where(
-                GuessGame.settled_at.is_(None),
-                (GuessGame.ends_at <= at) | GuessGame.closed_at.is_not(None),
-            )
-            .order_by(GuessGame.id)
-            .limit(limit)
-        )
+    return first_ids(
+        GuessGame.id,
+        GuessGame.settled_at.is_(None),
+        (GuessGame.ends_at <= at) | GuessGame.closed_at.is_not(None),
+        limit=limit,
     )
 
 

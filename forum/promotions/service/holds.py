@@ -6,7 +6,7 @@ through a shop order with a short payment window, and keep one row per sale
 those rows are the same, so they live here once:
 
 - ``payment_window``: how long the order waits for payment (a setting per kind);
-- ``replay``: an idempotent retry must have been a sale of this offer;
+- ``begin_take`` / ``replay``: an idempotent retry must have been a sale of this offer;
 - ``return_lapsed``: unpaid sales past their window are cancelled (orders locked in
   ascending id first, so the lock order holds), their units come back;
 - ``take_units``: THE guard, one conditional UPDATE of the offer's counter while it
@@ -28,7 +28,7 @@ from ...clock import now
 from ...errors import Conflict
 from ...extensions import db
 from ...shop_embed import service as shop
-from .common import key_reused, order_by_key, stamp_once
+from .common import check_idempotency_key, key_reused, order_by_key, stamp_once
 
 RETURNING_EVENTS = ("cancelled", "expired", "refunded")
 
@@ -61,6 +61,23 @@ def replay(
         return None
     first = order_by_key(user, key)
     return None if first is None else replayed(first, sale_model, offer_column, offer_id)
+
+
+def begin_take(
+    user: Any, idempotency_key: Any, sale_model: Any, offer_column: Any, offer: Any, noun: str
+) -> tuple[str | None, Any | None, datetime]:
+    """A take's first steps, in the order every take does them: the Idempotency-Key is
+    checked, then a first request with it is found (to replay: nothing more is checked),
+    else the offer's time window is (Conflict ``not_started`` / ``ended``). Returns
+    ``(key, first order or None, the moment of the check)``."""
+    key = check_idempotency_key(idempotency_key)
+    first = replay(user, key, sale_model, offer_column, offer.id)
+    at = now()
+    if first is None:
+        refusal = time_refusal(offer, at, noun)
+        if refusal is not None:
+            raise refusal
+    return key, first, at
 
 
 def replayed(order: Any, sale_model: Any, offer_column: Any, offer_id: int) -> Any:

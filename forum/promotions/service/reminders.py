@@ -14,11 +14,11 @@ from sqlalchemy import select, update
 
 from ...clock import now
 from ...database import insert_ignore
-from ...errors import Conflict, NotFound, ServiceError, ValidationFailed
+from ...errors import Conflict, NotFound, ValidationFailed
 from ...extensions import db
 from ...notifications import service as notifications
 from ..models import Auction, GuessGame, Reminder, Snap
-from .common import check_can_act
+from .common import check_can_act, one_by_one
 
 KINDS = ("snap", "auction", "guess")
 GAME_LEAD = timedelta(minutes=15)  # a game's reminder: this long before it closes
@@ -138,13 +138,4 @@ def send_due_reminders(limit: int = 500) -> int:
         .order_by(Reminder.remind_at, Reminder.id)
         .limit(limit)
     ).all()
-    db.session.commit()
-    sent = 0
-    for reminder_id in due:
-        try:
-            if send_reminder(db.session.get(Reminder, reminder_id)):
-                sent += 1
-            db.session.commit()
-        except ServiceError:
-            db.session.rollback()
-    return sent
+    return one_by_one(due, lambda reminder_id: send_reminder(db.session.get(Reminder, reminder_id)))

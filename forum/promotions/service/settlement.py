@@ -10,15 +10,13 @@ from flask import url_for
 from sqlalchemy import select, update
 
 from ...clock import now
-from ...errors import ServiceError
+from ...database import first_ids
 from ...extensions import db
 from ...notifications import service as notifications
 from ...shop_embed import service as shop
 from ..models import Team, TeamMember
 from . import ladders
-from .common import (
-    _tell_settled,
-)
+from .common import _tell_settled, one_by_one
 from .teams import _announce_team
 
 # --- settling ----------------------------------------------------------------------
@@ -146,20 +144,10 @@ def settle_due_teams(limit: int = 200) -> int:
     failed (or succeeded when auto-completing); this confirms or voids the orders
     and tells the members, even if nobody visits.
     """
-    due = db.session.scalars(
-        select(Team.id)
-        .where(Team.status == "forming", Team.expires_at <= now())
-        .order_by(Team.id)
-        .limit(limit)
-    ).all()
-    db.session.commit()
-    settled = 0
-    for team_id in due:
-        try:
-            team = db.session.get(Team, team_id)
-            if team is not None and settle_team(team):
-                settled += 1
-            db.session.commit()
-        except ServiceError:
-            db.session.rollback()
-    return settled
+    due = first_ids(Team.id, Team.status == "forming", Team.expires_at <= now(), limit=limit)
+    return one_by_one(due, _settle_id)
+
+
+def _settle_id(team_id: int) -> bool:
+    team = db.session.get(Team, team_id)
+    return team is not None and settle_team(team)

@@ -21,7 +21,6 @@ not yet cancelled order's units as available already.
 
 from datetime import datetime, timedelta
 
-from flask import url_for
 from sqlalchemy import func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -37,23 +36,22 @@ from . import holds, soldout
 from .common import (
     MAX_CAMPAIGN,
     MAX_PER_USER,
+    SNAPS,
     add_promotion,
     check_audience,
     check_can_act,
     check_fields,
-    check_idempotency_key,
     check_units,
     end_promotion,
-    get_promotion,
     own_product,
     promo_price,
-    promotions_of,
     promotions_on_offer,
     read_time,
 )
 
 KIND = "snap"
 NOUN = "snap-up"
+get_snap, snaps_of, snap_url, snap_room = SNAPS.get, SNAPS.of, SNAPS.url, SNAPS.room
 
 
 def snap_payment_window() -> timedelta:
@@ -104,14 +102,6 @@ def create_snap(
         ends_at=end,
         audience=audience,
     )
-
-
-def get_snap(snap_id) -> Snap:
-    return get_promotion(Snap, snap_id, "No such snap-up.")
-
-
-def snaps_of(merchant_id: int) -> list[Snap]:
-    return promotions_of(Snap, merchant_id)
 
 
 def current_snaps(limit: int = 12) -> list[Snap]:
@@ -216,14 +206,6 @@ def snap_payload(snap: Snap, left: int | None = None) -> dict:
     }
 
 
-def snap_url(snap: Snap) -> str:
-    return url_for("promotions.snap", snap_id=snap.id)
-
-
-def snap_room(snap_id: int) -> str:
-    return f"offer:snap:{snap_id}"
-
-
 def _announce(snap: Snap) -> None:
     realtime.announce("snap_state", snap_payload(snap), room=snap_room(snap.id))
 
@@ -304,14 +286,11 @@ def buy_snap(user, snap: Snap, quantity, *, idempotency_key=None, shipping_addre
             "Choose how many to buy.",
             fields={"quantity": [f"Use a whole number from 1 to {MAX_PER_USER}."]},
         )
-    key = check_idempotency_key(idempotency_key)
-    first = holds.replay(user, key, SnapPurchase, SnapPurchase.snap_id, snap.id)
+    key, first, at = holds.begin_take(
+        user, idempotency_key, SnapPurchase, SnapPurchase.snap_id, snap, NOUN
+    )
     if first is not None:
         return first, True
-    at = now()
-    refusal = holds.time_refusal(snap, at, NOUN)
-    if refusal is not None:
-        raise refusal
     if quantity > snap.per_user_limit:
         raise _limit_reached(snap)
     # Cheap refusals (nothing locked: most attempts of a rush end here); the three guards

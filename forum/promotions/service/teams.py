@@ -9,12 +9,15 @@ from sqlalchemy.orm import joinedload
 
 from ... import realtime
 from ...clock import now
+from ...database import oldest_first
 from ...errors import NotFound
 from ...extensions import db
 from ..models import GroupBuy, Team, TeamMember
 from . import ladders
+from .common import GROUP_BUYS
 
 KIND = "groupbuy"
+group_buy_url, group_buy_room = GROUP_BUYS.url, GROUP_BUYS.room
 WIDGET_TEAMS = 5  # forming teams a widget lists, nearly full first
 
 
@@ -136,22 +139,11 @@ def membership(user, team: Team) -> TeamMember | None:
 
 
 def roster(team: Team) -> list[TeamMember]:
-    return list(
-        db.session.scalars(
-            select(TeamMember)
-            .options(joinedload(TeamMember.user))
-            .where(TeamMember.team_id == team.id)
-            .order_by(TeamMember.id)
-        )
-    )
+    return oldest_first(TeamMember.team_id, team.id, with_=TeamMember.user)
 
 
 def share_url(team: Team) -> str:
     return url_for("promotions.team", team_id=team.id, _external=True)
-
-
-def group_buy_url(group_buy: GroupBuy) -> str:
-    return url_for("promotions.group_buy", group_buy_id=group_buy.id)
 
 
 def team_payload(team: Team, at: datetime | None = None) -> dict:
@@ -175,10 +167,6 @@ def team_payload(team: Team, at: datetime | None = None) -> dict:
 
 
 # --- live --------------------------------------------------------------------------
-
-
-def group_buy_room(group_buy_id: int) -> str:
-    return f"offer:groupbuy:{group_buy_id}"
 
 
 def team_room(team_id: int) -> str:

@@ -239,48 +239,22 @@ def render_snap(snap: Snap, context: embeds.EmbedContext, href: str) -> Markup:
     )
 
 
-GROUP_BUY_WIDGET = embeds.WidgetKind(
-    kind="groupbuy",
-    load=load_group_buys,
-    render=render_group_buy,
-    url=group_buy_url,
-    load_together=load_offers,
-)
-AUCTION_WIDGET = embeds.WidgetKind(
-    kind="auction",
-    load=load_auctions,
-    render=game_widgets.render_auction,
-    url=auctions.auction_url,
-    load_together=load_offers,
-)
-GAME_WIDGET = embeds.WidgetKind(
-    kind="guess",
-    load=load_games,
-    render=game_widgets.render_game,
-    url=guessing.game_url,
-    load_together=load_offers,
-)
-SNAP_WIDGET = embeds.WidgetKind(kind="snap", load=load_snaps, render=render_snap, url=snap_url)
+# Each kind's widget: how to load (the three live ones in one statement), render and link it.
+WIDGETS = {
+    kind: embeds.WidgetKind(kind=kind, load=load, render=render, url=url, load_together=together)
+    for kind, load, render, url, together in (
+        ("groupbuy", load_group_buys, render_group_buy, group_buy_url, load_offers),
+        ("auction", load_auctions, game_widgets.render_auction, auctions.auction_url, load_offers),
+        ("guess", load_games, game_widgets.render_game, guessing.game_url, load_offers),
+        ("snap", load_snaps, render_snap, snap_url, None),
+    )
+}
 
 
-def auction_widget(kind: str) -> embeds.WidgetKind:
-    """The ``signals.widget_for`` answer for ``[[auction:ID]]``."""
-    return AUCTION_WIDGET
-
-
-def game_widget(kind: str) -> embeds.WidgetKind:
-    """The ``signals.widget_for`` answer for ``[[guess:ID]]``."""
-    return GAME_WIDGET
-
-
-def group_buy_widget(kind: str) -> embeds.WidgetKind:
-    """The ``signals.widget_for`` answer for ``[[groupbuy:ID]]``."""
-    return GROUP_BUY_WIDGET
-
-
-def snap_widget(kind: str) -> embeds.WidgetKind:
-    """The ``signals.widget_for`` answer for ``[[snap:ID]]``."""
-    return SNAP_WIDGET
+def widget_of(kind: str) -> embeds.WidgetKind:
+    """The ``signals.widget_for`` answer for ``[[groupbuy:ID]]``, ``[[snap:ID]]``,
+    ``[[auction:ID]]`` and ``[[guess:ID]]`` (connected for each kind in ``WIDGETS``)."""
+    return WIDGETS[kind]
 
 
 def may_watch_group_buy(kind: str, *, user, ident: int) -> bool:

@@ -3,6 +3,7 @@
 from sqlalchemy import update
 
 from ...clock import now
+from ...database import update_row
 from ...errors import Conflict, Forbidden, field_error
 from ...extensions import db
 from .. import payments as providers
@@ -114,12 +115,7 @@ def release_held(order: Order, *, actor=None, **params) -> Order:
         )
         order_values = {"expires_at": deadline, "hold_limit_at": deadline}
         lock_products(item.product_id for item in order.items)
-    db.session.execute(
-        update(Order)
-        .where(Order.id == order.id)
-        .values(**order_values)
-        .execution_options(synchronize_session=False)
-    )
+    update_row(order, **order_values)
     if not (consume_holds(order) if prepaid else extend_holds(order, deadline)):
         # A hold was released under it (only possible after its deadline): refuse.
         raise Conflict("This order's hold has ended.", code="order_expired")
@@ -167,11 +163,6 @@ def _after_release(order: Order) -> None:
         .execution_options(synchronize_session=False)
     )
     touched = _release_order_holds(order)
-    db.session.execute(
-        update(Order)
-        .where(Order.id == order.id)
-        .values(expires_at=None)
-        .execution_options(synchronize_session=False)
-    )
+    update_row(order, expires_at=None)
     db.session.refresh(order)
     _announce_stock(touched)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ... import idempotency, ratelimit, signals
 from ...clock import now
-from ...database import insert_ignore
+from ...database import insert_ignore, oldest_first
 from ...errors import Conflict, NotFound, field_error
 from ...extensions import db
 from ...pagination import Page, after_id, encode, keyset_page
@@ -131,14 +131,7 @@ def orders_of_merchant(
 
 
 def order_events(order: Order) -> list[OrderEvent]:
-    return list(
-        db.session.scalars(
-            select(OrderEvent)
-            .options(joinedload(OrderEvent.actor))
-            .where(OrderEvent.order_id == order.id)
-            .order_by(OrderEvent.id)
-        )
-    )
+    return oldest_first(OrderEvent.order_id, order.id, with_=OrderEvent.actor)
 
 
 def order_payment(order: Order) -> Payment | None:

@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from ...clock import now
+from ...database import update_row
 from ...errors import Conflict, Forbidden, field_error
 from ...extensions import db
 from .. import payments as providers
@@ -136,12 +137,7 @@ def _prepay_held(actor, order: Order, provider) -> Order:
             updated_at=at,
         )
     )
-    db.session.execute(
-        update(Order)
-        .where(Order.id == order.id)
-        .values(payment_provider=provider.name, updated_at=at)
-        .execution_options(synchronize_session=False)
-    )
+    update_row(order, payment_provider=provider.name, updated_at=at)
     db.session.flush()
     db.session.refresh(order)
     record_event(order, "prepaid", actor=actor, provider=provider.name, reference=charge.reference)
@@ -248,12 +244,7 @@ def refund(actor, order: Order, *, reason: str = "", amount_cents: int | None = 
         amount_cents=left,
         conditions=(Order.refunded_cents == order.refunded_cents,),
     )
-    db.session.execute(
-        update(Order)
-        .where(Order.id == order.id)
-        .values(refunded_cents=Order.total_cents)
-        .execution_options(synchronize_session=False)
-    )
+    update_row(order, refunded_cents=Order.total_cents)
     refund_reference = providers.for_refund(order.payment_provider).refund(order, payment)
     touched = _release_order_holds(order, states=("consumed",), to_state="released")
     if payment is not None:

@@ -6,6 +6,7 @@ from sqlalchemy.orm import joinedload
 
 from ... import markup, signals
 from ...clock import now
+from ...database import rows_with_ids, update_row
 from ...errors import Conflict, NotFound, ValidationFailed
 from ...extensions import db
 from ...pagination import id_batch
@@ -186,12 +187,7 @@ def update_product(actor, product: Product, *, stock_seen=None, **changes) -> Pr
     db.session.flush()
     if stock is not None:
         _release_expired_holds(product.id)
-        db.session.execute(
-            update(Product)
-            .where(Product.id == product.id)
-            .values(stock=stock)
-            .execution_options(synchronize_session=False)
-        )
+        update_row(product, stock=stock)
         db.session.refresh(product)
     signals.search_stale.send("product", ids=[product.id])
     _announce_stock([product.id])
@@ -282,15 +278,7 @@ def product_heads() -> Select:
 
 def products_with_ids(product_ids) -> dict[int, Product]:
     """Product id -> product (its merchant loaded) for the ids among ``product_ids``."""
-    ids = list(product_ids)
-    if not ids:
-        return {}
-    return {
-        p.id: p
-        for p in db.session.scalars(
-            select(Product).options(joinedload(Product.merchant)).where(Product.id.in_(ids))
-        )
-    }
+    return rows_with_ids(Product, product_ids, with_=Product.merchant)
 
 
 def get_product(product_id: int, viewer=None) -> Product:

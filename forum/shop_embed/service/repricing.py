@@ -9,13 +9,12 @@ already paid the difference goes back through the provider that took it, as a
 Prices only ever go down here.
 """
 
-from sqlalchemy import update
-
 from ...clock import now
+from ...database import update_row
 from ...errors import ValidationFailed
 from ...extensions import db
 from .. import payments as providers
-from ..models import Order, OrderItem, Payment
+from ..models import Order, Payment
 from .lifecycle import _lock_order, _succeeded_payment, record_event
 
 LOWERABLE = ("held", "pending", "paid")
@@ -40,25 +39,16 @@ def lower_prices(order: Order, unit_prices: dict[int, int], *, reason: str, acto
         if price is None or price >= item.unit_price_cents:
             continue
         difference += (item.unit_price_cents - price) * item.quantity
-        db.session.execute(
-            update(OrderItem)
-            .where(OrderItem.id == item.id)
-            .values(unit_price_cents=price, line_total_cents=price * item.quantity)
-            .execution_options(synchronize_session=False)
-        )
+        update_row(item, unit_price_cents=price, line_total_cents=price * item.quantity)
     if difference <= 0:
         return 0
     difference = min(difference, order.total_cents)
     at = now()
-    db.session.execute(
-        update(Order)
-        .where(Order.id == order.id)
-        .values(
-            subtotal_cents=Order.subtotal_cents - difference,
-            total_cents=Order.total_cents - difference,
-            updated_at=at,
-        )
-        .execution_options(synchronize_session=False)
+    update_row(
+        order,
+        subtotal_cents=Order.subtotal_cents - difference,
+        total_cents=Order.total_cents - difference,
+        updated_at=at,
     )
     payment = _succeeded_payment(order)
     refunded = 0

@@ -16,6 +16,7 @@ from ... import realtime
 from ...clock import now
 from ...errors import Conflict
 from ...extensions import db
+from ...schemas import attrs
 from ..models import Order, OrderItem, Product, StockReservation
 from .common import LOW_STOCK, PAID_STATUSES
 
@@ -87,13 +88,7 @@ class StockState:
 
     def as_json(self) -> dict:
         """The live push's fields: the JS shows ``label`` and ``badge``, it computes nothing."""
-        return {
-            "state": self.state,
-            "stock": self.units,
-            "label": self.label,
-            "badge": self.css,
-            "sold_out": self.sold_out,
-        }
+        return {**attrs(self, "state", "label", "sold_out"), "stock": self.units, "badge": self.css}
 
 
 def stock_state(units: int, *, available: bool = True) -> StockState:

@@ -20,7 +20,7 @@ from sqlalchemy import case, delete, func, select, update
 from ... import signals
 from ...accounts.models import User
 from ...clock import now
-from ...database import insert_ignore
+from ...database import id_batches, insert_ignore
 from ...errors import Forbidden, ValidationFailed, field_error
 from ...extensions import db
 from ...moderation import service as moderation
@@ -434,27 +434,16 @@ def evaluate_id(user_id: int) -> int:
 def evaluate_all(batch: int = 500) -> int:
     """The periodic job: evaluate every member below TL3 (time alone moves the account
     age and the recent window). Commits per batch; returns how many were promoted."""
-    promoted, after = 0, 0
-    while True:
-        ids = list(
-            db.session.scalars(
-                select(User.id)
-                .where(
-                    User.id > after, User.trust_level < max(EARNED_LEVELS), User.role == "member"
-                )
-                .order_by(User.id)
-                .limit(batch)
-            )
-        )
-        if not ids:
-            return promoted
+    promoted = 0
+    below_top = (User.trust_level < max(EARNED_LEVELS), User.role == "member")
+    for ids in id_batches(User.id, *below_top, size=batch):
         for user_id in ids:
             user = db.session.get(User, user_id)
             before = int(user.trust_level or 0)
             if evaluate(user) > before:
                 promoted += 1
         db.session.commit()
-        after = ids[-1]
+    return promoted
 
 
 def grant(actor: User, user: User, level, reason) -> TrustChange | None:
