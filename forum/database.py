@@ -1,7 +1,7 @@
 """Column types and small SQL building blocks shared by every feature's models."""
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -124,20 +124,17 @@ def oldest_first(
     return list(db.session.scalars(query))
 
 
-def rows_with_ids(
-    model: Any, ids: Iterable[Any], *, with_: QueryableAttribute[Any] | None = None
-) -> dict[Any, Any]:
-    """Id -> row of ``model`` for the ids among ``ids`` that exist (no statement for none),
-    with the relationship ``with_`` loaded in the same statement."""
+def rows_by_id(model: Any, ids: Any, *options: Any) -> dict[Any, Any]:
+    """id -> row of ``model`` for those of ``ids`` that exist (missing ones left out),
+    with loader ``options`` (``joinedload(Thread.author)``): what another feature needs
+    to name a batch of things it only holds the ids of. No query for no ids."""
     from .extensions import db  # the models import this module; the session is needed late
 
     wanted = list(ids)
     if not wanted:
         return {}
-    query = select(model).where(model.id.in_(wanted))
-    if with_ is not None:
-        query = query.options(joinedload(with_))
-    return {row.id: row for row in db.session.scalars(query)}
+    rows = db.session.scalars(select(model).options(*options).where(model.id.in_(wanted)))
+    return {row.id: row for row in rows}
 
 
 def first_ids(column: QueryableAttribute[Any], *conditions: Any, limit: int) -> list[Any]:

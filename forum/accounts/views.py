@@ -1,3 +1,4 @@
+from functools import wraps
 from zoneinfo import available_timezones
 
 from flask import (
@@ -79,11 +80,24 @@ def _register(form):
     return user
 
 
+def _signing_in(view):
+    """A page that lets a visitor in (register, log in): its POSTs are rate-limited per
+    address, and a member who is already in is sent home instead."""
+
+    @wraps(view)
+    def guest_only(*args, **kwargs):
+        if current_user.is_authenticated:
+            return redirect(url_for("pages.home"))
+        return view(*args, **kwargs)
+
+    return limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])(
+        guest_only
+    )
+
+
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
+@_signing_in
 def register():
-    if current_user.is_authenticated:
-        return redirect(url_for("pages.home"))
     form = RegisterForm()
     done = run_form(form, lambda: _register(form))
     if done:
@@ -98,10 +112,8 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
+@_signing_in
 def login():
-    if current_user.is_authenticated:
-        return redirect(url_for("pages.home"))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():

@@ -16,8 +16,7 @@ Days are UTC dates; a range filters impressions and clicks by when they
 happened and conversions (with all their commission rows) by when they occurred.
 """
 
-import csv
-import io
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -26,6 +25,7 @@ from sqlalchemy import and_, func, select
 from ..accounts.models import User
 from ..board import service as board
 from ..chat import service as chat
+from ..csvtext import csv_text
 from ..errors import ValidationFailed, field_error
 from ..extensions import db
 from ..markup import EmbedRef
@@ -416,16 +416,17 @@ CSV_FIELDS = (
 
 
 def to_csv(report: Report) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
+    return csv_text(_csv_rows(report), lineterminator="\n")
+
+
+def _csv_rows(report: Report) -> Iterator[Sequence[object]]:
+    yield CSV_FIELDS
     for r in [*report.rows, report.totals]:
         data = r.as_dict()
         # A label starting with = + - @ would run as a formula in a spreadsheet.
         if str(data["label"])[:1] in ("=", "+", "-", "@", "\t", "\r"):
             data["label"] = "'" + str(data["label"])
-        writer.writerow(data)
-    return out.getvalue()
+        yield [data.get(name, "") for name in CSV_FIELDS]
 
 
 def daily_series(merchant_id: int | None, start: date, end: date) -> dict:

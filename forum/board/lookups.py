@@ -5,6 +5,7 @@ reports and "discussed in" list). Read-only; reached through ``board.service``.
 from sqlalchemy import Select, String, cast, select
 from sqlalchemy.orm import joinedload
 
+from ..database import rows_by_id
 from ..extensions import db
 from .models import Category, Post, Thread
 
@@ -66,12 +67,4 @@ def live_thread_ids() -> Select:
 def threads_with_ids(thread_ids) -> dict[int, Thread]:
     """Thread id -> thread (deleted ones too; author loaded) for the ids among
     ``thread_ids``."""
-    ids = list(thread_ids)
-    if not ids:
-        return {}
-    return {
-        t.id: t
-        for t in db.session.scalars(
-            select(Thread).options(joinedload(Thread.author)).where(Thread.id.in_(ids))
-        )
-    }
+    return rows_by_id(Thread, thread_ids, joinedload(Thread.author))

@@ -44,6 +44,13 @@ def _refused(err: ServiceError, back: str):
     return redirect(back)
 
 
+def _back_to(page: str, event_id: int, note: str, category: str = "success"):
+    """After a change: say what happened and go back to the event's page (``"detail"``)
+    or its host page (``"manage"``)."""
+    flash(note, category)
+    return redirect(url_for(f"events.{page}", event_id=event_id))
+
+
 @bp.app_context_processor
 def event_helpers():
     return {"event_cover_url": cover_url}
@@ -199,8 +206,7 @@ def edit(event_id: int):
         service.update_event(current_user, event, cover_image=_upload(form), **values)
 
     if run_form(form, update):
-        flash("Event updated.", "success")
-        return redirect(url_for("events.detail", event_id=event.id))
+        return _back_to("detail", event.id, "Event updated.")
     return render_template(
         "events/form.html", form=form, event=event, zone=viewer_zone()
     ), form_status(form)
@@ -212,8 +218,7 @@ def call_off(event_id: int):
     event = service.get_event(event_id)
     service.cancel_event(current_user, event, request.form.get("reason", ""))
     db.session.commit()
-    flash("The event is cancelled; participants were told.", "success")
-    return redirect(url_for("events.detail", event_id=event.id))
+    return _back_to("detail", event.id, "The event is cancelled; participants were told.")
 
 
 # --- sponsorship: the merchant accepts (or declines) what a host asked -----------------
@@ -292,10 +297,10 @@ def signup(event_id: int):
     if _wants_json():
         return jsonify({**dump_signup_result(result), **service.seats_payload(event)}), 201
     if result.status == "confirmed":
-        flash("You're in! Your check-in code is on the event page.", "success")
-    else:
-        flash(f"The event is full; you're #{result.position} on the waitlist.", "info")
-    return redirect(url_for("events.detail", event_id=event_id))
+        return _back_to("detail", event_id, "You're in! Your check-in code is on the event page.")
+    return _back_to(
+        "detail", event_id, f"The event is full; you're #{result.position} on the waitlist.", "info"
+    )
 
 
 @bp.post("/events/<int:event_id>/cancel")
@@ -309,8 +314,7 @@ def cancel(event_id: int):
     db.session.commit()
     if _wants_json():
         return jsonify({"status": "cancelled", **service.seats_payload(event)})
-    flash("Your sign-up is cancelled.", "success")
-    return redirect(url_for("events.detail", event_id=event_id))
+    return _back_to("detail", event_id, "Your sign-up is cancelled.")
 
 
 @bp.get("/events/<int:event_id>/ticket")
@@ -338,18 +342,10 @@ def ticket(event_id: int):
 @login_required
 def manage(event_id: int):
     event = service.get_event(event_id)
-    people = service.participants(current_user, event)
     checkin_form = CheckInForm()
     if request.args.get("code"):
         checkin_form.code.data = service.normalize_code(request.args["code"])
-    return render_template(
-        "events/manage.html",
-        event=event,
-        people=people,
-        checkin_form=checkin_form,
-        message_form=MessageForm(),
-        messages=service.messages_for(current_user, event),
-    )
+    return _manage_page(event, checkin_form=checkin_form)
 
 
 @bp.post("/events/<int:event_id>/checkin")
@@ -367,8 +363,7 @@ def check_in(event_id: int):
         return jsonify(
             {"signup_id": signup.id, "username": signup.user.username, "checked_in": True}
         )
-    flash(f"{signup.user.username} is checked in.", "success")
-    return redirect(url_for("events.manage", event_id=event_id))
+    return _back_to("manage", event_id, f"{signup.user.username} is checked in.")
 
 
 @bp.post("/events/<int:event_id>/checkin/<int:signup_id>/undo")
@@ -377,8 +372,7 @@ def undo_check_in(event_id: int, signup_id: int):
     event = service.get_event(event_id)
     signup = service.undo_check_in(current_user, event, signup_id)
     db.session.commit()
-    flash(f"Check-in of {signup.user.username} undone.", "success")
-    return redirect(url_for("events.manage", event_id=event_id))
+    return _back_to("manage", event_id, f"Check-in of {signup.user.username} undone.")
 
 
 @bp.post("/events/<int:event_id>/remove/<int:user_id>")
@@ -387,8 +381,9 @@ def remove(event_id: int, user_id: int):
     event = service.get_event(event_id)
     service.remove_participant(current_user, event, user_id, request.form.get("reason", ""))
     db.session.commit()
-    flash("Participant removed; the next on the waitlist got the seat.", "success")
-    return redirect(url_for("events.manage", event_id=event_id))
+    return _back_to(
+        "manage", event_id, "Participant removed; the next on the waitlist got the seat."
+    )
 
 
 @bp.post("/events/<int:event_id>/message")
@@ -399,16 +394,23 @@ def message(event_id: int):
     form = MessageForm()
     done = run_form(form, lambda: service.message_participants(current_user, event, form.body.data))
     if done:
-        flash(f"Message sent to {done.value.recipients} participants.", "success")
-        return redirect(url_for("events.manage", event_id=event_id))
+        return _back_to(
+            "manage", event_id, f"Message sent to {done.value.recipients} participants."
+        )
+    return _manage_page(event, message_form=form), 422
+
+
+def _manage_page(event, *, checkin_form=None, message_form=None) -> str:
+    """The host's page: participants, check-in, and messages to everyone (a form given
+    is shown as it is, with its data and errors)."""
     return render_template(
         "events/manage.html",
         event=event,
         people=service.participants(current_user, event),
-        checkin_form=CheckInForm(),
-        message_form=form,
+        checkin_form=CheckInForm() if checkin_form is None else checkin_form,
+        message_form=MessageForm() if message_form is None else message_form,
         messages=service.messages_for(current_user, event),
-    ), 422
+    )
 
 
 # --- calendars and files -----------------------------------------------------------

@@ -98,25 +98,21 @@ def _detail(area: str, kind: str, ident: int):
     return render_template("insight/evaluation.html", area=area, report=report, error=None)
 
 
-@bp.route("/merchant/evaluation")
-@login_required
-def merchant_evaluations():
-    return _list("merchant")
+def _add_area(area: str) -> None:
+    """The evaluation pages of one area: the merchant's (their own promotions) and the
+    admin's (everyone's) are the same two views over a different scope."""
+
+    @login_required
+    def evaluations():
+        return _list(area)
+
+    @login_required
+    def evaluation(kind: str, ident: int):
+        return _detail(area, kind, ident)
+
+    bp.add_url_rule(f"/{area}/evaluation", f"{area}_evaluations", evaluations)
+    bp.add_url_rule(f"/{area}/evaluation/<kind>/<int:ident>", f"{area}_evaluation", evaluation)
 
 
-@bp.route("/merchant/evaluation/<kind>/<int:ident>")
-@login_required
-def merchant_evaluation(kind: str, ident: int):
-    return _detail("merchant", kind, ident)
-
-
-@bp.route("/admin/evaluation")
-@login_required
-def admin_evaluations():
-    return _list("admin")
-
-
-@bp.route("/admin/evaluation/<kind>/<int:ident>")
-@login_required
-def admin_evaluation(kind: str, ident: int):
-    return _detail("admin", kind, ident)
+_add_area("merchant")
+_add_area("admin")

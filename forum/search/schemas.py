@@ -34,6 +34,12 @@ class Document:
     hidden: bool = False
     created_at: datetime | None = None
 
+    @classmethod
+    def of_row(cls, kind: str, row_id: int, **fields) -> "Document":
+        """The document of a row that shows as itself (an event, a product, a message):
+        its source and its result are the same ``kind`` and id."""
+        return cls(source=kind, source_id=row_id, kind=kind, ref_id=row_id, **fields)
+
 
 class SearchQuery(BaseModel):
     """``GET /search`` and ``GET /api/v1/search``: words and filters, all optional but

@@ -60,11 +60,9 @@ def search_documents(ids=None, *, after: int = 0, limit: int = 1000):
 def _document(message: ChatMessage, room: ChatRoom):
     from ...search.schemas import Document
 
-    return Document(
-        source="message",
-        source_id=message.id,
-        kind="message",
-        ref_id=message.id,
+    return Document.of_row(
+        "message",
+        message.id,
         url=url_for("chat.room", slug=room.slug, _anchor=f"m-{message.id}"),
         body=plain_text(message.body_html),
         label=f"#{room.name}",

@@ -338,11 +338,9 @@ def search_documents(ids=None, *, after: int = 0, limit: int = 1000):
     query = select(Event).where(Event.cancelled_at.is_(None))
     rows, last = id_batch(query, Event.id, ids, after=after, limit=limit)
     docs = [
-        Document(
-            source="event",
-            source_id=event.id,
-            kind="event",
-            ref_id=event.id,
+        Document.of_row(
+            "event",
+            event.id,
             url=url_for("events.detail", event_id=event.id),
             title=event.title,
             body=" ".join(

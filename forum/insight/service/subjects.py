@@ -70,6 +70,34 @@ def _audience(audience: Select, *, holdout: bool) -> Select:
     return select(planned.c.user_id, planned.c.at).where(planned.c.holdout.is_(holdout))
 
 
+def _described(
+    kind: str,
+    ident: int,
+    facts: dict,
+    *,
+    owner_key: str = "merchant_user_id",
+    holdout: Select | None = None,
+    commission_cents: int = 0,
+    cpa_cents: int = 0,
+    by_source: bool = False,
+    **measures,
+) -> Subject:
+    """A Subject headed by its owner's facts (label, owner, start), with ``measures``;
+    no holdout, commission, CPA or per-source credit unless given."""
+    return Subject(
+        kind=kind,
+        id=ident,
+        label=facts["label"],
+        merchant_user_id=facts[owner_key],
+        starts_at=facts["starts_at"],
+        holdout=holdout,
+        commission_cents=commission_cents,
+        cpa_cents=cpa_cents,
+        by_source=by_source,
+        **measures,
+    )
+
+
 def subject(kind: str, ident: int) -> Subject | None:
     """The promotion ``kind``/``ident`` with its exposure, control, participants and
     costs as the owners hand them; None when there is no such promotion."""
@@ -86,20 +114,17 @@ def subject(kind: str, ident: int) -> Subject | None:
             participants = union_all(participants, facts["participants"])
         costs = attribution.offer_costs(embed=(kind, ident))
         credited = attribution.credited_order_ids(embed=(kind, ident))
-        return Subject(
+        return _described(
             kind,
             ident,
-            facts["label"],
-            facts["merchant_user_id"],
-            facts["starts_at"],
-            _widget_exposed(kind, ident),
-            None,
-            participants,
-            int(facts.get("discount_cents", 0)),
-            costs["commission_cents"],
-            costs["cpa_cents"],
-            True,
-            union_all(credited, facts["orders"]) if "orders" in facts else credited,
+            facts,
+            exposed=_widget_exposed(kind, ident),
+            participants=participants,
+            discount_cents=int(facts.get("discount_cents", 0)),
+            commission_cents=costs["commission_cents"],
+            cpa_cents=costs["cpa_cents"],
+            by_source=True,
+            orders=union_all(credited, facts["orders"]) if "orders" in facts else credited,
         )
     if kind == "campaign":
         facts = campaigns.audience_facts(ident)
@@ -116,22 +141,20 @@ def subject(kind: str, ident: int) -> Subject | None:
         orders: Select | CompoundSelect = attribution.credited_order_ids(source=("campaign", ident))
         if facts["coupon_code"]:
             orders = union_all(orders, members.coupon_orders_by(facts["coupon_code"], recipients))
-        return Subject(
+        return _described(
             kind,
             ident,
-            facts["label"],
-            facts["owner_id"],
-            facts["starts_at"],
-            exposed,
-            select(_audience(facts["audience"], holdout=True).subquery().c.user_id)
+            facts,
+            owner_key="owner_id",
+            exposed=exposed,
+            holdout=select(_audience(facts["audience"], holdout=True).subquery().c.user_id)
             if facts["holdout_bp"]
             else None,
-            _clicks(source=("campaign", ident)),
-            discount,
-            costs["commission_cents"],
-            costs["cpa_cents"],
-            False,
-            orders,
+            participants=_clicks(source=("campaign", ident)),
+            discount_cents=discount,
+            commission_cents=costs["commission_cents"],
+            cpa_cents=costs["cpa_cents"],
+            orders=orders,
         )
     if kind == "coupon":
         facts = members.coupon_facts(ident)
@@ -146,20 +169,15 @@ def subject(kind: str, ident: int) -> Subject | None:
             # No campaign carries it: the members who read a post giving the code, against
             # matched members (coupons are not issued to members one by one).
             exposed, holdout = _first_at(board.readers_of_posts_with(facts["code"])), None
-        return Subject(
+        return _described(
             kind,
             ident,
-            facts["label"],
-            facts["merchant_user_id"],
-            facts["starts_at"],
-            exposed,
-            holdout,
-            facts["participants"],
-            facts["discount_cents"],
-            0,
-            0,
-            False,
-            facts["orders"],
+            facts,
+            exposed=exposed,
+            holdout=holdout,
+            participants=facts["participants"],
+            discount_cents=facts["discount_cents"],
+            orders=facts["orders"],
         )
     return None
 

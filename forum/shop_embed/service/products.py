@@ -6,7 +6,7 @@ from sqlalchemy.orm import joinedload
 
 from ... import markup, signals
 from ...clock import now
-from ...database import rows_with_ids, update_row
+from ...database import rows_by_id, update_row
 from ...errors import Conflict, NotFound, ValidationFailed
 from ...extensions import db
 from ...pagination import id_batch
@@ -278,7 +278,7 @@ def product_heads() -> Select:
 
 def products_with_ids(product_ids) -> dict[int, Product]:
     """Product id -> product (its merchant loaded) for the ids among ``product_ids``."""
-    return rows_with_ids(Product, product_ids, with_=Product.merchant)
+    return rows_by_id(Product, product_ids, joinedload(Product.merchant))
 
 
 def get_product(product_id: int, viewer=None) -> Product:
@@ -408,11 +408,9 @@ def search_documents(ids=None, *, after: int = 0, limit: int = 1000):
     query = select(Product).where(Product.archived_at.is_(None), Product.hidden_at.is_(None))
     rows, last = id_batch(query, Product.id, ids, after=after, limit=limit)
     docs = [
-        Document(
-            source="product",
-            source_id=product.id,
-            kind="product",
-            ref_id=product.id,
+        Document.of_row(
+            "product",
+            product.id,
             url=url_for("shop_embed.product", product_id=product.id),
             title=product.name,
             body=markup.plain_text(product.description_html),
