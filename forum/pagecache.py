@@ -221,7 +221,8 @@ def serve_shared_page() -> Response | None:
     if key is None:
         return None
     version = _version()
-    if version < 0:  # no cache reachable: render, and keep nothing
+    if version < 0:  # no cache reachable: still a sessionless page, rendered, kept nowhere
+        setattr(g, _SHARED_KEY, None)
         return None
     full_key = "page:" + hashlib.blake2b(f"{version}\n{key}".encode(), digest_size=16).hexdigest()
     try:
@@ -240,7 +241,10 @@ def serve_shared_page() -> Response | None:
 
 def keep_shared_page(response: Response) -> Response:
     """``after_request``: keep an anonymous visitor's page for the next ones when nothing
-    in it is personal; it gets the same validators as the kept copy."""
+    in it is personal; it gets the same validators as the kept copy. A response that sets
+    a cookie is never ``public``: a shared proxy would hand that cookie to everyone."""
+    if "Set-Cookie" in response.headers and "public" in response.headers.get("Cache-Control", ""):
+        response.headers["Cache-Control"] = "private, no-cache"
     full_key = g.pop(_SHARED_KEY, None)
     if (
         full_key is None
