@@ -211,7 +211,9 @@ def _shared_request_key() -> str | None:
     language = request.headers.get("Accept-Language", "")
     if len(language) > MAX_LANGUAGE_HEADER or request.accept_mimetypes.best == "application/json":
         return None
-    return f"{language}\n{request.url}"
+    # The raw URL parts: cheaper than ``request.url``, which re-quotes it as an IRI.
+    query = request.query_string.decode("latin-1")
+    return f"{language}\n{request.scheme}://{request.host}{request.path}?{query}"
 
 
 def serve_shared_page() -> Response | None:
