@@ -17,13 +17,24 @@ Anonymous list pages carry a weak ETag of the list and its version, ``Last-Modif
 (when the list was rendered) and ``Cache-Control: public, no-cache`` with
 ``Vary: Cookie``: a browser keeps the page but asks each time, and gets a 304 without the
 page being rendered while nothing changed.
+
+Whole pages (``SHARED_PAGES``: the front page, category and thread pages, profiles) go one
+step further for a visitor who sends no session, remember or Authorization header: the
+first such GET of a URL is rendered and kept whole under the board version, the URL and
+the Accept-Language (money and dates follow it), and the next ones are answered from the
+cache in a ``before_request`` hook, before any view, query or template. Such a request
+never gets a session: base.html leaves out the CSRF meta tag on it (anonymous readers post
+nothing from these pages; every form that posts is shown to members only, and a member
+always sends a session cookie), and a page is only kept if nothing in it was personal:
+no CSRF token made, no session written or flashed, no cookie set, no member, and no
+widget shown (widgets carry live stock, countdowns and count impressions per view).
 """
 
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from flask import Flask, Response, current_app, request, session
+from flask import Flask, Response, current_app, g, has_request_context, request, session
 from flask_caching import Cache
 from flask_login import current_user
 from markupsafe import Markup
@@ -37,6 +48,18 @@ from .clock import now
 cache = Cache()
 VERSION_KEY = "board-version"
 _DIRTY = "pagecache_dirty"
+LIST_ARGS = frozenset({"view", "period", "limit", "cursor"})
+# Endpoint -> the query arguments its page reads; a URL with any other argument is
+# rendered as usual but not kept (no cache entry per made-up query string).
+SHARED_PAGES: dict[str, frozenset[str]] = {
+    "pages.home": LIST_ARGS,
+    "board.category": LIST_ARGS,
+    "board.thread": frozenset({"page"}),
+    "accounts.profile": frozenset(),
+}
+_SHARED_KEY = "pagecache_shared_key"  # on ``g``: this request may fill that entry
+_PERSONAL = "pagecache_personal"  # on ``g``: something in this page is not for everyone
+MAX_LANGUAGE_HEADER = 100
 
 
 def init_app(app: Flask) -> None:
@@ -56,6 +79,10 @@ def init_app(app: Flask) -> None:
     )
     signals.post_created.connect(_board_changed, weak=False)
     signals.board_changed.connect(_board_changed, weak=False)
+    signals.widgets_shown.connect(_widgets_shown, weak=False)
+    app.before_request(serve_shared_page)
+    app.after_request(keep_shared_page)
+    app.add_template_global(shared_page)
 
 
 def _board_changed(_sender, **_kw) -> None:
@@ -146,3 +173,100 @@ def _decorate(response: Response, validators: dict) -> Response:
     response.headers["Cache-Control"] = "public, no-cache"
     response.vary.add("Cookie")
     return response
+
+
+def _widgets_shown(_sender, **_kw) -> None:
+    keep_personal()
+
+
+def keep_personal() -> None:
+    """This response must not be kept for other visitors (a widget's live state, an
+    impression to count, anything about the reader)."""
+    if has_request_context():
+        g.setdefault(_PERSONAL, True)
+
+
+def shared_page() -> bool:
+    """True while rendering a page that may be kept for every anonymous visitor: the
+    template leaves out what would tie it to one (the CSRF meta tag)."""
+    return _SHARED_KEY in g
+
+
+def _shared_request_key() -> str | None:
+    """The cache key (without the version) of a GET any anonymous visitor may share, or
+    None: a member's cookie, a token, an unknown query argument, a JSON caller."""
+    if request.method != "GET":
+        return None
+    allowed = SHARED_PAGES.get(request.endpoint or "")
+    if allowed is None or any(name not in allowed for name in request.args):
+        return None
+    config = current_app.config
+    cookies = request.cookies
+    if (
+        config["SESSION_COOKIE_NAME"] in cookies
+        or config.get("REMEMBER_COOKIE_NAME", "remember_token") in cookies
+        or "Authorization" in request.headers
+    ):
+        return None
+    language = request.headers.get("Accept-Language", "")
+    if len(language) > MAX_LANGUAGE_HEADER or request.accept_mimetypes.best == "application/json":
+        return None
+    # The raw URL parts: cheaper than ``request.url``, which re-quotes it as an IRI.
+    query = request.query_string.decode("latin-1")
+    return f"{language}\n{request.scheme}://{request.host}{request.path}?{query}"
+
+
+def serve_shared_page() -> Response | None:
+    """``before_request``: a kept page (or its 304) for an anonymous visitor, else None
+    (the view renders; ``keep_shared_page`` may keep the result)."""
+    key = _shared_request_key()
+    if key is None:
+        return None
+    version = _version()
+    if version < 0:  # no cache reachable: still a sessionless page, rendered, kept nowhere
+        setattr(g, _SHARED_KEY, None)
+        return None
+    full_key = "page:" + hashlib.blake2b(f"{version}\n{key}".encode(), digest_size=16).hexdigest()
+    try:
+        entry = cache.get(full_key)
+    except Exception:  # noqa: BLE001  (render it instead)
+        entry = None
+    if entry is None:
+        setattr(g, _SHARED_KEY, full_key)
+        return None
+    validators = {"etag": entry["etag"], "at": entry["at"]}
+    if (unchanged := not_modified(validators)) is not None:
+        return unchanged
+    response = Response(entry["body"], mimetype=entry["mimetype"])
+    return _decorate(response, validators)
+
+
+def keep_shared_page(response: Response) -> Response:
+    """``after_request``: keep an anonymous visitor's page for the next ones when nothing
+    in it is personal; it gets the same validators as the kept copy. A response that sets
+    a cookie is never ``public``: a shared proxy would hand that cookie to everyone."""
+    if "Set-Cookie" in response.headers and "public" in response.headers.get("Cache-Control", ""):
+        response.headers["Cache-Control"] = "private, no-cache"
+    full_key = g.pop(_SHARED_KEY, None)
+    if (
+        full_key is None
+        or g.get(_PERSONAL)
+        or response.status_code != 200
+        or response.mimetype != "text/html"
+        or response.is_streamed
+        or "Set-Cookie" in response.headers
+        or current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token") in g
+        or session.modified
+        or session
+        or current_user.is_authenticated
+    ):
+        return response
+    body = response.get_data()
+    at = now().replace(microsecond=0).isoformat()
+    etag = hashlib.blake2b(full_key.encode() + b"\n" + body, digest_size=12).hexdigest()
+    try:
+        cache.set(full_key, {"body": body, "mimetype": response.mimetype, "etag": etag, "at": at})
+    except Exception:  # noqa: BLE001  (served uncached)
+        current_app.logger.warning("page cache: could not store a page")
+        return response
+    return _decorate(response, {"etag": etag, "at": at})

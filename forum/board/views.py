@@ -90,10 +90,12 @@ def thread(thread_id: int):
             (c.slug, c.name) for c in service.list_categories(current_user)
         ]
         move_form.category.data = item.category.slug
-    return _render_thread(item, page, pages, ReplyForm(), move_form)
+    # Only members see the reply form: building one makes a CSRF token, hence a session.
+    form = ReplyForm() if current_user.is_authenticated else None
+    return _render_thread(item, page, pages, form, move_form)
 
 
-def _render_thread(item, page: int, pages: int, form: ReplyForm, move_form) -> str:
+def _render_thread(item, page: int, pages: int, form: ReplyForm | None, move_form) -> str:
     """The thread page at ``page``, with the reply form as it stands."""
     posts = service.posts_on_page(item, page, viewer=current_user)
     preload(post.body_html for post in posts)

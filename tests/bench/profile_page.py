@@ -1,7 +1,9 @@
 """Where a page's time goes: SQL statements per request and a pyinstrument profile.
 
 BENCH_DATABASE_URL=postgresql+psycopg://... python -m tests.bench.profile_page / /c/general
-(a database filled by ``flask bench data``; ``BENCH_PROFILE_RUNS`` requests profiled, 50).
+(a database filled by ``flask bench data``; ``BENCH_PROFILE_RUNS`` requests profiled, 50;
+``BENCH_PAGE_CACHE=1`` profiles with the in-process page caches on, as an anonymous
+reader meets them).
 Not a ``bench_`` module: ``make bench`` does not run it.
 """
 
@@ -24,7 +26,10 @@ def main(paths: list[str]) -> None:
             "ENV": "testing",
             "SECRET_KEY": "bench",
             "RATELIMIT_ENABLED": False,
-            "PAGE_CACHE_TYPE": "NullCache",  # the work itself, not the cache in front of it
+            # The work itself by default, not the cache in front of it.
+            "PAGE_CACHE_TYPE": "SimpleCache"
+            if os.environ.get("BENCH_PAGE_CACHE") == "1"
+            else "NullCache",
         }
     )
     runs = int(os.environ.get("BENCH_PROFILE_RUNS", "50"))

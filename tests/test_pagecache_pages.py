@@ -1,0 +1,233 @@
+"""Whole pages kept for anonymous visitors: served before any view runs, the same for every
+visitor (no session, no token, no member, no widget), and fresh after every change."""
+
+import re
+
+import pytest
+
+from forum.accounts.models import User
+from forum.board import service as board
+from forum.board.models import Post, Thread
+from forum.extensions import db
+from tests.conftest import app_context, login
+
+PAGES = ("/", "/c/general", "/u/writer")
+
+
+def _thread_pages(thread_id: int) -> tuple[str, ...]:
+    return (*PAGES, f"/t/{thread_id}")
+
+
+@pytest.fixture
+def count_views(app):
+    """GET ``path``: (whether a template was rendered, the response); a kept page answers
+    before any view or template."""
+
+    def rendered(path: str, client) -> tuple[bool, object]:
+        from flask import template_rendered
+
+        seen: list[str] = []
+
+        def record(_app, template, context):
+            seen.append(template.name)
+
+        template_rendered.connect(record, app)
+        try:
+            response = client.get(path)
+        finally:
+            template_rendered.disconnect(record, app)
+        return bool(seen), response
+
+    return rendered
+
+
+def _first_post(app, thread_id: int) -> int:
+    with app_context(app):
+        return db.session.query(Post.id).filter_by(thread_id=thread_id, position=1).scalar()
+
+
+def test_a_visitors_second_get_is_the_kept_page_without_a_session(
+    app, make_user, make_thread, count_views
+):
+    author = make_user("writer")
+    thread_id = make_thread(author, title="Kept thread")
+    for path in _thread_pages(thread_id):
+        visitor = app.test_client()
+        rendered, first = count_views(path, visitor)
+        assert rendered and first.status_code == 200, path
+        assert "Set-Cookie" not in first.headers, path
+        html = first.get_data(as_text=True)
+        assert 'name="csrf-token"' not in html and 'name="csrf_token"' not in html, path
+        assert first.headers["Cache-Control"] == "public, no-cache"
+        assert "Cookie" in first.headers["Vary"] and first.headers["ETag"].startswith('W/"')
+        # Another visitor: the same bytes, no template rendered, still no cookie.
+        rendered, again = count_views(path, app.test_client())
+        assert not rendered and again.status_code == 200, path
+        assert again.get_data() == first.get_data() and "Set-Cookie" not in again.headers
+        assert again.headers["ETag"] == first.headers["ETag"]
+        assert again.headers["Content-Security-Policy"]  # the site's headers on a kept page too
+        unchanged = visitor.get(path, headers={"If-None-Match": first.headers["ETag"]})
+        assert unchanged.status_code == 304 and unchanged.get_data() == b""
+        dated = visitor.get(path, headers={"If-Modified-Since": first.headers["Last-Modified"]})
+        assert dated.status_code == 304
+
+
+def test_members_neither_get_nor_fill_the_kept_pages(app, make_user, make_thread, count_views):
+    author = make_user("writer")
+    moderator = make_user("mod", role="moderator")
+    thread_id = make_thread(author, title="Shared thread")
+    mod_client = app.test_client()
+    login(mod_client, moderator)
+    for path in _thread_pages(thread_id):
+        rendered, mine = count_views(path, mod_client)
+        assert rendered and mine.headers.get("Cache-Control") != "public, no-cache"
+        assert 'name="csrf-token"' in mine.get_data(as_text=True)
+        # The moderator's page was not kept: the first visitor renders their own.
+        visitor = app.test_client()
+        rendered, page = count_views(path, visitor)
+        assert rendered, path
+        html = page.get_data(as_text=True)
+        assert "Review queue" not in html and "mod" not in html.split("<main")[0]
+        # Now kept for visitors; the member still gets a page of their own.
+        assert not count_views(path, app.test_client())[0]
+        rendered, mine = count_views(path, mod_client)
+        assert rendered and "Review queue" in mine.get_data(as_text=True), path
+
+
+def test_a_cookie_or_a_token_or_an_unknown_argument_is_rendered_not_kept(
+    app, make_user, make_thread, count_views
+):
+    make_thread(make_user("writer"), title="A thread")
+    assert count_views("/", app.test_client())[0]  # kept now
+    with_cookie = app.test_client()
+    with_cookie.set_cookie("session", "anything")
+    assert count_views("/", with_cookie)[0]
+    remembered = app.test_client()
+    remembered.set_cookie("remember_token", "anything")
+    assert count_views("/", remembered)[0]
+    rendered, response = count_views("/", app.test_client())
+    assert not rendered
+    tokened = app.test_client()
+    tokened.environ_base["HTTP_AUTHORIZATION"] = "Bearer nonsense"
+    assert count_views("/", tokened)[0]
+    for _ in range(2):
+        assert count_views("/?utm_source=mail", app.test_client())[0]
+
+
+def test_each_change_on_the_board_is_seen_at_once(app, make_user, make_thread):
+    author = make_user("writer")
+    moderator = make_user("mod", role="moderator")
+    thread_id = make_thread(author, title="Changing thread", body="The original body")
+    post_id = _first_post(app, thread_id)
+    visitor = app.test_client()
+    thread_page = f"/t/{thread_id}"
+
+    def page(path: str = thread_page) -> str:
+        return app.test_client().get(path).get_data(as_text=True)
+
+    for path in _thread_pages(thread_id):
+        visitor.get(path)  # every page kept
+    with app_context(app), app.test_request_context("/"):
+        board.reply(
+            db.session.get(User, author.id), db.session.get(Thread, thread_id), "A brand new reply"
+        )
+        db.session.commit()
+    assert "A brand new reply" in page() and "A brand new reply" in page("/u/writer")
+    author_client = app.test_client()
+    login(author_client, author)
+    assert author_client.post(
+        f"/p/{post_id}/edit", data={"body": "An edited body"}
+    ).status_code in (
+        302,
+        303,
+    )
+    assert "An edited body" in page() and "The original body" not in page()
+    mod_client = app.test_client()
+    login(mod_client, moderator)
+    with app_context(app):
+        reply_id = db.session.query(Post.id).filter_by(thread_id=thread_id, position=2).scalar()
+    assert mod_client.post(f"/mod/p/{reply_id}/hide", data={"reason": "spam"}).status_code == 302
+    assert "A brand new reply" not in page()
+    assert author_client.post(f"/p/{post_id}/delete").status_code in (302, 303)
+    assert app.test_client().get(thread_page).status_code == 404
+    assert "Changing thread" not in page("/") and "Changing thread" not in page("/c/general")
+
+
+def test_a_waiting_flash_message_is_shown_and_not_kept(app, make_user, make_thread):
+    author = make_user("writer")
+    make_thread(author)
+    app.test_client().get("/")  # the front page is kept
+    client = app.test_client()
+    login(client, author)
+    logged_out = client.post("/logout", follow_redirects=True)
+    assert "You are logged out." in logged_out.get_data(as_text=True)
+    assert logged_out.headers.get("Cache-Control") != "public, no-cache"
+    # Nobody else is shown that message.
+    for _ in range(2):
+        assert "You are logged out." not in app.test_client().get("/").get_data(as_text=True)
+
+
+def test_a_page_showing_a_widget_is_never_kept(
+    app, make_user, make_thread, make_shop, make_product
+):
+    shop = make_shop("acme")
+    product = make_product(shop, "Lamp", stock=5)
+    author = make_user("writer")
+    thread_id = make_thread(author, title="Look at this", body=f"Here it is [[product:{product}]]")
+    path = f"/t/{thread_id}"
+    first = app.test_client().get(path)
+    assert first.status_code == 200 and "Lamp" in first.get_data(as_text=True)
+    assert first.headers.get("Cache-Control") != "public, no-cache"
+    with app_context(app):
+        from forum.shop_embed.models import Product
+
+        db.session.get(Product, product).name = "Brass lamp"
+        db.session.commit()
+    # Live widget state (stock, price, name) and impressions: rendered for each visitor.
+    assert "Brass lamp" in app.test_client().get(path).get_data(as_text=True)
+
+
+def test_a_kept_page_lasts_page_cache_seconds_at_most(
+    app, make_user, make_thread, count_views, monkeypatch
+):
+    """What only time or a profile edit changes ("3m ago", a bio) is at most that old."""
+    import time
+
+    import cachelib.simple
+
+    make_thread(make_user("writer"), title="A thread")
+    assert count_views("/u/writer", app.test_client())[0]
+    assert not count_views("/u/writer", app.test_client())[0]
+    later = time.time() + app.config.get("PAGE_CACHE_SECONDS", 60) + 1
+    monkeypatch.setattr(cachelib.simple, "time", lambda: later)
+    assert count_views("/u/writer", app.test_client())[0]
+
+
+@pytest.mark.parametrize(
+    "config_overrides",
+    [{"PAGE_CACHE_TYPE": "RedisCache", "PAGE_CACHE_REDIS_URL": "redis://127.0.0.1:1/0"}],
+)
+def test_pages_render_while_the_cache_is_down(app, make_user, make_thread):
+    author = make_user("writer")
+    thread_id = make_thread(author, title="Still readable")
+    for path in _thread_pages(thread_id):
+        for _ in range(2):
+            response = app.test_client().get(path)
+            assert response.status_code == 200, path
+            # Still a page without a session: nothing personal, nothing kept.
+            assert "Set-Cookie" not in response.headers, path
+            assert 'name="csrf-token"' not in response.get_data(as_text=True)
+    # Writing goes on too: the version bump fails quietly.
+    client = app.test_client()
+    login(client, author)
+    reply = client.post(f"/t/{thread_id}/reply", data={"body": "Still writing"})
+    assert reply.status_code in (302, 303)
+    assert "Still writing" in app.test_client().get(f"/t/{thread_id}").get_data(as_text=True)
+
+
+def test_the_clock_in_a_kept_page_is_the_same_for_everyone(app, make_user, make_thread):
+    """No countdown or server time outside widgets: two visitors get the same bytes."""
+    make_thread(make_user("writer"), title="A thread")
+    first = app.test_client().get("/c/general").get_data(as_text=True)
+    second = app.test_client().get("/c/general").get_data(as_text=True)
+    assert first == second and not re.search(r"data-server-time|data-now=", first)
