@@ -55,7 +55,7 @@ def _confirm_page(check, token: str, action: str):
     try:
         user, email = check(token)
     except service.InvalidToken as err:
-        return render_template("campaigns/link_invalid.html", message=err.message), 400
+        return _link_invalid(err)
     return render_template(
         "campaigns/confirm_link.html",
         action=url_for(action, token=token),
@@ -65,6 +65,23 @@ def _confirm_page(check, token: str, action: str):
     )
 
 
+def _link_invalid(err):
+    return render_template("campaigns/link_invalid.html", message=err.message), 400
+
+
+def _follow_link(follow, token: str, said):
+    """A mailed link's button: ``follow(token)`` and commit, then flash ``said(result)``
+    and go home; a used or expired link says why instead, and nothing is written."""
+    try:
+        result = follow(token)
+    except service.InvalidToken as err:
+        db.session.rollback()
+        return _link_invalid(err)
+    db.session.commit()
+    flash(said(result), "success")
+    return redirect(url_for("pages.home"))
+
+
 @bp.get("/account/verify/<token>")
 def verify_email_page(token: str):
     return _confirm_page(service.check_verification, token, "campaigns.verify_email")
@@ -72,14 +89,9 @@ def verify_email_page(token: str):
 
 @bp.post("/account/verify/<token>")
 def verify_email(token: str):
-    try:
-        service.verify_email(token)
-    except service.InvalidToken as err:
-        db.session.rollback()
-        return render_template("campaigns/link_invalid.html", message=err.message), 400
-    db.session.commit()
-    flash("Thank you: your email address is confirmed.", "success")
-    return redirect(url_for("pages.home"))
+    return _follow_link(
+        service.verify_email, token, lambda user: "Thank you: your email address is confirmed."
+    )
 
 
 @bp.post("/settings/email/verify")
@@ -110,7 +122,7 @@ def reset_password(token: str):
     try:
         service.peek(token, "reset_password")
     except service.InvalidToken as err:
-        return render_template("campaigns/link_invalid.html", message=err.message), 400
+        return _link_invalid(err)
     form = ResetForm()
     if run_form(form, lambda: service.confirm_password_reset(token, form.password.data)):
         if current_user.is_authenticated:
@@ -127,14 +139,11 @@ def confirm_email_change_page(token: str):
 
 @bp.post("/account/email/confirm/<token>")
 def confirm_email_change(token: str):
-    try:
-        user = service.confirm_email_change(token)
-    except service.InvalidToken as err:
-        db.session.rollback()
-        return render_template("campaigns/link_invalid.html", message=err.message), 400
-    db.session.commit()
-    flash(f"Your account's email is now {user.email}.", "success")
-    return redirect(url_for("pages.home"))
+    return _follow_link(
+        service.confirm_email_change,
+        token,
+        lambda user: f"Your account's email is now {user.email}.",
+    )
 
 
 # --- email settings --------------------------------------------------------------
