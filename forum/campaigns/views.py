@@ -82,16 +82,32 @@ def _follow_link(follow, token: str, said):
     return redirect(url_for("pages.home"))
 
 
-@bp.get("/account/verify/<token>")
-def verify_email_page(token: str):
-    return _confirm_page(service.check_verification, token, "campaigns.verify_email")
-
-
-@bp.post("/account/verify/<token>")
-def verify_email(token: str):
-    return _follow_link(
-        service.verify_email, token, lambda user: "Thank you: your email address is confirmed."
+def _mailed_link(rule: str, endpoint: str, check, follow, said) -> None:
+    """A mailed link's two routes at ``rule``: the page ``<endpoint>_page`` (``check``)
+    and its button, the POST ``endpoint`` (``follow``, then flash ``said(result)``)."""
+    action = f"campaigns.{endpoint}"
+    bp.add_url_rule(
+        rule, f"{endpoint}_page", lambda token: _confirm_page(check, token, action), methods=["GET"]
     )
+    bp.add_url_rule(
+        rule, endpoint, lambda token: _follow_link(follow, token, said), methods=["POST"]
+    )
+
+
+_mailed_link(
+    "/account/verify/<token>",
+    "verify_email",
+    service.check_verification,
+    service.verify_email,
+    lambda user: "Thank you: your email address is confirmed.",
+)
+_mailed_link(
+    "/account/email/confirm/<token>",
+    "confirm_email_change",
+    service.check_email_change,
+    service.confirm_email_change,
+    lambda user: f"Your account's email is now {user.email}.",
+)
 
 
 @bp.post("/settings/email/verify")
@@ -130,20 +146,6 @@ def reset_password(token: str):
         flash("Your password is changed; log in with it. Every device was logged out.", "success")
         return redirect(url_for("accounts.login"))
     return render_template("campaigns/reset.html", form=form), form_status(form)
-
-
-@bp.get("/account/email/confirm/<token>")
-def confirm_email_change_page(token: str):
-    return _confirm_page(service.check_email_change, token, "campaigns.confirm_email_change")
-
-
-@bp.post("/account/email/confirm/<token>")
-def confirm_email_change(token: str):
-    return _follow_link(
-        service.confirm_email_change,
-        token,
-        lambda user: f"Your account's email is now {user.email}.",
-    )
 
 
 # --- email settings --------------------------------------------------------------
