@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from sqlalchemy import DateTime, ForeignKey, event, select, types, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import QueryableAttribute, Session, joinedload, mapped_column
 
 from .clock import now
@@ -96,6 +97,21 @@ def insert_ignore(
     if values is not None:
         statement = statement.values(**values)
     return statement.on_conflict_do_nothing(index_elements=index_elements)
+
+
+def add_unique(row: Any) -> bool:
+    """Add ``row`` and flush it in a savepoint: False, with the row left out and the rest
+    of the transaction intact, when a unique key refuses it (a twin that got there first,
+    on PostgreSQL a concurrent one the index made wait)."""
+    from .extensions import db  # the models import this module; the session is needed late
+
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:
+        return False
+    return True
 
 
 def newest_first(owner: QueryableAttribute[Any], value: object) -> list[Any]:

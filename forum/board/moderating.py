@@ -37,14 +37,7 @@ def _set_flag(
     reason = moderation.check_reason(reason)
     if getattr(thread, flag) != value:
         setattr(thread, flag, value)
-        moderation.record(
-            actor,
-            on if value else off,
-            "thread",
-            thread.id,
-            reason=reason,
-            subject_id=thread.author_id,
-        )
+        moderation.record_on(actor, on if value else off, "thread", thread, reason=reason)
         _thread_changed(thread, f"thread_{flag}")
 
 
@@ -64,13 +57,12 @@ def move_thread(actor: User, thread: Thread, category: Category, reason: str = "
     old = thread.category_id
     thread.category_id = category.id
     signals.search_stale.send("thread", ids=[thread.id])
-    moderation.record(
+    moderation.record_on(
         actor,
         "thread.move",
         "thread",
-        thread.id,
+        thread,
         reason=reason,
-        subject_id=thread.author_id,
         from_category=old,
         to_category=category.id,
     )
@@ -97,13 +89,12 @@ def set_hidden(actor: User, post: Post, hidden: bool, reason: str = "") -> None:
     moderation.check_moderator(actor)
     reason = moderation.check_reason(reason)
     if _set_post_hidden(post, hidden, actor.id):
-        moderation.record(
+        moderation.record_on(
             actor,
             "post.hide" if hidden else "post.restore",
             "post",
-            post.id,
+            post,
             reason=reason,
-            subject_id=post.author_id,
             thread_id=post.thread_id,
         )
 

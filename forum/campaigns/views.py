@@ -55,7 +55,7 @@ def _confirm_page(check, token: str, action: str):
     try:
         user, email = check(token)
     except service.InvalidToken as err:
-        return render_template("campaigns/link_invalid.html", message=err.message), 400
+        return _link_invalid(err)
     return render_template(
         "campaigns/confirm_link.html",
         action=url_for(action, token=token),
@@ -65,21 +65,49 @@ def _confirm_page(check, token: str, action: str):
     )
 
 
-@bp.get("/account/verify/<token>")
-def verify_email_page(token: str):
-    return _confirm_page(service.check_verification, token, "campaigns.verify_email")
+def _link_invalid(err):
+    return render_template("campaigns/link_invalid.html", message=err.message), 400
 
 
-@bp.post("/account/verify/<token>")
-def verify_email(token: str):
+def _follow_link(follow, token: str, said):
+    """A mailed link's button: ``follow(token)`` and commit, then flash ``said(result)``
+    and go home; a used or expired link says why instead, and nothing is written."""
     try:
-        service.verify_email(token)
+        result = follow(token)
     except service.InvalidToken as err:
         db.session.rollback()
-        return render_template("campaigns/link_invalid.html", message=err.message), 400
+        return _link_invalid(err)
     db.session.commit()
-    flash("Thank you: your email address is confirmed.", "success")
+    flash(said(result), "success")
     return redirect(url_for("pages.home"))
+
+
+def _mailed_link(rule: str, endpoint: str, check, follow, said) -> None:
+    """A mailed link's two routes at ``rule``: the page ``<endpoint>_page`` (``check``)
+    and its button, the POST ``endpoint`` (``follow``, then flash ``said(result)``)."""
+    action = f"campaigns.{endpoint}"
+    bp.add_url_rule(
+        rule, f"{endpoint}_page", lambda token: _confirm_page(check, token, action), methods=["GET"]
+    )
+    bp.add_url_rule(
+        rule, endpoint, lambda token: _follow_link(follow, token, said), methods=["POST"]
+    )
+
+
+_mailed_link(
+    "/account/verify/<token>",
+    "verify_email",
+    service.check_verification,
+    service.verify_email,
+    lambda user: "Thank you: your email address is confirmed.",
+)
+_mailed_link(
+    "/account/email/confirm/<token>",
+    "confirm_email_change",
+    service.check_email_change,
+    service.confirm_email_change,
+    lambda user: f"Your account's email is now {user.email}.",
+)
 
 
 @bp.post("/settings/email/verify")
@@ -110,7 +138,7 @@ def reset_password(token: str):
     try:
         service.peek(token, "reset_password")
     except service.InvalidToken as err:
-        return render_template("campaigns/link_invalid.html", message=err.message), 400
+        return _link_invalid(err)
     form = ResetForm()
     if run_form(form, lambda: service.confirm_password_reset(token, form.password.data)):
         if current_user.is_authenticated:
@@ -118,23 +146,6 @@ def reset_password(token: str):
         flash("Your password is changed; log in with it. Every device was logged out.", "success")
         return redirect(url_for("accounts.login"))
     return render_template("campaigns/reset.html", form=form), form_status(form)
-
-
-@bp.get("/account/email/confirm/<token>")
-def confirm_email_change_page(token: str):
-    return _confirm_page(service.check_email_change, token, "campaigns.confirm_email_change")
-
-
-@bp.post("/account/email/confirm/<token>")
-def confirm_email_change(token: str):
-    try:
-        user = service.confirm_email_change(token)
-    except service.InvalidToken as err:
-        db.session.rollback()
-        return render_template("campaigns/link_invalid.html", message=err.message), 400
-    db.session.commit()
-    flash(f"Your account's email is now {user.email}.", "success")
-    return redirect(url_for("pages.home"))
 
 
 # --- email settings --------------------------------------------------------------

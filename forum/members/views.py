@@ -202,6 +202,20 @@ def admin_points_rule():
     return redirect(url_for("members.admin_tiers"), 303)
 
 
+def _grant_tier(form, member) -> str:
+    """The grant form's action; returns what to flash once it is saved."""
+    change = service.grant(acting_user(), member, form.tier.data, form.reason.data)
+    return f"{form.username.data} is now {change.tier}."
+
+
+def _adjust_balance(form, member) -> str:
+    """The adjustment form's action; returns what to flash once it is saved."""
+    service.admin_adjust(
+        acting_user(), member, form.account.data, form.amount.data, form.reason.data
+    )
+    return f"Added to {form.username.data}'s {form.account.data}."
+
+
 @bp.route("/admin/members/grants", methods=["GET", "POST"])
 @login_required
 def admin_grants():
@@ -210,37 +224,19 @@ def admin_grants():
 
     grant_form = GrantForm(prefix="grant")
     adjust_form = AdjustForm(prefix="adjust")
-    if request.method == "POST" and "grant-reason" in request.form:
-        done = run_form(
-            grant_form,
-            lambda: service.grant(
-                acting_user(),
-                accounts.get_by_username(grant_form.username.data),
-                grant_form.tier.data,
-                grant_form.reason.data,
-            ),
+    status = 200
+    if request.method == "POST":
+        # Two forms on one page: the grant's own field tells which one was sent.
+        form, act = (
+            (grant_form, _grant_tier)
+            if "grant-reason" in request.form
+            else (adjust_form, _adjust_balance)
         )
+        done = run_form(form, lambda: act(form, accounts.get_by_username(form.username.data)))
         if done:
-            flash(f"{grant_form.username.data} is now {done.value.tier}.", "success")
+            flash(done.value, "success")
             return redirect(url_for("members.admin_grants"), 303)
         status = 422
-    elif request.method == "POST":
-        done = run_form(
-            adjust_form,
-            lambda: service.admin_adjust(
-                acting_user(),
-                accounts.get_by_username(adjust_form.username.data),
-                adjust_form.account.data,
-                adjust_form.amount.data,
-                adjust_form.reason.data,
-            ),
-        )
-        if done:
-            flash(f"Added to {adjust_form.username.data}'s {adjust_form.account.data}.", "success")
-            return redirect(url_for("members.admin_grants"), 303)
-        status = 422
-    else:
-        status = 200
     return render_template(
         "members/admin_grants.html",
         grant_form=grant_form,

@@ -258,14 +258,8 @@ def delete_post(actor: User, post: Post, reason: str = "") -> None:
     else:
         signals.search_stale.send("post", ids=[post.id])
     if by_moderator:
-        moderation.record(
-            actor,
-            "post.delete",
-            "post",
-            post.id,
-            reason=reason,
-            subject_id=post.author_id,
-            thread_id=post.thread_id,
+        moderation.record_on(
+            actor, "post.delete", "post", post, reason=reason, thread_id=post.thread_id
         )
     signals.board_changed.send(post.thread, what="post_deleted")
     realtime.announce(

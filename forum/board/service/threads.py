@@ -175,15 +175,8 @@ def rename_thread(actor: User, thread: Thread, title, reason: str = "") -> Threa
     thread.title = title
     db.session.flush()
     if not is_author:
-        moderation.record(
-            actor,
-            "thread.rename",
-            "thread",
-            thread.id,
-            reason=reason,
-            subject_id=thread.author_id,
-            old_title=old,
-            new_title=title,
+        moderation.record_on(
+            actor, "thread.rename", "thread", thread, reason=reason, old_title=old, new_title=title
         )
     signals.search_stale.send("thread", ids=[thread.id])
     signals.board_changed.send(thread, what="thread_renamed")

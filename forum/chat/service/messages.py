@@ -250,13 +250,12 @@ def delete_message(actor: User, message: ChatMessage, reason: str = "") -> None:
     message.deleted_by_id = actor.id
     signals.search_stale.send("message", ids=[message.id])
     if by_moderator:
-        moderation.record(
+        moderation.record_on(
             actor,
             "chat.message.delete",
             "chat_message",
-            message.id,
+            message,
             reason=reason,
-            subject_id=message.author_id,
             room=room.slug,
             author_id=message.author_id,
         )

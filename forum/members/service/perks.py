@@ -180,43 +180,42 @@ def on_order_changed(order, *, event, **_) -> None:
         handler(order, event)
 
 
+# Paying with an account whose balance ran out between the price and the order: the
+# message, the error code, and the form field it is about.
+_SPENT_MEANWHILE = {
+    "credit": (
+        "Your store credit was spent meanwhile; nothing was charged.",
+        "insufficient_credit",
+        {"use_credit_cents": ["Not enough store credit now."]},
+    ),
+    "points": (
+        "Your points were spent meanwhile; nothing was charged.",
+        "insufficient_points",
+        {"use_points": ["Not enough points now."]},
+    ),
+}
+
+
 def _placed(order, event) -> None:
-    credit, points = order.credit_used_cents, order.points_used
-    if not credit and not points:
+    spends = {"credit": order.credit_used_cents, "points": order.points_used}
+    if not any(spends.values()):
         return
     settle(order.buyer_id)
-    if credit:
+    for account, amount in spends.items():
+        if not amount:
+            continue
         try:
             post(
                 order.buyer_id,
-                "credit",
-                -credit,
+                account,
+                -amount,
                 "order_payment",
-                key=f"spend-credit:{order.id}",
+                key=f"spend-{account}:{order.id}",
                 order_id=order.id,
             )
         except Conflict:
-            raise Conflict(
-                "Your store credit was spent meanwhile; nothing was charged.",
-                code="insufficient_credit",
-                fields={"use_credit_cents": ["Not enough store credit now."]},
-            ) from None
-    if points:
-        try:
-            post(
-                order.buyer_id,
-                "points",
-                -points,
-                "order_payment",
-                key=f"spend-points:{order.id}",
-                order_id=order.id,
-            )
-        except Conflict:
-            raise Conflict(
-                "Your points were spent meanwhile; nothing was charged.",
-                code="insufficient_points",
-                fields={"use_points": ["Not enough points now."]},
-            ) from None
+            message, code, fields = _SPENT_MEANWHILE[account]
+            raise Conflict(message, code=code, fields=fields) from None
 
 
 def _grant(order, perk: str, amount: int, key: str, funded_by: str | None = None) -> None:

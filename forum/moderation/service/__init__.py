@@ -1,7 +1,7 @@
 """Moderation's front: rights and reasons, the audit log, flags and their scores, the
 review queue, silencing and suspension, site settings.
 
-- ``audit``: ``check_moderator``, ``check_admin``, ``check_reason``, ``record``, ``audit_log``
+- ``audit``: ``check_moderator``, ``check_admin``, ``check_reason``, ``record``, ``record_on``, ``audit_log``
 - ``flags``: ``flag`` (a feature's own flag path), ``flag_target`` (the API and dialog),
   ``flags_against`` (trust's TL3 rule), ``accuracy``, ``flag_weight``
 - ``queue``: ``queue``, ``claim``, ``decide``, ``holds_new_post`` / ``hold_for_review``
@@ -13,7 +13,14 @@ review queue, silencing and suspension, site settings.
 """
 
 from ..models import DECISIONS, FLAG_REASONS, FLAG_TARGETS  # noqa: F401
-from .audit import audit_log, check_admin, check_moderator, check_reason, record  # noqa: F401
+from .audit import (  # noqa: F401
+    audit_log,
+    check_admin,
+    check_moderator,
+    check_reason,
+    record,
+    record_on,
+)
 from .flags import (  # noqa: F401
     accuracy,
     describe,

@@ -5,6 +5,8 @@ audit entry in the same transaction. Actions on another feature's rows live in t
 feature's service and call ``check_moderator``, ``check_reason`` and ``record`` here
 (board: lock, pin, move, hide)."""
 
+from typing import Any
+
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
@@ -66,6 +68,16 @@ def record(
     )
     db.session.add(entry)
     return entry
+
+
+def record_on(
+    actor: User | None, action: str, target_type: str, thing: Any, *, reason: str = "", **params
+) -> AuditEntry:
+    """Audit an action on a member's thing (a post, thread, review, report, message):
+    the entry points at ``thing.id`` and its subject is the thing's author."""
+    return record(
+        actor, action, target_type, thing.id, reason=reason, subject_id=thing.author_id, **params
+    )
 
 
 def audit_log(

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from ... import ratelimit, signals
 from ...accounts.models import User
 from ...clock import now
+from ...database import add_unique
 from ...errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ...extensions import db
 from ...permissions import can_moderate, check_member
@@ -107,6 +108,23 @@ def item_for(target_type: str, target_id: int, author_id: int | None, kind: str)
     return item
 
 
+def record_item(
+    actor: User | None, action: str, item: ReviewItem, *, reason: str, **params
+) -> None:
+    """Audit a step in a review item's life: the entry points at the item's target, its
+    subject is the target's author, and it links the item."""
+    record(
+        actor,
+        action,
+        item.target_type,
+        item.target_id,
+        reason=reason,
+        subject_id=item.author_id,
+        item_id=item.id,
+        **params,
+    )
+
+
 def _check_flag(reason, note) -> str:
     if reason not in FLAG_REASONS:
         raise ValidationFailed(fields={"reason": [f"Choose one of {', '.join(FLAG_REASONS)}."]})
@@ -149,12 +167,8 @@ def flag(
         note=note,
         weight=weight,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(entry)
-            db.session.flush()
-    except IntegrityError:
-        raise Conflict("You have already flagged this.", code="already_flagged") from None
+    if not add_unique(entry):
+        raise Conflict("You have already flagged this.", code="already_flagged")
     pending = ReviewItem.status == "pending"
     db.session.execute(
         update(ReviewItem)
@@ -193,16 +207,7 @@ def _auto_hide(item: ReviewItem) -> None:
         return
     reason = f"Hidden automatically: members' flags reached a score of {row.score}."
     hide_target(item.target_type, item.target_id, True, None, reason)
-    record(
-        None,
-        f"{item.target_type}.auto_hide",
-        item.target_type,
-        item.target_id,
-        reason=reason,
-        subject_id=row.author_id,
-        item_id=item.id,
-        score=row.score,
-    )
+    record_item(None, f"{item.target_type}.auto_hide", item, reason=reason, score=row.score)
 
 
 def hide_target(

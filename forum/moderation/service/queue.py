@@ -21,7 +21,7 @@ from ...trust import service as trust
 from ..models import DECISIONS, Flag, ReviewItem
 from ..schemas import Target
 from .audit import check_moderator, check_reason, record
-from .flags import describe, hide_target, item_for
+from .flags import describe, hide_target, item_for, record_item
 from .settings import setting
 
 OUTCOME = {"agree": "agreed", "disagree": "disagreed", "ignore": "ignored"}
@@ -51,14 +51,8 @@ def holds_new_post(author) -> bool:
 def hold_for_review(target_type: str, target_id: int, author_id: int) -> ReviewItem:
     """Queue a held post (its owner keeps it unpublished until a moderator decides)."""
     item = item_for(target_type, target_id, author_id, "first_post")
-    record(
-        None,
-        f"{target_type}.hold",
-        target_type,
-        target_id,
-        reason="A new account's first posts wait for review.",
-        subject_id=author_id,
-        item_id=item.id,
+    record_item(
+        None, f"{target_type}.hold", item, reason="A new account's first posts wait for review."
     )
     return item
 
@@ -195,16 +189,7 @@ def decide(actor, item: ReviewItem, action: str, reason: str = "") -> ReviewItem
             reason,
             released=item.kind == "first_post",
         )
-    record(
-        actor,
-        f"queue.{action}",
-        item.target_type,
-        item.target_id,
-        reason=reason,
-        subject_id=item.author_id,
-        item_id=item.id,
-        kind=item.kind,
-    )
+    record_item(actor, f"queue.{action}", item, reason=reason, kind=item.kind)
     if item.author_id is not None and action == "agree":
         target = target_of(item, None) or target_of(item, actor)
         noun = NOUNS.get(item.target_type, item.target_type)

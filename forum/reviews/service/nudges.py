@@ -18,9 +18,9 @@ from datetime import timedelta
 
 from flask import url_for
 from sqlalchemy import exists, select, update
-from sqlalchemy.exc import IntegrityError
 
 from ...clock import now
+from ...database import add_unique
 from ...extensions import db
 from ...notifications import service as notifications
 from ...shop_embed import service as shop
@@ -52,13 +52,9 @@ def invitation_text(order, *, reminder: bool = False) -> str:
 
 def invite(order) -> bool:
     """On completion: notify the buyer once per order (True when this call did)."""
-    try:
-        with db.session.begin_nested():
-            db.session.add(
-                ReviewInvitation(order_id=order.id, buyer_id=order.buyer_id, invited_at=now())
-            )
-            db.session.flush()
-    except IntegrityError:
+    if not add_unique(
+        ReviewInvitation(order_id=order.id, buyer_id=order.buyer_id, invited_at=now())
+    ):
         return False
     notifications.notify(order.buyer_id, "review_invite", invitation_text(order), invite_url(order))
     return True

@@ -5,10 +5,10 @@ a reason by a moderator or the product's merchant."""
 from flask import url_for
 from markupsafe import escape
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from ...board import service as board
 from ...clock import now
+from ...database import add_unique
 from ...errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ...extensions import db
 from ...moderation import service as moderation
@@ -19,7 +19,7 @@ from ...shop_embed import service as shop
 from ..models import ExperienceReport
 from . import rewards
 from .common import REASON_MAX
-from .reviews import check_completed, check_not_the_shop, is_moderator
+from .reviews import check_completed, check_not_the_shop, is_moderator, purchase_columns
 
 
 def report_categories() -> list:
@@ -77,21 +77,12 @@ def create_report(author, category, *, order_item_id, title, body) -> Experience
     report = ExperienceReport(
         thread_id=thread.id,
         author_id=author.id,
-        order_id=order.id,
-        order_item_id=item.id,
-        product_id=item.product_id,
-        merchant_id=order.merchant_id,
+        **purchase_columns(order, item),
         status="pending",
         created_at=now(),
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(report)
-            db.session.flush()
-    except IntegrityError:
-        raise Conflict(
-            "You have already reported on this purchase.", code="already_reported"
-        ) from None
+    if not add_unique(report):
+        raise Conflict("You have already reported on this purchase.", code="already_reported")
     notifications.notify(
         order.merchant.user_id,
         "report_pending",
@@ -179,13 +170,12 @@ def decide_report(actor, report: ExperienceReport, *, approve: bool, reason: str
         text = f"Your experience report was not approved: {reason}"
     notifications.notify(report.author_id, "report_decided", text, thread_url, actor_id=actor.id)
     if moderator:
-        moderation.record(
+        moderation.record_on(
             actor,
             "report.approve" if approve else "report.reject",
             "report",
-            report.id,
+            report,
             reason=reason,
-            subject_id=report.author_id,
             thread_id=report.thread_id,
         )
 
@@ -208,14 +198,8 @@ def remove_report(actor, report: ExperienceReport, reason: str = "") -> None:
     first = board.first_post(thread) if thread else None
     if first is not None:
         board.set_hidden(actor, first, True, reason)
-    moderation.record(
-        actor,
-        "report.remove",
-        "report",
-        report.id,
-        reason=reason,
-        subject_id=report.author_id,
-        thread_id=report.thread_id,
+    moderation.record_on(
+        actor, "report.remove", "report", report, reason=reason, thread_id=report.thread_id
     )
     db.session.refresh(report)
 

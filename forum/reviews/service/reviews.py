@@ -10,11 +10,10 @@ racing on one review still move the aggregates exactly once each.
 from flask import current_app, url_for
 from markupsafe import Markup
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from ... import markup, ratelimit, signals
 from ...clock import now
-from ...database import newest_first
+from ...database import add_unique, newest_first
 from ...errors import Conflict, Forbidden, NotFound, field_error
 from ...extensions import db
 from ...moderation import service as moderation
@@ -87,6 +86,17 @@ def check_can_review(user, product, order_id: int | None = None):
     item, order = open_items[0]
     _check_address(user, product, order)
     return order, item
+
+
+def purchase_columns(order, item) -> dict[str, int]:
+    """The columns that tie a review or an experience report to the purchase it is
+    about (an order is of one merchant, so the order names the shop)."""
+    return {
+        "order_id": order.id,
+        "order_item_id": item.id,
+        "product_id": item.product_id,
+        "merchant_id": order.merchant_id,
+    }
 
 
 def check_not_the_shop(user, order) -> None:
@@ -180,10 +190,7 @@ def create_review(
     )
     names = [photo_store.store(data) for data in photos]
     review = Review(
-        product_id=product.id,
-        merchant_id=product.merchant_id,
-        order_id=order.id,
-        order_item_id=item.id,
+        **purchase_columns(order, item),
         author_id=user.id,
         rating=rating,
         title=title,
@@ -195,16 +202,10 @@ def create_review(
         created_at=now(),
         photos=[ReviewPhoto(name=name, position=n) for n, name in enumerate(names)],
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(review)
-            db.session.flush()
-    except IntegrityError:
+    if not add_unique(review):
         for name in names:
             photo_store.remove(name)
-        raise Conflict(
-            "You have already reviewed this purchase.", code="already_reviewed"
-        ) from None
+        raise Conflict("You have already reviewed this purchase.", code="already_reviewed")
     shop.apply_rating(product.id, add=rating)
     signals.review_changed.send(review, change="created")
     rewards.reward("review", review)
@@ -292,14 +293,8 @@ def delete_review(actor, review: Review, reason: str = "") -> None:
         shop.apply_rating(review.product_id, remove=row.rating)
     rewards.reverse("review", review.order_item_id, "review_deleted")
     if by_moderator:
-        moderation.record(
-            actor,
-            "review.delete",
-            "review",
-            review.id,
-            reason=reason,
-            subject_id=review.author_id,
-            product_id=review.product_id,
+        moderation.record_on(
+            actor, "review.delete", "review", review, reason=reason, product_id=review.product_id
         )
     db.session.refresh(review)
     signals.review_changed.send(review, change="deleted")
@@ -353,14 +348,13 @@ def set_hidden(actor, review: Review, hidden: bool, reason: str = "") -> None:
         if row is not None:
             shop.apply_rating(review.product_id, add=row.rating)
     if row is not None:
-        moderation.record(
+        moderation.record_on(
             actor,
             "review.hide" if hidden else "review.restore",
             "review",
-            review.id,
+            review,
             product_id=review.product_id,
             reason=reason,
-            subject_id=review.author_id,
         )
         moderation.resolve_flags(actor, "review", review.id)
     db.session.refresh(review)
@@ -376,12 +370,8 @@ def vote_helpful(user, review: Review) -> int:
     author's own review, Conflict ``already_voted`` for a second vote."""
     if user.id == review.author_id:
         raise Forbidden("You cannot vote on your own review.", code="own_review")
-    try:
-        with db.session.begin_nested():
-            db.session.add(ReviewVote(review_id=review.id, user_id=user.id, created_at=now()))
-            db.session.flush()
-    except IntegrityError:
-        raise Conflict("You already found this review helpful.", code="already_voted") from None
+    if not add_unique(ReviewVote(review_id=review.id, user_id=user.id, created_at=now())):
+        raise Conflict("You already found this review helpful.", code="already_voted")
     count = db.session.execute(
         update(Review)
         .where(Review.id == review.id)

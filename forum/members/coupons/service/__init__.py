@@ -45,12 +45,6 @@ from .checkout import (
     release,
 )
 from .common import (
-    CODE_RE,
-    DEFAULT_CURRENCY,
-    MAX_AMOUNT_CENTS,
-    MAX_PER_USER,
-    MAX_PERCENT_BP,
-    MAX_USES,
     RELEASING_STATUSES,
     TIER_LABELS,
     may_manage,
@@ -76,12 +70,6 @@ from .manage import (
 )
 
 __all__ = [
-    "CODE_RE",
-    "DEFAULT_CURRENCY",
-    "MAX_AMOUNT_CENTS",
-    "MAX_PERCENT_BP",
-    "MAX_PER_USER",
-    "MAX_USES",
     "RELEASING_STATUSES",
     "TIER_LABELS",
     "check_coupon",

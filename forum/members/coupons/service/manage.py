@@ -3,10 +3,10 @@
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from .... import signals
 from ....clock import now
+from ....database import add_unique
 from ....errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from ....extensions import db
 from ....money import known_currency
@@ -150,12 +150,8 @@ def create_coupon(
         active=True,
         created_at=now(),
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(coupon)
-            db.session.flush()
-    except IntegrityError:  # the same code created at the same moment
-        raise _code_taken() from None
+    if not add_unique(coupon):  # the same code created at the same moment
+        raise _code_taken()
     return coupon
 
 
