@@ -19,27 +19,21 @@ from .core import endpoints, page_args
 endpoint = endpoints(bp, tag="attribution")
 
 
-@endpoint(
-    "/merchant",
-    "GET",
-    summary="Your commission settings",
-    auth="merchant",
-    response=responses.MerchantSettings,
-)
+@endpoint("/merchant", "GET", auth="merchant", response=responses.MerchantSettings)
 def merchant_settings():
+    """Your commission settings"""
     return dump_settings(service.settings_of(_user().id))
 
 
 @endpoint(
     "/merchant",
     "PATCH",
-    summary="Set your CPS rate, CPA amounts and credit model",
     auth="merchant",
     body=MerchantSettingsBody,
-    errors=(422,),
     response=responses.MerchantSettings,
 )
 def update_merchant_settings(data: MerchantSettingsBody):
+    """Set your CPS rate, CPA amounts and credit model"""
     settings = service.update_settings(
         _user(),
         cps_rate_bp=data.cps_rate_bp,
@@ -100,7 +94,6 @@ def _report_endpoint(name: str, rule: str, summary: str, auth: str, groups: tupl
         "GET",
         summary=summary,
         auth=auth,
-        errors=(400, 422),
         query=_report_query(groups),
         response=responses.Report,
     )(handler)
@@ -125,39 +118,28 @@ admin_attribution = _report_endpoint(
 @endpoint(
     "/admin/attribution/payouts",
     "POST",
-    summary="Pay a merchant's approved commission",
     auth="admin",
     body=PayoutBody,
     status=201,
-    errors=(404, 409, 422),
+    errors=(404, 409),
     response=responses.PayoutList,
 )
 def create_payout(data: PayoutBody):
+    """Pay a merchant's approved commission"""
     return {"items": [dump_payout(p) for p in service.pay_out(_user(), data.merchant_id)]}
 
 
-@endpoint(
-    "/me/earnings",
-    "GET",
-    summary="Conversions credited to your posts and messages",
-    errors=(400,),
-    query=("cursor", "limit"),
-    response=responses.EarningPage,
-)
+@endpoint("/me/earnings", "GET", query=("cursor", "limit"), response=responses.EarningPage)
 def my_earnings():
+    """Conversions credited to your posts and messages"""
     user = _user()
     page = service.earnings(user.id, **page_args())
     return {**page.dump(dump_earning), "totals": service.earnings_summary(user.id)}
 
 
-@endpoint(
-    "/merchant/signups/held",
-    "GET",
-    summary="Sign-ups waiting for your review before they earn CPA",
-    auth="merchant",
-    response=responses.HeldSignupList,
-)
+@endpoint("/merchant/signups/held", "GET", auth="merchant", response=responses.HeldSignupList)
 def held_signups():
+    """Sign-ups waiting for your review before they earn CPA"""
     return {"items": [dump_held_signup(c) for c in service.held_signups(_user().id)]}
 
 
@@ -175,7 +157,7 @@ def _review_signup(verdict: str, summary: str):
         "POST",
         summary=summary,
         auth="merchant",
-        errors=(404, 409),
+        errors=(409,),
         response=responses.HeldSignup,
     )(handler)
 

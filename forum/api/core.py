@@ -1,6 +1,7 @@
 """Declaring API endpoints: validation, auth, errors and the OpenAPI registry."""
 
 import functools
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -114,7 +115,9 @@ def endpoints(bp, *, tag: str) -> Callable[..., Any]:
 
     endpoint = endpoints(bp, tag="shop")
 
-    @endpoint("/orders/<int:order_id>/ship", "POST", summary=..., response=...)
+    @endpoint("/orders/<int:order_id>/ship", "POST", body=ShipBody, response=responses.Order)
+    def ship_order(order_id: int, data: ShipBody):
+        '''Mark a paid order shipped (its merchant, admin)'''
     """
     return functools.partial(endpoint, bp, tag=tag)
 
@@ -124,7 +127,7 @@ def endpoint(
     rule: str,
     method: str,
     *,
-    summary: str,
+    summary: str = "",
     auth: str = "user",  # "anyone" | "user" | a role name
     body: type[BaseModel] | None = None,
     status: int = 200,
@@ -136,7 +139,14 @@ def endpoint(
     operation_id: str = "",
 ):
     """Register ``func`` on ``bp`` and in the OpenAPI document, as the endpoint and
-    operation ``operation_id`` (by default the function's name).
+    operation ``operation_id`` (by default the function's name). The operation's
+    summary is the first paragraph of ``func``'s docstring (``summary`` overrides it,
+    for endpoints made by a factory).
+
+    ``errors`` lists only the error statuses the declaration does not imply; these it
+    documents itself: 400 and 503 always; 401 with ``auth`` other than ``"anyone"``, and
+    403 too for a role or a write (a cookie session's CSRF check); 404 for a path
+    parameter; 422 for ``body`` or ``query``; 429 for ``limits``.
 
     ``limits`` names config settings holding Flask-Limiter specs (per client
     address, e.g. ``("LOGIN_LIMIT_PER_IP",)``); they wrap the view that is
@@ -165,6 +175,9 @@ def endpoint(
 
     def decorate(func: Callable[..., Any]):
         operation_name = operation_id or func.__name__
+        operation_summary = summary or _first_paragraph(func)
+        if not operation_summary:
+            raise TypeError(f"{operation_name}: say what the endpoint does in its docstring")
 
         @functools.wraps(func)
         def view(**kwargs: Any) -> Any:
@@ -214,7 +227,7 @@ def endpoint(
                 "application/json": {"schema": _schema_ref(response, "serialization")}
             }
         operation: dict[str, Any] = {
-            "summary": summary,
+            "summary": operation_summary,
             "operationId": operation_name,
             "tags": [tag] if tag else [],
             "responses": {str(status): success},
@@ -258,6 +271,11 @@ def endpoint(
         return view
 
     return decorate
+
+
+def _first_paragraph(func: Callable[..., Any]) -> str:
+    """A docstring's first paragraph on one line (as flask-smorest reads a summary)."""
+    return " ".join((inspect.getdoc(func) or "").split("\n\n")[0].split())
 
 
 def _setting(name: str) -> Callable[[], str]:

@@ -13,13 +13,11 @@ DATE = {"type": "string", "format": "date"}
 @endpoint(
     "/admin/health",
     "GET",
-    summary="Community health over a day range: active members, activation, posting, "
-    "replies, retention cohorts, top contributors, the member funnel, chat activity, "
-    "event attendance and no-shows",
     auth="admin",
-    errors=(403, 422),
     query=(("from", DATE), ("to", DATE)),
     response=responses.CommunityHealth,
 )
 def admin_health():
+    """Community health over a day range: active members, activation, posting, replies, retention
+    cohorts, top contributors, the member funnel, chat activity, event attendance and no-shows"""
     return service.report(request.args.get("from"), request.args.get("to"))

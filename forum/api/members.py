@@ -31,25 +31,15 @@ def _membership(user) -> dict:
     )
 
 
-@endpoint(
-    "/me/membership",
-    "GET",
-    summary="The caller's tier, progress to the next tier and perks",
-    response=Membership,
-)
+@endpoint("/me/membership", "GET", response=Membership)
 def my_membership():
+    """The caller's tier, progress to the next tier and perks"""
     return _membership(_user())
 
 
-@endpoint(
-    "/me/wallet",
-    "GET",
-    summary="The caller's store credit (available and pending), points and ledger",
-    errors=(422,),
-    query=("cursor", "limit"),
-    response=Wallet,
-)
+@endpoint("/me/wallet", "GET", query=("cursor", "limit"), response=Wallet)
 def my_wallet():
+    """The caller's store credit (available and pending), points and ledger"""
     user = _user()
     limit = limit_from(request.args.get("limit"))
     after = decode(request.args.get("cursor"), 1)
@@ -69,42 +59,24 @@ def my_wallet():
     }
 
 
-@endpoint(
-    "/admin/tiers",
-    "GET",
-    summary="The tier rules and perk settings",
-    auth="admin",
-    errors=(403,),
-    response=TierRules,
-)
+@endpoint("/admin/tiers", "GET", auth="admin", response=TierRules)
 def get_tier_rules():
+    """The tier rules and perk settings"""
     service.check_admin(_user())
     return service.rules_json()
 
 
-@endpoint(
-    "/admin/tiers",
-    "PUT",
-    summary="Change the tier rules; later evaluations use them",
-    auth="admin",
-    body=TierRulesBody,
-    errors=(403, 422),
-    response=TierRules,
-)
+@endpoint("/admin/tiers", "PUT", auth="admin", body=TierRulesBody, response=TierRules)
 def put_tier_rules(data: TierRulesBody):
+    """Change the tier rules; later evaluations use them"""
     return service.rules_json(service.update_rules(_user(), **data.model_dump()))
 
 
 @endpoint(
-    "/admin/members/<username>/tier",
-    "POST",
-    summary="A manual tier grant with a reason",
-    auth="admin",
-    body=GrantBody,
-    errors=(403, 404, 422),
-    response=Membership,
+    "/admin/members/<username>/tier", "POST", auth="admin", body=GrantBody, response=Membership
 )
 def grant_tier(username: str, data: GrantBody):
+    """A manual tier grant with a reason"""
     service.check_admin(_user())
     user = accounts.get_by_username(username)
     service.grant(_user(), user, data.tier, data.reason)
@@ -129,7 +101,7 @@ def _adjust(name: str, account: str, summary: str, body, amount_field: str):
         auth="admin",
         body=body,
         status=201,
-        errors=(403, 404, 409, 422),
+        errors=(409,),
         response=LedgerEntryOut,
     )(handler)
 

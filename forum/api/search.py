@@ -26,14 +26,13 @@ FILTERS = (
     bp,
     "/search",
     "GET",
-    summary="Search posts, threads, products, events and public chat messages",
     auth="anyone",
-    errors=(400, 422),
     query=("q", *FILTERS, "cursor", "limit"),
     tag="search",
     response=responses.SearchPage,
 )
 def search():
+    """Search posts, threads, products, events and public chat messages"""
     query = service.query_from(request.args)
     page = service.search(
         query,
