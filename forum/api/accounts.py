@@ -71,7 +71,7 @@ def create_token(data: NewTokenBody):
     return {**dump_token(token), "token": secret}
 
 
-@endpoint("/auth/tokens/<int:token_id>", "DELETE", status=204)
+@endpoint("/auth/tokens/<int:token_id>", "DELETE")
 def revoke_token(token_id: int):
     """Revoke one of your tokens"""
     service.revoke_token(current_user._get_current_object(), token_id)
@@ -91,7 +91,7 @@ def upload_my_avatar():
     return {"avatar_url": url}
 
 
-@endpoint("/me/avatar", "DELETE", status=204)
+@endpoint("/me/avatar", "DELETE")
 def remove_my_avatar():
     """Remove your avatar (your initials are shown again)"""
     service.remove_avatar(current_user._get_current_object())

@@ -31,7 +31,7 @@ def create_upload():
     return service.dump(service.upload(acting_user(), service.read_limited(upload.stream)))
 
 
-@endpoint("/uploads/<int:upload_id>", "DELETE", status=204)
+@endpoint("/uploads/<int:upload_id>", "DELETE")
 def delete_upload(upload_id: int):
     """Delete one of your uploaded images (moderators: anyone's)"""
     service.delete(acting_user(), upload_id)

@@ -14,7 +14,7 @@ from ..errors import field_error
 from ..pagination import decode, encode, limit_from
 from ..permissions import acting_user as _user
 from . import bp, responses
-from .core import endpoints, page_args
+from .core import DAY_RANGE, PAGE, day_range, endpoints, page_args
 
 endpoint = endpoints(bp, tag="attribution")
 
@@ -48,7 +48,7 @@ def _report(merchant_id: int | None, allowed: tuple[str, ...]):
     group = request.args.get("group_by", "post")
     if group not in allowed:
         raise field_error("group_by", f"Use one of {', '.join(allowed)}.")
-    start, end = reports.parse_range(request.args.get("from"), request.args.get("to"))
+    start, end = reports.parse_range(*day_range())
     limit = limit_from(request.args.get("limit"))
     offset = 0
     after = decode(request.args.get("cursor"), 1)
@@ -69,17 +69,8 @@ def _report(merchant_id: int | None, allowed: tuple[str, ...]):
     }
 
 
-DATE = {"type": "string", "format": "date"}
-
-
 def _report_query(groups: tuple[str, ...]) -> tuple:
-    return (
-        ("group_by", {"type": "string", "enum": list(groups)}),
-        ("from", DATE),
-        ("to", DATE),
-        "cursor",
-        "limit",
-    )
+    return (("group_by", {"type": "string", "enum": list(groups)}), *DAY_RANGE, *PAGE)
 
 
 def _report_endpoint(name: str, rule: str, summary: str, auth: str, groups: tuple[str, ...]):
@@ -129,7 +120,7 @@ def create_payout(data: PayoutBody):
     return {"items": [dump_payout(p) for p in service.pay_out(_user(), data.merchant_id)]}
 
 
-@endpoint("/me/earnings", "GET", query=("cursor", "limit"), response=responses.EarningPage)
+@endpoint("/me/earnings", "GET", query=PAGE, response=responses.EarningPage)
 def my_earnings():
     """Conversions credited to your posts and messages"""
     user = _user()

@@ -20,12 +20,9 @@ from ..permissions import acting_user as _user
 from ..reviews import service as reviews
 from ..schemas import ReasonBody
 from . import bp, responses
-from .core import endpoints, page_args
+from .core import PAGE, endpoints, page_args
 
 endpoint = endpoints(bp, tag="board")
-
-
-PAGE = ("cursor", "limit")
 
 
 @endpoint("/categories", "GET", auth="anyone", response=list[responses.Category])
@@ -143,7 +140,7 @@ def edit_post(post_id: int, data: EditBody):
     return dump_post(service.edit_post(_user(), post, data.body))
 
 
-@endpoint("/posts/<int:post_id>", "DELETE", body=ReasonBody, status=204, errors=(409,))
+@endpoint("/posts/<int:post_id>", "DELETE", body=ReasonBody, errors=(409,))
 def delete_post(post_id: int, data: ReasonBody):
     """Soft-delete a post (a moderator deleting another's post gives a reason)"""
     post = service.post_to_change(post_id, _user())

@@ -19,7 +19,7 @@ from ..pagination import limit_from
 from ..permissions import acting_user as _user
 from ..schemas import ReasonBody
 from . import bp, responses
-from .core import endpoints
+from .core import PAGE, endpoints
 
 endpoint = endpoints(bp, tag="chat")
 
@@ -102,7 +102,7 @@ def chat_add_member(slug: str, data: InviteBody):
     return dump_user_ref(user)
 
 
-@endpoint("/chat/rooms/<slug>/members/<username>", "DELETE", status=204)
+@endpoint("/chat/rooms/<slug>/members/<username>", "DELETE")
 def chat_remove_member(slug: str, username: str):
     """Remove a member from a private room (or leave it)"""
     room = service.get_room(slug, viewer=_user())
@@ -122,7 +122,7 @@ def _before_param():
 @endpoint(
     "/chat/rooms/<slug>/messages",
     "GET",
-    query=("before", "cursor", "limit"),
+    query=("before", *PAGE),
     response=responses.ChatMessagePage,
 )
 def chat_list_messages(slug: str):
@@ -151,7 +151,7 @@ def chat_send_message(slug: str, data: MessageBody):
     return dump_message(message, room.slug)
 
 
-@endpoint("/chat/messages/<int:message_id>", "DELETE", body=ReasonBody, status=204)
+@endpoint("/chat/messages/<int:message_id>", "DELETE", body=ReasonBody)
 def chat_delete_message(message_id: int, data: ReasonBody):
     """Delete a message (author, or a moderator with a reason)"""
     message = service.get_message(message_id, viewer=_user())

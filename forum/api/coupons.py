@@ -10,7 +10,7 @@ from ..members.coupons import service
 from ..members.coupons.schemas import CouponBody, CouponOut, CouponPageOut, CouponPatch, dump_coupon
 from ..permissions import acting_user as _user
 from . import bp
-from .core import endpoints, page_args
+from .core import PAGE, endpoints, page_args
 
 endpoint = endpoints(bp, tag="members")
 
@@ -25,7 +25,7 @@ def create_coupon(data: CouponBody):
     "/coupons",
     "GET",
     errors=(403,),
-    query=("cursor", "limit", ("scope", {"type": "string", "enum": ["site", "shop"]})),
+    query=(*PAGE, ("scope", {"type": "string", "enum": ["site", "shop"]})),
     response=CouponPageOut,
 )
 def list_coupons():

@@ -18,12 +18,9 @@ from ..events.schemas import (
 from ..permissions import acting_user as _user
 from ..schemas import ReasonBody
 from . import bp, responses
-from .core import endpoints, page_args
+from .core import PAGE, endpoints, idempotency_key, page_args
 
 endpoint = endpoints(bp, tag="events")
-
-
-PAGE = ("cursor", "limit")
 
 
 @endpoint(
@@ -87,7 +84,7 @@ def cancel_event(event_id: int, data: ReasonBody):
 def sign_up(event_id: int):
     """Sign up: confirmed while seats remain, else waitlisted (Idempotency-Key honoured)"""
     event = service.get_event(event_id)
-    result = service.sign_up(_user(), event, idempotency_key=request.headers.get("Idempotency-Key"))
+    result = service.sign_up(_user(), event, idempotency_key=idempotency_key())
     return dump_signup_result(result)
 
 
@@ -101,7 +98,7 @@ def my_signup(event_id: int):
     return dump_signup(signup)
 
 
-@endpoint("/events/<int:event_id>/signup", "DELETE", status=204, errors=(409,))
+@endpoint("/events/<int:event_id>/signup", "DELETE", errors=(409,))
 def cancel_signup(event_id: int):
     """Cancel your sign-up; the first waitlisted member is confirmed"""
     event = service.get_event(event_id)
@@ -124,7 +121,6 @@ def participants(event_id: int):
     "/events/<int:event_id>/participants/<int:user_id>",
     "DELETE",
     body=ReasonBody,
-    status=204,
     errors=(409,),
 )
 def remove_participant(event_id: int, user_id: int, data: ReasonBody):
@@ -207,7 +203,7 @@ accept_sponsorship = _answer_sponsorship(
 decline_sponsorship = _answer_sponsorship("decline", "Decline the host's request to sponsor")
 
 
-@endpoint("/events/<int:event_id>/sponsorship", "DELETE", status=204, errors=(409,))
+@endpoint("/events/<int:event_id>/sponsorship", "DELETE", errors=(409,))
 def end_sponsorship(event_id: int):
     """End the sponsorship (the sponsor or the host)"""
     service.end_sponsorship(_user(), service.get_event(event_id))

@@ -1,7 +1,5 @@
 """Dutch auctions, guessing games and reminders (shared/API.md, Auctions and guessing games)."""
 
-from flask import request
-
 from ..permissions import acting_user as _user
 from ..promotions import service
 from ..promotions.game_schemas import (
@@ -22,7 +20,7 @@ from ..promotions.game_schemas import (
 )
 from ..shop_embed.schemas import dump_order
 from . import bp, responses
-from .core import endpoints, idempotent_response
+from .core import endpoints, idempotent_response, order_through
 
 # --- Dutch auctions ------------------------------------------------------------------
 
@@ -59,13 +57,7 @@ def edit_auction(auction_id: int, data):
 )
 def take_auction(auction_id: int, data: TakeBody):
     """Take one unit at the current price; 409 sold_out / limit_reached / not_started / ended"""
-    auction = service.get_auction(auction_id)
-    order, replayed = service.take(
-        _user(),
-        auction,
-        idempotency_key=request.headers.get("Idempotency-Key"),
-        shipping_address=data.shipping_address.model_dump() if data.shipping_address else None,
-    )
+    order, replayed = order_through(service.take, service.get_auction(auction_id), data)
     return idempotent_response(dump_order(order), replayed)
 
 

@@ -20,7 +20,7 @@ from ..members.schemas import (
 from ..pagination import decode, encode, limit_from
 from ..permissions import acting_user as _user
 from . import bp
-from .core import endpoints
+from .core import PAGE, endpoints
 
 endpoint = endpoints(bp, tag="members")
 
@@ -37,7 +37,7 @@ def my_membership():
     return _membership(_user())
 
 
-@endpoint("/me/wallet", "GET", query=("cursor", "limit"), response=Wallet)
+@endpoint("/me/wallet", "GET", query=PAGE, response=Wallet)
 def my_wallet():
     """The caller's store credit (available and pending), points and ledger"""
     user = _user()

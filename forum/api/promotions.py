@@ -1,7 +1,5 @@
 """Group-buy and snap-up endpoints (shared/API.md, Shop), plus the server clock for countdowns."""
 
-from flask import request
-
 from ..clock import now
 from ..permissions import acting_user as _user
 from ..promotions import service
@@ -16,13 +14,9 @@ from ..promotions.schemas import (
 )
 from ..shop_embed.schemas import dump_order
 from . import bp, responses
-from .core import endpoints, idempotent_response
+from .core import endpoints, idempotent_response, order_through
 
 endpoint = endpoints(bp, tag="promotions")
-
-
-def _address(data) -> dict | None:
-    return data.shipping_address.model_dump() if data.shipping_address else None
 
 
 @endpoint("/time", "GET", auth="anyone", response=responses.ServerTime)
@@ -71,12 +65,7 @@ def end_group_buy(group_buy_id: int):
 def start_team(group_buy_id: int, data: TeamBody):
     """Start a team (the caller's order is placed held); honours Idempotency-Key"""
     group_buy = service.get_group_buy(group_buy_id)
-    team, replayed = service.start_team(
-        _user(),
-        group_buy,
-        idempotency_key=request.headers.get("Idempotency-Key"),
-        shipping_address=_address(data),
-    )
+    team, replayed = order_through(service.start_team, group_buy, data)
     return idempotent_response(dump_team(team, _user()), replayed)
 
 
@@ -85,20 +74,14 @@ def start_team(group_buy_id: int, data: TeamBody):
 )
 def join_team(team_id: int, data: TeamBody):
     """Join a team; 409 team_full / already_member / team_closed; honours Idempotency-Key"""
-    team = service.get_team(team_id)
-    team, replayed = service.join_team(
-        _user(),
-        team,
-        idempotency_key=request.headers.get("Idempotency-Key"),
-        shipping_address=_address(data),
-    )
+    team, replayed = order_through(service.join_team, service.get_team(team_id), data)
     return idempotent_response(dump_team(team, _user()), replayed, status=200)
 
 
 @endpoint("/teams/<int:team_id>", "GET", auth="anyone", response=responses.Team)
 def get_team(team_id: int):
-    # Read from the clock (team_payload's status_at); settling is the sweep's, not a GET's.
     """A team: status (forming, succeeded, failed), members, expires_at"""
+    # Read from the clock (team_payload's status_at); settling is the sweep's, not a GET's.
     return dump_team(service.get_team(team_id), _user())
 
 
@@ -128,13 +111,7 @@ def get_snap(snap_id: int):
 def buy_snap(snap_id: int, data: BuyBody):
     """Buy at the snap-up price; 409 sold_out / limit_reached / not_started / ended"""
     snap = service.get_snap(snap_id)
-    order, replayed = service.buy_snap(
-        _user(),
-        snap,
-        data.quantity,
-        idempotency_key=request.headers.get("Idempotency-Key"),
-        shipping_address=_address(data),
-    )
+    order, replayed = order_through(service.buy_snap, snap, data, data.quantity)
     return idempotent_response(dump_order(order), replayed)
 
 

@@ -19,7 +19,7 @@ from ..reviews.schemas import (
 from ..schemas import ReasonBody
 from ..shop_embed import service as shop
 from . import bp, responses
-from .core import endpoints, page_args
+from .core import PAGE, endpoints, page_args
 
 endpoint = endpoints(bp, tag="reviews")
 
@@ -45,7 +45,7 @@ def create_review(product_id: int, data: ReviewBody):
     "/products/<int:product_id>/reviews",
     "GET",
     auth="anyone",
-    query=(SORT, "cursor", "limit"),
+    query=(SORT, *PAGE),
     response=responses.ReviewPage,
 )
 def list_reviews(product_id: int):
@@ -74,7 +74,7 @@ def edit_review(review_id: int, data: ReviewPatch):
     return dump_review(service.edit_review(_user(), review, **data.model_dump()))
 
 
-@endpoint("/reviews/<int:review_id>", "DELETE", body=ReasonBody, status=204)
+@endpoint("/reviews/<int:review_id>", "DELETE", body=ReasonBody)
 def delete_review(review_id: int, data: ReasonBody):
     """Delete a review (its author, or a moderator with a reason); its reward is taken back"""
     service.delete_review(_user(), service.get_review(review_id, viewer=_user()), data.reason)
@@ -103,7 +103,7 @@ def reply(review_id: int, data: ReplyBody):
     return dump_reply(service.reply(_user(), review, data.body))
 
 
-@endpoint("/reviews/<int:review_id>/flag", "POST", body=FlagBody, status=204, errors=(409,))
+@endpoint("/reviews/<int:review_id>/flag", "POST", body=FlagBody, errors=(409,))
 def flag(review_id: int, data: FlagBody):
     """Flag a review for the moderators"""
     review = service.get_review(review_id, viewer=_user())

@@ -10,7 +10,7 @@ from ..permissions import acting_user
 from ..schemas import iso
 from ..search import service
 from . import bp, responses
-from .core import endpoint, page_args
+from .core import PAGE, endpoint, page_args
 
 FILTERS = (
     ("type", {"type": "string", "enum": ["post", "thread", "product", "event", "message"]}),
@@ -27,7 +27,7 @@ FILTERS = (
     "/search",
     "GET",
     auth="anyone",
-    query=("q", *FILTERS, "cursor", "limit"),
+    query=("q", *FILTERS, *PAGE),
     tag="search",
     response=responses.SearchPage,
 )

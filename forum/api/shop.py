@@ -1,12 +1,17 @@
 """Shop endpoints: products, orders, payment, fulfilment and refunds (shared/API.md, Shop)."""
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 from flask import request
+from pydantic import BaseModel
 
 from ..errors import ValidationFailed
 from ..permissions import acting_user as _user
 from ..shop_embed import service
 from ..shop_embed.images import IMAGES
-from ..shop_embed.models import ORDER_STATUSES
+from ..shop_embed.models import ORDER_STATUSES, Order
 from ..shop_embed.schemas import (
     AddressBody,
     CheckoutBody,
@@ -23,12 +28,9 @@ from ..shop_embed.schemas import (
     dump_product,
 )
 from . import bp, responses
-from .core import endpoints, idempotent_response, page_args
+from .core import PAGE, endpoints, idempotency_key, idempotent_response, page_args, shipping_address
 
 endpoint = endpoints(bp, tag="shop")
-
-
-PAGE = ("cursor", "limit")
 
 
 # --- products ----------------------------------------------------------------------
@@ -67,7 +69,7 @@ def update_product(product_id: int, data: ProductPatch):
     return dump_product(service.update_product(_user(), product, **changes))
 
 
-@endpoint("/products/<int:product_id>", "DELETE", auth="merchant", status=204)
+@endpoint("/products/<int:product_id>", "DELETE", auth="merchant")
 def archive_product(product_id: int):
     """Archive a product (its cards show unavailable)"""
     product = service.get_product(product_id, viewer=_user())
@@ -107,17 +109,21 @@ def my_products():
 # --- orders ------------------------------------------------------------------------
 
 
+def _items(data: QuoteBody | OrderBody) -> list[tuple[int, int]]:
+    """An order body's lines as the (product id, quantity) pairs the services take."""
+    return [(line.product_id, line.quantity) for line in data.items]
+
+
 @endpoint(
     "/orders", "POST", body=OrderBody, status=201, errors=(409, 429), response=responses.Order
 )
 def create_order(data: OrderBody):
     """Place an order (reserves stock); honours Idempotency-Key"""
-    address = data.shipping_address.model_dump() if data.shipping_address else None
     order, replayed = service.place_order(
         _user(),
-        [(line.product_id, line.quantity) for line in data.items],
-        shipping_address=address,
-        idempotency_key=request.headers.get("Idempotency-Key"),
+        _items(data),
+        shipping_address=shipping_address(data),
+        idempotency_key=idempotency_key(),
         choices=data.choices(),
     )
     return idempotent_response(dump_order(order), replayed)
@@ -128,13 +134,12 @@ def create_order(data: OrderBody):
 )
 def checkout(data: CheckoutBody):
     """Place and pay an order in one call (all or nothing); honours Idempotency-Key"""
-    address = data.shipping_address.model_dump() if data.shipping_address else None
     order, replayed = service.checkout_replayed(
         _user(),
-        [(line.product_id, line.quantity) for line in data.items],
-        address=address,
+        _items(data),
+        address=shipping_address(data),
         provider=data.provider,
-        idempotency_key=request.headers.get("Idempotency-Key"),
+        idempotency_key=idempotency_key(),
         choices=data.choices(),
     )
     return idempotent_response(dump_order(order), replayed)
@@ -143,9 +148,7 @@ def checkout(data: CheckoutBody):
 @endpoint("/checkout/quote", "POST", body=QuoteBody, errors=(409,), response=PriceQuoteOut)
 def checkout_quote(data: QuoteBody):
     """What an order of these items would cost the caller now (every price rule applied)"""
-    quote = service.price_quote(
-        _user(), [(line.product_id, line.quantity) for line in data.items], choices=data.choices()
-    )
+    quote = service.price_quote(_user(), _items(data), choices=data.choices())
     return quote.as_json()
 
 
@@ -182,81 +185,59 @@ def get_order(order_id: int):
     return dump_order(service.get_order(order_id, _user()), events=True)
 
 
-def _act_on_order(order_id: int, action):
-    """Find the order as the caller may see it (404 otherwise), act, answer with its history."""
-    order = service.get_order(order_id, _user())
-    return dump_order(action(order), events=True)
+def order_action(rule: str, method: str = "POST", *, body: type[BaseModel] | None = None):
+    """Declare an action on an order the caller may see (404 otherwise): the view takes
+    the order (and ``data``, with ``body``) and returns it changed; the answer is the order
+    with its history, or 409 when the order's state does not allow the action."""
+
+    def declare(act: Callable[..., Order]):
+        @functools.wraps(act)
+        def view(order_id: int, **data: Any):
+            order = service.get_order(order_id, _user())
+            return dump_order(act(order, **data), events=True)
+
+        return endpoint(rule, method, body=body, errors=(409,), response=responses.Order)(view)
+
+    return declare
 
 
-@endpoint(
-    "/orders/<int:order_id>/pay", "POST", body=PayBody, errors=(409,), response=responses.Order
-)
-def pay_order(order_id: int, data: PayBody):
+@order_action("/orders/<int:order_id>/pay", body=PayBody)
+def pay_order(order: Order, data: PayBody):
     """Pay an order (buyer): sandbox pays at once, offline awaits the merchant"""
-    return _act_on_order(order_id, lambda order: service.pay(_user(), order, data.provider))
+    return service.pay(_user(), order, data.provider)
 
 
-@endpoint(
-    "/orders/<int:order_id>/shipping-address",
-    "PUT",
-    body=AddressBody,
-    errors=(409,),
-    response=responses.Order,
-)
-def set_shipping_address(order_id: int, data: AddressBody):
+@order_action("/orders/<int:order_id>/shipping-address", "PUT", body=AddressBody)
+def set_shipping_address(order: Order, data: AddressBody):
     """Give or correct where an order goes, until it ships (buyer)"""
-    address = data.shipping_address.model_dump()
-    return _act_on_order(
-        order_id, lambda order: service.set_shipping_address(_user(), order, address)
-    )
+    return service.set_shipping_address(_user(), order, data.shipping_address.model_dump())
 
 
-@endpoint("/orders/<int:order_id>/mark-paid", "POST", errors=(409,), response=responses.Order)
-def mark_paid(order_id: int):
+@order_action("/orders/<int:order_id>/mark-paid")
+def mark_paid(order: Order):
     """Confirm an offline payment (its merchant, admin)"""
-    return _act_on_order(order_id, lambda order: service.mark_paid(_user(), order))
+    return service.mark_paid(_user(), order)
 
 
-@endpoint(
-    "/orders/<int:order_id>/ship", "POST", body=ShipBody, errors=(409,), response=responses.Order
-)
-def ship_order(order_id: int, data: ShipBody):
+@order_action("/orders/<int:order_id>/ship", body=ShipBody)
+def ship_order(order: Order, data: ShipBody):
     """Mark a paid order shipped (its merchant, admin)"""
-    return _act_on_order(
-        order_id, lambda order: service.ship(_user(), order, tracking=data.tracking)
-    )
+    return service.ship(_user(), order, tracking=data.tracking)
 
 
-@endpoint("/orders/<int:order_id>/complete", "POST", errors=(409,), response=responses.Order)
-def complete_order(order_id: int):
+@order_action("/orders/<int:order_id>/complete")
+def complete_order(order: Order):
     """Confirm delivery (buyer, its merchant, admin)"""
-    return _act_on_order(order_id, lambda order: service.complete(_user(), order))
+    return service.complete(_user(), order)
 
 
-@endpoint(
-    "/orders/<int:order_id>/cancel",
-    "POST",
-    body=ReasonBody,
-    errors=(409,),
-    response=responses.Order,
-)
-def cancel_order(order_id: int, data: ReasonBody):
+@order_action("/orders/<int:order_id>/cancel", body=ReasonBody)
+def cancel_order(order: Order, data: ReasonBody):
     """Cancel an unpaid order; its stock is released"""
-    return _act_on_order(order_id, lambda order: service.cancel(_user(), order, reason=data.reason))
+    return service.cancel(_user(), order, reason=data.reason)
 
 
-@endpoint(
-    "/orders/<int:order_id>/refund",
-    "POST",
-    body=RefundBody,
-    errors=(409,),
-    response=responses.Order,
-)
-def refund_order(order_id: int, data: RefundBody):
+@order_action("/orders/<int:order_id>/refund", body=RefundBody)
+def refund_order(order: Order, data: RefundBody):
     """Refund a paid order, or part of it (its merchant, admin); a full refund restores stock"""
-    return _act_on_order(
-        order_id,
-        lambda order: service.refund(
-            _user(), order, reason=data.reason, amount_cents=data.amount_cents
-        ),
-    )
+    return service.refund(_user(), order, reason=data.reason, amount_cents=data.amount_cents)

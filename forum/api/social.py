@@ -14,11 +14,10 @@ from ..social.schemas import (
     dump_reactions,
 )
 from . import bp
-from .core import endpoints, page_args
+from .core import PAGE, endpoints, page_args
 from .responses import social as shapes
 
 endpoint = endpoints(bp, tag="social")
-PAGE = ("cursor", "limit")
 
 
 # --- reactions ---------------------------------------------------------------------
@@ -80,7 +79,7 @@ def add_my_bookmark(data: BookmarkBody):
     return dump_bookmark(service.describe(acting_user(), [bookmark])[0])
 
 
-@endpoint("/bookmarks/<int:bookmark_id>", "DELETE", status=204)
+@endpoint("/bookmarks/<int:bookmark_id>", "DELETE")
 def delete_my_bookmark(bookmark_id: int):
     """Remove one of your bookmarks"""
     service.remove_bookmark(acting_user(), bookmark_id)
@@ -138,7 +137,6 @@ def _draft_endpoints(rule: str, place: str, *, what: str, saving: str, titled: b
         rule,
         "DELETE",
         summary=f"Discard your draft {what}",
-        status=204,
         operation_id=f"delete_{place}_draft",
     )
     def delete_draft(**path):
