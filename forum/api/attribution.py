@@ -134,24 +134,19 @@ def held_signups():
     return {"items": [dump_held_signup(c) for c in service.held_signups(_user().id)]}
 
 
-def _review_signup(verdict: str, summary: str):
-    """``POST /merchant/signups/<user_id>/<verdict>``: approve or reject a held sign-up."""
-
-    def handler(user_id: int):
-        return dump_held_signup(
-            service.review_signup(_user(), user_id, approve=verdict == "approve")
-        )
-
-    handler.__name__ = handler.__qualname__ = f"{verdict}_signup"
-    return endpoint(
-        f"/merchant/signups/<int:user_id>/{verdict}",
-        "POST",
-        summary=summary,
-        auth="merchant",
-        errors=(409,),
-        response=responses.HeldSignup,
-    )(handler)
+# A merchant's verdict on a held sign-up, answered with the sign-up.
+signup_verdict = endpoints(
+    bp, tag="attribution", auth="merchant", errors=(409,), response=responses.HeldSignup
+)
 
 
-approve_signup = _review_signup("approve", "Approve a held sign-up: its CPA is earned")
-reject_signup = _review_signup("reject", "Reject a held sign-up: it earns nothing")
+@signup_verdict("/merchant/signups/<int:user_id>/approve", "POST")
+def approve_signup(user_id: int):
+    """Approve a held sign-up: its CPA is earned"""
+    return dump_held_signup(service.review_signup(_user(), user_id, approve=True))
+
+
+@signup_verdict("/merchant/signups/<int:user_id>/reject", "POST")
+def reject_signup(user_id: int):
+    """Reject a held sign-up: it earns nothing"""
+    return dump_held_signup(service.review_signup(_user(), user_id, approve=False))

@@ -36,7 +36,6 @@ API_MODULES = (
     "search",
     "attachments",
     "insight",
-    "evaluation",
     "recommend",
     "social",
 )

@@ -118,10 +118,7 @@ def participants(event_id: int):
 
 
 @endpoint(
-    "/events/<int:event_id>/participants/<int:user_id>",
-    "DELETE",
-    body=ReasonBody,
-    errors=(409,),
+    "/events/<int:event_id>/participants/<int:user_id>", "DELETE", body=ReasonBody, errors=(409,)
 )
 def remove_participant(event_id: int, user_id: int, data: ReasonBody):
     """Remove a participant (host), with a reason they are sent; the seat goes to the waitlist"""
@@ -177,30 +174,24 @@ def my_sponsorships():
     return {name: [dump_sponsorship(event) for event in events] for name, events in found.items()}
 
 
-def _answer_sponsorship(answer: str, summary: str):
-    """``POST /events/<event_id>/sponsorship/<answer>``: the asked merchant accepts or
-    declines; both answer the event as it is then."""
-    decide = getattr(service, f"{answer}_sponsorship")
-
-    def handler(event_id: int):
-        event = service.get_event(event_id)
-        return dump_event(decide(_user(), event), viewer=_user())
-
-    handler.__name__ = handler.__qualname__ = f"{answer}_sponsorship"
-    return endpoint(
-        f"/events/<int:event_id>/sponsorship/{answer}",
-        "POST",
-        summary=summary,
-        auth="merchant",
-        errors=(409,),
-        response=responses.Event,
-    )(handler)
-
-
-accept_sponsorship = _answer_sponsorship(
-    "accept", "Accept the host's request to sponsor (from now on its sign-ups bill you)"
+# The asked merchant's answer to a host's request to sponsor, answered with the event.
+sponsorship_answer = endpoints(
+    bp, tag="events", auth="merchant", errors=(409,), response=responses.Event
 )
-decline_sponsorship = _answer_sponsorship("decline", "Decline the host's request to sponsor")
+
+
+@sponsorship_answer("/events/<int:event_id>/sponsorship/accept", "POST")
+def accept_sponsorship(event_id: int):
+    """Accept the host's request to sponsor (from now on its sign-ups bill you)"""
+    event = service.accept_sponsorship(_user(), service.get_event(event_id))
+    return dump_event(event, viewer=_user())
+
+
+@sponsorship_answer("/events/<int:event_id>/sponsorship/decline", "POST")
+def decline_sponsorship(event_id: int):
+    """Decline the host's request to sponsor"""
+    event = service.decline_sponsorship(_user(), service.get_event(event_id))
+    return dump_event(event, viewer=_user())
 
 
 @endpoint("/events/<int:event_id>/sponsorship", "DELETE", errors=(409,))

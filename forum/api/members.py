@@ -83,40 +83,26 @@ def grant_tier(username: str, data: GrantBody):
     return _membership(user)
 
 
-def _adjust(name: str, account: str, summary: str, body, amount_field: str):
-    """``POST /admin/members/<username>/<account>``: an admin's signed adjustment of a
-    member's store credit or points, with a reason; answers the ledger entry."""
-
-    def handler(username: str, data):
-        service.check_admin(_user())
-        user = accounts.get_by_username(username)
-        amount = getattr(data, amount_field)
-        return dump_entry(service.admin_adjust(_user(), user, account, amount, data.reason))
-
-    handler.__name__ = handler.__qualname__ = name
-    return endpoint(
-        f"/admin/members/<username>/{account}",
-        "POST",
-        summary=summary,
-        auth="admin",
-        body=body,
-        status=201,
-        errors=(409,),
-        response=LedgerEntryOut,
-    )(handler)
-
-
-goodwill_credit = _adjust(
-    "goodwill_credit",
-    "credit",
-    "Goodwill store credit (available at once); negative takes it away",
-    CreditBody,
-    "amount_cents",
+# An admin's signed adjustment of a member's store credit or points, with a reason;
+# answered with the ledger entry.
+adjustment = endpoints(
+    bp, tag="members", auth="admin", status=201, errors=(409,), response=LedgerEntryOut
 )
-admin_points = _adjust(
-    "admin_points",
-    "points",
-    "Points given (or, negative, taken) by an admin with a reason",
-    PointsBody,
-    "amount",
-)
+
+
+@adjustment("/admin/members/<username>/credit", "POST", body=CreditBody)
+def goodwill_credit(username: str, data: CreditBody):
+    """Goodwill store credit (available at once); negative takes it away"""
+    return _adjust(username, "credit", data.amount_cents, data.reason)
+
+
+@adjustment("/admin/members/<username>/points", "POST", body=PointsBody)
+def admin_points(username: str, data: PointsBody):
+    """Points given (or, negative, taken) by an admin with a reason"""
+    return _adjust(username, "points", data.amount, data.reason)
+
+
+def _adjust(username: str, account: str, amount: int, reason: str) -> dict:
+    service.check_admin(_user())
+    user = accounts.get_by_username(username)
+    return dump_entry(service.admin_adjust(_user(), user, account, amount, reason))

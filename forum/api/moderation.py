@@ -92,25 +92,22 @@ def decide(item_id: int, data: DecideBody):
     return _dump_items([item], _user())[0]
 
 
-def _sanction(kind: str, summary: str):
-    """``POST /admin/users/<username>/<kind>``: silence and suspend take the same body
-    and answer alike; the service says what each does."""
-    impose = getattr(service, kind)
-
-    def sanction(username: str, data: SanctionBody):
-        user = accounts.get_by_username(username)
-        return dump_sanctioned(impose(_user(), user, data.minutes, data.reason))
-
-    sanction.__name__ = sanction.__qualname__ = kind
-    return endpoint(
-        f"/admin/users/<username>/{kind}",
-        "POST",
-        summary=summary,
-        auth="moderator",
-        body=SanctionBody,
-        response=responses.SanctionedUser,
-    )(sanction)
+# Silencing and suspending take the same body and answer alike; the service says what
+# each does.
+sanction = endpoints(
+    bp, tag="moderation", auth="moderator", body=SanctionBody, response=responses.SanctionedUser
+)
 
 
-silence = _sanction("silence", "Silence a member for some minutes (they read, cannot post or chat)")
-suspend = _sanction("suspend", "Suspend a member for some minutes (they cannot log in)")
+@sanction("/admin/users/<username>/silence", "POST")
+def silence(username: str, data: SanctionBody):
+    """Silence a member for some minutes (they read, cannot post or chat)"""
+    user = accounts.get_by_username(username)
+    return dump_sanctioned(service.silence(_user(), user, data.minutes, data.reason))
+
+
+@sanction("/admin/users/<username>/suspend", "POST")
+def suspend(username: str, data: SanctionBody):
+    """Suspend a member for some minutes (they cannot log in)"""
+    user = accounts.get_by_username(username)
+    return dump_sanctioned(service.suspend(_user(), user, data.minutes, data.reason))

@@ -134,10 +134,7 @@ def _draft_endpoints(rule: str, place: str, *, what: str, saving: str, titled: b
         )
 
     @endpoint(
-        rule,
-        "DELETE",
-        summary=f"Discard your draft {what}",
-        operation_id=f"delete_{place}_draft",
+        rule, "DELETE", summary=f"Discard your draft {what}", operation_id=f"delete_{place}_draft"
     )
     def delete_draft(**path):
         service.discard_draft(acting_user(), **where(path))
