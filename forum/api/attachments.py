@@ -15,14 +15,14 @@ endpoint = endpoints(bp, tag="uploads")
 @endpoint(
     "/uploads",
     "POST",
-    summary="Upload an image for a post or chat message (multipart field `image`: JPEG, "
-    "PNG, WebP or GIF); returns the Markdown that shows it",
     status=201,
-    errors=(403, 413, 422, 429),
+    errors=(413, 422),
     limits=("ATTACHMENT_LIMIT_PER_IP",),
     response=Upload,
 )
 def create_upload():
+    """Upload an image for a post or chat message (multipart field `image`: JPEG, PNG, WebP or GIF);
+    returns the Markdown that shows it"""
     upload = request.files.get("image")
     if upload is None:
         raise ValidationFailed(
@@ -31,12 +31,7 @@ def create_upload():
     return service.dump(service.upload(acting_user(), service.read_limited(upload.stream)))
 
 
-@endpoint(
-    "/uploads/<int:upload_id>",
-    "DELETE",
-    summary="Delete one of your uploaded images (moderators: anyone's)",
-    status=204,
-    errors=(403, 404),
-)
+@endpoint("/uploads/<int:upload_id>", "DELETE")
 def delete_upload(upload_id: int):
+    """Delete one of your uploaded images (moderators: anyone's)"""
     service.delete(acting_user(), upload_id)

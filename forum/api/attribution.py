@@ -14,32 +14,26 @@ from ..errors import field_error
 from ..pagination import decode, encode, limit_from
 from ..permissions import acting_user as _user
 from . import bp, responses
-from .core import endpoints, page_args
+from .core import DAY_RANGE, PAGE, day_range, endpoints, page_args
 
 endpoint = endpoints(bp, tag="attribution")
 
 
-@endpoint(
-    "/merchant",
-    "GET",
-    summary="Your commission settings",
-    auth="merchant",
-    response=responses.MerchantSettings,
-)
+@endpoint("/merchant", "GET", auth="merchant", response=responses.MerchantSettings)
 def merchant_settings():
+    """Your commission settings"""
     return dump_settings(service.settings_of(_user().id))
 
 
 @endpoint(
     "/merchant",
     "PATCH",
-    summary="Set your CPS rate, CPA amounts and credit model",
     auth="merchant",
     body=MerchantSettingsBody,
-    errors=(422,),
     response=responses.MerchantSettings,
 )
 def update_merchant_settings(data: MerchantSettingsBody):
+    """Set your CPS rate, CPA amounts and credit model"""
     settings = service.update_settings(
         _user(),
         cps_rate_bp=data.cps_rate_bp,
@@ -54,7 +48,7 @@ def _report(merchant_id: int | None, allowed: tuple[str, ...]):
     group = request.args.get("group_by", "post")
     if group not in allowed:
         raise field_error("group_by", f"Use one of {', '.join(allowed)}.")
-    start, end = reports.parse_range(request.args.get("from"), request.args.get("to"))
+    start, end = reports.parse_range(*day_range())
     limit = limit_from(request.args.get("limit"))
     offset = 0
     after = decode(request.args.get("cursor"), 1)
@@ -75,17 +69,8 @@ def _report(merchant_id: int | None, allowed: tuple[str, ...]):
     }
 
 
-DATE = {"type": "string", "format": "date"}
-
-
 def _report_query(groups: tuple[str, ...]) -> tuple:
-    return (
-        ("group_by", {"type": "string", "enum": list(groups)}),
-        ("from", DATE),
-        ("to", DATE),
-        "cursor",
-        "limit",
-    )
+    return (("group_by", {"type": "string", "enum": list(groups)}), *DAY_RANGE, *PAGE)
 
 
 def _report_endpoint(name: str, rule: str, summary: str, auth: str, groups: tuple[str, ...]):
@@ -100,7 +85,6 @@ def _report_endpoint(name: str, rule: str, summary: str, auth: str, groups: tupl
         "GET",
         summary=summary,
         auth=auth,
-        errors=(400, 422),
         query=_report_query(groups),
         response=responses.Report,
     )(handler)
@@ -125,60 +109,44 @@ admin_attribution = _report_endpoint(
 @endpoint(
     "/admin/attribution/payouts",
     "POST",
-    summary="Pay a merchant's approved commission",
     auth="admin",
     body=PayoutBody,
     status=201,
-    errors=(404, 409, 422),
+    errors=(404, 409),
     response=responses.PayoutList,
 )
 def create_payout(data: PayoutBody):
+    """Pay a merchant's approved commission"""
     return {"items": [dump_payout(p) for p in service.pay_out(_user(), data.merchant_id)]}
 
 
-@endpoint(
-    "/me/earnings",
-    "GET",
-    summary="Conversions credited to your posts and messages",
-    errors=(400,),
-    query=("cursor", "limit"),
-    response=responses.EarningPage,
-)
+@endpoint("/me/earnings", "GET", query=PAGE, response=responses.EarningPage)
 def my_earnings():
+    """Conversions credited to your posts and messages"""
     user = _user()
     page = service.earnings(user.id, **page_args())
     return {**page.dump(dump_earning), "totals": service.earnings_summary(user.id)}
 
 
-@endpoint(
-    "/merchant/signups/held",
-    "GET",
-    summary="Sign-ups waiting for your review before they earn CPA",
-    auth="merchant",
-    response=responses.HeldSignupList,
-)
+@endpoint("/merchant/signups/held", "GET", auth="merchant", response=responses.HeldSignupList)
 def held_signups():
+    """Sign-ups waiting for your review before they earn CPA"""
     return {"items": [dump_held_signup(c) for c in service.held_signups(_user().id)]}
 
 
-def _review_signup(verdict: str, summary: str):
-    """``POST /merchant/signups/<user_id>/<verdict>``: approve or reject a held sign-up."""
-
-    def handler(user_id: int):
-        return dump_held_signup(
-            service.review_signup(_user(), user_id, approve=verdict == "approve")
-        )
-
-    handler.__name__ = handler.__qualname__ = f"{verdict}_signup"
-    return endpoint(
-        f"/merchant/signups/<int:user_id>/{verdict}",
-        "POST",
-        summary=summary,
-        auth="merchant",
-        errors=(404, 409),
-        response=responses.HeldSignup,
-    )(handler)
+# A merchant's verdict on a held sign-up, answered with the sign-up.
+signup_verdict = endpoints(
+    bp, tag="attribution", auth="merchant", errors=(409,), response=responses.HeldSignup
+)
 
 
-approve_signup = _review_signup("approve", "Approve a held sign-up: its CPA is earned")
-reject_signup = _review_signup("reject", "Reject a held sign-up: it earns nothing")
+@signup_verdict("/merchant/signups/<int:user_id>/approve", "POST")
+def approve_signup(user_id: int):
+    """Approve a held sign-up: its CPA is earned"""
+    return dump_held_signup(service.review_signup(_user(), user_id, approve=True))
+
+
+@signup_verdict("/merchant/signups/<int:user_id>/reject", "POST")
+def reject_signup(user_id: int):
+    """Reject a held sign-up: it earns nothing"""
+    return dump_held_signup(service.review_signup(_user(), user_id, approve=False))

@@ -20,49 +20,36 @@ from ..permissions import acting_user as _user
 from ..reviews import service as reviews
 from ..schemas import ReasonBody
 from . import bp, responses
-from .core import endpoints, page_args
+from .core import PAGE, endpoints, page_args
 
 endpoint = endpoints(bp, tag="board")
 
 
-PAGE = ("cursor", "limit")
-
-
-@endpoint(
-    "/categories",
-    "GET",
-    summary="List categories",
-    auth="anyone",
-    response=list[responses.Category],
-)
+@endpoint("/categories", "GET", auth="anyone", response=list[responses.Category])
 def list_categories():
+    """List categories"""
     return [dump_category(c) for c in service.list_categories(_user())]
 
 
 @endpoint(
     "/categories",
     "POST",
-    summary="Create a category",
     auth="admin",
     body=CategoryBody,
     status=201,
-    errors=(409, 422),
+    errors=(409,),
     response=responses.Category,
 )
 def create_category(data: CategoryBody):
+    """Create a category"""
     return dump_category(service.create_category(_user(), data.slug, data.name, data.description))
 
 
 @endpoint(
-    "/categories/<slug>/threads",
-    "GET",
-    summary="Threads of a category, pinned first",
-    auth="anyone",
-    errors=(400, 404, 422),
-    query=PAGE,
-    response=responses.ThreadPage,
+    "/categories/<slug>/threads", "GET", auth="anyone", query=PAGE, response=responses.ThreadPage
 )
 def category_threads(slug: str):
+    """Threads of a category, pinned first"""
     category = service.get_category(slug, _user())
     page = service.list_threads(
         category,
@@ -75,13 +62,13 @@ def category_threads(slug: str):
 @endpoint(
     "/threads",
     "POST",
-    summary="Start a thread (an experience report, with order_item_id, in a report category)",
     body=ThreadBody,
     status=201,
-    errors=(403, 404, 409, 422, 429),
+    errors=(404, 409, 429),
     response=responses.NewThread,
 )
 def create_thread(data: ThreadBody):
+    """Start a thread (an experience report, with order_item_id, in a report category)"""
     category = service.get_category(data.category, _user())
     # In a category marked for experience reports the thread is a report, by the reviews
     # path and its rules: order_item_id names the author's completed purchase (403
@@ -104,16 +91,9 @@ def create_thread(data: ThreadBody):
     }
 
 
-@endpoint(
-    "/threads/<int:thread_id>",
-    "GET",
-    summary="A thread and a page of its posts",
-    auth="anyone",
-    errors=(400, 404, 422),
-    query=PAGE,
-    response=responses.Thread,
-)
+@endpoint("/threads/<int:thread_id>", "GET", auth="anyone", query=PAGE, response=responses.Thread)
 def get_thread(thread_id: int):
+    """A thread and a page of its posts"""
     thread = service.get_thread(thread_id, viewer=_user())
     page = service.posts_after(
         thread,
@@ -129,12 +109,12 @@ def get_thread(thread_id: int):
 @endpoint(
     "/threads/<int:thread_id>",
     "PATCH",
-    summary="Rename a thread (author, or a moderator with a reason; the old title is kept)",
     body=TitleBody,
-    errors=(403, 404, 409, 422),
+    errors=(409,),
     response=responses.ThreadSummary,
 )
 def rename_thread(thread_id: int, data: TitleBody):
+    """Rename a thread (author, or a moderator with a reason; the old title is kept)"""
     thread = service.get_thread(thread_id, viewer=_user())
     return dump_thread_summary(service.rename_thread(_user(), thread, data.title, data.reason))
 
@@ -142,39 +122,27 @@ def rename_thread(thread_id: int, data: TitleBody):
 @endpoint(
     "/threads/<int:thread_id>/posts",
     "POST",
-    summary="Reply to a thread",
     body=PostBody,
     status=201,
-    errors=(403, 404, 422, 429),
+    errors=(429,),
     response=responses.Post,
 )
 def create_post(thread_id: int, data: PostBody):
+    """Reply to a thread"""
     thread = service.get_thread(thread_id, viewer=_user())
     return dump_post(service.reply(_user(), thread, data.body, reply_to_id=data.reply_to))
 
 
-@endpoint(
-    "/posts/<int:post_id>",
-    "PATCH",
-    summary="Edit a post (a revision is kept)",
-    body=EditBody,
-    errors=(403, 404, 409, 422),
-    response=responses.Post,
-)
+@endpoint("/posts/<int:post_id>", "PATCH", body=EditBody, errors=(409,), response=responses.Post)
 def edit_post(post_id: int, data: EditBody):
+    """Edit a post (a revision is kept)"""
     post = service.post_to_change(post_id, _user())
     return dump_post(service.edit_post(_user(), post, data.body))
 
 
-@endpoint(
-    "/posts/<int:post_id>",
-    "DELETE",
-    summary="Soft-delete a post (a moderator deleting another's post gives a reason)",
-    body=ReasonBody,
-    status=204,
-    errors=(403, 404, 409, 422),
-)
+@endpoint("/posts/<int:post_id>", "DELETE", body=ReasonBody, errors=(409,))
 def delete_post(post_id: int, data: ReasonBody):
+    """Soft-delete a post (a moderator deleting another's post gives a reason)"""
     post = service.post_to_change(post_id, _user())
     service.delete_post(_user(), post, data.reason)
 
@@ -196,16 +164,15 @@ def _like(name: str, method: str, summary: str, errors: tuple[int, ...], change)
     )(handler)
 
 
-like_post = _like("like_post", "POST", "Like a post", (404, 409), service.like)
-unlike_post = _like("unlike_post", "DELETE", "Remove your like", (404,), service.unlike)
+like_post = _like("like_post", "POST", "Like a post", (409,), service.like)
+unlike_post = _like("unlike_post", "DELETE", "Remove your like", (), service.unlike)
 
 
 @endpoint(
     "/threads",
     "GET",
-    summary="Latest, new, unread or top threads (of one category or all)",
     auth="anyone",
-    errors=(400, 404, 422),
+    errors=(404,),
     query=(
         ("view", {"type": "string", "enum": list(service.VIEWS), "default": "latest"}),
         ("period", {"type": "string", "enum": list(service.PERIODS), "default": "week"}),
@@ -215,6 +182,7 @@ unlike_post = _like("unlike_post", "DELETE", "Remove your like", (404,), service
     response=responses.ListedThreadPage,
 )
 def list_threads():
+    """Latest, new, unread or top threads (of one category or all)"""
     slug = request.args.get("category")
     shown = service.listing(
         request.args,
@@ -228,15 +196,9 @@ def list_threads():
     }
 
 
-@endpoint(
-    "/threads/<int:thread_id>/read",
-    "POST",
-    summary="Mark a thread read up to a post position (never moves back)",
-    body=ReadBody,
-    errors=(404, 422),
-    response=responses.ReadMark,
-)
+@endpoint("/threads/<int:thread_id>/read", "POST", body=ReadBody, response=responses.ReadMark)
 def mark_thread_read(thread_id: int, data: ReadBody):
+    """Mark a thread read up to a post position (never moves back)"""
     thread = service.get_thread(thread_id, viewer=_user())
     mark = service.mark_read(_user(), thread, data.position)
     return dump_read_mark(thread, mark)
@@ -255,7 +217,6 @@ def _level(name: str, rule: str, what: str, target, set_level):
         "PUT",
         summary=f"Set your notification level for a {what}",
         body=LevelBody,
-        errors=(404, 422),
         response=responses.NotificationLevel,
     )(handler)
 

@@ -25,54 +25,33 @@ endpoint = endpoints(bp, tag="campaigns")
 
 
 @endpoint(
-    "/admin/segments",
-    "POST",
-    summary="Save a segment (a rule over members) and count it",
-    auth="admin",
-    body=SegmentBody,
-    status=201,
-    response=SegmentOut,
+    "/admin/segments", "POST", auth="admin", body=SegmentBody, status=201, response=SegmentOut
 )
 def create_segment(data: SegmentBody):
+    """Save a segment (a rule over members) and count it"""
     segment = service.create_segment(_user(), data.name, data.rule)
     return dump_segment(segment, service.count(segment.rule))
 
 
-@endpoint(
-    "/admin/segments/preview",
-    "POST",
-    summary="Count a rule's members and show a sample (the form's live count)",
-    auth="admin",
-    body=RuleBody,
-    response=SegmentPreview,
-)
+@endpoint("/admin/segments/preview", "POST", auth="admin", body=RuleBody, response=SegmentPreview)
 def preview_segment(data: RuleBody):
+    """Count a rule's members and show a sample (the form's live count)"""
     service.check_admin(_user())
     return {"member_count": service.count(data.rule), "sample": service.sample(data.rule)}
 
 
-@endpoint(
-    "/admin/segments/<int:segment_id>",
-    "GET",
-    summary="A segment with its member count now",
-    auth="admin",
-    response=SegmentOut,
-)
+@endpoint("/admin/segments/<int:segment_id>", "GET", auth="admin", response=SegmentOut)
 def get_segment(segment_id: int):
+    """A segment with its member count now"""
     segment = service.get_segment(_user(), segment_id)
     return dump_segment(segment, service.count(segment.rule))
 
 
 @endpoint(
-    "/admin/campaigns",
-    "POST",
-    summary="Create a draft email or SMS campaign to a segment",
-    auth="admin",
-    body=CampaignBody,
-    status=201,
-    response=CampaignOut,
+    "/admin/campaigns", "POST", auth="admin", body=CampaignBody, status=201, response=CampaignOut
 )
 def create_campaign(data: CampaignBody):
+    """Create a draft email or SMS campaign to a segment"""
     campaign = service.create_campaign(_user(), **data.model_dump())
     return service.report(campaign)
 
@@ -80,54 +59,39 @@ def create_campaign(data: CampaignBody):
 @endpoint(
     "/admin/campaigns/<int:campaign_id>/send",
     "POST",
-    summary="Send now: the background workers deliver it in batches",
     auth="admin",
     status=202,
     errors=(409,),
     response=CampaignOut,
 )
 def send_campaign(campaign_id: int):
+    """Send now: the background workers deliver it in batches"""
     campaign = service.send_now(_user(), service.get_campaign(_user(), campaign_id))
     return service.report(campaign)
 
 
-@endpoint(
-    "/admin/campaigns/<int:campaign_id>",
-    "GET",
-    summary="A campaign's status and report",
-    auth="admin",
-    response=CampaignOut,
-)
+@endpoint("/admin/campaigns/<int:campaign_id>", "GET", auth="admin", response=CampaignOut)
 def get_campaign(campaign_id: int):
+    """A campaign's status and report"""
     campaign = service.get_campaign(_user(), campaign_id)
     return service.report(campaign)
 
 
-@endpoint(
-    "/me/settings",
-    "PATCH",
-    summary="Marketing consent and notification-email preferences",
-    body=SettingsBody,
-    response=SettingsOut,
-)
+@endpoint("/me/settings", "PATCH", body=SettingsBody, response=SettingsOut)
 def update_member_settings(data: SettingsBody):
+    """Marketing consent and notification-email preferences"""
     return service.update_settings(_user(), **data.model_dump(exclude_unset=True))
 
 
-@endpoint(
-    "/me/settings",
-    "GET",
-    summary="The caller's contact settings",
-    response=SettingsOut,
-)
+@endpoint("/me/settings", "GET", response=SettingsOut)
 def get_member_settings():
+    """The caller's contact settings"""
     return service.settings_of(_user())
 
 
 @endpoint(
     "/auth/password-reset",
     "POST",
-    summary="Email a reset link (the same answer whether or not the address exists)",
     auth="anyone",
     body=PasswordResetBody,
     status=202,
@@ -136,6 +100,7 @@ def get_member_settings():
     response=Accepted,
 )
 def password_reset(data: PasswordResetBody):
+    """Email a reset link (the same answer whether or not the address exists)"""
     service.request_password_reset(data.email)
     return {"accepted": True}
 
@@ -143,25 +108,19 @@ def password_reset(data: PasswordResetBody):
 @endpoint(
     "/auth/password-reset/confirm",
     "POST",
-    summary="Set a new password with a reset token (single use, expiring)",
     auth="anyone",
     body=PasswordResetConfirmBody,
-    errors=(400,),
     tag="accounts",
     limits=("PASSWORD_RESET_LIMIT",),
     response=ResetDone,
 )
 def password_reset_confirm(data: PasswordResetConfirmBody):
+    """Set a new password with a reset token (single use, expiring)"""
     user = service.confirm_password_reset(data.token, data.password)
     return {"username": user.username}
 
 
-@endpoint(
-    "/unsubscribe/<token>",
-    "POST",
-    summary="RFC 8058 one-click unsubscribe (the List-Unsubscribe URL; no session needed)",
-    auth="anyone",
-    response=Unsubscribed,
-)
+@endpoint("/unsubscribe/<token>", "POST", auth="anyone", response=Unsubscribed)
 def one_click_unsubscribe(token: str):
+    """RFC 8058 one-click unsubscribe (the List-Unsubscribe URL; no session needed)"""
     return {"unsubscribed": service.unsubscribe(token)}

@@ -19,7 +19,7 @@ from ..pagination import limit_from
 from ..permissions import acting_user as _user
 from ..schemas import ReasonBody
 from . import bp, responses
-from .core import endpoints
+from .core import PAGE, endpoints
 
 endpoint = endpoints(bp, tag="chat")
 
@@ -30,14 +30,11 @@ def _room_json(room, user) -> dict:
     return dump_room(room, viewer=user, unread=unread, members=members)
 
 
-@endpoint(
-    "/chat/rooms",
-    "GET",
-    summary="Chat rooms the caller may read",
-    response=responses.RoomList,
-)
+@endpoint("/chat/rooms", "GET", response=responses.RoomList)
 def chat_list_rooms():
-    """Public rooms, then the caller's private rooms and direct conversations, with unread counts."""
+    """Chat rooms the caller may read
+
+    Public rooms, then the caller's private rooms and direct conversations, with unread counts."""
     user = _user()
     entries = service.rooms_for(user)
     items = []
@@ -52,55 +49,38 @@ def chat_list_rooms():
 @endpoint(
     "/chat/rooms",
     "POST",
-    summary="Create a public chat room",
     auth="moderator",
     body=RoomBody,
     status=201,
-    errors=(409, 422),
+    errors=(409,),
     response=responses.Room,
 )
 def chat_create_room(data: RoomBody):
+    """Create a public chat room"""
     room = service.create_public_room(_user(), data.slug, data.name, data.topic)
     return _room_json(room, _user())
 
 
-@endpoint(
-    "/chat/private-rooms",
-    "POST",
-    summary="Create a private room and add members",
-    body=PrivateRoomBody,
-    status=201,
-    errors=(403, 422),
-    response=responses.Room,
-)
+@endpoint("/chat/private-rooms", "POST", body=PrivateRoomBody, status=201, response=responses.Room)
 def chat_create_private_room(data: PrivateRoomBody):
+    """Create a private room and add members"""
     room = service.create_private_room(_user(), data.name, data.members, data.topic)
     return _room_json(room, _user())
 
 
 @endpoint(
-    "/chat/direct",
-    "POST",
-    summary="Open (or reopen) the direct conversation with a member",
-    body=DirectBody,
-    status=201,
-    errors=(403, 404, 422),
-    response=responses.Room,
+    "/chat/direct", "POST", body=DirectBody, status=201, errors=(404,), response=responses.Room
 )
 def chat_open_direct(data: DirectBody):
+    """Open (or reopen) the direct conversation with a member"""
     other = service.find_user(data.username)
     room = service.open_direct(_user(), other)
     return _room_json(room, _user())
 
 
-@endpoint(
-    "/chat/rooms/<slug>",
-    "GET",
-    summary="One chat room",
-    errors=(404,),
-    response=responses.RoomDetail,
-)
+@endpoint("/chat/rooms/<slug>", "GET", response=responses.RoomDetail)
 def chat_get_room(slug: str):
+    """One chat room"""
     room = service.get_room(slug, viewer=_user())
     data = _room_json(room, _user())
     data["online"] = [dump_user_ref(u) for u in service.online_users(room)]
@@ -110,26 +90,21 @@ def chat_get_room(slug: str):
 @endpoint(
     "/chat/rooms/<slug>/members",
     "POST",
-    summary="Add a member to a private room",
     body=InviteBody,
     status=201,
-    errors=(403, 404, 409, 422),
+    errors=(409,),
     response=responses.UserRef,
 )
 def chat_add_member(slug: str, data: InviteBody):
+    """Add a member to a private room"""
     room = service.get_room(slug, viewer=_user())
     user = service.invite(_user(), room, data.username)
     return dump_user_ref(user)
 
 
-@endpoint(
-    "/chat/rooms/<slug>/members/<username>",
-    "DELETE",
-    summary="Remove a member from a private room (or leave it)",
-    status=204,
-    errors=(403, 404),
-)
+@endpoint("/chat/rooms/<slug>/members/<username>", "DELETE")
 def chat_remove_member(slug: str, username: str):
+    """Remove a member from a private room (or leave it)"""
     room = service.get_room(slug, viewer=_user())
     service.remove_member(_user(), room, service.find_user(username))
 
@@ -147,13 +122,13 @@ def _before_param():
 @endpoint(
     "/chat/rooms/<slug>/messages",
     "GET",
-    summary="Messages of a room, newest first",
-    errors=(404, 422),
-    query=("before", "cursor", "limit"),
+    query=("before", *PAGE),
     response=responses.ChatMessagePage,
 )
 def chat_list_messages(slug: str):
-    """Newest first; ``next_cursor`` is the id to pass as ``before`` (or ``cursor``) for older ones."""
+    """Messages of a room, newest first
+
+    Newest first; ``next_cursor`` is the id to pass as ``before`` (or ``cursor``) for older ones."""
     room = service.get_room(slug, viewer=_user())
     page = service.history(
         room, before=_before_param(), limit=limit_from(request.args.get("limit"))
@@ -164,27 +139,21 @@ def chat_list_messages(slug: str):
 @endpoint(
     "/chat/rooms/<slug>/messages",
     "POST",
-    summary="Send a message (also pushed live)",
     body=MessageBody,
     status=201,
-    errors=(403, 404, 409, 422, 429),
+    errors=(409, 429),
     response=responses.ChatMessage,
 )
 def chat_send_message(slug: str, data: MessageBody):
+    """Send a message (also pushed live)"""
     room = service.get_room(slug, viewer=_user())
     message = service.send_message(_user(), room, data.body, nonce=data.nonce)
     return dump_message(message, room.slug)
 
 
-@endpoint(
-    "/chat/messages/<int:message_id>",
-    "DELETE",
-    summary="Delete a message (author, or a moderator with a reason)",
-    body=ReasonBody,
-    status=204,
-    errors=(403, 404, 422),
-)
+@endpoint("/chat/messages/<int:message_id>", "DELETE", body=ReasonBody)
 def chat_delete_message(message_id: int, data: ReasonBody):
+    """Delete a message (author, or a moderator with a reason)"""
     message = service.get_message(message_id, viewer=_user())
     service.delete_message(_user(), message, data.reason)
 
@@ -192,14 +161,13 @@ def chat_delete_message(message_id: int, data: ReasonBody):
 @endpoint(
     "/chat/rooms/<slug>/mutes",
     "POST",
-    summary="Mute a member in a room for some minutes",
     auth="moderator",
     body=MuteBody,
     status=201,
-    errors=(404, 422),
     response=responses.Mute,
 )
 def chat_mute_member(slug: str, data: MuteBody):
+    """Mute a member in a room for some minutes"""
     room = service.get_room(slug, viewer=_user())
     target = service.find_user(data.username)
     until = service.mute(_user(), room, target, data.minutes, data.reason)
@@ -210,13 +178,8 @@ def chat_mute_member(slug: str, data: MuteBody):
     }
 
 
-@endpoint(
-    "/chat/rooms/<slug>/read",
-    "POST",
-    summary="Mark a room read (up to the latest message)",
-    errors=(404,),
-    response=responses.ReadState,
-)
+@endpoint("/chat/rooms/<slug>/read", "POST", response=responses.ReadState)
 def chat_mark_read(slug: str):
+    """Mark a room read (up to the latest message)"""
     room = service.get_room(slug, viewer=_user())
     return {"room": room.slug, "unread": service.mark_read(_user(), room)}

@@ -1,6 +1,7 @@
 """Declaring API endpoints: validation, auth, errors and the OpenAPI registry."""
 
 import functools
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -13,6 +14,7 @@ from .. import jsonbody
 from ..errors import Forbidden, NotAuthenticated, ServiceError, ValidationFailed
 from ..extensions import db, limiter
 from ..pagination import MAX_LIMIT, limit_from
+from ..permissions import acting_user
 from ..schemas import MAX_DB_INT, validate
 
 API_MODULES = (
@@ -34,7 +36,6 @@ API_MODULES = (
     "search",
     "attachments",
     "insight",
-    "evaluation",
     "recommend",
     "social",
 )
@@ -80,11 +81,10 @@ def _json_body() -> dict:
     return data
 
 
-def page_args() -> dict[str, Any]:
-    """``cursor`` and ``limit`` of a list request (``query=("cursor", "limit")``), as the
-    keyword arguments a service's list function takes; a bad limit is a 422 field error."""
-    return {"cursor": request.args.get("cursor"), "limit": limit_from(request.args.get("limit"))}
-
+# The query of a paged list (``query=PAGE``), read with ``page_args()``.
+PAGE = ("cursor", "limit")
+# The days a report covers (``query=DAY_RANGE``), read with ``day_range()``.
+DAY_RANGE = ("from", "to")
 
 # Query parameters by name, with their real types (an endpoint may give its own).
 QUERY_PARAMETERS: dict[str, dict] = {
@@ -92,7 +92,44 @@ QUERY_PARAMETERS: dict[str, dict] = {
     "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
     "before": {"type": "integer", "minimum": 0, "maximum": MAX_DB_INT},
     "q": {"type": "string"},
+    "from": {"type": "string", "format": "date"},
+    "to": {"type": "string", "format": "date"},
 }
+
+
+def page_args() -> dict[str, Any]:
+    """``cursor`` and ``limit`` of a list request (``query=PAGE``), as the keyword
+    arguments a service's list function takes; a bad limit is a 422 field error."""
+    return {"cursor": request.args.get("cursor"), "limit": limit_from(request.args.get("limit"))}
+
+
+def day_range() -> tuple[str | None, str | None]:
+    """``from`` and ``to`` of a report request (``query=DAY_RANGE``) as given: the
+    service parses them and chooses the default period."""
+    return request.args.get("from"), request.args.get("to")
+
+
+def idempotency_key() -> str | None:
+    """The request's Idempotency-Key: the service answers a repeat with the first result."""
+    return request.headers.get("Idempotency-Key")
+
+
+def shipping_address(data: Any) -> dict | None:
+    """A body's optional ``shipping_address``, as the dict the shop's services take."""
+    return data.shipping_address.model_dump() if data.shipping_address else None
+
+
+def order_through(act: Callable[..., Any], offer: Any, data: Any, *args: Any) -> Any:
+    """``act(caller, offer, *args)`` for an offer that places the caller's order (a team,
+    a snap-up, an auction), with the request's Idempotency-Key and the body's shipping
+    address, as each of them takes; answers what ``act`` does (its result, replayed)."""
+    return act(
+        acting_user(),
+        offer,
+        *args,
+        idempotency_key=idempotency_key(),
+        shipping_address=shipping_address(data),
+    )
 
 
 def _schema_ref(model, mode: Literal["validation", "serialization"] = "validation") -> dict:
@@ -109,14 +146,18 @@ def _schema_ref(model, mode: Literal["validation", "serialization"] = "validatio
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
-def endpoints(bp, *, tag: str) -> Callable[..., Any]:
-    """``endpoint`` with one module's blueprint and OpenAPI tag said once::
+def endpoints(bp, *, tag: str, **shared: Any) -> Callable[..., Any]:
+    """``endpoint`` with one module's blueprint and OpenAPI tag said once, and what a
+    family of its endpoints shares (``auth``, ``errors``, ``response``...; a declaration
+    may still give its own)::
 
     endpoint = endpoints(bp, tag="shop")
 
-    @endpoint("/orders/<int:order_id>/ship", "POST", summary=..., response=...)
+    @endpoint("/orders/<int:order_id>/ship", "POST", body=ShipBody, response=responses.Order)
+    def ship_order(order_id: int, data: ShipBody):
+        '''Mark a paid order shipped (its merchant, admin)'''
     """
-    return functools.partial(endpoint, bp, tag=tag)
+    return functools.partial(endpoint, bp, tag=tag, **shared)
 
 
 def endpoint(
@@ -124,10 +165,10 @@ def endpoint(
     rule: str,
     method: str,
     *,
-    summary: str,
+    summary: str = "",
     auth: str = "user",  # "anyone" | "user" | a role name
     body: type[BaseModel] | None = None,
-    status: int = 200,
+    status: int | None = None,
     errors: tuple[int, ...] = (),
     query: tuple[str | tuple[str, dict], ...] = (),
     tag: str = "",
@@ -136,14 +177,22 @@ def endpoint(
     operation_id: str = "",
 ):
     """Register ``func`` on ``bp`` and in the OpenAPI document, as the endpoint and
-    operation ``operation_id`` (by default the function's name).
+    operation ``operation_id`` (by default the function's name). The operation's
+    summary is the first paragraph of ``func``'s docstring (``summary`` overrides it,
+    for endpoints made by a factory).
+
+    ``errors`` lists only the error statuses the declaration does not imply; these it
+    documents itself: 400 and 503 always; 401 with ``auth`` other than ``"anyone"``, and
+    403 too for a role or a write (a cookie session's CSRF check); 404 for a path
+    parameter; 422 for ``body`` or ``query``; 429 for ``limits``.
 
     ``limits`` names config settings holding Flask-Limiter specs (per client
     address, e.g. ``("LOGIN_LIMIT_PER_IP",)``); they wrap the view that is
     registered, so they apply, and the operation documents its 429.
 
     ``response`` is the pydantic model (forum/api/responses/) the result is
-    validated and serialised through; the document publishes its schema.
+    validated and serialised through; the document publishes its schema. Without
+    one the endpoint answers nothing: ``status`` is then 204 unless given (200 else).
     ``query`` names parameters (types from QUERY_PARAMETERS) or gives
     ``(name, json_schema)``.
 
@@ -155,6 +204,8 @@ def endpoint(
     """
 
     shape = TypeAdapter(response) if response is not None else None
+    if status is None:
+        status = 204 if response is None else 200
 
     def out(result):
         if shape is None:
@@ -165,6 +216,9 @@ def endpoint(
 
     def decorate(func: Callable[..., Any]):
         operation_name = operation_id or func.__name__
+        operation_summary = summary or _first_paragraph(func)
+        if not operation_summary:
+            raise TypeError(f"{operation_name}: say what the endpoint does in its docstring")
 
         @functools.wraps(func)
         def view(**kwargs: Any) -> Any:
@@ -214,7 +268,7 @@ def endpoint(
                 "application/json": {"schema": _schema_ref(response, "serialization")}
             }
         operation: dict[str, Any] = {
-            "summary": summary,
+            "summary": operation_summary,
             "operationId": operation_name,
             "tags": [tag] if tag else [],
             "responses": {str(status): success},
@@ -258,6 +312,11 @@ def endpoint(
         return view
 
     return decorate
+
+
+def _first_paragraph(func: Callable[..., Any]) -> str:
+    """A docstring's first paragraph on one line (as flask-smorest reads a summary)."""
+    return " ".join((inspect.getdoc(func) or "").split("\n\n")[0].split())
 
 
 def _setting(name: str) -> Callable[[], str]:

@@ -18,65 +18,44 @@ from ..events.schemas import (
 from ..permissions import acting_user as _user
 from ..schemas import ReasonBody
 from . import bp, responses
-from .core import endpoints, page_args
+from .core import PAGE, endpoints, idempotency_key, page_args
 
 endpoint = endpoints(bp, tag="events")
-
-
-PAGE = ("cursor", "limit")
 
 
 @endpoint(
     "/events",
     "GET",
-    summary="Upcoming (or past) events",
     auth="anyone",
-    errors=(400, 422),
     query=(("when", {"type": "string", "enum": ["upcoming", "past"]}), *PAGE),
     response=responses.EventPage,
 )
 def list_events():
+    """Upcoming (or past) events"""
     page = service.list_events(request.args.get("when", "upcoming"), **page_args())
     counts = service.waitlist_counts([event.id for event in page.items])
     return page.dump(lambda event: dump_event(event, waitlist=counts.get(event.id, 0)))
 
 
-@endpoint(
-    "/events",
-    "POST",
-    summary="Create an event",
-    body=EventBody,
-    status=201,
-    errors=(403, 422, 429),
-    response=responses.Event,
-)
+@endpoint("/events", "POST", body=EventBody, status=201, errors=(429,), response=responses.Event)
 def create_event(data: EventBody):
+    """Create an event"""
     values = data.model_dump(exclude={"discussion_category"})
     event = service.create_event(_user(), discussion_category=data.discussion_category, **values)
     return dump_event(event, waitlist=0, viewer=_user())
 
 
-@endpoint(
-    "/events/<int:event_id>",
-    "GET",
-    summary="An event with seats left and waitlist length",
-    auth="anyone",
-    errors=(404,),
-    response=responses.Event,
-)
+@endpoint("/events/<int:event_id>", "GET", auth="anyone", response=responses.Event)
 def get_event(event_id: int):
+    """An event with seats left and waitlist length"""
     return dump_event(service.get_event(event_id), viewer=_user())
 
 
 @endpoint(
-    "/events/<int:event_id>",
-    "PATCH",
-    summary="Change an event (host)",
-    body=EventPatch,
-    errors=(403, 404, 409, 422),
-    response=responses.Event,
+    "/events/<int:event_id>", "PATCH", body=EventPatch, errors=(409,), response=responses.Event
 )
 def update_event(event_id: int, data: EventPatch):
+    """Change an event (host)"""
     event = service.get_event(event_id)
     return dump_event(service.update_event(_user(), event, **data.changes()), viewer=_user())
 
@@ -84,12 +63,12 @@ def update_event(event_id: int, data: EventPatch):
 @endpoint(
     "/events/<int:event_id>/cancel",
     "POST",
-    summary="Call an event off (host; a moderator calling off another's event gives a reason)",
     body=ReasonBody,
-    errors=(403, 404, 409, 422),
+    errors=(409,),
     response=responses.Event,
 )
 def cancel_event(event_id: int, data: ReasonBody):
+    """Call an event off (host; a moderator calling off another's event gives a reason)"""
     event = service.get_event(event_id)
     service.cancel_event(_user(), event, data.reason)
     return dump_event(event, viewer=_user())
@@ -98,25 +77,20 @@ def cancel_event(event_id: int, data: ReasonBody):
 @endpoint(
     "/events/<int:event_id>/signup",
     "POST",
-    summary="Sign up: confirmed while seats remain, else waitlisted (Idempotency-Key honoured)",
     status=201,
-    errors=(403, 404, 409, 422),
+    errors=(409, 422),
     response=responses.SignupResult,
 )
 def sign_up(event_id: int):
+    """Sign up: confirmed while seats remain, else waitlisted (Idempotency-Key honoured)"""
     event = service.get_event(event_id)
-    result = service.sign_up(_user(), event, idempotency_key=request.headers.get("Idempotency-Key"))
+    result = service.sign_up(_user(), event, idempotency_key=idempotency_key())
     return dump_signup_result(result)
 
 
-@endpoint(
-    "/events/<int:event_id>/signup",
-    "GET",
-    summary="Your sign-up, its position and check-in code",
-    errors=(404,),
-    response=responses.Signup,
-)
+@endpoint("/events/<int:event_id>/signup", "GET", response=responses.Signup)
 def my_signup(event_id: int):
+    """Your sign-up, its position and check-in code"""
     event = service.get_event(event_id)
     signup = service.find_signup(event, _user())
     if signup is None or not signup.is_active:
@@ -124,26 +98,18 @@ def my_signup(event_id: int):
     return dump_signup(signup)
 
 
-@endpoint(
-    "/events/<int:event_id>/signup",
-    "DELETE",
-    summary="Cancel your sign-up; the first waitlisted member is confirmed",
-    status=204,
-    errors=(404, 409),
-)
+@endpoint("/events/<int:event_id>/signup", "DELETE", errors=(409,))
 def cancel_signup(event_id: int):
+    """Cancel your sign-up; the first waitlisted member is confirmed"""
     event = service.get_event(event_id)
     service.cancel_signup(_user(), event)
 
 
 @endpoint(
-    "/events/<int:event_id>/participants",
-    "GET",
-    summary="Check-in list (host)",
-    errors=(403, 404),
-    response=responses.ParticipantList,
+    "/events/<int:event_id>/participants", "GET", errors=(403,), response=responses.ParticipantList
 )
 def participants(event_id: int):
+    """Check-in list (host)"""
     event = service.get_event(event_id)
     return {
         "items": [dump_participant(p) for p in service.participants(_user(), event)],
@@ -152,14 +118,10 @@ def participants(event_id: int):
 
 
 @endpoint(
-    "/events/<int:event_id>/participants/<int:user_id>",
-    "DELETE",
-    summary="Remove a participant (host), with a reason they are sent; the seat goes to the waitlist",
-    body=ReasonBody,
-    status=204,
-    errors=(403, 404, 409, 422),
+    "/events/<int:event_id>/participants/<int:user_id>", "DELETE", body=ReasonBody, errors=(409,)
 )
 def remove_participant(event_id: int, user_id: int, data: ReasonBody):
+    """Remove a participant (host), with a reason they are sent; the seat goes to the waitlist"""
     event = service.get_event(event_id)
     service.remove_participant(_user(), event, user_id, data.reason)
 
@@ -167,12 +129,12 @@ def remove_participant(event_id: int, user_id: int, data: ReasonBody):
 @endpoint(
     "/events/<int:event_id>/checkin",
     "POST",
-    summary="Check a participant in by code (host)",
     body=CheckInBody,
-    errors=(403, 404, 409, 422),
+    errors=(409,),
     response=responses.CheckedIn,
 )
 def check_in(event_id: int, data: CheckInBody):
+    """Check a participant in by code (host)"""
     event = service.get_event(event_id)
     signup = service.check_in(_user(), event, data.code)
     return {"user": dump_user_ref(signup.user), **dump_signup(signup)}
@@ -181,24 +143,20 @@ def check_in(event_id: int, data: CheckInBody):
 @endpoint(
     "/events/<int:event_id>/messages",
     "POST",
-    summary="Message every participant (host)",
     body=MessageBody,
     status=201,
-    errors=(403, 404, 422, 429),
+    errors=(429,),
     response=responses.EventMessage,
 )
 def message_participants(event_id: int, data: MessageBody):
+    """Message every participant (host)"""
     event = service.get_event(event_id)
     return dump_message(service.message_participants(_user(), event, data.body))
 
 
-@endpoint(
-    "/me/events",
-    "GET",
-    summary="Events you signed up for",
-    response=responses.MyEventList,
-)
+@endpoint("/me/events", "GET", response=responses.MyEventList)
 def my_events():
+    """Events you signed up for"""
     signups = service.my_signups(_user())
     return {
         "items": [{"event": dump_event(s.event), "signup": dump_signup(s)} for s in signups],
@@ -209,50 +167,34 @@ def my_events():
 # --- sponsorship: a host's sponsor_id is a request; the merchant accepts or declines ---
 
 
-@endpoint(
-    "/merchant/sponsorships",
-    "GET",
-    summary="Sponsorship requests to you and the events you sponsor",
-    auth="merchant",
-    response=responses.Sponsorships,
-)
+@endpoint("/merchant/sponsorships", "GET", auth="merchant", response=responses.Sponsorships)
 def my_sponsorships():
+    """Sponsorship requests to you and the events you sponsor"""
     found = service.sponsorships_of(_user())
     return {name: [dump_sponsorship(event) for event in events] for name, events in found.items()}
 
 
-def _answer_sponsorship(answer: str, summary: str):
-    """``POST /events/<event_id>/sponsorship/<answer>``: the asked merchant accepts or
-    declines; both answer the event as it is then."""
-    decide = getattr(service, f"{answer}_sponsorship")
-
-    def handler(event_id: int):
-        event = service.get_event(event_id)
-        return dump_event(decide(_user(), event), viewer=_user())
-
-    handler.__name__ = handler.__qualname__ = f"{answer}_sponsorship"
-    return endpoint(
-        f"/events/<int:event_id>/sponsorship/{answer}",
-        "POST",
-        summary=summary,
-        auth="merchant",
-        errors=(404, 409),
-        response=responses.Event,
-    )(handler)
-
-
-accept_sponsorship = _answer_sponsorship(
-    "accept", "Accept the host's request to sponsor (from now on its sign-ups bill you)"
+# The asked merchant's answer to a host's request to sponsor, answered with the event.
+sponsorship_answer = endpoints(
+    bp, tag="events", auth="merchant", errors=(409,), response=responses.Event
 )
-decline_sponsorship = _answer_sponsorship("decline", "Decline the host's request to sponsor")
 
 
-@endpoint(
-    "/events/<int:event_id>/sponsorship",
-    "DELETE",
-    summary="End the sponsorship (the sponsor or the host)",
-    status=204,
-    errors=(403, 404, 409),
-)
+@sponsorship_answer("/events/<int:event_id>/sponsorship/accept", "POST")
+def accept_sponsorship(event_id: int):
+    """Accept the host's request to sponsor (from now on its sign-ups bill you)"""
+    event = service.accept_sponsorship(_user(), service.get_event(event_id))
+    return dump_event(event, viewer=_user())
+
+
+@sponsorship_answer("/events/<int:event_id>/sponsorship/decline", "POST")
+def decline_sponsorship(event_id: int):
+    """Decline the host's request to sponsor"""
+    event = service.decline_sponsorship(_user(), service.get_event(event_id))
+    return dump_event(event, viewer=_user())
+
+
+@endpoint("/events/<int:event_id>/sponsorship", "DELETE", errors=(409,))
 def end_sponsorship(event_id: int):
+    """End the sponsorship (the sponsor or the host)"""
     service.end_sponsorship(_user(), service.get_event(event_id))

@@ -1,7 +1,5 @@
 """Dutch auctions, guessing games and reminders (shared/API.md, Auctions and guessing games)."""
 
-from flask import request
-
 from ..permissions import acting_user as _user
 from ..promotions import service
 from ..promotions.game_schemas import (
@@ -22,7 +20,7 @@ from ..promotions.game_schemas import (
 )
 from ..shop_embed.schemas import dump_order
 from . import bp, responses
-from .core import endpoints, idempotent_response
+from .core import endpoints, idempotent_response, order_through
 
 # --- Dutch auctions ------------------------------------------------------------------
 
@@ -30,41 +28,21 @@ from .core import endpoints, idempotent_response
 endpoint = endpoints(bp, tag="promotions")
 
 
-@endpoint(
-    "/auctions",
-    "POST",
-    summary="Create a Dutch auction of one of the caller's products",
-    auth="merchant",
-    body=AuctionBody,
-    status=201,
-    errors=(422,),
-    response=Auction,
-)
+@endpoint("/auctions", "POST", auth="merchant", body=AuctionBody, status=201, response=Auction)
 def create_auction(data: AuctionBody):
+    """Create a Dutch auction of one of the caller's products"""
     return dump_auction(service.create_auction(_user(), **data.model_dump()))
 
 
-@endpoint(
-    "/auctions/<int:auction_id>",
-    "GET",
-    summary="An auction: state, price_cents (from the server clock), next_drop_at, units_left",
-    auth="anyone",
-    errors=(404,),
-    response=Auction,
-)
+@endpoint("/auctions/<int:auction_id>", "GET", auth="anyone", response=Auction)
 def get_auction(auction_id: int):
+    """An auction: state, price_cents (from the server clock), next_drop_at, units_left"""
     return dump_auction(service.get_auction(auction_id), _user())
 
 
-@endpoint(
-    "/auctions/<int:auction_id>",
-    "PATCH",
-    summary="Change an auction before its start (its merchant, admin); 409 started",
-    body=AuctionPatch,
-    errors=(403, 404, 409, 422),
-    response=Auction,
-)
+@endpoint("/auctions/<int:auction_id>", "PATCH", body=AuctionPatch, errors=(409,), response=Auction)
 def edit_auction(auction_id: int, data):
+    """Change an auction before its start (its merchant, admin); 409 started"""
     auction = service.get_auction(auction_id)
     return dump_auction(service.edit_auction(_user(), auction, **data.changes()))
 
@@ -72,31 +50,20 @@ def edit_auction(auction_id: int, data):
 @endpoint(
     "/auctions/<int:auction_id>/take",
     "POST",
-    summary="Take one unit at the current price; 409 sold_out / limit_reached / not_started / ended",
     body=TakeBody,
     status=201,
-    errors=(403, 404, 409, 422, 429),
+    errors=(409, 429),
     response=responses.Order,
 )
 def take_auction(auction_id: int, data: TakeBody):
-    auction = service.get_auction(auction_id)
-    order, replayed = service.take(
-        _user(),
-        auction,
-        idempotency_key=request.headers.get("Idempotency-Key"),
-        shipping_address=data.shipping_address.model_dump() if data.shipping_address else None,
-    )
+    """Take one unit at the current price; 409 sold_out / limit_reached / not_started / ended"""
+    order, replayed = order_through(service.take, service.get_auction(auction_id), data)
     return idempotent_response(dump_order(order), replayed)
 
 
-@endpoint(
-    "/auctions/<int:auction_id>/end",
-    "POST",
-    summary="End an auction now (its merchant, admin)",
-    errors=(403, 404),
-    response=Auction,
-)
+@endpoint("/auctions/<int:auction_id>/end", "POST", response=Auction)
 def end_auction(auction_id: int):
+    """End an auction now (its merchant, admin)"""
     return dump_auction(service.end_auction(_user(), service.get_auction(auction_id)))
 
 
@@ -104,40 +71,24 @@ def end_auction(auction_id: int):
 
 
 @endpoint(
-    "/guess-games",
-    "POST",
-    summary="Create a lowest-unique-price guessing game for one of the caller's products",
-    auth="merchant",
-    body=GuessGameBody,
-    status=201,
-    errors=(422,),
-    response=GuessGame,
+    "/guess-games", "POST", auth="merchant", body=GuessGameBody, status=201, response=GuessGame
 )
 def create_guess_game(data: GuessGameBody):
+    """Create a lowest-unique-price guessing game for one of the caller's products"""
     return dump_game(service.create_game(_user(), **data.model_dump()))
 
 
-@endpoint(
-    "/guess-games/<int:game_id>",
-    "GET",
-    summary="A guessing game: state, ends_at, guesses_count; after the close the winner",
-    auth="anyone",
-    errors=(404,),
-    response=GuessGame,
-)
+@endpoint("/guess-games/<int:game_id>", "GET", auth="anyone", response=GuessGame)
 def get_guess_game(game_id: int):
+    """A guessing game: state, ends_at, guesses_count; after the close the winner"""
     return dump_game(service.get_game(game_id), _user())
 
 
 @endpoint(
-    "/guess-games/<int:game_id>",
-    "PATCH",
-    summary="Change a guessing game before its first guess (its merchant, admin); 409 started",
-    body=GuessGamePatch,
-    errors=(403, 404, 409, 422),
-    response=GuessGame,
+    "/guess-games/<int:game_id>", "PATCH", body=GuessGamePatch, errors=(409,), response=GuessGame
 )
 def edit_guess_game(game_id: int, data):
+    """Change a guessing game before its first guess (its merchant, admin); 409 started"""
     game = service.get_game(game_id)
     return dump_game(service.edit_game(_user(), game, **data.changes()), _user())
 
@@ -145,24 +96,19 @@ def edit_guess_game(game_id: int, data):
 @endpoint(
     "/guess-games/<int:game_id>/guesses",
     "POST",
-    summary="Guess (costs points); 409 limit_reached / ended / insufficient_points",
     body=GuessBody,
     status=201,
-    errors=(403, 404, 409, 422, 429),
+    errors=(409, 429),
     response=GuessResult,
 )
 def submit_guess(game_id: int, data: GuessBody):
+    """Guess (costs points); 409 limit_reached / ended / insufficient_points"""
     return service.submit_guess(_user(), service.get_game(game_id), data.amount_cents)
 
 
-@endpoint(
-    "/guess-games/<int:game_id>/close",
-    "POST",
-    summary="Close the game now and compute the winner (its merchant, admin)",
-    errors=(403, 404),
-    response=GuessGame,
-)
+@endpoint("/guess-games/<int:game_id>/close", "POST", response=GuessGame)
 def close_guess_game(game_id: int):
+    """Close the game now and compute the winner (its merchant, admin)"""
     game = service.close_game(_user(), service.get_game(game_id))
     return dump_game(game, _user())
 
@@ -170,14 +116,7 @@ def close_guess_game(game_id: int):
 # --- reminders -----------------------------------------------------------------------
 
 
-@endpoint(
-    "/reminders",
-    "POST",
-    summary="Remind me when a snap-up or auction starts, or before a game closes",
-    body=ReminderBody,
-    status=201,
-    errors=(403, 404, 409, 422),
-    response=Reminder,
-)
+@endpoint("/reminders", "POST", body=ReminderBody, status=201, errors=(404, 409), response=Reminder)
 def remind_me(data: ReminderBody):
+    """Remind me when a snap-up or auction starts, or before a game closes"""
     return dump_reminder(service.remind_me(_user(), data.kind, data.id))

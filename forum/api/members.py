@@ -20,7 +20,7 @@ from ..members.schemas import (
 from ..pagination import decode, encode, limit_from
 from ..permissions import acting_user as _user
 from . import bp
-from .core import endpoints
+from .core import PAGE, endpoints
 
 endpoint = endpoints(bp, tag="members")
 
@@ -31,25 +31,15 @@ def _membership(user) -> dict:
     )
 
 
-@endpoint(
-    "/me/membership",
-    "GET",
-    summary="The caller's tier, progress to the next tier and perks",
-    response=Membership,
-)
+@endpoint("/me/membership", "GET", response=Membership)
 def my_membership():
+    """The caller's tier, progress to the next tier and perks"""
     return _membership(_user())
 
 
-@endpoint(
-    "/me/wallet",
-    "GET",
-    summary="The caller's store credit (available and pending), points and ledger",
-    errors=(422,),
-    query=("cursor", "limit"),
-    response=Wallet,
-)
+@endpoint("/me/wallet", "GET", query=PAGE, response=Wallet)
 def my_wallet():
+    """The caller's store credit (available and pending), points and ledger"""
     user = _user()
     limit = limit_from(request.args.get("limit"))
     after = decode(request.args.get("cursor"), 1)
@@ -69,82 +59,50 @@ def my_wallet():
     }
 
 
-@endpoint(
-    "/admin/tiers",
-    "GET",
-    summary="The tier rules and perk settings",
-    auth="admin",
-    errors=(403,),
-    response=TierRules,
-)
+@endpoint("/admin/tiers", "GET", auth="admin", response=TierRules)
 def get_tier_rules():
+    """The tier rules and perk settings"""
     service.check_admin(_user())
     return service.rules_json()
 
 
-@endpoint(
-    "/admin/tiers",
-    "PUT",
-    summary="Change the tier rules; later evaluations use them",
-    auth="admin",
-    body=TierRulesBody,
-    errors=(403, 422),
-    response=TierRules,
-)
+@endpoint("/admin/tiers", "PUT", auth="admin", body=TierRulesBody, response=TierRules)
 def put_tier_rules(data: TierRulesBody):
+    """Change the tier rules; later evaluations use them"""
     return service.rules_json(service.update_rules(_user(), **data.model_dump()))
 
 
 @endpoint(
-    "/admin/members/<username>/tier",
-    "POST",
-    summary="A manual tier grant with a reason",
-    auth="admin",
-    body=GrantBody,
-    errors=(403, 404, 422),
-    response=Membership,
+    "/admin/members/<username>/tier", "POST", auth="admin", body=GrantBody, response=Membership
 )
 def grant_tier(username: str, data: GrantBody):
+    """A manual tier grant with a reason"""
     service.check_admin(_user())
     user = accounts.get_by_username(username)
     service.grant(_user(), user, data.tier, data.reason)
     return _membership(user)
 
 
-def _adjust(name: str, account: str, summary: str, body, amount_field: str):
-    """``POST /admin/members/<username>/<account>``: an admin's signed adjustment of a
-    member's store credit or points, with a reason; answers the ledger entry."""
-
-    def handler(username: str, data):
-        service.check_admin(_user())
-        user = accounts.get_by_username(username)
-        amount = getattr(data, amount_field)
-        return dump_entry(service.admin_adjust(_user(), user, account, amount, data.reason))
-
-    handler.__name__ = handler.__qualname__ = name
-    return endpoint(
-        f"/admin/members/<username>/{account}",
-        "POST",
-        summary=summary,
-        auth="admin",
-        body=body,
-        status=201,
-        errors=(403, 404, 409, 422),
-        response=LedgerEntryOut,
-    )(handler)
-
-
-goodwill_credit = _adjust(
-    "goodwill_credit",
-    "credit",
-    "Goodwill store credit (available at once); negative takes it away",
-    CreditBody,
-    "amount_cents",
+# An admin's signed adjustment of a member's store credit or points, with a reason;
+# answered with the ledger entry.
+adjustment = endpoints(
+    bp, tag="members", auth="admin", status=201, errors=(409,), response=LedgerEntryOut
 )
-admin_points = _adjust(
-    "admin_points",
-    "points",
-    "Points given (or, negative, taken) by an admin with a reason",
-    PointsBody,
-    "amount",
-)
+
+
+@adjustment("/admin/members/<username>/credit", "POST", body=CreditBody)
+def goodwill_credit(username: str, data: CreditBody):
+    """Goodwill store credit (available at once); negative takes it away"""
+    return _adjust(username, "credit", data.amount_cents, data.reason)
+
+
+@adjustment("/admin/members/<username>/points", "POST", body=PointsBody)
+def admin_points(username: str, data: PointsBody):
+    """Points given (or, negative, taken) by an admin with a reason"""
+    return _adjust(username, "points", data.amount, data.reason)
+
+
+def _adjust(username: str, account: str, amount: int, reason: str) -> dict:
+    service.check_admin(_user())
+    user = accounts.get_by_username(username)
+    return dump_entry(service.admin_adjust(_user(), user, account, amount, reason))

@@ -22,14 +22,14 @@ endpoint = endpoints(bp, tag="moderation")
 @endpoint(
     "/flags",
     "POST",
-    summary="Flag a post, chat message, review, profile or product for the moderators",
     body=FlagBody,
     status=201,
-    errors=(403, 404, 409, 422, 429),
+    errors=(404, 409),
     limits=("FLAG_LIMIT",),
     response=responses.Flag,
 )
 def create_flag(data: FlagBody):
+    """Flag a post, chat message, review, profile or product for the moderators"""
     flag = service.flag_target(_user(), data.target, data.target_id, data.reason, data.note)
     return dump_flag(flag)
 
@@ -47,9 +47,7 @@ def _dump_items(items, viewer) -> list[dict]:
 @endpoint(
     "/moderation/queue",
     "GET",
-    summary="Items awaiting review (or decided, by status) with their flags and score",
     auth="moderator",
-    errors=(403, 422),
     query=(
         ("status", {"type": "string", "enum": ["pending", "agreed", "disagreed", "ignored"]}),
         "cursor",
@@ -58,6 +56,7 @@ def _dump_items(items, viewer) -> list[dict]:
     response=responses.QueuePage,
 )
 def queue():
+    """Items awaiting review (or decided, by status) with their flags and score"""
     page = service.queue(
         _user(),
         status=request.args.get("status", "pending"),
@@ -69,12 +68,12 @@ def queue():
 @endpoint(
     "/moderation/queue/<int:item_id>/claim",
     "POST",
-    summary="Claim a queue item so other moderators leave it",
     auth="moderator",
-    errors=(403, 404, 409),
+    errors=(409,),
     response=responses.QueueItem,
 )
 def claim(item_id: int):
+    """Claim a queue item so other moderators leave it"""
     item = service.claim(_user(), service.get_item(_user(), item_id))
     return _dump_items([item], _user())[0]
 
@@ -82,37 +81,33 @@ def claim(item_id: int):
 @endpoint(
     "/moderation/queue/<int:item_id>/decide",
     "POST",
-    summary="Agree (hide; the reason goes to the author), disagree (restore) or ignore",
     auth="moderator",
     body=DecideBody,
-    errors=(403, 404, 409, 422),
+    errors=(409,),
     response=responses.QueueItem,
 )
 def decide(item_id: int, data: DecideBody):
+    """Agree (hide; the reason goes to the author), disagree (restore) or ignore"""
     item = service.decide(_user(), service.get_item(_user(), item_id), data.action, data.reason)
     return _dump_items([item], _user())[0]
 
 
-def _sanction(kind: str, summary: str):
-    """``POST /admin/users/<username>/<kind>``: silence and suspend take the same body
-    and answer alike; the service says what each does."""
-    impose = getattr(service, kind)
-
-    def sanction(username: str, data: SanctionBody):
-        user = accounts.get_by_username(username)
-        return dump_sanctioned(impose(_user(), user, data.minutes, data.reason))
-
-    sanction.__name__ = sanction.__qualname__ = kind
-    return endpoint(
-        f"/admin/users/<username>/{kind}",
-        "POST",
-        summary=summary,
-        auth="moderator",
-        body=SanctionBody,
-        errors=(403, 404, 422),
-        response=responses.SanctionedUser,
-    )(sanction)
+# Silencing and suspending take the same body and answer alike; the service says what
+# each does.
+sanction = endpoints(
+    bp, tag="moderation", auth="moderator", body=SanctionBody, response=responses.SanctionedUser
+)
 
 
-silence = _sanction("silence", "Silence a member for some minutes (they read, cannot post or chat)")
-suspend = _sanction("suspend", "Suspend a member for some minutes (they cannot log in)")
+@sanction("/admin/users/<username>/silence", "POST")
+def silence(username: str, data: SanctionBody):
+    """Silence a member for some minutes (they read, cannot post or chat)"""
+    user = accounts.get_by_username(username)
+    return dump_sanctioned(service.silence(_user(), user, data.minutes, data.reason))
+
+
+@sanction("/admin/users/<username>/suspend", "POST")
+def suspend(username: str, data: SanctionBody):
+    """Suspend a member for some minutes (they cannot log in)"""
+    user = accounts.get_by_username(username)
+    return dump_sanctioned(service.suspend(_user(), user, data.minutes, data.reason))

@@ -1,7 +1,5 @@
 """Group-buy and snap-up endpoints (shared/API.md, Shop), plus the server clock for countdowns."""
 
-from flask import request
-
 from ..clock import now
 from ..permissions import acting_user as _user
 from ..promotions import service
@@ -16,23 +14,14 @@ from ..promotions.schemas import (
 )
 from ..shop_embed.schemas import dump_order
 from . import bp, responses
-from .core import endpoints, idempotent_response
+from .core import endpoints, idempotent_response, order_through
 
 endpoint = endpoints(bp, tag="promotions")
 
 
-def _address(data) -> dict | None:
-    return data.shipping_address.model_dump() if data.shipping_address else None
-
-
-@endpoint(
-    "/time",
-    "GET",
-    summary="The server's clock (countdowns synchronise to it)",
-    auth="anyone",
-    response=responses.ServerTime,
-)
+@endpoint("/time", "GET", auth="anyone", response=responses.ServerTime)
 def server_time():
+    """The server's clock (countdowns synchronise to it)"""
     return {"now": now().isoformat()}
 
 
@@ -42,37 +31,25 @@ def server_time():
 @endpoint(
     "/group-buys",
     "POST",
-    summary="Create a group-buy of one of the caller's products",
     auth="merchant",
     body=GroupBuyBody,
     status=201,
-    errors=(422,),
     response=responses.GroupBuy,
 )
 def create_group_buy(data: GroupBuyBody):
+    """Create a group-buy of one of the caller's products"""
     return dump_group_buy(service.create_group_buy(_user(), **data.model_dump()))
 
 
-@endpoint(
-    "/group-buys/<int:group_buy_id>",
-    "GET",
-    summary="A group-buy with its forming teams (nearly full first) and team counts",
-    auth="anyone",
-    errors=(404,),
-    response=responses.GroupBuy,
-)
+@endpoint("/group-buys/<int:group_buy_id>", "GET", auth="anyone", response=responses.GroupBuy)
 def get_group_buy(group_buy_id: int):
+    """A group-buy with its forming teams (nearly full first) and team counts"""
     return dump_group_buy(service.get_group_buy(group_buy_id), _user())
 
 
-@endpoint(
-    "/group-buys/<int:group_buy_id>/end",
-    "POST",
-    summary="End a group-buy now (its merchant, admin); forming teams fail or auto-complete",
-    errors=(403, 404),
-    response=responses.GroupBuy,
-)
+@endpoint("/group-buys/<int:group_buy_id>/end", "POST", response=responses.GroupBuy)
 def end_group_buy(group_buy_id: int):
+    """End a group-buy now (its merchant, admin); forming teams fail or auto-complete"""
     group_buy = service.get_group_buy(group_buy_id)
     return dump_group_buy(service.end_group_buy(_user(), group_buy))
 
@@ -80,51 +57,30 @@ def end_group_buy(group_buy_id: int):
 @endpoint(
     "/group-buys/<int:group_buy_id>/teams",
     "POST",
-    summary="Start a team (the caller's order is placed held); honours Idempotency-Key",
     body=TeamBody,
     status=201,
-    errors=(403, 404, 409, 422, 429),
+    errors=(409, 429),
     response=responses.Team,
 )
 def start_team(group_buy_id: int, data: TeamBody):
+    """Start a team (the caller's order is placed held); honours Idempotency-Key"""
     group_buy = service.get_group_buy(group_buy_id)
-    team, replayed = service.start_team(
-        _user(),
-        group_buy,
-        idempotency_key=request.headers.get("Idempotency-Key"),
-        shipping_address=_address(data),
-    )
+    team, replayed = order_through(service.start_team, group_buy, data)
     return idempotent_response(dump_team(team, _user()), replayed)
 
 
 @endpoint(
-    "/teams/<int:team_id>/join",
-    "POST",
-    summary="Join a team; 409 team_full / already_member / team_closed; honours Idempotency-Key",
-    body=TeamBody,
-    errors=(403, 404, 409, 422, 429),
-    response=responses.Team,
+    "/teams/<int:team_id>/join", "POST", body=TeamBody, errors=(409, 429), response=responses.Team
 )
 def join_team(team_id: int, data: TeamBody):
-    team = service.get_team(team_id)
-    team, replayed = service.join_team(
-        _user(),
-        team,
-        idempotency_key=request.headers.get("Idempotency-Key"),
-        shipping_address=_address(data),
-    )
+    """Join a team; 409 team_full / already_member / team_closed; honours Idempotency-Key"""
+    team, replayed = order_through(service.join_team, service.get_team(team_id), data)
     return idempotent_response(dump_team(team, _user()), replayed, status=200)
 
 
-@endpoint(
-    "/teams/<int:team_id>",
-    "GET",
-    summary="A team: status (forming, succeeded, failed), members, expires_at",
-    auth="anyone",
-    errors=(404,),
-    response=responses.Team,
-)
+@endpoint("/teams/<int:team_id>", "GET", auth="anyone", response=responses.Team)
 def get_team(team_id: int):
+    """A team: status (forming, succeeded, failed), members, expires_at"""
     # Read from the clock (team_payload's status_at); settling is the sweep's, not a GET's.
     return dump_team(service.get_team(team_id), _user())
 
@@ -132,60 +88,35 @@ def get_team(team_id: int):
 # --- snap-ups ----------------------------------------------------------------------
 
 
-@endpoint(
-    "/snaps",
-    "POST",
-    summary="Create a timed snap-up of one of the caller's products",
-    auth="merchant",
-    body=SnapBody,
-    status=201,
-    errors=(422,),
-    response=responses.Snap,
-)
+@endpoint("/snaps", "POST", auth="merchant", body=SnapBody, status=201, response=responses.Snap)
 def create_snap(data: SnapBody):
+    """Create a timed snap-up of one of the caller's products"""
     return dump_snap(service.create_snap(_user(), **data.model_dump()))
 
 
-@endpoint(
-    "/snaps/<int:snap_id>",
-    "GET",
-    summary="A snap-up: stock_left, starts_at, ends_at, state (upcoming, live, sold_out, ended)",
-    auth="anyone",
-    errors=(404,),
-    response=responses.Snap,
-)
+@endpoint("/snaps/<int:snap_id>", "GET", auth="anyone", response=responses.Snap)
 def get_snap(snap_id: int):
+    """A snap-up: stock_left, starts_at, ends_at, state (upcoming, live, sold_out, ended)"""
     return dump_snap(service.get_snap(snap_id), _user())
 
 
 @endpoint(
     "/snaps/<int:snap_id>/buy",
     "POST",
-    summary="Buy at the snap-up price; 409 sold_out / limit_reached / not_started / ended",
     body=BuyBody,
     status=201,
-    errors=(403, 404, 409, 422, 429),
+    errors=(409, 429),
     response=responses.Order,
 )
 def buy_snap(snap_id: int, data: BuyBody):
+    """Buy at the snap-up price; 409 sold_out / limit_reached / not_started / ended"""
     snap = service.get_snap(snap_id)
-    order, replayed = service.buy_snap(
-        _user(),
-        snap,
-        data.quantity,
-        idempotency_key=request.headers.get("Idempotency-Key"),
-        shipping_address=_address(data),
-    )
+    order, replayed = order_through(service.buy_snap, snap, data, data.quantity)
     return idempotent_response(dump_order(order), replayed)
 
 
-@endpoint(
-    "/snaps/<int:snap_id>/end",
-    "POST",
-    summary="End a snap-up now (its merchant, admin)",
-    errors=(403, 404),
-    response=responses.Snap,
-)
+@endpoint("/snaps/<int:snap_id>/end", "POST", response=responses.Snap)
 def end_snap(snap_id: int):
+    """End a snap-up now (its merchant, admin)"""
     snap = service.get_snap(snap_id)
     return dump_snap(service.end_snap(_user(), snap))

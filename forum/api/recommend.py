@@ -10,12 +10,8 @@ from .core import endpoints
 endpoint = endpoints(bp, tag="recommend")
 
 
-@endpoint(
-    "/me/recommendations",
-    "GET",
-    summary="The caller's recommendations (threads, offers, events, chat rooms), each "
-    "with why; popular this week until the caller has a history",
-    response=responses.Recommendations,
-)
+@endpoint("/me/recommendations", "GET", response=responses.Recommendations)
 def my_recommendations():
+    """The caller's recommendations (threads, offers, events, chat rooms), each with why; popular
+    this week until the caller has a history"""
     return dump_recommendations(service.for_member(current_user))

@@ -19,7 +19,7 @@ from ..reviews.schemas import (
 from ..schemas import ReasonBody
 from ..shop_embed import service as shop
 from . import bp, responses
-from .core import endpoints, page_args
+from .core import PAGE, endpoints, page_args
 
 endpoint = endpoints(bp, tag="reviews")
 
@@ -30,13 +30,13 @@ SORT = ("sort", {"type": "string", "enum": list(service.SORTS)})
 @endpoint(
     "/products/<int:product_id>/reviews",
     "POST",
-    summary="Review a product you bought (once per completed order item)",
     body=ReviewBody,
     status=201,
-    errors=(403, 409, 422, 429),
+    errors=(409, 429),
     response=responses.Review,
 )
 def create_review(product_id: int, data: ReviewBody):
+    """Review a product you bought (once per completed order item)"""
     review = service.create_review(_user(), product_id, **data.model_dump())
     return dump_review(review)
 
@@ -44,12 +44,12 @@ def create_review(product_id: int, data: ReviewBody):
 @endpoint(
     "/products/<int:product_id>/reviews",
     "GET",
-    summary="A product's reviews, most helpful, newest or best rated first",
     auth="anyone",
-    query=(SORT, "cursor", "limit"),
+    query=(SORT, *PAGE),
     response=responses.ReviewPage,
 )
 def list_reviews(product_id: int):
+    """A product's reviews, most helpful, newest or best rated first"""
     product = shop.get_product(product_id, viewer=_user())
     page = service.list_reviews(
         product.id,
@@ -59,49 +59,32 @@ def list_reviews(product_id: int):
     return page.dump(dump_review)
 
 
-@endpoint(
-    "/reviews/<int:review_id>",
-    "GET",
-    summary="One review",
-    auth="anyone",
-    response=responses.Review,
-)
+@endpoint("/reviews/<int:review_id>", "GET", auth="anyone", response=responses.Review)
 def get_review(review_id: int):
+    """One review"""
     return dump_review(service.get_review(review_id, viewer=_user()))
 
 
 @endpoint(
-    "/reviews/<int:review_id>",
-    "PATCH",
-    summary="Edit your review (the old version is kept)",
-    body=ReviewPatch,
-    errors=(409,),
-    response=responses.Review,
+    "/reviews/<int:review_id>", "PATCH", body=ReviewPatch, errors=(409,), response=responses.Review
 )
 def edit_review(review_id: int, data: ReviewPatch):
+    """Edit your review (the old version is kept)"""
     review = service.get_review(review_id, viewer=_user())
     return dump_review(service.edit_review(_user(), review, **data.model_dump()))
 
 
-@endpoint(
-    "/reviews/<int:review_id>",
-    "DELETE",
-    summary="Delete a review (its author, or a moderator with a reason); its reward is taken back",
-    body=ReasonBody,
-    status=204,
-)
+@endpoint("/reviews/<int:review_id>", "DELETE", body=ReasonBody)
 def delete_review(review_id: int, data: ReasonBody):
+    """Delete a review (its author, or a moderator with a reason); its reward is taken back"""
     service.delete_review(_user(), service.get_review(review_id, viewer=_user()), data.reason)
 
 
 @endpoint(
-    "/reviews/<int:review_id>/helpful",
-    "POST",
-    summary="Find a review helpful (once)",
-    errors=(409,),
-    response=responses.HelpfulCount,
+    "/reviews/<int:review_id>/helpful", "POST", errors=(409,), response=responses.HelpfulCount
 )
 def helpful(review_id: int):
+    """Find a review helpful (once)"""
     review = service.get_review(review_id, viewer=_user())
     return {"helpful_count": service.vote_helpful(_user(), review)}
 
@@ -109,26 +92,20 @@ def helpful(review_id: int):
 @endpoint(
     "/reviews/<int:review_id>/reply",
     "POST",
-    summary="The product's merchant replies publicly (once)",
     body=ReplyBody,
     status=201,
     errors=(409,),
     response=responses.ReviewReply,
 )
 def reply(review_id: int, data: ReplyBody):
+    """The product's merchant replies publicly (once)"""
     review = service.get_review(review_id, viewer=_user())
     return dump_reply(service.reply(_user(), review, data.body))
 
 
-@endpoint(
-    "/reviews/<int:review_id>/flag",
-    "POST",
-    summary="Flag a review for the moderators",
-    body=FlagBody,
-    status=204,
-    errors=(409,),
-)
+@endpoint("/reviews/<int:review_id>/flag", "POST", body=FlagBody, errors=(409,))
 def flag(review_id: int, data: FlagBody):
+    """Flag a review for the moderators"""
     review = service.get_review(review_id, viewer=_user())
     service.flag_review(_user(), review, data.reason, data.note)
 
@@ -136,12 +113,12 @@ def flag(review_id: int, data: FlagBody):
 @endpoint(
     "/reports/<int:report_id>/decision",
     "POST",
-    summary="Approve or reject an experience report (a moderator or its merchant)",
     body=DecisionBody,
     errors=(409,),
     response=responses.ExperienceReport,
 )
 def decide_report(report_id: int, data: DecisionBody):
+    """Approve or reject an experience report (a moderator or its merchant)"""
     report = service.get_report(report_id)
     if not service.can_decide(_user(), report):
         raise NotFound("No such report.")  # others may not even see that it exists

@@ -10,7 +10,7 @@ from ..permissions import acting_user
 from ..schemas import iso
 from ..search import service
 from . import bp, responses
-from .core import endpoint, page_args
+from .core import PAGE, endpoint, page_args
 
 FILTERS = (
     ("type", {"type": "string", "enum": ["post", "thread", "product", "event", "message"]}),
@@ -26,14 +26,13 @@ FILTERS = (
     bp,
     "/search",
     "GET",
-    summary="Search posts, threads, products, events and public chat messages",
     auth="anyone",
-    errors=(400, 422),
-    query=("q", *FILTERS, "cursor", "limit"),
+    query=("q", *FILTERS, *PAGE),
     tag="search",
     response=responses.SearchPage,
 )
 def search():
+    """Search posts, threads, products, events and public chat messages"""
     query = service.query_from(request.args)
     page = service.search(
         query,

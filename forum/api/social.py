@@ -14,24 +14,18 @@ from ..social.schemas import (
     dump_reactions,
 )
 from . import bp
-from .core import endpoints, page_args
+from .core import PAGE, endpoints, page_args
 from .responses import social as shapes
 
 endpoint = endpoints(bp, tag="social")
-PAGE = ("cursor", "limit")
 
 
 # --- reactions ---------------------------------------------------------------------
 
 
-@endpoint(
-    "/posts/<int:post_id>/reactions",
-    "GET",
-    summary="A post's reactions: counts per emoji, and which the caller gave",
-    auth="anyone",
-    response=shapes.Reactions,
-)
+@endpoint("/posts/<int:post_id>/reactions", "GET", auth="anyone", response=shapes.Reactions)
 def list_post_reactions(post_id: int):
+    """A post's reactions: counts per emoji, and which the caller gave"""
     from ..board import service as board
 
     post = board.visible_post(post_id, viewer=acting_user())
@@ -41,52 +35,38 @@ def list_post_reactions(post_id: int):
 @endpoint(
     "/posts/<int:post_id>/reactions/<reaction>",
     "POST",
-    summary="React to a post with one of the fixed emoji, by name: thumbsup, laugh, wow, "
-    "thanks, party, eyes",
     status=201,
-    errors=(403, 409, 422),
+    errors=(409, 422),
     response=shapes.Reactions,
 )
 def add_post_reaction(post_id: int, reaction: str):
+    """React to a post with one of the fixed emoji, by name: thumbsup, laugh, wow, thanks, party,
+    eyes"""
     return dump_reactions(service.add_reaction(acting_user(), post_id, reaction))
 
 
 @endpoint(
-    "/posts/<int:post_id>/reactions/<reaction>",
-    "DELETE",
-    summary="Take back your reaction",
-    errors=(403, 422),
-    response=shapes.Reactions,
+    "/posts/<int:post_id>/reactions/<reaction>", "DELETE", errors=(422,), response=shapes.Reactions
 )
 def remove_post_reaction(post_id: int, reaction: str):
+    """Take back your reaction"""
     return dump_reactions(service.remove_reaction(acting_user(), post_id, reaction))
 
 
 # --- bookmarks ---------------------------------------------------------------------
 
 
-@endpoint(
-    "/bookmarks",
-    "GET",
-    summary="Your bookmarks, newest first",
-    query=PAGE,
-    errors=(403,),
-    response=shapes.BookmarkPage,
-)
+@endpoint("/bookmarks", "GET", query=PAGE, errors=(403,), response=shapes.BookmarkPage)
 def list_my_bookmarks():
+    """Your bookmarks, newest first"""
     return service.list_bookmarks(acting_user(), **page_args()).dump(dump_bookmark)
 
 
 @endpoint(
-    "/bookmarks",
-    "POST",
-    summary="Bookmark a post (`post_id`) or a thread (`thread_id`)",
-    body=BookmarkBody,
-    status=201,
-    errors=(403, 404, 409),
-    response=shapes.Bookmark,
+    "/bookmarks", "POST", body=BookmarkBody, status=201, errors=(404, 409), response=shapes.Bookmark
 )
 def add_my_bookmark(data: BookmarkBody):
+    """Bookmark a post (`post_id`) or a thread (`thread_id`)"""
     if (data.post_id is None) == (data.thread_id is None):
         raise ValidationFailed(
             "Give either post_id or thread_id.",
@@ -99,29 +79,18 @@ def add_my_bookmark(data: BookmarkBody):
     return dump_bookmark(service.describe(acting_user(), [bookmark])[0])
 
 
-@endpoint(
-    "/bookmarks/<int:bookmark_id>",
-    "DELETE",
-    summary="Remove one of your bookmarks",
-    status=204,
-    errors=(403,),
-)
+@endpoint("/bookmarks/<int:bookmark_id>", "DELETE")
 def delete_my_bookmark(bookmark_id: int):
+    """Remove one of your bookmarks"""
     service.remove_bookmark(acting_user(), bookmark_id)
 
 
 # --- drafts ------------------------------------------------------------------------
 
 
-@endpoint(
-    "/drafts",
-    "GET",
-    summary="Your drafts, most recently started first",
-    query=PAGE,
-    errors=(403,),
-    response=shapes.DraftPage,
-)
+@endpoint("/drafts", "GET", query=PAGE, errors=(403,), response=shapes.DraftPage)
 def list_my_drafts():
+    """Your drafts, most recently started first"""
     return service.list_drafts(acting_user(), **page_args()).dump(dump_draft)
 
 
@@ -152,7 +121,7 @@ def _draft_endpoints(rule: str, place: str, *, what: str, saving: str, titled: b
         "PUT",
         summary=saving,
         body=DraftBody,
-        errors=(403, 409),
+        errors=(409,),
         response=shapes.Draft,
         operation_id=f"put_{place}_draft",
     )
@@ -165,12 +134,7 @@ def _draft_endpoints(rule: str, place: str, *, what: str, saving: str, titled: b
         )
 
     @endpoint(
-        rule,
-        "DELETE",
-        summary=f"Discard your draft {what}",
-        status=204,
-        errors=(403,),
-        operation_id=f"delete_{place}_draft",
+        rule, "DELETE", summary=f"Discard your draft {what}", operation_id=f"delete_{place}_draft"
     )
     def delete_draft(**path):
         service.discard_draft(acting_user(), **where(path))
@@ -197,12 +161,7 @@ _draft_endpoints(
 # --- user cards --------------------------------------------------------------------
 
 
-@endpoint(
-    "/users/<username>/card",
-    "GET",
-    summary="A member's card: avatar, trust level, tier, joined, whether you may message them",
-    auth="anyone",
-    response=shapes.UserCard,
-)
+@endpoint("/users/<username>/card", "GET", auth="anyone", response=shapes.UserCard)
 def get_user_card(username: str):
+    """A member's card: avatar, trust level, tier, joined, whether you may message them"""
     return dump_card(service.user_card(username, viewer=acting_user()))

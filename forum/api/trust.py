@@ -9,17 +9,9 @@ from .core import endpoint
 from .responses.trust import TrustRules
 
 
-@endpoint(
-    bp,
-    "/admin/trust-rules",
-    "GET",
-    summary="The trust level rules: what each of levels 1-3 requires",
-    auth="admin",
-    errors=(403,),
-    tag="trust",
-    response=TrustRules,
-)
+@endpoint(bp, "/admin/trust-rules", "GET", auth="admin", tag="trust", response=TrustRules)
 def get_trust_rules():
+    """The trust level rules: what each of levels 1-3 requires"""
     return service.rules_json()
 
 
@@ -27,14 +19,13 @@ def get_trust_rules():
     bp,
     "/admin/trust-rules",
     "PUT",
-    summary="Change some trust level requirements; later evaluations use them",
     auth="admin",
     body=TrustRulesBody,
-    errors=(403, 422),
     tag="trust",
     response=TrustRules,
 )
 def put_trust_rules(data: TrustRulesBody):
+    """Change some trust level requirements; later evaluations use them"""
     return service.rules_json(
         service.update_rules(current_user._get_current_object(), rules_changes(data))
     )

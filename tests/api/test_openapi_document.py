@@ -81,3 +81,51 @@ def test_the_suite_checks_every_api_response(client, monkeypatch):
     client.get("/api/v1/time")
     client.get("/api/v1/categories")
     assert [r.status_code for r in seen] == [200, 200]
+
+
+def test_a_declaration_documents_the_errors_it_implies(doc):
+    """``endpoint`` documents 404 for a path parameter, 422 for a body or a query and 401
+    for an account, so declarations list only the rest; nothing answered means 204."""
+    for method, path, operation in operations(doc):
+        codes = set(operation["responses"])
+        assert {"400", "503"} <= codes, (method, path)
+        if "{" in path:
+            assert "404" in codes, (method, path)
+        if "requestBody" in operation or any(
+            p["in"] == "query" for p in operation.get("parameters", [])
+        ):
+            assert "422" in codes, (method, path)
+        if "security" in operation:
+            assert "401" in codes, (method, path)
+        success = [code for code in codes if code.startswith("2")]
+        assert len(success) == 1, (method, path)
+        answered = "content" in operation["responses"][success[0]]
+        assert answered == (success[0] != "204"), (method, path)
+
+
+def test_a_summary_is_the_first_paragraph_of_the_view_docstring(doc):
+    from forum.api.core import _first_paragraph
+
+    def view():
+        """Refund a paid order, or part of it; a full
+        refund restores stock
+
+        What follows is for readers of the code only."""
+
+    assert (
+        _first_paragraph(view) == "Refund a paid order, or part of it; a full refund restores stock"
+    )
+    ship = doc["paths"]["/api/v1/orders/{order_id}/ship"]["post"]
+    assert ship["summary"] == "Mark a paid order shipped (its merchant, admin)"
+
+
+def test_an_endpoint_without_a_summary_is_refused():
+    from flask import Blueprint
+
+    from forum.api.core import endpoint
+
+    def undocumented():
+        return {}
+
+    with pytest.raises(TypeError, match="docstring"):
+        endpoint(Blueprint("scratch", __name__), "/scratch", "GET")(undocumented)

@@ -2,7 +2,7 @@
 
 from pydantic import ConfigDict, Field
 
-from .shared import Out
+from .shared import Out, OverDays
 
 
 class EvaluationGroup(Out):
@@ -112,11 +112,7 @@ class RollupTotals(Out):
     roi: float | None
 
 
-class MerchantRollup(Out):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    from_: str = Field(alias="from")
-    to: str
+class MerchantRollup(OverDays):
     rows: list[RollupRow]
     totals: RollupTotals
 
@@ -128,10 +124,6 @@ class MerchantRollupEntry(Out):
     rows: list[RollupRow]
 
 
-class AdminRollup(Out):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    from_: str = Field(alias="from")
-    to: str
+class AdminRollup(OverDays):
     merchants: list[MerchantRollupEntry]
     totals: RollupTotals

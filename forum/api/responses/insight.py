@@ -1,8 +1,6 @@
 """Response shapes of the insight endpoints (community health)."""
 
-from pydantic import ConfigDict, Field
-
-from .shared import Out
+from .shared import Out, OverDays
 
 
 class DayMembers(Out):
@@ -116,11 +114,7 @@ class EventAttendance(Out):
     by_event: list[EventTurnout]
 
 
-class CommunityHealth(Out):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    from_: str = Field(alias="from")
-    to: str
+class CommunityHealth(OverDays):
     active: ActiveMembers
     new_members: NewMembers
     posting: Posting
