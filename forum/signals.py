@@ -112,9 +112,10 @@ thread_read = plaza.signal("thread-read")
 post_liked = plaza.signal("post-liked")
 #: ``board_changed.send(thread_or_category, what="post_edited" | "post_deleted" |
 #: "post_hidden" | "post_restored" | "thread_locked" | "thread_pinned" | "thread_moved" |
-#: "category_created" | "category_moved")``: what lists of threads show changed (inside
-#: the transaction; new posts are ``post_created``). Receivers: pagecache (the cached
-#: lists of anonymous readers are from before it once it commits).
+#: "category_created" | "category_moved" | "site_settings")``: what the board's pages
+#: show changed (inside the transaction; new posts are ``post_created``; the sender is None
+#: for the site's settings). Receivers: pagecache (the lists and whole pages kept for
+#: anonymous readers are from before it once it commits).
 board_changed = plaza.signal("board-changed")
 
 # --- chat -------------------------------------------------------------------------------

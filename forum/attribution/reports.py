@@ -423,9 +423,6 @@ def _csv_rows(report: Report) -> Iterator[Sequence[object]]:
     yield CSV_FIELDS
     for r in [*report.rows, report.totals]:
         data = r.as_dict()
-        # A label starting with = + - @ would run as a formula in a spreadsheet.
-        if str(data["label"])[:1] in ("=", "+", "-", "@", "\t", "\r"):
-            data["label"] = "'" + str(data["label"])
         yield [data.get(name, "") for name in CSV_FIELDS]
 
 

@@ -15,7 +15,7 @@ from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import select
 
-from ... import markup, realtime
+from ... import markup, realtime, signals
 from ...clock import now
 from ...errors import ValidationFailed
 from ...extensions import db
@@ -144,6 +144,8 @@ def update_settings(actor, values: dict, reason: str = "") -> dict:
     if changed:
         db.session.flush()
         record(actor, "settings.update", "settings", 0, reason=reason, keys=changed)
+        # Every page shows the site's settings (its name, logo, notices): kept pages go.
+        signals.board_changed.send(None, what="site_settings")
         if set(changed) & set(BRAND_KEYS):
             # After the commit: a page rendered meanwhile cannot cache the old brand again.
             realtime.after_commit(forget_brand)
