@@ -189,12 +189,15 @@ def _set_level(change, back: str):
 def reply(thread_id: int):
     item = service.get_thread(thread_id, viewer=current_user)
     form = ReplyForm()
+    # The new post's id, read before the commit expires the post (no read back).
     done = run_form(
         form,
-        lambda: service.reply(current_user, item, form.body.data, reply_to_id=form.reply_to.data),
+        lambda: (
+            service.reply(current_user, item, form.body.data, reply_to_id=form.reply_to.data).id
+        ),
     )
     if done:
-        return redirect(url_for("board.goto_post", post_id=done.value.id))
+        return redirect(url_for("board.goto_post", post_id=done.value))
     pages = service.page_count(item)
     return _render_thread(item, pages, pages, form, None), 422
 

@@ -161,8 +161,12 @@ def rebuild(sources: Iterable[str] | None = None, *, progress=None) -> dict[str,
     return counts
 
 
-def on_post_created(post, **_extra) -> None:
-    index("post", [post.id])
+def on_post_created(post, *, thread=None, **_extra) -> None:
+    """A new post has no document yet: add its own (the board's rule says whether),
+    from the objects in hand; no read back, no lookup (one INSERT at the flush)."""
+    doc = board.post_document(post, thread or post.thread)
+    if doc is not None:
+        db.session.add(SearchDocument(**_columns(doc)))
 
 
 def on_message_sent(message, *, room, **_extra) -> None:

@@ -92,6 +92,7 @@ from .reading import (  # noqa: F401
 )
 from .search import (  # noqa: F401
     describe_posts,
+    post_document,
     readable_category_ids,
     readable_post_ids,
     recent_posts_by,

@@ -92,7 +92,8 @@ def _notify_for_post(
     author: User, thread: Thread, post: Post, mentions: list[str], reply_to: Post | None
 ) -> None:
     # Whoever muted the thread (or its category) is never told (forum.board watching).
-    told: set[int] = {author.id} | watching.users_at(thread, "muted")
+    levels = watching.users_by_level(thread, "muted", "watching")
+    told: set[int] = {author.id} | levels["muted"]
     url = _post_url(post)
     # Grouped per thread while unread: thirteen replies ring the bell once, naming who.
     target = f"thread:{thread.id}"
@@ -124,7 +125,7 @@ def _notify_for_post(
             excerpt=excerpt,
         )
         told.add(user_id)
-    watchers = watching.users_at(thread, "watching") - told
+    watchers = levels["watching"] - told
     if watchers and not may_read(thread.category, None):  # a lounge: only who may read it
         members = db.session.scalars(select(User).where(User.id.in_(watchers)))
         watchers = {user.id for user in members if may_read(thread.category, user)}

@@ -46,12 +46,14 @@ def mark_read(user, thread: Thread, position) -> ThreadRead:
         raise field_error("position", "Give the position of the last post read.")
     if not 1 <= position <= thread.post_count:
         raise field_error("position", f"Use a post position from 1 to {thread.post_count}.")
-    mark = _move_mark(user, thread, position)
+    _move_mark(user, thread, position)
     signals.thread_read.send(thread, reader=user, position=position)
+    mark = db.session.get(ThreadRead, (user.id, thread.id), populate_existing=True)
+    assert mark is not None
     return mark
 
 
-def _move_mark(user, thread: Thread, position: int) -> ThreadRead:
+def _move_mark(user, thread: Thread, position: int) -> None:
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     at = now()
@@ -74,9 +76,6 @@ def _move_mark(user, thread: Thread, position: int) -> ThreadRead:
     db.session.execute(statement)
     # Reading the thread is seeing what the bell said about it (grouped per thread).
     notifications.mark_seen(user.id, target=f"thread:{thread.id}")
-    mark = db.session.get(ThreadRead, (user.id, thread.id), populate_existing=True)
-    assert mark is not None
-    return mark
 
 
 def mark_own_post(post: Post, thread: Thread) -> None:

@@ -23,37 +23,44 @@ def search_documents(ids=None, *, after: int = 0, limit: int = 1000):
     reply under its thread's title. Deleted posts and posts of deleted threads are not
     searchable; hidden ones are marked so. Returns (documents, the last post id
     scanned when more may follow, else None)."""
-    from ...search.schemas import Document
-
     query = (
         select(Post, Thread)
         .join(Thread, Thread.id == Post.thread_id)
         .where(Post.deleted_at.is_(None), Thread.deleted_at.is_(None))
     )
     rows, last = id_batch(query, Post.id, ids, after=after, limit=limit, pairs=True)
-    docs = []
-    for post, thread in rows:
-        opening = post.position == 1
-        docs.append(
-            Document(
-                source="post",
-                source_id=post.id,
-                kind="thread" if opening else "post",
-                ref_id=thread.id if opening else post.id,
-                url=url_for("board.thread", thread_id=thread.id)
-                if opening
-                else url_for("board.goto_post", post_id=post.id),
-                title=thread.title if opening else "",
-                body=plain_text(post.body_html),
-                label=thread.title,
-                category_id=thread.category_id,
-                author_id=post.author_id,
-                has_offer=bool(post.embeds),
-                hidden=post.hidden_at is not None,
-                created_at=post.created_at,
-            )
-        )
-    return docs, last
+    return [_document(post, thread) for post, thread in rows], last
+
+
+def post_document(post: Post, thread: Thread):
+    """The search document of a post just written, from the objects in hand (no read
+    back): the same rule as ``search_documents``."""
+    if post.deleted_at is not None or thread.deleted_at is not None:
+        return None
+    return _document(post, thread)
+
+
+def _document(post: Post, thread: Thread):
+    from ...search.schemas import Document
+
+    opening = post.position == 1
+    return Document(
+        source="post",
+        source_id=post.id,
+        kind="thread" if opening else "post",
+        ref_id=thread.id if opening else post.id,
+        url=url_for("board.thread", thread_id=thread.id)
+        if opening
+        else url_for("board.goto_post", post_id=post.id),
+        title=thread.title if opening else "",
+        body=plain_text(post.body_html),
+        label=thread.title,
+        category_id=thread.category_id,
+        author_id=post.author_id,
+        has_offer=bool(post.embeds),
+        hidden=post.hidden_at is not None,
+        created_at=post.created_at,
+    )
 
 
 def readable_category_ids(viewer=None) -> set[int] | None:

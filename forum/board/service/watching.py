@@ -79,14 +79,23 @@ def category_level(viewer, category: Category) -> str:
 
 def users_at(thread: Thread, level: str) -> set[int]:
     """Ids of the members whose level in ``thread`` is ``level`` (thread's, else category's)."""
-    own = select(ThreadWatch.user_id).where(
-        ThreadWatch.thread_id == thread.id, ThreadWatch.level == level
+    return users_by_level(thread, level)[level]
+
+
+def users_by_level(thread: Thread, *levels: str) -> dict[str, set[int]]:
+    """``{level: ids}`` of the members at each of ``levels`` in ``thread`` (the thread's
+    own level, else the category's), in one query."""
+    own = select(ThreadWatch.user_id, ThreadWatch.level).where(
+        ThreadWatch.thread_id == thread.id, ThreadWatch.level.in_(levels)
     )
-    by_category = select(CategoryWatch.user_id).where(
+    by_category = select(CategoryWatch.user_id, CategoryWatch.level).where(
         CategoryWatch.category_id == thread.category_id,
-        CategoryWatch.level == level,
+        CategoryWatch.level.in_(levels),
         ~exists().where(
             and_(ThreadWatch.thread_id == thread.id, ThreadWatch.user_id == CategoryWatch.user_id)
         ),
     )
-    return set(db.session.scalars(select(union(own, by_category).subquery().c[0])))
+    found: dict[str, set[int]] = {level: set() for level in levels}
+    for user_id, level in db.session.execute(union(own, by_category)):
+        found[level].add(user_id)
+    return found

@@ -158,7 +158,6 @@ def _ensure_activity(user_id: int) -> None:
 
 
 def _bump(user_id: int, **deltas) -> None:
-    _ensure_activity(user_id)
     values = {
         name: case(
             (getattr(TrustActivity, name) + delta < 0, 0),
@@ -166,9 +165,11 @@ def _bump(user_id: int, **deltas) -> None:
         )
         for name, delta in deltas.items()
     }
-    db.session.execute(
-        update(TrustActivity).where(TrustActivity.user_id == user_id).values(**values)
-    )
+    bump = update(TrustActivity).where(TrustActivity.user_id == user_id).values(**values)
+    # The row exists after a member's first counted act: update first, create only then.
+    if not db.session.execute(bump).rowcount:
+        _ensure_activity(user_id)
+        db.session.execute(bump)
 
 
 def record_visit(user_id: int, day: date | None = None) -> None:
@@ -300,34 +301,43 @@ def _flags_against(user_id: int, since: datetime) -> int:
     return int(moderation.flags_against(user_id, since))
 
 
-def figures(user: User) -> dict[str, int]:
-    """The member's value for every metric, as of now."""
+# The metrics that each cost a query of their own (the rest come from one row).
+_COUNTED = ("recent_days_visited", "max_recent_flags")
+
+
+def figures(user: User, *, counted: bool = True) -> dict[str, int]:
+    """The member's value for every metric, as of now; ``counted=False`` leaves out the
+    two that each need a count (``_COUNTED``), for a first look."""
     at = now()
     row = db.session.get(TrustActivity, user.id)
-    since = at - timedelta(days=window_days())
-    recent_visits = db.session.scalar(
-        select(func.count())
-        .select_from(TrustVisit)
-        .where(TrustVisit.user_id == user.id, TrustVisit.day >= since.date())
-    )
-    return {
+    have = {
         "account_age_days": max(0, (at - user.created_at).days),
         "topics_entered": row.topics_entered if row else 0,
         "posts_read": row.posts_read if row else 0,
         "minutes_reading": (row.reading_seconds // 60) if row else 0,
         "days_visited": row.days_visited if row else 0,
-        "recent_days_visited": int(recent_visits or 0),
         "likes_given": row.likes_given if row else 0,
         "likes_received": row.likes_received if row else 0,
         "replies": row.replies if row else 0,
-        "max_recent_flags": _flags_against(user.id, since),
     }
+    if counted:
+        since = at - timedelta(days=window_days())
+        recent_visits = db.session.scalar(
+            select(func.count())
+            .select_from(TrustVisit)
+            .where(TrustVisit.user_id == user.id, TrustVisit.day >= since.date())
+        )
+        have["recent_days_visited"] = int(recent_visits or 0)
+        have["max_recent_flags"] = _flags_against(user.id, since)
+    return have
 
 
 def _unmet(have: dict[str, int], need: dict[str, int | None]) -> dict[str, tuple[int, int | None]]:
+    """The requirements of ``need`` that ``have`` misses; a metric ``have`` leaves out is
+    not judged (``figures(counted=False)``)."""
     missing = {}
     for metric, threshold in need.items():
-        if threshold is None:
+        if threshold is None or metric not in have:
             continue
         if metric in CEILINGS:
             if have[metric] > threshold:
@@ -418,9 +428,14 @@ def evaluate(user: User) -> int:
     if user is None or can_moderate(user):
         return int(getattr(user, "trust_level", 0) or 0)
     current = int(user.trust_level or 0)
-    if current >= max(EARNED_LEVELS) or _held_by_staff(user.id):
+    if current >= max(EARNED_LEVELS):
         return current
-    earned = earned_level(figures(user), rules())
+    table = rules()
+    # Most evaluations (every reply, like and read) find the next level out of reach on
+    # the counters row alone; only then are the counts and the staff hold worth a query.
+    if earned_level(figures(user, counted=False), table) <= current or _held_by_staff(user.id):
+        return current
+    earned = earned_level(figures(user), table)
     if earned > current:
         _move(user, earned, reason="rules", actor=None, granted=False)
     return int(user.trust_level or 0)
