@@ -146,6 +146,13 @@ def _schema_ref(model, mode: Literal["validation", "serialization"] = "validatio
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
+# What every endpoint that places the caller's order (an order, a checkout, a team's, a
+# snap-up's, an auction unit's) declares, as ``@endpoint(rule, ..., **PLACES_ORDER)``: a
+# POST honouring Idempotency-Key, answered 201 (a replay with the first result), 409 when
+# the stock, the offer or the order refuses, 429 for the pending-order limits.
+PLACES_ORDER: dict[str, Any] = {"method": "POST", "status": 201, "errors": (409, 429)}
+
+
 def endpoints(bp, *, tag: str, **shared: Any) -> Callable[..., Any]:
     """``endpoint`` with one module's blueprint and OpenAPI tag said once, and what a
     family of its endpoints shares (``auth``, ``errors``, ``response``...; a declaration

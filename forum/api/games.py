@@ -20,7 +20,7 @@ from ..promotions.game_schemas import (
 )
 from ..shop_embed.schemas import dump_order
 from . import bp, responses
-from .core import endpoints, idempotent_response, order_through
+from .core import PLACES_ORDER, endpoints, idempotent_response, order_through
 
 # --- Dutch auctions ------------------------------------------------------------------
 
@@ -48,12 +48,7 @@ def edit_auction(auction_id: int, data):
 
 
 @endpoint(
-    "/auctions/<int:auction_id>/take",
-    "POST",
-    body=TakeBody,
-    status=201,
-    errors=(409, 429),
-    response=responses.Order,
+    "/auctions/<int:auction_id>/take", body=TakeBody, response=responses.Order, **PLACES_ORDER
 )
 def take_auction(auction_id: int, data: TakeBody):
     """Take one unit at the current price; 409 sold_out / limit_reached / not_started / ended"""

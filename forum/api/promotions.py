@@ -14,7 +14,7 @@ from ..promotions.schemas import (
 )
 from ..shop_embed.schemas import dump_order
 from . import bp, responses
-from .core import endpoints, idempotent_response, order_through
+from .core import PLACES_ORDER, endpoints, idempotent_response, order_through
 
 endpoint = endpoints(bp, tag="promotions")
 
@@ -55,12 +55,7 @@ def end_group_buy(group_buy_id: int):
 
 
 @endpoint(
-    "/group-buys/<int:group_buy_id>/teams",
-    "POST",
-    body=TeamBody,
-    status=201,
-    errors=(409, 429),
-    response=responses.Team,
+    "/group-buys/<int:group_buy_id>/teams", body=TeamBody, response=responses.Team, **PLACES_ORDER
 )
 def start_team(group_buy_id: int, data: TeamBody):
     """Start a team (the caller's order is placed held); honours Idempotency-Key"""
@@ -100,14 +95,7 @@ def get_snap(snap_id: int):
     return dump_snap(service.get_snap(snap_id), _user())
 
 
-@endpoint(
-    "/snaps/<int:snap_id>/buy",
-    "POST",
-    body=BuyBody,
-    status=201,
-    errors=(409, 429),
-    response=responses.Order,
-)
+@endpoint("/snaps/<int:snap_id>/buy", body=BuyBody, response=responses.Order, **PLACES_ORDER)
 def buy_snap(snap_id: int, data: BuyBody):
     """Buy at the snap-up price; 409 sold_out / limit_reached / not_started / ended"""
     snap = service.get_snap(snap_id)

@@ -28,7 +28,15 @@ from ..shop_embed.schemas import (
     dump_product,
 )
 from . import bp, responses
-from .core import PAGE, endpoints, idempotency_key, idempotent_response, page_args, shipping_address
+from .core import (
+    PAGE,
+    PLACES_ORDER,
+    endpoints,
+    idempotency_key,
+    idempotent_response,
+    page_args,
+    shipping_address,
+)
 
 endpoint = endpoints(bp, tag="shop")
 
@@ -114,9 +122,7 @@ def _items(data: QuoteBody | OrderBody) -> list[tuple[int, int]]:
     return [(line.product_id, line.quantity) for line in data.items]
 
 
-@endpoint(
-    "/orders", "POST", body=OrderBody, status=201, errors=(409, 429), response=responses.Order
-)
+@endpoint("/orders", body=OrderBody, response=responses.Order, **PLACES_ORDER)
 def create_order(data: OrderBody):
     """Place an order (reserves stock); honours Idempotency-Key"""
     order, replayed = service.place_order(
@@ -129,9 +135,7 @@ def create_order(data: OrderBody):
     return idempotent_response(dump_order(order), replayed)
 
 
-@endpoint(
-    "/checkout", "POST", body=CheckoutBody, status=201, errors=(409, 429), response=responses.Order
-)
+@endpoint("/checkout", body=CheckoutBody, response=responses.Order, **PLACES_ORDER)
 def checkout(data: CheckoutBody):
     """Place and pay an order in one call (all or nothing); honours Idempotency-Key"""
     order, replayed = service.checkout_replayed(

@@ -3,12 +3,14 @@ widget fragment promotions.js refetches live, and the merchant's pages to create
 watch and end promotions. Thin: parse, call the service, commit or show the refusal.
 """
 
+import functools
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from ..clock import now
 from ..errors import ServiceError
@@ -19,7 +21,7 @@ from ..templating import viewer_zone
 from ..web import form_status, form_values, run_form
 from . import service
 from .forms import AuctionForm, GroupBuyForm, GuessGameForm, SnapForm
-from .service.common import check_offer_owner
+from .service.common import AUCTIONS, GAMES, GROUP_BUYS, SNAPS, OfferKind, check_offer_owner
 
 bp = Blueprint("promotions", __name__, url_prefix="/promotions")
 
@@ -60,17 +62,51 @@ def index():
     )
 
 
-@bp.get("/group-buys/<int:group_buy_id>")
-def group_buy(group_buy_id: int):
-    item = service.get_group_buy(group_buy_id)
-    return _offer_page(
-        "promotions/group_buy.html",
-        item,
-        service.render_group_buy,
-        service.group_buy_url,
-        group_buy=item,
-        counts=service.campaign_counts([item.id])[item.id],
-    )
+def _offer_page(offer: OfferKind, rule: str, render: Callable[..., Markup]):
+    """Declare ``offer``'s public page at ``rule``: the offer (404 for another id), its
+    widget (``render``, linking to the offer, nothing around it to attribute) and what the
+    decorated function gives for it, on the template ``promotions/<function name>.html``."""
+
+    def declare(values: Callable[[Any], dict]):
+        @functools.wraps(values)
+        def page(**ids: int):
+            item = offer.get(ids[offer.arg])
+            widget = render(item, _page_context(), offer.url(item))
+            return render_template(
+                f"promotions/{page.__name__}.html", widget=widget, **values(item)
+            )
+
+        bp.add_url_rule(rule, view_func=page, methods=["GET"])
+        return page
+
+    return declare
+
+
+def _offer_button(offer: OfferKind, rule: str):
+    """Declare a member's POST button on ``offer`` at ``rule`` (signed in): the decorated
+    function is given the offer (404 for another id) and answers the request."""
+
+    def declare(press: Callable[[Any], Any]):
+        @functools.wraps(press)
+        def view(**ids: int):
+            return press(offer.get(ids[offer.arg]))
+
+        bp.add_url_rule(rule, view_func=login_required(view), methods=["POST"])
+        return view
+
+    return declare
+
+
+def _page_context():
+    from ..embeds import EmbedContext
+
+    # The offer's own page: no post or message around it, so nothing to attribute.
+    return EmbedContext("page", None, None)
+
+
+@_offer_page(GROUP_BUYS, "/group-buys/<int:group_buy_id>", service.render_group_buy)
+def group_buy(item):
+    return {"group_buy": item, "counts": service.campaign_counts([item.id])[item.id]}
 
 
 @bp.get("/group-buys/<int:group_buy_id>/widget")
@@ -80,13 +116,11 @@ def group_buy_widget(group_buy_id: int):
     return service.group_buy_body(item), 200, {"Cache-Control": "no-store"}
 
 
-@bp.post("/group-buys/<int:group_buy_id>/teams")
-@login_required
-def start_team(group_buy_id: int):
-    item = service.get_group_buy(group_buy_id)
+@_offer_button(GROUP_BUYS, "/group-buys/<int:group_buy_id>/teams")
+def start_team(item):
     return _act(
         lambda: service.start_team(_user(), item)[0],
-        back=url_for("promotions.group_buy", group_buy_id=group_buy_id),
+        back=service.group_buy_url(item),
         then=lambda team: (
             "Your team is started: share the link so others can join.",
             url_for("promotions.team", team_id=team.id),
@@ -125,28 +159,18 @@ def join_team(team_id: int):
     )
 
 
-@bp.get("/snaps/<int:snap_id>")
-def snap(snap_id: int):
-    item = service.get_snap(snap_id)
-    return _offer_page(
-        "promotions/snap.html",
-        item,
-        service.render_snap,
-        service.snap_url,
-        snap=item,
-        bought=service.bought_by(_user(), item),
-    )
+@_offer_page(SNAPS, "/snaps/<int:snap_id>", service.render_snap)
+def snap(item):
+    return {"snap": item, "bought": service.bought_by(_user(), item)}
 
 
-@bp.post("/snaps/<int:snap_id>/buy")
-@login_required
-def buy_snap(snap_id: int):
-    item = service.get_snap(snap_id)
+@_offer_button(SNAPS, "/snaps/<int:snap_id>/buy")
+def buy_snap(item):
     raw = request.form.get("quantity", "1")
     quantity = int(raw) if raw.isdigit() and len(raw) < 4 else None
     return _hold(
         lambda key: service.buy_snap(_user(), item, quantity, idempotency_key=key),
-        back=url_for("promotions.snap", snap_id=snap_id),
+        back=service.snap_url(item),
         message="Got it! Pay within the time shown to keep your units.",
     )
 
@@ -159,19 +183,6 @@ def _hold(call, *, back: str, message: str):
         back=back,
         then=lambda order: (message, url_for("shop_embed.order", order_id=order.id)),
     )
-
-
-def _offer_page(template: str, item, render, url, **values):
-    """An offer's own page: its widget (``render(item, ...)`` linking to ``url(item)``,
-    nothing around it to attribute) and ``values``."""
-    return render_template(template, widget=render(item, _page_context(), url(item)), **values)
-
-
-def _page_context():
-    from ..embeds import EmbedContext
-
-    # The offer's own page: no post or message around it, so nothing to attribute.
-    return EmbedContext("page", None, None)
 
 
 # --- merchant pages ----------------------------------------------------------------
@@ -313,6 +324,23 @@ def _own_promotion(get, promotion_id: int):
     return item
 
 
+def _add_stop_button(
+    offer: OfferKind, name: str, path: str, stop: tuple[str, Callable[[Any, Any], Any], str]
+) -> None:
+    """The merchant's ``stop`` button ``(verb, service call, what the merchant is told)``
+    on one of their offers: ``<verb>_<name>`` at ``/merchant/<path>/<id>/<verb>``, back to
+    the offer's watch page ``merchant_<name>``."""
+    verb, stop_call, stopped = stop
+
+    def stop_button(**ids: int):
+        item = _own_promotion(offer.get, ids[offer.arg])
+        back = url_for(f"promotions.merchant_{name}", **{offer.arg: item.id})
+        return _act(lambda: stop_call(_user(), item), back=back, success=stopped)
+
+    rule = f"/merchant/{path}/<int:{offer.arg}>/{verb}"
+    bp.add_url_rule(rule, f"{verb}_{name}", login_required(stop_button), methods=["POST"])
+
+
 @bp.get("/merchant/group-buys/<int:group_buy_id>")
 @login_required
 def merchant_group_buy(group_buy_id: int):
@@ -327,15 +355,12 @@ def merchant_group_buy(group_buy_id: int):
     )
 
 
-@bp.post("/merchant/group-buys/<int:group_buy_id>/end")
-@login_required
-def end_group_buy(group_buy_id: int):
-    item = _own_promotion(service.get_group_buy, group_buy_id)
-    return _act(
-        lambda: service.end_group_buy(_user(), item),
-        back=url_for("promotions.merchant_group_buy", group_buy_id=group_buy_id),
-        success="The group-buy has ended; teams still forming were closed.",
-    )
+_add_stop_button(
+    GROUP_BUYS,
+    "group_buy",
+    "group-buys",
+    ("end", service.end_group_buy, "The group-buy has ended; teams still forming were closed."),
+)
 
 
 @bp.get("/merchant/snaps/<int:snap_id>")
@@ -353,65 +378,37 @@ def merchant_snap(snap_id: int):
     )
 
 
-@bp.post("/merchant/snaps/<int:snap_id>/end")
-@login_required
-def end_snap(snap_id: int):
-    item = _own_promotion(service.get_snap, snap_id)
-    return _act(
-        lambda: service.end_snap(_user(), item),
-        back=url_for("promotions.merchant_snap", snap_id=snap_id),
-        success="The snap-up has ended.",
-    )
+_add_stop_button(SNAPS, "snap", "snaps", ("end", service.end_snap, "The snap-up has ended."))
 
 
 # --- Dutch auctions and guessing games -----------------------------------------------
 
 
-@bp.get("/auctions/<int:auction_id>")
-def auction(auction_id: int):
-    item = service.get_auction(auction_id)
-    return _offer_page(
-        "promotions/auction.html",
-        item,
-        service.render_auction,
-        service.auction_url,
-        auction=item,
-        taken=service.taken_by(_user(), item),
-    )
+@_offer_page(AUCTIONS, "/auctions/<int:auction_id>", service.render_auction)
+def auction(item):
+    return {"auction": item, "taken": service.taken_by(_user(), item)}
 
 
-@bp.post("/auctions/<int:auction_id>/take")
-@login_required
-def take_auction(auction_id: int):
-    item = service.get_auction(auction_id)
+@_offer_button(AUCTIONS, "/auctions/<int:auction_id>/take")
+def take_auction(item):
     return _hold(
         lambda key: service.take(_user(), item, idempotency_key=key),
-        back=url_for("promotions.auction", auction_id=auction_id),
+        back=service.auction_url(item),
         message="It's yours at this price: pay within the time shown to keep it.",
     )
 
 
-@bp.get("/guess-games/<int:game_id>")
-def guess_game(game_id: int):
+@_offer_page(GAMES, "/guess-games/<int:game_id>", service.render_game)
+def guess_game(item):
     """The game's page: its widget and, for the viewer only, their own guesses."""
-    item = service.get_game(game_id)
-    return _offer_page(
-        "promotions/guess_game.html",
-        item,
-        service.render_game,
-        service.game_url,
-        game=item,
-        mine=service.my_guesses(_user(), item),
-    )
+    return {"game": item, "mine": service.my_guesses(_user(), item)}
 
 
-@bp.post("/guess-games/<int:game_id>/guesses")
-@login_required
-def submit_guess(game_id: int):
-    item = service.get_game(game_id)
+@_offer_button(GAMES, "/guess-games/<int:game_id>/guesses")
+def submit_guess(item):
     raw = (request.form.get("amount_cents") or "").strip()
     amount = int(raw) if raw.isdigit() and len(raw) < 10 else raw
-    back = url_for("promotions.guess_game", game_id=game_id)
+    back = service.game_url(item)
     return _act(
         lambda: service.submit_guess(_user(), item, amount),
         back=back,
@@ -427,15 +424,13 @@ def submit_guess(game_id: int):
 
 
 def _add_game_pages(
-    kind: str,
+    offer: OfferKind,
     *,
     name: str,
     path: str,
-    arg: str,
     form_class,
     terms: tuple[str, ...],
     prefill: dict[str, timedelta],
-    get: Callable[[int], Any],
     create: Callable[..., Any],
     edit: Callable[..., Any],
     editable: Callable[[Any], bool],
@@ -444,10 +439,9 @@ def _add_game_pages(
 ) -> None:
     """One kind of game's merchant pages under ``/merchant/<path>``: ``new_<name>``,
     ``merchant_<name>`` (watch; ``watch(item)`` are its values besides the offer),
-    ``edit_<name>`` (until it starts) and the ``stop`` button ``(verb, service call,
-    what the merchant is told)`` at ``<verb>_<name>``. ``terms`` are the form's fields the
-    service takes, by the same names."""
-    verb, stop_call, stopped = stop
+    ``edit_<name>`` (until it starts) and the ``stop`` button (``_add_stop_button``).
+    ``terms`` are the form's fields the service takes, by the same names."""
+    kind, arg, get = offer.kind, offer.arg, offer.get
 
     def watch_url(item) -> str:
         return url_for(f"promotions.merchant_{name}", **{arg: item.id})
@@ -485,29 +479,23 @@ def _add_game_pages(
             "promotions/form.html", form=form, kind=kind, zone=viewer_zone(), editing=item
         ), form_status(form)
 
-    def stop_button(**ids):
-        item = _own_promotion(get, ids[arg])
-        return _act(lambda: stop_call(_user(), item), back=watch_url(item), success=stopped)
-
     one = f"/merchant/{path}/<int:{arg}>"
     for rule, endpoint, view, methods in (
         (f"/merchant/{path}/new", f"new_{name}", new_page, ["GET", "POST"]),
         (one, f"merchant_{name}", watch_page, ["GET"]),
         (f"{one}/edit", f"edit_{name}", edit_page, ["GET", "POST"]),
-        (f"{one}/{verb}", f"{verb}_{name}", stop_button, ["POST"]),
     ):
         bp.add_url_rule(rule, endpoint, login_required(view), methods=methods)
+    _add_stop_button(offer, name, path, stop)
 
 
 _add_game_pages(
-    "auction",
+    AUCTIONS,
     name="auction",
     path="auctions",
-    arg="auction_id",
     form_class=AuctionForm,
     terms=service.AUCTION_TERMS,
     prefill={"starts_at": timedelta(hours=1)},
-    get=service.get_auction,
     create=service.create_auction,
     edit=service.edit_auction,
     editable=service.auction_editable,
@@ -519,14 +507,12 @@ _add_game_pages(
     stop=("end", service.end_auction, "The auction has ended; units already taken stay sold."),
 )
 _add_game_pages(
-    "guess",
+    GAMES,
     name="game",
     path="guess-games",
-    arg="game_id",
     form_class=GuessGameForm,
     terms=service.GAME_TERMS,
     prefill={"ends_at": timedelta(days=1)},
-    get=service.get_game,
     create=service.create_game,
     edit=service.edit_game,
     editable=service.game_editable,

@@ -5,7 +5,7 @@ API path (``POST /orders`` then ``/orders/{id}/pay``) uses the same ``place_orde
 ``pay`` underneath.
 """
 
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from ...accounts.models import User
 from ...errors import Conflict
@@ -17,24 +17,19 @@ from .payments import pay
 from .pricing import price_quote
 
 
-def checkout(
-    buyer: User,
-    lines: object,
-    *,
-    address: object,
-    provider: object,
-    idempotency_key: str | None = None,
-    choices: dict[str, Any] | None = None,
-) -> Order:
+class CheckoutTerms(TypedDict):
+    """What a checkout takes besides the buyer and the lines: ``checkout_replayed``'s
+    keywords, said once for ``checkout`` too."""
+
+    address: object
+    provider: object
+    idempotency_key: NotRequired[str | None]
+    choices: NotRequired[dict[str, Any] | None]
+
+
+def checkout(buyer: User, lines: object, **terms: Unpack[CheckoutTerms]) -> Order:
     """Place and pay ``lines`` in one transaction; returns the order (see ``checkout_replayed``)."""
-    return checkout_replayed(
-        buyer,
-        lines,
-        address=address,
-        provider=provider,
-        idempotency_key=idempotency_key,
-        choices=choices,
-    )[0]
+    return checkout_replayed(buyer, lines, **terms)[0]
 
 
 def checkout_replayed(
