@@ -163,7 +163,11 @@ def rebuild(sources: Iterable[str] | None = None, *, progress=None) -> dict[str,
 
 def on_post_created(post, *, thread=None, **_extra) -> None:
     """A new post has no document yet: add its own (the board's rule says whether),
-    from the objects in hand; no read back, no lookup (one INSERT at the flush)."""
+    from the objects in hand; no read back, no lookup (one INSERT at the flush). A post
+    hidden as it was written (held for moderation) was indexed by its hiding already."""
+    if post.hidden_at is not None:
+        index("post", [post.id])
+        return
     doc = board.post_document(post, thread or post.thread)
     if doc is not None:
         db.session.add(SearchDocument(**_columns(doc)))
