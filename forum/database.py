@@ -6,7 +6,17 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from sqlalchemy import DateTime, ForeignKey, event, select, types, update
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    ForeignKey,
+    event,
+    exists,
+    func,
+    select,
+    types,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import IntegrityError
@@ -172,19 +182,46 @@ def id_batches(column: QueryableAttribute[Any], *conditions: Any, size: int) -> 
         after = (column > ids[-1],)
 
 
+def update_where(model: Any, *conditions: Any, **values: Any) -> int:
+    """``UPDATE <model's table> SET values WHERE conditions`` in one statement: how many
+    rows it changed. A conditional update is how a claim is taken once (``WHERE
+    reminded_at IS NULL``: 1 for the call that won it, 0 for its twin) and how a state
+    moves only from where it was. ``values`` may be SQL expressions. The session's copies
+    of the rows are left as they were: refresh one to read the result."""
+    from .extensions import db  # the models import this module; the session is needed late
+
+    result = db.session.execute(
+        update(model)
+        .where(*conditions)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)
+
+
 def update_row(row: Any, **values: Any) -> None:
     """``UPDATE <row's table> SET values WHERE id = row.id`` in one statement; ``values``
     may be SQL expressions (``total_cents=Order.total_cents - n``), so a count moves in
     SQL, not in Python. The session's copy of ``row`` is left as it was: refresh it to
     read the result."""
-    from .extensions import db  # the models import this module; the session is needed late
-
     model = type(row)
-    db.session.execute(
-        update(model)
-        .where(model.id == row.id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+    update_where(model, model.id == row.id, **values)
+
+
+def correlated_exists(model: Any, *conditions: Any) -> ColumnElement[bool]:
+    """``EXISTS (SELECT id FROM <model's table> WHERE conditions)``, correlated to the
+    enclosing query (a condition may name its ``User.id``) but never to ``model`` itself:
+    a fact about a member for another feature to compose into ONE statement over members
+    (campaigns' segments)."""
+    return exists(select(model.id).where(*conditions).correlate_except(model))
+
+
+def correlated_count(model: Any, *conditions: Any) -> ColumnElement[int]:
+    """How many rows of ``model``'s table meet ``conditions`` (0 without any), as a scalar
+    subquery correlated like ``correlated_exists``: a member's count for a segment."""
+    return func.coalesce(
+        select(func.count(model.id)).where(*conditions).correlate_except(model).scalar_subquery(),
+        0,
     )
 
 
