@@ -182,7 +182,7 @@ def id_batches(column: QueryableAttribute[Any], *conditions: Any, size: int) -> 
         after = (column > ids[-1],)
 
 
-def update_where(model: Any, *conditions: Any, **values: Any) -> int:
+def update_where(model: Any, /, *conditions: Any, **values: Any) -> int:
     """``UPDATE <model's table> SET values WHERE conditions`` in one statement: how many
     rows it changed. A conditional update is how a claim is taken once (``WHERE
     reminded_at IS NULL``: 1 for the call that won it, 0 for its twin) and how a state
@@ -199,7 +199,7 @@ def update_where(model: Any, *conditions: Any, **values: Any) -> int:
     return int(result.rowcount)
 
 
-def update_row(row: Any, **values: Any) -> None:
+def update_row(row: Any, /, **values: Any) -> None:
     """``UPDATE <row's table> SET values WHERE id = row.id`` in one statement; ``values``
     may be SQL expressions (``total_cents=Order.total_cents - n``), so a count moves in
     SQL, not in Python. The session's copy of ``row`` is left as it was: refresh it to
