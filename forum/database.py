@@ -124,14 +124,25 @@ def add_unique(row: Any) -> bool:
     return True
 
 
-def newest_first(owner: QueryableAttribute[Any], value: object) -> list[Any]:
-    """The rows of ``owner``'s table whose ``owner`` column equals ``value``, newest
-    (highest id) first: a thing's history, such as a post's revisions
-    (``newest_first(PostRevision.post_id, post.id)``)."""
+def newest_first(
+    owner: QueryableAttribute[Any],
+    value: object,
+    *,
+    by: QueryableAttribute[Any] | None = None,
+    limit: int | None = None,
+) -> list[Any]:
+    """The rows of ``owner``'s table whose ``owner`` column equals ``value``, newest first,
+    the first ``limit`` of them: a thing's history, such as a post's revisions
+    (``newest_first(PostRevision.post_id, post.id)``). Newest is the highest id, or the
+    latest ``by`` (a time column a row may move in, ties by highest id)."""
     from .extensions import db  # the models import this module; the session is needed late
 
     model = owner.class_
-    return list(db.session.scalars(select(model).where(owner == value).order_by(model.id.desc())))
+    order = (model.id.desc(),) if by is None else (by.desc(), model.id.desc())
+    query = select(model).where(owner == value).order_by(*order)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
 
 
 def oldest_first(
