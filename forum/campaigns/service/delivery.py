@@ -28,7 +28,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from ... import mail
 from ...accounts.models import User
 from ...clock import now
-from ...database import insert_ignore, update_row, update_where
+from ...database import insert_ignore, update_where
 from ...extensions import db
 from ...members import service as members
 from ..models import Campaign, ContactSettings, Delivery, Suppression
@@ -384,7 +384,7 @@ def _send_sms(campaign: Campaign, ready) -> tuple[list[int], dict[str, list[int]
         except SmsError as exc:
             failed.setdefault(str(exc)[:200], []).append(delivery.id)
             continue
-        update_row(delivery, address=contact.phone)
+        update_where(Delivery, Delivery.id == delivery.id, address=contact.phone)
         sent.append(delivery.id)
     return sent, failed
 
