@@ -219,6 +219,25 @@ def update_row(row: Any, /, **values: Any) -> None:
     update_where(model, model.id == row.id, **values)
 
 
+def next_in_sequence(row: Any, counter: QueryableAttribute[Any]) -> int:
+    """``UPDATE <row's table> SET counter = counter + 1 WHERE id = row.id RETURNING counter``:
+    the next number of a sequence the row keeps (a thread's post positions, a room's
+    message seq). The UPDATE holds the row's lock until commit, so two writers never get
+    the same number. The session's copy of ``row`` is left as it was."""
+    from .extensions import db  # the models import this module; the session is needed late
+
+    model = type(row)
+    return int(
+        db.session.execute(
+            update(model)
+            .where(model.id == row.id)
+            .values({counter: counter + 1})
+            .returning(counter)
+            .execution_options(synchronize_session=False)
+        ).scalar_one()
+    )
+
+
 def correlated_exists(model: Any, *conditions: Any) -> ColumnElement[bool]:
     """``EXISTS (SELECT id FROM <model's table> WHERE conditions)``, correlated to the
     enclosing query (a condition may name its ``User.id``) but never to ``model`` itself:
