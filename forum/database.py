@@ -4,7 +4,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -18,7 +18,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import CursorResult, Dialect, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import QueryableAttribute, Session, joinedload, mapped_column
 
@@ -207,7 +207,7 @@ def update_where(model: Any, /, *conditions: Any, **values: Any) -> int:
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount)
+    return cast(CursorResult[Any], result).rowcount  # an UPDATE's result is a cursor's
 
 
 def update_row(row: Any, /, **values: Any) -> None:
