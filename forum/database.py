@@ -4,11 +4,21 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
-from sqlalchemy import DateTime, ForeignKey, event, select, types, update
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    ForeignKey,
+    event,
+    exists,
+    func,
+    select,
+    types,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import CursorResult, Dialect, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import QueryableAttribute, Session, joinedload, mapped_column
 
@@ -114,14 +124,25 @@ def add_unique(row: Any) -> bool:
     return True
 
 
-def newest_first(owner: QueryableAttribute[Any], value: object) -> list[Any]:
-    """The rows of ``owner``'s table whose ``owner`` column equals ``value``, newest
-    (highest id) first: a thing's history, such as a post's revisions
-    (``newest_first(PostRevision.post_id, post.id)``)."""
+def newest_first(
+    owner: QueryableAttribute[Any],
+    value: object,
+    *,
+    by: QueryableAttribute[Any] | None = None,
+    limit: int | None = None,
+) -> list[Any]:
+    """The rows of ``owner``'s table whose ``owner`` column equals ``value``, newest first,
+    the first ``limit`` of them: a thing's history, such as a post's revisions
+    (``newest_first(PostRevision.post_id, post.id)``). Newest is the highest id, or the
+    latest ``by`` (a time column a row may move in, ties by highest id)."""
     from .extensions import db  # the models import this module; the session is needed late
 
     model = owner.class_
-    return list(db.session.scalars(select(model).where(owner == value).order_by(model.id.desc())))
+    order = (model.id.desc(),) if by is None else (by.desc(), model.id.desc())
+    query = select(model).where(owner == value).order_by(*order)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
 
 
 def oldest_first(
@@ -172,19 +193,65 @@ def id_batches(column: QueryableAttribute[Any], *conditions: Any, size: int) -> 
         after = (column > ids[-1],)
 
 
-def update_row(row: Any, **values: Any) -> None:
+def update_where(model: Any, /, *conditions: Any, **values: Any) -> int:
+    """``UPDATE <model's table> SET values WHERE conditions`` in one statement: how many
+    rows it changed. A conditional update is how a claim is taken once (``WHERE
+    reminded_at IS NULL``: 1 for the call that won it, 0 for its twin) and how a state
+    moves only from where it was. ``values`` may be SQL expressions. The session's copies
+    of the rows are left as they were: refresh one to read the result."""
+    from .extensions import db  # the models import this module; the session is needed late
+
+    result = db.session.execute(
+        update(model)
+        .where(*conditions)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return cast(CursorResult[Any], result).rowcount  # an UPDATE's result is a cursor's
+
+
+def update_row(row: Any, /, **values: Any) -> None:
     """``UPDATE <row's table> SET values WHERE id = row.id`` in one statement; ``values``
     may be SQL expressions (``total_cents=Order.total_cents - n``), so a count moves in
     SQL, not in Python. The session's copy of ``row`` is left as it was: refresh it to
     read the result."""
+    model = type(row)
+    update_where(model, model.id == row.id, **values)
+
+
+def next_in_sequence(row: Any, counter: QueryableAttribute[Any]) -> int:
+    """``UPDATE <row's table> SET counter = counter + 1 WHERE id = row.id RETURNING counter``:
+    the next number of a sequence the row keeps (a thread's post positions, a room's
+    message seq). The UPDATE holds the row's lock until commit, so two writers never get
+    the same number. The session's copy of ``row`` is left as it was."""
     from .extensions import db  # the models import this module; the session is needed late
 
     model = type(row)
-    db.session.execute(
-        update(model)
-        .where(model.id == row.id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+    return int(
+        db.session.execute(
+            update(model)
+            .where(model.id == row.id)
+            .values({counter: counter + 1})
+            .returning(counter)
+            .execution_options(synchronize_session=False)
+        ).scalar_one()
+    )
+
+
+def correlated_exists(model: Any, *conditions: Any) -> ColumnElement[bool]:
+    """``EXISTS (SELECT id FROM <model's table> WHERE conditions)``, correlated to the
+    enclosing query (a condition may name its ``User.id``) but never to ``model`` itself:
+    a fact about a member for another feature to compose into ONE statement over members
+    (campaigns' segments)."""
+    return exists(select(model.id).where(*conditions).correlate_except(model))
+
+
+def correlated_count(model: Any, *conditions: Any) -> ColumnElement[int]:
+    """How many rows of ``model``'s table meet ``conditions`` (0 without any), as a scalar
+    subquery correlated like ``correlated_exists``: a member's count for a segment."""
+    return func.coalesce(
+        select(func.count(model.id)).where(*conditions).correlate_except(model).scalar_subquery(),
+        0,
     )
 
 

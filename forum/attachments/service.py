@@ -5,6 +5,7 @@ from flask import Response, current_app
 from werkzeug.exceptions import NotFound as FileMissing
 
 from .. import ratelimit
+from ..database import newest_first
 from ..errors import Forbidden, NotFound
 from ..extensions import db
 from ..permissions import can_moderate, check_member
@@ -74,14 +75,7 @@ def delete(user, attachment_id: int) -> None:
 
 
 def mine(user, limit: int = 50) -> list[Attachment]:
-    return list(
-        db.session.scalars(
-            db.select(Attachment)
-            .where(Attachment.user_id == user.id)
-            .order_by(Attachment.id.desc())
-            .limit(limit)
-        )
-    )
+    return newest_first(Attachment.user_id, user.id, limit=limit)
 
 
 def _check_uploaded(name: str) -> None:

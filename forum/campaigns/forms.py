@@ -45,6 +45,14 @@ CHOICES = [
 ]
 
 
+def with_notification_fields(form_class):
+    """Adds a "notify_<kind>" choice per notification kind (the kinds are the service's)."""
+    for kind, label in NOTIFICATION_KINDS.items():
+        setattr(form_class, f"notify_{kind}", SelectField(label, choices=CHOICES))
+    return form_class
+
+
+@with_notification_fields
 class PreferencesForm(FlaskForm):
     marketing_email = BooleanField("Offers and news by email")
     marketing_sms = BooleanField("Offers by SMS (needs a verified number)")
@@ -59,26 +67,8 @@ class PreferencesForm(FlaskForm):
     )
 
 
-def add_notification_fields(form_class):
-    for kind, label in NOTIFICATION_KINDS.items():
-        setattr(form_class, f"notify_{kind}", SelectField(label, choices=CHOICES))
-    return form_class
-
-
-add_notification_fields(PreferencesForm)
-
-
-class SegmentForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    match = SelectField(
-        "Members matching", choices=[SelectChoice("all", "all of"), SelectChoice("any", "any of")]
-    )
-    rule_json = TextAreaField(
-        "Or the rule as JSON (overrides the rows)", validators=[Optional(), Length(max=20_000)]
-    )
-
-
-def _condition_fields(form_class):
+def _with_condition_rows(form_class):
+    """Adds CONDITION_ROWS rows of field, operator, value and window (c0_field...)."""
     field_choices = [SelectChoice("", "—")] + [
         SelectChoice(name, name.replace("_", " ")) for name in FIELDS
     ]
@@ -98,7 +88,15 @@ def _condition_fields(form_class):
     return form_class
 
 
-_condition_fields(SegmentForm)
+@_with_condition_rows
+class SegmentForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    match = SelectField(
+        "Members matching", choices=[SelectChoice("all", "all of"), SelectChoice("any", "any of")]
+    )
+    rule_json = TextAreaField(
+        "Or the rule as JSON (overrides the rows)", validators=[Optional(), Length(max=20_000)]
+    )
 
 
 class CampaignForm(FlaskForm):

@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select, update
 from .. import realtime, signals
 from ..accounts.models import User
 from ..clock import now
-from ..database import insert_ignore
+from ..database import insert_ignore, newest_first
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from .models import Notification, NotificationMute
@@ -242,14 +242,7 @@ def unread_count(user_id: int) -> int:
 
 def recent(user_id: int, limit: int = PAGE) -> list[Notification]:
     """The member's notifications, the most recently added to first."""
-    return list(
-        db.session.scalars(
-            select(Notification)
-            .where(Notification.user_id == user_id)
-            .order_by(Notification.updated_at.desc(), Notification.id.desc())
-            .limit(limit)
-        )
-    )
+    return newest_first(Notification.user_id, user_id, by=Notification.updated_at, limit=limit)
 
 
 def _announce_count(user_id: int) -> None:

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, distinct, exists, func, not_, select
+from sqlalchemy import ColumnElement, Select, case, distinct, func, not_, select
 
+from ...database import correlated_exists
 from ...extensions import db
 from ..models import Click, Commission, Conversion, Credit
 
@@ -20,15 +21,12 @@ def clicked_offer_sql(
     """The member clicked a merchant's offer link since ``since`` and ``unless(click's
     created_at, click's merchant user id)`` is false for that click (e.g. "bought from
     that merchant since": the caller builds it from the shop's service)."""
-    return exists(
-        select(Click.id)
-        .where(
-            Click.user_id == user_id,
-            Click.created_at >= since,
-            Click.merchant_id.is_not(None),
-            not_(unless(Click.created_at, Click.merchant_id)),
-        )
-        .correlate_except(Click)
+    return correlated_exists(
+        Click,
+        Click.user_id == user_id,
+        Click.created_at >= since,
+        Click.merchant_id.is_not(None),
+        not_(unless(Click.created_at, Click.merchant_id)),
     )
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, String, and_, cast, exists, func, or_, select
 
+from ...database import correlated_exists
 from ..models import Category, Post, Thread, ThreadRead
 
 
@@ -34,20 +35,14 @@ def posted_in_categories_sql(
 def embedded_in_posts_sql(user_id, refs: list[str]) -> ColumnElement[bool]:
     """A live post by the member embeds one of ``refs`` (``"product:42"``)."""
     text = cast(Post.embeds, String)
-    return exists(
-        select(Post.id)
-        .where(*_live_posts_by(user_id), or_(*[text.contains(f'"{ref}"') for ref in refs]))
-        .correlate_except(Post)
+    return correlated_exists(
+        Post, *_live_posts_by(user_id), or_(*[text.contains(f'"{ref}"') for ref in refs])
     )
 
 
 def posted_since_sql(user_id, bound: datetime) -> ColumnElement[bool]:
     """The member wrote a post after ``bound``."""
-    return exists(
-        select(Post.id)
-        .where(Post.author_id == user_id, Post.created_at > bound)
-        .correlate_except(Post)
-    )
+    return correlated_exists(Post, Post.author_id == user_id, Post.created_at > bound)
 
 
 def posts_between(start: datetime, end: datetime) -> Select:

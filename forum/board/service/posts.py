@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload
 from ... import markup, realtime, signals
 from ...accounts.models import User
 from ...clock import now
-from ...database import newest_first
+from ...database import newest_first, next_in_sequence, update_row
 from ...errors import Conflict, Forbidden, NotFound, field_error
 from ...extensions import db
 from ...moderation import service as moderation
@@ -30,12 +30,7 @@ def _add_post(
 ) -> Post:
     at = now()
     held = moderation.holds_new_post(author)  # before this post is counted
-    position = db.session.execute(
-        update(Thread)
-        .where(Thread.id == thread.id)
-        .values(post_count=Thread.post_count + 1)
-        .returning(Thread.post_count)
-    ).scalar_one()
+    position = next_in_sequence(thread, Thread.post_count)
     post = Post(
         thread_id=thread.id,
         author_id=author.id,
@@ -48,15 +43,12 @@ def _add_post(
     )
     db.session.add(post)
     db.session.flush()
-    db.session.execute(
-        update(Thread)
-        .where(Thread.id == thread.id)
-        .values(
-            reply_count=Thread.post_count - 1,
-            last_activity_at=at,
-            last_post_id=post.id,
-            last_poster_id=author.id,
-        )
+    update_row(
+        thread,
+        reply_count=Thread.post_count - 1,
+        last_activity_at=at,
+        last_post_id=post.id,
+        last_poster_id=author.id,
     )
     db.session.execute(
         update(User).where(User.id == author.id).values(post_count=User.post_count + 1)
@@ -281,9 +273,7 @@ def like(user: User, post: Post) -> int:
             )
     except IntegrityError:
         raise Conflict("You already like this post.", code="already_liked") from None
-    db.session.execute(
-        update(Post).where(Post.id == post.id).values(like_count=Post.like_count + 1)
-    )
+    update_row(post, like_count=Post.like_count + 1)
     db.session.refresh(post)
     signals.post_liked.send(post, liker=user, liked=True)
     return post.like_count
@@ -294,9 +284,7 @@ def unlike(user: User, post: Post) -> int:
         delete(PostLike).where(PostLike.post_id == post.id, PostLike.user_id == user.id)
     ).rowcount
     if removed:
-        db.session.execute(
-            update(Post).where(Post.id == post.id).values(like_count=Post.like_count - 1)
-        )
+        update_row(post, like_count=Post.like_count - 1)
     db.session.refresh(post)
     if removed:
         signals.post_liked.send(post, liker=user, liked=False)

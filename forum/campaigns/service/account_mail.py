@@ -17,12 +17,13 @@ from datetime import timedelta
 
 from flask import current_app, url_for
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ... import realtime, signals
 from ...accounts import service as accounts
 from ...accounts.models import User
 from ...clock import now
+from ...database import update_where
 from ...errors import ServiceError, ValidationFailed
 from ...extensions import db
 from ..models import AccountToken
@@ -94,12 +95,9 @@ def peek(token, purpose: str) -> AccountToken:
 
 
 def _claim(row: AccountToken) -> None:
-    claimed = db.session.execute(
-        update(AccountToken)
-        .where(AccountToken.id == row.id, AccountToken.used_at.is_(None))
-        .values(used_at=now())
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    claimed = update_where(
+        AccountToken, AccountToken.id == row.id, AccountToken.used_at.is_(None), used_at=now()
+    )
     if claimed != 1:
         raise InvalidToken()
 
@@ -203,15 +201,12 @@ def confirm_password_reset(token, password) -> User:
         raise InvalidToken()
     accounts.reset_password(user, password if isinstance(password, str) else "")
     _claim(row)
-    db.session.execute(
-        update(AccountToken)
-        .where(
-            AccountToken.user_id == user.id,
-            AccountToken.purpose == "reset_password",
-            AccountToken.used_at.is_(None),
-        )
-        .values(used_at=now())
-        .execution_options(synchronize_session=False)
+    update_where(
+        AccountToken,
+        AccountToken.user_id == user.id,
+        AccountToken.purpose == "reset_password",
+        AccountToken.used_at.is_(None),
+        used_at=now(),
     )
     queue_mail(
         user.email,

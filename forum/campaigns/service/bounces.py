@@ -38,9 +38,10 @@ from datetime import timedelta
 from email.message import Message
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from ...clock import now
+from ...database import update_where
 from ...extensions import db
 from ..models import Bounce, Campaign, Delivery
 from .contacts import suppress
@@ -227,17 +228,13 @@ def receive(raw: bytes) -> list[dict]:
         elif _soft_count(bounce.address, at) >= limit:
             suppressed = suppress(bounce.address, "soft_bounces")
         if campaign_id is not None and bounce.failed:
-            db.session.execute(
-                update(Delivery)
-                .where(
-                    Delivery.campaign_id == campaign_id,
-                    func.lower(Delivery.address) == bounce.address,
-                    Delivery.status == "sent",
-                )
-                .values(
-                    status="failed", reason=f"bounced {bounce.status} {bounce.diagnostic}"[:200]
-                )
-                .execution_options(synchronize_session=False)
+            update_where(
+                Delivery,
+                Delivery.campaign_id == campaign_id,
+                func.lower(Delivery.address) == bounce.address,
+                Delivery.status == "sent",
+                status="failed",
+                reason=f"bounced {bounce.status} {bounce.diagnostic}"[:200],
             )
         done.append(
             {

@@ -11,12 +11,13 @@ from datetime import datetime
 
 from flask import current_app, url_for
 from itsdangerous import BadData, URLSafeSerializer
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ... import markup, realtime
 from ...accounts.models import User
 from ...attribution import service as attribution
 from ...clock import now
+from ...database import update_where
 from ...errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ...extensions import db
 from ...members import service as members
@@ -172,12 +173,13 @@ def list_campaigns(actor: User) -> list[Campaign]:
 
 
 def _move(campaign: Campaign, from_statuses: tuple[str, ...], to: str, **values) -> None:
-    moved = db.session.execute(
-        update(Campaign)
-        .where(Campaign.id == campaign.id, Campaign.status.in_(from_statuses))
-        .values(status=to, **values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    moved = update_where(
+        Campaign,
+        Campaign.id == campaign.id,
+        Campaign.status.in_(from_statuses),
+        status=to,
+        **values,
+    )
     if moved != 1:
         db.session.refresh(campaign)
         raise Conflict(f"A {campaign.status} campaign cannot do that.", code="invalid_state")
@@ -217,11 +219,12 @@ def cancel(actor: User, campaign: Campaign) -> Campaign:
     """Stop for good: unsent deliveries are skipped ("cancelled"); sent ones stay sent."""
     check_admin(actor)
     _move(campaign, ("draft", "scheduled", "sending", "paused"), "cancelled", finished_at=now())
-    db.session.execute(
-        update(Delivery)
-        .where(Delivery.campaign_id == campaign.id, Delivery.status == "pending")
-        .values(status="skipped", reason="cancelled")
-        .execution_options(synchronize_session=False)
+    update_where(
+        Delivery,
+        Delivery.campaign_id == campaign.id,
+        Delivery.status == "pending",
+        status="skipped",
+        reason="cancelled",
     )
     return campaign
 

@@ -12,11 +12,11 @@ from typing import Protocol
 
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ...accounts.models import User
 from ...clock import now
-from ...database import insert_ignore
+from ...database import insert_ignore, update_where
 from ...errors import NotFound, ValidationFailed
 from ...extensions import db
 from ...notifications import service as notifications_service
@@ -261,14 +261,11 @@ def unsubscribe(token: str) -> str:
         row.notification_prefs = {**(row.notification_prefs or {}), scope[7:]: "off"}
     row.updated_at = now()
     if campaign_id:
-        db.session.execute(
-            update(Delivery)
-            .where(
-                Delivery.campaign_id == campaign_id,
-                Delivery.user_id == user_id,
-                Delivery.unsubscribed_at.is_(None),
-            )
-            .values(unsubscribed_at=now())
-            .execution_options(synchronize_session=False)
+        update_where(
+            Delivery,
+            Delivery.campaign_id == campaign_id,
+            Delivery.user_id == user_id,
+            Delivery.unsubscribed_at.is_(None),
+            unsubscribed_at=now(),
         )
     return scope

@@ -28,7 +28,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from ... import mail
 from ...accounts.models import User
 from ...clock import now
-from ...database import insert_ignore
+from ...database import insert_ignore, update_where
 from ...extensions import db
 from ...members import service as members
 from ..models import Campaign, ContactSettings, Delivery, Suppression
@@ -80,16 +80,14 @@ def plan(campaign_id: int) -> int:
             db.session.execute(
                 insert_ignore(Delivery, None, index_elements=["campaign_id", "user_id"]), rows
             )
-            moved = db.session.execute(
-                update(Campaign)
-                .where(
-                    Campaign.id == campaign.id,
-                    Campaign.planned_through == campaign.planned_through,
-                    Campaign.status == "sending",
-                )
-                .values(planned_through=ids[-1], seen=Campaign.seen + len(ids))
-                .execution_options(synchronize_session=False)
-            ).rowcount
+            moved = update_where(
+                Campaign,
+                Campaign.id == campaign.id,
+                Campaign.planned_through == campaign.planned_through,
+                Campaign.status == "sending",
+                planned_through=ids[-1],
+                seen=Campaign.seen + len(ids),
+            )
             if moved != 1:  # paused, cancelled, or another planner took this page
                 db.session.rollback()
                 return planned
@@ -97,11 +95,8 @@ def plan(campaign_id: int) -> int:
             db.session.refresh(campaign)
             planned += len(ids)
             send_batch.delay(campaign.id, ids[0], ids[-1])
-        db.session.execute(
-            update(Campaign)
-            .where(Campaign.id == campaign.id, Campaign.planned_at.is_(None))
-            .values(planned_at=now())
-            .execution_options(synchronize_session=False)
+        update_where(
+            Campaign, Campaign.id == campaign.id, Campaign.planned_at.is_(None), planned_at=now()
         )
         db.session.commit()
     else:
@@ -220,12 +215,7 @@ class Contact:
 
 def _mark(ids: list[int], status: str, reason: str = "", **values) -> None:
     if ids:
-        db.session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(ids))
-            .values(status=status, reason=reason[:200], **values)
-            .execution_options(synchronize_session=False)
-        )
+        update_where(Delivery, Delivery.id.in_(ids), status=status, reason=reason[:200], **values)
 
 
 def send_batch(campaign_id: int, first_user: int, last_user: int) -> int:
@@ -394,12 +384,7 @@ def _send_sms(campaign: Campaign, ready) -> tuple[list[int], dict[str, list[int]
         except SmsError as exc:
             failed.setdefault(str(exc)[:200], []).append(delivery.id)
             continue
-        db.session.execute(
-            update(Delivery)
-            .where(Delivery.id == delivery.id)
-            .values(address=contact.phone)
-            .execution_options(synchronize_session=False)
-        )
+        update_where(Delivery, Delivery.id == delivery.id, address=contact.phone)
         sent.append(delivery.id)
     return sent, failed
 
@@ -411,17 +396,15 @@ def finish_if_done(campaign_id: int) -> bool:
         .where(Delivery.campaign_id == campaign_id, Delivery.status.in_(("pending", "sending")))
         .exists()
     )
-    moved = db.session.execute(
-        update(Campaign)
-        .where(
-            Campaign.id == campaign_id,
-            Campaign.status == "sending",
-            Campaign.planned_at.is_not(None),
-            ~open_rows,
-        )
-        .values(status="sent", finished_at=now())
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    moved = update_where(
+        Campaign,
+        Campaign.id == campaign_id,
+        Campaign.status == "sending",
+        Campaign.planned_at.is_not(None),
+        ~open_rows,
+        status="sent",
+        finished_at=now(),
+    )
     db.session.commit()
     return moved == 1
 
@@ -436,22 +419,24 @@ def tick() -> int:
     for campaign_id in db.session.scalars(
         select(Campaign.id).where(Campaign.status == "scheduled", Campaign.scheduled_at <= at)
     ).all():
-        moved = db.session.execute(
-            update(Campaign)
-            .where(Campaign.id == campaign_id, Campaign.status == "scheduled")
-            .values(status="sending", started_at=at)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        moved = update_where(
+            Campaign,
+            Campaign.id == campaign_id,
+            Campaign.status == "scheduled",
+            status="sending",
+            started_at=at,
+        )
         db.session.commit()
         if moved:
             started += 1
             plan_campaign.delay(campaign_id)
     stale = at - timedelta(minutes=float(_setting("CAMPAIGN_CLAIM_TIMEOUT_MINUTES")))
-    db.session.execute(
-        update(Delivery)
-        .where(Delivery.status == "sending", Delivery.claimed_at < stale)
-        .values(status="failed", reason="interrupted (the worker stopped after claiming)")
-        .execution_options(synchronize_session=False)
+    update_where(
+        Delivery,
+        Delivery.status == "sending",
+        Delivery.claimed_at < stale,
+        status="failed",
+        reason="interrupted (the worker stopped after claiming)",
     )
     db.session.commit()
     for campaign in db.session.scalars(select(Campaign).where(Campaign.status == "sending")).all():

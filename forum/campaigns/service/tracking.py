@@ -1,19 +1,21 @@
 """Opens and clicks of campaign messages (a delivery's own marks; the order credit is
 attribution's, through the ``/go/`` link the click leads to)."""
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ...clock import now
+from ...database import update_where
 from ...extensions import db
 from ..models import Campaign, ContactSettings, Delivery
 
 
 def record_click(delivery_id: int) -> None:
-    db.session.execute(
-        update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.clicked_at.is_(None), Delivery.status == "sent")
-        .values(clicked_at=now())
-        .execution_options(synchronize_session=False)
+    update_where(
+        Delivery,
+        Delivery.id == delivery_id,
+        Delivery.clicked_at.is_(None),
+        Delivery.status == "sent",
+        clicked_at=now(),
     )
 
 

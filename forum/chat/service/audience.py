@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, String, cast, exists, func, or_, select
+from sqlalchemy import ColumnElement, String, cast, or_, select
 
+from ...database import correlated_count, correlated_exists
 from ...extensions import db
 from ..models import ChatConnection, ChatMessage
 
@@ -16,38 +17,28 @@ from ..models import ChatConnection, ChatMessage
 def embedded_in_messages_sql(user_id, refs: list[str]) -> ColumnElement[bool]:
     """A live message by the member embeds one of ``refs`` (``"product:42"``)."""
     text = cast(ChatMessage.embeds, String)
-    return exists(
-        select(ChatMessage.id)
-        .where(
-            ChatMessage.author_id == user_id,
-            ChatMessage.deleted_at.is_(None),
-            or_(*[text.contains(f'"{ref}"') for ref in refs]),
-        )
-        .correlate_except(ChatMessage)
+    return correlated_exists(
+        ChatMessage,
+        ChatMessage.author_id == user_id,
+        ChatMessage.deleted_at.is_(None),
+        or_(*[text.contains(f'"{ref}"') for ref in refs]),
     )
 
 
 def message_count_sql(user_id, since: datetime) -> ColumnElement[int]:
     """The member's live messages since ``since`` (0 without any)."""
-    return func.coalesce(
-        select(func.count(ChatMessage.id))
-        .where(
-            ChatMessage.author_id == user_id,
-            ChatMessage.deleted_at.is_(None),
-            ChatMessage.created_at >= since,
-        )
-        .correlate_except(ChatMessage)
-        .scalar_subquery(),
-        0,
+    return correlated_count(
+        ChatMessage,
+        ChatMessage.author_id == user_id,
+        ChatMessage.deleted_at.is_(None),
+        ChatMessage.created_at >= since,
     )
 
 
 def said_since_sql(user_id, bound: datetime) -> ColumnElement[bool]:
     """The member wrote a chat message after ``bound``."""
-    return exists(
-        select(ChatMessage.id)
-        .where(ChatMessage.author_id == user_id, ChatMessage.created_at > bound)
-        .correlate_except(ChatMessage)
+    return correlated_exists(
+        ChatMessage, ChatMessage.author_id == user_id, ChatMessage.created_at > bound
     )
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ... import markup, realtime, signals
 from ...accounts.models import User
 from ...clock import now
+from ...database import next_in_sequence, update_row
 from ...errors import Conflict, Forbidden, NotFound
 from ...extensions import db
 from ...notifications import service as notifications
@@ -49,9 +50,7 @@ def send_message(author: User, room: ChatRoom, body, *, nonce=None) -> ChatMessa
         trust.check_direct_message(author)
     if nonce is not None:
         # Take the room's lock first so a concurrent resend sees the committed original.
-        db.session.execute(
-            update(ChatRoom).where(ChatRoom.id == room.id).values(message_seq=ChatRoom.message_seq)
-        )
+        update_row(room, message_seq=ChatRoom.message_seq)
         existing = db.session.scalar(
             select(ChatMessage).where(
                 ChatMessage.author_id == author.id, ChatMessage.nonce == nonce
@@ -70,12 +69,7 @@ def send_message(author: User, room: ChatRoom, body, *, nonce=None) -> ChatMessa
     trust.check_chat_rate(author)
     check_send_rate(author)
     at = now()
-    seq = db.session.execute(
-        update(ChatRoom)
-        .where(ChatRoom.id == room.id)
-        .values(message_seq=ChatRoom.message_seq + 1)
-        .returning(ChatRoom.message_seq)
-    ).scalar_one()
+    seq = next_in_sequence(room, ChatRoom.message_seq)
     message = ChatMessage(
         room_id=room.id,
         seq=seq,
@@ -88,11 +82,7 @@ def send_message(author: User, room: ChatRoom, body, *, nonce=None) -> ChatMessa
     )
     db.session.add(message)
     db.session.flush()
-    db.session.execute(
-        update(ChatRoom)
-        .where(ChatRoom.id == room.id)
-        .values(last_message_id=message.id, last_message_at=at)
-    )
+    update_row(room, last_message_id=message.id, last_message_at=at)
     if member is not None:
         db.session.execute(
             update(ChatMember)

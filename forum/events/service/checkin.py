@@ -3,12 +3,13 @@
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ... import realtime, signals
 from ...accounts.models import User
 from ...clock import now
+from ...database import update_where
 from ...errors import Conflict, NotFound, field_error
 from ...extensions import db
 from ..models import (
@@ -101,12 +102,14 @@ def check_in(actor: User, event: Event, code) -> Signup:
             f"{signup.user.username} is not a confirmed participant ({signup.status}).",
             code="not_confirmed",
         )
-    moved = db.session.execute(
-        update(Signup)
-        .where(Signup.id == signup.id, Signup.checked_in_at.is_(None))
-        .values(checked_in_at=at, checked_in_by_id=actor.id, attendance=ATTENDED)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    moved = update_where(
+        Signup,
+        Signup.id == signup.id,
+        Signup.checked_in_at.is_(None),
+        checked_in_at=at,
+        checked_in_by_id=actor.id,
+        attendance=ATTENDED,
+    )
     db.session.refresh(signup)
     if moved != 1:
         raise Conflict(f"{signup.user.username} is already checked in.", code="already_checked_in")

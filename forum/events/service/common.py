@@ -3,9 +3,10 @@
 from datetime import timedelta
 
 from flask import url_for
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from ... import realtime
+from ...database import update_row
 from ...errors import Forbidden
 from ...extensions import db
 from ...idempotency import KEY_MAX as IDEMPOTENCY_KEY_MAX  # noqa: F401  (the service's API)
@@ -95,12 +96,7 @@ def waitlist_position(signup: Signup) -> int | None:
 def lock_event(event: Event) -> None:
     """Take the event row first (PostgreSQL row lock; SQLite's write lock): every
     change of seats or waitlist starts here, so they happen one at a time per event."""
-    db.session.execute(
-        update(Event)
-        .where(Event.id == event.id)
-        .values(live_version=Event.live_version + 1)
-        .execution_options(synchronize_session=False)
-    )
+    update_row(event, live_version=Event.live_version + 1)
 
 
 def participant_ids(event: Event) -> list[int]:

@@ -1,11 +1,11 @@
 """The host's messages to every participant."""
 
 from flask import current_app
-from sqlalchemy import select
 
 from ... import ratelimit
 from ...accounts.models import User
 from ...clock import now
+from ...database import newest_first
 from ...errors import field_error
 from ...extensions import db
 from ...notifications import service as notifications
@@ -63,10 +63,4 @@ def messages_for(viewer, event: Event) -> list[EventMessage]:
         signup = find_signup(event, viewer)
         if signup is None or signup.status not in (*ACTIVE_STATES,):
             return []
-    return list(
-        db.session.scalars(
-            select(EventMessage)
-            .where(EventMessage.event_id == event.id)
-            .order_by(EventMessage.id.desc())
-        )
-    )
+    return newest_first(EventMessage.event_id, event.id)

@@ -5,9 +5,10 @@ from datetime import timedelta
 
 from flask import current_app, url_for
 from flask_mailman import EmailMessage
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ...clock import now
+from ...database import update_where
 from ...extensions import db
 from ...notifications import service as notifications
 from ..models import (
@@ -56,12 +57,13 @@ def send_reminders(batch: int = 500) -> int:
     ).all()
     claimed_ids: list[int] = []
     for signup_id in due:
-        claimed = db.session.execute(
-            update(Signup)
-            .where(Signup.id == signup_id, Signup.reminded_at.is_(None), Signup.status == CONFIRMED)
-            .values(reminded_at=at)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        claimed = update_where(
+            Signup,
+            Signup.id == signup_id,
+            Signup.reminded_at.is_(None),
+            Signup.status == CONFIRMED,
+            reminded_at=at,
+        )
         if claimed != 1:
             continue
         signup = db.session.get(Signup, signup_id)
@@ -94,17 +96,14 @@ def email_reminder(signup_id: int) -> bool:
     if not current_app.config.get("MAIL_SERVER"):
         return False
     at = now()
-    claimed = db.session.execute(
-        update(Signup)
-        .where(
-            Signup.id == signup_id,
-            Signup.status == CONFIRMED,
-            Signup.reminded_at.is_not(None),
-            Signup.reminder_mailed_at.is_(None),
-        )
-        .values(reminder_mailed_at=at)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    claimed = update_where(
+        Signup,
+        Signup.id == signup_id,
+        Signup.status == CONFIRMED,
+        Signup.reminded_at.is_not(None),
+        Signup.reminder_mailed_at.is_(None),
+        reminder_mailed_at=at,
+    )
     db.session.commit()
     if claimed != 1:
         return False
@@ -113,11 +112,8 @@ def email_reminder(signup_id: int) -> bool:
         message.send()
     except Exception:
         db.session.rollback()
-        db.session.execute(
-            update(Signup)
-            .where(Signup.id == signup_id, Signup.reminder_mailed_at == at)
-            .values(reminder_mailed_at=None)
-            .execution_options(synchronize_session=False)
+        update_where(
+            Signup, Signup.id == signup_id, Signup.reminder_mailed_at == at, reminder_mailed_at=None
         )
         db.session.commit()
         log.warning("reminder email for sign-up %s failed; will retry", signup_id, exc_info=True)
@@ -128,17 +124,14 @@ def email_reminder(signup_id: int) -> bool:
 def record_no_shows(batch: int = 1000) -> int:
     """After an event ends, confirmed members who never checked in are kept as no-shows."""
     ended = select(Event.id).where(Event.ends_at <= now(), Event.cancelled_at.is_(None))
-    return db.session.execute(
-        update(Signup)
-        .where(
-            Signup.event_id.in_(ended),
-            Signup.status == CONFIRMED,
-            Signup.attendance.is_(None),
-            Signup.checked_in_at.is_(None),
-        )
-        .values(attendance=NO_SHOW)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    return update_where(
+        Signup,
+        Signup.event_id.in_(ended),
+        Signup.status == CONFIRMED,
+        Signup.attendance.is_(None),
+        Signup.checked_in_at.is_(None),
+        attendance=NO_SHOW,
+    )
 
 
 def _reminder_email(signup: Signup) -> EmailMessage:

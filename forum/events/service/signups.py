@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from ... import idempotency, signals
 from ...accounts.models import User
 from ...clock import now
+from ...database import update_row, update_where
 from ...errors import Conflict, Forbidden, NotFound
 from ...extensions import db
 from ...idempotency import check_key as check_idempotency_key
@@ -123,6 +124,12 @@ def _take_ticket(event: Event) -> int | None:
     ).scalar()
 
 
+def _move_signup(signup: Signup, from_status: str, /, **values) -> bool:
+    """Set ``values`` on the sign-up only while it is still ``from_status``: True when this
+    call moved it (a concurrent cancel, rejoin or promotion got there first otherwise)."""
+    return update_where(Signup, Signup.id == signup.id, Signup.status == from_status, **values) == 1
+
+
 def _place(event: Event) -> tuple[str, int | None]:
     """A seat if one is free, else the next waitlist ticket (see the module docstring)."""
     for _ in range(SEAT_ATTEMPTS):
@@ -167,24 +174,21 @@ def sign_up(user: User, event: Event, *, idempotency_key: str | None = None) -> 
                 db.session.flush()
             status, ticket = _place(event)
             if existing is not None:
-                rejoined = db.session.execute(
-                    update(Signup)
-                    .where(Signup.id == existing.id, Signup.status == CANCELLED)
-                    .values(
-                        status=status,
-                        waitlist_ticket=ticket,
-                        created_at=at,
-                        confirmed_at=at if status == CONFIRMED else None,
-                        cancelled_at=None,
-                        checked_in_at=None,
-                        checked_in_by_id=None,
-                        attendance=None,
-                        reminded_at=None,
-                        reminder_mailed_at=None,
-                    )
-                    .execution_options(synchronize_session=False)
-                ).rowcount
-                if rejoined != 1:
+                rejoined = _move_signup(
+                    existing,
+                    CANCELLED,
+                    status=status,
+                    waitlist_ticket=ticket,
+                    created_at=at,
+                    confirmed_at=at if status == CONFIRMED else None,
+                    cancelled_at=None,
+                    checked_in_at=None,
+                    checked_in_by_id=None,
+                    attendance=None,
+                    reminded_at=None,
+                    reminder_mailed_at=None,
+                )
+                if not rejoined:
                     raise Conflict(
                         "You are already signed up for this event.", code="already_signed_up"
                     )
@@ -285,21 +289,12 @@ def _release(event: Event, signup: Signup, new_status: str) -> list[Signup]:
     old_status = signup.status
     if old_status not in ACTIVE_STATES:
         raise NotFound("That sign-up was already cancelled.", code="not_signed_up")
-    moved = db.session.execute(
-        update(Signup)
-        .where(Signup.id == signup.id, Signup.status == old_status)
-        .values(status=new_status, waitlist_ticket=None, cancelled_at=now())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if moved != 1:
+    if not _move_signup(
+        signup, old_status, status=new_status, waitlist_ticket=None, cancelled_at=now()
+    ):
         raise NotFound("That sign-up was already cancelled.", code="not_signed_up")
     if old_status == CONFIRMED:
-        db.session.execute(
-            update(Event)
-            .where(Event.id == event.id)
-            .values(seats_taken=Event.seats_taken - 1)
-            .execution_options(synchronize_session=False)
-        )
+        update_row(event, seats_taken=Event.seats_taken - 1)
     db.session.refresh(signup)
     db.session.refresh(event)
     signals.signup_released.send(signup, event=event, status=new_status)
@@ -323,13 +318,10 @@ def promote_waitlisted(event: Event) -> list[Signup]:
         if first is None or not _take_seat(event):
             break
         at = now()
-        moved = db.session.execute(
-            update(Signup)
-            .where(Signup.id == first.id, Signup.status == WAITLISTED)
-            .values(status=CONFIRMED, waitlist_ticket=None, confirmed_at=at)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if moved != 1:  # cannot happen while we hold the event row; never hand out a phantom seat
+        moved = _move_signup(
+            first, WAITLISTED, status=CONFIRMED, waitlist_ticket=None, confirmed_at=at
+        )
+        if not moved:  # cannot happen while we hold the event row; never hand out a phantom seat
             raise Conflict("Sign-ups changed meanwhile; please try again.", code="busy")
         db.session.refresh(first)
         promoted.append(first)

@@ -20,24 +20,20 @@ POINTS_GRANTED = ("earn:order", "points_reversed")
 POINTS_REDEEMED = ("order_payment", "order_payment_returned")
 
 
-def points_sql(user_id) -> ColumnElement[int]:
+def _wallet_sql(balance, user_id) -> ColumnElement[int]:
+    """The ``balance`` column of the member's wallet, 0 without a wallet."""
     return func.coalesce(
-        select(Wallet.points)
-        .where(Wallet.user_id == user_id)
-        .correlate_except(Wallet)
-        .scalar_subquery(),
+        select(balance).where(Wallet.user_id == user_id).correlate_except(Wallet).scalar_subquery(),
         0,
     )
+
+
+def points_sql(user_id) -> ColumnElement[int]:
+    return _wallet_sql(Wallet.points, user_id)
 
 
 def credit_sql(user_id) -> ColumnElement[int]:
-    return func.coalesce(
-        select(Wallet.credit_cents)
-        .where(Wallet.user_id == user_id)
-        .correlate_except(Wallet)
-        .scalar_subquery(),
-        0,
-    )
+    return _wallet_sql(Wallet.credit_cents, user_id)
 
 
 def credit_of(user_id: int) -> int:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from ... import ratelimit, signals
 from ...accounts.models import User
 from ...clock import now
-from ...database import add_unique
+from ...database import add_unique, update_row, update_where
 from ...errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ...extensions import db
 from ...permissions import can_moderate, check_member
@@ -170,17 +170,13 @@ def flag(
     if not add_unique(entry):
         raise Conflict("You have already flagged this.", code="already_flagged")
     pending = ReviewItem.status == "pending"
-    db.session.execute(
-        update(ReviewItem)
-        .where(ReviewItem.id == item.id)
-        .values(
-            score=case((pending, ReviewItem.score + weight), else_=weight),
-            flag_count=case((pending, ReviewItem.flag_count + 1), else_=1),
-            kind=case((pending, ReviewItem.kind), else_="flagged"),
-            claimed_by_id=case((pending, ReviewItem.claimed_by_id), else_=None),
-            status="pending",
-        )
-        .execution_options(synchronize_session=False)
+    update_row(
+        item,
+        score=case((pending, ReviewItem.score + weight), else_=weight),
+        flag_count=case((pending, ReviewItem.flag_count + 1), else_=1),
+        kind=case((pending, ReviewItem.kind), else_="flagged"),
+        claimed_by_id=case((pending, ReviewItem.claimed_by_id), else_=None),
+        status="pending",
     )
     _auto_hide(item)
     db.session.refresh(item)
@@ -273,30 +269,23 @@ def resolve_flags(actor: User, target_type: str, target_id: int, outcome: str = 
     close its open flags with ``outcome`` and its item. Returns how many flags."""
     check_moderator(actor)
     at = now()
-    count = db.session.execute(
-        update(Flag)
-        .where(
-            Flag.target_type == target_type,
-            Flag.target_id == target_id,
-            Flag.resolved_at.is_(None),
-        )
-        .values(resolved_at=at, outcome=outcome)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.execute(
-        update(ReviewItem)
-        .where(
-            ReviewItem.target_type == target_type,
-            ReviewItem.target_id == target_id,
-            ReviewItem.status == "pending",
-        )
-        .values(
-            status=outcome,
-            decision=outcome,
-            decided_by_id=actor.id,
-            decided_at=at,
-            auto_hidden=False,
-        )
-        .execution_options(synchronize_session=False)
+    count = update_where(
+        Flag,
+        Flag.target_type == target_type,
+        Flag.target_id == target_id,
+        Flag.resolved_at.is_(None),
+        resolved_at=at,
+        outcome=outcome,
+    )
+    update_where(
+        ReviewItem,
+        ReviewItem.target_type == target_type,
+        ReviewItem.target_id == target_id,
+        ReviewItem.status == "pending",
+        status=outcome,
+        decision=outcome,
+        decided_by_id=actor.id,
+        decided_at=at,
+        auto_hidden=False,
     )
     return count

@@ -8,10 +8,11 @@ flaggers. Each decision is one guarded UPDATE on a pending item (a second decisi
 or one on another moderator's claim, is a 409) and one audit entry."""
 
 from flask import url_for
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ...clock import now
+from ...database import update_where
 from ...errors import Conflict, NotFound, ValidationFailed
 from ...extensions import db
 from ...notifications import service as notifications
@@ -122,16 +123,13 @@ def claim(actor, item: ReviewItem, reason: str = "") -> ReviewItem:
 def _move_pending(actor, item: ReviewItem, **values) -> None:
     """Write ``values`` on ``item`` while it is pending and unclaimed or ``actor``'s (one
     conditional UPDATE, so two moderators never both move it); else refuse, saying why."""
-    done = db.session.execute(
-        update(ReviewItem)
-        .where(
-            ReviewItem.id == item.id,
-            ReviewItem.status == "pending",
-            (ReviewItem.claimed_by_id.is_(None)) | (ReviewItem.claimed_by_id == actor.id),
-        )
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    done = update_where(
+        ReviewItem,
+        ReviewItem.id == item.id,
+        ReviewItem.status == "pending",
+        (ReviewItem.claimed_by_id.is_(None)) | (ReviewItem.claimed_by_id == actor.id),
+        **values,
+    )
     db.session.refresh(item)
     if not done:
         _refuse(item)
@@ -170,11 +168,8 @@ def decide(actor, item: ReviewItem, action: str, reason: str = "") -> ReviewItem
         decided_at=at,
         auto_hidden=False,
     )
-    db.session.execute(
-        update(Flag)
-        .where(Flag.item_id == item.id, Flag.resolved_at.is_(None))
-        .values(outcome=outcome, resolved_at=at)
-        .execution_options(synchronize_session=False)
+    update_where(
+        Flag, Flag.item_id == item.id, Flag.resolved_at.is_(None), outcome=outcome, resolved_at=at
     )
     if action == "agree" and item.target_type != "user":
         hide_target(item.target_type, item.target_id, True, actor, reason)

@@ -4,11 +4,11 @@ a reason by a moderator or the product's merchant."""
 
 from flask import url_for
 from markupsafe import escape
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ...board import service as board
 from ...clock import now
-from ...database import add_unique
+from ...database import add_unique, update_where
 from ...errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ...extensions import db
 from ...moderation import service as moderation
@@ -141,17 +141,15 @@ def decide_report(actor, report: ExperienceReport, *, approve: bool, reason: str
     reason = (reason or "").strip()[:REASON_MAX] if isinstance(reason, str) else ""
     if not approve and not reason:
         raise ValidationFailed(fields={"reason": ["Tell the author why."]})
-    moved = db.session.execute(
-        update(ExperienceReport)
-        .where(ExperienceReport.id == report.id, ExperienceReport.status == "pending")
-        .values(
-            status="approved" if approve else "rejected",
-            decision_reason=reason or None,
-            decided_by_id=actor.id,
-            decided_at=now(),
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    moved = update_where(
+        ExperienceReport,
+        ExperienceReport.id == report.id,
+        ExperienceReport.status == "pending",
+        status="approved" if approve else "rejected",
+        decision_reason=reason or None,
+        decided_by_id=actor.id,
+        decided_at=now(),
+    )
     if moved != 1:
         raise Conflict("This report has already been decided.", code="already_decided")
     db.session.refresh(report)
@@ -185,12 +183,14 @@ def remove_report(actor, report: ExperienceReport, reason: str = "") -> None:
     reward taken back (never paid again)."""
     moderation.check_moderator(actor)
     reason = moderation.check_reason(reason)
-    moved = db.session.execute(
-        update(ExperienceReport)
-        .where(ExperienceReport.id == report.id, ExperienceReport.status != "removed")
-        .values(status="removed", decision_reason=reason[:REASON_MAX], decided_by_id=actor.id)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    moved = update_where(
+        ExperienceReport,
+        ExperienceReport.id == report.id,
+        ExperienceReport.status != "removed",
+        status="removed",
+        decision_reason=reason[:REASON_MAX],
+        decided_by_id=actor.id,
+    )
     if moved != 1:
         return
     rewards.reverse("report", report.order_item_id, "removed_for_abuse")

@@ -12,8 +12,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, exists, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 
+from ...database import correlated_count, correlated_exists
 from ...extensions import db
 from ..models import Merchant, Order, Product
 
@@ -26,13 +27,7 @@ def _bought(user_id):
 
 def completed_orders_sql(user_id) -> ColumnElement[int]:
     """How many of the member's orders are completed (0 without any)."""
-    return func.coalesce(
-        select(func.count(Order.id))
-        .where(Order.buyer_id == user_id, Order.status == "completed")
-        .correlate_except(Order)
-        .scalar_subquery(),
-        0,
-    )
+    return correlated_count(Order, Order.buyer_id == user_id, Order.status == "completed")
 
 
 def bought_at_sql(user_id, which: Literal["first", "last"]) -> ColumnElement[datetime]:
@@ -56,11 +51,7 @@ def spend_sql(user_id, since: datetime | None = None) -> ColumnElement[int]:
 
 def ordered_since_sql(user_id, bound: datetime) -> ColumnElement[bool]:
     """The member placed any order after ``bound`` (activity, whatever became of it)."""
-    return exists(
-        select(Order.id)
-        .where(Order.buyer_id == user_id, Order.created_at > bound)
-        .correlate_except(Order)
-    )
+    return correlated_exists(Order, Order.buyer_id == user_id, Order.created_at > bound)
 
 
 def bought_from_since_sql(user_id, merchant_user_id, since) -> ColumnElement[bool]:
@@ -69,10 +60,8 @@ def bought_from_since_sql(user_id, merchant_user_id, since) -> ColumnElement[boo
     shops = (
         select(Merchant.id).where(Merchant.user_id == merchant_user_id).correlate_except(Merchant)
     )
-    return exists(
-        select(Order.id)
-        .where(*_bought(user_id), Order.created_at >= since, Order.merchant_id.in_(shops))
-        .correlate_except(Order)
+    return correlated_exists(
+        Order, *_bought(user_id), Order.created_at >= since, Order.merchant_id.in_(shops)
     )
 
 
