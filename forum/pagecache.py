@@ -21,9 +21,9 @@ page being rendered while nothing changed.
 Whole pages (``SHARED_PAGES``: the front page, category and thread pages, profiles) go one
 step further for a visitor who sends no session, remember or Authorization header: the
 first such GET of a URL is rendered and kept whole under the board version, the URL and
-the Accept-Language (money and dates follow it), and the next ones are answered from the
-cache in a ``before_request`` hook, before any view, query or template. Such a request
-never gets a session: base.html leaves out the CSRF meta tag on it (anonymous readers post
+the locale its Accept-Language picks (money and dates follow it), and the next ones are
+answered from the cache in a ``before_request`` hook, before any view, query or template.
+Such a request never gets a session: base.html leaves out the CSRF meta tag on it (anonymous readers post
 nothing from these pages; every form that posts is shown to members only, and a member
 always sends a session cookie), and a page is only kept if nothing in it was personal:
 no CSRF token made, no session written or flashed, no cookie set, no member, and no
@@ -44,6 +44,7 @@ from werkzeug.http import is_resource_modified
 
 from . import signals
 from .clock import now
+from .money import viewer_locale
 
 cache = Cache()
 VERSION_KEY = "board-version"
@@ -211,9 +212,12 @@ def _shared_request_key() -> str | None:
     language = request.headers.get("Accept-Language", "")
     if len(language) > MAX_LANGUAGE_HEADER or request.accept_mimetypes.best == "application/json":
         return None
+    # The locale the page is rendered in, not the raw header: a visitor cycling through
+    # Accept-Language variants would otherwise fill the cache with copies of one page.
+    locale = viewer_locale()
     # The raw URL parts: cheaper than ``request.url``, which re-quotes it as an IRI.
     query = request.query_string.decode("latin-1")
-    return f"{language}\n{request.scheme}://{request.host}{request.path}?{query}"
+    return f"{locale}\n{request.scheme}://{request.host}{request.path}?{query}"
 
 
 def serve_shared_page() -> Response | None:

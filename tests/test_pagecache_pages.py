@@ -231,3 +231,25 @@ def test_the_clock_in_a_kept_page_is_the_same_for_everyone(app, make_user, make_
     first = app.test_client().get("/c/general").get_data(as_text=True)
     second = app.test_client().get("/c/general").get_data(as_text=True)
     assert first == second and not re.search(r"data-server-time|data-now=", first)
+
+
+def test_pages_are_kept_per_locale_not_per_accept_language_header(
+    app, make_user, make_thread, count_views
+):
+    """Headers that pick the same locale share one kept page, so a visitor cycling through
+    Accept-Language variants cannot fill the cache with copies; another locale is its own."""
+    make_thread(make_user("writer"), title="Kept per locale")
+
+    def get(language: str):
+        client = app.test_client()
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+        return count_views("/", client)
+
+    rendered, first = get("de-DE,de;q=0.9")
+    assert rendered and first.status_code == 200
+    for variant in ("de-DE", "de-DE,de;q=0.8,en;q=0.1", "de-DE;q=1.0, fr;q=0.5"):
+        rendered, again = get(variant)
+        assert not rendered, variant
+        assert again.get_data() == first.get_data()
+    rendered, french = get("fr-FR")
+    assert rendered and french.status_code == 200
