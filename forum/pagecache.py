@@ -18,16 +18,17 @@ Anonymous list pages carry a weak ETag of the list and its version, ``Last-Modif
 ``Vary: Cookie``: a browser keeps the page but asks each time, and gets a 304 without the
 page being rendered while nothing changed.
 
-Whole pages (``SHARED_PAGES``: the front page, category and thread pages, profiles) go one
-step further for a visitor who sends no session, remember or Authorization header: the
-first such GET of a URL is rendered and kept whole under the board version, the URL and
-the locale its Accept-Language picks (money and dates follow it), and the next ones are
-answered from the cache in a ``before_request`` hook, before any view, query or template.
-Such a request never gets a session: base.html leaves out the CSRF meta tag on it (anonymous readers post
-nothing from these pages; every form that posts is shown to members only, and a member
-always sends a session cookie), and a page is only kept if nothing in it was personal:
-no CSRF token made, no session written or flashed, no cookie set, no member, and no
-widget shown (widgets carry live stock, countdowns and count impressions per view).
+Whole pages (``SHARED_PAGES``: the front page, category and thread pages, profiles,
+search results) go one step further for a visitor who sends no session, remember or
+Authorization header: the first such GET of a URL is rendered and kept whole under the
+board version, the URL and the locale its Accept-Language picks (money and dates follow
+it), and the next ones are answered from the cache in a ``before_request`` hook, before any
+view, query or template. Such a request never gets a session: base.html leaves out the
+CSRF meta tag on it (anonymous readers post nothing from these pages; every form that
+posts is shown to members only, and a member always sends a session cookie), and a page
+is only kept if nothing in it was personal: no CSRF token made, no session written or
+flashed, no cookie set, no member, and no widget shown (widgets carry live stock,
+countdowns and count impressions per view).
 """
 
 import hashlib
@@ -57,6 +58,12 @@ SHARED_PAGES: dict[str, frozenset[str]] = {
     "board.category": LIST_ARGS,
     "board.thread": frozenset({"page"}),
     "accounts.profile": frozenset(),
+    # A visitor's search results; the index moves with post_created, search_stale and
+    # review_changed (each a new version). Public chat messages do not move it: a kept
+    # result page may miss the last PAGE_CACHE_SECONDS of chat.
+    "search.search": frozenset(
+        {"q", "type", "category", "author", "since", "until", "has_offer", "cursor"}
+    ),
 }
 _SHARED_KEY = "pagecache_shared_key"  # on ``g``: this request may fill that entry
 _PERSONAL = "pagecache_personal"  # on ``g``: something in this page is not for everyone
@@ -80,6 +87,8 @@ def init_app(app: Flask) -> None:
     )
     signals.post_created.connect(_board_changed, weak=False)
     signals.board_changed.connect(_board_changed, weak=False)
+    signals.search_stale.connect(_board_changed, weak=False)
+    signals.review_changed.connect(_board_changed, weak=False)
     signals.widgets_shown.connect(_widgets_shown, weak=False)
     app.before_request(serve_shared_page)
     app.after_request(keep_shared_page)

@@ -253,3 +253,54 @@ def test_pages_are_kept_per_locale_not_per_accept_language_header(
         assert again.get_data() == first.get_data()
     rendered, french = get("fr-FR")
     assert rendered and french.status_code == 200
+
+
+def test_a_visitors_search_is_kept_and_moves_with_the_index(
+    app, make_user, make_thread, make_shop, make_product, count_views
+):
+    author = make_user("writer")
+    moderator = make_user("mod", role="moderator")
+    thread_id = make_thread(author, title="Percolator talk", body="My percolator gurgles.")
+    path = "/search?q=percolator"
+    rendered, first = count_views(path, app.test_client())
+    assert rendered and first.status_code == 200 and "Set-Cookie" not in first.headers
+    assert f'href="/t/{thread_id}"' in first.get_data(as_text=True)
+    rendered, again = count_views(path, app.test_client())
+    assert not rendered and again.get_data() == first.get_data()
+    # Another query, or an argument the page does not know, is not that page.
+    assert count_views("/search?q=gurgles", app.test_client())[0]
+    assert count_views(path + "&utm=x", app.test_client())[0]
+    assert count_views(path + "&utm=x", app.test_client())[0]  # never kept
+
+    def results() -> str:
+        return app.test_client().get(path).get_data(as_text=True)
+
+    with app_context(app), app.test_request_context("/"):
+        board.reply(
+            db.session.get(User, author.id),
+            db.session.get(Thread, thread_id),
+            "A second percolator owner chimes in",
+        )
+        db.session.commit()
+    with app_context(app):
+        reply_id = db.session.query(Post.id).filter_by(thread_id=thread_id, position=2).scalar()
+    assert f'href="/p/{reply_id}"' in results()  # a new post: a new version
+    mod_client = app.test_client()
+    login(mod_client, moderator)
+    assert mod_client.post(f"/mod/p/{reply_id}/hide", data={"reason": "spam"}).status_code == 302
+    assert f'href="/p/{reply_id}"' not in results()  # search_stale: a new version too
+    # A merchant renaming a product moves the index (search_stale), not the board.
+    make_product(shop := make_shop("acme"), name="Brass percolator", description="Stovetop.")
+    assert "Brass" in results()
+    with app_context(app), app.test_request_context("/"):
+        from forum.shop_embed import service as shop_service
+        from forum.shop_embed.models import Product
+
+        product = db.session.scalars(db.select(Product)).one()
+        shop_service.update_product(db.session.get(User, shop.user.id), product, name="Copper pot")
+        db.session.commit()
+    assert "Brass" not in results()
+    # A member's search is theirs: never served from, nor kept in, the visitors' cache.
+    login(member := app.test_client(), author)
+    rendered, mine = count_views(path, member)
+    assert rendered and mine.status_code == 200
