@@ -53,11 +53,6 @@ def _add_post(
     db.session.execute(
         update(User).where(User.id == author.id).values(post_count=User.post_count + 1)
     )
-    db.session.execute(
-        update(Category)
-        .where(Category.id == thread.category_id)
-        .values(post_count=Category.post_count + 1)
-    )
     db.session.refresh(thread)
     if held:
         # A new account's first posts wait for a moderator: nobody else sees them, so
@@ -66,6 +61,13 @@ def _add_post(
     else:
         _notify_for_post(author, thread, post, rendered.mentions, reply_to)
     signals.post_created.send(post, thread=thread)  # attribution: a person's first act
+    # Last: every reply in the category waits for this row's lock (PostgreSQL) until the
+    # commit, so it is taken when nothing but the commit is left.
+    db.session.execute(
+        update(Category)
+        .where(Category.id == thread.category_id)
+        .values(post_count=Category.post_count + 1)
+    )
     return post
 
 
