@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, literal, select, tuple_, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ... import realtime, signals
 from ...accounts.models import User
@@ -77,6 +77,8 @@ def list_threads(
     )
     if category is not None:
         query = query.where(Thread.category_id == category.id)
+    else:  # the front page names each thread's category: one query, not one per category
+        query = query.options(selectinload(Thread.category))
     after = decode(cursor, 3)
     if after is not None:
         try:
