@@ -235,17 +235,17 @@ def serve_shared_page() -> Response | None:
     key = _shared_request_key()
     if key is None:
         return None
-    version = _version()
-    if version < 0:  # no cache reachable: still a sessionless page, rendered, kept nowhere
-        setattr(g, _SHARED_KEY, None)
-        return None
-    full_key = "page:" + hashlib.blake2b(f"{version}\n{key}".encode(), digest_size=16).hexdigest()
+    # One round trip for the board version and the kept page; the page is kept under
+    # its URL alone and says which version it was rendered at.
+    page_key = "page:" + hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
     try:
-        entry = cache.get(full_key)
-    except Exception:  # noqa: BLE001  (render it instead)
-        entry = None
-    if entry is None:
-        setattr(g, _SHARED_KEY, full_key)
+        stored, entry = cache.get_many(VERSION_KEY, page_key)
+        version = int(stored or 0)
+    except Exception:  # noqa: BLE001  (no cache: render every time)
+        setattr(g, _SHARED_KEY, None)  # still a sessionless page, rendered, kept nowhere
+        return None
+    if entry is None or entry.get("version") != version:
+        setattr(g, _SHARED_KEY, (page_key, version))
         return None
     validators = {"etag": entry["etag"], "at": entry["at"]}
     if (unchanged := not_modified(validators)) is not None:
@@ -260,9 +260,9 @@ def keep_shared_page(response: Response) -> Response:
     a cookie is never ``public``: a shared proxy would hand that cookie to everyone."""
     if "Set-Cookie" in response.headers and "public" in response.headers.get("Cache-Control", ""):
         response.headers["Cache-Control"] = "private, no-cache"
-    full_key = g.pop(_SHARED_KEY, None)
+    shared = g.pop(_SHARED_KEY, None)
     if (
-        full_key is None
+        shared is None
         or g.get(_PERSONAL)
         or response.status_code != 200
         or response.mimetype != "text/html"
@@ -274,11 +274,13 @@ def keep_shared_page(response: Response) -> Response:
         or current_user.is_authenticated
     ):
         return response
+    page_key, version = shared
     body = response.get_data()
     at = now().replace(microsecond=0).isoformat()
-    etag = hashlib.blake2b(full_key.encode() + b"\n" + body, digest_size=12).hexdigest()
+    etag = hashlib.blake2b(f"{version}\n{page_key}\n".encode() + body, digest_size=12).hexdigest()
+    entry = {"body": body, "mimetype": response.mimetype, "etag": etag, "at": at}
     try:
-        cache.set(full_key, {"body": body, "mimetype": response.mimetype, "etag": etag, "at": at})
+        cache.set(page_key, entry | {"version": version})
     except Exception:  # noqa: BLE001  (served uncached)
         current_app.logger.warning("page cache: could not store a page")
         return response

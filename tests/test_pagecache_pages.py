@@ -304,3 +304,63 @@ def test_a_visitors_search_is_kept_and_moves_with_the_index(
     login(member := app.test_client(), author)
     rendered, mine = count_views(path, member)
     assert rendered and mine.status_code == 200
+
+
+def test_two_workers_share_kept_pages_and_the_version_through_redis(
+    app, database_uri, tmp_path, redis_url, make_user, make_thread
+):
+    """As two server processes in production: one Redis holds the kept pages and the
+    board version (one MGET per visitor request), so a post made through either worker
+    is seen at once through the other."""
+    import uuid
+
+    from flask import template_rendered
+
+    from forum import create_app
+    from tests.conftest import base_config
+
+    author = make_user("writer")
+    thread_id = make_thread(author, title="Shared through Redis")
+    prefix = f"plaza-test-{uuid.uuid4().hex}:"
+    workers = [
+        create_app(
+            base_config(database_uri)
+            | {
+                "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+                "PAGE_CACHE_TYPE": "RedisCache",
+                "PAGE_CACHE_REDIS_URL": redis_url,
+                "PAGE_CACHE_PREFIX": prefix,
+            }
+        )
+        for _ in range(2)
+    ]
+
+    def visit(worker) -> tuple[bool, str]:
+        seen: list[str] = []
+
+        def record(_app, template, context):
+            seen.append(template.name)
+
+        template_rendered.connect(record, worker)
+        try:
+            response = worker.test_client().get("/")
+        finally:
+            template_rendered.disconnect(record, worker)
+        assert response.status_code == 200
+        return bool(seen), response.get_data(as_text=True)
+
+    first, second = workers
+    assert visit(first)[0]  # rendered and kept in Redis
+    rendered, html = visit(second)
+    assert not rendered and "Shared through Redis" in html  # the other worker's copy
+    with second.app_context(), second.test_request_context("/"):
+        board.reply(
+            db.session.get(User, author.id), db.session.get(Thread, thread_id), "Fresh via two"
+        )
+        db.session.commit()  # INCR of the shared version, after the commit
+    rendered, html = visit(first)
+    assert rendered  # the version moved in Redis: the kept page is from before it
+    assert not visit(second)[0]  # and the new page is kept for both again
+    for worker in workers:
+        with worker.app_context():
+            db.engine.dispose()
