@@ -55,6 +55,9 @@ class Defaults:
     LOGIN_FAILURES_PER_IP = "30/minute;200/hour"
     POST_LIMIT = "10/minute;200/day"
     PREVIEW_LIMIT = "20/minute;300/hour"  # per member: each preview renders a whole body
+    # Search pages rendered per client address: each new query is rendered and, for a visitor,
+    # kept, so a script cycling queries must not fill the page cache.
+    SEARCH_LIMIT = "60/minute;600/hour"
     CHAT_MESSAGE_LIMIT = "5/10second"
     CHAT_EVENT_LIMIT = "120/minute"  # joins, syncs, reads... per member and event kind
     CHAT_TYPING_LIMIT = "20/10second"

@@ -1,13 +1,13 @@
 """The search page: results of every type, highlighted, with filters."""
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..accounts.models import User
 from ..board import service as board
 from ..errors import ServiceError
-from ..extensions import db
+from ..extensions import db, limiter
 from . import service
 from .schemas import KINDS
 
@@ -15,6 +15,7 @@ bp = Blueprint("search", __name__)
 
 
 @bp.get("/search")
+@limiter.limit(lambda: current_app.config["SEARCH_LIMIT"])
 def search():
     args = request.args
     page, error, query = None, None, None

@@ -404,3 +404,17 @@ def test_sqlite_search_uses_the_fts5_index(app, on_postgres):
 def test_service_refuses_no_words(app):
     with app_context(app), app.test_request_context("/"), pytest.raises(ValidationFailed):
         service.search(SearchQuery(q="  !!! ... "))
+
+
+@pytest.mark.parametrize(
+    "config_overrides", [{"RATELIMIT_ENABLED": True, "SEARCH_LIMIT": "3/minute"}]
+)
+def test_search_pages_are_limited_per_client_address(app, config_overrides):
+    """Each new query is rendered (and kept for visitors): a script cycling queries is
+    told to slow down before it can fill the page cache."""
+    visitor = app.test_client()
+    for n in range(3):
+        assert visitor.get(f"/search?q=word{n}").status_code == 200
+    assert visitor.get("/search?q=word9").status_code == 429
+    # A query already kept is answered from the cache before any view: it adds nothing.
+    assert visitor.get("/search?q=word0").status_code == 200
