@@ -144,3 +144,43 @@ def run_flask(args: list[str], uri: str) -> None:
         check=True,
         stdout=subprocess.DEVNULL,
     )
+
+
+def timed_runs(once, runs: int, argv: list[str]) -> tuple[float, float]:
+    """Call ``once`` ``runs`` times; (CPU seconds of this process, wall seconds) per call.
+    ``--cpu`` in ``argv`` prints a cProfile of CPU time, ``--profile`` a pyinstrument one."""
+    profiler = None
+    if "--cpu" in argv:  # where the CPU goes (cProfile on CPU time, not wall time)
+        import cProfile
+
+        profiler = cProfile.Profile(time.process_time)
+        profiler.enable()
+    elif "--profile" in argv:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.0005)
+        profiler.start()
+    cpu, wall = time.process_time(), time.perf_counter()
+    for _ in range(runs):
+        once()
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    if "--cpu" in argv:
+        import pstats
+
+        profiler.disable()
+        stats = pstats.Stats(profiler).strip_dirs().sort_stats("cumulative")
+        stats.print_stats(int(os.environ.get("BENCH_PROFILE_LINES", "80")))
+    elif profiler is not None:
+        profiler.stop()
+        print(profiler.output_text(unicode=False, color=False, show_all=False))
+    return cpu / runs, wall / runs
+
+
+def print_one_call(once, statements: list[str], label: str) -> None:
+    """Run ``once`` again, printing the SQL statements it sent (``statements`` is the
+    list a ``before_cursor_execute`` listener appends to)."""
+    statements.clear()
+    once()
+    print(f"{label}: {len(statements)} SQL statements")
+    for sql in statements:
+        print("  ", " ".join(sql.split())[:150])

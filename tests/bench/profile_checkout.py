@@ -13,11 +13,11 @@ profile (wall time), ``--cpu`` a cProfile of CPU time. The database is emptied. 
 
 import os
 import sys
-import time
 
 from sqlalchemy import event
 
 from tests.bench.bench_shop_orders import ADDRESS, make_app, setup
+from tests.bench.common import print_one_call, timed_runs
 
 
 def main(argv: list[str]) -> None:
@@ -64,38 +64,11 @@ def main(argv: list[str]) -> None:
     once = by_api if mode == "api" else by_service
     for _ in range(3):  # the first purchase writes more (tier rows, wallet); warm caches
         once()
-    statements.clear()
-    once()
-    print(f"[{dialect}] {mode}: {len(statements)} SQL statements per place+pay")
-    for sql in statements:
-        print("  ", " ".join(sql.split())[:150])
-    profiler = None
-    if "--cpu" in argv:  # where the CPU goes (cProfile on CPU time, not wall time)
-        import cProfile
-
-        profiler = cProfile.Profile(time.process_time)
-        profiler.enable()
-    elif "--profile" in argv:
-        from pyinstrument import Profiler
-
-        profiler = Profiler(interval=0.0005)
-        profiler.start()
-    cpu, wall = time.process_time(), time.perf_counter()
-    for _ in range(runs):
-        once()
-    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    if "--cpu" in argv:
-        import pstats
-
-        profiler.disable()
-        stats = pstats.Stats(profiler).strip_dirs().sort_stats("cumulative")
-        stats.print_stats(int(os.environ.get("BENCH_PROFILE_LINES", "80")))
-    elif profiler is not None:
-        profiler.stop()
-        print(profiler.output_text(unicode=False, color=False, show_all=False))
+    print_one_call(once, statements, f"[{dialect}] {mode}: one place+pay")
+    cpu, wall = timed_runs(once, runs, argv)
     print(
-        f"[{dialect}] {mode}: {cpu / runs * 1000:.2f} ms CPU per place+pay "
-        f"({wall / runs * 1000:.2f} ms wall, one buyer, {runs} orders, "
+        f"[{dialect}] {mode}: {cpu * 1000:.2f} ms CPU per place+pay "
+        f"({wall * 1000:.2f} ms wall, one buyer, {runs} orders, "
         f"load {' '.join(f'{x:.2f}' for x in os.getloadavg())})"
     )
 

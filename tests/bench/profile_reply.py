@@ -14,11 +14,11 @@ adds a pyinstrument profile, ``--cpu`` a cProfile. The database is emptied. Not 
 
 import os
 import sys
-import time
 
 from sqlalchemy import event
 
 from tests.bench.bench_shop_orders import make_app
+from tests.bench.common import print_one_call, timed_runs
 
 BODY = (
     "Benchmark reply #{n}. This is a **markdown** reply with a list:\n\n"
@@ -91,38 +91,11 @@ def main(argv: list[str]) -> None:
 
     for _ in range(2 * len(clients)):  # first replies write more (watching, trust rows)
         once()
-    statements.clear()
-    once()
-    print(f"[{dialect}] {len(statements)} SQL statements per reply")
-    for sql in statements:
-        print("  ", " ".join(sql.split())[:150])
-    profiler = None
-    if "--cpu" in argv:
-        import cProfile
-
-        profiler = cProfile.Profile(time.process_time)
-        profiler.enable()
-    elif "--profile" in argv:
-        from pyinstrument import Profiler
-
-        profiler = Profiler(interval=0.0005)
-        profiler.start()
-    cpu, wall = time.process_time(), time.perf_counter()
-    for _ in range(runs):
-        once()
-    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    if "--cpu" in argv:
-        import pstats
-
-        profiler.disable()
-        stats = pstats.Stats(profiler).strip_dirs().sort_stats("cumulative")
-        stats.print_stats(int(os.environ.get("BENCH_PROFILE_LINES", "80")))
-    elif profiler is not None:
-        profiler.stop()
-        print(profiler.output_text(unicode=False, color=False, show_all=False))
+    print_one_call(once, statements, f"[{dialect}] one reply")
+    cpu, wall = timed_runs(once, runs, argv)
     print(
-        f"[{dialect}] {cpu / runs * 1000:.2f} ms CPU per reply "
-        f"({wall / runs * 1000:.2f} ms wall, {runs} replies, "
+        f"[{dialect}] {cpu * 1000:.2f} ms CPU per reply "
+        f"({wall * 1000:.2f} ms wall, {runs} replies, "
         f"load {' '.join(f'{x:.2f}' for x in os.getloadavg())})"
     )
 
