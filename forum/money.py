@@ -12,6 +12,7 @@ too (a JPY price of "500.5", a USD price of "12.345").
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Annotated
 
 from babel import Locale, UnknownLocaleError
@@ -26,6 +27,8 @@ from babel.numbers import (
     parse_decimal,
 )
 from pydantic import Field
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 DEFAULT_LOCALE = "en_US"
 
@@ -71,16 +74,25 @@ def viewer_locale() -> Locale:
     from flask import has_request_context, request
 
     if has_request_context():
-        for language, _quality in request.accept_languages:
-            if language == "*":
-                continue
-            try:
-                locale = Locale.parse(language.replace("-", "_"))
-            except (UnknownLocaleError, ValueError):
-                continue
-            if not locale.territory and language.lower().startswith("en"):
-                return Locale.parse(DEFAULT_LOCALE)
-            return locale
+        return locale_for_languages(request.headers.get("Accept-Language", ""))
+    return Locale.parse(DEFAULT_LOCALE)
+
+
+# Browsers send a handful of distinct headers; parsing one costs more than the page-cache
+# hit it keys. The bound keeps a client cycling made-up headers from growing memory.
+@lru_cache(maxsize=256)
+def locale_for_languages(header: str) -> Locale:
+    """The first language of an Accept-Language ``header`` that Babel knows (en_US if none)."""
+    for language, _quality in parse_accept_header(header, LanguageAccept):
+        if language == "*":
+            continue
+        try:
+            locale = Locale.parse(language.replace("-", "_"))
+        except (UnknownLocaleError, ValueError):
+            continue
+        if not locale.territory and language.lower().startswith("en"):
+            return Locale.parse(DEFAULT_LOCALE)
+        return locale
     return Locale.parse(DEFAULT_LOCALE)
 
 

@@ -22,8 +22,8 @@ Whole pages (``SHARED_PAGES``: the front page, category and thread pages, profil
 search results) go one step further for a visitor who sends no session, remember or
 Authorization header: the first such GET of a URL is rendered and kept whole under the
 board version, the URL and the locale its Accept-Language picks (money and dates follow
-it), and the next ones are answered from the cache in a ``before_request`` hook, before any
-view, query or template. Such a request never gets a session: base.html leaves out the
+it), and the next ones are answered from the cache by ``SharedPages``, a WSGI middleware in
+front of Flask, before any request context, hook, view, query or template. Such a request never gets a session: base.html leaves out the
 CSRF meta tag on it (anonymous readers post nothing from these pages; every form that
 posts is shown to members only, and a member always sends a session cookie), and a page
 is only kept if nothing in it was personal: no CSRF token made, no session written or
@@ -41,11 +41,12 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
 from werkzeug.http import is_resource_modified
 
 from . import signals
 from .clock import now
-from .money import viewer_locale
+from .money import locale_for_languages
 
 cache = Cache()
 VERSION_KEY = "board-version"
@@ -65,7 +66,8 @@ SHARED_PAGES: dict[str, frozenset[str]] = {
         {"q", "type", "category", "author", "since", "until", "has_offer", "cursor"}
     ),
 }
-_SHARED_KEY = "pagecache_shared_key"  # on ``g``: this request may fill that entry
+_SHARED_KEY = "plaza.shared_page"  # on ``g`` and the environ: this request may fill that entry
+_KEEP = "plaza.keep_page"  # on the environ: the validators of a page to keep
 _PERSONAL = "pagecache_personal"  # on ``g``: something in this page is not for everyone
 MAX_LANGUAGE_HEADER = 100
 
@@ -90,8 +92,10 @@ def init_app(app: Flask) -> None:
     signals.search_stale.connect(_board_changed, weak=False)
     signals.review_changed.connect(_board_changed, weak=False)
     signals.widgets_shown.connect(_widgets_shown, weak=False)
-    app.before_request(serve_shared_page)
+    app.before_request(mark_shared_page)
     app.after_request(keep_shared_page)
+    # Inside ProxyFix (wrapped later in create_app), so the host and scheme are the client's.
+    app.wsgi_app = SharedPages(app, app.wsgi_app)  # type: ignore[method-assign]
     app.add_template_global(shared_page)
 
 
@@ -202,56 +206,115 @@ def shared_page() -> bool:
     return _SHARED_KEY in g
 
 
-def _shared_request_key() -> str | None:
-    """The cache key (without the version) of a GET any anonymous visitor may share, or
-    None: a member's cookie, a token, an unknown query argument, a JSON caller."""
-    if request.method != "GET":
+def _shared_request_key(app: Flask, environ: dict) -> str | None:
+    """The cache key of a GET any anonymous visitor may share, or None: a member's cookie,
+    a token, a page not in ``SHARED_PAGES``, an unknown query argument, a JSON caller."""
+    if environ.get("REQUEST_METHOD") != "GET":
         return None
-    allowed = SHARED_PAGES.get(request.endpoint or "")
-    if allowed is None or any(name not in allowed for name in request.args):
-        return None
-    config = current_app.config
-    cookies = request.cookies
+    config = app.config
+    req = app.request_class(environ)
+    cookies = req.cookies
     if (
         config["SESSION_COOKIE_NAME"] in cookies
         or config.get("REMEMBER_COOKIE_NAME", "remember_token") in cookies
-        or "Authorization" in request.headers
+        or "HTTP_AUTHORIZATION" in environ
     ):
         return None
-    language = request.headers.get("Accept-Language", "")
-    if len(language) > MAX_LANGUAGE_HEADER or request.accept_mimetypes.best == "application/json":
+    language = environ.get("HTTP_ACCEPT_LANGUAGE", "")
+    if len(language) > MAX_LANGUAGE_HEADER or req.accept_mimetypes.best == "application/json":
+        return None
+    try:  # the endpoint, as Flask will match it (a 404, a redirect, a bad host: not shared)
+        adapter = app.create_url_adapter(req)
+        rule, _args = adapter.match(return_rule=True)  # type: ignore[union-attr]
+    except HTTPException:
+        return None
+    allowed = SHARED_PAGES.get(rule.endpoint or "")  # type: ignore[union-attr]
+    if allowed is None or any(name not in allowed for name in req.args):
         return None
     # The locale the page is rendered in, not the raw header: a visitor cycling through
     # Accept-Language variants would otherwise fill the cache with copies of one page.
-    locale = viewer_locale()
+    locale = locale_for_languages(language)
     # The raw URL parts: cheaper than ``request.url``, which re-quotes it as an IRI.
-    query = request.query_string.decode("latin-1")
-    return f"{locale}\n{request.scheme}://{request.host}{request.path}?{query}"
+    query = req.query_string.decode("latin-1")
+    key = f"{locale}\n{req.scheme}://{req.host}{req.path}?{query}"
+    return "page:" + hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 
 
-def serve_shared_page() -> Response | None:
-    """``before_request``: a kept page (or its 304) for an anonymous visitor, else None
-    (the view renders; ``keep_shared_page`` may keep the result)."""
-    key = _shared_request_key()
-    if key is None:
-        return None
-    # One round trip for the board version and the kept page; the page is kept under
-    # its URL alone and says which version it was rendered at.
-    page_key = "page:" + hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
-    try:
-        stored, entry = cache.get_many(VERSION_KEY, page_key)
-        version = int(stored or 0)
-    except Exception:  # noqa: BLE001  (no cache: render every time)
-        setattr(g, _SHARED_KEY, None)  # still a sessionless page, rendered, kept nowhere
-        return None
-    if entry is None or entry.get("version") != version:
-        setattr(g, _SHARED_KEY, (page_key, version))
-        return None
-    validators = {"etag": entry["etag"], "at": entry["at"]}
-    if (unchanged := not_modified(validators)) is not None:
-        return unchanged
-    response = Response(entry["body"], mimetype=entry["mimetype"])
-    return _decorate(response, validators)
+class SharedPages:
+    """WSGI middleware: a visitor's kept page (or its 304) before Flask is entered at all,
+    no request context, hooks or session, one Redis round trip (as Discourse's anonymous
+    cache answers before Rails); any other request goes on to the app, told which entry
+    it may fill. The page is kept with the headers the app sent (security headers,
+    validators), so a kept copy is answered exactly as the rendered one was."""
+
+    def __init__(self, app: Flask, wsgi_app: Callable) -> None:
+        self.app, self.wsgi_app = app, wsgi_app
+        self.backend = app.extensions["cache"][cache]
+
+    def __call__(self, environ: dict, start_response: Callable):
+        page_key = _shared_request_key(self.app, environ)
+        if page_key is None:
+            return self.wsgi_app(environ, start_response)
+        try:
+            # One round trip for the board version and the kept page; the page is kept
+            # under its URL alone and says which version it was rendered at.
+            stored, entry = self.backend.get_many(VERSION_KEY, page_key)
+            version = int(stored or 0)
+        except Exception:  # noqa: BLE001  (no cache: render every time)
+            environ[_SHARED_KEY] = None  # still a sessionless page, rendered, kept nowhere
+            return self.wsgi_app(environ, start_response)
+        if entry is not None and entry.get("version") == version and "headers" in entry:
+            return _answer_kept(environ, start_response, entry)
+        environ[_SHARED_KEY] = (page_key, version)
+        return self._render_and_keep(environ, start_response, page_key, version)
+
+    def _render_and_keep(self, environ, start_response, page_key: str, version: int):
+        sent: list = []
+
+        def keep_start_response(status, headers, exc_info=None):
+            sent[:] = [status, headers]
+            return start_response(status, headers, exc_info)
+
+        body_iter = self.wsgi_app(environ, keep_start_response)
+        validators = environ.get(_KEEP)
+        status, headers = sent or ("", [])
+        # keep_shared_page found nothing personal; a hook after it may still set a cookie.
+        if (
+            validators is None
+            or not status.startswith("200")
+            or any(name.lower() == "set-cookie" for name, _value in headers)
+        ):
+            return body_iter
+        try:
+            body = b"".join(body_iter)
+        finally:
+            if hasattr(body_iter, "close"):
+                body_iter.close()
+        entry = {"version": version, "body": body, "headers": list(headers), **validators}
+        try:
+            self.backend.set(page_key, entry)
+        except Exception:  # noqa: BLE001  (served uncached)
+            self.app.logger.warning("page cache: could not store a page")
+        return [body]
+
+
+def _answer_kept(environ: dict, start_response: Callable, entry: dict) -> list[bytes]:
+    at = datetime.fromisoformat(entry["at"])
+    if is_resource_modified(environ, etag=entry["etag"], last_modified=at):
+        start_response("200 OK", entry["headers"])
+        return [entry["body"]]
+    body_headers = ("content-type", "content-length")
+    start_response(
+        "304 NOT MODIFIED", [(k, v) for k, v in entry["headers"] if k.lower() not in body_headers]
+    )
+    return []
+
+
+def mark_shared_page() -> None:
+    """``before_request``: a page SharedPages found no kept copy of is rendered sessionless
+    (``shared_page()``), and ``keep_shared_page`` may keep it."""
+    if _SHARED_KEY in request.environ:
+        setattr(g, _SHARED_KEY, request.environ[_SHARED_KEY])
 
 
 def keep_shared_page(response: Response) -> Response:
@@ -275,13 +338,9 @@ def keep_shared_page(response: Response) -> Response:
     ):
         return response
     page_key, version = shared
-    body = response.get_data()
     at = now().replace(microsecond=0).isoformat()
-    etag = hashlib.blake2b(f"{version}\n{page_key}\n".encode() + body, digest_size=12).hexdigest()
-    entry = {"body": body, "mimetype": response.mimetype, "etag": etag, "at": at}
-    try:
-        cache.set(page_key, entry | {"version": version})
-    except Exception:  # noqa: BLE001  (served uncached)
-        current_app.logger.warning("page cache: could not store a page")
-        return response
-    return _decorate(response, {"etag": etag, "at": at})
+    digest = hashlib.blake2b(f"{version}\n{page_key}\n".encode(), digest_size=12)
+    digest.update(response.get_data())
+    validators = {"etag": digest.hexdigest(), "at": at}
+    request.environ[_KEEP] = validators  # SharedPages keeps it with its final headers
+    return _decorate(response, validators)

@@ -72,6 +72,39 @@ def test_a_visitors_second_get_is_the_kept_page_without_a_session(
         assert dated.status_code == 304
 
 
+def test_a_kept_page_is_answered_before_flask_with_the_headers_it_was_sent_with(
+    app, make_user, make_thread
+):
+    """SharedPages answers in front of the app: no before_request hook runs for a kept
+    copy, and it carries every header the rendered page had (security headers included)."""
+    thread_id = make_thread(make_user("writer"), title="Answered early")
+    hooks_run: list[str] = []
+    app.before_request_funcs.setdefault(None, []).insert(0, lambda: hooks_run.append("hook"))
+    first = app.test_client().get(f"/t/{thread_id}")
+    assert first.status_code == 200 and hooks_run == ["hook"]
+    again = app.test_client().get(f"/t/{thread_id}")
+    assert hooks_run == ["hook"], "a kept page must not enter Flask"
+    assert again.get_data() == first.get_data()
+    assert sorted(again.headers.items()) == sorted(first.headers.items())
+
+
+def test_a_cookie_set_after_the_keeper_ran_stops_the_page_from_being_kept(
+    app, make_user, make_thread, count_views
+):
+    """after_request hooks registered before the page cache's run after it: one of them
+    setting a cookie (as Flask-Login's remember cookie would) must not be kept for all."""
+    thread_id = make_thread(make_user("writer"), title="Late cookie")
+
+    def late_cookie(response):
+        response.set_cookie("late", "mine")
+        return response
+
+    app.after_request_funcs.setdefault(None, []).insert(0, late_cookie)  # runs last
+    for _ in range(2):
+        rendered, response = count_views(f"/t/{thread_id}", app.test_client())
+        assert rendered and "late=mine" in response.headers["Set-Cookie"]
+
+
 def test_members_neither_get_nor_fill_the_kept_pages(app, make_user, make_thread, count_views):
     author = make_user("writer")
     moderator = make_user("mod", role="moderator")
