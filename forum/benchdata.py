@@ -12,7 +12,9 @@ denormalised column the app keeps filled as posting would have: ``body_html`` re
 category's and member's counts, the search documents (search's own rebuild, from the
 board; on PostgreSQL the secondary and GIN indexes are dropped for the load and built
 once after it; SQLite's FTS tables follow their triggers). Deterministic for a seed.
-200,000 posts on PostgreSQL: 4.4 minutes at load average 8-11 on 2 cores (was 42).
+200,000 posts on PostgreSQL: 4.4 minutes at load average 8-11 on 2 cores (was 42);
+2,000,000: 38 minutes at load average 6-9 (22 rendering the posts' Markdown, 15 the search
+documents and their GIN index), which grow linearly with the posts.
 """
 
 import json
