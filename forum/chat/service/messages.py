@@ -33,7 +33,6 @@ from .presence import (
     online_ids,
 )
 
-
 # The send path's statements are built once (bind parameters for the values): a chat
 # message is the site's busiest write, and building an ORM statement and computing its
 # cache key costs more than running it (measured on SQLite: ~0.4 ms per ORM statement
@@ -140,9 +139,7 @@ def send_message(author: User, room: ChatRoom, body, *, nonce=None) -> ChatMessa
     set_committed_value(message, "author", author)
     db.session.execute(_LAST_MESSAGE, {"room_id": room.id, "message_id": message_id, "at": at})
     if member is not None:
-        db.session.execute(
-            _READ_OWN, {"in_room": room.id, "reader": author.id, "upto": message_id}
-        )
+        db.session.execute(_READ_OWN, {"in_room": room.id, "reader": author.id, "upto": message_id})
         set_committed_value(member, "last_read_id", max(member.last_read_id, message_id))
     # The row now holds these (set in SQL above); no need to read it back.
     for name, value in (

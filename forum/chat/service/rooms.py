@@ -38,7 +38,6 @@ from .presence import (
     online_ids,
 )
 
-
 # Every socket event names its room: built once (see messages.py on prebuilt statements).
 _ROOM_BY_SLUG = select(ChatRoom).where(ChatRoom.slug == bindparam("slug"))
 _ROOM_AND_MEMBERSHIP = (
