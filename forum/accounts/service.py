@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -217,12 +217,17 @@ def set_silence(user: User, until, reason: str = "") -> None:
     user.silence_reason = reason if until is not None else ""
 
 
+# Every request and every socket event loads its user: built once (an ORM statement's
+# building and cache key cost more than its run; see forum/chat/service/messages.py).
+_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
+
+
 def load_session_user(session_id: str) -> User | None:
     """Flask-Login's loader: ``"<id>:<session_version>"``; an older version is logged out."""
     user_id, _, version = (session_id or "").partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.scalars(_USER_BY_ID, {"user_id": int(user_id)}).first()
     if user is None or user.session_version != int(version) or user.is_suspended:
         return None
     return user

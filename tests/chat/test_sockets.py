@@ -201,6 +201,8 @@ def test_a_resend_with_the_same_nonce_is_stored_once(app, room, alice, client_fo
     assert first["id"] == again["id"]
     assert messages_in(app, room) == ["only once"]
     assert len(received(a, "message")) == 1
+    # The resend took the room's seq to wait on the original and gave it back: no gap.
+    assert send(a, room, "the next one", nonce="n-2")["seq"] == first["seq"] + 1
 
 
 # --- refusals ------------------------------------------------------------------------------

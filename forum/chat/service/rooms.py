@@ -4,11 +4,12 @@ import re
 import secrets
 
 from flask import url_for
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, bindparam, delete, func, select
 
 from ... import realtime
 from ...accounts.models import User
 from ...clock import now
+from ...database import transaction_memo
 from ...errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from ...extensions import db
 from ...notifications import service as notifications
@@ -37,19 +38,40 @@ from .presence import (
     online_ids,
 )
 
+# Every socket event names its room: built once (see messages.py on prebuilt statements).
+_ROOM_BY_SLUG = select(ChatRoom).where(ChatRoom.slug == bindparam("slug"))
+_ROOM_AND_MEMBERSHIP = (
+    select(ChatRoom, ChatMember)
+    .outerjoin(
+        ChatMember,
+        and_(ChatMember.room_id == ChatRoom.id, ChatMember.user_id == bindparam("user_id")),
+    )
+    .where(ChatRoom.slug == bindparam("slug"))
+)
+
 
 def find_room(slug) -> ChatRoom | None:
     if not isinstance(slug, str) or not ANY_SLUG_RE.match(slug):
         return None
-    return db.session.scalar(select(ChatRoom).where(ChatRoom.slug == slug))
+    return db.session.scalar(_ROOM_BY_SLUG, {"slug": slug})
 
 
 def get_room(slug, viewer) -> ChatRoom:
-    """The room ``viewer`` may read, else NotFound (also for private rooms they are not in)."""
-    room = find_room(slug)
-    if room is None or not may_read(viewer, room):
+    """The room ``viewer`` may read, else NotFound (also for private rooms they are not in).
+
+    A member's room comes with their membership in the same statement: the checks that
+    follow (``membership``) find it in the session's identity map instead of asking again."""
+    if not is_user(viewer):
         raise NotFound("No such room.")
-    return room
+    if not isinstance(slug, str) or not ANY_SLUG_RE.match(slug):
+        raise NotFound("No such room.")
+    row = db.session.execute(_ROOM_AND_MEMBERSHIP, {"slug": slug, "user_id": viewer.id}).first()
+    if row is None or not may_read(viewer, row.ChatRoom, row.ChatMember):
+        raise NotFound("No such room.")
+    if row.ChatMember is not None:
+        # The identity map holds objects weakly: keep this one for the transaction.
+        transaction_memo(db.session)[("chat.member", row.ChatRoom.id, viewer.id)] = row.ChatMember
+    return row.ChatRoom
 
 
 def create_public_room(actor: User, slug, name, topic="") -> ChatRoom:
