@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
@@ -389,21 +390,39 @@ def revoke_all_tokens(user: User) -> None:
     )
 
 
-def token_for_secret(secret: str) -> ApiToken | None:
-    """The live token with this secret (its user not suspended); notes when it was used."""
-    if not isinstance(secret, str) or not secret or len(secret) > 200:
-        return None
-    token = db.session.scalar(
+@functools.cache
+def _token_statements():
+    """The token read and its touch, built once (every API request runs them): bind
+    parameters ``digest``, and ``token_id`` / ``at``."""
+    read = (
         select(ApiToken)
-        .where(ApiToken.token_hash == _token_digest(secret), ApiToken.revoked_at.is_(None))
+        .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None))
         .options(joinedload(ApiToken.user))  # every API request needs both: one statement
     )
+    table = ApiToken.__table__  # a plain UPDATE of the table: no ORM bulk-update machinery
+    touch = (
+        update(table)
+        .where(table.c.id == bindparam("token_id"))
+        .values(last_used_at=bindparam("at"))
+    )
+    return read, touch
+
+
+def token_for_secret(secret: str) -> ApiToken | None:
+    """The live token with this secret (its user not suspended); notes when it was used
+    (in the request's transaction: a refused request, rolled back, leaves no note)."""
+    if not isinstance(secret, str) or not secret or len(secret) > 200:
+        return None
+    read, touch = _token_statements()
+    token = db.session.scalar(read, {"digest": _token_digest(secret)})
     if token is None or token.user.is_suspended:
         return None
     at = now()
     if token.last_used_at is None or at - token.last_used_at >= TOKEN_TOUCH_EVERY:
-        # One UPDATE a minute at most per token, whatever the request rate.
-        token.last_used_at = at
+        # One UPDATE a minute at most per token, whatever the request rate: sent now, one
+        # plain statement (not an ORM flush at the request's next query).
+        db.session.execute(touch, {"token_id": token.id, "at": at})
+        set_committed_value(token, "last_used_at", at)
     return token
 
 

@@ -238,7 +238,10 @@ def endpoint(
                 kwargs["data"] = validate(body, _json_body())
             try:
                 result = func(**kwargs)
-                db.session.commit()
+                if isinstance(result, Idempotent) and callable(result.payload):
+                    _commit_keeping_loaded()
+                else:
+                    db.session.commit()
             except ServiceError:
                 db.session.rollback()
                 raise
@@ -247,7 +250,8 @@ def endpoint(
             if result is None:
                 return "", status
             if isinstance(result, Idempotent):
-                answer = jsonify(out(result.payload))
+                payload = result.payload() if callable(result.payload) else result.payload
+                answer = jsonify(out(payload))
                 answer.status_code = result.status
                 if result.replayed:
                     answer.headers["Idempotent-Replayed"] = "true"
@@ -337,15 +341,35 @@ def _setting(name: str) -> Callable[[], str]:
 @dataclass(frozen=True)
 class Idempotent:
     """A result answered with ``status``; a repeated Idempotency-Key adds
-    ``Idempotent-Replayed: true`` (the payload still goes through the response model)."""
+    ``Idempotent-Replayed: true`` (the payload still goes through the response model).
+    A callable ``payload`` is called after the commit (see ``idempotent_response``)."""
 
-    payload: dict
+    payload: dict | Callable[[], dict]
     replayed: bool
     status: int = 201
 
 
-def idempotent_response(payload: dict, replayed: bool, status: int = 201) -> Idempotent:
+def idempotent_response(
+    payload: dict | Callable[[], dict], replayed: bool, status: int = 201
+) -> Idempotent:
+    """The answer of an endpoint that honours Idempotency-Key. ``payload`` may be a
+    function that builds it: it runs after the commit, so its reads and its serialising
+    do not happen while the transaction holds its row locks (a snap-up sale holds the
+    product's row, which every buyer of the rush waits for). The objects it dumps stay
+    as the transaction left them (the commit does not expire them); what was not loaded
+    is read afresh."""
     return Idempotent(payload, replayed, status)
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring what the session holds (a dump after the commit then reads
+    only what was never loaded, not every row again)."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def openapi_document() -> dict:

@@ -98,9 +98,9 @@ def get_snap(snap_id: int):
 @endpoint("/snaps/<int:snap_id>/buy", body=BuyBody, response=responses.Order, **PLACES_ORDER)
 def buy_snap(snap_id: int, data: BuyBody):
     """Buy at the snap-up price; 409 sold_out / limit_reached / not_started / ended"""
-    snap = service.get_snap(snap_id)
-    order, replayed = order_through(service.buy_snap, snap, data, data.quantity)
-    return idempotent_response(dump_order(order), replayed)
+    order, replayed = order_through(service.buy_snap_by_id, snap_id, data, data.quantity)
+    # Dumped after the commit: the sale holds the product and snap-up rows until then.
+    return idempotent_response(lambda: dump_order(order), replayed)
 
 
 @endpoint("/snaps/<int:snap_id>/end", "POST", response=responses.Snap)

@@ -152,6 +152,19 @@ def test_last_used_at_is_written_when_a_token_is_used(app, client, member):
         assert db.session.get(ApiToken, token_id).last_used_at is not None
 
 
+def test_a_refused_request_notes_no_use_and_the_next_committed_one_does(app, client, member):
+    """The note is written in the request's transaction: a refusal, rolled back, leaves
+    none."""
+    token_id, secret = make_token(app, member)
+    refused = client.post("/api/v1/snaps/999999/buy", json={"quantity": 1}, headers=bearer(secret))
+    assert refused.status_code == 404
+    with app.app_context():
+        assert db.session.get(ApiToken, token_id).last_used_at is None
+    assert client.get("/api/v1/me", headers=bearer(secret)).status_code == 200
+    with app.app_context():
+        assert db.session.get(ApiToken, token_id).last_used_at is not None
+
+
 def test_the_tokens_page_lists_creates_and_revokes(app, client, member):
     csrf = logged_in(client, member)
     token_id, _ = make_token(app, member, name="old laptop")

@@ -49,8 +49,20 @@ def bulk_users(app, count: int, prefix: str) -> list[int]:
         return ids
 
 
+def _buy_loaded(user, snap_id, index):
+    """As the page's button and the tests call it: the snap-up loaded first."""
+    return service.buy_snap(user, service.get_snap(snap_id), 1)
+
+
+def _buy_by_id(user, snap_id, index):
+    """As the API calls it (the sold-out marker answers before the snap-up is loaded),
+    each attempt with its own Idempotency-Key."""
+    return service.buy_snap_by_id(user, snap_id, 1, idempotency_key=f"rush-{index}")
+
+
+@pytest.mark.parametrize("take", [_buy_loaded, _buy_by_id], ids=["loaded", "by_id"])
 def test_snap_rush_never_oversells_nor_lets_one_user_exceed_the_limit(
-    app, shop, make_product, make_snap
+    app, shop, make_product, make_snap, take
 ):
     product = make_product(shop, "Hot sneakers", price_cents=12000, stock=100)
     snap = make_snap(product, price_cents=6000, stock=20, per_user_limit=1)
@@ -62,7 +74,7 @@ def test_snap_rush_never_oversells_nor_lets_one_user_exceed_the_limit(
 
     def buy(index):
         user = db.session.get(User, plan[index])
-        order, _ = service.buy_snap(user, service.get_snap(snap["id"]), 1)
+        order, _ = take(user, snap["id"], index)
         return ("ok", order.id)
 
     results, errors = run_threads(app, len(plan), buy)

@@ -100,6 +100,7 @@ from .reminders import has_reminder, remind_me, send_due_reminders  # noqa: F401
 from .snaps import (  # noqa: F401
     bought_by,
     buy_snap,
+    buy_snap_by_id,
     create_snap,
     current_snaps,
     end_snap,

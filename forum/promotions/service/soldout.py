@@ -4,7 +4,8 @@ is set) instead of reading stock, allowance and lapsed orders from the database.
 
 The marker says: ``stock_left`` was 0 and nothing can come back before ``until`` (the
 earliest payment deadline among the snap-up's pending orders, or its end). Units come
-back earlier only through ``give_back`` (a cancel or refund), which calls ``returned``:
+back earlier only through ``give_back`` (a cancel or refund), which calls ``forget`` (as
+``end_snap`` does: a marker answers before the snap-up is loaded, so it would not say ended):
 after that transaction commits the marker is deleted and the snap-up's generation
 moves. A marker is believed only while its generation is the current one, so a reader
 that saw the stock at 0 just before a give-back committed cannot leave a stale marker
@@ -58,8 +59,9 @@ def mark(snap_id: int, generation: int | None, until: datetime, at: datetime) ->
         current_app.logger.warning("snap-ups: could not store a sold-out marker")
 
 
-def returned(snap_id: int) -> None:
-    """Units of ``snap_id`` came back in this transaction: forget its marker on commit."""
+def forget(snap_id: int) -> None:
+    """Units of ``snap_id`` came back in this transaction, or it ended: forget its marker
+    on commit."""
     db.session.info.setdefault(_RETURNED, set()).add(snap_id)
 
 

@@ -134,6 +134,7 @@ from .orders import (  # noqa: F401
     order_by_key,
     order_deadlines,
     order_events,
+    order_ids_with_key,
     order_payment,
     order_statuses,
     orders_of_buyer,

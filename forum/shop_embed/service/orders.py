@@ -72,6 +72,13 @@ def order_by_key(buyer, key: str) -> Order | None:
     )
 
 
+def order_ids_with_key(buyer_id, key) -> Select:
+    """``SELECT id`` of ``buyer_id``'s order placed with Idempotency-Key ``key`` (none or
+    one; either may be a bind parameter): for another feature's read that asks in its own
+    statement whether a request is a replay (a snap-up's refusal after its sell-out)."""
+    return select(Order.id).where(Order.buyer_id == buyer_id, Order.idempotency_key == key)
+
+
 def order_statuses(among) -> Select:
     """``SELECT id, status`` of the orders among ``among`` (a subquery of order ids), for
     another feature's counts per status (a snap-up's sales)."""
