@@ -73,14 +73,14 @@ def prepared(build: Callable[[], _Built]) -> Callable[[], _Built]:
     return functools.cache(build)
 
 
-def prepared_for(build: Callable[[str], _Built]) -> Callable[[Any], _Built]:
-    """As ``prepared``, one statement per dialect: ``build(dialect_name)``, called with
-    the session (or engine) whose dialect it is for."""
+def prepared_for(build: Callable[..., _Built]) -> Callable[..., _Built]:
+    """As ``prepared``, one statement per dialect (and per further arguments, hashable):
+    ``build(dialect_name, *args)``, called as ``fn(session_or_engine, *args)``."""
     made = functools.cache(build)
 
-    def statement(bind: Any) -> _Built:
+    def statement(bind: Any, *args: Any) -> _Built:
         bind = bind.get_bind() if hasattr(bind, "get_bind") else bind
-        return made(bind.dialect.name)
+        return made(bind.dialect.name, *args)
 
     return statement
 

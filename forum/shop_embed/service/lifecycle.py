@@ -50,7 +50,26 @@ def record_event(
 ) -> OrderEvent:
     """Append an event to ``order``'s history and send ``signals.order_changed`` (in this
     transaction; a receiver that raises a ServiceError refuses the change). The only
-    writer of OrderEvent."""
+    writer of OrderEvent (with ``new_event``)."""
+    event = new_event(
+        order, event_type, actor=actor, from_status=from_status, to_status=to_status, **params
+    )
+    send_event(order, event)
+    return event
+
+
+def new_event(
+    order: Order,
+    event_type: str,
+    *,
+    actor=None,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    **params,
+) -> OrderEvent:
+    """The event row, added to the session and not yet written nor announced: for a caller
+    whose next flush writes it with other rows (placing an order: with its lines and
+    holds, before the product rows are locked); ``send_event`` announces it after."""
     event = OrderEvent(
         order_id=order.id,
         type=event_type,
@@ -61,9 +80,13 @@ def record_event(
         created_at=now(),
     )
     db.session.add(event)
+    return event
+
+
+def send_event(order: Order, event: OrderEvent) -> None:
+    """Write ``event`` if it is not yet, then send ``signals.order_changed`` for it."""
     db.session.flush()
     signals.order_changed.send(order, event=event)
-    return event
 
 
 def change_status(

@@ -27,6 +27,7 @@ from .lifecycle import (
     check_ships_somewhere,
     record_event,
 )
+from .orders import with_merchant_and_lines
 from .stock import _announce_stock, _release_order_holds, consume_holds, extend_holds
 
 
@@ -76,6 +77,7 @@ def pay(actor, order: Order, provider_name) -> Order:
     buyer), ValidationFailed (unknown/unavailable provider), Conflict
     (already_paid, order_expired, invalid_status).
     """
+    with_merchant_and_lines(order)  # one statement for what paying reads, if not loaded
     if actor.id != order.buyer_id:
         raise Forbidden("Only the buyer can pay this order.")
     provider = providers.provider_named(provider_name, merchant=order.merchant)
