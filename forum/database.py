@@ -5,7 +5,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, ParamSpec, TypeVar, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -58,9 +58,10 @@ StampedNow = Annotated[datetime, mapped_column(UTCDateTime, default=now)]
 
 
 _Built = TypeVar("_Built")
+_Args = ParamSpec("_Args")
 
 
-def prepared(build: Callable[[], _Built]) -> Callable[[], _Built]:
+def prepared(build: Callable[_Args, _Built]) -> Callable[_Args, _Built]:
     """A statement built once per process (on first use) and reused, for a hot path:
     ``build`` returns it with a ``bindparam("name")`` for every value that changes, and
     the caller executes ``prepared_fn()`` with those values (``db.session.execute(
@@ -68,9 +69,9 @@ def prepared(build: Callable[[], _Built]) -> Callable[[], _Built]:
     costs more Python than running it: each call coerces every argument again and
     computes the statement's cache key again (a statement object keeps its key), about
     half of what a short statement costs in this process. A built statement holds no
-    values, so threads share it. Use ``prepared_for`` for one that depends on the
-    dialect (``insert_ignore``)."""
-    return functools.cache(build)
+    values, so threads share it. ``build`` may take hashable arguments (a statement per
+    shape); use ``prepared_for`` for one that depends on the dialect (``insert_ignore``)."""
+    return functools.cache(build)  # type: ignore[return-value]
 
 
 def prepared_for(build: Callable[..., _Built]) -> Callable[..., _Built]:

@@ -9,11 +9,12 @@ event an order records, inside its transaction: ``placed``, ``payment_started``,
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import inspect, select, update
+from sqlalchemy import ClauseElement, bindparam, inspect, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ... import signals
 from ...clock import now
+from ...database import prepared
 from ...errors import Conflict
 from ...extensions import db
 from ..models import Order, OrderEvent, Payment
@@ -96,6 +97,7 @@ def change_status(
     actor=None,
     event_type: str | None = None,
     conditions=(),
+    live_only: bool = False,
     from_statuses: tuple[str, ...] | None = None,
     also: dict | None = None,
     **params,
@@ -104,7 +106,9 @@ def change_status(
 
     ``from_statuses`` replaces TRANSITIONS' starting states (release_held and
     void_held use it; nothing else moves a held order). Extra SQL ``conditions``
-    narrow it further (e.g. "not expired"). Raises Conflict (``already_paid`` /
+    narrow it further; ``live_only`` is the condition "not past its deadline" (paying),
+    with which, and with no other, the UPDATE is a prepared statement (see
+    ``_move_statement``). Raises Conflict (``already_paid`` /
     ``order_held`` / ``invalid_status``) and changes nothing when the order is not
     where the transition starts. Records the OrderEvent (type ``event_type`` or
     the status name) and sends ``order_changed``. ``also`` sets more columns in the
@@ -117,17 +121,30 @@ def change_status(
     if to_status in STAMPS:
         values[STAMPS[to_status]] = at
     values |= also or {}
+    prepared_move = not conditions and not any(
+        isinstance(value, ClauseElement) for value in values.values()
+    )
+    if live_only:
+        conditions = (*conditions, _not_expired())
     if _one_statement_move(order, to_status, allowed):
         # The conditional UPDATE locks the row and reads it back (RETURNING) in one
         # statement: with one starting state, from_status is that state.
         attrs = inspect(Order).column_attrs
-        moved_row = db.session.execute(
-            update(Order)
-            .where(Order.id == order.id, Order.status == allowed[0], *conditions)
-            .values(values)
-            .returning(*(attr.columns[0] for attr in attrs))
-            .execution_options(synchronize_session=False)
-        ).first()
+        if prepared_move:
+            move = _move_statement(tuple(values), live_only)
+            moved_row = db.session.execute(
+                move,
+                {"move_id": order.id, "move_from": allowed[0], "move_at": at}
+                | {f"set_{key}": value for key, value in values.items()},
+            ).first()
+        else:
+            moved_row = db.session.execute(
+                update(Order)
+                .where(Order.id == order.id, Order.status == allowed[0], *conditions)
+                .values(values)
+                .returning(*(attr.columns[0] for attr in attrs))
+                .execution_options(synchronize_session=False)
+            ).first()
         if moved_row is not None:
             # The row as it is now (what others wrote meanwhile too), loaded columns only:
             # the order's relationships stay as they were.
@@ -186,6 +203,25 @@ def change_status(
         from_status=from_status,
         to_status=to_status,
         **params,
+    )
+
+
+@prepared
+def _move_statement(keys: tuple[str, ...], live_only: bool):
+    """``change_status``'s UPDATE ... RETURNING every column, setting ``keys`` (from the
+    ``set_<key>`` parameters) on order ``move_id`` in status ``move_from`` (and, with
+    ``live_only``, not past its deadline at ``move_at``): built once per shape, as paying
+    moves an order on every checkout."""
+    conditions = [Order.id == bindparam("move_id"), Order.status == bindparam("move_from")]
+    if live_only:
+        deadline = bindparam("move_at", type_=Order.expires_at.type)
+        conditions.append(Order.expires_at.is_(None) | (Order.expires_at > deadline))
+    return (
+        update(Order)
+        .where(*conditions)
+        .values({key: bindparam(f"set_{key}") for key in keys})
+        .returning(*(attr.columns[0] for attr in inspect(Order).column_attrs))
+        .execution_options(synchronize_session=False)
     )
 
 

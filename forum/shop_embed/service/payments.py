@@ -7,10 +7,10 @@ nothing after them (see the lock order in the package docstring).
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from ...clock import now
-from ...database import update_row
+from ...database import prepared, update_row
 from ...errors import Conflict, Forbidden, field_error
 from ...extensions import db
 from .. import payments as providers
@@ -21,7 +21,6 @@ from .lifecycle import (
     TRANSITIONS,
     _expired_by_deadline,
     _lock_order,
-    _not_expired,
     _succeeded_payment,
     change_status,
     check_ships_somewhere,
@@ -39,7 +38,7 @@ def _settle_paid(
         order,
         "paid",
         actor=actor,
-        conditions=(_not_expired(),),
+        live_only=True,
         also={"payment_provider": provider, "expires_at": None},
         provider=provider,
         reference=reference,
@@ -49,12 +48,7 @@ def _settle_paid(
         raise Conflict("The time to pay this order has run out.", code="order_expired")
     at = now()
     if payment is None:
-        db.session.execute(
-            update(Payment)
-            .where(Payment.order_id == order.id, Payment.status == "awaiting")
-            .values(status="void", updated_at=at)
-            .execution_options(synchronize_session=False)
-        )
+        db.session.execute(_void_awaiting(), {"void_order_id": order.id, "void_at": at})
         payment = Payment(
             order_id=order.id,
             provider=provider,
@@ -66,6 +60,17 @@ def _settle_paid(
     payment.status, payment.reference, payment.updated_at = "succeeded", reference, at
     db.session.flush()
     return order
+
+
+@prepared
+def _void_awaiting():
+    """An offline payment the buyer started is void once they pay another way."""
+    return (
+        update(Payment)
+        .where(Payment.order_id == bindparam("void_order_id"), Payment.status == "awaiting")
+        .values(status="void", updated_at=bindparam("void_at"))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def pay(actor, order: Order, provider_name) -> Order:
