@@ -161,13 +161,15 @@ def change_status(
         # Refused: read the row under lock below to say why (the caller rolls back).
     if db.session.get_bind().dialect.name != "sqlite":
         # Row lock so the recorded from_status is exact; SQLite serialises writers anyway.
-        # The locking read reloads the row (status, address) in the same statement.
-        db.session.execute(
+        # The locking read reloads the row (status, address) in the same statement: its
+        # row must be fetched for that (an unread result left the stale status, and a
+        # payment that lost a race to another said "order_expired", not "already_paid").
+        db.session.scalars(
             select(Order)
             .where(Order.id == order.id)
             .with_for_update(key_share=True)
             .execution_options(populate_existing=True)
-        )
+        ).first()
     else:
         db.session.refresh(order)
     from_status = order.status

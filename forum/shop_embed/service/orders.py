@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import Select, bindparam, func, insert, inspect, literal, select, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import InstanceState, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ... import idempotency, ratelimit, signals
@@ -76,10 +76,13 @@ def _order_with_merchant_and_lines():
 
 def with_merchant_and_lines(order: Order) -> Order:
     """``order`` with its columns, merchant and lines loaded: what is missing (all of it
-    after a commit expired the order, the lines after ``place_order``) is read in one
+    after a commit expired the order, the relationships after a plain ``get``) is read in one
     statement; nothing when all is there. Loaded attributes are left as they are."""
-    if inspect(order).unloaded & _NEEDED:
-        db.session.scalars(_order_with_merchant_and_lines(), {"id": order.id}).unique().all()
+    state: InstanceState[Order] = inspect(order)
+    if state.unloaded & _NEEDED:
+        # Its id from the identity: reading ``order.id`` of an expired order reloads it.
+        order_id = state.identity[0]
+        db.session.scalars(_order_with_merchant_and_lines(), {"id": order_id}).unique().all()
     return order
 
 
