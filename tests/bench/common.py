@@ -148,7 +148,8 @@ def run_flask(args: list[str], uri: str) -> None:
 
 def timed_runs(once, runs: int, argv: list[str]) -> tuple[float, float]:
     """Call ``once`` ``runs`` times; (CPU seconds of this process, wall seconds) per call.
-    ``--cpu`` in ``argv`` prints a cProfile of CPU time, ``--profile`` a pyinstrument one."""
+    ``--cpu`` in ``argv`` prints a cProfile of CPU time and the Python function calls per
+    call (a count that a loaded machine does not change), ``--profile`` a pyinstrument one."""
     profiler = None
     if "--cpu" in argv:  # where the CPU goes (cProfile on CPU time, not wall time)
         import cProfile
@@ -170,6 +171,8 @@ def timed_runs(once, runs: int, argv: list[str]) -> tuple[float, float]:
         profiler.disable()
         stats = pstats.Stats(profiler).strip_dirs().sort_stats("cumulative")
         stats.print_stats(int(os.environ.get("BENCH_PROFILE_LINES", "80")))
+        # A count, not a time: the same on a loaded machine as on an idle one.
+        print(f"{stats.total_calls / runs:.0f} Python function calls per call")
     elif profiler is not None:
         profiler.stop()
         print(profiler.output_text(unicode=False, color=False, show_all=False))

@@ -8,7 +8,8 @@ the service (``place_order`` + ``pay``, a commit after each, as the two requests
 through the API (``POST /api/v1/orders`` then ``POST /api/v1/orders/<id>/pay`` with a
 token). Prints the statements of one order and this process's CPU per order (process
 time, not wall time: it holds on a loaded machine); ``--profile`` adds a pyinstrument
-profile (wall time), ``--cpu`` a cProfile of CPU time. The database is emptied. Not a ``bench_`` module: ``make bench`` does not run it.
+profile (wall time), ``--cpu`` a cProfile of CPU time and the Python function calls per
+place+pay (a count, the same on a busy machine as on an idle one). The database is emptied. Not a ``bench_`` module: ``make bench`` does not run it.
 """
 
 import os

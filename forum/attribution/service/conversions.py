@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, exists, literal, or_, select, update
 
 from ...clock import now
+from ...database import insert_ignore, prepared, prepared_for, transaction_memo
 from ...errors import ValidationFailed, field_error
 from ...extensions import db
 from ...trust import service as trust
@@ -18,6 +19,7 @@ from ..models import (
     Conversion,
     Credit,
     MerchantSettings,
+    SignupCandidate,
 )
 from .common import (
     CURRENCY_RE,
@@ -28,13 +30,12 @@ from .common import (
     _check_ids,
     _check_time,
     _check_users,
-    _insert_row_once,
     lock_period,
     split,
     window,
 )
 from .ledger import _reverse
-from .merchants import settings_of
+from .merchants import default_settings, settings_of
 
 # --- touches and credit ---------------------------------------------------------------
 
@@ -156,8 +157,8 @@ def _create_conversion(
     if touches is None:
         touches = touches_for(customer_id, merchant_id, occurred_at)
     chosen = choose(touches, settings.model)
-    conversion = _insert_row_once(
-        Conversion,
+    conversion = db.session.scalars(
+        _insert_conversion(db.session),
         {
             "key": key,
             "kind": kind,
@@ -175,8 +176,7 @@ def _create_conversion(
             "completed_at": completed_at,
             "created_at": now(),
         },
-        ["key"],
-    )
+    ).first()
     if conversion is None:
         return None
     conversion_id = conversion.id
@@ -225,6 +225,15 @@ def _create_conversion(
             )
     db.session.flush()
     return conversion
+
+
+@prepared_for
+def _insert_conversion(dialect: str):
+    """INSERT a conversion unless its key exists, RETURNING the row (None when it existed):
+    every value a bind parameter, one statement compiled once per process."""
+    return insert_ignore(Conversion, None, index_elements=["key"], dialect=dialect).returning(
+        Conversion
+    )
 
 
 def record_action(
@@ -343,8 +352,7 @@ def record_order(facts: OrderFacts) -> Conversion | None:
     if conversion is None and facts.paid_at is not None and facts.status != "pending":
         if not facts.from_order:
             _check_users(facts.buyer_id, facts.merchant_id)
-        settings = settings_of(facts.merchant_id)
-        touches = touches_for(facts.buyer_id, facts.merchant_id, facts.paid_at)
+        settings, touches, returning = _order_context(facts)
         completed_at = facts.completed_at if facts.status == "completed" else None
         approvable_at = completed_at + lock_period() if completed_at else None
         created = _create_conversion(
@@ -365,7 +373,8 @@ def record_order(facts: OrderFacts) -> Conversion | None:
             touches=touches,
         )
         if created is not None:
-            _record_first_purchase(facts, created.id, approvable_at, settings, touches)
+            if not returning:
+                _record_first_purchase(facts, approvable_at, settings, touches)
             if facts.status not in ENDED_STATUSES:
                 return created  # written with this status and lock: nothing to apply
         conversion = created or order_conversion(facts.order_id)
@@ -377,25 +386,83 @@ def record_order(facts: OrderFacts) -> Conversion | None:
 on_order_status = record_order
 
 
+@prepared
+def _order_context_statement():
+    """The merchant's settings (or NULLs), whether the buyer has another order conversion
+    with the merchant, whether a sign-up candidate of the buyer is waiting, and the
+    buyer's touches in the window (oldest first; one row of NULLs when none): one row
+    per touch, the rest repeated on each."""
+    merchant, buyer = bindparam("merchant_id"), bindparam("buyer_id")
+    one = select(literal(1).label("one")).subquery("one")
+    returning = exists().where(
+        Conversion.kind == "order",
+        Conversion.merchant_id == merchant,
+        Conversion.customer_id == buyer,
+        Conversion.order_id != bindparam("order_id"),
+    )
+    waiting = exists().where(SignupCandidate.user_id == buyer, SignupCandidate.status == "waiting")
+    return (
+        select(
+            MerchantSettings,
+            returning.label("returning_buyer"),
+            waiting.label("signup_waiting"),
+            Click,
+        )
+        .select_from(one)
+        .outerjoin(MerchantSettings, MerchantSettings.merchant_id == merchant)
+        .outerjoin(
+            Click,
+            (Click.user_id == buyer)
+            & (Click.merchant_id == merchant)
+            & (Click.created_at >= bindparam("since"))
+            & (Click.created_at <= bindparam("at")),
+        )
+        .order_by(Click.created_at, Click.id)
+    )
+
+
+def _order_context(facts: OrderFacts) -> tuple[MerchantSettings, list[Click], bool]:
+    """What recording a newly paid order needs, in one statement: the merchant's
+    settings (``settings_of``), the buyer's touches (``touches_for`` at ``paid_at``) and
+    whether the buyer already converted with this merchant on another order (so this
+    one is no first purchase). It also learns whether a sign-up candidate of the buyer
+    is waiting, which ``on_person_activity`` would otherwise ask with an UPDATE on
+    every payment (``no_waiting_signup``)."""
+    rows = db.session.execute(
+        _order_context_statement(),
+        {
+            "merchant_id": facts.merchant_id,
+            "buyer_id": facts.buyer_id,
+            "order_id": facts.order_id,
+            "since": facts.paid_at - window(),
+            "at": facts.paid_at,
+        },
+    ).all()
+    settings, returning, waiting = rows[0][0], rows[0][1], rows[0][2]
+    if not waiting:
+        transaction_memo(db.session)[(_NO_WAITING_SIGNUP, facts.buyer_id)] = True
+    touches = [row[3] for row in rows if row[3] is not None]
+    return settings or default_settings(facts.merchant_id), touches, bool(returning)
+
+
+_NO_WAITING_SIGNUP = "attribution.no_waiting_signup"
+
+
+def no_waiting_signup(user_id: int) -> bool:
+    """True when this transaction already read that ``user_id`` has no sign-up candidate
+    waiting. A candidate is made waiting only by the account's registration and never
+    goes back to waiting, so the answer holds to the end of the transaction."""
+    return bool(transaction_memo(db.session).get((_NO_WAITING_SIGNUP, user_id)))
+
+
 def _record_first_purchase(
     facts: OrderFacts,
-    conversion_id: int,
     approvable_at: datetime | None,
     settings: MerchantSettings,
     touches: list[Click],
 ) -> None:
-    earlier = db.session.scalar(
-        select(Conversion.id)
-        .where(
-            Conversion.kind == "order",
-            Conversion.merchant_id == facts.merchant_id,
-            Conversion.customer_id == facts.buyer_id,
-            Conversion.id != conversion_id,
-        )
-        .limit(1)
-    )
-    if earlier is not None:
-        return
+    """The buyer's first order with this merchant (the caller found no other): the
+    merchant's first-purchase CPA, once per (merchant, buyer) by its key."""
     _create_conversion(
         kind="first_purchase",
         key=f"first_purchase:{facts.merchant_id}:{facts.buyer_id}",

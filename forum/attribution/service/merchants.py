@@ -20,8 +20,11 @@ from .common import CPA_FIELDS, CURRENCY_RE, MAX_CPA_CENTS, MAX_RATE_BP, _insert
 def settings_of(merchant_id: int) -> MerchantSettings:
     """The merchant's settings; an unsaved all-zero, last-touch default when never set."""
     found = db.session.get(MerchantSettings, merchant_id)
-    if found is not None:
-        return found
+    return found if found is not None else default_settings(merchant_id)
+
+
+def default_settings(merchant_id: int) -> MerchantSettings:
+    """What a merchant who never saved settings has: nothing paid, last touch, USD."""
     return MerchantSettings(
         merchant_id=merchant_id,
         cps_rate_bp=0,

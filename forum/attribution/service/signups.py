@@ -18,7 +18,7 @@ from ..models import (
 )
 from .clicks import _claim_statement, claim_visitor
 from .common import PERSON_ACTIVITIES, _check_ids, _insert_once, log, setting
-from .conversions import latest_touch, record_action
+from .conversions import latest_touch, no_waiting_signup, record_action
 from .merchants import check_merchant
 
 
@@ -113,6 +113,8 @@ def on_person_activity(user_id: int, activity: str) -> str | None:
     """
     if activity not in PERSON_ACTIVITIES:
         raise field_error("activity", f"Use one of {', '.join(PERSON_ACTIVITIES)}.")
+    if no_waiting_signup(user_id):  # read with the order's conversion: nothing to move
+        return None
     if not trust.may_earn_id(user_id, "referral"):
         # The sign-up CPA waits until the member passes the referral gate (a later act).
         return None

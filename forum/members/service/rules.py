@@ -55,15 +55,25 @@ RANGES = {
 
 def rules() -> TierRules:
     """The rules row, or the defaults while none was saved. Asked several times per
-    checkout (tier, rebate, points): a missing row is asked for once per transaction."""
+    checkout (tier, rebate, points): read once per transaction (the session holds a
+    clean row weakly, and a missing one is asked for again on every ``get``)."""
     memo = transaction_memo(db.session)
-    row = memo.get(_RULES) or db.session.get(TierRules, 1)
+    row = memo.get(_RULES)
     if row is None:
-        row = memo[_RULES] = TierRules(id=1, **DEFAULT_RULES)
+        row = remember_rules(db.session.get(TierRules, 1))
     return row
 
 
-_RULES = "members.rules_default"
+def remember_rules(row: TierRules | None) -> TierRules:
+    """Keep ``row`` (read by the caller, None when there is none) as this transaction's
+    rules, the defaults when None; returns what ``rules()`` will answer."""
+    if row is None:
+        row = TierRules(id=1, **DEFAULT_RULES)
+    transaction_memo(db.session)[_RULES] = row
+    return row
+
+
+_RULES = "members.rules"
 
 
 def rebate_lock_days() -> int:

@@ -19,18 +19,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import url_for
-from sqlalchemy import select
+from sqlalchemy import bindparam, literal, select, true
 
 from ... import signals
 from ...accounts import service as accounts
 from ...clock import now
+from ...database import prepared
 from ...errors import ValidationFailed, field_error
 from ...extensions import db
 from ...money import format_minor
 from ...notifications import service as notifications
 from ...shop_embed import service as shop
-from ..models import TIERS, Membership, TierChange
-from .rules import check_admin, rules, site_currency
+from ..models import TIERS, Membership, TierChange, TierRules
+from .rules import check_admin, remember_rules, rules, site_currency
 
 RANK = {tier: n for n, tier in enumerate(TIERS)}
 LABELS = {"registered": "Registered", "shopper": "Shopper", "vip": "VIP"}
@@ -51,16 +52,38 @@ class Standing:
     missing: dict = field(default_factory=dict)
 
 
-def _completed(user_id: int, at: datetime) -> list[tuple[datetime, int]]:
-    """(completed_at, spend) of the member's completed orders, newest first (read-only)."""
-    return shop.completed_purchases(user_id, at)
+@prepared
+def _standing_statement():
+    """The rules row, the member's membership row and their completed purchases (the
+    shop's ``completed_purchases_query``), newest first, in one statement: one row per
+    purchase (or one row of NULLs), each carrying the two rows (or NULLs when missing)."""
+    user_id = bindparam("user_id")
+    purchases = shop.completed_purchases_query(user_id, bindparam("until")).subquery()
+    one = select(literal(1).label("one")).subquery("one")
+    return (
+        select(TierRules, Membership, *purchases.c)
+        .select_from(one)
+        .outerjoin(TierRules, TierRules.id == 1)
+        .outerjoin(Membership, Membership.user_id == user_id)
+        .outerjoin(purchases, true())
+        .order_by(purchases.c.completed_at.desc())
+    )
+
+
+def _read_standing(user_id: int, at: datetime):
+    """(rules, membership or None, (completed_at, spend) of each completed order newest
+    first): what ``standing`` reckons with, read in one statement (a checkout asks for the
+    tier on every order). The rules are remembered for the rest of the transaction."""
+    rows = db.session.execute(_standing_statement(), {"user_id": user_id, "until": at}).all()
+    found_rules, membership = rows[0][0], rows[0][1]
+    orders = [shop.purchase_of(row) for row in rows if row.completed_at is not None]
+    return remember_rules(found_rules), membership, orders
 
 
 def standing(user_id: int, at: datetime | None = None) -> Standing:
     """Where the member stands now: tier, window figures and what is missing (read-only)."""
     at = at or now()
-    r = rules()
-    orders = _completed(user_id, at)
+    r, membership, orders = _read_standing(user_id, at)
     window = timedelta(days=r.window_days)
     recent = [(when, spend) for when, spend in orders if when > at - window]
     count, spend = len(recent), sum(s for _, s in recent)
@@ -84,7 +107,6 @@ def standing(user_id: int, at: datetime | None = None) -> Standing:
         earned = "shopper"
     else:
         earned = "registered"
-    membership = db.session.get(Membership, user_id)
     manual, manual_until = None, None
     if (
         membership

@@ -177,12 +177,14 @@ from .purchases import (  # noqa: F401
     completed_order_counts,
     completed_order_ids,
     completed_purchases,
+    completed_purchases_query,
     completed_spend,
     has_ordered,
     merchandise_spend,
     order_figures,
     order_item_ids,
     paid_order_ids,
+    purchase_of,
     shipping_addresses,
 )
 from .repricing import lower_prices  # noqa: F401

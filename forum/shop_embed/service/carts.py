@@ -2,9 +2,11 @@
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
+from ...clock import now
+from ...database import prepared
 from ...errors import ValidationFailed, field_error
 from ...extensions import db
 from ..models import Merchant, Product
@@ -78,11 +80,7 @@ def quote(lines: list[tuple[int, int]], *, raw_index: dict[int, int] | None = No
     """Price normalised lines. Raises ValidationFailed for unknown/unavailable products or mixed shops."""
     ids = [product_id for product_id, _ in lines]
     # What can be bought comes in the same statement as the products (one read, not two).
-    rows = db.session.execute(
-        select(Product, available_units())
-        .options(joinedload(Product.merchant))
-        .where(Product.id.in_(ids))
-    ).all()
+    rows = db.session.execute(_products_statement(), {"ids": ids, "at": now()}).all()
     products = {product.id: product for product, _ in rows}
     available = {product.id: int(units) for product, units in rows}
     index_of = raw_index or {product_id: n for n, (product_id, _) in enumerate(lines)}
@@ -115,6 +113,16 @@ def quote(lines: list[tuple[int, int]], *, raw_index: dict[int, int] | None = No
     }
     return Quote(
         merchant, quote_lines, merchant.currency, subtotal, shipping, subtotal + shipping, problems
+    )
+
+
+@prepared
+def _products_statement():
+    """The products among ``ids`` with their merchants and buyable units at ``at``."""
+    return (
+        select(Product, available_units(bindparam("at")))
+        .options(joinedload(Product.merchant))
+        .where(Product.id.in_(bindparam("ids", expanding=True)))
     )
 
 

@@ -9,11 +9,12 @@ event an order records, inside its transaction: ``placed``, ``payment_started``,
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import inspect, select, update
+from sqlalchemy import ClauseElement, bindparam, inspect, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ... import signals
 from ...clock import now
+from ...database import prepared
 from ...errors import Conflict
 from ...extensions import db
 from ..models import Order, OrderEvent, Payment
@@ -50,7 +51,26 @@ def record_event(
 ) -> OrderEvent:
     """Append an event to ``order``'s history and send ``signals.order_changed`` (in this
     transaction; a receiver that raises a ServiceError refuses the change). The only
-    writer of OrderEvent."""
+    writer of OrderEvent (with ``new_event``)."""
+    event = new_event(
+        order, event_type, actor=actor, from_status=from_status, to_status=to_status, **params
+    )
+    send_event(order, event)
+    return event
+
+
+def new_event(
+    order: Order,
+    event_type: str,
+    *,
+    actor=None,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    **params,
+) -> OrderEvent:
+    """The event row, added to the session and not yet written nor announced: for a caller
+    whose next flush writes it with other rows (placing an order: with its lines and
+    holds, before the product rows are locked); ``send_event`` announces it after."""
     event = OrderEvent(
         order_id=order.id,
         type=event_type,
@@ -61,9 +81,13 @@ def record_event(
         created_at=now(),
     )
     db.session.add(event)
+    return event
+
+
+def send_event(order: Order, event: OrderEvent) -> None:
+    """Write ``event`` if it is not yet, then send ``signals.order_changed`` for it."""
     db.session.flush()
     signals.order_changed.send(order, event=event)
-    return event
 
 
 def change_status(
@@ -73,6 +97,7 @@ def change_status(
     actor=None,
     event_type: str | None = None,
     conditions=(),
+    live_only: bool = False,
     from_statuses: tuple[str, ...] | None = None,
     also: dict | None = None,
     **params,
@@ -81,7 +106,9 @@ def change_status(
 
     ``from_statuses`` replaces TRANSITIONS' starting states (release_held and
     void_held use it; nothing else moves a held order). Extra SQL ``conditions``
-    narrow it further (e.g. "not expired"). Raises Conflict (``already_paid`` /
+    narrow it further; ``live_only`` is the condition "not past its deadline" (paying),
+    with which, and with no other, the UPDATE is a prepared statement (see
+    ``_move_statement``). Raises Conflict (``already_paid`` /
     ``order_held`` / ``invalid_status``) and changes nothing when the order is not
     where the transition starts. Records the OrderEvent (type ``event_type`` or
     the status name) and sends ``order_changed``. ``also`` sets more columns in the
@@ -94,17 +121,30 @@ def change_status(
     if to_status in STAMPS:
         values[STAMPS[to_status]] = at
     values |= also or {}
+    prepared_move = not conditions and not any(
+        isinstance(value, ClauseElement) for value in values.values()
+    )
+    if live_only:
+        conditions = (*conditions, _not_expired())
     if _one_statement_move(order, to_status, allowed):
         # The conditional UPDATE locks the row and reads it back (RETURNING) in one
         # statement: with one starting state, from_status is that state.
         attrs = inspect(Order).column_attrs
-        moved_row = db.session.execute(
-            update(Order)
-            .where(Order.id == order.id, Order.status == allowed[0], *conditions)
-            .values(values)
-            .returning(*(attr.columns[0] for attr in attrs))
-            .execution_options(synchronize_session=False)
-        ).first()
+        if prepared_move:
+            move = _move_statement(tuple(values), live_only)
+            moved_row = db.session.execute(
+                move,
+                {"move_id": order.id, "move_from": allowed[0], "move_at": at}
+                | {f"set_{key}": value for key, value in values.items()},
+            ).first()
+        else:
+            moved_row = db.session.execute(
+                update(Order)
+                .where(Order.id == order.id, Order.status == allowed[0], *conditions)
+                .values(values)
+                .returning(*(attr.columns[0] for attr in attrs))
+                .execution_options(synchronize_session=False)
+            ).first()
         if moved_row is not None:
             # The row as it is now (what others wrote meanwhile too), loaded columns only:
             # the order's relationships stay as they were.
@@ -121,13 +161,15 @@ def change_status(
         # Refused: read the row under lock below to say why (the caller rolls back).
     if db.session.get_bind().dialect.name != "sqlite":
         # Row lock so the recorded from_status is exact; SQLite serialises writers anyway.
-        # The locking read reloads the row (status, address) in the same statement.
-        db.session.execute(
+        # The locking read reloads the row (status, address) in the same statement: its
+        # row must be fetched for that (an unread result left the stale status, and a
+        # payment that lost a race to another said "order_expired", not "already_paid").
+        db.session.scalars(
             select(Order)
             .where(Order.id == order.id)
             .with_for_update(key_share=True)
             .execution_options(populate_existing=True)
-        )
+        ).first()
     else:
         db.session.refresh(order)
     from_status = order.status
@@ -163,6 +205,25 @@ def change_status(
         from_status=from_status,
         to_status=to_status,
         **params,
+    )
+
+
+@prepared
+def _move_statement(keys: tuple[str, ...], live_only: bool):
+    """``change_status``'s UPDATE ... RETURNING every column, setting ``keys`` (from the
+    ``set_<key>`` parameters) on order ``move_id`` in status ``move_from`` (and, with
+    ``live_only``, not past its deadline at ``move_at``): built once per shape, as paying
+    moves an order on every checkout."""
+    conditions = [Order.id == bindparam("move_id"), Order.status == bindparam("move_from")]
+    if live_only:
+        deadline = bindparam("move_at", type_=Order.expires_at.type)
+        conditions.append(Order.expires_at.is_(None) | (Order.expires_at > deadline))
+    return (
+        update(Order)
+        .where(*conditions)
+        .values({key: bindparam(f"set_{key}") for key in keys})
+        .returning(*(attr.columns[0] for attr in inspect(Order).column_attrs))
+        .execution_options(synchronize_session=False)
     )
 
 

@@ -3,12 +3,13 @@
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, func, select, text, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import Select, bindparam, func, insert, inspect, literal, select, update
+from sqlalchemy.orm import InstanceState, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ... import idempotency, ratelimit, signals
 from ...clock import now
-from ...database import insert_ignore, oldest_first
+from ...database import insert_ignore, oldest_first, prepared, prepared_for
 from ...errors import Conflict, NotFound, field_error
 from ...extensions import db
 from ...pagination import Page, after_id, encode, keyset_page
@@ -23,7 +24,7 @@ from .common import (
     is_merchant,
 )
 from .fulfilment import ADDRESS_EDITABLE, is_order_merchant
-from .lifecycle import payment_window, record_event
+from .lifecycle import new_event, payment_window, record_event, send_event
 from .merchants import merchant_of, require_merchant
 from .pricing import price_quote
 from .stock import announce_units, reserve
@@ -40,6 +41,11 @@ def can_view_order(viewer, order: Order) -> bool:
     return merchant is not None and merchant.id == order.merchant_id
 
 
+# An order is read with its merchant and its lines, in the same statement: every reader
+# and every action needs them (paying: the merchant's providers, the lines' holds).
+WITH_MERCHANT_AND_LINES = (joinedload(Order.merchant), joinedload(Order.items))
+
+
 def get_order(order_id, viewer) -> Order:
     """The order if ``viewer`` is its buyer, its merchant or an admin; 404 for everyone else.
 
@@ -47,7 +53,11 @@ def get_order(order_id, viewer) -> Order:
     table until the sweep (``expire_due_orders``) or the next write on it cancels it;
     readers show it through ``shown_status`` / ``is_overdue`` meanwhile.
     """
-    order = db.session.get(Order, order_id) if isinstance(order_id, int) else None
+    order = (
+        db.session.get(Order, order_id, options=WITH_MERCHANT_AND_LINES)
+        if isinstance(order_id, int)
+        else None
+    )
     if order is None or not can_view_order(viewer, order):
         raise NotFound("No such order.")
     return order
@@ -56,7 +66,27 @@ def get_order(order_id, viewer) -> Order:
 def find_order(order_id: int) -> Order | None:
     """The order ``order_id`` without a viewer check: for other features' rules that
     already know the order is theirs (a team member's, a snap-up purchase's)."""
-    return db.session.get(Order, order_id)
+    return db.session.get(Order, order_id, options=WITH_MERCHANT_AND_LINES)
+
+
+@prepared
+def _order_with_merchant_and_lines():
+    return select(Order).options(*WITH_MERCHANT_AND_LINES).where(Order.id == bindparam("id"))
+
+
+def with_merchant_and_lines(order: Order) -> Order:
+    """``order`` with its columns, merchant and lines loaded: what is missing (all of it
+    after a commit expired the order, the relationships after a plain ``get``) is read in one
+    statement; nothing when all is there. Loaded attributes are left as they are."""
+    state: InstanceState[Order] = inspect(order)
+    if state.unloaded & _NEEDED:
+        # Its id from the identity: reading ``order.id`` of an expired order reloads it.
+        order_id = state.identity[0]
+        db.session.scalars(_order_with_merchant_and_lines(), {"id": order_id}).unique().all()
+    return order
+
+
+_NEEDED = frozenset({"status", "merchant", "items"})
 
 
 def orders_with_ids(order_ids) -> list[Order]:
@@ -142,6 +172,11 @@ def order_events(order: Order) -> list[OrderEvent]:
 
 
 def order_payment(order: Order) -> Payment | None:
+    """The order's latest payment. None without asking when no provider was ever named:
+    every payment row is written with the order's ``payment_provider`` (paying, paying
+    offline, prepaying a held order; a price cut's refund follows a payment)."""
+    if order.payment_provider is None:
+        return None
     return db.session.scalar(
         select(Payment).where(Payment.order_id == order.id).order_by(Payment.id.desc())
     )
@@ -310,26 +345,22 @@ def place_order(
     _check_held_units(buyer, order, priced.lines, raw_index)
     # What the price steps promised is claimed before any product row is locked.
     signals.order_priced.send(order, quote=priced, buyer=buyer)
-    for line in priced.lines:
-        db.session.add(
-            OrderItem(
-                order_id=order.id,
-                product_id=line.product.id,
-                name=line.product.name,
-                unit_price_cents=line.unit_price_cents,
-                quantity=line.quantity,
-                line_total_cents=line.line_total_cents,
-            )
+    items = [
+        OrderItem(
+            order_id=order.id,
+            product_id=line.product.id,
+            name=line.product.name,
+            unit_price_cents=line.unit_price_cents,
+            quantity=line.quantity,
+            line_total_cents=line.line_total_cents,
         )
-    # Lines first, holds last: the product rows stay locked from the moment their
-    # stock is taken until commit.
-    left = reserve(
-        order, [(line.product, line.quantity) for line in priced.lines], raw_index=raw_index
-    )
-    # Its lines were added as rows, not through the relationship: read them when asked.
-    # (No refresh: the row is as this function wrote it, and the product rows are locked.)
-    db.session.expire(order, ["items"])
-    record_event(
+        for line in priced.lines
+    ]
+    db.session.add_all(items)
+    # Written with the lines and holds (one flush, before any product row is locked), and
+    # announced once the stock is taken (members spends credit then: products before a
+    # wallet, the lock order).
+    placed = new_event(
         order,
         "placed",
         actor=buyer,
@@ -337,6 +368,16 @@ def place_order(
         items=[[pid, qty] for pid, qty in lines],
         total_cents=order.total_cents,
     )
+    # Lines first, holds last: the product rows stay locked from the moment their
+    # stock is taken until commit.
+    left = reserve(
+        order, [(line.product, line.quantity) for line in priced.lines], raw_index=raw_index
+    )
+    # Its lines were added as rows, not through the relationship (which would read the
+    # empty collection first); flushed now, they are the order's lines as the database
+    # has them, in id order. (No refresh: the row is as this function wrote it.)
+    set_committed_value(order, "items", items)
+    send_event(order, placed)
     # Read by the stock guard itself (the rows are locked): a product the guard took
     # units of is on sale, and nothing since could change what is left.
     announce_units((pid, units, True) for pid, units in sorted(left.items()))
@@ -351,35 +392,40 @@ def held_units_limit() -> int:
     return int(current_app.config["SHOP_MAX_HELD_UNITS"])
 
 
+@prepared
+def _held_by_buyer():
+    """Units per product (among ``ids``) in the buyer's live holds of other orders."""
+    return (
+        select(StockReservation.product_id, func.sum(StockReservation.quantity))
+        .join(Order, Order.id == StockReservation.order_id)
+        .where(
+            Order.buyer_id == bindparam("buyer_id"),
+            Order.id != bindparam("order_id"),
+            StockReservation.product_id.in_(bindparam("ids", expanding=True)),
+            StockReservation.state == "active",
+            StockReservation.expires_at > bindparam("at"),
+        )
+        .group_by(StockReservation.product_id)
+    )
+
+
 def _check_held_units(buyer, order: Order, lines, raw_index: dict[int, int]) -> None:
     """Refuse (Conflict ``too_many_held_units``) when this order would take the buyer's
     unpaid holds of a product past SHOP_MAX_HELD_UNITS.
 
-    A hard limit under concurrency: the buyer's orders take one transaction-scoped
-    lock per buyer on PostgreSQL before counting, so two of their orders never count
-    at the same time (it is released at commit, when the counted holds are visible).
-    SQLite runs one writer at a time, and this order's row is already written.
-    Counts holds of held and pending orders that have not expired.
+    A hard limit under concurrency: on PostgreSQL the buyer's orders take one
+    transaction-scoped lock per buyer (in the INSERT of the order row, see
+    ``_claim_order_row``) before counting, so two of their orders never count at the
+    same time (it is released at commit, when the counted holds are visible; this count
+    is a statement after the lock, so it sees them). SQLite runs one writer at a time,
+    and this order's row is already written. Counts holds of held and pending orders
+    that have not expired.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(
-            text("SELECT pg_advisory_xact_lock(:space, :buyer)"),
-            {"space": HELD_UNITS_LOCK, "buyer": buyer.id},
-        )
     limit = held_units_limit()
     ids = [line.product.id for line in lines]
     held = dict(
         db.session.execute(
-            select(StockReservation.product_id, func.sum(StockReservation.quantity))
-            .join(Order, Order.id == StockReservation.order_id)
-            .where(
-                Order.buyer_id == buyer.id,
-                Order.id != order.id,
-                StockReservation.product_id.in_(ids),
-                StockReservation.state == "active",
-                StockReservation.expires_at > now(),
-            )
-            .group_by(StockReservation.product_id)
+            _held_by_buyer(), {"buyer_id": buyer.id, "order_id": order.id, "ids": ids, "at": now()}
         )
         .tuples()
         .all()
@@ -420,11 +466,7 @@ def check_can_order(buyer) -> None:
     At most ``SHOP_MAX_PENDING_ORDERS`` unpaid live orders per buyer, and
     ``SHOP_ORDER_LIMIT`` new orders per time window (off with RATELIMIT_ENABLED).
     """
-    pending = db.session.scalar(
-        select(func.count())
-        .select_from(Order)
-        .where(Order.buyer_id == buyer.id, Order.status == "pending", Order.expires_at > now())
-    )
+    pending = db.session.scalar(_pending_of_buyer(), {"buyer_id": buyer.id, "at": now()})
     if pending >= int(current_app.config["SHOP_MAX_PENDING_ORDERS"]):
         raise Conflict(
             "You have too many unpaid orders; pay or cancel one first.",
@@ -438,18 +480,41 @@ def check_can_order(buyer) -> None:
     )
 
 
+@prepared
+def _pending_of_buyer():
+    return (
+        select(func.count())
+        .select_from(Order)
+        .where(
+            Order.buyer_id == bindparam("buyer_id"),
+            Order.status == "pending",
+            Order.expires_at > bindparam("at"),
+        )
+    )
+
+
+@prepared_for
+def _insert_order(dialect: str, once: bool = False):
+    """INSERT the order row RETURNING it (``once``: unless the buyer's idempotency key
+    exists). On PostgreSQL the RETURNING also takes the buyer's order lock
+    (``pg_advisory_xact_lock``, see ``_check_held_units``): it is evaluated for the
+    inserted row only, after the unique index let it in, so a twin refused by the key
+    takes no lock, as before, and the lock costs no statement of its own."""
+    statement = insert_ignore(Order, None, dialect=dialect) if once else insert(Order)
+    if dialect != "postgresql":
+        return statement.returning(Order)
+    lock = func.pg_advisory_xact_lock(literal(HELD_UNITS_LOCK), Order.buyer_id)
+    return statement.returning(Order, lock)
+
+
 def _claim_order_row(values: dict) -> Order | None:
     """Insert the order row; None when (buyer, idempotency key) already exists.
 
-    Returns the object itself: the session holds clean objects weakly, so an id alone
-    would cost a SELECT to get the order back."""
-    if values.get("idempotency_key") is None:
-        order = Order(**values)
-        db.session.add(order)
-        db.session.flush()
-        return order
-    order_id = db.session.execute(insert_ignore(Order, values).returning(Order.id)).scalar()
-    return None if order_id is None else db.session.get(Order, order_id)
+    Returns the object itself (RETURNING the row): the session holds clean objects
+    weakly, so an id alone would cost a SELECT to get the order back."""
+    once = values.get("idempotency_key") is not None
+    row = db.session.execute(_insert_order(db.session, once), values).first()
+    return None if row is None else row[0]
 
 
 def set_source(order: Order, source_kind: str, source_id: int, author_id: int | None) -> bool:

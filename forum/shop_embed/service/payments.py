@@ -7,10 +7,10 @@ nothing after them (see the lock order in the package docstring).
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from ...clock import now
-from ...database import update_row
+from ...database import prepared, update_row
 from ...errors import Conflict, Forbidden, field_error
 from ...extensions import db
 from .. import payments as providers
@@ -21,12 +21,12 @@ from .lifecycle import (
     TRANSITIONS,
     _expired_by_deadline,
     _lock_order,
-    _not_expired,
     _succeeded_payment,
     change_status,
     check_ships_somewhere,
     record_event,
 )
+from .orders import with_merchant_and_lines
 from .stock import _announce_stock, _release_order_holds, consume_holds, extend_holds
 
 
@@ -38,7 +38,7 @@ def _settle_paid(
         order,
         "paid",
         actor=actor,
-        conditions=(_not_expired(),),
+        live_only=True,
         also={"payment_provider": provider, "expires_at": None},
         provider=provider,
         reference=reference,
@@ -48,12 +48,7 @@ def _settle_paid(
         raise Conflict("The time to pay this order has run out.", code="order_expired")
     at = now()
     if payment is None:
-        db.session.execute(
-            update(Payment)
-            .where(Payment.order_id == order.id, Payment.status == "awaiting")
-            .values(status="void", updated_at=at)
-            .execution_options(synchronize_session=False)
-        )
+        db.session.execute(_void_awaiting(), {"void_order_id": order.id, "void_at": at})
         payment = Payment(
             order_id=order.id,
             provider=provider,
@@ -67,6 +62,17 @@ def _settle_paid(
     return order
 
 
+@prepared
+def _void_awaiting():
+    """An offline payment the buyer started is void once they pay another way."""
+    return (
+        update(Payment)
+        .where(Payment.order_id == bindparam("void_order_id"), Payment.status == "awaiting")
+        .values(status="void", updated_at=bindparam("void_at"))
+        .execution_options(synchronize_session=False)
+    )
+
+
 def pay(actor, order: Order, provider_name) -> Order:
     """The buyer pays with ``provider_name``.
 
@@ -76,6 +82,7 @@ def pay(actor, order: Order, provider_name) -> Order:
     buyer), ValidationFailed (unknown/unavailable provider), Conflict
     (already_paid, order_expired, invalid_status).
     """
+    with_merchant_and_lines(order)  # one statement for what paying reads, if not loaded
     if actor.id != order.buyer_id:
         raise Forbidden("Only the buyer can pay this order.")
     provider = providers.provider_named(provider_name, merchant=order.merchant)

@@ -30,22 +30,32 @@ def merchandise_spend(subtotal_cents: int, adjustments, refunded_cents: int | No
 def completed_purchases(buyer_id: int, until: datetime) -> list[tuple[datetime, int]]:
     """(completed_at, spend) of the buyer's orders completed by ``until``, newest first."""
     rows = db.session.execute(
-        select(Order.completed_at, Order.subtotal_cents, Order.adjustments, Order.refunded_cents)
-        .where(
-            Order.buyer_id == buyer_id,
-            Order.status == "completed",
-            Order.completed_at.is_not(None),
-            Order.completed_at <= until,
-        )
-        .order_by(Order.completed_at.desc())
+        completed_purchases_query(buyer_id, until).order_by(Order.completed_at.desc())
     ).all()
-    return [
-        (
-            row.completed_at,
-            merchandise_spend(row.subtotal_cents, row.adjustments, row.refunded_cents),
-        )
-        for row in rows
-    ]
+    return [purchase_of(row) for row in rows]
+
+
+def completed_purchases_query(buyer_id, until) -> Select:
+    """``SELECT completed_at, subtotal_cents, adjustments, refunded_cents`` of the buyer's
+    orders completed by ``until`` (values or ``bindparam``s), unordered: for a caller
+    that reads them with rows of its own in one statement (members' tier standing, as
+    a subquery it outer-joins). ``purchase_of(row)`` turns a row into (completed_at, spend)."""
+    return select(
+        Order.completed_at, Order.subtotal_cents, Order.adjustments, Order.refunded_cents
+    ).where(
+        Order.buyer_id == buyer_id,
+        Order.status == "completed",
+        Order.completed_at.is_not(None),
+        Order.completed_at <= until,
+    )
+
+
+def purchase_of(row) -> tuple[datetime, int]:
+    """(completed_at, spend) of a row of ``completed_purchases_query``."""
+    return (
+        row.completed_at,
+        merchandise_spend(row.subtotal_cents, row.adjustments, row.refunded_cents),
+    )
 
 
 def completed_order_counts() -> dict[int, int]:

@@ -10,10 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from ... import realtime
 from ...clock import now
+from ...database import prepared
 from ...errors import Conflict
 from ...extensions import db
 from ...schemas import attrs
@@ -30,16 +31,17 @@ def _expired_held():
     )
 
 
-def available_units():
+def available_units(at=None):
     """``Product.stock`` plus the product's expired, not yet released holds: what
     ``available_stock`` answers, as a column of a statement on ``shop_products`` (the
-    quote's product read, the stock guard's RETURNING), so it costs no statement of its own."""
+    quote's product read, the stock guard's RETURNING), so it costs no statement of its own.
+    ``at`` is the moment (a ``bindparam`` in a prepared statement), now by default."""
     expired = (
         select(func.coalesce(func.sum(StockReservation.quantity), 0))
         .where(
             StockReservation.product_id == Product.id,
             StockReservation.state == "active",
-            StockReservation.expires_at <= now(),
+            StockReservation.expires_at <= (now() if at is None else at),
         )
         .correlate(Product)
         .scalar_subquery()
@@ -111,17 +113,21 @@ def _take_stock(product_id: int, quantity: int) -> int | None:
     taken; else what can still be bought (``available_units`` after the take, read in
     the same statement while the row is locked, for the live stock push)."""
     taken = db.session.execute(
-        update(Product)
-        .where(
-            Product.id == product_id,
-            Product.stock >= quantity,
-            Product.is_buyable,
-        )
-        .values(stock=Product.stock - quantity)
-        .returning(available_units())
-        .execution_options(synchronize_session=False)
+        _take_statement(), {"take_id": product_id, "take_units": quantity, "take_at": now()}
     ).first()
     return None if taken is None else int(taken[0])
+
+
+@prepared
+def _take_statement():
+    units = bindparam("take_units")
+    return (
+        update(Product)
+        .where(Product.id == bindparam("take_id"), Product.stock >= units, Product.is_buyable)
+        .values(stock=Product.stock - units)
+        .returning(available_units(bindparam("take_at")))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _give_back(product_id: int, quantity: int) -> None:
