@@ -34,6 +34,7 @@ countdowns and count impressions per view).
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from flask import Flask, Response, current_app, g, has_request_context, request, session
 from flask_caching import Cache
@@ -41,8 +42,10 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import event
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import HTTPException
-from werkzeug.http import is_resource_modified
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.http import is_resource_modified, parse_accept_header
+from werkzeug.wsgi import get_host
 
 from . import signals
 from .clock import now
@@ -206,38 +209,53 @@ def shared_page() -> bool:
     return _SHARED_KEY in g
 
 
-def _shared_request_key(app: Flask, environ: dict) -> str | None:
-    """The cache key of a GET any anonymous visitor may share, or None: a member's cookie,
-    a token, a page not in ``SHARED_PAGES``, an unknown query argument, a JSON caller."""
-    if environ.get("REQUEST_METHOD") != "GET":
+def _visitor_page_key(app: Flask, req) -> str | None:
+    """The cache key of a GET an anonymous visitor might share (whether its page may be
+    kept is ``_shared_endpoint``'s to say, on a miss), or None: a member's cookie, a
+    token, an overlong Accept-Language, a JSON caller."""
+    environ = req.environ
+    if environ.get("REQUEST_METHOD") != "GET" or "HTTP_AUTHORIZATION" in environ:
         return None
     config = app.config
-    req = app.request_class(environ)
-    cookies = req.cookies
-    if (
-        config["SESSION_COOKIE_NAME"] in cookies
-        or config.get("REMEMBER_COOKIE_NAME", "remember_token") in cookies
-        or "HTTP_AUTHORIZATION" in environ
-    ):
-        return None
+    if "HTTP_COOKIE" in environ:
+        cookies = req.cookies
+        if (
+            config["SESSION_COOKIE_NAME"] in cookies
+            or config.get("REMEMBER_COOKIE_NAME", "remember_token") in cookies
+        ):
+            return None
     language = environ.get("HTTP_ACCEPT_LANGUAGE", "")
-    if len(language) > MAX_LANGUAGE_HEADER or req.accept_mimetypes.best == "application/json":
+    if len(language) > MAX_LANGUAGE_HEADER or _wants_json(environ.get("HTTP_ACCEPT", "")):
         return None
-    try:  # the endpoint, as Flask will match it (a 404, a redirect, a bad host: not shared)
-        adapter = app.create_url_adapter(req)
-        rule, _args = adapter.match(return_rule=True)  # type: ignore[union-attr]
-    except HTTPException:
-        return None
-    allowed = SHARED_PAGES.get(rule.endpoint or "")  # type: ignore[union-attr]
-    if allowed is None or any(name not in allowed for name in req.args):
+    try:
+        host = get_host(environ, config["TRUSTED_HOSTS"])
+    except SecurityError:
         return None
     # The locale the page is rendered in, not the raw header: a visitor cycling through
     # Accept-Language variants would otherwise fill the cache with copies of one page.
     locale = locale_for_languages(language)
     # The raw URL parts: cheaper than ``request.url``, which re-quotes it as an IRI.
     query = req.query_string.decode("latin-1")
-    key = f"{locale}\n{req.scheme}://{req.host}{req.path}?{query}"
+    key = f"{locale}\n{req.scheme}://{host}{req.path}?{query}"
     return "page:" + hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+
+
+@lru_cache(maxsize=64)
+def _wants_json(accept: str) -> bool:
+    return parse_accept_header(accept, MIMEAccept).best == "application/json"
+
+
+def _shared_endpoint(app: Flask, req) -> bool:
+    """Whether the page is one of ``SHARED_PAGES`` with only the arguments it reads, as
+    Flask will route it (a 404, a redirect: not shared). Only a miss asks: a page is
+    kept only after this said yes, so a kept copy under a URL answers for it."""
+    try:
+        adapter = app.create_url_adapter(req)
+        rule, _args = adapter.match(return_rule=True)  # type: ignore[union-attr]
+    except HTTPException:
+        return False
+    allowed = SHARED_PAGES.get(rule.endpoint or "")  # type: ignore[union-attr]
+    return allowed is not None and all(name in allowed for name in req.args)
 
 
 class SharedPages:
@@ -252,7 +270,8 @@ class SharedPages:
         self.backend = app.extensions["cache"][cache]
 
     def __call__(self, environ: dict, start_response: Callable):
-        page_key = _shared_request_key(self.app, environ)
+        req = self.app.request_class(environ)
+        page_key = _visitor_page_key(self.app, req)
         if page_key is None:
             return self.wsgi_app(environ, start_response)
         try:
@@ -261,10 +280,13 @@ class SharedPages:
             stored, entry = self.backend.get_many(VERSION_KEY, page_key)
             version = int(stored or 0)
         except Exception:  # noqa: BLE001  (no cache: render every time)
-            environ[_SHARED_KEY] = None  # still a sessionless page, rendered, kept nowhere
+            if _shared_endpoint(self.app, req):
+                environ[_SHARED_KEY] = None  # still a sessionless page, rendered, kept nowhere
             return self.wsgi_app(environ, start_response)
         if entry is not None and entry.get("version") == version and "headers" in entry:
             return _answer_kept(environ, start_response, entry)
+        if not _shared_endpoint(self.app, req):
+            return self.wsgi_app(environ, start_response)
         environ[_SHARED_KEY] = (page_key, version)
         return self._render_and_keep(environ, start_response, page_key, version)
 
